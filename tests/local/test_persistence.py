@@ -1,0 +1,142 @@
+"""Durability: reopening, two engines on one folder, two processes, and a process killed mid-write."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from vectorize_nb.local import LocalEngine
+from vectorize_nb.local.store import DATABASE_NAME
+from vectorize_nb.models import MetadataIndex, QueryOptions
+
+from ..helpers import TINY, vectors
+
+
+def test_reopening_gives_everything_back(tmp_path, rng):
+    folder = tmp_path / "account"
+    data = rng.standard_normal((50, 4)).astype(np.float32)
+    with LocalEngine(folder, limits=TINY) as engine:
+        engine.create_index("keep", dimensions=4, metric="euclidean", description="kept")
+        engine.upsert("keep", vectors(["pre"], data[:1], [{"g": "a"}]))
+        engine.create_metadata_index("keep", "g", "string")
+        engine.upsert("keep", vectors([f"v{i}" for i in range(1, 50)], data[1:],
+                                      [{"g": "a"}] * 49, ["ns"] * 49))
+        engine.delete_by_ids("keep", ["v7"])
+        before = engine.query("keep", data[0], QueryOptions(top_k=10, filter={"g": "a"}, return_values=True))
+        log = engine.mutation_log("keep")
+        info = engine.index_info("keep")
+        description = engine.get_index("keep")
+    with LocalEngine(folder, limits=TINY) as reopened:
+        assert reopened.get_index("keep") == description
+        assert reopened.index_info("keep") == info
+        assert reopened.mutation_log("keep") == log
+        assert reopened.list_metadata_indexes("keep") == [MetadataIndex("g", "string")]
+        after = reopened.query("keep", data[0], QueryOptions(top_k=10, filter={"g": "a"}, return_values=True))
+        assert [(m.id, m.score, m.namespace) for m in after] == [(m.id, m.score, m.namespace) for m in before]
+        assert "pre" not in {m.id for m in after}  # still predates the metadata index after reopening
+        assert reopened.get_by_ids("keep", ["v7"]) == []
+
+
+def test_the_store_is_sqlite_in_wal_mode(disk_engine, tmp_path):
+    disk_engine.create_index("wal", dimensions=2, metric="cosine")
+    con = sqlite3.connect(tmp_path / "store" / DATABASE_NAME)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    con.close()
+
+
+def test_two_engines_on_one_folder_see_each_others_writes(tmp_path):
+    with LocalEngine(tmp_path / "shared", limits=TINY) as one, LocalEngine(tmp_path / "shared", limits=TINY) as two:
+        one.create_index("both", dimensions=2, metric="cosine")
+        two.create_metadata_index("both", "g", "string")
+        assert [m.id for m in two.query("both", [1, 0], QueryOptions())] == []
+        one.upsert("both", vectors(["a", "b"], [[1, 0], [0, 1]], [{"g": "x"}, {"g": "y"}]))
+        assert [m.id for m in two.query("both", [1, 0], QueryOptions(filter={"g": "x"}))] == ["a"]
+        two.upsert("both", vectors(["a"], [[0, 1]], [{"g": "y"}]))
+        two.delete_by_ids("both", ["b"])
+        assert [(m.id, round(m.score, 6)) for m in one.query("both", [1, 0], QueryOptions(top_k=5))] == [("a", 0.0)]
+        assert one.query("both", [1, 0], QueryOptions(filter={"g": "x"})) == []
+        two.delete_index("both")
+        assert one.list_indexes() == []
+
+
+def run_child(code: str, folder) -> subprocess.CompletedProcess:
+    script = textwrap.dedent(code).format(folder=str(folder))
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+
+
+CHILD_PRELUDE = """
+import numpy as np
+from vectorize_nb.local import LocalEngine
+from vectorize_nb.limits import DEFAULT_LIMITS
+from vectorize_nb.models import Vectors, QueryOptions
+engine = LocalEngine({folder!r}, limits=DEFAULT_LIMITS.with_changes(min_dimensions=2))
+"""
+
+
+def test_another_process_sees_writes_before_it_answers(tmp_path):
+    folder = tmp_path / "procs"
+    with LocalEngine(folder, limits=TINY) as parent:
+        parent.create_index("procs", dimensions=2, metric="cosine")
+        parent.query("procs", [1, 0], QueryOptions())  # loaded in memory before the child writes
+        run_child(CHILD_PRELUDE + """
+engine.upsert("procs", Vectors(["from-child"], np.array([[1, 0]], np.float32)))
+engine.close()
+""", folder)
+        assert [m.id for m in parent.query("procs", [1, 0], QueryOptions())] == ["from-child"]
+        parent.upsert("procs", vectors(["from-parent"], [[0, 1]]))
+        child = run_child(CHILD_PRELUDE + """
+print(sorted(m.id for m in engine.query("procs", [1, 1], QueryOptions(top_k=5))))
+""", folder)
+        assert child.stdout.strip() == "['from-child', 'from-parent']"
+
+
+WRITER = CHILD_PRELUDE + """
+import time
+from vectorize_nb.local.store import Store
+engine.create_index("crash", dimensions=512, metric="cosine")
+write_rows = Store.write_vectors
+
+def write_then_hang(self, *args, **kwargs):
+    write_rows(self, *args, **kwargs)
+    print("inside the transaction", flush=True)
+    time.sleep(60)
+
+for n in range(1000):
+    if n == 3:  # the fourth batch is written to SQLite but never committed
+        Store.write_vectors = write_then_hang
+    ids = [f"b{{n}}-{{i}}" for i in range(5000)]
+    values = np.full((5000, 512), n, dtype=np.float32)
+    engine.upsert("crash", Vectors(ids, values, [{{"batch": n}}] * 5000))
+    print(n, flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_process_killed_mid_upsert_leaves_whole_batches_only(tmp_path):
+    folder = tmp_path / "crash"
+    script = textwrap.dedent(WRITER).format(folder=str(folder))
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [child.stdout.readline().strip() for _ in range(4)]
+        assert lines == ["0", "1", "2", "inside the transaction"], lines
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+        child.stdout.close()
+    con = sqlite3.connect(folder / DATABASE_NAME)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    with LocalEngine(folder, limits=TINY) as survivor:
+        assert survivor.index_info("crash").vector_count == 3 * 5000
+        assert survivor.list_vectors("crash", count=1).ids == ["b0-0"]
+        for n in range(3):
+            [record] = survivor.get_by_ids("crash", [f"b{n}-4999"])
+            assert record.values[0] == n and record.metadata == {"batch": n}
+        assert survivor.get_by_ids("crash", ["b3-0", "b3-4999"]) == []
+        log = survivor.mutation_log("crash")
+        assert len(log) == 3 and all(m["appliedAt"] is not None for m in log)

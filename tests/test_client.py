@@ -1,0 +1,150 @@
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb import errors
+from vectorize_nb.client import TARGET_ENV
+
+from .helpers import TINY
+
+
+@pytest.fixture
+def client():
+    with vz.connect("memory", limits=TINY) as c:
+        yield c
+
+
+def test_connect_defaults_to_a_persisted_engine_in_dot_vectorize(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(TARGET_ENV, raising=False)
+    monkeypatch.delenv("VECTORIZE_NB_PATH", raising=False)
+    with vz.connect(limits=TINY) as client:
+        client.create_index("kept", 2)
+        assert client.target == "local:.vectorize"
+    assert (tmp_path / ".vectorize" / "vectorize.sqlite3").exists()
+    with vz.connect(limits=TINY) as again:
+        assert again.list_indexes()["name"].tolist() == ["kept"]
+
+
+def test_the_environment_picks_the_target(monkeypatch):
+    monkeypatch.setenv(TARGET_ENV, "memory")
+    with vz.connect(limits=TINY) as client:
+        assert client.target == "memory"
+    monkeypatch.setenv(TARGET_ENV, "somewhere-else")
+    with pytest.raises(errors.ConfigurationError, match="unknown target 'somewhere-else'.*in VECTORIZE_NB_TARGET"):
+        vz.connect()
+
+
+def test_create_index_defaults_to_cosine_and_lists_as_a_frame(client):
+    idx = client.create_index("docs", 3, description="d")
+    assert (idx.name, idx.dimensions, idx.metric) == ("docs", 3, "cosine")
+    client.create_index("small", preset="@cf/baai/bge-small-en-v1.5")
+    frame = client.list_indexes()
+    assert frame[["name", "dimensions", "metric", "description"]].values.tolist() == [
+        ["docs", 3, "cosine", "d"], ["small", 384, "cosine", ""]]
+    assert str(frame["created_on"].dtype).startswith("datetime64") and frame.attrs["operation"] == "list_indexes"
+    assert [i.name for i in client.indexes()] == ["docs", "small"]
+
+
+def test_errors_name_the_operation(client):
+    with pytest.raises(errors.IndexNotFound) as info:
+        client.get_index("missing")
+    assert "(during get_index 'missing')" in str(info.value)
+    idx = client.create_index("docs", 2)
+    with pytest.raises(errors.QueryDimensionMismatch) as info:
+        idx.query([1, 2, 3])
+    assert "(during query on index 'docs')" in str(info.value)
+
+
+@pytest.fixture
+def idx(client):
+    index = client.create_index("films", 2)
+    index.create_metadata_index("genre", "string")
+    index.upsert([{"id": "a", "values": [1, 0], "metadata": {"genre": "drama", "cast": {"lead": "x"}},
+                   "namespace": "eu"},
+                  {"id": "b", "values": [0, 1], "metadata": {"genre": "comedy", "score": 3}},
+                  {"id": "c", "values": [1, 1]}])
+    return index
+
+
+def test_query_returns_a_tidy_frame(idx):
+    hits = idx.query([1, 0.1], top_k=3, return_metadata="all", return_values=True)
+    assert list(hits.columns) == ["rank", "id", "score", "namespace", "values", "genre", "cast.lead",
+                                  "metadata.score"]
+    assert hits["id"].tolist() == ["a", "c", "b"] and hits["rank"].tolist() == [1, 2, 3]
+    assert hits.loc[0, "namespace"] == "eu" and pd.isna(hits.loc[1, "namespace"])
+    assert hits.loc[0, "values"].dtype == np.float32 and hits.loc[0, "cast.lead"] == "x"
+    assert hits.loc[2, "metadata.score"] == 3  # a metadata key named like a column is prefixed
+    assert hits.attrs["top_k"] == 3 and hits.attrs["index"] == "films" and hits.attrs["metric"] == "cosine"
+
+
+def test_filters_may_be_given_as_json(idx):
+    assert idx.query([1, 0], filter={"genre": "comedy"})["id"].tolist() == ["b"]
+
+
+def test_query_by_id_and_query_many(idx):
+    assert idx.query_by_id("b", top_k=1)["id"].tolist() == ["b"]
+    many = idx.query_many(np.array([[1, 0], [0, 1]]), top_k=2, keys=["first", "second"])
+    assert many[["query", "rank", "id"]].values.tolist() == [["first", 1, "a"], ["first", 2, "c"],
+                                                          ["second", 1, "b"], ["second", 2, "c"]]
+
+
+def test_get_by_ids_batches_past_20_and_keeps_order(client):
+    index = client.create_index("many", 2)
+    ids = [f"v{i:02d}" for i in range(45)]
+    index.upsert(ids, np.ones((45, 2)))
+    frame = index.get_by_ids(list(reversed(ids)) + ["nope"])
+    assert frame["id"].tolist() == list(reversed(ids))
+
+
+def test_pages_and_whole_index_export(client):
+    index = client.create_index("pages", 2)
+    ids = [f"v{i:04d}" for i in range(2500)]
+    index.upsert(ids, np.arange(5000, dtype=np.float32).reshape(2500, 2), metadata=[{"n": i} for i in range(2500)])
+    page = index.list_vectors(count=1000)
+    assert len(page) == 1000 and page.attrs["is_truncated"] and page.attrs["total_count"] == 2500
+    assert index.list_ids() == ids
+    frame = index.to_frame()
+    assert frame["id"].tolist() == ids and frame["n"].tolist() == list(range(2500))
+    assert frame.loc[2499, "values"].tolist() == [4998.0, 4999.0]
+
+
+def test_delete_by_ids_batches_past_100(client):
+    index = client.create_index("del", 2)
+    index.upsert([str(i) for i in range(250)], np.ones((250, 2)))
+    result = index.delete_by_ids([str(i) for i in range(240)])
+    assert len(result.batches) == 3 and result.ok
+    assert index.info().vector_count == 10
+
+
+def test_metadata_index_listing(idx):
+    assert idx.list_metadata_indexes().values.tolist() == [["genre", "string"]]
+
+
+def test_wait_returns_once_the_last_write_is_applied(tmp_path):
+    with vz.connect(path=tmp_path / "lag", limits=TINY, apply_delay=0.3) as client:
+        index = client.create_index("lag", 2)
+        result = index.upsert(["a"], [[1, 0]])
+        assert index.info().vector_count == 0
+        info = index.wait(timeout=10, interval=0.05)
+        assert info.processed_up_to_mutation == result.mutation_ids[-1] and info.vector_count == 1
+
+
+def test_wait_accepts_a_mutation_that_was_overtaken(tmp_path):
+    with vz.connect(path=tmp_path / "lag2", limits=TINY, apply_delay=0.2) as client:
+        index = client.create_index("lag", 2)
+        first = index.upsert(["a"], [[1, 0]])
+        index.upsert(["b"], [[0, 1]])
+        time.sleep(0.5)  # both are due now: info will report the second one
+        assert index.wait(first, timeout=5).vector_count == 2
+
+
+def test_wait_times_out_with_a_clear_error(tmp_path):
+    with vz.connect(path=tmp_path / "slow", limits=TINY, apply_delay=60) as client:
+        index = client.create_index("slow", 2)
+        index.upsert(["a"], [[1, 0]])
+        with pytest.raises(errors.WaitTimeout, match="not applied after 0.2 s"):
+            index.wait(timeout=0.2, interval=0.05)

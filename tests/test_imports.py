@@ -1,0 +1,48 @@
+"""The import contracts: layers point down, the engine stays free of pandas and requests."""
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_linter_contracts_hold():
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    if lint is None:
+        pytest.fail("lint-imports is missing: install the test extras (pip install -e '.[test]')")
+    result = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "BROKEN" not in result.stdout
+
+
+def test_the_local_engine_runs_without_pandas_or_requests():
+    """Load vectorize_nb.local without the package's __init__ (which registers the pandas accessor)."""
+    script = textwrap.dedent(f"""
+        import sys, types
+        for name in ("pandas", "requests", "ipywidgets", "plotly"):
+            sys.modules[name] = None  # any import of these now fails
+        package = types.ModuleType("vectorize_nb")
+        package.__path__ = [{str(ROOT / "vectorize_nb")!r}]
+        sys.modules["vectorize_nb"] = package
+        import numpy as np
+        from vectorize_nb.local import LocalEngine
+        from vectorize_nb.models import Vectors, QueryOptions
+        engine = LocalEngine()
+        engine.create_index("plain", dimensions=32, metric="cosine")
+        engine.upsert("plain", Vectors(["a"], np.ones((1, 32), np.float32)))
+        print(engine.query("plain", np.ones(32), QueryOptions())[0].id)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "a"
+
+
+def test_nothing_uses_pickle():
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "vectorize_nb").rglob("*.py")
+                 if "import pickle" in p.read_text() or "pickle." in p.read_text()]
+    assert offenders == []

@@ -1,0 +1,136 @@
+import threading
+
+import numpy as np
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb import errors, writes
+from vectorize_nb.client import Client
+from vectorize_nb.local import LocalEngine
+from vectorize_nb.models import Vectors
+
+from .helpers import TINY
+
+
+class Flaky:
+    """The local engine, except that chosen upsert calls fail as a server would."""
+
+    def __init__(self, engine, fail_calls=(), concurrency=1):
+        self.engine = engine
+        self.fail_calls = set(fail_calls)
+        self.calls = 0
+        self.max_concurrency = concurrency
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def upsert(self, name, vectors):
+        with self.lock:
+            self.calls += 1
+            call = self.calls
+        if call in self.fail_calls:
+            raise errors.ServerError("upstream timed out")
+        return self.engine.upsert(name, vectors)
+
+
+@pytest.fixture
+def flaky():
+    backend = Flaky(LocalEngine(limits=TINY), fail_calls={7})
+    client = Client(backend, "flaky")
+    yield client, backend
+    client.close()
+
+
+def rows(n):
+    return [f"r{i:05d}" for i in range(n)], np.arange(n * 2, dtype=np.float32).reshape(n, 2)
+
+
+def test_a_failure_half_way_says_exactly_what_was_written_and_retries_the_rest(flaky):
+    client, backend = flaky
+    index = client.create_index("half", 2)
+    ids, values = rows(20 * 100)
+    with pytest.raises(writes.WriteIncomplete) as info:
+        index.upsert(ids, values, batch_size=100)
+    result = info.value.result
+    assert "600 of 2000 rows written (6 of 20 batches accepted)" in str(info.value)
+    assert isinstance(info.value.__cause__, errors.ServerError)
+    frame = result.to_frame()
+    assert frame["status"].tolist() == ["accepted"] * 6 + ["failed"] + ["not sent"] * 13
+    assert frame.loc[6, ["first_id", "last_id"]].tolist() == ["r00600", "r00699"]
+    assert result.written == 600 and len(result.mutation_ids) == 6
+    assert result.unwritten_ids == ids[600:]
+    assert index.info().vector_count == 600
+    again = result.retry()
+    assert again.ok and again.rows == 1400 and index.info().vector_count == 2000
+    assert index.get_by_ids(["r01999"])["values"].iloc[0].tolist() == [3998.0, 3999.0]
+
+
+def test_report_mode_returns_the_failures_instead_of_raising(flaky):
+    client, _ = flaky
+    index = client.create_index("report", 2)
+    result = index.upsert(*rows(1000), batch_size=100, on_error="report")
+    assert not result.ok and [b.number for b in result.failures] == [7]
+    assert "WriteResult(upsert into 'report': 600 of 1000 rows written" in repr(result)
+
+
+def test_concurrent_sends_stop_starting_batches_after_a_failure():
+    backend = Flaky(LocalEngine(limits=TINY), fail_calls={2}, concurrency=3)
+    with Client(backend, "flaky") as client:
+        index = client.create_index("conc", 2)
+        result = index.upsert(*rows(3000), batch_size=100, on_error="report")
+        statuses = [b.status for b in result.batches]
+        assert statuses.count("failed") == 1 and statuses.count("not sent") > 0
+        assert index.info().vector_count == result.written
+        assert result.retry().ok and index.info().vector_count == 3000
+
+
+def test_concurrent_sends_write_every_batch_when_nothing_fails():
+    backend = Flaky(LocalEngine(limits=TINY), concurrency=4)
+    with Client(backend, "flaky") as client:
+        index = client.create_index("conc", 2)
+        result = index.upsert(*rows(3000), batch_size=100, progress=False)
+        assert [b.status for b in result.batches] == ["accepted"] * 30 and backend.calls == 30
+        assert index.info().vector_count == 3000
+
+
+def test_bad_input_anywhere_is_rejected_before_any_batch_is_sent(flaky):
+    client, backend = flaky
+    index = client.create_index("valid", 2)
+    ids, values = rows(12000)
+    values[11999, 0] = np.nan
+    with pytest.raises(errors.InvalidVector, match='id="r11999"'):
+        index.upsert(ids, values)
+    assert backend.calls == 0 and index.info().vector_count == 0
+
+
+def test_batches_respect_the_count_and_body_size_limits():
+    limits = TINY.with_changes(max_body_bytes=10_000)
+    ids = [f"{i}" for i in range(100)]
+    vectors = Vectors(ids, np.zeros((100, 32), np.float32))
+    metadata = [b'{"t":"' + b"x" * 500 + b'"}'] * 100
+    batches = writes.plan_batches(vectors, metadata, limits)
+    assert all(b.rows * (96 + 2 + 508 + 32 * 16) <= 10_000 for b in batches)
+    assert [b.start for b in batches][:3] == [0, 8, 16] and batches[-1].stop == 100
+    assert [b.rows for b in writes.plan_batches(vectors, [None] * 100, TINY, batch_size=30)] == [30, 30, 30, 10]
+    big = Vectors([str(i) for i in range(12000)], np.zeros((12000, 2), np.float32))
+    assert [b.rows for b in writes.plan_batches(big, [None] * 12000, TINY)] == [5000, 5000, 2000]
+
+
+def test_duplicate_ids_across_batches_keep_first_for_insert_and_last_for_upsert():
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("dups", 2)
+        index.insert(["a", "b", "a"], [[1, 0], [0, 1], [5, 5]], batch_size=1)
+        index.upsert(["b", "c", "b"], [[1, 1], [2, 2], [3, 3]], batch_size=1)
+        frame = index.get_by_ids(["a", "b", "c"])
+        assert [v.tolist() for v in frame["values"]] == [[1, 0], [3, 3], [2, 2]]
+
+
+def test_progress_bar_only_for_several_batches(capsys):
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("bar", 2)
+        index.upsert(*rows(50), batch_size=10)
+        assert "vectors" in capsys.readouterr().err
+        index.upsert(*rows(50), batch_size=10, progress=False)
+        index.upsert(*rows(20), batch_size=10)
+        assert capsys.readouterr().err == ""

@@ -1,0 +1,21 @@
+"""vectorize-nb: a Jupyter-first toolkit for Cloudflare Vectorize, with a faithful embedded engine.
+
+    import vectorize_nb as vz
+    client = vz.connect()                        # embedded engine in ./.vectorize
+    idx = client.create_index("docs", dimensions=384)
+    idx.upsert(ids, X, metadata=rows)
+    idx.query(X[0], top_k=5)                     # a DataFrame
+"""
+
+from . import errors
+from .client import Client, connect
+from .index import Index
+from .limits import DEFAULT_LIMITS, Limits
+from .models import Match, Mutation, QueryOptions, VectorRecord, Vectors
+from .writes import WriteIncomplete, WriteResult
+
+__all__ = [
+    "connect", "Client", "Index", "Limits", "DEFAULT_LIMITS", "Vectors", "VectorRecord", "Match", "Mutation",
+    "QueryOptions", "WriteResult", "WriteIncomplete", "errors",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,52 @@
+"""Vectorize's documented limits, as one value.
+
+The local engine enforces a `Limits`; the client sizes its batches with the same value and fails
+fast before a round trip. The defaults are Cloudflare's published numbers (see the fidelity page
+for where each comes from). A smaller `min_dimensions` is handy for teaching with tiny vectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+__all__ = ["Limits", "DEFAULT_LIMITS"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Every numeric rule of the v2 API. All sizes in bytes of UTF-8 or compact JSON."""
+
+    default_top_k: int = 5
+    max_top_k: int = 100
+    max_top_k_with_data: int = 50
+    max_vectors_per_write: int = 5000
+    max_body_bytes: int = 100_000_000
+    max_id_bytes: int = 64
+    max_namespace_bytes: int = 64
+    max_metadata_bytes: int = 10_240
+    max_metadata_indexes: int = 10
+    max_filter_bytes: int = 2048
+    max_filter_key_chars: int = 512
+    indexed_string_bytes: int = 64
+    min_dimensions: int = 32
+    max_dimensions: int = 1536
+    max_index_name_bytes: int = 64
+    max_get_ids: int = 20
+    max_delete_ids: int = 100
+    min_list_count: int = 1
+    max_list_count: int = 1000
+    default_list_count: int = 100
+    cursor_ttl_seconds: float = 3600.0
+
+    def with_changes(self, **changes: int | float) -> Limits:
+        """A copy with some limits changed, e.g. `DEFAULT_LIMITS.with_changes(min_dimensions=2)`."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def top_k_cap(self, return_values: bool, return_metadata: str) -> int:
+        """The largest topK allowed for these return options."""
+        if return_values or return_metadata == "all":
+            return self.max_top_k_with_data
+        return self.max_top_k
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,208 @@
+"""Metadata indexes held as columns, one entry per matrix row, so a filter clause is a numpy mask.
+
+Each row is in one of four states:
+    NOT_INDEXED  written before the metadata index existed: no clause on it matches, not even $ne
+    ABSENT       written after, without a value of the index's type ($ne/$nin match, $eq null matches)
+    ONE          one value, kept in `keys`
+    MANY         an array value; its elements sit in `many` ($eq/$in match when any element does)
+
+String values are cut to their first 64 bytes (by the index), and so are string operands.
+A clause whose operand has another type than the index matches nothing.
+"""
+
+from __future__ import annotations
+
+import operator
+from abc import ABC, abstractmethod
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from ..filters import truncate_utf8
+
+__all__ = ["MISSING", "MetadataColumn", "StringColumn", "NumberColumn", "BooleanColumn", "column_for"]
+
+NOT_INDEXED, ABSENT, ONE, MANY = -1, 0, 1, 2
+MISSING = object()
+"""The value of a property a vector's metadata does not have."""
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge,
+}
+
+
+class MetadataColumn(ABC):
+    key_dtype: ClassVar[type] = np.float64
+
+    def __init__(self, capacity: int) -> None:
+        self.state = np.full(capacity, NOT_INDEXED, dtype=np.int8)
+        self.keys = np.zeros(capacity, dtype=self.key_dtype)
+        self.many: dict[int, np.ndarray] = {}
+
+    # --- keeping rows in step with the matrix -------------------------------------------------
+
+    def grow(self, capacity: int) -> None:
+        extra = capacity - len(self.state)
+        if extra > 0:
+            self.state = np.concatenate([self.state, np.full(extra, NOT_INDEXED, dtype=np.int8)])
+            self.keys = np.concatenate([self.keys, np.zeros(extra, dtype=self.key_dtype)])
+
+    def write(self, slot: int, value: Any) -> None:
+        """Index a row's value (or MISSING) as written now, after this index exists."""
+        self.many.pop(slot, None)
+        if isinstance(value, list):
+            keys = [key for key in map(self.stored_key, value) if key is not None]
+            self.many[slot] = np.asarray(keys, dtype=self.key_dtype)
+            self.state[slot] = MANY
+            return
+        key = None if value is MISSING else self.stored_key(value)
+        if key is None:
+            self.state[slot] = ABSENT
+        else:
+            self.state[slot] = ONE
+            self.keys[slot] = key
+
+    def forget(self, slot: int) -> None:
+        self.state[slot] = NOT_INDEXED
+        self.many.pop(slot, None)
+
+    def move(self, src: int, dst: int) -> None:
+        """Row `src` now lives at `dst` (the matrix swap-removed `dst`)."""
+        self.state[dst] = self.state[src]
+        self.keys[dst] = self.keys[src]
+        if src in self.many:
+            self.many[dst] = self.many.pop(src)
+        else:
+            self.many.pop(dst, None)
+        self.state[src] = NOT_INDEXED
+
+    # --- matching -------------------------------------------------------------------------------
+
+    def match(self, op: str, operand: Any, count: int) -> np.ndarray:
+        if op in ("$eq", "$ne"):
+            hit = self._member([operand], count)
+        elif op in ("$in", "$nin"):
+            hit = self._member(operand, count)
+        else:
+            hit = self._range(op, operand, count)
+        if hit is None:
+            return np.zeros(count, dtype=bool)
+        if op in ("$ne", "$nin"):
+            return (self.state[:count] != NOT_INDEXED) & ~hit
+        return hit
+
+    def _member(self, operands: list[Any], count: int) -> np.ndarray | None:
+        want_absent = any(value is None for value in operands)
+        typed = [self.query_key(value) for value in operands if value is not None]
+        keys = [key for key in typed if key is not None]
+        if not keys and not want_absent:
+            return None
+        state = self.state[:count]
+        wanted = np.asarray(keys, dtype=self.key_dtype)
+        hit = (state == ONE) & np.isin(self.keys[:count], wanted)
+        if want_absent:
+            hit |= state == ABSENT
+        self._mark_many(hit, lambda elements: np.isin(elements, wanted).any())
+        return hit
+
+    def _range(self, op: str, operand: Any, count: int) -> np.ndarray | None:
+        test = self.range_test(op, operand)
+        if test is None:
+            return None
+        hit = (self.state[:count] == ONE) & test(self.keys[:count])
+        self._mark_many(hit, lambda elements: bool(test(elements).any()))
+        return hit
+
+    def _mark_many(self, hit: np.ndarray, any_element: Callable[[np.ndarray], bool]) -> None:
+        count = len(hit)
+        for slot, elements in self.many.items():
+            if slot < count and len(elements) and any_element(elements):
+                hit[slot] = True
+
+    # --- per type -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def stored_key(self, value: Any) -> Any:
+        """The key a stored value is indexed under, or None when the index does not hold it."""
+
+    def query_key(self, value: Any) -> Any:
+        """The key an operand compares as, or None on a type mismatch."""
+        return self.stored_key(value)
+
+    def range_test(self, op: str, operand: Any) -> Callable[[np.ndarray], np.ndarray] | None:
+        return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+class NumberColumn(MetadataColumn):
+    key_dtype = np.float64
+
+    def stored_key(self, value: Any) -> float | None:
+        return float(value) if _is_number(value) else None
+
+    def range_test(self, op: str, operand: Any) -> Callable[[np.ndarray], np.ndarray] | None:
+        if not _is_number(operand):
+            return None
+        compare, bound = _COMPARE[op], float(operand)
+        return lambda keys: compare(keys, bound)
+
+
+class BooleanColumn(MetadataColumn):
+    key_dtype = np.int8
+
+    def stored_key(self, value: Any) -> int | None:
+        return int(value) if isinstance(value, (bool, np.bool_)) else None
+
+
+class StringColumn(MetadataColumn):
+    """Strings are dictionary-encoded: `keys` holds codes into `words` (each cut to 64 bytes)."""
+
+    key_dtype = np.int32
+
+    def __init__(self, capacity: int, prefix_bytes: int = 64) -> None:
+        super().__init__(capacity)
+        self.prefix_bytes = prefix_bytes
+        self.codes: dict[str, int] = {}
+        self.words: list[str] = []
+        self._word_array: np.ndarray | None = None
+
+    def stored_key(self, value: Any) -> int | None:
+        if not isinstance(value, str):
+            return None
+        word = truncate_utf8(value, self.prefix_bytes)
+        code = self.codes.get(word)
+        if code is None:
+            code = self.codes[word] = len(self.words)
+            self.words.append(word)
+            self._word_array = None
+        return code
+
+    def query_key(self, value: Any) -> int | None:
+        if not isinstance(value, str):
+            return None
+        return self.codes.get(truncate_utf8(value, self.prefix_bytes), -1)
+
+    def range_test(self, op: str, operand: Any) -> Callable[[np.ndarray], np.ndarray] | None:
+        if not isinstance(operand, str):
+            return None
+        if self._word_array is None:
+            self._word_array = np.array(self.words, dtype=object)
+        bound = truncate_utf8(operand, self.prefix_bytes)
+        passing = np.asarray(_COMPARE[op](self._word_array, bound), dtype=bool)
+        if not len(passing):
+            return lambda codes: np.zeros(len(codes), dtype=bool)
+        return lambda codes: passing[codes]
+
+    def word(self, code: int) -> str:
+        return self.words[code]
+
+
+def column_for(index_type: str, capacity: int, prefix_bytes: int) -> MetadataColumn:
+    if index_type == "string":
+        return StringColumn(capacity, prefix_bytes)
+    if index_type == "number":
+        return NumberColumn(capacity)
+    return BooleanColumn(capacity)

@@ -1,0 +1,417 @@
+"""LocalEngine: every Vectorize v2 operation, in process, durable in SQLite, searched with numpy.
+
+    engine = LocalEngine("./.vectorize")        # or LocalEngine() for memory only
+    engine.create_index("docs", dimensions=384, metric="cosine")
+    engine.upsert("docs", Vectors(ids, X))
+    engine.query("docs", X[0], QueryOptions(top_k=5))
+
+Writes are mutations: each gets a UUID, is applied in order, and by default is applied before the
+call returns. With `apply_delay` seconds the mutation is logged and applied only once that long
+has passed (on the next call after it is due), so `info()` lags as the real service does.
+
+Several engines, in one process or many, may open the same folder: each notices the others'
+commits (SQLite's data_version) and catches up before it answers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import orjson
+
+from .. import errors, validation
+from ..filters import parse_filter, truncate_utf8
+from ..limits import DEFAULT_LIMITS, Limits
+from ..models import (IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions,
+                      VectorPage, VectorRecord, Vectors)
+from .cursors import Cursors
+from .mutations import Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log
+from .state import IndexState
+from .store import IndexRow, Store, VectorRow
+from .table import MISSING, VectorTable, lookup
+
+__all__ = ["LocalEngine"]
+
+
+def _timestamp(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def _iso(seconds: float) -> str:
+    return _timestamp(seconds).isoformat().replace("+00:00", "Z")
+
+
+class LocalEngine:
+    """The embedded Vectorize. `path=None` keeps everything in memory."""
+
+    max_concurrency = 1
+
+    def __init__(self, path: str | Path | None = None, *, limits: Limits = DEFAULT_LIMITS,
+                 apply_delay: float = 0.0, clock: Callable[[], float] = time.time) -> None:
+        self.path = None if path is None else Path(path)
+        self.limits = limits
+        self.apply_delay = float(apply_delay)
+        self.clock = clock
+        self.store = Store(self.path)
+        self._lock = threading.RLock()
+        self._cursors = Cursors(limits.cursor_ttl_seconds, clock)
+        self._states: dict[str, IndexState] = {}
+        self._version = self.store.data_version()
+        self._maybe_pending = True
+        self._reload_catalog()
+
+    def __repr__(self) -> str:
+        where = "memory" if self.path is None else str(self.path)
+        return f"LocalEngine({where!r}, apply_delay={self.apply_delay:g})"
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- keeping in step with the store and other processes ------------------------------------
+
+    def _reload_catalog(self) -> None:
+        live = {row.name: row for row in self.store.live_indexes()}
+        states = {}
+        for name, row in live.items():
+            state = self._states.get(name)
+            states[name] = state if state is not None and state.row.id == row.id else IndexState(row)
+        self._states = states
+
+    def _catch_up(self) -> None:
+        """Take in what other connections committed since this engine last looked."""
+        version = self.store.data_version()
+        if version != self._version:
+            self._version = version
+            self._maybe_pending = True
+            self._reload_catalog()
+            for state in self._states.values():
+                state.catch_up(self.store)
+
+    def _sync(self) -> None:
+        """Catch up, then apply the mutations that are due (each in its own transaction)."""
+        self._catch_up()
+        if self._maybe_pending:
+            self._apply_due()
+
+    def _apply_due(self) -> None:
+        for mutation in self.store.pending(due_by=self.clock()):
+            state = next((s for s in self._states.values() if s.row.id == mutation.index_id), None)
+            with self.store.transaction():
+                fresh = self.store.mutation(mutation.seq)
+                if fresh is None or fresh.applied_at is not None:
+                    continue
+                change = from_log(self.store, fresh, state.row.dimensions) if state else None
+                mirror = change.commit(self.store, mutation.index_id, mutation.seq) if change else None
+                self.store.drop_staged(mutation.seq)
+                self.store.mark_applied(mutation.seq, self.clock())
+            if state is not None and state.table is not None and mirror is not None:
+                mirror(state.table)
+                state.applied_seq = mutation.seq
+        self._maybe_pending = bool(self.store.pending())
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The engine lock and a write transaction, caught up with other processes inside it."""
+        with self._lock:
+            self._sync()
+            with self.store.transaction():
+                self._catch_up()
+                yield
+
+    def _state(self, name: str) -> IndexState:
+        state = self._states.get(name)
+        if state is not None:
+            return state
+        row = self.store.latest_index(name)
+        if row is not None and row.deleted_on is not None:
+            raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{name}" was deleted')
+        raise errors.IndexNotFound(f'vectorize.index.not_found - Index name "{name}"')
+
+    def _find(self, name: str) -> IndexState:
+        """The state of a live index, after catching up (the start of every read)."""
+        self._sync()
+        return self._state(name)
+
+    def _table(self, state: IndexState) -> VectorTable:
+        return state.loaded(self.store, self.limits.indexed_string_bytes)
+
+    # --- indexes -------------------------------------------------------------------------------
+
+    def create_index(self, name: str, *, dimensions: int | None = None, metric: str | None = None,
+                     preset: str | None = None, description: str = "") -> IndexDescription:
+        validation.index_name(name, self.limits)
+        config = validation.index_config(dimensions, metric, preset, self.limits)
+        if not isinstance(description, str):
+            raise errors.MalformedRequest(f"description must be a string, got {type(description).__name__}")
+        with self._writing():
+            if name in self._states:
+                raise errors.DuplicateIndexName(f'vectorize.index.duplicate_name - Index name "{name}"')
+            row = self.store.create_index(name, config.dimensions, config.metric, config.preset,
+                                          description, _iso(self.clock()))
+        self._states[name] = IndexState(row)
+        return _describe(row)
+
+    def list_indexes(self) -> list[IndexDescription]:
+        with self._lock:
+            self._sync()
+            return [_describe(state.row) for state in self._states.values()]
+
+    def get_index(self, name: str) -> IndexDescription:
+        with self._lock:
+            return _describe(self._find(name).row)
+
+    def delete_index(self, name: str) -> None:
+        with self._writing():
+            state = self._state(name)
+            self.store.delete_index(state.row.id, _iso(self.clock()))
+        del self._states[name]
+
+    def index_info(self, name: str) -> IndexInfo:
+        with self._lock:
+            state = self._find(name)
+            last = self.store.last_applied(state.row.id)
+            count = state.table.count if state.table is not None else self.store.count_vectors(state.row.id)
+            if last is None:
+                return IndexInfo(state.row.dimensions, count)
+            return IndexInfo(state.row.dimensions, count, last.uuid, _timestamp(last.applied_at or 0.0))
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def insert(self, name: str, vectors: Vectors) -> Mutation:
+        """Add vectors whose ids are new; ids already stored are left as they are."""
+        return self._write_vectors(name, vectors, keep_existing=True)
+
+    def upsert(self, name: str, vectors: Vectors) -> Mutation:
+        """Add vectors, replacing stored ones with the same id in full."""
+        return self._write_vectors(name, vectors, keep_existing=False)
+
+    def _write_vectors(self, name: str, vectors: Vectors, keep_existing: bool) -> Mutation:
+        with self._lock:
+            state = self._find(name)
+            metadata_json = validation.check_vectors(vectors, state.row.dimensions, self.limits)
+            change = _deduplicated(vectors, metadata_json, keep_existing)
+            return self._mutate(name, change)
+
+    def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
+        with self._lock:
+            self._find(name)
+            ids = list(dict.fromkeys(validation.id_list(ids, self.limits.max_delete_ids, self.limits)))
+            return self._mutate(name, VectorDelete(ids))
+
+    def _mutate(self, name: str, change: Change) -> Mutation:
+        """Log a change and apply it now, or queue it when a delay is set or others are queued."""
+        mutation_id, now = str(uuid.uuid4()), self.clock()
+        with self._writing():
+            state = self._state(name)
+            queued = self.store.pending(state.row.id)
+            due = max([now + self.apply_delay] + [m.due_at for m in queued])
+            if self.apply_delay > 0 or queued:
+                seq = self.store.log_mutation(state.row.id, mutation_id, change.kind, change.count,
+                                              change.payload(), now, due, None)
+                change.stage(self.store, seq)
+                self._maybe_pending = True
+                return Mutation(mutation_id)
+            seq = self.store.log_mutation(state.row.id, mutation_id, change.kind, change.count,
+                                          change.payload(), now, now, now)
+            mirror = change.commit(self.store, state.row.id, seq)
+        if state.table is not None:
+            mirror(state.table)
+            state.applied_seq = seq
+        return Mutation(mutation_id)
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def query(self, name: str, vector: Any = None, options: QueryOptions = QueryOptions(), *,
+              vector_id: str | None = None) -> list[Match]:
+        """The best `options.top_k` matches for one vector (or for the stored vector `vector_id`)."""
+        with self._lock:
+            state = self._find(name)
+            table = self._table(state)
+            if (vector is None) == (vector_id is None):
+                raise errors.InvalidQuery("give exactly one of vector or vectorId")
+            if vector_id is not None:
+                row = table.row_of(validation.vector_id(vector_id, self.limits))
+                if row is None:
+                    raise errors.VectorNotFound(f'no vector with id="{vector_id}" in index "{name}"')
+                query = row[None, :]
+            else:
+                query = validation.query_vector(vector, state.row.dimensions)[None, :]
+            return self._answer(state, table, query, options)[0]
+
+    def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = QueryOptions()) -> list[list[Match]]:
+        """One answer per row of `vectors`, computed in one matrix product."""
+        with self._lock:
+            state = self._find(name)
+            table = self._table(state)
+            queries = np.asarray(vectors, dtype=np.float32)
+            if queries.ndim != 2:
+                raise errors.InvalidQuery(f"query_many takes a 2-D array of vectors, got shape {queries.shape}")
+            for query in queries:
+                validation.query_vector(query, state.row.dimensions)
+            return self._answer(state, table, queries, options)
+
+    def _answer(self, state: IndexState, table: VectorTable, queries: np.ndarray,
+                options: QueryOptions) -> list[list[Match]]:
+        options = validation.query_options(options, self.limits)
+        rows = table.candidates(options.namespace, parse_filter(options.filter, self.limits))
+        if len(queries) == 0 or (rows is not None and len(rows) == 0) or table.count == 0:
+            return [[] for _ in queries]
+        ranked = table.nearest(queries, options.top_k, rows)
+        stored = self._stored_for(state, ranked, options)
+        return [[self._match(state, table, vid, float(score), stored.get(vid), options)
+                 for vid, score in zip(ids, scores)] for ids, scores in ranked]
+
+    def _stored_for(self, state: IndexState, ranked: list[tuple[list[str], np.ndarray]],
+                    options: QueryOptions) -> dict[str, VectorRow]:
+        if not options.return_values and options.return_metadata == "none":
+            return {}
+        wanted = list(dict.fromkeys(vid for ids, _ in ranked for vid in ids))
+        return self.store.fetch_vectors(state.row.id, wanted)
+
+    def _match(self, state: IndexState, table: VectorTable, vid: str, score: float, stored: VectorRow | None,
+               options: QueryOptions) -> Match:
+        values = metadata = None
+        if stored is not None and options.return_values:
+            values = np.frombuffer(stored.vec, dtype=np.float32).copy()
+        if stored is not None and options.return_metadata == "all":
+            metadata = {} if stored.metadata is None else orjson.loads(stored.metadata)
+        elif stored is not None and options.return_metadata == "indexed":
+            metadata = self._indexed_metadata(state, stored)
+        return Match(vid, score, values, metadata, table.namespace_of(vid))
+
+    def _indexed_metadata(self, state: IndexState, stored: VectorRow) -> dict[str, Any]:
+        """Only the properties with a metadata index that holds this vector; strings cut to 64 bytes."""
+        source = None if stored.metadata is None else orjson.loads(stored.metadata)
+        out: dict[str, Any] = {}
+        for property_name, index_type, created_seq in self.store.metadata_indexes(state.row.id):
+            path = tuple(property_name.split("."))
+            value = lookup(source, path)
+            if stored.seq <= created_seq or value is MISSING:
+                continue
+            if index_type == "string":
+                value = _cut_strings(value, self.limits.indexed_string_bytes)
+            target = out
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            target[path[-1]] = value
+        return out
+
+    def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]:
+        """Stored vectors in request order; unknown ids are left out."""
+        with self._lock:
+            state = self._find(name)
+            ids = list(dict.fromkeys(validation.id_list(ids, self.limits.max_get_ids, self.limits)))
+            found = self.store.fetch_vectors(state.row.id, ids)
+            return [_record(found[vid]) for vid in ids if vid in found]
+
+    def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
+        with self._lock:
+            state = self._find(name)
+            size = validation.list_count(count, self.limits)
+            page = self._cursors.page(state.row.id, cursor, size, lambda: self.store.list_ids(state.row.id))
+            expiry = None if page.expires_at is None else _timestamp(page.expires_at)
+            return VectorPage(page.ids, page.total, page.next_cursor is not None, page.next_cursor, expiry)
+
+    # --- metadata indexes ----------------------------------------------------------------------
+
+    def create_metadata_index(self, name: str, property_name: str, index_type: str) -> Mutation:
+        with self._lock:
+            state = self._find(name)
+            property_name, index_type = validation.metadata_index_spec(property_name, index_type)
+            existing = {prop: kind for prop, kind, _ in self.store.metadata_indexes(state.row.id)}
+            existing.update(self._queued_metadata_indexes(state))
+            if property_name in existing and existing[property_name] != index_type:
+                raise errors.InvalidMetadataIndex(
+                    f'property "{property_name}" already has a metadata index of type '
+                    f"{existing[property_name]}; delete it before creating one of type {index_type}")
+            live = [prop for prop, kind in existing.items() if kind is not None]
+            if property_name not in live and len(live) >= self.limits.max_metadata_indexes:
+                raise errors.TooManyMetadataIndexes(
+                    f"too many metadata indexes; max is {self.limits.max_metadata_indexes} per index, "
+                    f"and \"{name}\" has {len(live)}")
+            return self._mutate(name, MetadataIndexCreate(property_name, index_type))
+
+    def _queued_metadata_indexes(self, state: IndexState) -> dict[str, str | None]:
+        """Metadata-index changes still queued: property -> type (None when queued for deletion)."""
+        queued: dict[str, str | None] = {}
+        for mutation in self.store.pending(state.row.id):
+            if mutation.kind == MetadataIndexCreate.kind:
+                fields = orjson.loads(mutation.payload or b"{}")
+                queued[fields["propertyName"]] = fields["indexType"]
+            elif mutation.kind == MetadataIndexDelete.kind:
+                queued[orjson.loads(mutation.payload or b"{}")["propertyName"]] = None
+        return queued
+
+    def list_metadata_indexes(self, name: str) -> list[MetadataIndex]:
+        with self._lock:
+            state = self._find(name)
+            return [MetadataIndex(prop, kind) for prop, kind, _ in self.store.metadata_indexes(state.row.id)]
+
+    def delete_metadata_index(self, name: str, property_name: str) -> Mutation:
+        with self._lock:
+            state = self._find(name)
+            existing = {prop for prop, _, _ in self.store.metadata_indexes(state.row.id)}
+            existing.update(p for p, kind in self._queued_metadata_indexes(state).items() if kind is not None)
+            if property_name not in existing:
+                raise errors.MetadataIndexNotFound(
+                    f'no metadata index for property "{property_name}" in index "{name}"')
+            return self._mutate(name, MetadataIndexDelete(property_name))
+
+    # --- for the client's tools ----------------------------------------------------------------
+
+    def mutation_log(self, name: str) -> list[dict[str, Any]]:
+        """Every mutation of an index, oldest first: id, kind, count and its timestamps."""
+        with self._lock:
+            state = self._find(name)
+            return [{"mutationId": m.uuid, "kind": m.kind, "count": m.count, "createdAt": _timestamp(m.created_at),
+                     "appliedAt": None if m.applied_at is None else _timestamp(m.applied_at)}
+                    for m in self.store.mutation_log(state.row.id)]
+
+
+def _describe(row: IndexRow) -> IndexDescription:
+    created = datetime.fromisoformat(row.created_on)
+    return IndexDescription(row.name, IndexConfig(row.dimensions, row.metric, row.preset), row.description,
+                            created, datetime.fromisoformat(row.modified_on))
+
+
+def _record(row: VectorRow) -> VectorRecord:
+    metadata = None if row.metadata is None else orjson.loads(row.metadata)
+    return VectorRecord(row.id, np.frombuffer(row.vec, dtype=np.float32).copy(), metadata, row.namespace)
+
+
+def _cut_strings(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return truncate_utf8(value, limit)
+    if isinstance(value, list):
+        return [_cut_strings(item, limit) for item in value]
+    return value
+
+
+def _deduplicated(vectors: Vectors, metadata_json: list[bytes | None], keep_existing: bool) -> VectorWrite:
+    """One row per id: the first occurrence for insert, the last for upsert."""
+    ids = vectors.ids
+    positions: dict[str, int] = {}
+    for pos, vid in enumerate(ids):
+        if keep_existing:
+            positions.setdefault(vid, pos)
+        else:
+            positions[vid] = pos
+    keep = list(positions.values()) if len(positions) < len(ids) else None
+    pick = (lambda seq: seq) if keep is None else (lambda seq: [seq[i] for i in keep])
+    values = np.ascontiguousarray(vectors.values if keep is None else vectors.values[keep], dtype=np.float32)
+    namespaces = pick(vectors.namespaces) if vectors.namespaces is not None else [None] * len(values)
+    metadata = pick(vectors.metadata) if vectors.metadata is not None else None
+    return VectorWrite(keep_existing, pick(list(ids)), values, namespaces, pick(metadata_json), metadata)

@@ -1,0 +1,163 @@
+"""The four kinds of mutation, each able to be logged, staged for later, committed to the store,
+and mirrored into an in-memory table.
+
+`commit` runs inside the store's write transaction and returns the change to make in memory,
+which the engine makes only after the transaction has committed.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+import orjson
+
+from .store import MutationRow, Store
+from .table import VectorTable
+
+__all__ = ["Change", "VectorWrite", "VectorDelete", "MetadataIndexCreate", "MetadataIndexDelete",
+           "from_log", "decode_metadata"]
+
+MemoryChange = Callable[[VectorTable], None]
+
+
+def decode_metadata(blobs: list[bytes | None]) -> list[dict[str, Any] | None]:
+    return [None if blob is None else orjson.loads(blob) for blob in blobs]
+
+
+class Change(ABC):
+    kind: ClassVar[str]
+
+    @property
+    def count(self) -> int:
+        return 1
+
+    def payload(self) -> bytes | None:
+        """What the log keeps to replay this change (vectors are staged in their own table)."""
+        return None
+
+    def stage(self, store: Store, seq: int) -> None:
+        """Keep what is needed to apply this change later."""
+
+    @abstractmethod
+    def commit(self, store: Store, index_id: int, seq: int) -> MemoryChange:
+        """Write the change to the store; return the matching change to the in-memory table."""
+
+
+@dataclass(slots=True)
+class VectorWrite(Change):
+    """insert (keep_existing: existing ids are left alone) or upsert (whole rows replaced)."""
+
+    keep_existing: bool
+    ids: list[str]
+    values: np.ndarray
+    namespaces: list[str | None]
+    metadata_json: list[bytes | None]
+    metadata: list[dict[str, Any] | None] | None = None
+
+    @property  # type: ignore[misc]
+    def kind(self) -> str:  # type: ignore[override]
+        return "insert" if self.keep_existing else "upsert"
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    def rows(self, keep: list[int] | None = None) -> list[tuple[str, str | None, bytes | None, bytes]]:
+        positions = range(len(self.ids)) if keep is None else keep
+        return [(self.ids[i], self.namespaces[i], self.metadata_json[i], self.values[i].tobytes()) for i in positions]
+
+    def stage(self, store: Store, seq: int) -> None:
+        store.stage_vectors(seq, self.rows())
+
+    def commit(self, store: Store, index_id: int, seq: int) -> MemoryChange:
+        keep = None
+        if self.keep_existing:
+            existing = store.existing_ids(index_id, self.ids)
+            keep = [i for i, vid in enumerate(self.ids) if vid not in existing]
+        store.write_vectors(index_id, self.rows(keep), seq, self.keep_existing)
+        return lambda table: self._mirror(table, keep)
+
+    def _mirror(self, table: VectorTable, keep: list[int] | None) -> None:
+        metadata = self.metadata
+        if metadata is None and table.columns:
+            metadata = decode_metadata(self.metadata_json)
+        if keep is None:
+            table.put(self.ids, self.values, self.namespaces, metadata)
+            return
+        if keep:
+            table.put([self.ids[i] for i in keep], self.values[keep], [self.namespaces[i] for i in keep],
+                      None if metadata is None else [metadata[i] for i in keep])
+
+    @classmethod
+    def from_staged(cls, keep_existing: bool, rows: list[tuple[str, str | None, bytes | None, bytes]],
+                    dimensions: int) -> VectorWrite:
+        values = np.frombuffer(b"".join(row[3] for row in rows), dtype=np.float32).reshape(len(rows), dimensions)
+        return cls(keep_existing, [row[0] for row in rows], values, [row[1] for row in rows],
+                   [row[2] for row in rows])
+
+
+@dataclass(slots=True)
+class VectorDelete(Change):
+    ids: list[str]
+    kind = "delete"
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    def payload(self) -> bytes:
+        return orjson.dumps(self.ids)
+
+    def commit(self, store: Store, index_id: int, seq: int) -> MemoryChange:
+        store.delete_vectors(index_id, self.ids)
+        return self._mirror
+
+    def _mirror(self, table: VectorTable) -> None:
+        table.remove(self.ids)
+
+
+@dataclass(slots=True)
+class MetadataIndexCreate(Change):
+    property_name: str
+    index_type: str
+    kind = "create_metadata_index"
+
+    def payload(self) -> bytes:
+        return orjson.dumps({"propertyName": self.property_name, "indexType": self.index_type})
+
+    def commit(self, store: Store, index_id: int, seq: int) -> MemoryChange:
+        if any(prop == self.property_name for prop, _, _ in store.metadata_indexes(index_id)):
+            return lambda table: None  # creating an existing metadata index changes nothing
+        store.add_metadata_index(index_id, self.property_name, self.index_type, seq)
+        return lambda table: table.add_column(self.property_name, self.index_type)
+
+
+@dataclass(slots=True)
+class MetadataIndexDelete(Change):
+    property_name: str
+    kind = "delete_metadata_index"
+
+    def payload(self) -> bytes:
+        return orjson.dumps({"propertyName": self.property_name})
+
+    def commit(self, store: Store, index_id: int, seq: int) -> MemoryChange:
+        store.drop_metadata_index(index_id, self.property_name)
+        return lambda table: table.drop_column(self.property_name)
+
+
+METADATA_KINDS = (MetadataIndexCreate.kind, MetadataIndexDelete.kind)
+
+
+def from_log(store: Store, mutation: MutationRow, dimensions: int) -> Change:
+    """Rebuild a logged, not yet applied change."""
+    if mutation.kind in ("insert", "upsert"):
+        return VectorWrite.from_staged(mutation.kind == "insert", store.staged_vectors(mutation.seq), dimensions)
+    fields = orjson.loads(mutation.payload or b"null")
+    if mutation.kind == VectorDelete.kind:
+        return VectorDelete(fields)
+    if mutation.kind == MetadataIndexCreate.kind:
+        return MetadataIndexCreate(fields["propertyName"], fields["indexType"])
+    return MetadataIndexDelete(fields["propertyName"])

@@ -1,0 +1,398 @@
+"""The durable store: one SQLite database (WAL mode) per local account folder, or in memory.
+
+Tables
+    indexes            one row per index ever created; `deleted_on` marks a deleted one
+    vectors            the applied vectors: id, namespace, metadata JSON, float32 blob, and the
+                       sequence number of the mutation that last wrote the row
+    metadata_indexes   property, type, and the sequence number of the mutation that created it
+                       (a vector is in a metadata index when its `seq` is greater)
+    mutations          the log: UUID, kind, when created, when due, when applied
+    pending_vectors    the vectors of insert/upsert mutations not applied yet (lag setting)
+
+Every public write runs inside `transaction()`, so a batch is wholly in or wholly out even when the
+process dies half-way. Only SQL lives here; the engine decides what to write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+__all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME"]
+
+DATABASE_NAME = "vectorize.sqlite3"
+FETCH_ROWS = 8192
+WAL_CHECKPOINT_BYTES = 64 << 20
+_MAX_SQL_VARIABLES = 900
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS indexes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    dimensions INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    preset TEXT,
+    description TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    deleted_on TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS indexes_live_name ON indexes(name) WHERE deleted_on IS NULL;
+CREATE TABLE IF NOT EXISTS vectors (
+    index_id INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    namespace TEXT,
+    metadata BLOB,
+    vec BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    UNIQUE (index_id, id)
+);
+CREATE INDEX IF NOT EXISTS vectors_seq ON vectors(index_id, seq);
+CREATE TABLE IF NOT EXISTS metadata_indexes (
+    index_id INTEGER NOT NULL,
+    property TEXT NOT NULL,
+    type TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (index_id, property)
+);
+CREATE TABLE IF NOT EXISTS mutations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    index_id INTEGER NOT NULL,
+    uuid TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    payload BLOB,
+    created_at REAL NOT NULL,
+    due_at REAL NOT NULL,
+    applied_at REAL
+);
+CREATE INDEX IF NOT EXISTS mutations_pending ON mutations(applied_at, due_at);
+CREATE INDEX IF NOT EXISTS mutations_index ON mutations(index_id, seq);
+CREATE TABLE IF NOT EXISTS pending_vectors (
+    seq INTEGER NOT NULL,
+    pos INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    namespace TEXT,
+    metadata BLOB,
+    vec BLOB NOT NULL,
+    PRIMARY KEY (seq, pos)
+);
+"""
+
+_UPSERT = """INSERT INTO vectors (index_id, id, namespace, metadata, vec, seq) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (index_id, id) DO UPDATE SET namespace = excluded.namespace, metadata = excluded.metadata,
+vec = excluded.vec, seq = excluded.seq"""
+_INSERT = """INSERT INTO vectors (index_id, id, namespace, metadata, vec, seq) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (index_id, id) DO NOTHING"""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    id: int
+    name: str
+    dimensions: int
+    metric: str
+    preset: str | None
+    description: str
+    created_on: str
+    modified_on: str
+    deleted_on: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MutationRow:
+    seq: int
+    index_id: int
+    uuid: str
+    kind: str
+    count: int
+    payload: bytes | None
+    created_at: float
+    due_at: float
+    applied_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class VectorRow:
+    id: str
+    namespace: str | None
+    metadata: bytes | None
+    vec: bytes
+    seq: int
+
+
+class _Checkpointer(threading.Thread):
+    """Copies the WAL into the database from a second connection, on another core, so that a
+    writer never stops to checkpoint (SQLite's own auto-checkpoint is turned off)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(name="vectorize-checkpoint", daemon=True)
+        self.path = path
+        self.wal = path.with_name(path.name + "-wal")
+        self._wake = threading.Event()
+        self._stopping = False
+
+    def run(self) -> None:
+        con = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=60.0)
+        try:
+            while not self._stopping:
+                self._wake.wait()
+                self._wake.clear()
+                if self.wal_bytes() > WAL_CHECKPOINT_BYTES:
+                    con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            con.close()
+
+    def wal_bytes(self) -> int:
+        try:
+            return self.wal.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self.join()
+
+
+class Store:
+    """SQLite access for the engine. Thread-safe: one connection, used under a lock."""
+
+    def __init__(self, folder: str | Path | None) -> None:
+        self.path = None if folder is None else Path(folder) / DATABASE_NAME
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._con = sqlite3.connect(":memory:" if self.path is None else str(self.path),
+                                    isolation_level=None, check_same_thread=False, timeout=60.0)
+        self._checkpointer: _Checkpointer | None = None
+        self._configure()
+
+    def _configure(self) -> None:
+        con = self._con
+        con.execute("PRAGMA page_size = 65536")  # only takes effect on a new database
+        if self.path is not None:
+            con.execute("PRAGMA journal_mode = WAL")
+            con.execute("PRAGMA wal_autocheckpoint = 0")
+            con.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_BYTES}")
+            self._checkpointer = _Checkpointer(self.path)
+            self._checkpointer.start()
+        con.execute("PRAGMA synchronous = NORMAL")
+        con.execute("PRAGMA cache_size = -65536")
+        con.execute("PRAGMA busy_timeout = 60000")
+        with self.transaction():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
+                self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            self._con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction, taken with the write lock up front (BEGIN IMMEDIATE)."""
+        with self._lock:
+            if self._con.in_transaction:
+                yield
+                return
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            self._con.execute("COMMIT")
+            self._after_commit()
+
+    def _after_commit(self) -> None:
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            return
+        checkpointer.nudge()
+        if checkpointer.wal_bytes() > 8 * WAL_CHECKPOINT_BYTES:  # the checkpointer fell behind: help it
+            self._con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: every read inside sees the same committed state."""
+        with self._lock:
+            if self._con.in_transaction:
+                yield
+                return
+            self._con.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._con.execute("COMMIT")
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (PRAGMA data_version)."""
+        with self._lock:
+            return self._con.execute("PRAGMA data_version").fetchone()[0]
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._con.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._lock:
+            return self._con.execute(sql, params).fetchone()
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._con.execute(sql, params)
+
+    # --- indexes -------------------------------------------------------------------------------
+
+    def create_index(self, name: str, dimensions: int, metric: str, preset: str | None,
+                     description: str, created_on: str) -> IndexRow:
+        cur = self._run(
+            "INSERT INTO indexes (name, dimensions, metric, preset, description, created_on, modified_on)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", (name, dimensions, metric, preset, description, created_on, created_on))
+        return IndexRow(cur.lastrowid or 0, name, dimensions, metric, preset, description, created_on,
+                        created_on, None)
+
+    def latest_index(self, name: str) -> IndexRow | None:
+        """The live index of that name, else the most recently deleted one, else None."""
+        row = self._one("SELECT * FROM indexes WHERE name = ? ORDER BY deleted_on IS NOT NULL, id DESC LIMIT 1",
+                        (name,))
+        return None if row is None else IndexRow(*row)
+
+    def live_indexes(self) -> list[IndexRow]:
+        return [IndexRow(*row) for row in self._all("SELECT * FROM indexes WHERE deleted_on IS NULL ORDER BY id")]
+
+    def delete_index(self, index_id: int, deleted_on: str) -> None:
+        """Mark the index deleted and drop everything it held (inside the caller's transaction)."""
+        self._run("UPDATE indexes SET deleted_on = ? WHERE id = ?", (deleted_on, index_id))
+        self._run("DELETE FROM vectors WHERE index_id = ?", (index_id,))
+        self._run("DELETE FROM metadata_indexes WHERE index_id = ?", (index_id,))
+        self._run("DELETE FROM pending_vectors WHERE seq IN (SELECT seq FROM mutations WHERE index_id = ?)",
+                  (index_id,))
+        self._run("UPDATE mutations SET payload = NULL, applied_at = coalesce(applied_at, due_at) WHERE index_id = ?",
+                  (index_id,))
+
+    # --- the mutation log ----------------------------------------------------------------------
+
+    def log_mutation(self, index_id: int, uuid: str, kind: str, count: int, payload: bytes | None,
+                     created_at: float, due_at: float, applied_at: float | None) -> int:
+        cur = self._run(
+            "INSERT INTO mutations (index_id, uuid, kind, count, payload, created_at, due_at, applied_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (index_id, uuid, kind, count, payload, created_at, due_at, applied_at))
+        return cur.lastrowid or 0
+
+    def mark_applied(self, seq: int, applied_at: float) -> None:
+        self._run("UPDATE mutations SET applied_at = ? WHERE seq = ?", (applied_at, seq))
+
+    def last_applied(self, index_id: int) -> MutationRow | None:
+        row = self._one("SELECT * FROM mutations WHERE index_id = ? AND applied_at IS NOT NULL "
+                        "ORDER BY seq DESC LIMIT 1", (index_id,))
+        return None if row is None else MutationRow(*row)
+
+    def applied_since(self, index_id: int, seq: int) -> list[MutationRow]:
+        return [MutationRow(*row) for row in self._all(
+            "SELECT * FROM mutations WHERE index_id = ? AND seq > ? AND applied_at IS NOT NULL ORDER BY seq",
+            (index_id, seq))]
+
+    def pending(self, index_id: int | None = None, due_by: float | None = None) -> list[MutationRow]:
+        """Mutations not applied yet, oldest first; only those due by `due_by` when given."""
+        sql = "SELECT * FROM mutations WHERE applied_at IS NULL"
+        params: list[Any] = []
+        if index_id is not None:
+            sql += " AND index_id = ?"
+            params.append(index_id)
+        if due_by is not None:
+            sql += " AND due_at <= ?"
+            params.append(due_by)
+        return [MutationRow(*row) for row in self._all(sql + " ORDER BY seq", params)]
+
+    def mutation(self, seq: int) -> MutationRow | None:
+        row = self._one("SELECT * FROM mutations WHERE seq = ?", (seq,))
+        return None if row is None else MutationRow(*row)
+
+    def mutation_log(self, index_id: int) -> list[MutationRow]:
+        return [MutationRow(*row) for row in self._all(
+            "SELECT * FROM mutations WHERE index_id = ? ORDER BY seq", (index_id,))]
+
+    # --- vectors -------------------------------------------------------------------------------
+
+    def write_vectors(self, index_id: int, rows: Sequence[tuple[str, str | None, bytes | None, bytes]],
+                      seq: int, keep_existing: bool) -> None:
+        """Upsert (or, with keep_existing, insert-if-new) rows of (id, namespace, metadata, vec)."""
+        sql = _INSERT if keep_existing else _UPSERT
+        with self._lock:
+            self._con.executemany(sql, [(index_id, vid, ns, md, vec, seq) for vid, ns, md, vec in rows])
+
+    def stage_vectors(self, seq: int, rows: Sequence[tuple[str, str | None, bytes | None, bytes]]) -> None:
+        with self._lock:
+            self._con.executemany(
+                "INSERT INTO pending_vectors (seq, pos, id, namespace, metadata, vec) VALUES (?, ?, ?, ?, ?, ?)",
+                [(seq, pos, *row) for pos, row in enumerate(rows)])
+
+    def staged_vectors(self, seq: int) -> list[tuple[str, str | None, bytes | None, bytes]]:
+        return [tuple(row) for row in self._all(  # type: ignore[misc]
+            "SELECT id, namespace, metadata, vec FROM pending_vectors WHERE seq = ? ORDER BY pos", (seq,))]
+
+    def drop_staged(self, seq: int) -> None:
+        self._run("DELETE FROM pending_vectors WHERE seq = ?", (seq,))
+
+    def delete_vectors(self, index_id: int, ids: Sequence[str]) -> None:
+        with self._lock:
+            self._con.executemany("DELETE FROM vectors WHERE index_id = ? AND id = ?",
+                                  [(index_id, vid) for vid in ids])
+
+    def _rows_for_ids(self, columns: str, index_id: int, ids: Sequence[str]) -> Iterator[Any]:
+        for start in range(0, len(ids), _MAX_SQL_VARIABLES):
+            chunk = list(ids[start:start + _MAX_SQL_VARIABLES])
+            marks = ",".join("?" * len(chunk))
+            yield from self._all(f"SELECT {columns} FROM vectors WHERE index_id = ? AND id IN ({marks})",
+                                 [index_id, *chunk])
+
+    def existing_ids(self, index_id: int, ids: Sequence[str]) -> set[str]:
+        return {row[0] for row in self._rows_for_ids("id", index_id, ids)}
+
+    def fetch_vectors(self, index_id: int, ids: Sequence[str]) -> dict[str, VectorRow]:
+        return {row[0]: VectorRow(*row) for row in self._rows_for_ids("id, namespace, metadata, vec, seq", index_id, ids)}
+
+    def count_vectors(self, index_id: int) -> int:
+        return self._one("SELECT count(*) FROM vectors WHERE index_id = ?", (index_id,))[0]
+
+    def list_ids(self, index_id: int) -> list[str]:
+        """Every id of the index in insertion order."""
+        return [row[0] for row in self._all("SELECT id FROM vectors WHERE index_id = ? ORDER BY rowid", (index_id,))]
+
+    def scan_vectors(self, index_id: int, since_seq: int = 0) -> Iterator[list[VectorRow]]:
+        """Rows written after `since_seq`, in chunks, in insertion order."""
+        sql = "SELECT id, namespace, metadata, vec, seq FROM vectors WHERE index_id = ?"
+        if since_seq:
+            sql += " AND seq > ?"
+        with self._lock:
+            cursor = self._con.execute(sql + " ORDER BY rowid", (index_id, since_seq) if since_seq else (index_id,))
+            rows = cursor.fetchmany(FETCH_ROWS)
+        while rows:
+            yield [VectorRow(*row) for row in rows]
+            with self._lock:
+                rows = cursor.fetchmany(FETCH_ROWS)
+
+    # --- metadata indexes ----------------------------------------------------------------------
+
+    def metadata_indexes(self, index_id: int) -> list[tuple[str, str, int]]:
+        return [tuple(row) for row in self._all(  # type: ignore[misc]
+            "SELECT property, type, seq FROM metadata_indexes WHERE index_id = ? ORDER BY seq", (index_id,))]
+
+    def add_metadata_index(self, index_id: int, property_name: str, index_type: str, seq: int) -> None:
+        self._run("INSERT INTO metadata_indexes (index_id, property, type, seq) VALUES (?, ?, ?, ?)",
+                  (index_id, property_name, index_type, seq))
+
+    def drop_metadata_index(self, index_id: int, property_name: str) -> None:
+        self._run("DELETE FROM metadata_indexes WHERE index_id = ? AND property = ?", (index_id, property_name))

@@ -1,0 +1,111 @@
+"""Backend results as tidy pandas DataFrames: one row per match, vector or index.
+
+Metadata is flattened into columns (nested keys joined with "."); a metadata key that would clash
+with one of the fixed columns is prefixed with "metadata.". `values` is a column of float32 arrays.
+Where a result came from is kept in `df.attrs`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .models import IndexDescription, Match, MetadataIndex, VectorRecord
+
+__all__ = ["matches_frame", "records_frame", "indexes_frame", "metadata_indexes_frame", "flatten",
+           "MATCH_COLUMNS"]
+
+MATCH_COLUMNS = ("query", "rank", "id", "score", "namespace", "values")
+
+
+def flatten(metadata: dict[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}, "c": 2} -> {"a.b": 1, "c": 2}; lists stay as they are."""
+    flat: dict[str, Any] = {}
+    for key, value in (metadata or {}).items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _metadata_columns(rows: Sequence[dict[str, Any]], reserved: Iterable[str]) -> dict[str, list[Any]]:
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    taken = set(reserved)
+    return {(f"metadata.{name}" if name in taken else name): [row.get(name) for row in rows] for name in names}
+
+
+def _text(values: list[Any]) -> pd.Series:
+    """A column of strings in pandas' default string dtype (object when empty or all missing)."""
+    return pd.Series(values, dtype=None if any(v is not None for v in values) else object)
+
+
+def _frame(columns: dict[str, Any], attrs: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(columns)
+    frame.attrs.update(attrs)
+    frame.attrs.setdefault("retrieved_at", datetime.now(timezone.utc).isoformat())
+    return frame
+
+
+def matches_frame(results: Sequence[Sequence[Match]], attrs: dict[str, Any], *, keys: Sequence[Any] | None = None,
+                  return_values: bool = False) -> pd.DataFrame:
+    """One row per match. With `keys`, the answer to query i is labelled keys[i] in a `query` column."""
+    query: list[Any] = []
+    ranks: list[int] = []
+    matches: list[Match] = []
+    for pos, result in enumerate(results):
+        matches.extend(result)
+        ranks.extend(range(1, len(result) + 1))
+        if keys is not None:
+            query.extend([keys[pos]] * len(result))
+    columns: dict[str, Any] = {}
+    if keys is not None:
+        columns["query"] = pd.Series(query, dtype=_key_dtype(keys))
+    columns["rank"] = np.asarray(ranks, dtype=np.int64)
+    columns["id"] = _text([m.id for m in matches])
+    columns["score"] = np.asarray([m.score for m in matches], dtype=np.float64)
+    columns["namespace"] = _text([m.namespace for m in matches])
+    if return_values:
+        columns["values"] = pd.Series([m.values for m in matches], dtype=object)
+    columns.update(_metadata_columns([flatten(m.metadata) for m in matches], MATCH_COLUMNS))
+    return _frame(columns, attrs)
+
+
+def _key_dtype(keys: Sequence[Any]) -> Any:
+    return getattr(keys, "dtype", None) if not isinstance(keys, list) else None
+
+
+def records_frame(records: Sequence[VectorRecord], attrs: dict[str, Any], *, values: bool = True,
+                  metadata: bool = True) -> pd.DataFrame:
+    """One row per stored vector: id, namespace, values (float32 arrays), metadata columns."""
+    columns: dict[str, Any] = {
+        "id": _text([r.id for r in records]),
+        "namespace": _text([r.namespace for r in records]),
+    }
+    if values:
+        columns["values"] = pd.Series([r.values for r in records], dtype=object)
+    if metadata:
+        columns.update(_metadata_columns([flatten(r.metadata) for r in records], ("id", "namespace", "values")))
+    return _frame(columns, attrs)
+
+
+def indexes_frame(descriptions: Sequence[IndexDescription], attrs: dict[str, Any]) -> pd.DataFrame:
+    return _frame({
+        "name": _text([d.name for d in descriptions]),
+        "dimensions": np.asarray([d.dimensions for d in descriptions], dtype=np.int64),
+        "metric": _text([d.metric for d in descriptions]),
+        "description": _text([d.description for d in descriptions]),
+        "created_on": pd.to_datetime(pd.Series([d.created_on for d in descriptions], dtype=object), utc=True),
+        "modified_on": pd.to_datetime(pd.Series([d.modified_on for d in descriptions], dtype=object), utc=True),
+    }, attrs)
+
+
+def metadata_indexes_frame(indexes: Sequence[MetadataIndex], attrs: dict[str, Any]) -> pd.DataFrame:
+    return _frame({
+        "property_name": _text([m.property_name for m in indexes]),
+        "index_type": _text([m.index_type for m in indexes]),
+    }, attrs)

@@ -1,0 +1,308 @@
+"""The request rules of Vectorize v2, checked the same way by the engine and by the client.
+
+Every check raises the exception Cloudflare's code maps to, with a message that names the limit,
+the value received and the offending id where there is one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Sequence
+
+import numpy as np
+import orjson
+
+from . import errors
+from .limits import Limits
+from .models import INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, IndexConfig, QueryOptions, Vectors
+
+__all__ = [
+    "index_name", "index_config", "vector_id", "id_list", "namespace", "metadata_json",
+    "check_vectors", "vectors_from_records", "query_options", "query_vector", "list_count",
+    "metadata_index_spec", "utf8_len",
+]
+
+_NAME = re.compile(r"[a-z][a-z0-9_-]*[a-z0-9]")
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _quote(text: str, limit: int = 80) -> str:
+    return '"' + (text if len(text) <= limit else text[:limit] + "…") + '"'
+
+
+def index_name(name: Any, limits: Limits) -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or utf8_len(name) > limits.max_index_name_bytes:
+        raise errors.InvalidIndexName(
+            f"vectorize.index.invalid_name - Index name {name!r} is not valid; it must match "
+            f"[a-z][a-z0-9_-]*[a-z0-9] and be at most {limits.max_index_name_bytes} bytes")
+    return name
+
+
+def index_config(dimensions: Any, metric: Any, preset: Any, limits: Limits) -> IndexConfig:
+    """Resolve a create-index config: either a preset, or dimensions plus metric."""
+    if preset is not None:
+        if preset not in PRESETS:
+            raise errors.InvalidIndexConfig(
+                f"vectorize.index.invalid_config - Unknown preset {preset!r}; known presets: "
+                + ", ".join(PRESETS))
+        dims, preset_metric = PRESETS[preset]
+        return IndexConfig(dims, preset_metric, preset)
+    if dimensions is None and metric is None:
+        raise errors.InvalidIndexConfig("vectorize.index.invalid_config - Config must be provided")
+    if not _is_whole(dimensions) or not limits.min_dimensions <= dimensions <= limits.max_dimensions:
+        raise errors.InvalidIndexConfig(
+            f"vectorize.index.invalid_config - Dimensions must be in range: "
+            f"[{limits.min_dimensions}, {limits.max_dimensions}], got {dimensions!r}")
+    if metric not in METRICS:
+        raise errors.InvalidIndexConfig(
+            f"vectorize.index.invalid_config - Metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    return IndexConfig(int(dimensions), metric)
+
+
+def _is_whole(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, float) and value.is_integer()
+
+
+def vector_id(value: Any, limits: Limits, row: int | None = None) -> str:
+    where = "" if row is None else f" at row {row}"
+    if not isinstance(value, str):
+        raise errors.InvalidVector(
+            f"vector id must be a string, got {type(value).__name__} {value!r}{where}")
+    if not value:
+        raise errors.InvalidVector(f"vector id must not be empty{where}")
+    size = utf8_len(value)
+    if size > limits.max_id_bytes:
+        raise errors.IdTooLong(
+            f"id too long; max is {limits.max_id_bytes} bytes, got {size} bytes (id={_quote(value)})")
+    return value
+
+
+def id_list(ids: Any, max_count: int, limits: Limits) -> list[str]:
+    """Ids for get_by_ids/delete_by_ids: a list of valid ids, at most `max_count` of them."""
+    if isinstance(ids, str) or not isinstance(ids, Sequence):
+        raise errors.MalformedRequest(f"ids must be a list of strings, got {type(ids).__name__}")
+    if len(ids) > max_count:
+        raise errors.TooManyIds(f"too many ids in payload; max id count is {max_count}, got {len(ids)}")
+    return [vector_id(value, limits, row) for row, value in enumerate(ids)]
+
+
+def namespace(value: Any, limits: Limits, vid: str | None = None) -> str | None:
+    if value is None:
+        return None
+    owner = "" if vid is None else f" for id={_quote(vid)}"
+    if not isinstance(value, str):
+        raise errors.InvalidVector(f"namespace must be a string{owner}, got {type(value).__name__}")
+    size = utf8_len(value)
+    if size > limits.max_namespace_bytes:
+        raise errors.NamespaceTooLong(
+            f"namespace too long{owner}; max is {limits.max_namespace_bytes} bytes, got {size} bytes")
+    return value
+
+
+def metadata_json(metadata: Any, limits: Limits, vid: str) -> bytes | None:
+    """Check one vector's metadata and return its compact JSON (what is stored and measured)."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise errors.InvalidMetadata(
+            f"invalid metadata for id={_quote(vid)}: expected an object, got {type(metadata).__name__}")
+    _check_object(metadata, "", vid)
+    try:
+        encoded = orjson.dumps(metadata, option=orjson.OPT_SERIALIZE_NUMPY)
+    except TypeError as exc:  # e.g. an int beyond 64 bits
+        raise errors.InvalidMetadata(f"invalid metadata for id={_quote(vid)}: {exc}") from None
+    if len(encoded) > limits.max_metadata_bytes:
+        raise errors.MetadataTooLarge(
+            f"metadata too large for id={_quote(vid)}; max is {limits.max_metadata_bytes} bytes, "
+            f"got {len(encoded)} bytes")
+    return encoded
+
+
+_CHECKED_KEYS: set[str] = set()
+_PLAIN = (str, int, bool, type(None))
+
+
+def _check_object(value: dict[Any, Any], path: str, vid: str) -> None:
+    # The hot loop of every write: plain values and already-seen keys cost one type check each.
+    for key, item in value.items():
+        if key not in _CHECKED_KEYS:
+            _check_key(key, path, vid)
+            if len(_CHECKED_KEYS) < 100_000:
+                _CHECKED_KEYS.add(key)
+        if type(item) in _PLAIN:
+            continue
+        _check_value(item, f"{path}.{key}" if path else key, vid)
+
+
+def _check_value(value: Any, path: str, vid: str) -> None:
+    if isinstance(value, dict):
+        _check_object(value, path, vid)
+    elif isinstance(value, (list, tuple)):
+        for pos, item in enumerate(value):
+            _check_value(item, f"{path}[{pos}]", vid)
+    elif isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            raise errors.InvalidMetadata(
+                f"invalid metadata for id={_quote(vid)}: {path} is {value}, and JSON has no NaN or infinity")
+    elif not (value is None or isinstance(value, (str, bool, int, np.integer, np.bool_))):
+        raise errors.InvalidMetadata(
+            f"invalid metadata for id={_quote(vid)}: {path} is a {type(value).__name__}, "
+            "which JSON cannot hold")
+
+
+def _check_key(key: Any, path: str, vid: str) -> None:
+    where = f" in {path}" if path else ""
+    if not isinstance(key, str) or not key:
+        problem = "an empty key" if key == "" else f"a non-string key {key!r}"
+    elif "." in key:
+        problem = f'key "{key}" contains "." (dots are reserved for nesting)'
+    elif '"' in key:
+        problem = f"key {key!r} contains '\"'"
+    elif key.startswith("$"):
+        problem = f'key "{key}" starts with "$"'
+    else:
+        return
+    raise errors.InvalidMetadata(f"invalid metadata for id={_quote(vid)}: {problem}{where}")
+
+
+def check_vectors(vectors: Vectors, dimensions: int, limits: Limits) -> list[bytes | None]:
+    """Validate a whole write batch before anything is written; return the metadata JSON per row."""
+    count = len(vectors)
+    if count > limits.max_vectors_per_write:
+        raise errors.TooManyVectors(
+            f"too many vectors in payload; max is {limits.max_vectors_per_write}, got {count}")
+    values = vectors.values
+    for row, vid in enumerate(vectors.ids):
+        vector_id(vid, limits, row)
+    if values.ndim != 2 or values.shape[0] != count:
+        raise errors.InvalidVector(f"values must be an array of shape ({count}, {dimensions}), got {values.shape}")
+    if values.shape[1] != dimensions:
+        raise errors.VectorDimensionMismatch(
+            f"invalid vector for id={_quote(vectors.ids[0]) if count else '?'}, expected {dimensions} "
+            f"dimensions, and got {values.shape[1]} dimensions")
+    finite = np.isfinite(values)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite.all(axis=1))[0])
+        col = int(np.flatnonzero(~finite[row])[0])
+        raise errors.InvalidVector(
+            f"invalid vector for id={_quote(vectors.ids[row])}: values must be finite numbers, "
+            f"got {values[row, col]} at position {col}")
+    for row, vid in enumerate(vectors.ids):
+        namespace(vectors.namespace_at(row), limits, vid)
+    return [metadata_json(vectors.metadata_at(row), limits, vid) for row, vid in enumerate(vectors.ids)]
+
+
+def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) -> Vectors:
+    """Turn `{"id", "values", "metadata"?, "namespace"?}` records into a `Vectors` batch.
+
+    A record that is not of that shape is an `UnparsableVectors` error naming the record; a record
+    whose length differs from `dimensions` (or from the first record) names its id.
+    """
+    ids: list[str] = []
+    rows: list[Any] = []
+    for pos, record in enumerate(records):
+        if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("values"), list):
+            raise errors.UnparsableVectors(
+                f"vectorize.upstream_error - failed to parse vectors: record {pos} was not expected format "
+                "(it needs an \"id\" and a \"values\" array)")
+        ids.append(record["id"])
+        rows.append(record["values"])
+    width = dimensions if dimensions is not None else (len(rows[0]) if rows else 0)
+    for pos, row in enumerate(rows):
+        if len(row) != width:
+            raise errors.VectorDimensionMismatch(
+                f"invalid vector for id={_quote(str(ids[pos]))}, expected {width} dimensions, "
+                f"and got {len(row)} dimensions")
+    try:
+        values = np.array(rows, dtype=np.float32).reshape(len(rows), width)
+    except (TypeError, ValueError):
+        pos = next(p for p, row in enumerate(rows) if not all(_is_number(x) for x in row))
+        raise errors.UnparsableVectors(
+            f"vectorize.upstream_error - failed to parse vectors: values of id={_quote(str(ids[pos]))} "
+            "are not all numbers") from None
+    metadata = [record.get("metadata") for record in records]
+    namespaces = [record.get("namespace") for record in records]
+    return Vectors(ids, values,
+                   metadata if any(m is not None for m in metadata) else None,
+                   namespaces if any(n is not None for n in namespaces) else None)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def query_options(options: QueryOptions, limits: Limits) -> QueryOptions:
+    """Check topK, the return modes and the namespace; return the options with topK as an int."""
+    if options.return_metadata not in METADATA_MODES:
+        raise errors.MalformedRequest(
+            f"Failed to parse the request body as JSON: returnMetadata: expected one of "
+            f"\"none\", \"indexed\", \"all\", got {options.return_metadata!r}")
+    if not isinstance(options.return_values, bool):
+        raise errors.MalformedRequest(
+            f"Failed to parse the request body as JSON: returnValues: expected a boolean, "
+            f"got {options.return_values!r}")
+    top_k = options.top_k
+    if not _is_whole(top_k) or top_k < 1:
+        raise errors.InvalidQuery(f"topK must be a whole number of at least 1, got {top_k!r}")
+    cap = limits.top_k_cap(options.return_values, options.return_metadata)
+    if top_k > cap:
+        if cap == limits.max_top_k:
+            message = f"max top K is {limits.max_top_k}, but got {int(top_k)}"
+        else:
+            message = (f"with returnValues=true or returnMetadata=all, max top K is {cap}, but got "
+                       f"{int(top_k)}; for a top K up to {limits.max_top_k}, retry with "
+                       "returnValues=false and returnMetadata=indexed")
+        raise errors.TopKTooLarge(message)
+    namespace(options.namespace, limits)
+    if options.filter is not None and not isinstance(options.filter, dict):
+        raise errors.InvalidFilter(f"filter must be a JSON object, got {type(options.filter).__name__}")
+    if isinstance(top_k, int) and not isinstance(top_k, np.integer):
+        return options
+    return QueryOptions(int(top_k), options.return_values, options.return_metadata,
+                        options.namespace, options.filter)
+
+
+def query_vector(vector: Any, dimensions: int) -> np.ndarray:
+    """The query vector as float32, checked for length and finiteness."""
+    try:
+        array = np.asarray(vector, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise errors.MalformedRequest(
+            "Failed to parse the request body as JSON: vector: expected an array of numbers") from None
+    if array.ndim != 1 or array.shape[0] != dimensions:
+        got = array.shape[0] if array.ndim == 1 else array.size
+        raise errors.QueryDimensionMismatch(
+            f"invalid query vector, expected {dimensions} dimensions, and got {got} dimensions")
+    if not np.isfinite(array).all():
+        raise errors.InvalidQuery("the query vector must hold finite numbers only")
+    return array
+
+
+def list_count(count: Any, limits: Limits) -> int:
+    if count is None:
+        return limits.default_list_count
+    if not _is_whole(count) or not limits.min_list_count <= count <= limits.max_list_count:
+        raise errors.InvalidListCount(
+            f"count must be a whole number from {limits.min_list_count} to {limits.max_list_count}, "
+            f"got {count!r}")
+    return int(count)
+
+
+def metadata_index_spec(property_name: Any, index_type: Any) -> tuple[str, str]:
+    if index_type not in INDEX_TYPES:
+        raise errors.InvalidMetadataIndex(
+            f"indexType must be one of {', '.join(INDEX_TYPES)}, got {index_type!r}")
+    if not isinstance(property_name, str) or not property_name or any(
+            not part or part.startswith("$") or '"' in part for part in property_name.split(".")):
+        raise errors.InvalidMetadataIndex(
+            f"propertyName must be a non-empty key (dots for nesting; no '\"', no leading '$'), "
+            f"got {property_name!r}")
+    return property_name, index_type

@@ -1,0 +1,228 @@
+"""Large writes: validated whole, split to the backend's limits, sent (concurrently where the backend
+allows), and reported batch by batch so that only what failed needs sending again.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import validation
+from .errors import VectorizeError
+from .limits import Limits
+from .models import Mutation, Vectors
+
+__all__ = ["Batch", "WriteResult", "WriteIncomplete", "plan_batches", "validate_all", "send_batches",
+           "unique_rows", "PROGRESS_MIN_BATCHES"]
+
+PROGRESS_MIN_BATCHES = 4
+_BYTES_PER_VALUE = 16  # a float32 in shortest JSON form plus its comma, with room to spare
+_BYTES_PER_RECORD = 96
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Rows [start, stop) of a write, and what became of them."""
+
+    number: int
+    start: int
+    stop: int
+    mutation_id: str | None = None
+    error: VectorizeError | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def status(self) -> str:
+        if self.mutation_id is not None:
+            return "accepted"
+        return "failed" if self.error is not None else "not sent"
+
+
+class WriteIncomplete(VectorizeError):
+    """Some batches of a write were not accepted. `result` says which; `result.retry()` resends them."""
+
+    def __init__(self, result: WriteResult) -> None:
+        first = result.failures[0].error if result.failures else None
+        super().__init__(
+            f"{result.operation} into {result.index!r} is incomplete: {result.written} of {result.rows} rows "
+            f"written ({len(result.accepted)} of {len(result.batches)} batches accepted); first failure: "
+            f"{first}. err.result.retry() sends the {result.rows - result.written} rows that were not written")
+        self.result = result
+        self.__cause__ = first
+
+
+class WriteResult:
+    """What a write did: rows sent, batches, mutation ids, and the rows of the batches that failed."""
+
+    def __init__(self, operation: str, index: str, ids: Sequence[str], batches: Sequence[Batch],
+                 resend: Callable[[list[int]], WriteResult] | None = None) -> None:
+        self.operation = operation
+        self.index = index
+        self.ids = list(ids)
+        self.batches = list(batches)
+        self._resend = resend
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids)
+
+    @property
+    def accepted(self) -> list[Batch]:
+        return [b for b in self.batches if b.status == "accepted"]
+
+    @property
+    def failures(self) -> list[Batch]:
+        return [b for b in self.batches if b.status == "failed"]
+
+    @property
+    def written(self) -> int:
+        return sum(b.rows for b in self.accepted)
+
+    @property
+    def ok(self) -> bool:
+        return self.written == self.rows
+
+    @property
+    def mutation_ids(self) -> list[str]:
+        return [b.mutation_id for b in self.accepted if b.mutation_id is not None]
+
+    @property
+    def last_mutation(self) -> Mutation | None:
+        ids = self.mutation_ids
+        return Mutation(ids[-1]) if ids else None
+
+    def unwritten_rows(self) -> list[int]:
+        """Positions (in the rows given to the write) of every row that was not written."""
+        return [row for b in self.batches if b.status != "accepted" for row in range(b.start, b.stop)]
+
+    @property
+    def unwritten_ids(self) -> list[str]:
+        return [self.ids[row] for row in self.unwritten_rows()]
+
+    def retry(self) -> WriteResult:
+        """Send again only the rows that were not written."""
+        if self._resend is None:
+            raise ValueError("this result cannot be retried")
+        return self._resend(self.unwritten_rows())
+
+    def raise_for_failures(self) -> WriteResult:
+        if not self.ok:
+            raise WriteIncomplete(self)
+        return self
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per batch: rows, ids at each end, status, mutation id, error."""
+        return pd.DataFrame({
+            "batch": [b.number for b in self.batches],
+            "rows": [b.rows for b in self.batches],
+            "first_id": [self.ids[b.start] if b.rows else None for b in self.batches],
+            "last_id": [self.ids[b.stop - 1] if b.rows else None for b in self.batches],
+            "status": [b.status for b in self.batches],
+            "mutation_id": [b.mutation_id for b in self.batches],
+            "error": [None if b.error is None else str(b.error) for b in self.batches],
+        })
+
+    def __repr__(self) -> str:
+        return (f"WriteResult({self.operation} into {self.index!r}: {self.written} of {self.rows} rows written "
+                f"in {len(self.accepted)} of {len(self.batches)} batches)")
+
+    def _repr_html_(self) -> str:
+        return f"<p><code>{self!r}</code></p>" + self.to_frame().to_html(index=False, na_rep="")
+
+
+def unique_rows(ids: Sequence[str], keep: str) -> list[int] | None:
+    """Positions that keep one row per id (`keep` 'first' or 'last'), or None when ids are unique."""
+    positions: dict[str, int] = {}
+    for pos, vid in enumerate(ids):
+        if keep == "first":
+            positions.setdefault(vid, pos)
+        else:
+            positions[vid] = pos
+    return None if len(positions) == len(ids) else sorted(positions.values())
+
+
+def validate_all(vectors: Vectors, dimensions: int, limits: Limits) -> list[bytes | None]:
+    """Check every row before anything is sent; return each row's metadata JSON."""
+    encoded: list[bytes | None] = []
+    step = limits.max_vectors_per_write
+    for start in range(0, len(vectors), step):
+        encoded.extend(validation.check_vectors(vectors.slice(start, start + step), dimensions, limits))
+    return encoded
+
+
+def plan_batches(vectors: Vectors, metadata_json: Sequence[bytes | None], limits: Limits,
+                 batch_size: int | None = None) -> list[Batch]:
+    """Split rows into batches of at most `batch_size` (and the per-request cap) and 100 MB of NDJSON."""
+    cap = limits.max_vectors_per_write if batch_size is None else min(int(batch_size), limits.max_vectors_per_write)
+    if cap < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    width = vectors.values.shape[1] if vectors.values.ndim == 2 else 0
+    sizes = np.fromiter((_BYTES_PER_RECORD + len(vid) + (len(md) if md else 0)
+                         for vid, md in zip(vectors.ids, metadata_json)), dtype=np.int64, count=len(vectors))
+    sizes += width * _BYTES_PER_VALUE
+    batches: list[Batch] = []
+    start = 0
+    while start < len(vectors):
+        stop = min(start + cap, len(vectors))
+        cumulative = np.cumsum(sizes[start:stop])
+        fits = int(np.searchsorted(cumulative, limits.max_body_bytes, side="right"))
+        stop = start + max(1, fits)
+        batches.append(Batch(len(batches) + 1, start, stop))
+        start = stop
+    return batches
+
+
+def send_batches(batches: Sequence[Batch], send: Callable[[Batch], Mutation], concurrency: int,
+                 progress: Any = None) -> list[Batch]:
+    """Send each batch; after the first failure no new batch is started. Returns the outcomes in order."""
+    outcomes = list(batches)
+    bar = _progress_bar(batches, progress)
+
+    def run(pos: int) -> None:
+        batch = outcomes[pos]
+        try:
+            outcomes[pos] = replace(batch, mutation_id=send(batch).id)
+        except VectorizeError as exc:
+            outcomes[pos] = replace(batch, error=exc)
+        if bar is not None:
+            bar.update(batch.rows)
+
+    try:
+        if concurrency <= 1 or len(batches) <= 1:
+            for pos in range(len(batches)):
+                run(pos)
+                if outcomes[pos].error is not None:
+                    break
+        else:
+            _send_concurrently(run, outcomes, concurrency)
+    finally:
+        if bar is not None:
+            bar.close()
+    return outcomes
+
+
+def _send_concurrently(run: Callable[[int], None], outcomes: list[Batch], concurrency: int) -> None:
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="vectorize-write") as pool:
+        futures: list[Future[None]] = [pool.submit(run, pos) for pos in range(len(outcomes))]
+        for future in futures:
+            if future.cancelled():
+                continue
+            future.result()
+            if any(b.error is not None for b in outcomes):
+                for other in futures:
+                    other.cancel()
+
+
+def _progress_bar(batches: Sequence[Batch], progress: Any) -> Any:
+    if progress is False or (progress is None and len(batches) < PROGRESS_MIN_BATCHES):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=sum(b.rows for b in batches), unit="vectors", desc="writing", leave=False)
