@@ -67,10 +67,8 @@ def make_columns():
     genre = StringColumn(6)
     year = NumberColumn(6)
     # row 0 predates the indexes (never written); rows 1..5 were written after
-    for slot, (g, y) in enumerate([("drama", 1990), ("comedy", 2001), (["drama", "noir"], 1995),
-                                    (MISSING, MISSING), (None, "not a number")], start=1):
-        genre.write(slot, g)
-        year.write(slot, y)
+    genre.write([1, 2, 3, 4, 5], ["drama", "comedy", ["drama", "noir"], MISSING, None])
+    year.write([1, 2, 3, 4, 5], [1990, 2001, 1995, MISSING, "not a number"])
     return {"genre": genre, "year": year}
 
 
@@ -99,6 +97,5 @@ def test_evaluate_without_clauses_is_none():
 
 def test_string_operands_compare_on_their_first_64_bytes():
     column = StringColumn(2)
-    column.write(0, "p" * 64 + "-stored-tail")
-    column.write(1, "p" * 63)
+    column.write([0, 1], ["p" * 64 + "-stored-tail", "p" * 63])
     assert np.flatnonzero(column.match("$eq", "p" * 64 + "-other-tail", 2)).tolist() == [0]

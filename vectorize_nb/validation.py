@@ -179,25 +179,43 @@ def check_vectors(vectors: Vectors, dimensions: int, limits: Limits) -> list[byt
     if count > limits.max_vectors_per_write:
         raise errors.TooManyVectors(
             f"too many vectors in payload; max is {limits.max_vectors_per_write}, got {count}")
+    _check_strings(vectors.ids, limits.max_id_bytes, lambda row, vid: vector_id(vid, limits, row))
     values = vectors.values
-    for row, vid in enumerate(vectors.ids):
-        vector_id(vid, limits, row)
     if values.ndim != 2 or values.shape[0] != count:
         raise errors.InvalidVector(f"values must be an array of shape ({count}, {dimensions}), got {values.shape}")
     if values.shape[1] != dimensions:
         raise errors.VectorDimensionMismatch(
             f"invalid vector for id={_quote(vectors.ids[0]) if count else '?'}, expected {dimensions} "
             f"dimensions, and got {values.shape[1]} dimensions")
-    finite = np.isfinite(values)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite.all(axis=1))[0])
-        col = int(np.flatnonzero(~finite[row])[0])
-        raise errors.InvalidVector(
-            f"invalid vector for id={_quote(vectors.ids[row])}: values must be finite numbers, "
-            f"got {values[row, col]} at position {col}")
-    for row, vid in enumerate(vectors.ids):
-        namespace(vectors.namespace_at(row), limits, vid)
-    return [metadata_json(vectors.metadata_at(row), limits, vid) for row, vid in enumerate(vectors.ids)]
+    if not np.isfinite(values.sum(dtype=np.float64)):  # one cheap pass; find the culprit only if needed
+        _check_finite(vectors)
+    if vectors.namespaces is not None:
+        ids = vectors.ids
+        _check_strings(vectors.namespaces, limits.max_namespace_bytes,
+                       lambda row, value: namespace(value, limits, ids[row]), optional=True)
+    if vectors.metadata is None:
+        return [None] * count
+    return [None if md is None else metadata_json(md, limits, vid) for md, vid in zip(vectors.metadata, vectors.ids)]
+
+
+def _check_strings(values: Sequence[Any], max_bytes: int, explain: Any, optional: bool = False) -> None:
+    """Cheap pass over ids or namespaces; `explain(row, value)` raises the precise error for a bad one."""
+    for row, value in enumerate(values):
+        if value is None and optional:
+            continue
+        if type(value) is not str or not value or (len(value) * 4 > max_bytes and utf8_len(value) > max_bytes):
+            explain(row, value)
+
+
+def _check_finite(vectors: Vectors) -> None:
+    finite = np.isfinite(vectors.values)
+    if finite.all():
+        return
+    row = int(np.flatnonzero(~finite.all(axis=1))[0])
+    col = int(np.flatnonzero(~finite[row])[0])
+    raise errors.InvalidVector(
+        f"invalid vector for id={_quote(vectors.ids[row])}: values must be finite numbers, "
+        f"got {vectors.values[row, col]} at position {col}")
 
 
 def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) -> Vectors:

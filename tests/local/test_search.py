@@ -21,7 +21,11 @@ def prepared_matrix(data, metric):
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "dot-product"])
-def test_single_query_finds_the_exact_top_k(rng, metric):
+@pytest.mark.parametrize("kernel", ["blas", "threaded einsum"])
+def test_single_query_finds_the_exact_top_k(rng, metric, kernel, monkeypatch):
+    if kernel == "threaded einsum":  # the path of large matrices, on small data
+        monkeypatch.setattr(search, "BLAS_SCAN_VALUES", 0)
+        monkeypatch.setattr(search, "THREADED_ROWS", 50)
     data = rng.standard_normal((3000, 16)).astype(np.float32)
     query = rng.standard_normal(16).astype(np.float32)
     matrix, bias = prepared_matrix(data, metric)
@@ -33,7 +37,7 @@ def test_single_query_finds_the_exact_top_k(rng, metric):
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "dot-product"])
 @pytest.mark.parametrize("share", [0.01, 0.1, 0.7])
 def test_filtered_query_searches_only_the_given_rows(rng, metric, share, monkeypatch):
-    monkeypatch.setattr(search, "THREADED_GATHER_ROWS", 50)  # exercise the threaded gather on small data
+    monkeypatch.setattr(search, "THREADED_ROWS", 50)  # exercise the threaded gather on small data
     monkeypatch.setattr(search, "GATHER_CHUNK", 32)
     data = rng.standard_normal((4000, 16)).astype(np.float32)
     query = rng.standard_normal(16).astype(np.float32)

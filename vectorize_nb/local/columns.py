@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import operator
 from abc import ABC, abstractmethod
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
@@ -33,6 +33,7 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 
 class MetadataColumn(ABC):
     key_dtype: ClassVar[type] = np.float64
+    index_type: ClassVar[str]
 
     def __init__(self, capacity: int) -> None:
         self.state = np.full(capacity, NOT_INDEXED, dtype=np.int8)
@@ -47,24 +48,37 @@ class MetadataColumn(ABC):
             self.state = np.concatenate([self.state, np.full(extra, NOT_INDEXED, dtype=np.int8)])
             self.keys = np.concatenate([self.keys, np.zeros(extra, dtype=self.key_dtype)])
 
-    def write(self, slot: int, value: Any) -> None:
-        """Index a row's value (or MISSING) as written now, after this index exists."""
-        self.many.pop(slot, None)
-        if isinstance(value, list):
-            keys = [key for key in map(self.stored_key, value) if key is not None]
-            self.many[slot] = np.asarray(keys, dtype=self.key_dtype)
-            self.state[slot] = MANY
-            return
-        key = None if value is MISSING else self.stored_key(value)
-        if key is None:
-            self.state[slot] = ABSENT
-        else:
-            self.state[slot] = ONE
-            self.keys[slot] = key
+    def write(self, slots: Sequence[int], values: Sequence[Any]) -> None:
+        """Index rows' values (MISSING where a row lacks the property), written after this index exists."""
+        states = np.full(len(slots), ABSENT, dtype=np.int8)
+        keys = np.zeros(len(slots), dtype=self.key_dtype)
+        stored_key = self.stored_key
+        for pos, value in enumerate(values):
+            if value is MISSING:
+                continue
+            if isinstance(value, list):
+                states[pos] = MANY
+                continue
+            key = stored_key(value)
+            if key is not None:
+                states[pos] = ONE
+                keys[pos] = key
+        rows = np.asarray(slots, dtype=np.int64)
+        self.state[rows] = states
+        self.keys[rows] = keys
+        if self.many:
+            for slot in slots:
+                self.many.pop(slot, None)
+        for pos in np.flatnonzero(states == MANY).tolist():
+            elements = [key for key in map(stored_key, values[pos]) if key is not None]
+            self.many[int(rows[pos])] = np.asarray(elements, dtype=self.key_dtype)
 
-    def forget(self, slot: int) -> None:
-        self.state[slot] = NOT_INDEXED
-        self.many.pop(slot, None)
+    def forget(self, slots: Sequence[int]) -> None:
+        """Rows written before this index existed: no clause on this property matches them."""
+        self.state[np.asarray(slots, dtype=np.int64)] = NOT_INDEXED
+        if self.many:
+            for slot in slots:
+                self.many.pop(slot, None)
 
     def move(self, src: int, dst: int) -> None:
         """Row `src` now lives at `dst` (the matrix swap-removed `dst`)."""
@@ -99,7 +113,8 @@ class MetadataColumn(ABC):
             return None
         state = self.state[:count]
         wanted = np.asarray(keys, dtype=self.key_dtype)
-        hit = (state == ONE) & np.isin(self.keys[:count], wanted)
+        values = self.keys[:count]
+        hit = (state == ONE) & (values == wanted[0] if len(wanted) == 1 else np.isin(values, wanted))
         if want_absent:
             hit |= state == ABSENT
         self._mark_many(hit, lambda elements: np.isin(elements, wanted).any())
@@ -139,6 +154,7 @@ def _is_number(value: Any) -> bool:
 
 class NumberColumn(MetadataColumn):
     key_dtype = np.float64
+    index_type = "number"
 
     def stored_key(self, value: Any) -> float | None:
         return float(value) if _is_number(value) else None
@@ -152,6 +168,7 @@ class NumberColumn(MetadataColumn):
 
 class BooleanColumn(MetadataColumn):
     key_dtype = np.int8
+    index_type = "boolean"
 
     def stored_key(self, value: Any) -> int | None:
         return int(value) if isinstance(value, (bool, np.bool_)) else None
@@ -161,6 +178,7 @@ class StringColumn(MetadataColumn):
     """Strings are dictionary-encoded: `keys` holds codes into `words` (each cut to 64 bytes)."""
 
     key_dtype = np.int32
+    index_type = "string"
 
     def __init__(self, capacity: int, prefix_bytes: int = 64) -> None:
         super().__init__(capacity)
@@ -172,6 +190,9 @@ class StringColumn(MetadataColumn):
     def stored_key(self, value: Any) -> int | None:
         if not isinstance(value, str):
             return None
+        code = self.codes.get(value)  # most values are short and already known
+        if code is not None:
+            return code
         word = truncate_utf8(value, self.prefix_bytes)
         code = self.codes.get(word)
         if code is None:
@@ -196,8 +217,11 @@ class StringColumn(MetadataColumn):
             return lambda codes: np.zeros(len(codes), dtype=bool)
         return lambda codes: passing[codes]
 
-    def word(self, code: int) -> str:
-        return self.words[code]
+    def restore_words(self, words: list[str]) -> None:
+        """Take back the dictionary of a saved column (codes are positions in `words`)."""
+        self.words = list(words)
+        self.codes = {word: code for code, word in enumerate(self.words)}
+        self._word_array = None
 
 
 def column_for(index_type: str, capacity: int, prefix_bytes: int) -> MetadataColumn:

@@ -31,6 +31,7 @@ from ..filters import parse_filter, truncate_utf8
 from ..limits import DEFAULT_LIMITS, Limits
 from ..models import (IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions,
                       VectorPage, VectorRecord, Vectors)
+from . import snapshot
 from .cursors import Cursors
 from .mutations import Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log
 from .state import IndexState
@@ -60,6 +61,7 @@ class LocalEngine:
         self.apply_delay = float(apply_delay)
         self.clock = clock
         self.store = Store(self.path)
+        self._snapshots = None if self.path is None else self.path / "snapshots"
         self._lock = threading.RLock()
         self._cursors = Cursors(limits.cursor_ttl_seconds, clock)
         self._states: dict[str, IndexState] = {}
@@ -72,7 +74,11 @@ class LocalEngine:
         return f"LocalEngine({where!r}, apply_delay={self.apply_delay:g})"
 
     def close(self) -> None:
-        self.store.close()
+        """Write snapshots of large tables that changed (for a quick reopen), then close the store."""
+        with self._lock:
+            for state in self._states.values():
+                state.save(self._snapshots)
+            self.store.close()
 
     def __enter__(self) -> LocalEngine:
         return self
@@ -146,7 +152,7 @@ class LocalEngine:
         return self._state(name)
 
     def _table(self, state: IndexState) -> VectorTable:
-        return state.loaded(self.store, self.limits.indexed_string_bytes)
+        return state.loaded(self.store, self.limits.indexed_string_bytes, self._snapshots)
 
     # --- indexes -------------------------------------------------------------------------------
 
@@ -178,6 +184,8 @@ class LocalEngine:
             state = self._state(name)
             self.store.delete_index(state.row.id, _iso(self.clock()))
         del self._states[name]
+        if self._snapshots is not None:
+            snapshot.discard(self._snapshots, state.row.id)
 
     def index_info(self, name: str) -> IndexInfo:
         with self._lock:

@@ -8,12 +8,15 @@ written after `applied_seq` and removing the ids deleted since; a metadata-index
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
 
+from . import snapshot
 from .mutations import METADATA_KINDS, decode_metadata
-from .store import IndexRow, Store, VectorRow
+from .store import IndexRow, Store
 from .table import VectorTable
 
 __all__ = ["IndexState"]
@@ -24,13 +27,37 @@ class IndexState:
     row: IndexRow
     table: VectorTable | None = None
     applied_seq: int = 0
+    saved_seq: int | None = None
+    """The applied_seq of the snapshot on disk, when this table matches one."""
 
-    def loaded(self, store: Store, prefix_bytes: int) -> VectorTable:
-        """The table, read from the store if it is not in memory yet."""
+    def loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None = None) -> VectorTable:
+        """The table: from memory, else from a snapshot caught up with the store, else from the store."""
+        if self.table is None and snapshots is not None:
+            self._restore(store, snapshots, prefix_bytes)
         if self.table is None:
             with store.snapshot():
                 self.table = self._load(store, prefix_bytes)
+            self.save(snapshots)
         return self.table
+
+    def _restore(self, store: Store, snapshots: Path, prefix_bytes: int) -> None:
+        restored = snapshot.load(snapshots, self.row.id, self.row.dimensions, self.row.metric, prefix_bytes)
+        if restored is None:
+            return
+        table, seq = restored
+        last = store.last_applied(self.row.id)
+        if last is None or seq > last.seq or (seq and store.mutation(seq) is None):
+            return  # the snapshot is not of this store's history
+        self.table, self.applied_seq, self.saved_seq = table, seq, seq
+        self.catch_up(store)
+
+    def save(self, snapshots: Path | None) -> None:
+        """Write a snapshot of a large table that has changed since the last one."""
+        table = self.table
+        if snapshots is None or table is None or table.count < snapshot.MIN_ROWS or self.saved_seq == self.applied_seq:
+            return
+        snapshot.save(snapshots, self.row.id, table, self.applied_seq)
+        self.saved_seq = self.applied_seq
 
     def _load(self, store: Store, prefix_bytes: int) -> VectorTable:
         row = self.row
@@ -43,11 +70,8 @@ class IndexState:
         for chunk in store.scan_vectors(row.id):
             ids, values, namespaces = _decode(chunk, row.dimensions)
             table.put(ids, values, namespaces, None, indexed=False)
-            for property_name, _, created_seq in indexes:
-                for vector in chunk:
-                    if vector.seq > created_seq:
-                        table.index_row(property_name, vector.id,
-                                        None if vector.metadata is None else orjson.loads(vector.metadata))
+            if indexes:
+                _index_loaded(table, indexes, chunk)
         return table
 
     def catch_up(self, store: Store) -> None:
@@ -65,13 +89,22 @@ class IndexState:
             written: set[str] = set()
             for chunk in store.scan_vectors(self.row.id, since_seq=self.applied_seq):
                 ids, values, namespaces = _decode(chunk, self.row.dimensions)
-                metadata = decode_metadata([v.metadata for v in chunk]) if self.table.columns else None
+                metadata = decode_metadata([row[2] for row in chunk]) if self.table.columns else None
                 self.table.put(ids, values, namespaces, metadata)
                 written.update(ids)
             self.table.remove(deleted - written)
             self.applied_seq = mutations[-1].seq
 
 
-def _decode(chunk: list[VectorRow], dimensions: int) -> tuple[list[str], np.ndarray, list[str | None]]:
-    values = np.frombuffer(b"".join(v.vec for v in chunk), dtype=np.float32).reshape(len(chunk), dimensions)
-    return [v.id for v in chunk], values, [v.namespace for v in chunk]
+def _index_loaded(table: VectorTable, indexes: list[tuple[str, str, int]], chunk: list[tuple[Any, ...]]) -> None:
+    """Put loaded rows into the metadata indexes that were created before the row was written."""
+    metadata = decode_metadata([row[2] for row in chunk])
+    for property_name, _, created_seq in indexes:
+        covered = [pos for pos, row in enumerate(chunk) if row[4] > created_seq]
+        table.index_rows(property_name, [chunk[pos][0] for pos in covered], [metadata[pos] for pos in covered])
+
+
+def _decode(chunk: list[tuple[Any, ...]], dimensions: int) -> tuple[list[str], np.ndarray, list[str | None]]:
+    """Scanned rows (id, namespace, metadata, vec, seq) as ids, a float32 matrix and namespaces."""
+    values = np.frombuffer(b"".join(row[3] for row in chunk), dtype=np.float32).reshape(len(chunk), dimensions)
+    return [row[0] for row in chunk], values, [row[1] for row in chunk]

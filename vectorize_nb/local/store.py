@@ -2,8 +2,9 @@
 
 Tables
     indexes            one row per index ever created; `deleted_on` marks a deleted one
-    vectors            the applied vectors: id, namespace, metadata JSON, float32 blob, and the
-                       sequence number of the mutation that last wrote the row
+    vectors_<n>        one table per index <n>: the applied vectors (id, namespace, metadata JSON,
+                       float32 blob) and the sequence number of the mutation that last wrote the row;
+                       rowid order is insertion order
     metadata_indexes   property, type, and the sequence number of the mutation that created it
                        (a vector is in a metadata index when its `seq` is greater)
     mutations          the log: UUID, kind, when created, when due, when applied
@@ -42,16 +43,6 @@ CREATE TABLE IF NOT EXISTS indexes (
     deleted_on TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS indexes_live_name ON indexes(name) WHERE deleted_on IS NULL;
-CREATE TABLE IF NOT EXISTS vectors (
-    index_id INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    namespace TEXT,
-    metadata BLOB,
-    vec BLOB NOT NULL,
-    seq INTEGER NOT NULL,
-    UNIQUE (index_id, id)
-);
-CREATE INDEX IF NOT EXISTS vectors_seq ON vectors(index_id, seq);
 CREATE TABLE IF NOT EXISTS metadata_indexes (
     index_id INTEGER NOT NULL,
     property TEXT NOT NULL,
@@ -83,11 +74,17 @@ CREATE TABLE IF NOT EXISTS pending_vectors (
 );
 """
 
-_UPSERT = """INSERT INTO vectors (index_id, id, namespace, metadata, vec, seq) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (index_id, id) DO UPDATE SET namespace = excluded.namespace, metadata = excluded.metadata,
+VECTOR_TABLE = """CREATE TABLE {table} (
+    id TEXT NOT NULL UNIQUE, namespace TEXT, metadata BLOB, vec BLOB NOT NULL, seq INTEGER NOT NULL);
+CREATE INDEX {table}_seq ON {table}(seq)"""
+_UPSERT = """INSERT INTO {table} (id, namespace, metadata, vec, seq) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, metadata = excluded.metadata,
 vec = excluded.vec, seq = excluded.seq"""
-_INSERT = """INSERT INTO vectors (index_id, id, namespace, metadata, vec, seq) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (index_id, id) DO NOTHING"""
+_INSERT = "INSERT INTO {table} (id, namespace, metadata, vec, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+
+
+def _table(index_id: int) -> str:
+    return f"vectors_{int(index_id)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +257,8 @@ class Store:
         cur = self._run(
             "INSERT INTO indexes (name, dimensions, metric, preset, description, created_on, modified_on)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)", (name, dimensions, metric, preset, description, created_on, created_on))
+        for statement in VECTOR_TABLE.format(table=_table(cur.lastrowid or 0)).split(";"):
+            self._run(statement)
         return IndexRow(cur.lastrowid or 0, name, dimensions, metric, preset, description, created_on,
                         created_on, None)
 
@@ -275,7 +274,7 @@ class Store:
     def delete_index(self, index_id: int, deleted_on: str) -> None:
         """Mark the index deleted and drop everything it held (inside the caller's transaction)."""
         self._run("UPDATE indexes SET deleted_on = ? WHERE id = ?", (deleted_on, index_id))
-        self._run("DELETE FROM vectors WHERE index_id = ?", (index_id,))
+        self._run(f"DROP TABLE {_table(index_id)}")
         self._run("DELETE FROM metadata_indexes WHERE index_id = ?", (index_id,))
         self._run("DELETE FROM pending_vectors WHERE seq IN (SELECT seq FROM mutations WHERE index_id = ?)",
                   (index_id,))
@@ -329,9 +328,9 @@ class Store:
     def write_vectors(self, index_id: int, rows: Sequence[tuple[str, str | None, bytes | None, bytes]],
                       seq: int, keep_existing: bool) -> None:
         """Upsert (or, with keep_existing, insert-if-new) rows of (id, namespace, metadata, vec)."""
-        sql = _INSERT if keep_existing else _UPSERT
+        sql = (_INSERT if keep_existing else _UPSERT).format(table=_table(index_id))
         with self._lock:
-            self._con.executemany(sql, [(index_id, vid, ns, md, vec, seq) for vid, ns, md, vec in rows])
+            self._con.executemany(sql, [(vid, ns, md, vec, seq) for vid, ns, md, vec in rows])
 
     def stage_vectors(self, seq: int, rows: Sequence[tuple[str, str | None, bytes | None, bytes]]) -> None:
         with self._lock:
@@ -348,15 +347,13 @@ class Store:
 
     def delete_vectors(self, index_id: int, ids: Sequence[str]) -> None:
         with self._lock:
-            self._con.executemany("DELETE FROM vectors WHERE index_id = ? AND id = ?",
-                                  [(index_id, vid) for vid in ids])
+            self._con.executemany(f"DELETE FROM {_table(index_id)} WHERE id = ?", [(vid,) for vid in ids])
 
     def _rows_for_ids(self, columns: str, index_id: int, ids: Sequence[str]) -> Iterator[Any]:
         for start in range(0, len(ids), _MAX_SQL_VARIABLES):
             chunk = list(ids[start:start + _MAX_SQL_VARIABLES])
             marks = ",".join("?" * len(chunk))
-            yield from self._all(f"SELECT {columns} FROM vectors WHERE index_id = ? AND id IN ({marks})",
-                                 [index_id, *chunk])
+            yield from self._all(f"SELECT {columns} FROM {_table(index_id)} WHERE id IN ({marks})", chunk)
 
     def existing_ids(self, index_id: int, ids: Sequence[str]) -> set[str]:
         return {row[0] for row in self._rows_for_ids("id", index_id, ids)}
@@ -365,22 +362,22 @@ class Store:
         return {row[0]: VectorRow(*row) for row in self._rows_for_ids("id, namespace, metadata, vec, seq", index_id, ids)}
 
     def count_vectors(self, index_id: int) -> int:
-        return self._one("SELECT count(*) FROM vectors WHERE index_id = ?", (index_id,))[0]
+        return self._one(f"SELECT count(*) FROM {_table(index_id)}")[0]
 
     def list_ids(self, index_id: int) -> list[str]:
         """Every id of the index in insertion order."""
-        return [row[0] for row in self._all("SELECT id FROM vectors WHERE index_id = ? ORDER BY rowid", (index_id,))]
+        return [row[0] for row in self._all(f"SELECT id FROM {_table(index_id)} ORDER BY rowid")]
 
-    def scan_vectors(self, index_id: int, since_seq: int = 0) -> Iterator[list[VectorRow]]:
-        """Rows written after `since_seq`, in chunks, in insertion order."""
-        sql = "SELECT id, namespace, metadata, vec, seq FROM vectors WHERE index_id = ?"
-        if since_seq:
-            sql += " AND seq > ?"
+    def scan_vectors(self, index_id: int, since_seq: int = 0) -> Iterator[list[tuple[Any, ...]]]:
+        """Rows (id, namespace, metadata, vec, seq) written after `since_seq`, in chunks, in insertion order."""
+        sql = f"SELECT id, namespace, metadata, vec, seq FROM {_table(index_id)} WHERE seq > ? ORDER BY rowid"
+        if not since_seq:  # a plain scan, in rowid order, with no sort
+            sql = f"SELECT id, namespace, metadata, vec, seq FROM {_table(index_id)} ORDER BY rowid"
         with self._lock:
-            cursor = self._con.execute(sql + " ORDER BY rowid", (index_id, since_seq) if since_seq else (index_id,))
+            cursor = self._con.execute(sql, (since_seq,) if since_seq else ())
             rows = cursor.fetchmany(FETCH_ROWS)
         while rows:
-            yield [VectorRow(*row) for row in rows]
+            yield rows
             with self._lock:
                 rows = cursor.fetchmany(FETCH_ROWS)
 

@@ -17,7 +17,7 @@ from .columns import MISSING, MetadataColumn, column_for
 
 __all__ = ["VectorTable", "lookup"]
 
-GROWTH = 1.5
+GROWTH = 2
 
 
 def lookup(metadata: dict[str, Any] | None, path: tuple[str, ...]) -> Any:
@@ -28,6 +28,12 @@ def lookup(metadata: dict[str, Any] | None, path: tuple[str, ...]) -> Any:
             return MISSING
         value = value[part]
     return value
+
+
+def _grown(array: np.ndarray, count: int, capacity: int) -> np.ndarray:
+    grown = np.empty((capacity, *array.shape[1:]), dtype=array.dtype)
+    grown[:count] = array[:count]
+    return grown
 
 
 class VectorTable:
@@ -58,36 +64,51 @@ class VectorTable:
 
         With `indexed=False` the rows stay out of every metadata index (they predate them).
         """
+        known = self.slots
+        if not any(vid in known for vid in ids):
+            start = self.count
+            self._reserve(start + len(ids))
+            known.update(zip(ids, range(start, start + len(ids))))
+            self.ids.extend(ids)
+            self.count += len(ids)
+            self._write_rows(slice(start, self.count), values, namespaces, metadata, indexed)
+            return
         slots = np.empty(len(ids), dtype=np.int64)
         fresh = 0
         for pos, vid in enumerate(ids):
-            slot = self.slots.get(vid)
+            slot = known.get(vid)
             if slot is None:
-                slot = self.count + fresh
+                slot = known[vid] = self.count + fresh
                 fresh += 1
-                self.slots[vid] = slot
                 self.ids.append(vid)
             slots[pos] = slot
         self._reserve(self.count + fresh)
         self.count += fresh
         self._write_rows(slots, values, namespaces, metadata, indexed)
 
-    def _write_rows(self, slots: np.ndarray, values: np.ndarray, namespaces: Sequence[str | None] | None,
+    def _write_rows(self, slots: slice | np.ndarray, values: np.ndarray, namespaces: Sequence[str | None] | None,
                     metadata: Sequence[dict[str, Any] | None] | None, indexed: bool) -> None:
+        contiguous = isinstance(slots, slice)
+        target = self.matrix[slots] if contiguous else np.empty_like(values, dtype=np.float32)
         if self.scorer.metric == "cosine":
-            norms = np.linalg.norm(values, axis=1, keepdims=True)
-            values = np.divide(values, norms, out=np.zeros_like(values), where=norms > 0)
-        elif self.sqnorms is not None:
-            self.sqnorms[slots] = np.einsum("ij,ij->i", values, values)
-        self.matrix[slots] = values
+            norms = np.linalg.norm(values, axis=1)
+            inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+            np.multiply(values, inverse[:, None], out=target)
+        else:
+            target[...] = values
+            if self.sqnorms is not None:
+                self.sqnorms[slots] = np.einsum("ij,ij->i", target, target)
+        if not contiguous:
+            self.matrix[slots] = target
         self.namespace_codes[slots] = -1 if namespaces is None else [self._namespace_code(ns) for ns in namespaces]
+        slot_list = list(range(slots.start, slots.stop)) if contiguous else slots.tolist()
         for name, column in self.columns.items():
+            if not indexed:
+                column.forget(slot_list)
+                continue
             path = self._paths[name]
-            for pos, slot in enumerate(slots.tolist()):
-                if indexed:
-                    column.write(slot, lookup(metadata[pos] if metadata is not None else None, path))
-                else:
-                    column.forget(slot)
+            column.write(slot_list, [lookup(row, path) for row in metadata] if metadata is not None
+                         else [MISSING] * len(slot_list))
 
     def _namespace_code(self, namespace: str | None) -> int:
         if namespace is None:
@@ -128,17 +149,15 @@ class VectorTable:
         self.slots[moved] = dst
 
     def _reserve(self, needed: int) -> None:
+        """Room for `needed` rows. Growth doubles: pages never written stay virtual, so spare room is
+        free, and doubling keeps the copying to one matrix's worth in all."""
         if needed <= self.capacity:
             return
-        capacity = max(needed, int(self.capacity * GROWTH), 1024)
-        matrix = np.empty((capacity, self.dimensions), dtype=np.float32)
-        matrix[:self.count] = self.matrix[:self.count]
-        self.matrix = matrix
+        capacity = max(needed, self.capacity * GROWTH, 1024)
+        self.matrix = _grown(self.matrix, self.count, capacity)
         if self.sqnorms is not None:
-            self.sqnorms = np.resize(self.sqnorms, capacity)
-        codes = np.full(capacity, -1, dtype=np.int32)
-        codes[:self.count] = self.namespace_codes[:self.count]
-        self.namespace_codes = codes
+            self.sqnorms = _grown(self.sqnorms, self.count, capacity)
+        self.namespace_codes = _grown(self.namespace_codes, self.count, capacity)
         for column in self.columns.values():
             column.grow(capacity)
 
@@ -153,9 +172,10 @@ class VectorTable:
         self.columns.pop(property_name, None)
         self._paths.pop(property_name, None)
 
-    def index_row(self, property_name: str, vid: str, metadata: dict[str, Any] | None) -> None:
-        """Index one row's value (used when loading rows written after the index was created)."""
-        self.columns[property_name].write(self.slots[vid], lookup(metadata, self._paths[property_name]))
+    def index_rows(self, property_name: str, ids: Sequence[str], metadata: Sequence[dict[str, Any] | None]) -> None:
+        """Index rows' values (used when loading rows written after the index was created)."""
+        path = self._paths[property_name]
+        self.columns[property_name].write([self.slots[vid] for vid in ids], [lookup(row, path) for row in metadata])
 
     # --- reads ---------------------------------------------------------------------------------
 

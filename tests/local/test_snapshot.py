@@ -1,0 +1,91 @@
+"""Snapshots: a quick reopen that never changes an answer."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from vectorize_nb.local import LocalEngine, snapshot
+from vectorize_nb.models import QueryOptions
+
+from ..helpers import TINY, vectors
+
+
+@pytest.fixture(autouse=True)
+def small_snapshots(monkeypatch):
+    monkeypatch.setattr(snapshot, "MIN_ROWS", 10)
+
+
+def answers(engine, data):
+    options = QueryOptions(top_k=20, filter={"genre": {"$in": ["a", "c"]}}, return_metadata="indexed")
+    return [(m.id, m.score, m.metadata, m.namespace) for m in engine.query("snap", data[0], options)]
+
+
+@pytest.fixture
+def store(tmp_path, rng):
+    folder = tmp_path / "snap"
+    data = rng.standard_normal((60, 4)).astype(np.float32)
+    with LocalEngine(folder, limits=TINY) as engine:
+        engine.create_index("snap", dimensions=4, metric="euclidean")
+        engine.upsert("snap", vectors(["early"], data[:1], [{"genre": "a"}]))
+        engine.create_metadata_index("snap", "genre", "string")
+        engine.upsert("snap", vectors([f"v{i}" for i in range(1, 60)], data[1:],
+                                      [{"genre": "abc"[i % 3], "tags": ["x"]} for i in range(1, 60)],
+                                      [None, "ns"] * 29 + [None]))
+        expected = answers(engine, data)
+    return folder, data, expected
+
+
+def snapshot_folders(folder):
+    return sorted(p.name for p in (folder / "snapshots").iterdir())
+
+
+def test_close_writes_a_snapshot_and_reopening_uses_it(store, monkeypatch):
+    folder, data, expected = store
+    assert len(snapshot_folders(folder)) == 1
+    with LocalEngine(folder, limits=TINY) as reopened:
+        monkeypatch.setattr(type(reopened.store), "scan_vectors", None)  # a read from SQLite would fail
+        assert answers(reopened, data) == expected
+        assert "early" not in {a[0] for a in answers(reopened, data)}  # still predates the metadata index
+
+
+def test_a_stale_snapshot_catches_up_with_later_writes(store, monkeypatch):
+    folder, data, expected = store
+    monkeypatch.setattr(snapshot, "MIN_ROWS", 10**9)  # this engine will not refresh the snapshot
+    with LocalEngine(folder, limits=TINY) as writer:
+        writer.upsert("snap", vectors(["late"], data[:1] + 0.001, [{"genre": "c"}]))
+        writer.delete_by_ids("snap", ["v3", "v6"])
+    truth = folder.parent / "truth"
+    shutil.copytree(folder, truth)
+    shutil.rmtree(truth / "snapshots")
+    with LocalEngine(truth, limits=TINY) as from_sqlite:
+        expected = answers(from_sqlite, data)
+    with LocalEngine(folder, limits=TINY) as reopened:
+        got = answers(reopened, data)
+    assert got == expected and got[0][0] == "late" and not {"v3", "v6"} & {a[0] for a in got}
+
+
+def test_a_metadata_index_change_after_the_snapshot_means_a_full_read(store, monkeypatch):
+    folder, data, _ = store
+    monkeypatch.setattr(snapshot, "MIN_ROWS", 10**9)
+    with LocalEngine(folder, limits=TINY) as writer:
+        writer.delete_metadata_index("snap", "genre")
+        writer.create_metadata_index("snap", "genre", "string")
+    with LocalEngine(folder, limits=TINY) as reopened:
+        assert answers(reopened, data) == []  # every vector predates the new metadata index
+
+
+def test_a_damaged_snapshot_is_ignored(store):
+    folder, data, expected = store
+    [name] = snapshot_folders(folder)
+    matrix = folder / "snapshots" / name / "matrix.npy"
+    matrix.write_bytes(matrix.read_bytes()[:100])
+    with LocalEngine(folder, limits=TINY) as reopened:
+        assert answers(reopened, data) == expected
+
+
+def test_deleting_the_index_removes_its_snapshot(store):
+    folder, _, _ = store
+    with LocalEngine(folder, limits=TINY) as engine:
+        engine.delete_index("snap")
+    assert snapshot_folders(folder) == []

@@ -1,0 +1,127 @@
+"""A warm-start copy of an index's in-memory table, so that reopening a large store is quick.
+
+SQLite stays the source of truth. A snapshot records the last applied mutation it reflects; the
+engine loads it and then catches up from the store like any other reader (rows written after it,
+ids deleted since). A snapshot that is missing, unreadable, or older than a metadata-index change
+is ignored and the table is read from SQLite instead.
+
+Files are plain numpy arrays (`np.save`, never pickle) and JSON, written into a temporary folder
+that is renamed into place, so a crash mid-write leaves the previous snapshot or none.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from .columns import MetadataColumn
+from .table import VectorTable
+
+__all__ = ["save", "load", "discard", "MIN_ROWS", "FORMAT"]
+
+FORMAT = 1
+MIN_ROWS = 50_000
+"""Smaller tables load from SQLite in well under a second; they are not worth a second copy."""
+
+
+def _folder(root: Path, index_id: int) -> Path:
+    return root / f"index-{index_id}"
+
+
+def save(root: Path, index_id: int, table: VectorTable, applied_seq: int) -> None:
+    final = _folder(root, index_id)
+    staging = final.with_name(final.name + f".tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    count = table.count
+    arrays = {"matrix": table.matrix[:count], "namespace_codes": table.namespace_codes[:count]}
+    if table.sqnorms is not None:
+        arrays["sqnorms"] = table.sqnorms[:count]
+    columns = {}
+    for name, column in table.columns.items():
+        arrays[f"state-{len(columns)}"] = column.state[:count]
+        arrays[f"keys-{len(columns)}"] = column.keys[:count]
+        columns[name] = _column_header(column, count)
+    for name, array in arrays.items():
+        np.save(staging / f"{name}.npy", array, allow_pickle=False)
+    header = {"format": FORMAT, "index_id": index_id, "applied_seq": applied_seq, "count": count,
+              "dimensions": table.dimensions, "metric": table.scorer.metric, "columns": columns,
+              "namespaces": table.namespace_names}
+    (staging / "ids.json").write_bytes(orjson.dumps(table.ids[:count]))
+    (staging / "header.json").write_bytes(orjson.dumps(header))
+    old = final.with_name(final.name + f".old-{os.getpid()}")
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def discard(root: Path, index_id: int) -> None:
+    shutil.rmtree(_folder(root, index_id), ignore_errors=True)
+
+
+def _column_header(column: MetadataColumn, count: int) -> dict[str, Any]:
+    many = {str(slot): elements.tolist() for slot, elements in column.many.items() if slot < count}
+    return {"type": column.index_type, "words": getattr(column, "words", None), "many": many}
+
+
+def load(root: Path, index_id: int, dimensions: int, metric: str, prefix_bytes: int) -> tuple[VectorTable, int] | None:
+    """The snapshot of an index as (table, applied_seq), or None when there is no usable one."""
+    folder = _folder(root, index_id)
+    try:
+        header = orjson.loads((folder / "header.json").read_bytes())
+        if (header["format"], header["index_id"], header["dimensions"], header["metric"]) != (
+                FORMAT, index_id, dimensions, metric):
+            return None
+        table = VectorTable(dimensions, metric, prefix_bytes, capacity=header["count"])
+        _fill(table, folder, header)
+        return table, header["applied_seq"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _fill(table: VectorTable, folder: Path, header: dict[str, Any]) -> None:
+    count = header["count"]
+    ids = orjson.loads((folder / "ids.json").read_bytes())
+    if len(ids) != count:
+        raise ValueError("snapshot ids do not match its count")
+    _read_into(folder, "matrix", table.matrix[:count])
+    if table.sqnorms is not None:
+        _read_into(folder, "sqnorms", table.sqnorms[:count])
+    _read_into(folder, "namespace_codes", table.namespace_codes[:count])
+    table.ids = ids
+    table.slots = dict(zip(ids, range(count)))
+    table.count = count
+    table.namespace_names = list(header["namespaces"])
+    table.namespaces = {name: code for code, name in enumerate(table.namespace_names)}
+    for position, (name, spec) in enumerate(header["columns"].items()):
+        table.add_column(name, spec["type"])
+        column = table.columns[name]
+        _read_into(folder, f"state-{position}", column.state[:count])
+        _read_into(folder, f"keys-{position}", column.keys[:count])
+        column.many = {int(slot): np.asarray(keys, dtype=column.key_dtype) for slot, keys in spec["many"].items()}
+        if spec["words"] is not None:
+            column.restore_words(spec["words"])
+
+
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _read_into(folder: Path, name: str, target: np.ndarray) -> None:
+    """Read a saved array straight into `target` (no second copy in memory), checking shape and type."""
+    with open(folder / f"{name}.npy", "rb") as file:
+        version = np.lib.format.read_magic(file)
+        reader = _HEADER_READERS.get(version)
+        if reader is None:
+            raise ValueError(f"snapshot array {name} has an unknown format version {version}")
+        shape, fortran, dtype = reader(file)
+        if shape != target.shape or fortran or dtype != target.dtype:
+            raise ValueError(f"snapshot array {name} is {dtype}{shape}, expected {target.dtype}{target.shape}")
+        view = memoryview(target).cast("B")
+        if file.readinto(view) != view.nbytes:
+            raise ValueError(f"snapshot array {name} is truncated")
