@@ -47,9 +47,13 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
         engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
         return Client(engine, "memory" if folder is None else f"local:{folder}")
     if chosen == "cloudflare" or chosen.startswith(("http://", "https://")):
-        raise ConfigurationError(
-            f"target {chosen!r} needs the REST backend, which this version does not have yet; "
-            "use 'local' or 'memory'")
+        from .rest import connect_rest
+
+        backend, label = connect_rest(chosen, account_id=account_id, api_token=api_token, timeout=timeout,
+                                      concurrency=concurrency, max_retries=max_retries,
+                                      requests_per_window=requests_per_window, window_seconds=window_seconds,
+                                      limits=limits)
+        return Client(backend, label)
     raise ConfigurationError(
         f"unknown target {chosen!r}: use 'local', 'memory', 'cloudflare' or an http(s) base URL ending in "
         f"/client/v4 (given {'as an argument' if target else 'in ' + TARGET_ENV})")

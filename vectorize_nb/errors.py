@@ -24,6 +24,7 @@
     ├── AuthenticationError               10000 (HTTP 401); MissingCredentials 9106
     ├── RateLimited                       40041 (HTTP 429)
     ├── ServerError                       a 5xx without a known code
+    │   └── InternalError                 10001 [project] an unexpected failure in the local server
     ├── TransportError                    the request never got an answer (client side only)
     ├── WaitTimeout                       Index.wait gave up (client side only)
     └── ConfigurationError (ValueError)   connect() could not work out the target
@@ -45,7 +46,7 @@ __all__ = [
     "InvalidIndexName", "InvalidIndexConfig", "InvalidVector", "NamespaceTooLong",
     "InvalidMetadata", "TooManyVectors", "PayloadTooLarge", "TooManyMetadataIndexes",
     "InvalidMetadataIndex", "InvalidFilter", "InvalidCursor", "InvalidQuery", "InvalidListCount",
-    "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "TransportError",
+    "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "TransportError",
     "WaitTimeout", "ConfigurationError", "error_class", "from_envelope", "PROJECT_CODES",
 ]
 
@@ -263,6 +264,11 @@ class RateLimited(VectorizeError):
 class ServerError(VectorizeError):
     status = 500
     hint = "The service failed; the request may be retried"
+
+
+class InternalError(ServerError):
+    code = 10001
+    hint = "A bug in the local server; its log has the traceback"
 
 
 class TransportError(VectorizeError):

@@ -108,8 +108,9 @@ def namespace(value: Any, limits: Limits, vid: str | None = None) -> str | None:
 
 
 def metadata_json(metadata: Any, limits: Limits, vid: str) -> bytes | None:
-    """Check one vector's metadata and return its compact JSON (what is stored and measured)."""
-    if metadata is None:
+    """Check one vector's metadata and return its compact JSON (what is stored and measured);
+    an empty object is stored as no metadata."""
+    if metadata is None or (isinstance(metadata, dict) and not metadata):
         return None
     if not isinstance(metadata, dict):
         raise errors.InvalidMetadata(

@@ -194,7 +194,9 @@ class LocalEngine:
             count = state.table.count if state.table is not None else self.store.count_vectors(state.row.id)
             if last is None:
                 return IndexInfo(state.row.dimensions, count)
-            return IndexInfo(state.row.dimensions, count, last.uuid, _timestamp(last.applied_at or 0.0))
+            applied = _timestamp(last.applied_at or 0.0)  # milliseconds, as the service reports it
+            return IndexInfo(state.row.dimensions, count, last.uuid,
+                             applied.replace(microsecond=applied.microsecond // 1000 * 1000))
 
     # --- writes --------------------------------------------------------------------------------
 

@@ -1,0 +1,70 @@
+"""The `vectorize-nb` command (also `python -m vectorize_nb`).
+
+    vectorize-nb serve [--path DIR | --memory] [--host 127.0.0.1] [--port 8787] [--token T] [--apply-delay S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from typing import Sequence
+
+from .client import DEFAULT_PATH, PATH_ENV
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vectorize-nb", description="Tools for vectorize-nb.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve", help="serve the local engine over Cloudflare's Vectorize v2 REST API",
+        description="Serve the embedded engine at http://HOST:PORT/client/v4, the base URL Cloudflare's "
+                    "clients take (wrangler: CLOUDFLARE_API_BASE_URL; the Python SDK: base_url=).")
+    where = serve.add_mutually_exclusive_group()
+    where.add_argument("--path", default=None, help=f"store folder (default: ${PATH_ENV} or ./{DEFAULT_PATH})")
+    where.add_argument("--memory", action="store_true", help="keep everything in memory")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8787, help="port (default: 8787; 0 picks a free one)")
+    serve.add_argument("--token", default=os.environ.get("VECTORIZE_NB_SERVE_TOKEN"),
+                       help="require 'Authorization: Bearer TOKEN' (default: $VECTORIZE_NB_SERVE_TOKEN, else none)")
+    serve.add_argument("--apply-delay", type=float, default=0.0,
+                       help="apply writes this many seconds late, as the real service does (default: 0)")
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .local.server import open_server
+    except ImportError as exc:
+        print(f"vectorize-nb serve needs the server extra: pip install 'vectorize-nb[server]' ({exc})",
+              file=sys.stderr)
+        return 2
+    path = None if args.memory else (args.path or os.environ.get(PATH_ENV) or DEFAULT_PATH)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    server = open_server(path, memory=args.memory, host=args.host, port=args.port, token=args.token,
+                         apply_delay=args.apply_delay)
+    where = "memory" if args.memory else os.path.abspath(path)
+    print(f"vectorize-nb serving {where} at {server.url} (any account id works, e.g. {server.account_id}; "
+          f"token {'required' if args.token else 'not required'})", flush=True)
+    signal.signal(signal.SIGTERM, _exit)
+    server.serve_forever()
+    return 0
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

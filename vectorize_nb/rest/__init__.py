@@ -1,0 +1,45 @@
+"""The REST backend: Cloudflare's Vectorize v2 API (or any compatible server) over requests.
+Imports neither the local engine nor pandas."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import ConfigurationError
+from ..limits import DEFAULT_LIMITS, Limits
+from .backend import RestBackend
+from .ratelimit import RateLimiter
+from .transport import Transport, retry_policy
+
+__all__ = ["RestBackend", "RateLimiter", "Transport", "connect_rest", "CLOUDFLARE_API", "ACCOUNT_ENV", "TOKEN_ENV"]
+
+CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
+ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
+TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
+
+
+def connect_rest(target: str, *, account_id: str | None = None, api_token: str | None = None, timeout: float = 30.0,
+                 concurrency: int = 4, max_retries: int = 5, requests_per_window: int = 1200,
+                 window_seconds: float = 300.0, limits: Limits = DEFAULT_LIMITS,
+                 backoff: float = 0.5) -> tuple[RestBackend, str]:
+    """A RestBackend for "cloudflare" or a base URL, and a label for it that holds no secret.
+
+    Arguments win over the environment (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN). Cloudflare needs
+    both; another server needs neither (its account id then defaults to "local").
+    """
+    account = account_id or os.environ.get(ACCOUNT_ENV)
+    token = api_token or os.environ.get(TOKEN_ENV)
+    if target == "cloudflare":
+        missing = [name for name, value in ((ACCOUNT_ENV, account), (TOKEN_ENV, token)) if not value]
+        if missing:
+            raise ConfigurationError(
+                f"connecting to Cloudflare needs an account id and an API token: set {ACCOUNT_ENV} and "
+                f"{TOKEN_ENV} (missing: {', '.join(missing)}), or pass account_id= and api_token=")
+        base_url = CLOUDFLARE_API
+    else:
+        base_url = target
+        account = account or "local"
+    transport = Transport(base_url, str(account), token, timeout=timeout, retry=retry_policy(max_retries, backoff),
+                          limiter=RateLimiter(requests_per_window, window_seconds), pool_size=max(4, concurrency))
+    label = f"cloudflare:{account}" if target == "cloudflare" else base_url
+    return RestBackend(transport, limits=limits, max_concurrency=concurrency), label

@@ -1,0 +1,127 @@
+"""RestBackend: the Backend protocol over Cloudflare's Vectorize v2 REST API.
+
+It works against any Vectorize-compatible base URL: Cloudflare's (https://api.cloudflare.com/client/v4)
+or the project's own `vectorize-nb serve`. Error envelopes come back as the same exception classes
+the local engine raises.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Sequence
+from urllib.parse import quote
+
+import numpy as np
+
+from .. import errors, wire
+from ..limits import DEFAULT_LIMITS, Limits
+from ..models import (IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions, VectorPage,
+                      VectorRecord, Vectors)
+from .transport import Transport
+
+__all__ = ["RestBackend"]
+
+
+def _path(name: str, suffix: str = "") -> str:
+    return "/" + quote(name, safe="") + suffix
+
+
+class RestBackend:
+    """One account of a Vectorize-compatible REST API. `max_concurrency` requests may be in flight."""
+
+    def __init__(self, transport: Transport, *, limits: Limits = DEFAULT_LIMITS, max_concurrency: int = 4) -> None:
+        self.transport = transport
+        self.limits = limits
+        self.max_concurrency = max_concurrency
+
+    def __repr__(self) -> str:
+        return f"RestBackend({self.transport.base_url!r}, account_id={self.transport.account_id!r})"
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
+        return self.transport.request(method, path, operation=operation, **kwargs)
+
+    # --- indexes -------------------------------------------------------------------------------
+
+    def create_index(self, name: str, *, dimensions: int | None = None, metric: str | None = None,
+                     preset: str | None = None, description: str = "") -> IndexDescription:
+        config = {"preset": preset} if preset is not None else {"dimensions": dimensions, "metric": metric}
+        body = {"name": name, "config": config, "description": description}
+        return wire.index_from_json(self._call("POST", "", f"create_index {name!r}", json=body))
+
+    def list_indexes(self) -> list[IndexDescription]:
+        return [wire.index_from_json(item) for item in self._call("GET", "", "list_indexes") or []]
+
+    def get_index(self, name: str) -> IndexDescription:
+        return wire.index_from_json(self._call("GET", _path(name), f"get_index {name!r}"))
+
+    def delete_index(self, name: str) -> None:
+        self._call("DELETE", _path(name), f"delete_index {name!r}")
+
+    def index_info(self, name: str) -> IndexInfo:
+        return wire.info_from_json(self._call("GET", _path(name, "/info"), f"info on index {name!r}"))
+
+    # --- vectors -------------------------------------------------------------------------------
+
+    def insert(self, name: str, vectors: Vectors) -> Mutation:
+        return self._write(name, "insert", vectors)
+
+    def upsert(self, name: str, vectors: Vectors) -> Mutation:
+        return self._write(name, "upsert", vectors)
+
+    def _write(self, name: str, operation: str, vectors: Vectors) -> Mutation:
+        body = wire.encode_ndjson(vectors)
+        if len(body) > self.limits.max_body_bytes:
+            raise errors.PayloadTooLarge(
+                f"request body too large; max is {self.limits.max_body_bytes} bytes, got {len(body)} bytes",
+                operation=f"{operation} on index {name!r}")
+        # unparsable-behavior=error: a line this client failed to encode must never be dropped silently
+        result = self._call("POST", _path(name, f"/{operation}"), f"{operation} on index {name!r}", data=body,
+                            params={"unparsable-behavior": "error"}, content_type="application/x-ndjson")
+        return Mutation(result["mutationId"])
+
+    def query(self, name: str, vector: Any = None, options: QueryOptions = QueryOptions(), *,
+              vector_id: str | None = None) -> list[Match]:
+        body = wire.query_json(vector, options, vector_id)
+        return wire.matches_from_json(self._call("POST", _path(name, "/query"), f"query on index {name!r}", json=body))
+
+    def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = QueryOptions()) -> list[list[Match]]:
+        """One request per vector (the API has no batch query), `max_concurrency` at a time."""
+        rows = list(np.asarray(vectors, dtype=np.float32))
+        if len(rows) <= 1 or self.max_concurrency <= 1:
+            return [self.query(name, row, options) for row in rows]
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="vectorize-query") as pool:
+            return list(pool.map(lambda row: self.query(name, row, options), rows))
+
+    def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]:
+        result = self._call("POST", _path(name, "/get_by_ids"), f"get_by_ids on index {name!r}",
+                            json={"ids": list(ids)})
+        return wire.records_from_json(result or [])
+
+    def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
+        result = self._call("POST", _path(name, "/delete_by_ids"), f"delete_by_ids on index {name!r}",
+                            json={"ids": list(ids)})
+        return Mutation(result["mutationId"])
+
+    def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
+        params = {key: value for key, value in (("count", count), ("cursor", cursor)) if value is not None}
+        return wire.page_from_json(self._call("GET", _path(name, "/list"), f"list_vectors on index {name!r}",
+                                              params=params))
+
+    # --- metadata indexes ----------------------------------------------------------------------
+
+    def create_metadata_index(self, name: str, property_name: str, index_type: str) -> Mutation:
+        result = self._call("POST", _path(name, "/metadata_index/create"), f"create_metadata_index on {name!r}",
+                            json={"propertyName": property_name, "indexType": index_type})
+        return Mutation(result["mutationId"])
+
+    def list_metadata_indexes(self, name: str) -> list[MetadataIndex]:
+        result = self._call("GET", _path(name, "/metadata_index/list"), f"list_metadata_indexes on {name!r}")
+        return wire.metadata_indexes_from_json(result or {})
+
+    def delete_metadata_index(self, name: str, property_name: str) -> Mutation:
+        result = self._call("POST", _path(name, "/metadata_index/delete"), f"delete_metadata_index on {name!r}",
+                            json={"propertyName": property_name})
+        return Mutation(result["mutationId"])

@@ -1,0 +1,265 @@
+"""Cloudflare's wire format for Vectorize v2: camelCase JSON, the v4 envelope, NDJSON vectors.
+
+Both directions live here, so the REST client and the local server cannot drift apart:
+`*_json` turns a model into the JSON Cloudflare sends, `*_from_json` reads it back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import numpy as np
+import orjson
+
+from . import errors, validation
+from .models import (IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, QueryOptions, VectorPage,
+                     VectorRecord, Vectors)
+
+__all__ = [
+    "dumps", "loads", "envelope", "result_of", "index_json", "index_from_json", "info_json", "info_from_json",
+    "query_json", "query_from_json", "matches_json", "matches_from_json", "records_json", "records_from_json",
+    "page_json", "page_from_json", "metadata_indexes_json", "metadata_indexes_from_json", "encode_ndjson",
+    "decode_ndjson", "NDJSON_UNPARSABLE",
+]
+
+NDJSON_UNPARSABLE = ("vectorize.upstream_error - failed to parse upsert vectors request in ndjson format: "
+                     "line Some({line}) was not expected format")
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, option=_NUMPY)
+
+
+def loads(body: bytes | str) -> Any:
+    return orjson.loads(body)
+
+
+def envelope(result: Any) -> dict[str, Any]:
+    return {"result": result, "success": True, "errors": [], "messages": []}
+
+
+def result_of(status: int, body: Any, operation: str | None = None) -> Any:
+    """The `result` of a response, or the exception its envelope stands for."""
+    if 200 <= status < 300 and isinstance(body, dict) and body.get("success", True) is not False:
+        return body.get("result")
+    raise errors.from_envelope(status, body, operation=operation)
+
+
+# --- timestamps: each field in the form Cloudflare uses -----------------------------------------
+
+def _iso_micro(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _iso_milli(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _iso_nano(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000+00:00"
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    """RFC 3339 with any number of fraction digits (Python keeps microseconds)."""
+    if not text:
+        return None
+    head, _, rest = text.replace("Z", "+00:00").partition(".")
+    if rest:
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        rest = rest[:digits][:6].ljust(6, "0") + rest[digits:]
+        text = f"{head}.{rest}"
+    else:
+        text = head
+    return datetime.fromisoformat(text)
+
+
+# --- indexes ------------------------------------------------------------------------------------
+
+def index_json(description: IndexDescription) -> dict[str, Any]:
+    return {"name": description.name, "description": description.description,
+            "config": {"dimensions": description.dimensions, "metric": description.metric},
+            "created_on": _iso_micro(description.created_on), "modified_on": _iso_micro(description.modified_on)}
+
+
+def index_from_json(data: dict[str, Any]) -> IndexDescription:
+    config = data.get("config") or {}
+    created = _parse_time(data.get("created_on")) or datetime.fromtimestamp(0, timezone.utc)
+    return IndexDescription(data["name"], IndexConfig(config.get("dimensions"), config.get("metric"),
+                                                      config.get("preset")),
+                            data.get("description") or "", created, _parse_time(data.get("modified_on")) or created)
+
+
+def info_json(info: IndexInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {"dimensions": info.dimensions, "vectorCount": info.vector_count}
+    if info.processed_up_to_mutation is not None:
+        out["processedUpToMutation"] = info.processed_up_to_mutation
+        out["processedUpToDatetime"] = _iso_milli(info.processed_up_to_datetime) \
+            if info.processed_up_to_datetime else None
+    return out
+
+
+def info_from_json(data: dict[str, Any]) -> IndexInfo:
+    return IndexInfo(data.get("dimensions"), data.get("vectorCount", 0), data.get("processedUpToMutation"),
+                     _parse_time(data.get("processedUpToDatetime")))
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+def query_json(vector: np.ndarray | None, options: QueryOptions, vector_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"topK": options.top_k, "returnValues": options.return_values,
+                            "returnMetadata": options.return_metadata}
+    if vector_id is not None:
+        body["vectorId"] = vector_id
+    else:
+        body["vector"] = np.asarray(vector, dtype=np.float32)
+    if options.namespace is not None:
+        body["namespace"] = options.namespace
+    if options.filter is not None:
+        body["filter"] = options.filter
+    return body
+
+
+def query_from_json(body: Any) -> tuple[Any, str | None, QueryOptions]:
+    """(vector, vectorId, options) of a query body; wrong field types are 40026, as on the service."""
+    if not isinstance(body, dict):
+        raise _malformed("expected an object")
+    top_k = body.get("topK", 5)
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, float)):
+        raise _malformed("topK: expected a number")
+    return_values = body.get("returnValues", False)
+    if not isinstance(return_values, bool):
+        raise _malformed("returnValues: expected a boolean")
+    return_metadata = body.get("returnMetadata", "none")
+    if not isinstance(return_metadata, str):
+        raise _malformed("returnMetadata: expected value")
+    vector = body.get("vector")
+    if vector is not None and (not isinstance(vector, list) or not all(_number(x) for x in vector)):
+        raise _malformed("vector: expected an array of numbers")
+    vector_id = body.get("vectorId")
+    if vector_id is not None and not isinstance(vector_id, str):
+        raise _malformed("vectorId: expected a string")
+    namespace = body.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        raise _malformed("namespace: expected a string")
+    return vector, vector_id, QueryOptions(top_k, return_values, return_metadata, namespace, body.get("filter"))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _malformed(detail: str) -> errors.MalformedRequest:
+    return errors.MalformedRequest(f"Failed to parse the request body as JSON: {detail}")
+
+
+def _values_json(values: np.ndarray) -> np.ndarray:
+    # float32 values printed as the doubles they are: 58.8 stored reads back 58.79999923706055
+    return values.astype(np.float64)
+
+
+def matches_json(matches: Sequence[Match]) -> dict[str, Any]:
+    out = []
+    for match in matches:
+        item: dict[str, Any] = {"id": match.id, "score": match.score}
+        if match.values is not None:
+            item["values"] = _values_json(match.values)
+        if match.metadata is not None:
+            item["metadata"] = match.metadata
+        if match.namespace is not None:
+            item["namespace"] = match.namespace
+        out.append(item)
+    return {"count": len(out), "matches": out}
+
+
+def matches_from_json(data: dict[str, Any]) -> list[Match]:
+    return [Match(item["id"], float(item["score"]),
+                  None if item.get("values") is None else np.asarray(item["values"], dtype=np.float32),
+                  item.get("metadata"), item.get("namespace")) for item in data.get("matches") or []]
+
+
+# --- vectors ------------------------------------------------------------------------------------
+
+def records_json(records: Sequence[VectorRecord]) -> list[dict[str, Any]]:
+    out = []
+    for record in records:
+        item: dict[str, Any] = {"id": record.id, "values": _values_json(record.values),
+                                "metadata": record.metadata if record.metadata is not None else {}}
+        if record.namespace is not None:
+            item["namespace"] = record.namespace
+        out.append(item)
+    return out
+
+
+def records_from_json(data: Sequence[dict[str, Any]]) -> list[VectorRecord]:
+    return [VectorRecord(item["id"], np.asarray(item.get("values") or [], dtype=np.float32),
+                         item.get("metadata") or None, item.get("namespace")) for item in data]
+
+
+def page_json(page: VectorPage) -> dict[str, Any]:
+    return {"count": page.count, "totalCount": page.total_count, "isTruncated": page.is_truncated,
+            "nextCursor": page.next_cursor,
+            "cursorExpirationTimestamp": None if page.cursor_expiration is None else _iso_nano(page.cursor_expiration),
+            "vectors": [{"id": vid} for vid in page.ids]}
+
+
+def page_from_json(data: dict[str, Any]) -> VectorPage:
+    return VectorPage([item["id"] for item in data.get("vectors") or []], data.get("totalCount", 0),
+                      bool(data.get("isTruncated")), data.get("nextCursor"),
+                      _parse_time(data.get("cursorExpirationTimestamp")))
+
+
+def metadata_indexes_json(indexes: Sequence[MetadataIndex]) -> dict[str, Any]:
+    return {"metadataIndexes": [{"propertyName": m.property_name, "indexType": m.index_type} for m in indexes]}
+
+
+def metadata_indexes_from_json(data: dict[str, Any]) -> list[MetadataIndex]:
+    return [MetadataIndex(item["propertyName"], item["indexType"]) for item in data.get("metadataIndexes") or []]
+
+
+# --- NDJSON -------------------------------------------------------------------------------------
+
+def encode_ndjson(vectors: Vectors) -> bytes:
+    """One JSON object per line; float32 values in their shortest exact form."""
+    lines = []
+    metadata, namespaces = vectors.metadata, vectors.namespaces
+    for row, vid in enumerate(vectors.ids):
+        record: dict[str, Any] = {"id": vid, "values": vectors.values[row]}
+        if metadata is not None and metadata[row] is not None:
+            record["metadata"] = metadata[row]
+        if namespaces is not None and namespaces[row] is not None:
+            record["namespace"] = namespaces[row]
+        lines.append(orjson.dumps(record, option=_NUMPY))
+    return b"\n".join(lines)
+
+
+def decode_ndjson(body: bytes, dimensions: int, discard_unparsable: bool = False) -> Vectors:
+    """Vectors from an NDJSON body. A line that is not a vector record is a 40023 error naming the
+    line, or is skipped with `discard_unparsable` (Cloudflare's unparsable-behavior=discard)."""
+    lines = [line for line in body.splitlines() if line.strip()]
+    try:
+        records = orjson.loads(b"[" + b",".join(lines) + b"]")
+    except orjson.JSONDecodeError:
+        records = None
+    if records is None or not all(_is_record(r) for r in records):
+        records = _records_line_by_line(lines, discard_unparsable)
+    return validation.vectors_from_records(records, dimensions)
+
+
+def _is_record(record: Any) -> bool:
+    return isinstance(record, dict) and isinstance(record.get("id"), str) and isinstance(record.get("values"), list)
+
+
+def _records_line_by_line(lines: list[bytes], discard_unparsable: bool) -> list[dict[str, Any]]:
+    records = []
+    for number, line in enumerate(lines):
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            record = None
+        if _is_record(record):
+            records.append(record)
+        elif not discard_unparsable:
+            raise errors.UnparsableVectors(NDJSON_UNPARSABLE.format(line=number))
+    return records
