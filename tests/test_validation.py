@@ -127,8 +127,11 @@ def test_top_k_caps_and_messages():
     assert info.value.message == ("with returnValues=true or returnMetadata=all, max top K is 50, but got 60; for a "
                                   "top K up to 100, retry with returnValues=false and returnMetadata=indexed")
     assert validation.query_options(QueryOptions(top_k=100, return_metadata="indexed"), L).top_k == 100
-    for bad in (0, -1, 2.5, True, "5"):
+    for bad in (0, -1, 2.5):
         with pytest.raises(errors.InvalidQuery, match="whole number of at least 1"):
+            validation.query_options(QueryOptions(top_k=bad), L)
+    for bad in (True, "5", None):
+        with pytest.raises(errors.MalformedRequest, match="topK: expected a number"):
             validation.query_options(QueryOptions(top_k=bad), L)
 
 

@@ -269,6 +269,8 @@ def query_options(options: QueryOptions, limits: Limits) -> QueryOptions:
             f"Failed to parse the request body as JSON: returnValues: expected a boolean, "
             f"got {options.return_values!r}")
     top_k = options.top_k
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, float, np.integer, np.floating)):
+        raise errors.MalformedRequest(f"Failed to parse the request body as JSON: topK: expected a number, got {top_k!r}")
     if not _is_whole(top_k) or top_k < 1:
         raise errors.InvalidQuery(f"topK must be a whole number of at least 1, got {top_k!r}")
     cap = limits.top_k_cap(options.return_values, options.return_metadata)
@@ -289,14 +291,14 @@ def query_options(options: QueryOptions, limits: Limits) -> QueryOptions:
                         options.namespace, options.filter)
 
 
-def query_vector(vector: Any, dimensions: int) -> np.ndarray:
-    """The query vector as float32, checked for length and finiteness."""
+def query_vector(vector: Any, dimensions: int | None = None) -> np.ndarray:
+    """The query vector as float32, checked for finiteness and (when given) the index's dimensions."""
     try:
         array = np.asarray(vector, dtype=np.float32)
     except (TypeError, ValueError):
         raise errors.MalformedRequest(
             "Failed to parse the request body as JSON: vector: expected an array of numbers") from None
-    if array.ndim != 1 or array.shape[0] != dimensions:
+    if dimensions is not None and (array.ndim != 1 or array.shape[0] != dimensions):
         got = array.shape[0] if array.ndim == 1 else array.size
         raise errors.QueryDimensionMismatch(
             f"invalid query vector, expected {dimensions} dimensions, and got {got} dimensions")

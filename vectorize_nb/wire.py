@@ -78,8 +78,10 @@ def _parse_time(text: str | None) -> datetime | None:
 # --- indexes ------------------------------------------------------------------------------------
 
 def index_json(description: IndexDescription) -> dict[str, Any]:
-    return {"name": description.name, "description": description.description,
-            "config": {"dimensions": description.dimensions, "metric": description.metric},
+    config: dict[str, Any] = {"dimensions": description.dimensions, "metric": description.metric}
+    if description.config.preset is not None:
+        config["preset"] = description.config.preset
+    return {"name": description.name, "description": description.description, "config": config,
             "created_on": _iso_micro(description.created_on), "modified_on": _iso_micro(description.modified_on)}
 
 
@@ -110,10 +112,10 @@ def info_from_json(data: dict[str, Any]) -> IndexInfo:
 def query_json(vector: np.ndarray | None, options: QueryOptions, vector_id: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"topK": options.top_k, "returnValues": options.return_values,
                             "returnMetadata": options.return_metadata}
+    if vector is not None:
+        body["vector"] = np.asarray(vector, dtype=np.float32)
     if vector_id is not None:
         body["vectorId"] = vector_id
-    else:
-        body["vector"] = np.asarray(vector, dtype=np.float32)
     if options.namespace is not None:
         body["namespace"] = options.namespace
     if options.filter is not None:

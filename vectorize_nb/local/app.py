@@ -55,7 +55,11 @@ class VectorizeApp:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
         request.max_content_length = self.limits.max_body_bytes
-        return self.respond(request)(environ, start_response)
+        try:
+            response = self.respond(request)
+        finally:
+            request.close()  # releases the temporary file of a multipart upload
+        return response(environ, start_response)
 
     def respond(self, request: Request) -> Response:
         try:

@@ -68,7 +68,7 @@ class Cursors:
         walk = self._walks.get(token)
         if walk is None or walk.index_id != index_id or not offset.isdigit() or int(offset) > len(walk.ids):
             raise InvalidCursor(
-                f"cursor {cursor[:16]!r}… is unknown or expired (cursors last {self.ttl:g} s); "
+                f"the cursor is unknown or expired (cursors last {self.ttl:g} s after they are issued); "
                 "start a new walk without a cursor")
         return token, int(offset)
 

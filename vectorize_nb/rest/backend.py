@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from .. import errors, wire
+from .. import errors, validation, wire
 from ..limits import DEFAULT_LIMITS, Limits
 from ..models import (IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions, VectorPage,
                       VectorRecord, Vectors)
@@ -42,6 +42,14 @@ class RestBackend:
 
     def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
         return self.transport.request(method, path, operation=operation, **kwargs)
+
+    @staticmethod
+    def _checked(operation: str, check: Any, *args: Any) -> Any:
+        """A check run before the request, naming the operation if it fails."""
+        try:
+            return check(*args)
+        except errors.VectorizeError as exc:
+            raise exc.with_operation(operation)
 
     # --- indexes -------------------------------------------------------------------------------
 
@@ -72,6 +80,10 @@ class RestBackend:
         return self._write(name, "upsert", vectors)
 
     def _write(self, name: str, operation: str, vectors: Vectors) -> Mutation:
+        # What can be checked here is checked here, with the engine's own rules and messages: it fails
+        # before a round trip, and NaN (which JSON cannot carry) is caught before it turns into null.
+        width = vectors.values.shape[1] if vectors.values.ndim == 2 else 0
+        self._checked(f"{operation} on index {name!r}", validation.check_vectors, vectors, width, self.limits)
         body = wire.encode_ndjson(vectors)
         if len(body) > self.limits.max_body_bytes:
             raise errors.PayloadTooLarge(
@@ -84,8 +96,12 @@ class RestBackend:
 
     def query(self, name: str, vector: Any = None, options: QueryOptions = QueryOptions(), *,
               vector_id: str | None = None) -> list[Match]:
+        operation = f"query on index {name!r}"
+        if vector is not None:
+            vector = self._checked(operation, validation.query_vector, vector)
+        options = self._checked(operation, validation.query_options, options, self.limits)
         body = wire.query_json(vector, options, vector_id)
-        return wire.matches_from_json(self._call("POST", _path(name, "/query"), f"query on index {name!r}", json=body))
+        return wire.matches_from_json(self._call("POST", _path(name, "/query"), operation, json=body))
 
     def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = QueryOptions()) -> list[list[Match]]:
         """One request per vector (the API has no batch query), `max_concurrency` at a time."""
@@ -96,19 +112,23 @@ class RestBackend:
             return list(pool.map(lambda row: self.query(name, row, options), rows))
 
     def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]:
-        result = self._call("POST", _path(name, "/get_by_ids"), f"get_by_ids on index {name!r}",
-                            json={"ids": list(ids)})
+        operation = f"get_by_ids on index {name!r}"
+        checked = self._checked(operation, validation.id_list, ids, self.limits.max_get_ids, self.limits)
+        result = self._call("POST", _path(name, "/get_by_ids"), operation, json={"ids": checked})
         return wire.records_from_json(result or [])
 
     def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
-        result = self._call("POST", _path(name, "/delete_by_ids"), f"delete_by_ids on index {name!r}",
-                            json={"ids": list(ids)})
+        operation = f"delete_by_ids on index {name!r}"
+        checked = self._checked(operation, validation.id_list, ids, self.limits.max_delete_ids, self.limits)
+        result = self._call("POST", _path(name, "/delete_by_ids"), operation, json={"ids": checked})
         return Mutation(result["mutationId"])
 
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
+        operation = f"list_vectors on index {name!r}"
+        if count is not None:
+            count = self._checked(operation, validation.list_count, count, self.limits)
         params = {key: value for key, value in (("count", count), ("cursor", cursor)) if value is not None}
-        return wire.page_from_json(self._call("GET", _path(name, "/list"), f"list_vectors on index {name!r}",
-                                              params=params))
+        return wire.page_from_json(self._call("GET", _path(name, "/list"), operation, params=params))
 
     # --- metadata indexes ----------------------------------------------------------------------
 

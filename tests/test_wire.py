@@ -1,0 +1,85 @@
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from vectorize_nb import errors, wire
+from vectorize_nb.models import IndexConfig, IndexDescription, IndexInfo, Match, QueryOptions, VectorPage, Vectors
+
+
+def test_timestamps_use_each_fields_cloudflare_form():
+    moment = datetime(2024, 7, 11, 13, 2, 18, 2680, tzinfo=timezone.utc)
+    description = IndexDescription("x", IndexConfig(32, "cosine"), "", moment, moment)
+    assert wire.index_json(description)["created_on"] == "2024-07-11T13:02:18.002680Z"
+    assert wire.info_json(IndexInfo(32, 1, "m", moment))["processedUpToDatetime"] == "2024-07-11T13:02:18.002Z"
+    page = wire.page_json(VectorPage(["a"], 2, True, "c", moment))
+    assert page["cursorExpirationTimestamp"] == "2024-07-11T13:02:18.002680000+00:00"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2025-08-13T20:32:52.469144957+00:00", datetime(2025, 8, 13, 20, 32, 52, 469144, tzinfo=timezone.utc)),
+    ("2024-07-19T13:11:44.064Z", datetime(2024, 7, 19, 13, 11, 44, 64000, tzinfo=timezone.utc)),
+    ("2024-07-19T13:11:44Z", datetime(2024, 7, 19, 13, 11, 44, tzinfo=timezone.utc)),
+])
+def test_any_rfc3339_fraction_parses(text, expected):
+    assert wire.info_from_json({"dimensions": 2, "processedUpToDatetime": text}).processed_up_to_datetime == expected
+
+
+def test_info_of_a_new_index_omits_the_mutation_fields():
+    assert wire.info_json(IndexInfo(32, 0)) == {"dimensions": 32, "vectorCount": 0}
+
+
+def test_float32_values_print_as_the_doubles_they_are():
+    body = wire.dumps(wire.matches_json([Match("a", 0.5, np.array([58.8], np.float32))]))
+    assert b"58.79999923706055" in body
+
+
+def test_ndjson_round_trip_is_exact_for_float32():
+    values = np.random.default_rng(1).standard_normal((3, 5)).astype(np.float32)
+    batch = Vectors(["a", "b", "c"], values, [{"k": 1}, None, {"k": "é"}], [None, "ns", None])
+    decoded = wire.decode_ndjson(wire.encode_ndjson(batch), 5)
+    assert decoded.ids == ["a", "b", "c"] and np.array_equal(decoded.values, values)
+    assert decoded.metadata == [{"k": 1}, None, {"k": "é"}] and decoded.namespaces == [None, "ns", None]
+
+
+@pytest.mark.parametrize("body, line", [
+    (b'{"id":"a","values":[1,2]}\n{"id":"b","values":[1,2]', 1),       # broken JSON
+    (b'[{"id":"a","values":[1,2]}]', 0),                               # a JSON array, not NDJSON
+    (b'"{\\"id\\":\\"a\\",\\"values\\":[1,2]}"', 0),                   # a JSON string literal (SDK 4.x)
+    (b'{"id":"a","values":[1,2]}\n{"values":[1,2]}', 1),               # no id
+])
+def test_unparsable_lines_are_40023_naming_the_line(body, line):
+    with pytest.raises(errors.UnparsableVectors) as info:
+        wire.decode_ndjson(body, 2)
+    assert info.value.message == wire.NDJSON_UNPARSABLE.format(line=line)
+
+
+def test_discard_skips_unparsable_lines():
+    body = b'{"id":"a","values":[1,2]}\nnot json\n\n{"id":"b","values":[3,4]}\r\n'
+    assert wire.decode_ndjson(body, 2, discard_unparsable=True).ids == ["a", "b"]
+
+
+def test_query_body_is_camel_case_and_omits_what_is_unset():
+    body = wire.query_json(np.array([1, 2], np.float32), QueryOptions(top_k=3, return_metadata="all"))
+    assert set(body) == {"vector", "topK", "returnValues", "returnMetadata"}
+    assert wire.query_json(None, QueryOptions(namespace="n", filter={"a": 1}), "v1")["vectorId"] == "v1"
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ({"vector": [1], "topK": "5"}, "topK: expected a number"),
+    ({"vector": [1], "returnMetadata": True}, "returnMetadata: expected value"),
+    ({"vector": [1], "returnValues": "yes"}, "returnValues: expected a boolean"),
+    ({"vector": ["a"]}, "vector: expected an array of numbers"),
+    ({"vectorId": 5}, "vectorId: expected a string"),
+])
+def test_query_bodies_with_wrong_types_are_40026(body, fragment):
+    with pytest.raises(errors.MalformedRequest, match=fragment):
+        wire.query_from_json(body)
+
+
+def test_failed_envelopes_become_exceptions():
+    with pytest.raises(errors.IndexNotFound):
+        wire.result_of(400, {"success": False, "errors": [{"code": 3000, "message": "x"}]})
+    with pytest.raises(errors.InvalidRequest):  # success:false with a 200 is still a failure
+        wire.result_of(200, {"success": False, "errors": [{"code": 40099, "message": "x"}]})
+    assert wire.result_of(200, {"result": [1], "success": True}) == [1]
