@@ -5,17 +5,21 @@
     idx = client.create_index("docs", dimensions=384)
     idx.upsert(ids, X, metadata=rows)
     idx.query(X[0], top_k=5)                     # a DataFrame
+    df.vectorize.upsert(idx, id="id", vector="embedding", metadata="all")
 """
 
+from . import accessor as _accessor  # registers df.vectorize
 from . import errors
 from .client import Client, connect
+from .filter_builder import F, Condition
 from .index import Index
 from .limits import DEFAULT_LIMITS, Limits
 from .models import Match, Mutation, QueryOptions, VectorRecord, Vectors
 from .writes import WriteIncomplete, WriteResult
 
 __all__ = [
-    "connect", "Client", "Index", "Limits", "DEFAULT_LIMITS", "Vectors", "VectorRecord", "Match", "Mutation",
+    "F", "Condition", "connect", "Client", "Index", "Limits", "DEFAULT_LIMITS", "Vectors", "VectorRecord", "Match", "Mutation",
     "QueryOptions", "WriteResult", "WriteIncomplete", "errors",
 ]
 __version__ = "0.1.0"
+del _accessor

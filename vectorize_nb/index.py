@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from . import tables, validation, writes
-from .errors import InvalidRequest, VectorizeError, WaitTimeout
+from . import explain, tables, validation, writes
+from .errors import InvalidFilter, InvalidRequest, VectorizeError, WaitTimeout
+from .filter_builder import Condition
+from .filters import Filter, parse_filter
 from .models import IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors
 
 if TYPE_CHECKING:
@@ -210,8 +212,48 @@ class Index:
 
     def _options(self, top_k: int, flt: Any, namespace: str | None, return_values: bool,
                  return_metadata: str) -> QueryOptions:
-        to_json = getattr(flt, "to_json", None)
-        return QueryOptions(top_k, return_values, return_metadata, namespace, to_json() if to_json else flt)
+        if isinstance(flt, Condition):
+            self.check_filter(flt)
+            flt = flt.to_json()
+        return QueryOptions(top_k, return_values, return_metadata, namespace, flt)
+
+    def check_filter(self, flt: Condition | dict[str, Any]) -> None:
+        """Raise `InvalidFilter` for a clause that would match nothing on this index: its property has no
+        metadata index, or its value has another type than the index. (Filters built with `F` are checked
+        before every query; plain dicts go to Vectorize as they are.)"""
+        types = self._metadata_index_types()
+        for clause in _parsed(flt, self.backend.limits).clauses:
+            kind = types.get(clause.key)
+            if kind is None:
+                raise InvalidFilter(
+                    f'filter on "{clause.key}": index {self.name!r} has no metadata index for "{clause.key}", so '
+                    f'this clause matches nothing; create one with create_metadata_index("{clause.key}", type) '
+                    "(vectors written before it need writing again); explain_filter() says more")
+            if not explain.operand_fits(kind, clause):
+                raise InvalidFilter(
+                    f'filter on "{clause.key}": its metadata index holds {kind} values, so {clause.op} '
+                    f"{clause.operand!r} matches nothing")
+
+    def _metadata_index_types(self) -> dict[str, str]:
+        with _operation("list_metadata_indexes", self.name):
+            indexes = self.backend.list_metadata_indexes(self.name)
+        return {m.property_name: m.index_type for m in indexes}
+
+    def explain_filter(self, flt: Condition | dict[str, Any]) -> pd.DataFrame:
+        """Per clause: the metadata index (if any) and its type, whether the value's type fits it, whether
+        a string is compared on its first 64 bytes only, and, on the local engine, how many vectors
+        predate the metadata index (a filter misses them) and how many the clause matches."""
+        parsed = _parsed(flt, self.backend.limits)
+        counts = None
+        counter = getattr(self.backend, "explain_filter", None)
+        if counter is not None:
+            with _operation("explain_filter", self.name):
+                counts = counter(self.name, parsed.to_json())
+        frame = explain.clauses_frame(parsed, self._metadata_index_types(), counts, self.backend.limits)
+        frame.attrs.update(self._attrs("explain_filter", filter=parsed.to_json(),
+                                       matching_vectors=None if counts is None else counts["matches"],
+                                       vectors=None if counts is None else counts["vectors"]))
+        return frame
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
@@ -278,6 +320,10 @@ class Index:
             mutation = self.backend.delete_metadata_index(self.name, property_name)
         self.client.record_mutation(self.name, mutation.id)
         return mutation
+
+
+def _parsed(flt: Condition | dict[str, Any], limits: Any) -> Filter:
+    return flt.filter if isinstance(flt, Condition) else parse_filter(flt, limits)
 
 
 def _take(vectors: Vectors, rows: Sequence[int]) -> Vectors:

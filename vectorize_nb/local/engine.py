@@ -36,6 +36,7 @@ from .cursors import Cursors
 from .mutations import Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log
 from .state import IndexState
 from .store import IndexRow, Store, VectorRow
+from .columns import NOT_INDEXED
 from .table import MISSING, VectorTable, lookup
 
 __all__ = ["LocalEngine"]
@@ -381,6 +382,22 @@ class LocalEngine:
             return self._mutate(name, MetadataIndexDelete(property_name))
 
     # --- for the client's tools ----------------------------------------------------------------
+
+    def explain_filter(self, name: str, filter: Any) -> dict[str, Any]:
+        """Counts behind a filter: per clause, the vectors that predate its metadata index (None when the
+        property has none) and the vectors the clause matches; and the vectors the whole filter matches."""
+        with self._lock:
+            table = self._table(self._find(name))
+            flt = parse_filter(filter, self.limits)
+            clauses = []
+            for clause in flt.clauses:
+                column = table.columns.get(clause.key)
+                predating = None if column is None else int((column.state[:table.count] == NOT_INDEXED).sum())
+                matched = 0 if column is None else int(column.match(clause.op, clause.operand, table.count).sum())
+                clauses.append({"predating": predating, "matches": matched})
+            rows = table.candidates(None, flt)
+            total = table.count if rows is None else len(rows)
+            return {"vectors": table.count, "matches": total, "clauses": clauses}
 
     def mutation_log(self, name: str) -> list[dict[str, Any]]:
         """Every mutation of an index, oldest first: id, kind, count and its timestamps."""

@@ -1,0 +1,44 @@
+import pytest
+
+from vectorize_nb import F
+from vectorize_nb.errors import InvalidFilter
+
+
+def test_operators_compile_to_filter_json():
+    assert (F("genre") == "drama").to_json() == {"genre": {"$eq": "drama"}}
+    assert (F("genre") != None).to_json() == {"genre": {"$ne": None}}  # noqa: E711
+    assert (F("year") < 2000).to_json() == {"year": {"$lt": 2000}}
+    assert (F("year") >= 1990).to_json() == {"year": {"$gte": 1990}}
+    assert F("lang").isin(["en", "fr"]).to_json() == {"lang": {"$in": ["en", "fr"]}}
+    assert F("lang").notin(("de",)).to_json() == {"lang": {"$nin": ["de"]}}
+    assert F("pandas.nice").between(1, 9).to_json() == {"pandas.nice": {"$gte": 1, "$lte": 9}}
+    assert F("t").between(1, 9, inclusive="neither").to_json() == {"t": {"$gt": 1, "$lt": 9}}
+    assert F("url").startswith("net").to_json() == {"url": {"$gte": "net", "$lt": "neu"}}
+
+
+def test_and_joins_keys():
+    flt = (F("genre") == "drama") & F("year").between(1990, 1999) & (F("ok") == True)  # noqa: E712
+    assert flt.to_json() == {"genre": {"$eq": "drama"}, "year": {"$gte": 1990, "$lte": 1999}, "ok": {"$eq": True}}
+    assert repr(F("a") == 1) == "F('a') == 1"
+
+
+def test_or_and_not_say_vectorize_has_none():
+    with pytest.raises(InvalidFilter, match="no OR"):
+        (F("a") == 1) | (F("b") == 2)
+    with pytest.raises(InvalidFilter, match="no NOT"):
+        ~(F("a") == 1)
+    with pytest.raises(TypeError, match="combine conditions with &"):
+        (F("a") == 1) and (F("b") == 2)
+
+
+def test_the_grammar_is_checked_as_the_filter_is_built():
+    with pytest.raises(InvalidFilter, match="cannot be combined"):
+        (F("year") > 1) & (F("year") == 5)
+    with pytest.raises(InvalidFilter, match=r"\$gt is given twice"):
+        (F("year") > 1) & (F("year") > 2)
+    with pytest.raises(InvalidFilter, match=r"\$lt takes a string or a number"):
+        F("year") < None
+    with pytest.raises(InvalidFilter, match="starts with '\\$'"):
+        F("$and") == 1
+    with pytest.raises(ValueError, match="inclusive"):
+        F("x").between(1, 2, inclusive="some")

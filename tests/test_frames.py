@@ -1,0 +1,174 @@
+"""df.vectorize and the conversions behind it: DataFrames in, DataFrames out, bad rows named."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb import F, errors
+from vectorize_nb.client import Client
+from vectorize_nb.local import LocalEngine
+
+from .helpers import TINY
+from .test_writes import Flaky
+
+
+@pytest.fixture
+def index():
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("films", 3)
+        idx.create_metadata_index("genre", "string")
+        yield idx
+
+
+@pytest.fixture
+def films():
+    return pd.DataFrame({
+        "film_id": ["a", "b", "c", "d"],
+        "embedding": [np.array([1, 0, 0], np.float32), np.array([0, 1, 0], np.float32),
+                      np.array([0, 0, 1], np.float32), np.array([1, 1, 0], np.float32)],
+        "genre": ["drama", "comedy", None, "drama"],
+        "year": [1999, 2001, 2020, 1950],
+        "rating": [7.5, np.nan, 6.0, 8.25],
+        "released": pd.to_datetime(["1999-01-01 00:00", "2001-05-02 10:30", None, "1950-07-14 00:00"]),
+        "cast": [["x", "y"], [], ["z"], ["x"]],
+        "extra": [{"studio": "s1", "budget": np.int64(5)}, None, {"studio": None}, {}],
+    }, index=[10, 11, 12, 13])
+
+
+def test_upsert_converts_metadata_the_way_vectorize_stores_json(index, films):
+    before = films.copy(deep=True)
+    result = films.vectorize.upsert(index, id="film_id", vector="embedding", metadata="all", wait=True)
+    assert result.ok and result.rows == 4
+    pd.testing.assert_frame_equal(films, before)  # the caller's frame is untouched
+    stored = {v.id: v.metadata for v in index.backend.get_by_ids("films", ["a", "b", "c", "d"])}
+    assert stored["a"] == {"genre": "drama", "year": 1999, "rating": 7.5,
+                                       "released": "1999-01-01T00:00:00", "cast": ["x", "y"],
+                                       "extra": {"studio": "s1", "budget": 5}}
+    assert stored["b"] == {"genre": "comedy", "year": 2001, "released": "2001-05-02T10:30:00",
+                                       "cast": []}  # NaN and None are left out
+    assert stored["c"] == {"year": 2020, "rating": 6.0, "cast": ["z"], "extra": {}}
+
+
+def test_several_numeric_columns_and_a_literal_namespace(index):
+    frame = pd.DataFrame({"id": [1, 2], "x": [1.0, 0.0], "y": [0.0, 1.0], "z": [0.0, 0.0]})
+    frame.vectorize.upsert(index, id="id", vectors=["x", "y", "z"], namespace="tenant-1")
+    stored = index.get_by_ids(["1", "2"])
+    assert stored["id"].tolist() == ["1", "2"]  # integer ids become strings
+    assert stored["namespace"].tolist() == ["tenant-1", "tenant-1"]
+    assert [v.tolist() for v in stored["values"]] == [[1, 0, 0], [0, 1, 0]]
+
+
+def test_namespace_from_a_column_and_lists_of_floats(index):
+    frame = pd.DataFrame({"id": ["p", "q"], "vec": [[0.5, 0.25, 0.0], [1.0, 2.0, 3.0]], "ns": ["eu", None]})
+    frame.vectorize.insert(index, id="id", vector="vec", namespace="ns")
+    stored = index.get_by_ids(["p", "q"])
+    assert stored["namespace"].tolist()[0] == "eu" and pd.isna(stored["namespace"].tolist()[1])
+    assert stored["values"].iloc[1].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_query_returns_one_long_frame_keyed_by_the_callers_rows(index, films):
+    films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre", "year"])
+    hits = films.vectorize.query(index, vector="embedding", top_k=2, return_metadata="all")
+    assert list(hits.columns[:5]) == ["row", "rank", "id", "score", "namespace"]
+    assert hits["row"].tolist() == [10, 10, 11, 11, 12, 12, 13, 13]
+    assert hits.loc[hits["row"] == 13, "id"].tolist()[0] == "d"
+    named = films.set_index("film_id").vectorize.query(index, vector="embedding", top_k=1)
+    assert list(named.columns[:2]) == ["film_id", "rank"] and named["film_id"].tolist() == named["id"].tolist()
+    by_key = films.vectorize.query(index, vector="embedding", top_k=1, key="year", filter=F("genre") == "drama")
+    assert by_key["year"].tolist() == [1999, 2001, 2020, 1950] and set(by_key["id"]) == {"a", "d"}
+
+
+def test_fetch_aligns_to_the_callers_ids_and_delete_removes(index, films):
+    films.iloc[:2].vectorize.upsert(index, id="film_id", vector="embedding")
+    fetched = films.vectorize.fetch(index, id="film_id")
+    assert fetched.index.tolist() == [10, 11, 12, 13]
+    assert fetched["id"].tolist() == ["a", "b", "c", "d"]
+    assert fetched["values"].iloc[0].tolist() == [1, 0, 0] and fetched["values"].iloc[2:].isna().all()
+    films.iloc[:1].vectorize.delete(index, id="film_id")
+    assert index.info().vector_count == 1
+
+
+def test_to_frame_exports_the_whole_index(index, films):
+    films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre"])
+    exported = index.to_frame()
+    assert exported["id"].tolist() == ["a", "b", "c", "d"]
+    assert exported["genre"].tolist()[:2] == ["drama", "comedy"]
+    assert index.to_frame(values=False, metadata=False).columns.tolist() == ["id", "namespace"]
+
+
+BAD_FRAMES = [
+    (lambda f: f.drop(columns="genre"), {"metadata": ["genre"]}, KeyError,
+     r"metadata column 'genre' not in the frame; its columns are: 'film_id', 'embedding'"),
+    (lambda f: f.assign(film_id=["a", "b", "a", "b"]), {}, errors.InvalidVector,
+     r"duplicate ids in the frame: 'a' in rows 10, 12; 'b' in rows 11, 13"),
+    (lambda f: f.assign(film_id=["a", None, "c", "d"]), {}, errors.InvalidVector, "the id is missing in row 11"),
+    (lambda f: f.assign(film_id=["a", 2.5, "c", "d"]), {}, errors.InvalidVector,
+     r"the id in row 11 is a float \(2.5\), not a string or an integer"),
+    (lambda f: f.assign(film_id=["a", "é" * 40, "c", "d"]), {}, errors.IdTooLong, "max is 64 bytes, got 80 bytes"),
+    (lambda f: f.assign(embedding=[np.ones(3), np.ones(2), np.ones(3), np.ones(3)]), {},
+     errors.VectorDimensionMismatch, r"row 11 \(id='b'\), expected 3 dimensions, and got 2"),
+    (lambda f: f.assign(embedding=[np.ones(4)] * 4), {}, errors.VectorDimensionMismatch,
+     "expected 3 dimensions, and got 4"),
+    (lambda f: f.assign(embedding=[np.ones(3), np.ones(3), np.array([1, np.nan, 0]), np.ones(3)]), {},
+     errors.InvalidVector, r"row 12 \(id='c'\) holds NaN or an infinity"),
+    (lambda f: f.assign(embedding=[np.ones(3), None, np.ones(3), np.ones(3)]), {}, errors.InvalidVector,
+     r"the vector in row 11 \(id='b'\) is None"),
+    (lambda f: f.assign(embedding=[[1, 0, 0], [1, "x", 0], [1, 0, 0], [1, 0, 0]]), {}, errors.InvalidVector,
+     r"row 11 \(id='b'\) holds something that is not a number"),
+    (lambda f: f.assign(genre=["drama", b"bytes", "x", "y"]), {"metadata": ["genre"]}, errors.InvalidMetadata,
+     "metadata column 'genre' holds a bytes in row 11"),
+    (lambda f: f.assign(rating=[1.0, np.inf, 2.0, 3.0]), {"metadata": ["rating"]}, errors.InvalidMetadata,
+     "metadata column 'rating' holds an infinity in row 11"),
+    (lambda f: f.assign(genre=["x" * 11000, "a", "b", "c"]), {"metadata": ["genre"]}, errors.MetadataTooLarge,
+     'id="a"; max is 10240 bytes'),
+    (lambda f: f.assign(genre=["ok", "fine", "bad", "ok"]).rename(columns={"genre": "g.enre"}),
+     {"metadata": ["g.enre"]}, errors.InvalidMetadata, 'key "g.enre" contains "."'),
+]
+
+
+@pytest.mark.parametrize("change, options, error, message", BAD_FRAMES)
+def test_bad_input_is_a_clear_error_and_writes_nothing(index, films, change, options, error, message):
+    with pytest.raises(error, match=message):
+        change(films).vectorize.upsert(index, id="film_id", vector="embedding", **options)
+    assert index.info().vector_count == 0
+
+
+def test_a_half_way_failure_reports_the_rows_written_and_retries_the_rest():
+    backend = Flaky(LocalEngine(limits=TINY), fail_calls={7})
+    with Client(backend, "flaky") as client:
+        index = client.create_index("half", 3)
+        frame = pd.DataFrame({"doc": [f"d{i:03d}" for i in range(200)],
+                              "vec": list(np.random.default_rng(3).standard_normal((200, 3)).astype(np.float32))})
+        result = frame.vectorize.upsert(index, id="doc", vector="vec", batch_size=10, on_error="report",
+                                        progress=False)
+        assert (result.written, len(result.batches), [b.number for b in result.failures]) == (60, 20, [7])
+        assert result.unwritten_ids == frame["doc"].tolist()[60:]
+        assert index.info().vector_count == 60
+        assert result.retry().ok and index.info().vector_count == 200
+
+
+def test_explain_filter_on_the_local_engine(index, films):
+    films.iloc[:1].vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre", "year"])
+    index.create_metadata_index("year", "number")
+    films.iloc[1:].vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre", "year"])
+    explained = index.explain_filter((F("genre") == "drama") & F("year").between(1900, 2000) & (F("cast") == "x"))
+    assert explained["property"].tolist() == ["genre", "year", "year", "cast"]
+    assert explained["metadata_index"].tolist()[:3] == ["string", "number", "number"]
+    assert pd.isna(explained["metadata_index"].tolist()[3])
+    assert explained["vectors_predating_index"].tolist()[:3] == [0, 1, 1]  # "a" was written before "year"'s index
+    assert explained["matching_vectors"].tolist() == [2, 3, 1, 0]  # years of b, c, d: 2001, 2020, 1950
+    assert "cannot match until written again" in explained.loc[1, "note"]
+    assert explained.attrs["matching_vectors"] == 0 and explained.attrs["vectors"] == 4
+    long = index.explain_filter({"genre": "x" * 70, "year": "1999"})
+    assert long["compared_on_prefix"].tolist() == [True, False]
+    assert long["value_type_fits"].tolist() == [True, False]
+
+
+def test_filters_built_with_F_are_checked_against_the_index(index, films):
+    films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre", "year"])
+    with pytest.raises(errors.InvalidFilter, match='no metadata index for "year"'):
+        index.query([1, 0, 0], filter=F("year") > 1990)
+    with pytest.raises(errors.InvalidFilter, match="holds string values"):
+        index.query([1, 0, 0], filter=F("genre") == 5)
+    assert index.query([1, 0, 0], filter={"year": {"$gt": 1990}}).empty  # a dict goes as it is: no match

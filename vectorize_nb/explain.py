@@ -1,0 +1,79 @@
+"""What a filter will do on an index, clause by clause, in words and numbers (Index.explain_filter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .filters import LOWER, UPPER, Clause, Filter
+from .limits import Limits
+from .validation import utf8_len
+
+__all__ = ["operand_fits", "clauses_frame"]
+
+_SYMBOLS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=", "$in": "in",
+            "$nin": "not in"}
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def operand_fits(kind: str, clause: Clause) -> bool:
+    """Whether a clause's value has the metadata index's type (null fits equality tests of any type)."""
+    if clause.op in LOWER + UPPER:
+        return _fits(kind, clause.operand)
+    values = clause.operand if isinstance(clause.operand, list) else [clause.operand]
+    typed = [v for v in values if v is not None]
+    return not typed or any(_fits(kind, v) for v in typed)  # values of other types in a list are ignored
+
+
+def _long_strings(clause: Clause, limits: Limits) -> bool:
+    values = clause.operand if isinstance(clause.operand, list) else [clause.operand]
+    return any(isinstance(v, str) and utf8_len(v) > limits.indexed_string_bytes for v in values)
+
+
+def _note(clause: Clause, kind: str | None, fits: bool, prefix: bool, predating: int | None,
+          limits: Limits) -> str:
+    if kind is None:
+        return f'no metadata index on "{clause.key}": this clause matches nothing'
+    if not fits:
+        return f"the metadata index holds {kind} values: this value matches nothing"
+    notes = []
+    if predating:
+        were = "vector was" if predating == 1 else "vectors were"
+        notes.append(f"{predating} {were} written before the metadata index and cannot match until written again")
+    elif predating is None:
+        notes.append("vectors written before the metadata index existed are never matched (this backend "
+                     "cannot count them)")
+    if prefix:
+        notes.append(f"strings are compared on their first {limits.indexed_string_bytes} bytes only")
+    return "; ".join(notes) or "ok"
+
+
+def clauses_frame(flt: Filter, types: dict[str, str], counts: dict[str, Any] | None, limits: Limits) -> pd.DataFrame:
+    rows = []
+    for position, clause in enumerate(flt.clauses):
+        kind = types.get(clause.key)
+        fits = kind is not None and operand_fits(kind, clause)
+        prefix = _long_strings(clause, limits)
+        numbers = counts["clauses"][position] if counts is not None else {"predating": None, "matches": None}
+        predating = numbers["predating"] if kind is not None else None
+        rows.append({
+            "clause": f"{clause.key} {_SYMBOLS[clause.op]} {clause.operand!r}",
+            "property": clause.key, "operator": clause.op, "value": clause.operand,
+            "metadata_index": kind, "value_type_fits": fits, "compared_on_prefix": prefix,
+            "vectors_predating_index": pd.NA if predating is None else predating,
+            "matching_vectors": pd.NA if numbers["matches"] is None else numbers["matches"],
+            "note": _note(clause, kind, fits, prefix, predating if counts is not None else None, limits),
+        })
+    frame = pd.DataFrame(rows)
+    for column in ("vectors_predating_index", "matching_vectors"):
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")
+    return frame

@@ -1,0 +1,126 @@
+"""A Python way to write Vectorize filters, compiled to the filter JSON and validated as it is built.
+
+    from vectorize_nb import F
+    flt = (F("genre") == "drama") & F("year").between(1990, 1999) & F("lang").isin(["en", "fr"])
+    flt.to_json()   # {"genre": {"$eq": "drama"}, "year": {"$gte": 1990, "$lte": 1999}, "lang": {"$in": [...]}}
+    index.query(vector, filter=flt)
+
+Vectorize ANDs the keys of a filter and has no OR and no NOT, so `|` and `~` raise an error that
+says so. A key takes one operator, or one lower plus one upper bound.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .errors import InvalidFilter
+from .filters import Clause, Filter, parse_filter
+from .limits import DEFAULT_LIMITS
+
+__all__ = ["F", "Condition"]
+
+
+class Condition:
+    """Clauses joined by AND. Build them with `F(...)`; combine them with `&`."""
+
+    def __init__(self, clauses: Iterable[Clause]) -> None:
+        self.clauses = tuple(clauses)
+        self.filter = parse_filter(_as_json(self.clauses), DEFAULT_LIMITS)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.filter.to_json()
+
+    def __and__(self, other: Condition) -> Condition:
+        if not isinstance(other, Condition):
+            return NotImplemented
+        return Condition(self.clauses + other.clauses)
+
+    def __or__(self, other: object) -> Condition:
+        raise InvalidFilter("Vectorize filters have no OR: every key of a filter must hold (AND). Run one query "
+                            "per alternative and combine the results, or use F(key).isin([...]) for one key")
+
+    __ror__ = __or__
+
+    def __invert__(self) -> Condition:
+        raise InvalidFilter("Vectorize filters have no NOT: use != or F(key).notin([...]) instead")
+
+    def __bool__(self) -> bool:
+        raise TypeError("a filter condition has no truth value; combine conditions with & (not 'and')")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Condition) and self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+    def __repr__(self) -> str:
+        return " & ".join(f"F({c.key!r}) {_SYMBOLS.get(c.op, c.op)} {c.operand!r}" for c in self.clauses)
+
+
+_SYMBOLS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=",
+            "$in": "in", "$nin": "not in"}
+
+
+def _as_json(clauses: tuple[Clause, ...]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for clause in clauses:
+        ops = out.setdefault(clause.key, {})
+        if clause.op in ops:
+            raise InvalidFilter(f"filter on {clause.key!r}: {clause.op} is given twice")
+        ops[clause.op] = clause.operand
+    return out
+
+
+class F:
+    """A metadata property (dots reach into nested objects): `F("genre") == "drama"`."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"F({self.key!r})"
+
+    def _is(self, op: str, operand: Any) -> Condition:
+        return Condition([Clause(self.key, op, operand)])
+
+    def __eq__(self, value: Any) -> Condition:  # type: ignore[override]
+        return self._is("$eq", value)
+
+    def __ne__(self, value: Any) -> Condition:  # type: ignore[override]
+        return self._is("$ne", value)
+
+    def __lt__(self, value: Any) -> Condition:
+        return self._is("$lt", value)
+
+    def __le__(self, value: Any) -> Condition:
+        return self._is("$lte", value)
+
+    def __gt__(self, value: Any) -> Condition:
+        return self._is("$gt", value)
+
+    def __ge__(self, value: Any) -> Condition:
+        return self._is("$gte", value)
+
+    __hash__ = object.__hash__
+
+    def isin(self, values: Iterable[Any]) -> Condition:
+        return self._is("$in", list(values))
+
+    def notin(self, values: Iterable[Any]) -> Condition:
+        return self._is("$nin", list(values))
+
+    def between(self, low: Any, high: Any, inclusive: str = "both") -> Condition:
+        """low <= value <= high; `inclusive` is "both", "left", "right" or "neither" (as in pandas)."""
+        if inclusive not in ("both", "left", "right", "neither"):
+            raise ValueError(f"inclusive is 'both', 'left', 'right' or 'neither', got {inclusive!r}")
+        lower = "$gte" if inclusive in ("both", "left") else "$gt"
+        upper = "$lte" if inclusive in ("both", "right") else "$lt"
+        return Condition([Clause(self.key, lower, low), Clause(self.key, upper, high)])
+
+    def startswith(self, prefix: str) -> Condition:
+        """The prefix idiom: prefix <= value < prefix with its last character bumped."""
+        if not isinstance(prefix, str) or not prefix:
+            raise InvalidFilter(f"startswith takes a non-empty string, got {prefix!r}")
+        bumped = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return Condition([Clause(self.key, "$gte", prefix), Clause(self.key, "$lt", bumped)])
+

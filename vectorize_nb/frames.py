@@ -1,0 +1,310 @@
+"""DataFrames to Vectorize and back: the functions behind `df.vectorize`.
+
+Everything here reads the caller's frame and never changes it. Every check runs on the whole frame
+before anything is sent, and an error names the column, the row (its index label) and the id.
+
+Ids: strings; integer ids are turned into their decimal strings (deliberately: Vectorize ids are
+strings, and 7 and "7" are the same vector). Vectors: one column of lists or arrays, or several
+numeric columns. Metadata, the way Vectorize stores JSON: numpy numbers become Python numbers,
+timestamps ISO 8601 strings, NaN/None/NaT mean "no value" (the key is left out), nested dicts and
+lists of strings stay as they are.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import errors
+from .models import Vectors
+from .validation import utf8_len
+
+if TYPE_CHECKING:
+    from .index import Index
+    from .writes import WriteResult
+
+__all__ = ["to_vectors", "ids_of", "matrix_of", "metadata_of", "namespaces_of", "write", "query", "delete",
+           "fetch", "MISSING"]
+
+MISSING = object()
+_SHOWN = 5
+
+
+def _columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> None:
+    absent = [name for name in names if name not in frame.columns]
+    if absent:
+        raise KeyError(f"{role} column{'s' if len(absent) > 1 else ''} {', '.join(map(repr, absent))} not in the "
+                       f"frame; its columns are: {', '.join(map(repr, frame.columns))}")
+
+
+def _label(value: Any) -> str:
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _row(frame: pd.DataFrame, position: int) -> str:
+    return f"row {_label(frame.index[position])}"
+
+
+# --- ids ----------------------------------------------------------------------------------------
+
+def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int = 64) -> list[str]:
+    """The id column as strings (integers converted), checked: no nulls, no duplicates, <= 64 bytes."""
+    _columns(frame, [column], "id")
+    series = frame[column]
+    if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
+        ids = [str(value) for value in series.tolist()]
+    else:
+        ids = [_id_text(frame, position, value) for position, value in enumerate(series.tolist())]
+    for position, vid in enumerate(ids):
+        if len(vid) * 4 > max_bytes and utf8_len(vid) > max_bytes:
+            raise errors.IdTooLong(f"id too long; max is {max_bytes} bytes, got {utf8_len(vid)} bytes "
+                                   f"(id={vid[:40]!r}…, {_row(frame, position)})")
+    _no_duplicates(frame, ids)
+    return ids
+
+
+def _id_text(frame: pd.DataFrame, position: int, value: Any) -> str:
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        raise errors.InvalidVector(f"the id is missing in {_row(frame, position)}; every row needs an id")
+    problem = "empty" if isinstance(value, str) else f"a {type(value).__name__} ({value!r}), not a string or an integer"
+    raise errors.InvalidVector(f"the id in {_row(frame, position)} is {problem}")
+
+
+def _no_duplicates(frame: pd.DataFrame, ids: list[str]) -> None:
+    duplicated = pd.Index(ids).duplicated(keep=False)
+    if not duplicated.any():
+        return
+    rows: dict[str, list[Any]] = {}
+    for position in np.flatnonzero(duplicated):
+        rows.setdefault(ids[position], []).append(frame.index[position])
+    shown = "; ".join(f"{vid!r} in rows {', '.join(map(_label, labels))}" for vid, labels in
+                      itertools.islice(rows.items(), _SHOWN))
+    more = f" (and {len(rows) - _SHOWN} more)" if len(rows) > _SHOWN else ""
+    raise errors.InvalidVector(f"duplicate ids in the frame: {shown}{more}; each id may appear once")
+
+
+# --- vectors ------------------------------------------------------------------------------------
+
+def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
+              dimensions: int | None = None, ids: Sequence[str] | None = None) -> np.ndarray:
+    """The vectors as one float32 matrix, from a column of lists/arrays or from several columns."""
+    if (vector is None) == (vectors is None):
+        raise ValueError("give either vector= (one column of lists or arrays) or vectors= (a list of columns)")
+    if vectors is not None:
+        _columns(frame, list(vectors), "vector")
+        matrix = frame[list(vectors)].to_numpy(dtype=np.float32, na_value=np.nan)
+    else:
+        _columns(frame, [vector], "vector")
+        matrix = _stack(frame, frame[vector], dimensions, ids)
+    if dimensions is not None and matrix.shape[1] != dimensions:
+        raise errors.VectorDimensionMismatch(
+            f"invalid vector in {_row(frame, 0)}{_id_note(ids, 0)}, expected {dimensions} dimensions, and got "
+            f"{matrix.shape[1]} dimensions")
+    _finite(frame, matrix, ids)
+    return matrix
+
+
+def _id_note(ids: Sequence[str] | None, position: int) -> str:
+    return "" if ids is None else f" (id={ids[position]!r})"
+
+
+def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: Sequence[str] | None) -> np.ndarray:
+    cells = column.tolist()
+    width = dimensions
+    for position, cell in enumerate(cells):
+        if cell is None or isinstance(cell, float) or not hasattr(cell, "__len__") or isinstance(cell, str):
+            raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} is "
+                                       f"{cell!r}, not a list or array of numbers")
+        if width is None:
+            width = len(cell)
+        elif len(cell) != width:
+            raise errors.VectorDimensionMismatch(
+                f"invalid vector in {_row(frame, position)}{_id_note(ids, position)}, expected {width} "
+                f"dimensions, and got {len(cell)} dimensions")
+    if not cells:
+        return np.empty((0, width or 0), dtype=np.float32)
+    try:
+        if isinstance(cells[0], np.ndarray):  # the fast path: about 10x quicker than lists of floats
+            return np.asarray(cells, dtype=np.float32)
+        return np.fromiter(itertools.chain.from_iterable(cells), dtype=np.float32,
+                           count=len(cells) * (width or 0)).reshape(len(cells), width or 0)
+    except (TypeError, ValueError):
+        position = next(p for p, cell in enumerate(cells) if not _numeric(cell))
+        raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} holds "
+                                   "something that is not a number") from None
+
+
+def _numeric(cell: Any) -> bool:
+    try:
+        np.asarray(cell, dtype=np.float32)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _finite(frame: pd.DataFrame, matrix: np.ndarray, ids: Sequence[str] | None) -> None:
+    if np.isfinite(matrix.sum(dtype=np.float64)):
+        return
+    bad = ~np.isfinite(matrix).all(axis=1)
+    if bad.any():
+        position = int(np.flatnonzero(bad)[0])
+        raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} holds NaN or "
+                                   "an infinity; vectors must be finite numbers")
+
+
+# --- metadata and namespaces --------------------------------------------------------------------
+
+def metadata_of(frame: pd.DataFrame, columns: Sequence[Hashable] | str | None,
+                exclude: Sequence[Hashable] = ()) -> list[dict[str, Any] | None] | None:
+    """One JSON-safe dict per row ("all" takes every column but those in `exclude`)."""
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        names = [c for c in frame.columns if c not in exclude] if columns == "all" else [columns]
+    else:
+        names = list(columns)
+    _columns(frame, names, "metadata")
+    converted = [_json_column(frame, name) for name in names]
+    keys = [str(name) for name in names]
+    rows = []
+    for values in zip(*converted) if converted else [() for _ in range(len(frame))]:
+        row = {key: value for key, value in zip(keys, values) if value is not MISSING}
+        rows.append(row or None)
+    return rows
+
+
+def _json_column(frame: pd.DataFrame, name: Hashable) -> list[Any]:
+    series = frame[name]
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not series.isna().any():
+        return series.tolist()
+    if pd.api.types.is_integer_dtype(dtype) and not series.isna().any():
+        return series.tolist()
+    if pd.api.types.is_float_dtype(dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.isinf(values).any():
+            position = int(np.flatnonzero(np.isinf(values))[0])
+            raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {_row(frame, position)}; "
+                                         "JSON has no infinity")
+        return [MISSING if math.isnan(v) else v for v in values.tolist()]
+    return [_json_value(frame, name, position, value) for position, value in enumerate(series.tolist())]
+
+
+def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) -> Any:
+    if isinstance(value, str) or isinstance(value, bool):
+        return value
+    if value is None or value is pd.NA or value is pd.NaT:
+        return MISSING
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return MISSING
+        if math.isinf(value):
+            raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {_row(frame, position)}")
+        return float(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (pd.Timestamp, datetime, date, np.datetime64)):
+        return _iso(pd.Timestamp(value))
+    if isinstance(value, dict):
+        return {str(k): v for k, v in ((k, _json_value(frame, name, position, v)) for k, v in value.items())
+                if v is not MISSING}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [item for item in (_json_value(frame, name, position, v) for v in list(value)) if item is not MISSING]
+    raise errors.InvalidMetadata(f"metadata column {name!r} holds a {type(value).__name__} in {_row(frame, position)} "
+                                 f"({value!r:.60}), which Vectorize cannot store; convert it to a string or a number")
+
+
+def _iso(stamp: pd.Timestamp) -> str:
+    if stamp.tzinfo is not None:
+        return stamp.tz_convert("UTC").isoformat().replace("+00:00", "Z")
+    return stamp.isoformat()
+
+
+def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str | None] | None:
+    """A namespace per row: from a column, or one literal string for every row."""
+    if namespace is None:
+        return None
+    if namespace not in frame.columns:
+        if isinstance(namespace, str):
+            return [namespace] * len(frame)
+        _columns(frame, [namespace], "namespace")
+    out: list[str | None] = []
+    for position, value in enumerate(frame[namespace].tolist()):
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            out.append(None)
+        elif isinstance(value, str):
+            out.append(value)
+        else:
+            raise errors.InvalidVector(f"namespace column {namespace!r} holds a {type(value).__name__} in "
+                                       f"{_row(frame, position)}; namespaces are strings")
+    return out
+
+
+def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = None,
+               vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | str | None = None,
+               namespace: Hashable | None = None, dimensions: int | None = None) -> Vectors:
+    """The whole frame as one checked batch of vectors (the Index splits it for sending)."""
+    ids = ids_of(frame, id)
+    matrix = matrix_of(frame, vector, vectors, dimensions, ids)
+    used = [id, *([vector] if vector is not None else list(vectors or [])),
+            *([namespace] if namespace is not None and namespace in frame.columns else [])]
+    return Vectors(ids, matrix, metadata_of(frame, metadata, exclude=used), namespaces_of(frame, namespace))
+
+
+# --- operations ---------------------------------------------------------------------------------
+
+def write(frame: pd.DataFrame, index: Index, operation: str, *, id: Hashable, vector: Hashable | None = None,
+          vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | str | None = None,
+          namespace: Hashable | None = None, batch_size: int | None = None, wait: bool = False,
+          progress: bool | None = None, on_error: str = "raise") -> WriteResult:
+    """Insert or upsert the frame's rows; with `wait`, return once the last write is applied."""
+    batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
+                       dimensions=index.dimensions)
+    send = index.insert if operation == "insert" else index.upsert
+    result = send(batch, batch_size=batch_size, progress=progress, on_error=on_error)
+    if wait and result.mutation_ids:
+        index.wait(result)
+    return result
+
+
+def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
+          vectors: Sequence[Hashable] | None = None, top_k: int = 5, filter: Any = None,
+          namespace: str | None = None, return_metadata: str = "none", return_values: bool = False,
+          key: Hashable | None = None) -> pd.DataFrame:
+    """One query per row, answered in one batch where the backend can; one long frame whose first
+    column holds the caller's row key (the index label, or the `key` column)."""
+    matrix = matrix_of(frame, vector, vectors, index.dimensions)
+    if key is not None:
+        _columns(frame, [key], "key")
+    labels = frame.index if key is None else frame[key]
+    result = index.query_many(matrix, top_k, keys=list(labels), filter=filter, namespace=namespace,
+                              return_values=return_values, return_metadata=return_metadata)
+    name = key if key is not None else (frame.index.name or "row")
+    return result.rename(columns={"query": name})
+
+
+def delete(frame: pd.DataFrame, index: Index, *, id: Hashable, on_error: str = "raise") -> WriteResult:
+    return index.delete_by_ids(ids_of(frame, id), on_error=on_error)
+
+
+def fetch(frame: pd.DataFrame, index: Index, *, id: Hashable, values: bool = True,
+          metadata: bool = True) -> pd.DataFrame:
+    """The stored vectors for the frame's ids, one row per caller row (same index; NaN where missing)."""
+    ids = ids_of(frame, id)
+    found = index.get_by_ids(ids, values=values, metadata=metadata)
+    aligned = found.set_index("id").reindex(ids)
+    aligned.insert(0, "id", ids)
+    aligned.index = frame.index
+    aligned.attrs.update(found.attrs)
+    return aligned
