@@ -162,3 +162,12 @@ def test_id_lists():
     assert info.value.message == "too many ids in payload; max id count is 20, got 21"
     with pytest.raises(errors.MalformedRequest, match="list of strings"):
         validation.id_list("abc", 20, L)
+
+
+def test_metadata_checked_once_is_not_checked_again():
+    checked = [b'{"a":1}']
+    assert validation.check_vectors(Vectors(["v"], np.ones((1, 32), np.float32), [{"a": 1}], None, checked),
+                                    32, L) is checked
+    stale = Vectors(["v", "w"], np.ones((2, 32), np.float32), [{"a": 1}, {"b.c": 2}], None, checked)
+    with pytest.raises(errors.InvalidMetadata):  # a cache that does not fit the batch is ignored
+        validation.check_vectors(stale, 32, L)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
@@ -145,6 +146,7 @@ class Index:
             if keep is not None:
                 vectors = _take(vectors, keep)
             metadata_json = writes.validate_all(vectors, self.dimensions, self.backend.limits)
+            vectors = replace(vectors, checked_metadata=metadata_json)
         batches = writes.plan_batches(vectors, metadata_json, self.backend.limits, batch_size)
         send = getattr(self.backend, operation)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -86,6 +86,8 @@ class Vectors:
     values: np.ndarray
     metadata: list[dict[str, Any] | None] | None = None
     namespaces: list[str | None] | None = None
+    checked_metadata: list[bytes | None] | None = field(default=None, repr=False, compare=False)
+    """The metadata as compact JSON, once validation has checked it (saves checking it twice)."""
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -95,6 +97,7 @@ class Vectors:
             self.ids[start:stop], self.values[start:stop],
             None if self.metadata is None else self.metadata[start:stop],
             None if self.namespaces is None else self.namespaces[start:stop],
+            None if self.checked_metadata is None else self.checked_metadata[start:stop],
         )
 
     def metadata_at(self, i: int) -> dict[str, Any] | None:

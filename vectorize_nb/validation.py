@@ -138,7 +138,8 @@ def _check_object(value: dict[Any, Any], path: str, vid: str) -> None:
             _check_key(key, path, vid)
             if len(_CHECKED_KEYS) < 100_000:
                 _CHECKED_KEYS.add(key)
-        if type(item) in _PLAIN:
+        kind = type(item)
+        if kind in _PLAIN or (kind is float and item - item == 0.0):  # x - x is NaN for NaN and infinities
             continue
         _check_value(item, f"{path}.{key}" if path else key, vid)
 
@@ -196,6 +197,8 @@ def check_vectors(vectors: Vectors, dimensions: int, limits: Limits) -> list[byt
                        lambda row, value: namespace(value, limits, ids[row]), optional=True)
     if vectors.metadata is None:
         return [None] * count
+    if vectors.checked_metadata is not None and len(vectors.checked_metadata) == count:
+        return vectors.checked_metadata
     return [None if md is None else metadata_json(md, limits, vid) for md, vid in zip(vectors.metadata, vectors.ids)]
 
 

@@ -106,6 +106,13 @@ def test_unknown_routes_are_404_7003(http, method, path):
     assert (status, body["success"], body["errors"]) == (404, False, [{"code": 7003, "message": "No route for the URI"}])
 
 
+def test_the_accounts_wrangler_asks_for_without_an_account_id(http):
+    client, _ = http
+    status, body = envelope(client.get("/client/v4/memberships?page=1"))
+    assert status == 200 and body["result"][0]["account"]["id"] == "local"
+    assert envelope(client.get("/client/v4/accounts"))[1]["result"] == [{"id": "local", "name": "vectorize-nb local"}]
+
+
 def test_errors_travel_with_their_status(http):
     client, _ = http
     status, body = envelope(client.get(f"{BASE}/ghost/info"))

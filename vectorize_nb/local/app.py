@@ -22,6 +22,8 @@ from .engine import LocalEngine
 __all__ = ["VectorizeApp", "PREFIX"]
 
 PREFIX = "/client/v4/accounts/<account_id>/vectorize/v2/indexes"
+ACCOUNT_ID = "local"
+"""Any account id works in a path; this is the one the local server names as its own."""
 log = logging.getLogger("vectorize_nb.server")
 
 _ROUTES = [
@@ -46,11 +48,20 @@ class VectorizeApp:
         self.engine = engine
         self._token = token
         self.limits = limits
-        self.url_map = Map([Rule(PREFIX + path, methods=[method], endpoint=endpoint)
-                            for path, method, endpoint in _ROUTES], strict_slashes=False)
+        rules = [Rule(PREFIX + path, methods=[method], endpoint=endpoint) for path, method, endpoint in _ROUTES]
+        rules += [Rule("/client/v4/memberships", methods=["GET"], endpoint="memberships"),
+                  Rule("/client/v4/accounts", methods=["GET"], endpoint="accounts")]
+        self.url_map = Map(rules, strict_slashes=False)
 
     def __repr__(self) -> str:
         return f"VectorizeApp({self.engine!r}, token={'set' if self._token else 'none'})"
+
+    def _memberships(self, request: Request) -> Any:
+        """wrangler asks which accounts its token reaches when CLOUDFLARE_ACCOUNT_ID is not set."""
+        return [{"id": ACCOUNT_ID, "status": "accepted", "account": {"id": ACCOUNT_ID, "name": "vectorize-nb local"}}]
+
+    def _accounts(self, request: Request) -> Any:
+        return [{"id": ACCOUNT_ID, "name": "vectorize-nb local"}]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)

@@ -15,14 +15,12 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from ..limits import DEFAULT_LIMITS, Limits
-from .app import VectorizeApp
+from .app import ACCOUNT_ID, VectorizeApp
 from .engine import LocalEngine
 
 __all__ = ["Server", "serve", "open_server", "DEFAULT_PORT", "ACCOUNT_ID"]
 
 DEFAULT_PORT = 8787
-ACCOUNT_ID = "local"
-"""Any account id works in the URL; this is the one the helpers use."""
 
 
 class Server:
