@@ -87,7 +87,8 @@ def query_ratios(n: int, rows: int, repeat: int) -> dict[str, float]:
         accessor = median_time(lambda: queries.vectorize.query(index, vector="embedding", top_k=5), repeat)
         sample = qmatrix[:100]
         loop = median_time(lambda: [index.query(row, top_k=5) for row in sample], 1) * rows / len(sample)
-    return {"frame query / engine batch query": accessor / batch, "loop of single queries / frame query": loop / accessor,
+    return {"frame query / engine batch query": accessor / batch,
+            "loop of single queries / frame query": loop / accessor,
             "engine batch ms": batch * 1e3, "frame query ms": accessor * 1e3, "loop (extrapolated) ms": loop * 1e3}
 
 

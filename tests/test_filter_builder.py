@@ -37,8 +37,8 @@ def test_the_grammar_is_checked_as_the_filter_is_built():
     with pytest.raises(InvalidFilter, match=r"\$gt is given twice"):
         (F("year") > 1) & (F("year") > 2)
     with pytest.raises(InvalidFilter, match=r"\$lt takes a string or a number"):
-        F("year") < None
+        _ = F("year") < None
     with pytest.raises(InvalidFilter, match="starts with '\\$'"):
-        F("$and") == 1
+        _ = F("$and") == 1
     with pytest.raises(ValueError, match="inclusive"):
         F("x").between(1, 2, inclusive="some")

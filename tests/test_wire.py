@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from vectorize_nb.models import IndexConfig, IndexDescription, IndexInfo, Match,
 
 
 def test_timestamps_use_each_fields_cloudflare_form():
-    moment = datetime(2024, 7, 11, 13, 2, 18, 2680, tzinfo=timezone.utc)
+    moment = datetime(2024, 7, 11, 13, 2, 18, 2680, tzinfo=UTC)
     description = IndexDescription("x", IndexConfig(32, "cosine"), "", moment, moment)
     assert wire.index_json(description)["created_on"] == "2024-07-11T13:02:18.002680Z"
     assert wire.info_json(IndexInfo(32, 1, "m", moment))["processedUpToDatetime"] == "2024-07-11T13:02:18.002Z"
@@ -17,9 +17,9 @@ def test_timestamps_use_each_fields_cloudflare_form():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("2025-08-13T20:32:52.469144957+00:00", datetime(2025, 8, 13, 20, 32, 52, 469144, tzinfo=timezone.utc)),
-    ("2024-07-19T13:11:44.064Z", datetime(2024, 7, 19, 13, 11, 44, 64000, tzinfo=timezone.utc)),
-    ("2024-07-19T13:11:44Z", datetime(2024, 7, 19, 13, 11, 44, tzinfo=timezone.utc)),
+    ("2025-08-13T20:32:52.469144957+00:00", datetime(2025, 8, 13, 20, 32, 52, 469144, tzinfo=UTC)),
+    ("2024-07-19T13:11:44.064Z", datetime(2024, 7, 19, 13, 11, 44, 64000, tzinfo=UTC)),
+    ("2024-07-19T13:11:44Z", datetime(2024, 7, 19, 13, 11, 44, tzinfo=UTC)),
 ])
 def test_any_rfc3339_fraction_parses(text, expected):
     assert wire.info_from_json({"dimensions": 2, "processedUpToDatetime": text}).processed_up_to_datetime == expected
@@ -83,3 +83,14 @@ def test_failed_envelopes_become_exceptions():
     with pytest.raises(errors.InvalidRequest):  # success:false with a 200 is still a failure
         wire.result_of(200, {"success": False, "errors": [{"code": 40099, "message": "x"}]})
     assert wire.result_of(200, {"result": [1], "success": True}) == [1]
+
+
+def test_the_streamed_body_is_the_ndjson_and_can_be_sent_twice(monkeypatch):
+    monkeypatch.setattr(wire.NdjsonBody, "PIECE", 50)
+    values = np.arange(60, dtype=np.float32).reshape(20, 3)
+    batch = Vectors([f"v{i}" for i in range(20)], values, [{"i": i} for i in range(20)], ["ns"] * 20)
+    body = wire.NdjsonBody(wire.ndjson_lines(batch))
+    first, second = b"".join(body), b"".join(body)
+    assert first == second == wire.encode_ndjson(batch) and len(body) == len(first)
+    assert len(list(body)) > 2  # really sent in pieces
+    assert wire.decode_ndjson(first, 3).ids == batch.ids

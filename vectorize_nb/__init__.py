@@ -18,7 +18,8 @@ from .models import Match, Mutation, QueryOptions, VectorRecord, Vectors
 from .writes import WriteIncomplete, WriteResult
 
 __all__ = [
-    "F", "Condition", "connect", "Client", "Index", "Limits", "DEFAULT_LIMITS", "Vectors", "VectorRecord", "Match", "Mutation",
+    "F", "Condition", "connect", "Client", "Index", "Limits", "DEFAULT_LIMITS", "Vectors", "VectorRecord", "Match",
+    "Mutation",
     "QueryOptions", "WriteResult", "WriteIncomplete", "errors",
 ]
 __version__ = "0.1.0"

@@ -10,7 +10,8 @@ each method takes the Index it works on and hands over to `frames`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Hashable, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable, Sequence
 
 import pandas as pd
 

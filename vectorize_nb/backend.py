@@ -6,13 +6,14 @@ limits; splitting large writes, waiting for mutations and building DataFrames ar
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
 
 import numpy as np
 
 from .limits import Limits
-from .models import (IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions, VectorPage,
-                     VectorRecord, Vectors)
+from .models import (DEFAULT_QUERY, IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions,
+                     VectorPage, VectorRecord, Vectors)
 
 __all__ = ["Backend"]
 
@@ -38,11 +39,11 @@ class Backend(Protocol):
 
     def upsert(self, name: str, vectors: Vectors) -> Mutation: ...
 
-    def query(self, name: str, vector: Any = None, options: QueryOptions = QueryOptions(), *,
+    def query(self, name: str, vector: Any = None, options: QueryOptions = DEFAULT_QUERY, *,
               vector_id: str | None = None) -> list[Match]: ...
 
     def query_many(self, name: str, vectors: np.ndarray,
-                   options: QueryOptions = QueryOptions()) -> list[list[Match]]: ...
+                   options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]: ...
 
     def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]: ...
 

@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .client import DEFAULT_PATH, PATH_ENV
 

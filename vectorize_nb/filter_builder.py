@@ -11,10 +11,11 @@ says so. A key takes one operator, or one lower plus one upper bound.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from .errors import InvalidFilter
-from .filters import Clause, Filter, parse_filter
+from .filters import Clause, parse_filter
 from .limits import DEFAULT_LIMITS
 
 __all__ = ["F", "Condition"]

@@ -15,12 +15,14 @@ from __future__ import annotations
 import itertools
 import math
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Hashable, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from . import errors
+from . import errors, validation
+from .limits import DEFAULT_LIMITS, Limits
 from .models import Vectors
 from .validation import utf8_len
 
@@ -119,6 +121,13 @@ def _id_note(ids: Sequence[str] | None, position: int) -> str:
 
 def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: Sequence[str] | None) -> np.ndarray:
     cells = column.tolist()
+    if cells and set(map(type, cells)) == {np.ndarray}:  # the fast path: about 10x quicker than lists
+        try:
+            matrix = np.asarray(cells, dtype=np.float32)
+        except ValueError:  # ragged: the checks below name the row
+            matrix = None
+        if matrix is not None and matrix.ndim == 2:
+            return matrix
     width = dimensions
     for position, cell in enumerate(cells):
         if cell is None or isinstance(cell, float) or not hasattr(cell, "__len__") or isinstance(cell, str):
@@ -133,8 +142,6 @@ def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: 
     if not cells:
         return np.empty((0, width or 0), dtype=np.float32)
     try:
-        if isinstance(cells[0], np.ndarray):  # the fast path: about 10x quicker than lists of floats
-            return np.asarray(cells, dtype=np.float32)
         return np.fromiter(itertools.chain.from_iterable(cells), dtype=np.float32,
                            count=len(cells) * (width or 0)).reshape(len(cells), width or 0)
     except (TypeError, ValueError):
@@ -168,10 +175,7 @@ def metadata_of(frame: pd.DataFrame, columns: Sequence[Hashable] | str | None,
     """One JSON-safe dict per row ("all" takes every column but those in `exclude`)."""
     if columns is None:
         return None
-    if isinstance(columns, str):
-        names = [c for c in frame.columns if c not in exclude] if columns == "all" else [columns]
-    else:
-        names = list(columns)
+    names = _metadata_names(frame, columns, exclude)
     _columns(frame, names, "metadata")
     converted = [_json_column(frame, name) for name in names]
     keys = [str(name) for name in names]
@@ -253,13 +257,29 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
 
 def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = None,
                vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | str | None = None,
-               namespace: Hashable | None = None, dimensions: int | None = None) -> Vectors:
+               namespace: Hashable | None = None, dimensions: int | None = None,
+               limits: Limits = DEFAULT_LIMITS) -> Vectors:
     """The whole frame as one checked batch of vectors (the Index splits it for sending)."""
-    ids = ids_of(frame, id)
+    ids = ids_of(frame, id, limits.max_id_bytes)
     matrix = matrix_of(frame, vector, vectors, dimensions, ids)
     used = [id, *([vector] if vector is not None else list(vectors or [])),
             *([namespace] if namespace is not None and namespace in frame.columns else [])]
-    return Vectors(ids, matrix, metadata_of(frame, metadata, exclude=used), namespaces_of(frame, namespace))
+    rows = metadata_of(frame, metadata, exclude=used)
+    checked = None
+    if rows is not None and not _has_nested(rows):  # flat converted values: checking the names is enough
+        checked = validation.encoded_metadata(rows, ids, limits, [str(k) for k in _metadata_names(frame, metadata,
+                                                                                                 used)])
+    return Vectors(ids, matrix, rows, namespaces_of(frame, namespace), checked)
+
+
+def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str, exclude: Sequence[Hashable]) -> list:
+    if isinstance(columns, str):
+        return [c for c in frame.columns if c not in exclude] if columns == "all" else [columns]
+    return list(columns)
+
+
+def _has_nested(rows: list[dict[str, Any] | None]) -> bool:
+    return any(isinstance(value, (dict, list)) for row in rows if row for value in row.values())
 
 
 # --- operations ---------------------------------------------------------------------------------
@@ -270,7 +290,7 @@ def write(frame: pd.DataFrame, index: Index, operation: str, *, id: Hashable, ve
           progress: bool | None = None, on_error: str = "raise") -> WriteResult:
     """Insert or upsert the frame's rows; with `wait`, return once the last write is applied."""
     batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
-                       dimensions=index.dimensions)
+                       dimensions=index.dimensions, limits=index.backend.limits)
     send = index.insert if operation == "insert" else index.upsert
     result = send(batch, batch_size=batch_size, progress=progress, on_error=on_error)
     if wait and result.mutation_ids:

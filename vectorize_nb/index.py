@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,8 @@ class Index:
         return self.client.backend
 
     def __repr__(self) -> str:
-        return f"Index({self.name!r}, dimensions={self.dimensions}, metric={self.metric!r}, target={self.client.target!r})"
+        return (f"Index({self.name!r}, dimensions={self.dimensions}, metric={self.metric!r}, "
+                f"target={self.client.target!r})")
 
     def _attrs(self, operation: str, **extra: Any) -> dict[str, Any]:
         return {"operation": operation, "index": self.name, "target": self.client.target, "metric": self.metric,
@@ -148,15 +150,24 @@ class Index:
             metadata_json = writes.validate_all(vectors, self.dimensions, self.backend.limits)
             vectors = replace(vectors, checked_metadata=metadata_json)
         batches = writes.plan_batches(vectors, metadata_json, self.backend.limits, batch_size)
-        send = getattr(self.backend, operation)
+        # A backend that can build a request apart from sending it (REST) gets the next body built
+        # while earlier requests are in flight; the local engine just writes each batch.
+        prepare_write = getattr(self.backend, "prepare_write", None)
 
-        def send_one(batch: writes.Batch) -> Mutation:
+        def prepare(batch: writes.Batch) -> Any:
+            rows = vectors.slice(batch.start, batch.stop)
+            return rows if prepare_write is None else prepare_write(self.name, operation, rows)
+
+        def send_one(prepared: Any) -> Mutation:
             with _operation(operation, self.name):
-                mutation = send(self.name, vectors.slice(batch.start, batch.stop))
+                if prepare_write is None:
+                    mutation = getattr(self.backend, operation)(self.name, prepared)
+                else:
+                    mutation = self.backend.send_write(prepared)
             self.client.record_mutation(self.name, mutation.id)
             return mutation
 
-        outcomes = writes.send_batches(batches, send_one, self.backend.max_concurrency, progress)
+        outcomes = writes.send_batches(batches, send_one, self.backend.max_concurrency, progress, prepare)
         result = writes.WriteResult(operation, self.name, vectors.ids, outcomes,
                                     lambda rows: self._write(operation, _take(vectors, rows), batch_size,
                                                              progress, on_error))

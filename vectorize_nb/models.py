@@ -11,7 +11,7 @@ import numpy as np
 __all__ = [
     "Metric", "MetadataMode", "IndexType", "METRICS", "METADATA_MODES", "INDEX_TYPES", "PRESETS",
     "IndexConfig", "IndexDescription", "IndexInfo", "Mutation", "Vectors", "VectorRecord", "Match",
-    "QueryOptions", "VectorPage", "MetadataIndex",
+    "QueryOptions", "DEFAULT_QUERY", "VectorPage", "MetadataIndex",
 ]
 
 Metric = Literal["cosine", "euclidean", "dot-product"]
@@ -135,6 +135,9 @@ class QueryOptions:
     return_metadata: str = "none"
     namespace: str | None = None
     filter: dict[str, Any] | None = None
+
+
+DEFAULT_QUERY = QueryOptions()
 
 
 @dataclass(frozen=True, slots=True)

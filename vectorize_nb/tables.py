@@ -7,8 +7,9 @@ Where a result came from is kept in `df.attrs`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from datetime import datetime, UTC
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,7 @@ def _text(values: list[Any]) -> pd.Series:
 def _frame(columns: dict[str, Any], attrs: dict[str, Any]) -> pd.DataFrame:
     frame = pd.DataFrame(columns)
     frame.attrs.update(attrs)
-    frame.attrs.setdefault("retrieved_at", datetime.now(timezone.utc).isoformat())
+    frame.attrs.setdefault("retrieved_at", datetime.now(UTC).isoformat())
     return frame
 
 

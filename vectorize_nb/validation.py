@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import orjson
@@ -19,7 +20,7 @@ from .models import INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, IndexConfig, 
 
 __all__ = [
     "index_name", "index_config", "vector_id", "id_list", "namespace", "metadata_json",
-    "check_vectors", "vectors_from_records", "query_options", "query_vector", "list_count",
+    "check_vectors", "encoded_metadata", "vectors_from_records", "query_options", "query_vector", "list_count",
     "metadata_index_spec", "utf8_len",
 ]
 
@@ -127,6 +128,21 @@ def metadata_json(metadata: Any, limits: Limits, vid: str) -> bytes | None:
     return encoded
 
 
+def encoded_metadata(rows: Sequence[dict[str, Any] | None], ids: Sequence[str], limits: Limits,
+                     keys: Sequence[str]) -> list[bytes | None]:
+    """Compact JSON of metadata rows whose values are known to be JSON-safe scalars (a DataFrame's
+    converted columns): only the column names (`keys`) and the size are left to check."""
+    for key in keys:
+        _check_key(key, "", ids[0] if ids else "?")
+    encoded = [None if row is None else orjson.dumps(row) for row in rows]
+    for position, blob in enumerate(encoded):
+        if blob is not None and len(blob) > limits.max_metadata_bytes:
+            raise errors.MetadataTooLarge(
+                f"metadata too large for id={_quote(ids[position])}; max is {limits.max_metadata_bytes} bytes, "
+                f"got {len(blob)} bytes")
+    return encoded
+
+
 _CHECKED_KEYS: set[str] = set()
 _PLAIN = (str, int, bool, type(None))
 
@@ -203,7 +219,12 @@ def check_vectors(vectors: Vectors, dimensions: int, limits: Limits) -> list[byt
 
 
 def _check_strings(values: Sequence[Any], max_bytes: int, explain: Any, optional: bool = False) -> None:
-    """Cheap pass over ids or namespaces; `explain(row, value)` raises the precise error for a bad one."""
+    """Ids or namespaces: a pass in C for the usual case (all short, non-empty strings), then a row by
+    row pass that calls `explain(row, value)` to raise the precise error for a bad one."""
+    present = [v for v in values if v is not None] if optional else values
+    if not present or (set(map(type, present)) == {str} and min(map(len, present)) > 0
+                       and max(map(len, present)) * 4 <= max_bytes):
+        return
     for row, value in enumerate(values):
         if value is None and optional:
             continue
@@ -273,7 +294,8 @@ def query_options(options: QueryOptions, limits: Limits) -> QueryOptions:
             f"got {options.return_values!r}")
     top_k = options.top_k
     if isinstance(top_k, bool) or not isinstance(top_k, (int, float, np.integer, np.floating)):
-        raise errors.MalformedRequest(f"Failed to parse the request body as JSON: topK: expected a number, got {top_k!r}")
+        raise errors.MalformedRequest(
+            f"Failed to parse the request body as JSON: topK: expected a number, got {top_k!r}")
     if not _is_whole(top_k) or top_k < 1:
         raise errors.InvalidQuery(f"topK must be a whole number of at least 1, got {top_k!r}")
     cap = limits.top_k_cap(options.return_values, options.return_metadata)

@@ -4,9 +4,11 @@ allows), and reported batch by batch so that only what failed needs sending agai
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -139,13 +141,15 @@ class WriteResult:
 
 def unique_rows(ids: Sequence[str], keep: str) -> list[int] | None:
     """Positions that keep one row per id (`keep` 'first' or 'last'), or None when ids are unique."""
+    if len(set(ids)) == len(ids):
+        return None
     positions: dict[str, int] = {}
     for pos, vid in enumerate(ids):
         if keep == "first":
             positions.setdefault(vid, pos)
         else:
             positions[vid] = pos
-    return None if len(positions) == len(ids) else sorted(positions.values())
+    return sorted(positions.values())
 
 
 def validate_all(vectors: Vectors, dimensions: int, limits: Limits) -> list[bytes | None]:
@@ -164,9 +168,10 @@ def plan_batches(vectors: Vectors, metadata_json: Sequence[bytes | None], limits
     if cap < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     width = vectors.values.shape[1] if vectors.values.ndim == 2 else 0
-    sizes = np.fromiter((_BYTES_PER_RECORD + len(vid) + (len(md) if md else 0)
-                         for vid, md in zip(vectors.ids, metadata_json)), dtype=np.int64, count=len(vectors))
-    sizes += width * _BYTES_PER_VALUE
+    sizes = np.fromiter(map(len, vectors.ids), dtype=np.int64, count=len(vectors))
+    if any(md is not None for md in metadata_json):
+        sizes += np.fromiter((len(md) if md else 0 for md in metadata_json), dtype=np.int64, count=len(vectors))
+    sizes += _BYTES_PER_RECORD + width * _BYTES_PER_VALUE
     batches: list[Batch] = []
     start = 0
     while start < len(vectors):
@@ -179,45 +184,74 @@ def plan_batches(vectors: Vectors, metadata_json: Sequence[bytes | None], limits
     return batches
 
 
-def send_batches(batches: Sequence[Batch], send: Callable[[Batch], Mutation], concurrency: int,
-                 progress: Any = None) -> list[Batch]:
-    """Send each batch; after the first failure no new batch is started. Returns the outcomes in order."""
+def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], concurrency: int,
+                 progress: Any = None, prepare: Callable[[Batch], Any] | None = None) -> list[Batch]:
+    """Send each batch, at most `concurrency` at once; after the first failure no new batch starts.
+
+    `prepare(batch)` (by default the batch itself) runs in this thread and its result goes to
+    `send`, so the next request body is built while earlier requests wait on the network, rather
+    than by several senders at once fighting over the interpreter lock. Returns outcomes in order.
+    """
     outcomes = list(batches)
     bar = _progress_bar(batches, progress)
 
-    def run(pos: int) -> None:
+    def run(pos: int, prepared: Any) -> None:
         batch = outcomes[pos]
         try:
-            outcomes[pos] = replace(batch, mutation_id=send(batch).id)
+            outcomes[pos] = replace(batch, mutation_id=send(prepared).id)
         except VectorizeError as exc:
             outcomes[pos] = replace(batch, error=exc)
         if bar is not None:
             bar.update(batch.rows)
 
+    def failed() -> bool:
+        return any(b.error is not None for b in outcomes)
+
+    def prepared(pos: int) -> Any:
+        if prepare is None:
+            return outcomes[pos]
+        try:
+            return prepare(outcomes[pos])
+        except VectorizeError as exc:
+            outcomes[pos] = replace(outcomes[pos], error=exc)
+            return None
+
     try:
         if concurrency <= 1 or len(batches) <= 1:
             for pos in range(len(batches)):
-                run(pos)
-                if outcomes[pos].error is not None:
+                body = prepared(pos)
+                if failed():
                     break
+                run(pos, body)
         else:
-            _send_concurrently(run, outcomes, concurrency)
+            _send_pipelined(run, prepared, failed, len(batches), concurrency)
     finally:
         if bar is not None:
             bar.close()
     return outcomes
 
 
-def _send_concurrently(run: Callable[[int], None], outcomes: list[Batch], concurrency: int) -> None:
+def _send_pipelined(run: Callable[[int, Any], None], prepared: Callable[[int], Any], failed: Callable[[], bool],
+                    count: int, concurrency: int) -> None:
+    """Keep `concurrency` requests in flight and up to as many bodies ready: a slot that frees up is
+    refilled at once, and bodies are built while requests wait."""
+    ready: deque[tuple[int, Any]] = deque()
+    in_flight: set[Future[None]] = set()
+    following = 0
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="vectorize-write") as pool:
-        futures: list[Future[None]] = [pool.submit(run, pos) for pos in range(len(outcomes))]
-        for future in futures:
-            if future.cancelled():
-                continue
+        while not failed() and (following < count or ready):
+            for future in [f for f in in_flight if f.done()]:
+                in_flight.discard(future)
+                future.result()
+            if ready and len(in_flight) < concurrency:
+                in_flight.add(pool.submit(run, *ready.popleft()))
+            elif following < count and len(ready) < concurrency:
+                ready.append((following, prepared(following)))
+                following += 1
+            else:
+                wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in in_flight:
             future.result()
-            if any(b.error is not None for b in outcomes):
-                for other in futures:
-                    other.cancel()
 
 
 def _progress_bar(batches: Sequence[Batch], progress: Any) -> Any:

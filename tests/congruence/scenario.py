@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -99,7 +100,8 @@ def run(backend: Any, clock: Any) -> list[tuple[str, Any]]:
     step("create md ok", lambda: backend.create_metadata_index("films", "ok", "boolean"))
     step("insert 15..29 keeps first", lambda: backend.insert("films", vectors(ids[15:], data[15:] * 2,
                                                                               metadata[15:], namespaces[15:])))
-    step("upsert replaces v01 whole", lambda: backend.upsert("films", vectors(["v01"], data[1:2] * -1, [{"genre": "noir"}])))
+    step("upsert replaces v01 whole",
+         lambda: backend.upsert("films", vectors(["v01"], data[1:2] * -1, [{"genre": "noir"}])))
     step("dup ids in batch", lambda: backend.upsert("films", vectors(["v02", "v02"], data[2:4])))
     step("float32", lambda: backend.upsert("dist", vectors(["p", "q", "r"], [[58.8, 6.7], [3, 4], [0, 0]])))
     step("dot data", lambda: backend.upsert("dots", vectors(["a", "b", "c"], [[1, 0], [10, 0], [-5, 0]])))

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from vectorize_nb import errors

@@ -19,9 +19,10 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import orjson
@@ -29,8 +30,8 @@ import orjson
 from .. import errors, validation
 from ..filters import parse_filter, truncate_utf8
 from ..limits import DEFAULT_LIMITS, Limits
-from ..models import (IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions,
-                      VectorPage, VectorRecord, Vectors)
+from ..models import (DEFAULT_QUERY, IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, Mutation,
+                      QueryOptions, VectorPage, VectorRecord, Vectors)
 from . import snapshot
 from .cursors import Cursors
 from .mutations import Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log
@@ -43,7 +44,7 @@ __all__ = ["LocalEngine"]
 
 
 def _timestamp(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _iso(seconds: float) -> str:
@@ -245,7 +246,7 @@ class LocalEngine:
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def query(self, name: str, vector: Any = None, options: QueryOptions = QueryOptions(), *,
+    def query(self, name: str, vector: Any = None, options: QueryOptions = DEFAULT_QUERY, *,
               vector_id: str | None = None) -> list[Match]:
         """The best `options.top_k` matches for one vector (or for the stored vector `vector_id`)."""
         with self._lock:
@@ -262,7 +263,7 @@ class LocalEngine:
                 query = validation.query_vector(vector, state.row.dimensions)[None, :]
             return self._answer(state, table, query, options)[0]
 
-    def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = QueryOptions()) -> list[list[Match]]:
+    def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]:
         """One answer per row of `vectors`, computed in one matrix product."""
         with self._lock:
             state = self._find(name)

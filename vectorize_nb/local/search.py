@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 

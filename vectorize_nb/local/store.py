@@ -21,7 +21,8 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
+from collections.abc import Iterator, Sequence
 
 __all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME"]
 
@@ -359,7 +360,8 @@ class Store:
         return {row[0] for row in self._rows_for_ids("id", index_id, ids)}
 
     def fetch_vectors(self, index_id: int, ids: Sequence[str]) -> dict[str, VectorRow]:
-        return {row[0]: VectorRow(*row) for row in self._rows_for_ids("id, namespace, metadata, vec, seq", index_id, ids)}
+        rows = self._rows_for_ids("id, namespace, metadata, vec, seq", index_id, ids)
+        return {row[0]: VectorRow(*row) for row in rows}
 
     def count_vectors(self, index_id: int) -> int:
         return self._one(f"SELECT count(*) FROM {_table(index_id)}")[0]

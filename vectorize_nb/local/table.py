@@ -7,7 +7,8 @@ rows and a search never has to skip them. The matrix is in search form (unit row
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 

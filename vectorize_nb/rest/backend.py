@@ -8,18 +8,33 @@ the local engine raises.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import numpy as np
 
 from .. import errors, validation, wire
 from ..limits import DEFAULT_LIMITS, Limits
-from ..models import (IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions, VectorPage,
-                      VectorRecord, Vectors)
+from ..models import (DEFAULT_QUERY, IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions,
+                      VectorPage, VectorRecord, Vectors)
 from .transport import Transport
 
 __all__ = ["RestBackend"]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedWrite:
+    path: str
+    operation: str
+    body: wire.NdjsonBody
+
+
+def _mutation(result: Any, operation: str) -> Mutation:
+    if not isinstance(result, dict) or not isinstance(result.get("mutationId"), str):
+        raise errors.ServerError(f"the answer has no mutationId: {str(result)[:200]}", operation=operation, status=502)
+    return Mutation(result["mutationId"])
 
 
 def _path(name: str, suffix: str = "") -> str:
@@ -49,7 +64,8 @@ class RestBackend:
         try:
             return check(*args)
         except errors.VectorizeError as exc:
-            raise exc.with_operation(operation)
+            exc.with_operation(operation)
+            raise
 
     # --- indexes -------------------------------------------------------------------------------
 
@@ -74,27 +90,32 @@ class RestBackend:
     # --- vectors -------------------------------------------------------------------------------
 
     def insert(self, name: str, vectors: Vectors) -> Mutation:
-        return self._write(name, "insert", vectors)
+        return self.send_write(self.prepare_write(name, "insert", vectors))
 
     def upsert(self, name: str, vectors: Vectors) -> Mutation:
-        return self._write(name, "upsert", vectors)
+        return self.send_write(self.prepare_write(name, "upsert", vectors))
 
-    def _write(self, name: str, operation: str, vectors: Vectors) -> Mutation:
-        # What can be checked here is checked here, with the engine's own rules and messages: it fails
-        # before a round trip, and NaN (which JSON cannot carry) is caught before it turns into null.
-        width = vectors.values.shape[1] if vectors.values.ndim == 2 else 0
-        self._checked(f"{operation} on index {name!r}", validation.check_vectors, vectors, width, self.limits)
-        body = wire.encode_ndjson(vectors)
+    def prepare_write(self, name: str, operation: str, vectors: Vectors) -> PreparedWrite:
+        """Check and encode one insert/upsert request (the CPU-bound half of a write)."""
+        label = f"{operation} on index {name!r}"
+        if vectors.checked_metadata is None:  # batches of Index writes were checked as a whole already
+            width = vectors.values.shape[1] if vectors.values.ndim == 2 else 0
+            self._checked(label, validation.check_vectors, vectors, width, self.limits)
+        body = wire.NdjsonBody(wire.ndjson_lines(vectors))
         if len(body) > self.limits.max_body_bytes:
             raise errors.PayloadTooLarge(
                 f"request body too large; max is {self.limits.max_body_bytes} bytes, got {len(body)} bytes",
-                operation=f"{operation} on index {name!r}")
-        # unparsable-behavior=error: a line this client failed to encode must never be dropped silently
-        result = self._call("POST", _path(name, f"/{operation}"), f"{operation} on index {name!r}", data=body,
-                            params={"unparsable-behavior": "error"}, content_type="application/x-ndjson")
-        return Mutation(result["mutationId"])
+                operation=label)
+        return PreparedWrite(_path(name, f"/{operation}"), label, body)
 
-    def query(self, name: str, vector: Any = None, options: QueryOptions = QueryOptions(), *,
+    def send_write(self, prepared: PreparedWrite) -> Mutation:
+        """Send a prepared insert/upsert (the half that waits on the network)."""
+        # unparsable-behavior=error: a line this client failed to encode must never be dropped silently
+        result = self._call("POST", prepared.path, prepared.operation, data=prepared.body,
+                            params={"unparsable-behavior": "error"}, content_type="application/x-ndjson")
+        return _mutation(result, prepared.operation)
+
+    def query(self, name: str, vector: Any = None, options: QueryOptions = DEFAULT_QUERY, *,
               vector_id: str | None = None) -> list[Match]:
         operation = f"query on index {name!r}"
         if vector is not None:
@@ -103,7 +124,7 @@ class RestBackend:
         body = wire.query_json(vector, options, vector_id)
         return wire.matches_from_json(self._call("POST", _path(name, "/query"), operation, json=body))
 
-    def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = QueryOptions()) -> list[list[Match]]:
+    def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]:
         """One request per vector (the API has no batch query), `max_concurrency` at a time."""
         rows = list(np.asarray(vectors, dtype=np.float32))
         if len(rows) <= 1 or self.max_concurrency <= 1:
@@ -121,7 +142,7 @@ class RestBackend:
         operation = f"delete_by_ids on index {name!r}"
         checked = self._checked(operation, validation.id_list, ids, self.limits.max_delete_ids, self.limits)
         result = self._call("POST", _path(name, "/delete_by_ids"), operation, json={"ids": checked})
-        return Mutation(result["mutationId"])
+        return _mutation(result, operation)
 
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
         operation = f"list_vectors on index {name!r}"
@@ -133,15 +154,17 @@ class RestBackend:
     # --- metadata indexes ----------------------------------------------------------------------
 
     def create_metadata_index(self, name: str, property_name: str, index_type: str) -> Mutation:
-        result = self._call("POST", _path(name, "/metadata_index/create"), f"create_metadata_index on {name!r}",
+        operation = f"create_metadata_index on {name!r}"
+        result = self._call("POST", _path(name, "/metadata_index/create"), operation,
                             json={"propertyName": property_name, "indexType": index_type})
-        return Mutation(result["mutationId"])
+        return _mutation(result, operation)
 
     def list_metadata_indexes(self, name: str) -> list[MetadataIndex]:
         result = self._call("GET", _path(name, "/metadata_index/list"), f"list_metadata_indexes on {name!r}")
         return wire.metadata_indexes_from_json(result or {})
 
     def delete_metadata_index(self, name: str, property_name: str) -> Mutation:
-        result = self._call("POST", _path(name, "/metadata_index/delete"), f"delete_metadata_index on {name!r}",
+        operation = f"delete_metadata_index on {name!r}"
+        result = self._call("POST", _path(name, "/metadata_index/delete"), operation,
                             json={"propertyName": property_name})
-        return Mutation(result["mutationId"])
+        return _mutation(result, operation)

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from .. import errors, wire
@@ -22,6 +22,11 @@ from .ratelimit import RateLimiter
 __all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "retry_policy"]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+RETRY_AFTER_MAX = 60.0
+"""Longest a Retry-After is honoured; a longer one is capped (the caller's timeout still applies per try)."""
+_DROPPED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError)
+"""Failures of the exchange itself: no answer, or an answer cut off mid-body."""
 log = logging.getLogger("vectorize_nb.rest")
 
 
@@ -43,7 +48,7 @@ def retry_policy(max_retries: int, backoff: float = 0.5) -> Retry:
     return Retry(total=max_retries, connect=None, read=None, status=None, other=None, redirect=0,
                  backoff_factor=backoff, backoff_max=30.0, backoff_jitter=backoff,
                  status_forcelist=RETRY_STATUSES, allowed_methods=None, respect_retry_after_header=True,
-                 raise_on_status=False)
+                 retry_after_max=RETRY_AFTER_MAX, raise_on_status=False)
 
 
 class Transport:
@@ -70,7 +75,7 @@ class Transport:
     def close(self) -> None:
         self.session.close()
 
-    def request(self, method: str, path: str, *, operation: str, json: Any = None, data: bytes | None = None,
+    def request(self, method: str, path: str, *, operation: str, json: Any = None, data: Any = None,
                 params: dict[str, Any] | None = None, content_type: str | None = None) -> Any:
         """Send one request (retrying what may be retried) and return the envelope's `result`."""
         url = self.prefix + path
@@ -86,14 +91,17 @@ class Transport:
                 response = self.session.request(method, url, data=data, params=params, headers=headers,
                                                 timeout=self.timeout)
                 content = response.content
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except _DROPPED as exc:
                 retry = self._again(retry, method, url, operation, error=exc)
                 retry.sleep()
                 continue
             body = _parse(content)
             if self._retryable(retry, method, response, body):
                 retry = self._again(retry, method, url, operation, response=response, body=body)
-                retry.sleep(response.raw)
+                try:
+                    retry.sleep(response.raw)
+                except InvalidHeader:  # a Retry-After that is neither seconds nor a date: back off as usual
+                    retry.sleep()
                 continue
             return wire.result_of(response.status_code, body, operation)
 
