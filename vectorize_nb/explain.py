@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import operator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .filters import LOWER, UPPER, Clause, Filter
+from .filters import LOWER, UPPER, Clause, Filter, truncate_utf8
 from .limits import Limits
 from .validation import utf8_len
 
-__all__ = ["operand_fits", "clauses_frame"]
+__all__ = ["operand_fits", "clauses_frame", "matches"]
 
 _SYMBOLS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=", "$in": "in",
             "$nin": "not in"}
@@ -77,3 +80,43 @@ def clauses_frame(flt: Filter, types: dict[str, str], counts: dict[str, Any] | N
         if column in frame:
             frame[column] = frame[column].astype("Int64")
     return frame
+
+
+def matches(stored: pd.DataFrame, ids: list[str], flt: Filter, types: dict[str, str],
+            namespace: str | None) -> pd.Series:
+    """Which of `ids` a filter lets through, worked out from fetched metadata (as if every vector were
+    in every metadata index: the client cannot see which vectors predate one)."""
+    known = {vid: position for position, vid in enumerate(stored["id"].tolist())}
+    records = stored.drop(columns=[c for c in ("id", "namespace", "values") if c in stored]).to_dict("records")
+    allowed = np.zeros(len(ids), dtype=bool)
+    for position, vid in enumerate(ids):
+        where = known.get(vid)
+        if where is None:
+            continue
+        if namespace is not None and stored["namespace"].iloc[where] != namespace:
+            continue
+        allowed[position] = all(_clause_holds(clause, records[where], types.get(clause.key)) for clause in flt.clauses)
+    return pd.Series(allowed, index=ids, dtype=bool)
+
+
+def _clause_holds(clause: Clause, record: dict[str, Any], kind: str | None) -> bool:
+    if kind is None or not operand_fits(kind, clause):
+        return False
+    value = record.get(clause.key)
+    present = value is not None and not (isinstance(value, float) and math.isnan(value))
+    values = value if isinstance(value, list) else [value]
+    typed = [v for v in values if present and _fits(kind, v)]
+    if kind == "string":
+        typed = [truncate_utf8(v, 64) for v in typed]
+    operand = clause.operand
+    if isinstance(operand, str):
+        operand = truncate_utf8(operand, 64)
+    if clause.op in ("$eq", "$ne"):
+        hit = (not typed) if operand is None else operand in typed
+        return hit if clause.op == "$eq" else not hit
+    if clause.op in ("$in", "$nin"):
+        wanted = [truncate_utf8(v, 64) if isinstance(v, str) else v for v in operand]
+        hit = any(v in wanted for v in typed) or (None in wanted and not typed)
+        return hit if clause.op == "$in" else not hit
+    compare = {"$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge}[clause.op]
+    return any(_fits(kind, v) and compare(v, operand) for v in typed)

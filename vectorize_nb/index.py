@@ -252,6 +252,20 @@ class Index:
             indexes = self.backend.list_metadata_indexes(self.name)
         return {m.property_name: m.index_type for m in indexes}
 
+    def matches_filter(self, ids: Sequence[str], filter: Any = None, namespace: str | None = None) -> pd.Series:
+        """For each id, whether a query with `filter` and `namespace` could return that vector (a boolean
+        Series indexed by id). Exact on the local engine; over REST it is worked out from the vectors'
+        metadata and the index's metadata indexes, which cannot tell vectors that predate an index."""
+        ids = list(ids)
+        flt = filter.to_json() if isinstance(filter, Condition) else filter
+        exact = getattr(self.backend, "filter_ids", None)
+        if exact is not None:
+            with _operation("filter_ids", self.name):
+                return pd.Series(exact(self.name, ids, flt, namespace), index=ids, dtype=bool)
+        stored = self.get_by_ids(ids, values=False)
+        return explain.matches(stored, ids, _parsed(flt or {}, self.backend.limits), self._metadata_index_types(),
+                               namespace)
+
     def explain_filter(self, flt: Condition | dict[str, Any]) -> pd.DataFrame:
         """Per clause: the metadata index (if any) and its type, whether the value's type fits it, whether
         a string is compared on its first 64 bytes only, and, on the local engine, how many vectors

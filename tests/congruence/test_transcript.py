@@ -58,3 +58,30 @@ def test_writes_lag_identically_with_an_apply_delay(clock):
                             after.vector_count, after.processed_up_to_mutation == mutation.id,
                             after.processed_up_to_datetime.timestamp()))
     assert results[0] == results[1] == (0, None, 0, 2, True, lag_clock.now)
+
+
+def test_matches_filter_agrees_in_process_and_over_http(clock):
+    import vectorize_nb as vz
+
+    from .scenario import vectors
+
+    answers = []
+    for kind in ("local", "rest"):
+        with open_backend(kind, type(clock)()) as backend:
+            client = vz.Client(backend, kind)
+            index = client.create_index("mf", 2)
+            index.create_metadata_index("genre", "string")
+            index.create_metadata_index("year", "number")
+            backend.upsert("mf", vectors(["a", "b", "c", "d"], [[1, 0]] * 4,
+                                         [{"genre": "drama", "year": 1999}, {"genre": ["noir", "drama"]},
+                                          {"year": 2001}, None], ["n1", None, "n1", None]))
+            got = {}
+            for label, flt, ns in [("eq", {"genre": "drama"}, None), ("ne", {"genre": {"$ne": "drama"}}, None),
+                                   ("range", {"year": {"$gte": 2000}}, None), ("none", None, "n1"),
+                                   ("unindexed", {"title": "x"}, None), ("null", {"genre": None}, None)]:
+                got[label] = index.matches_filter(["a", "b", "c", "d", "ghost"], flt, ns).tolist()
+            answers.append(got)
+    assert answers[0] == answers[1]
+    assert answers[0]["eq"] == [True, True, False, False, False]
+    assert answers[0]["ne"] == [False, False, True, True, False]
+    assert answers[0]["none"] == [True, False, True, False, False]

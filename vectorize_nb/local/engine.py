@@ -384,6 +384,15 @@ class LocalEngine:
 
     # --- for the client's tools ----------------------------------------------------------------
 
+    def filter_ids(self, name: str, ids: Sequence[str], filter: Any = None, namespace: str | None = None) -> list[bool]:
+        """For each id, whether a query with this filter and namespace could return it (False for unknown
+        ids): exactly the engine's own rule, predating vectors included."""
+        with self._lock:
+            table = self._table(self._find(name))
+            rows = table.candidates(validation.namespace(namespace, self.limits), parse_filter(filter, self.limits))
+            allowed = None if rows is None else set(rows.tolist())
+            return [vid in table.slots and (allowed is None or table.slots[vid] in allowed) for vid in ids]
+
     def explain_filter(self, name: str, filter: Any) -> dict[str, Any]:
         """Counts behind a filter: per clause, the vectors that predate its metadata index (None when the
         property has none) and the vectors the clause matches; and the vectors the whole filter matches."""
