@@ -148,3 +148,35 @@ def test_wait_times_out_with_a_clear_error(tmp_path):
         index.upsert(["a"], [[1, 0]])
         with pytest.raises(errors.WaitTimeout, match="not applied after 0.2 s"):
             index.wait(timeout=0.2, interval=0.05)
+
+
+def test_cloudflare_needs_both_credentials_and_names_both_variables(monkeypatch):
+    monkeypatch.delenv("CLOUDFLARE_ACCOUNT_ID", raising=False)
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    with pytest.raises(errors.ConfigurationError) as info:
+        vz.connect("cloudflare")
+    assert "CLOUDFLARE_ACCOUNT_ID" in str(info.value) and "CLOUDFLARE_API_TOKEN" in str(info.value)
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "from-env")
+    with pytest.raises(errors.ConfigurationError, match="missing: CLOUDFLARE_API_TOKEN"):
+        vz.connect("cloudflare")
+
+
+def test_arguments_win_over_the_environment_and_the_token_never_shows(monkeypatch):
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "env-account")
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token-SECRET")
+    with vz.connect("cloudflare", account_id="arg-account", api_token="arg-token-SECRET") as client:
+        transport = client.backend.transport
+        assert transport.prefix == ("https://api.cloudflare.com/client/v4/accounts/arg-account/vectorize/v2/indexes")
+        prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.prefix))
+        assert prepared.headers["Authorization"] == "Bearer arg-token-SECRET"
+        for text in (repr(client), repr(client.backend), repr(transport), repr(transport.session.auth),
+                     client.target):
+            assert "SECRET" not in text
+    with vz.connect("cloudflare") as client:
+        assert client.target == "cloudflare:env-account"
+
+
+def test_serve_is_available_from_the_package():
+    with vz.serve(memory=True, limits=TINY) as server, vz.connect(server.url, limits=TINY) as client:
+        client.create_index("served", 2)
+        assert client.list_indexes()["name"].tolist() == ["served"]

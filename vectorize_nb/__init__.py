@@ -20,7 +20,15 @@ from .writes import WriteIncomplete, WriteResult
 __all__ = [
     "F", "Condition", "connect", "Client", "Index", "Limits", "DEFAULT_LIMITS", "Vectors", "VectorRecord", "Match",
     "Mutation",
-    "QueryOptions", "WriteResult", "WriteIncomplete", "errors",
+    "QueryOptions", "WriteResult", "WriteIncomplete", "errors", "serve",
 ]
 __version__ = "0.1.0"
 del _accessor
+
+
+def __getattr__(name: str):  # the server needs the 'server' extra: import it only when asked for
+    if name == "serve":
+        from .local.server import serve
+
+        return serve
+    raise AttributeError(f"module 'vectorize_nb' has no attribute {name!r}")
