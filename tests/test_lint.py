@@ -17,3 +17,20 @@ def test_ruff_finds_nothing():
     result = subprocess.run([ruff, "check", "--output-format", "concise", "."], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing():
+    result = subprocess.run([sys.executable, "-m", "mypy", "vectorize_nb"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_public_surface_is_what_all_says():
+    import vectorize_nb
+
+    import types
+
+    public = {name for name in dir(vectorize_nb) if not name.startswith("_")
+              and not isinstance(getattr(vectorize_nb, name), types.ModuleType)}
+    assert public | {"serve", "errors"} == set(vectorize_nb.__all__)
+    assert callable(vectorize_nb.serve)  # served lazily: the server extra loads only when asked for

@@ -47,7 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     server = open_server(path, memory=args.memory, host=args.host, port=args.port, token=args.token,
                          apply_delay=args.apply_delay)
-    where = "memory" if args.memory else os.path.abspath(path)
+    where = "memory" if args.memory else os.path.abspath(str(path))
     print(f"vectorize-nb serving {where} at {server.url} (any account id works, e.g. {server.account_id}; "
           f"token {'required' if args.token else 'not required'})", flush=True)
     signal.signal(signal.SIGTERM, _exit)

@@ -310,11 +310,11 @@ def from_envelope(status: int, body: Any, *, operation: str | None = None) -> Ve
     """Rebuild the exception a failed response stands for (the inverse of `to_envelope`)."""
     errors = body.get("errors") if isinstance(body, dict) else None
     first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-    code = first.get("code")
+    raw = first.get("code")
     message = str(first.get("message") or f"HTTP {status} with no error message")
-    known = isinstance(code, int) and not isinstance(code, bool)
-    cls = (error_class(code) if known else None) or _class_for_status(status)
-    return cls(message, operation=operation, status=status, code=code if known else None)
+    code = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    cls = (error_class(code) if code is not None else None) or _class_for_status(status)
+    return cls(message, operation=operation, status=status, code=code)
 
 
 def _class_for_status(status: int) -> type[VectorizeError]:

@@ -82,12 +82,13 @@ def clauses_frame(flt: Filter, types: dict[str, str], counts: dict[str, Any] | N
     return frame
 
 
-def matches(stored: pd.DataFrame, ids: list[str], flt: Filter, types: dict[str, str],
-            namespace: str | None) -> pd.Series:
+def matches(stored: pd.DataFrame, ids: list[str], flt: Filter, types: dict[str, str], namespace: str | None,
+            prefix: int = 64) -> pd.Series:
     """Which of `ids` a filter lets through, worked out from fetched metadata (as if every vector were
     in every metadata index: the client cannot see which vectors predate one)."""
     known = {vid: position for position, vid in enumerate(stored["id"].tolist())}
-    records = stored.drop(columns=[c for c in ("id", "namespace", "values") if c in stored]).to_dict("records")
+    records = [{str(k): v for k, v in record.items()} for record in
+               stored.drop(columns=[c for c in ("id", "namespace", "values") if c in stored]).to_dict("records")]
     allowed = np.zeros(len(ids), dtype=bool)
     for position, vid in enumerate(ids):
         where = known.get(vid)
@@ -95,28 +96,29 @@ def matches(stored: pd.DataFrame, ids: list[str], flt: Filter, types: dict[str, 
             continue
         if namespace is not None and stored["namespace"].iloc[where] != namespace:
             continue
-        allowed[position] = all(_clause_holds(clause, records[where], types.get(clause.key)) for clause in flt.clauses)
+        allowed[position] = all(_clause_holds(clause, records[where], types.get(clause.key), prefix)
+                                for clause in flt.clauses)
     return pd.Series(allowed, index=ids, dtype=bool)
 
 
-def _clause_holds(clause: Clause, record: dict[str, Any], kind: str | None) -> bool:
+def _clause_holds(clause: Clause, record: dict[str, Any], kind: str | None, prefix: int) -> bool:
     if kind is None or not operand_fits(kind, clause):
         return False
     value = record.get(clause.key)
     present = value is not None and not (isinstance(value, float) and math.isnan(value))
     values = value if isinstance(value, list) else [value]
-    typed = [v for v in values if present and _fits(kind, v)]
+    typed: list[Any] = [v for v in values if present and _fits(kind, v)]
     if kind == "string":
-        typed = [truncate_utf8(v, 64) for v in typed]
+        typed = [truncate_utf8(str(v), prefix) for v in typed]
     operand = clause.operand
     if isinstance(operand, str):
-        operand = truncate_utf8(operand, 64)
+        operand = truncate_utf8(operand, prefix)
     if clause.op in ("$eq", "$ne"):
         hit = (not typed) if operand is None else operand in typed
         return hit if clause.op == "$eq" else not hit
     if clause.op in ("$in", "$nin"):
-        wanted = [truncate_utf8(v, 64) if isinstance(v, str) else v for v in operand]
+        wanted = [truncate_utf8(v, prefix) if isinstance(v, str) else v for v in operand]
         hit = any(v in wanted for v in typed) or (None in wanted and not typed)
         return hit if clause.op == "$in" else not hit
-    compare = {"$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge}[clause.op]
+    compare: Any = {"$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge}[clause.op]
     return any(_fits(kind, v) and compare(v, operand) for v in typed)

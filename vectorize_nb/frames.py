@@ -87,7 +87,7 @@ def _no_duplicates(frame: pd.DataFrame, ids: list[str]) -> None:
         return
     rows: dict[str, list[Any]] = {}
     for position in np.flatnonzero(duplicated):
-        rows.setdefault(ids[position], []).append(frame.index[position])
+        rows.setdefault(ids[position], []).append(frame.index[int(position)])
     shown = "; ".join(f"{vid!r} in rows {', '.join(map(_label, labels))}" for vid, labels in
                       itertools.islice(rows.items(), _SHOWN))
     more = f" (and {len(rows) - _SHOWN} more)" if len(rows) > _SHOWN else ""
@@ -266,9 +266,9 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
             *([namespace] if namespace is not None and namespace in frame.columns else [])]
     rows = metadata_of(frame, metadata, exclude=used)
     checked = None
-    if rows is not None and not _has_nested(rows):  # flat converted values: checking the names is enough
-        checked = validation.encoded_metadata(rows, ids, limits, [str(k) for k in _metadata_names(frame, metadata,
-                                                                                                 used)])
+    if metadata is not None and rows is not None and not _has_nested(rows):
+        names = [str(name) for name in _metadata_names(frame, metadata, used)]
+        checked = validation.encoded_metadata(rows, ids, limits, names)  # flat values: names and sizes are left
     return Vectors(ids, matrix, rows, namespaces_of(frame, namespace), checked)
 
 

@@ -264,7 +264,7 @@ class Index:
                 return pd.Series(exact(self.name, ids, flt, namespace), index=ids, dtype=bool)
         stored = self.get_by_ids(ids, values=False)
         return explain.matches(stored, ids, _parsed(flt or {}, self.backend.limits), self._metadata_index_types(),
-                               namespace)
+                               namespace, self.backend.limits.indexed_string_bytes)
 
     def explain_filter(self, flt: Condition | dict[str, Any]) -> pd.DataFrame:
         """Per clause: the metadata index (if any) and its type, whether the value's type fits it, whether

@@ -93,7 +93,7 @@ def index_json(description: IndexDescription) -> dict[str, Any]:
 def index_from_json(data: dict[str, Any]) -> IndexDescription:
     config = data.get("config") or {}
     created = _parse_time(data.get("created_on")) or datetime.fromtimestamp(0, UTC)
-    return IndexDescription(data["name"], IndexConfig(config.get("dimensions"), config.get("metric"),
+    return IndexDescription(data["name"], IndexConfig(int(config.get("dimensions") or 0), str(config.get("metric")),
                                                       config.get("preset")),
                             data.get("description") or "", created, _parse_time(data.get("modified_on")) or created)
 
@@ -108,7 +108,8 @@ def info_json(info: IndexInfo) -> dict[str, Any]:
 
 
 def info_from_json(data: dict[str, Any]) -> IndexInfo:
-    return IndexInfo(data.get("dimensions"), data.get("vectorCount", 0), data.get("processedUpToMutation"),
+    return IndexInfo(int(data.get("dimensions") or 0), int(data.get("vectorCount") or 0),
+                     data.get("processedUpToMutation"),
                      _parse_time(data.get("processedUpToDatetime")))
 
 
@@ -150,7 +151,10 @@ def query_from_json(body: Any) -> tuple[Any, str | None, QueryOptions]:
     namespace = body.get("namespace")
     if namespace is not None and not isinstance(namespace, str):
         raise _malformed("namespace: expected a string")
-    return vector, vector_id, QueryOptions(top_k, return_values, return_metadata, namespace, body.get("filter"))
+    # topK stays as sent (a float such as 2.5 is the engine's InvalidQuery to report)
+    options = QueryOptions(top_k, return_values, return_metadata, namespace,  # type: ignore[arg-type]
+                           body.get("filter"))
+    return vector, vector_id, options
 
 
 def _number(value: Any) -> bool:
@@ -237,8 +241,9 @@ def ndjson_lines(vectors: Vectors) -> list[bytes]:
     lines = []
     for row, (vid, values) in enumerate(zip(vectors.ids, vectors.values)):
         extra = b""  # metadata and namespace are small: join them first, then copy each line once
-        if metadata is not None and metadata[row] is not None:
-            extra = b',"metadata":' + metadata[row]
+        encoded = None if metadata is None else metadata[row]
+        if encoded is not None:
+            extra = b',"metadata":' + encoded
         if namespaces is not None and namespaces[row] is not None:
             extra += b',"namespace":' + orjson.dumps(namespaces[row])
         lines.append(b'{"id":%b,"values":%b%b}' % (orjson.dumps(vid), orjson.dumps(values, option=_NUMPY), extra))

@@ -76,18 +76,18 @@ class VectorizeApp:
     def respond(self, request: Request) -> Response:
         try:
             self._authorize(request)
-            endpoint, args = self.url_map.bind_to_environ(request.environ).match()
-            args.pop("account_id", None)
+            endpoint, matched = self.url_map.bind_to_environ(request.environ).match()
+            args = {key: value for key, value in matched.items() if key != "account_id"}
             result = getattr(self, f"_{endpoint}")(request, **args)
             return _json(200, wire.envelope(result))
         except errors.VectorizeError as exc:
             return _json(exc.status, exc.to_envelope())
         except RequestEntityTooLarge:
-            error = errors.PayloadTooLarge(f"request body too large; max is {self.limits.max_body_bytes} bytes")
-            return _json(error.status, error.to_envelope())
+            too_large = errors.PayloadTooLarge(f"request body too large; max is {self.limits.max_body_bytes} bytes")
+            return _json(too_large.status, too_large.to_envelope())
         except HTTPException:
-            error = errors.RouteNotFound("No route for the URI")
-            return _json(error.status, error.to_envelope())
+            no_route = errors.RouteNotFound("No route for the URI")
+            return _json(no_route.status, no_route.to_envelope())
         except Exception:  # a bug: say so in the envelope rather than drop the connection
             log.exception("unexpected error serving %s %s", request.method, request.path)
             internal = errors.InternalError("internal error in the local server")
@@ -111,7 +111,7 @@ class VectorizeApp:
         config = body.get("config")
         if not isinstance(config, dict):
             raise errors.InvalidIndexConfig("vectorize.index.invalid_config - Config must be provided")
-        created = self.engine.create_index(body.get("name"), dimensions=config.get("dimensions"),
+        created = self.engine.create_index(body.get("name"), dimensions=config.get("dimensions"),  # type: ignore[arg-type]  # checked by the engine
                                            metric=config.get("metric"), preset=config.get("preset"),
                                            description=body.get("description") or "")
         return wire.index_json(created)
@@ -159,14 +159,16 @@ class VectorizeApp:
 
     def _create_metadata_index(self, request: Request, index: str) -> Any:
         body = _json_body(request)
-        mutation = self.engine.create_metadata_index(index, body.get("propertyName"), body.get("indexType"))
+        # the engine checks what JSON brings (a missing or non-string field is its 40109 to report)
+        mutation = self.engine.create_metadata_index(index, body.get("propertyName"), body.get("indexType"))  # type: ignore[arg-type]
         return {"mutationId": mutation.id}
 
     def _list_metadata_indexes(self, request: Request, index: str) -> Any:
         return wire.metadata_indexes_json(self.engine.list_metadata_indexes(index))
 
     def _delete_metadata_index(self, request: Request, index: str) -> Any:
-        return {"mutationId": self.engine.delete_metadata_index(index, _json_body(request).get("propertyName")).id}
+        prop = _json_body(request).get("propertyName")
+        return {"mutationId": self.engine.delete_metadata_index(index, prop).id}  # type: ignore[arg-type]
 
 
 def _json(status: int, payload: Any) -> Response:

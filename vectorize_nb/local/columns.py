@@ -37,8 +37,8 @@ class MetadataColumn(ABC):
     index_type: ClassVar[str]
 
     def __init__(self, capacity: int) -> None:
-        self.state = np.full(capacity, NOT_INDEXED, dtype=np.int8)
-        self.keys = np.zeros(capacity, dtype=self.key_dtype)
+        self.state: np.ndarray = np.full(capacity, NOT_INDEXED, dtype=np.int8)
+        self.keys: np.ndarray = np.zeros(capacity, dtype=self.key_dtype)
         self.many: dict[int, np.ndarray] = {}
 
     # --- keeping rows in step with the matrix -------------------------------------------------
@@ -52,7 +52,7 @@ class MetadataColumn(ABC):
     def write(self, slots: Sequence[int], values: Sequence[Any]) -> None:
         """Index rows' values (MISSING where a row lacks the property), written after this index exists."""
         states = np.full(len(slots), ABSENT, dtype=np.int8)
-        keys = np.zeros(len(slots), dtype=self.key_dtype)
+        keys: np.ndarray = np.zeros(len(slots), dtype=self.key_dtype)
         stored_key = self.stored_key
         for pos, value in enumerate(values):
             if value is MISSING:
@@ -113,12 +113,12 @@ class MetadataColumn(ABC):
         if not keys and not want_absent:
             return None
         state = self.state[:count]
-        wanted = np.asarray(keys, dtype=self.key_dtype)
+        wanted: np.ndarray = np.asarray(keys, dtype=self.key_dtype)
         values = self.keys[:count]
         hit = (state == ONE) & (values == wanted[0] if len(wanted) == 1 else np.isin(values, wanted))
         if want_absent:
             hit |= state == ABSENT
-        self._mark_many(hit, lambda elements: np.isin(elements, wanted).any())
+        self._mark_many(hit, lambda elements: bool(np.isin(elements, wanted).any()))
         return hit
 
     def _range(self, op: str, operand: Any, count: int) -> np.ndarray | None:

@@ -343,7 +343,8 @@ class LocalEngine:
         with self._lock:
             state = self._find(name)
             property_name, index_type = validation.metadata_index_spec(property_name, index_type)
-            existing = {prop: kind for prop, kind, _ in self.store.metadata_indexes(state.row.id)}
+            existing: dict[str, str | None] = {prop: kind for prop, kind, _ in
+                                               self.store.metadata_indexes(state.row.id)}
             existing.update(self._queued_metadata_indexes(state))
             if property_name in existing and existing[property_name] != index_type:
                 raise errors.InvalidMetadataIndex(

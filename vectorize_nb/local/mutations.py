@@ -59,7 +59,7 @@ class VectorWrite(Change):
     metadata_json: list[bytes | None]
     metadata: list[dict[str, Any] | None] | None = None
 
-    @property  # type: ignore[misc]
+    @property
     def kind(self) -> str:  # type: ignore[override]
         return "insert" if self.keep_existing else "upsert"
 
@@ -67,10 +67,10 @@ class VectorWrite(Change):
     def count(self) -> int:
         return len(self.ids)
 
-    def rows(self, keep: list[int] | None = None) -> list[tuple[str, str | None, bytes | None, memoryview]]:
+    def rows(self, keep: list[int] | None = None) -> list[tuple[str, str | None, bytes | None, bytes | memoryview]]:
         """(id, namespace, metadata, vector bytes) per row; the bytes are views, not copies."""
         width = self.values.shape[1] * 4
-        blob = memoryview(np.ascontiguousarray(self.values, dtype=np.float32).reshape(-1).view(np.uint8))
+        blob = memoryview(np.ascontiguousarray(self.values, dtype=np.float32).reshape(-1).view(np.uint8))  # type: ignore[arg-type]
         positions = range(len(self.ids)) if keep is None else keep
         return [(self.ids[i], self.namespaces[i], self.metadata_json[i], blob[i * width:(i + 1) * width])
                 for i in positions]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .columns import MetadataColumn
+from .columns import MetadataColumn, StringColumn
 from .table import VectorTable
 
 __all__ = ["save", "load", "discard", "MIN_ROWS", "FORMAT"]
@@ -39,10 +39,10 @@ def save(root: Path, index_id: int, table: VectorTable, applied_seq: int) -> Non
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     count = table.count
-    arrays = {"matrix": table.matrix[:count], "namespace_codes": table.namespace_codes[:count]}
+    arrays: dict[str, np.ndarray] = {"matrix": table.matrix[:count], "namespace_codes": table.namespace_codes[:count]}
     if table.sqnorms is not None:
         arrays["sqnorms"] = table.sqnorms[:count]
-    columns = {}
+    columns: dict[str, dict[str, Any]] = {}
     for name, column in table.columns.items():
         arrays[f"state-{len(columns)}"] = column.state[:count]
         arrays[f"keys-{len(columns)}"] = column.keys[:count]
@@ -105,8 +105,8 @@ def _fill(table: VectorTable, folder: Path, header: dict[str, Any]) -> None:
         _read_into(folder, f"state-{position}", column.state[:count])
         _read_into(folder, f"keys-{position}", column.keys[:count])
         column.many = {int(slot): np.asarray(keys, dtype=column.key_dtype) for slot, keys in spec["many"].items()}
-        if spec["words"] is not None:
-            column.restore_words(spec["words"])
+        if isinstance(column, StringColumn):
+            column.restore_words(spec["words"] or [])
 
 
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
@@ -122,6 +122,6 @@ def _read_into(folder: Path, name: str, target: np.ndarray) -> None:
         shape, fortran, dtype = reader(file)
         if shape != target.shape or fortran or dtype != target.dtype:
             raise ValueError(f"snapshot array {name} is {dtype}{shape}, expected {target.dtype}{target.shape}")
-        view = memoryview(target).cast("B")
+        view = memoryview(target).cast("B")  # type: ignore[arg-type]  # numpy arrays are buffers
         if file.readinto(view) != view.nbytes:
             raise ValueError(f"snapshot array {name} is truncated")

@@ -326,21 +326,21 @@ class Store:
 
     # --- vectors -------------------------------------------------------------------------------
 
-    def write_vectors(self, index_id: int, rows: Sequence[tuple[str, str | None, bytes | None, bytes]],
+    def write_vectors(self, index_id: int, rows: Sequence[tuple[str, str | None, bytes | None, bytes | memoryview]],
                       seq: int, keep_existing: bool) -> None:
         """Upsert (or, with keep_existing, insert-if-new) rows of (id, namespace, metadata, vec)."""
         sql = (_INSERT if keep_existing else _UPSERT).format(table=_table(index_id))
         with self._lock:
             self._con.executemany(sql, [(vid, ns, md, vec, seq) for vid, ns, md, vec in rows])
 
-    def stage_vectors(self, seq: int, rows: Sequence[tuple[str, str | None, bytes | None, bytes]]) -> None:
+    def stage_vectors(self, seq: int, rows: Sequence[tuple[str, str | None, bytes | None, bytes | memoryview]]) -> None:
         with self._lock:
             self._con.executemany(
                 "INSERT INTO pending_vectors (seq, pos, id, namespace, metadata, vec) VALUES (?, ?, ?, ?, ?, ?)",
                 [(seq, pos, *row) for pos, row in enumerate(rows)])
 
     def staged_vectors(self, seq: int) -> list[tuple[str, str | None, bytes | None, bytes]]:
-        return [tuple(row) for row in self._all(  # type: ignore[misc]
+        return [tuple(row) for row in self._all(
             "SELECT id, namespace, metadata, vec FROM pending_vectors WHERE seq = ? ORDER BY pos", (seq,))]
 
     def drop_staged(self, seq: int) -> None:
@@ -386,7 +386,7 @@ class Store:
     # --- metadata indexes ----------------------------------------------------------------------
 
     def metadata_indexes(self, index_id: int) -> list[tuple[str, str, int]]:
-        return [tuple(row) for row in self._all(  # type: ignore[misc]
+        return [tuple(row) for row in self._all(
             "SELECT property, type, seq FROM metadata_indexes WHERE index_id = ? ORDER BY seq", (index_id,))]
 
     def add_metadata_index(self, index_id: int, property_name: str, index_type: str, seq: int) -> None:

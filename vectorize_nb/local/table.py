@@ -102,7 +102,7 @@ class VectorTable:
         if not contiguous:
             self.matrix[slots] = target
         self.namespace_codes[slots] = -1 if namespaces is None else [self._namespace_code(ns) for ns in namespaces]
-        slot_list = list(range(slots.start, slots.stop)) if contiguous else slots.tolist()
+        slot_list = list(range(slots.start, slots.stop)) if isinstance(slots, slice) else slots.tolist()
         for name, column in self.columns.items():
             if not indexed:
                 column.forget(slot_list)

@@ -22,7 +22,7 @@ from .ratelimit import RateLimiter
 __all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "retry_policy"]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-RETRY_AFTER_MAX = 60.0
+RETRY_AFTER_MAX = 60
 """Longest a Retry-After is honoured; a longer one is capped (the caller's timeout still applies per try)."""
 _DROPPED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError)
