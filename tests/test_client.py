@@ -180,3 +180,16 @@ def test_serve_is_available_from_the_package():
     with vz.serve(memory=True, limits=TINY) as server, vz.connect(server.url, limits=TINY) as client:
         client.create_index("served", 2)
         assert client.list_indexes()["name"].tolist() == ["served"]
+
+
+def test_rewrite_puts_predating_vectors_into_a_new_metadata_index(client):
+    index = client.create_index("old", 2)
+    index.upsert(["a", "b"], [[1, 0], [0, 1]], metadata=[{"g": "x", "deep": {"k": 1}}, None], namespaces=["n", None])
+    index.create_metadata_index("g", "string")
+    assert index.query([1, 0], filter={"g": "x"}).empty
+    result = index.rewrite()
+    assert result.ok and result.rows == 2
+    assert index.query([1, 0], filter={"g": "x"})["id"].tolist() == ["a"]
+    again = index.get_by_ids(["a", "b"])
+    assert again["namespace"].tolist()[0] == "n" and again.loc[0, "deep.k"] == 1
+    assert client.backend.get_by_ids("old", ["a"])[0].metadata == {"g": "x", "deep": {"k": 1}}

@@ -32,5 +32,6 @@ def test_the_public_surface_is_what_all_says():
 
     public = {name for name in dir(vectorize_nb) if not name.startswith("_")
               and not isinstance(getattr(vectorize_nb, name), types.ModuleType)}
-    assert public | {"serve", "errors"} == set(vectorize_nb.__all__)
-    assert callable(vectorize_nb.serve)  # served lazily: the server extra loads only when asked for
+    lazy = set(vectorize_nb._LAZY)
+    assert public | lazy | {"errors"} == set(vectorize_nb.__all__)
+    assert all(callable(getattr(vectorize_nb, name)) for name in lazy)  # extras load only when asked for

@@ -20,15 +20,23 @@ from .writes import WriteIncomplete, WriteResult
 __all__ = [
     "F", "Condition", "connect", "Client", "Index", "Limits", "DEFAULT_LIMITS", "Vectors", "VectorRecord", "Match",
     "Mutation",
-    "QueryOptions", "WriteResult", "WriteIncomplete", "errors", "serve",
+    "QueryOptions", "WriteResult", "WriteIncomplete", "errors", "serve", "IndexManager", "MetadataIndexPanel",
+    "QueryExplorer", "UpsertPanel", "panel",
 ]
 __version__ = "0.1.0"
 del _accessor
 
 
-def __getattr__(name: str):  # the server needs the 'server' extra: import it only when asked for
-    if name == "serve":
-        from .local.server import serve
+_LAZY = {
+    "serve": "local.server", "IndexManager": "widgets", "MetadataIndexPanel": "widgets", "QueryExplorer": "widgets",
+    "UpsertPanel": "widgets", "panel": "widgets",
+}
 
-        return serve
-    raise AttributeError(f"module 'vectorize_nb' has no attribute {name!r}")
+
+def __getattr__(name: str) -> object:
+    """The server, the panels and the views need extras: they are imported only when first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'vectorize_nb' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{_LAZY[name]}", __name__), name)

@@ -290,12 +290,7 @@ class Index:
 
     def get_by_ids(self, ids: Sequence[str], *, values: bool = True, metadata: bool = True) -> pd.DataFrame:
         """Stored vectors for `ids` (20 per request), in the order asked; unknown ids are left out."""
-        wanted = list(dict.fromkeys(ids))
-        step = self.backend.limits.max_get_ids
-        records = []
-        with _operation("get_by_ids", self.name):
-            for start in range(0, len(wanted), step):
-                records.extend(self.backend.get_by_ids(self.name, wanted[start:start + step]))
+        records = self._records(list(dict.fromkeys(ids)))
         return tables.records_frame(records, self._attrs("get_by_ids"), values=values, metadata=metadata)
 
     def list_vectors(self, count: int | None = None, cursor: str | None = None) -> pd.DataFrame:
@@ -327,6 +322,26 @@ class Index:
         frame = self.get_by_ids(self.list_ids(), values=values, metadata=metadata)
         frame.attrs.update(self._attrs("to_frame"))
         return frame
+
+    def rewrite(self, ids: Sequence[str] | None = None, *, progress: bool | None = None,
+                on_error: str = "raise") -> writes.WriteResult:
+        """Write stored vectors again, unchanged (all of them by default), so that metadata indexes created
+        after they were written take them in."""
+        wanted = self.list_ids() if ids is None else list(dict.fromkeys(ids))
+        records = self._records(wanted)
+        if not records:
+            return writes.WriteResult("upsert", self.name, [], [])
+        batch = Vectors([r.id for r in records], np.stack([r.values for r in records]),
+                        [r.metadata for r in records], [r.namespace for r in records])
+        return self.upsert(batch, progress=progress, on_error=on_error)
+
+    def _records(self, ids: Sequence[str]) -> list[Any]:
+        step = self.backend.limits.max_get_ids
+        records = []
+        with _operation("get_by_ids", self.name):
+            for start in range(0, len(ids), step):
+                records.extend(self.backend.get_by_ids(self.name, list(ids[start:start + step])))
+        return records
 
     # --- metadata indexes ----------------------------------------------------------------------
 

@@ -1,0 +1,180 @@
+"""The panels driven headlessly: set values, click, and check both the engine and what the panel says."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb.widgets import IndexManager, MetadataIndexPanel, UpsertPanel, panel
+
+from ..helpers import TINY
+
+
+@pytest.fixture
+def client():
+    with vz.connect("memory", limits=TINY) as c:
+        yield c
+
+
+def click(panel, description):
+    [button] = [b for b in panel._buttons if b.description == description]
+    button.click()
+
+
+def text(widget):
+    return widget.value
+
+
+def test_index_manager_creates_lists_and_shows_info(client):
+    manager = IndexManager(client)
+    assert "no index yet" in text(manager.table)
+    manager.name.value = "films"
+    manager.dimensions.value = 3
+    manager.metric.value = "euclidean"
+    manager.description.value = "my films"
+    click(manager, "Create")
+    described = client.get_index("films").description
+    assert (described.dimensions, described.metric, described.description) == (3, "euclidean", "my films")
+    assert "<td>films</td>" in text(manager.table) and "<td>euclidean</td>" in text(manager.table)
+    assert "created index 'films'" in text(manager.message).replace("&#x27;", "'")
+    assert manager.selected.value == "films" and "none yet" in text(manager.info)
+
+
+def test_index_manager_shows_engine_validation_inline_and_keeps_buttons_usable(client):
+    manager = IndexManager(client)
+    manager.name.value = "Bad Name"
+    click(manager, "Create")
+    assert "[40101]" in text(manager.message) and "is not valid" in text(manager.message)
+    assert "Traceback" not in text(manager.message)
+    assert not any(b.disabled for b in manager._buttons)
+    manager.name.value = "tiny"
+    manager.dimensions.value = 99999
+    click(manager, "Create")
+    assert "Dimensions must be in range" in text(manager.message)
+    assert client.list_indexes().empty
+
+
+def test_index_manager_creates_from_a_preset(client):
+    manager = IndexManager(client)
+    manager.how.value = "preset"
+    assert manager.preset in manager.form.children and manager.dimensions not in manager.form.children
+    manager.name.value = "small"
+    manager.preset.value = "@cf/baai/bge-small-en-v1.5"
+    click(manager, "Create")
+    assert client.get_index("small").dimensions == 384
+
+
+def test_delete_needs_a_confirmation(client):
+    client.create_index("keep", 2)
+    client.create_index("doomed", 2)
+    manager = IndexManager(client)
+    manager.selected.value = "doomed"
+    click(manager, "Delete")
+    assert sorted(client.list_indexes()["name"]) == ["doomed", "keep"]  # nothing yet
+    confirm, cancel = manager.confirmation.children[1:]
+    cancel.click()
+    assert manager.confirmation.children == () or list(manager.confirmation.children) == []
+    click(manager, "Delete")
+    manager.confirmation.children[1].click()
+    assert client.list_indexes()["name"].tolist() == ["keep"]
+    assert "deleted index 'doomed'" in text(manager.message).replace("&#x27;", "'")
+
+
+def test_pending_writes_show_in_the_info(tmp_path):
+    with vz.connect(path=tmp_path / "lag", limits=TINY, apply_delay=60) as lagging:
+        index = lagging.create_index("lag", 2)
+        index.upsert(["a"], [[1, 0]])
+        manager = IndexManager(lagging)
+        assert "<td>yes</td>" in text(manager.info) and "<td>0</td>" in text(manager.info)
+
+
+def test_buttons_are_disabled_while_a_call_runs(client):
+    manager = IndexManager(client)
+    seen = []
+    manager.client = type("Spy", (), {"create_index": lambda *a, **k: seen.append(
+        [b.disabled for b in manager._buttons]), "list_indexes": client.list_indexes,
+        "get_index": client.get_index, "target": "spy"})()
+    manager.name.value = "spied"
+    click(manager, "Create")
+    assert seen and all(seen[0])
+
+
+def test_metadata_panel_warns_about_vectors_that_predate_it_and_rewrites_them(client):
+    index = client.create_index("films", 2)
+    index.upsert(["a", "b"], [[1, 0], [0, 1]], metadata=[{"genre": "drama"}, {"genre": "noir"}])
+    metadata = MetadataIndexPanel(index)
+    assert "no metadata index" in text(metadata.table)
+    metadata.property.value = "genre"
+    click(metadata, "Create")
+    assert index.list_metadata_indexes().values.tolist() == [["genre", "string"]]
+    assert "2 vectors already in the index predate it" in text(metadata.message)
+    assert index.query([1, 0], filter={"genre": "drama"}).empty
+    [rewrite] = metadata.offer.children
+    rewrite.click()
+    assert index.query([1, 0], filter={"genre": "drama"})["id"].tolist() == ["a"]
+    assert "wrote 2 vectors again" in text(metadata.message)
+    metadata.existing.value = "genre"
+    click(metadata, "Delete")
+    assert index.list_metadata_indexes().empty
+
+
+def test_metadata_panel_errors_stay_in_the_panel(client):
+    index = client.create_index("films", 2)
+    metadata = MetadataIndexPanel(index)
+    metadata.property.value = "$bad"
+    click(metadata, "Create")
+    assert "[40109]" in text(metadata.message)
+
+
+def test_upsert_panel_writes_the_chosen_columns(client):
+    index = client.create_index("films", 3)
+    frame = pd.DataFrame({"film_id": ["a", "b"], "embedding": list(np.eye(3, dtype=np.float32)[:2]),
+                          "genre": ["drama", "noir"], "tenant": ["t1", "t2"], "ignored": [1, 2]})
+    upsert = UpsertPanel(frame, index)
+    assert (upsert.id.value, upsert.vector.value) == ("film_id", "embedding")
+    upsert.id.value = "film_id"
+    upsert.metadata.value = ("genre",)
+    upsert.namespace.value = "tenant"
+    click(upsert, "Upsert")
+    stored = index.get_by_ids(["a", "b"])
+    assert stored["genre"].tolist() == ["drama", "noir"] and stored["namespace"].tolist() == ["t1", "t2"]
+    assert "ignored" not in stored.columns
+    assert "2 of 2 rows written" in text(upsert.summary)
+
+
+def test_upsert_panel_reports_bad_rows_without_writing(client):
+    index = client.create_index("films", 3)
+    frame = pd.DataFrame({"id": ["a", "a"], "embedding": list(np.eye(3, dtype=np.float32)[:2])})
+    upsert = UpsertPanel(frame, index)
+    click(upsert, "Upsert")
+    assert "duplicate ids in the frame" in text(upsert.message)
+    assert index.info().vector_count == 0
+
+
+def test_panel_puts_everything_in_tabs_that_follow_the_selected_index(client):
+    client.create_index("one", 2)
+    client.create_index("two", 2)
+    bench = panel(client)
+    assert [bench.tabs.get_title(i) for i in range(len(bench.tabs.children))] == [
+        "Indexes", "Metadata indexes: one", "Upsert: one", "Query: one"]
+    bench.manager.selected.value = "two"
+    assert bench.tabs.get_title(3) == "Query: two"
+    assert bench.tabs.children[3].index.name == "two"
+
+
+def test_no_panel_shows_the_token():
+    from vectorize_nb.local.server import serve
+
+    with serve(memory=True, limits=TINY, token="top-SECRET-token") as server, \
+            vz.connect(server.url, api_token="top-SECRET-token", limits=TINY) as remote:
+        remote.create_index("films", 2)
+        bench = panel(remote)
+        shown = [w.value for w in _descendants(bench) if isinstance(getattr(w, "value", None), str)]
+        assert shown and not any("SECRET" in value for value in shown)
+        assert "SECRET" not in repr(bench)
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)

@@ -1,0 +1,89 @@
+"""What every panel shares: a message line for errors and results, and buttons that are disabled while
+a call runs. Panels hold no business logic: each button calls one public function of the library."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+
+from ..errors import VectorizeError
+
+__all__ = ["Panel", "table_html", "likely_column"]
+
+log = logging.getLogger("vectorize_nb.widgets")
+
+_STYLES = {"error": "#b00020", "ok": "#1b5e20", "note": "#6d4c41", "info": "#37474f"}
+
+
+def likely_column(columns: Sequence[str], likely: Sequence[str]) -> str | None:
+    """The first of `likely` that is a column, else the first column."""
+    return next((name for name in likely if name in columns), columns[0] if columns else None)
+
+
+def table_html(frame: pd.DataFrame, empty: str = "nothing yet") -> str:
+    if frame.empty:
+        return f"<i>{html.escape(empty)}</i>"
+    return frame.to_html(index=False, na_rep="", border=0, classes="vectorize-nb-table", escape=True)
+
+
+class Panel(w.VBox):
+    """A VBox with a message line and a busy state. Subclasses lay out their own widgets."""
+
+    css_class = "vectorize-nb-panel"
+
+    def __init__(self, children: Sequence[w.Widget] = (), **kwargs: Any) -> None:
+        self.message = w.HTML(value="")
+        self.message.add_class("vectorize-nb-message")
+        super().__init__(children=[*children, self.message], **kwargs)
+        self.add_class(self.css_class)
+
+    def button(self, description: str, handler: Callable[[], None], *, style: str = "", tooltip: str = "",
+               icon: str = "") -> w.Button:
+        """A button whose click runs `handler` inside `busy()`: errors land in the message line."""
+        button = w.Button(description=description, button_style=style, tooltip=tooltip or description, icon=icon)
+        button.add_class("vectorize-nb-" + description.lower().replace(" ", "-"))
+        button.on_click(lambda _: self.attempt(handler))
+        self._buttons.append(button)
+        return button
+
+    @property
+    def _buttons(self) -> list[w.Button]:
+        # made before the VBox is (a subclass builds its buttons first, then lays them out)
+        return self.__dict__.setdefault("_panel_buttons", [])
+
+    def say(self, text: str, kind: str = "info") -> None:
+        colour = _STYLES[kind]
+        self.message.value = f'<span class="vectorize-nb-{kind}" style="color:{colour}">{html.escape(text)}</span>'
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Buttons disabled while a call runs (so a second click cannot start a second call)."""
+        states = [button.disabled for button in self._buttons]
+        for button in self._buttons:
+            button.disabled = True
+        try:
+            yield
+        finally:
+            for button, state in zip(self._buttons, states):
+                button.disabled = state
+
+    def attempt(self, handler: Callable[[], None]) -> bool:
+        """Run a handler; show what went wrong in the panel (never a traceback in the output area)."""
+        with self.busy():
+            try:
+                handler()
+                return True
+            except VectorizeError as exc:
+                self.say(str(exc), "error")
+            except (ValueError, KeyError, TypeError) as exc:  # bad input typed into the panel
+                self.say(f"{type(exc).__name__}: {exc}", "error")
+            except Exception as exc:  # a bug: say so here, keep the traceback for the log
+                log.exception("panel action failed")
+                self.say(f"unexpected {type(exc).__name__}: {exc}", "error")
+        return False

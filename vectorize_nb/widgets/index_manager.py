@@ -1,0 +1,125 @@
+"""IndexManager: the indexes of a client in a table; create, delete (after a confirmation), inspect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+
+from ..client import Client
+from ..models import METRICS, PRESETS
+from .base import Panel, table_html
+
+__all__ = ["IndexManager"]
+
+_BY_SIZE = "dimensions and metric"
+_BY_PRESET = "preset"
+
+
+class IndexManager(Panel):
+    """`IndexManager(client)`: every action is one call of `client` (create_index, delete_index, ...)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.table = w.HTML()
+        self.table.add_class("vectorize-nb-index-table")
+        self.selected = w.Dropdown(description="Index", options=[])
+        self.info = w.HTML()
+        self.info.add_class("vectorize-nb-index-info")
+        self.name = w.Text(description="Name", placeholder="lower-case-name")
+        self.name.add_class("vectorize-nb-new-name")
+        self.how = w.ToggleButtons(options=[_BY_SIZE, _BY_PRESET], value=_BY_SIZE)
+        self.dimensions = w.BoundedIntText(description="Dimensions", value=384, min=1, max=100_000)
+        self.metric = w.Dropdown(description="Metric", options=list(METRICS), value="cosine")
+        self.preset = w.Dropdown(description="Preset", options=list(PRESETS))
+        self.description = w.Text(description="Description", placeholder="optional")
+        self.confirmation = w.HBox()
+        create = self.button("Create", self._on_create_click, style="primary", icon="plus")
+        refresh = self.button("Refresh", self.refresh, icon="refresh")
+        delete = self.button("Delete", self._on_delete_click, style="danger", icon="trash")
+        self.how.observe(self._on_how_change, names="value")
+        self.selected.observe(lambda _: self.attempt(self._show_info), names="value")
+        self.form = w.VBox([self.name, self.how, self.dimensions, self.metric, self.description, create])
+        super().__init__([
+            w.HTML(f"<b>Indexes</b> on <code>{client.target}</code>"), w.HBox([refresh]), self.table,
+            w.HBox([self.selected, delete]), self.confirmation, self.info,
+            w.HTML("<b>New index</b>"), self.form,
+        ])
+        self.attempt(self.refresh)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the table (each index with its vector count)."""
+        indexes = self.client.list_indexes()
+        counts = [self.client.get_index(name).info().vector_count for name in indexes["name"]]
+        shown = indexes.assign(vectors=counts)[["name", "dimensions", "metric", "vectors", "description",
+                                                 "created_on"]]
+        shown["created_on"] = shown["created_on"].dt.strftime("%Y-%m-%d %H:%M:%S")
+        self.table.value = table_html(shown, "no index yet: create one below")
+        names = shown["name"].tolist()
+        current = self.selected.value
+        self.selected.options = names
+        self.selected.value = current if current in names else (names[0] if names else None)
+        self._show_info()
+
+    def _show_info(self) -> None:
+        name = self.selected.value
+        if not name:
+            self.info.value = ""
+            return
+        info = self.client.get_index(name).info()
+        facts = {"dimensions": info.dimensions, "vectors": info.vector_count,
+                 "last applied mutation": info.processed_up_to_mutation or "none yet",
+                 "applied at": info.processed_up_to_datetime or "",
+                 "writes pending": _pending(self.client, name, info.processed_up_to_mutation)}
+        self.info.value = table_html(pd.DataFrame([facts]))
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _on_how_change(self, change: dict[str, Any]) -> None:
+        by_preset = change["new"] == _BY_PRESET
+        children = [self.name, self.how, *( [self.preset] if by_preset else [self.dimensions, self.metric]),
+                    self.description, self.form.children[-1]]
+        self.form.children = children
+
+    def _on_create_click(self) -> None:
+        name = self.name.value.strip()
+        if self.how.value == _BY_PRESET:
+            self.client.create_index(name, preset=self.preset.value, description=self.description.value)
+        else:
+            self.client.create_index(name, self.dimensions.value, self.metric.value,
+                                     description=self.description.value)
+        self.name.value = ""
+        self.refresh()
+        self.selected.value = name
+        self.say(f"created index {name!r}", "ok")
+
+    def _on_delete_click(self) -> None:
+        name = self.selected.value
+        if not name:
+            self.say("choose an index to delete first", "note")
+            return
+        confirm = w.Button(description=f"Delete {name}", button_style="danger")
+        confirm.add_class("vectorize-nb-confirm-delete")
+        cancel = w.Button(description="Cancel")
+        confirm.on_click(lambda _: self.attempt(lambda: self._delete(name)))
+        cancel.on_click(lambda _: self._dismiss())
+        self.confirmation.children = [w.HTML(f"Delete <b>{name}</b> and all its vectors? "), confirm, cancel]
+
+    def _dismiss(self) -> None:
+        self.confirmation.children = []
+
+    def _delete(self, name: str) -> None:
+        self._dismiss()
+        self.client.delete_index(name)
+        self.refresh()
+        self.say(f"deleted index {name!r}", "ok")
+
+
+def _pending(client: Client, name: str, processed: str | None) -> str:
+    last = client.last_mutation(name)
+    if last is None:
+        return "none from this session"
+    return "no" if processed in client.mutations_after(name, last) else "yes"

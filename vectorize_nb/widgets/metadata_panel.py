@@ -1,0 +1,81 @@
+"""MetadataIndexPanel: list, create and delete an index's metadata indexes; warn when vectors already in
+the index predate a new one (filters miss them) and offer to write them again."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+import pandas as pd
+
+from ..index import Index
+from ..models import INDEX_TYPES
+from .base import Panel, table_html
+
+__all__ = ["MetadataIndexPanel"]
+
+
+class MetadataIndexPanel(Panel):
+    """`MetadataIndexPanel(index)`: each action is one call of `index` (create_metadata_index, rewrite, ...)."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.table = w.HTML()
+        self.table.add_class("vectorize-nb-metadata-table")
+        self.property = w.Text(description="Property", placeholder="genre, or nested.key")
+        self.property.add_class("vectorize-nb-property")
+        self.kind = w.Dropdown(description="Type", options=list(INDEX_TYPES), value="string")
+        self.existing = w.Dropdown(description="Existing", options=[])
+        self.offer = w.HBox()
+        create = self.button("Create", self._on_create_click, style="primary", icon="plus")
+        delete = self.button("Delete", self._on_delete_click, style="danger", icon="trash")
+        refresh = self.button("Refresh", self.refresh, icon="refresh")
+        super().__init__([
+            w.HTML(f"<b>Metadata indexes</b> of <code>{index.name}</code>: only these properties can filter"),
+            refresh, self.table, w.HBox([self.property, self.kind, create]), w.HBox([self.existing, delete]),
+            self.offer,
+        ])
+        self.attempt(self.refresh)
+
+    def refresh(self) -> None:
+        indexes = self.index.list_metadata_indexes()
+        self.table.value = table_html(indexes, "no metadata index: filters match nothing until one exists")
+        self.existing.options = indexes["property_name"].tolist()
+
+    def _on_create_click(self) -> None:
+        name = self.property.value.strip()
+        self.index.create_metadata_index(name, self.kind.value)
+        self.index.wait()
+        self.property.value = ""
+        self.refresh()
+        predating = self._predating(name)
+        if predating:
+            self.say(f"created a {self.kind.value} index on {name!r}; {predating} vectors already in the index "
+                     "predate it and will not match filters on it until written again", "note")
+            rewrite = w.Button(description=f"Write the {predating} vectors again", button_style="warning")
+            rewrite.add_class("vectorize-nb-rewrite")
+            rewrite.on_click(lambda _: self.attempt(self._rewrite))
+            self.offer.children = [rewrite]
+        else:
+            self.say(f"created a {self.kind.value} index on {name!r}", "ok")
+            self.offer.children = []
+
+    def _predating(self, name: str) -> int:
+        """Vectors that predate the metadata index: counted by the local engine, else every stored vector."""
+        explained = self.index.explain_filter({name: {"$ne": None}})
+        counted = explained["vectors_predating_index"].iloc[0]
+        return self.index.info().vector_count if pd.isna(counted) else int(counted)
+
+    def _rewrite(self) -> None:
+        result = self.index.rewrite(progress=False)
+        self.index.wait(result)
+        self.offer.children = []
+        self.say(f"wrote {result.written} vectors again: filters on every metadata index now see them", "ok")
+
+    def _on_delete_click(self) -> None:
+        name = self.existing.value
+        if not name:
+            self.say("choose a metadata index to delete first", "note")
+            return
+        self.index.delete_metadata_index(name)
+        self.index.wait()
+        self.refresh()
+        self.say(f"deleted the metadata index on {name!r}", "ok")

@@ -1,0 +1,56 @@
+"""`panel(client)`: the panels together, as tabs, on the index chosen at the top."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+import pandas as pd
+
+from ..client import Client
+from .base import Panel
+from .index_manager import IndexManager
+from .metadata_panel import MetadataIndexPanel
+from .query_explorer import QueryExplorer
+from .upsert_panel import UpsertPanel
+
+__all__ = ["panel", "Workbench"]
+
+_TITLES = ["Indexes", "Metadata indexes", "Upsert", "Query"]
+
+
+class Workbench(w.VBox):
+    """Tabs: the IndexManager, and the MetadataIndexPanel, UpsertPanel and QueryExplorer of the index
+    selected in the IndexManager (rebuilt when the selection changes)."""
+
+    def __init__(self, client: Client, frame: pd.DataFrame | None = None) -> None:
+        self.client = client
+        self.frame = frame
+        self.manager = IndexManager(client)
+        self.tabs = w.Tab()
+        self.manager.selected.observe(lambda _: self._follow(), names="value")
+        super().__init__([self.tabs])
+        self.add_class("vectorize-nb-workbench")
+        self._follow()
+
+    def _follow(self) -> None:
+        name = self.manager.selected.value
+        children: list[w.Widget] = [self.manager]
+        if name:
+            index = self.client.get_index(name)
+            children.append(MetadataIndexPanel(index))
+            children.append(UpsertPanel(self.frame, index) if self.frame is not None
+                            else _note("give panel(client, frame) a DataFrame to upsert it from here"))
+            children.append(QueryExplorer(index, self.frame))
+        self.tabs.children = children
+        for position, title in enumerate(_TITLES[:len(children)]):
+            self.tabs.set_title(position, title if position == 0 else f"{title}: {name}")
+
+
+def _note(text: str) -> Panel:
+    note = Panel()
+    note.say(text, "note")
+    return note
+
+
+def panel(client: Client, frame: pd.DataFrame | None = None) -> Workbench:
+    """Every panel as tabs. With `frame`, the Upsert tab writes it and the Query tab queries by its rows."""
+    return Workbench(client, frame)
