@@ -19,6 +19,9 @@ __all__ = ["Panel", "table_html", "likely_column"]
 log = logging.getLogger("vectorize_nb.widgets")
 
 _STYLES = {"error": "#b00020", "ok": "#1b5e20", "note": "#6d4c41", "info": "#37474f"}
+_TABLE_CSS = ("<style>.vectorize-nb-table{border-collapse:collapse;margin:4px 0}"
+              ".vectorize-nb-table th,.vectorize-nb-table td{padding:2px 10px;text-align:left;"
+              "border-bottom:1px solid #e0e0e0}.vectorize-nb-table th{background:#f3f3f3}</style>")
 
 
 def likely_column(columns: Sequence[str], likely: Sequence[str]) -> str | None:
@@ -29,7 +32,7 @@ def likely_column(columns: Sequence[str], likely: Sequence[str]) -> str | None:
 def table_html(frame: pd.DataFrame, empty: str = "nothing yet") -> str:
     if frame.empty:
         return f"<i>{html.escape(empty)}</i>"
-    return frame.to_html(index=False, na_rep="", border=0, classes="vectorize-nb-table", escape=True)
+    return _TABLE_CSS + frame.to_html(index=False, na_rep="", border=0, classes="vectorize-nb-table", escape=True)
 
 
 class Panel(w.VBox):

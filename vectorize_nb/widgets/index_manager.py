@@ -13,7 +13,7 @@ from .base import Panel, table_html
 
 __all__ = ["IndexManager"]
 
-_BY_SIZE = "dimensions and metric"
+_BY_SIZE = "dimensions & metric"
 _BY_PRESET = "preset"
 
 
@@ -29,7 +29,8 @@ class IndexManager(Panel):
         self.info.add_class("vectorize-nb-index-info")
         self.name = w.Text(description="Name", placeholder="lower-case-name")
         self.name.add_class("vectorize-nb-new-name")
-        self.how = w.ToggleButtons(options=[_BY_SIZE, _BY_PRESET], value=_BY_SIZE)
+        self.how = w.ToggleButtons(options=[_BY_SIZE, _BY_PRESET], value=_BY_SIZE,
+                                   style={"button_width": "150px"})
         self.dimensions = w.BoundedIntText(description="Dimensions", value=384, min=1, max=100_000)
         self.metric = w.Dropdown(description="Metric", options=list(METRICS), value="cosine")
         self.preset = w.Dropdown(description="Preset", options=list(PRESETS))
