@@ -1,0 +1,119 @@
+"""Real data that needs no download, for notebooks, classes and tests.
+
+    digits = datasets.digits()                       # 1,797 handwritten digits, 64 dimensions, a label each
+    docs, embed = datasets.stdlib_docs()             # docstrings of Python's standard library, as vectors
+    embed(["read a CSV file"])                       # a (1, 128) float32 matrix, comparable with docs
+
+The text vectors come from TF-IDF plus truncated SVD (scikit-learn), fitted on the corpus itself:
+good enough to see neighbourhoods and to teach, and fully offline. A real project would use an
+embedding model instead (for example Workers AI's @cf/baai/bge-base-en-v1.5, or a local
+sentence-transformers model): anything that turns texts into a float matrix plugs in where `embed`
+does. Needs the datasets extra: pip install 'vectorize-nb[datasets]'.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["digits", "stdlib_docs", "STDLIB_MODULES"]
+
+STDLIB_MODULES: tuple[str, ...] = (
+    "abc", "argparse", "ast", "asyncio.queues", "asyncio.tasks", "base64", "bisect", "calendar", "cProfile",
+    "codecs", "collections", "colorsys", "concurrent.futures._base", "configparser", "contextlib", "copy", "csv",
+    "dataclasses", "datetime", "decimal", "difflib", "dis", "doctest", "email.message", "enum", "fnmatch",
+    "fractions", "ftplib", "functools", "gettext", "glob", "graphlib", "gzip", "hashlib", "heapq", "hmac",
+    "html.parser", "http.client", "imaplib", "inspect", "ipaddress", "json", "locale", "logging", "mailbox",
+    "numbers", "operator", "optparse", "os", "pathlib", "pdb", "pickle", "platform", "pprint", "pstats", "queue",
+    "random", "re", "sched", "secrets", "selectors", "shelve", "shutil", "signal", "smtplib", "socket", "sqlite3",
+    "statistics", "string", "subprocess", "tarfile", "tempfile", "textwrap", "threading", "timeit", "tokenize",
+    "trace", "typing", "unittest.case", "urllib.parse", "uuid", "wave", "weakref", "xml.dom.minidom", "zipfile",
+)
+"""Modules whose docstrings make the text corpus: present in every Python from 3.11 on."""
+
+_INSTALL = "pip install 'vectorize-nb[datasets]'"
+
+
+def _sklearn() -> None:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(f"this dataset needs scikit-learn: {_INSTALL}") from exc
+
+
+def digits() -> pd.DataFrame:
+    """scikit-learn's 8x8 handwritten digits: id, label (0-9), and the 64 pixel intensities (0-16) as a
+    float32 `embedding`. Bundled with scikit-learn, so nothing is downloaded."""
+    _sklearn()
+    from sklearn.datasets import load_digits
+
+    loaded = load_digits()
+    frame = pd.DataFrame({
+        "id": [f"digit-{i:04d}" for i in range(len(loaded.target))],
+        "label": loaded.target.astype(int),
+        "embedding": list(loaded.data.astype(np.float32)),
+    })
+    frame.attrs["source"] = "sklearn.datasets.load_digits (UCI optical recognition of handwritten digits)"
+    return frame
+
+
+def stdlib_docs(dimensions: int = 128, modules: Sequence[str] = STDLIB_MODULES, min_length: int = 80,
+                seed: int = 0) -> tuple[pd.DataFrame, Callable[[Sequence[str]], np.ndarray]]:
+    """Docstrings of the standard library's modules, classes and functions (read from the source files,
+    nothing is imported but the packages that hold them), with TF-IDF + SVD vectors of `dimensions`.
+
+    Returns the frame (id, module, kind, name, text, embedding) and `embed(texts)`, which turns new
+    texts into vectors of the same space (unit length, so cosine is the metric to use).
+    """
+    _sklearn()
+    rows = sorted({row["id"]: row for module in modules for row in _docstrings(module, min_length)}.values(),
+                  key=lambda row: row["id"])
+    frame = pd.DataFrame(rows, columns=["id", "module", "kind", "name", "text"])
+    embed = _text_embedder(frame["text"].tolist(), dimensions, seed)
+    frame["embedding"] = list(embed(frame["text"].tolist()))
+    frame.attrs["source"] = f"docstrings of {len(modules)} standard-library modules; TF-IDF + SVD({dimensions})"
+    return frame, embed
+
+
+def _docstrings(module: str, min_length: int) -> list[dict[str, str]]:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return []
+    with open(spec.origin, encoding="utf-8") as source:
+        tree = ast.parse(source.read())
+    found = []
+    for node, qualname in _walk(tree, ""):
+        text = ast.get_docstring(node)
+        if text and len(text) >= min_length:
+            kind = {ast.Module: "module", ast.ClassDef: "class"}.get(type(node), "function")
+            found.append({"id": f"{module}:{qualname}" if qualname else module, "module": module, "kind": kind,
+                          "name": qualname or module, "text": text})
+    return found
+
+
+def _walk(node: ast.AST, prefix: str) -> list[tuple[ast.AST, str]]:
+    out: list[tuple[ast.AST, str]] = [(node, prefix)]
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.extend(_walk(child, f"{prefix}.{child.name}" if prefix else child.name))
+    return out
+
+
+def _text_embedder(texts: list[str], dimensions: int, seed: int) -> Callable[[Sequence[str]], np.ndarray]:
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5)
+    svd = TruncatedSVD(n_components=dimensions, random_state=seed, algorithm="arpack")
+    svd.fit(tfidf.fit_transform(texts))
+
+    def embed(batch: Sequence[str]) -> np.ndarray:
+        vectors = svd.transform(tfidf.transform(list(batch))).astype(np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+    return embed
