@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import median_time
 
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.models import QueryOptions, Vectors
@@ -41,23 +42,14 @@ def data(n: int) -> tuple[np.ndarray, list[str], list[dict]]:
     return matrix, ids, metadata
 
 
-def timed(fn, repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
-
-
 def side_by_side(a, b, repeat: int, block: int = 5) -> tuple[float, float]:
     """Medians of a and b, run in alternating blocks of `block` calls, so that drift hits both alike
     while each side runs warm, as a repeated query does."""
     ta: list[float] = []
     tb: list[float] = []
     while len(ta) < repeat:
-        ta.extend(timed(a, 1) for _ in range(block))
-        tb.extend(timed(b, 1) for _ in range(block))
+        ta.extend(median_time(a, 1) for _ in range(block))
+        tb.extend(median_time(b, 1) for _ in range(block))
     return statistics.median(ta), statistics.median(tb)
 
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
+from timing import median_time
 import pandas as pd
 
 import vectorize_nb as vz
@@ -39,15 +39,6 @@ def frame(n: int, lists: bool) -> tuple[pd.DataFrame, np.ndarray, list[str], lis
     df = pd.DataFrame({"doc_id": ids, "embedding": cells, "genre": [GENRES[g] for g in genre],
                        "year": [1950 + i % 70 for i in range(n)], "score": [float(i % 100) / 10 for i in range(n)]})
     return df, matrix, ids, metadata
-
-
-def median_time(fn, repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
 
 
 def upsert_ratio(n: int, lists: bool, repeat: int) -> tuple[float, float, float]:
