@@ -21,7 +21,8 @@ __all__ = [
     "F", "Condition", "connect", "Client", "Index", "Limits", "DEFAULT_LIMITS", "Vectors", "VectorRecord", "Match",
     "Mutation",
     "QueryOptions", "WriteResult", "WriteIncomplete", "errors", "serve", "IndexManager", "MetadataIndexPanel",
-    "QueryExplorer", "UpsertPanel", "panel",
+    "QueryExplorer", "UpsertPanel", "panel", "plot_neighbourhood", "plot_index", "plot_scores", "compare",
+    "plot_comparison", "project",
 ]
 __version__ = "0.1.0"
 del _accessor
@@ -29,7 +30,8 @@ del _accessor
 
 _LAZY = {
     "serve": "local.server", "IndexManager": "widgets", "MetadataIndexPanel": "widgets", "QueryExplorer": "widgets",
-    "UpsertPanel": "widgets", "panel": "widgets",
+    "UpsertPanel": "widgets", "panel": "widgets", "plot_neighbourhood": "viz", "plot_index": "viz",
+    "plot_scores": "viz", "compare": "viz", "plot_comparison": "viz", "project": "viz",
 }
 
 

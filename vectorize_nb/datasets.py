@@ -95,8 +95,11 @@ def _docstrings(module: str, min_length: int) -> list[dict[str, str]]:
     return found
 
 
-def _walk(node: ast.AST, prefix: str) -> list[tuple[ast.AST, str]]:
-    out: list[tuple[ast.AST, str]] = [(node, prefix)]
+_Documented = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _walk(node: _Documented, prefix: str) -> list[tuple[_Documented, str]]:
+    out: list[tuple[_Documented, str]] = [(node, prefix)]
     for child in ast.iter_child_nodes(node):
         if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             out.extend(_walk(child, f"{prefix}.{child.name}" if prefix else child.name))

@@ -252,17 +252,20 @@ class Index:
             indexes = self.backend.list_metadata_indexes(self.name)
         return {m.property_name: m.index_type for m in indexes}
 
-    def matches_filter(self, ids: Sequence[str], filter: Any = None, namespace: str | None = None) -> pd.Series:
+    def matches_filter(self, ids: Sequence[str], filter: Any = None, namespace: str | None = None, *,
+                       stored: pd.DataFrame | None = None) -> pd.Series:
         """For each id, whether a query with `filter` and `namespace` could return that vector (a boolean
         Series indexed by id). Exact on the local engine; over REST it is worked out from the vectors'
-        metadata and the index's metadata indexes, which cannot tell vectors that predate an index."""
+        metadata and the index's metadata indexes, which cannot tell vectors that predate an index.
+        `stored`: those vectors as `get_by_ids` returns them, when the caller has them already."""
         ids = list(ids)
         flt = filter.to_json() if isinstance(filter, Condition) else filter
         exact = getattr(self.backend, "filter_ids", None)
         if exact is not None:
             with _operation("filter_ids", self.name):
                 return pd.Series(exact(self.name, ids, flt, namespace), index=ids, dtype=bool)
-        stored = self.get_by_ids(ids, values=False)
+        if stored is None:
+            stored = self.get_by_ids(ids, values=False)
         return explain.matches(stored, ids, _parsed(flt or {}, self.backend.limits), self._metadata_index_types(),
                                namespace, self.backend.limits.indexed_string_bytes)
 

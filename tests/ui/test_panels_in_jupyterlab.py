@@ -42,3 +42,35 @@ upsert
     page.locator(".vectorize-nb-panel:has(.vectorize-nb-metadata-table) button.vectorize-nb-create").click()
     expect(page.locator(".vectorize-nb-metadata-table")).to_contain_text("genre", timeout=30_000)
     expect(page.locator("button.vectorize-nb-rewrite")).to_be_visible()
+
+
+def test_query_explorer_shows_results_and_a_figure(notebook):
+    page = notebook([SETUP, """
+films = client.create_index("films", 3)
+films.create_metadata_index("genre", "string")
+rng = np.random.default_rng(2)
+frame = pd.DataFrame({"id": [f"f{i:02d}" for i in range(60)], "genre": ["drama", "noir", "comedy"] * 20,
+                      "embedding": list(rng.standard_normal((60, 3)).astype(np.float32))})
+frame.vectorize.upsert(films, id="id", vector="embedding", metadata=["genre"])
+explorer = vz.QueryExplorer(films, frame, color="genre")
+explorer
+"""])
+    run = page.locator("button.vectorize-nb-run")
+    run.wait_for(state="visible", timeout=90_000)
+    page.assert_rendered()
+    run.click()
+    expect(page.locator(".vectorize-nb-results")).to_contain_text("f00", timeout=60_000)
+    figure = page.locator(".vectorize-nb-panel .js-plotly-plot")
+    expect(figure).to_have_count(1, timeout=60_000)
+    expect(figure.locator(".scatterlayer .trace").first).to_be_visible()
+    expect(page.locator(".vectorize-nb-message")).to_contain_text("10 matches")
+    page.assert_rendered()
+
+
+def test_the_tabbed_panel_renders(notebook):
+    page = notebook([SETUP, 'client.create_index("one", 2)\nbench = vz.panel(client)\nbench'])
+    tab = page.locator(".lm-TabBar-tab:has-text('Query: one'), .p-TabBar-tab:has-text('Query: one')")
+    tab.first.wait_for(state="visible", timeout=90_000)
+    page.assert_rendered()
+    tab.first.click()
+    expect(page.locator("button.vectorize-nb-run")).to_be_visible()

@@ -178,3 +178,86 @@ def _descendants(widget):
     yield widget
     for child in getattr(widget, "children", ()):
         yield from _descendants(child)
+
+
+@pytest.fixture
+def explored(client):
+    index = client.create_index("films", 3)
+    index.create_metadata_index("genre", "string")
+    index.create_metadata_index("year", "number")
+    rng = np.random.default_rng(9)
+    frame = pd.DataFrame({"id": [f"f{i:02d}" for i in range(40)],
+                          "embedding": list(rng.standard_normal((40, 3)).astype(np.float32)),
+                          "genre": ["drama", "noir"] * 20, "year": list(range(1980, 2020))})
+    frame.vectorize.upsert(index, id="id", vector="embedding", metadata=["genre", "year"])
+    from vectorize_nb.widgets import QueryExplorer
+
+    return QueryExplorer(index, frame, color="genre"), index, frame
+
+
+class Points:
+    def __init__(self, point_inds):
+        self.point_inds = point_inds
+
+
+def test_query_explorer_runs_a_row_and_draws_the_neighbourhood(explored):
+    explorer, index, frame = explored
+    explorer.row.value = 3
+    explorer.top_k.value = 5
+    click(explorer, "Run")
+    expected = index.query(frame["embedding"].iloc[3], top_k=5, return_metadata="indexed")
+    assert explorer.results["id"].tolist() == expected["id"].tolist() and explorer.results["id"].iloc[0] == "f03"
+    assert "<td>f03</td>" in text(explorer.table) and "5 matches" in text(explorer.message)
+    names = [trace.name for trace in explorer.figure.data]
+    assert {"index", "matches", "query"} <= set(names)
+    matches = next(t for t in explorer.figure.data if t.name == "matches")
+    assert list(matches.customdata) == expected["id"].tolist()
+
+
+def test_query_explorer_filter_builder_compiles_typed_conditions(explored):
+    explorer, index, frame = explored
+    click(explorer, "Add condition")
+    click(explorer, "Add condition")
+    first, second = explorer.conditions.children
+    first.property.value, first.operator.value, first.value.value = "genre", "in", "noir, western"
+    second.property.value, second.operator.value, second.value.value = "year", ">=", "2000"
+    assert explorer.filter().to_json() == {"genre": {"$in": ["noir", "western"]}, "year": {"$gte": 2000}}
+    explorer.source.value = "a stored id"
+    explorer.stored_id.value = "f10"
+    explorer.top_k.value = 40
+    click(explorer, "Run")
+    assert set(explorer.results["genre"]) == {"noir"} and explorer.results["year"].min() >= 2000
+    second.children[-1].click()  # remove the year condition
+    assert explorer.filter().to_json() == {"genre": {"$in": ["noir", "western"]}}
+
+
+def test_query_explorer_clicks_and_lasso(explored):
+    explorer, index, frame = explored
+    explorer.source.value = "a vector"
+    explorer.pasted.value = "0.5, -1, 2"
+    click(explorer, "Run")
+    matches = next(t for t in explorer.figure.data if t.name == "matches")
+    explorer._on_point_click(matches, Points([0]))
+    assert f"<b>{matches.customdata[0]}</b>" in text(explorer.details) and "genre" in text(explorer.details)
+    query = next(t for t in explorer.figure.data if t.name == "query")
+    explorer._on_point_click(query, Points([0]))  # the pasted vector has no id: nothing happens
+    background = next(t for t in explorer.figure.data if t.name == "index")
+    explorer._on_points_selected(background, Points([0, 1]))
+    explorer._on_points_selected(matches, Points([1]))
+    picked = explorer.selection
+    assert picked["id"].tolist() == [background.customdata[0], background.customdata[1], matches.customdata[1]]
+    assert "values" not in picked.columns and "genre" in picked.columns
+    explorer._on_points_selected(background, Points([]))  # a new selection replaces the old one
+    explorer._on_points_selected(matches, Points([]))
+    assert explorer.selection.empty
+
+
+def test_query_explorer_reports_bad_input_in_the_panel(explored):
+    explorer, _, _ = explored
+    explorer.source.value = "a vector"
+    explorer.pasted.value = "1, two"
+    click(explorer, "Run")
+    assert "ValueError" in text(explorer.message)
+    explorer.pasted.value = "1, 2"
+    click(explorer, "Run")
+    assert "[40006]" in text(explorer.message) and "expected 3 dimensions" in text(explorer.message)

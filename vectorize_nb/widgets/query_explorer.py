@@ -159,7 +159,8 @@ class QueryExplorer(Panel):
         from ..viz import plot_neighbourhood
 
         figure = plot_neighbourhood(self.index, query, top_k=self.top_k.value, filter=flt, color=self.color,
-                                    namespace=self.namespace.value.strip() or None)
+                                    namespace=self.namespace.value.strip() or None, results=self.results)
+        figure.update_layout(width=760, height=560)  # beside the table, wide enough for its colour bar
         self.figure = go.FigureWidget(figure)
         for trace in self.figure.data:
             trace.on_click(self._on_point_click)
@@ -167,27 +168,34 @@ class QueryExplorer(Panel):
         self.plot.children = [self.figure]
 
     def _on_point_click(self, trace: Any, points: Any, state: Any = None) -> None:
-        ids = [trace.customdata[i] for i in points.point_inds] if trace.customdata is not None else []
-        if not ids:
-            return
-        vid = ids[0][0] if isinstance(ids[0], (list, tuple, np.ndarray)) else ids[0]
-        self.attempt(lambda: self._show_vector(str(vid)))
+        ids = _ids(trace, points.point_inds)
+        if ids:
+            self.attempt(lambda: self._show_vector(ids[0]))
 
     def _show_vector(self, vid: str) -> None:
         stored = self.index.get_by_ids([vid], values=False)
         if stored.empty:
-            self.details.value = f"<i>{html.escape(vid)}: not stored (the query point)</i>"
+            self.details.value = f"<i>{html.escape(vid)}: no stored vector has this id</i>"
             return
         facts = stored.drop(columns=["values"], errors="ignore")
         self.details.value = f"<b>{html.escape(vid)}</b>" + table_html(facts)
 
     def _on_points_selected(self, trace: Any, points: Any, selector: Any = None) -> None:
         """Called once per trace for every new selection, with that trace's points (maybe none)."""
-        chosen = [] if trace.customdata is None else [trace.customdata[i] for i in points.point_inds]
-        self._selected[trace.name] = [str(c[0] if isinstance(c, (list, tuple, np.ndarray)) else c) for c in chosen]
+        self._selected[trace.name] = _ids(trace, points.point_inds)
 
     @property
     def selection(self) -> pd.DataFrame:
         """The vectors picked with the lasso (or box) in the figure, as a DataFrame (no values)."""
         ids = list(dict.fromkeys(vid for trace_ids in self._selected.values() for vid in trace_ids))
         return self.index.get_by_ids(ids, values=False)
+
+
+def _ids(trace: Any, positions: Any) -> list[str]:
+    """The vector ids of some points of a trace (a query given as a vector, and the gaps between links,
+    carry none)."""
+    data = trace.customdata
+    if data is None:
+        return []
+    found = (data[i] for i in positions)
+    return [str(value) for value in found if value is not None]

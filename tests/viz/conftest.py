@@ -1,0 +1,94 @@
+"""Small indexes to draw: 2-D euclidean vectors (a PCA of them is a rotation, so distances can be checked
+by eye and by test), in four seeded clusters, with metadata and two namespaces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb.viz import clear_cache
+from vectorize_nb.viz.projection import Projection
+
+from ..helpers import TINY
+
+GENRES = ["drama", "comedy", "horror", "noir"]
+
+
+def points(n: int = 300, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], dtype=np.float32)
+    cluster = rng.integers(0, 4, n)
+    values = centres[cluster] + rng.standard_normal((n, 2)).astype(np.float32)
+    return pd.DataFrame({
+        "id": [f"v{i:03d}" for i in range(n)],
+        "values": list(values.astype(np.float32)),
+        "genre": [GENRES[c] for c in cluster],
+        "year": 1950 + np.arange(n) % 70,
+        "tenant": ["a" if i % 3 else "b" for i in range(n)],
+    })
+
+
+def fill(index: vz.Index, frame: pd.DataFrame) -> None:
+    index.create_metadata_index("genre", "string")
+    index.create_metadata_index("year", "number")
+    frame.vectorize.upsert(index, id="id", vector="values", metadata=["genre", "year"], namespace="tenant")
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    clear_cache()
+    yield
+    clear_cache()
+
+
+@pytest.fixture
+def data() -> pd.DataFrame:
+    return points()
+
+
+@pytest.fixture
+def index(data):
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("points", 2, "euclidean")
+        fill(idx, data)
+        yield idx
+
+
+@pytest.fixture
+def store(tmp_path):
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def disk_index(store, data):
+    with vz.connect("local", path=store, limits=TINY) as client:
+        idx = client.create_index("points", 2, "euclidean")
+        fill(idx, data)
+        yield idx
+
+
+@pytest.fixture
+def fits(monkeypatch):
+    """The shapes of the matrices Projection.fit was called on, in order: one entry per computation."""
+    calls: list[tuple[int, ...]] = []
+    original = Projection.fit.__func__
+
+    def counting(cls, vectors, *args, **kwargs):
+        calls.append(np.shape(vectors))
+        return original(cls, vectors, *args, **kwargs)
+
+    monkeypatch.setattr(Projection, "fit", classmethod(counting))
+    return calls
+
+
+def trace(fig, name: str):
+    """The figure's trace called `name` (exactly one)."""
+    found = [t for t in fig.data if t.name == name]
+    assert len(found) == 1, [t.name for t in fig.data]
+    return found[0]
+
+
+def xy(tr) -> np.ndarray:
+    return np.column_stack([np.asarray(tr.x, dtype=float), np.asarray(tr.y, dtype=float)])

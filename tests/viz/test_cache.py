@@ -1,0 +1,138 @@
+"""The picture cache: a repeat is free, a write makes the next picture new, a new kernel reads the disk."""
+
+import json
+
+import numpy as np
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb.client import Client
+from vectorize_nb.local import LocalEngine
+from vectorize_nb.viz import cache_info, clear_cache, plot_index, plot_neighbourhood
+from vectorize_nb.viz.cache import CACHE, CacheKey
+
+from ..helpers import TINY
+from .conftest import fill, trace, xy
+
+
+def test_a_repeat_is_served_from_memory(index, fits):
+    first = plot_neighbourhood(index, "v001", top_k=5)
+    again = plot_neighbourhood(index, [3.0, 3.0], top_k=9, color="genre", filter={"genre": "noir"})
+    assert len(fits) == 1 and cache_info()["memory_hits"] == 1
+    before, after = placed(first), placed(again)
+    assert set(before) == set(after) == set(index.list_ids())
+    assert all(before[vid] == after[vid] for vid in before)  # the same picture
+
+
+def placed(fig):
+    """id -> (x, y) over the traces that draw vectors."""
+    return {vid: tuple(point) for name in ("index", "filtered out", "matches")
+            for vid, point in zip(trace(fig, name).customdata, xy(trace(fig, name)))}
+
+
+def test_plot_index_and_plot_neighbourhood_share_a_map_of_the_same_points(index, fits):
+    plot_index(index)
+    plot_neighbourhood(index, "v001")  # 300 vectors: both draw all of them
+    assert len(fits) == 1
+
+
+def test_a_write_makes_the_next_picture_new(index, fits):
+    plot_neighbourhood(index, "v001", top_k=3)
+    index.upsert(["new"], np.array([[50.0, 50.0]], np.float32))
+    fig = plot_neighbourhood(index, [50.0, 50.0], top_k=1)
+    assert len(fits) == 2 and trace(fig, "matches").customdata == ("new",)
+    index.create_metadata_index("tenant", "string")  # any mutation is a new state, even without new vectors
+    plot_neighbourhood(index, "v001", top_k=3)
+    assert len(fits) == 3
+
+
+def test_other_parameters_are_other_pictures(index, fits):
+    for options in ({}, {"background": 100}, {"seed": 3}, {"n_components": 3}, {"method": "pca"}):
+        plot_neighbourhood(index, "v001", top_k=3, **options)
+    assert len(fits) == 5 - 1  # method="pca" is what "auto" chose for 300 vectors
+
+
+def test_a_new_engine_on_the_same_folder_reads_the_disk(disk_index, store, fits):
+    before = plot_neighbourhood(disk_index, "v007", top_k=5, color="genre")
+    clear_cache()  # as in a restarted kernel, which opens a new engine on the folder
+    with vz.connect("local", path=store, limits=TINY) as client:
+        after = plot_neighbourhood(client.get_index("points"), "v007", top_k=5, color="genre")
+    assert len(fits) == 1 and cache_info()["disk_hits"] == 1
+    for name in ("index", "matches", "query"):
+        assert trace(after, name).customdata == trace(before, name).customdata
+        np.testing.assert_array_equal(xy(trace(after, name)), xy(trace(before, name)))
+    np.testing.assert_array_equal(trace(after, "index").marker.color, trace(before, "index").marker.color)
+
+
+def test_on_disk_an_entry_is_arrays_without_pickles_and_json(disk_index, store):
+    plot_neighbourhood(disk_index, "v001")
+    files = sorted(p.name for p in (store / "projections" / "points").iterdir())
+    assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".npz")
+    state = disk_index.info().processed_up_to_mutation
+    meta = json.loads((store / "projections" / "points" / files[0]).read_text())
+    assert meta["key"][1:3] == ["points", state] and len(meta["value"]["table"]["id"]) == 300
+    with np.load(store / "projections" / "points" / files[1], allow_pickle=False) as arrays:
+        assert arrays["coords"].shape == (300, 2) and arrays["coords"].dtype == np.float32
+
+
+def test_a_write_removes_the_stale_entries_from_disk(disk_index, store, fits):
+    plot_neighbourhood(disk_index, "v001")
+    disk_index.delete_by_ids(["v002"])
+    plot_neighbourhood(disk_index, "v001")
+    state = disk_index.info().processed_up_to_mutation
+    entries = list((store / "projections" / "points").glob("*.json"))
+    assert len(entries) == 1 and json.loads(entries[0].read_text())["key"][2] == state
+    assert len(fits) == 2
+
+
+def test_a_damaged_entry_is_a_miss(disk_index, store, fits):
+    plot_neighbourhood(disk_index, "v001")
+    for npz in (store / "projections" / "points").glob("*.npz"):
+        npz.write_bytes(b"not a zip file")
+    clear_cache()
+    plot_neighbourhood(disk_index, "v001")
+    assert len(fits) == 2 and cache_info()["misses"] == 1
+
+
+def test_in_memory_and_over_rest_nothing_is_written(index, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    plot_neighbourhood(index, "v001")
+    assert cache_info()["disk_writes"] == 0 and not list(tmp_path.iterdir())
+
+
+def test_the_memory_holds_a_few_pictures_least_recently_used_out():
+    for n in range(CACHE.capacity + 2):
+        CACHE.put(CacheKey("i", "s", (n,)), n)
+    assert CACHE.get(CacheKey("i", "s", (0,))) is None and CACHE.get(CacheKey("i", "s", (9,))) == 9
+
+
+def test_a_frame_projection_is_kept_by_content(index, fits):
+    frame = index.to_frame()
+    plot_index(frame, color="genre")
+    plot_index(frame.assign(rating=1.5), color="rating")  # other columns: the same projection, new colours
+    assert len(fits) == 1
+    changed = frame.copy()
+    changed.loc[0, "values"] = np.array([99.0, 99.0], np.float32)
+    plot_index(changed)
+    assert len(fits) == 2
+
+
+@pytest.mark.parametrize("scope", ["points", "we/ird name"])
+def test_keys_name_safe_files(scope):
+    stem = CacheKey(scope, "1b4e28ba-2fa1-11d2-883f-0016d3cca427", (None, 42, "pca")).stem()
+    assert stem.replace("-", "").isalnum() and len(stem) == 33
+
+
+def test_a_write_not_yet_applied_keeps_the_picture_the_index_still_answers_with(tmp_path, data, fits):
+    now = [1_800_000_000.0]
+    with Client(LocalEngine(tmp_path / "lag", limits=TINY, apply_delay=5.0, clock=lambda: now[0]), "lag") as client:
+        index = client.create_index("points", 2, "euclidean")
+        fill(index, data)
+        now[0] += 5
+        before = plot_neighbourhood(index, [50.0, 50.0], top_k=1)
+        index.upsert(["far"], np.array([[50.0, 50.0]], np.float32))
+        pending = plot_neighbourhood(index, [50.0, 50.0], top_k=1)
+        assert len(fits) == 1 and trace(pending, "matches").customdata == trace(before, "matches").customdata
+        now[0] += 5  # now Vectorize has applied it: the next picture is new and shows it
+        after = plot_neighbourhood(index, [50.0, 50.0], top_k=1)
+        assert len(fits) == 2 and trace(after, "matches").customdata == ("far",)

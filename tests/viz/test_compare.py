@@ -1,0 +1,88 @@
+"""compare: overlap@k and rank agreement of two indexes, per query; plot_comparison."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb.viz import compare, plot_comparison
+from vectorize_nb.viz.compare import agreement, rank_biased_overlap
+
+from ..helpers import TINY
+from .conftest import fill
+
+
+@pytest.fixture
+def pair(data):
+    """The same 300 points in 2-D (A) and lifted to 3-D (B); in B the second cluster's points are shuffled."""
+    with vz.connect("memory", limits=TINY) as client:
+        a = client.create_index("flat", 2, "euclidean")
+        fill(a, data)
+        b = client.create_index("lifted", 3, "euclidean")
+        lifted = np.column_stack([np.stack(data["values"]), np.zeros(len(data), np.float32)])
+        rng = np.random.default_rng(5)
+        moved = (data["genre"] == "comedy").to_numpy()
+        lifted[moved] = lifted[moved][rng.permutation(moved.sum())]
+        b.upsert(data["id"].tolist(), lifted)
+        yield a, b
+
+
+def test_identical_indexes_agree_on_everything(index, data):
+    with vz.connect("memory", limits=TINY) as client:
+        twin = client.create_index("twin", 2, "euclidean")
+        fill(twin, data)
+        table = compare(index, twin, ["v001", "v002", "v003"], top_k=5)
+    assert table.columns.tolist() == ["query", "overlap", "rbo", "kendall_tau", "top1_same", "shared"]
+    assert table["query"].tolist() == ["v001", "v002", "v003"]
+    assert (table[["overlap", "rbo", "kendall_tau"]] == 1.0).all().all() and table["top1_same"].all()
+    assert table.attrs["index_a"] == "points" and table.attrs["index_b"] == "twin" and table.attrs["top_k"] == 5
+
+
+def test_stored_ids_leave_themselves_out(pair, data):
+    a, b = pair
+    drama = data.loc[data["genre"] == "drama", "id"].head(5).tolist()
+    comedy = data.loc[data["genre"] == "comedy", "id"].head(5).tolist()
+    table = compare(a, b, drama + comedy, top_k=5).set_index("query")
+    assert (table.loc[drama, "overlap"] == 1.0).all()  # untouched cluster: the same neighbours
+    assert (table.loc[comedy, "overlap"] < 1.0).all()  # shuffled cluster: other neighbours
+    assert (table.loc[drama, "shared"] == 5).all()  # five neighbours besides the id itself
+
+
+def test_an_array_when_the_dimensions_agree_and_a_frame_otherwise(pair, index):
+    a, b = pair
+    same = compare(index, a, np.array([[0, 0], [10, 10]], np.float32), top_k=4)
+    assert same["query"].tolist() == [0, 1] and (same["overlap"] == 1).all()
+    with pytest.raises(ValueError, match="d the dimensions of both indexes"):
+        compare(a, b, np.zeros((2, 2), np.float32))
+    frame = pd.DataFrame({"q": ["near origin", "far"], "flat": [[0.0, 0.0], [10.0, 10.0]],
+                          "lifted": [[0.0, 0.0, 0.0], [10.0, 10.0, 0.0]]})
+    table = compare(a, b, frame, top_k=4, vectors=("flat", "lifted"), key="q")
+    assert table["query"].tolist() == ["near origin", "far"] and (table["overlap"] == 1).all()
+
+
+def test_ids_missing_from_one_index_are_named(pair):
+    a, b = pair
+    a.upsert(["only-in-a"], np.array([[1.0, 1.0]], np.float32))
+    with pytest.raises(KeyError, match="index 'lifted' has no vector for 'only-in-a'"):
+        compare(a, b, ["v001", "only-in-a"])
+
+
+def test_the_measures():
+    assert agreement(["a", "b", "c"], ["c", "b", "a"]) == pytest.approx(
+        {"overlap": 1.0, "rbo": rank_biased_overlap(["a", "b", "c"], ["c", "b", "a"]), "kendall_tau": -1.0,
+         "top1_same": False, "shared": 3})
+    assert rank_biased_overlap(list("abcdef"), list("abcdef")) == pytest.approx(1.0)
+    assert rank_biased_overlap(list("abc"), list("xyz")) == 0.0
+    assert 0 < rank_biased_overlap(list("abcd"), list("abdc")) < 1
+    assert rank_biased_overlap(list("abcd"), list("bacd")) < rank_biased_overlap(list("abcd"), list("abdc"))
+    assert np.isnan(agreement(["a"], ["a"])["kendall_tau"]) and np.isnan(agreement([], [])["overlap"])
+
+
+def test_the_figure_sorts_queries_by_agreement(pair, data):
+    a, b = pair
+    table = compare(a, b, data["id"].head(12).tolist(), top_k=5)
+    fig = plot_comparison(table)
+    assert [t.name for t in fig.data] == ["overlap@5", "rank-biased overlap", "Kendall's tau (shared ids)"]
+    assert list(fig.data[0].y) == sorted(table["overlap"], reverse=True)
+    assert set(fig.data[0].customdata) == set(table["query"])
+    assert fig.layout.title.text == "flat vs lifted"

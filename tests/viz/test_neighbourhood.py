@@ -1,0 +1,159 @@
+"""plot_neighbourhood: the figure's data says what the index answered, where, and what a filter left out."""
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from vectorize_nb import F
+from vectorize_nb.viz import TRACE_NAMES, plot_neighbourhood
+from vectorize_nb.viz.projection import SEED
+from vectorize_nb.viz.sample import sample_index
+
+from .conftest import trace, xy
+
+
+def stored(index, ids):
+    frame = index.get_by_ids(ids)
+    return np.asarray(frame["values"].tolist(), dtype=np.float64)
+
+
+def test_traces_have_stable_names_and_the_matches_are_the_query_result(index):
+    q = np.array([9.0, 1.0], np.float32)
+    fig = plot_neighbourhood(index, q, top_k=7)
+    assert isinstance(fig, go.Figure)
+    assert tuple(t.name for t in fig.data) == TRACE_NAMES == ("filtered out", "index", "links", "matches", "query")
+    expected = index.query(q, top_k=7)
+    matches = trace(fig, "matches")
+    assert list(matches.customdata) == expected["id"].tolist()
+    assert [text.split("<br>")[1:3] for text in matches.hovertext] == [
+        [f"rank={r}", f"score={s:.4g}"] for r, s in zip(expected["rank"], expected["score"])]
+    sizes = np.asarray(matches.marker.size)
+    assert sizes[0] == 18 and sizes[-1] == 9 and (np.diff(sizes) <= 0).all()  # sized by rank
+    assert matches.marker.line.width == 2  # ringed
+    assert trace(fig, "query").customdata == (None,)
+
+
+def test_a_pca_of_2d_vectors_keeps_every_distance(index):
+    """With 2-D vectors PCA is a rotation: the picture's distances are the index's own."""
+    q = np.array([4.0, 6.0], np.float32)
+    fig = plot_neighbourhood(index, q, top_k=10, method="pca")
+    matches = trace(fig, "matches")
+    where = xy(matches)
+    query = xy(trace(fig, "query"))[0]
+    original = stored(index, list(matches.customdata))
+    np.testing.assert_allclose(np.linalg.norm(where - query, axis=1), np.linalg.norm(original - q, axis=1),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(where - query, axis=1), index.query(q, top_k=10)["score"], rtol=1e-4)
+
+
+def test_links_join_the_query_to_each_match_and_carry_its_id(index):
+    fig = plot_neighbourhood(index, np.array([0.5, 0.5], np.float32), top_k=4)
+    links, matches = trace(fig, "links"), trace(fig, "matches")
+    query = xy(trace(fig, "query"))[0]
+    ids = list(matches.customdata)
+    assert list(links.customdata) == [end for vid in ids for end in (vid, vid, None)]
+    segments = np.column_stack([np.asarray(links.x, dtype=float), np.asarray(links.y, dtype=float)])
+    np.testing.assert_allclose(segments[0::3], np.repeat(query[None, :], 4, axis=0))
+    np.testing.assert_allclose(segments[1::3], xy(matches))
+    assert np.isnan(segments[2::3]).all()
+
+
+def test_greyed_points_are_exactly_the_filters_complement(index):
+    flt = F("genre") == "drama"
+    fig = plot_neighbourhood(index, np.array([10.0, 10.0], np.float32), top_k=5, filter=flt, namespace="a")
+    background = set(trace(fig, "index").customdata) | set(trace(fig, "filtered out").customdata)
+    matches = set(trace(fig, "matches").customdata)
+    allowed = index.matches_filter(sorted(background), flt, "a")
+    assert set(trace(fig, "filtered out").customdata) == set(allowed.index[~allowed])
+    assert set(trace(fig, "index").customdata) == set(allowed.index[allowed])
+    frame = index.get_by_ids(sorted(matches))
+    assert set(frame["genre"]) == {"drama"} and set(frame["namespace"]) == {"a"}
+    assert not background & matches  # each id is drawn once
+    assert background | matches == set(index.list_ids())  # 300 vectors: the whole index is the background
+    assert 'with filter {"genre":{"$eq":"drama"}} in namespace \'a\'' in fig.layout.title.subtitle.text
+
+
+def test_without_a_filter_nothing_is_greyed(index):
+    fig = plot_neighbourhood(index, "v000", top_k=3)
+    assert len(trace(fig, "filtered out").customdata) == 0 and trace(fig, "filtered out").showlegend is False
+
+
+def test_a_stored_id_as_query_sits_on_its_own_point(index):
+    fig = plot_neighbourhood(index, "v042", top_k=3)
+    matches, query = trace(fig, "matches"), trace(fig, "query")
+    assert matches.customdata[0] == "v042" and query.customdata == ("v042",)
+    np.testing.assert_allclose(xy(query)[0], xy(matches)[0], atol=1e-6)
+    assert fig.layout.title.text == "Neighbours of v042 in 'points'"
+    assert "v042" not in trace(fig, "index").customdata
+
+
+def test_a_dataframe_row_is_a_query(index, data):
+    row = index.to_frame().set_index("id", drop=False).loc["v010"]
+    fig = plot_neighbourhood(index, row, top_k=3)
+    assert trace(fig, "query").customdata == ("v010",) and trace(fig, "matches").customdata[0] == "v010"
+    mine = pd.DataFrame({"name": ["x"], "embedding": [np.array([10.0, 0.0], np.float32)]}).iloc[0]
+    fig = plot_neighbourhood(index, mine, top_k=3)
+    assert list(trace(fig, "matches").customdata) == index.query([10.0, 0.0], top_k=3)["id"].tolist()
+    assert fig.layout.title.text == "Neighbours of row 0 in 'points'"
+    named = pd.Series({"doc": "y", "vec": [0.0, 10.0]})
+    assert len(trace(plot_neighbourhood(index, named, top_k=2, vector="vec"), "matches").customdata) == 2
+    with pytest.raises(KeyError, match=r"the row has no vector cell: name it with vector=.*'doc', 'vec'"):
+        plot_neighbourhood(index, named)
+
+
+def test_the_background_is_a_seeded_deterministic_sample(index):
+    def background(seed):
+        fig = plot_neighbourhood(index, "v000", top_k=1, background=50, seed=seed)
+        return set(trace(fig, "index").customdata) | set(trace(fig, "matches").customdata)
+
+    first = background(1)
+    assert len(first - {"v000"}) <= 50 and background(1) == first and background(2) != first
+    fig = plot_neighbourhood(index, "v000", top_k=1, background=50, seed=1)
+    assert "a seeded sample of 50 of 300 vectors (seed 1)" in fig.layout.title.subtitle.text
+
+
+def test_matches_outside_the_sample_are_placed_on_the_same_picture(index):
+    q = np.array([0.0, 10.0], np.float32)
+    fig = plot_neighbourhood(index, q, top_k=20, background=10, method="pca")
+    matches = trace(fig, "matches")
+    assert len(set(matches.customdata) - set(sample_index(index, 10, SEED).ids)) >= 15
+    where, query = xy(matches), xy(trace(fig, "query"))[0]
+    np.testing.assert_allclose(np.linalg.norm(where - query, axis=1),
+                               np.linalg.norm(stored(index, list(matches.customdata)) - q, axis=1), rtol=1e-4)
+
+
+def test_colour_and_hover_follow_plotly_express(index):
+    fig = plot_neighbourhood(index, "v001", top_k=5, color="genre", hover=["year"])
+    axis = fig.layout.coloraxis
+    assert list(axis.colorbar.ticktext) == ["comedy", "drama", "horror", "noir"]
+    assert axis.colorbar.title.text == "genre"
+    points = trace(fig, "index")
+    assert points.marker.coloraxis == "coloraxis" and trace(fig, "matches").marker.coloraxis == "coloraxis"
+    genre = index.get_by_ids(list(points.customdata)).set_index("id")["genre"]
+    codes = np.asarray(points.marker.color).astype(int)
+    assert [axis.colorbar.ticktext[c] for c in codes] == genre.loc[list(points.customdata)].tolist()
+    assert "genre=" in points.hovertext[0] and "year=" in points.hovertext[0] and "namespace=" in points.hovertext[0]
+    with pytest.raises(KeyError, match=r"color column 'rating' not in the frame; its columns are: 'id', 'namespace'"):
+        plot_neighbourhood(index, "v001", color="rating")
+
+
+def test_three_dimensions(index):
+    fig = plot_neighbourhood(index, "v001", top_k=5, n_components=3, method="pca")
+    assert {type(t).__name__ for t in fig.data} == {"Scatter3d"}
+    assert trace(fig, "query").marker.symbol == "diamond"
+    assert fig.layout.scene.xaxis.title.text.startswith("PC 1")
+
+
+def test_figures_are_returned_never_shown(index, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a view called .show()")
+
+    monkeypatch.setattr(go.Figure, "show", refuse)
+    assert plot_neighbourhood(index, "v001").layout.meta["kind"] == "neighbourhood"
+
+
+def test_an_empty_index_says_so(index):
+    empty = index.client.create_index("empty", 2, "euclidean")
+    with pytest.raises(ValueError, match="index 'empty' holds no vectors"):
+        plot_neighbourhood(empty, [1.0, 0.0])

@@ -1,0 +1,156 @@
+"""Where computed pictures are kept: in memory (a few, least recently used first out) and on disk.
+
+A key names the index (`scope`), its state (the last applied mutation) and every parameter that
+changes the picture. On disk, an entry is two files in `<folder>/<scope>/`: `<state>-<params>.npz`
+(arrays, loaded with allow_pickle=False) and a `.json` beside it (the key, the table of points),
+written in that order, each by an atomic rename, so a reader that finds the JSON finds the arrays.
+Storing an entry deletes the scope's entries for other states: after a write they are stale for good.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from collections.abc import Callable
+
+import numpy as np
+import orjson
+
+__all__ = ["CacheKey", "ProjectionCache", "CACHE", "cache_info", "clear_cache", "FORMAT"]
+
+FORMAT = 1
+"""Bumped when the files' layout changes; entries of another format are misses."""
+
+T = TypeVar("T")
+Arrays = dict[str, np.ndarray]
+Dumped = tuple[Arrays, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    scope: str
+    """The index's name (or "frame")."""
+    state: str
+    """The index's last applied mutation (or a digest of a frame's contents)."""
+    params: tuple[Any, ...]
+    """Everything else that changes the picture: JSON-able scalars."""
+
+    def stem(self) -> str:
+        text = orjson.dumps([FORMAT, self.scope, self.state, list(self.params)])
+        return f"{_short(self.state.encode())}-{_short(text)}"
+
+    def to_json(self) -> list[Any]:
+        return orjson.loads(orjson.dumps([FORMAT, self.scope, self.state, list(self.params)]))
+
+
+def _short(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _folder_name(scope: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", scope)[:64]
+    return safe if safe == scope else f"{safe}-{_short(scope.encode())[:8]}"
+
+
+@dataclass
+class ProjectionCache:
+    capacity: int = 8
+    _memory: OrderedDict[CacheKey, Any] = field(default_factory=OrderedDict, repr=False)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("memory_hits", "disk_hits", "misses", "disk_writes", "disk_errors"), 0))
+
+    def get(self, key: CacheKey, folder: Path | None = None,
+            load: Callable[[Arrays, dict[str, Any]], Any] | None = None) -> Any:
+        """The value for `key` from memory, else from `folder` through `load` (then kept in memory), else None."""
+        if key in self._memory:
+            self._memory.move_to_end(key)
+            self.counts["memory_hits"] += 1
+            return self._memory[key]
+        value = None if folder is None or load is None else _read(folder, key, load)
+        if value is None:
+            self.counts["misses"] += 1
+            return None
+        self.counts["disk_hits"] += 1
+        self._remember(key, value)
+        return value
+
+    def put(self, key: CacheKey, value: T, folder: Path | None = None,
+            dump: Callable[[T], Dumped] | None = None) -> None:
+        """Keep `value` in memory and, with a folder, on disk through `dump` (dropping the scope's other
+        states there)."""
+        self._remember(key, value)
+        if folder is None or dump is None:
+            return
+        try:
+            _write(folder, key, *dump(value))
+            self.counts["disk_writes"] += 1
+        except (OSError, TypeError):  # a read-only or full disk, or a value JSON cannot hold: recomputed later
+            self.counts["disk_errors"] += 1
+
+    def _remember(self, key: CacheKey, value: Any) -> None:
+        self._memory[key] = value
+        self._memory.move_to_end(key)
+        while len(self._memory) > self.capacity:
+            self._memory.popitem(last=False)
+
+    def clear(self) -> None:
+        self._memory.clear()
+        for name in self.counts:
+            self.counts[name] = 0
+
+
+CACHE = ProjectionCache()
+
+
+def cache_info() -> dict[str, int]:
+    """How the picture cache has done in this process: memory and disk hits, misses, disk writes, entries."""
+    return {**CACHE.counts, "entries": len(CACHE._memory)}
+
+
+def clear_cache() -> None:
+    """Forget the pictures kept in memory (those on disk stay until the index changes)."""
+    CACHE.clear()
+
+
+def _read(folder: Path, key: CacheKey, load: Callable[[Arrays, dict[str, Any]], Any]) -> Any:
+    base = folder / _folder_name(key.scope) / key.stem()
+    try:
+        meta = orjson.loads(base.with_suffix(".json").read_bytes())
+        if meta.get("key") != key.to_json():
+            return None
+        with np.load(base.with_suffix(".npz"), allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        return load(arrays, meta["value"])
+    except (OSError, ValueError, KeyError, TypeError):  # missing, partly written or foreign: a miss
+        return None
+
+
+def _write(folder: Path, key: CacheKey, arrays: Arrays, value: dict[str, Any]) -> None:
+    place = folder / _folder_name(key.scope)
+    place.mkdir(parents=True, exist_ok=True)
+    stem = key.stem()
+    savez: Any = np.savez  # numeric arrays only: nothing in them needs pickling
+    _atomic(place / f"{stem}.npz", lambda handle: savez(handle, **arrays))
+    meta = orjson.dumps({"key": key.to_json(), "value": value}, option=orjson.OPT_SERIALIZE_NUMPY)
+    _atomic(place / f"{stem}.json", lambda handle: handle.write(meta))
+    state = stem.split("-")[0]
+    for old in place.iterdir():
+        if not old.name.startswith(state + "-") and not old.name.startswith("."):
+            old.unlink(missing_ok=True)
+
+
+def _atomic(path: Path, write: Callable[[Any], Any]) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,172 @@
+"""Two indexes, the same questions: how far do their answers agree?
+
+    table = compare(minilm, bge, ids)                # stored ids present in both indexes
+    table = compare(local, remote, X)                # an (n, d) array, when the dimensions agree
+    table = compare(minilm, bge, queries, vectors=("minilm", "bge"))   # a frame, one vector column each
+    plot_comparison(table)
+
+Per query: `overlap` (overlap@k: the share of the top k both returned), `rbo` (rank-biased overlap,
+p=0.9: agreement weighted towards the top ranks, 1 for identical lists), `kendall_tau` (Kendall's tau
+between the two orders of the ids both returned; NaN when fewer than two), `top1_same`. When the
+queries are stored ids, each index is queried with its own stored vector for the id and the id
+itself is left out of both answers (it would always agree).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .inputs import check_columns, frame_matrix, vector_column
+from .traces import TEMPLATE, plotly
+
+if TYPE_CHECKING:
+    from ..index import Index
+
+__all__ = ["compare", "plot_comparison", "agreement", "rank_biased_overlap"]
+
+RBO_P = 0.9
+
+
+def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
+            vectors: Hashable | tuple[Hashable, Hashable] | None = None, key: Hashable | None = None,
+            filter: Any = None, namespace: str | None = None) -> pd.DataFrame:
+    """Overlap@k and rank agreement of the two indexes' answers, one row per query (see the module doc).
+
+    `queries`: stored ids present in both indexes (a list, Index or Series of strings); an (n, d) array
+    when both indexes have d dimensions; or a DataFrame with a vector column for each index
+    (`vectors=("col_a", "col_b")`), or one column for both (`vectors="col"`, default: a 'values',
+    'embedding' or 'vector' column), its rows keyed by the `key` column or the row labels.
+    """
+    keys, matrix_a, matrix_b, own_ids = _questions(index_a, index_b, queries, vectors, key)
+    extra = 1 if own_ids else 0
+    answers = []
+    for index, matrix in ((index_a, matrix_a), (index_b, matrix_b)):
+        hits = index.query_many(matrix, top_k + extra, keys=list(range(len(keys))), filter=filter, namespace=namespace)
+        answers.append(_ranked_ids(hits, len(keys), own_ids, top_k))
+    rows = [agreement(a, b) for a, b in zip(*answers)]
+    table = pd.DataFrame(rows)
+    table.insert(0, "query", pd.Series(list(keys), dtype=object) if len(keys) else pd.Series([], dtype=object))
+    table.attrs.update({"operation": "compare", "index_a": index_a.name, "index_b": index_b.name, "top_k": top_k,
+                        "target_a": index_a.client.target, "target_b": index_b.client.target, "filter": filter,
+                        "namespace": namespace, "mean_overlap": float(table["overlap"].mean()) if len(table) else None})
+    return table
+
+
+def _questions(index_a: Index, index_b: Index, queries: Any, vectors: Any, key: Hashable | None
+               ) -> tuple[list[Any], np.ndarray, np.ndarray, list[str] | None]:
+    """(keys, vectors for A, vectors for B, the stored ids when the queries are ids)."""
+    if isinstance(queries, pd.DataFrame):
+        names = (vectors, vectors) if not isinstance(vectors, tuple) else vectors
+        first, second = (vector_column(queries, name) for name in names)
+        if key is not None:
+            check_columns(queries, [key], "key")
+        keys = list(queries[key] if key is not None else queries.index)
+        return keys, frame_matrix(queries, first), frame_matrix(queries, second), None
+    if _are_ids(queries):
+        ids = [str(vid) for vid in queries]
+        return ids, _stored(index_a, ids), _stored(index_b, ids), ids
+    matrix = np.asarray(queries, dtype=np.float32)
+    if matrix.ndim != 2 or index_a.dimensions != index_b.dimensions or matrix.shape[1] != index_a.dimensions:
+        raise ValueError(f"an array of queries must be (n, d) with d the dimensions of both indexes; got shape "
+                         f"{matrix.shape} for indexes of {index_a.dimensions} and {index_b.dimensions} dimensions "
+                         "(for indexes of different dimensions give stored ids or a frame with a column for each)")
+    return list(range(len(matrix))), matrix, matrix, None
+
+
+def _are_ids(queries: Any) -> bool:
+    if isinstance(queries, str):
+        raise ValueError("queries is a list of ids, not one id: compare(a, b, [the_id])")
+    if not isinstance(queries, (list, tuple, pd.Index, pd.Series)):
+        return False
+    return len(queries) > 0 and all(isinstance(v, str) for v in queries)
+
+
+def _stored(index: Index, ids: Sequence[str]) -> np.ndarray:
+    stored = index.get_by_ids(ids)
+    missing = sorted(set(ids) - set(stored["id"]))
+    if missing:
+        shown = ", ".join(map(repr, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise KeyError(f"index {index.name!r} has no vector for {shown}: compare needs ids stored in both indexes")
+    return frame_matrix(stored.set_index("id").loc[list(ids)].reset_index(), "values")
+
+
+def _ranked_ids(hits: pd.DataFrame, count: int, own_ids: list[str] | None, top_k: int) -> list[list[str]]:
+    """Each query's ids in rank order, without the query's own id when the queries are stored ids."""
+    answers: list[list[str]] = [[] for _ in range(count)]
+    for position, vid in zip(hits["query"].tolist(), hits["id"].tolist()):
+        if own_ids is None or vid != own_ids[position]:
+            answers[position].append(vid)
+    return [ids[:top_k] for ids in answers]
+
+
+def agreement(a: Sequence[str], b: Sequence[str], p: float = RBO_P) -> dict[str, Any]:
+    """overlap, rbo, kendall_tau, top1_same and shared for two ranked lists of ids."""
+    shared = set(a) & set(b)
+    depth = max(len(a), len(b))
+    return {
+        "overlap": len(shared) / depth if depth else np.nan,
+        "rbo": rank_biased_overlap(a, b, p),
+        "kendall_tau": _kendall_tau([vid for vid in a if vid in shared], {vid: r for r, vid in enumerate(b)}),
+        "top1_same": bool(a) and bool(b) and a[0] == b[0],
+        "shared": len(shared),
+    }
+
+
+def rank_biased_overlap(a: Sequence[str], b: Sequence[str], p: float = RBO_P) -> float:
+    """Extrapolated rank-biased overlap (Webber, Moffat & Zobel 2010, eq. 32) to the shorter list's depth."""
+    depth = min(len(a), len(b))
+    if depth == 0:
+        return np.nan
+    seen_a: set[str] = set()
+    seen_b: set[str] = set()
+    overlap = 0
+    total = 0.0
+    for d in range(1, depth + 1):
+        x, y = a[d - 1], b[d - 1]
+        overlap += (x == y) + (x in seen_b) + (y in seen_a)
+        seen_a.add(x)
+        seen_b.add(y)
+        total += overlap / d * p ** d
+    return float(overlap / depth * p ** depth + (1 - p) / p * total)
+
+
+def _kendall_tau(order_a: list[str], rank_b: dict[str, int]) -> float:
+    """Kendall's tau between the order of `order_a` and those ids' ranks in the other list."""
+    n = len(order_a)
+    if n < 2:
+        return np.nan
+    ranks = np.asarray([rank_b[vid] for vid in order_a])
+    signs = np.sign(ranks[None, :] - ranks[:, None])[np.triu_indices(n, 1)]
+    return float(signs.sum() / len(signs))
+
+
+def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
+    """Bars of overlap@k per query, best first, with RBO and Kendall's tau as markers (customdata: the query)."""
+    go = plotly()
+    check_columns(table, ["query", "overlap", "rbo", "kendall_tau"], "comparison")
+    ordered = table.sort_values(["overlap", "rbo"], ascending=False, kind="stable")
+    x = list(range(len(ordered)))
+    keys = [str(k) for k in ordered["query"]]
+    k = table.attrs.get("top_k", "k")
+    fig = go.Figure([
+        go.Bar(x=x, y=ordered["overlap"], name=f"overlap@{k}", customdata=keys, marker={"color": "#9db4d6"},
+               hovertemplate="%{customdata}: overlap %{y:.0%}<extra></extra>"),
+        go.Scatter(x=x, y=ordered["rbo"], name="rank-biased overlap", mode="markers", customdata=keys,
+                   marker={"color": "#d62728", "size": 7}, hovertemplate="%{customdata}: RBO %{y:.3f}<extra></extra>"),
+        go.Scatter(x=x, y=ordered["kendall_tau"], name="Kendall's tau (shared ids)", mode="markers", customdata=keys,
+                   marker={"color": "#222222", "symbol": "x", "size": 7},
+                   hovertemplate="%{customdata}: tau %{y:.3f}<extra></extra>"),
+    ])
+    a, b = table.attrs.get("index_a", "A"), table.attrs.get("index_b", "B")
+    mean = table["overlap"].mean()
+    subtitle = f"{len(table)} queries; mean overlap@{k} {mean:.0%}, mean RBO {table['rbo'].mean():.2f}"
+    low = min(0.0, float(np.nanmin(ordered["kendall_tau"]))) if ordered["kendall_tau"].notna().any() else 0.0
+    fig.update_layout(template=TEMPLATE, title={"text": title or f"{a} vs {b}", "subtitle": {"text": subtitle}},
+                      xaxis={"title": {"text": "queries, by overlap"}, "tickvals": x if len(x) <= 40 else None,
+                             "ticktext": keys if len(x) <= 40 else None},
+                      yaxis={"title": {"text": "agreement"}, "range": [low - 0.05, 1.05]}, bargap=0.15)
+    return fig

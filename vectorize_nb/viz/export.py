@@ -1,0 +1,40 @@
+"""Figures as PNG files, for reports and tests: kaleido driving a Chrome-family browser.
+
+kaleido >= 1 starts a headless Chrome or Chromium for every image (about 2-3 s). Where there is no
+internet but a package manager, install the system's browser (Debian: `apt-get install chromium`);
+kaleido finds it, or set BROWSER_PATH to it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .extras import require
+
+__all__ = ["to_png", "find_browser", "BROWSERS"]
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+
+def find_browser() -> str | None:
+    """The browser kaleido will use: $BROWSER_PATH, else the first of BROWSERS on the PATH (None if none)."""
+    configured = os.environ.get("BROWSER_PATH")
+    if configured:
+        return configured if Path(configured).exists() else None
+    return next((found for found in map(shutil.which, BROWSERS) if found), None)
+
+
+def to_png(fig: Any, path: str | os.PathLike[str] | None = None, *, width: int = 900, height: int = 600,
+           scale: float = 1.0) -> bytes:
+    """The figure as PNG bytes (also written to `path` when given)."""
+    require("kaleido", "exporting figures to PNG")
+    if find_browser() is None:
+        raise RuntimeError("exporting figures to PNG needs Chrome or Chromium, and none was found: install one "
+                           "(Debian/Ubuntu: apt-get install chromium) or set BROWSER_PATH to its executable")
+    png: bytes = fig.to_image(format="png", width=width, height=height, scale=scale)
+    if path is not None:
+        Path(path).write_bytes(png)
+    return png

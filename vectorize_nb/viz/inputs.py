@@ -1,0 +1,96 @@
+"""What the views accept: vectors as arrays, frame columns or DataFrame rows; queries as vectors or ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import frames
+
+__all__ = ["VECTOR_COLUMNS", "QueryPoint", "query_point", "vector_column", "frame_matrix", "frame_ids",
+           "check_columns"]
+
+VECTOR_COLUMNS = ("values", "embedding", "vector")
+"""Column names taken for the vector column when none is named (`values` is what `to_frame` gives)."""
+
+
+def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> None:
+    """A KeyError that lists the frame's columns when one of `names` is not among them."""
+    absent = [name for name in names if name not in frame.columns]
+    if absent:
+        raise KeyError(f"{role} column{'s' if len(absent) > 1 else ''} {', '.join(map(repr, absent))} not in the "
+                       f"frame; its columns are: {', '.join(map(repr, frame.columns))}")
+
+
+def vector_column(frame: pd.DataFrame, vector: Hashable | None = None) -> Hashable:
+    """The named vector column, or the first of VECTOR_COLUMNS the frame has."""
+    if vector is not None:
+        check_columns(frame, [vector], "vector")
+        return vector
+    found = next((name for name in VECTOR_COLUMNS if name in frame.columns), None)
+    if found is None:
+        raise KeyError(f"no vector column among {', '.join(map(repr, VECTOR_COLUMNS))}: name it with vector=...; "
+                       f"the frame's columns are: {', '.join(map(repr, frame.columns))}")
+    return found
+
+
+def frame_matrix(frame: pd.DataFrame, column: Hashable) -> np.ndarray:
+    """The vector column as one float32 matrix (checked: one width, finite numbers)."""
+    return frames.matrix_of(frame, vector=column)
+
+
+def frame_ids(frame: pd.DataFrame, id: Hashable | None = None) -> list[str]:
+    """Ids from the `id` column (default "id" when the frame has one), else from the row labels."""
+    if id is None and "id" in frame.columns:
+        id = "id"
+    if id is not None:
+        return frames.ids_of(frame, id)
+    ids = [str(label) for label in frame.index]
+    if len(set(ids)) < len(ids):
+        raise ValueError("the frame has no 'id' column and its row labels repeat: name the id column with id=...")
+    return ids
+
+
+@dataclass(frozen=True)
+class QueryPoint:
+    """A query as given: a vector, or the id of a stored vector (then `vector` is None)."""
+
+    vector: np.ndarray | None
+    id: str | None
+    label: str
+
+
+def query_point(query: Any, vector: Hashable | None = None) -> QueryPoint:
+    """A vector, a stored vector's id, or a DataFrame row (a Series) holding a vector cell: the named
+    `vector` cell, else a 'values'/'embedding'/'vector' cell, else the row itself when all numbers."""
+    if isinstance(query, str):
+        return QueryPoint(None, query, query)
+    if isinstance(query, pd.Series):
+        return _row_point(query, vector)
+    matrix = np.asarray(query, dtype=np.float32)
+    if matrix.ndim != 1:
+        raise ValueError(f"a query is one vector (1-D), a stored id or a DataFrame row; got shape {matrix.shape}")
+    return QueryPoint(matrix, None, "the query vector")
+
+
+def _row_point(row: pd.Series, vector: Hashable | None) -> QueryPoint:
+    vid = row.get("id")
+    vid = vid if isinstance(vid, str) else None
+    label = vid if vid is not None else f"row {row.name!r}"
+    if vector is not None and vector not in row.index:
+        raise KeyError(f"vector cell {vector!r} not in the row; its fields are: {', '.join(map(repr, row.index))}")
+    cell = vector if vector is not None else next((name for name in VECTOR_COLUMNS if name in row.index), None)
+    if cell is not None:
+        values = np.asarray(row.to_dict()[cell], dtype=np.float32)
+    elif pd.api.types.is_numeric_dtype(row.dtype):
+        values = row.to_numpy(dtype=np.float32)
+    else:
+        raise KeyError("the row has no vector cell: name it with vector=... (looked for "
+                       f"{', '.join(map(repr, VECTOR_COLUMNS))}); its fields are: {', '.join(map(repr, row.index))}")
+    if values.ndim != 1:
+        raise ValueError(f"the row's vector cell {cell!r} is not one vector (shape {values.shape})")
+    return QueryPoint(values, vid, label)

@@ -1,0 +1,123 @@
+"""Maps: the points a picture shows (ids, namespaces, metadata) and where they go, cached per index state.
+
+An index's map is keyed by the index's last applied mutation (`info().processed_up_to_mutation`), so a
+write makes the next picture new, and kept in memory and, beside a local engine with a folder, in
+`<folder>/projections/` for the next kernel. A frame's projection is kept in memory only, keyed by a
+digest of its ids and vectors; its other columns are read afresh each time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable
+
+import numpy as np
+import pandas as pd
+
+from .cache import CACHE, CacheKey, Dumped
+from .projection import Projection, resolve_method
+from .sample import describe, sample_frame, sample_index
+
+if TYPE_CHECKING:
+    from ..index import Index
+
+__all__ = ["PointMap", "index_map", "frame_map", "cache_folder"]
+
+CACHE_FOLDER = "projections"
+
+
+@dataclass(frozen=True, eq=False)
+class PointMap:
+    """`table` (id, namespace, metadata; one row per point) and `projection` (their coordinates, row for row)."""
+
+    table: pd.DataFrame
+    projection: Projection
+    total: int
+    seed: int
+
+    @property
+    def ids(self) -> list[str]:
+        return self.table["id"].tolist()
+
+    @property
+    def coords(self) -> np.ndarray:
+        return self.projection.coords
+
+    def describe(self) -> str:
+        return describe(len(self.table), self.total, self.seed)
+
+    def dump(self) -> Dumped:
+        fitted = self.projection
+        arrays = {"coords": fitted.coords, "mean": fitted.mean, "axes": fitted.axes, "explained": fitted.explained}
+        if fitted.reference is not None:
+            arrays["reference"] = fitted.reference
+        value = {"method": fitted.method, "metric": fitted.metric, "total": self.total, "seed": self.seed,
+                 "table": {str(name): column for name, column in self.table.to_dict(orient="list").items()}}
+        return arrays, value
+
+    @classmethod
+    def load(cls, arrays: dict[str, np.ndarray], value: dict[str, Any]) -> PointMap:
+        fitted = Projection(value["method"], arrays["coords"], arrays["mean"], arrays["axes"], arrays["explained"],
+                            value["metric"], arrays.get("reference"))
+        table = pd.DataFrame(value["table"])
+        if len(table) != len(fitted.coords):
+            raise ValueError("a cached map whose table and coordinates disagree")
+        return cls(table, fitted, value["total"], value["seed"])
+
+
+def cache_folder(index: Index) -> Path | None:
+    """`<engine folder>/projections` for a local engine kept on disk; None in memory or over REST."""
+    path = getattr(index.backend, "path", None)
+    return Path(path) / CACHE_FOLDER if isinstance(path, (str, Path)) else None
+
+
+def index_map(index: Index, size: int | None, method: str, *, n_components: int, n_neighbors: int, seed: int,
+              progress: bool | None) -> PointMap:
+    """A seeded sample of `size` vectors of the index (all when None) and its projection, from the cache
+    when the index has not changed since it was computed."""
+    info = index.info()
+    if info.vector_count == 0:
+        raise ValueError(f"index {index.name!r} holds no vectors: there is nothing to draw")
+    size = None if size is None or size >= info.vector_count else size  # "all" has one key, whatever the cap
+    chosen = resolve_method(method, size or info.vector_count, index.dimensions, n_components)
+    state = info.processed_up_to_mutation
+    key = CacheKey(index.name, state or "", (size, seed, chosen, n_components, n_neighbors, index.metric))
+    folder = cache_folder(index)
+    if state is not None:
+        cached = CACHE.get(key, folder, PointMap.load)
+        if cached is not None:
+            return cached
+    sample = sample_index(index, size, seed)
+    fitted = Projection.fit(sample.vectors, chosen, n_components=n_components, metric=index.metric,
+                            n_neighbors=n_neighbors, random_state=seed, progress=progress)
+    found = PointMap(sample.table, fitted, sample.total, seed)
+    if state is not None and index.info().processed_up_to_mutation == state:  # no write landed meanwhile
+        CACHE.put(key, found, folder, PointMap.dump)
+    return found
+
+
+def frame_map(frame: pd.DataFrame, size: int | None, method: str, *, vector: Hashable | None, id: Hashable | None,
+              metric: str, n_components: int, n_neighbors: int, seed: int, progress: bool | None) -> PointMap:
+    """A seeded sample of the frame's rows and its projection (the projection cached in memory)."""
+    sample = sample_frame(frame, size, seed, vector, id)
+    if not len(sample.table):
+        raise ValueError("the frame has no rows: there is nothing to draw")
+    chosen = resolve_method(method, len(sample.table), sample.vectors.shape[1], n_components)
+    key = CacheKey("frame", _digest(sample.ids, sample.vectors),
+                   (size, seed, chosen, n_components, n_neighbors, metric))
+    fitted = CACHE.get(key)
+    if fitted is None:
+        fitted = Projection.fit(sample.vectors, chosen, n_components=n_components, metric=metric,
+                                n_neighbors=n_neighbors, random_state=seed, progress=progress)
+        CACHE.put(key, fitted)
+    return PointMap(sample.table, fitted, sample.total, seed)
+
+
+def _digest(ids: list[str], vectors: np.ndarray) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update("\x00".join(ids).encode())
+    digest.update(np.ascontiguousarray(vectors).tobytes())
+    return digest.hexdigest()

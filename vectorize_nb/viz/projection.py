@@ -1,0 +1,234 @@
+"""Projections of vectors to 2-D or 3-D: PCA (numpy, milliseconds) and UMAP (umap-learn, seconds).
+
+    xy = project(X)                                  # (n, 2) float32; "auto" picks PCA or UMAP
+    fitted = Projection.fit(X, method="umap", metric="cosine")
+    fitted.coords                                    # the fitted points
+    fitted.place(Q)                                  # new points on the same picture
+
+Cosine vectors are scaled to unit length first, so distances on the picture follow the index's
+metric (dot-product vectors are projected as they are). `auto` takes UMAP from UMAP_FROM points up
+(a 2-D PCA of thousands of embeddings is one blob), when the vectors have more dimensions than the
+picture and umap-learn is installed; PCA otherwise. New points (a query, matches outside the fitted
+sample) go through PCA exactly; on a UMAP picture they land at the distance-weighted mean of their
+nearest fitted points, the average UMAP's own `transform` starts from.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .extras import INSTALL, available, require
+from .progress import run_with_progress
+
+__all__ = ["project", "Projection", "resolve_method", "nearest", "METHODS", "UMAP_FROM", "SEED"]
+
+METHODS = ("auto", "pca", "umap")
+UMAP_FROM = 5_000
+"""`auto` projects sets of this many points or more with UMAP."""
+SEED = 42
+EXACT_NEIGHBOURS_UP_TO = 20_000
+"""Up to this size UMAP gets an exact neighbour graph from us (first fit 40 s -> 15 s at 10k x 384);
+above it umap-learn builds an approximate one itself."""
+PLACE_NEIGHBOURS = 10
+_POWER_ITERATIONS = 4
+_OVERSAMPLE = 10
+_CHUNK = 2048
+
+_umap_fits = 0  # UMAP fits started in this process: the first one compiles numba code
+
+
+def resolve_method(method: str, points: int, dimensions: int, n_components: int = 2) -> str:
+    """"pca" or "umap" for `method` on `points` vectors of `dimensions` (see the module docstring)."""
+    if method not in METHODS:
+        raise ValueError(f"method is one of {', '.join(map(repr, METHODS))}, got {method!r}")
+    if method != "auto":
+        return method
+    wanted = points >= UMAP_FROM and dimensions > n_components
+    return "umap" if wanted and available("umap") else "pca"
+
+
+def auto_note(method: str, resolved: str, points: int, dimensions: int, n_components: int = 2) -> str:
+    """What a figure should say when `auto` fell back to PCA for want of umap-learn ("" otherwise)."""
+    if method == "auto" and resolved == "pca" and points >= UMAP_FROM and dimensions > n_components:
+        return f"UMAP would suit {points:,} points: {INSTALL['umap']}"
+    return ""
+
+
+def prepare(vectors: Any, metric: str) -> np.ndarray:
+    """float32 rows; scaled to unit length for cosine (zero rows stay zero)."""
+    if getattr(getattr(vectors, "dtype", None), "kind", "") == "O":  # a frame's column of arrays or lists
+        vectors = list(vectors)
+    matrix = np.array(vectors, dtype=np.float32)  # a copy: a fitted projection keeps it read-only
+    if matrix.ndim != 2:
+        raise ValueError(f"vectors must be a 2-D array (one row per vector), got shape {matrix.shape}")
+    if metric != "cosine":
+        return matrix
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class Projection:
+    """A fitted projection: the fitted points' coordinates and what it takes to place new points."""
+
+    method: str
+    coords: np.ndarray
+    """(n, n_components) float32, one row per fitted vector."""
+    mean: np.ndarray
+    axes: np.ndarray
+    """(n_components, d): PCA's axes (for UMAP, the PCA that seeded its layout)."""
+    explained: np.ndarray
+    """The share of the variance along each PCA axis."""
+    metric: str = "euclidean"
+    reference: np.ndarray | None = None
+    """UMAP only: the fitted vectors (prepared), to place new points among."""
+
+    def __post_init__(self) -> None:
+        for array in (self.coords, self.mean, self.axes, self.explained, self.reference):
+            if array is not None:
+                array.setflags(write=False)  # shared through the cache: nobody may change them
+
+    @property
+    def n_components(self) -> int:
+        return int(self.coords.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.coords)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.coords if dtype is None else self.coords.astype(dtype)
+
+    @classmethod
+    def fit(cls, vectors: Any, method: str = "auto", *, n_components: int = 2, metric: str = "euclidean",
+            n_neighbors: int = 15, random_state: int = SEED, progress: bool | None = None) -> Projection:
+        """Fit a projection of `vectors` ((n, d), one row per vector). See `project` for the arguments."""
+        if n_components not in (2, 3):
+            raise ValueError(f"n_components is 2 or 3, got {n_components!r}")
+        matrix = prepare(vectors, metric)
+        chosen = resolve_method(method, len(matrix), matrix.shape[1], n_components)
+        mean, axes, explained = _pca(matrix, n_components, random_state)
+        pca = ((matrix - mean) @ axes.T).astype(np.float32)
+        if chosen == "pca":
+            return cls("pca", pca, mean, axes, explained, metric)
+        coords = _umap(matrix, pca, n_components, n_neighbors, random_state, progress)
+        return cls("umap", coords, mean, axes, explained, metric, matrix)
+
+    def place(self, vectors: Any) -> np.ndarray:
+        """Coordinates for new vectors on this picture: exact for PCA, neighbour-weighted for UMAP."""
+        matrix = prepare(vectors, self.metric)
+        if self.reference is None:
+            return ((matrix - self.mean) @ self.axes.T).astype(np.float32)
+        k = min(PLACE_NEIGHBOURS, len(self.reference))
+        rows, distances = nearest(matrix, self.reference, k)
+        weights = 1.0 / np.maximum(distances, 1e-9)
+        weights[distances[:, 0] <= 1e-6] = np.eye(k, dtype=weights.dtype)[0]  # a fitted vector keeps its place
+        placed = (weights[..., None] * self.coords[rows]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
+        return placed.astype(np.float32)
+
+
+def project(vectors: Any, method: str = "auto", *, n_components: int = 2, metric: str = "euclidean",
+            n_neighbors: int = 15, random_state: int = SEED, progress: bool | None = None) -> np.ndarray:
+    """Coordinates ((n, n_components) float32) for `vectors` ((n, d)): a 2-D or 3-D picture.
+
+    method: "pca" (numpy; fast), "umap" (umap-learn; seeded, `n_neighbors` clamped to the set's size;
+    the first fit in a process spends 10-40 s compiling, shown as a ticking progress line unless
+    `progress=False`), or "auto" (UMAP from UMAP_FROM points, PCA below). metric: "cosine" scales
+    vectors to unit length first. Deterministic for a given `random_state`.
+    """
+    fitted = Projection.fit(vectors, method, n_components=n_components, metric=metric, n_neighbors=n_neighbors,
+                            random_state=random_state, progress=progress)
+    return fitted.coords.copy()  # the caller's to change; a Projection's own stay read-only
+
+
+# --- PCA ----------------------------------------------------------------------------------------
+
+def _pca(matrix: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, the top-k axes and their shares of variance, by seeded randomized subspace iteration
+    (exact when the matrix has at most k + 10 rows or columns; milliseconds at 20k x 1536)."""
+    n, d = matrix.shape
+    mean = matrix.mean(axis=0) if n else np.zeros(d, np.float32)
+    centred = matrix - mean
+    width = min(k + _OVERSAMPLE, n, d)
+    axes = np.zeros((k, d), np.float32)
+    explained = np.zeros(k, np.float32)
+    total = float(np.einsum("ij,ij->", centred, centred, dtype=np.float64))
+    if width == 0 or total == 0.0:
+        return mean.astype(np.float32), axes, explained
+    basis = centred.T @ np.random.default_rng(seed).standard_normal((n, width)).astype(np.float32)
+    for _ in range(_POWER_ITERATIONS):
+        basis, _ = np.linalg.qr(basis)
+        basis = centred.T @ (centred @ basis)
+    basis, _ = np.linalg.qr(basis.astype(np.float64))
+    _, singular, rotation = np.linalg.svd(centred @ basis, full_matrices=False)
+    top = min(k, width)
+    found = (basis @ rotation.T[:, :top]).T
+    found *= np.sign(found[np.arange(top), np.abs(found).argmax(axis=1)])[:, None]  # largest loading positive
+    axes[:top] = found
+    explained[:top] = singular[:top] ** 2 / total
+    return mean.astype(np.float32), axes, explained
+
+
+# --- UMAP ---------------------------------------------------------------------------------------
+
+def _umap(matrix: np.ndarray, pca: np.ndarray, k: int, n_neighbors: int, seed: int,
+          progress: bool | None) -> np.ndarray:
+    n = len(matrix)
+    if n <= k + 1:
+        raise ValueError(f"UMAP needs more than {k + 1} points for a {k}-D picture, got {n}; use method='pca'")
+    neighbours = max(2, min(n_neighbors, n - 1))
+    init = _layout_seed(pca, seed)
+
+    def fit() -> np.ndarray:
+        umap = require("umap", "method='umap'")
+        graph = _neighbour_graph(matrix, neighbours) if n <= EXACT_NEIGHBOURS_UP_TO else (None, None, None)
+        model = umap.UMAP(n_components=k, n_neighbors=neighbours, random_state=seed, n_jobs=1, init=init,
+                          precomputed_knn=graph)
+        with warnings.catch_warnings():
+            # our exact graph has no NNDescent search index, so umap's own transform is unavailable: we
+            # never use it (see Projection.place)
+            warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+            return np.asarray(model.fit_transform(matrix), dtype=np.float32)
+
+    global _umap_fits
+    first = _umap_fits == 0
+    _umap_fits += 1
+    label = f"UMAP of {n:,} points"
+    if first:
+        label += " (the first fit in a process compiles numba code: 10-40 s)"
+    return run_with_progress(fit, label, progress)
+
+
+def _layout_seed(pca: np.ndarray, seed: int) -> np.ndarray:
+    """UMAP's starting layout: the PCA coordinates scaled to +-10 with a little seeded noise, as
+    umap-learn's own "pca" init does (and no spectral init, which warns on disconnected data)."""
+    spread = float(np.abs(pca).max()) or 1.0
+    noise = np.random.default_rng(seed).normal(scale=1e-4, size=pca.shape)
+    return (pca * (10.0 / spread) + noise).astype(np.float32)
+
+
+def _neighbour_graph(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, None]:
+    """Exact k nearest neighbours of every row (itself first), as umap-learn's precomputed_knn."""
+    rows, distances = nearest(matrix, matrix, k)
+    return rows.astype(np.int32), distances.astype(np.float32), None
+
+
+def nearest(queries: np.ndarray, reference: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of `reference` nearest to each query (euclidean), nearest first, and their distances;
+    in chunks of queries so memory stays bounded."""
+    squared = np.einsum("ij,ij->i", reference, reference)
+    rows = np.empty((len(queries), k), np.int64)
+    distances = np.empty((len(queries), k), np.float32)
+    for start in range(0, len(queries), _CHUNK):
+        block = queries[start:start + _CHUNK]
+        d2 = squared[None, :] - 2.0 * (block @ reference.T)  # + |q|^2, the same along a row
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < d2.shape[1] else np.argsort(d2, axis=1)
+        # the expansion above loses the small distances to cancellation: measure the k chosen directly
+        exact = np.linalg.norm(reference[part] - block[:, None, :], axis=2)
+        order = np.argsort(exact, axis=1, kind="stable")
+        rows[start:start + _CHUNK] = np.take_along_axis(part, order, axis=1)
+        distances[start:start + _CHUNK] = np.take_along_axis(exact, order, axis=1)
+    return rows, distances
