@@ -134,3 +134,14 @@ def test_progress_bar_only_for_several_batches(capsys):
         index.upsert(*rows(50), batch_size=10, progress=False)
         index.upsert(*rows(20), batch_size=10)
         assert capsys.readouterr().err == ""
+
+
+def test_a_bug_in_a_concurrent_sender_is_raised_not_hung():
+    class Broken(Flaky):
+        def upsert(self, name, vectors):
+            raise RuntimeError("a bug, not a service error")
+
+    with Client(Broken(LocalEngine(limits=TINY), concurrency=3), "broken") as client:
+        index = client.create_index("bug", 2)
+        with pytest.raises(RuntimeError, match="a bug"):
+            index.upsert(*rows(2000), batch_size=100, progress=False)

@@ -4,8 +4,8 @@ allows), and reported batch by batch so that only what failed needs sending agai
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import queue
+import threading
 from dataclasses import dataclass, replace
 from typing import Any
 from collections.abc import Callable, Sequence
@@ -233,25 +233,39 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
 
 def _send_pipelined(run: Callable[[int, Any], None], prepared: Callable[[int], Any], failed: Callable[[], bool],
                     count: int, concurrency: int) -> None:
-    """Keep `concurrency` requests in flight and up to as many bodies ready: a slot that frees up is
-    refilled at once, and bodies are built while requests wait."""
-    ready: deque[tuple[int, Any]] = deque()
-    in_flight: set[Future[None]] = set()
-    following = 0
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="vectorize-write") as pool:
-        while not failed() and (following < count or ready):
-            for future in [f for f in in_flight if f.done()]:
-                in_flight.discard(future)
-                future.result()
-            if ready and len(in_flight) < concurrency:
-                in_flight.add(pool.submit(run, *ready.popleft()))
-            elif following < count and len(ready) < concurrency:
-                ready.append((following, prepared(following)))
-                following += 1
-            else:
-                wait(in_flight, return_when=FIRST_COMPLETED)
-        for future in in_flight:
-            future.result()
+    """`concurrency` senders take prepared bodies from a queue the calling thread keeps filled, so a sender
+    that gets its answer starts the next request at once; after a failure queued bodies are not sent."""
+    ready: queue.Queue[tuple[int, Any] | None] = queue.Queue(maxsize=concurrency)
+    crashed: list[BaseException] = []  # not a VectorizeError: a bug, raised again in the calling thread
+
+    def stopped() -> bool:
+        return bool(crashed) or failed()
+
+    def sender() -> None:
+        while (item := ready.get()) is not None:
+            if stopped():
+                continue  # keep draining the queue, so the calling thread never blocks on it
+            try:
+                run(*item)
+            except BaseException as exc:
+                crashed.append(exc)
+
+    senders = [threading.Thread(target=sender, name=f"vectorize-write-{n}", daemon=True) for n in range(concurrency)]
+    for thread in senders:
+        thread.start()
+    try:
+        for pos in range(count):
+            body = None if stopped() else prepared(pos)
+            if stopped():
+                break
+            ready.put((pos, body))
+    finally:
+        for _ in senders:
+            ready.put(None)
+        for thread in senders:
+            thread.join()
+    if crashed:
+        raise crashed[0]
 
 
 def _progress_bar(batches: Sequence[Batch], progress: Any) -> Any:
