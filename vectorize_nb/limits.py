@@ -16,7 +16,6 @@ __all__ = ["Limits", "DEFAULT_LIMITS"]
 class Limits:
     """Every numeric rule of the v2 API. All sizes in bytes of UTF-8 or compact JSON."""
 
-    default_top_k: int = 5
     max_top_k: int = 100
     max_top_k_with_data: int = 50
     max_vectors_per_write: int = 5000

@@ -100,12 +100,6 @@ class Vectors:
             None if self.checked_metadata is None else self.checked_metadata[start:stop],
         )
 
-    def metadata_at(self, i: int) -> dict[str, Any] | None:
-        return None if self.metadata is None else self.metadata[i]
-
-    def namespace_at(self, i: int) -> str | None:
-        return None if self.namespaces is None else self.namespaces[i]
-
 
 @dataclass(frozen=True, slots=True)
 class VectorRecord:

@@ -15,7 +15,7 @@ def test_remove_moves_the_last_row_into_the_hole_and_keeps_columns_in_step():
     assert table.matrix[:3, 0].tolist() == [1, 4, 3]
     assert table.namespace_of("c") == "x" and table.namespace_of("d") is None
     rows = table.candidates(None, parse_filter({"g": "s"}, DEFAULT_LIMITS))
-    assert table.ids_matching(rows) == ["d"]
+    assert [table.ids[slot] for slot in rows.tolist()] == ["d"]
 
 
 def test_put_replaces_rows_in_place_and_grows():
@@ -33,7 +33,7 @@ def test_rows_put_without_indexing_stay_out_of_metadata_indexes():
     table.put(["old"], np.ones((1, 2), np.float32), None, None, indexed=False)
     table.put(["new"], np.ones((1, 2), np.float32), None, [None])
     rows = table.candidates(None, parse_filter({"g": {"$ne": "x"}}, DEFAULT_LIMITS))
-    assert table.ids_matching(rows) == ["new"]
+    assert [table.ids[slot] for slot in rows.tolist()] == ["new"]
 
 
 def test_nearest_returns_ids_and_exact_scores_best_first_with_ties_broken_by_id():

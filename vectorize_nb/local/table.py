@@ -213,8 +213,3 @@ class VectorTable:
         """The search-form row of a stored id (a query by vectorId uses it as the query)."""
         slot = self.slots.get(vid)
         return None if slot is None else self.matrix[slot]
-
-    def ids_matching(self, rows: np.ndarray | None) -> list[str]:
-        if rows is None:
-            return list(self.ids)
-        return [self.ids[slot] for slot in rows.tolist()]
