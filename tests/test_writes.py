@@ -145,3 +145,40 @@ def test_a_bug_in_a_concurrent_sender_is_raised_not_hung():
         index = client.create_index("bug", 2)
         with pytest.raises(RuntimeError, match="a bug"):
             index.upsert(*rows(2000), batch_size=100, progress=False)
+
+
+def test_one_sender_gets_the_next_body_built_while_its_request_is_in_flight():
+    batches = [writes.Batch(n + 1, n * 10, n * 10 + 10) for n in range(3)]
+    second_built = threading.Event()
+    overlapped, sent = [], []
+
+    def prepare(batch):
+        if batch.number == 2:
+            second_built.set()
+        return batch.number
+
+    def send(number):
+        if number == 1:
+            overlapped.append(second_built.wait(timeout=5))
+        sent.append(number)
+        return vz.Mutation(f"m{number}")
+
+    outcomes = writes.send_batches(batches, send, concurrency=1, prepare=prepare)
+    assert overlapped == [True] and sent == [1, 2, 3]
+    assert [b.mutation_id for b in outcomes] == ["m1", "m2", "m3"]
+
+
+def test_one_sender_sends_nothing_it_built_ahead_after_a_failure():
+    batches = [writes.Batch(n + 1, n * 10, n * 10 + 10) for n in range(4)]
+    sent = []
+
+    def send(number):
+        sent.append(number)
+        if number == 2:
+            raise errors.ServerError("upstream timed out")
+        return vz.Mutation(f"m{number}")
+
+    outcomes = writes.send_batches(batches, send, concurrency=1, prepare=lambda batch: batch.number)
+    assert sent == [1, 2]
+    assert [b.mutation_id for b in outcomes] == ["m1", None, None, None]
+    assert isinstance(outcomes[1].error, errors.ServerError) and outcomes[2].error is None

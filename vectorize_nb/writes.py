@@ -217,7 +217,7 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
             return None
 
     try:
-        if concurrency <= 1 or len(batches) <= 1:
+        if (prepare is None and concurrency <= 1) or len(batches) <= 1:
             for pos in range(len(batches)):
                 body = prepared(pos)
                 if failed():
