@@ -155,19 +155,19 @@ class Index:
         prepare_write = getattr(self.backend, "prepare_write", None)
 
         def prepare(batch: writes.Batch) -> Any:
-            rows = vectors.slice(batch.start, batch.stop)
-            return rows if prepare_write is None else prepare_write(self.name, operation, rows)
+            return self.backend.prepare_write(self.name, operation, vectors.slice(batch.start, batch.stop))
 
-        def send_one(prepared: Any) -> Mutation:
+        def send_one(item: Any) -> Mutation:  # a prepared request, or a Batch for the engine to write
             with _operation(operation, self.name):
                 if prepare_write is None:
-                    mutation = getattr(self.backend, operation)(self.name, prepared)
+                    mutation = getattr(self.backend, operation)(self.name, vectors.slice(item.start, item.stop))
                 else:
-                    mutation = self.backend.send_write(prepared)
+                    mutation = self.backend.send_write(item)
             self.client.record_mutation(self.name, mutation.id)
             return mutation
 
-        outcomes = writes.send_batches(batches, send_one, self.backend.max_concurrency, progress, prepare)
+        outcomes = writes.send_batches(batches, send_one, self.backend.max_concurrency, progress,
+                                       None if prepare_write is None else prepare)
         result = writes.WriteResult(operation, self.name, vectors.ids, outcomes,
                                     lambda rows: self._write(operation, _take(vectors, rows), batch_size,
                                                              progress, on_error))
