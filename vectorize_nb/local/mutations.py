@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import orjson
@@ -67,13 +67,15 @@ class VectorWrite(Change):
     def count(self) -> int:
         return len(self.ids)
 
-    def rows(self, keep: list[int] | None = None) -> list[tuple[str, str | None, bytes | None, bytes | memoryview]]:
-        """(id, namespace, metadata, vector bytes) per row; the bytes are views, not copies."""
+    def rows(self, keep: list[int] | None = None) -> Iterator[tuple[str, str | None, bytes | None, memoryview]]:
+        """(id, namespace, metadata, vector bytes) per row; the bytes are views, not copies. A generator:
+        a batch's rows never all exist at once, so a write does not set off the garbage collector's full
+        passes (costly when the caller holds millions of objects, e.g. a frame of Python lists)."""
         width = self.values.shape[1] * 4
         blob = memoryview(np.ascontiguousarray(self.values, dtype=np.float32).reshape(-1).view(np.uint8))  # type: ignore[arg-type]
         positions = range(len(self.ids)) if keep is None else keep
-        return [(self.ids[i], self.namespaces[i], self.metadata_json[i], blob[i * width:(i + 1) * width])
-                for i in positions]
+        return ((self.ids[i], self.namespaces[i], self.metadata_json[i], blob[i * width:(i + 1) * width])
+                for i in positions)
 
     def stage(self, store: Store, seq: int) -> None:
         store.stage_vectors(seq, self.rows())

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 __all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME"]
 
@@ -326,18 +326,18 @@ class Store:
 
     # --- vectors -------------------------------------------------------------------------------
 
-    def write_vectors(self, index_id: int, rows: Sequence[tuple[str, str | None, bytes | None, bytes | memoryview]],
+    def write_vectors(self, index_id: int, rows: Iterable[tuple[str, str | None, bytes | None, bytes | memoryview]],
                       seq: int, keep_existing: bool) -> None:
         """Upsert (or, with keep_existing, insert-if-new) rows of (id, namespace, metadata, vec)."""
         sql = (_INSERT if keep_existing else _UPSERT).format(table=_table(index_id))
         with self._lock:
-            self._con.executemany(sql, [(vid, ns, md, vec, seq) for vid, ns, md, vec in rows])
+            self._con.executemany(sql, ((vid, ns, md, vec, seq) for vid, ns, md, vec in rows))
 
-    def stage_vectors(self, seq: int, rows: Sequence[tuple[str, str | None, bytes | None, bytes | memoryview]]) -> None:
+    def stage_vectors(self, seq: int, rows: Iterable[tuple[str, str | None, bytes | None, bytes | memoryview]]) -> None:
         with self._lock:
             self._con.executemany(
                 "INSERT INTO pending_vectors (seq, pos, id, namespace, metadata, vec) VALUES (?, ?, ?, ?, ?, ?)",
-                [(seq, pos, *row) for pos, row in enumerate(rows)])
+                ((seq, pos, *row) for pos, row in enumerate(rows)))
 
     def staged_vectors(self, seq: int) -> list[tuple[str, str | None, bytes | None, bytes]]:
         return [tuple(row) for row in self._all(
