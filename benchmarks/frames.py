@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 
 import numpy as np
 from timing import median_time
@@ -41,16 +42,16 @@ def frame(n: int, lists: bool) -> tuple[pd.DataFrame, np.ndarray, list[str], lis
     return df, matrix, ids, metadata
 
 
-def upsert_ratio(n: int, lists: bool, repeat: int) -> tuple[float, float, float]:
+def upsert_ratio(n: int, lists: bool, repeat: int, folder: str | None) -> tuple[float, float, float]:
     df, matrix, ids, metadata = frame(n, lists)
-    with vz.connect("memory") as client:
-        a = client.create_index("engine-side", dimensions=D)
-        b = client.create_index("frame-side", dimensions=D)
+    with vz.connect("memory" if folder is None else "local", path=folder) as client:
+        a = client.create_index(f"engine-side-{'lists' if lists else 'arrays'}", dimensions=D)
+        b = client.create_index(f"frame-side-{'lists' if lists else 'arrays'}", dimensions=D)
         engine = client.backend
 
         def engine_upsert():
             for start in range(0, n, 5000):
-                engine.upsert("engine-side", Vectors(ids[start:start + 5000], matrix[start:start + 5000],
+                engine.upsert(a.name, Vectors(ids[start:start + 5000], matrix[start:start + 5000],
                                                      metadata[start:start + 5000]))
 
         def frame_upsert():
@@ -88,12 +89,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"upsert {args.rows:,} rows x d={D}, 3 metadata columns, in memory")
-    for lists in (False, True):
-        ratio, base, ours = upsert_ratio(args.rows, lists, args.repeat)
-        kind = "Python lists " if lists else "float32 arrays"
-        print(f"  vector cells are {kind}: frame upsert / engine upsert {ratio:6.3f}   "
-              f"({ours:.2f} s vs {base:.2f} s)")
+    with tempfile.TemporaryDirectory(prefix="vectorize-bench-") as folder:
+        for target, where in ((None, "in memory"), (folder, "in a durable store on disk (the default)")):
+            print(f"upsert {args.rows:,} rows x d={D}, 3 metadata columns, {where}")
+            for lists in (False, True):
+                ratio, base, ours = upsert_ratio(args.rows, lists, args.repeat, target)
+                kind = "Python lists " if lists else "float32 arrays"
+                print(f"  vector cells are {kind}: frame upsert / engine upsert {ratio:6.3f}   "
+                      f"({ours:.2f} s vs {base:.2f} s)")
     print(f"query 1,000 frame rows against {args.rows:,} x {D}, top_k=5")
     for name, value in query_ratios(args.rows, 1000, args.repeat).items():
         print(f"  {name:<40} {value:9.3f}")

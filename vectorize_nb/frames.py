@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import struct
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from collections.abc import Hashable, Sequence
@@ -121,7 +122,10 @@ def _id_note(ids: Sequence[str] | None, position: int) -> str:
 
 def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: Sequence[str] | None) -> np.ndarray:
     cells = column.tolist()
-    if cells and set(map(type, cells)) == {np.ndarray}:  # the fast path: about 10x quicker than lists
+    kinds = set(map(type, cells))
+    if kinds == {list} and len(widths := set(map(len, cells))) == 1 and dimensions in (None, *widths):
+        return _pack(frame, cells, widths.pop(), ids)  # lists of one width: no row by row checks needed
+    if kinds == {np.ndarray}:  # the fast path: about 10x quicker than lists
         try:
             matrix = np.asarray(cells, dtype=np.float32)
         except ValueError:  # ragged: the checks below name the row
@@ -139,23 +143,24 @@ def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: 
             raise errors.VectorDimensionMismatch(
                 f"invalid vector in {_row(frame, position)}{_id_note(ids, position)}, expected {width} "
                 f"dimensions, and got {len(cell)} dimensions")
-    if not cells:
-        return np.empty((0, width or 0), dtype=np.float32)
+    return _pack(frame, cells, width or 0, ids)
+
+
+def _pack(frame: pd.DataFrame, cells: list[Any], width: int, ids: Sequence[str] | None) -> np.ndarray:
+    """Sequences of numbers into float32 rows. struct's packer reads each number in C: a quarter
+    faster than numpy.fromiter over the chained cells, the next best of the ways measured."""
+    matrix = np.empty((len(cells), width), dtype=np.float32)
+    pack_into, buffer, step = struct.Struct(f"{width}f").pack_into, matrix.data.cast("B"), width * 4
+    position = 0
     try:
-        return np.fromiter(itertools.chain.from_iterable(cells), dtype=np.float32,
-                           count=len(cells) * (width or 0)).reshape(len(cells), width or 0)
-    except (TypeError, ValueError):
-        position = next(p for p, cell in enumerate(cells) if not _numeric(cell))
+        for position, cell in enumerate(cells):
+            pack_into(buffer, position * step, *cell)
+    except OverflowError:
+        raise _not_finite(frame, position, ids) from None
+    except (TypeError, struct.error):
         raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} holds "
                                    "something that is not a number") from None
-
-
-def _numeric(cell: Any) -> bool:
-    try:
-        np.asarray(cell, dtype=np.float32)
-    except (TypeError, ValueError):
-        return False
-    return True
+    return matrix
 
 
 def _finite(frame: pd.DataFrame, matrix: np.ndarray, ids: Sequence[str] | None) -> None:
@@ -164,8 +169,12 @@ def _finite(frame: pd.DataFrame, matrix: np.ndarray, ids: Sequence[str] | None) 
     bad = ~np.isfinite(matrix).all(axis=1)
     if bad.any():
         position = int(np.flatnonzero(bad)[0])
-        raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} holds NaN or "
-                                   "an infinity; vectors must be finite numbers")
+        raise _not_finite(frame, position, ids)
+
+
+def _not_finite(frame: pd.DataFrame, position: int, ids: Sequence[str] | None) -> errors.InvalidVector:
+    return errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} holds NaN, an "
+                                "infinity or a number beyond float32's range; vectors must be finite float32 numbers")
 
 
 # --- metadata and namespaces --------------------------------------------------------------------
@@ -175,15 +184,24 @@ def metadata_of(frame: pd.DataFrame, columns: Sequence[Hashable] | str | None,
     """One JSON-safe dict per row ("all" takes every column but those in `exclude`)."""
     if columns is None:
         return None
+    return _rows(_metadata_columns(frame, columns, exclude), len(frame))
+
+
+def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
+                      exclude: Sequence[Hashable]) -> dict[str, list[Any]]:
     names = _metadata_names(frame, columns, exclude)
     _columns(frame, names, "metadata")
-    converted = [_json_column(frame, name) for name in names]
-    keys = [str(name) for name in names]
-    rows = []
-    for values in zip(*converted) if converted else [() for _ in range(len(frame))]:
-        row = {key: value for key, value in zip(keys, values) if value is not MISSING}
-        rows.append(row or None)
-    return rows
+    return {str(name): _json_column(frame, name) for name in names}
+
+
+def _rows(columns: dict[str, list[Any]], length: int) -> list[dict[str, Any] | None]:
+    if not columns:
+        return [None] * length
+    keys = list(columns)
+    if not any(type(MISSING) in set(map(type, values)) for values in columns.values()):
+        return [dict(zip(keys, values)) for values in zip(*columns.values())]
+    return [{key: value for key, value in zip(keys, values) if value is not MISSING} or None
+            for values in zip(*columns.values())]
 
 
 def _json_column(frame: pd.DataFrame, name: Hashable) -> list[Any]:
@@ -264,11 +282,12 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
     matrix = matrix_of(frame, vector, vectors, dimensions, ids)
     used = [id, *([vector] if vector is not None else list(vectors or [])),
             *([namespace] if namespace is not None and namespace in frame.columns else [])]
-    rows = metadata_of(frame, metadata, exclude=used)
-    checked = None
-    if metadata is not None and rows is not None and not _has_nested(rows):
-        names = [str(name) for name in _metadata_names(frame, metadata, used)]
-        checked = validation.encoded_metadata(rows, ids, limits, names)  # flat values: names and sizes are left
+    rows, checked = None, None
+    if metadata is not None:
+        columns = _metadata_columns(frame, metadata, used)
+        rows = _rows(columns, len(frame))
+        if not any({dict, list} & set(map(type, values)) for values in columns.values()):
+            checked = validation.encoded_metadata(rows, ids, limits, list(columns))  # flat: names and sizes are left
     return Vectors(ids, matrix, rows, namespaces_of(frame, namespace), checked)
 
 
@@ -276,10 +295,6 @@ def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str, excl
     if isinstance(columns, str):
         return [c for c in frame.columns if c not in exclude] if columns == "all" else [columns]
     return list(columns)
-
-
-def _has_nested(rows: list[dict[str, Any] | None]) -> bool:
-    return any(isinstance(value, (dict, list)) for row in rows if row for value in row.values())
 
 
 # --- operations ---------------------------------------------------------------------------------
