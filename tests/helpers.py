@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 
 from vectorize_nb.limits import DEFAULT_LIMITS
 from vectorize_nb.models import Vectors
@@ -13,3 +16,13 @@ TINY = DEFAULT_LIMITS.with_changes(min_dimensions=2)
 
 def vectors(ids, values, metadata=None, namespaces=None) -> Vectors:
     return Vectors(list(ids), np.asarray(values, dtype=np.float32), metadata, namespaces)
+
+
+REQUIRE_BROWSER = "VECTORIZE_NB_REQUIRE_BROWSER"
+
+
+def browser_unavailable(reason: str) -> None:
+    """Skip a test that needs a browser, or fail it where the browser is required (CI sets the variable)."""
+    if os.environ.get(REQUIRE_BROWSER) == "1":
+        pytest.fail(f"{REQUIRE_BROWSER}=1 but {reason}")
+    pytest.skip(reason)

@@ -20,6 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from ..helpers import browser_unavailable
+
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
@@ -27,12 +29,6 @@ BIN = Path(sys.executable).parent
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "ui"
 KERNEL_READY = """() => { const s = window.jupyterapp?.shell?.currentWidget?.sessionContext;
   return !!(s && s.isReady && s.session?.kernel?.status === 'idle'); }"""
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("VECTORIZE_NB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests are required here (VECTORIZE_NB_REQUIRE_BROWSER=1) but {reason}")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -59,9 +55,9 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
+        browser_unavailable("playwright is not installed (pip install -e '.[test]')")
     if not os.path.exists(CHROMIUM):
-        _unavailable("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+        browser_unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
         yield launched

@@ -4,7 +4,6 @@ Skips, with the reason, when kaleido or a Chromium is missing; fails instead whe
 VECTORIZE_NB_REQUIRE_BROWSER=1 (CI sets it, so CI cannot go green without the browser).
 """
 
-import os
 import struct
 import zlib
 
@@ -15,7 +14,9 @@ from vectorize_nb.viz import plot_neighbourhood, to_png
 from vectorize_nb.viz.export import find_browser
 from vectorize_nb.viz.extras import INSTALL, available
 
-REQUIRE = "VECTORIZE_NB_REQUIRE_BROWSER"
+from ..helpers import REQUIRE_BROWSER, browser_unavailable
+
+REQUIRE = REQUIRE_BROWSER
 
 
 def browser_or_skip() -> None:
@@ -26,10 +27,7 @@ def browser_or_skip() -> None:
         missing.append("no Chrome or Chromium found (apt-get install chromium, or set BROWSER_PATH)")
     if not missing:
         return
-    reason = "; ".join(missing)
-    if os.environ.get(REQUIRE) == "1":
-        pytest.fail(f"{REQUIRE}=1 but {reason}")
-    pytest.skip(reason)
+    browser_unavailable("; ".join(missing))
 
 
 def test_the_browser_check_skips_or_fails_as_asked(monkeypatch):
