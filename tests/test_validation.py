@@ -59,6 +59,21 @@ def test_wrong_dimensions_name_the_first_id():
     assert info.value.message == 'invalid vector for id="a", expected 32 dimensions, and got 3 dimensions'
 
 
+@pytest.mark.parametrize("poison, expected", [(None, None), ((3, 1, np.nan), 3), ((0, 7, -np.inf), 0),
+                                             ((9, 0, np.inf), 9)])
+def test_first_non_finite_row(poison, expected):
+    values = np.ones((10, 8), dtype=np.float32)
+    if poison is not None:
+        values[poison[0], poison[1]] = poison[2]
+    assert validation.first_non_finite_row(values) == expected
+
+
+def test_finite_numbers_whose_row_sum_overflows_float32_are_finite():
+    values = np.full((4, 8), 3e38, dtype=np.float32)  # every row sums to inf in float32
+    assert validation.first_non_finite_row(values) is None
+    assert validation.first_non_finite_row(np.empty((0, 8), dtype=np.float32)) is None
+
+
 def test_non_finite_values_name_the_id_and_position():
     vectors = batch(["a", "b"])
     vectors.values[1, 5] = np.inf

@@ -164,11 +164,7 @@ def _pack(frame: pd.DataFrame, cells: list[Any], width: int, ids: Sequence[str] 
 
 
 def _finite(frame: pd.DataFrame, matrix: np.ndarray, ids: Sequence[str] | None) -> None:
-    if np.isfinite(matrix.sum(dtype=np.float64)):
-        return
-    bad = ~np.isfinite(matrix).all(axis=1)
-    if bad.any():
-        position = int(np.flatnonzero(bad)[0])
+    if (position := validation.first_non_finite_row(matrix)) is not None:
         raise _not_finite(frame, position, ids)
 
 
