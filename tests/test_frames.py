@@ -106,6 +106,7 @@ BAD_FRAMES = [
     (lambda f: f.assign(film_id=["a", 2.5, "c", "d"]), {}, errors.InvalidVector,
      r"the id in row 11 is a float \(2.5\), not a string or an integer"),
     (lambda f: f.assign(film_id=["a", "é" * 40, "c", "d"]), {}, errors.IdTooLong, "max is 64 bytes, got 80 bytes"),
+    (lambda f: f.assign(film_id=["a", "b", "", "d"]), {}, errors.InvalidVector, "the id in row 12 is empty"),
     (lambda f: f.assign(embedding=[np.ones(3), np.ones(2), np.ones(3), np.ones(3)]), {},
      errors.VectorDimensionMismatch, r"row 11 \(id='b'\), expected 3 dimensions, and got 2"),
     (lambda f: f.assign(embedding=[np.ones(4)] * 4), {}, errors.VectorDimensionMismatch,

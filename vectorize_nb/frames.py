@@ -59,14 +59,18 @@ def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int = 64) -> list[s
     """The id column as strings (integers converted), checked: no nulls, no duplicates, <= 64 bytes."""
     _columns(frame, [column], "id")
     series = frame[column]
+    values = series.tolist()
     if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
-        ids = [str(value) for value in series.tolist()]
+        ids = [str(value) for value in values]
+    elif set(map(type, values)) == {str} and min(map(len, values)) > 0:
+        ids = values
     else:
-        ids = [_id_text(frame, position, value) for position, value in enumerate(series.tolist())]
-    for position, vid in enumerate(ids):
-        if len(vid) * 4 > max_bytes and utf8_len(vid) > max_bytes:
-            raise errors.IdTooLong(f"id too long; max is {max_bytes} bytes, got {utf8_len(vid)} bytes "
-                                   f"(id={vid[:40]!r}…, {_row(frame, position)})")
+        ids = [_id_text(frame, position, value) for position, value in enumerate(values)]
+    if ids and max(map(len, ids)) * 4 > max_bytes:
+        for position, vid in enumerate(ids):
+            if utf8_len(vid) > max_bytes:
+                raise errors.IdTooLong(f"id too long; max is {max_bytes} bytes, got {utf8_len(vid)} bytes "
+                                       f"(id={vid[:40]!r}…, {_row(frame, position)})")
     _no_duplicates(frame, ids)
     return ids
 
