@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import struct
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from collections.abc import Hashable, Sequence
@@ -22,7 +21,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import errors, validation
+from . import errors, packing, validation
 from .limits import DEFAULT_LIMITS, Limits
 from .models import Vectors
 from .validation import utf8_len
@@ -113,9 +112,7 @@ def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequ
         _columns(frame, [vector], "vector")
         matrix = _stack(frame, frame[vector], dimensions, ids)
     if dimensions is not None and matrix.shape[1] != dimensions:
-        raise errors.VectorDimensionMismatch(
-            f"invalid vector in {_row(frame, 0)}{_id_note(ids, 0)}, expected {dimensions} dimensions, and got "
-            f"{matrix.shape[1]} dimensions")
+        raise _wrong_width(frame, 0, ids, dimensions, matrix.shape[1])
     _finite(frame, matrix, ids)
     return matrix
 
@@ -144,27 +141,26 @@ def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: 
         if width is None:
             width = len(cell)
         elif len(cell) != width:
-            raise errors.VectorDimensionMismatch(
-                f"invalid vector in {_row(frame, position)}{_id_note(ids, position)}, expected {width} "
-                f"dimensions, and got {len(cell)} dimensions")
+            raise _wrong_width(frame, position, ids, width, len(cell))
     return _pack(frame, cells, width or 0, ids)
 
 
 def _pack(frame: pd.DataFrame, cells: list[Any], width: int, ids: Sequence[str] | None) -> np.ndarray:
-    """Sequences of numbers into float32 rows. struct's packer reads each number in C: a quarter
-    faster than numpy.fromiter over the chained cells, the next best of the ways measured."""
     matrix = np.empty((len(cells), width), dtype=np.float32)
-    pack_into, buffer, step = struct.Struct(f"{width}f").pack_into, matrix.data.cast("B"), width * 4
-    position = 0
-    try:
-        for position, cell in enumerate(cells):
-            pack_into(buffer, position * step, *cell)
-    except OverflowError:
-        raise _not_finite(frame, position, ids) from None
-    except (TypeError, struct.error):
-        raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} holds "
-                                   "something that is not a number") from None
-    return matrix
+    problem = packing.pack_rows(cells, matrix, width)
+    if problem is None:
+        return matrix
+    position, what = problem
+    if what == "width":
+        raise _wrong_width(frame, position, ids, width, len(cells[position]))
+    raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} holds "
+                               "something that is not a number")
+
+
+def _wrong_width(frame: pd.DataFrame, position: int, ids: Sequence[str] | None, width: int,
+                 got: int) -> errors.VectorDimensionMismatch:
+    return errors.VectorDimensionMismatch(f"invalid vector in {_row(frame, position)}{_id_note(ids, position)}, "
+                                          f"expected {width} dimensions, and got {got} dimensions")
 
 
 def _finite(frame: pd.DataFrame, matrix: np.ndarray, ids: Sequence[str] | None) -> None:
