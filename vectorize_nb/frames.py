@@ -214,7 +214,10 @@ def _json_column(frame: pd.DataFrame, name: Hashable) -> list[Any]:
             raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {_row(frame, position)}; "
                                          "JSON has no infinity")
         return [MISSING if math.isnan(v) else v for v in values.tolist()]
-    return [_json_value(frame, name, position, value) for position, value in enumerate(series.tolist())]
+    items = series.tolist()
+    if set(map(type, items)) == {str}:
+        return items
+    return [_json_value(frame, name, position, value) for position, value in enumerate(items)]
 
 
 def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) -> Any:
