@@ -108,6 +108,14 @@ def namespace(value: Any, limits: Limits, vid: str | None = None) -> str | None:
     return value
 
 
+def _kept_json(value: Any, option: int = 0) -> bytes:
+    """orjson.dumps, for results that many of are kept alive at once (a metadata JSON per row).
+    orjson's results come from the system allocator; 100k of them kept spread over the heap and
+    cost 35-170 ms per 100k rows, depending on the heap's state. A copy (a small object of Python's
+    own allocator) costs a steady 29 ms, and orjson's buffer is freed at once."""
+    return bytes(memoryview(orjson.dumps(value, option=option)))
+
+
 def metadata_json(metadata: Any, limits: Limits, vid: str) -> bytes | None:
     """Check one vector's metadata and return its compact JSON (what is stored and measured);
     an empty object is stored as no metadata."""
@@ -118,7 +126,7 @@ def metadata_json(metadata: Any, limits: Limits, vid: str) -> bytes | None:
             f"invalid metadata for id={_quote(vid)}: expected an object, got {type(metadata).__name__}")
     _check_object(metadata, "", vid)
     try:
-        encoded = orjson.dumps(metadata, option=orjson.OPT_SERIALIZE_NUMPY)
+        encoded = _kept_json(metadata, orjson.OPT_SERIALIZE_NUMPY)
     except TypeError as exc:  # e.g. an int beyond 64 bits
         raise errors.InvalidMetadata(f"invalid metadata for id={_quote(vid)}: {exc}") from None
     if len(encoded) > limits.max_metadata_bytes:
@@ -134,7 +142,7 @@ def encoded_metadata(rows: Sequence[dict[str, Any] | None], ids: Sequence[str], 
     converted columns): only the column names (`keys`) and the size are left to check."""
     for key in keys:
         _check_key(key, "", ids[0] if ids else "?")
-    encoded = [None if row is None else orjson.dumps(row) for row in rows]
+    encoded = [None if row is None else _kept_json(row) for row in rows]
     for position, blob in enumerate(encoded):
         if blob is not None and len(blob) > limits.max_metadata_bytes:
             raise errors.MetadataTooLarge(
