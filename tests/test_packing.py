@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from vectorize_nb import frames, packing
+from vectorize_nb import packing
 
 REQUIRE_COMPILED = "VECTORIZE_NB_REQUIRE_COMPILED"
 
@@ -18,17 +18,16 @@ try:
 except ImportError:
     compiled = None
 
-READERS = [
-    pytest.param(packing.pack_rows_struct, id="struct"),
-    pytest.param(compiled, id="compiled",
-                 marks=pytest.mark.skipif(compiled is None, reason="installed without a C compiler")),
-]
+READERS = [pytest.param(packing.pack_rows_struct, id="struct")]
+if compiled is not None:
+    READERS += [pytest.param(lambda cells, out, width: compiled(cells, out, width, 1), id="compiled"),
+                pytest.param(lambda cells, out, width: compiled(cells, out, width, 2), id="compiled-2-threads")]
 
 
 def test_the_compiled_reader_is_built_where_required():
     if os.environ.get(REQUIRE_COMPILED) != "1":
         pytest.skip(f"{REQUIRE_COMPILED} is not set")
-    assert packing.COMPILED and packing.pack_rows is compiled
+    assert packing.COMPILED and compiled is not None
 
 
 @pytest.fixture(params=READERS)
@@ -101,6 +100,40 @@ def test_an_empty_column_and_zero_width(pack):
     assert pack([[], []], np.empty(0, dtype=np.float32), 0) is None
 
 
-def test_frames_use_the_compiled_reader_when_it_is_built():
-    assert packing.pack_rows is (compiled or packing.pack_rows_struct)
-    assert frames.packing.pack_rows is packing.pack_rows
+def test_bad_rows_in_either_half_of_a_split_column(pack):
+    cells = [[float(r), 1.0] for r in range(10)]
+    cells[7] = [1.0, "x"]  # in the second half
+    assert packed(pack, cells, 2)[0] == (7, "number")
+    cells[2] = [1.0]  # now also in the first half, which comes first
+    assert packed(pack, cells, 2)[0] == (2, "width")
+
+
+def test_a_number_that_empties_the_column_while_read_is_safe(pack):
+    cells: list = [[1.0, 2.0] for _ in range(6)]
+
+    class Emptying:
+        def __float__(self):
+            cells.clear()
+            return 4.0
+
+    cells[1] = [Emptying(), 3.0]
+    problem, out = packed(pack, cells, 2)  # no crash, and the rows read are right
+    assert problem is None and cells == []
+    np.testing.assert_array_equal(out[:2], [[1.0, 2.0], [4.0, 3.0]])
+
+
+def test_rows_off_the_fast_path_are_read_in_both_halves_and_the_fast_path_resumes(pack):
+    cells = [[float(r), 0.5] for r in range(12)]
+    cells[1], cells[4], cells[8] = (1, 2), [3, 4.0], np.array([5.0, 6.0])
+    problem, out = packed(pack, cells, 2)
+    assert problem is None
+    np.testing.assert_array_equal(out, np.asarray([list(map(float, c)) for c in cells], dtype=np.float32))
+
+
+def test_a_large_column_is_read_exactly():
+    rng = np.random.default_rng(2)
+    cells = [row.tolist() for row in rng.standard_normal((3000, 384))]  # over a million numbers: two threads
+    cells[2500][7] = 3  # one row off the fast path, in the second half
+    out = np.empty((3000, 384), dtype=np.float32)
+    assert packing.pack_rows(cells, out, 384) is None
+    np.testing.assert_array_equal(out, np.asarray(cells, dtype=np.float32))
