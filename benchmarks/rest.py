@@ -54,7 +54,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out at once: no delayed-ACK stall
 
     def log_message(self, *args):
-        pass
+        """No line per request: the benchmark prints only its measurements."""
 
     def answer(self, result):
         body = json.dumps({"result": result, "success": True, "errors": [], "messages": []}).encode()

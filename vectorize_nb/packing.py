@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 Problem = tuple[int, str] | None
@@ -41,15 +41,11 @@ def pack_rows_struct(cells: Sequence[Any], out: Any, width: int) -> Problem:
     return None
 
 
-def _compiled() -> Callable[[Sequence[Any], Any, int, int], Problem] | None:
-    try:
-        from ._packing import pack_rows
-    except ImportError:  # installed without a C compiler
-        return None
-    return pack_rows
+try:
+    from ._packing import pack_rows as _COMPILED_READER
+except ImportError:  # installed without a C compiler
+    _COMPILED_READER = None
 
-
-_COMPILED_READER = _compiled()
 COMPILED = _COMPILED_READER is not None
 _TWO_THREADS_FROM = 1 << 20  # numbers; below that a second thread saves less than it costs to start
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

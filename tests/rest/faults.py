@@ -14,6 +14,7 @@ Requests are counted per operation: the path after the index name ("upsert", "in
 
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
 import threading
@@ -368,10 +369,8 @@ class DropProxy:
         finally:
             for sock in (client, upstream):
                 if sock is not None:
-                    try:
+                    with contextlib.suppress(OSError):
                         sock.close()
-                    except OSError:
-                        pass
 
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
         reader = _RequestReader()
