@@ -7,7 +7,6 @@ import pytest
 import vectorize_nb as vz
 from vectorize_nb import F, errors
 from vectorize_nb.client import Client
-from vectorize_nb.local import LocalEngine
 
 from .helpers import TINY
 from .test_writes import Flaky
@@ -142,7 +141,7 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(index, films, change, opt
 
 
 def test_a_half_way_failure_reports_the_rows_written_and_retries_the_rest():
-    backend = Flaky(LocalEngine(limits=TINY), fail_calls={7})
+    backend = Flaky(fail_calls={7})
     with Client(backend, "flaky") as client:
         index = client.create_index("half", 3)
         frame = pd.DataFrame({"doc": [f"d{i:03d}" for i in range(200)],

@@ -9,12 +9,12 @@
 """
 
 from . import accessor as _accessor  # registers df.vectorize
-from . import errors
+from .contract import errors
 from .client import Client, connect
 from .filter_builder import F, Condition
 from .index import Index
-from .limits import DEFAULT_LIMITS, Limits
-from .models import Match, Mutation, QueryOptions, VectorRecord, Vectors
+from .contract.limits import DEFAULT_LIMITS, Limits
+from .contract.models import Match, Mutation, QueryOptions, VectorRecord, Vectors
 from .writes import WriteIncomplete, WriteResult
 
 __all__ = [

@@ -12,22 +12,24 @@ notebook from the embedded engine to Cloudflare.
 from __future__ import annotations
 
 import os
-from collections import deque
 from pathlib import Path
+
 import pandas as pd
 
-from . import tables
-from .backend import Backend
-from .errors import ConfigurationError, VectorizeError
+from . import results
+from .contract import errors
+from .contract.backend import Backend
+from .contract.errors import ConfigurationError
+from .contract.limits import DEFAULT_LIMITS, Limits
+from .contract.models import IndexDescription
 from .index import Index
-from .limits import DEFAULT_LIMITS, Limits
+from .mutation_log import MutationLog
 
 __all__ = ["connect", "Client", "TARGET_ENV", "PATH_ENV", "DEFAULT_PATH"]
 
 TARGET_ENV = "VECTORIZE_NB_TARGET"
 PATH_ENV = "VECTORIZE_NB_PATH"
 DEFAULT_PATH = ".vectorize"
-_REMEMBERED_MUTATIONS = 10_000
 
 
 def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = None, apply_delay: float = 0.0,
@@ -60,17 +62,29 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
 
 
 class Client:
-    """Account-level operations, and the mutations this client has issued (for `Index.wait`)."""
+    """Account-level operations over one backend: create, open, list and delete indexes.
+
+    Get one from `connect()`. `Client(backend, target)` wraps a backend you built yourself.
+
+    Parameters
+    ----------
+    backend : Backend
+        The embedded engine (`LocalEngine`) or a `RestBackend`.
+    target : str
+        A label of where the data lives, shown in reprs and results; it must hold no secret.
+    """
 
     def __init__(self, backend: Backend, target: str) -> None:
         self.backend = backend
         self.target = target
-        self._mutations: dict[str, deque[str]] = {}
+        self.log = MutationLog()
+        """The mutations this client issued, per index (what `Index.wait()` waits for)."""
 
     def __repr__(self) -> str:
         return f"Client(target={self.target!r})"
 
     def close(self) -> None:
+        """Close the backend (the engine writes its warm-start files; REST closes its connections)."""
         self.backend.close()
 
     def __enter__(self) -> Client:
@@ -81,56 +95,59 @@ class Client:
 
     @property
     def limits(self) -> Limits:
+        """The rules the backend enforces (Cloudflare's published limits by default)."""
         return self.backend.limits
+
+    def _index(self, description: IndexDescription) -> Index:
+        return Index(self.backend, description, target=self.target, log=self.log)
 
     def create_index(self, name: str, dimensions: int | None = None, metric: str | None = None, *,
                      preset: str | None = None, description: str = "") -> Index:
-        """Create an index from dimensions and a metric (cosine when not given) or from a preset."""
+        """Create an index and return it.
+
+        Parameters
+        ----------
+        name : str
+            Lower-case letters, digits, "-" and "_", starting with a letter; at most 64 bytes.
+        dimensions : int, optional
+            The width of its vectors (32 to 1536).
+        metric : {"cosine", "euclidean", "dot-product"}, optional
+            How vectors are compared; cosine when `dimensions` is given without one.
+        preset : str, optional
+            Instead of dimensions and metric: an embedding model's name, e.g. "@cf/baai/bge-small-en-v1.5".
+        description : str, optional
+            Free text kept with the index.
+
+        Raises
+        ------
+        DuplicateIndexName
+            An index of that name exists (3002).
+        InvalidIndexConfig
+            Neither dimensions nor a known preset, or dimensions out of range.
+        """
         if preset is None and dimensions is not None and metric is None:
             metric = "cosine"
-        try:
+        with errors.during(f"create_index {name!r}"):
             created = self.backend.create_index(name, dimensions=dimensions, metric=metric, preset=preset,
                                                 description=description)
-        except VectorizeError as exc:
-            raise exc.with_operation(f"create_index {name!r}") from None
-        return Index(self, created)
+        return self._index(created)
 
     def get_index(self, name: str) -> Index:
-        try:
-            return Index(self, self.backend.get_index(name))
-        except VectorizeError as exc:
-            raise exc.with_operation(f"get_index {name!r}") from None
+        """The index called `name`; `IndexNotFound` (3000) when there is none."""
+        with errors.during(f"get_index {name!r}"):
+            return self._index(self.backend.get_index(name))
 
     def list_indexes(self) -> pd.DataFrame:
         """Every index: name, dimensions, metric, description, created_on, modified_on."""
-        return tables.indexes_frame(self.backend.list_indexes(), {"operation": "list_indexes", "target": self.target})
+        return results.indexes_frame(self.backend.list_indexes(), {"operation": "list_indexes",
+                                                                   "target": self.target})
 
     def indexes(self) -> list[Index]:
-        return [Index(self, description) for description in self.backend.list_indexes()]
+        """Every index, as `Index` handles."""
+        return [self._index(description) for description in self.backend.list_indexes()]
 
     def delete_index(self, name: str) -> None:
-        try:
+        """Delete the index called `name` and every vector in it."""
+        with errors.during(f"delete_index {name!r}"):
             self.backend.delete_index(name)
-        except VectorizeError as exc:
-            raise exc.with_operation(f"delete_index {name!r}") from None
-        self._mutations.pop(name, None)
-
-    # --- mutations this client issued ----------------------------------------------------------
-
-    def record_mutation(self, index: str, mutation_id: str) -> None:
-        self._mutations.setdefault(index, deque(maxlen=_REMEMBERED_MUTATIONS)).append(mutation_id)
-
-    def last_mutation(self, index: str) -> str | None:
-        issued = self._mutations.get(index)
-        return issued[-1] if issued else None
-
-    def mutations_after(self, index: str, mutation_id: str) -> set[str]:
-        """`mutation_id` and every mutation this client issued on the index after it.
-
-        Mutations apply in order, so once the index reports any of these as processed, `mutation_id` is.
-        """
-        issued = list(self._mutations.get(index, ()))
-        if mutation_id not in issued:
-            return {mutation_id}
-        return set(issued[issued.index(mutation_id):])
-
+        self.log.forget(name)

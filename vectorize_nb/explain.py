@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .filters import LOWER, UPPER, Clause, Filter, truncate_utf8
-from .limits import Limits
-from .validation import utf8_len
+from .contract.filters import LOWER, UPPER, Clause, Filter, truncate_utf8
+from .contract.limits import Limits
+from .contract.models import FilterCounts
+from .contract.validation import utf8_len
 
 __all__ = ["operand_fits", "clauses_frame", "matches"]
 
@@ -59,20 +60,20 @@ def _note(clause: Clause, kind: str | None, fits: bool, prefix: bool, predating:
     return "; ".join(notes) or "ok"
 
 
-def clauses_frame(flt: Filter, types: dict[str, str], counts: dict[str, Any] | None, limits: Limits) -> pd.DataFrame:
+def clauses_frame(flt: Filter, types: dict[str, str], counts: FilterCounts | None, limits: Limits) -> pd.DataFrame:
     rows = []
     for position, clause in enumerate(flt.clauses):
         kind = types.get(clause.key)
         fits = kind is not None and operand_fits(kind, clause)
         prefix = _long_strings(clause, limits)
-        numbers = counts["clauses"][position] if counts is not None else {"predating": None, "matches": None}
-        predating = numbers["predating"] if kind is not None else None
+        numbers = counts.clauses[position] if counts is not None else None
+        predating = numbers.predating if numbers is not None and kind is not None else None
         rows.append({
             "clause": f"{clause.key} {_SYMBOLS[clause.op]} {clause.operand!r}",
             "property": clause.key, "operator": clause.op, "value": clause.operand,
             "metadata_index": kind, "value_type_fits": fits, "compared_on_prefix": prefix,
             "vectors_predating_index": pd.NA if predating is None else predating,
-            "matching_vectors": pd.NA if numbers["matches"] is None else numbers["matches"],
+            "matching_vectors": pd.NA if numbers is None else numbers.matches,
             "note": _note(clause, kind, fits, prefix, predating if counts is not None else None, limits),
         })
     frame = pd.DataFrame(rows)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Iterable
 
-from .errors import InvalidFilter
-from .filters import Clause, parse_filter
-from .limits import DEFAULT_LIMITS
+from .contract.errors import InvalidFilter
+from .contract.filters import Clause, parse_filter
+from .contract.limits import DEFAULT_LIMITS
 
 __all__ = ["F", "Condition"]
 

@@ -15,20 +15,19 @@ from __future__ import annotations
 import itertools
 import math
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from . import errors, packing, validation
-from .limits import DEFAULT_LIMITS, Limits
-from .models import Vectors
-from .validation import utf8_len
-
-if TYPE_CHECKING:
-    from .index import Index
-    from .writes import WriteResult
+from . import packing
+from .contract import errors, validation
+from .contract.limits import DEFAULT_LIMITS, Limits
+from .contract.models import CheckedVectors, Vectors, WriteKind
+from .contract.validation import utf8_len
+from .index import Index
+from .writes import OnError, WriteOptions, WriteResult
 
 __all__ = ["to_vectors", "ids_of", "matrix_of", "metadata_of", "namespaces_of", "write", "query", "delete",
            "fetch", "MISSING"]
@@ -274,20 +273,23 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
 
 def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = None,
                vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | str | None = None,
-               namespace: Hashable | None = None, dimensions: int | None = None,
-               limits: Limits = DEFAULT_LIMITS) -> Vectors:
-    """The whole frame as one checked batch of vectors (the Index splits it for sending)."""
+               namespace: Hashable | None = None, dimensions: int | None = None, limits: Limits = DEFAULT_LIMITS,
+               kind: WriteKind = "upsert") -> CheckedVectors:
+    """The whole frame as one checked batch (the write pipeline splits it for sending). Errors name the
+    frame's rows; what the frame's own checks leave (namespace lengths, nested metadata) is checked by
+    `validation.check_vectors`, which takes the metadata of flat columns as already encoded."""
     ids = ids_of(frame, id, limits.max_id_bytes)
     matrix = matrix_of(frame, vector, vectors, dimensions, ids)
     used = [id, *([vector] if vector is not None else list(vectors or [])),
             *([namespace] if namespace is not None and namespace in frame.columns else [])]
-    rows, checked = None, None
+    rows, encoded = None, None
     if metadata is not None:
         columns = _metadata_columns(frame, metadata, used)
         rows = _rows(columns, len(frame))
         if not any({dict, list} & set(map(type, values)) for values in columns.values()):
-            checked = validation.encoded_metadata(rows, ids, limits, list(columns))  # flat: names and sizes are left
-    return Vectors(ids, matrix, rows, namespaces_of(frame, namespace), checked)
+            encoded = validation.encoded_metadata(rows, ids, limits, list(columns))  # flat: names and sizes are left
+    batch = Vectors(ids, matrix, rows, namespaces_of(frame, namespace))
+    return validation.check_vectors(batch, kind, matrix.shape[1], limits, metadata_json=encoded)
 
 
 def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str, exclude: Sequence[Hashable]) -> list:
@@ -298,18 +300,13 @@ def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str, excl
 
 # --- operations ---------------------------------------------------------------------------------
 
-def write(frame: pd.DataFrame, index: Index, operation: str, *, id: Hashable, vector: Hashable | None = None,
-          vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | str | None = None,
-          namespace: Hashable | None = None, batch_size: int | None = None, wait: bool = False,
-          progress: bool | None = None, on_error: str = "raise") -> WriteResult:
-    """Insert or upsert the frame's rows; with `wait`, return once the last write is applied."""
+def write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOptions, *, id: Hashable,
+          vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
+          metadata: Sequence[Hashable] | str | None = None, namespace: Hashable | None = None) -> WriteResult:
+    """Insert or upsert the frame's rows through the index's write pipeline."""
     batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
-                       dimensions=index.dimensions, limits=index.backend.limits)
-    send = index.insert if operation == "insert" else index.upsert
-    result = send(batch, batch_size=batch_size, progress=progress, on_error=on_error)
-    if wait and result.mutation_ids:
-        index.wait(result)
-    return result
+                       dimensions=index.dimensions, limits=index.limits, kind=kind)
+    return index.write(kind, batch, options)
 
 
 def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
@@ -328,7 +325,7 @@ def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
     return result.rename(columns={"query": name})
 
 
-def delete(frame: pd.DataFrame, index: Index, *, id: Hashable, on_error: str = "raise") -> WriteResult:
+def delete(frame: pd.DataFrame, index: Index, *, id: Hashable, on_error: OnError = "raise") -> WriteResult:
     return index.delete_by_ids(ids_of(frame, id), on_error=on_error)
 
 

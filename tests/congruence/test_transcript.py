@@ -40,7 +40,7 @@ def np_float(x: float, y: float) -> float:
 
 
 def test_writes_lag_identically_with_an_apply_delay(clock):
-    from vectorize_nb.models import QueryOptions
+    from vectorize_nb.contract.models import QueryOptions
 
     from .scenario import vectors
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 from werkzeug.test import Client
 
-from vectorize_nb import wire
+from vectorize_nb.contract import wire
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.app import VectorizeApp
 from vectorize_nb.local.server import serve

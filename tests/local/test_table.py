@@ -1,7 +1,7 @@
 import numpy as np
 
-from vectorize_nb.filters import parse_filter
-from vectorize_nb.limits import DEFAULT_LIMITS
+from vectorize_nb.contract.filters import parse_filter
+from vectorize_nb.contract.limits import DEFAULT_LIMITS
 from vectorize_nb.local.table import VectorTable
 
 

@@ -5,6 +5,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+import vectorize_nb as vz
+
 from vectorize_nb import F
 from vectorize_nb.viz import TRACE_NAMES, plot_neighbourhood
 from vectorize_nb.viz.projection import SEED
@@ -154,6 +156,6 @@ def test_figures_are_returned_never_shown(index, monkeypatch):
 
 
 def test_an_empty_index_says_so(index):
-    empty = index.client.create_index("empty", 2, "euclidean")
+    empty = vz.Client(index.backend, index.target).create_index("empty", 2, "euclidean")
     with pytest.raises(ValueError, match="index 'empty' holds no vectors"):
         plot_neighbourhood(empty, [1.0, 0.0])

@@ -16,8 +16,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .. import errors, wire
-from ..limits import DEFAULT_LIMITS, Limits
+from ..contract import errors, wire
+from ..contract.limits import DEFAULT_LIMITS, Limits
 from .engine import LocalEngine
 
 __all__ = ["VectorizeApp", "PREFIX"]

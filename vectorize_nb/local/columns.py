@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..filters import truncate_utf8
+from ..contract.filters import truncate_utf8
 
 __all__ = ["MISSING", "MetadataColumn", "StringColumn", "NumberColumn", "BooleanColumn", "column_for"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from waitress import wasyncore
 from waitress.server import create_server
 
-from ..limits import DEFAULT_LIMITS, Limits
+from ..contract.limits import DEFAULT_LIMITS, Limits
 from .app import ACCOUNT_ID, VectorizeApp
 from .engine import LocalEngine
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Iterable, Iterator, Sequence
 
+from ..contract.models import WriteKind
+
 __all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME"]
 
 DATABASE_NAME = "vectorize.sqlite3"
@@ -327,9 +329,9 @@ class Store:
     # --- vectors -------------------------------------------------------------------------------
 
     def write_vectors(self, index_id: int, rows: Iterable[tuple[str, str | None, bytes | None, bytes | memoryview]],
-                      seq: int, keep_existing: bool) -> None:
-        """Upsert (or, with keep_existing, insert-if-new) rows of (id, namespace, metadata, vec)."""
-        sql = (_INSERT if keep_existing else _UPSERT).format(table=_table(index_id))
+                      seq: int, kind: WriteKind) -> None:
+        """Upsert (or insert-if-new) rows of (id, namespace, metadata, vec)."""
+        sql = (_INSERT if kind == "insert" else _UPSERT).format(table=_table(index_id))
         with self._lock:
             self._con.executemany(sql, ((vid, ns, md, vec, seq) for vid, ns, md, vec in rows))
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..filters import Filter, evaluate
+from ..contract.filters import Filter, evaluate
 from . import search
 from .columns import MISSING, MetadataColumn, column_for
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from ..errors import ConfigurationError
-from ..limits import DEFAULT_LIMITS, Limits
+from ..contract.errors import ConfigurationError
+from ..contract.limits import DEFAULT_LIMITS, Limits
 from .backend import RestBackend
 from .ratelimit import RateLimiter
 from .transport import Transport, retry_policy

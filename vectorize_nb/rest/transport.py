@@ -16,7 +16,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
-from .. import errors, wire
+from ..contract import errors, wire
 from .ratelimit import RateLimiter
 
 __all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "retry_policy"]

@@ -51,7 +51,7 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     table = pd.DataFrame(rows)
     table.insert(0, "query", pd.Series(list(keys), dtype=object) if len(keys) else pd.Series([], dtype=object))
     table.attrs.update({"operation": "compare", "index_a": index_a.name, "index_b": index_b.name, "top_k": top_k,
-                        "target_a": index_a.client.target, "target_b": index_b.client.target, "filter": filter,
+                        "target_a": index_a.target, "target_b": index_b.target, "filter": filter,
                         "namespace": namespace, "mean_overlap": float(table["overlap"].mean()) if len(table) else None})
     return table
 

@@ -70,8 +70,8 @@ class PointMap:
 
 def cache_folder(index: Index) -> Path | None:
     """`<engine folder>/projections` for a local engine kept on disk; None in memory or over REST."""
-    path = getattr(index.backend, "path", None)
-    return Path(path) / CACHE_FOLDER if isinstance(path, (str, Path)) else None
+    folder = index.backend.folder
+    return None if folder is None else folder / CACHE_FOLDER
 
 
 def index_map(index: Index, size: int | None, method: str, *, n_components: int, n_neighbors: int, seed: int,

@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from ..errors import VectorizeError
+from ..contract.errors import VectorizeError
 
 __all__ = ["Panel", "table_html", "likely_column"]
 

@@ -8,7 +8,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..client import Client
-from ..models import METRICS, PRESETS
+from ..contract.models import METRICS, PRESETS
 from .base import Panel, table_html
 
 __all__ = ["IndexManager"]
@@ -120,7 +120,7 @@ class IndexManager(Panel):
 
 
 def _pending(client: Client, name: str, processed: str | None) -> str:
-    last = client.last_mutation(name)
+    last = client.log.last(name)
     if last is None:
         return "none from this session"
-    return "no" if processed in client.mutations_after(name, last) else "yes"
+    return "no" if processed in client.log.since(name, last) else "yes"

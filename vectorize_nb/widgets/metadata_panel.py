@@ -7,7 +7,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..index import Index
-from ..models import INDEX_TYPES
+from ..contract.models import INDEX_TYPES
 from .base import Panel, table_html
 
 __all__ = ["MetadataIndexPanel"]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..filter_builder import Condition, F
 from ..index import Index
-from ..models import METADATA_MODES
+from ..contract.models import METADATA_MODES
 from .base import Panel, likely_column, table_html
 
 __all__ = ["QueryExplorer", "FilterRow"]

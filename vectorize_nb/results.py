@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .models import IndexDescription, Match, MetadataIndex, VectorRecord
+from .contract.models import IndexDescription, Match, MetadataIndex, VectorRecord
 
 __all__ = ["matches_frame", "records_frame", "indexes_frame", "metadata_indexes_frame", "flatten",
            "MATCH_COLUMNS"]

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
 
 __all__ = [
-    "Metric", "MetadataMode", "IndexType", "METRICS", "METADATA_MODES", "INDEX_TYPES", "PRESETS",
-    "IndexConfig", "IndexDescription", "IndexInfo", "Mutation", "Vectors", "VectorRecord", "Match",
-    "QueryOptions", "DEFAULT_QUERY", "VectorPage", "MetadataIndex",
+    "Metric", "MetadataMode", "IndexType", "WriteKind", "METRICS", "METADATA_MODES", "INDEX_TYPES", "WRITE_KINDS",
+    "PRESETS", "IndexConfig", "IndexDescription", "IndexInfo", "Mutation", "Vectors", "CheckedVectors",
+    "VectorRecord", "Match", "QueryOptions", "DEFAULT_QUERY", "VectorPage", "MetadataIndex", "ClauseCounts",
+    "FilterCounts",
 ]
 
 Metric = Literal["cosine", "euclidean", "dot-product"]
 MetadataMode = Literal["none", "indexed", "all"]
 IndexType = Literal["string", "number", "boolean"]
+WriteKind = Literal["insert", "upsert"]
+"""insert: ids already stored keep their vector (the first write wins); upsert: whole vectors are replaced."""
 
 METRICS: tuple[str, ...] = ("cosine", "euclidean", "dot-product")
 METADATA_MODES: tuple[str, ...] = ("none", "indexed", "all")
 INDEX_TYPES: tuple[str, ...] = ("string", "number", "boolean")
+WRITE_KINDS: tuple[WriteKind, ...] = ("insert", "upsert")
 
 PRESETS: dict[str, tuple[int, str]] = {
     "@cf/baai/bge-small-en-v1.5": (384, "cosine"),
@@ -86,19 +91,56 @@ class Vectors:
     values: np.ndarray
     metadata: list[dict[str, Any] | None] | None = None
     namespaces: list[str | None] | None = None
-    checked_metadata: list[bytes | None] | None = field(default=None, repr=False, compare=False)
-    """The metadata as compact JSON, once validation has checked it (saves checking it twice)."""
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def slice(self, start: int, stop: int) -> Vectors:
-        return Vectors(
-            self.ids[start:stop], self.values[start:stop],
-            None if self.metadata is None else self.metadata[start:stop],
-            None if self.namespaces is None else self.namespaces[start:stop],
-            None if self.checked_metadata is None else self.checked_metadata[start:stop],
-        )
+        return Vectors(self.ids[start:stop], self.values[start:stop], _part(self.metadata, start, stop),
+                       _part(self.namespaces, start, stop))
+
+    def take(self, rows: Sequence[int]) -> Vectors:
+        """The given rows, in the given order."""
+        return Vectors([self.ids[r] for r in rows], self.values[list(rows)], _pick(self.metadata, rows),
+                       _pick(self.namespaces, rows))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedVectors:
+    """A batch that passed every rule of one index (`validation.check_vectors` makes them): ids are
+    unique, values are finite float32 of the index's width, and each row's metadata is encoded as the
+    compact JSON that is stored and measured (`metadata_json`, None for a row without metadata).
+    Backends write these without checking them again."""
+
+    ids: list[str]
+    values: np.ndarray
+    metadata: list[dict[str, Any] | None] | None
+    namespaces: list[str | None] | None
+    metadata_json: list[bytes | None]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def dimensions(self) -> int:
+        return int(self.values.shape[1])
+
+    def slice(self, start: int, stop: int) -> CheckedVectors:
+        return CheckedVectors(self.ids[start:stop], self.values[start:stop], _part(self.metadata, start, stop),
+                              _part(self.namespaces, start, stop), self.metadata_json[start:stop])
+
+    def take(self, rows: Sequence[int]) -> CheckedVectors:
+        """The given rows, in the given order."""
+        return CheckedVectors([self.ids[r] for r in rows], self.values[list(rows)], _pick(self.metadata, rows),
+                              _pick(self.namespaces, rows), [self.metadata_json[r] for r in rows])
+
+
+def _part(values: list[Any] | None, start: int, stop: int) -> Any:
+    return None if values is None else values[start:stop]
+
+
+def _pick(values: list[Any] | None, rows: Sequence[int]) -> Any:
+    return None if values is None else [values[r] for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,3 +196,22 @@ class MetadataIndex:
     property_name: str
     index_type: str
 
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseCounts:
+    """One filter clause on the local engine: the vectors it matches, and those that predate its
+    metadata index (None when the property has no metadata index)."""
+
+    matches: int
+    predating: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FilterCounts:
+    """What a filter does on an index, counted: the vectors in it, those the whole filter matches,
+    and each clause's counts in the filter's order."""
+
+    vectors: int
+    matches: int
+    clauses: list[ClauseCounts]

@@ -16,12 +16,13 @@ import orjson
 
 from . import errors
 from .limits import Limits
-from .models import INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, IndexConfig, QueryOptions, Vectors
+from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVectors, IndexConfig, QueryOptions,
+                     Vectors, WriteKind)
 
 __all__ = [
-    "index_name", "index_config", "vector_id", "id_list", "namespace", "metadata_json",
-    "check_vectors", "first_non_finite_row", "encoded_metadata", "vectors_from_records", "query_options",
-    "query_vector", "list_count", "metadata_index_spec", "utf8_len",
+    "index_name", "index_config", "vector_id", "id_list", "namespace", "metadata_json_of",
+    "write_count", "unique_rows", "check_vectors", "first_non_finite_row", "encoded_metadata", "vectors_from_records",
+    "query_options", "query_vector", "list_count", "metadata_index_spec", "utf8_len",
 ]
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]*[a-z0-9]")
@@ -116,7 +117,7 @@ def _kept_json(value: Any, option: int = 0) -> bytes:
     return bytes(memoryview(orjson.dumps(value, option=option)))
 
 
-def metadata_json(metadata: Any, limits: Limits, vid: str) -> bytes | None:
+def metadata_json_of(metadata: Any, limits: Limits, vid: str) -> bytes | None:
     """Check one vector's metadata and return its compact JSON (what is stored and measured);
     an empty object is stored as no metadata."""
     if metadata is None or (isinstance(metadata, dict) and not metadata):
@@ -199,14 +200,44 @@ def _check_key(key: Any, path: str, vid: str) -> None:
     raise errors.InvalidMetadata(f"invalid metadata for id={_quote(vid)}: {problem}{where}")
 
 
-def check_vectors(vectors: Vectors, dimensions: int, limits: Limits) -> list[bytes | None]:
-    """Validate a whole write batch before anything is written; return the metadata JSON per row."""
-    count = len(vectors)
+def write_count(count: int, limits: Limits) -> None:
+    """One insert/upsert request holds at most `limits.max_vectors_per_write` vectors."""
     if count > limits.max_vectors_per_write:
         raise errors.TooManyVectors(
             f"too many vectors in payload; max is {limits.max_vectors_per_write}, got {count}")
+
+
+def unique_rows(ids: Sequence[str], kind: WriteKind) -> list[int] | None:
+    """Positions that keep one row per id (insert keeps the first, upsert the last), or None when the
+    ids are unique already."""
+    if len(set(ids)) == len(ids):
+        return None
+    positions: dict[str, int] = {}
+    for pos, vid in enumerate(ids):
+        if kind == "insert":
+            positions.setdefault(vid, pos)
+        else:
+            positions[vid] = pos
+    return sorted(positions.values())
+
+
+def check_vectors(vectors: Vectors | CheckedVectors, kind: WriteKind, dimensions: int, limits: Limits, *,
+                  metadata_json: Sequence[bytes | None] | None = None) -> CheckedVectors:
+    """Every rule of a write, for a batch of any size, before anything is written: one row per id
+    (insert keeps the first of a repeated id, upsert the last), ids, values, namespaces and metadata.
+
+    `metadata_json`: the rows' metadata already encoded by `encoded_metadata` (a DataFrame's flat
+    columns); otherwise each row's metadata is checked and encoded here.
+    """
+    if isinstance(vectors, CheckedVectors) and metadata_json is None:
+        metadata_json = vectors.metadata_json
+    keep = unique_rows(vectors.ids, kind)
+    if keep is not None:
+        vectors = vectors.take(keep)
+        metadata_json = None if metadata_json is None else [metadata_json[r] for r in keep]
+    count = len(vectors)
     _check_strings(vectors.ids, limits.max_id_bytes, lambda row, vid: vector_id(vid, limits, row))
-    values = vectors.values
+    values = np.ascontiguousarray(vectors.values, dtype=np.float32)
     if values.ndim != 2 or values.shape[0] != count:
         raise errors.InvalidVector(f"values must be an array of shape ({count}, {dimensions}), got {values.shape}")
     if values.shape[1] != dimensions:
@@ -222,11 +253,10 @@ def check_vectors(vectors: Vectors, dimensions: int, limits: Limits) -> list[byt
         ids = vectors.ids
         _check_strings(vectors.namespaces, limits.max_namespace_bytes,
                        lambda row, value: namespace(value, limits, ids[row]), optional=True)
-    if vectors.metadata is None:
-        return [None] * count
-    if vectors.checked_metadata is not None and len(vectors.checked_metadata) == count:
-        return vectors.checked_metadata
-    return [None if md is None else metadata_json(md, limits, vid) for md, vid in zip(vectors.metadata, vectors.ids)]
+    if metadata_json is None:
+        metadata_json = [None] * count if vectors.metadata is None else [
+            None if md is None else metadata_json_of(md, limits, vid) for md, vid in zip(vectors.metadata, vectors.ids)]
+    return CheckedVectors(list(vectors.ids), values, vectors.metadata, vectors.namespaces, list(metadata_json))
 
 
 def _check_strings(values: Sequence[Any], max_bytes: int, explain: Any, optional: bool = False) -> None:

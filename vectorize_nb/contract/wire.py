@@ -14,8 +14,8 @@ import numpy as np
 import orjson
 
 from . import errors, validation
-from .models import (IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, QueryOptions, VectorPage,
-                     VectorRecord, Vectors)
+from .models import (CheckedVectors, IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, QueryOptions,
+                     VectorPage, VectorRecord, Vectors)
 
 __all__ = [
     "dumps", "loads", "envelope", "result_of", "index_json", "index_from_json", "info_json", "info_from_json",
@@ -231,17 +231,15 @@ def metadata_indexes_from_json(data: dict[str, Any]) -> list[MetadataIndex]:
 
 # --- NDJSON -------------------------------------------------------------------------------------
 
-def ndjson_lines(vectors: Vectors) -> list[bytes]:
+def ndjson_lines(vectors: CheckedVectors) -> list[bytes]:
     """One JSON object per vector; float32 values in their shortest exact form. Records are assembled
     from pieces encoded once each (a dict per record would cost twice as much at small widths)."""
-    metadata = vectors.checked_metadata
-    if metadata is None and vectors.metadata is not None:
-        metadata = [None if m is None else orjson.dumps(m, option=_NUMPY) for m in vectors.metadata]
+    metadata = vectors.metadata_json
     namespaces = vectors.namespaces
     lines = []
     for row, (vid, values) in enumerate(zip(vectors.ids, vectors.values)):
         extra = b""  # metadata and namespace are small: join them first, then copy each line once
-        encoded = None if metadata is None else metadata[row]
+        encoded = metadata[row]
         if encoded is not None:
             extra = b',"metadata":' + encoded
         if namespaces is not None and namespaces[row] is not None:
@@ -250,7 +248,7 @@ def ndjson_lines(vectors: Vectors) -> list[bytes]:
     return lines
 
 
-def encode_ndjson(vectors: Vectors) -> bytes:
+def encode_ndjson(vectors: CheckedVectors) -> bytes:
     return b"\n".join(ndjson_lines(vectors))
 
 

@@ -1,0 +1,346 @@
+"""One exception tree for both backends, keyed by Cloudflare's error codes.
+
+    VectorizeError                       every error this package raises
+    ├── NotFoundError (LookupError)
+    │   ├── IndexNotFound                 3000
+    │   │   └── IndexDeleted              3005  (HTTP 410)
+    │   ├── MetadataIndexNotFound         40005
+    │   ├── VectorNotFound                40113 [project]  query by an unknown vectorId
+    │   └── RouteNotFound                 7003  (HTTP 404)
+    ├── DuplicateIndexName                3002
+    ├── InvalidRequest (ValueError)       everything the caller can fix in the request
+    │   ├── QueryDimensionMismatch        40006
+    │   ├── TooManyIds                    40007
+    │   ├── IdTooLong                     40008
+    │   ├── VectorDimensionMismatch       40012
+    │   ├── MetadataTooLarge              40016
+    │   ├── UnparsableVectors             40023
+    │   ├── TopKTooLarge                  40025
+    │   ├── MalformedRequest              40026
+    │   └── [project codes 40101..40114]  InvalidIndexName, InvalidIndexConfig, InvalidVector,
+    │       NamespaceTooLong, InvalidMetadata, TooManyVectors, PayloadTooLarge,
+    │       TooManyMetadataIndexes, InvalidMetadataIndex, InvalidFilter, InvalidCursor,
+    │       InvalidQuery, InvalidListCount
+    ├── AuthenticationError               10000 (HTTP 401); MissingCredentials 9106
+    ├── RateLimited                       40041 (HTTP 429)
+    ├── ServerError                       a 5xx without a known code
+    │   └── InternalError                 10001 [project] an unexpected failure in the local server
+    ├── TransportError                    the request never got an answer (client side only)
+    ├── WaitTimeout                       Index.wait gave up (client side only)
+    └── ConfigurationError (ValueError)   connect() could not work out the target
+
+The local engine raises these; its HTTP server turns one into Cloudflare's envelope with
+`to_envelope()`; `RestBackend` turns an envelope back into the same class with `from_envelope()`.
+The wire carries the code and the message; `str(err)` adds the operation and a hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+__all__ = [
+    "VectorizeError", "NotFoundError", "IndexNotFound", "IndexDeleted", "MetadataIndexNotFound",
+    "VectorNotFound", "RouteNotFound", "DuplicateIndexName", "InvalidRequest",
+    "QueryDimensionMismatch", "TooManyIds", "IdTooLong", "VectorDimensionMismatch",
+    "MetadataTooLarge", "UnparsableVectors", "TopKTooLarge", "MalformedRequest",
+    "InvalidIndexName", "InvalidIndexConfig", "InvalidVector", "NamespaceTooLong",
+    "InvalidMetadata", "TooManyVectors", "PayloadTooLarge", "TooManyMetadataIndexes",
+    "InvalidMetadataIndex", "InvalidFilter", "InvalidCursor", "InvalidQuery", "InvalidListCount",
+    "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "TransportError",
+    "WaitTimeout", "ConfigurationError", "error_class", "from_envelope", "during", "PROJECT_CODES",
+]
+
+
+class VectorizeError(Exception):
+    """Base class. `code` is Cloudflare's error code, `status` the HTTP status it travels with."""
+
+    code: ClassVar[int] = 0
+    status: ClassVar[int] = 400
+    hint: ClassVar[str] = ""
+    retryable: ClassVar[bool] = False
+    """Whether sending the same request again can succeed (a rate limit, a failing server, no answer)."""
+
+    def __init__(self, message: str, *, operation: str | None = None, status: int | None = None,
+                 code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+        # An error rebuilt from a response keeps the status and code it arrived with.
+        if status is not None:
+            self.status = status  # type: ignore[misc]
+        if code is not None:
+            self.code = code  # type: ignore[misc]
+
+    def __str__(self) -> str:
+        text = f"[{self.code}] {self.message}" if self.code else self.message
+        if self.operation:
+            text += f" (during {self.operation})"
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self.operation, self.status, self.code))
+
+    def with_operation(self, operation: str) -> VectorizeError:
+        """Name the operation that failed, unless an inner layer already did."""
+        if self.operation is None:
+            self.operation = operation
+        return self
+
+    def to_envelope(self) -> dict[str, Any]:
+        """Cloudflare's v4 envelope for this error."""
+        return {"result": None, "success": False,
+                "errors": [{"code": self.code, "message": self.message}], "messages": []}
+
+
+@contextmanager
+def during(operation: str) -> Iterator[None]:
+    """Name `operation` in any VectorizeError raised inside (unless an inner layer named one already)."""
+    try:
+        yield
+    except VectorizeError as exc:
+        exc.with_operation(operation)
+        raise
+
+
+def _rebuild(cls: type[VectorizeError], message: str, operation: str | None, status: int,
+             code: int) -> VectorizeError:
+    return cls(message, operation=operation, status=status, code=code)
+
+
+class NotFoundError(VectorizeError, LookupError):
+    """Something named in the request does not exist."""
+
+
+class IndexNotFound(NotFoundError):
+    code = 3000
+    hint = "Check the name with list_indexes(), or create the index first"
+
+
+class IndexDeleted(IndexNotFound):
+    code = 3005
+    status = 410
+    hint = "The index was deleted; create it again before using this name"
+
+
+class MetadataIndexNotFound(NotFoundError):
+    code = 40005
+    hint = "list_metadata_indexes() shows the properties that have one"
+
+
+class VectorNotFound(NotFoundError):
+    code = 40113
+    hint = "query_by_id needs the id of a vector stored in this index"
+
+
+class RouteNotFound(NotFoundError):
+    code = 7003
+    status = 404
+    hint = "The URL does not name a Vectorize v2 operation"
+
+
+class DuplicateIndexName(VectorizeError):
+    code = 3002
+    hint = "Pick another name, or delete the existing index first"
+
+
+class InvalidRequest(VectorizeError, ValueError):
+    """The request breaks a rule or a limit; fix it and send it again."""
+
+
+class QueryDimensionMismatch(InvalidRequest):
+    code = 40006
+    hint = "The query vector must have the index's dimensions"
+
+
+class TooManyIds(InvalidRequest):
+    code = 40007
+    hint = "Index.get_by_ids and Index.delete_by_ids split long lists for you"
+
+
+class IdTooLong(InvalidRequest):
+    code = 40008
+    hint = "Vector ids are at most 64 bytes of UTF-8"
+
+
+class VectorDimensionMismatch(InvalidRequest):
+    code = 40012
+    hint = "Every vector must have exactly the index's dimensions; nothing in this batch was written"
+
+
+class MetadataTooLarge(InvalidRequest):
+    code = 40016
+    hint = "Metadata is at most 10 KiB of compact JSON per vector; nothing in this batch was written"
+
+
+class UnparsableVectors(InvalidRequest):
+    code = 40023
+    hint = "Send one JSON object per line (NDJSON), not a JSON array or a JSON string"
+
+
+class TopKTooLarge(InvalidRequest):
+    code = 40025
+    hint = "topK is at most 100, or 50 with return_values=True or return_metadata='all'"
+
+
+class MalformedRequest(InvalidRequest):
+    code = 40026
+    hint = "The request body must be JSON of the documented shape"
+
+
+class InvalidIndexName(InvalidRequest):
+    code = 40101
+
+
+class InvalidIndexConfig(InvalidRequest):
+    code = 40102
+    hint = "Give dimensions (32..1536) and a metric (cosine, euclidean, dot-product), or a preset"
+
+
+class InvalidVector(InvalidRequest):
+    code = 40103
+    hint = "Ids are non-empty strings; values are finite numbers; nothing in this batch was written"
+
+
+class NamespaceTooLong(InvalidRequest):
+    code = 40104
+    hint = "Namespaces are at most 64 bytes of UTF-8"
+
+
+class InvalidMetadata(InvalidRequest):
+    code = 40105
+    hint = ("Metadata is a JSON object; keys are non-empty and contain no '.' or '\"' and do not "
+            "start with '$'; numbers are finite")
+
+
+class TooManyVectors(InvalidRequest):
+    code = 40106
+    hint = "Index.upsert and df.vectorize.upsert split large writes for you"
+
+
+class PayloadTooLarge(InvalidRequest):
+    code = 40107
+    hint = "Send smaller batches"
+
+
+class TooManyMetadataIndexes(InvalidRequest):
+    code = 40108
+    hint = "Delete a metadata index you no longer filter on first"
+
+
+class InvalidMetadataIndex(InvalidRequest):
+    code = 40109
+    hint = "indexType is 'string', 'number' or 'boolean'; propertyName is a non-empty key"
+
+
+class InvalidFilter(InvalidRequest):
+    code = 40110
+    hint = ("Filters are {key: value} or {key: {$op: value}} with $eq $ne $in $nin $lt $lte $gt $gte, "
+            "keys joined by AND")
+
+
+class InvalidCursor(InvalidRequest):
+    code = 40111
+    hint = "Start a new walk with list_vectors() and no cursor"
+
+
+class InvalidQuery(InvalidRequest):
+    code = 40112
+    hint = "Give exactly one of vector or vectorId, and a whole-number topK of at least 1"
+
+
+class InvalidListCount(InvalidRequest):
+    code = 40114
+    hint = "count is a whole number from 1 to 1000"
+
+
+class AuthenticationError(VectorizeError):
+    code = 10000
+    status = 401
+    hint = "Check the API token and that it has the Vectorize permissions"
+
+
+class MissingCredentials(AuthenticationError):
+    code = 9106
+    status = 400
+    hint = "Send Authorization: Bearer <token>"
+
+
+class RateLimited(VectorizeError):
+    code = 40041
+    status = 429
+    hint = "Slow down; the client retries these with backoff"
+    retryable = True
+
+
+class ServerError(VectorizeError):
+    status = 500
+    hint = "The service failed; the request may be retried"
+    retryable = True
+
+
+class InternalError(ServerError):
+    code = 10001
+    hint = "A bug in the local server; its log has the traceback"
+
+
+class TransportError(VectorizeError):
+    hint = "No answer from the server; check the URL and the network"
+    retryable = True
+
+
+class WaitTimeout(VectorizeError):
+    hint = "The mutation is accepted but not yet applied; wait longer or check info()"
+
+
+class ConfigurationError(VectorizeError, ValueError):
+    """connect() was not told enough to reach a target."""
+
+
+PROJECT_CODES: tuple[type[VectorizeError], ...] = (
+    InvalidIndexName, InvalidIndexConfig, InvalidVector, NamespaceTooLong, InvalidMetadata,
+    TooManyVectors, PayloadTooLarge, TooManyMetadataIndexes, InvalidMetadataIndex, InvalidFilter,
+    InvalidCursor, InvalidQuery, VectorNotFound, InvalidListCount,
+)
+"""Codes the project chose where Cloudflare's are not on the public record."""
+
+
+def _coded(cls: type[VectorizeError]) -> list[type[VectorizeError]]:
+    found = [cls] if cls.code else []
+    for sub in cls.__subclasses__():
+        found.extend(_coded(sub))
+    return found
+
+
+_BY_CODE: dict[int, type[VectorizeError]] = {cls.code: cls for cls in _coded(VectorizeError)}
+
+
+def error_class(code: int) -> type[VectorizeError] | None:
+    """The exception class for a Cloudflare error code, or None when the code is unknown."""
+    return _BY_CODE.get(code)
+
+
+def from_envelope(status: int, body: Any, *, operation: str | None = None) -> VectorizeError:
+    """Rebuild the exception a failed response stands for (the inverse of `to_envelope`)."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    raw = first.get("code")
+    message = str(first.get("message") or f"HTTP {status} with no error message")
+    code = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    cls = (error_class(code) if code is not None else None) or _class_for_status(status)
+    return cls(message, operation=operation, status=status, code=code)
+
+
+def _class_for_status(status: int) -> type[VectorizeError]:
+    if status == 429:
+        return RateLimited
+    if status in (401, 403):
+        return AuthenticationError
+    if status == 404:
+        return RouteNotFound
+    if status >= 500:
+        return ServerError
+    return InvalidRequest
