@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from .client import DEFAULT_PATH, PATH_ENV
+from .extras import require
 
 __all__ = ["main"]
 
@@ -38,10 +39,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace) -> int:
     try:
+        require("waitress", "vectorize-nb serve")
         from .local.server import open_server
     except ImportError as exc:
-        print(f"vectorize-nb serve needs the server extra: pip install 'vectorize-nb[server]' ({exc})",
-              file=sys.stderr)
+        print(exc, file=sys.stderr)
         return 2
     path = None if args.memory else (args.path or os.environ.get(PATH_ENV) or DEFAULT_PATH)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from .extras import require
+
 __all__ = ["digits", "stdlib_docs", "STDLIB_MODULES"]
 
 STDLIB_MODULES: tuple[str, ...] = (
@@ -35,14 +37,8 @@ STDLIB_MODULES: tuple[str, ...] = (
 )
 """Modules whose docstrings make the text corpus: present in every Python from 3.11 on."""
 
-_INSTALL = "pip install 'vectorize-nb[datasets]'"
-
-
 def _sklearn() -> None:
-    try:
-        import sklearn  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(f"this dataset needs scikit-learn: {_INSTALL}") from exc
+    require("sklearn", "this dataset")
 
 
 def digits() -> pd.DataFrame:
@@ -117,6 +113,7 @@ def _text_embedder(texts: list[str], dimensions: int, seed: int) -> Callable[[Se
     def embed(batch: Sequence[str]) -> np.ndarray:
         vectors = svd.transform(tfidf.transform(list(batch))).astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+        unit: np.ndarray = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+        return unit
 
     return embed

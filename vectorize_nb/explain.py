@@ -9,15 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .contract.filters import LOWER, UPPER, Clause, Filter, truncate_utf8
+from .contract.filters import LOWER, SYMBOLS, UPPER, Clause, Filter, is_number, truncate_utf8
 from .contract.limits import Limits
 from .contract.models import FilterCounts
 from .contract.validation import utf8_len
 
 __all__ = ["operand_fits", "clauses_frame", "matches"]
 
-_SYMBOLS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=", "$in": "in",
-            "$nin": "not in"}
 
 
 def _fits(kind: str, value: Any) -> bool:
@@ -25,7 +23,7 @@ def _fits(kind: str, value: Any) -> bool:
         return isinstance(value, str)
     if kind == "boolean":
         return isinstance(value, bool)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return is_number(value)
 
 
 def operand_fits(kind: str, clause: Clause) -> bool:
@@ -69,7 +67,7 @@ def clauses_frame(flt: Filter, types: dict[str, str], counts: FilterCounts | Non
         numbers = counts.clauses[position] if counts is not None else None
         predating = numbers.predating if numbers is not None and kind is not None else None
         rows.append({
-            "clause": f"{clause.key} {_SYMBOLS[clause.op]} {clause.operand!r}",
+            "clause": f"{clause.key} {SYMBOLS[clause.op]} {clause.operand!r}",
             "property": clause.key, "operator": clause.op, "value": clause.operand,
             "metadata_index": kind, "value_type_fits": fits, "compared_on_prefix": prefix,
             "vectors_predating_index": pd.NA if predating is None else predating,

@@ -15,7 +15,7 @@ from typing import Any
 from collections.abc import Iterable
 
 from .contract.errors import InvalidFilter
-from .contract.filters import Clause, parse_filter
+from .contract.filters import SYMBOLS, Clause, parse_filter
 from .contract.limits import DEFAULT_LIMITS
 
 __all__ = ["F", "Condition"]
@@ -55,11 +55,9 @@ class Condition:
         return hash(repr(self))
 
     def __repr__(self) -> str:
-        return " & ".join(f"F({c.key!r}) {_SYMBOLS.get(c.op, c.op)} {c.operand!r}" for c in self.clauses)
+        return " & ".join(f"F({c.key!r}) {SYMBOLS.get(c.op, c.op)} {c.operand!r}" for c in self.clauses)
 
 
-_SYMBOLS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=",
-            "$in": "in", "$nin": "not in"}
 
 
 def _as_json(clauses: tuple[Clause, ...]) -> dict[str, dict[str, Any]]:

@@ -29,14 +29,15 @@ from .contract.validation import utf8_len
 from .index import Index
 from .writes import OnError, WriteOptions, WriteResult
 
-__all__ = ["to_vectors", "ids_of", "matrix_of", "metadata_of", "namespaces_of", "write", "query", "delete",
-           "fetch", "MISSING"]
+__all__ = ["check_columns", "to_vectors", "ids_of", "matrix_of", "metadata_of", "namespaces_of", "write", "query",
+           "delete", "fetch", "MISSING"]
 
 MISSING = object()
 _SHOWN = 5
 
 
-def _columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> None:
+def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> None:
+    """A KeyError that lists the frame's columns when one of `names` (the `role` columns) is not among them."""
     absent = [name for name in names if name not in frame.columns]
     if absent:
         raise KeyError(f"{role} column{'s' if len(absent) > 1 else ''} {', '.join(map(repr, absent))} not in the "
@@ -55,7 +56,7 @@ def _row(frame: pd.DataFrame, position: int) -> str:
 
 def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int = 64) -> list[str]:
     """The id column as strings (integers converted), checked: no nulls, no duplicates, <= 64 bytes."""
-    _columns(frame, [column], "id")
+    check_columns(frame, [column], "id")
     series = frame[column]
     values = series.tolist()
     if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
@@ -105,10 +106,10 @@ def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequ
     if (vector is None) == (vectors is None):
         raise ValueError("give either vector= (one column of lists or arrays) or vectors= (a list of columns)")
     if vectors is not None:
-        _columns(frame, list(vectors), "vector")
+        check_columns(frame, list(vectors), "vector")
         matrix = frame[list(vectors)].to_numpy(dtype=np.float32, na_value=np.nan)
     else:
-        _columns(frame, [vector], "vector")
+        check_columns(frame, [vector], "vector")
         matrix = _stack(frame, frame[vector], dimensions, ids)
     if dimensions is not None and matrix.shape[1] != dimensions:
         raise _wrong_width(frame, 0, ids, dimensions, matrix.shape[1])
@@ -185,7 +186,7 @@ def metadata_of(frame: pd.DataFrame, columns: Sequence[Hashable] | str | None,
 def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
                       exclude: Sequence[Hashable]) -> dict[str, list[Any]]:
     names = _metadata_names(frame, columns, exclude)
-    _columns(frame, names, "metadata")
+    check_columns(frame, names, "metadata")
     return {str(name): _json_column(frame, name) for name in names}
 
 
@@ -258,7 +259,7 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
     if namespace not in frame.columns:
         if isinstance(namespace, str):
             return [namespace] * len(frame)
-        _columns(frame, [namespace], "namespace")
+        check_columns(frame, [namespace], "namespace")
     out: list[str | None] = []
     for position, value in enumerate(frame[namespace].tolist()):
         if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
@@ -292,7 +293,8 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
     return validation.check_vectors(batch, kind, matrix.shape[1], limits, metadata_json=encoded)
 
 
-def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str, exclude: Sequence[Hashable]) -> list:
+def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
+                   exclude: Sequence[Hashable]) -> list[Hashable]:
     if isinstance(columns, str):
         return [c for c in frame.columns if c not in exclude] if columns == "all" else [columns]
     return list(columns)
@@ -304,8 +306,9 @@ def write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpti
           vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
           metadata: Sequence[Hashable] | str | None = None, namespace: Hashable | None = None) -> WriteResult:
     """Insert or upsert the frame's rows through the index's write pipeline."""
-    batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
-                       dimensions=index.dimensions, limits=index.limits, kind=kind)
+    with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
+        batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata,
+                           namespace=namespace, dimensions=index.dimensions, limits=index.limits, kind=kind)
     return index.write(kind, batch, options)
 
 
@@ -317,7 +320,7 @@ def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
     column holds the caller's row key (the index label, or the `key` column)."""
     matrix = matrix_of(frame, vector, vectors, index.dimensions)
     if key is not None:
-        _columns(frame, [key], "key")
+        check_columns(frame, [key], "key")
     labels = frame.index if key is None else frame[key]
     result = index.query_many(matrix, top_k, keys=list(labels), filter=filter, namespace=namespace,
                               return_values=return_values, return_metadata=return_metadata)

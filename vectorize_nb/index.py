@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import explain, results
-from .contract import errors
+from .contract import errors, validation
 from .contract.backend import Backend
 from .contract.errors import InvalidFilter
 from .contract.filters import Filter, parse_filter
@@ -288,7 +288,9 @@ class Index:
         if isinstance(flt, Condition):
             self.check_filter(flt)
             flt = flt.to_json()
-        return QueryOptions(top_k, return_values, return_metadata, namespace, flt)
+        with self._during("query"):
+            return validation.query_options(QueryOptions(top_k, return_values, return_metadata, namespace, flt),
+                                            self.limits, python=True)
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,

@@ -369,7 +369,7 @@ class Writer:
         """The batch with every rule checked once (a `CheckedVectors` of this width passes as it is)."""
         if isinstance(vectors, CheckedVectors) and vectors.dimensions == self.dimensions:
             return vectors
-        with errors.during(f"{kind} on index {self.index!r}"):
+        with errors.during(f"{kind} on index {self.index!r}", nothing_written=True):
             return validation.check_vectors(vectors, kind, self.dimensions, self.backend.limits)
 
     def write(self, kind: WriteKind, vectors: Vectors | CheckedVectors, options: WriteOptions) -> WriteResult:

@@ -67,6 +67,8 @@ class VectorizeError(Exception):
         super().__init__(message)
         self.message = message
         self.operation = operation
+        self.nothing_written = False
+        """Set where a write was refused before any of it was sent (`during(..., nothing_written=True)`)."""
         # An error rebuilt from a response keeps the status and code it arrived with.
         if status is not None:
             self.status = status  # type: ignore[misc]
@@ -77,6 +79,8 @@ class VectorizeError(Exception):
         text = f"[{self.code}] {self.message}" if self.code else self.message
         if self.operation:
             text += f" (during {self.operation})"
+        if self.nothing_written:
+            text += ". Nothing was written"
         if self.hint:
             text += f". {self.hint}"
         return text
@@ -97,12 +101,14 @@ class VectorizeError(Exception):
 
 
 @contextmanager
-def during(operation: str) -> Iterator[None]:
-    """Name `operation` in any VectorizeError raised inside (unless an inner layer named one already)."""
+def during(operation: str, *, nothing_written: bool = False) -> Iterator[None]:
+    """Name `operation` in any VectorizeError raised inside (unless an inner layer named one already);
+    with `nothing_written`, the error also says that none of the write was sent."""
     try:
         yield
     except VectorizeError as exc:
         exc.with_operation(operation)
+        exc.nothing_written = exc.nothing_written or nothing_written
         raise
 
 
@@ -163,17 +169,17 @@ class TooManyIds(InvalidRequest):
 
 class IdTooLong(InvalidRequest):
     code = 40008
-    hint = "Vector ids are at most 64 bytes of UTF-8"
+    hint = "Shorten the id: the limit counts bytes of UTF-8, not characters"
 
 
 class VectorDimensionMismatch(InvalidRequest):
     code = 40012
-    hint = "Every vector must have exactly the index's dimensions; nothing in this batch was written"
+    hint = "Every vector must have exactly the index's dimensions"
 
 
 class MetadataTooLarge(InvalidRequest):
     code = 40016
-    hint = "Metadata is at most 10 KiB of compact JSON per vector; nothing in this batch was written"
+    hint = "Store less metadata per vector: the limit counts bytes of compact JSON"
 
 
 class UnparsableVectors(InvalidRequest):
@@ -183,7 +189,7 @@ class UnparsableVectors(InvalidRequest):
 
 class TopKTooLarge(InvalidRequest):
     code = 40025
-    hint = "topK is at most 100, or 50 with return_values=True or return_metadata='all'"
+    hint = "Ask for fewer matches; without values and full metadata a larger topK is allowed"
 
 
 class MalformedRequest(InvalidRequest):
@@ -197,17 +203,17 @@ class InvalidIndexName(InvalidRequest):
 
 class InvalidIndexConfig(InvalidRequest):
     code = 40102
-    hint = "Give dimensions (32..1536) and a metric (cosine, euclidean, dot-product), or a preset"
+    hint = "Give dimensions and a metric (cosine, euclidean, dot-product), or a preset"
 
 
 class InvalidVector(InvalidRequest):
     code = 40103
-    hint = "Ids are non-empty strings; values are finite numbers; nothing in this batch was written"
+    hint = "Ids are non-empty strings; values are finite numbers"
 
 
 class NamespaceTooLong(InvalidRequest):
     code = 40104
-    hint = "Namespaces are at most 64 bytes of UTF-8"
+    hint = "Shorten the namespace: the limit counts bytes of UTF-8, not characters"
 
 
 class InvalidMetadata(InvalidRequest):
@@ -254,7 +260,7 @@ class InvalidQuery(InvalidRequest):
 
 class InvalidListCount(InvalidRequest):
     code = 40114
-    hint = "count is a whole number from 1 to 1000"
+    hint = "Ask for a page size within the limit the message gives"
 
 
 class AuthenticationError(VectorizeError):

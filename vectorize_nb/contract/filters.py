@@ -24,7 +24,8 @@ from .errors import InvalidFilter
 from .limits import Limits
 
 __all__ = [
-    "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "OPERATORS", "LOWER", "UPPER",
+    "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "is_number", "OPERATORS", "SYMBOLS",
+    "LOWER", "UPPER",
 ]
 
 EQUALITY = ("$eq", "$ne")
@@ -32,8 +33,15 @@ MEMBERSHIP = ("$in", "$nin")
 LOWER = ("$gt", "$gte")
 UPPER = ("$lt", "$lte")
 OPERATORS = EQUALITY + MEMBERSHIP + LOWER + UPPER
+SYMBOLS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=", "$in": "in", "$nin": "not in"}
+"""Each operator as Python writes it (how `F` conditions and `explain_filter` show a clause)."""
 
 Scalar = str | int | float | bool | None
+
+
+def is_number(value: Any) -> bool:
+    """A JSON number: an int or a float, not a bool (which Python counts as an int)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +151,7 @@ def _operand(key: str, op: str, operand: Any) -> Any:
             raise InvalidFilter(f"filter on {key!r}: {op} takes a list, got {type(operand).__name__}")
         return [_scalar(key, op, item) for item in operand]
     if op in LOWER + UPPER:
-        if isinstance(operand, bool) or not isinstance(operand, (str, int, float)):
+        if not (isinstance(operand, str) or is_number(operand)):
             raise InvalidFilter(
                 f"filter on {key!r}: {op} takes a string or a number, got {type(operand).__name__} {operand!r}")
     return _scalar(key, op, operand)

@@ -15,6 +15,7 @@ import numpy as np
 import orjson
 
 from . import errors
+from .filters import is_number
 from .limits import Limits
 from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVectors, IndexConfig, QueryOptions,
                      Vectors, WriteKind)
@@ -310,7 +311,7 @@ def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) 
     try:
         values = np.array(rows, dtype=np.float32).reshape(len(rows), width)
     except (TypeError, ValueError):
-        pos = next(p for p, row in enumerate(rows) if not all(_is_number(x) for x in row))
+        pos = next(p for p, row in enumerate(rows) if not all(is_number(x) for x in row))
         raise errors.UnparsableVectors(
             f"vectorize.upstream_error - failed to parse vectors: values of id={_quote(str(ids[pos]))} "
             "are not all numbers") from None
@@ -321,24 +322,30 @@ def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) 
                    namespaces if any(n is not None for n in namespaces) else None)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def query_options(options: QueryOptions, limits: Limits) -> QueryOptions:
-    """Check topK, the return modes and the namespace; return the options with topK as an int."""
+def _ill_typed(field: str, expected: str, got: Any, python: bool) -> errors.MalformedRequest:
+    """A field of the wrong type: in the request body's terms (camelCase, as the service words it), or
+    in the Python caller's (snake_case)."""
+    if python:
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
+        return errors.MalformedRequest(f"{name} must be {expected}; got {got!r}")
+    return errors.MalformedRequest(f"Failed to parse the request body as JSON: {field}: expected {expected}, "
+                                   f"got {got!r}")
+
+
+def query_options(options: QueryOptions, limits: Limits, *, python: bool = False) -> QueryOptions:
+    """Check topK, the return modes and the namespace; return the options with topK as an int.
+    `python`: word type errors for a Python caller (`return_metadata must be ...`) rather than for a
+    request body."""
     if options.return_metadata not in METADATA_MODES:
-        raise errors.MalformedRequest(
-            f"Failed to parse the request body as JSON: returnMetadata: expected one of "
-            f"\"none\", \"indexed\", \"all\", got {options.return_metadata!r}")
+        modes = ", ".join(repr(m) if python else f'"{m}"' for m in METADATA_MODES)
+        raise _ill_typed("returnMetadata", f"one of {modes}", options.return_metadata, python)
     if not isinstance(options.return_values, bool):
-        raise errors.MalformedRequest(
-            f"Failed to parse the request body as JSON: returnValues: expected a boolean, "
-            f"got {options.return_values!r}")
+        raise _ill_typed("returnValues", "True or False" if python else "a boolean", options.return_values, python)
     top_k = options.top_k
     if isinstance(top_k, bool) or not isinstance(top_k, (int, float, np.integer, np.floating)):
-        raise errors.MalformedRequest(
-            f"Failed to parse the request body as JSON: topK: expected a number, got {top_k!r}")
+        raise _ill_typed("topK", "a whole number" if python else "a number", top_k, python)
     if not _is_whole(top_k) or top_k < 1:
         raise errors.InvalidQuery(f"topK must be a whole number of at least 1, got {top_k!r}")
     cap = limits.top_k_cap(options.return_values, options.return_metadata)

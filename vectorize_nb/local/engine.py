@@ -39,8 +39,8 @@ from .cursors import Cursors
 from .mutations import Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log
 from .state import IndexState
 from .store import IndexRow, Store, VectorRow
-from .columns import NOT_INDEXED
-from .table import MISSING, VectorTable, lookup
+from .columns import MISSING, NOT_INDEXED
+from .table import VectorTable, lookup
 
 __all__ = ["LocalEngine"]
 

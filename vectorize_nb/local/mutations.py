@@ -27,7 +27,9 @@ MemoryChange = Callable[[VectorTable], None]
 
 def decode_metadata(blobs: list[bytes | None]) -> list[dict[str, Any] | None]:
     """Metadata JSON of many rows, decoded in one call (one JSON array) rather than one per row."""
-    return orjson.loads(b"[" + b",".join(b"null" if blob is None else blob for blob in blobs) + b"]")
+    decoded: list[dict[str, Any] | None] = orjson.loads(b"[" + b",".join(b"null" if blob is None else blob
+                                                                             for blob in blobs) + b"]")
+    return decoded
 
 
 class Change(ABC):

@@ -239,7 +239,7 @@ class Store:
     def data_version(self) -> int:
         """Changes whenever another connection commits (PRAGMA data_version)."""
         with self._lock:
-            return self._con.execute("PRAGMA data_version").fetchone()[0]
+            return int(self._con.execute("PRAGMA data_version").fetchone()[0])
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
@@ -366,7 +366,7 @@ class Store:
         return {row[0]: VectorRow(*row) for row in rows}
 
     def count_vectors(self, index_id: int) -> int:
-        return self._one(f"SELECT count(*) FROM {_table(index_id)}")[0]
+        return int(self._one(f"SELECT count(*) FROM {_table(index_id)}")[0])
 
     def list_ids(self, index_id: int) -> list[str]:
         """Every id of the index in insertion order."""

@@ -46,7 +46,7 @@ class CacheKey:
         return f"{_short(self.state.encode())}-{_short(text)}"
 
     def to_json(self) -> list[Any]:
-        return orjson.loads(orjson.dumps([FORMAT, self.scope, self.state, list(self.params)]))
+        return list(orjson.loads(orjson.dumps([FORMAT, self.scope, self.state, list(self.params)])))
 
 
 def _short(data: bytes) -> str:

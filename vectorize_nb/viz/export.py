@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .extras import require
+from ..extras import require
 
 __all__ = ["to_png", "find_browser", "BROWSERS"]
 

@@ -148,12 +148,12 @@ def _matched(index: Index, world: PointMap, results: pd.DataFrame) -> tuple[pd.D
 
 def _query_position(index: Index, world: PointMap, point: QueryPoint) -> np.ndarray:
     if point.vector is not None:
-        return world.projection.place(point.vector[None, :])[0]
+        return np.asarray(world.projection.place(point.vector[None, :])[0])
     where = positions(world.ids, [str(point.id)])[0]
     if where >= 0:
-        return world.coords[where]
+        return np.asarray(world.coords[where])
     stored = index.get_by_ids([str(point.id)])
-    return world.projection.place(frame_matrix(stored, "values"))[0]
+    return np.asarray(world.projection.place(frame_matrix(stored, "values"))[0])
 
 
 def _allowed(index: Index, world: PointMap, flt: Any, namespace: str | None) -> np.ndarray:

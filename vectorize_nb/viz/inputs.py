@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
 
 from .. import frames
+from ..frames import check_columns
 
 __all__ = ["VECTOR_COLUMNS", "QueryPoint", "query_point", "vector_column", "frame_matrix", "frame_ids",
            "check_columns"]
 
 VECTOR_COLUMNS = ("values", "embedding", "vector")
 """Column names taken for the vector column when none is named (`values` is what `to_frame` gives)."""
-
-
-def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> None:
-    """A KeyError that lists the frame's columns when one of `names` is not among them."""
-    absent = [name for name in names if name not in frame.columns]
-    if absent:
-        raise KeyError(f"{role} column{'s' if len(absent) > 1 else ''} {', '.join(map(repr, absent))} not in the "
-                       f"frame; its columns are: {', '.join(map(repr, frame.columns))}")
 
 
 def vector_column(frame: pd.DataFrame, vector: Hashable | None = None) -> Hashable:

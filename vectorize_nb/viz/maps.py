@@ -88,7 +88,7 @@ def index_map(index: Index, size: int | None, method: str, *, n_components: int,
     folder = cache_folder(index)
     if state is not None:
         cached = CACHE.get(key, folder, PointMap.load)
-        if cached is not None:
+        if isinstance(cached, PointMap):
             return cached
     sample = sample_index(index, size, seed)
     fitted = Projection.fit(sample.vectors, chosen, n_components=n_components, metric=index.metric,

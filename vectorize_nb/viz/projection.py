@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .extras import INSTALL, available, require
+from ..extras import available, install_command, require
 from .progress import run_with_progress
 
 __all__ = ["project", "Projection", "resolve_method", "nearest", "METHODS", "UMAP_FROM", "SEED"]
@@ -54,7 +54,7 @@ def resolve_method(method: str, points: int, dimensions: int, n_components: int 
 def auto_note(method: str, resolved: str, points: int, dimensions: int, n_components: int = 2) -> str:
     """What a figure should say when `auto` fell back to PCA for want of umap-learn ("" otherwise)."""
     if method == "auto" and resolved == "pca" and points >= UMAP_FROM and dimensions > n_components:
-        return f"UMAP would suit {points:,} points: {INSTALL['umap']}"
+        return f"UMAP would suit {points:,} points: {install_command('umap')}"
     return ""
 
 
@@ -121,7 +121,8 @@ class Projection:
         """Coordinates for new vectors on this picture: exact for PCA, neighbour-weighted for UMAP."""
         matrix = prepare(vectors, self.metric)
         if self.reference is None:
-            return ((matrix - self.mean) @ self.axes.T).astype(np.float32)
+            placed: np.ndarray = ((matrix - self.mean) @ self.axes.T).astype(np.float32)
+            return placed
         k = min(PLACE_NEIGHBOURS, len(self.reference))
         rows, distances = nearest(matrix, self.reference, k)
         weights = 1.0 / np.maximum(distances, 1e-9)

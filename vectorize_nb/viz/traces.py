@@ -8,7 +8,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
-from .extras import require
+from ..extras import require
 from .inputs import check_columns
 from .projection import Projection
 

@@ -58,7 +58,8 @@ class Panel(w.VBox):
     @property
     def _buttons(self) -> list[w.Button]:
         # made before the VBox is (a subclass builds its buttons first, then lays them out)
-        return self.__dict__.setdefault("_panel_buttons", [])
+        buttons: list[w.Button] = self.__dict__.setdefault("_panel_buttons", [])
+        return buttons
 
     def say(self, text: str, kind: str = "info") -> None:
         colour = _STYLES[kind]

@@ -10,7 +10,8 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from ..filter_builder import Condition, F
+from ..contract.filters import MEMBERSHIP, SYMBOLS, Clause
+from ..filter_builder import Condition
 from ..index import Index
 from ..contract.models import METADATA_MODES
 from .base import Panel, likely_column, table_html
@@ -18,8 +19,7 @@ from .base import Panel, likely_column, table_html
 __all__ = ["QueryExplorer", "FilterRow"]
 
 ROW, STORED, PASTED = "a row of the frame", "a stored id", "a vector"
-_OPERATORS = {"==": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__",
-              "in": "isin", "not in": "notin"}
+_OPERATORS = {symbol: op for op, symbol in SYMBOLS.items()}
 _DROPDOWN_ROWS = 2000
 
 
@@ -37,10 +37,11 @@ class FilterRow(w.HBox):
 
     def condition(self) -> Condition:
         kind = self.types[self.property.value]
-        method = getattr(F(self.property.value), _OPERATORS[self.operator.value])
-        if self.operator.value in ("in", "not in"):
-            return method([_typed(part.strip(), kind) for part in self.value.value.split(",") if part.strip()])
-        return method(_typed(self.value.value.strip(), kind))
+        op = _OPERATORS[self.operator.value]
+        text = str(self.value.value)
+        operand = ([_typed(part.strip(), kind) for part in text.split(",") if part.strip()] if op in MEMBERSHIP
+                   else _typed(text.strip(), kind))
+        return Condition([Clause(self.property.value, op, operand)])
 
 
 def _typed(text: str, kind: str) -> Any:
@@ -132,7 +133,7 @@ class QueryExplorer(Panel):
         if self.source.value == STORED:
             if not self.stored_id.value.strip():
                 raise ValueError("type the id of a stored vector")
-            return self.stored_id.value.strip()
+            return str(self.stored_id.value).strip()
         if self.source.value == PASTED:
             numbers = self.pasted.value.replace(",", " ").replace("[", " ").replace("]", " ").split()
             return np.array([float(x) for x in numbers], dtype=np.float32)

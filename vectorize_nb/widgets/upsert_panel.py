@@ -44,8 +44,8 @@ class UpsertPanel(Panel):
         if self.namespace.value == _NONE:
             return None
         if self.namespace.value == _LITERAL:
-            return self.literal.value.strip() or None
-        return self.namespace.value
+            return str(self.literal.value).strip() or None
+        return str(self.namespace.value)
 
     def _on_upsert_click(self) -> None:
         self.progress.clear_output()
