@@ -13,23 +13,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
 from . import results
-from .contract import errors
+from .contract import errors, validation
 from .contract.backend import Backend
 from .contract.errors import ConfigurationError
 from .contract.limits import DEFAULT_LIMITS, Limits
-from .contract.models import IndexDescription
+from .contract.models import IndexConfig, IndexDescription
 from .index import Index
 from .mutation_log import MutationLog
 
-__all__ = ["connect", "Client", "TARGET_ENV", "PATH_ENV", "DEFAULT_PATH"]
+__all__ = ["connect", "Client", "api_base", "TARGET_ENV", "PATH_ENV", "DEFAULT_PATH", "API_PATH"]
 
 TARGET_ENV = "VECTORIZE_NB_TARGET"
 PATH_ENV = "VECTORIZE_NB_PATH"
 DEFAULT_PATH = ".vectorize"
+API_PATH = "/client/v4"
 
 
 def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = None, apply_delay: float = 0.0,
@@ -51,7 +53,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     if chosen == "cloudflare" or chosen.startswith(("http://", "https://")):
         from .rest import connect_rest
 
-        backend, label = connect_rest(chosen, account_id=account_id, api_token=api_token, timeout=timeout,
+        backend, label = connect_rest(chosen if chosen == "cloudflare" else api_base(chosen), account_id=account_id, api_token=api_token, timeout=timeout,
                                       concurrency=concurrency, max_retries=max_retries,
                                       requests_per_window=requests_per_window, window_seconds=window_seconds,
                                       limits=limits)
@@ -59,6 +61,21 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     raise ConfigurationError(
         f"unknown target {chosen!r}: use 'local', 'memory', 'cloudflare' or an http(s) base URL ending in "
         f"/client/v4 (given {'as an argument' if target else 'in ' + TARGET_ENV})")
+
+
+def api_base(url: str) -> str:
+    """A server's API base URL, which ends in /client/v4 (Cloudflare's form): a bare host
+    ("http://127.0.0.1:8787") is completed; any other path is refused, naming the form expected."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if path.endswith(API_PATH):
+        return urlunsplit(parts._replace(path=path))
+    if path == "" and not parts.query:
+        return urlunsplit(parts._replace(path=API_PATH))
+    raise ConfigurationError(
+        f"the base URL {url!r} does not end in {API_PATH}: give the server's API root, e.g. "
+        f"{urlunsplit(parts._replace(path=API_PATH, query='', fragment=''))!r} (Cloudflare's is "
+        f"https://api.cloudflare.com{API_PATH}; `vectorize-nb serve` prints its own)")
 
 
 class Client:
@@ -102,8 +119,9 @@ class Client:
         return Index(self.backend, description, target=self.target, log=self.log)
 
     def create_index(self, name: str, dimensions: int | None = None, metric: str | None = None, *,
-                     preset: str | None = None, description: str = "") -> Index:
-        """Create an index and return it.
+                     preset: str | None = None, description: str = "", exist_ok: bool = False) -> Index:
+        """Create an index and return it (or, with `exist_ok`, the index of that name if it has this
+        configuration).
 
         Parameters
         ----------
@@ -117,19 +135,30 @@ class Client:
             Instead of dimensions and metric: an embedding model's name, e.g. "@cf/baai/bge-small-en-v1.5".
         description : str, optional
             Free text kept with the index.
+        exist_ok : bool, default False
+            Return the existing index of that name when its dimensions, metric (and preset and
+            description, when given) are these; a notebook can then run twice.
 
         Raises
         ------
         DuplicateIndexName
-            An index of that name exists (3002).
+            An index of that name exists (3002); with `exist_ok`, one with another configuration (the
+            message names the difference).
         InvalidIndexConfig
             Neither dimensions nor a known preset, or dimensions out of range.
         """
         if preset is None and dimensions is not None and metric is None:
             metric = "cosine"
         with errors.during(f"create_index {name!r}"):
-            created = self.backend.create_index(name, dimensions=dimensions, metric=metric, preset=preset,
-                                                description=description)
+            try:
+                created = self.backend.create_index(name, dimensions=dimensions, metric=metric, preset=preset,
+                                                    description=description)
+            except errors.DuplicateIndexName as exc:
+                if not exist_ok:
+                    raise
+                created = self.backend.get_index(name)
+                _same_config(exc, created, validation.index_config(dimensions, metric, preset, self.limits),
+                             description)
         return self._index(created)
 
     def get_index(self, name: str) -> Index:
@@ -151,3 +180,16 @@ class Client:
         with errors.during(f"delete_index {name!r}"):
             self.backend.delete_index(name)
         self.log.forget(name)
+
+
+def _same_config(refused: errors.DuplicateIndexName, existing: IndexDescription, wanted: IndexConfig,
+                 description: str) -> None:
+    """Raise `refused` again, naming the differences, unless the existing index is the one asked for."""
+    differences = [f"{field} {have!r} (asked for {want!r})" for field, have, want in (
+        ("dimensions", existing.dimensions, wanted.dimensions), ("metric", existing.metric, wanted.metric),
+        ("preset", existing.config.preset, wanted.preset) if wanted.preset else ("", None, None),
+        ("description", existing.description, description) if description else ("", None, None),
+    ) if field and have != want]
+    if differences:
+        refused.message += f"; it exists with another configuration: {', '.join(differences)}"
+        raise refused

@@ -75,10 +75,9 @@ def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int = 64) -> list[s
 
 
 def _id_text(frame: pd.DataFrame, position: int, value: Any) -> str:
-    if isinstance(value, str) and value:
-        return value
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        return str(value)
+    text = validation.id_text(value)
+    if isinstance(text, str) and text:
+        return text
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         raise errors.InvalidVector(f"the id is missing in {_row(frame, position)}; every row needs an id")
     problem = "empty" if isinstance(value, str) else f"a {type(value).__name__} ({value!r}), not a string or an integer"
@@ -317,15 +316,16 @@ def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
           namespace: str | None = None, return_metadata: str = "none", return_values: bool = False,
           key: Hashable | None = None) -> pd.DataFrame:
     """One query per row, answered in one batch where the backend can; one long frame whose first
-    column holds the caller's row key (the index label, or the `key` column)."""
+    column, `query`, holds the caller's row key: the frame's index label, or the `key` column's value
+    (so `hits.join(frame, on="query")` brings the query rows' columns alongside when keyed by label)."""
     matrix = matrix_of(frame, vector, vectors, index.dimensions)
     if key is not None:
         check_columns(frame, [key], "key")
     labels = frame.index if key is None else frame[key]
     result = index.query_many(matrix, top_k, keys=list(labels), filter=filter, namespace=namespace,
                               return_values=return_values, return_metadata=return_metadata)
-    name = key if key is not None else (frame.index.name or "row")
-    return result.rename(columns={"query": name})
+    result.attrs["query_key"] = key if key is not None else (frame.index.name or "index label")
+    return result
 
 
 def delete(frame: pd.DataFrame, index: Index, *, id: Hashable, on_error: OnError = "raise") -> WriteResult:

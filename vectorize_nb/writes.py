@@ -101,12 +101,14 @@ def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] 
                namespaces: str | Sequence[str | None] | None = None,
                dimensions: int | None = None) -> Vectors | CheckedVectors:
     """What `Index.insert/upsert` accept, as a batch: a `Vectors` or `CheckedVectors` as it is, a list
-    of `{"id", "values", ...}` records, or ids plus a 2-D array of values."""
+    of `{"id", "values", ...}` records, or ids plus a 2-D array of values. Integer ids become their
+    decimal strings, as `df.vectorize` makes them (Vectorize ids are strings)."""
     if isinstance(data, (Vectors, CheckedVectors)):
         return data
     if values is None:
-        return validation.vectors_from_records(list(data), dimensions)
-    ids = list(data)
+        records = [{**r, "id": validation.id_text(r["id"])} if isinstance(r, dict) and "id" in r else r for r in data]
+        return validation.vectors_from_records(records, dimensions)
+    ids = [validation.id_text(vid) for vid in data]
     matrix = np.asarray(values, dtype=np.float32)
     if matrix.ndim != 2 or len(matrix) != len(ids):
         raise errors.InvalidRequest(

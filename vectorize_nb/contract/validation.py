@@ -21,7 +21,7 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
                      Vectors, WriteKind)
 
 __all__ = [
-    "index_name", "index_config", "vector_id", "id_list", "namespace", "metadata_json_of",
+    "index_name", "index_config", "id_text", "vector_id", "id_list", "namespace", "metadata_json_of",
     "write_count", "unique_rows", "check_vectors", "first_non_finite_row", "encoded_metadata", "vectors_from_records",
     "query_options", "query_vector", "list_count", "metadata_index_spec", "utf8_len",
 ]
@@ -72,6 +72,13 @@ def _is_whole(value: Any) -> bool:
     if isinstance(value, (int, np.integer)):
         return True
     return isinstance(value, float) and value.is_integer()
+
+
+def id_text(value: Any) -> Any:
+    """An integer id as its decimal string (Vectorize ids are strings: 7 and "7" are one vector);
+    any other value as it is, for `vector_id` to judge."""
+    integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return str(value) if integer else value
 
 
 def vector_id(value: Any, limits: Limits, row: int | None = None) -> str:
