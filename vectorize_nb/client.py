@@ -53,7 +53,8 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     if chosen == "cloudflare" or chosen.startswith(("http://", "https://")):
         from .rest import connect_rest
 
-        backend, label = connect_rest(chosen if chosen == "cloudflare" else api_base(chosen), account_id=account_id, api_token=api_token, timeout=timeout,
+        url = chosen if chosen == "cloudflare" else api_base(chosen)
+        backend, label = connect_rest(url, account_id=account_id, api_token=api_token, timeout=timeout,
                                       concurrency=concurrency, max_retries=max_retries,
                                       requests_per_window=requests_per_window, window_seconds=window_seconds,
                                       limits=limits)
