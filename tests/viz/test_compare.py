@@ -9,7 +9,7 @@ from vectorize_nb.viz import compare, plot_comparison
 from vectorize_nb.viz.compare import agreement, rank_biased_overlap
 
 from ..helpers import TINY
-from .conftest import fill
+from .conftest import fill, titles
 
 
 @pytest.fixture
@@ -85,4 +85,4 @@ def test_the_figure_sorts_queries_by_agreement(pair, data):
     assert [t.name for t in fig.data] == ["overlap@5", "rank-biased overlap", "Kendall's tau (shared ids)"]
     assert list(fig.data[0].y) == sorted(table["overlap"], reverse=True)
     assert set(fig.data[0].customdata) == set(table["query"])
-    assert fig.layout.title.text == "flat vs lifted"
+    assert titles(fig)[0] == "flat vs lifted"

@@ -208,8 +208,9 @@ def test_query_explorer_runs_a_row_and_draws_the_neighbourhood(explored):
     expected = index.query(frame["embedding"].iloc[3], top_k=5, return_metadata="indexed")
     assert explorer.results["id"].tolist() == expected["id"].tolist() and explorer.results["id"].iloc[0] == "f03"
     assert "<td>f03</td>" in text(explorer.table) and "5 matches" in text(explorer.message)
-    names = [trace.name for trace in explorer.figure.data]
-    assert {"index", "matches", "query"} <= set(names)
+    roles = [trace.legendgroup for trace in explorer.figure.data]
+    assert {"index", "matches", "query"} <= set(roles)
+    assert [t.name for t in explorer.figure.data if t.legendgroup == "index"] == ["drama", "noir"]
     matches = next(t for t in explorer.figure.data if t.name == "matches")
     assert list(matches.customdata) == expected["id"].tolist()
 
@@ -241,7 +242,7 @@ def test_query_explorer_clicks_and_lasso(explored):
     assert f"<b>{matches.customdata[0]}</b>" in text(explorer.details) and "genre" in text(explorer.details)
     query = next(t for t in explorer.figure.data if t.name == "query")
     explorer._on_point_click(query, Points([0]))  # the pasted vector has no id: nothing happens
-    background = next(t for t in explorer.figure.data if t.name == "index")
+    background = next(t for t in explorer.figure.data if t.legendgroup == "index")
     explorer._on_points_selected(background, Points([0, 1]))
     explorer._on_points_selected(matches, Points([1]))
     picked = explorer.selection

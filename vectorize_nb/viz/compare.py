@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .inputs import check_columns, frame_matrix, vector_column
-from .traces import TEMPLATE, plotly
+from .traces import TEMPLATE, heading, plotly
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -165,7 +165,8 @@ def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
     mean = table["overlap"].mean()
     subtitle = f"{len(table)} queries; mean overlap@{k} {mean:.0%}, mean RBO {table['rbo'].mean():.2f}"
     low = min(0.0, float(np.nanmin(ordered["kendall_tau"]))) if ordered["kendall_tau"].notna().any() else 0.0
-    fig.update_layout(template=TEMPLATE, title={"text": title or f"{a} vs {b}", "subtitle": {"text": subtitle}},
+    fig.update_layout(template=TEMPLATE, title=heading(title or f"{a} vs {b}", subtitle),
+                      meta={"kind": "comparison", "subtitle": subtitle},
                       xaxis={"title": {"text": "queries, by overlap"}, "tickvals": x if len(x) <= 40 else None,
                              "ticktext": keys if len(x) <= 40 else None},
                       yaxis={"title": {"text": "agreement"}, "range": [low - 0.05, 1.05]}, bargap=0.15)

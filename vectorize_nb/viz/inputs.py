@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ from .. import frames
 from ..frames import check_columns
 
 __all__ = ["VECTOR_COLUMNS", "QueryPoint", "query_point", "vector_column", "frame_matrix", "frame_ids",
-           "check_columns"]
+           "check_columns", "check_drawn", "ColumnNotFound"]
 
 VECTOR_COLUMNS = ("values", "embedding", "vector")
 """Column names taken for the vector column when none is named (`values` is what `to_frame` gives)."""
@@ -87,3 +87,33 @@ def _row_point(row: pd.Series, vector: Hashable | None) -> QueryPoint:
     if values.ndim != 1:
         raise ValueError(f"the row's vector cell {cell!r} is not one vector (shape {values.shape})")
     return QueryPoint(values, vid, label)
+
+
+class ColumnNotFound(KeyError):
+    """A column a view was asked to draw is not there; the message names what is, and how to get it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def check_drawn(table: pd.DataFrame, names: Sequence[Hashable], role: str, index: str | None) -> None:
+    """A ColumnNotFound when one of `names` (to `role` by: "color", "hover") is not a column of the points.
+
+    For a map of an index (`index` its name) the points' columns are the metadata properties stored on
+    them, so the message says how to store the missing one; for a frame it lists the frame's columns.
+    """
+    absent = [name for name in names if name not in table.columns]
+    if not absent:
+        return
+    missing = ", ".join(map(repr, absent))
+    if index is None:
+        raise ColumnNotFound(f"{role} column{'s' if len(absent) > 1 else ''} {missing} not in the frame; its "
+                             f"columns are: {', '.join(map(repr, table.columns))}")
+    stored = [name for name in table.columns if name not in ("id", "rank", "score")]
+    others = [name for name in stored if name != "namespace"]
+    choice = (f"{role} by one of: {', '.join(map(repr, stored))}" if others
+              else "the vectors drawn hold no metadata at all, only 'namespace'")
+    raise ColumnNotFound(
+        f"{missing} {'was' if len(absent) == 1 else 'were'} never stored as metadata in index {index!r}: "
+        f"upsert the vectors again with metadata=[{missing}] (df.vectorize.upsert(index, id=..., vector=..., "
+        f"metadata=[{missing}])), or {choice}")

@@ -80,7 +80,8 @@ def index_map(index: Index, size: int | None, method: str, *, n_components: int,
     when the index has not changed since it was computed."""
     info = index.info()
     if info.vector_count == 0:
-        raise ValueError(f"index {index.name!r} holds no vectors: there is nothing to draw")
+        raise ValueError(f"index {index.name!r} holds no vectors yet, so there is nothing to draw: write some first "
+                         "(df.vectorize.upsert(index, id=..., vector=...), then index.wait() until they are applied)")
     size = None if size is None or size >= info.vector_count else size  # "all" has one key, whatever the cap
     chosen = resolve_method(method, size or info.vector_count, index.dimensions, n_components)
     state = info.processed_up_to_mutation
