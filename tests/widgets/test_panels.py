@@ -211,6 +211,7 @@ def test_query_explorer_runs_a_row_and_draws_the_neighbourhood(explored):
     roles = [trace.legendgroup for trace in explorer.figure.data]
     assert {"index", "matches", "query"} <= set(roles)
     assert [t.name for t in explorer.figure.data if t.legendgroup == "index"] == ["drama", "noir"]
+    assert explorer.figure.layout.title.text.startswith("Neighbours of f03 in 'films'<br>")  # the row's id
     matches = next(t for t in explorer.figure.data if t.name == "matches")
     assert list(matches.customdata) == expected["id"].tolist()
 
@@ -258,7 +259,8 @@ def test_query_explorer_reports_bad_input_in_the_panel(explored):
     explorer.source.value = "a vector"
     explorer.pasted.value = "1, two"
     click(explorer, "Run")
-    assert "ValueError" in text(explorer.message)
+    assert "the pasted vector must be numbers separated by commas or spaces; &#x27;two&#x27; is not a number" in (
+        text(explorer.message))
     explorer.pasted.value = "1, 2"
     click(explorer, "Run")
     assert "[40006]" in text(explorer.message) and "expected 3 dimensions" in text(explorer.message)

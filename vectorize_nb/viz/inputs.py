@@ -110,10 +110,9 @@ def check_drawn(table: pd.DataFrame, names: Sequence[Hashable], role: str, index
         raise ColumnNotFound(f"{role} column{'s' if len(absent) > 1 else ''} {missing} not in the frame; its "
                              f"columns are: {', '.join(map(repr, table.columns))}")
     stored = [name for name in table.columns if name not in ("id", "rank", "score")]
-    others = [name for name in stored if name != "namespace"]
-    choice = (f"{role} by one of: {', '.join(map(repr, stored))}" if others
-              else "the vectors drawn hold no metadata at all, only 'namespace'")
+    held = (f", or {role} by one of: {', '.join(map(repr, stored))}" if set(stored) - {"namespace"}
+            else " (the vectors drawn hold no metadata yet)")
     raise ColumnNotFound(
         f"{missing} {'was' if len(absent) == 1 else 'were'} never stored as metadata in index {index!r}: "
         f"upsert the vectors again with metadata=[{missing}] (df.vectorize.upsert(index, id=..., vector=..., "
-        f"metadata=[{missing}])), or {choice}")
+        f"metadata=[{missing}])){held}")

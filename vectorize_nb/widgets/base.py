@@ -85,8 +85,8 @@ class Panel(w.VBox):
                 return True
             except VectorizeError as exc:
                 self.say(str(exc), "error")
-            except (ValueError, KeyError, TypeError) as exc:  # bad input typed into the panel
-                self.say(f"{type(exc).__name__}: {exc}", "error")
+            except (ValueError, KeyError, TypeError) as exc:  # bad input typed into the panel: said in its terms
+                self.say(exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc), "error")
             except Exception as exc:  # a bug: say so here, keep the traceback for the log
                 log.exception("panel action failed")
                 self.say(f"unexpected {type(exc).__name__}: {exc}", "error")
