@@ -59,7 +59,18 @@ class Coloring:
         return {"colorscale": SCALE, "colorbar": {"title": {"text": str(self.column)}}}
 
     def marker(self, rows: np.ndarray) -> dict[str, Any]:
-        """Marker colours for some rows (positions): colour values on the scale, or the categories' colours."""
+        """Marker settings that colour some of the rows.
+
+        Parameters
+        ----------
+        rows : ndarray of int
+            Positions in the column.
+
+        Returns
+        -------
+        dict
+            `color`: the rows' values on the scale (with `coloraxis`), or their categories' colours.
+        """
         if self.labels is not None:
             return {"color": [self.colors[label] for label in self.labels[rows]]}
         assert self.numbers is not None
@@ -68,7 +79,24 @@ class Coloring:
 
 def coloring(values: pd.Series, name: Hashable, discrete: bool | None = None,
              max_categories: int = MAX_CATEGORIES) -> Coloring:
-    """The colours of `values` (see the module docstring); `name` titles the legend or colour bar.
+    """The colours of a column (see the module docstring).
+
+    Parameters
+    ----------
+    values : Series
+        The column, one value per point.
+    name : str
+        Its name: the title of the legend group or of the colour bar.
+    discrete : bool, optional
+        True: categories whatever the values; False: a colour scale (numbers only). Default: decided
+        from the values.
+    max_categories : int, default 20
+        Whole numbers with at most this many distinct values are categories; past this many
+        categories the most frequent keep a colour and the rest share "other (N more)".
+
+    Returns
+    -------
+    Coloring
 
     Raises
     ------
@@ -130,7 +158,18 @@ def _categories(labels: pd.Series, name: Hashable, max_categories: int, sort_key
 
 def palette(count: int) -> list[str]:
     """`count` distinct colours: plotly's ten up to ten; past that plotly's "Alphabet" without its two
-    greys, which "other" and missing values use (then repeated)."""
+    greys, which "other" and missing values use (then repeated).
+
+    Parameters
+    ----------
+    count : int
+        How many colours.
+
+    Returns
+    -------
+    list of str
+        Hex colours.
+    """
     qualitative = require("plotly.colors", "drawing figures").qualitative
     many = [color for color in qualitative.Alphabet if color.upper() not in _GREYS]
     colors = qualitative.Plotly if count <= len(qualitative.Plotly) else many

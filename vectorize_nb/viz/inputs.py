@@ -13,14 +13,26 @@ from .. import frames
 from ..frames import check_columns
 
 __all__ = ["VECTOR_COLUMNS", "QueryPoint", "query_point", "vector_column", "frame_matrix", "frame_ids",
-           "check_columns", "check_drawn", "ColumnNotFound"]
+           "check_drawn", "ColumnNotFound"]
 
 VECTOR_COLUMNS = ("values", "embedding", "vector")
 """Column names taken for the vector column when none is named (`values` is what `to_frame` gives)."""
 
 
 def vector_column(frame: pd.DataFrame, vector: Hashable | None = None) -> Hashable:
-    """The named vector column, or the first of VECTOR_COLUMNS the frame has."""
+    """The named vector column, or the first of VECTOR_COLUMNS the frame has.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    vector : str, optional
+        The column asked for.
+
+    Raises
+    ------
+    KeyError
+        The named column is missing, or none of VECTOR_COLUMNS is there.
+    """
     if vector is not None:
         check_columns(frame, [vector], "vector")
         return vector
@@ -32,12 +44,31 @@ def vector_column(frame: pd.DataFrame, vector: Hashable | None = None) -> Hashab
 
 
 def frame_matrix(frame: pd.DataFrame, column: Hashable) -> np.ndarray:
-    """The vector column as one float32 matrix (checked: one width, finite numbers)."""
+    """The vector column as one float32 matrix (checked: one width, finite numbers).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    column : str
+        Its vector column.
+    """
     return frames.matrix_of(frame, vector=column)
 
 
 def frame_ids(frame: pd.DataFrame, id: Hashable | None = None) -> list[str]:
-    """Ids from the `id` column (default "id" when the frame has one), else from the row labels."""
+    """Ids from the `id` column (default "id" when the frame has one), else from the row labels.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    id : str, optional
+        The id column.
+
+    Raises
+    ------
+    ValueError
+        No id column and repeated row labels.
+    """
     if id is None and "id" in frame.columns:
         id = "id"
     if id is not None:
@@ -58,8 +89,21 @@ class QueryPoint:
 
 
 def query_point(query: Any, vector: Hashable | None = None) -> QueryPoint:
-    """A vector, a stored vector's id, or a DataFrame row (a Series) holding a vector cell: the named
-    `vector` cell, else a 'values'/'embedding'/'vector' cell, else the row itself when all numbers."""
+    """A query as the views take it.
+
+    Parameters
+    ----------
+    query : array-like, str or Series
+        A vector, a stored vector's id, or a DataFrame row holding a vector cell: the named `vector`
+        cell, else a 'values'/'embedding'/'vector' cell, else the row itself when all numbers.
+    vector : str, optional
+        The row's vector cell.
+
+    Returns
+    -------
+    QueryPoint
+        Labelled by the id (the row's `id` cell, or "row <label>"), or "the query vector".
+    """
     if isinstance(query, str):
         return QueryPoint(None, query, query)
     if isinstance(query, pd.Series):
@@ -97,10 +141,19 @@ class ColumnNotFound(KeyError):
 
 
 def check_drawn(table: pd.DataFrame, names: Sequence[Hashable], role: str, index: str | None) -> None:
-    """A ColumnNotFound when one of `names` (to `role` by: "color", "hover") is not a column of the points.
+    """Raise ColumnNotFound when one of `names` is not a column of the points drawn.
 
-    For a map of an index (`index` its name) the points' columns are the metadata properties stored on
-    them, so the message says how to store the missing one; for a frame it lists the frame's columns.
+    Parameters
+    ----------
+    table : DataFrame
+        The points: id, namespace and metadata (or a frame's columns).
+    names : sequence of str
+        The columns asked for.
+    role : str
+        What they are for ("color", "hover"), as the message says it.
+    index : str or None
+        The index's name for a map of an index (whose columns are the metadata properties stored on
+        the vectors, so the message says how to store the missing one); None for a frame.
     """
     absent = [name for name in names if name not in table.columns]
     if not absent:

@@ -8,7 +8,7 @@ from collections.abc import Hashable, Mapping
 import numpy as np
 import pandas as pd
 
-from .inputs import check_columns
+from ..frames import check_columns
 from .colors import palette
 from .traces import TEMPLATE, heading, plotly
 

@@ -28,26 +28,50 @@ def plotly() -> Any:
 
 
 def scatter_type(go: Any, n_components: int, points: int) -> Any:
-    """Scatter3d in 3-D; in 2-D Scattergl past WEBGL_ABOVE points, else Scatter (SVG)."""
+    """Scatter3d in 3-D; in 2-D Scattergl past WEBGL_ABOVE points, else Scatter (SVG).
+
+    Parameters
+    ----------
+    go : module
+        plotly.graph_objects.
+    n_components : {2, 3}
+    points : int
+        How many points the figure draws.
+    """
     if n_components == 3:
         return go.Scatter3d
     return go.Scattergl if points > WEBGL_ABOVE else go.Scatter
 
 
 def positions_of(coords: np.ndarray) -> dict[str, np.ndarray]:
-    """{"x": ..., "y": ...} (and "z") for a trace."""
+    """{"x": ..., "y": ...} (and "z") for a trace.
+
+    Parameters
+    ----------
+    coords : ndarray of shape (n, 2) or (n, 3)
+    """
     return dict(zip("xyz", np.asarray(coords, dtype=np.float64).T))
 
 
 def axis_titles(fitted: Projection) -> list[str]:
-    """"PC 1 (12%)", ... for PCA; "UMAP 1", ... for UMAP."""
+    """"PC 1 (12%)", ... for PCA; "UMAP 1", ... for UMAP.
+
+    Parameters
+    ----------
+    fitted : Projection
+    """
     if fitted.method == "pca":
         return [f"PC {i + 1} ({share:.0%})" for i, share in enumerate(fitted.explained)]
     return [f"UMAP {i + 1}" for i in range(fitted.n_components)]
 
 
 def axis_layout(fitted: Projection) -> dict[str, Any]:
-    """The layout's axis titles: xaxis and yaxis in 2-D, the scene's three axes in 3-D."""
+    """The layout's axis titles: xaxis and yaxis in 2-D, the scene's three axes in 3-D.
+
+    Parameters
+    ----------
+    fitted : Projection
+    """
     titles = axis_titles(fitted)
     if fitted.n_components == 3:
         return {"scene": {f"{axis}axis": {"title": {"text": text}} for axis, text in zip("xyz", titles)}}
@@ -59,13 +83,28 @@ def heading(title: str, subtitle: str = "") -> dict[str, Any]:
 
     Written into the title's text rather than plotly's `title.subtitle`, which a FigureWidget (the
     panels' figures) draws above the title.
+
+    Parameters
+    ----------
+    title : str
+    subtitle : str, default ""
+        Nothing on a second line when empty.
     """
     return {"text": f"{title}<br><sup>{subtitle}</sup>" if subtitle else title}
 
 
 def hover_columns(table: pd.DataFrame, color: Hashable | None, hover: Any) -> list[Hashable]:
-    """The columns a hover shows after the id: namespace when any is set, the colour column, then `hover`
-    (a column, a list of columns, or "all" for every column)."""
+    """The columns a hover shows after the id: namespace when any is set, the colour column, then `hover`.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The points.
+    color : str or None
+        The colour column.
+    hover : str, list of str, "all" or None
+        The columns asked for ("all": every column).
+    """
     if hover == "all":
         return [name for name in table.columns if name != "id"]
     shown: list[Hashable] = ["namespace"] if "namespace" in table.columns and table["namespace"].notna().any() else []
@@ -73,7 +112,13 @@ def hover_columns(table: pd.DataFrame, color: Hashable | None, hover: Any) -> li
 
 
 def asked_hover(hover: Any) -> list[Hashable]:
-    """`hover` as a list of column names ("all" and None: none named)."""
+    """`hover` as a list of column names.
+
+    Parameters
+    ----------
+    hover : str, list of str, "all" or None
+        As plotly express takes it ("all" and None name no column).
+    """
     if hover is None or hover == "all":
         return []
     return [hover] if isinstance(hover, (str, int)) else list(hover)
@@ -81,7 +126,17 @@ def asked_hover(hover: Any) -> list[Hashable]:
 
 def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Hashable, Sequence[Any]] | None = None
                ) -> list[str]:
-    """One "<b>id</b><br>name=value<br>..." string per row; `first` adds fields (rank, score) after the id."""
+    """One "<b>id</b><br>name=value<br>..." string per row.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The points, with an `id` column.
+    columns : sequence of str
+        The columns to show (those missing are skipped).
+    first : dict of str to sequence, optional
+        Fields shown right after the id (rank, score), one value per row.
+    """
     fields: dict[Hashable, Sequence[Any]] = {**(first or {})}
     fields.update((name, table[name].tolist()) for name in columns if name in table)
     parts = [[f"<b>{vid}</b>" for vid in table["id"].tolist()]]

@@ -18,12 +18,24 @@ _SCALARS = {"string", "integer", "floating", "boolean", "mixed-integer-float", "
 
 
 def indexed_properties(index: Index) -> list[str]:
-    """The properties with a metadata index (the ones a filter can use)."""
+    """The properties with a metadata index (the ones a filter can use).
+
+    Parameters
+    ----------
+    index : Index
+    """
     return [str(name) for name in index.list_metadata_indexes()["property_name"]]
 
 
 def stored_properties(index: Index, sample: int = SAMPLE) -> list[str]:
-    """The metadata properties held by the first `sample` vectors the index lists (nested keys joined with ".")."""
+    """The metadata properties held by the first vectors the index lists (nested keys joined with ".").
+
+    Parameters
+    ----------
+    index : Index
+    sample : int, default 50
+        How many vectors to read.
+    """
     ids = index.list_vectors(count=sample)["id"].tolist()
     if not ids:
         return []
@@ -33,7 +45,14 @@ def stored_properties(index: Index, sample: int = SAMPLE) -> list[str]:
 
 def scalar_columns(frame: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
     """The frame's columns that can be metadata as they are: numbers, booleans and short texts
-    (at most LONGEST_TEXT characters), not vectors or lists."""
+    (at most LONGEST_TEXT characters), not vectors or lists.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    exclude : sequence of str, default ()
+        Columns to leave out (the id and vector columns).
+    """
     chosen = []
     for name in frame.columns:
         column = frame[name]

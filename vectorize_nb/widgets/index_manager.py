@@ -18,7 +18,20 @@ _BY_PRESET = "preset"
 
 
 class IndexManager(Panel):
-    """`IndexManager(client)`: every action is one call of `client` (create_index, delete_index, ...)."""
+    """The indexes of a client in a table; create one, delete one (after a confirmation), inspect one.
+
+    Every action is one call of `client`: `create_index`, `delete_index`, `list_indexes`, `info`.
+    The index chosen in its menu is `manager.selected.value`.
+
+    Parameters
+    ----------
+    client : Client
+        From `vz.connect()`.
+
+    Examples
+    --------
+    >>> vz.IndexManager(vz.connect())
+    """
 
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -52,7 +65,7 @@ class IndexManager(Panel):
     # --- reading -------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Reload the table (each index with its vector count)."""
+        """Reload the table (each index with its vector count) and the chosen index's facts (the Refresh button)."""
         indexes = self.client.list_indexes()
         counts = [self.client.get_index(name).info().vector_count for name in indexes["name"]]
         shown = indexes.assign(vectors=counts)[["name", "dimensions", "metric", "vectors", "description",

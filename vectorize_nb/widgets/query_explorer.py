@@ -182,6 +182,7 @@ class QueryExplorer(Panel):
         self.conditions.children = [child for child in self.conditions.children if child is not row]
 
     def filter(self) -> Condition | None:
+        """The filter the conditions make (joined by AND), or None without a condition."""
         rows = [child.condition() for child in self.conditions.children if isinstance(child, FilterRow)]
         if not rows:
             return None
