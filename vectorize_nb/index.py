@@ -19,7 +19,7 @@ from . import explain, results
 from .contract import errors, validation
 from .contract.backend import Backend
 from .contract.errors import InvalidFilter
-from .contract.filters import Filter, parse_filter
+from .contract.filters import Filter, parse_filter, silent_misses
 from .contract.limits import Limits
 from .contract.models import IndexDescription, IndexInfo, Mutation, QueryOptions, VectorRecord, Vectors, WriteKind
 from .filter_builder import Condition
@@ -233,8 +233,10 @@ class Index:
             is closer). `attrs` records the index, the target and the query's options.
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
+        query = np.asarray(vector, dtype=np.float32)
+        self._zero_vectors(query[None, :] if query.ndim == 1 else query)
         with self._during("query"):
-            matches = self.backend.query(self.name, np.asarray(vector, dtype=np.float32), options)
+            matches = self.backend.query(self.name, query, options)
         return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
 
     def query_by_id(self, vector_id: str, top_k: int = 5, *, filter: FilterLike = None,
@@ -277,6 +279,7 @@ class Index:
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         matrix = np.asarray(vectors, dtype=np.float32)
+        self._zero_vectors(matrix)
         with self._during("query"):
             answers = self.backend.query_many(self.name, matrix, options)
         labels = list(range(len(matrix))) if keys is None else keys
@@ -289,8 +292,22 @@ class Index:
             self.check_filter(flt)
             flt = flt.to_json()
         with self._during("query"):
-            return validation.query_options(QueryOptions(top_k, return_values, return_metadata, namespace, flt),
-                                            self.limits, python=True)
+            options = validation.query_options(QueryOptions(top_k, return_values, return_metadata, namespace, flt),
+                                               self.limits, python=True)
+            if options.filter:
+                for miss in self.backend.filter_misses(self.name, options.filter):
+                    errors.warn_once((id(self.backend), self.name, miss.property, miss.reason), miss.message)
+        return options
+
+    def _zero_vectors(self, queries: np.ndarray) -> None:
+        """Warn that all-zero query vectors rank nothing under cosine (every score is 0, the order is by id)."""
+        if self.metric != "cosine" or queries.ndim != 2 or queries.size == 0 or queries.any(axis=1).all():
+            return
+        zero = np.flatnonzero(~queries.any(axis=1))
+        which = "the query vector is" if len(queries) == 1 else f"{len(zero)} of the {len(queries)} query vectors are"
+        errors.warn_once((id(self.backend), self.name, "zero query"),
+                         f"{which} all zeros: under cosine a zero vector has no direction, so every score is 0 "
+                         f"and the {self.name!r} matches come in id order, not by similarity")
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
@@ -302,18 +319,9 @@ class Index:
         """Raise `InvalidFilter` for a clause that would match nothing on this index: its property has
         no metadata index, or its value has another type than the index. (Filters built with `F` are
         checked before every query; plain dicts go to Vectorize as they are.)"""
-        types = self._metadata_index_types()
-        for clause in _parsed(flt, self.limits).clauses:
-            kind = types.get(clause.key)
-            if kind is None:
-                raise InvalidFilter(
-                    f'filter on "{clause.key}": index {self.name!r} has no metadata index for "{clause.key}", so '
-                    f'this clause matches nothing; create one with create_metadata_index("{clause.key}", type) '
-                    "(vectors written before it need writing again); explain_filter() says more")
-            if not explain.operand_fits(kind, clause):
-                raise InvalidFilter(
-                    f'filter on "{clause.key}": its metadata index holds {kind} values, so {clause.op} '
-                    f"{clause.operand!r} matches nothing")
+        misses = silent_misses(_parsed(flt, self.limits), self._metadata_index_types(), self.name)
+        if misses:
+            raise InvalidFilter(misses[0].message)
 
     def _metadata_index_types(self) -> dict[str, str]:
         with self._during("list_metadata_indexes"):

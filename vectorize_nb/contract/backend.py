@@ -9,6 +9,7 @@ backend that can do better overrides them:
                                  while earlier requests are in flight); by default the write is sent as is
     filter_ids / explain_filter  exact answers about a filter; None where a backend cannot know
                                  (the client then works it out from metadata, or says it cannot count)
+    filter_misses                what a filter silently leaves out, for the client to warn about
     folder                       where a backend keeps files (the local engine's folder), for caches
 
 A backend does one request's worth of work per call and enforces (or lets the service enforce) the
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .filters import FilterMiss, parse_filter, silent_misses
 from .limits import Limits
 from .models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, IndexDescription, IndexInfo, Match,
                      MetadataIndex, Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
@@ -138,6 +140,13 @@ class Backend(ABC):
         """For each id, whether a query with `filter` and `namespace` could return it; None when this
         backend cannot tell exactly (vectors that predate a metadata index are invisible to REST)."""
         return None
+
+    def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
+        """The clauses of `filter` that silently leave vectors out on this index (Vectorize says nothing of
+        them; the client warns). By default: properties without a metadata index, and values of another
+        type than the index."""
+        types = {m.property_name: m.index_type for m in self.list_metadata_indexes(name)}
+        return silent_misses(parse_filter(filter, self.limits), types, name)
 
     def explain_filter(self, name: str, filter: dict[str, Any]) -> FilterCounts | None:
         """Counts behind a filter, clause by clause; None when this backend cannot count them."""

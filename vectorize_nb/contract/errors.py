@@ -36,7 +36,10 @@ The wire carries the code and the message; `str(err)` adds the operation and a h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+import threading
+import warnings
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -50,6 +53,7 @@ __all__ = [
     "InvalidMetadataIndex", "InvalidFilter", "InvalidCursor", "InvalidQuery", "InvalidListCount",
     "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "TransportError",
     "WaitTimeout", "ConfigurationError", "error_class", "from_envelope", "during", "PROJECT_CODES",
+    "VectorizeWarning", "warn_once",
 ]
 
 
@@ -350,3 +354,30 @@ def _class_for_status(status: int) -> type[VectorizeError]:
     if status >= 500:
         return ServerError
     return InvalidRequest
+
+
+class VectorizeWarning(UserWarning):
+    """Something Vectorize does without a word that the user would want to know: a filter clause that
+    matches nothing (a property without a metadata index, vectors written before it, a value of
+    another type), or a query vector that cannot rank anything. The results stay exactly Vectorize's."""
+
+
+_WARNED: set[Hashable] = set()
+_WARNED_LOCK = threading.Lock()
+
+
+def warn_once(cause: Hashable, message: str) -> None:
+    """Warn with `VectorizeWarning` the first time `cause` comes up in this process, pointing at the
+    caller's own line (the first frame outside this package)."""
+    with _WARNED_LOCK:
+        if cause in _WARNED:
+            return
+        _WARNED.add(cause)
+    warnings.warn(message, VectorizeWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("vectorize_nb."):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
