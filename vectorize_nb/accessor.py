@@ -115,7 +115,17 @@ class VectorizeAccessor:
                             key=key)
 
     def delete(self, index: Index, *, id: Hashable, on_error: OnError = "raise") -> WriteResult:
-        """Delete the vectors whose ids are in column `id` (unknown ids are no error)."""
+        """Delete the vectors whose ids are in column `id` (unknown ids are no error).
+
+        Parameters
+        ----------
+        index : Index
+            The index to delete from.
+        id : column name
+            The ids to delete.
+        on_error : {"raise", "report"}, default "raise"
+            As for `upsert`.
+        """
         return frames.delete(self._frame, index, id=id, on_error=on_error)
 
     def fetch(self, index: Index, *, id: Hashable, values: bool = True, metadata: bool = True) -> pd.DataFrame:

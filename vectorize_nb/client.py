@@ -38,10 +38,42 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
             limits: Limits = DEFAULT_LIMITS, account_id: str | None = None, api_token: str | None = None,
             timeout: float = 30.0, concurrency: int = 4, max_retries: int = 5,
             requests_per_window: int = 1200, window_seconds: float = 300.0) -> Client:
-    """Open a client on the embedded engine (default), in memory, on Cloudflare, or on a URL.
+    """Open a client on the embedded engine (the default), in memory, on Cloudflare, or on any server
+    that speaks Vectorize's REST API.
 
-    `path`, `apply_delay` and `limits` configure the embedded engine; `account_id`, `api_token`,
-    `timeout`, `concurrency`, `max_retries` and the rate limit configure the REST backend.
+    Parameters
+    ----------
+    target : str, optional
+        "local" (the embedded engine, kept in a folder), "memory", "cloudflare", or a base URL such as
+        "http://127.0.0.1:8787" (completed to ".../client/v4"). By default `$VECTORIZE_NB_TARGET`, else
+        "local": one environment variable moves a whole notebook to Cloudflare.
+    path : path, optional
+        The embedded engine's folder (default `$VECTORIZE_NB_PATH`, else ./.vectorize).
+    apply_delay : float, default 0
+        Seconds the embedded engine waits before applying a write, as Vectorize does.
+    limits : Limits, optional
+        The rules to enforce and to size requests by (Cloudflare's published limits by default).
+    account_id, api_token : str, optional
+        Cloudflare's account id and API token (default `$CLOUDFLARE_ACCOUNT_ID`, `$CLOUDFLARE_API_TOKEN`);
+        the token needs the account permission "Vectorize Edit" ("Vectorize Read" for reading only).
+        It never appears in a repr, an error or a log.
+    timeout : float, default 30
+        Seconds to wait for each answer over REST.
+    concurrency : int, default 4
+        Requests in flight at once over REST.
+    max_retries : int, default 5
+        Retries of a request that failed on a rate limit, a server error or the network.
+    requests_per_window, window_seconds : int, float
+        The client-side rate limit (Cloudflare's: 1200 requests per 300 seconds).
+
+    Returns
+    -------
+    Client
+
+    Examples
+    --------
+    >>> client = vz.connect()                      # doctest: +SKIP
+    >>> client = vz.connect("cloudflare")          # doctest: +SKIP
     """
     chosen = target or os.environ.get(TARGET_ENV) or "local"
     if chosen in ("local", "memory"):

@@ -36,6 +36,17 @@ class Index:
     """A handle on one index. Cheap to create; holds no data. Get one from `Client.create_index`,
     `Client.get_index` or `Client.indexes`.
 
+    Parameters
+    ----------
+    backend : Backend
+        Where the index lives.
+    description : IndexDescription
+        The index as the backend describes it.
+    target : str
+        A label of the backend's target that holds no secret.
+    log : MutationLog, optional
+        The mutations issued through this handle's client (what `wait` waits for).
+
     Attributes
     ----------
     backend : Backend
@@ -165,8 +176,18 @@ class Index:
                           WriteOptions(batch_size, wait, progress, on_error))
 
     def write(self, kind: WriteKind, vectors: Any, options: WriteOptions | None = None) -> WriteResult:
-        """Insert or upsert a batch of any size with the given options (what `insert`, `upsert` and
-        `df.vectorize` call): checked whole, split to the limits, sent, reported batch by batch."""
+        """Insert or upsert a batch of any size (what `insert`, `upsert` and `df.vectorize` call):
+        checked whole, split to the limits, sent, reported batch by batch.
+
+        Parameters
+        ----------
+        kind : {"insert", "upsert"}
+            What to do with ids already stored.
+        vectors : Vectors or CheckedVectors
+            The batch.
+        options : WriteOptions, optional
+            Batch size, waiting, progress bar and error handling (the defaults of `upsert`).
+        """
         return self._writer.write(kind, vectors, options or WriteOptions())
 
     def delete_by_ids(self, ids: Sequence[str], *, on_error: OnError = "raise") -> WriteResult:
@@ -399,7 +420,14 @@ class Index:
         return results.records_frame(records, self._attrs("get_by_ids"), values=values, metadata=metadata)
 
     def list_vectors(self, count: int | None = None, cursor: str | None = None) -> pd.DataFrame:
-        """One page of ids (`count` from 1 to 1000, default 100), starting at `cursor`.
+        """One page of ids, in insertion order. The first call pins the set of ids the walk covers.
+
+        Parameters
+        ----------
+        count : int, optional
+            Ids per page (1 to 1000, default 100).
+        cursor : str, optional
+            Where to go on: the previous page's `attrs["next_cursor"]` (valid for an hour).
 
         Returns
         -------
