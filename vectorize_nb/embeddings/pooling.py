@@ -30,6 +30,7 @@ def pool(hidden: np.ndarray, mask: np.ndarray, pooling: str) -> np.ndarray:
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Scale each row to unit L2 length, in place; an all-zero row stays zero. Returns `vectors`."""
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    np.divide(vectors, norms, out=vectors, where=norms > 0)
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))  # a few times faster than np.linalg.norm here
+    norms[norms == 0] = 1.0
+    vectors /= norms[:, None]
     return vectors
