@@ -98,6 +98,7 @@ def test_the_catalog_and_checks_need_only_the_standard_library_and_numpy():
         package.__path__ = [{str(ROOT / "vectorize_nb")!r}]
         sys.modules["vectorize_nb"] = package
         from vectorize_nb.embeddings import get_model, embed_locally
+        from vectorize_nb.embeddings.cache import EmbeddingCache
         print(get_model("@cf/baai/bge-large-en-v1.5").dimensions)
     """)
     assert out == "1024"
