@@ -1,4 +1,4 @@
-"""Errors of text embedding, in the package's tree (`vectorize_nb.errors`), with Workers AI's codes.
+"""Errors of text embedding, in the package's tree (`vectorize_nb.errors`), and Workers AI's codes for them.
 
     InvalidRequest (ValueError)
     ├── BadEmbeddingInput             5006  Workers AI's "Bad input"
@@ -8,6 +8,9 @@
     │   └── UnsupportedPooling              a pooling the model does not offer
     └── UnknownModel                  5007  Workers AI's "No such model"
     ModelNotAvailable                       the model cannot run here now (weights missing, no network)
+
+The classes carry no `code` of their own yet: `vectorize_nb.errors` keeps one class per code, and
+these join its table when the server answers Workers AI's routes; `workers_ai_code` gives the code.
 """
 
 from __future__ import annotations
@@ -15,13 +18,11 @@ from __future__ import annotations
 from ..errors import InvalidRequest, VectorizeError
 
 __all__ = ["BadEmbeddingInput", "EmptyText", "TextNotString", "TextTooLong", "UnsupportedPooling", "UnknownModel",
-           "ModelNotAvailable"]
+           "ModelNotAvailable", "workers_ai_code"]
 
 
 class BadEmbeddingInput(InvalidRequest):
     """The texts or options of an embedding request break a rule; nothing was embedded."""
-
-    code = 5006
 
 
 class EmptyText(BadEmbeddingInput):
@@ -42,7 +43,6 @@ class UnsupportedPooling(BadEmbeddingInput):
 
 
 class UnknownModel(InvalidRequest):
-    code = 5007
     hint = "vectorize_nb.embeddings.model_records() lists the models the package knows"
 
 
@@ -51,3 +51,11 @@ class ModelNotAvailable(VectorizeError):
     fetched, or it has no local runtime."""
 
     status = 503
+
+
+_WORKERS_AI_CODES: dict[type[VectorizeError], int] = {BadEmbeddingInput: 5006, UnknownModel: 5007}
+
+
+def workers_ai_code(error: VectorizeError) -> int | None:
+    """Workers AI's error code for an embedding error (5006 bad input, 5007 no such model), else None."""
+    return next((_WORKERS_AI_CODES[cls] for cls in type(error).__mro__ if cls in _WORKERS_AI_CODES), None)
