@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from vectorize_nb.datasets import STDLIB_MODULES
-from vectorize_nb.embeddings import SHIPPED_MODEL, embed_locally
+from vectorize_nb.contract.embedding_models import SHIPPED_MODEL
+from vectorize_nb.embeddings import embed_locally
 from vectorize_nb.embeddings.cache import EmbeddingCache
 
 
@@ -59,7 +60,8 @@ def interleaved(sides: dict[str, Callable[[], object]], repeat: int) -> dict[str
 
 
 def shipped_against_wordllama(texts: list[str], repeat: int) -> None:
-    from vectorize_nb.embeddings import get_model, loader
+    from vectorize_nb.contract.embedding_models import get_model
+    from vectorize_nb.embeddings import loader
 
     model = loader.load(get_model(SHIPPED_MODEL))
     direct = model.inference  # type: ignore[attr-defined]  # wordllama's own WordLlamaInference

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from vectorize_nb.embeddings import (SHIPPED_MODEL, UnknownModel, UnsupportedPooling, get_model, model_records,
-                                     resolve_pooling)
-from vectorize_nb.embeddings.errors import workers_ai_code
-from vectorize_nb.errors import InvalidRequest
+from vectorize_nb.contract.embedding_models import SHIPPED_MODEL, get_model, model_records, resolve_pooling
+from vectorize_nb.errors import InvalidRequest, UnknownModel, UnsupportedPooling
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("onnxruntime", "tokenizers", "huggingface_hub", "wordllama", "onnx")
@@ -49,7 +47,7 @@ def test_the_open_weights_repository_names_the_same_model():
 def test_an_unknown_model_is_refused_with_the_closest_names():
     with pytest.raises(UnknownModel) as caught:
         get_model("@cf/baai/bge-smal-en-v1.5")
-    assert isinstance(caught.value, InvalidRequest) and workers_ai_code(caught.value) == 5007
+    assert isinstance(caught.value, InvalidRequest) and caught.value.code == 5007
     assert "did you mean @cf/baai/bge-small-en-v1.5" in str(caught.value)
 
 
@@ -60,7 +58,7 @@ def test_poolings_resolve_to_the_default_or_are_refused():
         resolve_pooling(bge, "max")
     with pytest.raises(UnsupportedPooling, match="no pooling input") as caught:
         resolve_pooling(get_model("@cf/baai/bge-m3"), "cls")
-    assert workers_ai_code(caught.value) == 5006
+    assert caught.value.code == 5006
     assert resolve_pooling(get_model(SHIPPED_MODEL), None) == "mean"
 
 
@@ -98,18 +96,17 @@ def test_the_catalog_and_checks_need_only_the_standard_library_and_numpy():
         package = types.ModuleType("vectorize_nb")
         package.__path__ = [{str(ROOT / "vectorize_nb")!r}]
         sys.modules["vectorize_nb"] = package
-        from vectorize_nb.embeddings import get_model, embed_locally
+        from vectorize_nb.contract.embedding_models import get_model
+        from vectorize_nb.embeddings import embed_locally
         from vectorize_nb.embeddings.cache import EmbeddingCache
         print(get_model("@cf/baai/bge-large-en-v1.5").dimensions)
     """)
     assert out == "1024"
 
 
-def test_embedding_errors_keep_the_package_trees_one_class_per_code():
-    """They carry Workers AI's codes through workers_ai_code, not a class code the tree would see twice."""
-    from vectorize_nb.embeddings import errors as embedding_errors
+def test_embedding_errors_carry_workers_ai_codes_in_the_package_tree():
+    from vectorize_nb import errors
 
-    assert workers_ai_code(embedding_errors.TextTooLong("x")) == 5006
-    assert workers_ai_code(embedding_errors.TextNotString("x")) == 5006
-    assert workers_ai_code(embedding_errors.ModelNotAvailable("x")) is None
-    assert all(cls.code == 0 for cls in (embedding_errors.BadEmbeddingInput, embedding_errors.UnknownModel))
+    assert errors.TextTooLong("x").code == errors.TextNotString("x").code == 5006
+    assert errors.error_class(5006) is errors.BadEmbeddingInput and errors.error_class(5007) is errors.UnknownModel
+    assert errors.ModelNotAvailable("x").code == 0

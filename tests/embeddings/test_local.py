@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from vectorize_nb.embeddings import (SHIPPED_MODEL, EmptyText, ModelNotAvailable, TextNotString, TextTooLong,
-                                     UnknownModel, UnsupportedPooling, embed_locally, get_model, loader)
+from vectorize_nb.contract.embedding_models import SHIPPED_MODEL, get_model
+from vectorize_nb.embeddings import embed_locally, loader
 from vectorize_nb.embeddings.transformer import TransformerModel
-from vectorize_nb.embeddings.errors import workers_ai_code
-from vectorize_nb.errors import InvalidRequest
+from vectorize_nb.errors import (EmptyText, InvalidRequest, ModelNotAvailable, TextNotString, TextTooLong, UnknownModel,
+                                 UnsupportedPooling)
 
 from .tiny import fill_hub_cache
 
@@ -38,7 +38,7 @@ def cached_bge(hf_cache, tiny_repo):
 def test_bad_rows_are_named_before_anything_loads(texts, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
         embed_locally(texts, SHIPPED_MODEL)
-    assert isinstance(caught.value, InvalidRequest) and workers_ai_code(caught.value) == 5006
+    assert isinstance(caught.value, InvalidRequest) and caught.value.code == 5006
     assert loader.loaded() == []
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vectorize_nb.embeddings import SHIPPED_MODEL, embed_locally, get_model, loader
+from vectorize_nb.contract.embedding_models import SHIPPED_MODEL, get_model
+from vectorize_nb.embeddings import embed_locally, loader
 
 PAIRS = [  # (text, a paraphrase, an unrelated sentence)
     ("How do I read a CSV file?", "Load comma-separated values from a spreadsheet export",

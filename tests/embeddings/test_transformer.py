@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vectorize_nb.embeddings import TextTooLong
-from vectorize_nb.embeddings.errors import ModelNotAvailable, workers_ai_code
+from vectorize_nb.errors import ModelNotAvailable, TextTooLong
 from vectorize_nb.embeddings.transformer import TransformerModel
 
 from .tiny import build_graph, build_tokenizer
@@ -92,7 +91,7 @@ def test_a_text_at_the_limit_runs_and_one_token_more_is_refused(model):
     assert model.embed([at_limit], "mean").shape == (1, 48)
     with pytest.raises(TextTooLong) as caught:
         model.embed(["cat", at_limit + " dog", "dog"], "mean")
-    assert workers_ai_code(caught.value) == 5006
+    assert caught.value.code == 5006
     assert "row 1 has 513 tokens" in str(caught.value) and "at most 512" in str(caught.value)
 
 

@@ -25,7 +25,8 @@ REPO = "BAAI/bge-small-en-v1.5"
 TEXTS = ["read the csv file", "a dog in the rain"]
 EMBED = f"""
     import json, sys
-    from vectorize_nb.embeddings import ModelNotAvailable, embed_locally
+    from vectorize_nb.embeddings import embed_locally
+    from vectorize_nb.errors import ModelNotAvailable
     try:
         print(json.dumps(embed_locally({TEXTS!r}, "@cf/baai/bge-small-en-v1.5").tolist()))
     except ModelNotAvailable as error:

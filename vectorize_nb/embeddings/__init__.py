@@ -1,6 +1,6 @@
 """Text to vectors on this machine: the open weights of Workers AI's bge models, and a model that ships.
 
-    from vectorize_nb.embeddings import embed_locally, model_records
+    from vectorize_nb.embeddings import embed_locally
     X = embed_locally(["read a CSV file", "parse JSON"], "wordllama/l2-supercat-256")   # (2, 256) float32
     X = embed_locally(texts, "@cf/baai/bge-small-en-v1.5")                # mean pooling, as Workers AI
     X = embed_locally(texts, "@cf/baai/bge-small-en-v1.5", pooling="cls") # the model card's recipe
@@ -17,17 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .catalog import MODELS, SHIPPED_MODEL, EmbeddingModel, HubWeights, get_model, model_records, resolve_pooling
-from .errors import (BadEmbeddingInput, EmptyText, ModelNotAvailable, TextNotString, TextTooLong, UnknownModel,
-                     UnsupportedPooling)
+from ..contract.embedding_models import get_model, resolve_pooling
 from .loader import load
 from .texts import check_texts
 
-__all__ = [
-    "embed_locally", "download", "model_records", "get_model", "resolve_pooling", "EmbeddingModel", "HubWeights",
-    "MODELS", "SHIPPED_MODEL", "BadEmbeddingInput", "EmptyText", "TextNotString", "TextTooLong",
-    "UnsupportedPooling", "UnknownModel", "ModelNotAvailable",
-]
+__all__ = ["embed_locally", "download"]
 
 
 def embed_locally(texts: str | Iterable[str], model: str, pooling: str | None = None) -> np.ndarray:

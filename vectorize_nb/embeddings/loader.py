@@ -8,8 +8,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .catalog import EmbeddingModel
-from .errors import ModelNotAvailable
+from ..contract.embedding_models import EmbeddingModel
+from ..contract.errors import ModelNotAvailable
 
 __all__ = ["Embedder", "load", "loaded", "forget"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelNotAvailable
+from ..contract.errors import ModelNotAvailable
 from .pooling import normalise
 
 __all__ = ["StaticModel"]

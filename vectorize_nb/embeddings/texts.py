@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from .errors import EmptyText, TextNotString
+from ..contract.errors import EmptyText, TextNotString
 
 __all__ = ["check_texts"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelNotAvailable, TextTooLong
+from ..contract.errors import ModelNotAvailable, TextTooLong
 from .pooling import normalise, pool
 
 __all__ = ["TransformerModel"]

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import cast
 
-from .catalog import SHIPPED_MODEL, EmbeddingModel, HubWeights, get_model
-from .errors import ModelNotAvailable
+from ..contract.embedding_models import SHIPPED_MODEL, EmbeddingModel, HubWeights, get_model
+from ..contract.errors import ModelNotAvailable
 
 __all__ = ["PROBE_TIMEOUT", "cached_weights", "fetch_weights", "how_to_get"]
 
