@@ -11,7 +11,8 @@ def _mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Attention-mask-weighted mean over the tokens: padding counts for nothing."""
     weights = mask.astype(np.float32)
     counts = np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
-    return np.matmul(weights[:, None, :], hidden)[:, 0, :] / counts
+    pooled: np.ndarray = np.matmul(weights[:, None, :], hidden)[:, 0, :] / counts
+    return pooled
 
 
 def _cls(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

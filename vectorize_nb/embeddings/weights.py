@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import cast
 
 from ..contract.embedding_models import SHIPPED_MODEL, EmbeddingModel, HubWeights, get_model
 from ..contract.errors import ModelNotAvailable
@@ -26,8 +25,8 @@ def cached_weights(hub: HubWeights, cache_dir: str | Path | None = None) -> tupl
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
-        onnx, tokenizer = (Path(cast(str, hf_hub_download(hub.repo, name, revision=hub.revision, cache_dir=cache_dir,
-                                                          local_files_only=True)))
+        onnx, tokenizer = (Path(hf_hub_download(hub.repo, name, revision=hub.revision, cache_dir=cache_dir,
+                                                          local_files_only=True))
                            for name in hub.files)
     except LocalEntryNotFoundError:
         return None
@@ -51,7 +50,7 @@ def fetch_weights(model: EmbeddingModel, cache_dir: str | Path | None = None) ->
     _check_reachable(model, hub)
     from huggingface_hub import hf_hub_download
 
-    onnx, tokenizer = (Path(cast(str, hf_hub_download(hub.repo, name, revision=hub.revision, cache_dir=cache_dir)))
+    onnx, tokenizer = (Path(hf_hub_download(hub.repo, name, revision=hub.revision, cache_dir=cache_dir))
                        for name in hub.files)
     return onnx, tokenizer
 
