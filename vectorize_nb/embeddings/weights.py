@@ -26,7 +26,7 @@ def cached_weights(hub: HubWeights, cache_dir: str | Path | None = None) -> tupl
 
     try:
         onnx, tokenizer = (Path(hf_hub_download(hub.repo, name, revision=hub.revision, cache_dir=cache_dir,
-                                                          local_files_only=True))
+                                                local_files_only=True))
                            for name in hub.files)
     except LocalEntryNotFoundError:
         return None
