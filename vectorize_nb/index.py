@@ -22,6 +22,7 @@ from .contract import errors, validation
 from .contract.backend import Backend
 from .contract.models import IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors, WriteKind
 from .filter_builder import Condition
+from .embedder import Embedder, model_for_index
 from .mutation_log import MutationLog, wait_until_applied
 from .reader import FilterLike, IndexReader
 from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors, documented
@@ -43,12 +44,15 @@ class Index(IndexReader):
         A label of the backend's target that holds no secret ("local:.vectorize", "cloudflare:<account>").
     log : MutationLog, optional
         The mutations issued through this handle's client (what `wait` waits for).
+    embedder : Embedder, optional
+        The client's embedder, for texts (`query("a question")`, `df.vectorize.upsert(text=...)`).
     """
 
     def __init__(self, backend: Backend, description: IndexDescription, *, target: str,
-                 log: MutationLog | None = None) -> None:
+                 log: MutationLog | None = None, embedder: Embedder | None = None) -> None:
         super().__init__(backend, description, target=target)
         self.log = MutationLog() if log is None else log
+        self.embedder = Embedder(backend) if embedder is None else embedder
         self._writer = Writer(backend, description.name, description.dimensions, self.log)
 
     def wait(self, mutation: Mutation | str | WriteResult | None = None, *, timeout: float = 60.0,
@@ -174,13 +178,14 @@ class Index(IndexReader):
     # --- queries -------------------------------------------------------------------------------
 
     def query(self, vector: Any, top_k: int = 5, *, filter: FilterLike = None, namespace: str | None = None,
-              return_values: bool = False, return_metadata: str = "none") -> pd.DataFrame:
-        """The `top_k` vectors nearest to `vector`, best first.
+              return_values: bool = False, return_metadata: str = "none", model: str | None = None,
+              pooling: str | None = None) -> pd.DataFrame:
+        """The `top_k` vectors nearest to `vector` (or to a text), best first.
 
         Parameters
         ----------
-        vector : array-like of shape (dimensions,)
-            The query vector.
+        vector : array-like of shape (dimensions,), or str
+            The query vector, or a text to embed with `model`.
         top_k : int, default 5
             How many matches (at most 100; 50 with `return_values` or `return_metadata="all"`).
         filter : F condition or dict, optional
@@ -194,6 +199,11 @@ class Index(IndexReader):
         return_metadata : {"none", "indexed", "all"}, default "none"
             Add a column per metadata property: of every property ("all"), or only of those with a
             metadata index ("indexed", strings cut to 64 bytes).
+        model : str, optional
+            For a text: the embedding model (`vz.embedding_models()`); by default the model the index was
+            created from (its preset). Refused before anything runs when its dimensions are not the index's.
+        pooling : {"mean", "cls"}, optional
+            For a text: as for `Client.embed`.
 
         Returns
         -------
@@ -201,13 +211,26 @@ class Index(IndexReader):
             One row per match: rank, id, score, namespace (then values and metadata columns). Scores
             are cosine similarity (higher is closer), euclidean distance or negative dot product (lower
             is closer). `attrs` records the index, the target and the query's options.
+
+        Examples
+        --------
+        >>> docs.query("how do I read a CSV file?", top_k=3, model="wordllama/l2-supercat-256")  # doctest: +SKIP
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
-        query = np.asarray(vector, dtype=np.float32)
+        query = self.embed([vector], model, pooling)[0] if isinstance(vector, str) else \
+            np.asarray(vector, dtype=np.float32)
         self._zero_vectors(query[None, :] if query.ndim == 1 else query)
         with self._during("query"):
             matches = self.backend.query(self.name, query, options)
         return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
+
+    def embed(self, texts: Sequence[str], model: str | None = None, pooling: str | None = None, *,
+              progress: bool | None = None) -> np.ndarray:
+        """Texts to vectors for this index: with `model`, or the model the index was created from; a model
+        of other dimensions than the index is refused, naming both. See `Client.embed`."""
+        spec = model_for_index(model, self.description, errors.QueryDimensionMismatch)
+        with self._during("embed"):
+            return self.embedder.embed(texts, spec.model, pooling, progress=progress)
 
     def query_by_id(self, vector_id: str, top_k: int = 5, *, filter: FilterLike = None,
                     namespace: str | None = None, return_values: bool = False,

@@ -52,6 +52,8 @@ class Backend(ABC):
     """How many requests the client may have in flight at once (1 for the in-process engine)."""
     builds_requests: ClassVar[bool] = False
     """Whether `prepare_write` does real work worth overlapping with sending (REST encodes NDJSON)."""
+    embeds_remotely: ClassVar[bool] = False
+    """Whether `embed` runs Workers AI models on Workers AI (REST) rather than on this machine."""
 
     # --- indexes -------------------------------------------------------------------------------
 
@@ -110,6 +112,11 @@ class Backend(ABC):
     @abstractmethod
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
         """One page of ids; the first call pins the set of ids its cursor walks."""
+
+    @abstractmethod
+    def embed(self, texts: list[str], model: str, pooling: str) -> np.ndarray:
+        """Texts to float32 unit vectors with a Workers AI model, one request's worth (at most the model's
+        `max_texts`): on Workers AI over REST, on this machine from the model's open weights locally."""
 
     # --- metadata indexes ----------------------------------------------------------------------
 

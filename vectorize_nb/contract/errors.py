@@ -275,9 +275,21 @@ class InvalidListCount(InvalidRequest):
 
 
 class BadEmbeddingInput(InvalidRequest):
-    """The texts or options of an embedding request break a rule; nothing was embedded."""
+    """The texts or options of an embedding request break a rule; nothing was embedded. `row` is the
+    position of the text to blame in the list that was embedded, when one is; the message says "row N"."""
 
     code = 5006
+    row: int | None = None
+
+    def for_row(self, row: int, label: str | None = None) -> BadEmbeddingInput:
+        """The same error about the text at position `row` of a longer list (the caller's), named by
+        `label` (e.g. "row 'doc-7'") or by that position."""
+        if self.row is None:
+            return self
+        moved = type(self)(self.message.replace(f"row {self.row}", label or f"row {row}", 1),
+                           operation=self.operation)
+        moved.row = row
+        return moved
 
 
 class EmptyText(BadEmbeddingInput):

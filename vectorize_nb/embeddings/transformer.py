@@ -115,8 +115,10 @@ class TransformerModel:
         if len(over):
             first = int(over[0])
             more = f" ({len(over) - 1} more rows are over it too)" if len(over) > 1 else ""
-            raise TextTooLong(f"row {first} has {int(counts[first])} tokens; {self.name} takes at most "
-                              f"{self.max_tokens} per text, [CLS] and [SEP] included{more}")
+            error = TextTooLong(f"row {first} has {int(counts[first])} tokens; {self.name} takes at most "
+                                f"{self.max_tokens} per text, [CLS] and [SEP] included{more}")
+            error.row = first
+            raise error
 
     def _run(self, texts: list[str], pooling: str) -> np.ndarray:
         encodings = self.tokenizer.encode_batch_fast(texts)

@@ -222,6 +222,12 @@ class LocalEngine(Backend):
             change = VectorWrite(kind, checked.ids, checked.values, namespaces, checked.metadata_json, checked.metadata)
             return self._mutate(name, change)
 
+    def embed(self, texts: list[str], model: str, pooling: str) -> np.ndarray:
+        """Texts to vectors on this machine, with the model's open weights (the `embeddings` extra)."""
+        from ..embeddings import embed_locally
+
+        return embed_locally(texts, model, pooling)
+
     def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
         with self._lock:
             self._find(name)
