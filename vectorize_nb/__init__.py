@@ -19,9 +19,9 @@ from .writes import WriteIncomplete, WriteResult
 
 __all__ = [
     "F", "Condition", "connect", "Client", "embedding_models", "Index", "Limits", "DEFAULT_LIMITS", "Vectors",
-    "VectorRecord", "Match", "Mutation", "QueryOptions", "WriteResult", "WriteIncomplete", "errors", "serve", "IndexManager", "MetadataIndexPanel",
-    "QueryExplorer", "UpsertPanel", "panel", "plot_neighbourhood", "plot_index", "plot_scores", "compare",
-    "plot_comparison", "project",
+    "VectorRecord", "Match", "Mutation", "QueryOptions", "WriteResult", "WriteIncomplete", "errors", "serve",
+    "IndexManager", "MetadataIndexPanel", "QueryExplorer", "UpsertPanel", "panel", "plot_neighbourhood", "plot_index",
+    "plot_scores", "compare", "plot_comparison", "project",
 ]
 __version__ = "0.1.0"
 del _accessor
