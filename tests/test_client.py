@@ -186,7 +186,9 @@ def test_rewrite_puts_predating_vectors_into_a_new_metadata_index(client):
     index = client.create_index("old", 2)
     index.upsert(["a", "b"], [[1, 0], [0, 1]], metadata=[{"g": "x", "deep": {"k": 1}}, None], namespaces=["n", None])
     index.create_metadata_index("g", "string")
-    assert index.query([1, 0], filter={"g": "x"}).empty
+    with pytest.warns(errors.VectorizeWarning, match='2 of the 2 vectors of .old. were written before the metadata '
+                                                       'index on "g" was created'):
+        assert index.query([1, 0], filter={"g": "x"}).empty
     result = index.rewrite()
     assert result.ok and result.rows == 2
     assert index.query([1, 0], filter={"g": "x"})["id"].tolist() == ["a"]

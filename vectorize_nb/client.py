@@ -12,9 +12,11 @@ notebook from the embedded engine to Cloudflare.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
 import pandas as pd
 
 from . import results
@@ -23,10 +25,12 @@ from .contract.backend import Backend
 from .contract.errors import ConfigurationError
 from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.models import IndexConfig, IndexDescription
+from .contract.embedding_models import model_records
+from .embedder import Embedder
 from .index import Index
 from .mutation_log import MutationLog
 
-__all__ = ["connect", "Client", "api_base", "TARGET_ENV", "PATH_ENV", "DEFAULT_PATH", "API_PATH"]
+__all__ = ["connect", "Client", "embedding_models", "api_base", "TARGET_ENV", "PATH_ENV", "DEFAULT_PATH", "API_PATH"]
 
 TARGET_ENV = "VECTORIZE_NB_TARGET"
 PATH_ENV = "VECTORIZE_NB_PATH"
@@ -38,10 +42,42 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
             limits: Limits = DEFAULT_LIMITS, account_id: str | None = None, api_token: str | None = None,
             timeout: float = 30.0, concurrency: int = 4, max_retries: int = 5,
             requests_per_window: int = 1200, window_seconds: float = 300.0) -> Client:
-    """Open a client on the embedded engine (default), in memory, on Cloudflare, or on a URL.
+    """Open a client on the embedded engine (the default), in memory, on Cloudflare, or on any server
+    that speaks Vectorize's REST API.
 
-    `path`, `apply_delay` and `limits` configure the embedded engine; `account_id`, `api_token`,
-    `timeout`, `concurrency`, `max_retries` and the rate limit configure the REST backend.
+    Parameters
+    ----------
+    target : str, optional
+        "local" (the embedded engine, kept in a folder), "memory", "cloudflare", or a base URL such as
+        "http://127.0.0.1:8787" (completed to ".../client/v4"). By default `$VECTORIZE_NB_TARGET`, else
+        "local": one environment variable moves a whole notebook to Cloudflare.
+    path : path, optional
+        The embedded engine's folder (default `$VECTORIZE_NB_PATH`, else ./.vectorize).
+    apply_delay : float, default 0
+        Seconds the embedded engine waits before applying a write, as Vectorize does.
+    limits : Limits, optional
+        The rules to enforce and to size requests by (Cloudflare's published limits by default).
+    account_id, api_token : str, optional
+        Cloudflare's account id and API token (default `$CLOUDFLARE_ACCOUNT_ID`, `$CLOUDFLARE_API_TOKEN`);
+        the token needs the account permission "Vectorize Edit" ("Vectorize Read" for reading only).
+        It never appears in a repr, an error or a log.
+    timeout : float, default 30
+        Seconds to wait for each answer over REST.
+    concurrency : int, default 4
+        Requests in flight at once over REST.
+    max_retries : int, default 5
+        Retries of a request that failed on a rate limit, a server error or the network.
+    requests_per_window, window_seconds : int, float
+        The client-side rate limit (Cloudflare's: 1200 requests per 300 seconds).
+
+    Returns
+    -------
+    Client
+
+    Examples
+    --------
+    >>> client = vz.connect()                      # doctest: +SKIP
+    >>> client = vz.connect("cloudflare")          # doctest: +SKIP
     """
     chosen = target or os.environ.get(TARGET_ENV) or "local"
     if chosen in ("local", "memory"):
@@ -97,12 +133,15 @@ class Client:
         self.target = target
         self.log = MutationLog()
         """The mutations this client issued, per index (what `Index.wait()` waits for)."""
+        self.embedder = Embedder(backend)
+        """Turns texts into vectors for this client (`embed`), with its cache."""
 
     def __repr__(self) -> str:
         return f"Client(target={self.target!r})"
 
     def close(self) -> None:
         """Close the backend (the engine writes its warm-start files; REST closes its connections)."""
+        self.embedder.close()
         self.backend.close()
 
     def __enter__(self) -> Client:
@@ -117,7 +156,7 @@ class Client:
         return self.backend.limits
 
     def _index(self, description: IndexDescription) -> Index:
-        return Index(self.backend, description, target=self.target, log=self.log)
+        return Index(self.backend, description, target=self.target, log=self.log, embedder=self.embedder)
 
     def create_index(self, name: str, dimensions: int | None = None, metric: str | None = None, *,
                      preset: str | None = None, description: str = "", exist_ok: bool = False) -> Index:
@@ -162,6 +201,41 @@ class Client:
                              description)
         return self._index(created)
 
+    def embed(self, texts: str | Iterable[str], model: str, pooling: str | None = None, *, cache: bool = True,
+              locally: bool = False, progress: bool | None = None) -> np.ndarray:
+        """Text to vectors: one float32 row of unit length per text, in order.
+
+        Parameters
+        ----------
+        texts : str or sequence of str
+            The texts (a single str is one text). Each must be a non-empty str; an error names the row.
+        model : str
+            A model of `vz.embedding_models()`. A Workers AI model ("@cf/baai/bge-small-en-v1.5") runs on
+            Workers AI when this client targets Cloudflare, and on this machine from the same open weights
+            when it targets the embedded engine; a model that only runs here always does.
+        pooling : {"mean", "cls"}, optional
+            How token vectors become one vector, for the models that offer a choice; by default Workers
+            AI's (mean for the bge models).
+        cache : bool, default True
+            Keep the vectors on disk, keyed by model, pooling and text, so the same texts are never
+            embedded twice (`embedder.report` says how many came from the cache).
+        locally : bool, default False
+            Run a Workers AI model on this machine even when the client targets Cloudflare.
+        progress : bool, optional
+            A progress bar for jobs of several Workers AI requests (by default from 4 requests).
+
+        Returns
+        -------
+        ndarray of shape (len(texts), dimensions), float32
+
+        Examples
+        --------
+        >>> client.embed(["read a CSV file", "parse JSON"], model="wordllama/l2-supercat-256").shape  # doctest: +SKIP
+        (2, 256)
+        """
+        with errors.during(f"embed with {model!r}"):
+            return self.embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress)
+
     def get_index(self, name: str) -> Index:
         """The index called `name`; `IndexNotFound` (3000) when there is none."""
         with errors.during(f"get_index {name!r}"):
@@ -194,3 +268,11 @@ def _same_config(refused: errors.DuplicateIndexName, existing: IndexDescription,
     if differences:
         refused.message += f"; it exists with another configuration: {', '.join(differences)}"
         raise refused
+
+
+def embedding_models() -> pd.DataFrame:
+    """The embedding models the package knows, one row each: model, dimensions, max_texts (per Workers AI
+    request), max_tokens (per text), pooling (the default) and poolings (the choices), offline (runs here
+    with nothing downloaded), runs (where: "workers-ai", "local" from open weights fetched once, "shipped"
+    inside an installed package), weights and download_mb."""
+    return pd.DataFrame(model_records())

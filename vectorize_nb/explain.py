@@ -9,30 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .contract.filters import LOWER, SYMBOLS, UPPER, Clause, Filter, is_number, truncate_utf8
+from .contract.filters import SYMBOLS, Clause, Filter, operand_fits, truncate_utf8, value_fits
 from .contract.limits import Limits
 from .contract.models import FilterCounts
 from .contract.validation import utf8_len
 
-__all__ = ["operand_fits", "clauses_frame", "matches"]
+__all__ = ["clauses_frame", "matches"]
 
-
-
-def _fits(kind: str, value: Any) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    return is_number(value)
-
-
-def operand_fits(kind: str, clause: Clause) -> bool:
-    """Whether a clause's value has the metadata index's type (null fits equality tests of any type)."""
-    if clause.op in LOWER + UPPER:
-        return _fits(kind, clause.operand)
-    values = clause.operand if isinstance(clause.operand, list) else [clause.operand]
-    typed = [v for v in values if v is not None]
-    return not typed or any(_fits(kind, v) for v in typed)  # values of other types in a list are ignored
 
 
 def _long_strings(clause: Clause, limits: Limits) -> bool:
@@ -106,7 +89,7 @@ def _clause_holds(clause: Clause, record: dict[str, Any], kind: str | None, pref
     value = record.get(clause.key)
     present = value is not None and not (isinstance(value, float) and math.isnan(value))
     values = value if isinstance(value, list) else [value]
-    typed: list[Any] = [v for v in values if present and _fits(kind, v)]
+    typed: list[Any] = [v for v in values if present and value_fits(kind, v)]
     if kind == "string":
         typed = [truncate_utf8(str(v), prefix) for v in typed]
     operand = clause.operand
@@ -120,4 +103,4 @@ def _clause_holds(clause: Clause, record: dict[str, Any], kind: str | None, pref
         hit = any(v in wanted for v in typed) or (None in wanted and not typed)
         return hit if clause.op == "$in" else not hit
     compare: Any = {"$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge}[clause.op]
-    return any(_fits(kind, v) and compare(v, operand) for v in typed)
+    return any(value_fits(kind, v) and compare(v, operand) for v in typed)

@@ -29,6 +29,7 @@ class Condition:
         self.filter = parse_filter(_as_json(self.clauses), DEFAULT_LIMITS)
 
     def to_json(self) -> dict[str, Any]:
+        """The condition as Vectorize's filter JSON, every operator explicit: `{"genre": {"$eq": "drama"}}`."""
         return self.filter.to_json()
 
     def __and__(self, other: Condition) -> Condition:
@@ -71,7 +72,20 @@ def _as_json(clauses: tuple[Clause, ...]) -> dict[str, dict[str, Any]]:
 
 
 class F:
-    """A metadata property (dots reach into nested objects): `F("genre") == "drama"`."""
+    """A metadata property, to build filter conditions with Python's operators.
+
+    Parameters
+    ----------
+    key : str
+        The property; dots reach into nested objects (`F("author.name")`).
+
+    Examples
+    --------
+    >>> (F("genre") == "drama") & (F("year") >= 1990)
+    F('genre') == 'drama' & F('year') >= 1990
+    >>> F("lang").isin(["en", "fr"]).to_json()
+    {'lang': {'$in': ['en', 'fr']}}
+    """
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -103,13 +117,23 @@ class F:
     __hash__ = object.__hash__
 
     def isin(self, values: Iterable[Any]) -> Condition:
+        """The value is one of `values` (`$in`); an array value matches when any element is."""
         return self._is("$in", list(values))
 
     def notin(self, values: Iterable[Any]) -> Condition:
+        """The value is none of `values` (`$nin`); a vector without the property matches."""
         return self._is("$nin", list(values))
 
     def between(self, low: Any, high: Any, inclusive: str = "both") -> Condition:
-        """low <= value <= high; `inclusive` is "both", "left", "right" or "neither" (as in pandas)."""
+        """low <= value <= high, as one lower and one upper bound.
+
+        Parameters
+        ----------
+        low, high : str or number
+            The bounds (both of one type: strings compare as bytes, on their first 64 bytes).
+        inclusive : {"both", "left", "right", "neither"}, default "both"
+            Which bounds are included, as in pandas' `Series.between`.
+        """
         if inclusive not in ("both", "left", "right", "neither"):
             raise ValueError(f"inclusive is 'both', 'left', 'right' or 'neither', got {inclusive!r}")
         lower = "$gte" if inclusive in ("both", "left") else "$gt"

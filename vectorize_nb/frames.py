@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from collections.abc import Hashable, Sequence
@@ -26,11 +27,12 @@ from .contract import errors, validation
 from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.models import CheckedVectors, Vectors, WriteKind
 from .contract.validation import utf8_len
+from .embedder import Embedder, model_for_index
 from .index import Index
 from .writes import OnError, WriteOptions, WriteResult
 
-__all__ = ["check_columns", "to_vectors", "ids_of", "matrix_of", "metadata_of", "namespaces_of", "write", "query",
-           "delete", "fetch", "MISSING"]
+__all__ = ["Text", "texts_of", "embed_texts", "embedded", "check_columns", "to_vectors", "ids_of", "matrix_of",
+           "metadata_of", "namespaces_of", "write", "query", "delete", "fetch", "MISSING"]
 
 MISSING = object()
 _SHOWN = 5
@@ -46,6 +48,11 @@ def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> 
 
 def _label(value: Any) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or pandas' NA: a cell with no value."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _row(frame: pd.DataFrame, position: int) -> str:
@@ -78,7 +85,7 @@ def _id_text(frame: pd.DataFrame, position: int, value: Any) -> str:
     text = validation.id_text(value)
     if isinstance(text, str) and text:
         return text
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    if _missing(value):
         raise errors.InvalidVector(f"the id is missing in {_row(frame, position)}; every row needs an id")
     problem = "empty" if isinstance(value, str) else f"a {type(value).__name__} ({value!r}), not a string or an integer"
     raise errors.InvalidVector(f"the id in {_row(frame, position)} is {problem}")
@@ -102,8 +109,7 @@ def _no_duplicates(frame: pd.DataFrame, ids: list[str]) -> None:
 def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
               dimensions: int | None = None, ids: Sequence[str] | None = None) -> np.ndarray:
     """The vectors as one float32 matrix, from a column of lists/arrays or from several columns."""
-    if (vector is None) == (vectors is None):
-        raise ValueError("give either vector= (one column of lists or arrays) or vectors= (a list of columns)")
+    _one_source(vector, vectors, None)
     if vectors is not None:
         check_columns(frame, list(vectors), "vector")
         matrix = frame[list(vectors)].to_numpy(dtype=np.float32, na_value=np.nan)
@@ -261,7 +267,7 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
         check_columns(frame, [namespace], "namespace")
     out: list[str | None] = []
     for position, value in enumerate(frame[namespace].tolist()):
-        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             out.append(None)
         elif isinstance(value, str):
             out.append(value)
@@ -274,12 +280,13 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
 def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = None,
                vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | str | None = None,
                namespace: Hashable | None = None, dimensions: int | None = None, limits: Limits = DEFAULT_LIMITS,
-               kind: WriteKind = "upsert") -> CheckedVectors:
+               kind: WriteKind = "upsert", embedded: np.ndarray | None = None) -> CheckedVectors:
     """The whole frame as one checked batch (the write pipeline splits it for sending). Errors name the
     frame's rows; what the frame's own checks leave (namespace lengths, nested metadata) is checked by
-    `validation.check_vectors`, which takes the metadata of flat columns as already encoded."""
+    `validation.check_vectors`, which takes the metadata of flat columns as already encoded.
+    `embedded`: the rows' vectors when they were made from a text column (then no vector column is read)."""
     ids = ids_of(frame, id, limits.max_id_bytes)
-    matrix = matrix_of(frame, vector, vectors, dimensions, ids)
+    matrix = matrix_of(frame, vector, vectors, dimensions, ids) if embedded is None else embedded
     used = [id, *([vector] if vector is not None else list(vectors or [])),
             *([namespace] if namespace is not None and namespace in frame.columns else [])]
     rows, encoded = None, None
@@ -301,24 +308,80 @@ def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
 
 # --- operations ---------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Text:
+    """Vectors made from a text column: `column`, embedded with `model` (by default the index's preset)
+    and `pooling`."""
+
+    column: Hashable
+    model: str | None = None
+    pooling: str | None = None
+
+
+def texts_of(frame: pd.DataFrame, column: Hashable) -> list[str]:
+    """A text column as a list of str, checked: an error names the rows that are missing or empty."""
+    check_columns(frame, [column], "text")
+    texts = frame[column].tolist()
+    bad = [position for position, text in enumerate(texts) if not isinstance(text, str) or not text]
+    if bad:
+        first = texts[bad[0]]
+        shown = ", ".join(_row(frame, position) for position in bad[:_SHOWN])
+        more = f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+        what = "empty" if isinstance(first, str) else "missing" if _missing(first) else \
+            f"{first!r:.40} ({type(first).__name__}), not text"
+        kind = errors.EmptyText if isinstance(first, str) else errors.TextNotString
+        raise kind(f"text column {column!r} has no text in {shown}{more}: {_row(frame, bad[0])} is {what}")
+    return texts
+
+
+def embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, model: str, pooling: str | None = None, *,
+                cache: bool = True, locally: bool = False, progress: bool | None = None) -> np.ndarray:
+    """A text column's vectors (see `Client.embed`); an error about one text names its row."""
+    texts = texts_of(frame, column)
+    try:
+        return embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress)
+    except errors.BadEmbeddingInput as exc:
+        raise (exc if exc.row is None else exc.for_row(exc.row, _row(frame, exc.row))) from None
+
+
+def embedded(frame: pd.DataFrame, index: Index, text: Text, mismatch: type[errors.InvalidRequest],
+             progress: bool | None = None) -> np.ndarray:
+    """The text column's vectors for `index`, its model checked against the index's dimensions first
+    (`mismatch` is the error: of a write or of a query)."""
+    spec = model_for_index(text.model, index.description, mismatch)
+    return embed_texts(frame, index.embedder, text.column, spec.model, text.pooling, progress=progress)
+
+
 def write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOptions, *, id: Hashable,
-          vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
+          vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None, text: Text | None = None,
           metadata: Sequence[Hashable] | str | None = None, namespace: Hashable | None = None) -> WriteResult:
-    """Insert or upsert the frame's rows through the index's write pipeline."""
+    """Insert or upsert the frame's rows through the index's write pipeline (from a text column: embedded
+    first, then written as any vectors are)."""
     with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
-        batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata,
-                           namespace=namespace, dimensions=index.dimensions, limits=index.limits, kind=kind)
+        _one_source(vector, vectors, text)
+        matrix = None if text is None else embedded(frame, index, text, errors.VectorDimensionMismatch,
+                                                    options.progress)
+        batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
+                           dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
     return index.write(kind, batch, options)
 
 
+def _one_source(vector: Hashable | None, vectors: Sequence[Hashable] | None, text: Text | None) -> None:
+    if sum(source is not None for source in (vector, vectors, text)) != 1:
+        raise ValueError("give one of vector= (a column of lists or arrays), vectors= (a list of numeric columns) "
+                         "or text= (a column of texts to embed)")
+
+
 def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
-          vectors: Sequence[Hashable] | None = None, top_k: int = 5, filter: Any = None,
+          vectors: Sequence[Hashable] | None = None, text: Text | None = None, top_k: int = 5, filter: Any = None,
           namespace: str | None = None, return_metadata: str = "none", return_values: bool = False,
           key: Hashable | None = None) -> pd.DataFrame:
     """One query per row, answered in one batch where the backend can; one long frame whose first
     column, `query`, holds the caller's row key: the frame's index label, or the `key` column's value
     (so `hits.join(frame, on="query")` brings the query rows' columns alongside when keyed by label)."""
-    matrix = matrix_of(frame, vector, vectors, index.dimensions)
+    _one_source(vector, vectors, text)
+    matrix = matrix_of(frame, vector, vectors, index.dimensions) if text is None else \
+        embedded(frame, index, text, errors.QueryDimensionMismatch)
     if key is not None:
         check_columns(frame, [key], "key")
     labels = frame.index if key is None else frame[key]

@@ -5,38 +5,36 @@
     hits = idx.query(X[0], top_k=10, filter={"genre": "drama"}, return_metadata="all")
     idx.wait()                                      # until the last write is applied
     everything = idx.to_frame()                     # every vector, page by page
+
+What only reads (get_by_ids, to_frame, list_vectors, explain_filter, ...) is in `reader.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import explain, results
+from . import results
 from .contract import errors, validation
 from .contract.backend import Backend
-from .contract.errors import InvalidFilter
-from .contract.filters import Filter, parse_filter
-from .contract.limits import Limits
-from .contract.models import IndexDescription, IndexInfo, Mutation, QueryOptions, VectorRecord, Vectors, WriteKind
+from .contract.models import IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors, WriteKind
 from .filter_builder import Condition
+from .embedder import Embedder, model_for_index
 from .mutation_log import MutationLog, wait_until_applied
-from .writes import OnError, WriteOptions, Writer, WriteResult, as_vectors, documented
+from .reader import FilterLike, IndexReader
+from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors, documented
 
-__all__ = ["Index"]
-
-FilterLike = Condition | dict[str, Any] | None
-"""A filter: built with `F` (checked against the index before the query) or Vectorize's JSON as a dict."""
+__all__ = ["Index", "FilterLike"]
 
 
-class Index:
-    """A handle on one index. Cheap to create; holds no data. Get one from `Client.create_index`,
-    `Client.get_index` or `Client.indexes`.
+class Index(IndexReader):
+    """A handle on one index: writes, queries and waiting, on top of what `IndexReader` reads. Cheap to
+    create; holds no data. Get one from `Client.create_index`, `Client.get_index` or `Client.indexes`.
 
-    Attributes
+    Parameters
     ----------
     backend : Backend
         Where the index lives: the embedded engine, or a REST backend (Cloudflare, `vectorize-nb serve`).
@@ -44,52 +42,18 @@ class Index:
         Name, dimensions, metric, preset, description and timestamps, as the backend reported them.
     target : str
         A label of the backend's target that holds no secret ("local:.vectorize", "cloudflare:<account>").
+    log : MutationLog, optional
+        The mutations issued through this handle's client (what `wait` waits for).
+    embedder : Embedder, optional
+        The client's embedder, for texts (`query("a question")`, `df.vectorize.upsert(text=...)`).
     """
 
     def __init__(self, backend: Backend, description: IndexDescription, *, target: str,
-                 log: MutationLog | None = None) -> None:
-        self.backend = backend
-        self.description = description
-        self.target = target
+                 log: MutationLog | None = None, embedder: Embedder | None = None) -> None:
+        super().__init__(backend, description, target=target)
         self.log = MutationLog() if log is None else log
+        self.embedder = Embedder(backend) if embedder is None else embedder
         self._writer = Writer(backend, description.name, description.dimensions, self.log)
-
-    @property
-    def name(self) -> str:
-        """The index's name."""
-        return self.description.name
-
-    @property
-    def dimensions(self) -> int:
-        """The width of every vector in the index."""
-        return self.description.dimensions
-
-    @property
-    def metric(self) -> str:
-        """"cosine", "euclidean" or "dot-product"."""
-        return self.description.metric
-
-    @property
-    def limits(self) -> Limits:
-        """The rules the backend enforces (Cloudflare's published limits by default)."""
-        return self.backend.limits
-
-    def __repr__(self) -> str:
-        return (f"Index({self.name!r}, dimensions={self.dimensions}, metric={self.metric!r}, "
-                f"target={self.target!r})")
-
-    def _attrs(self, operation: str, **extra: Any) -> dict[str, Any]:
-        return {"operation": operation, "index": self.name, "target": self.target, "metric": self.metric, **extra}
-
-    def _during(self, operation: str) -> Any:
-        return errors.during(f"{operation} on index {self.name!r}")
-
-    # --- state ---------------------------------------------------------------------------------
-
-    def info(self) -> IndexInfo:
-        """Dimensions, the number of vectors, and the last mutation the index has applied."""
-        with self._during("info"):
-            return self.backend.index_info(self.name)
 
     def wait(self, mutation: Mutation | str | WriteResult | None = None, *, timeout: float = 60.0,
              interval: float = 0.25) -> IndexInfo:
@@ -165,8 +129,18 @@ class Index:
                           WriteOptions(batch_size, wait, progress, on_error))
 
     def write(self, kind: WriteKind, vectors: Any, options: WriteOptions | None = None) -> WriteResult:
-        """Insert or upsert a batch of any size with the given options (what `insert`, `upsert` and
-        `df.vectorize` call): checked whole, split to the limits, sent, reported batch by batch."""
+        """Insert or upsert a batch of any size (what `insert`, `upsert` and `df.vectorize` call):
+        checked whole, split to the limits, sent, reported batch by batch.
+
+        Parameters
+        ----------
+        kind : {"insert", "upsert"}
+            What to do with ids already stored.
+        vectors : Vectors or CheckedVectors
+            The batch.
+        options : WriteOptions, optional
+            Batch size, waiting, progress bar and error handling (the defaults of `upsert`).
+        """
         return self._writer.write(kind, vectors, options or WriteOptions())
 
     def delete_by_ids(self, ids: Sequence[str], *, on_error: OnError = "raise") -> WriteResult:
@@ -204,13 +178,14 @@ class Index:
     # --- queries -------------------------------------------------------------------------------
 
     def query(self, vector: Any, top_k: int = 5, *, filter: FilterLike = None, namespace: str | None = None,
-              return_values: bool = False, return_metadata: str = "none") -> pd.DataFrame:
-        """The `top_k` vectors nearest to `vector`, best first.
+              return_values: bool = False, return_metadata: str = "none", model: str | None = None,
+              pooling: str | None = None) -> pd.DataFrame:
+        """The `top_k` vectors nearest to `vector` (or to a text), best first.
 
         Parameters
         ----------
-        vector : array-like of shape (dimensions,)
-            The query vector.
+        vector : array-like of shape (dimensions,), or str
+            The query vector, or a text to embed with `model`.
         top_k : int, default 5
             How many matches (at most 100; 50 with `return_values` or `return_metadata="all"`).
         filter : F condition or dict, optional
@@ -224,6 +199,11 @@ class Index:
         return_metadata : {"none", "indexed", "all"}, default "none"
             Add a column per metadata property: of every property ("all"), or only of those with a
             metadata index ("indexed", strings cut to 64 bytes).
+        model : str, optional
+            For a text: the embedding model (`vz.embedding_models()`); by default the model the index was
+            created from (its preset). Refused before anything runs when its dimensions are not the index's.
+        pooling : {"mean", "cls"}, optional
+            For a text: as for `Client.embed`.
 
         Returns
         -------
@@ -231,11 +211,26 @@ class Index:
             One row per match: rank, id, score, namespace (then values and metadata columns). Scores
             are cosine similarity (higher is closer), euclidean distance or negative dot product (lower
             is closer). `attrs` records the index, the target and the query's options.
+
+        Examples
+        --------
+        >>> docs.query("how do I read a CSV file?", top_k=3, model="wordllama/l2-supercat-256")  # doctest: +SKIP
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
+        query = self.embed([vector], model, pooling)[0] if isinstance(vector, str) else \
+            np.asarray(vector, dtype=np.float32)
+        self._zero_vectors(query[None, :] if query.ndim == 1 else query)
         with self._during("query"):
-            matches = self.backend.query(self.name, np.asarray(vector, dtype=np.float32), options)
+            matches = self.backend.query(self.name, query, options)
         return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
+
+    def embed(self, texts: Sequence[str], model: str | None = None, pooling: str | None = None, *,
+              progress: bool | None = None) -> np.ndarray:
+        """Texts to vectors for this index: with `model`, or the model the index was created from; a model
+        of other dimensions than the index is refused, naming both. See `Client.embed`."""
+        spec = model_for_index(model, self.description, errors.QueryDimensionMismatch)
+        with self._during("embed"):
+            return self.embedder.embed(texts, spec.model, pooling, progress=progress)
 
     def query_by_id(self, vector_id: str, top_k: int = 5, *, filter: FilterLike = None,
                     namespace: str | None = None, return_values: bool = False,
@@ -277,6 +272,7 @@ class Index:
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         matrix = np.asarray(vectors, dtype=np.float32)
+        self._zero_vectors(matrix)
         with self._during("query"):
             answers = self.backend.query_many(self.name, matrix, options)
         labels = list(range(len(matrix))) if keys is None else keys
@@ -289,157 +285,26 @@ class Index:
             self.check_filter(flt)
             flt = flt.to_json()
         with self._during("query"):
-            return validation.query_options(QueryOptions(top_k, return_values, return_metadata, namespace, flt),
-                                            self.limits, python=True)
+            options = validation.query_options(QueryOptions(top_k, return_values, return_metadata, namespace, flt),
+                                               self.limits, python=True)
+            if options.filter:
+                for miss in self.backend.filter_misses(self.name, options.filter):
+                    errors.warn_once((id(self.backend), self.name, miss.property, miss.reason), miss.message)
+        return options
+
+    def _zero_vectors(self, queries: np.ndarray) -> None:
+        """Warn that all-zero query vectors rank nothing under cosine (every score is 0, the order is by id)."""
+        if self.metric != "cosine" or queries.ndim != 2 or queries.size == 0 or queries.any(axis=1).all():
+            return
+        zero = np.flatnonzero(~queries.any(axis=1))
+        which = "the query vector is" if len(queries) == 1 else f"{len(zero)} of the {len(queries)} query vectors are"
+        errors.warn_once((id(self.backend), self.name, "zero query"),
+                         f"{which} all zeros: under cosine a zero vector has no direction, so every score is 0 "
+                         f"and the {self.name!r} matches come in id order, not by similarity")
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
                            return_metadata=options.return_metadata, **extra)
-
-    # --- what a filter does --------------------------------------------------------------------
-
-    def check_filter(self, flt: Condition | dict[str, Any]) -> None:
-        """Raise `InvalidFilter` for a clause that would match nothing on this index: its property has
-        no metadata index, or its value has another type than the index. (Filters built with `F` are
-        checked before every query; plain dicts go to Vectorize as they are.)"""
-        types = self._metadata_index_types()
-        for clause in _parsed(flt, self.limits).clauses:
-            kind = types.get(clause.key)
-            if kind is None:
-                raise InvalidFilter(
-                    f'filter on "{clause.key}": index {self.name!r} has no metadata index for "{clause.key}", so '
-                    f'this clause matches nothing; create one with create_metadata_index("{clause.key}", type) '
-                    "(vectors written before it need writing again); explain_filter() says more")
-            if not explain.operand_fits(kind, clause):
-                raise InvalidFilter(
-                    f'filter on "{clause.key}": its metadata index holds {kind} values, so {clause.op} '
-                    f"{clause.operand!r} matches nothing")
-
-    def _metadata_index_types(self) -> dict[str, str]:
-        with self._during("list_metadata_indexes"):
-            indexes = self.backend.list_metadata_indexes(self.name)
-        return {m.property_name: m.index_type for m in indexes}
-
-    def matches_filter(self, ids: Sequence[str], filter: FilterLike = None, namespace: str | None = None, *,
-                       stored: pd.DataFrame | None = None) -> pd.Series:
-        """For each id, whether a query with `filter` and `namespace` could return that vector.
-
-        Exact on the embedded engine; over REST it is worked out from the vectors' metadata and the
-        index's metadata indexes, which cannot tell the vectors that predate a metadata index.
-
-        Parameters
-        ----------
-        ids : sequence of str
-            The vectors to test.
-        filter, namespace
-            As for `query`.
-        stored : DataFrame, optional
-            Those vectors as `get_by_ids` returns them, when the caller has them already (saves
-            fetching them over REST).
-
-        Returns
-        -------
-        Series of bool
-            Indexed by id.
-        """
-        ids = list(ids)
-        flt = filter.to_json() if isinstance(filter, Condition) else filter
-        with self._during("filter_ids"):
-            exact = self.backend.filter_ids(self.name, ids, flt, namespace)
-        if exact is not None:
-            return pd.Series(exact, index=ids, dtype=bool)
-        if stored is None:
-            stored = self.get_by_ids(ids, values=False)
-        return explain.matches(stored, ids, _parsed(flt or {}, self.limits), self._metadata_index_types(),
-                               namespace, self.limits.indexed_string_bytes)
-
-    def explain_filter(self, flt: Condition | dict[str, Any]) -> pd.DataFrame:
-        """What a filter does, clause by clause: the metadata index (if any) and its type, whether the
-        value's type fits it, whether a string is compared on its first 64 bytes only, and, on the
-        embedded engine, how many vectors predate the metadata index (a filter misses them) and how
-        many the clause matches.
-
-        Returns
-        -------
-        DataFrame
-            One row per clause, with a `note` in words; `attrs` hold the vectors matched in all.
-        """
-        parsed = _parsed(flt, self.limits)
-        with self._during("explain_filter"):
-            counts = self.backend.explain_filter(self.name, parsed.to_json())
-        frame = explain.clauses_frame(parsed, self._metadata_index_types(), counts, self.limits)
-        frame.attrs.update(self._attrs("explain_filter", filter=parsed.to_json(),
-                                       matching_vectors=None if counts is None else counts.matches,
-                                       vectors=None if counts is None else counts.vectors))
-        return frame
-
-    # --- reads ---------------------------------------------------------------------------------
-
-    def get_by_ids(self, ids: Sequence[str], *, values: bool = True, metadata: bool = True) -> pd.DataFrame:
-        """Stored vectors (20 per request), in the order asked; unknown ids are left out.
-
-        Parameters
-        ----------
-        ids : sequence of str
-            The ids to fetch.
-        values : bool, default True
-            Include a `values` column (float32 arrays).
-        metadata : bool, default True
-            Include a column per metadata property (nested keys joined with ".").
-        """
-        records = self._records(list(dict.fromkeys(ids)))
-        return results.records_frame(records, self._attrs("get_by_ids"), values=values, metadata=metadata)
-
-    def list_vectors(self, count: int | None = None, cursor: str | None = None) -> pd.DataFrame:
-        """One page of ids (`count` from 1 to 1000, default 100), starting at `cursor`.
-
-        Returns
-        -------
-        DataFrame
-            An `id` column; `attrs` hold next_cursor, is_truncated, total_count, cursor_expiration.
-        """
-        with self._during("list_vectors"):
-            page = self.backend.list_vectors(self.name, count, cursor)
-        frame = pd.DataFrame({"id": pd.Series(page.ids, dtype=None if page.ids else object)})
-        frame.attrs.update(self._attrs("list_vectors", next_cursor=page.next_cursor, is_truncated=page.is_truncated,
-                                       total_count=page.total_count, cursor_expiration=page.cursor_expiration))
-        return frame
-
-    def iter_ids(self, page_size: int | None = None) -> Iterator[str]:
-        """Every id in the index, walking all pages of one listing (pages of `page_size`, default 1000)."""
-        cursor = None
-        size = page_size or self.limits.max_list_count
-        while True:
-            with self._during("list_vectors"):
-                page = self.backend.list_vectors(self.name, size, cursor)
-            yield from page.ids
-            if not page.is_truncated:
-                return
-            cursor = page.next_cursor
-
-    def list_ids(self) -> list[str]:
-        """Every id in the index, in insertion order."""
-        return list(self.iter_ids())
-
-    def to_frame(self, *, values: bool = True, metadata: bool = True) -> pd.DataFrame:
-        """The whole index as one DataFrame: every id (list-vectors), then `get_by_ids` in batches.
-
-        Parameters
-        ----------
-        values, metadata
-            As for `get_by_ids`.
-        """
-        frame = self.get_by_ids(self.list_ids(), values=values, metadata=metadata)
-        frame.attrs.update(self._attrs("to_frame"))
-        return frame
-
-    def _records(self, ids: Sequence[str]) -> list[VectorRecord]:
-        step = self.limits.max_get_ids
-        records = []
-        with self._during("get_by_ids"):
-            for start in range(0, len(ids), step):
-                records.extend(self.backend.get_by_ids(self.name, list(ids[start:start + step])))
-        return records
 
     # --- metadata indexes ----------------------------------------------------------------------
 
@@ -459,19 +324,9 @@ class Index:
         self.log.record(self.name, mutation.id)
         return mutation
 
-    def list_metadata_indexes(self) -> pd.DataFrame:
-        """The metadata indexes: property_name and index_type."""
-        with self._during("list_metadata_indexes"):
-            indexes = self.backend.list_metadata_indexes(self.name)
-        return results.metadata_indexes_frame(indexes, self._attrs("list_metadata_indexes"))
-
     def delete_metadata_index(self, property_name: str) -> Mutation:
         """Stop indexing `property_name` (filters on it then match nothing)."""
         with self._during("delete_metadata_index"):
             mutation = self.backend.delete_metadata_index(self.name, property_name)
         self.log.record(self.name, mutation.id)
         return mutation
-
-
-def _parsed(flt: Condition | dict[str, Any], limits: Limits) -> Filter:
-    return flt.filter if isinstance(flt, Condition) else parse_filter(flt, limits)

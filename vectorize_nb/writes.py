@@ -135,6 +135,7 @@ class Batch:
 
     @property
     def rows(self) -> int:
+        """How many rows the batch holds."""
         return self.stop - self.start
 
     @property
@@ -164,7 +165,21 @@ class WriteIncomplete(VectorizeError):
 
 
 class WriteResult:
-    """What a write did: rows sent, batches, mutation ids, and the rows of the batches that failed."""
+    """What a write did: rows sent, batches, mutation ids, and the rows of the batches that failed.
+
+    Parameters
+    ----------
+    operation : str
+        "insert", "upsert" or "delete".
+    index : str
+        The index written to.
+    ids : sequence of str
+        The rows' ids, in the order they were sent.
+    batches : sequence of Batch
+        Each batch's rows and outcome.
+    resend : callable, optional
+        Sends the given rows again (what `retry` calls).
+    """
 
     def __init__(self, operation: str, index: str, ids: Sequence[str], batches: Sequence[Batch],
                  resend: Callable[[list[int]], WriteResult] | None = None) -> None:
@@ -176,30 +191,37 @@ class WriteResult:
 
     @property
     def rows(self) -> int:
+        """How many rows the write was given (after repeated ids were resolved)."""
         return len(self.ids)
 
     @property
     def accepted(self) -> list[Batch]:
+        """The batches the backend acknowledged."""
         return [b for b in self.batches if b.status == "accepted"]
 
     @property
     def failures(self) -> list[Batch]:
+        """The batches that failed (each with its `error`)."""
         return [b for b in self.batches if b.status == "failed"]
 
     @property
     def written(self) -> int:
+        """How many rows the accepted batches hold."""
         return sum(b.rows for b in self.accepted)
 
     @property
     def ok(self) -> bool:
+        """Whether every row was written."""
         return self.written == self.rows
 
     @property
     def mutation_ids(self) -> list[str]:
+        """The mutation id of each accepted batch, in order."""
         return [b.mutation_id for b in self.accepted if b.mutation_id is not None]
 
     @property
     def last_mutation(self) -> Mutation | None:
+        """The last accepted batch's mutation (what `Index.wait(result)` waits for), or None."""
         ids = self.mutation_ids
         return Mutation(ids[-1]) if ids else None
 
@@ -209,6 +231,7 @@ class WriteResult:
 
     @property
     def unwritten_ids(self) -> list[str]:
+        """The ids of the rows that were not written."""
         return [self.ids[row] for row in self.unwritten_rows()]
 
     def retry(self) -> WriteResult:
@@ -218,6 +241,7 @@ class WriteResult:
         return self._resend(self.unwritten_rows())
 
     def raise_for_failures(self) -> WriteResult:
+        """Raise `WriteIncomplete` unless every row was written; return the result otherwise."""
         if not self.ok:
             raise WriteIncomplete(self)
         return self

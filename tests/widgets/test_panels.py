@@ -108,7 +108,8 @@ def test_metadata_panel_warns_about_vectors_that_predate_it_and_rewrites_them(cl
     click(metadata, "Create")
     assert index.list_metadata_indexes().values.tolist() == [["genre", "string"]]
     assert "2 vectors already in the index predate it" in text(metadata.message)
-    assert index.query([1, 0], filter={"genre": "drama"}).empty
+    with pytest.warns(vz.errors.VectorizeWarning, match="2 of the 2 vectors"):
+        assert index.query([1, 0], filter={"genre": "drama"}).empty
     [rewrite] = metadata.offer.children
     rewrite.click()
     assert index.query([1, 0], filter={"genre": "drama"})["id"].tolist() == ["a"]

@@ -9,6 +9,7 @@ backend that can do better overrides them:
                                  while earlier requests are in flight); by default the write is sent as is
     filter_ids / explain_filter  exact answers about a filter; None where a backend cannot know
                                  (the client then works it out from metadata, or says it cannot count)
+    filter_misses                what a filter silently leaves out, for the client to warn about
     folder                       where a backend keeps files (the local engine's folder), for caches
 
 A backend does one request's worth of work per call and enforces (or lets the service enforce) the
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .filters import FilterMiss, parse_filter, silent_misses
 from .limits import Limits
 from .models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, IndexDescription, IndexInfo, Match,
                      MetadataIndex, Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
@@ -50,6 +52,8 @@ class Backend(ABC):
     """How many requests the client may have in flight at once (1 for the in-process engine)."""
     builds_requests: ClassVar[bool] = False
     """Whether `prepare_write` does real work worth overlapping with sending (REST encodes NDJSON)."""
+    embeds_remotely: ClassVar[bool] = False
+    """Whether `embed` runs Workers AI models on Workers AI (REST) rather than on this machine."""
 
     # --- indexes -------------------------------------------------------------------------------
 
@@ -109,6 +113,11 @@ class Backend(ABC):
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
         """One page of ids; the first call pins the set of ids its cursor walks."""
 
+    @abstractmethod
+    def embed(self, texts: list[str], model: str, pooling: str) -> np.ndarray:
+        """Texts to float32 unit vectors with a Workers AI model, one request's worth (at most the model's
+        `max_texts`): on Workers AI over REST, on this machine from the model's open weights locally."""
+
     # --- metadata indexes ----------------------------------------------------------------------
 
     @abstractmethod
@@ -138,6 +147,13 @@ class Backend(ABC):
         """For each id, whether a query with `filter` and `namespace` could return it; None when this
         backend cannot tell exactly (vectors that predate a metadata index are invisible to REST)."""
         return None
+
+    def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
+        """The clauses of `filter` that silently leave vectors out on this index (Vectorize says nothing of
+        them; the client warns). By default: properties without a metadata index, and values of another
+        type than the index."""
+        types = {m.property_name: m.index_type for m in self.list_metadata_indexes(name)}
+        return silent_misses(parse_filter(filter, self.limits), types, name)
 
     def explain_filter(self, name: str, filter: dict[str, Any]) -> FilterCounts | None:
         """Counts behind a filter, clause by clause; None when this backend cannot count them."""

@@ -17,15 +17,21 @@
     │   ├── UnparsableVectors             40023
     │   ├── TopKTooLarge                  40025
     │   ├── MalformedRequest              40026
-    │   └── [project codes 40101..40114]  InvalidIndexName, InvalidIndexConfig, InvalidVector,
-    │       NamespaceTooLong, InvalidMetadata, TooManyVectors, PayloadTooLarge,
-    │       TooManyMetadataIndexes, InvalidMetadataIndex, InvalidFilter, InvalidCursor,
-    │       InvalidQuery, InvalidListCount
+    │   ├── [project codes 40101..40114]  InvalidIndexName, InvalidIndexConfig, InvalidVector,
+    │   │   NamespaceTooLong, InvalidMetadata, TooManyVectors, PayloadTooLarge,
+    │   │   TooManyMetadataIndexes, InvalidMetadataIndex, InvalidFilter, InvalidCursor,
+    │   │   InvalidQuery, InvalidListCount
+    │   ├── BadEmbeddingInput             5006  Workers AI's "Bad input": EmptyText, TextNotString,
+    │   │                                       TextTooLong, UnsupportedPooling (named by row)
+    │   └── UnknownModel                  5007  Workers AI's "No such model"
     ├── AuthenticationError               10000 (HTTP 401); MissingCredentials 9106
     ├── RateLimited                       40041 (HTTP 429)
+    │   ├── CapacityExceeded              3040  Workers AI is out of capacity for now (HTTP 429)
+    │   └── QuotaExceeded                 4006  the account's daily Workers AI allowance is spent
     ├── ServerError                       a 5xx without a known code
     │   └── InternalError                 10001 [project] an unexpected failure in the local server
     ├── TransportError                    the request never got an answer (client side only)
+    ├── ModelNotAvailable                 an embedding model cannot run here now (weights missing, no network)
     ├── WaitTimeout                       Index.wait gave up (client side only)
     └── ConfigurationError (ValueError)   connect() could not work out the target
 
@@ -36,7 +42,10 @@ The wire carries the code and the message; `str(err)` adds the operation and a h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+import threading
+import warnings
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -49,7 +58,9 @@ __all__ = [
     "InvalidMetadata", "TooManyVectors", "PayloadTooLarge", "TooManyMetadataIndexes",
     "InvalidMetadataIndex", "InvalidFilter", "InvalidCursor", "InvalidQuery", "InvalidListCount",
     "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "TransportError",
-    "WaitTimeout", "ConfigurationError", "error_class", "from_envelope", "during", "PROJECT_CODES",
+    "WaitTimeout", "ConfigurationError", "BadEmbeddingInput", "EmptyText", "TextNotString", "TextTooLong",
+    "UnsupportedPooling", "UnknownModel", "ModelNotAvailable", "CapacityExceeded", "QuotaExceeded", "error_class",
+    "from_envelope", "during", "PROJECT_CODES", "VectorizeWarning", "warn_once",
 ]
 
 
@@ -263,6 +274,53 @@ class InvalidListCount(InvalidRequest):
     hint = "Ask for a page size within the limit the message gives"
 
 
+class BadEmbeddingInput(InvalidRequest):
+    """The texts or options of an embedding request break a rule; nothing was embedded. `row` is the
+    position of the text to blame in the list that was embedded, when one is; the message says "row N"."""
+
+    code = 5006
+    row: int | None = None
+
+    def for_row(self, row: int, label: str | None = None) -> BadEmbeddingInput:
+        """The same error about the text at position `row` of a longer list (the caller's), named by
+        `label` (e.g. "row 'doc-7'") or by that position."""
+        if self.row is None:
+            return self
+        moved = type(self)(self.message.replace(f"row {self.row}", label or f"row {row}", 1),
+                           operation=self.operation)
+        moved.row = row
+        return moved
+
+
+class EmptyText(BadEmbeddingInput):
+    hint = "Workers AI refuses empty texts; drop or fill those rows first"
+
+
+class TextNotString(BadEmbeddingInput, TypeError):
+    hint = "Every text must be a str; drop missing values (e.g. df.dropna(subset=[column])) or convert them"
+
+
+class TextTooLong(BadEmbeddingInput):
+    hint = ("Workers AI documents a 400 for texts over the model's token limit, and the local runtime refuses "
+            "them too rather than cut them; split long texts into passages (which also retrieves better)")
+
+
+class UnsupportedPooling(BadEmbeddingInput):
+    hint = "Leave pooling=None for the model's default"
+
+
+class UnknownModel(InvalidRequest):
+    code = 5007
+    hint = "vz.embedding_models() lists the models the package knows"
+
+
+class ModelNotAvailable(VectorizeError):
+    """The model is known but cannot run here now: its weights are not in the cache and cannot be
+    fetched, or it has no local runtime."""
+
+    status = 503
+
+
 class AuthenticationError(VectorizeError):
     code = 10000
     status = 401
@@ -280,6 +338,17 @@ class RateLimited(VectorizeError):
     status = 429
     hint = "Slow down; the client retries these with backoff"
     retryable = True
+
+
+class CapacityExceeded(RateLimited):
+    code = 3040
+    hint = "Workers AI is busy; the client retries these with backoff"
+
+
+class QuotaExceeded(RateLimited):
+    code = 4006
+    hint = "The account's Workers AI allowance for the day is spent; retrying today will not help"
+    retryable = False
 
 
 class ServerError(VectorizeError):
@@ -315,7 +384,7 @@ PROJECT_CODES: tuple[type[VectorizeError], ...] = (
 
 
 def _coded(cls: type[VectorizeError]) -> list[type[VectorizeError]]:
-    found = [cls] if cls.code else []
+    found = [cls] if "code" in vars(cls) and cls.code else []  # a subclass that inherits a code shares its class
     for sub in cls.__subclasses__():
         found.extend(_coded(sub))
     return found
@@ -350,3 +419,30 @@ def _class_for_status(status: int) -> type[VectorizeError]:
     if status >= 500:
         return ServerError
     return InvalidRequest
+
+
+class VectorizeWarning(UserWarning):
+    """Something Vectorize does without a word that the user would want to know: a filter clause that
+    matches nothing (a property without a metadata index, vectors written before it, a value of
+    another type), or a query vector that cannot rank anything. The results stay exactly Vectorize's."""
+
+
+_WARNED: set[Hashable] = set()
+_WARNED_LOCK = threading.Lock()
+
+
+def warn_once(cause: Hashable, message: str) -> None:
+    """Warn with `VectorizeWarning` the first time `cause` comes up in this process, pointing at the
+    caller's own line (the first frame outside this package)."""
+    with _WARNED_LOCK:
+        if cause in _WARNED:
+            return
+        _WARNED.add(cause)
+    warnings.warn(message, VectorizeWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("vectorize_nb."):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level

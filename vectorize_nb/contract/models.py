@@ -85,7 +85,19 @@ class Mutation:
 
 @dataclass(frozen=True, slots=True)
 class Vectors:
-    """A batch of vectors to write: ids, an (n, d) float32 matrix, and optional per-row fields."""
+    """A batch of vectors to write.
+
+    Attributes
+    ----------
+    ids : list of str
+        One id per row (at most 64 bytes each).
+    values : ndarray of shape (n, d)
+        The vectors, float32.
+    metadata : list of dict or None, optional
+        One metadata object (or None) per row.
+    namespaces : list of str or None, optional
+        One namespace (or None) per row.
+    """
 
     ids: list[str]
     values: np.ndarray
@@ -96,6 +108,7 @@ class Vectors:
         return len(self.ids)
 
     def slice(self, start: int, stop: int) -> Vectors:
+        """Rows [start, stop)."""
         return Vectors(self.ids[start:stop], self.values[start:stop], _part(self.metadata, start, stop),
                        _part(self.namespaces, start, stop))
 
@@ -126,6 +139,7 @@ class CheckedVectors:
         return int(self.values.shape[1])
 
     def slice(self, start: int, stop: int) -> CheckedVectors:
+        """Rows [start, stop)."""
         return CheckedVectors(self.ids[start:stop], self.values[start:stop], _part(self.metadata, start, stop),
                               _part(self.namespaces, start, stop), self.metadata_json[start:stop])
 
@@ -145,7 +159,8 @@ def _pick(values: list[Any] | None, rows: Sequence[int]) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class VectorRecord:
-    """A stored vector as get_by_ids returns it."""
+    """A stored vector as get_by_ids returns it: `id`, `values` (float32), `metadata` (or None) and
+    `namespace` (or None)."""
 
     id: str
     values: np.ndarray
@@ -155,7 +170,8 @@ class VectorRecord:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One query match; `values` and `metadata` only when asked for."""
+    """One query match: `id`, `score` (cosine similarity, euclidean distance or negative dot product),
+    and `values`, `metadata` (only when asked for) and `namespace` (None when the vector has none)."""
 
     id: str
     score: float
@@ -166,6 +182,9 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class QueryOptions:
+    """What a query asks besides its vector: `top_k` matches, `return_values`, `return_metadata`
+    ("none", "indexed" or "all"), a `namespace` to search, and a `filter` in Vectorize's JSON."""
+
     top_k: int = 5
     return_values: bool = False
     return_metadata: str = "none"

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..contract.filters import truncate_utf8
+from ..contract.filters import is_number, truncate_utf8
 
 __all__ = ["MISSING", "MetadataColumn", "StringColumn", "NumberColumn", "BooleanColumn", "column_for"]
 
@@ -149,19 +149,15 @@ class MetadataColumn(ABC):
         return None
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
-
 class NumberColumn(MetadataColumn):
     key_dtype = np.float64
     index_type = "number"
 
     def stored_key(self, value: Any) -> float | None:
-        return float(value) if _is_number(value) else None
+        return float(value) if is_number(value) else None
 
     def range_test(self, op: str, operand: Any) -> Callable[[np.ndarray], np.ndarray] | None:
-        if not _is_number(operand):
+        if not is_number(operand):
             return None
         compare, bound = _COMPARE[op], float(operand)
         return lambda keys: compare(keys, bound)

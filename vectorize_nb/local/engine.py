@@ -28,7 +28,7 @@ import numpy as np
 import orjson
 
 from ..contract import errors, validation
-from ..contract.filters import parse_filter, truncate_utf8
+from ..contract.filters import FilterMiss, parse_filter, predating_miss, silent_misses, truncate_utf8
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, FilterCounts, IndexConfig,
@@ -69,6 +69,7 @@ class LocalEngine(Backend):
         self._lock = threading.RLock()
         self._cursors = Cursors(limits.cursor_ttl_seconds, clock)
         self._states: dict[str, IndexState] = {}
+        self._predating_counts: dict[tuple[int, str], tuple[tuple[int, int], int]] = {}
         self._version = self.store.data_version()
         self._maybe_pending = True
         self._reload_catalog()
@@ -220,6 +221,12 @@ class LocalEngine(Backend):
                 else [None] * len(checked)
             change = VectorWrite(kind, checked.ids, checked.values, namespaces, checked.metadata_json, checked.metadata)
             return self._mutate(name, change)
+
+    def embed(self, texts: list[str], model: str, pooling: str) -> np.ndarray:
+        """Texts to vectors on this machine, with the model's open weights (the `embeddings` extra)."""
+        from ..embeddings import embed_locally
+
+        return embed_locally(texts, model, pooling)
 
     def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
         with self._lock:
@@ -398,6 +405,30 @@ class LocalEngine(Backend):
             rows = table.candidates(validation.namespace(namespace, self.limits), parse_filter(filter, self.limits))
             allowed = None if rows is None else set(rows.tolist())
             return [vid in table.slots and (allowed is None or table.slots[vid] in allowed) for vid in ids]
+
+    def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
+        """What a filter silently leaves out: clauses on properties without a metadata index, values of
+        another type, and the vectors written before a metadata index (counted once per applied write)."""
+        with self._lock:
+            state = self._find(name)
+            table = self._table(state)
+            flt = parse_filter(filter, self.limits)
+            types = {prop: column.index_type for prop, column in table.columns.items()}
+            misses = silent_misses(flt, types, name)
+            for prop in flt.keys:
+                column = table.columns.get(prop)
+                predating = 0 if column is None else self._predating(state, prop, column.state, table.count)
+                if predating:
+                    misses.append(predating_miss(prop, predating, table.count, name))
+            return misses
+
+    def _predating(self, state: IndexState, prop: str, column_state: np.ndarray, count: int) -> int:
+        key = (state.row.id, prop)
+        known = self._predating_counts.get(key)
+        if known is None or known[0] != (state.applied_seq, count):
+            known = ((state.applied_seq, count), int((column_state[:count] == NOT_INDEXED).sum()))
+            self._predating_counts[key] = known
+        return known[1]
 
     def explain_filter(self, name: str, filter: dict[str, Any]) -> FilterCounts:
         """Counts behind a filter: per clause, the vectors that predate its metadata index (None when the

@@ -19,6 +19,7 @@ import numpy as np
 from ..contract import errors, validation, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend, PreparedWrite
+from ..contract.filters import FilterMiss, parse_filter, silent_misses
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, IndexDescription, IndexInfo, Match, MetadataIndex,
                                Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
 from .transport import Transport
@@ -26,6 +27,8 @@ from .transport import Transport
 __all__ = ["RestBackend"]
 
 _VALUES_PER_SLICE = 16_384  # about half a millisecond of encoding
+INDEX_TYPES_TTL = 10.0
+"""Seconds a list of metadata indexes read for `filter_misses` is trusted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class RestBackend(Backend):
         self.transport = transport
         self.limits = limits
         self.max_concurrency = max_concurrency
+        self._index_types: dict[str, tuple[float, dict[str, str]]] = {}
 
     def __repr__(self) -> str:
         return f"RestBackend({self.transport.base_url!r}, account_id={self.transport.account_id!r})"
@@ -173,10 +177,20 @@ class RestBackend(Backend):
         params = {key: value for key, value in (("count", count), ("cursor", cursor)) if value is not None}
         return wire.page_from_json(self._call("GET", _path(name, "/list"), operation, params=params))
 
+    def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
+        """Clauses on properties without a metadata index, or with values of another type; the list of
+        metadata indexes is read at most once every `INDEX_TYPES_TTL` seconds (it is one cheap GET)."""
+        seen = self._index_types.get(name)
+        if seen is None or time.monotonic() - seen[0] > INDEX_TYPES_TTL:
+            types = {m.property_name: m.index_type for m in self.list_metadata_indexes(name)}
+            seen = self._index_types[name] = (time.monotonic(), types)
+        return silent_misses(parse_filter(filter, self.limits), seen[1], name)
+
     # --- metadata indexes ----------------------------------------------------------------------
 
     def create_metadata_index(self, name: str, property_name: str, index_type: str) -> Mutation:
         operation = f"create_metadata_index on {name!r}"
+        self._index_types.pop(name, None)
         result = self._call("POST", _path(name, "/metadata_index/create"), operation,
                             json={"propertyName": property_name, "indexType": index_type})
         return _mutation(result, operation)
@@ -187,6 +201,7 @@ class RestBackend(Backend):
 
     def delete_metadata_index(self, name: str, property_name: str) -> Mutation:
         operation = f"delete_metadata_index on {name!r}"
+        self._index_types.pop(name, None)
         result = self._call("POST", _path(name, "/metadata_index/delete"), operation,
                             json={"propertyName": property_name})
         return _mutation(result, operation)
