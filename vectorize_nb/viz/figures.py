@@ -18,8 +18,8 @@ named by the category ("7", "drama", "other (61 more)"), so that its legend entr
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
-from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from .inputs import QueryPoint, check_drawn, frame_matrix, query_point
 from .maps import PointMap, frame_map, index_map
 from .projection import SEED, auto_note
 from .sample import positions
+from ..writes import fill_docstring
 from .traces import (MAX_POINTS, MUTED, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
                      plotly, positions_of, scatter_type)
 
@@ -43,100 +44,90 @@ TRACE_NAMES = (FILTERED_OUT, INDEX, LINKS, MATCHES, QUERY)
 trace's `legendgroup`, and its name unless it holds one category of points."""
 
 
+_MAP_OPTIONS = """color : str, optional
+    A metadata property (a frame's column) to colour points by, as in plotly express. Text, booleans
+    and whole numbers with few distinct values get one colour and one legend entry per category
+    (click an entry to hide those points); other numbers a colour scale.
+hover : str, list of str or "all", optional
+    Properties to show on hover besides the id (and the namespace and `color`).
+method : {"auto", "pca", "umap"}, default "auto"
+    The projection (see `project`): "auto" takes UMAP from 5,000 points when umap-learn is installed.
+discrete : bool, optional
+    True: one colour per category even for numbers with many values; False: a colour scale for
+    numbers with few values. Default: decided from the column.
+max_categories : int, default 20
+    Whole numbers with at most this many distinct values are categories; past this many categories
+    the most frequent keep a colour each and the rest are drawn as one, "other (N more)".
+n_components : {2, 3}, default 2
+    A 2-D or 3-D map.
+n_neighbors : int, default 15
+    UMAP's neighbourhood size.
+seed : int, default 42
+    The seed of the sample and of UMAP.
+title : str, optional
+    Replaces the title.
+progress : bool, optional
+    False hides the progress line of a long UMAP fit."""
+
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def _with_map_options(function: _Function) -> _Function:
+    """Fill the `{map_options}` line of a docstring: the options both maps take."""
+    return fill_docstring(function, {"{map_options}": _MAP_OPTIONS})
+
+
+@_with_map_options
 def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: int = 2000,
                        color: Hashable | None = None, hover: Any = None, filter: Any = None,
                        namespace: str | None = None, method: str = "auto", *, vector: Hashable | None = None,
                        discrete: bool | None = None, max_categories: int = MAX_CATEGORIES, n_components: int = 2,
                        n_neighbors: int = 15, seed: int = SEED, title: str | None = None,
                        progress: bool | None = None, results: pd.DataFrame | None = None) -> Any:
-    """The top-k matches of a query on a map of the index.
+    """The top-k matches of a query on a map of the index (cached per index state).
 
-    Draws a seeded sample of the index ("index"; the points that `filter` and `namespace` exclude in
-    grey: "filtered out"), the matches as the index returned them, ringed and sized by rank with the
-    score on hover ("matches"), the query ("query") and a line from it to each match ("links"). The
-    map is cached per index state, in memory and beside a local engine's folder.
+    Draws a seeded sample of the index ("index"; what `filter` and `namespace` exclude in grey:
+    "filtered out"), the matches as the index returned them, ringed and sized by rank ("matches"),
+    the query ("query") and a line from it to each match ("links").
 
     Parameters
     ----------
     index : Index
-        The index to query and draw.
     query : array-like, str or Series
-        A vector; the id of a stored vector; or a DataFrame row holding a vector (the `vector` cell,
-        else a 'values', 'embedding' or 'vector' cell).
+        A vector; a stored vector's id; or a DataFrame row holding one (the `vector` cell, else a
+        'values', 'embedding' or 'vector' cell).
     top_k : int, default 20
-        How many matches to ask for.
     background : int, default 2000
-        How many vectors of the index to draw around them (a seeded sample when the index holds more).
-    color : str, optional
-        A metadata property to colour points by, as in plotly express. Text, booleans and whole
-        numbers with few distinct values get one colour and one legend entry per category (click an
-        entry to hide those points); other numbers a colour scale.
-    hover : str, list of str or "all", optional
-        Metadata properties to show on hover besides the id (and the namespace and `color`).
-    filter : dict or Condition, optional
-        The query's filter, as for `Index.query`; the points it excludes are drawn in grey.
-    namespace : str, optional
-        The query's namespace; points of other namespaces are drawn in grey.
-    method : {"auto", "pca", "umap"}, default "auto"
-        The projection (see `project`): "auto" takes UMAP from 5,000 points when umap-learn is installed.
+        How many vectors of the index to draw around the matches (a seeded sample past that).
+    filter, namespace : optional
+        The query's, as for `Index.query`; the points they exclude are drawn in grey.
     vector : str, optional
-        The vector cell of a DataFrame row given as `query`.
-    discrete : bool, optional
-        True: one colour per category even for numbers with many values; False: a colour scale for
-        numbers with few values. Default: decided from the column (see `color`).
-    max_categories : int, default 20
-        Whole numbers with at most this many distinct values are categories; past this many categories
-        the most frequent keep a colour each and the rest are drawn as one, "other".
-    n_components : {2, 3}, default 2
-        A 2-D or 3-D map.
-    n_neighbors : int, default 15
-        UMAP's neighbourhood size.
-    seed : int, default 42
-        The seed of the background sample and of UMAP.
-    title : str, optional
-        Replaces the title ("Neighbours of <query> in '<index>'").
-    progress : bool, optional
-        False hides the progress line of a long UMAP fit.
+        The vector cell of a row given as `query`.
     results : DataFrame, optional
-        The answer to this very query when the caller already has it (it is then not asked again).
+        The answer to this very query when the caller has it (it is then not asked again).
+    {map_options}
 
     Returns
     -------
     plotly.graph_objects.Figure
-        Traces as in the module docstring; `layout.meta` holds the kind, index, method and subtitle.
 
     Raises
     ------
     ColumnNotFound
         `color` or `hover` names a property that the vectors drawn do not hold.
-    ValueError
-        The index holds no vectors.
 
     Examples
     --------
-    >>> fig = plot_neighbourhood(idx, "digit-0000", top_k=10, color="label", filter=F("label").isin([6, 8]))
+    >>> plot_neighbourhood(idx, "digit-0000", top_k=10, color="label", filter=F("label").isin([6, 8]))
     """
     go = plotly()
     point = query_point(query, vector)
     world = index_map(index, background, method, n_components=n_components, n_neighbors=n_neighbors, seed=seed,
                       progress=progress)
     results = _search(index, point, top_k, filter, namespace) if results is None else results
-    matched, matched_xy = _matched(index, world, results)
-    query_xy = _query_position(index, world, point)
-    allowed = _allowed(index, world, filter, namespace)
-    rest = ~pd.Index(world.ids).isin(matched["id"].tolist() + [point.id])  # each id in one trace only
-    table = pd.concat([world.table, matched], ignore_index=True)
-    colors = _coloring(table, color, hover, index.name, discrete, max_categories)
-    columns = hover_columns(table, color, hover)
-    kind = scatter_type(go, n_components, len(world.ids))
-    size = _size(len(world.ids))
-    traces = [
-        _points(kind, world, rest & ~allowed, FILTERED_OUT, columns, {"color": MUTED, "opacity": 0.5, "size": size}),
-        *_background(kind, world, rest & allowed, columns, colors, size),
-        _links(kind, query_xy, matched_xy, matched["id"].tolist()),
-        _matches(kind, matched, matched_xy, columns, colors, len(world.ids)),
-        _query(kind, point, query_xy),
-    ]
+    traces, colors = _neighbourhood(go, index, world, point, results, _allowed(index, world, filter, namespace),
+                                    (color, hover, discrete, max_categories))
     fig = go.Figure(traces)
     note = auto_note(method, world.projection.method, len(world.ids), index.dimensions, n_components)
     heading_text = title or f"Neighbours of {point.label} in {index.name!r}"
@@ -145,6 +136,7 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
     return fig
 
 
+@_with_map_options
 def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = None, sample: int | None = None,
                method: str = "auto", *, vector: Hashable | None = None, id: Hashable | None = None,
                metric: str | None = None, discrete: bool | None = None, max_categories: int = MAX_CATEGORIES,
@@ -152,44 +144,28 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
                progress: bool | None = None) -> Any:
     """A map of a whole index, or of a frame of vectors (e.g. `index.to_frame()`).
 
-    Past MAX_POINTS (20,000) points, or past `sample` when given, a seeded sample is drawn and the
-    title says so; past 1,000 points the traces are WebGL. Index maps are cached per index state;
-    frame projections in memory, by content.
+    Past 20,000 points (or `sample`) a seeded sample is drawn and the title says so; past 1,000 the
+    traces are WebGL. Index maps are cached per index state; frame projections in memory, by content.
 
     Parameters
     ----------
     index_or_frame : Index or DataFrame
         The index, or a frame with a vector column and an id column (or unique row labels).
-    color : str, optional
-        A metadata property (a column, for a frame) to colour points by: categories get one colour
-        and one legend entry each (click an entry to hide those points), other numbers a colour scale
-        (see `plot_neighbourhood`).
-    hover : str, list of str or "all", optional
-        Properties (columns) to show on hover besides the id.
     sample : int, optional
-        Draw a seeded sample of this many points (default: all, up to 20,000).
-    method : {"auto", "pca", "umap"}, default "auto"
-        The projection (see `project`).
-    vector : str, optional
-        A frame's vector column (default: 'values', 'embedding' or 'vector').
-    id : str, optional
-        A frame's id column (default: 'id', else the row labels).
+        Draw a seeded sample of this many points.
+    vector, id : str, optional
+        A frame's vector column ('values', 'embedding' or 'vector') and id column ('id', or the labels).
     metric : {"cosine", "euclidean", "dot-product"}, optional
         A frame's geometry (default: the frame's attrs, else cosine).
-    discrete, max_categories
-        How `color` is coloured, as for `plot_neighbourhood`.
-    n_components, n_neighbors, seed, title, progress
-        As for `plot_neighbourhood`.
+    {map_options}
 
     Returns
     -------
     plotly.graph_objects.Figure
-        The "index" trace, or one per category (see the module docstring).
 
     Examples
     --------
     >>> plot_index(idx, color="label", method="umap")
-    >>> plot_index(idx.to_frame(), color="module", max_categories=10)
     """
     go = plotly()
     size = MAX_POINTS if sample is None else sample
@@ -220,6 +196,28 @@ _HOVER = "%{hovertext}<extra></extra>"
 _POINT = "#6f8fbf"
 _MATCH = "#d62728"
 _INK = "#222222"
+
+
+def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, results: pd.DataFrame,
+                   allowed: np.ndarray, coloured: tuple[Any, Any, bool | None, int]
+                   ) -> tuple[list[Any], Coloring | None]:
+    """The traces of a neighbourhood, bottom to top (TRACE_NAMES), and how they are coloured."""
+    color, hover, discrete, max_categories = coloured
+    matched, matched_xy = _matched(index, world, results)
+    query_xy = _query_position(index, world, point)
+    rest = ~pd.Index(world.ids).isin(matched["id"].tolist() + [point.id])  # each id in one trace only
+    table = pd.concat([world.table, matched], ignore_index=True)
+    colors = _coloring(table, color, hover, index.name, discrete, max_categories)
+    columns = hover_columns(table, color, hover)
+    kind = scatter_type(go, world.projection.n_components, len(world.ids))
+    size = _size(len(world.ids))
+    return [
+        _points(kind, world, rest & ~allowed, FILTERED_OUT, columns, {"color": MUTED, "opacity": 0.5, "size": size}),
+        *_background(kind, world, rest & allowed, columns, colors, size),
+        _links(kind, query_xy, matched_xy, matched["id"].tolist()),
+        _matches(kind, matched, matched_xy, columns, colors, len(world.ids)),
+        _query(kind, point, query_xy),
+    ], colors
 
 
 def _search(index: Index, point: QueryPoint, top_k: int, flt: Any, namespace: str | None) -> pd.DataFrame:
