@@ -2,7 +2,7 @@
 
     VectorizeError                       every error this package raises
     ├── NotFoundError (LookupError)
-    │   ├── IndexNotFound                 3000
+    │   ├── IndexNotFound                 3000  (HTTP 404)
     │   │   └── IndexDeleted              3005  (HTTP 410)
     │   ├── MetadataIndexNotFound         40005
     │   ├── VectorNotFound                40113 [project]  query by an unknown vectorId
@@ -24,7 +24,7 @@
     ├── AuthenticationError               10000 (HTTP 401); MissingCredentials 9106
     ├── RateLimited                       40041 (HTTP 429)
     ├── ServerError                       a 5xx without a known code
-    │   └── InternalError                 10001 [project] an unexpected failure in the local server
+    │   └── InternalError                 10001 [project] an unexpected failure in the server
     ├── TransportError                    the request never got an answer (client side only)
     ├── WaitTimeout                       Index.wait gave up (client side only)
     └── ConfigurationError (ValueError)   connect() could not work out the target
@@ -103,6 +103,7 @@ class NotFoundError(VectorizeError, LookupError):
 
 class IndexNotFound(NotFoundError):
     code = 3000
+    status = 404
     hint = "Check the name with list_indexes(), or create the index first"
 
 
@@ -268,7 +269,7 @@ class ServerError(VectorizeError):
 
 class InternalError(ServerError):
     code = 10001
-    hint = "A bug in the local server; its log has the traceback"
+    hint = "The server that answered failed unexpectedly (if it is vectorize-nb serve, its log has the traceback)"
 
 
 class TransportError(VectorizeError):
