@@ -186,3 +186,8 @@ def test_metadata_checked_once_is_not_checked_again():
     stale = Vectors(["v", "w"], np.ones((2, 32), np.float32), [{"a": 1}, {"b.c": 2}], None, checked)
     with pytest.raises(errors.InvalidMetadata):  # a cache that does not fit the batch is ignored
         validation.check_vectors(stale, 32, L)
+
+
+def test_a_preset_that_is_not_a_string_is_an_invalid_config_not_a_crash():
+    with pytest.raises(errors.InvalidIndexConfig, match="Unknown preset"):
+        validation.index_config(None, None, {}, DEFAULT_LIMITS)
