@@ -33,11 +33,14 @@ _REMEMBERED_MUTATIONS = 10_000
 def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = None, apply_delay: float = 0.0,
             limits: Limits = DEFAULT_LIMITS, account_id: str | None = None, api_token: str | None = None,
             timeout: float = 30.0, concurrency: int = 4, max_retries: int = 5,
-            requests_per_window: int = 1200, window_seconds: float = 300.0) -> Client:
+            requests_per_window: int = 1200, window_seconds: float = 300.0, total_timeout: float = 120.0) -> Client:
     """Open a client on the embedded engine (default), in memory, on Cloudflare, or on a URL.
 
     `path`, `apply_delay` and `limits` configure the embedded engine; `account_id`, `api_token`,
-    `timeout`, `concurrency`, `max_retries` and the rate limit configure the REST backend.
+    `timeout`, `total_timeout`, `concurrency`, `max_retries` and the rate limit configure the REST
+    backend. `timeout` is the most seconds one attempt of a request may take, `total_timeout` the
+    most all its attempts and the waits between them may take (both grow by a second per megabyte
+    of request body), however slowly the server answers.
     """
     chosen = target or os.environ.get(TARGET_ENV) or "local"
     if chosen in ("local", "memory"):
@@ -52,7 +55,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
         backend, label = connect_rest(chosen, account_id=account_id, api_token=api_token, timeout=timeout,
                                       concurrency=concurrency, max_retries=max_retries,
                                       requests_per_window=requests_per_window, window_seconds=window_seconds,
-                                      limits=limits)
+                                      limits=limits, total_timeout=total_timeout)
         return Client(backend, label)
     raise ConfigurationError(
         f"unknown target {chosen!r}: use 'local', 'memory', 'cloudflare' or an http(s) base URL ending in "
