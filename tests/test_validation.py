@@ -193,3 +193,8 @@ def test_repeated_ids_are_resolved_once_first_for_insert_last_for_upsert(kind, i
     checked = validation.check_vectors(vectors, kind, 1, L.with_changes(min_dimensions=1))
     assert checked.ids == ids and checked.values.ravel().tolist() == kept
     assert checked.metadata_json == [b'{"n":%d}' % n for n in kept]
+
+
+def test_a_preset_that_is_not_a_string_is_an_invalid_config_not_a_crash():
+    with pytest.raises(errors.InvalidIndexConfig, match="Unknown preset"):
+        validation.index_config(None, None, {}, DEFAULT_LIMITS)
