@@ -153,8 +153,11 @@ def test_top_k_caps_and_messages():
 
 
 def test_return_metadata_must_be_a_mode():
-    with pytest.raises(errors.MalformedRequest, match="returnMetadata: expected one of"):
+    with pytest.raises(errors.MalformedRequest) as info:  # as the service words it
         validation.query_options(QueryOptions(return_metadata=True), L)
+    assert info.value.message == "Failed to parse the request body as JSON: returnMetadata: expected value"
+    with pytest.raises(errors.MalformedRequest, match='returnMetadata: expected one of "none", "indexed", "all"'):
+        validation.query_options(QueryOptions(return_metadata="al"), L)
 
 
 def test_query_vector_length_and_values():

@@ -23,7 +23,7 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
 __all__ = [
     "index_name", "index_config", "id_text", "vector_id", "id_list", "namespace", "metadata_json_of",
     "write_count", "unique_rows", "check_vectors", "first_non_finite_row", "encoded_metadata", "vectors_from_records",
-    "query_options", "query_vector", "list_count", "metadata_index_spec", "utf8_len", "wrong_width",
+    "query_option_types", "query_options", "query_vector", "list_count", "metadata_index_spec", "utf8_len", "wrong_width",
     "not_numbers",
 ]
 
@@ -346,18 +346,26 @@ def _ill_typed(field: str, expected: str, got: Any, python: bool) -> errors.Malf
                                    f"got {got!r}")
 
 
-def query_options(options: QueryOptions, limits: Limits, *, python: bool = False) -> QueryOptions:
-    """Check topK, the return modes and the namespace; return the options with topK as an int.
-    `python`: word type errors for a Python caller (`return_metadata must be ...`) rather than for a
-    request body."""
-    if options.return_metadata not in METADATA_MODES:
+def query_option_types(top_k: Any, return_values: Any, return_metadata: Any, *, python: bool = False) -> None:
+    """40026 for a query option of the wrong type: in a request body's terms (as the service words them:
+    a boolean returnMetadata is `returnMetadata: expected value`), or, with `python`, in a Python caller's
+    (`return_metadata must be one of 'none', 'indexed', 'all'; got 'al'`)."""
+    if return_metadata not in METADATA_MODES:
+        if not python and not isinstance(return_metadata, str):
+            raise errors.MalformedRequest("Failed to parse the request body as JSON: returnMetadata: expected value")
         modes = ", ".join(repr(m) if python else f'"{m}"' for m in METADATA_MODES)
-        raise _ill_typed("returnMetadata", f"one of {modes}", options.return_metadata, python)
-    if not isinstance(options.return_values, bool):
-        raise _ill_typed("returnValues", "True or False" if python else "a boolean", options.return_values, python)
-    top_k = options.top_k
+        raise _ill_typed("returnMetadata", f"one of {modes}", return_metadata, python)
+    if not isinstance(return_values, bool):
+        raise _ill_typed("returnValues", "True or False" if python else "a boolean", return_values, python)
     if isinstance(top_k, bool) or not isinstance(top_k, (int, float, np.integer, np.floating)):
         raise _ill_typed("topK", "a whole number" if python else "a number", top_k, python)
+
+
+def query_options(options: QueryOptions, limits: Limits, *, python: bool = False) -> QueryOptions:
+    """Check topK, the return modes and the namespace; return the options with topK as an int.
+    `python`: word type errors for a Python caller rather than for a request body."""
+    query_option_types(options.top_k, options.return_values, options.return_metadata, python=python)
+    top_k = options.top_k
     if not _is_whole(top_k) or top_k < 1:
         raise errors.InvalidQuery(f"topK must be a whole number of at least 1, got {top_k!r}")
     cap = limits.top_k_cap(options.return_values, options.return_metadata)

@@ -139,14 +139,9 @@ def query_from_json(body: Any) -> tuple[Any, str | None, QueryOptions]:
     if not isinstance(body, dict):
         raise malformed("expected an object")
     top_k = body.get("topK", 5)
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, float)):
-        raise malformed("topK: expected a number")
     return_values = body.get("returnValues", False)
-    if not isinstance(return_values, bool):
-        raise malformed("returnValues: expected a boolean")
     return_metadata = body.get("returnMetadata", "none")
-    if not isinstance(return_metadata, str):
-        raise malformed("returnMetadata: expected value")
+    validation.query_option_types(top_k, return_values, return_metadata)
     vector = body.get("vector")
     if vector is not None and (not isinstance(vector, list) or not all(is_number(x) for x in vector)):
         raise malformed("vector: expected an array of numbers")
