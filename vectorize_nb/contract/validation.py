@@ -23,8 +23,8 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
 __all__ = [
     "index_name", "index_config", "id_text", "vector_id", "id_list", "namespace", "metadata_json_of",
     "write_count", "unique_rows", "check_vectors", "first_non_finite_row", "encoded_metadata", "vectors_from_records",
-    "query_option_types", "query_options", "query_vector", "list_count", "metadata_index_spec", "utf8_len", "wrong_width",
-    "not_numbers",
+    "query_option_types", "query_options", "query_vector", "list_count", "metadata_index_spec", "utf8_len",
+    "wrong_width", "not_numbers",
 ]
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]*[a-z0-9]")
