@@ -166,8 +166,8 @@ def test_arguments_win_over_the_environment_and_the_token_never_shows(monkeypatc
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token-SECRET")
     with vz.connect("cloudflare", account_id="arg-account", api_token="arg-token-SECRET") as client:
         transport = client.backend.transport
-        assert transport.prefix == ("https://api.cloudflare.com/client/v4/accounts/arg-account/vectorize/v2/indexes")
-        prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.prefix))
+        assert transport.account_url == "https://api.cloudflare.com/client/v4/accounts/arg-account"
+        prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.account_url))
         assert prepared.headers["Authorization"] == "Bearer arg-token-SECRET"
         for text in (repr(client), repr(client.backend), repr(transport), repr(transport.session.auth),
                      client.target):

@@ -39,7 +39,7 @@ def test_envelope_round_trip_keeps_class_code_message_and_status(cls):
 
 
 def test_cloudflare_documented_codes_and_statuses():
-    assert errors.IndexNotFound.code == 3000 and errors.IndexNotFound.status == 400
+    assert errors.IndexNotFound.code == 3000 and errors.IndexNotFound.status == 404
     assert errors.DuplicateIndexName.code == 3002 and errors.DuplicateIndexName.status == 400
     assert errors.IndexDeleted.code == 3005 and errors.IndexDeleted.status == 410
     assert [errors.MetadataIndexNotFound.code, errors.QueryDimensionMismatch.code, errors.TooManyIds.code,

@@ -20,8 +20,8 @@ def test_ruff_finds_nothing():
 
 
 def test_mypy_finds_nothing():
-    result = subprocess.run([sys.executable, "-m", "mypy", "vectorize_nb"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "vectorize_nb"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

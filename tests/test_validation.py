@@ -153,8 +153,11 @@ def test_top_k_caps_and_messages():
 
 
 def test_return_metadata_must_be_a_mode():
-    with pytest.raises(errors.MalformedRequest, match="returnMetadata: expected one of"):
+    with pytest.raises(errors.MalformedRequest) as info:  # as the service words it
         validation.query_options(QueryOptions(return_metadata=True), L)
+    assert info.value.message == "Failed to parse the request body as JSON: returnMetadata: expected value"
+    with pytest.raises(errors.MalformedRequest, match='returnMetadata: expected one of "none", "indexed", "all"'):
+        validation.query_options(QueryOptions(return_metadata="al"), L)
 
 
 def test_query_vector_length_and_values():
@@ -193,3 +196,8 @@ def test_repeated_ids_are_resolved_once_first_for_insert_last_for_upsert(kind, i
     checked = validation.check_vectors(vectors, kind, 1, L.with_changes(min_dimensions=1))
     assert checked.ids == ids and checked.values.ravel().tolist() == kept
     assert checked.metadata_json == [b'{"n":%d}' % n for n in kept]
+
+
+def test_a_preset_that_is_not_a_string_is_an_invalid_config_not_a_crash():
+    with pytest.raises(errors.InvalidIndexConfig, match="Unknown preset"):
+        validation.index_config(None, None, {}, DEFAULT_LIMITS)

@@ -41,7 +41,7 @@ API_PATH = "/client/v4"
 def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = None, apply_delay: float = 0.0,
             limits: Limits = DEFAULT_LIMITS, account_id: str | None = None, api_token: str | None = None,
             timeout: float = 30.0, concurrency: int = 4, max_retries: int = 5,
-            requests_per_window: int = 1200, window_seconds: float = 300.0) -> Client:
+            requests_per_window: int = 1200, window_seconds: float = 300.0, total_timeout: float = 120.0) -> Client:
     """Open a client on the embedded engine (the default), in memory, on Cloudflare, or on any server
     that speaks Vectorize's REST API.
 
@@ -59,20 +59,18 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
         The rules to enforce and to size requests by (Cloudflare's published limits by default).
     account_id, api_token : str, optional
         Cloudflare's account id and API token (default `$CLOUDFLARE_ACCOUNT_ID`, `$CLOUDFLARE_API_TOKEN`);
-        the token needs the account permission "Vectorize Edit" ("Vectorize Read" for reading only).
-        It never appears in a repr, an error or a log.
-    timeout : float, default 30
-        Seconds to wait for each answer over REST.
+        the token needs the account permission "Vectorize Edit" ("Vectorize Read" for reading only), and
+        "Workers AI Read" to embed text on Workers AI. It never appears in a repr, an error or a log.
+    timeout, total_timeout : float, default 30 and 120
+        Over REST, the most seconds one attempt of a request may take, and all its attempts with the
+        waits between them (both grow by a second per megabyte of request body), however slowly the
+        server answers.
     concurrency : int, default 4
         Requests in flight at once over REST.
     max_retries : int, default 5
         Retries of a request that failed on a rate limit, a server error or the network.
     requests_per_window, window_seconds : int, float
         The client-side rate limit (Cloudflare's: 1200 requests per 300 seconds).
-
-    Returns
-    -------
-    Client
 
     Examples
     --------
@@ -81,11 +79,8 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     """
     chosen = target or os.environ.get(TARGET_ENV) or "local"
     if chosen in ("local", "memory"):
-        from .local import LocalEngine
-
-        folder = None if chosen == "memory" else Path(path or os.environ.get(PATH_ENV) or DEFAULT_PATH)
-        engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
-        return Client(engine, "memory" if folder is None else f"local:{folder}")
+        return _embedded(None if chosen == "memory" else Path(path or os.environ.get(PATH_ENV) or DEFAULT_PATH),
+                         limits, apply_delay)
     if chosen == "cloudflare" or chosen.startswith(("http://", "https://")):
         from .rest import connect_rest
 
@@ -93,11 +88,18 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
         backend, label = connect_rest(url, account_id=account_id, api_token=api_token, timeout=timeout,
                                       concurrency=concurrency, max_retries=max_retries,
                                       requests_per_window=requests_per_window, window_seconds=window_seconds,
-                                      limits=limits)
+                                      limits=limits, total_timeout=total_timeout)
         return Client(backend, label)
     raise ConfigurationError(
         f"unknown target {chosen!r}: use 'local', 'memory', 'cloudflare' or an http(s) base URL ending in "
         f"/client/v4 (given {'as an argument' if target else 'in ' + TARGET_ENV})")
+
+
+def _embedded(folder: Path | None, limits: Limits, apply_delay: float) -> Client:
+    from .local import LocalEngine
+
+    engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
+    return Client(engine, "memory" if folder is None else f"local:{folder}")
 
 
 def api_base(url: str) -> str:

@@ -2,7 +2,7 @@
 
     VectorizeError                       every error this package raises
     ├── NotFoundError (LookupError)
-    │   ├── IndexNotFound                 3000
+    │   ├── IndexNotFound                 3000  (HTTP 404)
     │   │   └── IndexDeleted              3005  (HTTP 410)
     │   ├── MetadataIndexNotFound         40005
     │   ├── VectorNotFound                40113 [project]  query by an unknown vectorId
@@ -29,7 +29,7 @@
     │   ├── CapacityExceeded              3040  Workers AI is out of capacity for now (HTTP 429)
     │   └── QuotaExceeded                 4006  the account's daily Workers AI allowance is spent
     ├── ServerError                       a 5xx without a known code
-    │   └── InternalError                 10001 [project] an unexpected failure in the local server
+    │   └── InternalError                 10001 [project] an unexpected failure in the server
     ├── TransportError                    the request never got an answer (client side only)
     ├── ModelNotAvailable                 an embedding model cannot run here now (weights missing, no network)
     ├── WaitTimeout                       Index.wait gave up (client side only)
@@ -134,6 +134,7 @@ class NotFoundError(VectorizeError, LookupError):
 
 class IndexNotFound(NotFoundError):
     code = 3000
+    status = 404
     hint = "Check the name with list_indexes(), or create the index first"
 
 
@@ -359,7 +360,7 @@ class ServerError(VectorizeError):
 
 class InternalError(ServerError):
     code = 10001
-    hint = "A bug in the local server; its log has the traceback"
+    hint = "The server that answered failed unexpectedly (if it is vectorize-nb serve, its log has the traceback)"
 
 
 class TransportError(VectorizeError):

@@ -150,7 +150,10 @@ def parse_filter(raw: Any, limits: Limits) -> Filter:
     for key, spec in raw.items():
         _check_key(key, limits)
         clauses.extend(_clauses(key, spec))
-    size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    try:
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate: no JSON text can carry it
+        raise InvalidFilter(f"filter text must be valid Unicode, got {exc.object[exc.start:exc.end]!r}") from None
     if size >= limits.max_filter_bytes:
         raise InvalidFilter(
             f"filter too large; its compact JSON must be under {limits.max_filter_bytes} bytes, got {size} bytes")

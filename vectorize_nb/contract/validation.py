@@ -23,7 +23,8 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
 __all__ = [
     "index_name", "index_config", "id_text", "vector_id", "id_list", "namespace", "metadata_json_of",
     "write_count", "unique_rows", "check_vectors", "first_non_finite_row", "encoded_metadata", "vectors_from_records",
-    "query_options", "query_vector", "list_count", "metadata_index_spec", "utf8_len",
+    "query_option_types", "query_options", "query_vector", "list_count", "metadata_index_spec", "utf8_len",
+    "wrong_width", "not_numbers",
 ]
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]*[a-z0-9]")
@@ -48,7 +49,7 @@ def index_name(name: Any, limits: Limits) -> str:
 def index_config(dimensions: Any, metric: Any, preset: Any, limits: Limits) -> IndexConfig:
     """Resolve a create-index config: either a preset, or dimensions plus metric."""
     if preset is not None:
-        if preset not in PRESETS:
+        if not isinstance(preset, str) or preset not in PRESETS:
             raise errors.InvalidIndexConfig(
                 f"vectorize.index.invalid_config - Unknown preset {preset!r}; known presets: "
                 + ", ".join(PRESETS))
@@ -249,9 +250,7 @@ def check_vectors(vectors: Vectors | CheckedVectors, kind: WriteKind, dimensions
     if values.ndim != 2 or values.shape[0] != count:
         raise errors.InvalidVector(f"values must be an array of shape ({count}, {dimensions}), got {values.shape}")
     if values.shape[1] != dimensions:
-        raise errors.VectorDimensionMismatch(
-            f"invalid vector for id={_quote(vectors.ids[0]) if count else '?'}, expected {dimensions} "
-            f"dimensions, and got {values.shape[1]} dimensions")
+        raise wrong_width(vectors.ids[0] if count else "?", dimensions, values.shape[1])
     if (row := first_non_finite_row(values)) is not None:
         col = int(np.flatnonzero(~np.isfinite(values[row]))[0])
         raise errors.InvalidVector(
@@ -312,16 +311,12 @@ def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) 
     width = dimensions if dimensions is not None else (len(rows[0]) if rows else 0)
     for pos, row in enumerate(rows):
         if len(row) != width:
-            raise errors.VectorDimensionMismatch(
-                f"invalid vector for id={_quote(str(ids[pos]))}, expected {width} dimensions, "
-                f"and got {len(row)} dimensions")
+            raise wrong_width(ids[pos], width, len(row))
     try:
         values = np.array(rows, dtype=np.float32).reshape(len(rows), width)
     except (TypeError, ValueError):
         pos = next(p for p, row in enumerate(rows) if not all(is_number(x) for x in row))
-        raise errors.UnparsableVectors(
-            f"vectorize.upstream_error - failed to parse vectors: values of id={_quote(str(ids[pos]))} "
-            "are not all numbers") from None
+        raise not_numbers(ids[pos]) from None
     metadata = [record.get("metadata") for record in records]
     namespaces = [record.get("namespace") for record in records]
     return Vectors(ids, values,
@@ -329,6 +324,16 @@ def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) 
                    namespaces if any(n is not None for n in namespaces) else None)
 
 
+def wrong_width(vid: Any, expected: int, got: int) -> errors.VectorDimensionMismatch:
+    """40012 for a vector of the wrong width, as the service words it."""
+    return errors.VectorDimensionMismatch(
+        f"invalid vector for id={_quote(str(vid))}, expected {expected} dimensions, and got {got} dimensions")
+
+
+def not_numbers(vid: Any) -> errors.UnparsableVectors:
+    """40023 for a vector whose values are not all numbers."""
+    return errors.UnparsableVectors(
+        f"vectorize.upstream_error - failed to parse vectors: values of id={_quote(str(vid))} are not all numbers")
 
 
 def _ill_typed(field: str, expected: str, got: Any, python: bool) -> errors.MalformedRequest:
@@ -341,18 +346,26 @@ def _ill_typed(field: str, expected: str, got: Any, python: bool) -> errors.Malf
                                    f"got {got!r}")
 
 
-def query_options(options: QueryOptions, limits: Limits, *, python: bool = False) -> QueryOptions:
-    """Check topK, the return modes and the namespace; return the options with topK as an int.
-    `python`: word type errors for a Python caller (`return_metadata must be ...`) rather than for a
-    request body."""
-    if options.return_metadata not in METADATA_MODES:
+def query_option_types(top_k: Any, return_values: Any, return_metadata: Any, *, python: bool = False) -> None:
+    """40026 for a query option of the wrong type: in a request body's terms (as the service words them:
+    a boolean returnMetadata is `returnMetadata: expected value`), or, with `python`, in a Python caller's
+    (`return_metadata must be one of 'none', 'indexed', 'all'; got 'al'`)."""
+    if return_metadata not in METADATA_MODES:
+        if not python and not isinstance(return_metadata, str):
+            raise errors.MalformedRequest("Failed to parse the request body as JSON: returnMetadata: expected value")
         modes = ", ".join(repr(m) if python else f'"{m}"' for m in METADATA_MODES)
-        raise _ill_typed("returnMetadata", f"one of {modes}", options.return_metadata, python)
-    if not isinstance(options.return_values, bool):
-        raise _ill_typed("returnValues", "True or False" if python else "a boolean", options.return_values, python)
-    top_k = options.top_k
+        raise _ill_typed("returnMetadata", f"one of {modes}", return_metadata, python)
+    if not isinstance(return_values, bool):
+        raise _ill_typed("returnValues", "True or False" if python else "a boolean", return_values, python)
     if isinstance(top_k, bool) or not isinstance(top_k, (int, float, np.integer, np.floating)):
         raise _ill_typed("topK", "a whole number" if python else "a number", top_k, python)
+
+
+def query_options(options: QueryOptions, limits: Limits, *, python: bool = False) -> QueryOptions:
+    """Check topK, the return modes and the namespace; return the options with topK as an int.
+    `python`: word type errors for a Python caller rather than for a request body."""
+    query_option_types(options.top_k, options.return_values, options.return_metadata, python=python)
+    top_k = options.top_k
     if not _is_whole(top_k) or top_k < 1:
         raise errors.InvalidQuery(f"topK must be a whole number of at least 1, got {top_k!r}")
     cap = limits.top_k_cap(options.return_values, options.return_metadata)

@@ -19,14 +19,17 @@ import numpy as np
 from ..contract import errors, validation, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend, PreparedWrite
+from ..contract.embedding_models import get_model
 from ..contract.filters import FilterMiss, parse_filter, silent_misses
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, IndexDescription, IndexInfo, Match, MetadataIndex,
                                Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
+from .ai import WorkersAI
 from .transport import Transport
 
 __all__ = ["RestBackend"]
 
 _VALUES_PER_SLICE = 16_384  # about half a millisecond of encoding
+INDEXES = "/vectorize/v2/indexes"
 INDEX_TYPES_TTL = 10.0
 """Seconds a list of metadata indexes read for `filter_misses` is trusted."""
 
@@ -66,12 +69,14 @@ class RestBackend(Backend):
     """One account of a Vectorize-compatible REST API. `max_concurrency` requests may be in flight."""
 
     builds_requests = True
+    embeds_remotely = True
 
     def __init__(self, transport: Transport, *, limits: Limits = DEFAULT_LIMITS, max_concurrency: int = 4) -> None:
         self.transport = transport
         self.limits = limits
         self.max_concurrency = max_concurrency
         self._index_types: dict[str, tuple[float, dict[str, str]]] = {}
+        self.workers_ai = WorkersAI(transport)
 
     def __repr__(self) -> str:
         return f"RestBackend({self.transport.base_url!r}, account_id={self.transport.account_id!r})"
@@ -80,7 +85,7 @@ class RestBackend(Backend):
         self.transport.close()
 
     def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
-        return self.transport.request(method, path, operation=operation, **kwargs)
+        return self.transport.request(method, INDEXES + path, operation=operation, **kwargs)
 
     @staticmethod
     def _checked(operation: str, check: Any, *args: Any) -> Any:
@@ -157,6 +162,10 @@ class RestBackend(Backend):
             return [self.query(name, row, options) for row in rows]
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="vectorize-query") as pool:
             return list(pool.map(lambda row: self.query(name, row, options), rows))
+
+    def embed(self, texts: list[str], model: str, pooling: str) -> np.ndarray:
+        """Texts to vectors on Workers AI (`POST /accounts/{id}/ai/run/{model}`), one request."""
+        return self.workers_ai.embed(texts, get_model(model), pooling)
 
     def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]:
         operation = f"get_by_ids on index {name!r}"
