@@ -86,3 +86,14 @@ def test_the_figure_sorts_queries_by_agreement(pair, data):
     assert list(fig.data[0].y) == sorted(table["overlap"], reverse=True)
     assert set(fig.data[0].customdata) == set(table["query"])
     assert titles(fig)[0] == "flat vs lifted"
+
+
+def test_long_query_names_are_cut_on_the_axis_and_whole_on_hover(pair, data):
+    """40 docstring ids as tick labels took half the figure's height."""
+    a, b = pair
+    table = compare(a, b, data["id"].head(3).tolist(), top_k=5).assign(
+        query=["a-rather-long-query-name-of-thirty-chars", "short", "x" * 24])
+    fig = plot_comparison(table)
+    assert sorted(fig.layout.xaxis.ticktext) == sorted(["a-rather-long-query-nam…", "short", "x" * 24])
+    assert "a-rather-long-query-name-of-thirty-chars" in fig.data[0].customdata
+    assert fig.layout.legend.orientation == "h"  # above the bars: the figure's width is the bars'

@@ -68,3 +68,8 @@ def test_a_line_is_named_by_the_key_that_labels_its_query(index, data):
 def test_a_frame_without_scores_is_refused(index):
     with pytest.raises(KeyError, match="results columns 'rank', 'score' not in the frame; its columns are: 'id'"):
         plot_scores(index.to_frame(values=False))
+
+
+def test_one_band_takes_the_first_colour(index, data):
+    fig = plot_scores(data.head(40).vectorize.query(index, vector="values", top_k=5))
+    assert fig.data[-1].line.color == "#636EFA"  # plotly's first colour, not the 40th of a long palette

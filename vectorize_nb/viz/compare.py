@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..frames import check_columns
 from .inputs import frame_matrix, vector_column
-from .traces import TEMPLATE, heading, plotly
+from .traces import TEMPLATE, heading, plotly, shorten
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["compare", "plot_comparison", "agreement", "rank_biased_overlap"]
 
 RBO_P = 0.9
+_LONGEST = 24  # characters of a query's tick label (its hover shows all of it)
 
 
 def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
@@ -233,7 +234,8 @@ def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
     low = min(0.0, float(np.nanmin(ordered["kendall_tau"]))) if ordered["kendall_tau"].notna().any() else 0.0
     fig.update_layout(template=TEMPLATE, title=heading(title or f"{a} vs {b}", subtitle),
                       meta={"kind": "comparison", "subtitle": subtitle},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
                       xaxis={"title": {"text": "queries, by overlap"}, "tickvals": x if len(x) <= 40 else None,
-                             "ticktext": keys if len(x) <= 40 else None},
+                             "ticktext": [shorten(key, _LONGEST) for key in keys] if len(x) <= 40 else None},
                       yaxis={"title": {"text": "agreement"}, "range": [low - 0.05, 1.05]}, bargap=0.15)
     return fig

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..frames import check_columns
 from .colors import palette
-from .traces import TEMPLATE, heading, plotly
+from .traces import TEMPLATE, heading, plotly, shorten
 
 __all__ = ["plot_scores", "MAX_LINES"]
 
@@ -53,13 +53,14 @@ def plot_scores(results: pd.DataFrame | Mapping[str, pd.DataFrame], *, title: st
     go = plotly()
     runs = dict(results) if isinstance(results, Mapping) else {"": results}
     groups = {label: _queries(frame) for label, frame in runs.items()}
-    colors = palette(max(len(runs), max(len(g) for g in groups.values()) if groups else 1))
     lines = sum(len(g) for g in groups.values()) <= max_lines
+    by_query = lines and len(runs) == 1  # one run's lines get a colour each; otherwise each run gets one
+    colors = palette(sum(len(g) for g in groups.values()) if by_query else len(runs))
     fig = go.Figure()
     for number, (label, queries) in enumerate(groups.items()):
         if lines:
             for position, (name, frame) in enumerate(queries):
-                color = colors[number if len(runs) > 1 else position]
+                color = colors[position if by_query else number]
                 fig.add_trace(_line(go, frame, name or label or "query", color, label, first=position == 0))
         else:
             fig.add_traces(_band(go, label, queries, colors[number]))
@@ -102,8 +103,8 @@ def _line(go: Any, frame: pd.DataFrame, name: str, color: str, run: str, first: 
     ids = frame["id"].tolist() if "id" in frame.columns else [None] * len(frame)
     full = f"{run}: {name}" if run and run != name else name
     grouped = {"legendgroup": run, "legendgrouptitle": {"text": run} if first and run != name else None} if run else {}
-    shown = name if len(name) <= _LONGEST else name[:_LONGEST - 1] + "…"  # the hover shows all of it
-    return go.Scatter(x=frame["rank"].to_numpy(), y=frame["score"].to_numpy(), mode="lines+markers", name=shown,
+    return go.Scatter(x=frame["rank"].to_numpy(), y=frame["score"].to_numpy(), mode="lines+markers",
+                      name=shorten(name, _LONGEST),  # the hover shows all of it
                       line={"color": color}, customdata=ids, **grouped,
                       hovertemplate="rank %{x}: %{y:.4f}<br>%{customdata}<extra>" + full + "</extra>")
 

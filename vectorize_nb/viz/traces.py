@@ -12,7 +12,7 @@ from ..extras import require
 from .projection import Projection
 
 __all__ = ["plotly", "scatter_type", "positions_of", "hover_columns", "asked_hover", "hover_text", "axis_titles",
-           "axis_layout", "heading", "WEBGL_ABOVE", "MAX_POINTS", "MUTED", "TEMPLATE"]
+           "axis_layout", "heading", "shorten", "WEBGL_ABOVE", "MAX_POINTS", "MUTED", "TEMPLATE"]
 
 WEBGL_ABOVE = 1_000
 """More points than this are drawn with WebGL (Scattergl), as plotly express does."""
@@ -91,6 +91,17 @@ def heading(title: str, subtitle: str = "") -> dict[str, Any]:
         Nothing on a second line when empty.
     """
     return {"text": f"{title}<br><sup>{subtitle}</sup>" if subtitle else title}
+
+
+def shorten(text: str, longest: int) -> str:
+    """`text` cut to `longest` characters, the last one "…" when it was longer (for legends and ticks).
+
+    Parameters
+    ----------
+    text : str
+    longest : int
+    """
+    return text if len(text) <= longest else text[:longest - 1] + "…"
 
 
 def hover_columns(table: pd.DataFrame, color: Hashable | None, hover: Any) -> list[Hashable]:
