@@ -152,7 +152,7 @@ def query_from_json(body: Any) -> tuple[Any, str | None, QueryOptions]:
     if namespace is not None and not isinstance(namespace, str):
         raise malformed("namespace: expected a string")
     # topK stays as sent (a float such as 2.5 is the engine's InvalidQuery to report)
-    options = QueryOptions(top_k, return_values, return_metadata, namespace,  # type: ignore[arg-type]
+    options = QueryOptions(top_k, return_values, return_metadata, namespace,
                            body.get("filter"))
     return vector, vector_id, options
 
