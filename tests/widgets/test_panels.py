@@ -265,3 +265,20 @@ def test_query_explorer_reports_bad_input_in_the_panel(explored):
     explorer.pasted.value = "1, 2"
     click(explorer, "Run")
     assert "[40006]" in text(explorer.message) and "expected 3 dimensions" in text(explorer.message)
+
+
+def test_the_query_explorer_takes_a_typed_question_when_it_knows_the_model(client):
+    from vectorize_nb.widgets import QueryExplorer
+
+    docs = pd.DataFrame({"id": ["csv", "gzip", "smtp"], "body": ["read rows from a CSV file", "compress a file with gzip",
+                                                                 "send an email over SMTP"]})
+    index = client.create_index("docs", 256)
+    docs.vectorize.upsert(index, id="id", text="body", model=vz.SHIPPED_MODEL)
+    assert "a question" not in QueryExplorer(index).source.options  # the model of these vectors is not known
+    explorer = QueryExplorer(index, model=vz.SHIPPED_MODEL)
+    assert explorer.source.value == "a question"
+    click(explorer, "Run")
+    assert "type a question first" in text(explorer.message)
+    explorer.typed.value = "mail a message"
+    click(explorer, "Run")
+    assert explorer.results["id"].tolist()[0] == "smtp" and "3 matches" in text(explorer.message)

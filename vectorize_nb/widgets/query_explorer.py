@@ -19,7 +19,7 @@ from .columns import stored_properties
 
 __all__ = ["QueryExplorer", "FilterRow", "NO_COLOR"]
 
-ROW, STORED, PASTED = "a row of the frame", "a stored id", "a vector"
+QUESTION, ROW, STORED, PASTED = "a question", "a row of the frame", "a stored id", "a vector"
 NO_COLOR = "(one colour)"
 _OPERATORS = {symbol: op for op, symbol in SYMBOLS.items()}
 _DROPDOWN_ROWS = 2000
@@ -94,28 +94,35 @@ class QueryExplorer(Panel):
         Rows to take a query vector from (pick a row and its vector column).
     color : str, optional
         The metadata property to colour the figure by at first (the Colour menu changes it).
+    model : str, optional
+        The embedding model of the index's vectors (`vz.embedding_models()`): the panel then takes a typed
+        question. An index created from a model's preset knows its model already.
 
     Examples
     --------
     >>> explorer = QueryExplorer(index, digits, color="label")
     >>> explorer                     # click Run, then lasso some points
     >>> explorer.selection           # the vectors picked, as a DataFrame
+    >>> QueryExplorer(docs_index, model=vz.SHIPPED_MODEL)   # type a question, Run
     """
 
-    def __init__(self, index: Index, frame: pd.DataFrame | None = None, *, color: str | None = None) -> None:
+    def __init__(self, index: Index, frame: pd.DataFrame | None = None, *, color: str | None = None,
+                 model: str | None = None) -> None:
         self.index = index
         self.frame = frame
+        self.model = _model_of(index, model)
         self.results: pd.DataFrame = pd.DataFrame()
         self.figure: Any = None
         self._asked: tuple[Any, Condition | None] | None = None
         self._selected: dict[str, list[str]] = {}
-        sources = ([ROW] if frame is not None else []) + [STORED, PASTED]
+        sources = ([QUESTION] if self.model else []) + ([ROW] if frame is not None else []) + [STORED, PASTED]
         self.source = w.ToggleButtons(options=sources, value=sources[0])
         self.row = self._row_picker(frame)
         vector_columns = [] if frame is None else [str(c) for c in frame.columns]
         self.vector_column = w.Dropdown(description="Vector", options=vector_columns,
                                         value=likely_column(vector_columns, ("embedding", "vector", "values")))
         self.stored_id = w.Text(description="Id", placeholder="id of a stored vector")
+        self.typed = w.Text(description="Question", placeholder="ask in words", layout=w.Layout(width="480px"))
         self.pasted = w.Textarea(description="Vector", placeholder="numbers, separated by commas or spaces")
         self.top_k = w.IntSlider(description="top k", value=10, min=1, max=100)
         self.namespace = w.Text(description="Namespace", placeholder="all namespaces")
@@ -166,7 +173,8 @@ class QueryExplorer(Panel):
         return w.BoundedIntText(description="Row #", min=0, max=len(frame) - 1, value=0)
 
     def _show_source(self) -> None:
-        parts = {ROW: [self.row, self.vector_column], STORED: [self.stored_id], PASTED: [self.pasted]}
+        parts = {QUESTION: [self.typed], ROW: [self.row, self.vector_column], STORED: [self.stored_id],
+                 PASTED: [self.pasted]}
         self.question.children = parts[self.source.value]
 
     def _add_condition(self) -> None:
@@ -192,13 +200,18 @@ class QueryExplorer(Panel):
         return combined
 
     def query(self) -> np.ndarray | str:
-        """The query as the panel has it: a vector, or a stored id.
+        """The query as the panel has it: a vector (a typed question embedded with the index's model), or
+        a stored id.
 
         Raises
         ------
         ValueError
-            No id typed, or a pasted vector that is not numbers.
+            No question or id typed, or a pasted vector that is not numbers.
         """
+        if self.source.value == QUESTION:
+            if not str(self.typed.value).strip():
+                raise ValueError("type a question first")
+            return np.asarray(self.index.embed([str(self.typed.value).strip()], self.model)[0])
         if self.source.value == STORED:
             if not self.stored_id.value.strip():
                 raise ValueError("type the id of a stored vector first")
@@ -280,6 +293,22 @@ class QueryExplorer(Panel):
         """The vectors picked with the lasso (or box) in the figure, as a DataFrame (no values)."""
         ids = list(dict.fromkeys(vid for trace_ids in self._selected.values() for vid in trace_ids))
         return self.index.get_by_ids(ids, values=False)
+
+
+def _model_of(index: Index, model: str | None) -> str | None:
+    """The model the panel embeds questions with: the one given, else the index's preset when it names one."""
+    from ..contract.embedding_models import get_model
+    from ..contract.errors import UnknownModel
+
+    chosen = model or index.description.config.preset
+    if chosen is None:
+        return None
+    try:
+        return get_model(chosen).model
+    except UnknownModel:
+        if model is not None:
+            raise
+        return None  # a preset the package cannot embed with (e.g. OpenAI's): no typed questions
 
 
 def _pasted(text: str) -> np.ndarray:
