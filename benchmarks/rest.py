@@ -48,6 +48,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DIMS, DELAY = int(sys.argv[1]), float(sys.argv[2])
 STAMP = "2026-01-01T00:00:00.000000Z"
+ROW = [round((-1) ** i / DIMS ** 0.5, 6) for i in range(DIMS)]  # one unit vector for every text embedded
+EMBEDDED = {}
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"   # keep-alive, as the client's pool expects
@@ -57,7 +59,9 @@ class Handler(BaseHTTPRequestHandler):
         """No line per request: the benchmark prints only its measurements."""
 
     def answer(self, result):
-        body = json.dumps({"result": result, "success": True, "errors": [], "messages": []}).encode()
+        self.send(json.dumps({"result": result, "success": True, "errors": [], "messages": []}).encode())
+
+    def send(self, body):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -74,6 +78,13 @@ class Handler(BaseHTTPRequestHandler):
                          "created_on": STAMP, "modified_on": STAMP})
 
     def do_POST(self):
+        if "/ai/run/" in self.path:      # Workers AI: one vector per text, each answer encoded once
+            count = len(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))["text"])
+            if count not in EMBEDDED:
+                EMBEDDED[count] = json.dumps({"result": {"shape": [count, DIMS], "data": [ROW] * count},
+                                              "success": True, "errors": [], "messages": []}).encode()
+            time.sleep(DELAY)
+            return self.send(EMBEDDED[count])
         left = int(self.headers.get("Content-Length") or 0)
         while left > 0:                  # read the body and throw it away
             chunk = self.rfile.read(min(left, 1 << 20))

@@ -114,7 +114,7 @@ class Embedder:
         chosen = resolve_pooling(spec, pooling)
         rows = check_texts(texts)
         remote = not locally and spec.workers_ai and self.backend.embeds_remotely
-        run = self._remote(spec, chosen, progress) if remote else self._local(spec, chosen)
+        run = self._remote(spec, chosen, progress, rows) if remote else self._local(spec, chosen)
         runs = "workers-ai" if remote else "local"
 
         def compute(texts: list[str]) -> np.ndarray:  # the texts the cache lacks, or all of them
@@ -138,8 +138,10 @@ class Embedder:
             return embed_locally(batch, spec.model, pooling)
         return compute
 
-    def _remote(self, spec: EmbeddingModel, pooling: str, progress: bool | None) -> Callable[[list[str]], np.ndarray]:
-        """Requests of the model's `max_texts`, `backend.max_concurrency` in flight, in order."""
+    def _remote(self, spec: EmbeddingModel, pooling: str, progress: bool | None,
+                rows: list[str]) -> Callable[[list[str]], np.ndarray]:
+        """Requests of the model's `max_texts`, `backend.max_concurrency` in flight, in order; after a
+        failure no later request is sent. `rows` are the caller's texts, to name in errors."""
         step = spec.max_texts or 100
 
         def compute(batch: list[str]) -> np.ndarray:
@@ -154,7 +156,7 @@ class Embedder:
 
             try:
                 with ThreadPoolExecutor(max(1, self.backend.max_concurrency), "vectorize-embed") as pool:
-                    parts = list(pool.map(_offset(one), starts))
+                    parts = list(pool.map(_offset(one, step, _rows_of(rows, batch)), starts))
             finally:
                 if bar is not None:
                     bar.close()
@@ -162,14 +164,61 @@ class Embedder:
         return compute
 
 
-def _offset(one: Callable[[int], np.ndarray]) -> Callable[[int], np.ndarray]:
-    """A batch's error about its own row N, told about row start + N of the whole list."""
+class _Skipped(Exception):
+    """A request not sent because an earlier one of the job failed (that failure is what the caller sees)."""
+
+
+def _offset(one: Callable[[int], np.ndarray], step: int,
+            rows_of: Callable[[int, int], str | None]) -> Callable[[int], np.ndarray]:
+    """Runs the batch at `start`, unless one before it failed: a spent quota or an unknown model would fail
+    every request after it. A batch's error about its own row N is told about row start + N of the whole
+    list; an error about no row in particular (a 5006 from the service, a 429 past the retries) names the
+    rows of the request."""
+    first_failure = [float("inf")]
+
     def run(start: int) -> np.ndarray:
+        if start > first_failure[0]:
+            raise _Skipped(start)
         try:
             return one(start)
-        except errors.BadEmbeddingInput as exc:
-            raise (exc if exc.row is None else exc.for_row(start + exc.row)) from None
+        except BaseException as exc:
+            first_failure[0] = min(first_failure[0], start)
+            if not isinstance(exc, errors.VectorizeError):
+                raise
+            if isinstance(exc, errors.BadEmbeddingInput) and exc.row is not None:
+                raise exc.for_row(start + exc.row) from None
+            where = rows_of(start, start + step)
+            if where is not None:
+                exc.message += f" (the request of {where})"
+            raise
     return run
+
+
+def _rows_of(rows: list[str], batch: list[str]) -> Callable[[int, int], str | None]:
+    """Names the caller's rows behind batch[start:stop] ("rows 100-199"): the same positions when nothing
+    came from the cache, else every row holding one of those texts (the cache sends each text once).
+    None when that is every row: the caller knows which texts it sent."""
+    def name(start: int, stop: int) -> str | None:
+        if batch is rows or batch == rows:
+            positions = list(range(start, min(stop, len(rows))))
+        else:
+            wanted = set(batch[start:stop])
+            positions = [i for i, text in enumerate(rows) if text in wanted]
+        return None if len(positions) in (0, len(rows)) else _ranges(positions)
+    return name
+
+
+def _ranges(positions: list[int], shown: int = 4) -> str:
+    """'rows 3, 7-9 and 12 more' for sorted positions."""
+    runs: list[list[int]] = []
+    for position in positions:
+        if runs and position == runs[-1][1] + 1:
+            runs[-1][1] = position
+        else:
+            runs.append([position, position])
+    words = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:shown])
+    more = f" and {sum(b - a + 1 for a, b in runs[shown:])} more" if len(runs) > shown else ""
+    return f"row{'s' if len(positions) > 1 else ''} {words}{more}"
 
 
 def _progress_bar(texts: int, requests: int, progress: bool | None, model: str) -> Any:

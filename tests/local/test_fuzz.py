@@ -19,8 +19,10 @@ from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.app import OPENAPI_PATH, VectorizeApp
 from vectorize_nb.contract.models import Vectors
 
+from ..embeddings.stand_in import SMALL, stand_in_cache
+
 EXAMPLES = 10
-"""Cases per operation and phase: 16 operations, a few hundred requests in all."""
+"""Cases per operation and phase: 18 operations, a few hundred requests in all."""
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -53,8 +55,11 @@ schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
 
 
 @pytest.fixture(scope="module", autouse=True)
-def engine():
-    yield ENGINE
+def engine(tmp_path_factory):
+    """The engine, with an offline Hugging Face cache that holds only bge-small's stand-in: the Workers AI
+    routes run it and the shipped model, and answer 400 for the other models without reaching the network."""
+    with stand_in_cache(tmp_path_factory.mktemp("fuzz-hf"), [SMALL]):
+        yield ENGINE
     ENGINE.close()
 
 

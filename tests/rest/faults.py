@@ -12,12 +12,15 @@ connections mid-request.
         client = vz.connect(slow.url, timeout=1, max_retries=0)
 
 Requests are counted per operation: the path after the index name ("upsert", "info", "get_by_ids",
-"metadata_index/list"...), "index" for /indexes/<name> and "indexes" for /indexes itself.
+"metadata_index/list"...), "index" for /indexes/<name> and "indexes" for /indexes itself; Workers AI's
+"ai/run" (any model) and "ai/v1/embeddings". The bodies of the operations in `app.keep_bodies` are kept
+in `Seen.body`; `app.peak` is the most requests handled at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import selectors
 import socket
 import threading
@@ -44,7 +47,11 @@ _MARK = "/vectorize/v2/indexes"
 
 
 def operation_of(path: str) -> str:
-    """'upsert' for .../indexes/docs/upsert, 'index' for .../indexes/docs, 'indexes' for .../indexes."""
+    """'upsert' for .../indexes/docs/upsert, 'index' for .../indexes/docs, 'indexes' for .../indexes,
+    'ai/run' for .../ai/run/<model>, 'ai/v1/embeddings' for .../ai/v1/embeddings."""
+    for ai in ("/ai/run/", "/ai/v1/embeddings"):
+        if ai in path:
+            return ai.strip("/")
     _, found, tail = path.partition(_MARK)
     parts = [p for p in tail.split("/") if p] if found else []
     if not parts:
@@ -61,6 +68,13 @@ def _drain(environ: dict[str, Any]) -> None:
         if not chunk:
             break
         length -= len(chunk)
+
+
+def _keep(environ: dict[str, Any]) -> bytes:
+    """Read the request body, and put it back for whoever handles the request."""
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    return bytes(body)
 
 
 # --- actions: what the middleware does with one request -------------------------------------------
@@ -160,6 +174,7 @@ class Seen:
     operation: str
     at: float
     action: str
+    body: bytes = b""
 
 
 class FaultyApp:
@@ -173,6 +188,8 @@ class FaultyApp:
         self._always: dict[str, Any] = {}
         self._lock = threading.Condition()
         self._in_flight = 0
+        self.keep_bodies: set[str] = set()
+        self.peak = 0
 
     def script(self, operation: str, *actions: Any) -> FaultyApp:
         """The next requests of `operation` get these actions, in order; later ones the default."""
@@ -208,12 +225,14 @@ class FaultyApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         operation = operation_of(environ.get("PATH_INFO", ""))
+        body = _keep(environ) if operation in self.keep_bodies else b""
         with self._lock:
             queue = self._scripts.get(operation)
             action = queue.popleft() if queue else self._always.get(operation, PASS)
             number = sum(1 for s in self.seen if s.operation == operation) + 1
-            self.seen.append(Seen(number, environ["REQUEST_METHOD"], operation, time.monotonic(), action.name))
+            self.seen.append(Seen(number, environ["REQUEST_METHOD"], operation, time.monotonic(), action.name, body))
             self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
         try:
             # materialise the answer here so that "in flight" covers all the work the request does
             answer = action.respond(self, environ, start_response)

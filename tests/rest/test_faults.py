@@ -42,19 +42,6 @@ def rig():
             yield rig
 
 
-@pytest.fixture
-def retry_sleeps(monkeypatch):
-    """Every sleep urllib3's retry policy asks for (Retry-After or backoff), still really slept."""
-    asked: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        asked.append(seconds)
-        time.sleep(seconds)
-
-    monkeypatch.setattr(urllib3.util.retry, "time", types.SimpleNamespace(sleep=sleep, time=time.time))
-    return asked
-
-
 def rows(n: int, prefix: str = "v") -> tuple[list[str], np.ndarray]:
     ids = [f"{prefix}{i:05d}" for i in range(n)]
     return ids, np.column_stack([np.arange(n), np.arange(n) + 0.5]).astype(np.float32)

@@ -4,7 +4,8 @@ request parsing), so Cloudflare's own clients work against it given only a base 
 Routes live under /client/v4/accounts/<account_id>/vectorize/v2/indexes; the account id is taken as
 given. Every answer is Cloudflare's envelope with the status of the spec and the decisions page;
 the routes and answers are described by the OpenAPI document at /client/v4/openapi.json. Who may
-call is the guard's business (`guard.py`); reading bodies is `bodies.py`'s.
+call is the guard's business (`guard.py`); reading bodies is `bodies.py`'s; Workers AI's embedding
+routes (/client/v4/accounts/<account_id>/ai/...) are `workers_ai.py`'s.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..contract.models import WriteKind
 from . import bodies
 from .engine import LocalEngine
 from .guard import Guard
+from .workers_ai import ENDPOINTS as AI_ENDPOINTS, WorkersAIRoutes, rules as ai_rules
 
 __all__ = ["VectorizeApp", "PREFIX", "OPENAPI_PATH", "openapi_document"]
 
@@ -65,7 +67,8 @@ class VectorizeApp:
         rules = [Rule(PREFIX + path, methods=[method], endpoint=endpoint) for path, method, endpoint in _ROUTES]
         rules += [Rule("/client/v4/memberships", methods=["GET"], endpoint="memberships"),
                   Rule("/client/v4/accounts", methods=["GET"], endpoint="accounts"),
-                  Rule(OPENAPI_PATH, methods=["GET"], endpoint="openapi")]
+                  Rule(OPENAPI_PATH, methods=["GET"], endpoint="openapi"), *ai_rules()]
+        self.ai = WorkersAIRoutes(engine)
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
 
     def __repr__(self) -> str:
@@ -94,6 +97,8 @@ class VectorizeApp:
             endpoint, matched = self.url_map.bind_to_environ(request.environ).match()
             if endpoint == "openapi":
                 return Response(openapi_document(), status=200, content_type="application/json")
+            if endpoint in AI_ENDPOINTS:
+                return self.ai.respond(endpoint, request, matched.get("model"))
             args = {key: value for key, value in matched.items() if key != "account_id"}
             result = getattr(self, f"_{endpoint}")(request, **args)
             return _json(200, wire.envelope(result))

@@ -10,6 +10,7 @@ bge-large), kept here apart from Vectorize's.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +35,7 @@ class WorkersAI:
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
         self._limiters: dict[str, RateLimiter] = {}
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"WorkersAI({self.transport.account_url!r})"
@@ -45,13 +47,15 @@ class WorkersAI:
             body["pooling"] = pooling
         operation = f"embed with {model.model!r}"
         result = self.transport.request("POST", f"/ai/run/{quote(model.model, safe='@/')}", operation=operation,
-                                        json=body, limiter=self._limiter(model.model))
+                                        json=body, limiter=self.limiter(model.model))
         return _vectors(result, len(texts), model, operation)
 
-    def _limiter(self, model: str) -> RateLimiter:
-        if model not in self._limiters:
-            self._limiters[model] = RateLimiter(SLOWER_MODELS.get(model, REQUESTS_PER_MINUTE), 60.0)
-        return self._limiters[model]
+    def limiter(self, model: str) -> RateLimiter:
+        """The rate limit of `model`'s requests: one per model, shared by every thread of this client."""
+        with self._lock:  # the batches of one job ask for it from several threads at once
+            if model not in self._limiters:
+                self._limiters[model] = RateLimiter(SLOWER_MODELS.get(model, REQUESTS_PER_MINUTE), 60.0)
+            return self._limiters[model]
 
 
 def _vectors(result: Any, count: int, model: EmbeddingModel, operation: str) -> np.ndarray:

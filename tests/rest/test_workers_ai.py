@@ -1,0 +1,238 @@
+"""The Workers AI client (`rest/ai.py` through `Client.embed` on a REST target) against the served engine
+and under faults: requests of max_texts, several in flight, retries on 429/5xx and 3040 but not on 4006,
+5006 or 5007, errors that name the model and the rows of the request, the token kept out of every
+repr, error and log line, and a rate limit per model. bge runs as the tiny stand-in, offline."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vectorize_nb import errors
+from vectorize_nb.contract import wire
+from vectorize_nb.embeddings import embed_locally
+from vectorize_nb.local import LocalEngine
+from vectorize_nb.rest import ai
+from vectorize_nb.rest.ratelimit import RateLimiter
+
+from ..embeddings.stand_in import SMALL, stand_in_cache
+from .faults import PASS, FaultRig, Reply, Stall
+
+TOKEN = "wai-secret-token-0123456789"
+LARGE = "@cf/baai/bge-large-en-v1.5"
+WORDS = ["read", "write", "the", "csv", "json", "file", "parse", "text", "vector", "search", "cat", "dog", "sun"]
+QUOTA = "AiError: AiError: you have used up your daily free allocation of 10,000 neurons, please upgrade"
+
+
+def texts(n: int, seed: int = 0) -> list[str]:
+    """n distinct short texts of the stand-in's words."""
+    return [f"{WORDS[(i + seed) % 13]} {WORDS[(i // 13 + seed) % 13]} {WORDS[(i // 169) % 13]} {i}" for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory):
+    with stand_in_cache(tmp_path_factory.mktemp("workers-ai-client"), [SMALL]) as cache:
+        yield cache
+
+
+@pytest.fixture
+def rig(stand_in, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the embedding cache of this test alone
+    with LocalEngine() as engine, FaultRig(engine, token=TOKEN) as rig:
+        rig.app.keep_bodies.add("ai/run")
+        yield rig
+
+
+def sizes(rig) -> list[int]:
+    """Texts per Workers AI request the server received, in arrival order."""
+    return [len(wire.loads(seen.body)["text"]) for seen in rig.app.requests("ai/run")]
+
+
+def embed(client, rows, **options):
+    return client.embed(rows, SMALL, cache=False, progress=False, **options)
+
+
+# --- batches, concurrency, the vectors themselves --------------------------------------------------
+
+def test_250_texts_go_as_requests_of_100_100_50_and_come_back_in_order(rig):
+    rows = texts(250)
+    client = rig.client(api_token=TOKEN, concurrency=1)
+    vectors = embed(client, rows)
+    assert sizes(rig) == [100, 100, 50]
+    assert [wire.loads(s.body)["pooling"] for s in rig.app.requests("ai/run")] == ["mean"] * 3
+    assert vectors.shape == (250, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors, embed_locally(rows, SMALL), rtol=1e-6, atol=1e-7)
+    assert client.embedder.report.runs == "workers-ai" and client.embedder.report.texts == 250
+
+
+def test_cls_pooling_is_sent_and_honoured(rig):
+    client = rig.client(api_token=TOKEN)
+    vectors = embed(client, texts(3), pooling="cls")
+    assert wire.loads(rig.app.requests("ai/run")[0].body) == {"text": texts(3), "pooling": "cls"}
+    np.testing.assert_allclose(vectors, embed_locally(texts(3), SMALL, "cls"), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("concurrency", [2, 4])
+def test_max_concurrency_requests_are_in_flight_and_no_more(rig, concurrency):
+    rig.app.always("ai/run", Stall(0.3, then=PASS))  # long enough that every request sent overlaps
+    client = rig.client(api_token=TOKEN, concurrency=concurrency, timeout=5)
+    vectors = embed(client, texts(400))
+    assert sorted(sizes(rig)) == [100] * 4 and vectors.shape == (400, 384)
+    assert rig.app.peak == concurrency
+
+
+# --- retries --------------------------------------------------------------------------------------
+
+def test_capacity_429_and_5xx_are_retried_with_backoff_then_succeed(rig, retry_sleeps):
+    rig.app.script("ai/run", Reply(429, code=3040, message="Capacity temporarily exceeded, please try again.",
+                                   retry_after="1"),
+                   Reply(503), Reply(500))
+    client = rig.client(api_token=TOKEN, concurrency=1, max_retries=3)
+    vectors = embed(client, texts(150))
+    assert rig.app.actions("ai/run") == ["reply 429/3040", "reply 503", "reply 500", "pass", "pass"]
+    assert sizes(rig) == [100, 100, 100, 100, 50]  # the same request again each time
+    assert retry_sleeps[0] == 1.0 and len(retry_sleeps) == 3  # Retry-After honoured, then backoff
+    np.testing.assert_allclose(vectors, embed_locally(texts(150), SMALL), rtol=1e-6, atol=1e-7)
+
+
+def test_capacity_past_the_retries_is_capacity_exceeded_naming_the_model_and_rows(rig):
+    rig.app.script("ai/run", PASS)
+    rig.app.always("ai/run", Reply(429, code=3040, message="Capacity temporarily exceeded, please try again."))
+    client = rig.client(api_token=TOKEN, concurrency=1, max_retries=2)
+    with pytest.raises(errors.CapacityExceeded) as raised:
+        embed(client, texts(250))
+    assert rig.app.count("ai/run") == 1 + 3  # the third request is never sent
+    assert raised.value.code == 3040 and raised.value.status == 429
+    assert SMALL in str(raised.value) and "(the request of rows 100-199)" in str(raised.value)
+    assert "gave up after 3 attempts" in str(raised.value)
+
+
+def test_a_spent_daily_allowance_is_not_retried_and_stops_the_job(rig):
+    rig.app.script("ai/run", PASS)
+    rig.app.always("ai/run", Reply(429, code=4006, message=QUOTA))
+    client = rig.client(api_token=TOKEN, concurrency=1, max_retries=5)
+    with pytest.raises(errors.QuotaExceeded) as raised:
+        embed(client, texts(500))
+    assert rig.app.count("ai/run") == 2  # one answered, one refused, the other three never sent
+    assert raised.value.retryable is False and "daily free allocation" in str(raised.value)
+    assert SMALL in str(raised.value) and "rows 100-199" in str(raised.value)
+
+
+@pytest.mark.parametrize(("reply", "error"), [
+    (Reply(400, code=5006, message="AiError: Bad input: Error: oneOf at '/' not met"), errors.BadEmbeddingInput),
+    (Reply(400, code=5007, message=f"No such model {SMALL} or task"), errors.UnknownModel),
+])
+def test_bad_input_and_unknown_model_are_not_retried(rig, reply, error):
+    rig.app.script("ai/run", PASS, reply)
+    client = rig.client(api_token=TOKEN, concurrency=1, max_retries=5)
+    with pytest.raises(error) as raised:
+        embed(client, texts(300))
+    assert rig.app.count("ai/run") == 2 and raised.value.code == reply.code
+    assert "(the request of rows 100-199)" in str(raised.value) and SMALL in str(raised.value)
+
+
+def test_a_text_over_the_token_limit_is_named_by_the_server_and_its_request_by_the_client(rig):
+    rows = texts(250)
+    rows[130] = " ".join(["read"] * 600)
+    client = rig.client(api_token=TOKEN, concurrency=1)
+    with pytest.raises(errors.BadEmbeddingInput) as raised:
+        embed(client, rows)
+    message = str(raised.value)
+    assert "'/text/30' has 602 tokens" in message and "at most 512" in message
+    assert "(the request of rows 100-199)" in message and rig.app.count("ai/run") == 2
+
+
+def test_with_the_cache_the_rows_named_are_the_callers(rig):
+    rows = texts(250)
+    client = rig.client(api_token=TOKEN, concurrency=1)
+    client.embed(rows[:100], SMALL, progress=False)  # cached: the next job sends rows 100-249 only
+    rig.app.script("ai/run", PASS, Reply(400, code=5006, message="AiError: Bad input: Error: too long"))
+    with pytest.raises(errors.BadEmbeddingInput) as raised:
+        client.embed(rows, SMALL, progress=False)
+    assert sizes(rig) == [100, 100, 50] and "(the request of rows 200-249)" in str(raised.value)
+
+
+def test_a_single_request_job_names_no_rows(rig):
+    rig.app.script("ai/run", Reply(400, code=5006, message="AiError: Bad input: Error: nope"))
+    with pytest.raises(errors.BadEmbeddingInput) as raised:
+        embed(rig.client(api_token=TOKEN), texts(40))
+    assert "the request of" not in str(raised.value)
+
+
+# --- the token ------------------------------------------------------------------------------------
+
+def test_the_token_is_in_no_repr_error_or_log_line(rig, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = rig.client(api_token=TOKEN, concurrency=2)
+    rig.app.script("ai/run", Reply(503), Reply(400, code=5006, message="AiError: Bad input: Error: nope"))
+    with pytest.raises(errors.BadEmbeddingInput) as raised:
+        embed(client, texts(150))
+    backend = client.backend
+    shown = [repr(client), repr(backend), repr(backend.workers_ai), repr(backend.transport),
+             repr(backend.transport.session.auth), repr(client.embedder), str(raised.value), repr(raised.value),
+             caplog.text]
+    assert caplog.records and all(TOKEN not in text for text in shown)
+    wrong = rig.client(api_token="wrong-" + TOKEN)
+    with pytest.raises(errors.AuthenticationError) as refused:
+        embed(wrong, texts(3))
+    assert refused.value.status == 401 and TOKEN not in str(refused.value) and TOKEN not in caplog.text
+
+
+# --- the rate limit of each model ------------------------------------------------------------------
+
+def test_each_model_has_its_own_limit_apart_from_vectorizes(rig):
+    backend = rig.client(api_token=TOKEN).backend
+    small, large = backend.workers_ai.limiter(SMALL), backend.workers_ai.limiter(LARGE)
+    assert backend.workers_ai.limiter(SMALL) is small and small is not backend.transport.limiter
+    assert (small.capacity, small.rate) == (3000, 50.0) and (large.capacity, large.rate) == (1500, 25.0)
+
+
+def test_requests_wait_for_their_models_limit(rig, monkeypatch):
+    now, waits = [0.0], []
+
+    def sleep(seconds: float) -> None:  # a clock that moves only when the limiter waits
+        waits.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(ai, "REQUESTS_PER_MINUTE", 2)
+    monkeypatch.setattr(ai, "RateLimiter", lambda requests, window: RateLimiter(requests, window,
+                                                                                clock=lambda: now[0], sleep=sleep))
+    client = rig.client(api_token=TOKEN, concurrency=1)
+    embed(client, texts(500))  # five requests: two within the burst, then one every 30 s
+    assert rig.app.count("ai/run") == 5 and waits == [30.0, 30.0, 30.0]
+
+
+def test_the_threads_of_one_job_share_one_limiter(rig, monkeypatch):
+    def slow(requests: int, window: float) -> RateLimiter:
+        time.sleep(0.05)  # widens the window in which two threads could each make one
+        return RateLimiter(requests, window)
+
+    monkeypatch.setattr(ai, "RateLimiter", slow)
+    workers_ai = rig.client(api_token=TOKEN).backend.workers_ai
+    found: list[RateLimiter] = []
+    threads = [threading.Thread(target=lambda: found.append(workers_ai.limiter(SMALL))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(found) == 6 and len({id(limiter) for limiter in found}) == 1
+
+
+# --- text in, end to end over REST ----------------------------------------------------------------
+
+def test_text_upserted_and_queried_through_the_served_engine(rig):
+    client = rig.client(api_token=TOKEN, concurrency=2)
+    index = client.create_index("notes", preset=SMALL)
+    frame = pd.DataFrame({"id": [f"n{i}" for i in range(150)], "body": texts(150)})
+    frame.vectorize.upsert(index, id="id", text="body", progress=False, wait=True)
+    assert sorted(sizes(rig)) == [50, 100]
+    found = index.query(texts(150)[42], top_k=3)
+    assert found["id"].iloc[0] == "n42"
+    np.testing.assert_allclose(found["score"].iloc[0], 1.0, rtol=1e-5)
+    stored = rig.engine.get_by_ids("notes", ["n7"])[0].values
+    np.testing.assert_allclose(stored, embed_locally(texts(150)[7], SMALL)[0], rtol=1e-6, atol=1e-7)
