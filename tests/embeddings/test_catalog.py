@@ -109,4 +109,4 @@ def test_embedding_errors_carry_workers_ai_codes_in_the_package_tree():
 
     assert errors.TextTooLong("x").code == errors.TextNotString("x").code == 5006
     assert errors.error_class(5006) is errors.BadEmbeddingInput and errors.error_class(5007) is errors.UnknownModel
-    assert errors.ModelNotAvailable("x").code == 0
+    assert errors.ModelNotAvailable("x").code == 40115 and errors.ModelNotAvailable.status == 400  # deterministic

@@ -70,7 +70,7 @@ def test_an_unreachable_hub_fails_after_one_request_naming_the_model(tmp_path):
         message = run(tmp_path, hub.url)
     assert file_requests(hub) == [("HEAD", f"/{REPO}/resolve/main/onnx/model.onnx")]  # no retries, no backoff
     assert isinstance(message, str)
-    assert message.startswith("@cf/baai/bge-small-en-v1.5 needs its open weights (BAAI/bge-small-en-v1.5)")
+    assert message.startswith("[40115] @cf/baai/bge-small-en-v1.5 needs its open weights (BAAI/bge-small-en-v1.5)")
     assert "the Hugging Face Hub cannot be reached" in message and "503" in message
     assert "vectorize_nb.embeddings.download('@cf/baai/bge-small-en-v1.5')" in message
 

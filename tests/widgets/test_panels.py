@@ -270,8 +270,8 @@ def test_query_explorer_reports_bad_input_in_the_panel(explored):
 def test_the_query_explorer_takes_a_typed_question_when_it_knows_the_model(client):
     from vectorize_nb.widgets import QueryExplorer
 
-    docs = pd.DataFrame({"id": ["csv", "gzip", "smtp"], "body": ["read rows from a CSV file", "compress a file with gzip",
-                                                                 "send an email over SMTP"]})
+    docs = pd.DataFrame({"id": ["csv", "gzip", "smtp"],
+                         "body": ["read rows from a CSV file", "compress a file with gzip", "send an email over SMTP"]})
     index = client.create_index("docs", 256)
     docs.vectorize.upsert(index, id="id", text="body", model=vz.SHIPPED_MODEL)
     assert "a question" not in QueryExplorer(index).source.options  # the model of these vectors is not known

@@ -23,7 +23,9 @@
     │   │   InvalidQuery, InvalidListCount
     │   ├── BadEmbeddingInput             5006  Workers AI's "Bad input": EmptyText, TextNotString,
     │   │                                       TextTooLong, UnsupportedPooling (named by row)
-    │   └── UnknownModel                  5007  Workers AI's "No such model"
+    │   ├── UnknownModel                  5007  Workers AI's "No such model"
+    │   └── ModelNotAvailable             40115 [project] a known model that cannot run here (no local
+    │                                           form, or weights missing and no network)
     ├── AuthenticationError               10000 (HTTP 401); MissingCredentials 9106
     ├── RateLimited                       40041 (HTTP 429)
     │   ├── CapacityExceeded              3040  Workers AI is out of capacity for now (HTTP 429)
@@ -31,7 +33,6 @@
     ├── ServerError                       a 5xx without a known code
     │   └── InternalError                 10001 [project] an unexpected failure in the server
     ├── TransportError                    the request never got an answer (client side only)
-    ├── ModelNotAvailable                 an embedding model cannot run here now (weights missing, no network)
     ├── WaitTimeout                       Index.wait gave up (client side only)
     └── ConfigurationError (ValueError)   connect() could not work out the target
 
@@ -315,11 +316,11 @@ class UnknownModel(InvalidRequest):
     hint = "vz.embedding_models() lists the models the package knows"
 
 
-class ModelNotAvailable(VectorizeError):
-    """The model is known but cannot run here now: its weights are not in the cache and cannot be
-    fetched, or it has no local runtime."""
+class ModelNotAvailable(InvalidRequest):
+    """The model is known but cannot run here: it has no local form, or its weights are not in the cache
+    and cannot be fetched. Deterministic (a retry would fail the same way), so it travels as a 400."""
 
-    status = 503
+    code = 40115
 
 
 class AuthenticationError(VectorizeError):
@@ -379,7 +380,7 @@ class ConfigurationError(VectorizeError, ValueError):
 PROJECT_CODES: tuple[type[VectorizeError], ...] = (
     InvalidIndexName, InvalidIndexConfig, InvalidVector, NamespaceTooLong, InvalidMetadata,
     TooManyVectors, PayloadTooLarge, TooManyMetadataIndexes, InvalidMetadataIndex, InvalidFilter,
-    InvalidCursor, InvalidQuery, VectorNotFound, InvalidListCount,
+    InvalidCursor, InvalidQuery, VectorNotFound, InvalidListCount, ModelNotAvailable,
 )
 """Codes the project chose where Cloudflare's are not on the public record."""
 

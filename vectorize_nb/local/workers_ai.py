@@ -36,7 +36,7 @@ _ROUTES = (("/run/<path:model>", "ai.run"), ("/v1/embeddings", "ai.embeddings"))
 ENDPOINTS = frozenset(endpoint for _, endpoint in _ROUTES)
 MAX_BODY_BYTES = 10_000_000
 """Workers AI takes payloads under 10 MB; a larger body is refused (413, code 3006) as it arrives."""
-NOT_RUNNABLE_CODE = 40115
+NOT_RUNNABLE_CODE = errors.ModelNotAvailable.code
 """[project] A catalog model this server cannot run (no local form, or its weights are missing)."""
 BAD_INPUT_PREFIX = "AiError: Bad input: Error: "
 _SERVED = {m.model: m for m in MODELS}
@@ -111,8 +111,8 @@ class WorkersAIRoutes:
         except errors.BadEmbeddingInput as exc:  # a text over the token limit: name it by its place in the body
             raise exc if exc.row is None else exc.for_row(exc.row, f"'{where}/{exc.row}'") from None
         except errors.ModelNotAvailable as exc:
-            raise errors.ModelNotAvailable(f"vectorize-nb serve cannot run {spec.model} here: {exc.message}",
-                                           status=400, code=NOT_RUNNABLE_CODE) from None
+            raise errors.ModelNotAvailable(f"vectorize-nb serve cannot run {spec.model} here: {exc.message}") \
+                from None
 
 
 def _served(model: str) -> EmbeddingModel:
