@@ -75,11 +75,12 @@ def test_a_metadata_index_change_after_the_snapshot_means_a_full_read(store, mon
         assert answers(reopened, data) == []  # every vector predates the new metadata index
 
 
-def test_a_damaged_snapshot_is_ignored(store):
+@pytest.mark.parametrize("damaged", ["ids.json", "live.npy", "namespace_codes.npy", "state-0.npy"])
+def test_a_damaged_snapshot_is_ignored(store, damaged):
     folder, data, expected = store
     [name] = snapshot_folders(folder)
-    matrix = folder / "snapshots" / name / "matrix.npy"
-    matrix.write_bytes(matrix.read_bytes()[:100])
+    path = folder / "snapshots" / name / damaged
+    path.write_bytes(path.read_bytes()[:90])
     with LocalEngine(folder, limits=TINY) as reopened:
         assert answers(reopened, data) == expected
 

@@ -37,7 +37,6 @@ from .cursors import Cursors
 from .mutations import Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log
 from .state import IndexState
 from .store import IndexRow, Store, VectorRow
-from .columns import NOT_INDEXED
 from .table import MISSING, VectorTable, lookup
 
 __all__ = ["LocalEngine"]
@@ -125,9 +124,8 @@ class LocalEngine:
                 mirror = change.commit(self.store, mutation.index_id, mutation.seq) if change else None
                 self.store.drop_staged(mutation.seq)
                 self.store.mark_applied(mutation.seq, self.clock())
-            if state is not None and state.table is not None and mirror is not None:
-                mirror(state.table)
-                state.applied_seq = mutation.seq
+            if state is not None and mirror is not None:
+                state.apply(mirror, mutation.seq, self.store)
         self._maybe_pending = bool(self.store.pending())
 
     @contextmanager
@@ -239,9 +237,7 @@ class LocalEngine:
             seq = self.store.log_mutation(state.row.id, mutation_id, change.kind, change.count,
                                           change.payload(), now, now, now)
             mirror = change.commit(self.store, state.row.id, seq)
-        if state.table is not None:
-            mirror(state.table)
-            state.applied_seq = seq
+        state.apply(mirror, seq, self.store)
         return Mutation(mutation_id)
 
     # --- reads ---------------------------------------------------------------------------------
@@ -402,9 +398,7 @@ class LocalEngine:
             flt = parse_filter(filter, self.limits)
             clauses = []
             for clause in flt.clauses:
-                column = table.columns.get(clause.key)
-                predating = None if column is None else int((column.state[:table.count] == NOT_INDEXED).sum())
-                matched = 0 if column is None else int(column.match(clause.op, clause.operand, table.count).sum())
+                predating, matched = table.clause_counts(clause)
                 clauses.append({"predating": predating, "matches": matched})
             rows = table.candidates(None, flt)
             total = table.count if rows is None else len(rows)
