@@ -32,12 +32,17 @@ def brute_force(data, ids, query, k):
     return [ids[i] for i in order]
 
 
-def test_each_vector_is_stored_once_in_the_vector_file(tmp_path, rng):
-    folder = tmp_path / "once"
-    data = rng.standard_normal((300, 8)).astype(np.float32)
+def written(folder, data):
+    """A folder with one cosine index, "idx", of `data` as v0, v1, ..."""
     with LocalEngine(folder, limits=TINY) as engine:
-        engine.create_index("once", dimensions=8, metric="cosine")
-        engine.upsert("once", vectors([f"v{i}" for i in range(300)], data))
+        engine.create_index("idx", dimensions=data.shape[1], metric="cosine")
+        engine.upsert("idx", vectors([f"v{i}" for i in range(len(data))], data))
+    return folder
+
+
+def test_each_vector_is_stored_once_in_the_vector_file(tmp_path, rng):
+    data = rng.standard_normal((300, 8)).astype(np.float32)
+    folder = written(tmp_path / "once", data)
     assert columns(folder) == ["id", "namespace", "metadata", "slot", "seq"]
     assert vector_files(folder) == ["1.0.f32", "1.0.norms"]
     rows = np.fromfile(folder / VECTORS_FOLDER / "1.0.f32", dtype=np.float32)
@@ -159,3 +164,13 @@ def test_a_store_that_kept_vectors_in_sqlite_is_migrated(tmp_path, rng):
         assert engine.index_info("old").vector_count == 41
     assert columns(folder) == ["id", "namespace", "metadata", "slot", "seq"]
     assert vector_files(folder) == ["1.0.f32", "1.0.norms"]
+
+
+def test_opening_a_folder_deletes_files_of_no_current_generation(tmp_path, rng):
+    data = rng.standard_normal((10, 4)).astype(np.float32)
+    folder = written(tmp_path / "prune", data)
+    for stray in ["1.1.f32", "1.1.norms", "7.0.f32", "notes.txt"]:  # a compaction or a delete cut short
+        (folder / VECTORS_FOLDER / stray).write_bytes(b"\0" * 64)
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert vector_files(folder) == ["1.0.f32", "1.0.norms"]
+        assert engine.get_by_ids("idx", ["v3"])[0].values.tolist() == data[3].tolist()

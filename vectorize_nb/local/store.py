@@ -21,6 +21,7 @@ even when the process dies half-way. The engine decides what to write.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 import threading
@@ -175,8 +176,10 @@ class Store:
                     con.execute(statement)
             migrated = [self._migrate(index_id, dimensions) for index_id, dimensions in
                         con.execute("SELECT id, dimensions FROM indexes WHERE deleted_on IS NULL").fetchall()]
+            self._files.prune(dict(con.execute("SELECT index_id, generation FROM vector_files").fetchall()))
         if any(migrated):
-            con.execute("VACUUM")  # give back the space of the vectors that moved out
+            with contextlib.suppress(sqlite3.OperationalError):  # another connection reads: keep the space
+                con.execute("VACUUM")  # give back the space of the vectors that moved out
 
     def close(self) -> None:
         with self._lock:
@@ -424,14 +427,8 @@ class Store:
         return row[0], row[1]
 
     def vector_file(self, index_id: int) -> VectorFile:
-        """The current generation of an index's vector file.
-
-        Raises
-        ------
-        FileNotFoundError
-            When another process compacted it away after this connection's read began; a new read
-            sees the next generation.
-        """
+        """The current generation of an index's vector file (FileNotFoundError when another process
+        compacted it away after this connection's read began: a new read sees the next one)."""
         generation, _ = self.vector_extent(index_id)
         file = self._files.get(index_id, generation)
         if file is None:
@@ -446,8 +443,8 @@ class Store:
         return self._files.open(index_id, 0, dimensions, create=True)
 
     def compaction_due(self, index_id: int) -> bool:
-        """Whether enough rows were rewritten or deleted since the holes were last counted that they may
-        pass HOLES_SHARE of the slots (a cheap look, before `compact` counts them)."""
+        """Whether enough rows were rewritten or deleted since the holes were counted that they may pass
+        HOLES_SHARE of the slots (a cheap look, before `compact` counts them)."""
         row = self._one("SELECT slots, pressure FROM vector_files WHERE index_id = ?", (index_id,))
         return row is not None and row[1] >= max(row[0] * HOLES_SHARE, MIN_HOLES)
 

@@ -18,6 +18,7 @@ in-memory engine, or a table of its own) both are numpy arrays.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 from collections.abc import Callable
@@ -46,6 +47,19 @@ def row_norms(values: np.ndarray) -> np.ndarray:
 
 def _sync(fd: int) -> None:
     (getattr(os, "fdatasync", None) or os.fsync)(fd)
+
+
+def _pwrite(fd: int, data: memoryview, offset: int) -> int:
+    if hasattr(os, "pwrite"):
+        return os.pwrite(fd, data, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # Windows: the store writes under its lock, one write at a time
+    return os.write(fd, data)
+
+
+def _unlink(path: Path) -> None:
+    """Delete a file; where the system refuses while a process maps it (Windows), the next open prunes it."""
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        path.unlink()
 
 
 class _Column:
@@ -92,7 +106,7 @@ class _Column:
         data = memoryview(items).cast("B")  # type: ignore[arg-type]  # numpy arrays are buffers
         offset = start * self.item_bytes
         while data:
-            written = os.pwrite(self._fd, data, offset)
+            written = _pwrite(self._fd, data, offset)
             data, offset = data[written:], offset + written
         self._dirty = True
 
@@ -243,7 +257,18 @@ class VectorFiles:
             file.close()
         if self.folder is not None:
             for suffix in SUFFIXES:
-                (self.folder / f"{index_id}.{generation}{suffix}").unlink(missing_ok=True)
+                _unlink(self.folder / f"{index_id}.{generation}{suffix}")
+
+    def prune(self, current: dict[int, int]) -> None:
+        """Delete the files of every generation but the current one of each index (left by a process
+        that died inside a compaction, or by an index deleted as its process died)."""
+        if self.folder is None or not self.folder.exists():
+            return
+        for path in self.folder.iterdir():
+            index, _, rest = path.name.partition(".")
+            generation = rest.partition(".")[0]
+            if not (index.isdigit() and generation.isdigit() and current.get(int(index)) == int(generation)):
+                _unlink(path)
 
     def remove(self, index_id: int) -> None:
         """Close and delete every file of an index."""
@@ -251,7 +276,7 @@ class VectorFiles:
             self._open.pop(key).close()
         if self.folder is not None and self.folder.exists():
             for path in self.folder.glob(f"{index_id}.*"):
-                path.unlink(missing_ok=True)
+                _unlink(path)
 
     def close(self) -> None:
         for file in self._open.values():
