@@ -38,6 +38,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 D, K, GROUPS, BATCH = 384, 10, 10, 100
+CHUNK_TRIAL_ROWS = 1_000_000
 STARTED = float(os.environ.get("VECTORIZE_CORES_STARTED", time.time()))
 """When the run began (children get the parent's time, so that every line counts from one start)."""
 
@@ -135,6 +136,13 @@ def measure(n: int, threads: int, repeat: int) -> None:
     say(f"  N = {n:,}: filtered / unfiltered {ours_filtered / unfiltered:6.3f}   ({ours_filtered * 1e3:.1f} ms)")
     gemm, batch = side_by_side(lambda: X @ queries.T, lambda: table.nearest(queries, K, None), max(2, repeat // 4), 1)
     say(f"  N = {n:,}: batch {BATCH} / gemm       {batch / gemm:6.3f}   ({batch * 1e3:.1f} ms vs {gemm * 1e3:.1f} ms)")
+    if n <= CHUNK_TRIAL_ROWS:  # how the batch's chunk size does on this machine, for tuning BATCH_VALUES
+        default = search.BATCH_VALUES
+        for values in (default // 2, default * 2):
+            search.BATCH_VALUES = values
+            gemm, batch = side_by_side(lambda: X @ queries.T, lambda: table.nearest(queries, K, None), 3, 1)
+            say(f"  N = {n:,}: batch / gemm with chunks of {values:,} similarities: {batch / gemm:6.3f}")
+        search.BATCH_VALUES = default
 
 
 def child(threads: int, sizes: list[int], repeat: int) -> None:

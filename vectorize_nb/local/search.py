@@ -13,7 +13,8 @@ table rescores in float64, so rounding in the fast pass cannot change a reported
 
 Three kernels, each split over `threads()` threads, each thread keeping its own top-k:
 - one query, all rows: a dot product per row (einsum, not BLAS: a scan is bound by memory either way,
-  and OpenBLAS's idle threads spin for a while after a call, taking the cores the next query needs);
+  einsum took two thirds of the CPU time of OpenBLAS's gemv here, and OpenBLAS's idle threads spin
+  for a while after a call, taking the cores the next query needs; BLAS only on a few rows);
 - one query, a filtered subset: rows gathered in cache-sized chunks (a gather of 10% of the rows
   costs about a quarter of a full scan, where `X[mask] @ q` costs 85%);
 - many queries: row chunks times the query block (gemm, one BLAS thread per thread of ours), keeping
@@ -46,8 +47,9 @@ GATHER_CHUNK = 256
 SEED_ROWS = 2048
 FULL_SCAN_SHARE = 0.5
 THREADED_ROWS = 16384
-BATCH_VALUES = 1 << 18
-"""Similarities per chunk of a batch (rows x queries): 1 MB of float32, which stays in cache."""
+BATCH_VALUES = 1 << 19
+"""Similarities per chunk of a batch (rows x queries): 2 MB of float32, which stays in cache, in chunks
+few enough that the Python between them is a small share of the time on many cores."""
 EXACT_ROWS = 4096
 LIMIT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -119,7 +121,9 @@ def _thread_pool(size: int) -> ThreadPoolExecutor:
 
 def _in_parts(work: Callable[[int, int], Any], total: int, count: int) -> list[Any]:
     """work(lo, hi) over `count` equal parts of 0..total: the first in this thread, the rest on the pool."""
-    bounds = np.linspace(0, total, count + 1).astype(int).tolist()
+    if count == 1:
+        return [work(0, total)]
+    bounds = [total * part // count for part in range(count + 1)]
     parts = list(zip(bounds[:-1], bounds[1:]))
     futures = [_thread_pool(count - 1).submit(work, lo, hi) for lo, hi in parts[1:]] if count > 1 else []
     first = work(*parts[0])
@@ -138,7 +142,7 @@ class Scorer:
         """Queries (m, d) as the float32 pass multiplies them, and which of them need an exact pass
         instead (a euclidean query whose norm is beyond EXTREME)."""
         queries64 = np.asarray(queries, dtype=np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", queries64, queries64))
+        norms = np.sqrt(np.square(queries64).sum(axis=1))
         if self.metric == "euclidean":
             exact = norms > EXTREME
             return np.where(exact[:, None], 0.0, 2.0 * queries64).astype(np.float32), exact
@@ -234,7 +238,8 @@ def top_k(scan: Scan, query: np.ndarray, k: int, rows: np.ndarray | None = None)
 def _range_best(scan: Scan, query: np.ndarray, lo: int, hi: int, k: int,
                 allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(over="ignore", invalid="ignore"):  # extreme rows overflow here; they are excluded
-        sims = np.einsum("ij,j->i", scan.matrix[lo:hi], query)
+        rows = scan.matrix[lo:hi]
+        sims = rows @ query if len(rows) < THREADED_ROWS else np.einsum("ij,j->i", rows, query)
         scan.finish(sims, lo, hi)
     if allowed is not None:
         sims[~allowed[lo:hi]] = -np.inf

@@ -170,9 +170,9 @@ class VectorTable:
         self.ids, self._slots = ids, None
         self.end, self.count = len(ids), int(live.sum())
         self.live[:self.end] = live
-        self._weigh(np.arange(self.end))
+        self._weigh(slice(0, self.end))
 
-    def _weigh(self, slots: np.ndarray) -> None:
+    def _weigh(self, slots: np.ndarray | slice) -> None:
         weights, extreme = self.scorer.weights(self.vectors.norms(self.end)[slots])
         if self.weights is not None and weights is not None:
             self.weights[slots] = weights
@@ -297,16 +297,17 @@ class VectorTable:
         extreme = self._extreme_among(rows)
         if extreme is not None and rows is not None:
             rows = rows[~self.extreme[rows]]
-        scan = self.scorer.scan(self.matrix, None if self.weights is None else self.weights[:self.end],
-                                self._excluded_rows())
+        excluded = self._excluded_rows()
+        scan = self.scorer.scan(self.matrix, None if self.weights is None else self.weights[:self.end], excluded)
         if len(queries) == 1:
             picked = [search.top_k(scan, prepared[0], wanted, rows)]
         else:
             picked = list(search.top_k_many(scan, prepared, wanted, rows))
         answers = []
         for chosen, query, whole in zip(picked, queries, exact):
-            chosen = chosen[chosen >= 0]
-            chosen = chosen[self.live[chosen] & ~self.extreme[chosen]]
+            if excluded is not None or len(queries) > 1:  # drop the rows the fast pass had to fill up with
+                chosen = chosen[chosen >= 0]
+                chosen = chosen[self.live[chosen] & ~self.extreme[chosen]]
             if whole:
                 chosen = self._exact(self._all_rows(rows, extreme), query, wanted)
             elif extreme is not None:
