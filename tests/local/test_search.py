@@ -157,3 +157,16 @@ def test_the_thread_count_follows_the_machine_and_the_limits(monkeypatch):
         assert search.threads() == 3
         monkeypatch.setenv("MKL_NUM_THREADS", "2")
         assert search.threads() == 2
+
+
+def test_without_threadpoolctl_a_batch_runs_in_one_thread_and_the_variables_still_count(rng, monkeypatch):
+    blind = search._Blas.__new__(search._Blas)
+    blind.controller, blind.lock = None, search.threading.Lock()
+    monkeypatch.setattr(search, "_blas", blind)
+    monkeypatch.setattr(search, "THREADED_ROWS", 50)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert search.threads() == 1
+    data = rng.standard_normal((500, 8)).astype(np.float32)
+    found = search.top_k_many(scan_of(data, "euclidean"), prepared("euclidean", data[:3]), 4)
+    for query, picked in zip(data[:3], found):
+        assert set(picked.tolist()) == brute(data, query, "euclidean", 4)

@@ -125,7 +125,7 @@ def _in_parts(work: Callable[[int, int], Any], total: int, count: int) -> list[A
         return [work(0, total)]
     bounds = [total * part // count for part in range(count + 1)]
     parts = list(zip(bounds[:-1], bounds[1:]))
-    futures = [_thread_pool(count - 1).submit(work, lo, hi) for lo, hi in parts[1:]] if count > 1 else []
+    futures = [_thread_pool(count - 1).submit(work, lo, hi) for lo, hi in parts[1:]]
     first = work(*parts[0])
     return [first] + [future.result() for future in futures]
 
@@ -230,7 +230,7 @@ def top_k(scan: Scan, query: np.ndarray, k: int, rows: np.ndarray | None = None)
             allowed = np.zeros(len(scan.matrix), dtype=bool)
             allowed[rows] = True
         work, total = (lambda lo, hi: _range_best(scan, query, lo, hi, k, allowed)), len(scan.matrix)
-    results = _in_parts(work, total, threads() if total >= THREADED_ROWS else 1)
+    results = _in_parts(work, total, threads() if total >= THREADED_ROWS else 1)  # few rows: BLAS, in this thread
     found = np.concatenate([found for found, _ in results])
     return found[_best(np.concatenate([sims for _, sims in results]), k)]
 
@@ -239,7 +239,7 @@ def _range_best(scan: Scan, query: np.ndarray, lo: int, hi: int, k: int,
                 allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(over="ignore", invalid="ignore"):  # extreme rows overflow here; they are excluded
         rows = scan.matrix[lo:hi]
-        sims = rows @ query if len(rows) < THREADED_ROWS else np.einsum("ij,j->i", rows, query)
+        sims = rows @ query if len(scan.matrix) < THREADED_ROWS else np.einsum("ij,j->i", rows, query)
         scan.finish(sims, lo, hi)
     if allowed is not None:
         sims[~allowed[lo:hi]] = -np.inf
