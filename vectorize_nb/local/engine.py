@@ -125,7 +125,7 @@ class LocalEngine:
                 self.store.drop_staged(mutation.seq)
                 self.store.mark_applied(mutation.seq, self.clock())
             if state is not None and mirror is not None:
-                state.apply(mirror, mutation.seq, self.store)
+                state.apply(mirror, mutation.seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
         self._maybe_pending = bool(self.store.pending())
 
     @contextmanager
@@ -237,7 +237,7 @@ class LocalEngine:
             seq = self.store.log_mutation(state.row.id, mutation_id, change.kind, change.count,
                                           change.payload(), now, now, now)
             mirror = change.commit(self.store, state.row.id, seq)
-        state.apply(mirror, seq, self.store)
+        state.apply(mirror, seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
         return Mutation(mutation_id)
 
     # --- reads ---------------------------------------------------------------------------------

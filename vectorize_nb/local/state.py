@@ -31,6 +31,8 @@ class IndexState:
     applied_seq: int = 0
     saved_seq: int | None = None
     """The applied_seq of the snapshot on disk, when this table matches one."""
+    saved_end: int = 0
+    """The table's slots when its snapshot was saved: a quarter more, and the next write saves again."""
 
     def loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None = None) -> VectorTable:
         """The table: from memory, else from a snapshot caught up with the store, else from the store."""
@@ -72,7 +74,7 @@ class IndexState:
         if snapshots is None or table is None or table.count < snapshot.MIN_ROWS or self.saved_seq == self.applied_seq:
             return
         snapshot.save(snapshots, self.row.id, table, self.applied_seq)
-        self.saved_seq = self.applied_seq
+        self.saved_seq, self.saved_end = self.applied_seq, table.end
 
     def _load(self, store: Store, prefix_bytes: int) -> VectorTable:
         row = self.row
@@ -91,12 +93,19 @@ class IndexState:
                 _index_loaded(table, indexes, slot_numbers, decode_metadata(list(metadata)), seqs)
         return table
 
-    def apply(self, mirror: Callable[[VectorTable], None], seq: int, store: Store) -> None:
-        """Mirror a change this engine committed into the table (when it is loaded), then compact the
+    def apply(self, mirror: Callable[[VectorTable], None], seq: int, store: Store, prefix_bytes: int,
+              snapshots: Path | None) -> None:
+        """Follow a change this engine committed: mirror it into the table, or load the table while the
+        index is small (so that an ingest from empty keeps its table, and saves its snapshot as it grows
+        by a quarter and at the end, and a reopen after it does not read SQLite); then compact the
         vector file if rewritten and deleted vectors have left too many holes in it."""
         if self.table is not None:
             mirror(self.table)
             self.applied_seq = seq
+        elif store.vector_extent(self.row.id)[1] <= snapshot.MIN_ROWS:
+            self.loaded(store, prefix_bytes, snapshots)  # this change included
+        if self.table is not None and self.table.end - self.saved_end >= max(snapshot.MIN_ROWS, self.saved_end // 4):
+            self.save(snapshots)
         if store.compaction_due(self.row.id):
             with contextlib.suppress(OSError):  # the change itself is committed; the next write tries again
                 self._compact(store)
@@ -108,7 +117,7 @@ class IndexState:
             generation, _ = store.vector_extent(self.row.id)
         if moved is not None and self.table is not None:
             self.table.compacted(*moved, store.vector_file(self.row.id), generation)
-            self.saved_seq = None
+            self.saved_seq, self.saved_end = None, 0
 
     def catch_up(self, store: Store) -> None:
         """Take in mutations another process applied since this table was last in step."""
