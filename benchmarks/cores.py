@@ -7,7 +7,9 @@ Prints, per thread count and size: a single query against numpy's `X @ q` + `arg
 100-query batch against a bare `X @ Q.T`, and a query filtered to 10% against the unfiltered one
 (goals: <= 1.15x, <= 1.2x, <= 0.3x). Each thread count runs in a process of its own with
 OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS set to it, so numpy's BLAS and the engine
-(which follows those variables) get the same number of threads. The data is built in memory in
+(which follows those variables) get the same number of threads. Install threadpoolctl (a dependency
+of the package) first: without it a batch cannot give each of its threads a single-threaded BLAS,
+and runs in one thread with BLAS's own. The data is built in memory in
 parallel from a seeded generator, and the engine's in-memory table is built directly (no SQLite);
 numpy and the engine scan the same array. Each ratio compares medians of runs interleaved in blocks.
 
@@ -255,6 +257,12 @@ def main() -> None:
         return build_folder(args.build, max(args.sizes), len(os.sched_getaffinity(0)))
     deadline = STARTED + args.budget
     say(f"{cpus} CPUs; numpy {np.__version__}; sizes {args.sizes}; threads {args.threads}; budget {args.budget:.0f} s")
+    try:
+        import threadpoolctl
+
+        say(f"threadpoolctl {threadpoolctl.__version__}: {threadpoolctl.threadpool_info()}")
+    except ImportError:
+        say("threadpoolctl is not installed: a batch then runs as one thread of ours, and BLAS's own threads")
     search_deadline = deadline - args.reopen_reserve * max(args.sizes) / 10_000_000
     for threads in args.threads:
         say(f"{threads} threads")

@@ -65,12 +65,13 @@ class _Blas:
         except ImportError:
             self.controller = None
         else:
-            self.controller = ThreadpoolController().select(user_api="blas")
+            blas = ThreadpoolController().select(user_api="blas")
+            self.controller = blas if blas.lib_controllers else None  # a BLAS threadpoolctl cannot steer
         self.lock = threading.Lock()
 
     def threads(self) -> int | None:
         """The BLAS's thread limit now (None when unknown)."""
-        if self.controller is None or not self.controller.lib_controllers:
+        if self.controller is None:
             return None
         return min(lib.num_threads for lib in self.controller.lib_controllers)
 
