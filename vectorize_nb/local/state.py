@@ -36,13 +36,10 @@ class IndexState:
 
     def loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None = None) -> VectorTable:
         """The table: from memory, else from a snapshot caught up with the store, else from the store."""
-        for attempt in range(2):
-            try:
-                return self._loaded(store, prefix_bytes, snapshots)
-            except FileNotFoundError:  # another process compacted the vector file as this one read it
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._loaded(store, prefix_bytes, snapshots)
+        except FileNotFoundError:  # another process compacted the vector file away as this one read it
+            return self._loaded(store, prefix_bytes, snapshots)
 
     def _loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None) -> VectorTable:
         if self.table is None and snapshots is not None:
@@ -114,10 +111,14 @@ class IndexState:
         with store.transaction():
             self.catch_up(store)
             moved = store.compact(self.row.id)
-            generation, _ = store.vector_extent(self.row.id)
-        if moved is not None and self.table is not None:
+            generation, live = store.vector_extent(self.row.id)
+        if moved is None or self.table is None:
+            return
+        if self.table.count == live:  # in step with the store, as catch_up made it
             self.table.compacted(*moved, store.vector_file(self.row.id), generation)
             self.saved_seq, self.saved_end = None, 0
+        else:
+            self.table = None
 
     def catch_up(self, store: Store) -> None:
         """Take in mutations another process applied since this table was last in step."""
