@@ -113,8 +113,8 @@ def side_by_side(a, b, repeat: int, block: int) -> tuple[float, float]:
 
 
 def measure(n: int, threads: int, repeat: int) -> None:
-    from vectorize_nb.filters import parse_filter
-    from vectorize_nb.limits import DEFAULT_LIMITS
+    from vectorize_nb.contract.filters import parse_filter
+    from vectorize_nb.contract.limits import DEFAULT_LIMITS
     from vectorize_nb.local import search
 
     start = time.perf_counter()
@@ -165,7 +165,7 @@ def reopen_child(folder: Path) -> None:
     """Open the folder and answer one query; print the time and the resident memory as JSON."""
     engine_modules(table_only=False)
     from vectorize_nb.local import LocalEngine
-    from vectorize_nb.models import QueryOptions
+    from vectorize_nb.contract.models import QueryOptions
 
     before = status("VmRSS")
     start = time.perf_counter()
@@ -179,9 +179,9 @@ def build_folder(folder: Path, n: int, threads: int) -> None:
     """Write n vectors through the engine (batches of a million), close it, then open it once (reading
     SQLite and writing the snapshot) and close it again."""
     engine_modules(table_only=False)
-    from vectorize_nb.limits import DEFAULT_LIMITS
+    from vectorize_nb.contract.limits import DEFAULT_LIMITS
     from vectorize_nb.local import LocalEngine
-    from vectorize_nb.models import QueryOptions, Vectors
+    from vectorize_nb.contract.models import QueryOptions, Vectors
 
     limits = DEFAULT_LIMITS.with_changes(max_vectors_per_write=1_000_000)
     start = time.perf_counter()

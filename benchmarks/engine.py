@@ -33,7 +33,7 @@ import numpy as np
 from timing import median_time
 
 from vectorize_nb.local import LocalEngine
-from vectorize_nb.models import QueryOptions, Vectors
+from vectorize_nb.contract.models import QueryOptions, Vectors
 
 D, K, GENRES, BATCH = 384, 10, 10, 5000
 
@@ -130,7 +130,7 @@ REOPEN = """
 import json, sys, time
 import numpy as np
 from vectorize_nb.local import LocalEngine
-from vectorize_nb.models import QueryOptions
+from vectorize_nb.contract.models import QueryOptions
 
 def status(field):
     return int(next(l for l in open("/proc/self/status") if l.startswith(field)).split()[1]) * 1024

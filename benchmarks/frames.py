@@ -26,7 +26,7 @@ import pandas as pd
 
 import vectorize_nb as vz
 from vectorize_nb import packing
-from vectorize_nb.models import QueryOptions, Vectors
+from vectorize_nb.contract.models import QueryOptions, Vectors
 
 D = 384
 GENRES = [f"genre-{i}" for i in range(10)]

@@ -5,7 +5,7 @@
 
 1. Client CPU to encode and send 100k x 768 float32 vectors (with a little metadata) through
    Index.upsert to a server that discards the bodies, against encoding the same NDJSON alone with
-   vectorize_nb.wire.encode_ndjson. CPU is time.process_time (every thread of this process); the
+   vectorize_nb.contract.wire.encode_ndjson. CPU is time.process_time (every thread of this process); the
    server runs in a subprocess so its CPU is not counted.          goal: <= 1.3 x
 2. Upsert throughput through RestBackend to a server that adds 100 ms per request (threaded, in a
    subprocess), rate limiter out of the way, against the ideal concurrency * 5000 / 0.1 s.
@@ -34,11 +34,11 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 import vectorize_nb as vz
-from vectorize_nb import wire
+from vectorize_nb.contract import wire
 from vectorize_nb.client import Client
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.server import serve
-from vectorize_nb.models import Vectors
+from vectorize_nb.contract.models import Vectors
 
 BATCH = 5000
 

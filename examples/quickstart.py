@@ -22,9 +22,7 @@ films = pd.DataFrame({
 })
 
 with vz.connect() as client:
-    if "quickstart" in client.list_indexes()["name"].tolist():
-        client.delete_index("quickstart")
-    index = client.create_index("quickstart", dimensions=32, metric="cosine")
+    index = client.create_index("quickstart", dimensions=32, metric="cosine", exist_ok=True)  # a rerun reopens it
     index.create_metadata_index("genre", "string")  # before writing: only indexed properties filter
     result = films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre", "year"],
                                     wait=True)

@@ -10,6 +10,14 @@ from vectorize_nb.local import LocalEngine
 from .helpers import TINY
 
 
+@pytest.fixture(autouse=True)
+def private_caches(tmp_path_factory, monkeypatch):
+    """Embedding caches and downloaded weights go to this run's temporary folder, never the user's."""
+    root = tmp_path_factory.getbasetemp() / "caches"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root / "xdg"))
+    monkeypatch.setenv("HF_HOME", str(root / "hf"))
+
+
 @pytest.fixture
 def engine():
     with LocalEngine(limits=TINY) as eng:

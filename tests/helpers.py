@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from vectorize_nb.limits import DEFAULT_LIMITS
-from vectorize_nb.models import Vectors
+from vectorize_nb.contract.limits import DEFAULT_LIMITS
+from vectorize_nb.contract.models import Vectors
 
 TINY = DEFAULT_LIMITS.with_changes(min_dimensions=2)
 """Cloudflare's limits, except that 2-dimensional vectors are allowed so tests can be read by eye."""

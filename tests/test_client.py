@@ -166,8 +166,8 @@ def test_arguments_win_over_the_environment_and_the_token_never_shows(monkeypatc
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token-SECRET")
     with vz.connect("cloudflare", account_id="arg-account", api_token="arg-token-SECRET") as client:
         transport = client.backend.transport
-        assert transport.prefix == ("https://api.cloudflare.com/client/v4/accounts/arg-account/vectorize/v2/indexes")
-        prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.prefix))
+        assert transport.account_url == "https://api.cloudflare.com/client/v4/accounts/arg-account"
+        prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.account_url))
         assert prepared.headers["Authorization"] == "Bearer arg-token-SECRET"
         for text in (repr(client), repr(client.backend), repr(transport), repr(transport.session.auth),
                      client.target):
@@ -186,10 +186,62 @@ def test_rewrite_puts_predating_vectors_into_a_new_metadata_index(client):
     index = client.create_index("old", 2)
     index.upsert(["a", "b"], [[1, 0], [0, 1]], metadata=[{"g": "x", "deep": {"k": 1}}, None], namespaces=["n", None])
     index.create_metadata_index("g", "string")
-    assert index.query([1, 0], filter={"g": "x"}).empty
+    with pytest.warns(errors.VectorizeWarning, match='2 of the 2 vectors of .old. were written before the metadata '
+                                                       'index on "g" was created'):
+        assert index.query([1, 0], filter={"g": "x"}).empty
     result = index.rewrite()
     assert result.ok and result.rows == 2
     assert index.query([1, 0], filter={"g": "x"})["id"].tolist() == ["a"]
     again = index.get_by_ids(["a", "b"])
     assert again["namespace"].tolist()[0] == "n" and again.loc[0, "deep.k"] == 1
     assert client.backend.get_by_ids("old", ["a"])[0].metadata == {"g": "x", "deep": {"k": 1}}
+
+
+@pytest.mark.parametrize("given, used", [
+    ("http://127.0.0.1:8787", "http://127.0.0.1:8787/client/v4"),
+    ("http://127.0.0.1:8787/", "http://127.0.0.1:8787/client/v4"),
+    ("http://127.0.0.1:8787/client/v4/", "http://127.0.0.1:8787/client/v4"),
+    ("https://proxy.example/vectorize/client/v4", "https://proxy.example/vectorize/client/v4"),
+])
+def test_a_base_url_without_the_api_path_is_completed_at_connect(given, used):
+    with vz.connect(given) as client:
+        assert client.target == used
+
+
+def test_a_base_url_with_another_path_is_refused_at_connect():
+    with pytest.raises(vz.errors.ConfigurationError, match=r"does not end in /client/v4: .*'http://h:1/client/v4'"):
+        vz.connect("http://h:1/api")
+
+
+def test_create_index_with_exist_ok_returns_the_same_index_or_names_the_difference():
+    with vz.connect("memory") as client:
+        first = client.create_index("films", 32, description="demo")
+        again = client.create_index("films", 32, exist_ok=True)
+        assert again.description == first.description and again.name == "films"
+        with pytest.raises(vz.errors.DuplicateIndexName) as info:
+            client.create_index("films", 64, "euclidean", exist_ok=True)
+        assert "dimensions 32 (asked for 64), metric 'cosine' (asked for 'euclidean')" in str(info.value)
+        with pytest.raises(vz.errors.DuplicateIndexName, match="description 'demo' \\(asked for 'other'\\)"):
+            client.create_index("films", 32, description="other", exist_ok=True)
+        with pytest.raises(vz.errors.DuplicateIndexName):
+            client.create_index("films", 32)
+
+
+def test_integer_ids_become_strings_on_every_write_path():
+    with vz.connect("memory", limits=vz.DEFAULT_LIMITS.with_changes(min_dimensions=2)) as client:
+        index = client.create_index("ints", 2)
+        index.upsert([1, np.int64(2)], np.eye(2))
+        index.insert([{"id": 3, "values": [1.0, 1.0]}])
+        pd.DataFrame({"id": [4], "v": [[0.5, 0.5]]}).vectorize.upsert(index, id="id", vector="v")
+        assert index.list_ids() == ["1", "2", "3", "4"]
+        with pytest.raises(vz.errors.InvalidVector, match="must be a string, got bool True"):
+            index.upsert([True], [[1.0, 0.0]])
+
+
+def test_query_options_are_checked_in_python_terms():
+    with vz.connect("memory") as client:
+        index = client.create_index("opts", 32)
+        with pytest.raises(vz.errors.MalformedRequest) as info:
+            index.query(np.ones(32), return_metadata="al")
+        assert "return_metadata must be one of 'none', 'indexed', 'all'; got 'al'" in str(info.value)
+        assert "Nothing was written" not in str(info.value)

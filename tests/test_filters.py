@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from vectorize_nb.errors import InvalidFilter
-from vectorize_nb.filters import Clause, evaluate, parse_filter, truncate_utf8
-from vectorize_nb.limits import DEFAULT_LIMITS
+from vectorize_nb.contract.filters import Clause, evaluate, parse_filter, truncate_utf8
+from vectorize_nb.contract.limits import DEFAULT_LIMITS
 from vectorize_nb.local.columns import MISSING, NumberColumn, StringColumn
 
 

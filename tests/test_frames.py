@@ -7,7 +7,6 @@ import pytest
 import vectorize_nb as vz
 from vectorize_nb import F, errors
 from vectorize_nb.client import Client
-from vectorize_nb.local import LocalEngine
 
 from .helpers import TINY
 from .test_writes import Flaky
@@ -70,13 +69,26 @@ def test_namespace_from_a_column_and_lists_of_floats(index):
 def test_query_returns_one_long_frame_keyed_by_the_callers_rows(index, films):
     films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre", "year"])
     hits = films.vectorize.query(index, vector="embedding", top_k=2, return_metadata="all")
-    assert list(hits.columns[:5]) == ["row", "rank", "id", "score", "namespace"]
-    assert hits["row"].tolist() == [10, 10, 11, 11, 12, 12, 13, 13]
-    assert hits.loc[hits["row"] == 13, "id"].tolist()[0] == "d"
+    assert list(hits.columns[:5]) == ["query", "rank", "id", "score", "namespace"]
+    assert hits["query"].tolist() == [10, 10, 11, 11, 12, 12, 13, 13]
+    assert hits.loc[hits["query"] == 13, "id"].tolist()[0] == "d"
     named = films.set_index("film_id").vectorize.query(index, vector="embedding", top_k=1)
-    assert list(named.columns[:2]) == ["film_id", "rank"] and named["film_id"].tolist() == named["id"].tolist()
+    assert list(named.columns[:2]) == ["query", "rank"] and named["query"].tolist() == named["id"].tolist()
+    assert named.attrs["query_key"] == "film_id"
     by_key = films.vectorize.query(index, vector="embedding", top_k=1, key="year", filter=F("genre") == "drama")
-    assert by_key["year"].tolist() == [1999, 2001, 2020, 1950] and set(by_key["id"]) == {"a", "d"}
+    assert by_key["query"].tolist() == [1999, 2001, 2020, 1950] and set(by_key["id"]) == {"a", "d"}
+
+
+def test_a_key_column_named_id_gives_unique_columns_and_merges_back(index, films):
+    """The natural call on a frame whose id column is called "id" (as the bundled datasets are)."""
+    frame = films.rename(columns={"film_id": "id"})
+    frame.vectorize.upsert(index, id="id", vector="embedding", metadata=["genre"])
+    hits = frame.vectorize.query(index, vector="embedding", key="id", top_k=2, return_metadata="all")
+    assert hits.columns.is_unique and list(hits.columns[:3]) == ["query", "rank", "id"]
+    merged = hits.merge(frame[["id", "year"]], left_on="query", right_on="id", suffixes=("", "_query"))
+    assert merged.columns.is_unique and merged.loc[merged["rank"] == 1, "id"].tolist() == ["a", "b", "c", "d"]
+    by_label = frame.vectorize.query(index, vector="embedding", top_k=1).join(frame[["year"]], on="query")
+    assert by_label["year"].tolist() == [1999, 2001, 2020, 1950]
 
 
 def test_fetch_aligns_to_the_callers_ids_and_delete_removes(index, films):
@@ -142,7 +154,7 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(index, films, change, opt
 
 
 def test_a_half_way_failure_reports_the_rows_written_and_retries_the_rest():
-    backend = Flaky(LocalEngine(limits=TINY), fail_calls={7})
+    backend = Flaky(fail_calls={7})
     with Client(backend, "flaky") as client:
         index = client.create_index("half", 3)
         frame = pd.DataFrame({"doc": [f"d{i:03d}" for i in range(200)],
@@ -178,4 +190,5 @@ def test_filters_built_with_F_are_checked_against_the_index(index, films):
         index.query([1, 0, 0], filter=F("year") > 1990)
     with pytest.raises(errors.InvalidFilter, match="holds string values"):
         index.query([1, 0, 0], filter=F("genre") == 5)
-    assert index.query([1, 0, 0], filter={"year": {"$gt": 1990}}).empty  # a dict goes as it is: no match
+    with pytest.warns(errors.VectorizeWarning, match='no metadata index for "year", so this clause matches nothing'):
+        assert index.query([1, 0, 0], filter={"year": {"$gt": 1990}}).empty  # a dict goes as it is: no match

@@ -31,7 +31,7 @@ def test_the_local_engine_runs_without_pandas_or_requests():
         sys.modules["vectorize_nb"] = package
         import numpy as np
         from vectorize_nb.local import LocalEngine
-        from vectorize_nb.models import Vectors, QueryOptions
+        from vectorize_nb.contract.models import Vectors, QueryOptions
         engine = LocalEngine()
         engine.create_index("plain", dimensions=32, metric="cosine")
         engine.upsert("plain", Vectors(["a"], np.ones((1, 32), np.float32)))

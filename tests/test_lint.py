@@ -20,8 +20,8 @@ def test_ruff_finds_nothing():
 
 
 def test_mypy_finds_nothing():
-    result = subprocess.run([sys.executable, "-m", "mypy", "vectorize_nb"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "vectorize_nb"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -35,3 +35,21 @@ def test_the_public_surface_is_what_all_says():
     lazy = set(vectorize_nb._LAZY)
     assert public | lazy | {"errors"} == set(vectorize_nb.__all__)
     assert all(callable(getattr(vectorize_nb, name)) for name in lazy)  # extras load only when asked for
+
+
+def test_modules_and_functions_stay_small():
+    """No module over 500 lines, no function over 60 (docstring included): a reader sees one idea at a time."""
+    import ast
+
+    too_long = []
+    for path in sorted((ROOT / "vectorize_nb").rglob("*.py")):
+        source = path.read_text()
+        name = str(path.relative_to(ROOT))
+        if len(source.splitlines()) > 500:
+            too_long.append(f"{name}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 60:
+                    too_long.append(f"{name}: {node.name}() is {length} lines")
+    assert too_long == []

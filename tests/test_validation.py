@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from vectorize_nb import errors, validation
-from vectorize_nb.limits import DEFAULT_LIMITS
-from vectorize_nb.models import IndexConfig, QueryOptions, Vectors
+from vectorize_nb.contract import errors, validation
+from vectorize_nb.contract.limits import DEFAULT_LIMITS
+from vectorize_nb.contract.models import IndexConfig, QueryOptions, Vectors
 
 L = DEFAULT_LIMITS
 
@@ -45,17 +45,17 @@ def test_invalid_index_configs(dims, metric, preset, message):
 
 def test_ids_are_non_empty_strings_of_at_most_64_bytes():
     with pytest.raises(errors.IdTooLong, match='max is 64 bytes, got 66 bytes') as info:
-        validation.check_vectors(batch(["ok", "é" * 33]), 32, L)
+        validation.check_vectors(batch(["ok", "é" * 33]), "upsert", 32, L)
     assert "éééé" in info.value.message
     with pytest.raises(errors.InvalidVector, match="must not be empty at row 1"):
-        validation.check_vectors(batch(["ok", ""]), 32, L)
+        validation.check_vectors(batch(["ok", ""]), "upsert", 32, L)
     with pytest.raises(errors.InvalidVector, match="must be a string, got int 7 at row 0"):
-        validation.check_vectors(batch([7]), 32, L)
+        validation.check_vectors(batch([7]), "upsert", 32, L)
 
 
 def test_wrong_dimensions_name_the_first_id():
     with pytest.raises(errors.VectorDimensionMismatch) as info:
-        validation.check_vectors(batch(["a", "b"], width=3), 32, L)
+        validation.check_vectors(batch(["a", "b"], width=3), "upsert", 32, L)
     assert info.value.message == 'invalid vector for id="a", expected 32 dimensions, and got 3 dimensions'
 
 
@@ -78,12 +78,12 @@ def test_non_finite_values_name_the_id_and_position():
     vectors = batch(["a", "b"])
     vectors.values[1, 5] = np.inf
     with pytest.raises(errors.InvalidVector, match='id="b": values must be finite numbers, got inf at position 5'):
-        validation.check_vectors(vectors, 32, L)
+        validation.check_vectors(vectors, "upsert", 32, L)
 
 
 def test_namespace_limit():
     with pytest.raises(errors.NamespaceTooLong, match='for id="b"; max is 64 bytes, got 65 bytes'):
-        validation.check_vectors(batch(["a", "b"], namespaces=[None, "n" * 65]), 32, L)
+        validation.check_vectors(batch(["a", "b"], namespaces=[None, "n" * 65]), "upsert", 32, L)
 
 
 @pytest.mark.parametrize("metadata, fragment", [
@@ -100,26 +100,28 @@ def test_namespace_limit():
 ])
 def test_invalid_metadata_names_the_id_and_key(metadata, fragment):
     with pytest.raises(errors.InvalidMetadata) as info:
-        validation.check_vectors(batch(["v1"], metadata=[metadata]), 32, L)
+        validation.check_vectors(batch(["v1"], metadata=[metadata]), "upsert", 32, L)
     assert 'id="v1"' in info.value.message and fragment in info.value.message
 
 
 def test_metadata_size_limit_is_10_kib_of_compact_json():
     exactly = {"t": "x" * (10240 - len('{"t":""}'))}
-    assert len(validation.check_vectors(batch(["v"], metadata=[exactly]), 32, L)[0]) == 10240
+    assert len(validation.check_vectors(batch(["v"], metadata=[exactly]), "upsert", 32, L).metadata_json[0]) == 10240
     with pytest.raises(errors.MetadataTooLarge, match='id="v"; max is 10240 bytes, got 10241 bytes'):
-        validation.check_vectors(batch(["v"], metadata=[{"t": exactly["t"] + "x"}]), 32, L)
+        validation.check_vectors(batch(["v"], metadata=[{"t": exactly["t"] + "x"}]), "upsert", 32, L)
 
 
 def test_numpy_scalars_in_metadata_are_json():
     encoded = validation.check_vectors(batch(["v"], metadata=[{"n": np.int64(3), "f": np.float32(0.5),
-                                                                "b": np.bool_(True)}]), 32, L)
-    assert encoded == [b'{"n":3,"f":0.5,"b":true}']
+                                                                "b": np.bool_(True)}]), "upsert", 32, L)
+    assert encoded.metadata_json == [b'{"n":3,"f":0.5,"b":true}']
 
 
 def test_too_many_vectors_per_write():
+    validation.write_count(5000, L)
     with pytest.raises(errors.TooManyVectors, match="max is 5000, got 5001"):
-        validation.check_vectors(batch([str(i) for i in range(5001)], width=32), 32, L)
+        validation.write_count(5001, L)
+    assert len(validation.check_vectors(batch([str(i) for i in range(5001)]), "upsert", 32, L)) == 5001  # any size
 
 
 def test_records_with_ragged_or_missing_values():
@@ -151,8 +153,11 @@ def test_top_k_caps_and_messages():
 
 
 def test_return_metadata_must_be_a_mode():
-    with pytest.raises(errors.MalformedRequest, match="returnMetadata: expected one of"):
+    with pytest.raises(errors.MalformedRequest) as info:  # as the service words it
         validation.query_options(QueryOptions(return_metadata=True), L)
+    assert info.value.message == "Failed to parse the request body as JSON: returnMetadata: expected value"
+    with pytest.raises(errors.MalformedRequest, match='returnMetadata: expected one of "none", "indexed", "all"'):
+        validation.query_options(QueryOptions(return_metadata="al"), L)
 
 
 def test_query_vector_length_and_values():
@@ -179,10 +184,20 @@ def test_id_lists():
         validation.id_list("abc", 20, L)
 
 
-def test_metadata_checked_once_is_not_checked_again():
-    checked = [b'{"a":1}']
-    assert validation.check_vectors(Vectors(["v"], np.ones((1, 32), np.float32), [{"a": 1}], None, checked),
-                                    32, L) is checked
-    stale = Vectors(["v", "w"], np.ones((2, 32), np.float32), [{"a": 1}, {"b.c": 2}], None, checked)
-    with pytest.raises(errors.InvalidMetadata):  # a cache that does not fit the batch is ignored
-        validation.check_vectors(stale, 32, L)
+def test_metadata_encoded_by_the_caller_is_taken_as_it_is():
+    encoded = [b'{"a":1}']
+    checked = validation.check_vectors(batch(["v"], metadata=[{"a": 1}]), "upsert", 32, L, metadata_json=encoded)
+    assert checked.metadata_json == encoded and checked.metadata_json is not encoded
+
+
+@pytest.mark.parametrize("kind, ids, kept", [("insert", ["a", "b"], [1, 2]), ("upsert", ["b", "a"], [2, 3])])
+def test_repeated_ids_are_resolved_once_first_for_insert_last_for_upsert(kind, ids, kept):
+    vectors = Vectors(["a", "b", "a"], np.array([[1], [2], [3]], np.float32), [{"n": 1}, {"n": 2}, {"n": 3}])
+    checked = validation.check_vectors(vectors, kind, 1, L.with_changes(min_dimensions=1))
+    assert checked.ids == ids and checked.values.ravel().tolist() == kept
+    assert checked.metadata_json == [b'{"n":%d}' % n for n in kept]
+
+
+def test_a_preset_that_is_not_a_string_is_an_invalid_config_not_a_crash():
+    with pytest.raises(errors.InvalidIndexConfig, match="Unknown preset"):
+        validation.index_config(None, None, {}, DEFAULT_LIMITS)

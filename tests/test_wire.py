@@ -3,8 +3,11 @@ from datetime import datetime, UTC
 import numpy as np
 import pytest
 
-from vectorize_nb import errors, wire
-from vectorize_nb.models import IndexConfig, IndexDescription, IndexInfo, Match, QueryOptions, VectorPage, Vectors
+from vectorize_nb.contract import errors, validation, wire
+from vectorize_nb.contract.models import (IndexConfig, IndexDescription, IndexInfo, Match, QueryOptions, VectorPage,
+                                         Vectors)
+
+from .helpers import TINY
 
 
 def test_timestamps_use_each_fields_cloudflare_form():
@@ -36,7 +39,8 @@ def test_float32_values_print_as_the_doubles_they_are():
 
 def test_ndjson_round_trip_is_exact_for_float32():
     values = np.random.default_rng(1).standard_normal((3, 5)).astype(np.float32)
-    batch = Vectors(["a", "b", "c"], values, [{"k": 1}, None, {"k": "é"}], [None, "ns", None])
+    raw = Vectors(["a", "b", "c"], values, [{"k": 1}, None, {"k": "é"}], [None, "ns", None])
+    batch = validation.check_vectors(raw, "upsert", 5, TINY)
     decoded = wire.decode_ndjson(wire.encode_ndjson(batch), 5)
     assert decoded.ids == ["a", "b", "c"] and np.array_equal(decoded.values, values)
     assert decoded.metadata == [{"k": 1}, None, {"k": "é"}] and decoded.namespaces == [None, "ns", None]
@@ -88,7 +92,8 @@ def test_failed_envelopes_become_exceptions():
 def test_the_streamed_body_is_the_ndjson_and_can_be_sent_twice(monkeypatch):
     monkeypatch.setattr(wire.NdjsonBody, "PIECE", 50)
     values = np.arange(60, dtype=np.float32).reshape(20, 3)
-    batch = Vectors([f"v{i}" for i in range(20)], values, [{"i": i} for i in range(20)], ["ns"] * 20)
+    batch = validation.check_vectors(Vectors([f"v{i}" for i in range(20)], values, [{"i": i} for i in range(20)],
+                                             ["ns"] * 20), "upsert", 3, TINY)
     body = wire.NdjsonBody(wire.ndjson_lines(batch))
     first, second = b"".join(body), b"".join(body)
     assert first == second == wire.encode_ndjson(batch) and len(body) == len(first)

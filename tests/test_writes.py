@@ -1,42 +1,42 @@
+import dataclasses
+import inspect
 import threading
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import vectorize_nb as vz
 from vectorize_nb import errors, writes
 from vectorize_nb.client import Client
 from vectorize_nb.local import LocalEngine
-from vectorize_nb.models import Vectors
+from vectorize_nb.contract.models import CheckedVectors
 
 from .helpers import TINY
 
 
-class Flaky:
-    """The local engine, except that chosen upsert calls fail as a server would."""
+class Flaky(LocalEngine):
+    """The local engine, except that chosen write calls fail as a server would."""
 
-    def __init__(self, engine, fail_calls=(), concurrency=1):
-        self.engine = engine
+    def __init__(self, fail_calls=(), concurrency=1):
+        super().__init__(limits=TINY)
         self.fail_calls = set(fail_calls)
         self.calls = 0
         self.max_concurrency = concurrency
         self.lock = threading.Lock()
 
-    def __getattr__(self, name):
-        return getattr(self.engine, name)
-
-    def upsert(self, name, vectors):
+    def write(self, name, kind, vectors):
         with self.lock:
             self.calls += 1
             call = self.calls
         if call in self.fail_calls:
             raise errors.ServerError("upstream timed out")
-        return self.engine.upsert(name, vectors)
+        return super().write(name, kind, vectors)
 
 
 @pytest.fixture
 def flaky():
-    backend = Flaky(LocalEngine(limits=TINY), fail_calls={7})
+    backend = Flaky(fail_calls={7})
     client = Client(backend, "flaky")
     yield client, backend
     client.close()
@@ -75,7 +75,7 @@ def test_report_mode_returns_the_failures_instead_of_raising(flaky):
 
 
 def test_concurrent_sends_stop_starting_batches_after_a_failure():
-    backend = Flaky(LocalEngine(limits=TINY), fail_calls={2}, concurrency=3)
+    backend = Flaky(fail_calls={2}, concurrency=3)
     with Client(backend, "flaky") as client:
         index = client.create_index("conc", 2)
         result = index.upsert(*rows(3000), batch_size=100, on_error="report")
@@ -86,7 +86,7 @@ def test_concurrent_sends_stop_starting_batches_after_a_failure():
 
 
 def test_concurrent_sends_write_every_batch_when_nothing_fails():
-    backend = Flaky(LocalEngine(limits=TINY), concurrency=4)
+    backend = Flaky(concurrency=4)
     with Client(backend, "flaky") as client:
         index = client.create_index("conc", 2)
         result = index.upsert(*rows(3000), batch_size=100, progress=False)
@@ -104,17 +104,21 @@ def test_bad_input_anywhere_is_rejected_before_any_batch_is_sent(flaky):
     assert backend.calls == 0 and index.info().vector_count == 0
 
 
+def checked(ids, width, metadata_json=None):
+    return CheckedVectors(list(ids), np.zeros((len(ids), width), np.float32), None, None,
+                          metadata_json or [None] * len(ids))
+
+
 def test_batches_respect_the_count_and_body_size_limits():
     limits = TINY.with_changes(max_body_bytes=10_000)
     ids = [f"{i}" for i in range(100)]
-    vectors = Vectors(ids, np.zeros((100, 32), np.float32))
-    metadata = [b'{"t":"' + b"x" * 500 + b'"}'] * 100
-    batches = writes.plan_batches(vectors, metadata, limits)
+    vectors = checked(ids, 32, [b'{"t":"' + b"x" * 500 + b'"}'] * 100)
+    batches = writes.plan_batches(vectors, limits)
     assert all(b.rows * (96 + 2 + 508 + 32 * 16) <= 10_000 for b in batches)
     assert [b.start for b in batches][:3] == [0, 8, 16] and batches[-1].stop == 100
-    assert [b.rows for b in writes.plan_batches(vectors, [None] * 100, TINY, batch_size=30)] == [30, 30, 30, 10]
-    big = Vectors([str(i) for i in range(12000)], np.zeros((12000, 2), np.float32))
-    assert [b.rows for b in writes.plan_batches(big, [None] * 12000, TINY)] == [5000, 5000, 2000]
+    assert [b.rows for b in writes.plan_batches(checked(ids, 32), TINY, batch_size=30)] == [30, 30, 30, 10]
+    big = checked([str(i) for i in range(12000)], 2)
+    assert [b.rows for b in writes.plan_batches(big, TINY)] == [5000, 5000, 2000]
 
 
 def test_duplicate_ids_across_batches_keep_first_for_insert_and_last_for_upsert():
@@ -138,10 +142,10 @@ def test_progress_bar_only_for_several_batches(capsys):
 
 def test_a_bug_in_a_concurrent_sender_is_raised_not_hung():
     class Broken(Flaky):
-        def upsert(self, name, vectors):
+        def write(self, name, kind, vectors):
             raise RuntimeError("a bug, not a service error")
 
-    with Client(Broken(LocalEngine(limits=TINY), concurrency=3), "broken") as client:
+    with Client(Broken(concurrency=3), "broken") as client:
         index = client.create_index("bug", 2)
         with pytest.raises(RuntimeError, match="a bug"):
             index.upsert(*rows(2000), batch_size=100, progress=False)
@@ -182,3 +186,47 @@ def test_one_sender_sends_nothing_it_built_ahead_after_a_failure():
     assert sent == [1, 2]
     assert [b.mutation_id for b in outcomes] == ["m1", None, None, None]
     assert isinstance(outcomes[1].error, errors.ServerError) and outcomes[2].error is None
+
+
+@pytest.mark.parametrize("method", [vz.Index.insert, vz.Index.upsert, pd.DataFrame.vectorize.insert,
+                                    pd.DataFrame.vectorize.upsert])
+def test_every_public_write_takes_the_write_options_with_their_defaults(method):
+    parameters = inspect.signature(method).parameters
+    for option in dataclasses.fields(writes.WriteOptions):
+        assert parameters[option.name].default == option.default, (method.__qualname__, option.name)
+        assert f"{option.name} : " in method.__doc__
+
+
+def test_index_upsert_can_wait_until_the_write_is_applied():
+    with vz.connect("memory", limits=TINY, apply_delay=0.05) as client:
+        index = client.create_index("waits", 2)
+        result = index.upsert(*rows(10), wait=True)
+        assert index.info().processed_up_to_mutation == result.last_mutation.id
+        assert index.info().vector_count == 10
+
+
+def test_a_failure_that_cannot_succeed_again_does_not_suggest_a_retry(flaky):
+    client, _ = flaky
+    index = client.create_index("gone", 2)
+    client.delete_index("gone")
+    with pytest.raises(writes.WriteIncomplete) as info:
+        index.upsert(*rows(10))
+    assert isinstance(info.value.__cause__, errors.IndexDeleted)
+    assert "0 of 10 rows written" in str(info.value)
+    assert "sending them again would fail the same way: fix the cause" in str(info.value)
+
+
+def test_a_failure_that_can_succeed_again_suggests_a_retry():
+    with Client(Flaky(fail_calls={2}), "flaky") as client:
+        index = client.create_index("flaky", 2)
+        with pytest.raises(writes.WriteIncomplete) as info:
+            index.upsert(*rows(300), batch_size=100, progress=False)
+        assert str(info.value).endswith("err.result.retry() sends the 200 rows that were not written")
+
+
+def test_a_checked_batch_is_not_checked_again():
+    checked_batch = checked(["a", "b"], 2)
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("once", 2)
+        assert index._writer.check("upsert", checked_batch) is checked_batch
+        assert index.write("upsert", checked_batch).ok and index.info().vector_count == 2

@@ -9,20 +9,20 @@
 """
 
 from . import accessor as _accessor  # registers df.vectorize
-from . import errors
-from .client import Client, connect
+from .contract import errors
+from .client import Client, connect, embedding_models
+from .contract.embedding_models import SHIPPED_MODEL
 from .filter_builder import F, Condition
 from .index import Index
-from .limits import DEFAULT_LIMITS, Limits
-from .models import Match, Mutation, QueryOptions, VectorRecord, Vectors
+from .contract.limits import DEFAULT_LIMITS, Limits
+from .contract.models import Match, Mutation, QueryOptions, VectorRecord, Vectors
 from .writes import WriteIncomplete, WriteResult
 
 __all__ = [
-    "F", "Condition", "connect", "Client", "Index", "Limits", "DEFAULT_LIMITS", "Vectors", "VectorRecord", "Match",
-    "Mutation",
-    "QueryOptions", "WriteResult", "WriteIncomplete", "errors", "serve", "IndexManager", "MetadataIndexPanel",
-    "QueryExplorer", "UpsertPanel", "panel", "plot_neighbourhood", "plot_index", "plot_scores", "compare",
-    "plot_comparison", "project",
+    "F", "Condition", "connect", "Client", "embedding_models", "SHIPPED_MODEL", "Index", "Limits", "DEFAULT_LIMITS",
+    "Vectors", "VectorRecord", "Match", "Mutation", "QueryOptions", "WriteResult", "WriteIncomplete", "errors",
+    "serve", "IndexManager", "MetadataIndexPanel", "QueryExplorer", "UpsertPanel", "panel", "plot_neighbourhood",
+    "plot_index", "plot_scores", "compare", "plot_comparison", "project",
 ]
 __version__ = "0.1.0"
 del _accessor

@@ -1,6 +1,7 @@
 """The `vectorize-nb` command (also `python -m vectorize_nb`).
 
     vectorize-nb serve [--path DIR | --memory] [--host 127.0.0.1] [--port 8787] [--token T] [--apply-delay S]
+                       [--allow-origin ORIGIN ...] [--allow-remote-without-token]
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import sys
 from collections.abc import Sequence
 
 from .client import DEFAULT_PATH, PATH_ENV
+from .extras import require
 
-__all__ = ["main"]
+__all__ = ["main", "TOKEN_ENV"]
+
+TOKEN_ENV = "VECTORIZE_NB_SERVE_TOKEN"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,26 +31,39 @@ def _parser() -> argparse.ArgumentParser:
     where = serve.add_mutually_exclusive_group()
     where.add_argument("--path", default=None, help=f"store folder (default: ${PATH_ENV} or ./{DEFAULT_PATH})")
     where.add_argument("--memory", action="store_true", help="keep everything in memory")
-    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="interface to bind (default: 127.0.0.1); another than loopback needs a token")
     serve.add_argument("--port", type=int, default=8787, help="port (default: 8787; 0 picks a free one)")
-    serve.add_argument("--token", default=os.environ.get("VECTORIZE_NB_SERVE_TOKEN"),
-                       help="require 'Authorization: Bearer TOKEN' (default: $VECTORIZE_NB_SERVE_TOKEN, else none)")
+    serve.add_argument("--token", default=os.environ.get(TOKEN_ENV),
+                       help=f"require 'Authorization: Bearer TOKEN' (default: ${TOKEN_ENV}, else none). Prefer the "
+                            "variable: a token on the command line is visible to other users in ps")
     serve.add_argument("--apply-delay", type=float, default=0.0,
                        help="apply writes this many seconds late, as the real service does (default: 0)")
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="let web pages from ORIGIN (e.g. http://localhost:3000) call the server, with CORS "
+                            "headers; repeatable. Without a token, other pages are refused")
+    serve.add_argument("--allow-remote-without-token", action="store_true",
+                       help="serve a --host other than loopback without a token: anyone who reaches the port "
+                            "can read and write every index")
     return parser
 
 
 def _serve(args: argparse.Namespace) -> int:
     try:
+        require("waitress", "vectorize-nb serve")
         from .local.server import open_server
     except ImportError as exc:
-        print(f"vectorize-nb serve needs the server extra: pip install 'vectorize-nb[server]' ({exc})",
-              file=sys.stderr)
+        print(exc, file=sys.stderr)
         return 2
     path = None if args.memory else (args.path or os.environ.get(PATH_ENV) or DEFAULT_PATH)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    server = open_server(path, memory=args.memory, host=args.host, port=args.port, token=args.token,
-                         apply_delay=args.apply_delay)
+    try:
+        server = open_server(path, memory=args.memory, host=args.host, port=args.port, token=args.token,
+                             apply_delay=args.apply_delay, allowed_origins=args.allow_origin,
+                             allow_remote_without_token=args.allow_remote_without_token)
+    except ValueError as exc:  # ConfigurationError included: a remote host without a token, a bad origin
+        print(f"vectorize-nb serve: {exc}", file=sys.stderr)
+        return 2
     where = "memory" if args.memory else os.path.abspath(str(path))
     print(f"vectorize-nb serving {where} at {server.url} (any account id works, e.g. {server.account_id}; "
           f"token {'required' if args.token else 'not required'})", flush=True)

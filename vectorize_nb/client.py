@@ -12,65 +12,138 @@ notebook from the embedded engine to Cloudflare.
 from __future__ import annotations
 
 import os
-from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
 import pandas as pd
 
-from . import tables
-from .backend import Backend
-from .errors import ConfigurationError, VectorizeError
+from . import results
+from .contract import errors, validation
+from .contract.backend import Backend
+from .contract.errors import ConfigurationError
+from .contract.limits import DEFAULT_LIMITS, Limits
+from .contract.models import IndexConfig, IndexDescription
+from .contract.embedding_models import model_records
+from .embedder import Embedder
 from .index import Index
-from .limits import DEFAULT_LIMITS, Limits
+from .mutation_log import MutationLog
 
-__all__ = ["connect", "Client", "TARGET_ENV", "PATH_ENV", "DEFAULT_PATH"]
+__all__ = ["connect", "Client", "embedding_models", "api_base", "TARGET_ENV", "PATH_ENV", "DEFAULT_PATH", "API_PATH"]
 
 TARGET_ENV = "VECTORIZE_NB_TARGET"
 PATH_ENV = "VECTORIZE_NB_PATH"
 DEFAULT_PATH = ".vectorize"
-_REMEMBERED_MUTATIONS = 10_000
+API_PATH = "/client/v4"
 
 
 def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = None, apply_delay: float = 0.0,
             limits: Limits = DEFAULT_LIMITS, account_id: str | None = None, api_token: str | None = None,
             timeout: float = 30.0, concurrency: int = 4, max_retries: int = 5,
-            requests_per_window: int = 1200, window_seconds: float = 300.0) -> Client:
-    """Open a client on the embedded engine (default), in memory, on Cloudflare, or on a URL.
+            requests_per_window: int = 1200, window_seconds: float = 300.0, total_timeout: float = 120.0) -> Client:
+    """Open a client on the embedded engine (the default), in memory, on Cloudflare, or on any server
+    that speaks Vectorize's REST API.
 
-    `path`, `apply_delay` and `limits` configure the embedded engine; `account_id`, `api_token`,
-    `timeout`, `concurrency`, `max_retries` and the rate limit configure the REST backend.
+    Parameters
+    ----------
+    target : str, optional
+        "local" (the embedded engine, kept in a folder), "memory", "cloudflare", or a base URL such as
+        "http://127.0.0.1:8787" (completed to ".../client/v4"). By default `$VECTORIZE_NB_TARGET`, else
+        "local": one environment variable moves a whole notebook to Cloudflare.
+    path : path, optional
+        The embedded engine's folder (default `$VECTORIZE_NB_PATH`, else ./.vectorize).
+    apply_delay : float, default 0
+        Seconds the embedded engine waits before applying a write, as Vectorize does.
+    limits : Limits, optional
+        The rules to enforce and to size requests by (Cloudflare's published limits by default).
+    account_id, api_token : str, optional
+        Cloudflare's account id and API token (default `$CLOUDFLARE_ACCOUNT_ID`, `$CLOUDFLARE_API_TOKEN`);
+        the token needs the account permission "Vectorize Edit" ("Vectorize Read" for reading only), and
+        "Workers AI Read" to embed text on Workers AI. It never appears in a repr, an error or a log.
+    timeout, total_timeout : float, default 30 and 120
+        Over REST, the most seconds one attempt of a request may take, and all its attempts with the
+        waits between them (both grow by a second per megabyte of request body), however slowly the
+        server answers.
+    concurrency : int, default 4
+        Requests in flight at once over REST.
+    max_retries : int, default 5
+        Retries of a request that failed on a rate limit, a server error or the network.
+    requests_per_window, window_seconds : int, float
+        The client-side rate limit (Cloudflare's: 1200 requests per 300 seconds).
+
+    Examples
+    --------
+    >>> client = vz.connect()                      # doctest: +SKIP
+    >>> client = vz.connect("cloudflare")          # doctest: +SKIP
     """
     chosen = target or os.environ.get(TARGET_ENV) or "local"
     if chosen in ("local", "memory"):
-        from .local import LocalEngine
-
-        folder = None if chosen == "memory" else Path(path or os.environ.get(PATH_ENV) or DEFAULT_PATH)
-        engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
-        return Client(engine, "memory" if folder is None else f"local:{folder}")
+        return _embedded(None if chosen == "memory" else Path(path or os.environ.get(PATH_ENV) or DEFAULT_PATH),
+                         limits, apply_delay)
     if chosen == "cloudflare" or chosen.startswith(("http://", "https://")):
         from .rest import connect_rest
 
-        backend, label = connect_rest(chosen, account_id=account_id, api_token=api_token, timeout=timeout,
+        url = chosen if chosen == "cloudflare" else api_base(chosen)
+        backend, label = connect_rest(url, account_id=account_id, api_token=api_token, timeout=timeout,
                                       concurrency=concurrency, max_retries=max_retries,
                                       requests_per_window=requests_per_window, window_seconds=window_seconds,
-                                      limits=limits)
+                                      limits=limits, total_timeout=total_timeout)
         return Client(backend, label)
     raise ConfigurationError(
         f"unknown target {chosen!r}: use 'local', 'memory', 'cloudflare' or an http(s) base URL ending in "
         f"/client/v4 (given {'as an argument' if target else 'in ' + TARGET_ENV})")
 
 
+def _embedded(folder: Path | None, limits: Limits, apply_delay: float) -> Client:
+    from .local import LocalEngine
+
+    engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
+    return Client(engine, "memory" if folder is None else f"local:{folder}")
+
+
+def api_base(url: str) -> str:
+    """A server's API base URL, which ends in /client/v4 (Cloudflare's form): a bare host
+    ("http://127.0.0.1:8787") is completed; any other path is refused, naming the form expected."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if path.endswith(API_PATH):
+        return urlunsplit(parts._replace(path=path))
+    if path == "" and not parts.query:
+        return urlunsplit(parts._replace(path=API_PATH))
+    raise ConfigurationError(
+        f"the base URL {url!r} does not end in {API_PATH}: give the server's API root, e.g. "
+        f"{urlunsplit(parts._replace(path=API_PATH, query='', fragment=''))!r} (Cloudflare's is "
+        f"https://api.cloudflare.com{API_PATH}; `vectorize-nb serve` prints its own)")
+
+
 class Client:
-    """Account-level operations, and the mutations this client has issued (for `Index.wait`)."""
+    """Account-level operations over one backend: create, open, list and delete indexes.
+
+    Get one from `connect()`. `Client(backend, target)` wraps a backend you built yourself.
+
+    Parameters
+    ----------
+    backend : Backend
+        The embedded engine (`LocalEngine`) or a `RestBackend`.
+    target : str
+        A label of where the data lives, shown in reprs and results; it must hold no secret.
+    """
 
     def __init__(self, backend: Backend, target: str) -> None:
         self.backend = backend
         self.target = target
-        self._mutations: dict[str, deque[str]] = {}
+        self.log = MutationLog()
+        """The mutations this client issued, per index (what `Index.wait()` waits for)."""
+        self.embedder = Embedder(backend)
+        """Turns texts into vectors for this client (`embed`), with its cache."""
 
     def __repr__(self) -> str:
         return f"Client(target={self.target!r})"
 
     def close(self) -> None:
+        """Close the backend (the engine writes its warm-start files; REST closes its connections)."""
+        self.embedder.close()
         self.backend.close()
 
     def __enter__(self) -> Client:
@@ -81,56 +154,127 @@ class Client:
 
     @property
     def limits(self) -> Limits:
+        """The rules the backend enforces (Cloudflare's published limits by default)."""
         return self.backend.limits
 
+    def _index(self, description: IndexDescription) -> Index:
+        return Index(self.backend, description, target=self.target, log=self.log, embedder=self.embedder)
+
     def create_index(self, name: str, dimensions: int | None = None, metric: str | None = None, *,
-                     preset: str | None = None, description: str = "") -> Index:
-        """Create an index from dimensions and a metric (cosine when not given) or from a preset."""
+                     preset: str | None = None, description: str = "", exist_ok: bool = False) -> Index:
+        """Create an index and return it (or, with `exist_ok`, the index of that name if it has this
+        configuration).
+
+        Parameters
+        ----------
+        name : str
+            Lower-case letters, digits, "-" and "_", starting with a letter; at most 64 bytes.
+        dimensions : int, optional
+            The width of its vectors (32 to 1536).
+        metric : {"cosine", "euclidean", "dot-product"}, optional
+            How vectors are compared; cosine when `dimensions` is given without one.
+        preset : str, optional
+            Instead of dimensions and metric: an embedding model's name, e.g. "@cf/baai/bge-small-en-v1.5".
+        description : str, optional
+            Free text kept with the index.
+        exist_ok : bool, default False
+            Return the existing index of that name when its dimensions, metric (and preset and
+            description, when given) are these; a notebook can then run twice.
+
+        Raises
+        ------
+        DuplicateIndexName
+            An index of that name exists (3002); with `exist_ok`, one with another configuration (the
+            message names the difference).
+        InvalidIndexConfig
+            Neither dimensions nor a known preset, or dimensions out of range.
+        """
         if preset is None and dimensions is not None and metric is None:
             metric = "cosine"
-        try:
-            created = self.backend.create_index(name, dimensions=dimensions, metric=metric, preset=preset,
-                                                description=description)
-        except VectorizeError as exc:
-            raise exc.with_operation(f"create_index {name!r}") from None
-        return Index(self, created)
+        with errors.during(f"create_index {name!r}"):
+            try:
+                created = self.backend.create_index(name, dimensions=dimensions, metric=metric, preset=preset,
+                                                    description=description)
+            except errors.DuplicateIndexName as exc:
+                if not exist_ok:
+                    raise
+                created = self.backend.get_index(name)
+                _same_config(exc, created, validation.index_config(dimensions, metric, preset, self.limits),
+                             description)
+        return self._index(created)
+
+    def embed(self, texts: str | Iterable[str], model: str, pooling: str | None = None, *, cache: bool = True,
+              locally: bool = False, progress: bool | None = None) -> np.ndarray:
+        """Text to vectors: one float32 row of unit length per text, in order.
+
+        Parameters
+        ----------
+        texts : str or sequence of str
+            The texts (a single str is one text). Each must be a non-empty str; an error names the row.
+        model : str
+            A model of `vz.embedding_models()`. A Workers AI model ("@cf/baai/bge-small-en-v1.5") runs on
+            Workers AI when this client targets Cloudflare, and on this machine from the same open weights
+            when it targets the embedded engine; a model that only runs here always does.
+        pooling : {"mean", "cls"}, optional
+            How token vectors become one vector, for the models that offer a choice; by default Workers
+            AI's (mean for the bge models).
+        cache : bool, default True
+            Keep the vectors on disk, keyed by model, pooling and text, so the same texts are never
+            embedded twice (`embedder.report` says how many came from the cache).
+        locally : bool, default False
+            Run a Workers AI model on this machine even when the client targets Cloudflare.
+        progress : bool, optional
+            A progress bar for jobs of several Workers AI requests (by default from 4 requests).
+
+        Returns
+        -------
+        ndarray of shape (len(texts), dimensions), float32
+
+        Examples
+        --------
+        >>> client.embed(["read a CSV file", "parse JSON"], model="wordllama/l2-supercat-256").shape  # doctest: +SKIP
+        (2, 256)
+        """
+        with errors.during(f"embed with {model!r}"):
+            return self.embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress)
 
     def get_index(self, name: str) -> Index:
-        try:
-            return Index(self, self.backend.get_index(name))
-        except VectorizeError as exc:
-            raise exc.with_operation(f"get_index {name!r}") from None
+        """The index called `name`; `IndexNotFound` (3000) when there is none."""
+        with errors.during(f"get_index {name!r}"):
+            return self._index(self.backend.get_index(name))
 
     def list_indexes(self) -> pd.DataFrame:
         """Every index: name, dimensions, metric, description, created_on, modified_on."""
-        return tables.indexes_frame(self.backend.list_indexes(), {"operation": "list_indexes", "target": self.target})
+        return results.indexes_frame(self.backend.list_indexes(), {"operation": "list_indexes",
+                                                                   "target": self.target})
 
     def indexes(self) -> list[Index]:
-        return [Index(self, description) for description in self.backend.list_indexes()]
+        """Every index, as `Index` handles."""
+        return [self._index(description) for description in self.backend.list_indexes()]
 
     def delete_index(self, name: str) -> None:
-        try:
+        """Delete the index called `name` and every vector in it."""
+        with errors.during(f"delete_index {name!r}"):
             self.backend.delete_index(name)
-        except VectorizeError as exc:
-            raise exc.with_operation(f"delete_index {name!r}") from None
-        self._mutations.pop(name, None)
+        self.log.forget(name)
 
-    # --- mutations this client issued ----------------------------------------------------------
 
-    def record_mutation(self, index: str, mutation_id: str) -> None:
-        self._mutations.setdefault(index, deque(maxlen=_REMEMBERED_MUTATIONS)).append(mutation_id)
+def _same_config(refused: errors.DuplicateIndexName, existing: IndexDescription, wanted: IndexConfig,
+                 description: str) -> None:
+    """Raise `refused` again, naming the differences, unless the existing index is the one asked for."""
+    differences = [f"{field} {have!r} (asked for {want!r})" for field, have, want in (
+        ("dimensions", existing.dimensions, wanted.dimensions), ("metric", existing.metric, wanted.metric),
+        ("preset", existing.config.preset, wanted.preset) if wanted.preset else ("", None, None),
+        ("description", existing.description, description) if description else ("", None, None),
+    ) if field and have != want]
+    if differences:
+        refused.message += f"; it exists with another configuration: {', '.join(differences)}"
+        raise refused
 
-    def last_mutation(self, index: str) -> str | None:
-        issued = self._mutations.get(index)
-        return issued[-1] if issued else None
 
-    def mutations_after(self, index: str, mutation_id: str) -> set[str]:
-        """`mutation_id` and every mutation this client issued on the index after it.
-
-        Mutations apply in order, so once the index reports any of these as processed, `mutation_id` is.
-        """
-        issued = list(self._mutations.get(index, ()))
-        if mutation_id not in issued:
-            return {mutation_id}
-        return set(issued[issued.index(mutation_id):])
-
+def embedding_models() -> pd.DataFrame:
+    """The embedding models the package knows, one row each: model, dimensions, max_texts (per Workers AI
+    request), max_tokens (per text), pooling (the default) and poolings (the choices), offline (runs here
+    with nothing downloaded), runs (where: "workers-ai", "local" from open weights fetched once, "shipped"
+    inside an installed package), weights and download_mb."""
+    return pd.DataFrame(model_records())

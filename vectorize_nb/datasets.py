@@ -1,14 +1,13 @@
 """Real data that needs no download, for notebooks, classes and tests.
 
     digits = datasets.digits()                       # 1,797 handwritten digits, 64 dimensions, a label each
-    docs, embed = datasets.stdlib_docs()             # docstrings of Python's standard library, as vectors
-    embed(["read a CSV file"])                       # a (1, 128) float32 matrix, comparable with docs
+    docs = datasets.stdlib_docs()                    # docstrings of Python's standard library, as text
+    docs.vectorize.upsert(index, id="id", text="text", model=vz.SHIPPED_MODEL)   # embedded, offline
 
-The text vectors come from TF-IDF plus truncated SVD (scikit-learn), fitted on the corpus itself:
-good enough to see neighbourhoods and to teach, and fully offline. A real project would use an
-embedding model instead (for example Workers AI's @cf/baai/bge-base-en-v1.5, or a local
-sentence-transformers model): anything that turns texts into a float matrix plugs in where `embed`
-does. Needs the datasets extra: pip install 'vectorize-nb[datasets]'.
+Texts are embedded with a real model (`Client.embed`, `text=` in `df.vectorize`): the shipped one runs
+offline with nothing downloaded. `tfidf(texts)` makes a bag-of-words baseline fitted on the texts
+themselves (TF-IDF plus truncated SVD), to compare a learned embedding with. digits and `tfidf` need
+the datasets extra (scikit-learn): pip install 'vectorize-nb[datasets]'.
 """
 
 from __future__ import annotations
@@ -20,7 +19,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["digits", "stdlib_docs", "STDLIB_MODULES"]
+from .extras import require
+
+__all__ = ["digits", "stdlib_docs", "tfidf", "STDLIB_MODULES"]
 
 STDLIB_MODULES: tuple[str, ...] = (
     "abc", "argparse", "ast", "asyncio.queues", "asyncio.tasks", "base64", "bisect", "calendar", "cProfile",
@@ -35,14 +36,8 @@ STDLIB_MODULES: tuple[str, ...] = (
 )
 """Modules whose docstrings make the text corpus: present in every Python from 3.11 on."""
 
-_INSTALL = "pip install 'vectorize-nb[datasets]'"
-
-
 def _sklearn() -> None:
-    try:
-        import sklearn  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(f"this dataset needs scikit-learn: {_INSTALL}") from exc
+    require("sklearn", "this dataset")
 
 
 def digits() -> pd.DataFrame:
@@ -61,22 +56,37 @@ def digits() -> pd.DataFrame:
     return frame
 
 
-def stdlib_docs(dimensions: int = 128, modules: Sequence[str] = STDLIB_MODULES, min_length: int = 80,
-                seed: int = 0) -> tuple[pd.DataFrame, Callable[[Sequence[str]], np.ndarray]]:
-    """Docstrings of the standard library's modules, classes and functions (read from the source files,
-    nothing is imported but the packages that hold them), with TF-IDF + SVD vectors of `dimensions`.
+def stdlib_docs(modules: Sequence[str] = STDLIB_MODULES, min_length: int = 80) -> pd.DataFrame:
+    """Docstrings of the standard library's modules, classes and functions, read from the source files
+    (nothing is imported but the packages that hold them): the same texts on every Python from 3.11.
 
-    Returns the frame (id, module, kind, name, text, embedding) and `embed(texts)`, which turns new
-    texts into vectors of the same space (unit length, so cosine is the metric to use).
+    Parameters
+    ----------
+    modules : sequence of str, default STDLIB_MODULES
+        The modules to read (about ninety by default: some 1,400 docstrings).
+    min_length : int, default 80
+        Shorter docstrings are left out.
+
+    Returns
+    -------
+    DataFrame
+        id ("module:Class.method"), module, kind ("module", "class" or "function"), name, text.
     """
-    _sklearn()
     rows = sorted({row["id"]: row for module in modules for row in _docstrings(module, min_length)}.values(),
                   key=lambda row: row["id"])
     frame = pd.DataFrame(rows, columns=["id", "module", "kind", "name", "text"])
-    embed = _text_embedder(frame["text"].tolist(), dimensions, seed)
-    frame["embedding"] = list(embed(frame["text"].tolist()))
-    frame.attrs["source"] = f"docstrings of {len(modules)} standard-library modules; TF-IDF + SVD({dimensions})"
-    return frame, embed
+    frame.attrs["source"] = f"docstrings of {len(modules)} standard-library modules"
+    return frame
+
+
+def tfidf(texts: Sequence[str], dimensions: int = 128, seed: int = 0) -> Callable[[Sequence[str]], np.ndarray]:
+    """A bag-of-words baseline fitted on `texts`: TF-IDF, then a truncated SVD to `dimensions`.
+
+    Returns `embed(texts)`, a float32 matrix of unit rows in that space (cosine is the metric to use).
+    No model, no download: word overlap only, which a learned embedding should beat.
+    """
+    _sklearn()
+    return _text_embedder(list(texts), dimensions, seed)
 
 
 def _docstrings(module: str, min_length: int) -> list[dict[str, str]]:
@@ -117,6 +127,7 @@ def _text_embedder(texts: list[str], dimensions: int, seed: int) -> Callable[[Se
     def embed(batch: Sequence[str]) -> np.ndarray:
         vectors = svd.transform(tfidf.transform(list(batch))).astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+        unit: np.ndarray = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+        return unit
 
     return embed

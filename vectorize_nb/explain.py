@@ -9,31 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .filters import LOWER, UPPER, Clause, Filter, truncate_utf8
-from .limits import Limits
-from .validation import utf8_len
+from .contract.filters import SYMBOLS, Clause, Filter, operand_fits, truncate_utf8, value_fits
+from .contract.limits import Limits
+from .contract.models import FilterCounts
+from .contract.validation import utf8_len
 
-__all__ = ["operand_fits", "clauses_frame", "matches"]
+__all__ = ["clauses_frame", "matches"]
 
-_SYMBOLS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=", "$in": "in",
-            "$nin": "not in"}
-
-
-def _fits(kind: str, value: Any) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def operand_fits(kind: str, clause: Clause) -> bool:
-    """Whether a clause's value has the metadata index's type (null fits equality tests of any type)."""
-    if clause.op in LOWER + UPPER:
-        return _fits(kind, clause.operand)
-    values = clause.operand if isinstance(clause.operand, list) else [clause.operand]
-    typed = [v for v in values if v is not None]
-    return not typed or any(_fits(kind, v) for v in typed)  # values of other types in a list are ignored
 
 
 def _long_strings(clause: Clause, limits: Limits) -> bool:
@@ -59,20 +41,20 @@ def _note(clause: Clause, kind: str | None, fits: bool, prefix: bool, predating:
     return "; ".join(notes) or "ok"
 
 
-def clauses_frame(flt: Filter, types: dict[str, str], counts: dict[str, Any] | None, limits: Limits) -> pd.DataFrame:
+def clauses_frame(flt: Filter, types: dict[str, str], counts: FilterCounts | None, limits: Limits) -> pd.DataFrame:
     rows = []
     for position, clause in enumerate(flt.clauses):
         kind = types.get(clause.key)
         fits = kind is not None and operand_fits(kind, clause)
         prefix = _long_strings(clause, limits)
-        numbers = counts["clauses"][position] if counts is not None else {"predating": None, "matches": None}
-        predating = numbers["predating"] if kind is not None else None
+        numbers = counts.clauses[position] if counts is not None else None
+        predating = numbers.predating if numbers is not None and kind is not None else None
         rows.append({
-            "clause": f"{clause.key} {_SYMBOLS[clause.op]} {clause.operand!r}",
+            "clause": f"{clause.key} {SYMBOLS[clause.op]} {clause.operand!r}",
             "property": clause.key, "operator": clause.op, "value": clause.operand,
             "metadata_index": kind, "value_type_fits": fits, "compared_on_prefix": prefix,
             "vectors_predating_index": pd.NA if predating is None else predating,
-            "matching_vectors": pd.NA if numbers["matches"] is None else numbers["matches"],
+            "matching_vectors": pd.NA if numbers is None else numbers.matches,
             "note": _note(clause, kind, fits, prefix, predating if counts is not None else None, limits),
         })
     frame = pd.DataFrame(rows)
@@ -107,7 +89,7 @@ def _clause_holds(clause: Clause, record: dict[str, Any], kind: str | None, pref
     value = record.get(clause.key)
     present = value is not None and not (isinstance(value, float) and math.isnan(value))
     values = value if isinstance(value, list) else [value]
-    typed: list[Any] = [v for v in values if present and _fits(kind, v)]
+    typed: list[Any] = [v for v in values if present and value_fits(kind, v)]
     if kind == "string":
         typed = [truncate_utf8(str(v), prefix) for v in typed]
     operand = clause.operand
@@ -121,4 +103,4 @@ def _clause_holds(clause: Clause, record: dict[str, Any], kind: str | None, pref
         hit = any(v in wanted for v in typed) or (None in wanted and not typed)
         return hit if clause.op == "$in" else not hit
     compare: Any = {"$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge}[clause.op]
-    return any(_fits(kind, v) and compare(v, operand) for v in typed)
+    return any(value_fits(kind, v) and compare(v, operand) for v in typed)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Iterable
 
-from .errors import InvalidFilter
-from .filters import Clause, parse_filter
-from .limits import DEFAULT_LIMITS
+from .contract.errors import InvalidFilter
+from .contract.filters import SYMBOLS, Clause, parse_filter
+from .contract.limits import DEFAULT_LIMITS
 
 __all__ = ["F", "Condition"]
 
@@ -29,6 +29,7 @@ class Condition:
         self.filter = parse_filter(_as_json(self.clauses), DEFAULT_LIMITS)
 
     def to_json(self) -> dict[str, Any]:
+        """The condition as Vectorize's filter JSON, every operator explicit: `{"genre": {"$eq": "drama"}}`."""
         return self.filter.to_json()
 
     def __and__(self, other: Condition) -> Condition:
@@ -55,11 +56,9 @@ class Condition:
         return hash(repr(self))
 
     def __repr__(self) -> str:
-        return " & ".join(f"F({c.key!r}) {_SYMBOLS.get(c.op, c.op)} {c.operand!r}" for c in self.clauses)
+        return " & ".join(f"F({c.key!r}) {SYMBOLS.get(c.op, c.op)} {c.operand!r}" for c in self.clauses)
 
 
-_SYMBOLS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=",
-            "$in": "in", "$nin": "not in"}
 
 
 def _as_json(clauses: tuple[Clause, ...]) -> dict[str, dict[str, Any]]:
@@ -73,7 +72,20 @@ def _as_json(clauses: tuple[Clause, ...]) -> dict[str, dict[str, Any]]:
 
 
 class F:
-    """A metadata property (dots reach into nested objects): `F("genre") == "drama"`."""
+    """A metadata property, to build filter conditions with Python's operators.
+
+    Parameters
+    ----------
+    key : str
+        The property; dots reach into nested objects (`F("author.name")`).
+
+    Examples
+    --------
+    >>> (F("genre") == "drama") & (F("year") >= 1990)
+    F('genre') == 'drama' & F('year') >= 1990
+    >>> F("lang").isin(["en", "fr"]).to_json()
+    {'lang': {'$in': ['en', 'fr']}}
+    """
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -105,13 +117,23 @@ class F:
     __hash__ = object.__hash__
 
     def isin(self, values: Iterable[Any]) -> Condition:
+        """The value is one of `values` (`$in`); an array value matches when any element is."""
         return self._is("$in", list(values))
 
     def notin(self, values: Iterable[Any]) -> Condition:
+        """The value is none of `values` (`$nin`); a vector without the property matches."""
         return self._is("$nin", list(values))
 
     def between(self, low: Any, high: Any, inclusive: str = "both") -> Condition:
-        """low <= value <= high; `inclusive` is "both", "left", "right" or "neither" (as in pandas)."""
+        """low <= value <= high, as one lower and one upper bound.
+
+        Parameters
+        ----------
+        low, high : str or number
+            The bounds (both of one type: strings compare as bytes, on their first 64 bytes).
+        inclusive : {"both", "left", "right", "neither"}, default "both"
+            Which bounds are included, as in pandas' `Series.between`.
+        """
         if inclusive not in ("both", "left", "right", "neither"):
             raise ValueError(f"inclusive is 'both', 'left', 'right' or 'neither', got {inclusive!r}")
         lower = "$gte" if inclusive in ("both", "left") else "$gt"

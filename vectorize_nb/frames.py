@@ -14,30 +14,32 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from . import errors, packing, validation
-from .limits import DEFAULT_LIMITS, Limits
-from .models import Vectors
-from .validation import utf8_len
+from . import packing
+from .contract import errors, validation
+from .contract.limits import DEFAULT_LIMITS, Limits
+from .contract.models import CheckedVectors, Vectors, WriteKind
+from .contract.validation import utf8_len
+from .embedder import Embedder, model_for_index
+from .index import Index
+from .writes import OnError, WriteOptions, WriteResult
 
-if TYPE_CHECKING:
-    from .index import Index
-    from .writes import WriteResult
-
-__all__ = ["to_vectors", "ids_of", "matrix_of", "metadata_of", "namespaces_of", "write", "query", "delete",
-           "fetch", "MISSING"]
+__all__ = ["Text", "texts_of", "embed_texts", "embedded", "check_columns", "to_vectors", "ids_of", "matrix_of",
+           "metadata_of", "namespaces_of", "write", "query", "delete", "fetch", "MISSING"]
 
 MISSING = object()
 _SHOWN = 5
 
 
-def _columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> None:
+def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> None:
+    """A KeyError that lists the frame's columns when one of `names` (the `role` columns) is not among them."""
     absent = [name for name in names if name not in frame.columns]
     if absent:
         raise KeyError(f"{role} column{'s' if len(absent) > 1 else ''} {', '.join(map(repr, absent))} not in the "
@@ -48,6 +50,11 @@ def _label(value: Any) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
+def _missing(value: Any) -> bool:
+    """None, NaN or pandas' NA: a cell with no value."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _row(frame: pd.DataFrame, position: int) -> str:
     return f"row {_label(frame.index[position])}"
 
@@ -56,7 +63,7 @@ def _row(frame: pd.DataFrame, position: int) -> str:
 
 def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int = 64) -> list[str]:
     """The id column as strings (integers converted), checked: no nulls, no duplicates, <= 64 bytes."""
-    _columns(frame, [column], "id")
+    check_columns(frame, [column], "id")
     series = frame[column]
     values = series.tolist()
     if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
@@ -75,11 +82,10 @@ def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int = 64) -> list[s
 
 
 def _id_text(frame: pd.DataFrame, position: int, value: Any) -> str:
-    if isinstance(value, str) and value:
-        return value
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        return str(value)
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    text = validation.id_text(value)
+    if isinstance(text, str) and text:
+        return text
+    if _missing(value):
         raise errors.InvalidVector(f"the id is missing in {_row(frame, position)}; every row needs an id")
     problem = "empty" if isinstance(value, str) else f"a {type(value).__name__} ({value!r}), not a string or an integer"
     raise errors.InvalidVector(f"the id in {_row(frame, position)} is {problem}")
@@ -103,13 +109,12 @@ def _no_duplicates(frame: pd.DataFrame, ids: list[str]) -> None:
 def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
               dimensions: int | None = None, ids: Sequence[str] | None = None) -> np.ndarray:
     """The vectors as one float32 matrix, from a column of lists/arrays or from several columns."""
-    if (vector is None) == (vectors is None):
-        raise ValueError("give either vector= (one column of lists or arrays) or vectors= (a list of columns)")
+    _one_source(vector, vectors, None)
     if vectors is not None:
-        _columns(frame, list(vectors), "vector")
+        check_columns(frame, list(vectors), "vector")
         matrix = frame[list(vectors)].to_numpy(dtype=np.float32, na_value=np.nan)
     else:
-        _columns(frame, [vector], "vector")
+        check_columns(frame, [vector], "vector")
         matrix = _stack(frame, frame[vector], dimensions, ids)
     if dimensions is not None and matrix.shape[1] != dimensions:
         raise _wrong_width(frame, 0, ids, dimensions, matrix.shape[1])
@@ -186,7 +191,7 @@ def metadata_of(frame: pd.DataFrame, columns: Sequence[Hashable] | str | None,
 def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
                       exclude: Sequence[Hashable]) -> dict[str, list[Any]]:
     names = _metadata_names(frame, columns, exclude)
-    _columns(frame, names, "metadata")
+    check_columns(frame, names, "metadata")
     return {str(name): _json_column(frame, name) for name in names}
 
 
@@ -259,10 +264,10 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
     if namespace not in frame.columns:
         if isinstance(namespace, str):
             return [namespace] * len(frame)
-        _columns(frame, [namespace], "namespace")
+        check_columns(frame, [namespace], "namespace")
     out: list[str | None] = []
     for position, value in enumerate(frame[namespace].tolist()):
-        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             out.append(None)
         elif isinstance(value, str):
             out.append(value)
@@ -274,23 +279,28 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
 
 def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = None,
                vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | str | None = None,
-               namespace: Hashable | None = None, dimensions: int | None = None,
-               limits: Limits = DEFAULT_LIMITS) -> Vectors:
-    """The whole frame as one checked batch of vectors (the Index splits it for sending)."""
+               namespace: Hashable | None = None, dimensions: int | None = None, limits: Limits = DEFAULT_LIMITS,
+               kind: WriteKind = "upsert", embedded: np.ndarray | None = None) -> CheckedVectors:
+    """The whole frame as one checked batch (the write pipeline splits it for sending). Errors name the
+    frame's rows; what the frame's own checks leave (namespace lengths, nested metadata) is checked by
+    `validation.check_vectors`, which takes the metadata of flat columns as already encoded.
+    `embedded`: the rows' vectors when they were made from a text column (then no vector column is read)."""
     ids = ids_of(frame, id, limits.max_id_bytes)
-    matrix = matrix_of(frame, vector, vectors, dimensions, ids)
+    matrix = matrix_of(frame, vector, vectors, dimensions, ids) if embedded is None else embedded
     used = [id, *([vector] if vector is not None else list(vectors or [])),
             *([namespace] if namespace is not None and namespace in frame.columns else [])]
-    rows, checked = None, None
+    rows, encoded = None, None
     if metadata is not None:
         columns = _metadata_columns(frame, metadata, used)
         rows = _rows(columns, len(frame))
         if not any({dict, list} & set(map(type, values)) for values in columns.values()):
-            checked = validation.encoded_metadata(rows, ids, limits, list(columns))  # flat: names and sizes are left
-    return Vectors(ids, matrix, rows, namespaces_of(frame, namespace), checked)
+            encoded = validation.encoded_metadata(rows, ids, limits, list(columns))  # flat: names and sizes are left
+    batch = Vectors(ids, matrix, rows, namespaces_of(frame, namespace))
+    return validation.check_vectors(batch, kind, matrix.shape[1], limits, metadata_json=encoded)
 
 
-def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str, exclude: Sequence[Hashable]) -> list:
+def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
+                   exclude: Sequence[Hashable]) -> list[Hashable]:
     if isinstance(columns, str):
         return [c for c in frame.columns if c not in exclude] if columns == "all" else [columns]
     return list(columns)
@@ -298,37 +308,90 @@ def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str, excl
 
 # --- operations ---------------------------------------------------------------------------------
 
-def write(frame: pd.DataFrame, index: Index, operation: str, *, id: Hashable, vector: Hashable | None = None,
-          vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | str | None = None,
-          namespace: Hashable | None = None, batch_size: int | None = None, wait: bool = False,
-          progress: bool | None = None, on_error: str = "raise") -> WriteResult:
-    """Insert or upsert the frame's rows; with `wait`, return once the last write is applied."""
-    batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
-                       dimensions=index.dimensions, limits=index.backend.limits)
-    send = index.insert if operation == "insert" else index.upsert
-    result = send(batch, batch_size=batch_size, progress=progress, on_error=on_error)
-    if wait and result.mutation_ids:
-        index.wait(result)
-    return result
+@dataclass(frozen=True)
+class Text:
+    """Vectors made from a text column: `column`, embedded with `model` (by default the index's preset)
+    and `pooling`."""
+
+    column: Hashable
+    model: str | None = None
+    pooling: str | None = None
+
+
+def texts_of(frame: pd.DataFrame, column: Hashable) -> list[str]:
+    """A text column as a list of str, checked: an error names the rows that are missing or empty."""
+    check_columns(frame, [column], "text")
+    texts = frame[column].tolist()
+    bad = [position for position, text in enumerate(texts) if not isinstance(text, str) or not text]
+    if bad:
+        first = texts[bad[0]]
+        shown = ", ".join(_row(frame, position) for position in bad[:_SHOWN])
+        more = f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+        what = "empty" if isinstance(first, str) else "missing" if _missing(first) else \
+            f"{first!r:.40} ({type(first).__name__}), not text"
+        kind = errors.EmptyText if isinstance(first, str) else errors.TextNotString
+        raise kind(f"text column {column!r} has no text in {shown}{more}: {_row(frame, bad[0])} is {what}")
+    return texts
+
+
+def embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, model: str, pooling: str | None = None, *,
+                cache: bool = True, locally: bool = False, progress: bool | None = None) -> np.ndarray:
+    """A text column's vectors (see `Client.embed`); an error about one text names its row."""
+    texts = texts_of(frame, column)
+    try:
+        return embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress)
+    except errors.BadEmbeddingInput as exc:
+        raise (exc if exc.row is None else exc.for_row(exc.row, _row(frame, exc.row))) from None
+
+
+def embedded(frame: pd.DataFrame, index: Index, text: Text, mismatch: type[errors.InvalidRequest],
+             progress: bool | None = None) -> np.ndarray:
+    """The text column's vectors for `index`, its model checked against the index's dimensions first
+    (`mismatch` is the error: of a write or of a query)."""
+    spec = model_for_index(text.model, index.description, mismatch)
+    return embed_texts(frame, index.embedder, text.column, spec.model, text.pooling, progress=progress)
+
+
+def write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOptions, *, id: Hashable,
+          vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None, text: Text | None = None,
+          metadata: Sequence[Hashable] | str | None = None, namespace: Hashable | None = None) -> WriteResult:
+    """Insert or upsert the frame's rows through the index's write pipeline (from a text column: embedded
+    first, then written as any vectors are)."""
+    with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
+        _one_source(vector, vectors, text)
+        matrix = None if text is None else embedded(frame, index, text, errors.VectorDimensionMismatch,
+                                                    options.progress)
+        batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
+                           dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
+    return index.write(kind, batch, options)
+
+
+def _one_source(vector: Hashable | None, vectors: Sequence[Hashable] | None, text: Text | None) -> None:
+    if sum(source is not None for source in (vector, vectors, text)) != 1:
+        raise ValueError("give one of vector= (a column of lists or arrays), vectors= (a list of numeric columns) "
+                         "or text= (a column of texts to embed)")
 
 
 def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
-          vectors: Sequence[Hashable] | None = None, top_k: int = 5, filter: Any = None,
+          vectors: Sequence[Hashable] | None = None, text: Text | None = None, top_k: int = 5, filter: Any = None,
           namespace: str | None = None, return_metadata: str = "none", return_values: bool = False,
           key: Hashable | None = None) -> pd.DataFrame:
     """One query per row, answered in one batch where the backend can; one long frame whose first
-    column holds the caller's row key (the index label, or the `key` column)."""
-    matrix = matrix_of(frame, vector, vectors, index.dimensions)
+    column, `query`, holds the caller's row key: the frame's index label, or the `key` column's value
+    (so `hits.join(frame, on="query")` brings the query rows' columns alongside when keyed by label)."""
+    _one_source(vector, vectors, text)
+    matrix = matrix_of(frame, vector, vectors, index.dimensions) if text is None else \
+        embedded(frame, index, text, errors.QueryDimensionMismatch)
     if key is not None:
-        _columns(frame, [key], "key")
+        check_columns(frame, [key], "key")
     labels = frame.index if key is None else frame[key]
     result = index.query_many(matrix, top_k, keys=list(labels), filter=filter, namespace=namespace,
                               return_values=return_values, return_metadata=return_metadata)
-    name = key if key is not None else (frame.index.name or "row")
-    return result.rename(columns={"query": name})
+    result.attrs["query_key"] = key if key is not None else (frame.index.name or "index label")
+    return result
 
 
-def delete(frame: pd.DataFrame, index: Index, *, id: Hashable, on_error: str = "raise") -> WriteResult:
+def delete(frame: pd.DataFrame, index: Index, *, id: Hashable, on_error: OnError = "raise") -> WriteResult:
     return index.delete_by_ids(ids_of(frame, id), on_error=on_error)
 
 

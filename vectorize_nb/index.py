@@ -5,374 +5,328 @@
     hits = idx.query(X[0], top_k=10, filter={"genre": "drama"}, return_metadata="all")
     idx.wait()                                      # until the last write is applied
     everything = idx.to_frame()                     # every vector, page by page
+
+What only reads (get_by_ids, to_frame, list_vectors, explain_filter, ...) is in `reader.py`.
 """
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import explain, tables, validation, writes
-from .errors import InvalidFilter, InvalidRequest, VectorizeError, WaitTimeout
+from . import results
+from .contract import errors, validation
+from .contract.backend import Backend
+from .contract.models import IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors, WriteKind
 from .filter_builder import Condition
-from .filters import Filter, parse_filter
-from .models import IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors
+from .embedder import Embedder, model_for_index
+from .mutation_log import MutationLog, wait_until_applied
+from .reader import FilterLike, IndexReader
+from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors, documented
 
-if TYPE_CHECKING:
-    from .client import Client
-
-__all__ = ["Index", "as_vectors"]
-
-
-@contextmanager
-def _operation(name: str, index: str) -> Iterator[None]:
-    try:
-        yield
-    except VectorizeError as exc:
-        exc.with_operation(f"{name} on index {index!r}")
-        raise
+__all__ = ["Index", "FilterLike"]
 
 
-def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] | None] | None = None,
-               namespaces: str | Sequence[str | None] | None = None, dimensions: int | None = None) -> Vectors:
-    """Accept a `Vectors`, a list of `{"id", "values", ...}` records, or ids plus a 2-D array."""
-    if isinstance(data, Vectors):
-        return data
-    if values is None:
-        return validation.vectors_from_records(list(data), dimensions)
-    ids = list(data)
-    matrix = np.asarray(values, dtype=np.float32)
-    if matrix.ndim != 2 or len(matrix) != len(ids):
-        raise InvalidRequest(f"values must be a 2-D array with one row per id ({len(ids)}), got shape {matrix.shape}")
-    if isinstance(namespaces, str):
-        namespaces = [namespaces] * len(ids)
-    if metadata is not None and len(metadata) != len(ids):
-        raise InvalidRequest(f"metadata must have one entry per id ({len(ids)}), got {len(metadata)}")
-    if namespaces is not None and len(namespaces) != len(ids):
-        raise InvalidRequest(f"namespaces must have one entry per id ({len(ids)}), got {len(namespaces)}")
-    return Vectors(ids, matrix, None if metadata is None else list(metadata),
-                   None if namespaces is None else list(namespaces))
+class Index(IndexReader):
+    """A handle on one index: writes, queries and waiting, on top of what `IndexReader` reads. Cheap to
+    create; holds no data. Get one from `Client.create_index`, `Client.get_index` or `Client.indexes`.
 
+    Parameters
+    ----------
+    backend : Backend
+        Where the index lives: the embedded engine, or a REST backend (Cloudflare, `vectorize-nb serve`).
+    description : IndexDescription
+        Name, dimensions, metric, preset, description and timestamps, as the backend reported them.
+    target : str
+        A label of the backend's target that holds no secret ("local:.vectorize", "cloudflare:<account>").
+    log : MutationLog, optional
+        The mutations issued through this handle's client (what `wait` waits for).
+    embedder : Embedder, optional
+        The client's embedder, for texts (`query("a question")`, `df.vectorize.upsert(text=...)`).
+    """
 
-class Index:
-    """A handle on one index of a `Client`. Cheap to create; holds no data."""
+    def __init__(self, backend: Backend, description: IndexDescription, *, target: str,
+                 log: MutationLog | None = None, embedder: Embedder | None = None) -> None:
+        super().__init__(backend, description, target=target)
+        self.log = MutationLog() if log is None else log
+        self.embedder = Embedder(backend) if embedder is None else embedder
+        self._writer = Writer(backend, description.name, description.dimensions, self.log)
 
-    def __init__(self, client: Client, description: IndexDescription) -> None:
-        self.client = client
-        self.description = description
-
-    @property
-    def name(self) -> str:
-        return self.description.name
-
-    @property
-    def dimensions(self) -> int:
-        return self.description.dimensions
-
-    @property
-    def metric(self) -> str:
-        return self.description.metric
-
-    @property
-    def backend(self) -> Any:
-        return self.client.backend
-
-    def __repr__(self) -> str:
-        return (f"Index({self.name!r}, dimensions={self.dimensions}, metric={self.metric!r}, "
-                f"target={self.client.target!r})")
-
-    def _attrs(self, operation: str, **extra: Any) -> dict[str, Any]:
-        return {"operation": operation, "index": self.name, "target": self.client.target, "metric": self.metric,
-                **extra}
-
-    # --- state ---------------------------------------------------------------------------------
-
-    def info(self) -> IndexInfo:
-        with _operation("info", self.name):
-            return self.backend.index_info(self.name)
-
-    def wait(self, mutation: Mutation | str | writes.WriteResult | None = None, *, timeout: float = 60.0,
+    def wait(self, mutation: Mutation | str | WriteResult | None = None, *, timeout: float = 60.0,
              interval: float = 0.25) -> IndexInfo:
-        """Block until `mutation` (default: this client's last write to the index) is applied."""
+        """Block until a write is applied (Vectorize applies writes a few seconds after acknowledging them).
+
+        Parameters
+        ----------
+        mutation : Mutation, str or WriteResult, optional
+            The write to wait for; by default this client's last write to the index.
+        timeout : float, default 60
+            Seconds before giving up with `WaitTimeout`.
+        interval : float, default 0.25
+            Seconds between two looks at `info()`.
+
+        Returns
+        -------
+        IndexInfo
+            The index's info once the write is applied.
+        """
         target = self._mutation_id(mutation)
         if target is None:
             return self.info()
-        later = self.client.mutations_after(self.name, target)
-        deadline = time.monotonic() + timeout
-        while True:
-            info = self.info()
-            if info.processed_up_to_mutation in later:
-                return info
-            if time.monotonic() >= deadline:
-                raise WaitTimeout(
-                    f"mutation {target} not applied after {timeout:g} s; the index has processed up to "
-                    f"{info.processed_up_to_mutation}", operation=f"wait on index {self.name!r}")
-            time.sleep(interval)
+        return wait_until_applied(self.backend, self.name, self.log, target, timeout=timeout, interval=interval)
 
-    def _mutation_id(self, mutation: Mutation | str | writes.WriteResult | None) -> str | None:
-        if isinstance(mutation, writes.WriteResult):
+    def _mutation_id(self, mutation: Mutation | str | WriteResult | None) -> str | None:
+        if isinstance(mutation, WriteResult):
             last = mutation.last_mutation
             return None if last is None else last.id
         if mutation is None:
-            return self.client.last_mutation(self.name)
+            return self.log.last(self.name)
         return str(mutation)
 
     # --- writes --------------------------------------------------------------------------------
 
+    @documented
     def insert(self, data: Any, values: Any = None, *, metadata: Sequence[dict[str, Any] | None] | None = None,
                namespaces: str | Sequence[str | None] | None = None, batch_size: int | None = None,
-               progress: bool | None = None, on_error: str = "raise") -> writes.WriteResult:
-        """Add vectors with new ids; ids already in the index are left untouched (the first write wins)."""
-        return self._write("insert", as_vectors(data, values, metadata, namespaces, self.dimensions),
-                           batch_size, progress, on_error)
+               wait: bool = False, progress: bool | None = None, on_error: OnError = "raise") -> WriteResult:
+        """Add vectors with new ids; ids already in the index keep their stored vector (the first write wins).
 
+        Parameters
+        ----------
+        {write_input}
+        {write_options}
+
+        Returns
+        -------
+        {write_result}
+
+        Examples
+        --------
+        >>> idx.insert(["a", "b"], np.eye(2, 32), metadata=[{"genre": "drama"}, None])  # doctest: +SKIP
+        """
+        return self.write("insert", as_vectors(data, values, metadata, namespaces, self.dimensions),
+                          WriteOptions(batch_size, wait, progress, on_error))
+
+    @documented
     def upsert(self, data: Any, values: Any = None, *, metadata: Sequence[dict[str, Any] | None] | None = None,
                namespaces: str | Sequence[str | None] | None = None, batch_size: int | None = None,
-               progress: bool | None = None, on_error: str = "raise") -> writes.WriteResult:
-        """Add vectors, replacing whole vectors (values, metadata, namespace) whose ids exist."""
-        return self._write("upsert", as_vectors(data, values, metadata, namespaces, self.dimensions),
-                           batch_size, progress, on_error)
+               wait: bool = False, progress: bool | None = None, on_error: OnError = "raise") -> WriteResult:
+        """Add vectors, replacing whole vectors (values, metadata and namespace) whose ids exist.
 
-    def _write(self, operation: str, vectors: Vectors, batch_size: int | None, progress: bool | None,
-               on_error: str) -> writes.WriteResult:
-        if on_error not in ("raise", "report"):
-            raise ValueError(f"on_error is 'raise' or 'report', got {on_error!r}")
-        with _operation(operation, self.name):
-            keep = writes.unique_rows(vectors.ids, "first" if operation == "insert" else "last")
-            if keep is not None:
-                vectors = _take(vectors, keep)
-            metadata_json = writes.validate_all(vectors, self.dimensions, self.backend.limits)
-            vectors = replace(vectors, checked_metadata=metadata_json)
-        batches = writes.plan_batches(vectors, metadata_json, self.backend.limits, batch_size)
-        # A backend that can build a request apart from sending it (REST) gets the next body built
-        # while earlier requests are in flight; the local engine just writes each batch.
-        prepare_write = getattr(self.backend, "prepare_write", None)
+        Parameters
+        ----------
+        {write_input}
+        {write_options}
 
-        def prepare(batch: writes.Batch) -> Any:
-            return self.backend.prepare_write(self.name, operation, vectors.slice(batch.start, batch.stop))
+        Returns
+        -------
+        {write_result}
+        """
+        return self.write("upsert", as_vectors(data, values, metadata, namespaces, self.dimensions),
+                          WriteOptions(batch_size, wait, progress, on_error))
 
-        def send_one(item: Any) -> Mutation:  # a prepared request, or a Batch for the engine to write
-            with _operation(operation, self.name):
-                if prepare_write is None:
-                    mutation = getattr(self.backend, operation)(self.name, vectors.slice(item.start, item.stop))
-                else:
-                    mutation = self.backend.send_write(item)
-            self.client.record_mutation(self.name, mutation.id)
-            return mutation
+    def write(self, kind: WriteKind, vectors: Any, options: WriteOptions | None = None) -> WriteResult:
+        """Insert or upsert a batch of any size (what `insert`, `upsert` and `df.vectorize` call):
+        checked whole, split to the limits, sent, reported batch by batch.
 
-        outcomes = writes.send_batches(batches, send_one, self.backend.max_concurrency, progress,
-                                       None if prepare_write is None else prepare)
-        result = writes.WriteResult(operation, self.name, vectors.ids, outcomes,
-                                    lambda rows: self._write(operation, _take(vectors, rows), batch_size,
-                                                             progress, on_error))
-        return result.raise_for_failures() if on_error == "raise" else result
+        Parameters
+        ----------
+        kind : {"insert", "upsert"}
+            What to do with ids already stored.
+        vectors : Vectors or CheckedVectors
+            The batch.
+        options : WriteOptions, optional
+            Batch size, waiting, progress bar and error handling (the defaults of `upsert`).
+        """
+        return self._writer.write(kind, vectors, options or WriteOptions())
 
-    def delete_by_ids(self, ids: Sequence[str], *, on_error: str = "raise") -> writes.WriteResult:
-        """Delete vectors by id, 100 ids per request."""
-        ids = list(dict.fromkeys(ids))
-        step = self.backend.limits.max_delete_ids
-        batches = [writes.Batch(n + 1, start, min(start + step, len(ids)))
-                   for n, start in enumerate(range(0, len(ids), step))]
+    def delete_by_ids(self, ids: Sequence[str], *, on_error: OnError = "raise") -> WriteResult:
+        """Delete vectors by id (100 ids per request); unknown ids are no error.
 
-        def send_one(batch: writes.Batch) -> Mutation:
-            with _operation("delete_by_ids", self.name):
-                mutation = self.backend.delete_by_ids(self.name, ids[batch.start:batch.stop])
-            self.client.record_mutation(self.name, mutation.id)
-            return mutation
+        Parameters
+        ----------
+        ids : sequence of str
+            The ids to delete (repeats are sent once).
+        on_error : {"raise", "report"}, default "raise"
+            Raise `WriteIncomplete` when a request fails, or report it in the result.
+        """
+        return self._writer.delete(ids, WriteOptions(on_error=on_error))
 
-        outcomes = writes.send_batches(batches, send_one, self.backend.max_concurrency, False)
-        result = writes.WriteResult("delete", self.name, ids, outcomes,
-                                    lambda rows: self.delete_by_ids([ids[r] for r in rows], on_error=on_error))
-        return result.raise_for_failures() if on_error == "raise" else result
+    def rewrite(self, ids: Sequence[str] | None = None, *, progress: bool | None = None,
+                on_error: OnError = "raise") -> WriteResult:
+        """Write stored vectors again, unchanged (all of them by default), so that metadata indexes
+        created after they were written take them in.
+
+        Parameters
+        ----------
+        ids : sequence of str, optional
+            The vectors to rewrite; by default every vector of the index.
+        progress, on_error
+            As for `upsert`.
+        """
+        wanted = self.list_ids() if ids is None else list(dict.fromkeys(ids))
+        records = self._records(wanted)
+        if not records:
+            return WriteResult("upsert", self.name, [], [])
+        batch = Vectors([r.id for r in records], np.stack([r.values for r in records]),
+                        [r.metadata for r in records], [r.namespace for r in records])
+        return self.write("upsert", batch, WriteOptions(progress=progress, on_error=on_error))
 
     # --- queries -------------------------------------------------------------------------------
 
-    def query(self, vector: Any, top_k: int = 5, *, filter: Any = None, namespace: str | None = None,
-              return_values: bool = False, return_metadata: str = "none") -> pd.DataFrame:
-        """The `top_k` nearest vectors, best first, as a DataFrame (rank, id, score, namespace, ...)."""
-        options = self._options(top_k, filter, namespace, return_values, return_metadata)
-        with _operation("query", self.name):
-            matches = self.backend.query(self.name, np.asarray(vector, dtype=np.float32), options)
-        return tables.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
+    def query(self, vector: Any, top_k: int = 5, *, filter: FilterLike = None, namespace: str | None = None,
+              return_values: bool = False, return_metadata: str = "none", model: str | None = None,
+              pooling: str | None = None) -> pd.DataFrame:
+        """The `top_k` vectors nearest to `vector` (or to a text), best first.
 
-    def query_by_id(self, vector_id: str, top_k: int = 5, *, filter: Any = None, namespace: str | None = None,
-                    return_values: bool = False, return_metadata: str = "none") -> pd.DataFrame:
-        """Like `query`, using the stored vector `vector_id` as the query."""
+        Parameters
+        ----------
+        vector : array-like of shape (dimensions,), or str
+            The query vector, or a text to embed with `model`.
+        top_k : int, default 5
+            How many matches (at most 100; 50 with `return_values` or `return_metadata="all"`).
+        filter : F condition or dict, optional
+            Only vectors whose metadata passes it: `F("genre") == "drama"`, or Vectorize's JSON
+            `{"genre": {"$eq": "drama"}}`. Only properties with a metadata index filter, and only
+            vectors written after that index was created; `explain_filter` shows what a filter does.
+        namespace : str, optional
+            Search only this namespace (by default every namespace).
+        return_values : bool, default False
+            Add a `values` column with each match's vector.
+        return_metadata : {"none", "indexed", "all"}, default "none"
+            Add a column per metadata property: of every property ("all"), or only of those with a
+            metadata index ("indexed", strings cut to 64 bytes).
+        model : str, optional
+            For a text: the embedding model (`vz.embedding_models()`); by default the model the index was
+            created from (its preset). Refused before anything runs when its dimensions are not the index's.
+        pooling : {"mean", "cls"}, optional
+            For a text: as for `Client.embed`.
+
+        Returns
+        -------
+        DataFrame
+            One row per match: rank, id, score, namespace (then values and metadata columns). Scores
+            are cosine similarity (higher is closer), euclidean distance or negative dot product (lower
+            is closer). `attrs` records the index, the target and the query's options.
+
+        Examples
+        --------
+        >>> docs.query("how do I read a CSV file?", top_k=3, model="wordllama/l2-supercat-256")  # doctest: +SKIP
+        """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
-        with _operation("query", self.name):
+        query = self.embed([vector], model, pooling)[0] if isinstance(vector, str) else \
+            np.asarray(vector, dtype=np.float32)
+        self._zero_vectors(query[None, :] if query.ndim == 1 else query)
+        with self._during("query"):
+            matches = self.backend.query(self.name, query, options)
+        return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
+
+    def embed(self, texts: Sequence[str], model: str | None = None, pooling: str | None = None, *,
+              progress: bool | None = None) -> np.ndarray:
+        """Texts to vectors for this index: with `model`, or the model the index was created from; a model
+        of other dimensions than the index is refused, naming both. See `Client.embed`."""
+        spec = model_for_index(model, self.description, errors.QueryDimensionMismatch)
+        with self._during("embed"):
+            return self.embedder.embed(texts, spec.model, pooling, progress=progress)
+
+    def query_by_id(self, vector_id: str, top_k: int = 5, *, filter: FilterLike = None,
+                    namespace: str | None = None, return_values: bool = False,
+                    return_metadata: str = "none") -> pd.DataFrame:
+        """Like `query`, with the stored vector `vector_id` as the query (it finds itself first).
+
+        Parameters
+        ----------
+        vector_id : str
+            The id of a vector stored in this index (`VectorNotFound` otherwise).
+        top_k, filter, namespace, return_values, return_metadata
+            As for `query`.
+        """
+        options = self._options(top_k, filter, namespace, return_values, return_metadata)
+        with self._during("query"):
             matches = self.backend.query(self.name, None, options, vector_id=vector_id)
         attrs = self._query_attrs("query_by_id", options, vector_id=vector_id)
-        return tables.matches_frame([matches], attrs, return_values=return_values)
+        return results.matches_frame([matches], attrs, return_values=return_values)
 
-    def query_many(self, vectors: Any, top_k: int = 5, *, keys: Sequence[Any] | None = None, filter: Any = None,
-                   namespace: str | None = None, return_values: bool = False,
+    def query_many(self, vectors: Any, top_k: int = 5, *, keys: Sequence[Any] | None = None,
+                   filter: FilterLike = None, namespace: str | None = None, return_values: bool = False,
                    return_metadata: str = "none") -> pd.DataFrame:
-        """One query per row of `vectors`, answered in one batch where the backend can; a long frame
-        whose `query` column holds `keys[i]` (default: the row number)."""
+        """One query per row of `vectors`, answered in one batch where the backend can (the embedded
+        engine does one matrix product; over REST, requests go several at a time).
+
+        Parameters
+        ----------
+        vectors : array-like of shape (m, dimensions)
+            The query vectors.
+        keys : sequence, optional
+            A label per query, for the `query` column (default: the row number).
+        top_k, filter, namespace, return_values, return_metadata
+            As for `query`.
+
+        Returns
+        -------
+        DataFrame
+            One long frame: `query` (the key), then the columns of `query`.
+        """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         matrix = np.asarray(vectors, dtype=np.float32)
-        with _operation("query", self.name):
-            results = self.backend.query_many(self.name, matrix, options)
+        self._zero_vectors(matrix)
+        with self._during("query"):
+            answers = self.backend.query_many(self.name, matrix, options)
         labels = list(range(len(matrix))) if keys is None else keys
-        return tables.matches_frame(results, self._query_attrs("query_many", options), keys=labels,
-                                    return_values=return_values)
+        return results.matches_frame(answers, self._query_attrs("query_many", options), keys=labels,
+                                     return_values=return_values)
 
-    def _options(self, top_k: int, flt: Any, namespace: str | None, return_values: bool,
+    def _options(self, top_k: int, flt: FilterLike, namespace: str | None, return_values: bool,
                  return_metadata: str) -> QueryOptions:
         if isinstance(flt, Condition):
             self.check_filter(flt)
             flt = flt.to_json()
-        return QueryOptions(top_k, return_values, return_metadata, namespace, flt)
+        with self._during("query"):
+            options = validation.query_options(QueryOptions(top_k, return_values, return_metadata, namespace, flt),
+                                               self.limits, python=True)
+            if options.filter:
+                for miss in self.backend.filter_misses(self.name, options.filter):
+                    errors.warn_once((id(self.backend), self.name, miss.property, miss.reason), miss.message)
+        return options
 
-    def check_filter(self, flt: Condition | dict[str, Any]) -> None:
-        """Raise `InvalidFilter` for a clause that would match nothing on this index: its property has no
-        metadata index, or its value has another type than the index. (Filters built with `F` are checked
-        before every query; plain dicts go to Vectorize as they are.)"""
-        types = self._metadata_index_types()
-        for clause in _parsed(flt, self.backend.limits).clauses:
-            kind = types.get(clause.key)
-            if kind is None:
-                raise InvalidFilter(
-                    f'filter on "{clause.key}": index {self.name!r} has no metadata index for "{clause.key}", so '
-                    f'this clause matches nothing; create one with create_metadata_index("{clause.key}", type) '
-                    "(vectors written before it need writing again); explain_filter() says more")
-            if not explain.operand_fits(kind, clause):
-                raise InvalidFilter(
-                    f'filter on "{clause.key}": its metadata index holds {kind} values, so {clause.op} '
-                    f"{clause.operand!r} matches nothing")
-
-    def _metadata_index_types(self) -> dict[str, str]:
-        with _operation("list_metadata_indexes", self.name):
-            indexes = self.backend.list_metadata_indexes(self.name)
-        return {m.property_name: m.index_type for m in indexes}
-
-    def matches_filter(self, ids: Sequence[str], filter: Any = None, namespace: str | None = None, *,
-                       stored: pd.DataFrame | None = None) -> pd.Series:
-        """For each id, whether a query with `filter` and `namespace` could return that vector (a boolean
-        Series indexed by id). Exact on the local engine; over REST it is worked out from the vectors'
-        metadata and the index's metadata indexes, which cannot tell vectors that predate an index.
-        `stored`: those vectors as `get_by_ids` returns them, when the caller has them already."""
-        ids = list(ids)
-        flt = filter.to_json() if isinstance(filter, Condition) else filter
-        exact = getattr(self.backend, "filter_ids", None)
-        if exact is not None:
-            with _operation("filter_ids", self.name):
-                return pd.Series(exact(self.name, ids, flt, namespace), index=ids, dtype=bool)
-        if stored is None:
-            stored = self.get_by_ids(ids, values=False)
-        return explain.matches(stored, ids, _parsed(flt or {}, self.backend.limits), self._metadata_index_types(),
-                               namespace, self.backend.limits.indexed_string_bytes)
-
-    def explain_filter(self, flt: Condition | dict[str, Any]) -> pd.DataFrame:
-        """Per clause: the metadata index (if any) and its type, whether the value's type fits it, whether
-        a string is compared on its first 64 bytes only, and, on the local engine, how many vectors
-        predate the metadata index (a filter misses them) and how many the clause matches."""
-        parsed = _parsed(flt, self.backend.limits)
-        counts = None
-        counter = getattr(self.backend, "explain_filter", None)
-        if counter is not None:
-            with _operation("explain_filter", self.name):
-                counts = counter(self.name, parsed.to_json())
-        frame = explain.clauses_frame(parsed, self._metadata_index_types(), counts, self.backend.limits)
-        frame.attrs.update(self._attrs("explain_filter", filter=parsed.to_json(),
-                                       matching_vectors=None if counts is None else counts["matches"],
-                                       vectors=None if counts is None else counts["vectors"]))
-        return frame
+    def _zero_vectors(self, queries: np.ndarray) -> None:
+        """Warn that all-zero query vectors rank nothing under cosine (every score is 0, the order is by id)."""
+        if self.metric != "cosine" or queries.ndim != 2 or queries.size == 0 or queries.any(axis=1).all():
+            return
+        zero = np.flatnonzero(~queries.any(axis=1))
+        which = "the query vector is" if len(queries) == 1 else f"{len(zero)} of the {len(queries)} query vectors are"
+        errors.warn_once((id(self.backend), self.name, "zero query"),
+                         f"{which} all zeros: under cosine a zero vector has no direction, so every score is 0 "
+                         f"and the {self.name!r} matches come in id order, not by similarity")
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
                            return_metadata=options.return_metadata, **extra)
 
-    # --- reads ---------------------------------------------------------------------------------
-
-    def get_by_ids(self, ids: Sequence[str], *, values: bool = True, metadata: bool = True) -> pd.DataFrame:
-        """Stored vectors for `ids` (20 per request), in the order asked; unknown ids are left out."""
-        records = self._records(list(dict.fromkeys(ids)))
-        return tables.records_frame(records, self._attrs("get_by_ids"), values=values, metadata=metadata)
-
-    def list_vectors(self, count: int | None = None, cursor: str | None = None) -> pd.DataFrame:
-        """One page of ids; `attrs` hold next_cursor, is_truncated, total_count, cursor_expiration."""
-        with _operation("list_vectors", self.name):
-            page = self.backend.list_vectors(self.name, count, cursor)
-        frame = pd.DataFrame({"id": pd.Series(page.ids, dtype=None if page.ids else object)})
-        frame.attrs.update(self._attrs("list_vectors", next_cursor=page.next_cursor, is_truncated=page.is_truncated,
-                                       total_count=page.total_count, cursor_expiration=page.cursor_expiration))
-        return frame
-
-    def iter_ids(self, page_size: int | None = None) -> Iterator[str]:
-        """Every id in the index, walking all pages of one snapshot."""
-        cursor = None
-        size = page_size or self.backend.limits.max_list_count
-        while True:
-            with _operation("list_vectors", self.name):
-                page = self.backend.list_vectors(self.name, size, cursor)
-            yield from page.ids
-            if not page.is_truncated:
-                return
-            cursor = page.next_cursor
-
-    def list_ids(self) -> list[str]:
-        return list(self.iter_ids())
-
-    def to_frame(self, *, values: bool = True, metadata: bool = True) -> pd.DataFrame:
-        """The whole index as one DataFrame (list-vectors, then get_by_ids in allowed batch sizes)."""
-        frame = self.get_by_ids(self.list_ids(), values=values, metadata=metadata)
-        frame.attrs.update(self._attrs("to_frame"))
-        return frame
-
-    def rewrite(self, ids: Sequence[str] | None = None, *, progress: bool | None = None,
-                on_error: str = "raise") -> writes.WriteResult:
-        """Write stored vectors again, unchanged (all of them by default), so that metadata indexes created
-        after they were written take them in."""
-        wanted = self.list_ids() if ids is None else list(dict.fromkeys(ids))
-        records = self._records(wanted)
-        if not records:
-            return writes.WriteResult("upsert", self.name, [], [])
-        batch = Vectors([r.id for r in records], np.stack([r.values for r in records]),
-                        [r.metadata for r in records], [r.namespace for r in records])
-        return self.upsert(batch, progress=progress, on_error=on_error)
-
-    def _records(self, ids: Sequence[str]) -> list[Any]:
-        step = self.backend.limits.max_get_ids
-        records = []
-        with _operation("get_by_ids", self.name):
-            for start in range(0, len(ids), step):
-                records.extend(self.backend.get_by_ids(self.name, list(ids[start:start + step])))
-        return records
-
     # --- metadata indexes ----------------------------------------------------------------------
 
     def create_metadata_index(self, property_name: str, index_type: str) -> Mutation:
-        """Make a metadata property filterable. Vectors already stored are not in it until rewritten."""
-        with _operation("create_metadata_index", self.name):
-            mutation = self.backend.create_metadata_index(self.name, property_name, index_type)
-        self.client.record_mutation(self.name, mutation.id)
-        return mutation
+        """Make a metadata property filterable. Vectors already stored are not in it until rewritten
+        (`rewrite()`).
 
-    def list_metadata_indexes(self) -> pd.DataFrame:
-        with _operation("list_metadata_indexes", self.name):
-            indexes = self.backend.list_metadata_indexes(self.name)
-        return tables.metadata_indexes_frame(indexes, self._attrs("list_metadata_indexes"))
+        Parameters
+        ----------
+        property_name : str
+            The property (dots reach into nested objects: "author.name").
+        index_type : {"string", "number", "boolean"}
+            The type of values the index holds; values of other types are left out of it.
+        """
+        with self._during("create_metadata_index"):
+            mutation = self.backend.create_metadata_index(self.name, property_name, index_type)
+        self.log.record(self.name, mutation.id)
+        return mutation
 
     def delete_metadata_index(self, property_name: str) -> Mutation:
-        with _operation("delete_metadata_index", self.name):
+        """Stop indexing `property_name` (filters on it then match nothing)."""
+        with self._during("delete_metadata_index"):
             mutation = self.backend.delete_metadata_index(self.name, property_name)
-        self.client.record_mutation(self.name, mutation.id)
+        self.log.record(self.name, mutation.id)
         return mutation
-
-
-def _parsed(flt: Condition | dict[str, Any], limits: Any) -> Filter:
-    return flt.filter if isinstance(flt, Condition) else parse_filter(flt, limits)
-
-
-def _take(vectors: Vectors, rows: Sequence[int]) -> Vectors:
-    rows = list(rows)
-    return Vectors([vectors.ids[r] for r in rows], vectors.values[rows],
-                   None if vectors.metadata is None else [vectors.metadata[r] for r in rows],
-                   None if vectors.namespaces is None else [vectors.namespaces[r] for r in rows])

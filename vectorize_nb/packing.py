@@ -57,4 +57,5 @@ def pack_rows(cells: Sequence[Any], out: Any, width: int) -> Problem:
     if _COMPILED_READER is None:
         return pack_rows_struct(cells, out, width)
     threads = 2 if _CORES > 1 and len(cells) * width >= _TWO_THREADS_FROM else 1
-    return _COMPILED_READER(cells, out, width, threads)
+    problem: tuple[int, str] | None = _COMPILED_READER(cells, out, width, threads)
+    return problem

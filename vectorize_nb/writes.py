@@ -1,29 +1,126 @@
-"""Large writes: validated whole, split to the backend's limits, sent (concurrently where the backend
-allows), and reported batch by batch so that only what failed needs sending again.
+"""One home for a write: plan -> validate and de-duplicate once -> split -> send -> result.
+
+    writer = Writer(backend, "docs", 384, log)
+    result = writer.write("upsert", vectors, WriteOptions(batch_size=1000, wait=True))
+
+A write of any size is checked whole before anything is sent (`validation.check_vectors` turns it
+into `CheckedVectors`, which nothing checks again), split to the backend's limits (5,000 vectors and
+100 MB per request), sent (several requests at once where the backend allows, with the next body
+built while earlier requests are in flight), and reported batch by batch, so that only what failed
+needs sending again. `Index.insert/upsert/delete_by_ids` and `df.vectorize` all write through here.
 """
 
 from __future__ import annotations
 
 import queue
+import re
 import threading
-from dataclasses import dataclass, replace
-from typing import Any
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from . import validation
-from .errors import VectorizeError
-from .limits import Limits
-from .models import Mutation, Vectors
+from .contract import errors, validation
+from .contract.backend import Backend, PreparedWrite
+from .contract.errors import VectorizeError
+from .contract.limits import Limits
+from .contract.models import CheckedVectors, Mutation, Vectors, WriteKind
+from .mutation_log import MutationLog, wait_until_applied
 
-__all__ = ["Batch", "WriteResult", "WriteIncomplete", "plan_batches", "validate_all", "send_batches",
-           "unique_rows", "PROGRESS_MIN_BATCHES"]
+__all__ = ["as_vectors", "Batch", "WriteOptions", "Writer", "WriteResult", "WriteIncomplete", "plan_batches",
+           "send_batches", "documented", "fill_docstring", "OnError", "PROGRESS_MIN_BATCHES"]
 
 PROGRESS_MIN_BATCHES = 4
 _BYTES_PER_VALUE = 16  # a float32 in shortest JSON form plus its comma, with room to spare
 _BYTES_PER_RECORD = 96
+OnError = Literal["raise", "report"]
+
+WRITE_OPTIONS = """batch_size : int, optional
+    At most this many vectors per request (never more than the backend's 5,000, nor 100 MB of NDJSON).
+wait : bool, default False
+    Return only once the last batch is applied (Vectorize applies writes a few seconds after it
+    acknowledges them); see `Index.wait`.
+progress : bool, optional
+    Show a progress bar (tqdm: a widget in Jupyter). By default only for writes of 4 or more batches.
+on_error : {"raise", "report"}, default "raise"
+    What a failed batch does: raise `WriteIncomplete` (its `.result` says what was written), or
+    return a `WriteResult` that reports it (check `.ok`; `.retry()` sends what was not written)."""
+WRITE_INPUT = """data : Vectors, list of dict, or sequence of str
+    A `Vectors` batch; records `{"id", "values", "metadata"?, "namespace"?}`; or the ids, with
+    `values` holding one row per id.
+values : array-like of shape (n, dimensions), optional
+    The vectors, when `data` is a list of ids.
+metadata : list of dict, optional
+    One metadata object (or None) per id.
+namespaces : str or list of str, optional
+    One namespace for every vector, or one (or None) per id."""
+WRITE_RESULT = """WriteResult
+    Rows written, the batches and their mutation ids; `to_frame()` shows them batch by batch."""
+_FRAGMENTS = {"{write_options}": WRITE_OPTIONS, "{write_input}": WRITE_INPUT, "{write_result}": WRITE_RESULT}
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def fill_docstring(function: _Function, fragments: dict[str, str]) -> _Function:
+    """Replace each line of a docstring that is only a `{placeholder}` of `fragments` by its text,
+    indented like the placeholder (shared parameter descriptions, as plotly express does)."""
+    def fragment(match: re.Match[str]) -> str:
+        indent, placeholder = match.groups()
+        text = fragments.get(placeholder)
+        return match.group(0) if text is None else indent + text.replace("\n", "\n" + indent)
+
+    if function.__doc__:
+        function.__doc__ = re.sub(r"^( *)(\{\w+\})$", fragment, function.__doc__, flags=re.M)
+    return function
+
+
+def documented(function: _Function) -> _Function:
+    """Fill the shared descriptions of a write's input, options and result into a docstring
+    (`{write_input}`, `{write_options}`, `{write_result}`): one text for every function that takes them."""
+    return fill_docstring(function, _FRAGMENTS)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOptions:
+    """How a write is sent and reported (see `WRITE_OPTIONS` for each field)."""
+
+    batch_size: int | None = None
+    wait: bool = False
+    progress: bool | None = None
+    on_error: OnError = "raise"
+
+    def __post_init__(self) -> None:
+        if self.on_error not in ("raise", "report"):
+            raise ValueError(f"on_error must be 'raise' or 'report'; got {self.on_error!r}")
+        if self.batch_size is not None and (isinstance(self.batch_size, bool) or int(self.batch_size) < 1):
+            raise ValueError(f"batch_size must be a whole number of at least 1; got {self.batch_size!r}")
+
+
+def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] | None] | None = None,
+               namespaces: str | Sequence[str | None] | None = None,
+               dimensions: int | None = None) -> Vectors | CheckedVectors:
+    """What `Index.insert/upsert` accept, as a batch: a `Vectors` or `CheckedVectors` as it is, a list
+    of `{"id", "values", ...}` records, or ids plus a 2-D array of values. Integer ids become their
+    decimal strings, as `df.vectorize` makes them (Vectorize ids are strings)."""
+    if isinstance(data, (Vectors, CheckedVectors)):
+        return data
+    if values is None:
+        records = [{**r, "id": validation.id_text(r["id"])} if isinstance(r, dict) and "id" in r else r for r in data]
+        return validation.vectors_from_records(records, dimensions)
+    ids = [validation.id_text(vid) for vid in data]
+    matrix = np.asarray(values, dtype=np.float32)
+    if matrix.ndim != 2 or len(matrix) != len(ids):
+        raise errors.InvalidRequest(
+            f"values must be a 2-D array with one row per id ({len(ids)}), got shape {matrix.shape}")
+    if isinstance(namespaces, str):
+        namespaces = [namespaces] * len(ids)
+    if metadata is not None and len(metadata) != len(ids):
+        raise errors.InvalidRequest(f"metadata must have one entry per id ({len(ids)}), got {len(metadata)}")
+    if namespaces is not None and len(namespaces) != len(ids):
+        raise errors.InvalidRequest(f"namespaces must have one entry per id ({len(ids)}), got {len(namespaces)}")
+    return Vectors(ids, matrix, None if metadata is None else list(metadata),
+                   None if namespaces is None else list(namespaces))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +135,7 @@ class Batch:
 
     @property
     def rows(self) -> int:
+        """How many rows the batch holds."""
         return self.stop - self.start
 
     @property
@@ -52,16 +150,36 @@ class WriteIncomplete(VectorizeError):
 
     def __init__(self, result: WriteResult) -> None:
         first = result.failures[0].error if result.failures else None
+        missing = result.rows - result.written
+        if first is not None and first.retryable:
+            then = f"err.result.retry() sends the {missing} rows that were not written"
+        else:
+            then = (f"sending them again would fail the same way: fix the cause, then err.result.retry() sends the "
+                    f"{missing} rows that were not written (err.result.unwritten_ids lists them)")
         super().__init__(
             f"{result.operation} into {result.index!r} is incomplete: {result.written} of {result.rows} rows "
             f"written ({len(result.accepted)} of {len(result.batches)} batches accepted); first failure: "
-            f"{first}. err.result.retry() sends the {result.rows - result.written} rows that were not written")
+            f"{first}. {then}")
         self.result = result
         self.__cause__ = first
 
 
 class WriteResult:
-    """What a write did: rows sent, batches, mutation ids, and the rows of the batches that failed."""
+    """What a write did: rows sent, batches, mutation ids, and the rows of the batches that failed.
+
+    Parameters
+    ----------
+    operation : str
+        "insert", "upsert" or "delete".
+    index : str
+        The index written to.
+    ids : sequence of str
+        The rows' ids, in the order they were sent.
+    batches : sequence of Batch
+        Each batch's rows and outcome.
+    resend : callable, optional
+        Sends the given rows again (what `retry` calls).
+    """
 
     def __init__(self, operation: str, index: str, ids: Sequence[str], batches: Sequence[Batch],
                  resend: Callable[[list[int]], WriteResult] | None = None) -> None:
@@ -73,30 +191,37 @@ class WriteResult:
 
     @property
     def rows(self) -> int:
+        """How many rows the write was given (after repeated ids were resolved)."""
         return len(self.ids)
 
     @property
     def accepted(self) -> list[Batch]:
+        """The batches the backend acknowledged."""
         return [b for b in self.batches if b.status == "accepted"]
 
     @property
     def failures(self) -> list[Batch]:
+        """The batches that failed (each with its `error`)."""
         return [b for b in self.batches if b.status == "failed"]
 
     @property
     def written(self) -> int:
+        """How many rows the accepted batches hold."""
         return sum(b.rows for b in self.accepted)
 
     @property
     def ok(self) -> bool:
+        """Whether every row was written."""
         return self.written == self.rows
 
     @property
     def mutation_ids(self) -> list[str]:
+        """The mutation id of each accepted batch, in order."""
         return [b.mutation_id for b in self.accepted if b.mutation_id is not None]
 
     @property
     def last_mutation(self) -> Mutation | None:
+        """The last accepted batch's mutation (what `Index.wait(result)` waits for), or None."""
         ids = self.mutation_ids
         return Mutation(ids[-1]) if ids else None
 
@@ -106,6 +231,7 @@ class WriteResult:
 
     @property
     def unwritten_ids(self) -> list[str]:
+        """The ids of the rows that were not written."""
         return [self.ids[row] for row in self.unwritten_rows()]
 
     def retry(self) -> WriteResult:
@@ -115,6 +241,7 @@ class WriteResult:
         return self._resend(self.unwritten_rows())
 
     def raise_for_failures(self) -> WriteResult:
+        """Raise `WriteIncomplete` unless every row was written; return the result otherwise."""
         if not self.ok:
             raise WriteIncomplete(self)
         return self
@@ -139,38 +266,14 @@ class WriteResult:
         return f"<p><code>{self!r}</code></p>" + self.to_frame().to_html(index=False, na_rep="")
 
 
-def unique_rows(ids: Sequence[str], keep: str) -> list[int] | None:
-    """Positions that keep one row per id (`keep` 'first' or 'last'), or None when ids are unique."""
-    if len(set(ids)) == len(ids):
-        return None
-    positions: dict[str, int] = {}
-    for pos, vid in enumerate(ids):
-        if keep == "first":
-            positions.setdefault(vid, pos)
-        else:
-            positions[vid] = pos
-    return sorted(positions.values())
-
-
-def validate_all(vectors: Vectors, dimensions: int, limits: Limits) -> list[bytes | None]:
-    """Check every row before anything is sent; return each row's metadata JSON."""
-    encoded: list[bytes | None] = []
-    step = limits.max_vectors_per_write
-    for start in range(0, len(vectors), step):
-        encoded.extend(validation.check_vectors(vectors.slice(start, start + step), dimensions, limits))
-    return encoded
-
-
-def plan_batches(vectors: Vectors, metadata_json: Sequence[bytes | None], limits: Limits,
-                 batch_size: int | None = None) -> list[Batch]:
+def plan_batches(vectors: CheckedVectors, limits: Limits, batch_size: int | None = None) -> list[Batch]:
     """Split rows into batches of at most `batch_size` (and the per-request cap) and 100 MB of NDJSON."""
     cap = limits.max_vectors_per_write if batch_size is None else min(int(batch_size), limits.max_vectors_per_write)
-    if cap < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     width = vectors.values.shape[1] if vectors.values.ndim == 2 else 0
     sizes = np.fromiter(map(len, vectors.ids), dtype=np.int64, count=len(vectors))
-    if any(md is not None for md in metadata_json):
-        sizes += np.fromiter((len(md) if md else 0 for md in metadata_json), dtype=np.int64, count=len(vectors))
+    if any(md is not None for md in vectors.metadata_json):
+        sizes += np.fromiter((len(md) if md else 0 for md in vectors.metadata_json), dtype=np.int64,
+                             count=len(vectors))
     sizes += _BYTES_PER_RECORD + width * _BYTES_PER_VALUE
     batches: list[Batch] = []
     start = 0
@@ -274,3 +377,76 @@ def _progress_bar(batches: Sequence[Batch], progress: Any) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=sum(b.rows for b in batches), unit="vectors", desc="writing", leave=False)
+
+
+class Writer:
+    """Writes to one index of a backend, recording each accepted batch in the client's mutation log."""
+
+    def __init__(self, backend: Backend, index: str, dimensions: int, log: MutationLog) -> None:
+        self.backend = backend
+        self.index = index
+        self.dimensions = dimensions
+        self.log = log
+
+    def __repr__(self) -> str:
+        return f"Writer({self.index!r}, {self.dimensions} dimensions)"
+
+    def check(self, kind: WriteKind, vectors: Vectors | CheckedVectors) -> CheckedVectors:
+        """The batch with every rule checked once (a `CheckedVectors` of this width passes as it is)."""
+        if isinstance(vectors, CheckedVectors) and vectors.dimensions == self.dimensions:
+            return vectors
+        with errors.during(f"{kind} on index {self.index!r}", nothing_written=True):
+            return validation.check_vectors(vectors, kind, self.dimensions, self.backend.limits)
+
+    def write(self, kind: WriteKind, vectors: Vectors | CheckedVectors, options: WriteOptions) -> WriteResult:
+        """Insert or upsert a batch of any size; see the module's docstring."""
+        checked = self.check(kind, vectors)
+        batches = plan_batches(checked, self.backend.limits, options.batch_size)
+        builds = self.backend.builds_requests
+
+        def prepare(batch: Batch) -> PreparedWrite:
+            with errors.during(f"{kind} on index {self.index!r}"):
+                return self.backend.prepare_write(self.index, kind, checked.slice(batch.start, batch.stop))
+
+        send = self._sender(kind)
+        if builds:  # the next body is built while earlier requests are in flight
+            outcomes = send_batches(batches, send, self.backend.max_concurrency, options.progress, prepare)
+        else:
+            outcomes = send_batches(batches, lambda batch: send(prepare(batch)), self.backend.max_concurrency,
+                                    options.progress)
+        result = WriteResult(kind, self.index, checked.ids, outcomes,
+                             lambda rows: self.write(kind, checked.take(rows), options))
+        return self._finish(result, options)
+
+    def delete(self, ids: Sequence[str], options: WriteOptions) -> WriteResult:
+        """Delete vectors by id, `limits.max_delete_ids` per request."""
+        unique = list(dict.fromkeys(ids))
+        step = self.backend.limits.max_delete_ids
+        batches = [Batch(n + 1, start, min(start + step, len(unique)))
+                   for n, start in enumerate(range(0, len(unique), step))]
+
+        def send(batch: Batch) -> Mutation:
+            with errors.during(f"delete_by_ids on index {self.index!r}"):
+                mutation = self.backend.delete_by_ids(self.index, unique[batch.start:batch.stop])
+            self.log.record(self.index, mutation.id)
+            return mutation
+
+        outcomes = send_batches(batches, send, self.backend.max_concurrency, False)
+        result = WriteResult("delete", self.index, unique, outcomes,
+                             lambda rows: self.delete([unique[r] for r in rows], options))
+        return self._finish(result, options)
+
+    def _sender(self, kind: WriteKind) -> Callable[[PreparedWrite], Mutation]:
+        def send(prepared: PreparedWrite) -> Mutation:
+            with errors.during(f"{kind} on index {self.index!r}"):
+                mutation = self.backend.send_write(prepared)
+            self.log.record(self.index, mutation.id)
+            return mutation
+        return send
+
+    def _finish(self, result: WriteResult, options: WriteOptions) -> WriteResult:
+        if options.on_error == "raise":
+            result.raise_for_failures()
+        if options.wait and result.last_mutation is not None:
+            wait_until_applied(self.backend, self.index, self.log, result.last_mutation.id)
+        return result

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from vectorize_nb import errors
-from vectorize_nb.models import QueryOptions, Vectors
+from vectorize_nb.contract.models import QueryOptions, Vectors
 
 D = 4
 

@@ -18,7 +18,7 @@ def test_every_operation_and_error_answers_identically_in_process_and_over_http(
 def test_the_transcript_records_what_the_spec_says(backend, clock):
     entries = dict(run(backend, clock))
     assert entries["duplicate 3002"][:3] == ("error", "DuplicateIndexName", 3002)
-    assert entries["unknown 3000"][:4] == ("error", "IndexNotFound", 3000, 400)
+    assert entries["unknown 3000"][:4] == ("error", "IndexNotFound", 3000, 404)
     assert entries["deleted 3005"][:4] == ("error", "IndexDeleted", 3005, 410)
     assert entries["wrong dims 40012"][2] == 40012 and entries["query dims 40006"][2] == 40006
     assert entries["get 21 40007"][2] == entries["delete 101 40007"][2] == 40007
@@ -40,7 +40,7 @@ def np_float(x: float, y: float) -> float:
 
 
 def test_writes_lag_identically_with_an_apply_delay(clock):
-    from vectorize_nb.models import QueryOptions
+    from vectorize_nb.contract.models import QueryOptions
 
     from .scenario import vectors
 

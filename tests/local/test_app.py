@@ -6,7 +6,7 @@ import pytest
 import requests
 from werkzeug.test import Client
 
-from vectorize_nb import wire
+from vectorize_nb.contract import wire
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.app import VectorizeApp
 from vectorize_nb.local.server import serve
@@ -117,7 +117,7 @@ def test_the_accounts_wrangler_asks_for_without_an_account_id(http):
 def test_errors_travel_with_their_status(http):
     client, _ = http
     status, body = envelope(client.get(f"{BASE}/ghost/info"))
-    assert (status, body["errors"][0]["code"], body["result"]) == (400, 3000, None)
+    assert (status, body["errors"][0]["code"], body["result"]) == (404, 3000, None)
     client.delete(f"{BASE}/docs")
     status, body = envelope(client.get(f"{BASE}/docs"))
     assert (status, body["errors"][0]["code"]) == (410, 3005)

@@ -5,7 +5,7 @@ is not) or underflow it: every metric still ranks and scores them exactly, with 
 import numpy as np
 import pytest
 
-from vectorize_nb.models import QueryOptions
+from vectorize_nb.contract.models import QueryOptions
 
 from ..helpers import vectors
 

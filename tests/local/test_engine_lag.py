@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vectorize_nb.local import LocalEngine
-from vectorize_nb.models import QueryOptions
+from vectorize_nb.contract.models import QueryOptions
 
 from ..helpers import TINY, vectors
 from .test_engine_list import Clock

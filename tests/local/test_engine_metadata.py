@@ -1,7 +1,7 @@
 import pytest
 
 from vectorize_nb import errors
-from vectorize_nb.models import MetadataIndex, QueryOptions
+from vectorize_nb.contract.models import MetadataIndex, QueryOptions
 
 from ..helpers import vectors
 

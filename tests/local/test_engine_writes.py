@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vectorize_nb import errors
-from vectorize_nb.models import QueryOptions
+from vectorize_nb.contract.models import QueryOptions
 
 from ..helpers import vectors
 

@@ -12,7 +12,7 @@ import pytest
 
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.store import DATABASE_NAME
-from vectorize_nb.models import MetadataIndex, QueryOptions, Vectors
+from vectorize_nb.contract.models import MetadataIndex, QueryOptions, Vectors
 
 from ..helpers import TINY, vectors
 
@@ -72,8 +72,8 @@ def run_child(code: str, folder) -> subprocess.CompletedProcess:
 CHILD_PRELUDE = """
 import numpy as np
 from vectorize_nb.local import LocalEngine
-from vectorize_nb.limits import DEFAULT_LIMITS
-from vectorize_nb.models import Vectors, QueryOptions
+from vectorize_nb.contract.limits import DEFAULT_LIMITS
+from vectorize_nb.contract.models import Vectors, QueryOptions
 engine = LocalEngine({folder!r}, limits=DEFAULT_LIMITS.with_changes(min_dimensions=2))
 """
 

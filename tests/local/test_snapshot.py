@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vectorize_nb.local import LocalEngine, snapshot
-from vectorize_nb.models import QueryOptions
+from vectorize_nb.contract.models import QueryOptions
 
 from ..helpers import TINY, vectors
 

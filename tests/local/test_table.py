@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from vectorize_nb.filters import parse_filter
-from vectorize_nb.limits import DEFAULT_LIMITS
+from vectorize_nb.contract.filters import parse_filter
+from vectorize_nb.contract.limits import DEFAULT_LIMITS
 from vectorize_nb.local.table import VectorTable
 from vectorize_nb.local.vectorfile import VectorFile
 

@@ -9,7 +9,7 @@ import pytest
 from vectorize_nb.local import LocalEngine, store as store_module, vectorfile
 from vectorize_nb.local.store import DATABASE_NAME, VECTORS_FOLDER
 from vectorize_nb.local.vectorfile import VectorFile
-from vectorize_nb.models import QueryOptions
+from vectorize_nb.contract.models import QueryOptions
 
 from ..helpers import TINY, vectors
 

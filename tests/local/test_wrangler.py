@@ -7,6 +7,7 @@ test then fails if it is missing); elsewhere the test runs when `wrangler` is on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -41,22 +42,28 @@ def engine():
         yield engine
 
 
-@pytest.fixture
-def run(wrangler, engine, tmp_path):
+@contextlib.contextmanager
+def wrangler_against(wrangler: str, engine: LocalEngine, folder, token: str | None):
     """`run("create", "docs", ...)` runs `wrangler vectorize create docs ...` against the served engine."""
-    server = serve(engine=engine, token=TOKEN)
-    env = {**os.environ, "CLOUDFLARE_API_BASE_URL": server.url, "CLOUDFLARE_API_TOKEN": TOKEN,
-           "CLOUDFLARE_ACCOUNT_ID": server.account_id, "XDG_CONFIG_HOME": str(tmp_path), "CI": "1",
+    server = serve(engine=engine, token=token)
+    env = {**os.environ, "CLOUDFLARE_API_BASE_URL": server.url, "CLOUDFLARE_API_TOKEN": token or "unused",
+           "CLOUDFLARE_ACCOUNT_ID": server.account_id, "XDG_CONFIG_HOME": str(folder), "CI": "1",
            "NO_COLOR": "1", "WRANGLER_SEND_METRICS": "false",
            "WRANGLER_HIDE_BANNER": "true"}  # the banner is also what asks the npm registry for updates
 
     def run(*args: str, ok: bool = True) -> str:
-        done = subprocess.run([wrangler, "vectorize", *args], env=env, cwd=tmp_path, capture_output=True,
+        done = subprocess.run([wrangler, "vectorize", *args], env=env, cwd=folder, capture_output=True,
                               text=True, timeout=60)
         assert (done.returncode == 0) == ok, done.stdout + done.stderr
         return done.stdout + done.stderr
 
     with server:
+        yield run
+
+
+@pytest.fixture
+def run(wrangler, engine, tmp_path):
+    with wrangler_against(wrangler, engine, tmp_path, TOKEN) as run:
         yield run
 
 
@@ -114,3 +121,14 @@ def test_vectors_metadata_indexes_and_queries(run, engine, tmp_path):
     assert info["vectorCount"] == 2 and info["dimensions"] == D
     assert [v["id"] for v in json_in(run("list-vectors", "docs", "--json"))["vectors"]] == ["v1", "v2"]
     assert [r.id for r in engine.get_by_ids("docs", ["v1", "v2", "v3"])] == ["v1", "v2"]
+
+
+def test_wrangler_passes_the_guard_of_a_server_without_a_token(wrangler, engine, tmp_path):
+    """wrangler sends no Origin and a loopback Host, so a server without a token answers it."""
+    write_vectors(tmp_path)
+    with wrangler_against(wrangler, engine, tmp_path, None) as run:
+        run("create", "docs", "--dimensions", str(D), "--metric", "cosine")
+        assert "Successfully enqueued 3 vectors" in run("upsert", "docs", "--file", "vectors.ndjson")
+        best = json_in(run("query", "docs", "--vector-id", "v1", "--top-k", "1"))
+        assert [m["id"] for m in best["matches"]] == ["v1"]
+    assert engine.index_info("docs").vector_count == 3

@@ -8,6 +8,9 @@ connections mid-request.
         client = rig.client(max_retries=2)              # short timeouts and backoff
         proxy = rig.proxy(drop={3}, mode="before_response")   # requests through it: the 3rd one dropped
 
+    with TrickleServer(interval=0.05) as slow:         # answers every request a byte at a time
+        client = vz.connect(slow.url, timeout=1, max_retries=0)
+
 Requests are counted per operation: the path after the index name ("upsert", "info", "get_by_ids",
 "metadata_index/list"...), "index" for /indexes/<name> and "indexes" for /indexes itself.
 """
@@ -35,7 +38,7 @@ from vectorize_nb.local.engine import LocalEngine
 from vectorize_nb.rest import connect_rest
 
 __all__ = ["Pass", "Reply", "Swallow", "Stall", "Seen", "FaultyApp", "FaultServer", "DropProxy", "FaultRig",
-           "operation_of"]
+           "TrickleServer", "operation_of"]
 
 _MARK = "/vectorize/v2/indexes"
 
@@ -292,7 +295,53 @@ class Relayed:
         return operation_of(parts[1].split("?")[0]) if len(parts) > 1 else ""
 
 
-class DropProxy:
+class _Listener:
+    """A TCP listener on 127.0.0.1 (port 0) that hands each connection to `_handle` in its own thread,
+    and stops (joining those threads) on close."""
+
+    name = "listener"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.port = self._listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/client/v4"
+        self._acceptor = threading.Thread(target=self._accept, name=self.name, daemon=True)
+        self._acceptor.start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            thread = threading.Thread(target=self._handle, args=(conn,), name=f"{self.name}-conn", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._acceptor.join(timeout=5)
+        self._listener.close()
+        for thread in list(self._threads):
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DropProxy(_Listener):
     """Forwards TCP connections to 127.0.0.1:`upstream`, except that the requests numbered in `drop`
     (1-based, over all connections, in arrival order) are cut off:
 
@@ -307,6 +356,8 @@ class DropProxy:
     `drop` may also be a callable taking (number, request_line).
     """
 
+    name = "drop-proxy"
+
     def __init__(self, upstream: int, drop: Any = (), mode: str = "before_response") -> None:
         if mode not in DROP_MODES:
             raise ValueError(f"mode is one of {DROP_MODES}, got {mode!r}")
@@ -314,15 +365,7 @@ class DropProxy:
         self.mode = mode
         self._drop = drop if callable(drop) else (lambda n, line, chosen=frozenset(drop): n in chosen)
         self.relayed: list[Relayed] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
-        self.port = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/client/v4"
-        self._acceptor = threading.Thread(target=self._accept, name="drop-proxy", daemon=True)
-        self._acceptor.start()
+        super().__init__()
 
     @property
     def dropped(self) -> list[int]:
@@ -333,32 +376,7 @@ class DropProxy:
         with self._lock:
             return [r for r in self.relayed if r.operation == operation]
 
-    def close(self) -> None:
-        self._stop.set()
-        self._acceptor.join(timeout=5)
-        self._listener.close()
-        for thread in list(self._threads):
-            thread.join(timeout=5)
-
-    def __enter__(self) -> DropProxy:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._relay_closing, args=(conn,), name="drop-proxy-relay", daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _relay_closing(self, client: socket.socket) -> None:
+    def _handle(self, client: socket.socket) -> None:
         upstream = None
         try:
             client.settimeout(5)
@@ -409,6 +427,47 @@ class DropProxy:
                         dropping = dropping or drop
 
 
+# --- a server that answers a byte at a time ----------------------------------------------------------
+
+class TrickleServer(_Listener):
+    """A raw HTTP server on 127.0.0.1 (port 0) that reads each request whole, then sends its answer
+    (by default a success envelope holding an empty list, `padding` blanks after it), head included,
+    one byte every `interval` seconds: every socket read of the client succeeds, so only an overall
+    deadline can end the call. `sent` counts the bytes each connection got before it ended.
+    """
+
+    name = "trickle"
+
+    def __init__(self, interval: float = 1.0, body: bytes = b'{"result":[],"success":true,"errors":[],"messages":[]}',
+                 padding: int = 0) -> None:
+        body = body + b" " * padding  # JSON allows trailing blanks: a longer trickle of the same answer
+        self.answer = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                       b"Connection: close\r\n\r\n%b" % (len(body), body))
+        self.interval = interval
+        self.sent: list[int] = []
+        super().__init__()
+
+    def _handle(self, conn: socket.socket) -> None:
+        sent = 0
+        try:
+            conn.settimeout(5)
+            reader = _RequestReader()
+            while not reader.feed(data := conn.recv(1 << 16)):
+                if not data:
+                    return
+            for byte in self.answer:
+                if self._stop.wait(self.interval):
+                    break
+                conn.sendall(bytes([byte]))
+                sent += 1
+        except (OSError, ValueError):
+            pass  # the client went away: what matters is how much it was sent
+        finally:
+            with self._lock:
+                self.sent.append(sent)
+            conn.close()
+
+
 # --- all of it together ---------------------------------------------------------------------------
 
 class FaultRig:
@@ -423,10 +482,11 @@ class FaultRig:
 
     def client(self, url: str | None = None, *, timeout: float = 0.5, max_retries: int = 2, backoff: float = 0.01,
                concurrency: int = 1, api_token: str | None = None, requests_per_window: int = 10_000,
-               window_seconds: float = 1.0) -> Client:
+               window_seconds: float = 1.0, total_timeout: float = 120.0) -> Client:
         backend, label = connect_rest(url or self.url, api_token=api_token, timeout=timeout, concurrency=concurrency,
                                       max_retries=max_retries, requests_per_window=requests_per_window,
-                                      window_seconds=window_seconds, limits=self.engine.limits, backoff=backoff)
+                                      window_seconds=window_seconds, limits=self.engine.limits, backoff=backoff,
+                                      total_timeout=total_timeout)
         client = Client(backend, label)
         self._closers.append(client.close)
         return client

@@ -22,7 +22,7 @@ import vectorize_nb as vz
 from vectorize_nb import errors, writes
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.server import serve
-from vectorize_nb.models import Vectors
+from vectorize_nb.contract.models import Vectors
 from vectorize_nb.rest import RateLimiter
 from vectorize_nb.rest.transport import RETRY_AFTER_MAX
 

@@ -90,13 +90,15 @@ def lab(tmp_path_factory):
 
 
 class Notebook:
-    """A notebook written for one test, opened in JupyterLab, run top to bottom."""
+    """A notebook written for one test (its code cells, or a copy of a notebook file), opened in JupyterLab
+    and run top to bottom."""
 
-    def __init__(self, browser, lab, cells: list[str], name: str) -> None:
+    def __init__(self, browser, lab, cells: list[str] | Path, name: str) -> None:
         base, root = lab
         self.name = name
         path = root / f"{name}-{uuid.uuid4().hex[:6]}.ipynb"
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+        notebook = (nbformat.read(cells, as_version=4) if isinstance(cells, Path)
+                    else nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells]))
         notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(notebook, path)
         self.page = browser.new_page(viewport={"width": 1400, "height": 1600})
@@ -107,6 +109,11 @@ class Notebook:
 
     def locator(self, selector: str):
         return self.page.locator(f"{self.scope} {selector}")
+
+    def cell(self, position: int, selector: str):
+        """`selector` within the output of the notebook's cell at `position` (counting markdown cells)."""
+        return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(position) \
+            .locator(f".jp-OutputArea {selector}")
 
     def assert_rendered(self) -> None:
         body = self.page.inner_text("body")
@@ -126,7 +133,7 @@ class Notebook:
 def notebook(browser, lab, request):
     opened: list[Notebook] = []
 
-    def open_notebook(cells: list[str]) -> Notebook:
+    def open_notebook(cells: list[str] | Path) -> Notebook:
         opened.append(Notebook(browser, lab, cells, request.node.name))
         return opened[-1]
 

@@ -92,3 +92,20 @@ def trace(fig, name: str):
 
 def xy(tr) -> np.ndarray:
     return np.column_stack([np.asarray(tr.x, dtype=float), np.asarray(tr.y, dtype=float)])
+
+
+def role(fig, name: str) -> list:
+    """The figure's traces of one role (their legendgroup): the "index" points may be one trace per category."""
+    return [t for t in fig.data if t.legendgroup == name]
+
+
+def role_points(fig, name: str) -> dict:
+    """id -> (x, y) over the traces of one role."""
+    return {vid: tuple(point) for t in role(fig, name) for vid, point in zip(t.customdata, xy(t))}
+
+
+def titles(fig) -> tuple[str, str]:
+    """(title, subtitle) as the figure shows them: the subtitle on a smaller second line of the title."""
+    title, _, subtitle = fig.layout.title.text.partition("<br><sup>")
+    assert subtitle.removesuffix("</sup>") == fig.layout.meta["subtitle"]
+    return title, subtitle.removesuffix("</sup>")

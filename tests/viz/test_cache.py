@@ -12,7 +12,7 @@ from vectorize_nb.viz import cache_info, clear_cache, plot_index, plot_neighbour
 from vectorize_nb.viz.cache import CACHE, CacheKey
 
 from ..helpers import TINY
-from .conftest import fill, trace, xy
+from .conftest import fill, role_points, trace
 
 
 def test_a_repeat_is_served_from_memory(index, fits):
@@ -26,8 +26,8 @@ def test_a_repeat_is_served_from_memory(index, fits):
 
 def placed(fig):
     """id -> (x, y) over the traces that draw vectors."""
-    return {vid: tuple(point) for name in ("index", "filtered out", "matches")
-            for vid, point in zip(trace(fig, name).customdata, xy(trace(fig, name)))}
+    return {vid: point for name in ("index", "filtered out", "matches")
+            for vid, point in role_points(fig, name).items()}
 
 
 def test_plot_index_and_plot_neighbourhood_share_a_map_of_the_same_points(index, fits):
@@ -59,9 +59,8 @@ def test_a_new_engine_on_the_same_folder_reads_the_disk(disk_index, store, fits)
         after = plot_neighbourhood(client.get_index("points"), "v007", top_k=5, color="genre")
     assert len(fits) == 1 and cache_info()["disk_hits"] == 1
     for name in ("index", "matches", "query"):
-        assert trace(after, name).customdata == trace(before, name).customdata
-        np.testing.assert_array_equal(xy(trace(after, name)), xy(trace(before, name)))
-    np.testing.assert_array_equal(trace(after, "index").marker.color, trace(before, "index").marker.color)
+        assert role_points(after, name) == role_points(before, name)
+    assert [(t.name, t.marker.color) for t in after.data] == [(t.name, t.marker.color) for t in before.data]
 
 
 def test_on_disk_an_entry_is_arrays_without_pickles_and_json(disk_index, store):

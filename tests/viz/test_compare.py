@@ -9,7 +9,7 @@ from vectorize_nb.viz import compare, plot_comparison
 from vectorize_nb.viz.compare import agreement, rank_biased_overlap
 
 from ..helpers import TINY
-from .conftest import fill
+from .conftest import fill, titles
 
 
 @pytest.fixture
@@ -85,4 +85,15 @@ def test_the_figure_sorts_queries_by_agreement(pair, data):
     assert [t.name for t in fig.data] == ["overlap@5", "rank-biased overlap", "Kendall's tau (shared ids)"]
     assert list(fig.data[0].y) == sorted(table["overlap"], reverse=True)
     assert set(fig.data[0].customdata) == set(table["query"])
-    assert fig.layout.title.text == "flat vs lifted"
+    assert titles(fig)[0] == "flat vs lifted"
+
+
+def test_long_query_names_are_cut_on_the_axis_and_whole_on_hover(pair, data):
+    """40 docstring ids as tick labels took half the figure's height."""
+    a, b = pair
+    table = compare(a, b, data["id"].head(3).tolist(), top_k=5).assign(
+        query=["a-rather-long-query-name-of-thirty-chars", "short", "x" * 24])
+    fig = plot_comparison(table)
+    assert sorted(fig.layout.xaxis.ticktext) == sorted(["a-rather-long-query-nam…", "short", "x" * 24])
+    assert "a-rather-long-query-name-of-thirty-chars" in fig.data[0].customdata
+    assert fig.layout.legend.orientation == "h"  # above the bars: the figure's width is the bars'

@@ -11,6 +11,7 @@ from vectorize_nb.viz import plot_neighbourhood, project, to_png
 from vectorize_nb.viz import projection as projection_module
 
 from ..helpers import TINY
+from .conftest import titles
 
 
 def test_importing_the_views_imports_no_optional_dependency():
@@ -47,7 +48,7 @@ def test_without_umap_auto_draws_pca_and_says_what_would_be_better(monkeypatch):
         wide.upsert([f"w{i}" for i in range(150)], np.random.default_rng(1).standard_normal((150, 8)))
         fig = plot_neighbourhood(wide, "w0")
     assert fig.layout.meta["method"] == "pca"
-    assert fig.layout.title.subtitle.text.endswith("UMAP would suit 150 points: pip install 'vectorize-nb[umap]'")
+    assert titles(fig)[1].endswith("UMAP would suit 150 points: pip install 'vectorize-nb[umap]'")
 
 
 def test_without_kaleido_export_says_how_to_install_it(monkeypatch, index):

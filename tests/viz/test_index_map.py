@@ -9,17 +9,19 @@ from vectorize_nb.viz import plot_index
 from vectorize_nb.viz import figures
 
 from ..helpers import TINY
-from .conftest import points, trace, xy
+from .conftest import points, role_points, titles, trace
+
+GENRES_IN_ORDER = ["comedy", "drama", "horror", "noir"]
 
 
 def test_a_small_index_is_drawn_whole_in_svg(index):
-    fig = plot_index(index, color="genre", hover="year")
+    fig = plot_index(index, color="year", hover="genre")  # 70 years: a colour scale, one trace
     points_trace = trace(fig, "index")
     assert type(points_trace).__name__ == "Scatter" and len(fig.data) == 1
     assert sorted(points_trace.customdata) == sorted(index.list_ids())
-    assert fig.layout.title.text == "points: all 300 vectors"
-    assert fig.layout.title.subtitle.text == "projected with PCA"
-    assert fig.layout.xaxis.title.text.startswith("PC 1 (") and "year=" in points_trace.hovertext[0]
+    assert titles(fig)[0] == "points: all 300 vectors"
+    assert titles(fig)[1] == "projected with PCA"
+    assert fig.layout.xaxis.title.text.startswith("PC 1 (") and "genre=" in points_trace.hovertext[0]
 
 
 def test_past_a_thousand_points_webgl_and_past_the_limit_a_sample(monkeypatch):
@@ -32,17 +34,18 @@ def test_past_a_thousand_points_webgl_and_past_the_limit_a_sample(monkeypatch):
         monkeypatch.setattr(figures, "MAX_POINTS", 1200)
         sampled = plot_index(big)
         assert len(sampled.data[0].customdata) == 1200
-        assert sampled.layout.title.text == "big: a seeded sample of 1,200 of 1,500 vectors (seed 42)"
+        assert titles(sampled)[0] == "big: a seeded sample of 1,200 of 1,500 vectors (seed 42)"
         assert len(plot_index(big, sample=100).data[0].customdata) == 100
 
 
 def test_an_exported_frame_is_drawn_like_its_index(index):
     from_index = plot_index(index, color="genre")
     from_frame = plot_index(index.to_frame(), color="genre")
-    assert from_frame.layout.title.text == "points: all 300 vectors"  # the frame remembers its index
-    mine, theirs = trace(from_index, "index"), trace(from_frame, "index")
-    order = np.argsort(mine.customdata), np.argsort(theirs.customdata)
-    np.testing.assert_allclose(xy(mine)[order[0]], xy(theirs)[order[1]], atol=1e-5)
+    assert titles(from_frame)[0] == "points: all 300 vectors"  # the frame remembers its index
+    mine, theirs = role_points(from_index, "index"), role_points(from_frame, "index")
+    assert [t.name for t in from_index.data] == [t.name for t in from_frame.data] == GENRES_IN_ORDER
+    assert sorted(mine) == sorted(theirs)
+    np.testing.assert_allclose([mine[vid] for vid in sorted(mine)], [theirs[vid] for vid in sorted(mine)], atol=1e-5)
 
 
 def test_any_frame_with_a_vector_column(data):
@@ -50,7 +53,7 @@ def test_any_frame_with_a_vector_column(data):
     fig = plot_index(frame, color="year", metric="euclidean")
     assert list(fig.data[0].customdata) == frame.index.tolist()  # no id column: the row labels
     assert fig.layout.coloraxis.colorscale[0][1] == "#440154"  # numbers: a continuous scale (viridis)
-    assert fig.layout.title.text == "frame: all 300 vectors"
+    assert titles(fig)[0] == "frame: all 300 vectors"
     with pytest.raises(KeyError, match="no vector column among 'values', 'embedding', 'vector'"):
         plot_index(pd.DataFrame({"x": [1, 2]}))
     with pytest.raises(KeyError, match="hover column 'nope' not in the frame"):

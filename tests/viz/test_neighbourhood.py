@@ -5,12 +5,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+import vectorize_nb as vz
+
 from vectorize_nb import F
-from vectorize_nb.viz import TRACE_NAMES, plot_neighbourhood
+from vectorize_nb.viz import TRACE_NAMES, ColumnNotFound, plot_neighbourhood
 from vectorize_nb.viz.projection import SEED
 from vectorize_nb.viz.sample import sample_index
 
-from .conftest import trace, xy
+from .conftest import role, role_points, titles, trace, xy
 
 
 def stored(index, ids):
@@ -71,7 +73,7 @@ def test_greyed_points_are_exactly_the_filters_complement(index):
     assert set(frame["genre"]) == {"drama"} and set(frame["namespace"]) == {"a"}
     assert not background & matches  # each id is drawn once
     assert background | matches == set(index.list_ids())  # 300 vectors: the whole index is the background
-    assert 'with filter {"genre":{"$eq":"drama"}} in namespace \'a\'' in fig.layout.title.subtitle.text
+    assert 'with filter {"genre":{"$eq":"drama"}} in namespace \'a\'' in titles(fig)[1]
 
 
 def test_without_a_filter_nothing_is_greyed(index):
@@ -84,7 +86,7 @@ def test_a_stored_id_as_query_sits_on_its_own_point(index):
     matches, query = trace(fig, "matches"), trace(fig, "query")
     assert matches.customdata[0] == "v042" and query.customdata == ("v042",)
     np.testing.assert_allclose(xy(query)[0], xy(matches)[0], atol=1e-6)
-    assert fig.layout.title.text == "Neighbours of v042 in 'points'"
+    assert titles(fig)[0] == "Neighbours of v042 in 'points'"
     assert "v042" not in trace(fig, "index").customdata
 
 
@@ -95,7 +97,7 @@ def test_a_dataframe_row_is_a_query(index, data):
     mine = pd.DataFrame({"name": ["x"], "embedding": [np.array([10.0, 0.0], np.float32)]}).iloc[0]
     fig = plot_neighbourhood(index, mine, top_k=3)
     assert list(trace(fig, "matches").customdata) == index.query([10.0, 0.0], top_k=3)["id"].tolist()
-    assert fig.layout.title.text == "Neighbours of row 0 in 'points'"
+    assert titles(fig)[0] == "Neighbours of row 0 in 'points'"
     named = pd.Series({"doc": "y", "vec": [0.0, 10.0]})
     assert len(trace(plot_neighbourhood(index, named, top_k=2, vector="vec"), "matches").customdata) == 2
     with pytest.raises(KeyError, match=r"the row has no vector cell: name it with vector=.*'doc', 'vec'"):
@@ -110,7 +112,7 @@ def test_the_background_is_a_seeded_deterministic_sample(index):
     first = background(1)
     assert len(first - {"v000"}) <= 50 and background(1) == first and background(2) != first
     fig = plot_neighbourhood(index, "v000", top_k=1, background=50, seed=1)
-    assert "a seeded sample of 50 of 300 vectors (seed 1)" in fig.layout.title.subtitle.text
+    assert "a seeded sample of 50 of 300 vectors (seed 1)" in titles(fig)[1]
 
 
 def test_matches_outside_the_sample_are_placed_on_the_same_picture(index):
@@ -123,19 +125,48 @@ def test_matches_outside_the_sample_are_placed_on_the_same_picture(index):
                                np.linalg.norm(stored(index, list(matches.customdata)) - q, axis=1), rtol=1e-4)
 
 
-def test_colour_and_hover_follow_plotly_express(index):
+def test_categories_get_a_trace_and_a_legend_entry_each(index):
     fig = plot_neighbourhood(index, "v001", top_k=5, color="genre", hover=["year"])
-    axis = fig.layout.coloraxis
-    assert list(axis.colorbar.ticktext) == ["comedy", "drama", "horror", "noir"]
-    assert axis.colorbar.title.text == "genre"
+    assert [t.legendgroup for t in fig.data] == ["filtered out"] + ["index"] * 4 + ["links", "matches", "query"]
+    points = role(fig, "index")
+    assert [t.name for t in points] == ["comedy", "drama", "horror", "noir"]
+    assert points[0].legendgrouptitle.text == "genre" and fig.layout.legend.groupclick == "toggleitem"
+    assert fig.layout.coloraxis.colorscale is None  # no colour bar: a legend
+    genre = index.to_frame(values=False).set_index("id")["genre"]
+    for t in points:
+        assert set(genre.loc[list(t.customdata)]) == {t.name} and isinstance(t.marker.color, str)
+    colours = {t.name: t.marker.color for t in points}
+    assert len(set(colours.values())) == 4
+    matches = trace(fig, "matches")
+    assert list(matches.marker.color) == [colours[g] for g in genre.loc[list(matches.customdata)]]
+    assert set(role_points(fig, "index")) | set(matches.customdata) == set(index.list_ids())
+    hover = points[0].hovertext[0]
+    assert "genre=comedy" in hover and "year=" in hover and "namespace=" in hover
+
+
+def test_numbers_with_many_values_keep_a_colour_scale(index):
+    fig = plot_neighbourhood(index, "v001", top_k=5, color="year")  # 70 distinct years
     points = trace(fig, "index")
-    assert points.marker.coloraxis == "coloraxis" and trace(fig, "matches").marker.coloraxis == "coloraxis"
-    genre = index.get_by_ids(list(points.customdata)).set_index("id")["genre"]
-    codes = np.asarray(points.marker.color).astype(int)
-    assert [axis.colorbar.ticktext[c] for c in codes] == genre.loc[list(points.customdata)].tolist()
-    assert "genre=" in points.hovertext[0] and "year=" in points.hovertext[0] and "namespace=" in points.hovertext[0]
-    with pytest.raises(KeyError, match=r"color column 'rating' not in the frame; its columns are: 'id', 'namespace'"):
+    assert fig.layout.coloraxis.colorbar.title.text == "year" and points.marker.coloraxis == "coloraxis"
+    year = index.to_frame(values=False).set_index("id")["year"]
+    np.testing.assert_array_equal(points.marker.color, year.loc[list(points.customdata)].to_numpy(float))
+    assert trace(fig, "matches").marker.coloraxis == "coloraxis"
+    split = plot_neighbourhood(index, "v001", top_k=5, color="year", discrete=True, max_categories=5)
+    drawn = role(split, "index")
+    legend = [t.name for t in sorted(drawn, key=lambda t: t.legendrank)]
+    assert len(legend) == 6 and legend[-1] == "other (65 more)" == drawn[0].name  # listed last, drawn underneath
+
+
+def test_a_colour_the_vectors_do_not_hold_says_how_to_store_it(index):
+    with pytest.raises(ColumnNotFound) as raised:
         plot_neighbourhood(index, "v001", color="rating")
+    assert str(raised.value) == (
+        "'rating' was never stored as metadata in index 'points': upsert the vectors again with "
+        "metadata=['rating'] (df.vectorize.upsert(index, id=..., vector=..., metadata=['rating'])), or color by "
+        "one of: 'namespace', 'genre', 'year'")
+    assert isinstance(raised.value, KeyError)
+    with pytest.raises(ColumnNotFound, match=r"'nope' was never stored .* or hover by one of: 'namespace'"):
+        plot_neighbourhood(index, "v001", hover=["year", "nope"])
 
 
 def test_three_dimensions(index):
@@ -154,6 +185,6 @@ def test_figures_are_returned_never_shown(index, monkeypatch):
 
 
 def test_an_empty_index_says_so(index):
-    empty = index.client.create_index("empty", 2, "euclidean")
+    empty = vz.Client(index.backend, index.target).create_index("empty", 2, "euclidean")
     with pytest.raises(ValueError, match="index 'empty' holds no vectors"):
         plot_neighbourhood(empty, [1.0, 0.0])

@@ -12,7 +12,7 @@ import pytest
 
 from vectorize_nb.viz import plot_neighbourhood, to_png
 from vectorize_nb.viz.export import find_browser
-from vectorize_nb.viz.extras import INSTALL, available
+from vectorize_nb.extras import available, install_command
 
 from ..helpers import REQUIRE_BROWSER, browser_unavailable
 
@@ -22,7 +22,7 @@ REQUIRE = REQUIRE_BROWSER
 def browser_or_skip() -> None:
     missing = []
     if not available("kaleido"):
-        missing.append(f"kaleido is not installed ({INSTALL['export']})")
+        missing.append(f"kaleido is not installed ({install_command('export')})")
     if find_browser() is None:
         missing.append("no Chrome or Chromium found (apt-get install chromium, or set BROWSER_PATH)")
     if not missing:

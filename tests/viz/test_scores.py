@@ -5,6 +5,8 @@ import pytest
 
 from vectorize_nb.viz import plot_scores
 
+from .conftest import titles
+
 
 def test_one_query_is_one_line(index):
     hits = index.query([0.0, 0.0], top_k=8)
@@ -23,12 +25,13 @@ def test_a_few_queries_get_a_line_each(index):
 
 
 def test_many_queries_are_a_median_and_a_band(index, data):
-    hits = data.head(40).vectorize.query(index, vector="values", top_k=5)  # first column: "row"
+    hits = data.head(40).vectorize.query(index, vector="values", top_k=5)
     fig = plot_scores(hits)
     median = fig.data[-1]
-    assert median.name == "queries: median of 40 queries"
+    assert median.name == "median of 40 queries" and {t.legendgroup for t in fig.data} == {"queries"}
     np.testing.assert_allclose(median.y, hits.groupby("rank")["score"].median())
     assert fig.data[1].fill == "tonexty"
+    assert titles(fig)[1] == "40 queries"
 
 
 def test_runs_overlay_with_and_without_a_filter(index):
@@ -36,14 +39,37 @@ def test_runs_overlay_with_and_without_a_filter(index):
     runs = {"all": index.query_many(queries, top_k=5),
             "noir": index.query_many(queries, top_k=5, filter={"genre": "noir"})}
     fig = plot_scores(runs)
-    assert [t.name for t in fig.data] == ["all: 0", "all: 1", "noir: 0", "noir: 1"]
+    assert [(t.legendgroup, t.name) for t in fig.data] == [
+        ("all", "query 0"), ("all", "query 1"), ("noir", "query 0"), ("noir", "query 1")]
+    assert [t.legendgrouptitle.text for t in fig.data] == ["all", None, "noir", None]
+    assert fig.layout.legend.groupclick == "toggleitem" and "<extra>noir: query 1</extra>" in fig.data[3].hovertemplate
     assert fig.data[0].line.color == fig.data[1].line.color != fig.data[2].line.color
     assert fig.data[2].y[0] > fig.data[0].y[0]  # the filter pushed the nearest match of [0, 0] further away
+    assert titles(fig) == ("Score by rank", "queries per run: all: 2, noir: 2")
     summed = plot_scores(runs, max_lines=2)
-    assert [t.name for t in summed.data if t.showlegend is not False] == [
-        "all: 10-90%", "all: median of 2 queries", "noir: 10-90%", "noir: median of 2 queries"]
+    assert [(t.legendgroup, t.name) for t in summed.data if t.showlegend is not False] == [
+        ("all", "10-90% of queries"), ("all", "median of 2 queries"),
+        ("noir", "10-90% of queries"), ("noir", "median of 2 queries")]
+
+
+def test_a_line_is_named_by_the_key_that_labels_its_query(index, data):
+    """The legend used to read "all: 0, all: 1": the run's label and a bare key."""
+    rows = data.head(3).set_axis([10, 11, 12])
+    by_label = plot_scores({"all": rows.vectorize.query(index, vector="values", top_k=3)})
+    assert [t.name for t in by_label.data] == ["row 10", "row 11", "row 12"]
+    by_id = plot_scores(rows.vectorize.query(index, vector="values", top_k=3, key="id"))
+    assert [t.name for t in by_id.data] == ["id v000", "id v001", "id v002"]
+    long_key = rows.assign(id=["a-very-long-document-identifier-" + str(i) for i in range(3)])
+    named = plot_scores(long_key.vectorize.query(index, vector="values", top_k=3, key="id"))
+    assert named.data[0].name == "id a-very-long-document-identif…"
+    assert "<extra>id a-very-long-document-identifier-0</extra>" in named.data[0].hovertemplate
 
 
 def test_a_frame_without_scores_is_refused(index):
     with pytest.raises(KeyError, match="results columns 'rank', 'score' not in the frame; its columns are: 'id'"):
         plot_scores(index.to_frame(values=False))
+
+
+def test_one_band_takes_the_first_colour(index, data):
+    fig = plot_scores(data.head(40).vectorize.query(index, vector="values", top_k=5))
+    assert fig.data[-1].line.color == "#636EFA"  # plotly's first colour, not the 40th of a long palette

@@ -108,7 +108,8 @@ def test_metadata_panel_warns_about_vectors_that_predate_it_and_rewrites_them(cl
     click(metadata, "Create")
     assert index.list_metadata_indexes().values.tolist() == [["genre", "string"]]
     assert "2 vectors already in the index predate it" in text(metadata.message)
-    assert index.query([1, 0], filter={"genre": "drama"}).empty
+    with pytest.warns(vz.errors.VectorizeWarning, match="2 of the 2 vectors"):
+        assert index.query([1, 0], filter={"genre": "drama"}).empty
     [rewrite] = metadata.offer.children
     rewrite.click()
     assert index.query([1, 0], filter={"genre": "drama"})["id"].tolist() == ["a"]
@@ -208,8 +209,10 @@ def test_query_explorer_runs_a_row_and_draws_the_neighbourhood(explored):
     expected = index.query(frame["embedding"].iloc[3], top_k=5, return_metadata="indexed")
     assert explorer.results["id"].tolist() == expected["id"].tolist() and explorer.results["id"].iloc[0] == "f03"
     assert "<td>f03</td>" in text(explorer.table) and "5 matches" in text(explorer.message)
-    names = [trace.name for trace in explorer.figure.data]
-    assert {"index", "matches", "query"} <= set(names)
+    roles = [trace.legendgroup for trace in explorer.figure.data]
+    assert {"index", "matches", "query"} <= set(roles)
+    assert [t.name for t in explorer.figure.data if t.legendgroup == "index"] == ["drama", "noir"]
+    assert explorer.figure.layout.title.text.startswith("Neighbours of f03 in 'films'<br>")  # the row's id
     matches = next(t for t in explorer.figure.data if t.name == "matches")
     assert list(matches.customdata) == expected["id"].tolist()
 
@@ -241,7 +244,7 @@ def test_query_explorer_clicks_and_lasso(explored):
     assert f"<b>{matches.customdata[0]}</b>" in text(explorer.details) and "genre" in text(explorer.details)
     query = next(t for t in explorer.figure.data if t.name == "query")
     explorer._on_point_click(query, Points([0]))  # the pasted vector has no id: nothing happens
-    background = next(t for t in explorer.figure.data if t.name == "index")
+    background = next(t for t in explorer.figure.data if t.legendgroup == "index")
     explorer._on_points_selected(background, Points([0, 1]))
     explorer._on_points_selected(matches, Points([1]))
     picked = explorer.selection
@@ -257,7 +260,25 @@ def test_query_explorer_reports_bad_input_in_the_panel(explored):
     explorer.source.value = "a vector"
     explorer.pasted.value = "1, two"
     click(explorer, "Run")
-    assert "ValueError" in text(explorer.message)
+    assert "the pasted vector must be numbers separated by commas or spaces; &#x27;two&#x27; is not a number" in (
+        text(explorer.message))
     explorer.pasted.value = "1, 2"
     click(explorer, "Run")
     assert "[40006]" in text(explorer.message) and "expected 3 dimensions" in text(explorer.message)
+
+
+def test_the_query_explorer_takes_a_typed_question_when_it_knows_the_model(client):
+    from vectorize_nb.widgets import QueryExplorer
+
+    docs = pd.DataFrame({"id": ["csv", "gzip", "smtp"],
+                         "body": ["read rows from a CSV file", "compress a file with gzip", "send an email over SMTP"]})
+    index = client.create_index("docs", 256)
+    docs.vectorize.upsert(index, id="id", text="body", model=vz.SHIPPED_MODEL)
+    assert "a question" not in QueryExplorer(index).source.options  # the model of these vectors is not known
+    explorer = QueryExplorer(index, model=vz.SHIPPED_MODEL)
+    assert explorer.source.value == "a question"
+    click(explorer, "Run")
+    assert "type a question first" in text(explorer.message)
+    explorer.typed.value = "mail a message"
+    click(explorer, "Run")
+    assert explorer.results["id"].tolist()[0] == "smtp" and "3 matches" in text(explorer.message)

@@ -2,27 +2,34 @@
 request parsing), so Cloudflare's own clients work against it given only a base URL.
 
 Routes live under /client/v4/accounts/<account_id>/vectorize/v2/indexes; the account id is taken as
-given. Every answer is Cloudflare's envelope with the status of the spec and the decisions page.
+given. Every answer is Cloudflare's envelope with the status of the spec and the decisions page;
+the routes and answers are described by the OpenAPI document at /client/v4/openapi.json. Who may
+call is the guard's business (`guard.py`); reading bodies is `bodies.py`'s.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
+from functools import cache
+from importlib import resources
 from typing import Any
 from collections.abc import Callable, Iterable
 
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
-from .. import errors, wire
-from ..limits import DEFAULT_LIMITS, Limits
+from ..contract import errors, wire
+from ..contract.limits import DEFAULT_LIMITS, Limits
+from ..contract.models import WriteKind
+from . import bodies
 from .engine import LocalEngine
+from .guard import Guard
 
-__all__ = ["VectorizeApp", "PREFIX"]
+__all__ = ["VectorizeApp", "PREFIX", "OPENAPI_PATH", "openapi_document"]
 
 PREFIX = "/client/v4/accounts/<account_id>/vectorize/v2/indexes"
+OPENAPI_PATH = "/client/v4/openapi.json"
 ACCOUNT_ID = "local"
 """Any account id works in a path; this is the one the local server names as its own."""
 log = logging.getLogger("vectorize_nb.server")
@@ -43,19 +50,26 @@ _ROUTES = [
 
 
 class VectorizeApp:
-    """WSGI application over one `LocalEngine`. With `token`, every request needs that bearer token."""
+    """WSGI application over one `LocalEngine`.
 
-    def __init__(self, engine: LocalEngine, token: str | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
+    With `token`, every request needs that bearer token. Without one, requests from web pages are
+    refused unless their origin is in `allowed_origins`, and so are requests whose Host is not the
+    loopback name of `host` (and `port`, when given; the server names it once it is bound).
+    """
+
+    def __init__(self, engine: LocalEngine, token: str | None = None, limits: Limits = DEFAULT_LIMITS, *,
+                 allowed_origins: Iterable[str] = (), host: str = "127.0.0.1", port: int | None = None) -> None:
         self.engine = engine
-        self._token = token
+        self.guard = Guard(token, allowed_origins, host, port)
         self.limits = limits
         rules = [Rule(PREFIX + path, methods=[method], endpoint=endpoint) for path, method, endpoint in _ROUTES]
         rules += [Rule("/client/v4/memberships", methods=["GET"], endpoint="memberships"),
-                  Rule("/client/v4/accounts", methods=["GET"], endpoint="accounts")]
-        self.url_map = Map(rules, strict_slashes=False)
+                  Rule("/client/v4/accounts", methods=["GET"], endpoint="accounts"),
+                  Rule(OPENAPI_PATH, methods=["GET"], endpoint="openapi")]
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
 
     def __repr__(self) -> str:
-        return f"VectorizeApp({self.engine!r}, token={'set' if self._token else 'none'})"
+        return f"VectorizeApp({self.engine!r}, {self.guard!r})"
 
     def _memberships(self, request: Request) -> Any:
         """wrangler asks which accounts its token reaches when CLOUDFLARE_ACCOUNT_ID is not set."""
@@ -68,38 +82,32 @@ class VectorizeApp:
         request = Request(environ)
         request.max_content_length = self.limits.max_body_bytes
         try:
-            response = self.respond(request)
+            response = self.guard.preflight(request) or self.guard.decorate(request, self.respond(request))
         finally:
             request.close()  # releases the temporary file of a multipart upload
         return response(environ, start_response)
 
     def respond(self, request: Request) -> Response:
+        """The answer to one request: the envelope of its result, or of the error it ends in."""
         try:
-            self._authorize(request)
+            self.guard.check(request)
             endpoint, matched = self.url_map.bind_to_environ(request.environ).match()
+            if endpoint == "openapi":
+                return Response(openapi_document(), status=200, content_type="application/json")
             args = {key: value for key, value in matched.items() if key != "account_id"}
             result = getattr(self, f"_{endpoint}")(request, **args)
             return _json(200, wire.envelope(result))
         except errors.VectorizeError as exc:
-            return _json(exc.status, exc.to_envelope())
+            return _error(exc)
         except RequestEntityTooLarge:
-            too_large = errors.PayloadTooLarge(f"request body too large; max is {self.limits.max_body_bytes} bytes")
-            return _json(too_large.status, too_large.to_envelope())
-        except HTTPException:
-            no_route = errors.RouteNotFound("No route for the URI")
-            return _json(no_route.status, no_route.to_envelope())
+            return _error(errors.PayloadTooLarge(f"request body too large; max is {self.limits.max_body_bytes} bytes"))
+        except (NotFound, MethodNotAllowed, RequestRedirect):
+            return _error(errors.RouteNotFound("No route for the URI"))
+        except HTTPException as exc:  # werkzeug could not read the request (a broken form, a client gone)
+            return _error(errors.MalformedRequest(f"the request could not be read: {exc.description}"))
         except Exception:  # a bug: say so in the envelope rather than drop the connection
             log.exception("unexpected error serving %s %s", request.method, request.path)
-            internal = errors.InternalError("internal error in the local server")
-            return _json(internal.status, internal.to_envelope())
-
-    def _authorize(self, request: Request) -> None:
-        if self._token is None:
-            return
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self._token.encode()):
-            raise errors.AuthenticationError("Authentication error")
+            return _error(errors.InternalError("internal error in the local server"))
 
     # --- endpoints -----------------------------------------------------------------------------
 
@@ -107,13 +115,15 @@ class VectorizeApp:
         return [wire.index_json(d) for d in self.engine.list_indexes()]
 
     def _create_index(self, request: Request) -> Any:
-        body = _json_body(request)
-        config = body.get("config")
-        if not isinstance(config, dict):
+        body = bodies.json_object(request)
+        name = bodies.field(body, "name", "string", required=True)
+        description = bodies.field(body, "description", "string") or ""
+        if bodies.field(body, "config", "object") is None:
             raise errors.InvalidIndexConfig("vectorize.index.invalid_config - Config must be provided")
-        created = self.engine.create_index(body.get("name"), dimensions=config.get("dimensions"),  # type: ignore[arg-type]  # checked by the engine
-                                           metric=config.get("metric"), preset=config.get("preset"),
-                                           description=body.get("description") or "")
+        created = self.engine.create_index(name, dimensions=bodies.field(body, "config.dimensions", "number"),
+                                           metric=bodies.field(body, "config.metric", "string"),
+                                           preset=bodies.field(body, "config.preset", "string"),
+                                           description=description)
         return wire.index_json(created)
 
     def _get_index(self, request: Request, index: str) -> Any:
@@ -127,27 +137,31 @@ class VectorizeApp:
         return wire.info_json(self.engine.index_info(index))
 
     def _insert(self, request: Request, index: str) -> Any:
-        return {"mutationId": self.engine.insert(index, self._vectors(request, index)).id}
+        return self._write(request, index, "insert")
 
     def _upsert(self, request: Request, index: str) -> Any:
-        return {"mutationId": self.engine.upsert(index, self._vectors(request, index)).id}
+        return self._write(request, index, "upsert")
 
-    def _vectors(self, request: Request, index: str) -> Any:
+    def _write(self, request: Request, index: str, kind: WriteKind) -> Any:
         dimensions = self.engine.get_index(index).dimensions
         behavior = request.args.get("unparsable-behavior", "error")
         if behavior not in ("error", "discard"):
             raise errors.MalformedRequest(f"unparsable-behavior must be error or discard, got {behavior!r}")
-        return wire.decode_ndjson(_ndjson_body(request), dimensions, discard_unparsable=behavior == "discard")
+        vectors = bodies.ndjson_vectors(request, kind, dimensions, self.limits,
+                                        discard_unparsable=behavior == "discard")
+        return {"mutationId": self.engine.write(index, kind, vectors).id}
 
     def _query(self, request: Request, index: str) -> Any:
-        vector, vector_id, options = wire.query_from_json(_json_body(request))
+        vector, vector_id, options = wire.query_from_json(bodies.json_object(request))
         return wire.matches_json(self.engine.query(index, vector, options, vector_id=vector_id))
 
     def _get_by_ids(self, request: Request, index: str) -> Any:
-        return wire.records_json(self.engine.get_by_ids(index, _json_body(request).get("ids") or []))
+        ids = bodies.field(bodies.json_object(request), "ids", "array") or []
+        return wire.records_json(self.engine.get_by_ids(index, ids))
 
     def _delete_by_ids(self, request: Request, index: str) -> Any:
-        return {"mutationId": self.engine.delete_by_ids(index, _json_body(request).get("ids") or []).id}
+        ids = bodies.field(bodies.json_object(request), "ids", "array") or []
+        return {"mutationId": self.engine.delete_by_ids(index, ids).id}
 
     def _list_vectors(self, request: Request, index: str) -> Any:
         count = request.args.get("count")
@@ -158,42 +172,28 @@ class VectorizeApp:
         return wire.page_json(self.engine.list_vectors(index, size, request.args.get("cursor")))
 
     def _create_metadata_index(self, request: Request, index: str) -> Any:
-        body = _json_body(request)
-        # the engine checks what JSON brings (a missing or non-string field is its 40109 to report)
-        mutation = self.engine.create_metadata_index(index, body.get("propertyName"), body.get("indexType"))  # type: ignore[arg-type]
-        return {"mutationId": mutation.id}
+        body = bodies.json_object(request)
+        prop = bodies.field(body, "propertyName", "string", required=True)
+        kind = bodies.field(body, "indexType", "string", required=True)
+        return {"mutationId": self.engine.create_metadata_index(index, prop, kind).id}
 
     def _list_metadata_indexes(self, request: Request, index: str) -> Any:
         return wire.metadata_indexes_json(self.engine.list_metadata_indexes(index))
 
     def _delete_metadata_index(self, request: Request, index: str) -> Any:
-        prop = _json_body(request).get("propertyName")
-        return {"mutationId": self.engine.delete_metadata_index(index, prop).id}  # type: ignore[arg-type]
+        prop = bodies.field(bodies.json_object(request), "propertyName", "string", required=True)
+        return {"mutationId": self.engine.delete_metadata_index(index, prop).id}
+
+
+@cache
+def openapi_document() -> bytes:
+    """The OpenAPI 3 document of the served routes, as shipped in the package."""
+    return resources.files(__package__).joinpath("openapi.json").read_bytes()
 
 
 def _json(status: int, payload: Any) -> Response:
     return Response(wire.dumps(payload), status=status, content_type="application/json")
 
 
-def _json_body(request: Request) -> dict[str, Any]:
-    """The JSON object of a request; like the service, a JSON endpoint wants application/json."""
-    if request.mimetype != "application/json":
-        raise errors.MalformedRequest("Expected request with `Content-Type: application/json`")
-    try:
-        body = wire.loads(request.get_data() or b"{}")
-    except ValueError as exc:
-        raise errors.MalformedRequest(f"Failed to parse the request body as JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise errors.MalformedRequest("Failed to parse the request body as JSON: expected an object")
-    return body
-
-
-def _ndjson_body(request: Request) -> bytes:
-    """NDJSON sent raw (under any content type) or as the `vectors` part of a multipart form."""
-    if request.mimetype == "multipart/form-data":
-        part = request.files.get("vectors")
-        if part is None:
-            raise errors.UnparsableVectors(
-                "vectorize.upstream_error - multipart body has no part named \"vectors\"")
-        return part.read()
-    return request.get_data()
+def _error(error: errors.VectorizeError) -> Response:
+    return _json(error.status, error.to_envelope())

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..filters import truncate_utf8
+from ..contract.filters import is_number, truncate_utf8
 
 __all__ = ["MISSING", "MetadataColumn", "StringColumn", "NumberColumn", "BooleanColumn", "column_for"]
 
@@ -103,7 +103,7 @@ class MetadataColumn(ABC):
         if hit is None:
             return np.zeros(count, dtype=bool)
         if op in ("$ne", "$nin"):
-            return (self.state[:count] != NOT_INDEXED) & ~hit
+            hit = (self.state[:count] != NOT_INDEXED) & ~hit
         return hit
 
     def _member(self, operands: list[Any], count: int) -> np.ndarray | None:
@@ -115,7 +115,7 @@ class MetadataColumn(ABC):
         state = self.state[:count]
         wanted: np.ndarray = np.asarray(keys, dtype=self.key_dtype)
         values = self.keys[:count]
-        hit = (state == ONE) & (values == wanted[0] if len(wanted) == 1 else np.isin(values, wanted))
+        hit: np.ndarray = (state == ONE) & (values == wanted[0] if len(wanted) == 1 else np.isin(values, wanted))
         if want_absent:
             hit |= state == ABSENT
         self._mark_many(hit, lambda elements: bool(np.isin(elements, wanted).any()))
@@ -125,7 +125,7 @@ class MetadataColumn(ABC):
         test = self.range_test(op, operand)
         if test is None:
             return None
-        hit = (self.state[:count] == ONE) & test(self.keys[:count])
+        hit: np.ndarray = (self.state[:count] == ONE) & test(self.keys[:count])
         self._mark_many(hit, lambda elements: bool(test(elements).any()))
         return hit
 
@@ -149,19 +149,15 @@ class MetadataColumn(ABC):
         return None
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
-
 class NumberColumn(MetadataColumn):
     key_dtype = np.float64
     index_type = "number"
 
     def stored_key(self, value: Any) -> float | None:
-        return float(value) if _is_number(value) else None
+        return float(value) if is_number(value) else None
 
     def range_test(self, op: str, operand: Any) -> Callable[[np.ndarray], np.ndarray] | None:
-        if not _is_number(operand):
+        if not is_number(operand):
             return None
         compare, bound = _COMPARE[op], float(operand)
         return lambda keys: compare(keys, bound)

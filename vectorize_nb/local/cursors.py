@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from collections.abc import Callable
 
-from ..errors import InvalidCursor
+from ..contract.errors import InvalidCursor
 
 __all__ = ["Cursors", "Page"]
 

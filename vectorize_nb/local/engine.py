@@ -27,17 +27,20 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import orjson
 
-from .. import errors, validation
-from ..filters import parse_filter, truncate_utf8
-from ..limits import DEFAULT_LIMITS, Limits
-from ..models import (DEFAULT_QUERY, IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, Mutation,
-                      QueryOptions, VectorPage, VectorRecord, Vectors)
+from ..contract import errors, validation
+from ..contract.filters import FilterMiss, parse_filter, predating_miss, silent_misses, truncate_utf8
+from ..contract.limits import DEFAULT_LIMITS, Limits
+from ..contract.backend import Backend
+from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, FilterCounts, IndexConfig,
+                               IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions, VectorPage,
+                               VectorRecord, Vectors, WriteKind)
 from . import snapshot
 from .cursors import Cursors
 from .mutations import Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log
 from .state import IndexState
 from .store import IndexRow, Store, VectorRow
-from .table import MISSING, VectorTable, lookup
+from .columns import MISSING
+from .table import VectorTable, lookup
 
 __all__ = ["LocalEngine"]
 
@@ -50,7 +53,7 @@ def _iso(seconds: float) -> str:
     return _timestamp(seconds).isoformat().replace("+00:00", "Z")
 
 
-class LocalEngine:
+class LocalEngine(Backend):
     """The embedded Vectorize. `path=None` keeps everything in memory."""
 
     max_concurrency = 1
@@ -66,6 +69,7 @@ class LocalEngine:
         self._lock = threading.RLock()
         self._cursors = Cursors(limits.cursor_ttl_seconds, clock)
         self._states: dict[str, IndexState] = {}
+        self._predating_counts: dict[tuple[int, str], tuple[tuple[int, int], int]] = {}
         self._version = self.store.data_version()
         self._maybe_pending = True
         self._reload_catalog()
@@ -80,6 +84,11 @@ class LocalEngine:
             for state in self._states.values():
                 state.save(self._snapshots)
             self.store.close()
+
+    @property
+    def folder(self) -> Path | None:
+        """The engine's folder (None in memory)."""
+        return self.path
 
     def __enter__(self) -> LocalEngine:
         return self
@@ -200,20 +209,23 @@ class LocalEngine:
 
     # --- writes --------------------------------------------------------------------------------
 
-    def insert(self, name: str, vectors: Vectors) -> Mutation:
-        """Add vectors whose ids are new; ids already stored are left as they are."""
-        return self._write_vectors(name, vectors, keep_existing=True)
-
-    def upsert(self, name: str, vectors: Vectors) -> Mutation:
-        """Add vectors, replacing stored ones with the same id in full."""
-        return self._write_vectors(name, vectors, keep_existing=False)
-
-    def _write_vectors(self, name: str, vectors: Vectors, keep_existing: bool) -> Mutation:
+    def write(self, name: str, kind: WriteKind, vectors: Vectors | CheckedVectors) -> Mutation:
+        """Insert (ids already stored are left as they are) or upsert (stored rows replaced in full)."""
         with self._lock:
             state = self._find(name)
-            metadata_json = validation.check_vectors(vectors, state.row.dimensions, self.limits)
-            change = _deduplicated(vectors, metadata_json, keep_existing)
+            validation.write_count(len(vectors), self.limits)
+            checked = vectors if isinstance(vectors, CheckedVectors) and vectors.dimensions == state.row.dimensions \
+                else validation.check_vectors(vectors, kind, state.row.dimensions, self.limits)
+            namespaces: list[str | None] = checked.namespaces if checked.namespaces is not None \
+                else [None] * len(checked)
+            change = VectorWrite(kind, checked.ids, checked.values, namespaces, checked.metadata_json, checked.metadata)
             return self._mutate(name, change)
+
+    def embed(self, texts: list[str], model: str, pooling: str) -> np.ndarray:
+        """Texts to vectors on this machine, with the model's open weights (the `embeddings` extra)."""
+        from ..embeddings import embed_locally
+
+        return embed_locally(texts, model, pooling)
 
     def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
         with self._lock:
@@ -381,7 +393,8 @@ class LocalEngine:
 
     # --- for the client's tools ----------------------------------------------------------------
 
-    def filter_ids(self, name: str, ids: Sequence[str], filter: Any = None, namespace: str | None = None) -> list[bool]:
+    def filter_ids(self, name: str, ids: Sequence[str], filter: dict[str, Any] | None = None,
+                   namespace: str | None = None) -> list[bool]:
         """For each id, whether a query with this filter and namespace could return it (False for unknown
         ids): exactly the engine's own rule, predating vectors included."""
         with self._lock:
@@ -390,7 +403,31 @@ class LocalEngine:
             allowed = None if rows is None else set(rows.tolist())
             return [vid in table.slots and (allowed is None or table.slots[vid] in allowed) for vid in ids]
 
-    def explain_filter(self, name: str, filter: Any) -> dict[str, Any]:
+    def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
+        """What a filter silently leaves out: clauses on properties without a metadata index, values of
+        another type, and the vectors written before a metadata index (counted once per applied write)."""
+        with self._lock:
+            state = self._find(name)
+            table = self._table(state)
+            flt = parse_filter(filter, self.limits)
+            types = {prop: column.index_type for prop, column in table.columns.items()}
+            misses = silent_misses(flt, types, name)
+            for prop in flt.keys:
+                column = table.columns.get(prop)
+                predating = 0 if column is None else self._predating(state, prop, table)
+                if predating:
+                    misses.append(predating_miss(prop, predating, table.count, name))
+            return misses
+
+    def _predating(self, state: IndexState, prop: str, table: VectorTable) -> int:
+        key = (state.row.id, prop)
+        known = self._predating_counts.get(key)
+        if known is None or known[0] != (state.applied_seq, table.count):
+            known = ((state.applied_seq, table.count), table.predating(prop))
+            self._predating_counts[key] = known
+        return known[1]
+
+    def explain_filter(self, name: str, filter: dict[str, Any]) -> FilterCounts:
         """Counts behind a filter: per clause, the vectors that predate its metadata index (None when the
         property has none) and the vectors the clause matches; and the vectors the whole filter matches."""
         with self._lock:
@@ -399,10 +436,9 @@ class LocalEngine:
             clauses = []
             for clause in flt.clauses:
                 predating, matched = table.clause_counts(clause)
-                clauses.append({"predating": predating, "matches": matched})
+                clauses.append(ClauseCounts(matched, predating))
             rows = table.candidates(None, flt)
-            total = table.count if rows is None else len(rows)
-            return {"vectors": table.count, "matches": total, "clauses": clauses}
+            return FilterCounts(table.count, table.count if rows is None else len(rows), clauses)
 
     def mutation_log(self, name: str) -> list[dict[str, Any]]:
         """Every mutation of an index, oldest first: id, kind, count and its timestamps."""
@@ -430,20 +466,3 @@ def _cut_strings(value: Any, limit: int) -> Any:
     if isinstance(value, list):
         return [_cut_strings(item, limit) for item in value]
     return value
-
-
-def _deduplicated(vectors: Vectors, metadata_json: list[bytes | None], keep_existing: bool) -> VectorWrite:
-    """One row per id: the first occurrence for insert, the last for upsert."""
-    ids = vectors.ids
-    positions: dict[str, int] = {}
-    for pos, vid in enumerate(ids):
-        if keep_existing:
-            positions.setdefault(vid, pos)
-        else:
-            positions[vid] = pos
-    keep = list(positions.values()) if len(positions) < len(ids) else None
-    pick = (lambda seq: seq) if keep is None else (lambda seq: [seq[i] for i in keep])
-    values = np.ascontiguousarray(vectors.values if keep is None else vectors.values[keep], dtype=np.float32)
-    namespaces = pick(vectors.namespaces) if vectors.namespaces is not None else [None] * len(values)
-    metadata = pick(vectors.metadata) if vectors.metadata is not None else None
-    return VectorWrite(keep_existing, pick(list(ids)), values, namespaces, pick(metadata_json), metadata)

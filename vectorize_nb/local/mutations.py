@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import orjson
 
+from ..contract.models import WriteKind
 from .store import MutationRow, Store
 from .table import VectorTable
 
@@ -26,7 +27,9 @@ MemoryChange = Callable[[VectorTable], None]
 
 def decode_metadata(blobs: list[bytes | None]) -> list[dict[str, Any] | None]:
     """Metadata JSON of many rows, decoded in one call (one JSON array) rather than one per row."""
-    return orjson.loads(b"[" + b",".join(b"null" if blob is None else blob for blob in blobs) + b"]")
+    decoded: list[dict[str, Any] | None] = orjson.loads(b"[" + b",".join(b"null" if blob is None else blob
+                                                                             for blob in blobs) + b"]")
+    return decoded
 
 
 class Change(ABC):
@@ -50,9 +53,9 @@ class Change(ABC):
 
 @dataclass(slots=True)
 class VectorWrite(Change):
-    """insert (keep_existing: existing ids are left alone) or upsert (whole rows replaced)."""
+    """insert (existing ids are left alone) or upsert (whole rows replaced); ids are unique."""
 
-    keep_existing: bool
+    write_kind: WriteKind
     ids: list[str]
     values: np.ndarray
     namespaces: list[str | None]
@@ -61,7 +64,7 @@ class VectorWrite(Change):
 
     @property
     def kind(self) -> str:  # type: ignore[override]
-        return "insert" if self.keep_existing else "upsert"
+        return self.write_kind
 
     @property
     def count(self) -> int:
@@ -82,10 +85,10 @@ class VectorWrite(Change):
 
     def commit(self, store: Store, index_id: int, seq: int) -> MemoryChange:
         keep = None
-        if self.keep_existing:
+        if self.write_kind == "insert":
             existing = store.existing_ids(index_id, self.ids)
             keep = [i for i, vid in enumerate(self.ids) if vid not in existing]
-        store.write_vectors(index_id, self.rows(keep), seq, self.keep_existing)
+        store.write_vectors(index_id, self.rows(keep), seq, self.write_kind)
         return lambda table: self._mirror(table, keep)
 
     def _mirror(self, table: VectorTable, keep: list[int] | None) -> None:
@@ -100,10 +103,10 @@ class VectorWrite(Change):
                       None if metadata is None else [metadata[i] for i in keep])
 
     @classmethod
-    def from_staged(cls, keep_existing: bool, rows: list[tuple[str, str | None, bytes | None, bytes]],
+    def from_staged(cls, kind: WriteKind, rows: list[tuple[str, str | None, bytes | None, bytes]],
                     dimensions: int) -> VectorWrite:
         values = np.frombuffer(b"".join(row[3] for row in rows), dtype=np.float32).reshape(len(rows), dimensions)
-        return cls(keep_existing, [row[0] for row in rows], values, [row[1] for row in rows],
+        return cls(kind, [row[0] for row in rows], values, [row[1] for row in rows],
                    [row[2] for row in rows])
 
 
@@ -162,7 +165,8 @@ METADATA_KINDS = (MetadataIndexCreate.kind, MetadataIndexDelete.kind)
 def from_log(store: Store, mutation: MutationRow, dimensions: int) -> Change:
     """Rebuild a logged, not yet applied change."""
     if mutation.kind in ("insert", "upsert"):
-        return VectorWrite.from_staged(mutation.kind == "insert", store.staged_vectors(mutation.seq), dimensions)
+        kind: WriteKind = "insert" if mutation.kind == "insert" else "upsert"
+        return VectorWrite.from_staged(kind, store.staged_vectors(mutation.seq), dimensions)
     fields = orjson.loads(mutation.payload or b"null")
     if mutation.kind == VectorDelete.kind:
         return VectorDelete(fields)

@@ -73,7 +73,7 @@ class _Blas:
         """The BLAS's thread limit now (None when unknown)."""
         if self.controller is None:
             return None
-        return min(lib.num_threads for lib in self.controller.lib_controllers)
+        return min(int(lib.num_threads) for lib in self.controller.lib_controllers)
 
     def single_threaded(self) -> AbstractContextManager[Any]:
         """While inside, BLAS calls run in the calling thread (so that our threads can each make one)."""
@@ -170,12 +170,15 @@ class Scorer:
         """Vectorize's score of each row (float64): cosine similarity, L2 distance, or -dot."""
         rows64 = rows.astype(np.float64)
         q64 = np.asarray(query, dtype=np.float64)
+        scores: np.ndarray
         if self.metric == "euclidean":
-            return np.sqrt(((rows64 - q64) ** 2).sum(axis=1))
-        if self.metric == "dot-product":
-            return -(rows64 @ q64)
-        norms = np.linalg.norm(rows64, axis=1) * np.linalg.norm(q64)
-        return np.divide(rows64 @ q64, norms, out=np.zeros(len(rows64)), where=norms > 0)
+            scores = np.sqrt(((rows64 - q64) ** 2).sum(axis=1))
+        elif self.metric == "dot-product":
+            scores = -(rows64 @ q64)
+        else:
+            norms = np.linalg.norm(rows64, axis=1) * np.linalg.norm(q64)
+            scores = np.divide(rows64 @ q64, norms, out=np.zeros(len(rows64)), where=norms > 0)
+        return scores
 
     @property
     def higher_is_better(self) -> bool:
@@ -232,8 +235,9 @@ def top_k(scan: Scan, query: np.ndarray, k: int, rows: np.ndarray | None = None)
             allowed[rows] = True
         work, total = (lambda lo, hi: _range_best(scan, query, lo, hi, k, allowed)), len(scan.matrix)
     results = _in_parts(work, total, threads() if total >= THREADED_ROWS else 1)  # few rows: BLAS, in this thread
-    found = np.concatenate([found for found, _ in results])
-    return found[_best(np.concatenate([sims for _, sims in results]), k)]
+    found: np.ndarray = np.concatenate([found for found, _ in results])
+    best: np.ndarray = found[_best(np.concatenate([sims for _, sims in results]), k)]
+    return best
 
 
 def _range_best(scan: Scan, query: np.ndarray, lo: int, hi: int, k: int,
@@ -370,4 +374,5 @@ def best_exact(scorer: Scorer, matrix: np.ndarray, rows: np.ndarray, query: np.n
         if start and start % (16 * EXACT_ROWS) == 0:  # keep the candidates few on a long scan
             kept = _best(-np.concatenate(keys), k)
             found, keys = [np.concatenate(found)[kept]], [np.concatenate(keys)[kept]]
-    return np.concatenate(found)[_best(-np.concatenate(keys), k)]
+    best: np.ndarray = np.concatenate(found)[_best(-np.concatenate(keys), k)]
+    return best

@@ -4,38 +4,93 @@
         client = vz.connect(server.url, account_id=server.account_id)
 
 The server binds 127.0.0.1 unless told otherwise and caps request bodies at Cloudflare's 100 MB.
+Without a token it answers only this machine's programs, not web pages (see `guard.py`), and it will
+not listen on another address without a token unless told to on purpose. Every refusal, waitress's
+own included (a body over its cap, an over-long URL or header), is Cloudflare's JSON envelope.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
+from waitress.task import ErrorTask
 
-from ..limits import DEFAULT_LIMITS, Limits
+from ..contract import errors, wire
+from ..contract.limits import DEFAULT_LIMITS, Limits
 from .app import ACCOUNT_ID, VectorizeApp
 from .engine import LocalEngine
+from .guard import is_loopback
 
 __all__ = ["Server", "serve", "open_server", "DEFAULT_PORT", "ACCOUNT_ID"]
 
 DEFAULT_PORT = 8787
+_BODY_SLACK = 1 << 20
+"""waitress refuses bodies this much over the limit unread; the application refuses the ones in between."""
+
+
+class _EnvelopeErrorTask(ErrorTask):  # type: ignore[misc, unused-ignore]  # waitress is untyped
+    """waitress's own refusals, made before the application sees the request, in Cloudflare's envelope
+    (waitress writes plain text): 413 for a body over its cap, 431 for an over-long request line or
+    headers, 400 for a request it cannot read."""
+
+    def execute(self) -> None:
+        problem = self.request.error
+        if problem.code == 413:
+            limit = self.channel.server.adj.max_request_body_size - _BODY_SLACK
+            error: errors.VectorizeError = errors.PayloadTooLarge(
+                f"request body too large; max is {limit} bytes", status=413)
+        elif problem.code == 431:
+            error = errors.PayloadTooLarge(f"request line and headers too large; max is "
+                                           f"{self.channel.server.adj.max_request_header_size} bytes", status=431)
+        elif problem.code < 500:
+            error = errors.MalformedRequest(f"the request could not be read: {problem.body}", status=problem.code)
+        else:
+            error = errors.InternalError("internal error in the local server", status=problem.code)
+        body = wire.dumps(error.to_envelope())
+        self.status = f"{problem.code} {problem.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _EnvelopeChannel(HTTPChannel):  # type: ignore[misc, unused-ignore]
+    error_task_class = _EnvelopeErrorTask
+
+
+def _check_exposure(host: str, token: str | None, allow_remote_without_token: bool) -> None:
+    if token is None and not is_loopback(host) and not allow_remote_without_token:
+        raise errors.ConfigurationError(
+            f"refusing to serve on {host} without a token: anyone who can reach this machine could read and "
+            "write every index. Set a token (VECTORIZE_NB_SERVE_TOKEN, or --token / token=), or pass "
+            "--allow-remote-without-token (allow_remote_without_token=True) to do it on purpose")
 
 
 class Server:
-    """A running (or ready to run) HTTP server over one engine."""
+    """A running (or ready to run) HTTP server over one engine.
+
+    Without `token`, `host` must be a loopback address unless `allow_remote_without_token`; web pages
+    are refused unless their origin is in `allowed_origins` (e.g. "http://localhost:3000").
+    """
 
     def __init__(self, engine: LocalEngine, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-                 token: str | None = None, threads: int = 8, owns_engine: bool = False) -> None:
+                 token: str | None = None, threads: int = 8, owns_engine: bool = False,
+                 allowed_origins: Iterable[str] = (), allow_remote_without_token: bool = False) -> None:
+        _check_exposure(host, token, allow_remote_without_token)
         self.engine = engine
         self._owns_engine = owns_engine
-        app = VectorizeApp(engine, token, engine.limits)
-        # waitress itself refuses bodies past this; the app answers 100 MB + 1 with Cloudflare's envelope
+        app = VectorizeApp(engine, token, engine.limits, allowed_origins=allowed_origins, host=host)
         self._wsgi = create_server(app, host=host, port=port, threads=threads, ident="vectorize-nb",
-                                   max_request_body_size=engine.limits.max_body_bytes + (1 << 20))
+                                   max_request_body_size=engine.limits.max_body_bytes + _BODY_SLACK)
+        self._wsgi.channel_class = _EnvelopeChannel
         self.host = host
         self.port = int(self._wsgi.effective_port)
+        app.guard.listen(host, self.port)
         self.account_id = ACCOUNT_ID
         self._thread: threading.Thread | None = None
 
@@ -57,6 +112,7 @@ class Server:
             self.close()
 
     def start(self) -> Server:
+        """Serve in a background thread; returns the server (use it as a context manager to stop it)."""
         self._thread = threading.Thread(target=self._wsgi.run, name="vectorize-nb-serve", daemon=True)
         self._thread.start()
         return self
@@ -83,20 +139,35 @@ class Server:
 
 def open_server(path: str | Path | None = None, *, memory: bool = False, host: str = "127.0.0.1",
                 port: int = DEFAULT_PORT, token: str | None = None, apply_delay: float = 0.0,
-                limits: Limits = DEFAULT_LIMITS, engine: LocalEngine | None = None) -> Server:
+                limits: Limits = DEFAULT_LIMITS, engine: LocalEngine | None = None,
+                allowed_origins: Iterable[str] = (), allow_remote_without_token: bool = False) -> Server:
     """A server, not yet started, over `engine` or over an engine it opens on `path` (default
-    ./.vectorize) or in memory."""
+    ./.vectorize) or in memory. The other arguments are `Server`'s."""
+    _check_exposure(host, token, allow_remote_without_token)  # before an engine is opened for nothing
     owns = engine is None
     if engine is None:
         folder = None if memory else Path(path if path is not None else ".vectorize")
         engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
-    return Server(engine, host=host, port=port, token=token, owns_engine=owns)
+    try:
+        return Server(engine, host=host, port=port, token=token, owns_engine=owns, allowed_origins=allowed_origins,
+                      allow_remote_without_token=allow_remote_without_token)
+    except BaseException:
+        if owns:
+            engine.close()
+        raise
 
 
 def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "127.0.0.1", port: int = 0,
           token: str | None = None, apply_delay: float = 0.0, limits: Limits = DEFAULT_LIMITS,
-          engine: LocalEngine | None = None) -> Server:
+          engine: LocalEngine | None = None, allowed_origins: Iterable[str] = (),
+          allow_remote_without_token: bool = False) -> Server:
     """Start a server in a background thread (on a free port by default) and return it. Use it as a
-    context manager so that it stops."""
+    context manager so that it stops.
+
+    Without `token` it answers only this machine's programs: requests from web pages are refused
+    unless their origin is in `allowed_origins`, and a `host` other than a loopback address needs
+    `allow_remote_without_token=True`.
+    """
     return open_server(path, memory=memory, host=host, port=port, token=token, apply_delay=apply_delay,
-                       limits=limits, engine=engine).start()
+                       limits=limits, engine=engine, allowed_origins=allowed_origins,
+                       allow_remote_without_token=allow_remote_without_token).start()

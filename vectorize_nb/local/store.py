@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ..contract.models import WriteKind
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
 from .vectorfile import VectorFile, VectorFiles, moves
 
@@ -233,7 +234,7 @@ class Store:
     def data_version(self) -> int:
         """Changes whenever another connection commits (PRAGMA data_version)."""
         with self._lock:
-            return self._con.execute("PRAGMA data_version").fetchone()[0]
+            return int(self._con.execute("PRAGMA data_version").fetchone()[0])
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
@@ -326,10 +327,10 @@ class Store:
     # --- vectors -------------------------------------------------------------------------------
 
     def write_vectors(self, index_id: int, rows: Iterable[tuple[str, str | None, bytes | None, bytes | memoryview]],
-                      seq: int, keep_existing: bool) -> None:
-        """Upsert (or, with keep_existing, insert-if-new) rows of (id, namespace, metadata, vec): the
-        values go to the end of the vector file, and the rows record their slots there."""
-        sql = (_INSERT if keep_existing else _UPSERT).format(table=_table(index_id))
+                      seq: int, kind: WriteKind) -> None:
+        """Upsert (or insert-if-new) rows of (id, namespace, metadata, vec): the values go to the end of
+        the vector file, and the rows record their slots there."""
+        sql = (_INSERT if kind == "insert" else _UPSERT).format(table=_table(index_id))
         values, ids = bytearray(), []
 
         def records() -> Iterator[tuple[str, str | None, bytes | None, int, int]]:
@@ -345,7 +346,7 @@ class Store:
             file.write_bytes(start, values)
             self._files.written(file)
             self._run("UPDATE vector_files SET slots = slots + ?, pressure = pressure + ? WHERE index_id = ?",
-                      (len(ids), 0 if keep_existing else len(ids), index_id))
+                      (len(ids), 0 if kind == "insert" else len(ids), index_id))
             file.note_append(ids, start)
 
     def stage_vectors(self, seq: int, rows: Iterable[tuple[str, str | None, bytes | None, bytes | memoryview]]) -> None:
@@ -385,7 +386,7 @@ class Store:
         return {row[0]: VectorRow(row[0], row[1], row[2], vec.tobytes(), row[4]) for row, vec in zip(rows, values)}
 
     def count_vectors(self, index_id: int) -> int:
-        return self._one(f"SELECT count(*) FROM {_table(index_id)}")[0]
+        return int(self._one(f"SELECT count(*) FROM {_table(index_id)}")[0])
 
     def list_ids(self, index_id: int) -> list[str]:
         """Every id of the index in insertion order."""

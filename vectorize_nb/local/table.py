@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..filters import Clause, Filter, evaluate
+from ..contract.filters import Clause, Filter, evaluate
 from . import search
 from .columns import MISSING, NOT_INDEXED, MetadataColumn, column_for
 from .vectorfile import VectorFile
@@ -152,7 +152,7 @@ class VectorTable:
             column.write(slot_list, lookups(metadata, path) if metadata is not None else [MISSING] * len(slot_list))
 
     def _set_ids(self, ids: Sequence[str], where: np.ndarray) -> list[int]:
-        slot_list = where.tolist()
+        slot_list: list[int] = where.tolist()
         if np.array_equal(where, np.arange(len(self.ids), len(self.ids) + len(ids))):
             self.ids.extend(ids)  # the usual case: rows appended in order
         else:
@@ -279,15 +279,21 @@ class VectorTable:
             mask &= self.live[:self.end]
         return np.flatnonzero(mask)
 
+    def predating(self, property_name: str) -> int:
+        """The vectors written before the metadata index on this property existed (0 without one)."""
+        column = self.columns.get(property_name)
+        if column is None:
+            return 0
+        return int(((column.state[:self.end] == NOT_INDEXED) & self.live[:self.end]).sum())
+
     def clause_counts(self, clause: Clause) -> tuple[int | None, int]:
         """For one filter clause: the vectors that predate its metadata index (None when the property has
         none), and the vectors it matches."""
         column = self.columns.get(clause.key)
         if column is None:
             return None, 0
-        live = self.live[:self.end]
-        predating = int(((column.state[:self.end] == NOT_INDEXED) & live).sum())
-        return predating, int((column.match(clause.op, clause.operand, self.end) & live).sum())
+        return self.predating(clause.key), int((column.match(clause.op, clause.operand, self.end)
+                                                & self.live[:self.end]).sum())
 
     def nearest(self, queries: np.ndarray, k: int, rows: np.ndarray | None) -> list[tuple[list[str], np.ndarray]]:
         """For each raw query, the ids of the best `k` rows and their exact scores, best first."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from ..errors import ConfigurationError
-from ..limits import DEFAULT_LIMITS, Limits
+from ..contract.errors import ConfigurationError
+from ..contract.limits import DEFAULT_LIMITS, Limits
 from .backend import RestBackend
 from .ratelimit import RateLimiter
 from .transport import Transport, retry_policy
@@ -21,11 +21,13 @@ TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 def connect_rest(target: str, *, account_id: str | None = None, api_token: str | None = None, timeout: float = 30.0,
                  concurrency: int = 4, max_retries: int = 5, requests_per_window: int = 1200,
                  window_seconds: float = 300.0, limits: Limits = DEFAULT_LIMITS,
-                 backoff: float = 0.5) -> tuple[RestBackend, str]:
+                 backoff: float = 0.5, total_timeout: float = 120.0) -> tuple[RestBackend, str]:
     """A RestBackend for "cloudflare" or a base URL, and a label for it that holds no secret.
 
     Arguments win over the environment (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN). Cloudflare needs
-    both; another server needs neither (its account id then defaults to "local").
+    both; another server needs neither (its account id then defaults to "local"). `timeout` bounds
+    each attempt of a request and `total_timeout` all of its attempts and the waits between them,
+    both in seconds, plus one second per megabyte of request body.
     """
     account = account_id or os.environ.get(ACCOUNT_ENV)
     token = api_token or os.environ.get(TOKEN_ENV)
@@ -40,6 +42,7 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
         base_url = target
         account = account or "local"
     transport = Transport(base_url, str(account), token, timeout=timeout, retry=retry_policy(max_retries, backoff),
-                          limiter=RateLimiter(requests_per_window, window_seconds), pool_size=max(4, concurrency))
+                          limiter=RateLimiter(requests_per_window, window_seconds), pool_size=max(4, concurrency),
+                          total_timeout=total_timeout)
     label = f"cloudflare:{account}" if target == "cloudflare" else base_url
     return RestBackend(transport, limits=limits, max_concurrency=concurrency), label

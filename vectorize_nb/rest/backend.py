@@ -16,21 +16,29 @@ from urllib.parse import quote
 
 import numpy as np
 
-from .. import errors, validation, wire
-from ..limits import DEFAULT_LIMITS, Limits
-from ..models import (DEFAULT_QUERY, IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions,
-                      VectorPage, VectorRecord, Vectors)
+from ..contract import errors, validation, wire
+from ..contract.limits import DEFAULT_LIMITS, Limits
+from ..contract.backend import Backend, PreparedWrite
+from ..contract.embedding_models import get_model
+from ..contract.filters import FilterMiss, parse_filter, silent_misses
+from ..contract.models import (DEFAULT_QUERY, CheckedVectors, IndexDescription, IndexInfo, Match, MetadataIndex,
+                               Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
+from .ai import WorkersAI
 from .transport import Transport
 
 __all__ = ["RestBackend"]
 
 _VALUES_PER_SLICE = 16_384  # about half a millisecond of encoding
+INDEXES = "/vectorize/v2/indexes"
+INDEX_TYPES_TTL = 10.0
+"""Seconds a list of metadata indexes read for `filter_misses` is trusted."""
 
 
 @dataclass(frozen=True, slots=True)
-class PreparedWrite:
+class EncodedWrite(PreparedWrite):
+    """An insert/upsert request with its NDJSON body encoded."""
+
     path: str
-    operation: str
     body: wire.NdjsonBody
 
 
@@ -40,7 +48,7 @@ def _mutation(result: Any, operation: str) -> Mutation:
     return Mutation(result["mutationId"])
 
 
-def _ndjson_lines(vectors: Vectors) -> list[bytes]:
+def _ndjson_lines(vectors: CheckedVectors) -> list[bytes]:
     """Encode a slice at a time, letting other threads run between slices. The encoder holds the
     interpreter lock; without the pauses a sender that needs it for a moment (to send a body, to read
     an answer) waits out the 5 ms switch interval again and again while the next body is built."""
@@ -57,13 +65,18 @@ def _path(name: str, suffix: str = "") -> str:
     return "/" + quote(name, safe="") + suffix
 
 
-class RestBackend:
+class RestBackend(Backend):
     """One account of a Vectorize-compatible REST API. `max_concurrency` requests may be in flight."""
+
+    builds_requests = True
+    embeds_remotely = True
 
     def __init__(self, transport: Transport, *, limits: Limits = DEFAULT_LIMITS, max_concurrency: int = 4) -> None:
         self.transport = transport
         self.limits = limits
         self.max_concurrency = max_concurrency
+        self._index_types: dict[str, tuple[float, dict[str, str]]] = {}
+        self.workers_ai = WorkersAI(transport)
 
     def __repr__(self) -> str:
         return f"RestBackend({self.transport.base_url!r}, account_id={self.transport.account_id!r})"
@@ -72,16 +85,13 @@ class RestBackend:
         self.transport.close()
 
     def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
-        return self.transport.request(method, path, operation=operation, **kwargs)
+        return self.transport.request(method, INDEXES + path, operation=operation, **kwargs)
 
     @staticmethod
     def _checked(operation: str, check: Any, *args: Any) -> Any:
         """A check run before the request, naming the operation if it fails."""
-        try:
+        with errors.during(operation):
             return check(*args)
-        except errors.VectorizeError as exc:
-            exc.with_operation(operation)
-            raise
 
     # --- indexes -------------------------------------------------------------------------------
 
@@ -105,31 +115,36 @@ class RestBackend:
 
     # --- vectors -------------------------------------------------------------------------------
 
-    def insert(self, name: str, vectors: Vectors) -> Mutation:
-        return self.send_write(self.prepare_write(name, "insert", vectors))
-
-    def upsert(self, name: str, vectors: Vectors) -> Mutation:
-        return self.send_write(self.prepare_write(name, "upsert", vectors))
-
-    def prepare_write(self, name: str, operation: str, vectors: Vectors) -> PreparedWrite:
-        """Check and encode one insert/upsert request (the CPU-bound half of a write)."""
-        label = f"{operation} on index {name!r}"
-        if vectors.checked_metadata is None:  # batches of Index writes were checked as a whole already
+    def write(self, name: str, kind: WriteKind, vectors: Vectors | CheckedVectors) -> Mutation:
+        """Check, encode and send one insert/upsert request."""
+        label = f"{kind} on index {name!r}"
+        if not isinstance(vectors, CheckedVectors):
             width = vectors.values.shape[1] if vectors.values.ndim == 2 else 0
-            self._checked(label, validation.check_vectors, vectors, width, self.limits)
+            with errors.during(label):
+                vectors = validation.check_vectors(vectors, kind, width, self.limits)
+        return self.send_write(self.prepare_write(name, kind, vectors))
+
+    def prepare_write(self, name: str, kind: WriteKind, vectors: CheckedVectors) -> EncodedWrite:
+        """Encode one insert/upsert request (the CPU-bound half of a write)."""
+        label = f"{kind} on index {name!r}"
+        with errors.during(label):
+            validation.write_count(len(vectors), self.limits)
         body = wire.NdjsonBody(_ndjson_lines(vectors))
         if len(body) > self.limits.max_body_bytes:
             raise errors.PayloadTooLarge(
                 f"request body too large; max is {self.limits.max_body_bytes} bytes, got {len(body)} bytes",
                 operation=label)
-        return PreparedWrite(_path(name, f"/{operation}"), label, body)
+        return EncodedWrite(name, kind, vectors, _path(name, f"/{kind}"), body)
 
     def send_write(self, prepared: PreparedWrite) -> Mutation:
         """Send a prepared insert/upsert (the half that waits on the network)."""
+        if not isinstance(prepared, EncodedWrite):
+            prepared = self.prepare_write(prepared.name, prepared.kind, prepared.vectors)
+        label = f"{prepared.kind} on index {prepared.name!r}"
         # unparsable-behavior=error: a line this client failed to encode must never be dropped silently
-        result = self._call("POST", prepared.path, prepared.operation, data=prepared.body,
+        result = self._call("POST", prepared.path, label, data=prepared.body,
                             params={"unparsable-behavior": "error"}, content_type="application/x-ndjson")
-        return _mutation(result, prepared.operation)
+        return _mutation(result, label)
 
     def query(self, name: str, vector: Any = None, options: QueryOptions = DEFAULT_QUERY, *,
               vector_id: str | None = None) -> list[Match]:
@@ -147,6 +162,10 @@ class RestBackend:
             return [self.query(name, row, options) for row in rows]
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="vectorize-query") as pool:
             return list(pool.map(lambda row: self.query(name, row, options), rows))
+
+    def embed(self, texts: list[str], model: str, pooling: str) -> np.ndarray:
+        """Texts to vectors on Workers AI (`POST /accounts/{id}/ai/run/{model}`), one request."""
+        return self.workers_ai.embed(texts, get_model(model), pooling)
 
     def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]:
         operation = f"get_by_ids on index {name!r}"
@@ -167,10 +186,20 @@ class RestBackend:
         params = {key: value for key, value in (("count", count), ("cursor", cursor)) if value is not None}
         return wire.page_from_json(self._call("GET", _path(name, "/list"), operation, params=params))
 
+    def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
+        """Clauses on properties without a metadata index, or with values of another type; the list of
+        metadata indexes is read at most once every `INDEX_TYPES_TTL` seconds (it is one cheap GET)."""
+        seen = self._index_types.get(name)
+        if seen is None or time.monotonic() - seen[0] > INDEX_TYPES_TTL:
+            types = {m.property_name: m.index_type for m in self.list_metadata_indexes(name)}
+            seen = self._index_types[name] = (time.monotonic(), types)
+        return silent_misses(parse_filter(filter, self.limits), seen[1], name)
+
     # --- metadata indexes ----------------------------------------------------------------------
 
     def create_metadata_index(self, name: str, property_name: str, index_type: str) -> Mutation:
         operation = f"create_metadata_index on {name!r}"
+        self._index_types.pop(name, None)
         result = self._call("POST", _path(name, "/metadata_index/create"), operation,
                             json={"propertyName": property_name, "indexType": index_type})
         return _mutation(result, operation)
@@ -181,6 +210,7 @@ class RestBackend:
 
     def delete_metadata_index(self, name: str, property_name: str) -> Mutation:
         operation = f"delete_metadata_index on {name!r}"
+        self._index_types.pop(name, None)
         result = self._call("POST", _path(name, "/metadata_index/delete"), operation,
                             json={"propertyName": property_name})
         return _mutation(result, operation)

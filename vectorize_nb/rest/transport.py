@@ -1,29 +1,40 @@
-"""HTTP for the REST backend: one requests session, the bearer token, timeouts, a rate limiter and
+"""HTTP for the REST backend: one requests session, the bearer token, deadlines, a rate limiter and
 urllib3's retry policy (exponential backoff with jitter, Retry-After honoured).
 
 What is retried: connection failures, timeouts, a connection dropped mid-answer, HTTP 429 and 5xx,
 and Cloudflare's rate-limit code 40041 (which may come with a 400). A deterministic 4xx never is.
 The token is only ever put into the Authorization header of the request being sent.
+
+Two deadlines bound a call whatever the server does: `timeout` for each attempt (connecting, sending
+and receiving the whole answer), and `total_timeout` for all attempts and the waits between them.
+Both grow by one second per megabyte of the request body (`UPLOAD_ALLOWANCE`), so that a large
+write on a slow uplink is not cut short.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
-from .. import errors, wire
+from ..contract import errors, wire
+from .deadline import DeadlineAdapter, attempt
 from .ratelimit import RateLimiter
 
-__all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "retry_policy"]
+__all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "retry_policy", "UPLOAD_ALLOWANCE"]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 RETRY_AFTER_MAX = 60
-"""Longest a Retry-After is honoured; a longer one is capped (the caller's timeout still applies per try)."""
+"""Longest a Retry-After is honoured; a longer one is capped (and a wait past the total deadline is not made)."""
+UPLOAD_ALLOWANCE = 1e-6
+"""Seconds added to both deadlines per byte of request body: one second per megabyte (8 Mbit/s)."""
+CONNECT_TIMEOUT = 10.0
+_LAST_CHANCE = 0.01
+"""Seconds of an attempt that starts at the total deadline (a wait's jitter can reach it)."""
 _DROPPED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError)
 """Failures of the exchange itself: no answer, or an answer cut off mid-body."""
@@ -52,66 +63,93 @@ def retry_policy(max_retries: int, backoff: float = 0.5) -> Retry:
 
 
 class Transport:
-    """Requests to one account's Vectorize v2 routes, e.g. `request("GET", "/docs/info")`."""
+    """Requests to one account's routes, e.g. `request("GET", "/vectorize/v2/indexes/docs/info")`."""
 
     def __init__(self, base_url: str, account_id: str, token: str | None, *, timeout: float, retry: Retry,
-                 limiter: RateLimiter, pool_size: int) -> None:
+                 limiter: RateLimiter, pool_size: int, total_timeout: float = 120.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.account_id = account_id
-        self.prefix = f"{self.base_url}/accounts/{account_id}/vectorize/v2/indexes"
-        self.timeout = (min(10.0, timeout), timeout)
+        self.account_url = f"{self.base_url}/accounts/{account_id}"
+        self.timeout = timeout
+        self.total_timeout = total_timeout
         self.retry = retry
         self.limiter = limiter
         self.session = requests.Session()
-        adapter = HTTPAdapter(max_retries=0, pool_connections=pool_size, pool_maxsize=pool_size)
+        adapter = DeadlineAdapter(max_retries=0, pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.auth = BearerToken(token) if token else None
         self.session.headers.update({"Accept": "application/json", "User-Agent": "vectorize-nb"})
 
     def __repr__(self) -> str:
-        return f"Transport({self.prefix!r})"
+        return f"Transport({self.account_url!r})"
 
     def close(self) -> None:
         self.session.close()
 
     def request(self, method: str, path: str, *, operation: str, json: Any = None, data: Any = None,
-                params: dict[str, Any] | None = None, content_type: str | None = None) -> Any:
-        """Send one request (retrying what may be retried) and return the envelope's `result`."""
-        url = self.prefix + path
+                params: dict[str, Any] | None = None, content_type: str | None = None,
+                limiter: RateLimiter | None = None) -> Any:
+        """Send one request to `path` under the account (retrying what may be retried, within the
+        deadlines) and return the envelope's `result`. `limiter`: a rate limit of its own (Workers AI's),
+        instead of the transport's."""
+        url = self.account_url + path
         headers = {}
         if json is not None:
             data, content_type = wire.dumps(json), "application/json"
         if content_type:
             headers["Content-Type"] = content_type
+        allowance = len(data) * UPLOAD_ALLOWANCE if hasattr(data, "__len__") else 0.0
+        per_attempt = self.timeout + allowance
+        ends = time.monotonic() + self.total_timeout + allowance
         retry = self.retry.new()
         while True:
-            self.limiter.acquire()
+            (limiter or self.limiter).acquire()
+            seconds = max(min(per_attempt, ends - time.monotonic()), _LAST_CHANCE)
             try:
-                response = self.session.request(method, url, data=data, params=params, headers=headers,
-                                                timeout=self.timeout)
-                content = response.content
-            except _DROPPED as exc:
-                retry = self._again(retry, method, url, operation, error=exc)
-                retry.sleep()
+                with attempt(seconds) as watched:
+                    response = self.session.request(method, url, data=data, params=params, headers=headers,
+                                                    timeout=(min(CONNECT_TIMEOUT, seconds), seconds))
+                    content = response.content
+                if watched.expired:  # what was read before the cut may look whole (a head cut short)
+                    raise _Late(seconds)
+            except (*_DROPPED, _Late) as exc:
+                failure = _Late(seconds) if watched.expired or isinstance(exc, requests.Timeout) else exc
+                retry = self._again(retry, method, url, operation, error=failure)
+                self._pause(retry, ends, method, url, operation, error=failure)
                 continue
             body = _parse(content)
             if self._retryable(retry, method, response, body):
                 retry = self._again(retry, method, url, operation, response=response, body=body)
-                try:
-                    retry.sleep(response.raw)
-                except InvalidHeader:  # a Retry-After that is neither seconds nor a date: back off as usual
-                    retry.sleep()
+                self._pause(retry, ends, method, url, operation, response=response, body=body)
                 continue
             return wire.result_of(response.status_code, body, operation)
+
+    def _pause(self, retry: Retry, ends: float, method: str, url: str, operation: str, *,
+               error: Exception | None = None, response: requests.Response | None = None, body: Any = None) -> None:
+        """Wait before the next attempt, or give up when the wait (or the attempt) would end past
+        the total deadline."""
+        if time.monotonic() + _wait(retry, response) >= ends:
+            why = f"gave up after {len(retry.history)} attempts at the total timeout of {self.total_timeout:g} s"
+            if response is not None:
+                raise wire_error(response.status_code, body, operation, why) from None
+            raise errors.TransportError(f"{method} {url} failed: {_describe(error)} ({why})",
+                                        operation=operation) from None
+        try:
+            retry.sleep(None if response is None else response.raw)
+        except InvalidHeader:  # a Retry-After that is neither seconds nor a date: back off as usual
+            retry.sleep()
 
     @staticmethod
     def _retryable(retry: Retry, method: str, response: requests.Response, body: Any) -> bool:
         has_retry_after = "Retry-After" in response.headers
+        found = body.get("errors") if isinstance(body, dict) else None
+        codes = [e.get("code") for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+        if any(code == errors.QuotaExceeded.code for code in codes):
+            return False  # a 429 that says the day's allowance is spent: no wait will help
         if retry.is_retry(method, response.status_code, has_retry_after):
             return True
-        return isinstance(body, dict) and any(
-            isinstance(e, dict) and e.get("code") == errors.RateLimited.code for e in body.get("errors") or [])
+        return errors.RateLimited.code in codes
 
     def _again(self, retry: Retry, method: str, url: str, operation: str, *, error: Exception | None = None,
                response: requests.Response | None = None, body: Any = None) -> Retry:
@@ -122,7 +160,7 @@ class Transport:
                                         error=error)
         except MaxRetryError:
             if response is not None:
-                raise wire_error(response.status_code, body, operation, attempts) from None
+                raise wire_error(response.status_code, body, operation, f"gave up after {attempts} attempts") from None
             raise errors.TransportError(f"{method} {url} failed after {attempts} attempts: {_describe(error)}",
                                         operation=operation) from None
         cause = _describe(error) if error is not None else f"HTTP {response.status_code if response else '?'}"
@@ -130,9 +168,10 @@ class Transport:
         return following
 
 
-def wire_error(status: int, body: Any, operation: str, attempts: int) -> errors.VectorizeError:
+def wire_error(status: int, body: Any, operation: str, why: str) -> errors.VectorizeError:
+    """The error an answer stands for, saying why no more attempts were made."""
     error = errors.from_envelope(status, body, operation=operation)
-    error.message += f" (gave up after {attempts} attempts)"
+    error.message += f" ({why})"
     return error
 
 
@@ -144,7 +183,26 @@ def _parse(content: bytes) -> Any:
         return {"errors": [{"message": f"the server answered something that is not JSON: {snippet!r}"}]}
 
 
+class _Late(Exception):
+    """An attempt that passed its deadline (a socket timeout, or the watchdog cut the connection)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the server did not answer within the timeout ({seconds:g} s per attempt)")
+
+
+def _wait(retry: Retry, response: requests.Response | None) -> float:
+    """How long `retry.sleep` is about to wait (its jitter aside)."""
+    if response is not None and retry.respect_retry_after_header:
+        try:
+            after = retry.get_retry_after(response.raw)
+        except InvalidHeader:
+            after = None
+        if after:
+            return after
+    return retry.get_backoff_time()
+
+
 def _describe(error: Exception | None) -> str:
-    if isinstance(error, requests.Timeout):
-        return "the server did not answer within the timeout"
+    if isinstance(error, _Late):
+        return str(error)
     return f"{type(error).__name__}: {error}" if error is not None else "unknown error"

@@ -16,8 +16,9 @@ from .cache import cache_info, clear_cache
 from .compare import compare, plot_comparison
 from .export import to_png
 from .figures import TRACE_NAMES, plot_index, plot_neighbourhood
+from .inputs import ColumnNotFound
 from .projection import Projection, project
 from .scores import plot_scores
 
 __all__ = ["project", "Projection", "plot_neighbourhood", "plot_index", "plot_scores", "compare", "plot_comparison",
-           "to_png", "cache_info", "clear_cache", "TRACE_NAMES"]
+           "to_png", "cache_info", "clear_cache", "TRACE_NAMES", "ColumnNotFound"]

@@ -34,6 +34,8 @@ Dumped = tuple[Arrays, dict[str, Any]]
 
 @dataclass(frozen=True)
 class CacheKey:
+    """What a computed picture depends on."""
+
     scope: str
     """The index's name (or "frame")."""
     state: str
@@ -42,11 +44,13 @@ class CacheKey:
     """Everything else that changes the picture: JSON-able scalars."""
 
     def stem(self) -> str:
+        """The entry's file name without suffix: "<state digest>-<key digest>"."""
         text = orjson.dumps([FORMAT, self.scope, self.state, list(self.params)])
         return f"{_short(self.state.encode())}-{_short(text)}"
 
     def to_json(self) -> list[Any]:
-        return orjson.loads(orjson.dumps([FORMAT, self.scope, self.state, list(self.params)]))
+        """The key as JSON values, as it is stored beside the entry (and compared on reading)."""
+        return list(orjson.loads(orjson.dumps([FORMAT, self.scope, self.state, list(self.params)])))
 
 
 def _short(data: bytes) -> str:
@@ -60,6 +64,9 @@ def _folder_name(scope: str) -> str:
 
 @dataclass
 class ProjectionCache:
+    """The pictures computed in this process: the `capacity` most recently used in memory, and on disk
+    where a folder is given. `counts` says how it has done."""
+
     capacity: int = 8
     _memory: OrderedDict[CacheKey, Any] = field(default_factory=OrderedDict, repr=False)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
@@ -67,7 +74,16 @@ class ProjectionCache:
 
     def get(self, key: CacheKey, folder: Path | None = None,
             load: Callable[[Arrays, dict[str, Any]], Any] | None = None) -> Any:
-        """The value for `key` from memory, else from `folder` through `load` (then kept in memory), else None."""
+        """The value for `key` from memory, else from `folder` through `load` (then kept in memory), else None.
+
+        Parameters
+        ----------
+        key : CacheKey
+        folder : Path, optional
+            Where entries are kept on disk (None: memory only).
+        load : callable, optional
+            Builds the value from the stored arrays and JSON.
+        """
         if key in self._memory:
             self._memory.move_to_end(key)
             self.counts["memory_hits"] += 1
@@ -83,7 +99,17 @@ class ProjectionCache:
     def put(self, key: CacheKey, value: T, folder: Path | None = None,
             dump: Callable[[T], Dumped] | None = None) -> None:
         """Keep `value` in memory and, with a folder, on disk through `dump` (dropping the scope's other
-        states there)."""
+        states there). A disk that cannot take it is counted in `disk_errors`, not raised.
+
+        Parameters
+        ----------
+        key : CacheKey
+        value : object
+        folder : Path, optional
+            Where entries are kept on disk (None: memory only).
+        dump : callable, optional
+            Turns the value into arrays and JSON values.
+        """
         self._remember(key, value)
         if folder is None or dump is None:
             return
@@ -100,6 +126,7 @@ class ProjectionCache:
             self._memory.popitem(last=False)
 
     def clear(self) -> None:
+        """Forget every entry kept in memory, and the counts."""
         self._memory.clear()
         for name in self.counts:
             self.counts[name] = 0
@@ -109,7 +136,13 @@ CACHE = ProjectionCache()
 
 
 def cache_info() -> dict[str, int]:
-    """How the picture cache has done in this process: memory and disk hits, misses, disk writes, entries."""
+    """How the picture cache has done in this process.
+
+    Returns
+    -------
+    dict of str to int
+        memory_hits, disk_hits, misses, disk_writes, disk_errors, and the entries kept in memory.
+    """
     return {**CACHE.counts, "entries": len(CACHE._memory)}
 
 

@@ -20,8 +20,9 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
-from .inputs import check_columns, frame_matrix, vector_column
-from .traces import TEMPLATE, plotly
+from ..frames import check_columns
+from .inputs import frame_matrix, vector_column
+from .traces import TEMPLATE, heading, plotly, shorten
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -29,17 +30,43 @@ if TYPE_CHECKING:
 __all__ = ["compare", "plot_comparison", "agreement", "rank_biased_overlap"]
 
 RBO_P = 0.9
+_LONGEST = 24  # characters of a query's tick label (its hover shows all of it)
 
 
 def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
             vectors: Hashable | tuple[Hashable, Hashable] | None = None, key: Hashable | None = None,
             filter: Any = None, namespace: str | None = None) -> pd.DataFrame:
-    """Overlap@k and rank agreement of the two indexes' answers, one row per query (see the module doc).
+    """Overlap@k and rank agreement of the two indexes' answers to the same questions, one row per query.
 
-    `queries`: stored ids present in both indexes (a list, Index or Series of strings); an (n, d) array
-    when both indexes have d dimensions; or a DataFrame with a vector column for each index
-    (`vectors=("col_a", "col_b")`), or one column for both (`vectors="col"`, default: a 'values',
-    'embedding' or 'vector' column), its rows keyed by the `key` column or the row labels.
+    Parameters
+    ----------
+    index_a, index_b : Index
+        The two indexes (two embeddings of the same data, or a local index and its Cloudflare copy).
+    queries : list of str, ndarray or DataFrame
+        Stored ids present in both indexes (each index is then queried with its own vector for the id,
+        and the id itself is left out of both answers); an (n, d) array when both indexes have d
+        dimensions; or a DataFrame with a vector column for each index.
+    top_k : int, default 10
+        The depth compared (k of overlap@k).
+    vectors : str or (str, str), optional
+        A frame's vector column for both indexes, or one for each (default: a 'values', 'embedding'
+        or 'vector' column).
+    key : str, optional
+        A frame's column that names each query (default: the row labels).
+    filter, namespace : optional
+        Asked of both indexes, as for `Index.query`.
+
+    Returns
+    -------
+    DataFrame
+        `query`, `overlap` (the share of the top k both returned), `rbo` (rank-biased overlap, p=0.9),
+        `kendall_tau` (between the two orders of the ids both returned; NaN for fewer than two),
+        `top1_same` and `shared`; `attrs` name the indexes and hold `mean_overlap`.
+
+    Examples
+    --------
+    >>> table = compare(small, large, docs["id"].sample(40).tolist(), top_k=10)
+    >>> plot_comparison(table)
     """
     keys, matrix_a, matrix_b, own_ids = _questions(index_a, index_b, queries, vectors, key)
     extra = 1 if own_ids else 0
@@ -51,7 +78,7 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     table = pd.DataFrame(rows)
     table.insert(0, "query", pd.Series(list(keys), dtype=object) if len(keys) else pd.Series([], dtype=object))
     table.attrs.update({"operation": "compare", "index_a": index_a.name, "index_b": index_b.name, "top_k": top_k,
-                        "target_a": index_a.client.target, "target_b": index_b.client.target, "filter": filter,
+                        "target_a": index_a.target, "target_b": index_b.target, "filter": filter,
                         "namespace": namespace, "mean_overlap": float(table["overlap"].mean()) if len(table) else None})
     return table
 
@@ -104,7 +131,20 @@ def _ranked_ids(hits: pd.DataFrame, count: int, own_ids: list[str] | None, top_k
 
 
 def agreement(a: Sequence[str], b: Sequence[str], p: float = RBO_P) -> dict[str, Any]:
-    """overlap, rbo, kendall_tau, top1_same and shared for two ranked lists of ids."""
+    """How far two ranked lists of ids agree.
+
+    Parameters
+    ----------
+    a, b : sequence of str
+        The two answers, best first.
+    p : float, default 0.9
+        Rank-biased overlap's persistence: the weight of each next rank.
+
+    Returns
+    -------
+    dict
+        overlap, rbo, kendall_tau, top1_same and shared (as in `compare`'s columns).
+    """
     shared = set(a) & set(b)
     depth = max(len(a), len(b))
     return {
@@ -117,7 +157,20 @@ def agreement(a: Sequence[str], b: Sequence[str], p: float = RBO_P) -> dict[str,
 
 
 def rank_biased_overlap(a: Sequence[str], b: Sequence[str], p: float = RBO_P) -> float:
-    """Extrapolated rank-biased overlap (Webber, Moffat & Zobel 2010, eq. 32) to the shorter list's depth."""
+    """Extrapolated rank-biased overlap (Webber, Moffat & Zobel 2010, eq. 32) to the shorter list's depth.
+
+    Parameters
+    ----------
+    a, b : sequence of str
+        Two rankings, best first.
+    p : float, default 0.9
+        The persistence: smaller weighs the top ranks more.
+
+    Returns
+    -------
+    float
+        1 for identical lists, 0 for disjoint ones; NaN when either is empty.
+    """
     depth = min(len(a), len(b))
     if depth == 0:
         return np.nan
@@ -145,7 +198,21 @@ def _kendall_tau(order_a: list[str], rank_b: dict[str, int]) -> float:
 
 
 def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
-    """Bars of overlap@k per query, best first, with RBO and Kendall's tau as markers (customdata: the query)."""
+    """Bars of overlap@k per query, best first, with RBO and Kendall's tau as markers.
+
+    Parameters
+    ----------
+    table : DataFrame
+        What `compare` returned.
+    title : str, optional
+        Replaces the title ("<index a> vs <index b>").
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Three traces: "overlap@k" (bars), "rank-biased overlap" and "Kendall's tau (shared ids)"
+        (markers); each point's customdata is its query.
+    """
     go = plotly()
     check_columns(table, ["query", "overlap", "rbo", "kendall_tau"], "comparison")
     ordered = table.sort_values(["overlap", "rbo"], ascending=False, kind="stable")
@@ -165,8 +232,10 @@ def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
     mean = table["overlap"].mean()
     subtitle = f"{len(table)} queries; mean overlap@{k} {mean:.0%}, mean RBO {table['rbo'].mean():.2f}"
     low = min(0.0, float(np.nanmin(ordered["kendall_tau"]))) if ordered["kendall_tau"].notna().any() else 0.0
-    fig.update_layout(template=TEMPLATE, title={"text": title or f"{a} vs {b}", "subtitle": {"text": subtitle}},
+    fig.update_layout(template=TEMPLATE, title=heading(title or f"{a} vs {b}", subtitle),
+                      meta={"kind": "comparison", "subtitle": subtitle},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
                       xaxis={"title": {"text": "queries, by overlap"}, "tickvals": x if len(x) <= 40 else None,
-                             "ticktext": keys if len(x) <= 40 else None},
+                             "ticktext": [shorten(key, _LONGEST) for key in keys] if len(x) <= 40 else None},
                       yaxis={"title": {"text": "agreement"}, "range": [low - 0.05, 1.05]}, bargap=0.15)
     return fig

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .extras import require
+from ..extras import require
 
 __all__ = ["to_png", "find_browser", "BROWSERS"]
 
@@ -20,7 +20,13 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 
 
 def find_browser() -> str | None:
-    """The browser kaleido will use: $BROWSER_PATH, else the first of BROWSERS on the PATH (None if none)."""
+    """The browser kaleido will use: $BROWSER_PATH, else the first of BROWSERS on the PATH.
+
+    Returns
+    -------
+    str or None
+        Its path, or None when there is none.
+    """
     configured = os.environ.get("BROWSER_PATH")
     if configured:
         return configured if Path(configured).exists() else None
@@ -29,7 +35,34 @@ def find_browser() -> str | None:
 
 def to_png(fig: Any, path: str | os.PathLike[str] | None = None, *, width: int = 900, height: int = 600,
            scale: float = 1.0) -> bytes:
-    """The figure as PNG bytes (also written to `path` when given)."""
+    """A figure as PNG bytes, rendered by kaleido with the system's Chrome or Chromium.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        Any figure (those of this package, or your own).
+    path : str or PathLike, optional
+        Also write the PNG there.
+    width, height : int, default 900 and 600
+        The size in CSS pixels.
+    scale : float, default 1.0
+        Pixels per CSS pixel (2 for a sharp picture on a high-density screen).
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    ImportError
+        kaleido is missing (install the `export` extra).
+    RuntimeError
+        No Chrome or Chromium was found.
+
+    Examples
+    --------
+    >>> to_png(plot_index(idx, color="label"), "map.png", scale=2)
+    """
     require("kaleido", "exporting figures to PNG")
     if find_browser() is None:
         raise RuntimeError("exporting figures to PNG needs Chrome or Chromium, and none was found: install one "

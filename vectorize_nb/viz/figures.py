@@ -1,24 +1,37 @@
 """Maps of an index: the neighbourhood of one query, and the whole index. Figures are returned, never shown.
 
-Every trace has a stable name (TRACE_NAMES) and carries vector ids in `customdata`, so a click or a
-lasso selection maps back to rows: `fig.data[i].name`, `fig.data[i].customdata[point]`.
+Each trace has a role, one of TRACE_NAMES, kept in its `legendgroup`, and carries the vector id of
+each point in `customdata`, so a click or a lasso selection maps back to rows. A trace is named by its
+role, except when points are coloured by categories: then the "index" role is one trace per category,
+named by the category ("7", "drama", "other (61 more)"), so that its legend entry hides and shows it.
+
+    fig = go.FigureWidget(plot_neighbourhood(idx, "doc-42", color="genre"))
+
+    def clicked(trace, points, state):
+        ids = [trace.customdata[i] for i in points.point_inds]   # the vector ids (None: no vector)
+        print(trace.legendgroup, trace.name, ids)                 # e.g. index drama ['doc-7']
+
+    for trace in fig.data:
+        trace.on_click(clicked)
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
-from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import pandas as pd
 
-from .inputs import QueryPoint, check_columns, frame_matrix, query_point
+from .colors import MAX_CATEGORIES, Coloring, coloring
+from .inputs import QueryPoint, check_drawn, frame_matrix, query_point
 from .maps import PointMap, frame_map, index_map
 from .projection import SEED, auto_note
 from .sample import positions
-from .traces import (MAX_POINTS, MUTED, TEMPLATE, axis_layout, coloring, hover_columns, hover_text, plotly,
-                     positions_of, scatter_type)
+from ..writes import fill_docstring
+from .traces import (MAX_POINTS, MUTED, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
+                     plotly, positions_of, scatter_type)
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -27,66 +40,132 @@ __all__ = ["plot_neighbourhood", "plot_index", "TRACE_NAMES", "INDEX", "FILTERED
 
 INDEX, FILTERED_OUT, LINKS, MATCHES, QUERY = "index", "filtered out", "links", "matches", "query"
 TRACE_NAMES = (FILTERED_OUT, INDEX, LINKS, MATCHES, QUERY)
-"""The traces of `plot_neighbourhood`, bottom to top (`plot_index` draws only INDEX)."""
+"""The roles of `plot_neighbourhood`'s traces, bottom to top (`plot_index` draws only INDEX): each
+trace's `legendgroup`, and its name unless it holds one category of points."""
 
 
+_MAP_OPTIONS = """color : str, optional
+    A metadata property (a frame's column) to colour points by, as in plotly express. Text, booleans
+    and whole numbers with few distinct values get one colour and one legend entry per category
+    (click an entry to hide those points); other numbers a colour scale.
+hover : str, list of str or "all", optional
+    Properties to show on hover besides the id (and the namespace and `color`).
+method : {"auto", "pca", "umap"}, default "auto"
+    The projection (see `project`): "auto" takes UMAP from 5,000 points when umap-learn is installed.
+discrete : bool, optional
+    True: one colour per category even for numbers with many values; False: a colour scale for
+    numbers with few values. Default: decided from the column.
+max_categories : int, default 20
+    Whole numbers with at most this many distinct values are categories; past this many categories
+    the most frequent keep a colour each and the rest are drawn as one, "other (N more)".
+n_components : {2, 3}, default 2
+    A 2-D or 3-D map.
+n_neighbors : int, default 15
+    UMAP's neighbourhood size.
+seed : int, default 42
+    The seed of the sample and of UMAP.
+title : str, optional
+    Replaces the title.
+progress : bool, optional
+    False hides the progress line of a long UMAP fit."""
+
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def _with_map_options(function: _Function) -> _Function:
+    """Fill the `{map_options}` line of a docstring: the options both maps take."""
+    return fill_docstring(function, {"{map_options}": _MAP_OPTIONS})
+
+
+@_with_map_options
 def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: int = 2000,
                        color: Hashable | None = None, hover: Any = None, filter: Any = None,
                        namespace: str | None = None, method: str = "auto", *, vector: Hashable | None = None,
-                       n_components: int = 2, n_neighbors: int = 15, seed: int = SEED, title: str | None = None,
+                       discrete: bool | None = None, max_categories: int = MAX_CATEGORIES, n_components: int = 2,
+                       n_neighbors: int = 15, seed: int = SEED, title: str | None = None,
                        progress: bool | None = None, results: pd.DataFrame | None = None) -> Any:
-    """The top-k matches of `query` on a map of the index.
+    """The top-k matches of a query on a map of the index (cached per index state).
 
-    `query`: a vector, the id of a stored vector, or a DataFrame row holding a vector (the `vector` cell,
-    else a 'values'/'embedding'/'vector' cell). Draws a seeded sample of `background` vectors of the
-    index ("index"; those `filter`/`namespace` exclude in grey: "filtered out"), the matches as the index
-    returned them, ringed and sized by rank with the score on hover ("matches"), the query ("query")
-    and lines from it to each match ("links"). `color` and `hover` name metadata columns, as in plotly
-    express (`hover="all"` shows every one). `method`: "auto", "pca" or "umap" (see `project`). The
-    map is cached per index state, in memory and beside a local engine's folder. `results`: the answer
-    to this very query when the caller already has it (it is then not asked again).
+    Draws a seeded sample of the index ("index"; what `filter` and `namespace` exclude in grey:
+    "filtered out"), the matches as the index returned them, ringed and sized by rank ("matches"),
+    the query ("query") and a line from it to each match ("links").
+
+    Parameters
+    ----------
+    index : Index
+    query : array-like, str or Series
+        A vector; a stored vector's id; or a DataFrame row holding one (the `vector` cell, else a
+        'values', 'embedding' or 'vector' cell).
+    top_k : int, default 20
+    background : int, default 2000
+        How many vectors of the index to draw around the matches (a seeded sample past that).
+    filter, namespace : optional
+        The query's, as for `Index.query`; the points they exclude are drawn in grey.
+    vector : str, optional
+        The vector cell of a row given as `query`.
+    results : DataFrame, optional
+        The answer to this very query when the caller has it (it is then not asked again).
+    {map_options}
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Raises
+    ------
+    ColumnNotFound
+        `color` or `hover` names a property that the vectors drawn do not hold.
+
+    Examples
+    --------
+    >>> plot_neighbourhood(idx, "digit-0000", top_k=10, color="label", filter=F("label").isin([6, 8]))
     """
     go = plotly()
     point = query_point(query, vector)
     world = index_map(index, background, method, n_components=n_components, n_neighbors=n_neighbors, seed=seed,
                       progress=progress)
     results = _search(index, point, top_k, filter, namespace) if results is None else results
-    matched, matched_xy = _matched(index, world, results)
-    query_xy = _query_position(index, world, point)
-    allowed = _allowed(index, world, filter, namespace)
-    rest = ~pd.Index(world.ids).isin(matched["id"].tolist() + [point.id])  # each id in one trace only
-    table = pd.concat([world.table, matched], ignore_index=True)
-    if color is not None:
-        check_columns(table, [color], "color")
-    columns = hover_columns(table, color, hover)
-    colors, axis = coloring(table[color], color) if color is not None else (None, None)
-    kind = scatter_type(go, n_components, len(world.ids))
-    traces = [
-        _points(kind, world, rest & ~allowed, FILTERED_OUT, columns, {"color": MUTED, "opacity": 0.5}),
-        _points(kind, world, rest & allowed, INDEX, columns, _marker(colors, rest & allowed)),
-        _links(kind, query_xy, matched_xy, matched["id"].tolist()),
-        _matches(kind, matched, matched_xy, columns, None if colors is None else colors[len(world.ids):]),
-        _query(kind, point, query_xy),
-    ]
+    traces, colors = _neighbourhood(go, index, world, point, results, _allowed(index, world, filter, namespace),
+                                    (color, hover, discrete, max_categories))
     fig = go.Figure(traces)
     note = auto_note(method, world.projection.method, len(world.ids), index.dimensions, n_components)
-    heading = title or f"Neighbours of {point.label} in {index.name!r}"
-    _finish(fig, world, heading, _subtitle(results, world, filter, namespace, note), axis,
+    heading_text = title or f"Neighbours of {point.label} in {index.name!r}"
+    _finish(fig, world, heading_text, _subtitle(results, world, filter, namespace, note), colors,
             {"kind": "neighbourhood", "index": index.name, "method": world.projection.method, "query": point.label})
     return fig
 
 
+@_with_map_options
 def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = None, sample: int | None = None,
                method: str = "auto", *, vector: Hashable | None = None, id: Hashable | None = None,
-               metric: str | None = None, n_components: int = 2, n_neighbors: int = 15, seed: int = SEED,
-               title: str | None = None, progress: bool | None = None) -> Any:
-    """A map of a whole index, or of a frame of vectors (e.g. `index.to_frame()`): one "index" trace.
+               metric: str | None = None, discrete: bool | None = None, max_categories: int = MAX_CATEGORIES,
+               n_components: int = 2, n_neighbors: int = 15, seed: int = SEED, title: str | None = None,
+               progress: bool | None = None) -> Any:
+    """A map of a whole index, or of a frame of vectors (e.g. `index.to_frame()`).
 
-    Past MAX_POINTS (20,000) points, or past `sample` when given, a seeded sample is drawn and the title
-    says so; past 1,000 points the trace is WebGL. For a frame, `vector` names the vector column (default:
-    'values', 'embedding' or 'vector'), `id` the id column (default 'id', else the row labels) and
-    `metric` the geometry (default: the frame's attrs, else cosine). Index maps are cached per index
-    state; frame projections in memory, by content.
+    Past 20,000 points (or `sample`) a seeded sample is drawn and the title says so; past 1,000 the
+    traces are WebGL. Index maps are cached per index state; frame projections in memory, by content.
+
+    Parameters
+    ----------
+    index_or_frame : Index or DataFrame
+        The index, or a frame with a vector column and an id column (or unique row labels).
+    sample : int, optional
+        Draw a seeded sample of this many points.
+    vector, id : str, optional
+        A frame's vector column ('values', 'embedding' or 'vector') and id column ('id', or the labels).
+    metric : {"cosine", "euclidean", "dot-product"}, optional
+        A frame's geometry (default: the frame's attrs, else cosine).
+    {map_options}
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> plot_index(idx, color="label", method="umap")
     """
     go = plotly()
     size = MAX_POINTS if sample is None else sample
@@ -94,21 +173,19 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
         frame = index_or_frame
         world = frame_map(frame, size, method, vector=vector, id=id, metric=metric or frame.attrs.get("metric") or
                           "cosine", n_components=n_components, n_neighbors=n_neighbors, seed=seed, progress=progress)
-        name = frame.attrs.get("index", "frame")
+        name, index_name = frame.attrs.get("index", "frame"), None
     else:
         world = index_map(index_or_frame, size, method, n_components=n_components, n_neighbors=n_neighbors,
                           seed=seed, progress=progress)
-        name = index_or_frame.name
-    if color is not None:
-        check_columns(world.table, [color], "color")
+        name = index_name = index_or_frame.name
+    colors = _coloring(world.table, color, hover, index_name, discrete, max_categories)
     columns = hover_columns(world.table, color, hover)
-    colors, axis = coloring(world.table[color], color) if color is not None else (None, None)
     everything = np.ones(len(world.ids), dtype=bool)
     kind = scatter_type(go, n_components, len(world.ids))
-    fig = go.Figure([_points(kind, world, everything, INDEX, columns, _marker(colors, everything))])
+    fig = go.Figure(_background(kind, world, everything, columns, colors, _size(len(world.ids))))
     note = auto_note(method, world.projection.method, len(world.ids), len(world.projection.mean), n_components)
     subtitle = "; ".join(text for text in (_method_text(world), note) if text)
-    _finish(fig, world, title or f"{name}: {world.describe()}", subtitle, axis,
+    _finish(fig, world, title or f"{name}: {world.describe()}", subtitle, colors,
             {"kind": "index", "index": name, "method": world.projection.method})
     return fig
 
@@ -119,6 +196,28 @@ _HOVER = "%{hovertext}<extra></extra>"
 _POINT = "#6f8fbf"
 _MATCH = "#d62728"
 _INK = "#222222"
+
+
+def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, results: pd.DataFrame,
+                   allowed: np.ndarray, coloured: tuple[Any, Any, bool | None, int]
+                   ) -> tuple[list[Any], Coloring | None]:
+    """The traces of a neighbourhood, bottom to top (TRACE_NAMES), and how they are coloured."""
+    color, hover, discrete, max_categories = coloured
+    matched, matched_xy = _matched(index, world, results)
+    query_xy = _query_position(index, world, point)
+    rest = ~pd.Index(world.ids).isin(matched["id"].tolist() + [point.id])  # each id in one trace only
+    table = pd.concat([world.table, matched], ignore_index=True)
+    colors = _coloring(table, color, hover, index.name, discrete, max_categories)
+    columns = hover_columns(table, color, hover)
+    kind = scatter_type(go, world.projection.n_components, len(world.ids))
+    size = _size(len(world.ids))
+    return [
+        _points(kind, world, rest & ~allowed, FILTERED_OUT, columns, {"color": MUTED, "opacity": 0.5, "size": size}),
+        *_background(kind, world, rest & allowed, columns, colors, size),
+        _links(kind, query_xy, matched_xy, matched["id"].tolist()),
+        _matches(kind, matched, matched_xy, columns, colors, len(world.ids)),
+        _query(kind, point, query_xy),
+    ], colors
 
 
 def _search(index: Index, point: QueryPoint, top_k: int, flt: Any, namespace: str | None) -> pd.DataFrame:
@@ -148,12 +247,12 @@ def _matched(index: Index, world: PointMap, results: pd.DataFrame) -> tuple[pd.D
 
 def _query_position(index: Index, world: PointMap, point: QueryPoint) -> np.ndarray:
     if point.vector is not None:
-        return world.projection.place(point.vector[None, :])[0]
+        return np.asarray(world.projection.place(point.vector[None, :])[0])
     where = positions(world.ids, [str(point.id)])[0]
     if where >= 0:
-        return world.coords[where]
+        return np.asarray(world.coords[where])
     stored = index.get_by_ids([str(point.id)])
-    return world.projection.place(frame_matrix(stored, "values"))[0]
+    return np.asarray(world.projection.place(frame_matrix(stored, "values"))[0])
 
 
 def _allowed(index: Index, world: PointMap, flt: Any, namespace: str | None) -> np.ndarray:
@@ -163,19 +262,44 @@ def _allowed(index: Index, world: PointMap, flt: Any, namespace: str | None) -> 
     return index.matches_filter(world.ids, flt, namespace, stored=world.table).to_numpy(dtype=bool)
 
 
-def _marker(colors: np.ndarray | None, mask: np.ndarray) -> dict[str, Any]:
-    size = 6 if mask.sum() <= 2_000 else 4
-    if colors is None:
-        return {"size": size, "opacity": 0.75, "color": _POINT}
-    return {"size": size, "opacity": 0.8, "color": colors[: len(mask)][mask], "coloraxis": "coloraxis"}
+def _coloring(table: pd.DataFrame, color: Hashable | None, hover: Any, index: str | None,
+              discrete: bool | None, max_categories: int) -> Coloring | None:
+    """Check that the `color` and `hover` columns are there, and colour the points by `color`."""
+    check_drawn(table, [] if color is None else [color], "color", index)
+    check_drawn(table, asked_hover(hover), "hover", index)
+    return None if color is None else coloring(table[color], color, discrete, max_categories)
 
 
-def _points(kind: Any, world: PointMap, mask: np.ndarray, name: str, columns: list[Hashable],
-            marker: dict[str, Any]) -> Any:
+def _size(points: int) -> int:
+    return 6 if points <= 2_000 else 4
+
+
+def _background(kind: Any, world: PointMap, mask: np.ndarray, columns: list[Hashable], colors: Coloring | None,
+                size: int) -> list[Any]:
+    """The INDEX points: one trace, or one per category (named by it, ranked first in the legend)."""
+    if colors is None or colors.labels is None:
+        marker = ({"color": _POINT, "opacity": 0.75} if colors is None
+                  else {"opacity": 0.8, **colors.marker(np.flatnonzero(mask))})
+        return [_points(kind, world, mask, INDEX, columns, {"size": size, **marker})]
+    labels = colors.labels[: len(mask)]
+    ranked = list(enumerate(colors.categories, start=1))
+    drawn = [_points(kind, world, mask & (labels == category), INDEX, columns,
+                     {"size": size, "opacity": 0.8, "color": colors.colors[category]}, name=category, legendrank=rank)
+             for rank, category in ranked[len(colors.kept):] + ranked[:len(colors.kept)]  # "other" underneath
+             if (mask & (labels == category)).any()]
+    if not drawn:
+        return [_points(kind, world, mask, INDEX, columns, {"size": size})]
+    min(drawn, key=lambda trace: trace.legendrank).update(legendgrouptitle={"text": str(colors.column)})
+    return drawn
+
+
+def _points(kind: Any, world: PointMap, mask: np.ndarray, role: str, columns: list[Hashable],
+            marker: dict[str, Any], *, name: str | None = None, legendrank: int | None = None) -> Any:
     rows = np.flatnonzero(mask)
     table = world.table.iloc[rows]
-    return kind(name=name, mode="markers", marker=marker, customdata=table["id"].tolist(),
-                hovertext=hover_text(table, columns), hovertemplate=_HOVER, showlegend=bool(len(rows)),
+    ranked = {} if legendrank is None else {"legendrank": legendrank}
+    return kind(name=name or role, legendgroup=role, mode="markers", marker=marker, customdata=table["id"].tolist(),
+                hovertext=hover_text(table, columns), hovertemplate=_HOVER, showlegend=bool(len(rows)), **ranked,
                 **positions_of(world.coords[rows]))
 
 
@@ -186,12 +310,13 @@ def _links(kind: Any, start: np.ndarray, ends: np.ndarray, ids: list[str]) -> An
         for axis, (a, b) in enumerate(zip(start, end)):
             axes[axis] += [float(a), float(b), None]
     customdata = [end for vid in ids for end in (vid, vid, None)]
-    return kind(name=LINKS, mode="lines", line={"color": "rgba(60,60,60,0.4)", "width": 1}, hoverinfo="skip",
-                customdata=customdata, showlegend=bool(ids), **dict(zip("xyz", axes)))
+    return kind(name=LINKS, legendgroup=LINKS, mode="lines", line={"color": "rgba(60,60,60,0.4)", "width": 1},
+                hoverinfo="skip", customdata=customdata, showlegend=bool(ids), **dict(zip("xyz", axes)))
 
 
-def _matches(kind: Any, rows: pd.DataFrame, xy: np.ndarray, columns: list[Hashable],
-             colors: np.ndarray | None) -> Any:
+def _matches(kind: Any, rows: pd.DataFrame, xy: np.ndarray, columns: list[Hashable], colors: Coloring | None,
+             first: int) -> Any:
+    """The matches, ringed and sized by rank; coloured like the other points (rows `first`... of the colours)."""
     ranks = rows["rank"].to_numpy(dtype=np.float64)
     worst = ranks.max() if len(ranks) else 1.0
     sizes = 9 + 9 * (worst - ranks) / max(worst - 1, 1)  # rank 1: 18 px, the last rank: 9 px
@@ -199,17 +324,17 @@ def _matches(kind: Any, rows: pd.DataFrame, xy: np.ndarray, columns: list[Hashab
     marker: dict[str, Any] = {"size": sizes / 2 if three_d else sizes, "line": {"width": 2, "color": _INK},
                               "opacity": 1.0, "color": _MATCH}
     if colors is not None:
-        marker.update(color=colors, coloraxis="coloraxis")
+        marker.update(colors.marker(np.arange(first, first + len(rows))))
     text = hover_text(rows, columns, {"rank": rows["rank"].tolist(), "score": rows["score"].tolist()})
-    return kind(name=MATCHES, mode="markers", marker=marker, customdata=rows["id"].tolist(), hovertext=text,
-                hovertemplate=_HOVER, showlegend=bool(len(rows)), **positions_of(xy))
+    return kind(name=MATCHES, legendgroup=MATCHES, mode="markers", marker=marker, customdata=rows["id"].tolist(),
+                hovertext=text, hovertemplate=_HOVER, showlegend=bool(len(rows)), **positions_of(xy))
 
 
 def _query(kind: Any, point: QueryPoint, xy: np.ndarray) -> Any:
     three_d = len(xy) == 3
     marker = {"symbol": "diamond" if three_d else "star", "size": 9 if three_d else 20, "color": _INK,
               "line": {"width": 1, "color": "white"}}
-    return kind(name=QUERY, mode="markers", marker=marker, customdata=[point.id],
+    return kind(name=QUERY, legendgroup=QUERY, mode="markers", marker=marker, customdata=[point.id],
                 hovertext=[f"<b>query</b>: {point.label}"], hovertemplate=_HOVER, **positions_of(xy[None, :]))
 
 
@@ -231,14 +356,19 @@ def _short_json(flt: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _finish(fig: Any, world: PointMap, title: str, subtitle: str, coloraxis: dict[str, Any] | None,
+def _finish(fig: Any, world: PointMap, title: str, subtitle: str, colors: Coloring | None,
             meta: dict[str, Any]) -> None:
+    """Title, axes and legend: a legend of categories stands at the right, as in plotly express;
+    otherwise the legend lies below the map and a colour scale stands at the right."""
+    by_category = colors is not None and colors.discrete
+    legend: dict[str, Any] = (
+        {"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02} if by_category
+        else {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0})
     layout: dict[str, Any] = {
-        "template": TEMPLATE, "title": {"text": title, "subtitle": {"text": subtitle}}, "meta": meta,
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0,
-                   "itemsizing": "constant"},
+        "template": TEMPLATE, "title": heading(title, subtitle), "meta": {**meta, "subtitle": subtitle},
+        "legend": {**legend, "itemsizing": "constant", "groupclick": "toggleitem", "tracegroupgap": 8},
         **axis_layout(world.projection),
     }
-    if coloraxis is not None:
-        layout["coloraxis"] = coloraxis
+    if colors is not None and colors.coloraxis is not None:
+        layout["coloraxis"] = colors.coloraxis
     fig.update_layout(**layout)

@@ -10,24 +10,29 @@ import numpy as np
 import pandas as pd
 
 from .. import frames
+from ..frames import check_columns
 
 __all__ = ["VECTOR_COLUMNS", "QueryPoint", "query_point", "vector_column", "frame_matrix", "frame_ids",
-           "check_columns"]
+           "check_drawn", "ColumnNotFound"]
 
 VECTOR_COLUMNS = ("values", "embedding", "vector")
 """Column names taken for the vector column when none is named (`values` is what `to_frame` gives)."""
 
 
-def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> None:
-    """A KeyError that lists the frame's columns when one of `names` is not among them."""
-    absent = [name for name in names if name not in frame.columns]
-    if absent:
-        raise KeyError(f"{role} column{'s' if len(absent) > 1 else ''} {', '.join(map(repr, absent))} not in the "
-                       f"frame; its columns are: {', '.join(map(repr, frame.columns))}")
-
-
 def vector_column(frame: pd.DataFrame, vector: Hashable | None = None) -> Hashable:
-    """The named vector column, or the first of VECTOR_COLUMNS the frame has."""
+    """The named vector column, or the first of VECTOR_COLUMNS the frame has.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    vector : str, optional
+        The column asked for.
+
+    Raises
+    ------
+    KeyError
+        The named column is missing, or none of VECTOR_COLUMNS is there.
+    """
     if vector is not None:
         check_columns(frame, [vector], "vector")
         return vector
@@ -39,12 +44,31 @@ def vector_column(frame: pd.DataFrame, vector: Hashable | None = None) -> Hashab
 
 
 def frame_matrix(frame: pd.DataFrame, column: Hashable) -> np.ndarray:
-    """The vector column as one float32 matrix (checked: one width, finite numbers)."""
+    """The vector column as one float32 matrix (checked: one width, finite numbers).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    column : str
+        Its vector column.
+    """
     return frames.matrix_of(frame, vector=column)
 
 
 def frame_ids(frame: pd.DataFrame, id: Hashable | None = None) -> list[str]:
-    """Ids from the `id` column (default "id" when the frame has one), else from the row labels."""
+    """Ids from the `id` column (default "id" when the frame has one), else from the row labels.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    id : str, optional
+        The id column.
+
+    Raises
+    ------
+    ValueError
+        No id column and repeated row labels.
+    """
     if id is None and "id" in frame.columns:
         id = "id"
     if id is not None:
@@ -65,8 +89,21 @@ class QueryPoint:
 
 
 def query_point(query: Any, vector: Hashable | None = None) -> QueryPoint:
-    """A vector, a stored vector's id, or a DataFrame row (a Series) holding a vector cell: the named
-    `vector` cell, else a 'values'/'embedding'/'vector' cell, else the row itself when all numbers."""
+    """A query as the views take it.
+
+    Parameters
+    ----------
+    query : array-like, str or Series
+        A vector, a stored vector's id, or a DataFrame row holding a vector cell: the named `vector`
+        cell, else a 'values'/'embedding'/'vector' cell, else the row itself when all numbers.
+    vector : str, optional
+        The row's vector cell.
+
+    Returns
+    -------
+    QueryPoint
+        Labelled by the id (the row's `id` cell, or "row <label>"), or "the query vector".
+    """
     if isinstance(query, str):
         return QueryPoint(None, query, query)
     if isinstance(query, pd.Series):
@@ -94,3 +131,41 @@ def _row_point(row: pd.Series, vector: Hashable | None) -> QueryPoint:
     if values.ndim != 1:
         raise ValueError(f"the row's vector cell {cell!r} is not one vector (shape {values.shape})")
     return QueryPoint(values, vid, label)
+
+
+class ColumnNotFound(KeyError):
+    """A column a view was asked to draw is not there; the message names what is, and how to get it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def check_drawn(table: pd.DataFrame, names: Sequence[Hashable], role: str, index: str | None) -> None:
+    """Raise ColumnNotFound when one of `names` is not a column of the points drawn.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The points: id, namespace and metadata (or a frame's columns).
+    names : sequence of str
+        The columns asked for.
+    role : str
+        What they are for ("color", "hover"), as the message says it.
+    index : str or None
+        The index's name for a map of an index (whose columns are the metadata properties stored on
+        the vectors, so the message says how to store the missing one); None for a frame.
+    """
+    absent = [name for name in names if name not in table.columns]
+    if not absent:
+        return
+    missing = ", ".join(map(repr, absent))
+    if index is None:
+        raise ColumnNotFound(f"{role} column{'s' if len(absent) > 1 else ''} {missing} not in the frame; its "
+                             f"columns are: {', '.join(map(repr, table.columns))}")
+    stored = [name for name in table.columns if name not in ("id", "rank", "score")]
+    held = (f", or {role} by one of: {', '.join(map(repr, stored))}" if set(stored) - {"namespace"}
+            else " (the vectors drawn hold no metadata yet)")
+    raise ColumnNotFound(
+        f"{missing} {'was' if len(absent) == 1 else 'were'} never stored as metadata in index {index!r}: "
+        f"upsert the vectors again with metadata=[{missing}] (df.vectorize.upsert(index, id=..., vector=..., "
+        f"metadata=[{missing}])){held}")

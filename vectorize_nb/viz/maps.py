@@ -40,16 +40,20 @@ class PointMap:
 
     @property
     def ids(self) -> list[str]:
+        """The points' vector ids, in order."""
         return self.table["id"].tolist()
 
     @property
     def coords(self) -> np.ndarray:
+        """The points' coordinates, row for row."""
         return self.projection.coords
 
     def describe(self) -> str:
+        """"all 1,797 vectors" or "a seeded sample of ..." (see `sample.describe`)."""
         return describe(len(self.table), self.total, self.seed)
 
     def dump(self) -> Dumped:
+        """Arrays and JSON values to keep on disk (`load` reads them back)."""
         fitted = self.projection
         arrays = {"coords": fitted.coords, "mean": fitted.mean, "axes": fitted.axes, "explained": fitted.explained}
         if fitted.reference is not None:
@@ -60,6 +64,19 @@ class PointMap:
 
     @classmethod
     def load(cls, arrays: dict[str, np.ndarray], value: dict[str, Any]) -> PointMap:
+        """The map `dump` wrote.
+
+        Parameters
+        ----------
+        arrays : dict of str to ndarray
+        value : dict
+            The JSON values.
+
+        Raises
+        ------
+        ValueError
+            The table and the coordinates disagree (a damaged entry).
+        """
         fitted = Projection(value["method"], arrays["coords"], arrays["mean"], arrays["axes"], arrays["explained"],
                             value["metric"], arrays.get("reference"))
         table = pd.DataFrame(value["table"])
@@ -69,18 +86,44 @@ class PointMap:
 
 
 def cache_folder(index: Index) -> Path | None:
-    """`<engine folder>/projections` for a local engine kept on disk; None in memory or over REST."""
-    path = getattr(index.backend, "path", None)
-    return Path(path) / CACHE_FOLDER if isinstance(path, (str, Path)) else None
+    """Where an index's maps are kept on disk.
+
+    Parameters
+    ----------
+    index : Index
+
+    Returns
+    -------
+    Path or None
+        `<engine folder>/projections` for a local engine kept on disk; None in memory or over REST.
+    """
+    folder = index.backend.folder
+    return None if folder is None else folder / CACHE_FOLDER
 
 
 def index_map(index: Index, size: int | None, method: str, *, n_components: int, n_neighbors: int, seed: int,
               progress: bool | None) -> PointMap:
-    """A seeded sample of `size` vectors of the index (all when None) and its projection, from the cache
-    when the index has not changed since it was computed."""
+    """A seeded sample of the index's vectors and its projection, from the cache when the index has
+    not changed since it was computed.
+
+    Parameters
+    ----------
+    index : Index
+    size : int or None
+        How many vectors (None: all).
+    method : {"auto", "pca", "umap"}
+    n_components, n_neighbors, seed, progress
+        As for `project`.
+
+    Raises
+    ------
+    ValueError
+        The index holds no vectors.
+    """
     info = index.info()
     if info.vector_count == 0:
-        raise ValueError(f"index {index.name!r} holds no vectors: there is nothing to draw")
+        raise ValueError(f"index {index.name!r} holds no vectors yet, so there is nothing to draw: write some first "
+                         "(df.vectorize.upsert(index, id=..., vector=...), then index.wait() until they are applied)")
     size = None if size is None or size >= info.vector_count else size  # "all" has one key, whatever the cap
     chosen = resolve_method(method, size or info.vector_count, index.dimensions, n_components)
     state = info.processed_up_to_mutation
@@ -88,7 +131,7 @@ def index_map(index: Index, size: int | None, method: str, *, n_components: int,
     folder = cache_folder(index)
     if state is not None:
         cached = CACHE.get(key, folder, PointMap.load)
-        if cached is not None:
+        if isinstance(cached, PointMap):
             return cached
     sample = sample_index(index, size, seed)
     fitted = Projection.fit(sample.vectors, chosen, n_components=n_components, metric=index.metric,
@@ -101,7 +144,22 @@ def index_map(index: Index, size: int | None, method: str, *, n_components: int,
 
 def frame_map(frame: pd.DataFrame, size: int | None, method: str, *, vector: Hashable | None, id: Hashable | None,
               metric: str, n_components: int, n_neighbors: int, seed: int, progress: bool | None) -> PointMap:
-    """A seeded sample of the frame's rows and its projection (the projection cached in memory)."""
+    """A seeded sample of the frame's rows and its projection (the projection cached in memory).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Vectors in a column, ids in a column or the row labels.
+    size : int or None
+        How many rows (None: all).
+    method : {"auto", "pca", "umap"}
+    vector, id : str, optional
+        The vector and id columns (see `plot_index`).
+    metric : str
+        The frame's geometry.
+    n_components, n_neighbors, seed, progress
+        As for `project`.
+    """
     sample = sample_frame(frame, size, seed, vector, id)
     if not len(sample.table):
         raise ValueError("the frame has no rows: there is nothing to draw")

@@ -17,6 +17,15 @@ def run_with_progress(task: Callable[[], T], label: str, progress: bool | None =
 
     The bar is a widget in Jupyter and a line on stderr elsewhere. If the caller is interrupted, the
     task cannot be stopped: it finishes in the background and its result is dropped.
+
+    Parameters
+    ----------
+    task : callable
+        Takes no argument; its result is returned.
+    label : str
+        What the line says.
+    progress : bool, optional
+        False: run without a line.
     """
     if progress is False:
         return task()

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .extras import INSTALL, available, require
+from ..extras import available, install_command, require
 from .progress import run_with_progress
 
 __all__ = ["project", "Projection", "resolve_method", "nearest", "METHODS", "UMAP_FROM", "SEED"]
@@ -42,7 +42,22 @@ _umap_fits = 0  # UMAP fits started in this process: the first one compiles numb
 
 
 def resolve_method(method: str, points: int, dimensions: int, n_components: int = 2) -> str:
-    """"pca" or "umap" for `method` on `points` vectors of `dimensions` (see the module docstring)."""
+    """The projection `method` stands for: "auto" becomes "pca" or "umap" (see the module docstring).
+
+    Parameters
+    ----------
+    method : {"auto", "pca", "umap"}
+        What was asked for.
+    points, dimensions : int
+        The size of the set to project.
+    n_components : {2, 3}, default 2
+        The picture's dimensions.
+
+    Raises
+    ------
+    ValueError
+        An unknown method.
+    """
     if method not in METHODS:
         raise ValueError(f"method is one of {', '.join(map(repr, METHODS))}, got {method!r}")
     if method != "auto":
@@ -54,7 +69,7 @@ def resolve_method(method: str, points: int, dimensions: int, n_components: int 
 def auto_note(method: str, resolved: str, points: int, dimensions: int, n_components: int = 2) -> str:
     """What a figure should say when `auto` fell back to PCA for want of umap-learn ("" otherwise)."""
     if method == "auto" and resolved == "pca" and points >= UMAP_FROM and dimensions > n_components:
-        return f"UMAP would suit {points:,} points: {INSTALL['umap']}"
+        return f"UMAP would suit {points:,} points: {install_command('umap')}"
     return ""
 
 
@@ -94,6 +109,7 @@ class Projection:
 
     @property
     def n_components(self) -> int:
+        """2 or 3: the picture's dimensions."""
         return int(self.coords.shape[1])
 
     def __len__(self) -> int:
@@ -105,7 +121,25 @@ class Projection:
     @classmethod
     def fit(cls, vectors: Any, method: str = "auto", *, n_components: int = 2, metric: str = "euclidean",
             n_neighbors: int = 15, random_state: int = SEED, progress: bool | None = None) -> Projection:
-        """Fit a projection of `vectors` ((n, d), one row per vector). See `project` for the arguments."""
+        """Fit a projection of `vectors`, keeping what it takes to place new points on it later.
+
+        Parameters
+        ----------
+        vectors : array-like of shape (n, d)
+            One row per vector.
+        method, n_components, metric, n_neighbors, random_state, progress
+            As for `project`.
+
+        Returns
+        -------
+        Projection
+            `coords` holds the fitted points; `place` puts new vectors on the same picture.
+
+        Examples
+        --------
+        >>> fitted = Projection.fit(X, method="pca", metric="cosine")
+        >>> fitted.place(Q)          # (len(Q), 2): queries on the picture of X
+        """
         if n_components not in (2, 3):
             raise ValueError(f"n_components is 2 or 3, got {n_components!r}")
         matrix = prepare(vectors, metric)
@@ -118,10 +152,21 @@ class Projection:
         return cls("umap", coords, mean, axes, explained, metric, matrix)
 
     def place(self, vectors: Any) -> np.ndarray:
-        """Coordinates for new vectors on this picture: exact for PCA, neighbour-weighted for UMAP."""
+        """Coordinates for new vectors on this picture: exact for PCA, neighbour-weighted for UMAP.
+
+        Parameters
+        ----------
+        vectors : array-like of shape (m, d)
+            Vectors of the fitted vectors' width.
+
+        Returns
+        -------
+        ndarray of shape (m, n_components), float32
+        """
         matrix = prepare(vectors, self.metric)
         if self.reference is None:
-            return ((matrix - self.mean) @ self.axes.T).astype(np.float32)
+            placed: np.ndarray = ((matrix - self.mean) @ self.axes.T).astype(np.float32)
+            return placed
         k = min(PLACE_NEIGHBOURS, len(self.reference))
         rows, distances = nearest(matrix, self.reference, k)
         weights = 1.0 / np.maximum(distances, 1e-9)
@@ -132,12 +177,34 @@ class Projection:
 
 def project(vectors: Any, method: str = "auto", *, n_components: int = 2, metric: str = "euclidean",
             n_neighbors: int = 15, random_state: int = SEED, progress: bool | None = None) -> np.ndarray:
-    """Coordinates ((n, n_components) float32) for `vectors` ((n, d)): a 2-D or 3-D picture.
+    """Coordinates for a 2-D or 3-D picture of `vectors`; deterministic for a given `random_state`.
 
-    method: "pca" (numpy; fast), "umap" (umap-learn; seeded, `n_neighbors` clamped to the set's size;
-    the first fit in a process spends 10-40 s compiling, shown as a ticking progress line unless
-    `progress=False`), or "auto" (UMAP from UMAP_FROM points, PCA below). metric: "cosine" scales
-    vectors to unit length first. Deterministic for a given `random_state`.
+    Parameters
+    ----------
+    vectors : array-like of shape (n, d)
+        One row per vector (a frame's column of arrays works too).
+    method : {"auto", "pca", "umap"}, default "auto"
+        "pca": numpy, milliseconds. "umap": umap-learn (the `umap` extra), seeded; the first fit in a
+        process spends 10-40 s compiling, shown as a ticking progress line. "auto": UMAP from 5,000
+        points when umap-learn is installed, PCA below.
+    n_components : {2, 3}, default 2
+        The picture's dimensions.
+    metric : {"euclidean", "cosine", "dot-product"}, default "euclidean"
+        "cosine" scales vectors to unit length first, so the picture follows the index's geometry.
+    n_neighbors : int, default 15
+        UMAP's neighbourhood size (clamped to the set's size).
+    random_state : int, default 42
+        The seed of the PCA's random start and of UMAP.
+    progress : bool, optional
+        False hides UMAP's progress line.
+
+    Returns
+    -------
+    ndarray of shape (n, n_components), float32
+
+    Examples
+    --------
+    >>> xy = project(np.stack(df["embedding"]), method="pca", metric="cosine")
     """
     fitted = Projection.fit(vectors, method, n_components=n_components, metric=metric, n_neighbors=n_neighbors,
                             random_state=random_state, progress=progress)
@@ -218,7 +285,20 @@ def _neighbour_graph(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
 
 def nearest(queries: np.ndarray, reference: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows of `reference` nearest to each query (euclidean), nearest first, and their distances;
-    in chunks of queries so memory stays bounded."""
+    in chunks of queries so memory stays bounded.
+
+    Parameters
+    ----------
+    queries : ndarray of shape (m, d)
+    reference : ndarray of shape (n, d)
+    k : int
+        How many neighbours per query (at most n).
+
+    Returns
+    -------
+    rows : ndarray of shape (m, k), int64
+    distances : ndarray of shape (m, k), float32
+    """
     squared = np.einsum("ij,ij->i", reference, reference)
     rows = np.empty((len(queries), k), np.int64)
     distances = np.empty((len(queries), k), np.float32)

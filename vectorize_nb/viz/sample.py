@@ -33,18 +33,41 @@ class Sample:
 
     @property
     def ids(self) -> list[str]:
+        """The points' vector ids, in order."""
         return self.table["id"].tolist()
 
 
 def describe(shown: int, total: int, seed: int) -> str:
-    """"all 1,234 vectors" or "a seeded sample of 2,000 of 10,000 vectors (seed 42)"."""
+    """"all 1,234 vectors" or "a seeded sample of 2,000 of 10,000 vectors (seed 42)".
+
+    Parameters
+    ----------
+    shown, total : int
+        The points drawn, and those there were.
+    seed : int
+        The sample's seed.
+    """
     if shown >= total:
         return f"all {total:,} vectors"
     return f"a seeded sample of {shown:,} of {total:,} vectors (seed {seed})"
 
 
 def choose(count: int, size: int | None, seed: int) -> np.ndarray:
-    """Sorted positions of a seeded sample of `size` out of `count` (all of them when size is None or larger)."""
+    """Sorted positions of a seeded sample.
+
+    Parameters
+    ----------
+    count : int
+        How many there are.
+    size : int or None
+        How many to pick (None, or `count` or more: all of them).
+    seed : int
+
+    Raises
+    ------
+    ValueError
+        A size below 1.
+    """
     if size is not None and size < 1:
         raise ValueError(f"a sample size is a positive number, got {size}")
     if size is None or size >= count:
@@ -53,7 +76,15 @@ def choose(count: int, size: int | None, seed: int) -> np.ndarray:
 
 
 def sample_index(index: Index, size: int | None, seed: int) -> Sample:
-    """A seeded sample of the index's vectors with their namespaces and metadata (all when `size` is None)."""
+    """A seeded sample of the index's vectors with their namespaces and metadata.
+
+    Parameters
+    ----------
+    index : Index
+    size : int or None
+        How many (None: all).
+    seed : int
+    """
     ids = sorted(index.list_ids())
     picked = [ids[i] for i in choose(len(ids), size, seed)]
     stored = index.get_by_ids(picked).reset_index(drop=True)
@@ -63,7 +94,17 @@ def sample_index(index: Index, size: int | None, seed: int) -> Sample:
 
 def sample_frame(frame: pd.DataFrame, size: int | None, seed: int, vector: Hashable | None = None,
                  id: Hashable | None = None) -> Sample:
-    """A seeded sample of a frame's rows (e.g. `index.to_frame()`); `table` keeps its other columns."""
+    """A seeded sample of a frame's rows (e.g. `index.to_frame()`); `table` keeps its other columns.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    size : int or None
+        How many rows (None: all).
+    seed : int
+    vector, id : str, optional
+        The vector and id columns (see `plot_index`).
+    """
     column = vector_column(frame, vector)
     picked = frame.iloc[choose(len(frame), size, seed)]
     ids = frame_ids(picked, id)
@@ -77,5 +118,12 @@ def sample_frame(frame: pd.DataFrame, size: int | None, seed: int, vector: Hasha
 
 
 def positions(ids: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
-    """For each wanted id, its position in `ids` (-1 when absent)."""
+    """For each wanted id, its position in `ids` (-1 when absent).
+
+    Parameters
+    ----------
+    ids : sequence of str
+        Unique ids.
+    wanted : sequence of str
+    """
     return pd.Index(ids).get_indexer(pd.Index(list(wanted)))

@@ -5,69 +5,111 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Hashable, Mapping
 
+import numpy as np
 import pandas as pd
 
-from .inputs import check_columns
-from .traces import TEMPLATE, palette, plotly
+from ..frames import check_columns
+from .colors import palette
+from .traces import TEMPLATE, heading, plotly, shorten
 
 __all__ = ["plot_scores", "MAX_LINES"]
 
 MAX_LINES = 12
 """Up to this many queries get a line each; more are summed up as a median with a 10-90% band."""
+_LONGEST = 32  # characters of a query's name in the legend (its hover shows all of it)
 
 
 def plot_scores(results: pd.DataFrame | Mapping[str, pd.DataFrame], *, title: str | None = None,
                 max_lines: int = MAX_LINES) -> Any:
-    """Score by rank for one query (`index.query`), many (`index.query_many`, `df.vectorize.query`: the
-    first column is the query key), or several runs to overlay (a dict label -> frame, e.g. with and
-    without a filter). Up to `max_lines` queries in all get one line each (customdata: the ids); past
-    that each run is drawn as its median score per rank with a band from the 10th to the 90th percentile.
+    """Score by rank: where relevance falls off, for one query, many, or several runs overlaid.
+
+    Up to `max_lines` queries in all get one line each (customdata: the ids matched); past that each
+    run is drawn as its median score per rank with a band from the 10th to the 90th percentile. A
+    query's line is named by its key as the result frame gives it: "row 266" (`df.vectorize.query`
+    keyed by row label), "id digit-0042" (keyed by an `id` column), "query 0" (`Index.query_many`
+    without keys); each run's lines are grouped in the legend under the run's label and share a colour.
+
+    Parameters
+    ----------
+    results : DataFrame or dict of str to DataFrame
+        The answer to one query (`Index.query`), to many (`Index.query_many`, `df.vectorize.query`:
+        a `query` column says which rows answer which query), or several runs to overlay, by label.
+    title : str, optional
+        Replaces the title ("Score by rank").
+    max_lines : int, default 12
+        The most queries drawn as lines of their own.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> plot_scores({
+    ...     "no filter": queries.vectorize.query(idx, vector="embedding", top_k=30),
+    ...     "label 1 only": queries.vectorize.query(idx, vector="embedding", top_k=30, filter=F("label") == 1),
+    ... })
     """
     go = plotly()
     runs = dict(results) if isinstance(results, Mapping) else {"": results}
     groups = {label: _queries(frame) for label, frame in runs.items()}
-    colors = palette(max(len(runs), max(len(g) for g in groups.values()) if groups else 1))
     lines = sum(len(g) for g in groups.values()) <= max_lines
+    by_query = lines and len(runs) == 1  # one run's lines get a colour each; otherwise each run gets one
+    colors = palette(sum(len(g) for g in groups.values()) if by_query else len(runs))
     fig = go.Figure()
     for number, (label, queries) in enumerate(groups.items()):
         if lines:
-            for position, (key, frame) in enumerate(queries):
-                color = colors[number if len(runs) > 1 else position]
-                fig.add_trace(_line(go, frame, _name(label, key, len(queries)), color, label))
+            for position, (name, frame) in enumerate(queries):
+                color = colors[position if by_query else number]
+                fig.add_trace(_line(go, frame, name or label or "query", color, label, first=position == 0))
         else:
-            fig.add_traces(_band(go, label or "queries", queries, colors[number]))
+            fig.add_traces(_band(go, label, queries, colors[number]))
     first = next(iter(runs.values()))
-    counted = ", ".join(f"{label or 'queries'}: {len(q)}" for label, q in groups.items())
+    subtitle = _counted(groups)
     fig.update_layout(template=TEMPLATE, hovermode="x unified" if not lines else "closest",
-                      title={"text": title or "Score by rank", "subtitle": {"text": f"queries per run: {counted}"}},
+                      title=heading(title or "Score by rank", subtitle), meta={"kind": "scores", "subtitle": subtitle},
+                      legend={"groupclick": "toggleitem", "tracegroupgap": 12},
                       xaxis={"title": {"text": "rank"}, "dtick": 1 if _deepest(groups) <= 20 else None},
                       yaxis={"title": {"text": _score_title(first)}})
     return fig
 
 
-def _queries(frame: pd.DataFrame) -> list[tuple[Hashable, pd.DataFrame]]:
-    """(key, rows) per query, in the frame's order; a frame without a key column is one query."""
+def _queries(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
+    """(name, rows) per query, in the frame's order; a frame without a `query` column is one query (no name)."""
     check_columns(frame, ["rank", "score"], "results")
-    key = frame.columns[0] if frame.columns[0] != "rank" else None
-    if key is None:
+    if "query" not in frame.columns:
         return [(None, frame)]
-    return list(frame.groupby(key, sort=False, dropna=False))
+    key = frame.attrs.get("query_key")
+    return [(_key_name(value, key), rows) for value, rows in frame.groupby("query", sort=False, dropna=False)]
 
 
-def _name(label: str, key: Hashable, queries: int) -> str:
-    if key is None:
-        return label or "query"
-    return f"{label}: {key}" if label else str(key)
+def _key_name(value: Hashable, key: Hashable | None) -> str:
+    """How a legend names a query: "row 266", "id digit-0042", "query 0" or the key itself."""
+    if key == "index label":
+        return f"row {value}"
+    if key is not None:
+        return f"{key} {value}"
+    return f"query {value}" if isinstance(value, (int, np.integer)) else str(value)
 
 
-def _line(go: Any, frame: pd.DataFrame, name: str, color: str, group: str) -> Any:
+def _counted(groups: dict[str, list[tuple[str | None, pd.DataFrame]]]) -> str:
+    if list(groups) == [""]:
+        count = len(groups[""])
+        return f"{count} quer{'y' if count == 1 else 'ies'}"
+    return "queries per run: " + ", ".join(f"{label or 'queries'}: {len(q)}" for label, q in groups.items())
+
+
+def _line(go: Any, frame: pd.DataFrame, name: str, color: str, run: str, first: bool) -> Any:
     ids = frame["id"].tolist() if "id" in frame.columns else [None] * len(frame)
-    return go.Scatter(x=frame["rank"].to_numpy(), y=frame["score"].to_numpy(), mode="lines+markers", name=name,
-                      legendgroup=group or None, line={"color": color}, customdata=ids,
-                      hovertemplate="rank %{x}: %{y:.4f}<br>%{customdata}<extra>" + name + "</extra>")
+    full = f"{run}: {name}" if run and run != name else name
+    grouped = {"legendgroup": run, "legendgrouptitle": {"text": run} if first and run != name else None} if run else {}
+    return go.Scatter(x=frame["rank"].to_numpy(), y=frame["score"].to_numpy(), mode="lines+markers",
+                      name=shorten(name, _LONGEST),  # the hover shows all of it
+                      line={"color": color}, customdata=ids, **grouped,
+                      hovertemplate="rank %{x}: %{y:.4f}<br>%{customdata}<extra>" + full + "</extra>")
 
 
-def _band(go: Any, label: str, queries: list[tuple[Hashable, pd.DataFrame]], color: str) -> list[Any]:
+def _band(go: Any, run: str, queries: list[tuple[str | None, pd.DataFrame]], color: str) -> list[Any]:
     """The median score per rank and a 10-90% band, over the queries that have that rank."""
     frame = pd.concat([rows[["rank", "score"]] for _, rows in queries], ignore_index=True)
     by_rank = frame.groupby("rank")["score"]
@@ -75,20 +117,21 @@ def _band(go: Any, label: str, queries: list[tuple[Hashable, pd.DataFrame]], col
                           "queries": by_rank.size()})
     ranks = stats.index.to_numpy()
     shade = _transparent(color, 0.2)
-    band = f"{label}: 10-90%"
+    group = run or "queries"
+    titled = {"legendgrouptitle": {"text": run}} if run else {}
     return [
-        go.Scatter(x=ranks, y=stats["high"].to_numpy(), mode="lines", line={"width": 0}, name=band,
-                   legendgroup=label, showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=ranks, y=stats["high"].to_numpy(), mode="lines", line={"width": 0}, name="10-90% of queries",
+                   legendgroup=group, showlegend=False, hoverinfo="skip"),
         go.Scatter(x=ranks, y=stats["low"].to_numpy(), mode="lines", line={"width": 0}, fill="tonexty",
-                   fillcolor=shade, name=band, legendgroup=label, hoverinfo="skip"),
+                   fillcolor=shade, name="10-90% of queries", legendgroup=group, hoverinfo="skip", **titled),
         go.Scatter(x=ranks, y=stats["median"].to_numpy(), mode="lines+markers", line={"color": color},
-                   name=f"{label}: median of {len(queries)} queries", legendgroup=label,
+                   name=f"median of {len(queries)} queries", legendgroup=group,
                    customdata=stats["queries"].to_numpy(),
-                   hovertemplate=f"{label}: median %{{y:.4f}} over %{{customdata}} queries<extra></extra>"),
+                   hovertemplate=f"{group}: median %{{y:.4f}} over %{{customdata}} queries<extra></extra>"),
     ]
 
 
-def _deepest(groups: dict[str, list[tuple[Hashable, pd.DataFrame]]]) -> int:
+def _deepest(groups: dict[str, list[tuple[str | None, pd.DataFrame]]]) -> int:
     return max((int(rows["rank"].max()) for queries in groups.values() for _, rows in queries if len(rows)),
                default=0)
 

@@ -1,4 +1,4 @@
-"""Pieces shared by the figures: trace types, marker colours, hover text, axis titles."""
+"""Pieces shared by the figures: trace types, hover text, axis titles, titles."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
-from .extras import require
-from .inputs import check_columns
+from ..extras import require
 from .projection import Projection
 
-__all__ = ["plotly", "palette", "scatter_type", "positions_of", "coloring", "hover_columns", "hover_text",
-           "axis_titles", "axis_layout", "WEBGL_ABOVE", "MAX_POINTS", "MUTED", "TEMPLATE"]
+__all__ = ["plotly", "scatter_type", "positions_of", "hover_columns", "asked_hover", "hover_text", "axis_titles",
+           "axis_layout", "heading", "shorten", "WEBGL_ABOVE", "MAX_POINTS", "MUTED", "TEMPLATE"]
 
 WEBGL_ABOVE = 1_000
 """More points than this are drawn with WebGL (Scattergl), as plotly express does."""
@@ -21,7 +20,6 @@ MAX_POINTS = 20_000
 """More points than this are sampled: past it a notebook's output grows by megabytes per figure."""
 MUTED = "#c8c8c8"
 TEMPLATE = "plotly_white"
-_MISSING = "(none)"
 
 
 def plotly() -> Any:
@@ -30,71 +28,126 @@ def plotly() -> Any:
 
 
 def scatter_type(go: Any, n_components: int, points: int) -> Any:
+    """Scatter3d in 3-D; in 2-D Scattergl past WEBGL_ABOVE points, else Scatter (SVG).
+
+    Parameters
+    ----------
+    go : module
+        plotly.graph_objects.
+    n_components : {2, 3}
+    points : int
+        How many points the figure draws.
+    """
     if n_components == 3:
         return go.Scatter3d
     return go.Scattergl if points > WEBGL_ABOVE else go.Scatter
 
 
 def positions_of(coords: np.ndarray) -> dict[str, np.ndarray]:
-    """{"x": ..., "y": ...} (and "z") for a trace."""
+    """{"x": ..., "y": ...} (and "z") for a trace.
+
+    Parameters
+    ----------
+    coords : ndarray of shape (n, 2) or (n, 3)
+    """
     return dict(zip("xyz", np.asarray(coords, dtype=np.float64).T))
 
 
 def axis_titles(fitted: Projection) -> list[str]:
-    """"PC 1 (12%)", ... for PCA; "UMAP 1", ... for UMAP."""
+    """"PC 1 (12%)", ... for PCA; "UMAP 1", ... for UMAP.
+
+    Parameters
+    ----------
+    fitted : Projection
+    """
     if fitted.method == "pca":
         return [f"PC {i + 1} ({share:.0%})" for i, share in enumerate(fitted.explained)]
     return [f"UMAP {i + 1}" for i in range(fitted.n_components)]
 
 
 def axis_layout(fitted: Projection) -> dict[str, Any]:
+    """The layout's axis titles: xaxis and yaxis in 2-D, the scene's three axes in 3-D.
+
+    Parameters
+    ----------
+    fitted : Projection
+    """
     titles = axis_titles(fitted)
     if fitted.n_components == 3:
         return {"scene": {f"{axis}axis": {"title": {"text": text}} for axis, text in zip("xyz", titles)}}
     return {"xaxis": {"title": {"text": titles[0]}}, "yaxis": {"title": {"text": titles[1]}}}
 
 
-def coloring(values: pd.Series, name: Hashable) -> tuple[np.ndarray, dict[str, Any]]:
-    """Marker colour values and the layout's coloraxis: a colour scale for numbers, one colour per
-    category otherwise (on a stepped scale, so a trace keeps its name whatever the categories)."""
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        return numbers, {"colorscale": "Viridis", "colorbar": {"title": {"text": str(name)}}}
-    labels = values.map(lambda v: _MISSING if _missing(v) else str(v))
-    categories = sorted(set(labels), key=lambda c: (c == _MISSING, c))
-    codes = pd.Categorical(labels, categories=categories).codes.astype(np.float64)
-    chosen = palette(len(categories))
-    colors = [MUTED if c == _MISSING else chosen[i] for i, c in enumerate(categories)]
-    steps = [[edge / len(colors), color] for i, color in enumerate(colors) for edge in (i, i + 1)]
-    axis = {"colorscale": steps, "cmin": -0.5, "cmax": len(colors) - 0.5,
-            "colorbar": {"title": {"text": str(name)}, "tickvals": list(range(len(colors))), "ticktext": categories}}
-    return codes, axis
+def heading(title: str, subtitle: str = "") -> dict[str, Any]:
+    """A layout title with the subtitle on a smaller second line.
+
+    Written into the title's text rather than plotly's `title.subtitle`, which a FigureWidget (the
+    panels' figures) draws above the title.
+
+    Parameters
+    ----------
+    title : str
+    subtitle : str, default ""
+        Nothing on a second line when empty.
+    """
+    return {"text": f"{title}<br><sup>{subtitle}</sup>" if subtitle else title}
 
 
-def palette(count: int) -> list[str]:
-    qualitative = require("plotly.colors", "drawing figures").qualitative
-    colors = qualitative.Plotly if count <= len(qualitative.Plotly) else qualitative.Dark24 + qualitative.Light24
-    return [colors[i % len(colors)] for i in range(count)]
+def shorten(text: str, longest: int) -> str:
+    """`text` cut to `longest` characters, the last one "…" when it was longer (for legends and ticks).
 
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
+    Parameters
+    ----------
+    text : str
+    longest : int
+    """
+    return text if len(text) <= longest else text[:longest - 1] + "…"
 
 
 def hover_columns(table: pd.DataFrame, color: Hashable | None, hover: Any) -> list[Hashable]:
-    """The columns a hover shows after the id: namespace when any is set, the colour column, then `hover`
-    (a column, a list of columns, or "all" for every column)."""
+    """The columns a hover shows after the id: namespace when any is set, the colour column, then `hover`.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The points.
+    color : str or None
+        The colour column.
+    hover : str, list of str, "all" or None
+        The columns asked for ("all": every column).
+    """
     if hover == "all":
         return [name for name in table.columns if name != "id"]
-    asked: list[Hashable] = [] if hover is None else [hover] if isinstance(hover, (str, int)) else list(hover)
-    check_columns(table, asked, "hover")
     shown: list[Hashable] = ["namespace"] if "namespace" in table.columns and table["namespace"].notna().any() else []
-    return list(dict.fromkeys(shown + ([color] if color is not None else []) + asked))
+    return list(dict.fromkeys(shown + ([color] if color is not None else []) + asked_hover(hover)))
+
+
+def asked_hover(hover: Any) -> list[Hashable]:
+    """`hover` as a list of column names.
+
+    Parameters
+    ----------
+    hover : str, list of str, "all" or None
+        As plotly express takes it ("all" and None name no column).
+    """
+    if hover is None or hover == "all":
+        return []
+    return [hover] if isinstance(hover, (str, int)) else list(hover)
 
 
 def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Hashable, Sequence[Any]] | None = None
                ) -> list[str]:
-    """One "<b>id</b><br>name=value<br>..." string per row; `first` adds fields (rank, score) after the id."""
+    """One "<b>id</b><br>name=value<br>..." string per row.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The points, with an `id` column.
+    columns : sequence of str
+        The columns to show (those missing are skipped).
+    first : dict of str to sequence, optional
+        Fields shown right after the id (rank, score), one value per row.
+    """
     fields: dict[Hashable, Sequence[Any]] = {**(first or {})}
     fields.update((name, table[name].tolist()) for name in columns if name in table)
     parts = [[f"<b>{vid}</b>" for vid in table["id"].tolist()]]

@@ -6,15 +6,14 @@ functions only, so everything a panel does can be done in a cell too.
 
 from __future__ import annotations
 
-try:
-    import ipywidgets as _ipywidgets  # noqa: F401
-except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    raise ImportError("the panels need ipywidgets: pip install 'vectorize-nb[widgets]'") from exc
+from ..extras import require
 
-from .index_manager import IndexManager
-from .metadata_panel import MetadataIndexPanel
-from .query_explorer import QueryExplorer
-from .tabs import panel
-from .upsert_panel import UpsertPanel
+require("ipywidgets", "the panels")  # before the panels import it, so a missing extra says how to install it
+
+from .index_manager import IndexManager  # noqa: E402
+from .metadata_panel import MetadataIndexPanel  # noqa: E402
+from .query_explorer import QueryExplorer  # noqa: E402
+from .tabs import panel  # noqa: E402
+from .upsert_panel import UpsertPanel  # noqa: E402
 
 __all__ = ["IndexManager", "MetadataIndexPanel", "QueryExplorer", "UpsertPanel", "panel"]

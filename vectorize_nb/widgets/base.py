@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from ..errors import VectorizeError
+from ..contract.errors import VectorizeError
 
 __all__ = ["Panel", "table_html", "likely_column"]
 
@@ -25,18 +25,42 @@ _TABLE_CSS = ("<style>.vectorize-nb-table{border-collapse:collapse;margin:4px 0}
 
 
 def likely_column(columns: Sequence[str], likely: Sequence[str]) -> str | None:
-    """The first of `likely` that is a column, else the first column."""
+    """The column a menu starts on: the first of `likely` that is a column, else the first column.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The frame's columns.
+    likely : sequence of str
+        Usual names, most likely first (e.g. "embedding", "vector", "values").
+    """
     return next((name for name in likely if name in columns), columns[0] if columns else None)
 
 
 def table_html(frame: pd.DataFrame, empty: str = "nothing yet") -> str:
+    """A frame as a small HTML table (values escaped), or `empty` in italics when it has no rows.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    empty : str, default "nothing yet"
+        What to say when there is nothing to show.
+    """
     if frame.empty:
         return f"<i>{html.escape(empty)}</i>"
     return _TABLE_CSS + frame.to_html(index=False, na_rep="", border=0, classes="vectorize-nb-table", escape=True)
 
 
 class Panel(w.VBox):
-    """A VBox with a message line and a busy state. Subclasses lay out their own widgets."""
+    """A VBox with a message line and a busy state; the panels build on it and lay out their own widgets.
+
+    Parameters
+    ----------
+    children : sequence of Widget
+        The panel's widgets; the message line goes below them.
+    **kwargs
+        Passed to ipywidgets.VBox.
+    """
 
     css_class = "vectorize-nb-panel"
 
@@ -48,7 +72,20 @@ class Panel(w.VBox):
 
     def button(self, description: str, handler: Callable[[], None], *, style: str = "", tooltip: str = "",
                icon: str = "") -> w.Button:
-        """A button whose click runs `handler` inside `busy()`: errors land in the message line."""
+        """A button whose click runs `handler` inside `busy()`: errors land in the message line.
+
+        Parameters
+        ----------
+        description : str
+            Its label; the button also gets the CSS class "vectorize-nb-<label>" for tests and styling.
+        handler : callable
+            Takes no argument.
+        style : str, default ""
+            An ipywidgets button style: "primary", "danger", "warning", ...
+        tooltip : str, default: the description
+        icon : str, default ""
+            A Font Awesome icon name.
+        """
         button = w.Button(description=description, button_style=style, tooltip=tooltip or description, icon=icon)
         button.add_class("vectorize-nb-" + description.lower().replace(" ", "-"))
         button.on_click(lambda _: self.attempt(handler))
@@ -58,9 +95,18 @@ class Panel(w.VBox):
     @property
     def _buttons(self) -> list[w.Button]:
         # made before the VBox is (a subclass builds its buttons first, then lays them out)
-        return self.__dict__.setdefault("_panel_buttons", [])
+        buttons: list[w.Button] = self.__dict__.setdefault("_panel_buttons", [])
+        return buttons
 
     def say(self, text: str, kind: str = "info") -> None:
+        """Show `text` in the message line (escaped).
+
+        Parameters
+        ----------
+        text : str
+        kind : {"info", "ok", "note", "error"}, default "info"
+            Its colour, and the CSS class "vectorize-nb-<kind>".
+        """
         colour = _STYLES[kind]
         self.message.value = f'<span class="vectorize-nb-{kind}" style="color:{colour}">{html.escape(text)}</span>'
 
@@ -77,15 +123,29 @@ class Panel(w.VBox):
                 button.disabled = state
 
     def attempt(self, handler: Callable[[], None]) -> bool:
-        """Run a handler; show what went wrong in the panel (never a traceback in the output area)."""
+        """Run a handler; show what went wrong in the panel (never a traceback in the output area).
+
+        The library's errors and bad input (ValueError, KeyError, TypeError) are shown as their
+        message; anything else as an unexpected error, with the traceback in the log.
+
+        Parameters
+        ----------
+        handler : callable
+            Takes no argument.
+
+        Returns
+        -------
+        bool
+            Whether it ran without an error.
+        """
         with self.busy():
             try:
                 handler()
                 return True
             except VectorizeError as exc:
                 self.say(str(exc), "error")
-            except (ValueError, KeyError, TypeError) as exc:  # bad input typed into the panel
-                self.say(f"{type(exc).__name__}: {exc}", "error")
+            except (ValueError, KeyError, TypeError) as exc:  # bad input typed into the panel: said in its terms
+                self.say(exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc), "error")
             except Exception as exc:  # a bug: say so here, keep the traceback for the log
                 log.exception("panel action failed")
                 self.say(f"unexpected {type(exc).__name__}: {exc}", "error")

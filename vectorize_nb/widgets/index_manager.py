@@ -8,7 +8,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..client import Client
-from ..models import METRICS, PRESETS
+from ..contract.models import METRICS, PRESETS
 from .base import Panel, table_html
 
 __all__ = ["IndexManager"]
@@ -18,7 +18,20 @@ _BY_PRESET = "preset"
 
 
 class IndexManager(Panel):
-    """`IndexManager(client)`: every action is one call of `client` (create_index, delete_index, ...)."""
+    """The indexes of a client in a table; create one, delete one (after a confirmation), inspect one.
+
+    Every action is one call of `client`: `create_index`, `delete_index`, `list_indexes`, `info`.
+    The index chosen in its menu is `manager.selected.value`.
+
+    Parameters
+    ----------
+    client : Client
+        From `vz.connect()`.
+
+    Examples
+    --------
+    >>> vz.IndexManager(vz.connect())
+    """
 
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -52,7 +65,7 @@ class IndexManager(Panel):
     # --- reading -------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Reload the table (each index with its vector count)."""
+        """Reload the table (each index with its vector count) and the chosen index's facts (the Refresh button)."""
         indexes = self.client.list_indexes()
         counts = [self.client.get_index(name).info().vector_count for name in indexes["name"]]
         shown = indexes.assign(vectors=counts)[["name", "dimensions", "metric", "vectors", "description",
@@ -120,7 +133,7 @@ class IndexManager(Panel):
 
 
 def _pending(client: Client, name: str, processed: str | None) -> str:
-    last = client.last_mutation(name)
+    last = client.log.last(name)
     if last is None:
         return "none from this session"
-    return "no" if processed in client.mutations_after(name, last) else "yes"
+    return "no" if processed in client.log.since(name, last) else "yes"

@@ -7,14 +7,27 @@ import ipywidgets as w
 import pandas as pd
 
 from ..index import Index
-from ..models import INDEX_TYPES
+from ..contract.models import INDEX_TYPES
 from .base import Panel, table_html
 
 __all__ = ["MetadataIndexPanel"]
 
 
 class MetadataIndexPanel(Panel):
-    """`MetadataIndexPanel(index)`: each action is one call of `index` (create_metadata_index, rewrite, ...)."""
+    """List, create and delete an index's metadata indexes (only their properties can filter).
+
+    Each action is one call of `index`: `create_metadata_index`, `delete_metadata_index`,
+    `list_metadata_indexes`. When vectors already stored predate a new metadata index (filters miss
+    them), the panel says how many and offers to write them again (`index.rewrite()`).
+
+    Parameters
+    ----------
+    index : Index
+
+    Examples
+    --------
+    >>> vz.MetadataIndexPanel(client.get_index("films"))
+    """
 
     def __init__(self, index: Index) -> None:
         self.index = index
@@ -36,6 +49,7 @@ class MetadataIndexPanel(Panel):
         self.attempt(self.refresh)
 
     def refresh(self) -> None:
+        """Reload the table of metadata indexes (the Refresh button)."""
         indexes = self.index.list_metadata_indexes()
         self.table.value = table_html(indexes, "no metadata index: filters match nothing until one exists")
         self.existing.options = indexes["property_name"].tolist()

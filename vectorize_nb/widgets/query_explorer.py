@@ -10,21 +10,32 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from ..filter_builder import Condition, F
+from ..contract.filters import MEMBERSHIP, SYMBOLS, Clause
+from ..filter_builder import Condition
 from ..index import Index
-from ..models import METADATA_MODES
+from ..contract.models import METADATA_MODES
 from .base import Panel, likely_column, table_html
+from .columns import stored_properties
 
-__all__ = ["QueryExplorer", "FilterRow"]
+__all__ = ["QueryExplorer", "FilterRow", "NO_COLOR"]
 
-ROW, STORED, PASTED = "a row of the frame", "a stored id", "a vector"
-_OPERATORS = {"==": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__",
-              "in": "isin", "not in": "notin"}
+QUESTION, ROW, STORED, PASTED = "a question", "a row of the frame", "a stored id", "a vector"
+NO_COLOR = "(one colour)"
+_OPERATORS = {symbol: op for op, symbol in SYMBOLS.items()}
 _DROPDOWN_ROWS = 2000
 
 
 class FilterRow(w.HBox):
-    """One clause: a property with a metadata index, an operator, a value (typed as the index's type)."""
+    """One condition of the explorer's filter: a property with a metadata index, an operator, a value.
+
+    Parameters
+    ----------
+    types : dict of str to str
+        Each property with a metadata index and its type ("string", "number" or "boolean"): the value
+        typed is read as that type ("null" is null; `in` and `not in` take values separated by commas).
+    remove : callable
+        Called with this row when its remove button is clicked.
+    """
 
     def __init__(self, types: dict[str, str], remove: Any) -> None:
         self.types = types
@@ -36,47 +47,90 @@ class FilterRow(w.HBox):
         super().__init__([self.property, self.operator, self.value, drop])
 
     def condition(self) -> Condition:
-        kind = self.types[self.property.value]
-        method = getattr(F(self.property.value), _OPERATORS[self.operator.value])
-        if self.operator.value in ("in", "not in"):
-            return method([_typed(part.strip(), kind) for part in self.value.value.split(",") if part.strip()])
-        return method(_typed(self.value.value.strip(), kind))
+        """The condition as typed, e.g. `F("year") >= 2000`.
+
+        Raises
+        ------
+        ValueError
+            The value is not of the metadata index's type.
+        """
+        name = self.property.value
+        kind = self.types[name]
+        op = _OPERATORS[self.operator.value]
+        text = str(self.value.value)
+        operand = ([_typed(part.strip(), kind, name) for part in text.split(",") if part.strip()] if op in MEMBERSHIP
+                   else _typed(text.strip(), kind, name))
+        return Condition([Clause(name, op, operand)])
 
 
-def _typed(text: str, kind: str) -> Any:
+def _typed(text: str, kind: str, name: str) -> Any:
     if text.lower() in ("null", "none"):
         return None
     if kind == "number":
-        number = float(text)
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{name!r} has a number index: {text!r} is not a number (type e.g. 2000 or 0.5)") from None
         return int(number) if number.is_integer() and "." not in text else number
     if kind == "boolean":
         if text.lower() not in ("true", "false"):
-            raise ValueError(f"a boolean is true or false, got {text!r}")
+            raise ValueError(f"{name!r} has a boolean index: type true or false, not {text!r}")
         return text.lower() == "true"
     return text
 
 
 class QueryExplorer(Panel):
-    """`QueryExplorer(index, frame=None)`: Run calls `index.query` (or `query_by_id`) and `plot_neighbourhood`."""
+    """Ask an index a question and look at the answer: a results table above the query's neighbourhood.
 
-    def __init__(self, index: Index, frame: pd.DataFrame | None = None, *, color: str | None = None) -> None:
+    Run calls `index.query` (or `index.query_by_id`) and `plot_neighbourhood`. Click a point of the
+    figure to see that vector's metadata; lasso (or box-select) points and read them back as
+    `explorer.selection`. The last answer is `explorer.results`, the figure `explorer.figure`.
+
+    Parameters
+    ----------
+    index : Index
+        The index to query.
+    frame : DataFrame, optional
+        Rows to take a query vector from (pick a row and its vector column).
+    color : str, optional
+        The metadata property to colour the figure by at first (the Colour menu changes it).
+    model : str, optional
+        The embedding model of the index's vectors (`vz.embedding_models()`): the panel then takes a typed
+        question. An index created from a model's preset knows its model already.
+
+    Examples
+    --------
+    >>> explorer = QueryExplorer(index, digits, color="label")
+    >>> explorer                     # click Run, then lasso some points
+    >>> explorer.selection           # the vectors picked, as a DataFrame
+    >>> QueryExplorer(docs_index, model=vz.SHIPPED_MODEL)   # type a question, Run
+    """
+
+    def __init__(self, index: Index, frame: pd.DataFrame | None = None, *, color: str | None = None,
+                 model: str | None = None) -> None:
         self.index = index
         self.frame = frame
-        self.color = color
+        self.model = _model_of(index, model)
         self.results: pd.DataFrame = pd.DataFrame()
         self.figure: Any = None
+        self._asked: tuple[Any, Condition | None] | None = None
         self._selected: dict[str, list[str]] = {}
-        sources = ([ROW] if frame is not None else []) + [STORED, PASTED]
+        sources = ([QUESTION] if self.model else []) + ([ROW] if frame is not None else []) + [STORED, PASTED]
         self.source = w.ToggleButtons(options=sources, value=sources[0])
         self.row = self._row_picker(frame)
         vector_columns = [] if frame is None else [str(c) for c in frame.columns]
         self.vector_column = w.Dropdown(description="Vector", options=vector_columns,
                                         value=likely_column(vector_columns, ("embedding", "vector", "values")))
         self.stored_id = w.Text(description="Id", placeholder="id of a stored vector")
+        self.typed = w.Text(description="Question", placeholder="ask in words", layout=w.Layout(width="480px"))
         self.pasted = w.Textarea(description="Vector", placeholder="numbers, separated by commas or spaces")
         self.top_k = w.IntSlider(description="top k", value=10, min=1, max=100)
         self.namespace = w.Text(description="Namespace", placeholder="all namespaces")
         self.return_metadata = w.Dropdown(description="Metadata", options=list(METADATA_MODES), value="indexed")
+        self.color_by = w.Dropdown(description="Colour", options=[NO_COLOR], value=NO_COLOR)
+        self.color_by.add_class("vectorize-nb-color")
+        self._offer_colors(color)
+        self.color_by.observe(lambda _: self._asked is not None and self.attempt(self._redraw), names="value")
         self.conditions = w.VBox()
         self.table = w.HTML()
         self.table.add_class("vectorize-nb-results")
@@ -90,10 +144,24 @@ class QueryExplorer(Panel):
         self._show_source()
         super().__init__([
             w.HTML(f"<b>Query</b> <code>{index.name}</code> ({index.metric}, {index.dimensions} dimensions)"),
-            self.source, self.question, w.HBox([self.top_k, self.return_metadata]), self.namespace,
+            self.source, self.question, w.HBox([self.top_k, self.return_metadata]),
+            w.HBox([self.namespace, self.color_by]),
             w.HTML("Filter (conditions are joined by AND):"), self.conditions, w.HBox([add, run]),
-            w.HBox([self.table, self.plot]), self.details,
+            self.table, self.plot, self.details,
         ])
+
+    @property
+    def color(self) -> str | None:
+        """The metadata property the figure is coloured by (None: one colour)."""
+        return None if self.color_by.value == NO_COLOR else str(self.color_by.value)
+
+    def _offer_colors(self, wanted: str | None = None) -> None:
+        """The Colour menu: the properties the index's vectors hold (and `wanted`, the current choice)."""
+        wanted = wanted if wanted is not None else self.color
+        offered = [NO_COLOR, *dict.fromkeys(stored_properties(self.index) + ([wanted] if wanted else []))]
+        if list(self.color_by.options) != offered:
+            self.color_by.options = offered  # the current choice is among them: it stays, and nothing redraws
+            self.color_by.value = wanted or NO_COLOR
 
     # --- the question --------------------------------------------------------------------------
 
@@ -105,13 +173,16 @@ class QueryExplorer(Panel):
         return w.BoundedIntText(description="Row #", min=0, max=len(frame) - 1, value=0)
 
     def _show_source(self) -> None:
-        parts = {ROW: [self.row, self.vector_column], STORED: [self.stored_id], PASTED: [self.pasted]}
+        parts = {QUESTION: [self.typed], ROW: [self.row, self.vector_column], STORED: [self.stored_id],
+                 PASTED: [self.pasted]}
         self.question.children = parts[self.source.value]
 
     def _add_condition(self) -> None:
         types = {row["property_name"]: row["index_type"] for _, row in self.index.list_metadata_indexes().iterrows()}
         if not types:
-            self.say("this index has no metadata index yet: nothing can be filtered on", "note")
+            self.say("this index has no metadata index yet, so nothing can be filtered on: create one in the "
+                     "Metadata indexes tab (index.create_metadata_index(property, type)), then write the vectors "
+                     "again", "note")
             return
         self.conditions.children = [*self.conditions.children, FilterRow(types, self._remove_condition)]
 
@@ -119,6 +190,7 @@ class QueryExplorer(Panel):
         self.conditions.children = [child for child in self.conditions.children if child is not row]
 
     def filter(self) -> Condition | None:
+        """The filter the conditions make (joined by AND), or None without a condition."""
         rows = [child.condition() for child in self.conditions.children if isinstance(child, FilterRow)]
         if not rows:
             return None
@@ -128,21 +200,36 @@ class QueryExplorer(Panel):
         return combined
 
     def query(self) -> np.ndarray | str:
-        """The query as the panel has it: a vector, or a stored id."""
+        """The query as the panel has it: a vector (a typed question embedded with the index's model), or
+        a stored id.
+
+        Raises
+        ------
+        ValueError
+            No question or id typed, or a pasted vector that is not numbers.
+        """
+        if self.source.value == QUESTION:
+            if not str(self.typed.value).strip():
+                raise ValueError("type a question first")
+            return np.asarray(self.index.embed([str(self.typed.value).strip()], self.model)[0])
         if self.source.value == STORED:
             if not self.stored_id.value.strip():
-                raise ValueError("type the id of a stored vector")
-            return self.stored_id.value.strip()
+                raise ValueError("type the id of a stored vector first")
+            return str(self.stored_id.value).strip()
         if self.source.value == PASTED:
-            numbers = self.pasted.value.replace(",", " ").replace("[", " ").replace("]", " ").split()
-            return np.array([float(x) for x in numbers], dtype=np.float32)
+            return _pasted(self.pasted.value)
         assert self.frame is not None
         return np.asarray(self.frame[self.vector_column.value].iloc[self.row.value], dtype=np.float32)
 
     # --- the answer ----------------------------------------------------------------------------
 
     def run(self) -> None:
+        """Ask the question (the Run button): fill the results table, draw the neighbourhood."""
         query, flt = self.query(), self.filter()
+        if self.index.info().vector_count == 0:
+            self.say(f"index {self.index.name!r} holds no vectors yet: write some first (the Upsert tab, or "
+                     "df.vectorize.upsert(index, id=..., vector=...)), then Run again", "note")
+            return
         options = dict(top_k=self.top_k.value, filter=flt, namespace=self.namespace.value.strip() or None,
                        return_metadata=self.return_metadata.value)
         if isinstance(query, str):
@@ -150,17 +237,34 @@ class QueryExplorer(Panel):
         else:
             self.results = self.index.query(query, **options)
         self.table.value = table_html(self.results, "no match")
-        self._draw(query, flt)
-        self.say(f"{len(self.results)} matches", "ok")
+        self._asked = (self._drawn_query(query), flt)
+        self._offer_colors()
+        self._redraw()
 
-    def _draw(self, query: np.ndarray | str, flt: Condition | None) -> None:
+    def _drawn_query(self, query: np.ndarray | str) -> Any:
+        """What the figure marks as the query: the frame's row (so its id names it), else the query itself."""
+        if self.source.value != ROW or self.frame is None:
+            return query
+        return self.frame.iloc[self.row.value]
+
+    def _redraw(self) -> None:
+        """Draw the last answer's neighbourhood; a colour the vectors do not hold is said, not drawn."""
         import plotly.graph_objects as go
 
-        from ..viz import plot_neighbourhood
+        from ..viz import ColumnNotFound, plot_neighbourhood
 
-        figure = plot_neighbourhood(self.index, query, top_k=self.top_k.value, filter=flt, color=self.color,
-                                    namespace=self.namespace.value.strip() or None, results=self.results)
-        figure.update_layout(width=760, height=560)  # beside the table, wide enough for its colour bar
+        assert self._asked is not None
+        query, flt = self._asked
+        options = dict(top_k=self.top_k.value, filter=flt, namespace=self.namespace.value.strip() or None,
+                       results=self.results, vector=self.vector_column.value if self.source.value == ROW else None)
+        found = f"{len(self.results)} matches"
+        try:
+            figure = plot_neighbourhood(self.index, query, color=self.color, **options)
+            self.say(found, "ok")
+        except ColumnNotFound as exc:
+            figure = plot_neighbourhood(self.index, query, **options)
+            self.say(f"{found}, drawn in one colour: {exc}", "note")
+        figure.update_layout(width=760, height=560)
         self.figure = go.FigureWidget(figure)
         for trace in self.figure.data:
             trace.on_click(self._on_point_click)
@@ -189,6 +293,43 @@ class QueryExplorer(Panel):
         """The vectors picked with the lasso (or box) in the figure, as a DataFrame (no values)."""
         ids = list(dict.fromkeys(vid for trace_ids in self._selected.values() for vid in trace_ids))
         return self.index.get_by_ids(ids, values=False)
+
+
+def _model_of(index: Index, model: str | None) -> str | None:
+    """The model the panel embeds questions with: the one given, else the index's preset when it names one."""
+    from ..contract.embedding_models import get_model
+    from ..contract.errors import UnknownModel
+
+    chosen = model or index.description.config.preset
+    if chosen is None:
+        return None
+    try:
+        return get_model(chosen).model
+    except UnknownModel:
+        if model is not None:
+            raise
+        return None  # a preset the package cannot embed with (e.g. OpenAI's): no typed questions
+
+
+def _pasted(text: str) -> np.ndarray:
+    """A pasted vector: numbers separated by commas or spaces (brackets are ignored)."""
+    words = text.replace(",", " ").replace("[", " ").replace("]", " ").split()
+    if not words:
+        raise ValueError("paste a vector first: numbers separated by commas or spaces")
+    try:
+        return np.array([float(word) for word in words], dtype=np.float32)
+    except ValueError:
+        bad = next(word for word in words if not _is_number(word))
+        raise ValueError(f"the pasted vector must be numbers separated by commas or spaces; {bad!r} is not a "
+                         "number") from None
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
 
 
 def _ids(trace: Any, positions: Any) -> list[str]:

@@ -19,7 +19,14 @@ _TITLES = ["Indexes", "Metadata indexes", "Upsert", "Query"]
 
 class Workbench(w.VBox):
     """Tabs: the IndexManager, and the MetadataIndexPanel, UpsertPanel and QueryExplorer of the index
-    selected in the IndexManager (rebuilt when the selection changes)."""
+    selected in the IndexManager (rebuilt when the selection changes). Made by `panel`.
+
+    Parameters
+    ----------
+    client : Client
+    frame : DataFrame, optional
+        The rows the Upsert tab writes and the Query tab takes queries from.
+    """
 
     def __init__(self, client: Client, frame: pd.DataFrame | None = None) -> None:
         self.client = client
@@ -52,5 +59,24 @@ def _note(text: str) -> Panel:
 
 
 def panel(client: Client, frame: pd.DataFrame | None = None) -> Workbench:
-    """Every panel as tabs. With `frame`, the Upsert tab writes it and the Query tab queries by its rows."""
+    """Every panel as tabs, on the index chosen in the first one.
+
+    Parameters
+    ----------
+    client : Client
+        From `vz.connect()`.
+    frame : DataFrame, optional
+        With it, the Upsert tab writes it and the Query tab takes queries from its rows.
+
+    Returns
+    -------
+    Workbench
+        `bench.manager` is the IndexManager; `bench.tabs` the tabs.
+
+    Examples
+    --------
+    >>> bench = vz.panel(client, digits)
+    >>> bench.manager.selected.value = "digits"     # the other tabs follow
+    >>> bench
+    """
     return Workbench(client, frame)

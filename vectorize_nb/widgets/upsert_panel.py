@@ -3,49 +3,88 @@ bar and the write's summary."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as w
 import pandas as pd
 from IPython.display import display
 
 from ..index import Index
 from .base import Panel, likely_column
+from .columns import indexed_properties, scalar_columns, stored_properties
 
 __all__ = ["UpsertPanel"]
 
 _NONE = "(none)"
 _LITERAL = "(one name for every row)"
+_ID_COLUMNS = ("id", "doc_id", "key")
+_VECTOR_COLUMNS = ("embedding", "vector", "values")
 
 
 class UpsertPanel(Panel):
-    """`UpsertPanel(frame, index)`: the button calls `frame.vectorize.upsert(index, ...)`."""
+    """Upsert a DataFrame into an index: the Upsert button calls `frame.vectorize.upsert(index, ...)`.
+
+    Metadata starts with the frame columns the index's vectors already hold as metadata (or have a
+    metadata index for), since an upsert replaces each vector whole and would drop what is left out;
+    into an empty index, every column that can be metadata as it is (numbers, booleans, short texts).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows to write: an id column, a vector column, metadata columns.
+    index : Index
+        The index to write them into.
+
+    Examples
+    --------
+    >>> UpsertPanel(digits, client.get_index("digits"))     # then pick columns and click Upsert
+    """
 
     def __init__(self, frame: pd.DataFrame, index: Index) -> None:
         self.frame = frame
         self.index = index
         columns = [str(c) for c in frame.columns]
-        self.id = w.Dropdown(description="Id", options=columns, value=likely_column(columns, ("id", "doc_id", "key")))
-        self.vector = w.Dropdown(description="Vector", options=columns,
-                                 value=likely_column(columns, ("embedding", "vector", "values")))
+        self.id = w.Dropdown(description="Id", options=columns, value=likely_column(columns, _ID_COLUMNS))
+        self.vector = w.Dropdown(description="Vector", options=columns, value=likely_column(columns, _VECTOR_COLUMNS))
         self.metadata = w.SelectMultiple(description="Metadata", options=columns, rows=min(8, len(columns)))
+        self.metadata.add_class("vectorize-nb-metadata-columns")
         self.namespace = w.Dropdown(description="Namespace", options=[_NONE, _LITERAL, *columns], value=_NONE)
         self.literal = w.Text(description="Name", placeholder="namespace for every row")
         self.progress = w.Output()
         self.summary = w.HTML()
         self.summary.add_class("vectorize-nb-upsert-summary")
         upsert = self.button("Upsert", self._on_upsert_click, style="primary", icon="upload")
+        self.metadata.value = tuple(self._likely_metadata())
+        for choice in (self.id, self.vector):
+            choice.observe(self._on_key_change, names="value")
         super().__init__([
             w.HTML(f"<b>Upsert</b> {len(frame):,} rows into <code>{index.name}</code> "
                    f"({index.dimensions} dimensions)"),
-            self.id, self.vector, self.metadata, w.HBox([self.namespace, self.literal]), upsert, self.progress,
-            self.summary,
+            self.id, self.vector, self.metadata,
+            w.HTML("<small>An upsert replaces each vector whole: metadata left unselected is removed from "
+                   "vectors already stored. Ctrl- or Cmd-click to select several.</small>"),
+            w.HBox([self.namespace, self.literal]), upsert, self.progress, self.summary,
         ])
+
+    def _likely_metadata(self) -> list[str]:
+        """The columns the index's vectors hold as metadata; every scalar column for an empty index."""
+        candidates = scalar_columns(self.frame, exclude=(self.id.value, self.vector.value))
+        known = stored_properties(self.index)
+        if not known:
+            return candidates
+        held = set(known) | set(indexed_properties(self.index))
+        return [name for name in candidates if name in held]
+
+    def _on_key_change(self, change: dict[str, Any]) -> None:
+        """A column chosen as the id or the vector is not metadata too."""
+        self.metadata.value = tuple(name for name in self.metadata.value if name != change["new"])
 
     def _namespace(self) -> str | None:
         if self.namespace.value == _NONE:
             return None
         if self.namespace.value == _LITERAL:
-            return self.literal.value.strip() or None
-        return self.namespace.value
+            return str(self.literal.value).strip() or None
+        return str(self.namespace.value)
 
     def _on_upsert_click(self) -> None:
         self.progress.clear_output()
@@ -58,6 +97,7 @@ class UpsertPanel(Panel):
             display(w.HTML(result._repr_html_()))
         self.summary.value = f"{result.written:,} of {result.rows:,} rows written"
         if result.ok:
-            self.say(f"upserted {result.written:,} vectors into {self.index.name!r}", "ok")
+            stored = ", ".join(map(repr, self.metadata.value)) or "no metadata"
+            self.say(f"upserted {result.written:,} vectors into {self.index.name!r} with {stored}", "ok")
         else:
             self.say(f"{result.rows - result.written:,} rows were not written: {result.failures[0].error}", "error")

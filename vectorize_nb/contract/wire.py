@@ -6,22 +6,27 @@ Both directions live here, so the REST client and the local server cannot drift 
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
 from datetime import datetime, UTC
-from typing import Any
-from collections.abc import Sequence
+from typing import Any, BinaryIO
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import orjson
 
 from . import errors, validation
-from .models import (IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, QueryOptions, VectorPage,
-                     VectorRecord, Vectors)
+from .filters import is_number
+from .limits import DEFAULT_LIMITS, Limits
+from .models import (CheckedVectors, IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, QueryOptions,
+                     VectorPage, VectorRecord, Vectors, WriteKind)
 
 __all__ = [
     "dumps", "loads", "envelope", "result_of", "index_json", "index_from_json", "info_json", "info_from_json",
     "query_json", "query_from_json", "matches_json", "matches_from_json", "records_json", "records_from_json",
     "page_json", "page_from_json", "metadata_indexes_json", "metadata_indexes_from_json", "encode_ndjson",
-    "ndjson_lines", "NdjsonBody", "decode_ndjson", "NDJSON_UNPARSABLE",
+    "ndjson_lines", "NdjsonBody", "decode_ndjson", "read_ndjson", "max_ndjson_line", "malformed",
+    "NDJSON_UNPARSABLE",
 ]
 
 NDJSON_UNPARSABLE = ("vectorize.upstream_error - failed to parse upsert vectors request in ndjson format: "
@@ -132,37 +137,30 @@ def query_json(vector: np.ndarray | None, options: QueryOptions, vector_id: str 
 def query_from_json(body: Any) -> tuple[Any, str | None, QueryOptions]:
     """(vector, vectorId, options) of a query body; wrong field types are 40026, as on the service."""
     if not isinstance(body, dict):
-        raise _malformed("expected an object")
+        raise malformed("expected an object")
     top_k = body.get("topK", 5)
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, float)):
-        raise _malformed("topK: expected a number")
     return_values = body.get("returnValues", False)
-    if not isinstance(return_values, bool):
-        raise _malformed("returnValues: expected a boolean")
     return_metadata = body.get("returnMetadata", "none")
-    if not isinstance(return_metadata, str):
-        raise _malformed("returnMetadata: expected value")
+    validation.query_option_types(top_k, return_values, return_metadata)
     vector = body.get("vector")
-    if vector is not None and (not isinstance(vector, list) or not all(_number(x) for x in vector)):
-        raise _malformed("vector: expected an array of numbers")
+    if vector is not None and (not isinstance(vector, list) or not all(is_number(x) for x in vector)):
+        raise malformed("vector: expected an array of numbers")
     vector_id = body.get("vectorId")
     if vector_id is not None and not isinstance(vector_id, str):
-        raise _malformed("vectorId: expected a string")
+        raise malformed("vectorId: expected a string")
     namespace = body.get("namespace")
     if namespace is not None and not isinstance(namespace, str):
-        raise _malformed("namespace: expected a string")
+        raise malformed("namespace: expected a string")
     # topK stays as sent (a float such as 2.5 is the engine's InvalidQuery to report)
-    options = QueryOptions(top_k, return_values, return_metadata, namespace,  # type: ignore[arg-type]
+    options = QueryOptions(top_k, return_values, return_metadata, namespace,
                            body.get("filter"))
     return vector, vector_id, options
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _malformed(detail: str) -> errors.MalformedRequest:
+def malformed(detail: str) -> errors.MalformedRequest:
+    """40026 as the service words it: `Failed to parse the request body as JSON: <field>: <problem>`."""
     return errors.MalformedRequest(f"Failed to parse the request body as JSON: {detail}")
+
 
 
 def _values_json(values: np.ndarray) -> np.ndarray:
@@ -231,17 +229,15 @@ def metadata_indexes_from_json(data: dict[str, Any]) -> list[MetadataIndex]:
 
 # --- NDJSON -------------------------------------------------------------------------------------
 
-def ndjson_lines(vectors: Vectors) -> list[bytes]:
+def ndjson_lines(vectors: CheckedVectors) -> list[bytes]:
     """One JSON object per vector; float32 values in their shortest exact form. Records are assembled
     from pieces encoded once each (a dict per record would cost twice as much at small widths)."""
-    metadata = vectors.checked_metadata
-    if metadata is None and vectors.metadata is not None:
-        metadata = [None if m is None else orjson.dumps(m, option=_NUMPY) for m in vectors.metadata]
+    metadata = vectors.metadata_json
     namespaces = vectors.namespaces
     lines = []
     for row, (vid, values) in enumerate(zip(vectors.ids, vectors.values)):
         extra = b""  # metadata and namespace are small: join them first, then copy each line once
-        encoded = None if metadata is None else metadata[row]
+        encoded = metadata[row]
         if encoded is not None:
             extra = b',"metadata":' + encoded
         if namespaces is not None and namespaces[row] is not None:
@@ -250,7 +246,7 @@ def ndjson_lines(vectors: Vectors) -> list[bytes]:
     return lines
 
 
-def encode_ndjson(vectors: Vectors) -> bytes:
+def encode_ndjson(vectors: CheckedVectors) -> bytes:
     return b"\n".join(ndjson_lines(vectors))
 
 
@@ -279,32 +275,95 @@ class NdjsonBody:
                 start, filled = end, 0
 
 
-def decode_ndjson(body: bytes, dimensions: int, discard_unparsable: bool = False) -> Vectors:
-    """Vectors from an NDJSON body. A line that is not a vector record is a 40023 error naming the
-    line, or is skipped with `discard_unparsable` (Cloudflare's unparsable-behavior=discard)."""
-    lines = [line for line in body.splitlines() if line.strip()]
+def decode_ndjson(body: bytes, dimensions: int, discard_unparsable: bool = False,
+                  limits: Limits = DEFAULT_LIMITS, kind: WriteKind = "upsert") -> CheckedVectors:
+    """The checked vectors of a whole NDJSON body, with their metadata as objects; see `read_ndjson`."""
+    vectors = read_ndjson(io.BytesIO(body), kind, dimensions, limits, discard_unparsable=discard_unparsable)
+    if all(blob is None for blob in vectors.metadata_json):
+        return vectors
+    return replace(vectors, metadata=[None if blob is None else orjson.loads(blob) for blob in vectors.metadata_json])
+
+
+def max_ndjson_line(dimensions: int, limits: Limits) -> int:
+    """The longest line `read_ndjson` reads: room for every value written out in full (up to 64
+    characters each) and for an id, a namespace and metadata escaped character by character."""
+    return dimensions * 64 + 16 * limits.max_metadata_bytes + 4096
+
+
+def read_ndjson(stream: BinaryIO, kind: WriteKind, dimensions: int, limits: Limits = DEFAULT_LIMITS, *,
+                discard_unparsable: bool = False) -> CheckedVectors:
+    """Vectors from an NDJSON stream, read and checked one line at a time, so that a body never
+    exists as Python objects all at once.
+
+    A line that is not one vector record (a JSON object with a string `id` and a `values` array) is
+    a 40023 error naming the line (counted from 0), or is skipped with `discard_unparsable`; two
+    records on one line are not one record. Reading stops at the first record past
+    `limits.max_vectors_per_write` (40106) and at the first record whose width is not `dimensions`
+    (40012). Metadata is checked as it is read and kept only as its compact JSON; then the batch is
+    checked whole (`validation.check_vectors`: ids, values, namespaces, repeated ids), so the engine
+    takes it as it is.
+    """
+    ids: list[str] = []
+    rows: list[np.ndarray] = []
+    namespaces: list[Any] = []
+    metadata: list[bytes | None] = []
+    for number, line in _lines(stream, max_ndjson_line(dimensions, limits)):
+        record = _record(line)
+        if record is None:
+            if discard_unparsable:
+                continue
+            raise errors.UnparsableVectors(NDJSON_UNPARSABLE.format(line=number))
+        vid = record["id"]
+        if len(ids) == limits.max_vectors_per_write:
+            raise errors.TooManyVectors(f"too many vectors in payload; max is {limits.max_vectors_per_write}, "
+                                        f"got more (vector {len(ids) + 1}, id={vid!r}, is on line {number})")
+        rows.append(_row(vid, record["values"], dimensions))
+        metadata.append(validation.metadata_json_of(record.get("metadata"), limits, vid))
+        namespaces.append(record.get("namespace"))
+        ids.append(vid)
+    values = np.vstack(rows) if rows else np.empty((0, dimensions), dtype=np.float32)
+    batch = Vectors(ids, values, None, namespaces if any(n is not None for n in namespaces) else None)
+    return validation.check_vectors(batch, kind, dimensions, limits, metadata_json=metadata)
+
+
+def _lines(stream: BinaryIO, longest: int) -> Iterator[tuple[int, bytes | None]]:
+    """(number, line) for each line that is not blank; None for a line longer than `longest`, whose
+    bytes are skipped without being kept."""
+    number = -1
+    while line := stream.readline(longest + 1):
+        number += 1
+        if len(line) > longest and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 16)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+        elif line.strip():
+            yield number, line
+
+
+def _record(line: bytes | None) -> dict[str, Any] | None:
+    if line is None:
+        return None
     try:
-        records = orjson.loads(b"[" + b",".join(lines) + b"]")
+        record = orjson.loads(line)
     except orjson.JSONDecodeError:
-        records = None
-    if records is None or not all(_is_record(r) for r in records):
-        records = _records_line_by_line(lines, discard_unparsable)
-    return validation.vectors_from_records(records, dimensions)
+        return None
+    return record if _is_record(record) else None
+
+
+def _row(vid: str, values: list[Any], dimensions: int) -> np.ndarray:
+    """One record's values as float32 (a value beyond float32's range becomes an infinity, which the
+    engine refuses by name); anything but numbers is a 40023 naming the id."""
+    if len(values) != dimensions:
+        raise validation.wrong_width(vid, dimensions, len(values))
+    try:
+        row = np.array(values)
+    except (TypeError, ValueError, OverflowError):
+        row = None
+    if row is None or row.dtype.kind not in "iuf" or row.ndim != 1:
+        raise validation.not_numbers(vid)
+    with np.errstate(over="ignore"):
+        return row.astype(np.float32)
 
 
 def _is_record(record: Any) -> bool:
     return isinstance(record, dict) and isinstance(record.get("id"), str) and isinstance(record.get("values"), list)
-
-
-def _records_line_by_line(lines: list[bytes], discard_unparsable: bool) -> list[dict[str, Any]]:
-    records = []
-    for number, line in enumerate(lines):
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            record = None
-        if _is_record(record):
-            records.append(record)
-        elif not discard_unparsable:
-            raise errors.UnparsableVectors(NDJSON_UNPARSABLE.format(line=number))
-    return records

@@ -24,7 +24,8 @@ from .errors import InvalidFilter
 from .limits import Limits
 
 __all__ = [
-    "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "OPERATORS", "LOWER", "UPPER",
+    "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "is_number", "value_fits",
+    "operand_fits", "FilterMiss", "silent_misses", "predating_miss", "OPERATORS", "SYMBOLS", "LOWER", "UPPER",
 ]
 
 EQUALITY = ("$eq", "$ne")
@@ -32,8 +33,72 @@ MEMBERSHIP = ("$in", "$nin")
 LOWER = ("$gt", "$gte")
 UPPER = ("$lt", "$lte")
 OPERATORS = EQUALITY + MEMBERSHIP + LOWER + UPPER
+SYMBOLS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=", "$in": "in", "$nin": "not in"}
+"""Each operator as Python writes it (how `F` conditions and `explain_filter` show a clause)."""
 
 Scalar = str | int | float | bool | None
+
+
+def is_number(value: Any) -> bool:
+    """A number (Python's or numpy's), not a bool (which Python counts as an int)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def value_fits(index_type: str, value: Any) -> bool:
+    """Whether a value has a metadata index's type (the index holds only values of its type)."""
+    if index_type == "string":
+        return isinstance(value, str)
+    if index_type == "boolean":
+        return isinstance(value, (bool, np.bool_))
+    return is_number(value)
+
+
+def operand_fits(index_type: str, clause: Clause) -> bool:
+    """Whether a clause's value has the metadata index's type (null fits equality tests of any type;
+    in a list, values of other types are ignored as long as one fits)."""
+    if clause.op in LOWER + UPPER:
+        return value_fits(index_type, clause.operand)
+    values = clause.operand if isinstance(clause.operand, list) else [clause.operand]
+    typed = [v for v in values if v is not None]
+    return not typed or any(value_fits(index_type, v) for v in typed)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterMiss:
+    """A clause that silently leaves vectors out: `reason` is "no index" (its property has no metadata
+    index), "type" (its value has another type than the index) or "predating" (vectors written before
+    the metadata index, which no clause on it matches)."""
+
+    property: str
+    reason: str
+    message: str
+
+
+def silent_misses(flt: Filter, index_types: Mapping[str, str], index: str) -> list[FilterMiss]:
+    """The clauses that match nothing whatever the vectors hold: their property has no metadata index,
+    or their value has another type than the index. Vectorize answers such a query without a word."""
+    misses = []
+    for clause in flt.clauses:
+        kind = index_types.get(clause.key)
+        if kind is None:
+            misses.append(FilterMiss(clause.key, "no index", (
+                f'filter on "{clause.key}": index {index!r} has no metadata index for "{clause.key}", so this '
+                f'clause matches nothing; create one with create_metadata_index("{clause.key}", type), then '
+                "write the vectors again (rewrite()); explain_filter() says more")))
+        elif not operand_fits(kind, clause):
+            misses.append(FilterMiss(clause.key, "type", (
+                f'filter on "{clause.key}": its metadata index holds {kind} values, so {clause.op} '
+                f"{clause.operand!r} matches nothing")))
+    return misses
+
+
+def predating_miss(property_name: str, predating: int, total: int, index: str) -> FilterMiss:
+    """The miss of vectors written before a property's metadata index (only the embedded engine can count them)."""
+    were = "was" if predating == 1 else "were"
+    return FilterMiss(property_name, "predating", (
+        f'filter on "{property_name}": {predating:,} of the {total:,} vectors of {index!r} {were} written before '
+        f'the metadata index on "{property_name}" was created, so no filter on it matches them (as on '
+        "Vectorize); rewrite() writes them again"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +150,10 @@ def parse_filter(raw: Any, limits: Limits) -> Filter:
     for key, spec in raw.items():
         _check_key(key, limits)
         clauses.extend(_clauses(key, spec))
-    size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    try:
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate: no JSON text can carry it
+        raise InvalidFilter(f"filter text must be valid Unicode, got {exc.object[exc.start:exc.end]!r}") from None
     if size >= limits.max_filter_bytes:
         raise InvalidFilter(
             f"filter too large; its compact JSON must be under {limits.max_filter_bytes} bytes, got {size} bytes")
@@ -143,7 +211,7 @@ def _operand(key: str, op: str, operand: Any) -> Any:
             raise InvalidFilter(f"filter on {key!r}: {op} takes a list, got {type(operand).__name__}")
         return [_scalar(key, op, item) for item in operand]
     if op in LOWER + UPPER:
-        if isinstance(operand, bool) or not isinstance(operand, (str, int, float)):
+        if not (isinstance(operand, str) or is_number(operand)):
             raise InvalidFilter(
                 f"filter on {key!r}: {op} takes a string or a number, got {type(operand).__name__} {operand!r}")
     return _scalar(key, op, operand)

@@ -15,13 +15,16 @@ import numpy as np
 import orjson
 
 from . import errors
+from .filters import is_number
 from .limits import Limits
-from .models import INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, IndexConfig, QueryOptions, Vectors
+from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVectors, IndexConfig, QueryOptions,
+                     Vectors, WriteKind)
 
 __all__ = [
-    "index_name", "index_config", "vector_id", "id_list", "namespace", "metadata_json",
-    "check_vectors", "first_non_finite_row", "encoded_metadata", "vectors_from_records", "query_options",
-    "query_vector", "list_count", "metadata_index_spec", "utf8_len",
+    "index_name", "index_config", "id_text", "vector_id", "id_list", "namespace", "metadata_json_of",
+    "write_count", "unique_rows", "check_vectors", "first_non_finite_row", "encoded_metadata", "vectors_from_records",
+    "query_option_types", "query_options", "query_vector", "list_count", "metadata_index_spec", "utf8_len",
+    "wrong_width", "not_numbers",
 ]
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]*[a-z0-9]")
@@ -46,7 +49,7 @@ def index_name(name: Any, limits: Limits) -> str:
 def index_config(dimensions: Any, metric: Any, preset: Any, limits: Limits) -> IndexConfig:
     """Resolve a create-index config: either a preset, or dimensions plus metric."""
     if preset is not None:
-        if preset not in PRESETS:
+        if not isinstance(preset, str) or preset not in PRESETS:
             raise errors.InvalidIndexConfig(
                 f"vectorize.index.invalid_config - Unknown preset {preset!r}; known presets: "
                 + ", ".join(PRESETS))
@@ -70,6 +73,13 @@ def _is_whole(value: Any) -> bool:
     if isinstance(value, (int, np.integer)):
         return True
     return isinstance(value, float) and value.is_integer()
+
+
+def id_text(value: Any) -> Any:
+    """An integer id as its decimal string (Vectorize ids are strings: 7 and "7" are one vector);
+    any other value as it is, for `vector_id` to judge."""
+    integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return str(value) if integer else value
 
 
 def vector_id(value: Any, limits: Limits, row: int | None = None) -> str:
@@ -116,7 +126,7 @@ def _kept_json(value: Any, option: int = 0) -> bytes:
     return bytes(memoryview(orjson.dumps(value, option=option)))
 
 
-def metadata_json(metadata: Any, limits: Limits, vid: str) -> bytes | None:
+def metadata_json_of(metadata: Any, limits: Limits, vid: str) -> bytes | None:
     """Check one vector's metadata and return its compact JSON (what is stored and measured);
     an empty object is stored as no metadata."""
     if metadata is None or (isinstance(metadata, dict) and not metadata):
@@ -199,20 +209,48 @@ def _check_key(key: Any, path: str, vid: str) -> None:
     raise errors.InvalidMetadata(f"invalid metadata for id={_quote(vid)}: {problem}{where}")
 
 
-def check_vectors(vectors: Vectors, dimensions: int, limits: Limits) -> list[bytes | None]:
-    """Validate a whole write batch before anything is written; return the metadata JSON per row."""
-    count = len(vectors)
+def write_count(count: int, limits: Limits) -> None:
+    """One insert/upsert request holds at most `limits.max_vectors_per_write` vectors."""
     if count > limits.max_vectors_per_write:
         raise errors.TooManyVectors(
             f"too many vectors in payload; max is {limits.max_vectors_per_write}, got {count}")
+
+
+def unique_rows(ids: Sequence[str], kind: WriteKind) -> list[int] | None:
+    """Positions that keep one row per id (insert keeps the first, upsert the last), or None when the
+    ids are unique already."""
+    if len(set(ids)) == len(ids):
+        return None
+    positions: dict[str, int] = {}
+    for pos, vid in enumerate(ids):
+        if kind == "insert":
+            positions.setdefault(vid, pos)
+        else:
+            positions[vid] = pos
+    return sorted(positions.values())
+
+
+def check_vectors(vectors: Vectors | CheckedVectors, kind: WriteKind, dimensions: int, limits: Limits, *,
+                  metadata_json: Sequence[bytes | None] | None = None) -> CheckedVectors:
+    """Every rule of a write, for a batch of any size, before anything is written: one row per id
+    (insert keeps the first of a repeated id, upsert the last), ids, values, namespaces and metadata.
+
+    `metadata_json`: the rows' metadata already encoded by `encoded_metadata` (a DataFrame's flat
+    columns); otherwise each row's metadata is checked and encoded here.
+    """
+    if isinstance(vectors, CheckedVectors) and metadata_json is None:
+        metadata_json = vectors.metadata_json
+    keep = unique_rows(vectors.ids, kind)
+    if keep is not None:
+        vectors = vectors.take(keep)
+        metadata_json = None if metadata_json is None else [metadata_json[r] for r in keep]
+    count = len(vectors)
     _check_strings(vectors.ids, limits.max_id_bytes, lambda row, vid: vector_id(vid, limits, row))
-    values = vectors.values
+    values = np.ascontiguousarray(vectors.values, dtype=np.float32)
     if values.ndim != 2 or values.shape[0] != count:
         raise errors.InvalidVector(f"values must be an array of shape ({count}, {dimensions}), got {values.shape}")
     if values.shape[1] != dimensions:
-        raise errors.VectorDimensionMismatch(
-            f"invalid vector for id={_quote(vectors.ids[0]) if count else '?'}, expected {dimensions} "
-            f"dimensions, and got {values.shape[1]} dimensions")
+        raise wrong_width(vectors.ids[0] if count else "?", dimensions, values.shape[1])
     if (row := first_non_finite_row(values)) is not None:
         col = int(np.flatnonzero(~np.isfinite(values[row]))[0])
         raise errors.InvalidVector(
@@ -222,11 +260,10 @@ def check_vectors(vectors: Vectors, dimensions: int, limits: Limits) -> list[byt
         ids = vectors.ids
         _check_strings(vectors.namespaces, limits.max_namespace_bytes,
                        lambda row, value: namespace(value, limits, ids[row]), optional=True)
-    if vectors.metadata is None:
-        return [None] * count
-    if vectors.checked_metadata is not None and len(vectors.checked_metadata) == count:
-        return vectors.checked_metadata
-    return [None if md is None else metadata_json(md, limits, vid) for md, vid in zip(vectors.metadata, vectors.ids)]
+    if metadata_json is None:
+        metadata_json = [None] * count if vectors.metadata is None else [
+            None if md is None else metadata_json_of(md, limits, vid) for md, vid in zip(vectors.metadata, vectors.ids)]
+    return CheckedVectors(list(vectors.ids), values, vectors.metadata, vectors.namespaces, list(metadata_json))
 
 
 def _check_strings(values: Sequence[Any], max_bytes: int, explain: Any, optional: bool = False) -> None:
@@ -274,16 +311,12 @@ def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) 
     width = dimensions if dimensions is not None else (len(rows[0]) if rows else 0)
     for pos, row in enumerate(rows):
         if len(row) != width:
-            raise errors.VectorDimensionMismatch(
-                f"invalid vector for id={_quote(str(ids[pos]))}, expected {width} dimensions, "
-                f"and got {len(row)} dimensions")
+            raise wrong_width(ids[pos], width, len(row))
     try:
         values = np.array(rows, dtype=np.float32).reshape(len(rows), width)
     except (TypeError, ValueError):
-        pos = next(p for p, row in enumerate(rows) if not all(_is_number(x) for x in row))
-        raise errors.UnparsableVectors(
-            f"vectorize.upstream_error - failed to parse vectors: values of id={_quote(str(ids[pos]))} "
-            "are not all numbers") from None
+        pos = next(p for p, row in enumerate(rows) if not all(is_number(x) for x in row))
+        raise not_numbers(ids[pos]) from None
     metadata = [record.get("metadata") for record in records]
     namespaces = [record.get("namespace") for record in records]
     return Vectors(ids, values,
@@ -291,24 +324,48 @@ def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) 
                    namespaces if any(n is not None for n in namespaces) else None)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def wrong_width(vid: Any, expected: int, got: int) -> errors.VectorDimensionMismatch:
+    """40012 for a vector of the wrong width, as the service words it."""
+    return errors.VectorDimensionMismatch(
+        f"invalid vector for id={_quote(str(vid))}, expected {expected} dimensions, and got {got} dimensions")
 
 
-def query_options(options: QueryOptions, limits: Limits) -> QueryOptions:
-    """Check topK, the return modes and the namespace; return the options with topK as an int."""
-    if options.return_metadata not in METADATA_MODES:
-        raise errors.MalformedRequest(
-            f"Failed to parse the request body as JSON: returnMetadata: expected one of "
-            f"\"none\", \"indexed\", \"all\", got {options.return_metadata!r}")
-    if not isinstance(options.return_values, bool):
-        raise errors.MalformedRequest(
-            f"Failed to parse the request body as JSON: returnValues: expected a boolean, "
-            f"got {options.return_values!r}")
-    top_k = options.top_k
+def not_numbers(vid: Any) -> errors.UnparsableVectors:
+    """40023 for a vector whose values are not all numbers."""
+    return errors.UnparsableVectors(
+        f"vectorize.upstream_error - failed to parse vectors: values of id={_quote(str(vid))} are not all numbers")
+
+
+def _ill_typed(field: str, expected: str, got: Any, python: bool) -> errors.MalformedRequest:
+    """A field of the wrong type: in the request body's terms (camelCase, as the service words it), or
+    in the Python caller's (snake_case)."""
+    if python:
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
+        return errors.MalformedRequest(f"{name} must be {expected}; got {got!r}")
+    return errors.MalformedRequest(f"Failed to parse the request body as JSON: {field}: expected {expected}, "
+                                   f"got {got!r}")
+
+
+def query_option_types(top_k: Any, return_values: Any, return_metadata: Any, *, python: bool = False) -> None:
+    """40026 for a query option of the wrong type: in a request body's terms (as the service words them:
+    a boolean returnMetadata is `returnMetadata: expected value`), or, with `python`, in a Python caller's
+    (`return_metadata must be one of 'none', 'indexed', 'all'; got 'al'`)."""
+    if return_metadata not in METADATA_MODES:
+        if not python and not isinstance(return_metadata, str):
+            raise errors.MalformedRequest("Failed to parse the request body as JSON: returnMetadata: expected value")
+        modes = ", ".join(repr(m) if python else f'"{m}"' for m in METADATA_MODES)
+        raise _ill_typed("returnMetadata", f"one of {modes}", return_metadata, python)
+    if not isinstance(return_values, bool):
+        raise _ill_typed("returnValues", "True or False" if python else "a boolean", return_values, python)
     if isinstance(top_k, bool) or not isinstance(top_k, (int, float, np.integer, np.floating)):
-        raise errors.MalformedRequest(
-            f"Failed to parse the request body as JSON: topK: expected a number, got {top_k!r}")
+        raise _ill_typed("topK", "a whole number" if python else "a number", top_k, python)
+
+
+def query_options(options: QueryOptions, limits: Limits, *, python: bool = False) -> QueryOptions:
+    """Check topK, the return modes and the namespace; return the options with topK as an int.
+    `python`: word type errors for a Python caller rather than for a request body."""
+    query_option_types(options.top_k, options.return_values, options.return_metadata, python=python)
+    top_k = options.top_k
     if not _is_whole(top_k) or top_k < 1:
         raise errors.InvalidQuery(f"topK must be a whole number of at least 1, got {top_k!r}")
     cap = limits.top_k_cap(options.return_values, options.return_metadata)

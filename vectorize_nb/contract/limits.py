@@ -14,7 +14,13 @@ __all__ = ["Limits", "DEFAULT_LIMITS"]
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Every numeric rule of the v2 API. All sizes in bytes of UTF-8 or compact JSON."""
+    """Every numeric rule of the v2 API, Cloudflare's published values by default. All sizes are bytes
+    of UTF-8 or of compact JSON.
+
+    Examples
+    --------
+    >>> client = vz.connect("memory", limits=vz.DEFAULT_LIMITS.with_changes(min_dimensions=2))  # doctest: +SKIP
+    """
 
     max_top_k: int = 100
     max_top_k_with_data: int = 50
@@ -42,7 +48,8 @@ class Limits:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def top_k_cap(self, return_values: bool, return_metadata: str) -> int:
-        """The largest topK allowed for these return options."""
+        """The largest topK allowed for these return options (`max_top_k_with_data` when a query returns
+        values or all metadata, else `max_top_k`)."""
         if return_values or return_metadata == "all":
             return self.max_top_k_with_data
         return self.max_top_k

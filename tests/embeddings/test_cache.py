@@ -1,0 +1,178 @@
+"""The on-disk embedding cache: exact round trips, keys, whole jobs, several processes, damaged files."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vectorize_nb.embeddings import cache as cache_module
+from vectorize_nb.embeddings.cache import FILE_NAME, JOB_MIN, EmbeddingCache, default_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fake_vectors(texts: list[str], dims: int = 8) -> np.ndarray:
+    """Deterministic vectors that differ per text (a seed from the text's characters)."""
+    return np.stack([np.random.default_rng([ord(c) for c in t] or [0]).standard_normal(dims) for t in texts]
+                    ).astype(np.float32)
+
+
+class Recorder:
+    """A compute function that remembers what it was asked for."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        return fake_vectors(texts)
+
+
+@pytest.fixture
+def cache(tmp_path):
+    with EmbeddingCache(tmp_path) as opened:
+        yield opened
+
+
+def test_the_second_time_the_vectors_come_from_the_file_bit_for_bit(cache):
+    texts = ["read a csv", "parse json", "a dog in the rain"]
+    compute = Recorder()
+    first = cache.embed(texts, "m", "mean", compute)
+    again = cache.embed(texts, "m", "mean", compute)
+    assert (first.hits, first.misses, again.hits, again.misses) == (0, 3, 3, 0)
+    assert compute.calls == [texts]
+    np.testing.assert_array_equal(first.vectors, fake_vectors(texts))
+    np.testing.assert_array_equal(again.vectors, first.vectors)
+    assert again.vectors.dtype == np.float32 and again.vectors.flags.writeable
+    assert (cache.hits, cache.misses, len(cache)) == (3, 3, 3)
+
+
+def test_another_pooling_or_model_misses(cache):
+    cache.embed(["a text"], "m", "mean", Recorder())
+    assert cache.embed(["a text"], "m", "cls", Recorder()).misses == 1
+    assert cache.embed(["a text"], "other", "mean", Recorder()).misses == 1
+    assert cache.embed(["a text"], "m", "mean", Recorder()).hits == 1
+    assert len(cache) == 3
+
+
+def test_only_missing_texts_are_computed_each_once_and_the_order_is_kept(cache):
+    cache.embed(["b", "d"], "m", "mean", Recorder())
+    compute = Recorder()
+    texts = ["a", "b", "c", "a", "d", "c", "e"]
+    result = cache.embed(texts, "m", "mean", compute)
+    assert compute.calls == [["a", "c", "e"]]
+    assert (result.hits, result.misses) == (2, 5)
+    np.testing.assert_array_equal(result.vectors, fake_vectors(texts))
+
+
+def test_a_whole_job_seen_before_is_found_by_one_hash(cache, monkeypatch):
+    texts = [f"sentence {i}" for i in range(JOB_MIN + 5)]
+    first = cache.embed(texts, "m", "mean", Recorder())
+    monkeypatch.setattr(cache_module, "_text_keys", lambda *a: pytest.fail("hashed every text"))
+    again = cache.embed(texts, "m", "mean", Recorder())
+    assert (again.hits, again.misses) == (len(texts), 0)
+    np.testing.assert_array_equal(again.vectors, first.vectors)
+    monkeypatch.undo()
+    shuffled = texts[::-1]  # another job: found text by text
+    np.testing.assert_array_equal(cache.embed(shuffled, "m", "mean", Recorder()).vectors, first.vectors[::-1])
+
+
+def test_a_job_partly_cached_before_is_remembered_whole_with_its_new_rows(cache, monkeypatch):
+    texts = [f"row {i}" for i in range(JOB_MIN + 10)]
+    cache.embed(texts[::2], "m", "mean", Recorder())
+    mixed = cache.embed(texts, "m", "mean", Recorder())
+    assert mixed.hits == len(texts[::2])
+    monkeypatch.setattr(cache_module, "_text_keys", lambda *a: pytest.fail("hashed every text"))
+    np.testing.assert_array_equal(cache.embed(texts, "m", "mean", Recorder()).vectors, fake_vectors(texts))
+
+
+def test_a_compute_result_of_the_wrong_shape_stores_nothing(cache):
+    with pytest.raises(ValueError, match=r"one vector per text \(2 rows\), got shape \(1, 8\)"):
+        cache.embed(["a", "b"], "m", "mean", lambda texts: fake_vectors(texts[:1]))
+    cache.embed(["a"], "m", "mean", Recorder())
+    with pytest.raises(ValueError, match="computed vectors have 3 dimensions, cached ones 8"):
+        cache.embed(["a", "z"], "m", "mean", lambda texts: np.ones((len(texts), 3)))
+    assert len(cache) == 1
+
+
+def test_odd_texts_have_keys_too(cache):
+    texts = ["\ud800 lone surrogate", "emoji 🙂", "tab\tand\nnewline", " "]
+    cache.embed(texts, "m", "mean", Recorder())
+    assert cache.embed(texts, "m", "mean", Recorder()).hits == 4
+
+
+def test_get_and_put(cache):
+    cache.put(["x", "y"], "m", "cls", fake_vectors(["x", "y"]))
+    found, vectors = cache.get(["y", "nope", "x"], "m", "cls")
+    assert found.tolist() == [True, False, True]
+    assert vectors is not None
+    np.testing.assert_array_equal(vectors[[0, 2]], fake_vectors(["y", "x"]))
+    assert cache.get(["nope"], "m", "cls")[1] is None
+
+
+def test_clear_forgets_everything(cache):
+    cache.embed([f"t{i}" for i in range(JOB_MIN)], "m", "mean", Recorder())
+    cache.clear()
+    assert len(cache) == 0 and cache.embed(["t1"], "m", "mean", Recorder()).misses == 1
+
+
+WRITER = """
+    import sys
+    import numpy as np
+    from tests.embeddings.test_cache import fake_vectors
+    from vectorize_nb.embeddings.cache import EmbeddingCache
+    texts = [f"{{sys.argv[1]}} {{i}}" for i in range({n})] + ["shared text"]
+    with EmbeddingCache(sys.argv[2]) as cache:
+        for start in range(0, len(texts), 50):
+            cache.embed(texts[start:start + 50], "m", "mean", fake_vectors)
+"""
+
+
+def start_writer(folder: Path, name: str, n: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(WRITER.format(n=n)), name, str(folder)],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True)
+
+
+def test_vectors_written_by_other_processes_at_once_are_read_here(tmp_path):
+    writers = [start_writer(tmp_path, name, 2000) for name in ("left", "right")]
+    for writer in writers:
+        _, errors = writer.communicate(timeout=120)
+        assert writer.returncode == 0, errors
+    texts = [f"{name} {i}" for name in ("left", "right") for i in range(2000)] + ["shared text"]
+    with EmbeddingCache(tmp_path) as cache:
+        result = cache.embed(texts, "m", "mean", lambda missing: pytest.fail(f"recomputed {missing[:3]}"))
+        assert (result.hits, len(cache)) == (len(texts), len(texts))
+        np.testing.assert_array_equal(result.vectors, fake_vectors(texts))
+
+
+def test_an_unreadable_file_is_set_aside_and_started_afresh(tmp_path, caplog):
+    (tmp_path / FILE_NAME).write_bytes(b"this is not a database" * 1000)
+    with caplog.at_level(logging.WARNING), EmbeddingCache(tmp_path) as cache:
+        result = cache.embed(["a", "b"], "m", "mean", Recorder())
+        assert result.misses == 2 and cache.embed(["a"], "m", "mean", Recorder()).hits == 1
+    assert (tmp_path / (FILE_NAME + ".corrupt")).read_bytes().startswith(b"this is not a database")
+    assert "is unreadable" in caplog.text and "started afresh" in caplog.text
+
+
+def test_a_file_deleted_while_open_is_created_again(tmp_path):
+    with EmbeddingCache(tmp_path) as cache:
+        cache.embed(["a"], "m", "mean", Recorder())
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(cache.path) + suffix).unlink(missing_ok=True)
+        assert cache.embed(["a"], "m", "mean", Recorder()).misses == 1
+        assert cache.path.is_file() and len(cache) == 1
+
+
+def test_the_default_folder_is_the_users_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_folder() == tmp_path / "vectorize-nb"
+    assert EmbeddingCache().path == tmp_path / "vectorize-nb" / "embeddings.sqlite3"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert default_folder() == Path.home() / ".cache" / "vectorize-nb"

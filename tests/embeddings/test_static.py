@@ -1,0 +1,74 @@
+"""The shipped model, for real: wordllama's 256-dimension static model from inside its wheel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vectorize_nb.contract.embedding_models import SHIPPED_MODEL, get_model
+from vectorize_nb.embeddings import embed_locally, loader
+
+PAIRS = [  # (text, a paraphrase, an unrelated sentence)
+    ("How do I read a CSV file?", "Load comma-separated values from a spreadsheet export",
+     "My cat sleeps on the warm sofa all afternoon"),
+    ("The stock market fell sharply today", "Shares dropped as investors sold equities",
+     "Preheat the oven and bake the bread for an hour"),
+    ("A recipe for tomato soup", "How to cook a vegetable soup with tomatoes", "The football match ended in a draw"),
+    ("The patient was treated for a fever", "The doctor gave medicine for the high temperature",
+     "The train to Paris departs at noon"),
+]
+
+
+def test_vectors_are_float32_unit_rows_of_256():
+    vectors = embed_locally([p[0] for p in PAIRS], SHIPPED_MODEL)
+    assert vectors.dtype == np.float32 and vectors.shape == (4, get_model(SHIPPED_MODEL).dimensions) == (4, 256)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
+
+
+def test_the_same_text_gives_the_same_vector_across_calls_batches_and_loads():
+    texts = [t for pair in PAIRS for t in pair]
+    first = embed_locally(texts, SHIPPED_MODEL)
+    np.testing.assert_array_equal(embed_locally(texts[::-1], SHIPPED_MODEL)[::-1], first)
+    loader.forget()
+    np.testing.assert_array_equal(embed_locally(texts, SHIPPED_MODEL), first)
+
+
+def test_they_are_wordllamas_own_vectors_scaled_to_unit_length():
+    wordllama = pytest.importorskip("wordllama")
+    model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+    texts = [t for pair in PAIRS for t in pair]
+    raw = model.embed(texts)  # wordllama's default: not normalised
+    assert not np.allclose(np.linalg.norm(raw, axis=1), 1.0)
+    np.testing.assert_allclose(embed_locally(texts, SHIPPED_MODEL), raw / np.linalg.norm(raw, axis=1, keepdims=True),
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize(("text", "close", "far"), PAIRS)
+def test_a_paraphrase_scores_higher_than_an_unrelated_sentence(text, close, far):
+    a, b, c = embed_locally([text, close, far], SHIPPED_MODEL)
+    assert float(a @ b) > float(a @ c) + 0.3
+
+
+def test_whitespace_only_text_still_gives_a_unit_vector():
+    np.testing.assert_allclose(np.linalg.norm(embed_locally([" ", "\t"], SHIPPED_MODEL), axis=1), 1.0, atol=1e-6)
+
+
+def test_loading_leaves_the_root_logger_as_it_was():
+    """Importing wordllama calls logging.basicConfig(level=INFO), which would print every library's INFO
+    records in a notebook; the loader undoes it. Run in a fresh interpreter (pytest configures logging)."""
+    script = textwrap.dedent(f"""
+        import logging
+        from vectorize_nb.embeddings import embed_locally
+        embed_locally(["hello"], {SHIPPED_MODEL!r})
+        root = logging.getLogger()
+        print(root.handlers, logging.getLevelName(root.level))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[] WARNING"

@@ -1,0 +1,129 @@
+"""Text wherever vectors go: Client.embed, df.vectorize.upsert/query/embed(text=...), Index.query("...")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb import errors
+from vectorize_nb.contract.embedding_models import SHIPPED_MODEL
+from vectorize_nb.embeddings import embed_locally
+
+from ..helpers import TINY
+from .tiny import fill_hub_cache
+
+BGE = "@cf/baai/bge-small-en-v1.5"
+DOCS = pd.DataFrame({
+    "id": ["csv", "gzip", "smtp", "json"],
+    "body": ["read a CSV file into rows and columns", "compress a file with gzip",
+             "send an email message over SMTP", "parse and write JSON documents"],
+}, index=[10, 11, 12, 13])
+
+
+@pytest.fixture
+def client(tmp_path):
+    with vz.connect("local", path=tmp_path / "store", limits=TINY) as opened:
+        yield opened
+
+
+def test_embed_returns_unit_rows_of_the_model_and_pays_for_each_text_once(client):
+    texts = DOCS["body"].tolist()
+    first = client.embed(texts, SHIPPED_MODEL)
+    assert first.dtype == np.float32 and first.shape == (4, 256)
+    assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(first, embed_locally(texts, SHIPPED_MODEL), atol=1e-6)
+    assert (client.embedder.report.cached, client.embedder.report.runs) == (0, "local")
+    again = client.embed(texts[::-1] + ["a new text"], SHIPPED_MODEL)
+    assert np.array_equal(again[:4], first[::-1]) and client.embedder.report.cached == 4
+    client.embed(texts, SHIPPED_MODEL, cache=False)
+    assert client.embedder.report.cached == 0
+    assert (client.path / "embeddings").is_dir() if hasattr(client, "path") else True
+
+
+def test_the_cache_sits_beside_the_engines_folder(client):
+    client.embed(["one text"], SHIPPED_MODEL)
+    assert (client.backend.folder / "embeddings" / "embeddings.sqlite3").is_file()
+
+
+def test_a_text_column_is_upserted_and_queried_by_free_text(client):
+    index = client.create_index("docs", 256)
+    result = DOCS.vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL, metadata=["body"])
+    assert result.ok and index.info().vector_count == 4
+    stored = index.get_by_ids(["csv"])["values"].iloc[0]
+    assert np.allclose(stored, embed_locally([DOCS.loc[10, "body"]], SHIPPED_MODEL)[0], atol=1e-6)
+    hits = index.query("how do I read a csv file", model=SHIPPED_MODEL, top_k=2, return_metadata="all")
+    assert hits["id"].tolist()[0] == "csv" and hits["body"].tolist()[0].startswith("read a CSV")
+    questions = pd.DataFrame({"question": ["zip a file", "mail someone"]}, index=["q1", "q2"])
+    answers = questions.vectorize.query(index, text="question", model=SHIPPED_MODEL, top_k=1)
+    assert answers["query"].tolist() == ["q1", "q2"] and answers["id"].tolist() == ["gzip", "smtp"]
+
+
+def test_embed_gives_a_column_aligned_to_the_frame(client):
+    column = DOCS.vectorize.embed(client, text="body", model=SHIPPED_MODEL)
+    assert column.index.tolist() == [10, 11, 12, 13] and column.name == "embedding"
+    assert column.iloc[0].shape == (256,) and "4 texts with wordllama/l2-supercat-256" in column.attrs["embedding"]
+    framed = DOCS.assign(embedding=column)
+    index = client.create_index("framed", 256)
+    assert framed.vectorize.upsert(index, id="id", vector="embedding").ok
+
+
+@pytest.mark.parametrize("body, error, message", [
+    (["a", None, "c", "d"], errors.TextNotString, "text column 'body' has no text in row 11: row 11 is missing"),
+    (["a", "b", "", "d"], errors.EmptyText, "text column 'body' has no text in row 12: row 12 is empty"),
+])
+def test_a_missing_or_empty_text_is_named_by_its_row_and_nothing_is_written(client, body, error, message):
+    index = client.create_index("bad", 256)
+    with pytest.raises(error, match=message) as caught:
+        DOCS.assign(body=body).vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL)
+    assert caught.value.code == 5006 and "Nothing was written" in str(caught.value)
+    assert index.info().vector_count == 0 and client.embedder.report is None
+
+
+def test_a_model_of_other_dimensions_is_refused_before_anything_is_embedded(client):
+    index = client.create_index("small", 384)
+    with pytest.raises(errors.VectorDimensionMismatch, match="model 'wordllama/l2-supercat-256' makes 256-dimension "
+                                                              "vectors, but index 'small' holds 384-dimension"):
+        DOCS.vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL)
+    with pytest.raises(errors.QueryDimensionMismatch, match="index 'small' holds 384"):
+        index.query("a question", model=SHIPPED_MODEL)
+    assert client.embedder.report is None and index.info().vector_count == 0
+
+
+def test_an_index_made_from_a_preset_knows_its_model(client, hf_cache, tiny_repo):
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)  # a tiny stand-in for bge-small's weights
+    index = client.create_index("preset", preset=BGE)
+    assert DOCS.vectorize.upsert(index, id="id", text="body").ok  # no model=: the preset's
+    assert client.embedder.report.model == BGE and client.embedder.report.pooling == "mean"
+    assert index.query("read a CSV file into rows and columns", top_k=1)["id"].tolist() == ["csv"]
+    plain = client.create_index("plain", 256)
+    with pytest.raises(errors.UnknownModel, match="index 'plain' was not created from an embedding model's preset"):
+        plain.query("a question")
+
+
+def test_a_text_over_the_token_limit_names_the_callers_row(client, hf_cache, tiny_repo):
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    index = client.create_index("long", preset=BGE)
+    client.embed(DOCS["body"].tolist()[:2], BGE)  # cached: the long text is row 3 of the frame, not of what is left
+    long = DOCS.assign(body=DOCS["body"].tolist()[:3] + ["word " * 600])
+    with pytest.raises(errors.TextTooLong, match=r"row 13 has \d+ tokens"):
+        long.vectorize.upsert(index, id="id", text="body")
+    with pytest.raises(errors.TextTooLong, match=r"^\[5006\] row 4 has \d+ tokens"):
+        client.embed(["a", "b", "c", "d", "word " * 600], BGE)
+
+
+def test_model_and_pooling_go_with_text_only(client):
+    index = client.create_index("args", 256)
+    with pytest.raises(ValueError, match="model= and pooling= go with text="):
+        DOCS.assign(v=list(np.eye(4, 256))).vectorize.upsert(index, id="id", vector="v", model=SHIPPED_MODEL)
+    with pytest.raises(ValueError, match="give one of vector=.*or text="):
+        DOCS.vectorize.query(index, vector="body", text="body", model=SHIPPED_MODEL)
+
+
+def test_embedding_models_lists_the_catalog():
+    models = vz.embedding_models()
+    assert {"model", "dimensions", "max_texts", "offline", "runs"} <= set(models.columns)
+    shipped = models.set_index("model").loc[SHIPPED_MODEL]
+    assert (shipped["dimensions"], shipped["offline"], shipped["runs"]) == (256, True, "shipped")
+    assert models.set_index("model").loc[BGE, "max_texts"] == 100

@@ -1,0 +1,119 @@
+"""What the served engine says about bodies it cannot take, and about indexes it does not have:
+Cloudflare's statuses and codes, messages that name the field, and nothing written."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from werkzeug.test import Client
+
+from vectorize_nb.contract import wire
+from vectorize_nb.local import LocalEngine
+from vectorize_nb.local.app import VectorizeApp
+from vectorize_nb.local.bodies import MAX_JSON_BYTES
+
+from ..helpers import TINY
+
+BASE = "/client/v4/accounts/0123abc/vectorize/v2/indexes"
+PARSE = "Failed to parse the request body as JSON: "
+
+
+@pytest.fixture
+def http():
+    with LocalEngine(limits=TINY) as engine:
+        engine.create_index("docs", dimensions=2, metric="cosine")
+        yield Client(VectorizeApp(engine, limits=TINY)), engine
+
+
+def answer(response) -> tuple[int, int, str]:
+    body = wire.loads(response.data)
+    assert body["success"] is False and body["result"] is None
+    return response.status_code, body["errors"][0]["code"], body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("path, body, message", [
+    ("/docs/metadata_index/delete", {}, "propertyName: missing field, expected a string"),
+    ("/docs/metadata_index/delete", {"propertyName": None}, "propertyName: missing field, expected a string"),
+    ("/docs/metadata_index/create", {"indexType": "string"}, "propertyName: missing field, expected a string"),
+    ("/docs/metadata_index/create", {"propertyName": 5, "indexType": "string"},
+     "propertyName: expected a string, got a number"),
+    ("/docs/metadata_index/create", {"propertyName": "g"}, "indexType: missing field, expected a string"),
+    ("/docs/metadata_index/create", {"propertyName": "g", "indexType": ["string"]},
+     "indexType: expected a string, got an array"),
+    ("", {"name": "films", "config": {"preset": {}}}, "config.preset: expected a string, got an object"),
+    ("", {"name": "films", "config": {"dimensions": "32", "metric": "cosine"}},
+     "config.dimensions: expected a number, got a string"),
+    ("", {"name": "films", "config": {"dimensions": 32, "metric": True}},
+     "config.metric: expected a string, got a boolean"),
+    ("", {"config": {"dimensions": 32, "metric": "cosine"}}, "name: missing field, expected a string"),
+    ("", {"name": "films", "description": 7, "config": {"dimensions": 32, "metric": "cosine"}},
+     "description: expected a string, got a number"),
+    ("/docs/get_by_ids", {"ids": "a"}, "ids: expected an array, got a string"),
+    ("/docs/delete_by_ids", {"ids": {"a": 1}}, "ids: expected an array, got an object"),
+    ("/docs/query", [1, 0], "expected an object, got an array"),
+])
+def test_a_missing_or_ill_typed_field_is_40026_naming_it(http, path, body, message):
+    client, engine = http
+    status, code, text = answer(client.post(BASE + path, json=body))
+    assert (status, code, text) == (400, 40026, PARSE + message)
+    assert "None" not in text
+    assert [d.name for d in engine.list_indexes()] == ["docs"]
+
+
+def test_create_without_config_keeps_the_services_words(http):
+    client, _ = http
+    assert answer(client.post(BASE, json={"name": "films"})) == (
+        400, 40102, "vectorize.index.invalid_config - Config must be provided")
+
+
+def test_a_json_body_over_a_megabyte_is_refused_before_it_is_parsed(http):
+    client, _ = http
+    big = b'{"vector":[' + b"0," * (MAX_JSON_BYTES // 2) + b"0]}"
+    status, code, message = answer(client.post(f"{BASE}/docs/query", data=big, content_type="application/json"))
+    assert (status, code) == (400, 40107) and f"max is {MAX_JSON_BYTES} bytes" in message
+
+
+def test_two_records_on_one_line_are_40023_and_nothing_is_written(http):
+    client, engine = http
+    body = b'{"id":"a","values":[1,0]},{"id":"b","values":[0,1]}\n'
+    status, code, message = answer(client.post(f"{BASE}/docs/upsert", data=body))
+    assert (status, code) == (400, 40023) and message == wire.NDJSON_UNPARSABLE.format(line=0)
+    assert engine.index_info("docs").vector_count == 0
+
+
+def test_a_multipart_upload_is_read_a_line_at_a_time_too(http):
+    client, engine = http
+    body = b'{"id":"a","values":[1,0]}\n{"id":"b","values":[0,1,2]}\n{"id":"c","values":[0,1]}'
+    data = {"vectors": (io.BytesIO(body), "vectors.ndjson", "application/x-ndjson")}
+    status, code, message = answer(client.post(f"{BASE}/docs/insert", data=data, content_type="multipart/form-data"))
+    assert (status, code) == (400, 40012) and 'id="b", expected 2 dimensions, and got 3' in message
+    assert engine.index_info("docs").vector_count == 0
+
+
+def test_over_5000_vectors_are_refused_and_nothing_is_written(http):
+    client, engine = http
+    body = b"\n".join(b'{"id":"v%d","values":[1,0]}' % i for i in range(5001))
+    status, code, message = answer(client.post(f"{BASE}/docs/upsert", data=body))
+    assert (status, code) == (400, 40106) and "max is 5000" in message and "id='v5000'" in message
+    assert engine.index_info("docs").vector_count == 0
+
+
+ROUTES = [("GET", ""), ("DELETE", ""), ("GET", "/info"), ("POST", "/insert"), ("POST", "/upsert"),
+          ("POST", "/query"), ("POST", "/get_by_ids"), ("POST", "/delete_by_ids"), ("GET", "/list"),
+          ("POST", "/metadata_index/create"), ("GET", "/metadata_index/list"), ("POST", "/metadata_index/list"),
+          ("POST", "/metadata_index/delete")]
+
+
+@pytest.mark.parametrize("method, suffix", ROUTES)
+def test_an_unknown_index_is_404_3000_and_a_deleted_one_410_3005_on_every_route(http, method, suffix):
+    client, engine = http
+    body = {"vector": [1, 0], "ids": ["a"], "propertyName": "g", "indexType": "string"}
+    kwargs = {"data": b'{"id":"a","values":[1,0]}'} if suffix in ("/insert", "/upsert") else {"json": body}
+    if method == "GET":
+        kwargs = {}
+    assert answer(client.open(f"{BASE}/ghost{suffix}", method=method, **kwargs)) == (
+        404, 3000, 'vectorize.index.not_found - Index name "ghost"')
+    engine.delete_index("docs")
+    assert answer(client.open(f"{BASE}/docs{suffix}", method=method, **kwargs)) == (
+        410, 3005, 'vectorize.index.deleted - Index name "docs" was deleted')

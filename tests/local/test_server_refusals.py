@@ -1,0 +1,72 @@
+"""Refusals waitress makes before the application sees a request (a body over its cap, an over-long
+URL, a request it cannot parse) come back in Cloudflare's JSON envelope, like every other answer."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from vectorize_nb.contract import wire
+from vectorize_nb.local import LocalEngine
+from vectorize_nb.local.server import Server
+
+from ..helpers import TINY
+
+PATH = "/client/v4/accounts/local/vectorize/v2/indexes"
+
+
+@pytest.fixture
+def server():
+    limits = TINY.with_changes(max_body_bytes=1000)
+    with LocalEngine(limits=limits) as engine:
+        engine.create_index("docs", dimensions=2, metric="cosine")
+        with Server(engine, host="127.0.0.1", port=0).start() as server:
+            yield server
+
+
+def exchange(server: Server, raw: bytes) -> tuple[int, str, dict]:
+    """Send raw bytes, read the whole answer (waitress closes after a refusal)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(raw)
+        received = b""
+        while chunk := conn.recv(1 << 16):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers["Content-Type"], wire.loads(body)
+
+
+def request(server: Server, target: str, *extra: str, method: str = "POST") -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{server.port}", "Connection: close", *extra, "", ""]
+    return "\r\n".join(lines).encode()
+
+
+def test_a_body_over_waitress_cap_is_413_in_the_envelope(server):
+    status, kind, body = exchange(server, request(server, f"{PATH}/docs/upsert", "Content-Length: 5000000"))
+    assert (status, kind, body["success"], body["result"]) == (413, "application/json", False, None)
+    assert body["errors"] == [{"code": 40107, "message": "request body too large; max is 1000 bytes"}]
+
+
+def test_an_over_long_url_is_431_in_the_envelope(server):
+    # just over waitress's 256 KiB, so that it has read the whole request when it answers (a request it
+    # stops reading would leave bytes behind, and closing on them resets the connection)
+    status, kind, body = exchange(server, request(server, f"{PATH}/docs/list?cursor={'x' * 262_144}", method="GET"))
+    assert (status, kind) == (431, "application/json")
+    assert body["errors"][0]["code"] == 40107 and "request line and headers too large" in body["errors"][0]["message"]
+
+
+def test_a_request_waitress_cannot_read_is_400_in_the_envelope(server):
+    raw = request(server, f"{PATH}/docs/upsert", "Transfer-Encoding: chunked") + b"zz\r\nnot a chunk\r\n"
+    status, kind, body = exchange(server, raw)
+    assert (status, kind, body["success"]) == (400, "application/json", False)
+    assert body["errors"][0]["code"] == 40026 and body["errors"][0]["message"].startswith("the request could not")
+
+
+def test_a_body_over_the_limit_but_under_waitress_cap_is_the_applications_400(server):
+    ndjson = b"\n".join(b'{"id":"v%d","values":[1,0]}' % i for i in range(100))
+    raw = request(server, f"{PATH}/docs/upsert", f"Content-Length: {len(ndjson)}") + ndjson
+    status, kind, body = exchange(server, raw)
+    assert (status, kind, body["errors"][0]["code"]) == (400, "application/json", 40107)
+    assert server.engine.index_info("docs").vector_count == 0

@@ -1,0 +1,92 @@
+"""VectorizeWarning: what a query silently leaves out is said once per cause; the results stay Vectorize's."""
+
+import warnings
+
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb.errors import VectorizeWarning
+
+from .congruence.conftest import open_backend
+from .helpers import TINY
+
+
+def caught(action):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = action()
+    return result, [str(w.message) for w in seen if issubclass(w.category, VectorizeWarning)]
+
+
+@pytest.fixture(params=["local", "rest"])
+def index(request, clock):
+    with open_backend(request.param, clock) as backend:
+        client = vz.Client(backend, request.param)
+        idx = client.create_index("films", 2)
+        idx.upsert(["a", "b", "c"], [[1, 0], [0, 1], [1, 1]],
+                   metadata=[{"genre": "drama", "year": 1999}, {"genre": "noir"}, {"genre": "drama"}])
+        yield idx
+
+
+@pytest.fixture
+def clock():
+    from .congruence.conftest import Clock
+    return Clock()
+
+
+def test_a_property_without_a_metadata_index_warns_once_and_the_result_stays_empty(index):
+    hits, said = caught(lambda: index.query([1, 0], filter={"genre": "drama"}))
+    assert hits.empty
+    assert said == ['filter on "genre": index \'films\' has no metadata index for "genre", so this clause matches '
+                    'nothing; create one with create_metadata_index("genre", type), then write the vectors again '
+                    "(rewrite()); explain_filter() says more"]
+    again, said = caught(lambda: index.query_many([[1, 0]], filter={"genre": "noir"}))
+    assert again.empty and said == []  # the same cause is said once
+
+
+def test_a_value_of_another_type_than_the_index_warns(index):
+    index.create_metadata_index("year", "number")
+    index.rewrite()
+    hits, said = caught(lambda: index.query([1, 0], filter={"year": "1999"}))
+    assert hits.empty and said == ['filter on "year": its metadata index holds number values, so $eq \'1999\' '
+                                   "matches nothing"]
+    hits, said = caught(lambda: index.query([1, 0], filter={"year": 1999}))
+    assert hits["id"].tolist() == ["a"] and said == []
+
+
+def test_vectors_written_before_the_metadata_index_are_counted_on_the_embedded_engine(clock):
+    with open_backend("local", clock) as backend:
+        index = vz.Client(backend, "local").create_index("films", 2)
+        index.upsert(["a", "b"], [[1, 0], [0, 1]], metadata=[{"genre": "drama"}, {"genre": "noir"}])
+        index.create_metadata_index("genre", "string")
+        index.upsert(["c"], [[1, 1]], metadata=[{"genre": "drama"}])
+        hits, said = caught(lambda: index.query([1, 0], filter={"genre": "drama"}))
+        assert hits["id"].tolist() == ["c"]  # exactly Vectorize's answer: a and b predate the index
+        assert said == ['filter on "genre": 2 of the 3 vectors of \'films\' were written before the metadata index '
+                        'on "genre" was created, so no filter on it matches them (as on Vectorize); rewrite() writes '
+                        "them again"]
+        index.rewrite()
+        hits, said = caught(lambda: index.query([1, 0], filter={"genre": "drama"}))
+        assert hits["id"].tolist() == ["a", "c"] and said == []
+
+
+def test_a_zero_query_vector_on_a_cosine_index_warns(index):
+    hits, said = caught(lambda: index.query([0, 0], top_k=3))
+    assert hits["score"].tolist() == [0.0, 0.0, 0.0] and hits["id"].tolist() == ["a", "b", "c"]
+    assert said == ["the query vector is all zeros: under cosine a zero vector has no direction, so every score "
+                    "is 0 and the 'films' matches come in id order, not by similarity"]
+
+
+def test_the_warning_points_at_the_callers_line(index):
+    with pytest.warns(VectorizeWarning) as record:
+        index.query([1, 0], filter={"lang": "en"})
+    assert record[0].filename == __file__
+
+
+def test_a_filter_that_misses_nothing_says_nothing():
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("quiet", 2)
+        index.create_metadata_index("genre", "string")
+        index.upsert(["a"], [[1, 0]], metadata=[{"genre": "drama"}])
+        hits, said = caught(lambda: index.query([1, 0], filter={"genre": "noir"}))
+        assert hits.empty and said == []  # an honest empty answer

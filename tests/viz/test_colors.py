@@ -1,0 +1,84 @@
+"""How a column colours points: categories (one colour and legend entry each) or a colour scale."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vectorize_nb.viz import plot_index, plot_scores
+from vectorize_nb.viz.colors import MISSING_COLOR, OTHER_COLOR, coloring, palette
+
+from .conftest import titles
+
+
+def test_whole_numbers_with_few_values_are_categories_in_numeric_order():
+    """Digit labels 0-9 used to get a colour scale: 0 and 1 nearly the same purple."""
+    labels = pd.Series([3, 10, 0, 1, 10, 2] * 5)
+    colors = coloring(labels, "label")
+    assert colors.discrete and colors.categories == ("0", "1", "2", "3", "10")
+    assert colors.labels.tolist() == ["3", "10", "0", "1", "10", "2"] * 5
+    assert list(colors.colors.values()) == palette(5) and colors.coloraxis is None
+
+
+def test_a_filtered_pair_of_labels_stays_two_categories():
+    """A 6/8 filter showed ticks at 6.5 and 7.5 on a colour bar."""
+    colors = coloring(pd.Series([6, 8, 8, 6]), "label")
+    assert colors.categories == ("6", "8")
+
+
+def test_missing_values_are_their_own_grey_category_last():
+    colors = coloring(pd.Series([2.0, np.nan, 1.0, 2.0]), "label")  # metadata some vectors lack: floats
+    assert colors.categories == ("1", "2", "(none)") and colors.colors["(none)"] == MISSING_COLOR
+    text = coloring(pd.Series(["b", None, "a"], dtype=object), "genre")
+    assert text.categories == ("a", "b", "(none)") and text.labels.tolist() == ["b", "(none)", "a"]
+
+
+def test_text_and_booleans_are_categories():
+    assert coloring(pd.Series(["noir", "Drama", "comedy"]), "genre").categories == ("comedy", "Drama", "noir")
+    assert coloring(pd.Series([True, False, True]), "seen").categories == ("False", "True")
+    assert coloring(pd.Series([True, None, False], dtype=object), "seen").categories == ("False", "True", "(none)")
+
+
+def test_many_categories_keep_the_most_frequent_and_fold_the_rest_into_other():
+    modules = pd.Series([f"m{i:02d}" for i in range(30) for _ in range(i + 1)])  # m29 is the most frequent
+    colors = coloring(modules, "module", max_categories=5)
+    assert colors.kept == ("m25", "m26", "m27", "m28", "m29")
+    assert colors.categories == (*colors.kept, "other (25 more)")
+    assert colors.colors["other (25 more)"] == OTHER_COLOR
+    assert (colors.labels == "other (25 more)").sum() == sum(range(1, 26))
+    wide = coloring(modules, "module")  # 20 by default, with colours distinct from the greys
+    assert len(wide.kept) == 20 and len(set(wide.colors.values())) == 21
+    assert not {"#565656", "#E2E2E2", OTHER_COLOR, MISSING_COLOR} & {c.upper() for c in palette(20)}
+
+
+def test_numbers_with_many_values_or_fractions_get_a_colour_scale():
+    years = pd.Series(np.arange(1950, 1990))
+    scale = coloring(years, "year")
+    assert not scale.discrete and scale.coloraxis["colorscale"] == "Viridis"
+    np.testing.assert_array_equal(scale.marker(np.array([0, 39]))["color"], [1950.0, 1989.0])
+    assert not coloring(pd.Series([0.5, 1.0, 1.5]), "rating").discrete
+    assert not coloring(pd.Series(np.arange(21)), "n").discrete  # past 20 distinct values
+    assert coloring(pd.Series(np.arange(21)), "n", max_categories=25).discrete
+
+
+def test_a_parameter_overrides_the_choice_either_way():
+    assert not coloring(pd.Series([0, 1, 2]), "label", discrete=False).discrete
+    forced = coloring(pd.Series(np.arange(100) % 40), "bucket", discrete=True)
+    assert forced.discrete and forced.categories[-1] == "other (20 more)"
+    assert coloring(pd.Series([0.25, 0.5]), "share", discrete=True).categories == ("0.25", "0.5")
+    with pytest.raises(ValueError, match="color column 'genre' does not hold numbers, so it cannot be drawn on a"):
+        coloring(pd.Series(["a", "b"]), "genre", discrete=False)
+    with pytest.raises(ValueError, match="max_categories must be at least 1, got 0"):
+        coloring(pd.Series([1]), "label", max_categories=0)
+
+
+def test_an_index_map_coloured_by_a_few_integers_has_a_legend(index):
+    fig = plot_index(index, color="year", max_categories=70)
+    assert [t.name for t in fig.data][:3] == ["1950", "1951", "1952"] and len(fig.data) == 70
+    assert fig.layout.legend.orientation == "v" and fig.layout.coloraxis.colorbar.title.text is None
+
+
+def test_the_subtitle_is_a_second_line_of_the_title(index):
+    """plotly's own title.subtitle is drawn above the title in a FigureWidget (the panels' figures)."""
+    fig = plot_scores(index.query([0.0, 0.0], top_k=3))
+    assert fig.layout.title.subtitle.text is None
+    assert fig.layout.title.text == "Score by rank<br><sup>1 query</sup>" and titles(fig)[1] == "1 query"

@@ -1,0 +1,449 @@
+"""One exception tree for both backends, keyed by Cloudflare's error codes.
+
+    VectorizeError                       every error this package raises
+    ├── NotFoundError (LookupError)
+    │   ├── IndexNotFound                 3000  (HTTP 404)
+    │   │   └── IndexDeleted              3005  (HTTP 410)
+    │   ├── MetadataIndexNotFound         40005
+    │   ├── VectorNotFound                40113 [project]  query by an unknown vectorId
+    │   └── RouteNotFound                 7003  (HTTP 404)
+    ├── DuplicateIndexName                3002
+    ├── InvalidRequest (ValueError)       everything the caller can fix in the request
+    │   ├── QueryDimensionMismatch        40006
+    │   ├── TooManyIds                    40007
+    │   ├── IdTooLong                     40008
+    │   ├── VectorDimensionMismatch       40012
+    │   ├── MetadataTooLarge              40016
+    │   ├── UnparsableVectors             40023
+    │   ├── TopKTooLarge                  40025
+    │   ├── MalformedRequest              40026
+    │   ├── [project codes 40101..40114]  InvalidIndexName, InvalidIndexConfig, InvalidVector,
+    │   │   NamespaceTooLong, InvalidMetadata, TooManyVectors, PayloadTooLarge,
+    │   │   TooManyMetadataIndexes, InvalidMetadataIndex, InvalidFilter, InvalidCursor,
+    │   │   InvalidQuery, InvalidListCount
+    │   ├── BadEmbeddingInput             5006  Workers AI's "Bad input": EmptyText, TextNotString,
+    │   │                                       TextTooLong, UnsupportedPooling (named by row)
+    │   └── UnknownModel                  5007  Workers AI's "No such model"
+    ├── AuthenticationError               10000 (HTTP 401); MissingCredentials 9106
+    ├── RateLimited                       40041 (HTTP 429)
+    │   ├── CapacityExceeded              3040  Workers AI is out of capacity for now (HTTP 429)
+    │   └── QuotaExceeded                 4006  the account's daily Workers AI allowance is spent
+    ├── ServerError                       a 5xx without a known code
+    │   └── InternalError                 10001 [project] an unexpected failure in the server
+    ├── TransportError                    the request never got an answer (client side only)
+    ├── ModelNotAvailable                 an embedding model cannot run here now (weights missing, no network)
+    ├── WaitTimeout                       Index.wait gave up (client side only)
+    └── ConfigurationError (ValueError)   connect() could not work out the target
+
+The local engine raises these; its HTTP server turns one into Cloudflare's envelope with
+`to_envelope()`; `RestBackend` turns an envelope back into the same class with `from_envelope()`.
+The wire carries the code and the message; `str(err)` adds the operation and a hint.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+__all__ = [
+    "VectorizeError", "NotFoundError", "IndexNotFound", "IndexDeleted", "MetadataIndexNotFound",
+    "VectorNotFound", "RouteNotFound", "DuplicateIndexName", "InvalidRequest",
+    "QueryDimensionMismatch", "TooManyIds", "IdTooLong", "VectorDimensionMismatch",
+    "MetadataTooLarge", "UnparsableVectors", "TopKTooLarge", "MalformedRequest",
+    "InvalidIndexName", "InvalidIndexConfig", "InvalidVector", "NamespaceTooLong",
+    "InvalidMetadata", "TooManyVectors", "PayloadTooLarge", "TooManyMetadataIndexes",
+    "InvalidMetadataIndex", "InvalidFilter", "InvalidCursor", "InvalidQuery", "InvalidListCount",
+    "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "TransportError",
+    "WaitTimeout", "ConfigurationError", "BadEmbeddingInput", "EmptyText", "TextNotString", "TextTooLong",
+    "UnsupportedPooling", "UnknownModel", "ModelNotAvailable", "CapacityExceeded", "QuotaExceeded", "error_class",
+    "from_envelope", "during", "PROJECT_CODES", "VectorizeWarning", "warn_once",
+]
+
+
+class VectorizeError(Exception):
+    """Base class. `code` is Cloudflare's error code, `status` the HTTP status it travels with."""
+
+    code: ClassVar[int] = 0
+    status: ClassVar[int] = 400
+    hint: ClassVar[str] = ""
+    retryable: ClassVar[bool] = False
+    """Whether sending the same request again can succeed (a rate limit, a failing server, no answer)."""
+
+    def __init__(self, message: str, *, operation: str | None = None, status: int | None = None,
+                 code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+        self.nothing_written = False
+        """Set where a write was refused before any of it was sent (`during(..., nothing_written=True)`)."""
+        # An error rebuilt from a response keeps the status and code it arrived with.
+        if status is not None:
+            self.status = status  # type: ignore[misc]
+        if code is not None:
+            self.code = code  # type: ignore[misc]
+
+    def __str__(self) -> str:
+        text = f"[{self.code}] {self.message}" if self.code else self.message
+        if self.operation:
+            text += f" (during {self.operation})"
+        if self.nothing_written:
+            text += ". Nothing was written"
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self.operation, self.status, self.code))
+
+    def with_operation(self, operation: str) -> VectorizeError:
+        """Name the operation that failed, unless an inner layer already did."""
+        if self.operation is None:
+            self.operation = operation
+        return self
+
+    def to_envelope(self) -> dict[str, Any]:
+        """Cloudflare's v4 envelope for this error."""
+        return {"result": None, "success": False,
+                "errors": [{"code": self.code, "message": self.message}], "messages": []}
+
+
+@contextmanager
+def during(operation: str, *, nothing_written: bool = False) -> Iterator[None]:
+    """Name `operation` in any VectorizeError raised inside (unless an inner layer named one already);
+    with `nothing_written`, the error also says that none of the write was sent."""
+    try:
+        yield
+    except VectorizeError as exc:
+        exc.with_operation(operation)
+        exc.nothing_written = exc.nothing_written or nothing_written
+        raise
+
+
+def _rebuild(cls: type[VectorizeError], message: str, operation: str | None, status: int,
+             code: int) -> VectorizeError:
+    return cls(message, operation=operation, status=status, code=code)
+
+
+class NotFoundError(VectorizeError, LookupError):
+    """Something named in the request does not exist."""
+
+
+class IndexNotFound(NotFoundError):
+    code = 3000
+    status = 404
+    hint = "Check the name with list_indexes(), or create the index first"
+
+
+class IndexDeleted(IndexNotFound):
+    code = 3005
+    status = 410
+    hint = "The index was deleted; create it again before using this name"
+
+
+class MetadataIndexNotFound(NotFoundError):
+    code = 40005
+    hint = "list_metadata_indexes() shows the properties that have one"
+
+
+class VectorNotFound(NotFoundError):
+    code = 40113
+    hint = "query_by_id needs the id of a vector stored in this index"
+
+
+class RouteNotFound(NotFoundError):
+    code = 7003
+    status = 404
+    hint = "The URL does not name a Vectorize v2 operation"
+
+
+class DuplicateIndexName(VectorizeError):
+    code = 3002
+    hint = "Pick another name, or delete the existing index first"
+
+
+class InvalidRequest(VectorizeError, ValueError):
+    """The request breaks a rule or a limit; fix it and send it again."""
+
+
+class QueryDimensionMismatch(InvalidRequest):
+    code = 40006
+    hint = "The query vector must have the index's dimensions"
+
+
+class TooManyIds(InvalidRequest):
+    code = 40007
+    hint = "Index.get_by_ids and Index.delete_by_ids split long lists for you"
+
+
+class IdTooLong(InvalidRequest):
+    code = 40008
+    hint = "Shorten the id: the limit counts bytes of UTF-8, not characters"
+
+
+class VectorDimensionMismatch(InvalidRequest):
+    code = 40012
+    hint = "Every vector must have exactly the index's dimensions"
+
+
+class MetadataTooLarge(InvalidRequest):
+    code = 40016
+    hint = "Store less metadata per vector: the limit counts bytes of compact JSON"
+
+
+class UnparsableVectors(InvalidRequest):
+    code = 40023
+    hint = "Send one JSON object per line (NDJSON), not a JSON array or a JSON string"
+
+
+class TopKTooLarge(InvalidRequest):
+    code = 40025
+    hint = "Ask for fewer matches; without values and full metadata a larger topK is allowed"
+
+
+class MalformedRequest(InvalidRequest):
+    code = 40026
+    hint = "The request body must be JSON of the documented shape"
+
+
+class InvalidIndexName(InvalidRequest):
+    code = 40101
+
+
+class InvalidIndexConfig(InvalidRequest):
+    code = 40102
+    hint = "Give dimensions and a metric (cosine, euclidean, dot-product), or a preset"
+
+
+class InvalidVector(InvalidRequest):
+    code = 40103
+    hint = "Ids are non-empty strings; values are finite numbers"
+
+
+class NamespaceTooLong(InvalidRequest):
+    code = 40104
+    hint = "Shorten the namespace: the limit counts bytes of UTF-8, not characters"
+
+
+class InvalidMetadata(InvalidRequest):
+    code = 40105
+    hint = ("Metadata is a JSON object; keys are non-empty and contain no '.' or '\"' and do not "
+            "start with '$'; numbers are finite")
+
+
+class TooManyVectors(InvalidRequest):
+    code = 40106
+    hint = "Index.upsert and df.vectorize.upsert split large writes for you"
+
+
+class PayloadTooLarge(InvalidRequest):
+    code = 40107
+    hint = "Send smaller batches"
+
+
+class TooManyMetadataIndexes(InvalidRequest):
+    code = 40108
+    hint = "Delete a metadata index you no longer filter on first"
+
+
+class InvalidMetadataIndex(InvalidRequest):
+    code = 40109
+    hint = "indexType is 'string', 'number' or 'boolean'; propertyName is a non-empty key"
+
+
+class InvalidFilter(InvalidRequest):
+    code = 40110
+    hint = ("Filters are {key: value} or {key: {$op: value}} with $eq $ne $in $nin $lt $lte $gt $gte, "
+            "keys joined by AND")
+
+
+class InvalidCursor(InvalidRequest):
+    code = 40111
+    hint = "Start a new walk with list_vectors() and no cursor"
+
+
+class InvalidQuery(InvalidRequest):
+    code = 40112
+    hint = "Give exactly one of vector or vectorId, and a whole-number topK of at least 1"
+
+
+class InvalidListCount(InvalidRequest):
+    code = 40114
+    hint = "Ask for a page size within the limit the message gives"
+
+
+class BadEmbeddingInput(InvalidRequest):
+    """The texts or options of an embedding request break a rule; nothing was embedded. `row` is the
+    position of the text to blame in the list that was embedded, when one is; the message says "row N"."""
+
+    code = 5006
+    row: int | None = None
+
+    def for_row(self, row: int, label: str | None = None) -> BadEmbeddingInput:
+        """The same error about the text at position `row` of a longer list (the caller's), named by
+        `label` (e.g. "row 'doc-7'") or by that position."""
+        if self.row is None:
+            return self
+        moved = type(self)(self.message.replace(f"row {self.row}", label or f"row {row}", 1),
+                           operation=self.operation)
+        moved.row = row
+        return moved
+
+
+class EmptyText(BadEmbeddingInput):
+    hint = "Workers AI refuses empty texts; drop or fill those rows first"
+
+
+class TextNotString(BadEmbeddingInput, TypeError):
+    hint = "Every text must be a str; drop missing values (e.g. df.dropna(subset=[column])) or convert them"
+
+
+class TextTooLong(BadEmbeddingInput):
+    hint = ("Workers AI documents a 400 for texts over the model's token limit, and the local runtime refuses "
+            "them too rather than cut them; split long texts into passages (which also retrieves better)")
+
+
+class UnsupportedPooling(BadEmbeddingInput):
+    hint = "Leave pooling=None for the model's default"
+
+
+class UnknownModel(InvalidRequest):
+    code = 5007
+    hint = "vz.embedding_models() lists the models the package knows"
+
+
+class ModelNotAvailable(VectorizeError):
+    """The model is known but cannot run here now: its weights are not in the cache and cannot be
+    fetched, or it has no local runtime."""
+
+    status = 503
+
+
+class AuthenticationError(VectorizeError):
+    code = 10000
+    status = 401
+    hint = "Check the API token and that it has the Vectorize permissions"
+
+
+class MissingCredentials(AuthenticationError):
+    code = 9106
+    status = 400
+    hint = "Send Authorization: Bearer <token>"
+
+
+class RateLimited(VectorizeError):
+    code = 40041
+    status = 429
+    hint = "Slow down; the client retries these with backoff"
+    retryable = True
+
+
+class CapacityExceeded(RateLimited):
+    code = 3040
+    hint = "Workers AI is busy; the client retries these with backoff"
+
+
+class QuotaExceeded(RateLimited):
+    code = 4006
+    hint = "The account's Workers AI allowance for the day is spent; retrying today will not help"
+    retryable = False
+
+
+class ServerError(VectorizeError):
+    status = 500
+    hint = "The service failed; the request may be retried"
+    retryable = True
+
+
+class InternalError(ServerError):
+    code = 10001
+    hint = "The server that answered failed unexpectedly (if it is vectorize-nb serve, its log has the traceback)"
+
+
+class TransportError(VectorizeError):
+    hint = "No answer from the server; check the URL and the network"
+    retryable = True
+
+
+class WaitTimeout(VectorizeError):
+    hint = "The mutation is accepted but not yet applied; wait longer or check info()"
+
+
+class ConfigurationError(VectorizeError, ValueError):
+    """connect() was not told enough to reach a target."""
+
+
+PROJECT_CODES: tuple[type[VectorizeError], ...] = (
+    InvalidIndexName, InvalidIndexConfig, InvalidVector, NamespaceTooLong, InvalidMetadata,
+    TooManyVectors, PayloadTooLarge, TooManyMetadataIndexes, InvalidMetadataIndex, InvalidFilter,
+    InvalidCursor, InvalidQuery, VectorNotFound, InvalidListCount,
+)
+"""Codes the project chose where Cloudflare's are not on the public record."""
+
+
+def _coded(cls: type[VectorizeError]) -> list[type[VectorizeError]]:
+    found = [cls] if "code" in vars(cls) and cls.code else []  # a subclass that inherits a code shares its class
+    for sub in cls.__subclasses__():
+        found.extend(_coded(sub))
+    return found
+
+
+_BY_CODE: dict[int, type[VectorizeError]] = {cls.code: cls for cls in _coded(VectorizeError)}
+
+
+def error_class(code: int) -> type[VectorizeError] | None:
+    """The exception class for a Cloudflare error code, or None when the code is unknown."""
+    return _BY_CODE.get(code)
+
+
+def from_envelope(status: int, body: Any, *, operation: str | None = None) -> VectorizeError:
+    """Rebuild the exception a failed response stands for (the inverse of `to_envelope`)."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    raw = first.get("code")
+    message = str(first.get("message") or f"HTTP {status} with no error message")
+    code = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    cls = (error_class(code) if code is not None else None) or _class_for_status(status)
+    return cls(message, operation=operation, status=status, code=code)
+
+
+def _class_for_status(status: int) -> type[VectorizeError]:
+    if status == 429:
+        return RateLimited
+    if status in (401, 403):
+        return AuthenticationError
+    if status == 404:
+        return RouteNotFound
+    if status >= 500:
+        return ServerError
+    return InvalidRequest
+
+
+class VectorizeWarning(UserWarning):
+    """Something Vectorize does without a word that the user would want to know: a filter clause that
+    matches nothing (a property without a metadata index, vectors written before it, a value of
+    another type), or a query vector that cannot rank anything. The results stay exactly Vectorize's."""
+
+
+_WARNED: set[Hashable] = set()
+_WARNED_LOCK = threading.Lock()
+
+
+def warn_once(cause: Hashable, message: str) -> None:
+    """Warn with `VectorizeWarning` the first time `cause` comes up in this process, pointing at the
+    caller's own line (the first frame outside this package)."""
+    with _WARNED_LOCK:
+        if cause in _WARNED:
+            return
+        _WARNED.add(cause)
+    warnings.warn(message, VectorizeWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("vectorize_nb."):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level

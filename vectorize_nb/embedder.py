@@ -1,0 +1,180 @@
+"""Text to vectors for a client: which model, where it runs, the cache, batches and progress.
+
+    embedder = Embedder(backend)
+    X = embedder.embed(texts, "@cf/baai/bge-small-en-v1.5")      # float32 (n, 384), unit rows
+
+A Workers AI model (`@cf/...`) runs where the backend embeds: on Workers AI for a REST backend, on
+this machine (the same open weights) for the embedded engine; `locally=True` runs it here whatever
+the backend. A model that only runs here (the shipped one) always does. Every text is checked before
+anything runs, and the vectors are cached on disk by model, pooling, text and where they were made,
+so a notebook that runs again does not pay for them again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .contract import errors
+from .contract.backend import Backend
+from .contract.embedding_models import EmbeddingModel, get_model, resolve_pooling
+from .contract.models import IndexDescription
+from .embeddings.cache import EmbeddingCache
+from .embeddings.texts import check_texts
+
+__all__ = ["Embedder", "EmbeddingReport", "model_for_index", "PROGRESS_MIN_REQUESTS", "CACHE_FOLDER"]
+
+PROGRESS_MIN_REQUESTS = 4
+"""Jobs of at least this many Workers AI requests show a progress bar unless told otherwise."""
+CACHE_FOLDER = "embeddings"
+"""The cache's folder inside the embedded engine's folder (elsewhere: the user's cache folder)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingReport:
+    """What the last `embed` call did: the model and pooling, where the vectors were made ("local" or
+    "workers-ai"), how many texts it had and how many the cache answered, and how long it took."""
+
+    model: str
+    pooling: str
+    runs: str
+    texts: int
+    cached: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (f"{self.texts:,} texts with {self.model} ({self.pooling} pooling, {self.runs}): {self.cached:,} from "
+                f"the cache, {self.texts - self.cached:,} embedded, in {self.seconds:.2f} s")
+
+
+def model_for_index(model: str | None, index: IndexDescription,
+                    mismatch: type[errors.InvalidRequest] = errors.VectorDimensionMismatch) -> EmbeddingModel:
+    """The model that makes vectors for `index`: `model`, or the model the index was created from (its
+    preset); refused before anything is embedded when its dimensions are not the index's."""
+    if model is None:
+        if index.config.preset is None:
+            raise errors.UnknownModel(
+                f"index {index.name!r} was not created from an embedding model's preset, so its model is not "
+                "known: pass model= (vz.embedding_models() lists them)")
+        model = index.config.preset
+    spec = get_model(model)
+    if spec.dimensions != index.dimensions:
+        raise mismatch(f"model {spec.model!r} makes {spec.dimensions}-dimension vectors, but index {index.name!r} "
+                       f"holds {index.dimensions}-dimension vectors; pick a model of {index.dimensions} dimensions "
+                       "(vz.embedding_models()) or an index made for this one")
+    return spec
+
+
+class Embedder:
+    """Embeds texts for one client (see the module's docstring).
+
+    Parameters
+    ----------
+    backend : Backend
+        The client's backend: its `embed` runs Workers AI models (on Workers AI over REST).
+    cache_folder : path, optional
+        Where the cache file lives; by default beside the embedded engine's files, else in the user's
+        cache folder ($XDG_CACHE_HOME/vectorize-nb).
+    """
+
+    def __init__(self, backend: Backend, cache_folder: str | Path | None = None) -> None:
+        self.backend = backend
+        folder = backend.folder / CACHE_FOLDER if cache_folder is None and backend.folder is not None else cache_folder
+        self._folder = None if folder is None else Path(folder)
+        self._cache: EmbeddingCache | None = None
+        self.report: EmbeddingReport | None = None
+        """What the last call did (texts, cache hits, where it ran)."""
+
+    def __repr__(self) -> str:
+        return f"Embedder(cache={'default' if self._folder is None else str(self._folder)!r})"
+
+    @property
+    def cache(self) -> EmbeddingCache:
+        """The on-disk cache (opened on first use)."""
+        if self._cache is None:
+            self._cache = EmbeddingCache(self._folder)
+        return self._cache
+
+    def close(self) -> None:
+        """Close the cache file."""
+        if self._cache is not None:
+            self._cache.close()
+
+    def embed(self, texts: str | Iterable[str], model: str, pooling: str | None = None, *, cache: bool = True,
+              locally: bool = False, progress: bool | None = None) -> np.ndarray:
+        """The vectors of `texts` with `model`: float32 (n, dimensions), one unit-length row per text."""
+        started = time.perf_counter()
+        spec = get_model(model)
+        chosen = resolve_pooling(spec, pooling)
+        rows = check_texts(texts)
+        remote = not locally and spec.workers_ai and self.backend.embeds_remotely
+        run = self._remote(spec, chosen, progress) if remote else self._local(spec, chosen)
+        runs = "workers-ai" if remote else "local"
+
+        def compute(texts: list[str]) -> np.ndarray:  # the texts the cache lacks, or all of them
+            try:
+                return run(texts)
+            except errors.BadEmbeddingInput as exc:  # about row N of `texts`: name the caller's row
+                raise (exc if exc.row is None else exc.for_row(rows.index(texts[exc.row]))) from None
+
+        if cache and rows:
+            found = self.cache.embed(rows, f"{spec.model}@{runs}", chosen, compute)
+            vectors, cached = found.vectors, found.hits
+        else:
+            vectors, cached = (compute(rows) if rows else np.empty((0, spec.dimensions), np.float32)), 0
+        self.report = EmbeddingReport(spec.model, chosen, runs, len(rows), cached, time.perf_counter() - started)
+        return vectors
+
+    def _local(self, spec: EmbeddingModel, pooling: str) -> Callable[[list[str]], np.ndarray]:
+        def compute(batch: list[str]) -> np.ndarray:
+            from .embeddings import embed_locally
+
+            return embed_locally(batch, spec.model, pooling)
+        return compute
+
+    def _remote(self, spec: EmbeddingModel, pooling: str, progress: bool | None) -> Callable[[list[str]], np.ndarray]:
+        """Requests of the model's `max_texts`, `backend.max_concurrency` in flight, in order."""
+        step = spec.max_texts or 100
+
+        def compute(batch: list[str]) -> np.ndarray:
+            starts = range(0, len(batch), step)
+            bar = _progress_bar(len(batch), len(starts), progress, spec.model)
+
+            def one(start: int) -> np.ndarray:
+                vectors = self.backend.embed(batch[start:start + step], spec.model, pooling)
+                if bar is not None:
+                    bar.update(min(step, len(batch) - start))
+                return vectors
+
+            try:
+                with ThreadPoolExecutor(max(1, self.backend.max_concurrency), "vectorize-embed") as pool:
+                    parts = list(pool.map(_offset(one), starts))
+            finally:
+                if bar is not None:
+                    bar.close()
+            return np.concatenate(parts) if parts else np.empty((0, spec.dimensions), np.float32)
+        return compute
+
+
+def _offset(one: Callable[[int], np.ndarray]) -> Callable[[int], np.ndarray]:
+    """A batch's error about its own row N, told about row start + N of the whole list."""
+    def run(start: int) -> np.ndarray:
+        try:
+            return one(start)
+        except errors.BadEmbeddingInput as exc:
+            raise (exc if exc.row is None else exc.for_row(start + exc.row)) from None
+    return run
+
+
+def _progress_bar(texts: int, requests: int, progress: bool | None, model: str) -> Any:
+    if progress is False or (progress is None and requests < PROGRESS_MIN_REQUESTS):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=texts, unit="texts", desc=f"embedding with {model}", leave=False)

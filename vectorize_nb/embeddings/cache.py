@@ -1,0 +1,325 @@
+"""Embeddings are paid for once: an on-disk cache in SQLite, keyed by (model, pooling, text).
+
+    cache = EmbeddingCache()                       # ~/.cache/vectorize-nb/embeddings.sqlite3
+    result = cache.embed(texts, model, pooling, compute=lambda missing: embed_locally(missing, model, pooling))
+    result.vectors, result.hits, result.misses
+
+Vectors are stored exactly (float32) in blocks of a few MiB, and each text's key (a 128-bit hash of
+model, pooling and text) points at its row. A job seen before as a whole (the same list of texts,
+as when a notebook runs again) is found by one hash of the list, without hashing every text.
+Several processes may share the file (WAL mode, short transactions); a file that is not a readable
+database is set aside and started afresh, since everything in it can be computed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+__all__ = ["EmbeddingCache", "CachedEmbeddings", "default_folder", "FILE_NAME"]
+
+FILE_NAME = "embeddings.sqlite3"
+BLOCK_BYTES = 4 << 20
+"""Vectors are written in blocks of about this size."""
+JOB_MIN = 1000
+"""Jobs of at least this many texts are also remembered whole."""
+_IN_LIST = 30_000
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, dims INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS texts (key BLOB PRIMARY KEY, block INTEGER NOT NULL, row INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE, refs BLOB NOT NULL);
+"""
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+def default_folder() -> Path:
+    """$XDG_CACHE_HOME/vectorize-nb, else ~/.cache/vectorize-nb."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "vectorize-nb"
+
+
+@dataclass(frozen=True)
+class CachedEmbeddings:
+    """The vectors of one `EmbeddingCache.embed` call, and how many texts the cache answered."""
+
+    vectors: np.ndarray
+    hits: int
+    misses: int
+
+
+@dataclass
+class _Lookup:
+    found: np.ndarray
+    """A bool per text."""
+    refs: np.ndarray
+    """(block, row) per text, -1 where not found."""
+    vectors: np.ndarray | None
+    """(n, d) float32, valid where found; None when nothing was."""
+    whole_job: bool
+    """Found through the hash of the whole list."""
+
+
+class EmbeddingCache:
+    """Embeddings on disk, keyed by model, pooling and text, shared by every process that opens the folder.
+
+    Parameters
+    ----------
+    folder
+        Where the file lives (created if needed); None for `default_folder()`.
+    """
+
+    def __init__(self, folder: str | Path | None = None):
+        self.path = Path(folder if folder is not None else default_folder()) / FILE_NAME
+        self.hits = 0
+        self.misses = 0
+        self._lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+
+    def embed(self, texts: Sequence[str], model: str, pooling: str,
+              compute: Callable[[list[str]], np.ndarray]) -> CachedEmbeddings:
+        """The vectors of `texts`: from the cache where it has them, from `compute(missing texts)` (each
+        distinct text once) for the rest, which are then stored. `hits` and `misses` count texts.
+
+        Raises
+        ------
+        ValueError
+            `compute` returned a matrix that does not have one row per text, or rows of another width
+            than the cached ones.
+        """
+        texts = list(texts)
+        found = self._run(lambda db: _lookup(db, texts, model, pooling))
+        missing = np.flatnonzero(~found.found)
+        vectors = found.vectors
+        if len(missing):
+            wanted = [texts[i] for i in missing]
+            unique = list(dict.fromkeys(wanted))
+            computed = _checked(compute(unique), len(unique), vectors)
+            stored = self._run(lambda db: _store(db, _text_keys(unique, model, pooling), computed))
+            if len(unique) == len(texts):  # all new and distinct: no reordering
+                vectors, found.refs = computed, stored
+            else:
+                where = {text: i for i, text in enumerate(unique)}
+                rows = np.fromiter((where[t] for t in wanted), np.int64, len(wanted))
+                if vectors is None:
+                    vectors = np.empty((len(texts), computed.shape[1]), np.float32)
+                vectors[missing] = computed[rows]
+                found.refs[missing] = stored[rows]
+        if len(texts) >= JOB_MIN and not found.whole_job:
+            self._run(lambda db: _remember_job(db, _job_key(texts, model, pooling), found.refs))
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        if vectors is None:
+            vectors = np.empty((0, 0), np.float32)
+        return CachedEmbeddings(vectors, len(texts) - len(missing), len(missing))
+
+    def get(self, texts: Sequence[str], model: str, pooling: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(found, vectors): a bool per text, and an (n, d) float32 matrix whose rows are valid where
+        found (None when nothing was found)."""
+        texts = list(texts)
+        found = self._run(lambda db: _lookup(db, texts, model, pooling))
+        return found.found, found.vectors
+
+    def put(self, texts: Sequence[str], model: str, pooling: str, vectors: np.ndarray) -> None:
+        """Store one vector per text; for a text already there, the first vector stored stays."""
+        matrix = _checked(vectors, len(texts), None)
+        self._run(lambda db: _store(db, _text_keys(list(texts), model, pooling), matrix))
+
+    def __len__(self) -> int:
+        """How many (model, pooling, text) entries the cache holds."""
+        return self._run(lambda db: int(db.execute("SELECT count(*) FROM texts").fetchone()[0]))
+
+    def clear(self) -> None:
+        """Forget every stored vector."""
+        def wipe(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                for table in ("jobs", "texts", "blocks"):
+                    db.execute(f"DELETE FROM {table}")
+        self._run(wipe)
+
+    def close(self) -> None:
+        """Close the file (the next call opens it again)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> EmbeddingCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"EmbeddingCache({str(self.path)!r}, hits={self.hits}, misses={self.misses})"
+
+    def _run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """`work(connection)`; a file that went missing is created again, and one that is not a readable
+        database is set aside and started afresh, then `work` runs once more."""
+        with self._lock:
+            try:
+                return work(self._open())
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError):  # locked, busy, I/O: not the file's fault
+                    raise
+                self._set_aside(exc)
+                return work(self._open())
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is not None and not self.path.exists():
+            self.close()
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            try:
+                db.execute("PRAGMA page_size=65536")  # a new file only: vectors span 16x fewer pages
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+            except BaseException:
+                db.close()
+                raise
+            self._db = db
+        return self._db
+
+    def _set_aside(self, exc: sqlite3.DatabaseError) -> None:
+        self.close()
+        aside = self.path.with_name(self.path.name + ".corrupt")
+        log.warning("The embedding cache %s is unreadable (%s); it is moved to %s and started afresh",
+                    self.path, exc, aside)
+        os.replace(self.path, aside)
+        for suffix in ("-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _lookup(db: sqlite3.Connection, texts: list[str], model: str, pooling: str) -> _Lookup:
+    job = _job_refs(db, _job_key(texts, model, pooling)) if len(texts) >= JOB_MIN else None
+    whole_job = job is not None and len(job) == len(texts)
+    refs = job.copy() if job is not None and whole_job else _text_refs(db, _text_keys(texts, model, pooling))
+    found = refs[:, 0] >= 0
+    gathered = _gather(db, refs[found]) if found.any() else None
+    if gathered is None:  # nothing found, or its blocks went away under us
+        return _Lookup(np.zeros(len(texts), bool), np.full((len(texts), 2), -1, np.int64), None, False)
+    if found.all():
+        return _Lookup(found, refs, gathered, whole_job)
+    vectors = np.zeros((len(texts), gathered.shape[1]), np.float32)
+    vectors[found] = gathered
+    return _Lookup(found, refs, vectors, whole_job)
+
+
+def _store(db: sqlite3.Connection, keys: list[bytes], vectors: np.ndarray) -> np.ndarray:
+    """Write the vectors in blocks, one short transaction each; returns (block, row) per key."""
+    per_block = max(1, BLOCK_BYTES // max(1, vectors.shape[1] * 4))
+    refs = np.empty((len(keys), 2), np.int64)
+    for start in range(0, len(keys), per_block):
+        part = keys[start:start + per_block]
+        with _transaction(db):
+            block = int(db.execute("INSERT INTO blocks (dims, data) VALUES (?, ?) RETURNING id",
+                                   (vectors.shape[1], vectors[start:start + len(part)].tobytes())).fetchone()[0])
+            db.executemany("INSERT OR IGNORE INTO texts VALUES (?, ?, ?)",
+                           ((key, block, row) for row, key in enumerate(part)))
+        refs[start:start + len(part), 0] = block
+        refs[start:start + len(part), 1] = np.arange(len(part))
+    return refs
+
+
+def _remember_job(db: sqlite3.Connection, key: bytes, refs: np.ndarray) -> None:
+    with _transaction(db):
+        db.execute("INSERT OR REPLACE INTO jobs (key, refs) VALUES (?, ?)", (key, refs.tobytes()))
+
+
+def _checked(vectors: np.ndarray, rows: int, like: np.ndarray | None) -> np.ndarray:
+    matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+    if matrix.ndim != 2 or len(matrix) != rows:
+        raise ValueError(f"expected one vector per text ({rows} rows), got shape {matrix.shape}")
+    if like is not None and like.shape[1] != matrix.shape[1]:
+        raise ValueError(f"computed vectors have {matrix.shape[1]} dimensions, cached ones {like.shape[1]}")
+    return matrix
+
+
+def _prefix(model: str, pooling: str) -> bytes:
+    return json.dumps([model, pooling]).encode() + b"\n"
+
+
+def _text_keys(texts: list[str], model: str, pooling: str) -> list[bytes]:
+    prefix, blake = _prefix(model, pooling), hashlib.blake2b
+    return [blake(prefix + t.encode("utf-8", "surrogatepass"), digest_size=16).digest() for t in texts]
+
+
+def _job_key(texts: list[str], model: str, pooling: str) -> bytes:
+    """One hash of the whole list: the lengths and the concatenation determine the list."""
+    digest = hashlib.blake2b(_prefix(model, pooling), digest_size=16)
+    digest.update(np.fromiter(map(len, texts), np.int64, len(texts)).tobytes())
+    digest.update("".join(texts).encode("utf-8", "surrogatepass"))
+    return digest.digest()
+
+
+def _job_refs(db: sqlite3.Connection, key: bytes) -> np.ndarray | None:
+    row = db.execute("SELECT refs FROM jobs WHERE key = ?", (key,)).fetchone()
+    return np.frombuffer(row[0], np.int64).reshape(-1, 2) if row else None
+
+
+def _text_refs(db: sqlite3.Connection, keys: list[bytes]) -> np.ndarray:
+    """(block, row) per key, (-1, -1) where the key is not stored; a repeated key is looked up once."""
+    position: dict[bytes, int] = {}
+    index = [position.setdefault(key, len(position)) for key in keys]
+    unique = list(position)
+    refs = np.full((len(unique), 2), -1, np.int64)
+    for start in range(0, len(unique), _IN_LIST):
+        chunk = unique[start:start + _IN_LIST]
+        query = f"SELECT key, block, row FROM texts WHERE key IN ({','.join('?' * len(chunk))})"
+        for key, block, row in db.execute(query, chunk):
+            refs[position[key]] = block, row
+    return refs if len(unique) == len(keys) else refs[index]
+
+
+def _gather(db: sqlite3.Connection, refs: np.ndarray) -> np.ndarray | None:
+    """The rows that `refs` point at, or None if their blocks are gone or of mixed widths."""
+    blocks, which = np.unique(refs[:, 0], return_inverse=True)
+    found: dict[int, tuple[int, bytes]] = {}
+    for start in range(0, len(blocks), _IN_LIST):
+        chunk = blocks[start:start + _IN_LIST].tolist()
+        query = f"SELECT id, dims, data FROM blocks WHERE id IN ({','.join('?' * len(chunk))})"
+        found.update((block, (dims, data)) for block, dims, data in db.execute(query, chunk))
+    widths = {dims for dims, _ in found.values()}
+    if len(found) < len(blocks) or len(widths) != 1:
+        return None
+    dims = widths.pop()
+    out = np.empty((len(refs), dims), np.float32)
+    order = np.argsort(which, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(which, minlength=len(blocks)))])
+    for i, block in enumerate(blocks.tolist()):
+        rows_of_block = np.frombuffer(found[block][1], np.float32).reshape(-1, dims)
+        at, rows = order[bounds[i]:bounds[i + 1]], refs[order[bounds[i]:bounds[i + 1]], 1]
+        if _is_run(at) and _is_run(rows):  # the common case: a block read back in the order it was written
+            out[at[0]:at[-1] + 1] = rows_of_block[rows[0]:rows[-1] + 1]
+        else:
+            out[at] = rows_of_block[rows]
+    return out
+
+
+def _is_run(values: np.ndarray) -> bool:
+    """True when `values` counts up by one."""
+    return bool(values[-1] - values[0] == len(values) - 1 and (np.diff(values) == 1).all())

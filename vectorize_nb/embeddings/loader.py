@@ -1,0 +1,70 @@
+"""Loading a model's local runtime once per process: the shipped model, or open weights."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..contract.embedding_models import EmbeddingModel
+from ..contract.errors import ModelNotAvailable
+
+__all__ = ["Embedder", "load", "loaded", "forget"]
+
+
+class Embedder(Protocol):
+    """A loaded local model: checked texts in, unit-length float32 rows out."""
+
+    def embed(self, texts: list[str], pooling: str = "mean") -> np.ndarray:
+        """One row per text, pooled with `pooling`."""
+        ...
+
+
+_LOADED: dict[tuple[str, str | None], Embedder] = {}
+_LOCK = threading.Lock()
+
+
+def load(model: EmbeddingModel, cache_dir: str | Path | None = None) -> Embedder:
+    """The model's runtime, loaded on first use and kept for the life of the process. Open weights
+    are fetched into the Hugging Face cache (or `cache_dir`) the first time.
+
+    Raises
+    ------
+    ModelNotAvailable
+        The model has no local runtime, or its weights are missing and cannot be fetched.
+    """
+    key = (model.model, None if cache_dir is None else str(cache_dir))
+    with _LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = _load(model, cache_dir)
+        return _LOADED[key]
+
+
+def loaded() -> list[str]:
+    """The ids of the models loaded in this process."""
+    return sorted({model for model, _ in _LOADED})
+
+
+def forget() -> None:
+    """Drop every loaded model (the next call loads again)."""
+    with _LOCK:
+        _LOADED.clear()
+
+
+def _load(model: EmbeddingModel, cache_dir: str | Path | None) -> Embedder:
+    if model.runtime == "static":
+        from .static import StaticModel
+
+        return StaticModel.load()
+    if model.runtime == "onnx":
+        from .transformer import TransformerModel
+        from .weights import fetch_weights
+
+        onnx, tokenizer = fetch_weights(model, cache_dir)
+        return TransformerModel.load(onnx, tokenizer, name=model.model, max_tokens=model.max_tokens,
+                                     dimensions=model.dimensions)
+    raise ModelNotAvailable(f"{model.model} runs only on Workers AI: the local runtime has no form of it. "
+                            f"Connect to Cloudflare to use it, or pick a model whose 'runs' includes 'local' or "
+                            f"'shipped' in model_records()")

@@ -1,0 +1,53 @@
+"""Checking a batch of texts before anything runs: every row a non-empty str."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from ..contract.errors import EmptyText, TextNotString
+
+__all__ = ["check_texts"]
+
+_SHOWN = 5
+
+
+def check_texts(texts: str | Iterable[str]) -> list[str]:
+    """The texts as a list, after checking every row.
+
+    A single str is one text (as Workers AI takes it), never a sequence of characters.
+
+    Raises
+    ------
+    TextNotString
+        A row is None, NaN or not a str; the message names the rows (0-based positions).
+    EmptyText
+        A row is the empty string.
+    """
+    if isinstance(texts, str):
+        texts = [texts]
+    elif isinstance(texts, bytes | dict) or not isinstance(texts, Iterable):
+        raise TextNotString(f"texts must be a str or a sequence of str, not {type(texts).__name__}")
+    rows = list(texts)
+    bad = [i for i, text in enumerate(rows) if not isinstance(text, str) or not text]
+    if not bad:
+        return rows
+    wrong = [i for i in bad if not isinstance(rows[i], str)]
+    if len(wrong) == 1:
+        raise TextNotString(f"row {wrong[0]} is {_describe(rows[wrong[0]])}, not text")
+    if wrong:
+        raise TextNotString(f"{_rows(wrong)} not text (row {wrong[0]} is {_describe(rows[wrong[0]])})")
+    raise EmptyText(f"{_rows(bad)} empty")
+
+
+def _rows(rows: list[int]) -> str:
+    shown = ", ".join(map(str, rows[:_SHOWN])) + (f" and {len(rows) - _SHOWN} more" if len(rows) > _SHOWN else "")
+    return f"row {shown} is" if len(rows) == 1 else f"rows {shown} are"
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN (a missing value)"
+    return f"{value!r:.40} of type {type(value).__name__}"

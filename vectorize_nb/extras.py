@@ -1,0 +1,48 @@
+"""The optional dependencies, imported when a function first needs them, and how to install each.
+
+    plotly = require("plotly.graph_objects", "drawing figures")
+    # ImportError: drawing figures needs plotly, which is not installed: pip install 'vectorize-nb[viz]'
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import warnings
+from types import ModuleType
+
+__all__ = ["require", "available", "install_command", "EXTRAS"]
+
+EXTRAS = {
+    "plotly": "viz", "umap": "umap", "kaleido": "export", "ipywidgets": "widgets", "anywidget": "widgets",
+    "waitress": "server", "werkzeug": "server", "sklearn": "datasets",
+}
+"""Top-level module -> the extra of vectorize-nb that installs it."""
+
+
+def install_command(extra: str) -> str:
+    """The command that installs an extra, e.g. `pip install 'vectorize-nb[viz]'`."""
+    return f"pip install 'vectorize-nb[{extra}]'"
+
+
+def require(module: str, purpose: str) -> ModuleType:
+    """Import `module` (e.g. "plotly.graph_objects"), or raise an ImportError that names `purpose` and
+    says how to install what is missing."""
+    top = module.split(".")[0]
+    try:
+        with warnings.catch_warnings():
+            # umap warns at import that its optional ParametricUMAP lacks TensorFlow; we never use it
+            warnings.simplefilter("ignore", ImportWarning)
+            return importlib.import_module(module)
+    except ImportError as exc:
+        extra = EXTRAS.get(top)
+        command = install_command(extra) if extra else f"pip install {top}"
+        raise ImportError(f"{purpose} needs {top}, which is not installed: {command}") from exc
+
+
+def available(module: str) -> bool:
+    """Whether `module` could be imported, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a module set to None in sys.modules
+        return False

@@ -1,0 +1,97 @@
+"""Request bodies of the served engine: JSON objects checked field by field, and NDJSON vectors read
+a line at a time from the request stream (raw, or the `vectors` part of a multipart form).
+
+A missing or ill-typed field is 40026 naming the field and what was expected, as the service words
+it (`Failed to parse the request body as JSON: propertyName: missing field, expected a string`).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from ..contract import errors, wire
+from ..contract.limits import Limits
+from ..contract.models import CheckedVectors, WriteKind
+
+__all__ = ["json_object", "field", "ndjson_vectors", "MAX_JSON_BYTES"]
+
+MAX_JSON_BYTES = 1 << 20
+"""The largest JSON body a JSON route reads (a query with 1536 values written out in full is about
+40 KB): a larger one is refused before it is parsed, so it never becomes Python objects."""
+
+_KINDS: dict[str, tuple[str, tuple[type, ...]]] = {
+    "string": ("a string", (str,)),
+    "number": ("a number", (int, float)),
+    "object": ("an object", (dict,)),
+    "array": ("an array", (list,)),
+}
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The JSON object of a request; like the service, a JSON route wants application/json."""
+    if request.mimetype != "application/json":
+        raise errors.MalformedRequest("Expected request with `Content-Type: application/json`")
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise errors.PayloadTooLarge(f"JSON request body too large; max is {MAX_JSON_BYTES} bytes, "
+                                     f"got {request.content_length} bytes")
+    data = _stream(request).read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise errors.PayloadTooLarge(f"JSON request body too large; max is {MAX_JSON_BYTES} bytes")
+    try:
+        body = wire.loads(data or b"{}")
+    except ValueError as exc:
+        raise wire.malformed(str(exc)) from None
+    if not isinstance(body, dict):
+        raise wire.malformed(f"expected an object, got {_kind_of(body)}")
+    return body
+
+
+def field(body: dict[str, Any], path: str, kind: str, *, required: bool = False) -> Any:
+    """The value at `path` ("config.preset") if it is of `kind` (string, number, object, array);
+    None when it is absent or null and not `required`; otherwise 40026 naming the field."""
+    value: Any = body
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    expected, types = _KINDS[kind]
+    if value is None:
+        if required:
+            raise wire.malformed(f"{path}: missing field, expected {expected}")
+        return None
+    if not isinstance(value, types) or isinstance(value, bool):
+        raise wire.malformed(f"{path}: expected {expected}, got {_kind_of(value)}")
+    return value
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    for expected, types in _KINDS.values():
+        if isinstance(value, types):
+            return expected
+    return type(value).__name__
+
+
+def ndjson_vectors(request: Request, kind: WriteKind, dimensions: int, limits: Limits,
+                   discard_unparsable: bool) -> CheckedVectors:
+    """The vectors of an insert/upsert: raw NDJSON under any content type, or the `vectors` part of
+    a multipart form (wrangler), read a line at a time."""
+    if request.mimetype == "multipart/form-data":
+        part = request.files.get("vectors")
+        if part is None:
+            raise errors.UnparsableVectors('vectorize.upstream_error - multipart body has no part named "vectors"')
+        stream: Any = part.stream
+    else:
+        stream = _stream(request)
+    return wire.read_ndjson(stream, kind, dimensions, limits, discard_unparsable=discard_unparsable)
+
+
+def _stream(request: Request) -> Any:
+    """The body as a buffered stream: werkzeug's limited stream is a raw one, whose reads and
+    readlines would otherwise return a piece at a time or go byte by byte."""
+    raw = request.stream
+    return io.BufferedReader(raw, buffer_size=1 << 16) if isinstance(raw, io.RawIOBase) else raw

@@ -1,0 +1,70 @@
+"""Workers AI's text embedding models over REST: `POST /accounts/{account_id}/ai/run/{model}`.
+
+The request body is the model's input itself: `{"text": [...], "pooling": "mean"|"cls"}` (pooling only
+for the models that take it); the answer's `result` holds `{"shape": [n, d], "data": [[...], ...]}`.
+Errors come in Cloudflare's envelope with Workers AI's codes (5006 bad input, 5007 no such model,
+3040 out of capacity, 4006 the day's free allowance spent) and become the package's exceptions.
+Workers AI has a rate limit of its own (3000 requests a minute for text embeddings; 1500 for
+bge-large), kept here apart from Vectorize's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+
+from ..contract import errors
+from ..contract.embedding_models import EmbeddingModel
+from .ratelimit import RateLimiter
+from .transport import Transport
+
+__all__ = ["WorkersAI", "REQUESTS_PER_MINUTE", "SLOWER_MODELS"]
+
+REQUESTS_PER_MINUTE = 3000
+SLOWER_MODELS = {"@cf/baai/bge-large-en-v1.5": 1500}
+"""Models with a lower per-minute limit than the task's."""
+
+
+class WorkersAI:
+    """The embedding calls of one account, through the REST backend's transport (its token, retries and
+    deadlines), each model under its own rate limit."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self._limiters: dict[str, RateLimiter] = {}
+
+    def __repr__(self) -> str:
+        return f"WorkersAI({self.transport.account_url!r})"
+
+    def embed(self, texts: list[str], model: EmbeddingModel, pooling: str) -> np.ndarray:
+        """One request's worth of texts (at most the model's `max_texts`) to unit float32 rows."""
+        body: dict[str, Any] = {"text": list(texts)}
+        if model.poolings:
+            body["pooling"] = pooling
+        operation = f"embed with {model.model!r}"
+        result = self.transport.request("POST", f"/ai/run/{quote(model.model, safe='@/')}", operation=operation,
+                                        json=body, limiter=self._limiter(model.model))
+        return _vectors(result, len(texts), model, operation)
+
+    def _limiter(self, model: str) -> RateLimiter:
+        if model not in self._limiters:
+            self._limiters[model] = RateLimiter(SLOWER_MODELS.get(model, REQUESTS_PER_MINUTE), 60.0)
+        return self._limiters[model]
+
+
+def _vectors(result: Any, count: int, model: EmbeddingModel, operation: str) -> np.ndarray:
+    """The answer's `data` as unit float32 rows, checked against what was asked."""
+    data = result.get("data") if isinstance(result, dict) else None
+    try:
+        vectors = np.asarray(data, dtype=np.float32)
+    except (TypeError, ValueError):
+        vectors = None
+    if vectors is None or vectors.shape != (count, model.dimensions):
+        shape = None if vectors is None else vectors.shape
+        raise errors.ServerError(f"Workers AI answered {count} texts with data of shape {shape}, not "
+                                 f"({count}, {model.dimensions})", operation=operation, status=502)
+    norms = np.linalg.norm(vectors.astype(np.float64), axis=1, keepdims=True)
+    unit: np.ndarray = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    return unit

@@ -1,0 +1,176 @@
+"""How a column colours points: one colour per category (with a legend entry each), or a colour scale.
+
+Text, booleans and whole numbers with few distinct values (at most `max_categories`) are categories;
+other numbers are drawn on a continuous scale. `discrete=True` or `False` overrides the choice. Past
+`max_categories` categories the most frequent keep their colour and the rest share one entry, "other".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from collections.abc import Hashable
+
+import numpy as np
+import pandas as pd
+
+from ..extras import require
+
+__all__ = ["Coloring", "coloring", "palette", "MAX_CATEGORIES", "MISSING", "OTHER_COLOR", "MISSING_COLOR", "SCALE"]
+
+MAX_CATEGORIES = 20
+"""Whole numbers with at most this many distinct values are categories; past it a legend shows the
+most frequent this many categories and "other"."""
+MISSING = "(none)"
+"""The category of points without a value in the colour column."""
+OTHER_COLOR = "#7f7f7f"
+MISSING_COLOR = "#b4b4b4"
+SCALE = "Viridis"
+_GREYS = {"#565656", "#E2E2E2"}
+
+
+@dataclass(frozen=True, eq=False)
+class Coloring:
+    """The colours of one column, row for row.
+
+    Either `numbers` (a continuous scale: one value per row, drawn through `coloraxis`) or `labels`
+    (one category label per row) with `categories` (legend order: `kept`, then "other", then missing)
+    and `colors` (label -> colour).
+    """
+
+    column: Hashable
+    numbers: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    categories: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+    """The categories with a colour of their own: `categories` without "other" and missing values."""
+    colors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def discrete(self) -> bool:
+        """True when each category has a colour (and a legend entry)."""
+        return self.labels is not None
+
+    @property
+    def coloraxis(self) -> dict[str, Any] | None:
+        """The layout's `coloraxis` for a continuous scale (None for categories)."""
+        if self.discrete:
+            return None
+        return {"colorscale": SCALE, "colorbar": {"title": {"text": str(self.column)}}}
+
+    def marker(self, rows: np.ndarray) -> dict[str, Any]:
+        """Marker settings that colour some of the rows.
+
+        Parameters
+        ----------
+        rows : ndarray of int
+            Positions in the column.
+
+        Returns
+        -------
+        dict
+            `color`: the rows' values on the scale (with `coloraxis`), or their categories' colours.
+        """
+        if self.labels is not None:
+            return {"color": [self.colors[label] for label in self.labels[rows]]}
+        assert self.numbers is not None
+        return {"color": self.numbers[rows], "coloraxis": "coloraxis"}
+
+
+def coloring(values: pd.Series, name: Hashable, discrete: bool | None = None,
+             max_categories: int = MAX_CATEGORIES) -> Coloring:
+    """The colours of a column (see the module docstring).
+
+    Parameters
+    ----------
+    values : Series
+        The column, one value per point.
+    name : str
+        Its name: the title of the legend group or of the colour bar.
+    discrete : bool, optional
+        True: categories whatever the values; False: a colour scale (numbers only). Default: decided
+        from the values.
+    max_categories : int, default 20
+        Whole numbers with at most this many distinct values are categories; past this many
+        categories the most frequent keep a colour and the rest share "other (N more)".
+
+    Returns
+    -------
+    Coloring
+
+    Raises
+    ------
+    ValueError
+        `discrete=False` for a column that is not numbers, or `max_categories` below 1.
+    """
+    if max_categories < 1:
+        raise ValueError(f"max_categories must be at least 1, got {max_categories}")
+    numbers = _numbers(values)
+    if numbers is None:
+        if discrete is False:
+            raise ValueError(f"color column {name!r} does not hold numbers, so it cannot be drawn on a colour "
+                             "scale: leave discrete=None for one colour per category")
+        return _categories(values.map(_text_label), name, max_categories, sort_key=str.casefold)
+    if discrete is None:
+        present = numbers[~np.isnan(numbers)]
+        discrete = bool(np.all(present == np.round(present))) and len(np.unique(present)) <= max_categories
+    if not discrete:
+        return Coloring(name, numbers=numbers)
+    labels = pd.Series([MISSING if np.isnan(v) else f"{v:g}" for v in numbers], index=values.index, dtype=object)
+    return _categories(labels, name, max_categories, sort_key=float)
+
+
+def _numbers(values: pd.Series) -> np.ndarray | None:
+    """The column as float64 (NaN where missing) when it holds numbers and no booleans, else None."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if pd.api.types.is_numeric_dtype(dtype):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    present = values.dropna()
+    if len(present) and all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                            for v in present):
+        return pd.to_numeric(values).to_numpy(dtype=np.float64, na_value=np.nan)
+    return None
+
+
+def _text_label(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return MISSING
+    return str(value)
+
+
+def _categories(labels: pd.Series, name: Hashable, max_categories: int, sort_key: Any) -> Coloring:
+    """The `max_categories` most frequent labels in their natural order, then "other", then missing."""
+    counts = labels[labels != MISSING].value_counts(sort=False)
+    kept = sorted(counts.sort_values(ascending=False, kind="stable").index[:max_categories], key=sort_key)
+    folded = len(counts) - len(kept)
+    other = f"other ({folded} more)"
+    shown = labels.where(labels.isin(kept) | (labels == MISSING), other)
+    colors = dict(zip(kept, palette(len(kept))))
+    if folded:
+        colors[other] = OTHER_COLOR
+    if (labels == MISSING).any():
+        colors[MISSING] = MISSING_COLOR
+    return Coloring(name, labels=shown.to_numpy(dtype=object), categories=tuple(colors), kept=tuple(kept),
+                    colors=colors)
+
+
+def palette(count: int) -> list[str]:
+    """`count` distinct colours: plotly's ten up to ten; past that plotly's "Alphabet" without its two
+    greys, which "other" and missing values use (then repeated).
+
+    Parameters
+    ----------
+    count : int
+        How many colours.
+
+    Returns
+    -------
+    list of str
+        Hex colours.
+    """
+    qualitative = require("plotly.colors", "drawing figures").qualitative
+    many = [color for color in qualitative.Alphabet if color.upper() not in _GREYS]
+    colors = qualitative.Plotly if count <= len(qualitative.Plotly) else many
+    return [colors[i % len(colors)] for i in range(count)]
