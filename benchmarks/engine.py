@@ -9,14 +9,19 @@ in blocks in this process, so machine-wide noise hits both sides alike. Goals (i
     query filtered to 10% by a string  <= 0.30 x  the engine's own unfiltered query
     100 queries in one batch           <= 1.20 x  (bare X @ Q.T)
     upsert into the durable store      >= 100k vectors/s
-    reopening a 1M store               <  5 s, resident memory <= 1.3 x the float32 matrix
+    reopening a store to its first answer, also straight after its ingest and after its writer was
+    killed (issue 15)                  <  3 s, resident memory <= 1.3 x the float32 matrix,
+                                       the folder on disk <= 1.2 x the raw float32 matrix
+The ingests run in child processes: one closes its engine, the other is killed after its last batch.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -53,15 +58,41 @@ def side_by_side(a, b, repeat: int, block: int = 5) -> tuple[float, float]:
     return statistics.median(ta), statistics.median(tb)
 
 
-def ingest(folder: Path, matrix: np.ndarray, ids: list[str], metadata: list[dict]) -> float:
-    with LocalEngine(folder) as engine:
-        engine.create_index("bench", dimensions=D, metric="cosine")
-        engine.create_metadata_index("bench", "genre", "string")
-        start = time.perf_counter()
-        for at in range(0, len(ids), BATCH):
-            engine.upsert("bench", Vectors(ids[at:at + BATCH], matrix[at:at + BATCH], metadata[at:at + BATCH]))
-        elapsed = time.perf_counter() - start
-    return len(ids) / elapsed
+def ingest(folder: Path, n: int, kill: bool = False) -> float:
+    """Upsert the data set into a new store in a child process; returns vectors per second. With
+    `kill`, the child is killed (SIGKILL) after its last batch instead of closing its engine."""
+    command = [sys.executable, __file__, "--ingest", str(folder), str(n)] + (["--kill"] if kill else [])
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        rate = float(child.stdout.readline())
+        if kill:
+            os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait()
+        child.stdout.close()
+    return rate
+
+
+def ingest_child(folder: Path, n: int, kill: bool) -> None:
+    matrix, ids, metadata = data(n)
+    engine = LocalEngine(folder)
+    engine.create_index("bench", dimensions=D, metric="cosine")
+    engine.create_metadata_index("bench", "genre", "string")
+    start = time.perf_counter()
+    for at in range(0, len(ids), BATCH):
+        engine.upsert("bench", Vectors(ids[at:at + BATCH], matrix[at:at + BATCH], metadata[at:at + BATCH]))
+    print(len(ids) / (time.perf_counter() - start), flush=True)
+    if kill:
+        time.sleep(600)
+    engine.close()
+
+
+def disk(folder: Path, n: int) -> dict[str, float]:
+    """The folder's size on disk (allocated blocks) and its files' apparent size, over the raw matrix."""
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    raw = n * D * 4
+    return {"folder on disk / raw matrix": sum(f.stat().st_blocks * 512 for f in files) / raw,
+            "folder apparent size / raw matrix": sum(f.stat().st_size for f in files) / raw}
 
 
 def search(folder: Path, matrix: np.ndarray, metadata: list[dict], repeat: int) -> dict[str, float]:
@@ -114,14 +145,18 @@ print(json.dumps({"seconds": elapsed, "rss": status("VmRSS"), "rss_before": befo
 """
 
 
-def reopen(folder: Path, n: int) -> dict[str, float]:
+def reopen(folder: Path, n: int, label: str = "reopen") -> dict[str, float]:
     result = json.loads(subprocess.run([sys.executable, "-c", REOPEN, str(folder)], capture_output=True,
                                        text=True, check=True).stdout)
     raw = n * D * 4
-    return {"reopen + first query s": result["seconds"], "resident / raw matrix": result["rss"] / raw,
-            "resident added / raw matrix": (result["rss"] - result["rss_before"]) / raw,
-            "peak resident / raw matrix": result["peak"] / raw}
+    return {f"{label} + first query s": result["seconds"], f"{label}: resident / raw matrix": result["rss"] / raw,
+            f"{label}: resident added / raw": (result["rss"] - result["rss_before"]) / raw,
+            f"{label}: peak resident / raw": result["peak"] / raw}
 
+
+def report(values: dict[str, float]) -> None:
+    for name, value in values.items():
+        print(f"  {name:<42} {value:8.3f}", flush=True)
 
 
 def main() -> None:
@@ -129,16 +164,26 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--folder", type=Path, default=None, help="where to build the stores (default: a temp dir)")
+    parser.add_argument("--ingest", nargs=2, metavar=("FOLDER", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--kill", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ingest:
+        return ingest_child(Path(args.ingest[0]), int(args.ingest[1]), args.kill)
     root = Path(tempfile.mkdtemp(prefix="vectorize-bench-", dir=args.folder))
     try:
         for n in args.sizes:
-            matrix, ids, metadata = data(n)
+            print(f"\nN = {n:,} x d = {D}, topK = {K}", flush=True)
+            killed = root / f"killed{n}"
+            print(f"  upsert, writer killed after its last batch: {ingest(killed, n, kill=True):,.0f} vectors/s")
+            report({**reopen(killed, n, "first open after a killed writer"), **disk(killed, n)})
+            shutil.rmtree(killed)
             folder = root / f"n{n}"
-            print(f"\nN = {n:,} x d = {D}, topK = {K}")
-            print(f"  upsert into the durable store: {ingest(folder, matrix, ids, metadata):,.0f} vectors/s")
-            for name, value in {**search(folder, matrix, metadata, args.repeat), **reopen(folder, n)}.items():
-                print(f"  {name:<34} {value:8.3f}")
+            print(f"  upsert into the durable store: {ingest(folder, n):,.0f} vectors/s")
+            report({**reopen(folder, n, "first open after ingest"), **disk(folder, n)})
+            matrix, _, metadata = data(n)
+            report(search(folder, matrix, metadata, args.repeat))
+            del matrix, metadata
+            report({**reopen(folder, n), **disk(folder, n)})
             shutil.rmtree(folder)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -12,7 +12,7 @@ import pytest
 
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.store import DATABASE_NAME
-from vectorize_nb.contract.models import MetadataIndex, QueryOptions
+from vectorize_nb.contract.models import MetadataIndex, QueryOptions, Vectors
 
 from ..helpers import TINY, vectors
 
@@ -140,3 +140,8 @@ def test_a_process_killed_mid_upsert_leaves_whole_batches_only(tmp_path):
         assert survivor.get_by_ids("crash", ["b3-0", "b3-4999"]) == []
         log = survivor.mutation_log("crash")
         assert len(log) == 3 and all(m["appliedAt"] is not None for m in log)
+        # the killed batch's vectors lie past the recorded end of the vector file: the next write replaces them
+        late = np.tile(np.float32([7, -7]), 256)
+        survivor.upsert("crash", Vectors(["late"], late[None, :]))
+        assert survivor.get_by_ids("crash", ["late"])[0].values.tolist() == late.tolist()
+        assert [(m.id, m.score) for m in survivor.query("crash", late, QueryOptions(top_k=1))] == [("late", 1.0)]

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
+import threadpoolctl
 
 from vectorize_nb.local import search
+from vectorize_nb.local.vectorfile import row_norms
 
 
 def brute(matrix, query, metric, k, rows=None):
@@ -12,63 +14,98 @@ def brute(matrix, query, metric, k, rows=None):
     return set(candidates[order[:k]].tolist())
 
 
-def prepared_matrix(data, metric):
-    if metric == "cosine":
-        return data / np.linalg.norm(data, axis=1, keepdims=True), None
-    if metric == "euclidean":
-        return data, np.einsum("ij,ij->i", data, data)
-    return data, None
+def scan_of(data, metric, excluded=None):
+    scorer = search.Scorer(metric)
+    weights, _ = scorer.weights(row_norms(data))
+    return scorer.scan(data, weights, excluded)
+
+
+def prepared(metric, queries):
+    ready, exact = search.Scorer(metric).prepare(queries)
+    assert not exact.any()
+    return ready
+
+
+@pytest.fixture
+def three_threads(monkeypatch):
+    """The threaded kernels on small data, in three parts (more than this machine may have)."""
+    monkeypatch.setattr(search, "THREADED_ROWS", 50)
+    monkeypatch.setattr(search, "threads", lambda: 3)
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "dot-product"])
-@pytest.mark.parametrize("kernel", ["blas", "threaded einsum"])
-def test_single_query_finds_the_exact_top_k(rng, metric, kernel, monkeypatch):
-    if kernel == "threaded einsum":  # the path of large matrices, on small data
-        monkeypatch.setattr(search, "BLAS_SCAN_VALUES", 0)
-        monkeypatch.setattr(search, "THREADED_ROWS", 50)
+@pytest.mark.parametrize("parts", ["one thread", "three threads"])
+def test_single_query_finds_the_exact_top_k(rng, metric, parts, request):
+    if parts == "three threads":
+        request.getfixturevalue("three_threads")
     data = rng.standard_normal((3000, 16)).astype(np.float32)
     query = rng.standard_normal(16).astype(np.float32)
-    matrix, bias = prepared_matrix(data, metric)
-    scorer = search.Scorer(metric)
-    found = search.top_k(matrix, bias, scorer.prepare(query[None])[0], 10)
+    found = search.top_k(scan_of(data, metric), prepared(metric, query[None])[0], 10)
     assert set(found.tolist()) == brute(data, query, metric, 10)
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "dot-product"])
 @pytest.mark.parametrize("share", [0.01, 0.1, 0.7])
-def test_filtered_query_searches_only_the_given_rows(rng, metric, share, monkeypatch):
-    monkeypatch.setattr(search, "THREADED_ROWS", 50)  # exercise the threaded gather on small data
+def test_filtered_query_searches_only_the_given_rows(rng, metric, share, monkeypatch, three_threads):
     monkeypatch.setattr(search, "GATHER_CHUNK", 32)
     data = rng.standard_normal((4000, 16)).astype(np.float32)
     query = rng.standard_normal(16).astype(np.float32)
     rows = np.flatnonzero(rng.random(4000) < share)
-    matrix, bias = prepared_matrix(data, metric)
-    found = search.top_k(matrix, bias, search.Scorer(metric).prepare(query[None])[0], 10, rows)
+    found = search.top_k(scan_of(data, metric), prepared(metric, query[None])[0], 10, rows)
     assert set(found.tolist()) == brute(data, query, metric, 10, rows)
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "dot-product"])
 @pytest.mark.parametrize("filtered", [False, True])
-def test_batch_matches_single_queries(rng, metric, filtered, monkeypatch):
-    monkeypatch.setattr(search, "BATCH_CHUNK", 256)  # many chunks: the running threshold really runs
+@pytest.mark.parametrize("parts", ["one thread", "three threads"])
+def test_batch_matches_single_queries(rng, metric, filtered, parts, monkeypatch, request):
+    if parts == "three threads":
+        request.getfixturevalue("three_threads")
+    monkeypatch.setattr(search, "BATCH_VALUES", 256 * 7)  # many chunks: the running threshold really runs
     data = rng.standard_normal((3000, 16)).astype(np.float32)
     queries = rng.standard_normal((7, 16)).astype(np.float32)
     rows = np.flatnonzero(rng.random(3000) < 0.3) if filtered else None
-    matrix, bias = prepared_matrix(data, metric)
-    scorer = search.Scorer(metric)
-    found = search.top_k_many(matrix, bias, scorer.prepare(queries), 12, rows)
+    found = search.top_k_many(scan_of(data, metric), prepared(metric, queries), 12, rows)
     assert found.shape == (7, 12)
     for query, picked in zip(queries, found):
         assert set(picked.tolist()) == brute(data, query, metric, 12, rows)
 
 
+def test_excluded_rows_are_never_picked(rng, three_threads):
+    data = rng.standard_normal((500, 8)).astype(np.float32)
+    query = data[7] * 3
+    excluded = np.array([3, 7, 8, 499])
+    scan = scan_of(data, "dot-product", excluded)
+    single = search.top_k(scan, prepared("dot-product", query[None])[0], 5)
+    batch = search.top_k_many(scan, prepared("dot-product", np.stack([query, data[8]])), 5)
+    allowed = np.setdiff1d(np.arange(500), excluded)
+    assert set(single.tolist()) == brute(data, query, "dot-product", 5, allowed)
+    assert set(batch[0].tolist()) == set(single.tolist())
+    assert set(batch[1].tolist()) == brute(data, data[8], "dot-product", 5, allowed)
+
+
+def test_a_batch_marks_missing_candidates_when_too_many_rows_are_excluded(rng):
+    data = rng.standard_normal((6, 4)).astype(np.float32)
+    found = search.top_k_many(scan_of(data, "cosine", np.array([0, 1, 2, 3])), prepared("cosine", data[:2]), 6)
+    assert [sorted(row) for row in found.tolist()] == [[-1, -1, -1, -1, 4, 5]] * 2
+
+
 def test_k_larger_than_the_candidates(rng):
     data = rng.standard_normal((5, 4)).astype(np.float32)
-    scorer = search.Scorer("dot-product")
-    assert sorted(search.top_k(data, None, scorer.prepare(data[:1])[0], 10).tolist()) == [0, 1, 2, 3, 4]
+    scan, query = scan_of(data, "dot-product"), prepared("dot-product", data[:1])[0]
+    assert sorted(search.top_k(scan, query, 10).tolist()) == [0, 1, 2, 3, 4]
     rows = np.array([1, 3])
-    assert sorted(search.top_k(data, None, scorer.prepare(data[:1])[0], 10, rows).tolist()) == [1, 3]
-    assert search.top_k_many(data, None, scorer.prepare(data), 10, rows).shape == (5, 2)
+    assert sorted(search.top_k(scan, query, 10, rows).tolist()) == [1, 3]
+    assert search.top_k_many(scan, prepared("dot-product", data), 10, rows).shape == (5, 2)
+
+
+def test_best_exact_ranks_by_the_float64_score(rng, monkeypatch):
+    monkeypatch.setattr(search, "EXACT_ROWS", 16)  # many chunks, with the candidates cut on the way
+    data = (rng.standard_normal((1000, 8)) * 1e30).astype(np.float32)
+    rows = np.arange(3, 1000, 2)
+    for metric in ["cosine", "euclidean", "dot-product"]:
+        found = search.best_exact(search.Scorer(metric), data, rows, data[11], 5)
+        assert set(found.tolist()) == brute(data, data[11], metric, 5, rows)
 
 
 def test_scores_follow_the_documented_metric_definitions():
@@ -84,4 +121,52 @@ def test_scores_follow_the_documented_metric_definitions():
 def test_zero_vectors_score_zero_under_cosine():
     scorer = search.Scorer("cosine")
     assert scorer.score(np.zeros((1, 3), np.float32), np.ones(3, np.float32)).tolist() == [0.0]
-    assert scorer.prepare(np.zeros((1, 3), np.float32)).tolist() == [[0.0, 0.0, 0.0]]
+    ready, exact = scorer.prepare(np.zeros((1, 3), np.float32))
+    assert ready.tolist() == [[0.0, 0.0, 0.0]] and exact.tolist() == [False]
+    weights, extreme = scorer.weights(np.zeros(1))
+    assert weights.tolist() == [0.0] and extreme.tolist() == [False]
+
+
+def test_norms_beyond_float32_are_prepared_without_overflow():
+    huge = np.full((1, 384), 1e20, dtype=np.float32)
+    for metric in ["cosine", "dot-product"]:
+        ready, exact = search.Scorer(metric).prepare(huge)
+        assert np.allclose(ready, 1 / np.sqrt(384)) and exact.tolist() == [False]
+    ready, exact = search.Scorer("euclidean").prepare(huge)
+    assert exact.tolist() == [True] and np.isfinite(ready).all()
+    norms = row_norms(np.concatenate([huge, np.full((1, 384), 1e-30, np.float32), np.ones((1, 384), np.float32)]))
+    assert norms.tolist() == pytest.approx([1e20 * np.sqrt(384), 1e-30 * np.sqrt(384), np.sqrt(384)], rel=1e-6)
+    for metric in ["cosine", "euclidean", "dot-product"]:
+        weights, extreme = search.Scorer(metric).weights(norms)
+        assert extreme.tolist() == [True, True, False]
+        assert weights is None or np.isfinite(weights).all()
+
+
+def test_the_thread_count_follows_the_machine_and_the_limits(monkeypatch):
+    cpus = len(search.os.sched_getaffinity(0))
+    for name in search.LIMIT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    with threadpoolctl.threadpool_limits(cpus):
+        assert search.threads() == cpus
+    with threadpoolctl.threadpool_limits(1):
+        assert search.threads() == 1
+    monkeypatch.setattr(search.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7})
+    with threadpoolctl.threadpool_limits(8):
+        assert search.threads() == 8
+        monkeypatch.setenv("OMP_NUM_THREADS", "3")
+        assert search.threads() == 3
+        monkeypatch.setenv("MKL_NUM_THREADS", "2")
+        assert search.threads() == 2
+
+
+def test_without_threadpoolctl_a_batch_runs_in_one_thread_and_the_variables_still_count(rng, monkeypatch):
+    blind = search._Blas.__new__(search._Blas)
+    blind.controller, blind.lock = None, search.threading.Lock()
+    monkeypatch.setattr(search, "_blas", blind)
+    monkeypatch.setattr(search, "THREADED_ROWS", 50)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert search.threads() == 1
+    data = rng.standard_normal((500, 8)).astype(np.float32)
+    found = search.top_k_many(scan_of(data, "euclidean"), prepared("euclidean", data[:3]), 4)
+    for query, picked in zip(data[:3], found):
+        assert set(picked.tolist()) == brute(data, query, "euclidean", 4)

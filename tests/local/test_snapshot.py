@@ -75,11 +75,12 @@ def test_a_metadata_index_change_after_the_snapshot_means_a_full_read(store, mon
         assert answers(reopened, data) == []  # every vector predates the new metadata index
 
 
-def test_a_damaged_snapshot_is_ignored(store):
+@pytest.mark.parametrize("damaged", ["ids.json", "live.npy", "namespace_codes.npy", "state-0.npy"])
+def test_a_damaged_snapshot_is_ignored(store, damaged):
     folder, data, expected = store
     [name] = snapshot_folders(folder)
-    matrix = folder / "snapshots" / name / "matrix.npy"
-    matrix.write_bytes(matrix.read_bytes()[:100])
+    path = folder / "snapshots" / name / damaged
+    path.write_bytes(path.read_bytes()[:90])
     with LocalEngine(folder, limits=TINY) as reopened:
         assert answers(reopened, data) == expected
 
@@ -89,3 +90,24 @@ def test_deleting_the_index_removes_its_snapshot(store):
     with LocalEngine(folder, limits=TINY) as engine:
         engine.delete_index("snap")
     assert snapshot_folders(folder) == []
+
+
+def test_an_ingest_from_empty_saves_snapshots_as_it_grows(tmp_path, rng, monkeypatch):
+    folder = tmp_path / "ingest"
+    data = rng.standard_normal((100, 4)).astype(np.float32)
+    writer = LocalEngine(folder, limits=TINY)
+    writer.create_index("snap", dimensions=4, metric="cosine")
+    for start in range(0, 100, 10):
+        writer.upsert("snap", vectors([f"v{i}" for i in range(start, start + 10)], data[start:start + 10]))
+    assert len(snapshot_folders(folder)) == 1  # saved on the way, long before any close
+    full_scan = type(writer.store).scan_vectors
+
+    def catch_up_only(self, index_id, since_seq=0):
+        assert since_seq > 0, "read every row from SQLite"
+        return full_scan(self, index_id, since_seq)
+
+    monkeypatch.setattr(type(writer.store), "scan_vectors", catch_up_only)
+    with LocalEngine(folder, limits=TINY) as reopened:  # the writer is left open, as if killed
+        got = reopened.query("snap", data[95], QueryOptions(top_k=3))
+        assert got[0].id == "v95" and reopened.index_info("snap").vector_count == 100
+    writer.close()

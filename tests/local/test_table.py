@@ -1,30 +1,51 @@
 import numpy as np
+import pytest
 
 from vectorize_nb.contract.filters import parse_filter
 from vectorize_nb.contract.limits import DEFAULT_LIMITS
 from vectorize_nb.local.table import VectorTable
+from vectorize_nb.local.vectorfile import VectorFile
 
 
-def test_remove_moves_the_last_row_into_the_hole_and_keeps_columns_in_step():
+def test_remove_leaves_a_hole_that_no_filter_or_search_returns():
     table = VectorTable(2, "dot-product")
     table.add_column("g", "string")
     table.put(["a", "b", "c", "d"], np.array([[1, 0], [2, 0], [3, 0], [4, 0]], np.float32), ["x", None, "x", None],
               [{"g": "p"}, {"g": "q"}, {"g": "r"}, {"g": "s"}])
     assert table.remove(["b", "missing"]) == 1
-    assert table.ids == ["a", "d", "c"] and table.slots == {"a": 0, "d": 1, "c": 2}
-    assert table.matrix[:3, 0].tolist() == [1, 4, 3]
+    assert table.ids == ["a", None, "c", "d"] and table.slots == {"a": 0, "c": 2, "d": 3}
+    assert (table.count, table.end) == (3, 4)
     assert table.namespace_of("c") == "x" and table.namespace_of("d") is None
-    rows = table.candidates(None, parse_filter({"g": "s"}, DEFAULT_LIMITS))
-    assert [table.ids[slot] for slot in rows.tolist()] == ["d"]
+    rows = table.candidates(None, parse_filter({"g": {"$ne": "zzz"}}, DEFAULT_LIMITS))
+    assert [table.ids[slot] for slot in rows.tolist()] == ["a", "c", "d"]
+    [(ids, scores)] = table.nearest(np.array([[1, 0]], np.float32), 4, None)
+    assert ids == ["d", "c", "a"] and scores.tolist() == [-4.0, -3.0, -1.0]
 
 
-def test_put_replaces_rows_in_place_and_grows():
+def test_put_writes_a_replaced_row_to_a_new_slot():
     table = VectorTable(2, "euclidean")
     table.put(["a"], np.array([[3, 4]], np.float32), None, None)
     table.put(["b", "a"], np.array([[1, 1], [0, 1]], np.float32), None, None)
-    assert table.count == 2 and table.capacity >= 2
+    assert (table.count, table.end) == (2, 3) and table.ids == [None, "b", "a"]
     assert table.matrix[table.slots["a"]].tolist() == [0, 1]
-    assert table.sqnorms[table.slots["a"]] == 1.0
+    assert table.weights[table.slots["a"]] == 1.0  # |x|², the euclidean bias
+
+
+def test_compaction_moves_the_last_rows_into_the_holes():
+    table = VectorTable(2, "cosine")
+    table.add_column("g", "string")
+    values = np.arange(12, dtype=np.float32).reshape(6, 2) + 1
+    table.put(list("abcdef"), values, list("xyxyxy"), [{"g": name} for name in "abcdef"])
+    table.remove(["b", "c"])
+    compacted = VectorFile(2)
+    compacted.write(0, values[[0, 4, 5, 3]])
+    table.compacted(np.array([4, 5]), np.array([1, 2]), compacted, 1)
+    assert table.ids == ["a", "e", "f", "d"] and table.slots == {"a": 0, "e": 1, "f": 2, "d": 3}
+    assert (table.count, table.end, table.generation) == (4, 4, 1)
+    assert table.namespace_of("e") == "x" and table.namespace_of("f") == "y"
+    assert table.matrix[table.slots["f"]].tolist() == values[5].tolist()
+    rows = table.candidates(None, parse_filter({"g": {"$in": ["e", "f"]}}, DEFAULT_LIMITS))
+    assert rows.tolist() == [1, 2]
 
 
 def test_rows_put_without_indexing_stay_out_of_metadata_indexes():
@@ -41,3 +62,20 @@ def test_nearest_returns_ids_and_exact_scores_best_first_with_ties_broken_by_id(
     table.put(["b", "a", "c"], np.array([[1, 0], [2, 0], [0, 1]], np.float32), None, None)
     [(ids, scores)] = table.nearest(np.array([[1, 0]], np.float32), 3, None)
     assert ids == ["a", "b", "c"] and scores.tolist() == [1.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "dot-product"])
+def test_extreme_rows_are_found_on_every_path(rng, metric):
+    values = rng.standard_normal((40, 4)).astype(np.float32)
+    values[5] = [1e20, -3e19, 2e20, 1e20]
+    values[9] = [1e-30, 2e-30, 0, -1e-30]
+    table = VectorTable(4, metric)
+    table.put([f"v{i}" for i in range(40)], values, ["n"] * 40, None)
+    rows = table.candidates("n", parse_filter(None, DEFAULT_LIMITS))
+    for query in (values[5], values[9]):
+        single = table.nearest(query[None], 1, None)
+        batch = table.nearest(np.stack([query, query]), 1, rows)
+        assert single[0] == batch[0] == batch[1]
+    assert table.nearest(values[5][None], 1, None)[0][0] == ["v5"]
+    if metric == "cosine":
+        assert table.nearest(values[9][None], 1, None)[0] == (["v9"], pytest.approx([1.0]))

@@ -39,7 +39,7 @@ from .cursors import Cursors
 from .mutations import Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log
 from .state import IndexState
 from .store import IndexRow, Store, VectorRow
-from .columns import MISSING, NOT_INDEXED
+from .columns import MISSING
 from .table import VectorTable, lookup
 
 __all__ = ["LocalEngine"]
@@ -133,9 +133,8 @@ class LocalEngine(Backend):
                 mirror = change.commit(self.store, mutation.index_id, mutation.seq) if change else None
                 self.store.drop_staged(mutation.seq)
                 self.store.mark_applied(mutation.seq, self.clock())
-            if state is not None and state.table is not None and mirror is not None:
-                mirror(state.table)
-                state.applied_seq = mutation.seq
+            if state is not None and mirror is not None:
+                state.apply(mirror, mutation.seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
         self._maybe_pending = bool(self.store.pending())
 
     @contextmanager
@@ -250,9 +249,7 @@ class LocalEngine(Backend):
             seq = self.store.log_mutation(state.row.id, mutation_id, change.kind, change.count,
                                           change.payload(), now, now, now)
             mirror = change.commit(self.store, state.row.id, seq)
-        if state.table is not None:
-            mirror(state.table)
-            state.applied_seq = seq
+        state.apply(mirror, seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
         return Mutation(mutation_id)
 
     # --- reads ---------------------------------------------------------------------------------
@@ -417,16 +414,16 @@ class LocalEngine(Backend):
             misses = silent_misses(flt, types, name)
             for prop in flt.keys:
                 column = table.columns.get(prop)
-                predating = 0 if column is None else self._predating(state, prop, column.state, table.count)
+                predating = 0 if column is None else self._predating(state, prop, table)
                 if predating:
                     misses.append(predating_miss(prop, predating, table.count, name))
             return misses
 
-    def _predating(self, state: IndexState, prop: str, column_state: np.ndarray, count: int) -> int:
+    def _predating(self, state: IndexState, prop: str, table: VectorTable) -> int:
         key = (state.row.id, prop)
         known = self._predating_counts.get(key)
-        if known is None or known[0] != (state.applied_seq, count):
-            known = ((state.applied_seq, count), int((column_state[:count] == NOT_INDEXED).sum()))
+        if known is None or known[0] != (state.applied_seq, table.count):
+            known = ((state.applied_seq, table.count), table.predating(prop))
             self._predating_counts[key] = known
         return known[1]
 
@@ -438,9 +435,7 @@ class LocalEngine(Backend):
             flt = parse_filter(filter, self.limits)
             clauses = []
             for clause in flt.clauses:
-                column = table.columns.get(clause.key)
-                predating = None if column is None else int((column.state[:table.count] == NOT_INDEXED).sum())
-                matched = 0 if column is None else int(column.match(clause.op, clause.operand, table.count).sum())
+                predating, matched = table.clause_counts(clause)
                 clauses.append(ClauseCounts(matched, predating))
             rows = table.candidates(None, flt)
             return FilterCounts(table.count, table.count if rows is None else len(rows), clauses)

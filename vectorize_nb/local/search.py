@@ -1,52 +1,137 @@
-"""Exact nearest-neighbour kernels over a float32 matrix.
+"""Exact nearest-neighbour kernels over the float32 rows of a vector file.
 
-Every metric is turned into a similarity where higher is better, so one top-k serves all:
-    cosine       rows are stored unit-length:   sim = x·q̂
-    dot-product                                  sim = x·q
-    euclidean    |x-q|² = |x|² - 2x·q + |q|²:    sim = 2x·q - |x|²   (|q|² is the same for every row)
-The fast pass picks `k + MARGIN` candidates in float32; `rescore` then computes the exact score of
-each candidate in float64, so rounding in the fast pass cannot change the reported scores.
+Every metric is turned into a similarity where higher is better, so one top-k serves all. The rows
+are the vectors as written; per row a scale or a bias (from norms computed in float64) finishes it:
+    cosine       sim = x·q̂ / |x|           q̂ = q / |q|
+    dot-product  sim = x·q̂                 (the order of x·q)
+    euclidean    sim = 2x·q - |x|²         |x-q|² = |x|² - 2x·q + |q|², and |q|² is the same for all
+Queries are normalised in float64, so the float32 pass cannot overflow for rows whose norm is within
+[2^-60, 2^60]. Rows outside that range ("extreme": a component of 1e20 is a valid float32) and holes
+(slots of no vector) are excluded from the float32 pass; the table scores extreme rows exactly, as it
+does euclidean queries too large for float32. The fast pass picks `k + MARGIN` candidates, which the
+table rescores in float64, so rounding in the fast pass cannot change a reported score.
 
-Three kernels:
-- one query, all rows: one BLAS gemv, then argpartition;
-- one query, a filtered subset: rows gathered in cache-sized chunks by two threads (a gather of
-  10% of the rows costs about a quarter of a full scan, where `X[mask] @ q` costs 85%);
-- many queries: row chunks times the query block (gemm), keeping a running top-k per query with
-  a threshold (seeded from a sample of rows), so the top-k costs a compare per score instead of a
-  partition of the whole score matrix.
+Three kernels, each split over `threads()` threads, each thread keeping its own top-k:
+- one query, all rows: a dot product per row (einsum, not BLAS: a scan is bound by memory either way,
+  einsum took two thirds of the CPU time of OpenBLAS's gemv here, and OpenBLAS's idle threads spin
+  for a while after a call, taking the cores the next query needs; BLAS only on a few rows);
+- one query, a filtered subset: rows gathered in cache-sized chunks (a gather of 10% of the rows
+  costs about a quarter of a full scan, where `X[mask] @ q` costs 85%);
+- many queries: row chunks times the query block (gemm, one BLAS thread per thread of ours), keeping
+  a running top-k per query behind a threshold (seeded from a sample of rows), so the top-k costs a
+  compare per score instead of a partition of the whole score matrix.
+The thread count follows the machine: the CPUs this process may use, capped by the BLAS thread limit
+(threadpoolctl's `threadpool_limits`, or OPENBLAS_NUM_THREADS and the like at start-up) and by
+OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["MARGIN", "Scorer", "top_k", "top_k_many"]
+__all__ = ["MARGIN", "EXTREME", "Scan", "Scorer", "top_k", "top_k_many", "best_exact", "threads"]
 
 MARGIN = 8
+EXTREME = 2.0 ** 60
+"""Rows (and euclidean queries) with a norm above this, or a non-zero norm below its inverse, are
+scored exactly in float64 instead of in the float32 pass."""
 GATHER_CHUNK = 256
-BATCH_CHUNK = 16384
 SEED_ROWS = 2048
 FULL_SCAN_SHARE = 0.5
-THREADED_ROWS = 4096
-BLAS_SCAN_VALUES = 1 << 26
+THREADED_ROWS = 16384
+BATCH_VALUES = 1 << 19
+"""Similarities per chunk of a batch (rows x queries): 2 MB of float32, which stays in cache, in chunks
+few enough that the Python between them is a small share of the time on many cores."""
+EXACT_ROWS = 4096
+LIMIT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
+
+# --- threads -----------------------------------------------------------------------------------
+
+class _Blas:
+    """The BLAS libraries numpy loaded, seen through threadpoolctl when it is installed."""
+
+    def __init__(self) -> None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            self.controller = None
+        else:
+            blas = ThreadpoolController().select(user_api="blas")
+            self.controller = blas if blas.lib_controllers else None  # a BLAS threadpoolctl cannot steer
+        self.lock = threading.Lock()
+
+    def threads(self) -> int | None:
+        """The BLAS's thread limit now (None when unknown)."""
+        if self.controller is None:
+            return None
+        return min(int(lib.num_threads) for lib in self.controller.lib_controllers)
+
+    def single_threaded(self) -> AbstractContextManager[Any]:
+        """While inside, BLAS calls run in the calling thread (so that our threads can each make one)."""
+        return nullcontext() if self.controller is None else self.controller.limit(limits=1)
+
+
+_blas: _Blas | None = None
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
 
 
-def _workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+def _blas_libraries() -> _Blas:
+    global _blas
+    if _blas is None:
+        _blas = _Blas()
+    return _blas
 
 
-def _thread_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="vectorize-search")
-    return _pool
+def _cpus() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
+
+def _variable_limit(name: str) -> int | None:
+    value = os.environ.get(name, "").split(",")[0].strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def threads() -> int:
+    """How many threads a scan uses: the CPUs this process may run on, capped by the BLAS thread limit
+    (which `threadpoolctl.threadpool_limits` sets) and by the usual environment variables."""
+    limits = [_cpus(), _blas_libraries().threads()] + [_variable_limit(name) for name in LIMIT_VARIABLES]
+    return max(1, min(limit for limit in limits if limit is not None))
+
+
+def _thread_pool(size: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size < size:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool, _pool_size = ThreadPoolExecutor(max_workers=size, thread_name_prefix="vectorize-search"), size
+        return _pool
+
+
+def _in_parts(work: Callable[[int, int], Any], total: int, count: int) -> list[Any]:
+    """work(lo, hi) over `count` equal parts of 0..total: the first in this thread, the rest on the pool."""
+    if count == 1:
+        return [work(0, total)]
+    bounds = [total * part // count for part in range(count + 1)]
+    parts = list(zip(bounds[:-1], bounds[1:]))
+    futures = [_thread_pool(count - 1).submit(work, lo, hi) for lo, hi in parts[1:]]
+    first = work(*parts[0])
+    return [first] + [future.result() for future in futures]
+
+
+# --- metrics -----------------------------------------------------------------------------------
 
 class Scorer:
     """How one index turns rows and queries into similarities (and back into Vectorize scores)."""
@@ -54,54 +139,77 @@ class Scorer:
     def __init__(self, metric: str) -> None:
         self.metric = metric
 
-    def prepare(self, queries: np.ndarray) -> np.ndarray:
-        """Queries (m, d) in the form the matrix is multiplied by."""
-        queries = np.asarray(queries, dtype=np.float32)
-        if self.metric == "cosine":
-            norms = np.linalg.norm(queries, axis=-1, keepdims=True)
-            return np.divide(queries, norms, out=np.zeros_like(queries), where=norms > 0)
+    def prepare(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Queries (m, d) as the float32 pass multiplies them, and which of them need an exact pass
+        instead (a euclidean query whose norm is beyond EXTREME)."""
+        queries64 = np.asarray(queries, dtype=np.float64)
+        norms = np.sqrt(np.square(queries64).sum(axis=1))
         if self.metric == "euclidean":
-            return queries * np.float32(2.0)
-        return queries
+            exact = norms > EXTREME
+            return np.where(exact[:, None], 0.0, 2.0 * queries64).astype(np.float32), exact
+        inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        return (queries64 * inverse[:, None]).astype(np.float32), np.zeros(len(norms), dtype=bool)
+
+    def weights(self, norms: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """Per row, from its norm: the scale (cosine) or bias (euclidean) of the float32 pass, and
+        whether the row is extreme."""
+        extreme = (norms > EXTREME) | ((norms > 0) & (norms < 1 / EXTREME))
+        if self.metric == "dot-product":
+            return None, extreme
+        safe = np.where(extreme, 0.0, norms)
+        if self.metric == "euclidean":
+            return (safe * safe).astype(np.float32), extreme
+        return np.divide(1.0, safe, out=np.zeros_like(safe), where=safe > 0).astype(np.float32), extreme
+
+    def scan(self, matrix: np.ndarray, weights: np.ndarray | None, excluded: np.ndarray | None) -> Scan:
+        """What the float32 pass scans for this metric."""
+        return Scan(matrix, weights if self.metric == "cosine" else None,
+                    weights if self.metric == "euclidean" else None, excluded)
 
     def score(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Vectorize's score of each row (float64): cosine similarity, L2 distance, or -dot."""
         rows64 = rows.astype(np.float64)
         q64 = np.asarray(query, dtype=np.float64)
+        scores: np.ndarray
         if self.metric == "euclidean":
-            return np.sqrt(((rows64 - q64) ** 2).sum(axis=1))
-        if self.metric == "dot-product":
-            return -(rows64 @ q64)
-        norms = np.linalg.norm(rows64, axis=1) * np.linalg.norm(q64)
-        return np.divide(rows64 @ q64, norms, out=np.zeros(len(rows64)), where=norms > 0)
+            scores = np.sqrt(((rows64 - q64) ** 2).sum(axis=1))
+        elif self.metric == "dot-product":
+            scores = -(rows64 @ q64)
+        else:
+            norms = np.linalg.norm(rows64, axis=1) * np.linalg.norm(q64)
+            scores = np.divide(rows64 @ q64, norms, out=np.zeros(len(rows64)), where=norms > 0)
+        return scores
 
     @property
     def higher_is_better(self) -> bool:
         return self.metric == "cosine"
 
 
-def _block_sims(rows: np.ndarray, prepared: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    sims = rows @ prepared
-    if bias is not None:
-        sims -= bias if sims.ndim == 1 else bias[:, None]
-    return sims
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What the float32 pass scans: the rows, what turns each row's x·q into a similarity (a scale
+    and/or a bias per row), and the rows it never picks (holes, extreme rows; sorted)."""
 
+    matrix: np.ndarray
+    scale: np.ndarray | None = None
+    bias: np.ndarray | None = None
+    excluded: np.ndarray | None = None
 
-def top_k(matrix: np.ndarray, bias: np.ndarray | None, query: np.ndarray, k: int,
-          rows: np.ndarray | None = None) -> np.ndarray:
-    """Row numbers of the best `k` (unordered) for one prepared query, among `rows` if given."""
-    if rows is None or len(rows) > FULL_SCAN_SHARE * len(matrix):
-        sims = _scanned_sims(matrix, bias, query)
-        if rows is not None:
-            keep = np.zeros(len(matrix), dtype=bool)
-            keep[rows] = True
-            sims[~keep] = -np.inf
-            k = min(k, len(rows))
-        return _best(sims, k)
-    sims = _split(_gather_part, matrix, query, rows)
-    if bias is not None:
-        sims -= bias[rows]
-    return rows[_best(sims, k)]
+    def finish(self, sims: np.ndarray, lo: int, hi: int) -> None:
+        """Dot products of rows lo..hi (one query, or one column per query) into similarities."""
+        self.weigh(sims, slice(lo, hi))
+        if self.excluded is not None:
+            first, last = np.searchsorted(self.excluded, [lo, hi])
+            sims[self.excluded[first:last] - lo] = -np.inf
+
+    def weigh(self, sims: np.ndarray, rows: slice | np.ndarray) -> None:
+        """Dot products of `rows` (none excluded) into similarities."""
+        if self.scale is not None:
+            scale = self.scale[rows]
+            sims *= scale if sims.ndim == 1 else scale[:, None]
+        if self.bias is not None:
+            bias = self.bias[rows]
+            sims -= bias if sims.ndim == 1 else bias[:, None]
 
 
 def _best(sims: np.ndarray, k: int) -> np.ndarray:
@@ -110,109 +218,161 @@ def _best(sims: np.ndarray, k: int) -> np.ndarray:
     return np.argpartition(sims, len(sims) - k)[len(sims) - k:]
 
 
-def _scanned_sims(matrix: np.ndarray, bias: np.ndarray | None, query: np.ndarray) -> np.ndarray:
-    if matrix.size <= BLAS_SCAN_VALUES:
-        sims = matrix @ query  # small enough to be cache-resident, where BLAS computes fastest
+# --- one query ---------------------------------------------------------------------------------
+
+def top_k(scan: Scan, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Row numbers of the best `k` (unordered) for one prepared query, among `rows` if given."""
+    total = len(scan.matrix) if rows is None else len(rows)
+    k = min(k, total)
+    if k == 0:
+        return np.empty(0, dtype=np.int64)
+    if rows is not None and total <= FULL_SCAN_SHARE * len(scan.matrix):
+        work: Callable[[int, int], Any] = lambda lo, hi: _gathered_best(scan, query, rows[lo:hi], k)
     else:
-        sims = _split(_scan_part, matrix, query, np.arange(len(matrix)))
-    if bias is not None:
-        sims -= bias
-    return sims
+        allowed = None
+        if rows is not None:
+            allowed = np.zeros(len(scan.matrix), dtype=bool)
+            allowed[rows] = True
+        work, total = (lambda lo, hi: _range_best(scan, query, lo, hi, k, allowed)), len(scan.matrix)
+    results = _in_parts(work, total, threads() if total >= THREADED_ROWS else 1)  # few rows: BLAS, in this thread
+    found: np.ndarray = np.concatenate([found for found, _ in results])
+    best: np.ndarray = found[_best(np.concatenate([sims for _, sims in results]), k)]
+    return best
 
 
-def _split(work: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None], matrix: np.ndarray,
-           query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Run `work(matrix, query, rows_part, out_part)` over parts of `rows` on the worker threads."""
+def _range_best(scan: Scan, query: np.ndarray, lo: int, hi: int, k: int,
+                allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(over="ignore", invalid="ignore"):  # extreme rows overflow here; they are excluded
+        rows = scan.matrix[lo:hi]
+        sims = rows @ query if len(scan.matrix) < THREADED_ROWS else np.einsum("ij,j->i", rows, query)
+        scan.finish(sims, lo, hi)
+    if allowed is not None:
+        sims[~allowed[lo:hi]] = -np.inf
+    best = _best(sims, k)
+    return best + lo, sims[best]
+
+
+def _gathered_best(scan: Scan, query: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     sims = np.empty(len(rows), dtype=np.float32)
-    if len(rows) < THREADED_ROWS:
-        work(matrix, query, rows, sims)
-        return sims
-    bounds = np.linspace(0, len(rows), _workers() + 1).astype(int)
-    parts = [(rows[a:b], sims[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
-    futures = [_thread_pool().submit(work, matrix, query, r, s) for r, s in parts[1:]]
-    work(matrix, query, *parts[0])
-    for future in futures:
-        future.result()
-    return sims
-
-
-def _scan_part(matrix: np.ndarray, query: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
-    # `rows` is a contiguous range here. einsum, not BLAS: a large scan is bound by memory either way,
-    # and OpenBLAS's worker threads spin for ~0.1 s after a call, taking the cores the next query needs.
-    np.einsum("ij,j->i", matrix[rows[0]:rows[-1] + 1], query, out=out)
-
-
-def _gather_part(matrix: np.ndarray, query: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
-    buffer = np.empty((GATHER_CHUNK, matrix.shape[1]), dtype=matrix.dtype)
+    buffer = np.empty((GATHER_CHUNK, scan.matrix.shape[1]), dtype=np.float32)
     for start in range(0, len(rows), GATHER_CHUNK):
         chunk = rows[start:start + GATHER_CHUNK]
         block = buffer[:len(chunk)]
-        np.take(matrix, chunk, axis=0, out=block, mode="clip")  # "raise" would buffer `out`
-        np.einsum("ij,j->i", block, query, out=out[start:start + len(chunk)])
+        np.take(scan.matrix, chunk, axis=0, out=block, mode="clip")  # "raise" would buffer `out`
+        np.einsum("ij,j->i", block, query, out=sims[start:start + len(chunk)])
+    scan.weigh(sims, rows)
+    best = _best(sims, k)
+    return rows[best], sims[best]
 
 
-def top_k_many(matrix: np.ndarray, bias: np.ndarray | None, queries: np.ndarray, k: int,
-               rows: np.ndarray | None = None) -> np.ndarray:
-    """(m, k') row numbers of the best k' = min(k, candidates) per prepared query, unordered."""
-    total = len(matrix) if rows is None else len(rows)
+# --- many queries ------------------------------------------------------------------------------
+
+def top_k_many(scan: Scan, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """(m, k') row numbers of the best k' = min(k, candidates) per prepared query, unordered; -1 where a
+    query has fewer candidates than that (only when rows are excluded)."""
+    total = len(scan.matrix) if rows is None else len(rows)
     k = min(k, total)
     if k == 0:
         return np.empty((len(queries), 0), dtype=np.int64)
     prepared = np.ascontiguousarray(queries.T)
-    best_sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
-    best_rows = np.zeros((len(queries), k), dtype=np.int64)
-    threshold = _seed_threshold(matrix, bias, prepared, k, rows)
-    sims_buffer = np.empty((min(BATCH_CHUNK, total), len(queries)), dtype=np.float32)
-    hits_buffer = np.empty(sims_buffer.shape, dtype=bool)
-    for block, block_rows in _blocks(matrix, rows):
-        sims, hits = sims_buffer[:len(block)], hits_buffer[:len(block)]
-        np.matmul(block, prepared, out=sims)
-        if bias is not None:
-            sims -= bias[block_rows][:, None]
-        np.greater_equal(sims, threshold, out=hits)
-        flat = np.flatnonzero(hits)
-        if len(flat):
-            hit_rows, hit_queries = np.divmod(flat, len(queries))
-            best_sims, best_rows = _merge(best_sims, best_rows, hit_queries, sims.ravel()[flat],
-                                          block_rows[hit_rows])
-            threshold = np.maximum(threshold, best_sims[:, -1])
-    return best_rows
+    threshold = _seed_threshold(scan, prepared, k, rows)
+    blas = _blas_libraries()
+    count = threads() if total >= THREADED_ROWS and blas.controller is not None else 1
+    work = lambda lo, hi: _batch_part(scan, prepared, k, threshold, lo, hi, rows)
+    with blas.lock, blas.single_threaded() if count > 1 else nullcontext():
+        results = _in_parts(work, total, count)
+    sims = np.concatenate([sims for sims, _ in results], axis=1)
+    found = np.concatenate([found for _, found in results], axis=1)
+    best = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    return np.take_along_axis(found, best, axis=1)
 
 
-def _seed_threshold(matrix: np.ndarray, bias: np.ndarray | None, prepared: np.ndarray, k: int,
-                    rows: np.ndarray | None) -> np.ndarray:
+def _seed_threshold(scan: Scan, prepared: np.ndarray, k: int, rows: np.ndarray | None) -> np.ndarray:
     """Per query, the k-th best similarity in a sample of rows: no row of the true top-k is below it,
-    so every block can skip all rows under it from the start."""
-    sample = np.arange(min(SEED_ROWS, len(matrix))) if rows is None else rows[:SEED_ROWS]
+    so every chunk can skip all rows under it from the start."""
+    sample = np.arange(min(SEED_ROWS, len(scan.matrix))) if rows is None else rows[:SEED_ROWS]
     if len(sample) < k:
         return np.full(prepared.shape[1], -np.inf, dtype=np.float32)
-    sims = np.ascontiguousarray(_block_sims(matrix[sample], prepared, None if bias is None else bias[sample]).T)
-    return np.partition(sims, len(sample) - k, axis=1)[:, len(sample) - k]
+    with np.errstate(over="ignore", invalid="ignore"):
+        sims = scan.matrix[sample] @ prepared
+        if rows is None:
+            scan.finish(sims, 0, len(sample))
+        else:
+            scan.weigh(sims, sample)
+    return np.partition(sims.T, len(sample) - k, axis=1)[:, len(sample) - k]
 
 
-def _blocks(matrix: np.ndarray, rows: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Blocks of rows (views of the matrix, or gathered into one reused buffer) and their row numbers."""
-    if rows is None:
-        for start in range(0, len(matrix), BATCH_CHUNK):
-            block = matrix[start:start + BATCH_CHUNK]
-            yield block, np.arange(start, start + len(block))
-        return
-    buffer = np.empty((min(BATCH_CHUNK, len(rows)), matrix.shape[1]), dtype=matrix.dtype)
-    for start in range(0, len(rows), BATCH_CHUNK):
-        chunk = rows[start:start + BATCH_CHUNK]
-        block = buffer[:len(chunk)]
-        np.take(matrix, chunk, axis=0, out=block, mode="clip")  # "raise" would buffer `out`
-        yield block, chunk
+def _batch_part(scan: Scan, prepared: np.ndarray, k: int, threshold: np.ndarray, lo: int, hi: int,
+                rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The running top-k per query over rows lo..hi (of `rows` when given): (m, k) similarities and rows."""
+    m = prepared.shape[1]
+    best_sims = np.full((m, k), -np.inf, dtype=np.float32)
+    best_rows = np.full((m, k), -1, dtype=np.int64)
+    threshold = threshold.copy()
+    hits: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    held = 0
+    for sims, block_rows in _scored_chunks(scan, prepared, lo, hi, rows):
+        flat = np.flatnonzero(sims >= threshold)
+        if not len(flat):
+            continue
+        hit_rows, hit_queries = np.divmod(flat, m)
+        hits.append((hit_queries, sims.ravel()[flat], block_rows[hit_rows]))
+        held += len(flat)
+        if held >= m * k:
+            best_sims, best_rows = _merge(best_sims, best_rows, hits)
+            threshold = np.maximum(threshold, best_sims[:, -1])
+            hits, held = [], 0
+    return _merge(best_sims, best_rows, hits) if hits else (best_sims, best_rows)
 
 
-def _merge(best_sims: np.ndarray, best_rows: np.ndarray, queries: np.ndarray, sims: np.ndarray,
-           rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fold candidates into each query's top-k; rows of the result are sorted best first."""
+def _scored_chunks(scan: Scan, prepared: np.ndarray, lo: int, hi: int,
+                   rows: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(similarities, row numbers) of cache-sized chunks of rows lo..hi, in buffers reused per chunk."""
+    chunk = max(256, BATCH_VALUES // prepared.shape[1])
+    sims_buffer = np.empty((min(chunk, hi - lo), prepared.shape[1]), dtype=np.float32)
+    gathered = None if rows is None else np.empty((len(sims_buffer), scan.matrix.shape[1]), dtype=np.float32)
+    for start in range(lo, hi, chunk):
+        stop = min(start + chunk, hi)
+        sims = sims_buffer[:stop - start]
+        with np.errstate(over="ignore", invalid="ignore"):
+            if rows is None or gathered is None:
+                np.matmul(scan.matrix[start:stop], prepared, out=sims)
+                scan.finish(sims, start, stop)
+                yield sims, np.arange(start, stop)
+                continue
+            block_rows = rows[start:stop]
+            block = gathered[:len(block_rows)]
+            np.take(scan.matrix, block_rows, axis=0, out=block, mode="clip")
+            np.matmul(block, prepared, out=sims)
+            scan.weigh(sims, block_rows)
+        yield sims, block_rows
+
+
+def _merge(best_sims: np.ndarray, best_rows: np.ndarray,
+           hits: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Fold hits (query, similarity, row) into each query's top-k; rows of the result are sorted best first."""
     m, k = best_sims.shape
-    all_queries = np.concatenate([np.repeat(np.arange(m), k), queries])
-    all_sims = np.concatenate([best_sims.ravel(), sims])
-    all_rows = np.concatenate([best_rows.ravel(), rows])
+    all_queries = np.concatenate([np.repeat(np.arange(m), k)] + [queries for queries, _, _ in hits])
+    all_sims = np.concatenate([best_sims.ravel()] + [sims for _, sims, _ in hits])
+    all_rows = np.concatenate([best_rows.ravel()] + [found for _, _, found in hits])
     order = np.lexsort((-all_sims, all_queries))
     starts = np.searchsorted(all_queries[order], np.arange(m))
     take = order[(starts[:, None] + np.arange(k)).ravel()]
     return all_sims[take].reshape(m, k), all_rows[take].reshape(m, k)
+
+
+# --- exact scoring -----------------------------------------------------------------------------
+
+def best_exact(scorer: Scorer, matrix: np.ndarray, rows: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+    """The `k` rows among `rows` with the best exact (float64) scores for one raw query, unordered."""
+    found, keys = [np.empty(0, dtype=np.int64)], [np.empty(0)]
+    for start in range(0, len(rows), EXACT_ROWS):
+        chunk = rows[start:start + EXACT_ROWS]
+        scores = scorer.score(matrix[chunk], query)
+        found.append(chunk)
+        keys.append(-scores if scorer.higher_is_better else scores)
+        if start and start % (16 * EXACT_ROWS) == 0:  # keep the candidates few on a long scan
+            kept = _best(-np.concatenate(keys), k)
+            found, keys = [np.concatenate(found)[kept]], [np.concatenate(keys)[kept]]
+    best: np.ndarray = np.concatenate(found)[_best(-np.concatenate(keys), k)]
+    return best

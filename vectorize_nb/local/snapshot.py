@@ -1,9 +1,12 @@
 """A warm-start copy of an index's in-memory table, so that reopening a large store is quick.
 
-SQLite stays the source of truth. A snapshot records the last applied mutation it reflects; the
-engine loads it and then catches up from the store like any other reader (rows written after it,
-ids deleted since). A snapshot that is missing, unreadable, or older than a metadata-index change
-is ignored and the table is read from SQLite instead.
+The store stays the source of truth, and the vectors are not in a snapshot: they stay in the vector
+file, which the table maps. A snapshot holds, per slot of one generation of the vector file, the id
+(null for a hole), the namespace and the metadata columns, and it records the last applied mutation
+it reflects; the engine loads it and then catches up from the store like any other reader (rows
+written after it, ids deleted since). A snapshot that is missing, unreadable, of another generation
+of the vector file, or older than a metadata-index change is ignored and the table is read from
+SQLite instead.
 
 Files are plain numpy arrays (`np.save`, never pickle) and JSON, written into a temporary folder
 that is renamed into place, so a crash mid-write leaves the previous snapshot or none.
@@ -15,18 +18,20 @@ import os
 import shutil
 from pathlib import Path
 from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import orjson
 
 from .columns import MetadataColumn, StringColumn
 from .table import VectorTable
+from .vectorfile import VectorFile
 
 __all__ = ["save", "load", "discard", "MIN_ROWS", "FORMAT"]
 
-FORMAT = 1
+FORMAT = 2
 MIN_ROWS = 50_000
-"""Smaller tables load from SQLite in well under a second; they are not worth a second copy."""
+"""Smaller tables load from SQLite in well under a second; they are not worth a snapshot."""
 
 
 def _folder(root: Path, index_id: int) -> Path:
@@ -38,10 +43,8 @@ def save(root: Path, index_id: int, table: VectorTable, applied_seq: int) -> Non
     staging = final.with_name(final.name + f".tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    count = table.count
-    arrays: dict[str, np.ndarray] = {"matrix": table.matrix[:count], "namespace_codes": table.namespace_codes[:count]}
-    if table.sqnorms is not None:
-        arrays["sqnorms"] = table.sqnorms[:count]
+    count = table.end
+    arrays: dict[str, np.ndarray] = {"live": table.live[:count], "namespace_codes": table.namespace_codes[:count]}
     columns: dict[str, dict[str, Any]] = {}
     for name, column in table.columns.items():
         arrays[f"state-{len(columns)}"] = column.state[:count]
@@ -50,8 +53,8 @@ def save(root: Path, index_id: int, table: VectorTable, applied_seq: int) -> Non
     for name, array in arrays.items():
         np.save(staging / f"{name}.npy", array, allow_pickle=False)
     header = {"format": FORMAT, "index_id": index_id, "applied_seq": applied_seq, "count": count,
-              "dimensions": table.dimensions, "metric": table.scorer.metric, "columns": columns,
-              "namespaces": table.namespace_names}
+              "generation": table.generation, "dimensions": table.dimensions, "metric": table.scorer.metric,
+              "columns": columns, "namespaces": table.namespace_names}
     (staging / "ids.json").write_bytes(orjson.dumps(table.ids[:count]))
     (staging / "header.json").write_bytes(orjson.dumps(header))
     old = final.with_name(final.name + f".old-{os.getpid()}")
@@ -70,15 +73,29 @@ def _column_header(column: MetadataColumn, count: int) -> dict[str, Any]:
     return {"type": column.index_type, "words": getattr(column, "words", None), "many": many}
 
 
-def load(root: Path, index_id: int, dimensions: int, metric: str, prefix_bytes: int) -> tuple[VectorTable, int] | None:
-    """The snapshot of an index as (table, applied_seq), or None when there is no usable one."""
+def load(root: Path, index_id: int, metric: str, prefix_bytes: int, vectors: Callable[[], VectorFile],
+         generation: int) -> tuple[VectorTable, int] | None:
+    """The snapshot of an index as (table, applied_seq), or None when there is no usable one.
+
+    Parameters
+    ----------
+    vectors, generation
+        Opens the index's current vector file, and which generation that is.
+    """
     folder = _folder(root, index_id)
     try:
         header = orjson.loads((folder / "header.json").read_bytes())
-        if (header["format"], header["index_id"], header["dimensions"], header["metric"]) != (
-                FORMAT, index_id, dimensions, metric):
+        if (header["format"], header["index_id"], header["metric"], header["generation"]) != (
+                FORMAT, index_id, metric, generation):
             return None
-        table = VectorTable(dimensions, metric, prefix_bytes, capacity=header["count"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    file = vectors()  # FileNotFoundError when compacted away meanwhile: the caller reads again
+    try:
+        if header["dimensions"] != file.dimensions:
+            return None
+        table = VectorTable(file.dimensions, metric, prefix_bytes, capacity=header["count"], vectors=file,
+                            generation=generation)
         _fill(table, folder, header)
         return table, header["applied_seq"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -90,13 +107,10 @@ def _fill(table: VectorTable, folder: Path, header: dict[str, Any]) -> None:
     ids = orjson.loads((folder / "ids.json").read_bytes())
     if len(ids) != count:
         raise ValueError("snapshot ids do not match its count")
-    _read_into(folder, "matrix", table.matrix[:count])
-    if table.sqnorms is not None:
-        _read_into(folder, "sqnorms", table.sqnorms[:count])
+    live = np.empty(count, dtype=bool)
+    _read_into(folder, "live", live)
+    table.restore(ids, live)
     _read_into(folder, "namespace_codes", table.namespace_codes[:count])
-    table.ids = ids
-    table.slots = dict(zip(ids, range(count)))
-    table.count = count
     table.namespace_names = list(header["namespaces"])
     table.namespaces = {name: code for code, name in enumerate(table.namespace_names)}
     for position, (name, spec) in enumerate(header["columns"].items()):

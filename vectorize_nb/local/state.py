@@ -1,17 +1,19 @@
 """An index's in-memory state: built from the store on first use, kept in step afterwards.
 
 `applied_seq` is the last applied mutation the table reflects. Mutations of one index apply in
-order, so when another process has applied some, the table catches up by re-reading the rows
-written after `applied_seq` and removing the ids deleted since; a metadata-index change reloads.
+order, so when another process has applied some, the table catches up by taking in the rows written
+after `applied_seq` and removing the ids deleted since; a metadata-index change, or a compaction of
+the vector file by another process, reloads.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from collections.abc import Callable, Sequence
 
-import numpy as np
 import orjson
 
 from . import snapshot
@@ -29,9 +31,17 @@ class IndexState:
     applied_seq: int = 0
     saved_seq: int | None = None
     """The applied_seq of the snapshot on disk, when this table matches one."""
+    saved_end: int = 0
+    """The table's slots when its snapshot was saved: a quarter more, and the next write saves again."""
 
     def loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None = None) -> VectorTable:
         """The table: from memory, else from a snapshot caught up with the store, else from the store."""
+        try:
+            return self._loaded(store, prefix_bytes, snapshots)
+        except FileNotFoundError:  # another process compacted the vector file away as this one read it
+            return self._loaded(store, prefix_bytes, snapshots)
+
+    def _loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None) -> VectorTable:
         if self.table is None and snapshots is not None:
             self._restore(store, snapshots, prefix_bytes)
         if self.table is None:
@@ -41,13 +51,17 @@ class IndexState:
         return self.table
 
     def _restore(self, store: Store, snapshots: Path, prefix_bytes: int) -> None:
-        restored = snapshot.load(snapshots, self.row.id, self.row.dimensions, self.row.metric, prefix_bytes)
-        if restored is None:
-            return
-        table, seq = restored
-        last = store.last_applied(self.row.id)
-        if last is None or seq > last.seq or (seq and store.mutation(seq) is None):
-            return  # the snapshot is not of this store's history
+        row = self.row
+        with store.snapshot():
+            generation, _ = store.vector_extent(row.id)
+            restored = snapshot.load(snapshots, row.id, row.metric, prefix_bytes,
+                                     lambda: store.vector_file(row.id), generation)
+            if restored is None:
+                return
+            table, seq = restored
+            last = store.last_applied(row.id)
+            if last is None or seq > last.seq or (seq and store.mutation(seq) is None):
+                return  # the snapshot is not of this store's history
         self.table, self.applied_seq, self.saved_seq = table, seq, seq
         self.catch_up(store)
 
@@ -57,28 +71,63 @@ class IndexState:
         if snapshots is None or table is None or table.count < snapshot.MIN_ROWS or self.saved_seq == self.applied_seq:
             return
         snapshot.save(snapshots, self.row.id, table, self.applied_seq)
-        self.saved_seq = self.applied_seq
+        self.saved_seq, self.saved_end = self.applied_seq, table.end
 
     def _load(self, store: Store, prefix_bytes: int) -> VectorTable:
         row = self.row
         last = store.last_applied(row.id)
         self.applied_seq = 0 if last is None else last.seq
-        table = VectorTable(row.dimensions, row.metric, prefix_bytes, capacity=store.count_vectors(row.id))
+        generation, slots = store.vector_extent(row.id)
+        table = VectorTable(row.dimensions, row.metric, prefix_bytes, capacity=slots,
+                            vectors=store.vector_file(row.id), generation=generation)
         indexes = store.metadata_indexes(row.id)
         for property_name, index_type, _ in indexes:
             table.add_column(property_name, index_type)
         for chunk in store.scan_vectors(row.id):
-            ids, values, namespaces = _decode(chunk, row.dimensions)
-            table.put(ids, values, namespaces, None, indexed=False)
+            ids, namespaces, metadata, slot_numbers, seqs = zip(*chunk)
+            table.place(ids, slot_numbers, namespaces, None, indexed=False, new=True)
             if indexes:
-                _index_loaded(table, indexes, chunk)
+                _index_loaded(table, indexes, slot_numbers, decode_metadata(list(metadata)), seqs)
         return table
+
+    def apply(self, mirror: Callable[[VectorTable], None], seq: int, store: Store, prefix_bytes: int,
+              snapshots: Path | None) -> None:
+        """Follow a change this engine committed: mirror it into the table, or load the table while the
+        index is small (so that an ingest from empty keeps its table, and saves its snapshot as it grows
+        by a quarter and at the end, and a reopen after it does not read SQLite); then compact the
+        vector file if rewritten and deleted vectors have left too many holes in it."""
+        if self.table is not None:
+            mirror(self.table)
+            self.applied_seq = seq
+        elif store.vector_extent(self.row.id)[1] <= snapshot.MIN_ROWS:
+            self.loaded(store, prefix_bytes, snapshots)  # this change included
+        if self.table is not None and self.table.end - self.saved_end >= max(snapshot.MIN_ROWS, self.saved_end // 4):
+            self.save(snapshots)
+        if store.compaction_due(self.row.id):
+            with contextlib.suppress(OSError):  # the change itself is committed; the next write tries again
+                self._compact(store)
+
+    def _compact(self, store: Store) -> None:
+        with store.transaction():
+            self.catch_up(store)
+            moved = store.compact(self.row.id)
+            generation, live = store.vector_extent(self.row.id)
+        if moved is None or self.table is None:
+            return
+        if self.table.count == live:  # in step with the store, as catch_up made it
+            self.table.compacted(*moved, store.vector_file(self.row.id), generation)
+            self.saved_seq, self.saved_end = None, 0
+        else:
+            self.table = None
 
     def catch_up(self, store: Store) -> None:
         """Take in mutations another process applied since this table was last in step."""
         if self.table is None:
             return
         with store.snapshot():
+            if store.vector_extent(self.row.id)[0] != self.table.generation:
+                self.table = None
+                return
             mutations = store.applied_since(self.row.id, self.applied_seq)
             if not mutations:
                 return
@@ -88,23 +137,19 @@ class IndexState:
             deleted = {vid for m in mutations if m.kind == "delete" for vid in orjson.loads(m.payload or b"[]")}
             written: set[str] = set()
             for chunk in store.scan_vectors(self.row.id, since_seq=self.applied_seq):
-                ids, values, namespaces = _decode(chunk, self.row.dimensions)
-                metadata = decode_metadata([row[2] for row in chunk]) if self.table.columns else None
-                self.table.put(ids, values, namespaces, metadata)
+                ids, namespaces, blobs, slots, _ = zip(*chunk)
+                self.table.place(ids, slots, namespaces, decode_metadata(list(blobs)) if self.table.columns else None)
                 written.update(ids)
             self.table.remove(deleted - written)
             self.applied_seq = mutations[-1].seq
 
 
-def _index_loaded(table: VectorTable, indexes: list[tuple[str, str, int]], chunk: list[tuple[Any, ...]]) -> None:
+def _index_loaded(table: VectorTable, indexes: list[tuple[str, str, int]], slots: Sequence[int],
+                  metadata: list[dict[str, Any] | None], seqs: Sequence[int]) -> None:
     """Put loaded rows into the metadata indexes that were created before the row was written."""
-    metadata = decode_metadata([row[2] for row in chunk])
     for property_name, _, created_seq in indexes:
-        covered = [pos for pos, row in enumerate(chunk) if row[4] > created_seq]
-        table.index_rows(property_name, [chunk[pos][0] for pos in covered], [metadata[pos] for pos in covered])
-
-
-def _decode(chunk: list[tuple[Any, ...]], dimensions: int) -> tuple[list[str], np.ndarray, list[str | None]]:
-    """Scanned rows (id, namespace, metadata, vec, seq) as ids, a float32 matrix and namespaces."""
-    values = np.frombuffer(b"".join(row[3] for row in chunk), dtype=np.float32).reshape(len(chunk), dimensions)
-    return [row[0] for row in chunk], values, [row[1] for row in chunk]
+        if min(seqs) > created_seq:
+            table.index_rows(property_name, slots, metadata)
+            continue
+        covered = [pos for pos, seq in enumerate(seqs) if seq > created_seq]
+        table.index_rows(property_name, [slots[pos] for pos in covered], [metadata[pos] for pos in covered])

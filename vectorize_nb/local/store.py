@@ -3,19 +3,26 @@
 Tables
     indexes            one row per index ever created; `deleted_on` marks a deleted one
     vectors_<n>        one table per index <n>: the applied vectors (id, namespace, metadata JSON,
-                       float32 blob) and the sequence number of the mutation that last wrote the row;
-                       rowid order is insertion order
+                       the slot of its values in the vector file) and the sequence number of the
+                       mutation that last wrote the row; rowid order is insertion order
+    vector_files       per index, the generation of its vector file, the slots written in it, and how
+                       many rows were rewritten or deleted since the holes were last counted
     metadata_indexes   property, type, and the sequence number of the mutation that created it
                        (a vector is in a metadata index when its `seq` is greater)
     mutations          the log: UUID, kind, when created, when due, when applied
     pending_vectors    the vectors of insert/upsert mutations not applied yet (lag setting)
 
-Every public write runs inside `transaction()`, so a batch is wholly in or wholly out even when the
-process dies half-way. Only SQL lives here; the engine decides what to write.
+The vector values live in one file per index (`vectorfile.py`), not in SQLite: SQLite holds each row's
+slot, and the file is appended to, never rewritten in place, so the folder holds one copy of every
+vector. Every public write runs inside `transaction()`: vectors are appended past the recorded end
+and synced before the transaction that records them commits, so a batch is wholly in or wholly out
+even when the process dies half-way. The engine decides what to write.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -24,13 +31,20 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Iterable, Iterator, Sequence
 
-from ..contract.models import WriteKind
+import numpy as np
 
-__all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME"]
+from ..contract.models import WriteKind
+from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
+from .vectorfile import VectorFile, VectorFiles, moves
+
+__all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME", "VECTORS_FOLDER"]
 
 DATABASE_NAME = "vectorize.sqlite3"
+VECTORS_FOLDER = "vectors"
+HOLES_SHARE = 0.1
+"""Compaction starts when holes pass this share of a vector file's slots (and MIN_HOLES)."""
+MIN_HOLES = 4096
 FETCH_ROWS = 8192
-WAL_CHECKPOINT_BYTES = 64 << 20
 _MAX_SQL_VARIABLES = 900
 
 SCHEMA = """
@@ -66,6 +80,12 @@ CREATE TABLE IF NOT EXISTS mutations (
 );
 CREATE INDEX IF NOT EXISTS mutations_pending ON mutations(applied_at, due_at);
 CREATE INDEX IF NOT EXISTS mutations_index ON mutations(index_id, seq);
+CREATE TABLE IF NOT EXISTS vector_files (
+    index_id INTEGER PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    slots INTEGER NOT NULL,
+    pressure INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pending_vectors (
     seq INTEGER NOT NULL,
     pos INTEGER NOT NULL,
@@ -78,12 +98,12 @@ CREATE TABLE IF NOT EXISTS pending_vectors (
 """
 
 VECTOR_TABLE = """CREATE TABLE {table} (
-    id TEXT NOT NULL UNIQUE, namespace TEXT, metadata BLOB, vec BLOB NOT NULL, seq INTEGER NOT NULL);
+    id TEXT NOT NULL UNIQUE, namespace TEXT, metadata BLOB, slot INTEGER NOT NULL, seq INTEGER NOT NULL);
 CREATE INDEX {table}_seq ON {table}(seq)"""
-_UPSERT = """INSERT INTO {table} (id, namespace, metadata, vec, seq) VALUES (?, ?, ?, ?, ?)
+_UPSERT = """INSERT INTO {table} (id, namespace, metadata, slot, seq) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, metadata = excluded.metadata,
-vec = excluded.vec, seq = excluded.seq"""
-_INSERT = "INSERT INTO {table} (id, namespace, metadata, vec, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+slot = excluded.slot, seq = excluded.seq"""
+_INSERT = "INSERT INTO {table} (id, namespace, metadata, slot, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
 
 
 def _table(index_id: int) -> str:
@@ -125,43 +145,6 @@ class VectorRow:
     seq: int
 
 
-class _Checkpointer(threading.Thread):
-    """Copies the WAL into the database from a second connection, on another core, so that a
-    writer never stops to checkpoint (SQLite's own auto-checkpoint is turned off)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(name="vectorize-checkpoint", daemon=True)
-        self.path = path
-        self.wal = path.with_name(path.name + "-wal")
-        self._wake = threading.Event()
-        self._stopping = False
-
-    def run(self) -> None:
-        con = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=60.0)
-        try:
-            while not self._stopping:
-                self._wake.wait()
-                self._wake.clear()
-                if self.wal_bytes() > WAL_CHECKPOINT_BYTES:
-                    con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        finally:
-            con.close()
-
-    def wal_bytes(self) -> int:
-        try:
-            return self.wal.stat().st_size
-        except FileNotFoundError:
-            return 0
-
-    def nudge(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        self.join()
-
-
 class Store:
     """SQLite access for the engine. Thread-safe: one connection, used under a lock."""
 
@@ -172,7 +155,8 @@ class Store:
         self._lock = threading.RLock()
         self._con = sqlite3.connect(":memory:" if self.path is None else str(self.path),
                                     isolation_level=None, check_same_thread=False, timeout=60.0)
-        self._checkpointer: _Checkpointer | None = None
+        self._checkpointer: Checkpointer | None = None
+        self._files = VectorFiles(None if self.path is None else self.path.parent / VECTORS_FOLDER)
         self._configure()
 
     def _configure(self) -> None:
@@ -182,7 +166,7 @@ class Store:
             con.execute("PRAGMA journal_mode = WAL")
             con.execute("PRAGMA wal_autocheckpoint = 0")
             con.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_BYTES}")
-            self._checkpointer = _Checkpointer(self.path)
+            self._checkpointer = Checkpointer(self.path)
             self._checkpointer.start()
         con.execute("PRAGMA synchronous = NORMAL")
         con.execute("PRAGMA cache_size = -65536")
@@ -191,6 +175,12 @@ class Store:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     con.execute(statement)
+            migrated = [self._migrate(index_id, dimensions) for index_id, dimensions in
+                        con.execute("SELECT id, dimensions FROM indexes WHERE deleted_on IS NULL").fetchall()]
+            self._files.prune(dict(con.execute("SELECT index_id, generation FROM vector_files").fetchall()))
+        if any(migrated):
+            with contextlib.suppress(sqlite3.OperationalError):  # another connection reads: keep the space
+                con.execute("VACUUM")  # give back the space of the vectors that moved out
 
     def close(self) -> None:
         with self._lock:
@@ -198,6 +188,7 @@ class Store:
                 self._checkpointer.stop()
                 self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             self._con.close()
+            self._files.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -209,10 +200,14 @@ class Store:
             self._con.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self._files.sync()
+                self._con.execute("COMMIT")
             except BaseException:
-                self._con.execute("ROLLBACK")
+                if self._con.in_transaction:
+                    self._con.execute("ROLLBACK")
+                self._files.settle(committed=False)
                 raise
-            self._con.execute("COMMIT")
+            self._files.settle(committed=True)
             self._after_commit()
 
     def _after_commit(self) -> None:
@@ -262,6 +257,7 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?, ?)", (name, dimensions, metric, preset, description, created_on, created_on))
         for statement in VECTOR_TABLE.format(table=_table(cur.lastrowid or 0)).split(";"):
             self._run(statement)
+        self._start_vector_file(cur.lastrowid or 0, dimensions)
         return IndexRow(cur.lastrowid or 0, name, dimensions, metric, preset, description, created_on,
                         created_on, None)
 
@@ -283,6 +279,8 @@ class Store:
                   (index_id,))
         self._run("UPDATE mutations SET payload = NULL, applied_at = coalesce(applied_at, due_at) WHERE index_id = ?",
                   (index_id,))
+        self._run("DELETE FROM vector_files WHERE index_id = ?", (index_id,))
+        self._files.replaced(index_id)
 
     # --- the mutation log ----------------------------------------------------------------------
 
@@ -330,10 +328,26 @@ class Store:
 
     def write_vectors(self, index_id: int, rows: Iterable[tuple[str, str | None, bytes | None, bytes | memoryview]],
                       seq: int, kind: WriteKind) -> None:
-        """Upsert (or insert-if-new) rows of (id, namespace, metadata, vec)."""
+        """Upsert (or insert-if-new) rows of (id, namespace, metadata, vec): the values go to the end of
+        the vector file, and the rows record their slots there."""
         sql = (_INSERT if kind == "insert" else _UPSERT).format(table=_table(index_id))
+        values, ids = bytearray(), []
+
+        def records() -> Iterator[tuple[str, str | None, bytes | None, int, int]]:
+            for pos, (vid, namespace, metadata, vec) in enumerate(rows):  # one row at a time: see mutations.py
+                values.extend(vec)
+                ids.append(vid)
+                yield vid, namespace, metadata, start + pos, seq
+
         with self._lock:
-            self._con.executemany(sql, ((vid, ns, md, vec, seq) for vid, ns, md, vec in rows))
+            file = self.vector_file(index_id)
+            _, start = self.vector_extent(index_id)
+            self._con.executemany(sql, records())
+            file.write_bytes(start, values)
+            self._files.written(file)
+            self._run("UPDATE vector_files SET slots = slots + ?, pressure = pressure + ? WHERE index_id = ?",
+                      (len(ids), 0 if kind == "insert" else len(ids), index_id))
+            file.note_append(ids, start)
 
     def stage_vectors(self, seq: int, rows: Iterable[tuple[str, str | None, bytes | None, bytes | memoryview]]) -> None:
         with self._lock:
@@ -350,7 +364,9 @@ class Store:
 
     def delete_vectors(self, index_id: int, ids: Sequence[str]) -> None:
         with self._lock:
-            self._con.executemany(f"DELETE FROM {_table(index_id)} WHERE id = ?", [(vid,) for vid in ids])
+            deleted = self._con.executemany(f"DELETE FROM {_table(index_id)} WHERE id = ?", [(vid,) for vid in ids])
+            self._run("UPDATE vector_files SET pressure = pressure + ? WHERE index_id = ?",
+                      (deleted.rowcount, index_id))
 
     def _rows_for_ids(self, columns: str, index_id: int, ids: Sequence[str]) -> Iterator[Any]:
         for start in range(0, len(ids), _MAX_SQL_VARIABLES):
@@ -362,8 +378,12 @@ class Store:
         return {row[0] for row in self._rows_for_ids("id", index_id, ids)}
 
     def fetch_vectors(self, index_id: int, ids: Sequence[str]) -> dict[str, VectorRow]:
-        rows = self._rows_for_ids("id, namespace, metadata, vec, seq", index_id, ids)
-        return {row[0]: VectorRow(*row) for row in rows}
+        with self.snapshot():
+            rows = list(self._rows_for_ids("id, namespace, metadata, slot, seq", index_id, ids))
+            if not rows:
+                return {}
+            values = self.vector_file(index_id).rows(self.vector_extent(index_id)[1])[[row[3] for row in rows]]
+        return {row[0]: VectorRow(row[0], row[1], row[2], vec.tobytes(), row[4]) for row, vec in zip(rows, values)}
 
     def count_vectors(self, index_id: int) -> int:
         return int(self._one(f"SELECT count(*) FROM {_table(index_id)}")[0])
@@ -373,10 +393,10 @@ class Store:
         return [row[0] for row in self._all(f"SELECT id FROM {_table(index_id)} ORDER BY rowid")]
 
     def scan_vectors(self, index_id: int, since_seq: int = 0) -> Iterator[list[tuple[Any, ...]]]:
-        """Rows (id, namespace, metadata, vec, seq) written after `since_seq`, in chunks, in insertion order."""
-        sql = f"SELECT id, namespace, metadata, vec, seq FROM {_table(index_id)} WHERE seq > ? ORDER BY rowid"
+        """Rows (id, namespace, metadata, slot, seq) written after `since_seq`, in chunks, in insertion order."""
+        sql = f"SELECT id, namespace, metadata, slot, seq FROM {_table(index_id)} WHERE seq > ? ORDER BY rowid"
         if not since_seq:  # a plain scan, in rowid order, with no sort
-            sql = f"SELECT id, namespace, metadata, vec, seq FROM {_table(index_id)} ORDER BY rowid"
+            sql = f"SELECT id, namespace, metadata, slot, seq FROM {_table(index_id)} ORDER BY rowid"
         with self._lock:
             cursor = self._con.execute(sql, (since_seq,) if since_seq else ())
             rows = cursor.fetchmany(FETCH_ROWS)
@@ -397,3 +417,82 @@ class Store:
 
     def drop_metadata_index(self, index_id: int, property_name: str) -> None:
         self._run("DELETE FROM metadata_indexes WHERE index_id = ? AND property = ?", (index_id, property_name))
+
+    # --- vector files --------------------------------------------------------------------------
+
+    def vector_extent(self, index_id: int) -> tuple[int, int]:
+        """(generation, slots) of an index's vector file: which file, and how many slots it has."""
+        row = self._one("SELECT generation, slots FROM vector_files WHERE index_id = ?", (index_id,))
+        if row is None:
+            raise LookupError(f"index {index_id} has no vector file")
+        return row[0], row[1]
+
+    def vector_file(self, index_id: int) -> VectorFile:
+        """The current generation of an index's vector file (FileNotFoundError when another process
+        compacted it away after this connection's read began: a new read sees the next one)."""
+        generation, _ = self.vector_extent(index_id)
+        file = self._files.get(index_id, generation)
+        if file is None:
+            dimensions = self._one("SELECT dimensions FROM indexes WHERE id = ?", (index_id,))[0]
+            file = self._files.open(index_id, generation, dimensions)
+        return file
+
+    def _start_vector_file(self, index_id: int, dimensions: int) -> VectorFile:
+        self._run("INSERT OR REPLACE INTO vector_files (index_id, generation, slots, pressure) VALUES (?, 0, 0, 0)",
+                  (index_id,))
+        self._files.created(index_id, 0)
+        return self._files.open(index_id, 0, dimensions, create=True)
+
+    def compaction_due(self, index_id: int) -> bool:
+        """Whether enough rows were rewritten or deleted since the holes were counted that they may pass
+        HOLES_SHARE of the slots (a cheap look, before `compact` counts them)."""
+        row = self._one("SELECT slots, pressure FROM vector_files WHERE index_id = ?", (index_id,))
+        return row is not None and row[1] >= max(row[0] * HOLES_SHARE, MIN_HOLES)
+
+    def compact(self, index_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Inside a write transaction: when holes pass HOLES_SHARE of the slots, write the next generation
+        of the vector file with the last rows moved into the holes. Returns the moves (from slots, to
+        slots), or None when the holes were too few."""
+        generation, slots = self.vector_extent(index_id)
+        table = _table(index_id)
+        live = self._one(f"SELECT count(*) FROM {table}")[0]
+        if slots - live < max(slots * HOLES_SHARE, MIN_HOLES):
+            self._run("UPDATE vector_files SET pressure = ? WHERE index_id = ?", (slots - live, index_id))
+            return None
+        with self._lock:
+            cursor = self._con.execute(f"SELECT rowid, slot FROM {table}")
+            records = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64, count=2 * live)
+        rowids, sources, targets = moves(records.reshape(-1, 2), live)
+        old = self.vector_file(index_id)
+        self._files.created(index_id, generation + 1)
+        new = self._files.open(index_id, generation + 1, old.dimensions, create=True)
+        old.copy_into(new, live, sources, targets)
+        self._files.written(new)
+        with self._lock:
+            self._con.executemany(f"UPDATE {table} SET slot = ? WHERE rowid = ?",
+                                  zip(targets.tolist(), rowids.tolist()))
+        self._run("UPDATE vector_files SET generation = ?, slots = ?, pressure = 0 WHERE index_id = ?",
+                  (generation + 1, live, index_id))
+        self._files.replaced(index_id, generation)
+        return sources, targets
+
+    def _migrate(self, index_id: int, dimensions: int) -> bool:
+        """Move the vectors of a store written before vector files (float32 blobs in SQLite) into one."""
+        table = _table(index_id)
+        if "vec" not in {row[1] for row in self._con.execute(f"PRAGMA table_info({table})").fetchall()}:
+            return False
+        self._con.execute(f"DROP INDEX IF EXISTS {table}_seq")
+        self._con.execute(f"ALTER TABLE {table} RENAME TO {table}_blobs")
+        for statement in VECTOR_TABLE.format(table=table).split(";"):
+            self._con.execute(statement)
+        self._con.execute(f"INSERT INTO {table} (id, namespace, metadata, slot, seq) SELECT id, namespace, metadata, "
+                          f"row_number() OVER (ORDER BY rowid) - 1, seq FROM {table}_blobs ORDER BY rowid")
+        file = self._start_vector_file(index_id, dimensions)
+        cursor, slots = self._con.execute(f"SELECT vec FROM {table}_blobs ORDER BY rowid"), 0
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            file.write_bytes(slots, b"".join(row[0] for row in rows))
+            slots += len(rows)
+        self._files.written(file)
+        self._con.execute(f"DROP TABLE {table}_blobs")
+        self._con.execute("UPDATE vector_files SET slots = ? WHERE index_id = ?", (slots, index_id))
+        return True
