@@ -30,14 +30,22 @@ def prepared(metric, queries):
 def three_threads(monkeypatch):
     """The threaded kernels on small data, in three parts (more than this machine may have)."""
     monkeypatch.setattr(search, "THREADED_ROWS", 50)
+    monkeypatch.setattr(search, "ROWS_PER_THREAD", {"scan": 50, "gather": 50, "batch": 50})
     monkeypatch.setattr(search, "threads", lambda: 3)
+    monkeypatch.setattr(search, "BLAS_SCAN_THREADS", 99)  # our threads, not BLAS's
+
+
+@pytest.fixture
+def blas_scan(monkeypatch, three_threads):
+    """A full scan as BLAS's gemv on BLAS's threads (what machines of many cores get)."""
+    monkeypatch.setattr(search, "BLAS_SCAN_THREADS", 1)
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "dot-product"])
-@pytest.mark.parametrize("parts", ["one thread", "three threads"])
+@pytest.mark.parametrize("parts", ["one thread", "three threads", "blas scan"])
 def test_single_query_finds_the_exact_top_k(rng, metric, parts, request):
-    if parts == "three threads":
-        request.getfixturevalue("three_threads")
+    if parts != "one thread":
+        request.getfixturevalue(parts.replace(" ", "_"))
     data = rng.standard_normal((3000, 16)).astype(np.float32)
     query = rng.standard_normal(16).astype(np.float32)
     found = search.top_k(scan_of(data, metric), prepared(metric, query[None])[0], 10)

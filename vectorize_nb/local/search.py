@@ -12,9 +12,10 @@ does euclidean queries too large for float32. The fast pass picks `k + MARGIN` c
 table rescores in float64, so rounding in the fast pass cannot change a reported score.
 
 Three kernels, each split over `threads()` threads, each thread keeping its own top-k:
-- one query, all rows: a dot product per row (einsum, not BLAS: a scan is bound by memory either way,
-  einsum took two thirds of the CPU time of OpenBLAS's gemv here, and OpenBLAS's idle threads spin
-  for a while after a call, taking the cores the next query needs; BLAS only on a few rows);
+- one query, all rows: a dot product per row, bound by memory: on two cores einsum on our threads
+  (it took two thirds of the CPU time of OpenBLAS's gemv, whose idle threads spin for a while after a
+  call, taking the cores the next query needs); on more, BLAS's gemv on its own threads, which reads
+  memory faster than our threads do (`BLAS_SCAN_THREADS`);
 - one query, a filtered subset: rows gathered in cache-sized chunks (a gather of 10% of the rows
   costs about a quarter of a full scan, where `X[mask] @ q` costs 85%);
 - many queries: row chunks times the query block (gemm, one BLAS thread per thread of ours), keeping
@@ -43,10 +44,22 @@ MARGIN = 8
 EXTREME = 2.0 ** 60
 """Rows (and euclidean queries) with a norm above this, or a non-zero norm below its inverse, are
 scored exactly in float64 instead of in the float32 pass."""
-GATHER_CHUNK = 256
+GATHER_CHUNK = 2048
+"""Rows gathered per step: on 16 cores 2,048 made a 10%-filtered query at 10M 4.5x faster than 256
+(41 ms against 200 ms); on 2 cores 1.4x."""
 SEED_ROWS = 2048
 FULL_SCAN_SHARE = 0.5
 THREADED_ROWS = 16384
+ROWS_PER_THREAD = {"scan": THREADED_ROWS, "gather": 4096, "batch": THREADED_ROWS}
+"""The fewest rows a thread of each kernel takes: a part smaller than this costs more in handing it
+out (and in the interpreter lock its thread takes back) than it saves."""
+BLAS_SCAN_THREADS = 3
+"""From this many threads on, a full scan of one query is BLAS's gemv on BLAS's own threads: on 16
+cores einsum on our threads read memory at 48 GB/s where gemv reached 74 (1M x 384: 1.49x numpy's
+X @ q against 1.02x); on 2 cores einsum is the faster (0.86x against 1.03x)."""
+BLAS_BATCH = False
+"""Whether a batch is one thread of ours driving BLAS's threads rather than our threads each a BLAS
+(slower on every machine measured: kept to measure it again)."""
 BATCH_VALUES = 1 << 19
 """Similarities per chunk of a batch (rows x queries): 2 MB of float32, which stays in cache, in chunks
 few enough that the Python between them is a small share of the time on many cores."""
@@ -118,6 +131,11 @@ def _thread_pool(size: int) -> ThreadPoolExecutor:
                 _pool.shutdown(wait=False)
             _pool, _pool_size = ThreadPoolExecutor(max_workers=size, thread_name_prefix="vectorize-search"), size
         return _pool
+
+
+def _parts(total: int, kernel: str) -> int:
+    """How many threads a kernel's `total` rows are split over."""
+    return max(1, min(threads(), total // ROWS_PER_THREAD[kernel]))
 
 
 def _in_parts(work: Callable[[int, int], Any], total: int, count: int) -> list[Any]:
@@ -226,25 +244,30 @@ def top_k(scan: Scan, query: np.ndarray, k: int, rows: np.ndarray | None = None)
     k = min(k, total)
     if k == 0:
         return np.empty(0, dtype=np.int64)
+    kernel = "scan"
     if rows is not None and total <= FULL_SCAN_SHARE * len(scan.matrix):
         work: Callable[[int, int], Any] = lambda lo, hi: _gathered_best(scan, query, rows[lo:hi], k)
+        kernel = "gather"
     else:
         allowed = None
         if rows is not None:
             allowed = np.zeros(len(scan.matrix), dtype=bool)
             allowed[rows] = True
         work, total = (lambda lo, hi: _range_best(scan, query, lo, hi, k, allowed)), len(scan.matrix)
-    results = _in_parts(work, total, threads() if total >= THREADED_ROWS else 1)  # few rows: BLAS, in this thread
+        if total >= THREADED_ROWS and threads() >= BLAS_SCAN_THREADS:
+            return _range_best(scan, query, 0, total, k, allowed, blas=True)[0]
+    results = _in_parts(work, total, _parts(total, kernel))  # few rows: BLAS, in this thread
     found: np.ndarray = np.concatenate([found for found, _ in results])
     best: np.ndarray = found[_best(np.concatenate([sims for _, sims in results]), k)]
     return best
 
 
 def _range_best(scan: Scan, query: np.ndarray, lo: int, hi: int, k: int,
-                allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                allowed: np.ndarray | None, blas: bool = False) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(over="ignore", invalid="ignore"):  # extreme rows overflow here; they are excluded
         rows = scan.matrix[lo:hi]
-        sims = rows @ query if len(scan.matrix) < THREADED_ROWS else np.einsum("ij,j->i", rows, query)
+        small = len(scan.matrix) < THREADED_ROWS
+        sims = rows @ query if small or blas else np.einsum("ij,j->i", rows, query)
         scan.finish(sims, lo, hi)
     if allowed is not None:
         sims[~allowed[lo:hi]] = -np.inf
@@ -277,7 +300,7 @@ def top_k_many(scan: Scan, queries: np.ndarray, k: int, rows: np.ndarray | None 
     prepared = np.ascontiguousarray(queries.T)
     threshold = _seed_threshold(scan, prepared, k, rows)
     blas = _blas_libraries()
-    count = threads() if total >= THREADED_ROWS and blas.controller is not None else 1
+    count = _parts(total, "batch") if blas.controller is not None and not BLAS_BATCH else 1
     work = lambda lo, hi: _batch_part(scan, prepared, k, threshold, lo, hi, rows)
     with blas.lock, blas.single_threaded() if count > 1 else nullcontext():
         results = _in_parts(work, total, count)
