@@ -36,6 +36,7 @@ __all__ = ["Text", "texts_of", "embed_texts", "embedded", "check_columns", "to_v
 
 MISSING = object()
 _SHOWN = 5
+_ENCODED_ROWS = 65_536
 
 
 def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> None:
@@ -292,11 +293,23 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
     rows, encoded = None, None
     if metadata is not None:
         columns = _metadata_columns(frame, metadata, used)
-        rows = _rows(columns, len(frame))
-        if not any({dict, list} & set(map(type, values)) for values in columns.values()):
-            encoded = validation.encoded_metadata(rows, ids, limits, list(columns))  # flat: names and sizes are left
+        if any({dict, list} & set(map(type, values)) for values in columns.values()):
+            rows = _rows(columns, len(frame))  # nested: checked value by value
+        else:
+            encoded = _encoded(columns, ids, limits)
     batch = Vectors(ids, matrix, rows, namespaces_of(frame, namespace))
     return validation.check_vectors(batch, kind, matrix.shape[1], limits, metadata_json=encoded)
+
+
+def _encoded(columns: dict[str, list[Any]], ids: list[str], limits: Limits) -> list[bytes | None]:
+    """Flat metadata columns as each row's compact JSON, a slice of rows at a time: the rows' dicts never
+    all exist at once (a million of them would take a tenth of a 384-wide matrix's memory again)."""
+    encoded: list[bytes | None] = []
+    for start in range(0, len(ids), _ENCODED_ROWS):
+        part = {key: values[start:start + _ENCODED_ROWS] for key, values in columns.items()}
+        encoded += validation.encoded_metadata(_rows(part, len(ids[start:start + _ENCODED_ROWS])),
+                                               ids[start:start + _ENCODED_ROWS], limits, list(columns))
+    return encoded
 
 
 def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str,

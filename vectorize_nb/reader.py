@@ -207,16 +207,19 @@ class IndexReader:
         return list(self.iter_ids())
 
     def to_frame(self, *, values: bool = True, metadata: bool = True) -> pd.DataFrame:
-        """The whole index as one DataFrame: every id (list-vectors), then `get_by_ids` in batches.
+        """The whole index as one DataFrame, in insertion order: id, namespace, values, metadata columns.
+
+        The embedded engine reads its store at once; over REST it is every page of list-vectors, then
+        get-by-ids in the batch sizes Vectorize allows. The `values` cells are rows of one float32 matrix.
 
         Parameters
         ----------
         values, metadata
             As for `get_by_ids`.
         """
-        frame = self.get_by_ids(self.list_ids(), values=values, metadata=metadata)
-        frame.attrs.update(self._attrs("to_frame"))
-        return frame
+        with self._during("to_frame"):
+            export = self.backend.export(self.name, values=values, metadata=metadata)
+        return results.export_frame(export, self._attrs("to_frame"))
 
     def _records(self, ids: Sequence[str]) -> list[VectorRecord]:
         step = self.limits.max_get_ids

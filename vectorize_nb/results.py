@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .contract.models import IndexDescription, Match, MetadataIndex, VectorRecord
+from .contract.models import IndexDescription, IndexExport, Match, MetadataIndex, VectorRecord
 
-__all__ = ["matches_frame", "records_frame", "indexes_frame", "metadata_indexes_frame", "flatten",
+__all__ = ["matches_frame", "records_frame", "export_frame", "indexes_frame", "metadata_indexes_frame", "flatten",
            "MATCH_COLUMNS"]
 
 MATCH_COLUMNS = ("query", "rank", "id", "score", "namespace", "values")
@@ -99,6 +99,19 @@ def records_frame(records: Sequence[VectorRecord], attrs: dict[str, Any], *, val
         columns["values"] = pd.Series([r.values for r in records], dtype=object)
     if metadata:
         columns.update(_metadata_columns([flatten(r.metadata) for r in records], ("id", "namespace", "values")))
+    return _frame(columns, attrs)
+
+
+def export_frame(export: IndexExport, attrs: dict[str, Any]) -> pd.DataFrame:
+    """A whole index, one row per vector: id, namespace, values (rows of the export's matrix, not copies),
+    metadata columns; the columns the export holds."""
+    columns: dict[str, Any] = {"id": _text(export.ids), "namespace": _text(export.namespaces)}
+    if export.values is not None:
+        cells = np.empty(len(export), dtype=object)
+        cells[:] = list(export.values)
+        columns["values"] = cells
+    if export.metadata is not None:
+        columns.update(_metadata_columns([flatten(m) for m in export.metadata], ("id", "namespace", "values")))
     return _frame(columns, attrs)
 
 

@@ -1,5 +1,9 @@
 """Identical answers from both backends for every operation and every documented error."""
 
+import numpy as np
+
+from vectorize_nb.contract import validation
+
 from .conftest import Clock, open_backend
 from .scenario import run
 
@@ -85,3 +89,21 @@ def test_matches_filter_agrees_in_process_and_over_http(clock):
     assert answers[0]["eq"] == [True, True, False, False, False]
     assert answers[0]["ne"] == [False, False, True, True, False]
     assert answers[0]["none"] == [True, False, True, False, False]
+
+
+def test_an_export_agrees_in_process_and_over_http(clock):
+    """The engine reads its store at once; REST walks list-vectors and get-by-ids: the same columns."""
+    exports = []
+    for kind in ("local", "rest"):
+        with open_backend(kind, clock) as backend:
+            backend.create_index("docs", dimensions=2, metric="euclidean")
+            rows = [{"id": f"v{i}", "values": [i, -i], **({"metadata": {"n": i, "deep": {"k": "x"}}} if i % 2 else {}),
+                     **({"namespace": "ns"} if i % 3 == 0 else {})} for i in range(45)]
+            backend.upsert("docs", validation.vectors_from_records(rows, 2))
+            backend.delete_by_ids("docs", ["v7", "v8"])
+            exports.append(backend.export("docs"))
+    local, rest = exports
+    assert local.ids == rest.ids == [f"v{i}" for i in range(45) if i not in (7, 8)]
+    assert local.namespaces == rest.namespaces and local.metadata == rest.metadata
+    assert local.metadata[1] == {"n": 1, "deep": {"k": "x"}} and local.metadata[0] is None
+    assert np.array_equal(local.values, rest.values) and local.values.dtype == np.float32

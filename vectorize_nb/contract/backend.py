@@ -5,6 +5,7 @@ it. The 14 operations of Vectorize v2 are abstract (insert and upsert are one `w
 `WriteKind`); the optional capabilities have a default here that every backend can live with, and a
 backend that can do better overrides them:
 
+    export                       every vector at once (by default list-vectors and get-by-ids)
     prepare_write / send_write   build a request apart from sending it (REST: encode the next body
                                  while earlier requests are in flight); by default the write is sent as is
     filter_ids / explain_filter  exact answers about a filter; None where a backend cannot know
@@ -28,7 +29,7 @@ import numpy as np
 
 from .filters import FilterMiss, parse_filter, silent_misses
 from .limits import Limits
-from .models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, IndexDescription, IndexInfo, Match,
+from .models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, IndexDescription, IndexExport, IndexInfo, Match,
                      MetadataIndex, Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
 
 __all__ = ["Backend", "PreparedWrite"]
@@ -141,6 +142,24 @@ class Backend(ABC):
     def send_write(self, prepared: PreparedWrite) -> Mutation:
         """Send a request `prepare_write` built (the half that waits)."""
         return self.write(prepared.name, prepared.kind, prepared.vectors)
+
+    def export(self, name: str, *, values: bool = True, metadata: bool = True) -> IndexExport:
+        """Every vector of an index, column by column: by default a walk of list-vectors pages and
+        get-by-ids requests (which is what Vectorize offers); the embedded engine reads its store at once."""
+        ids: list[str] = []
+        cursor = None
+        while True:
+            page = self.list_vectors(name, self.limits.max_list_count, cursor)
+            ids += page.ids
+            if not page.is_truncated:
+                break
+            cursor = page.next_cursor
+        step = self.limits.max_get_ids
+        records = [r for start in range(0, len(ids), step) for r in self.get_by_ids(name, ids[start:start + step])]
+        width = self.get_index(name).dimensions
+        matrix = np.stack([r.values for r in records]) if records else np.empty((0, width), np.float32)
+        return IndexExport([r.id for r in records], [r.namespace for r in records], matrix if values else None,
+                           [r.metadata for r in records] if metadata else None)
 
     def filter_ids(self, name: str, ids: Sequence[str], filter: dict[str, Any] | None = None,
                    namespace: str | None = None) -> list[bool] | None:

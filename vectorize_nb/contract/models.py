@@ -13,7 +13,7 @@ __all__ = [
     "Metric", "MetadataMode", "IndexType", "WriteKind", "METRICS", "METADATA_MODES", "INDEX_TYPES", "WRITE_KINDS",
     "PRESETS", "IndexConfig", "IndexDescription", "IndexInfo", "Mutation", "Vectors", "CheckedVectors",
     "VectorRecord", "Match", "QueryOptions", "DEFAULT_QUERY", "VectorPage", "MetadataIndex", "ClauseCounts",
-    "FilterCounts",
+    "FilterCounts", "IndexExport",
 ]
 
 Metric = Literal["cosine", "euclidean", "dot-product"]
@@ -234,3 +234,17 @@ class FilterCounts:
     vectors: int
     matches: int
     clauses: list[ClauseCounts]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexExport:
+    """Every vector of an index, column by column, in insertion order: ids, namespaces (None where a
+    vector has none), and, when asked for, the values as one (n, d) float32 matrix and the metadata."""
+
+    ids: list[str]
+    namespaces: list[str | None]
+    values: np.ndarray | None = None
+    metadata: list[dict[str, Any] | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)

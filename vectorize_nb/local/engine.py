@@ -32,11 +32,12 @@ from ..contract.filters import FilterMiss, parse_filter, predating_miss, silent_
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, FilterCounts, IndexConfig,
-                               IndexDescription, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions, VectorPage,
-                               VectorRecord, Vectors, WriteKind)
+                               IndexDescription, IndexExport, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions,
+                               VectorPage, VectorRecord, Vectors, WriteKind)
 from . import snapshot
 from .cursors import Cursors
-from .mutations import Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log
+from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, decode_metadata,
+                        from_log)
 from .state import IndexState
 from .store import IndexRow, Store, VectorRow
 from .columns import MISSING
@@ -336,6 +337,15 @@ class LocalEngine(Backend):
             ids = list(dict.fromkeys(validation.id_list(ids, self.limits.max_get_ids, self.limits)))
             found = self.store.fetch_vectors(state.row.id, ids)
             return [_record(found[vid]) for vid in ids if vid in found]
+
+    def export(self, name: str, *, values: bool = True, metadata: bool = True) -> IndexExport:
+        """Every vector at once, read straight from the store (one SQL scan and one copy of the rows)."""
+        with self._lock:
+            state = self._find(name)
+            rows, matrix = self.store.export_vectors(state.row.id, values)
+        return IndexExport([row[0] for row in rows], [row[1] for row in rows],
+                           None if matrix is None else matrix.reshape(len(rows), state.row.dimensions),
+                           decode_metadata([row[2] for row in rows]) if metadata else None)
 
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
         with self._lock:

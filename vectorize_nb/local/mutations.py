@@ -88,7 +88,12 @@ class VectorWrite(Change):
         if self.write_kind == "insert":
             existing = store.existing_ids(index_id, self.ids)
             keep = [i for i, vid in enumerate(self.ids) if vid not in existing]
-        store.write_vectors(index_id, self.rows(keep), seq, self.write_kind)
+        if keep is None:
+            store.write_vectors(index_id, self.ids, self.namespaces, self.metadata_json, self.values, seq,
+                                self.write_kind)
+        else:
+            store.write_vectors(index_id, [self.ids[i] for i in keep], [self.namespaces[i] for i in keep],
+                                [self.metadata_json[i] for i in keep], self.values[keep], seq, self.write_kind)
         return lambda table: self._mirror(table, keep)
 
     def _mirror(self, table: VectorTable, keep: list[int] | None) -> None:

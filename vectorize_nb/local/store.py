@@ -326,24 +326,19 @@ class Store:
 
     # --- vectors -------------------------------------------------------------------------------
 
-    def write_vectors(self, index_id: int, rows: Iterable[tuple[str, str | None, bytes | None, bytes | memoryview]],
-                      seq: int, kind: WriteKind) -> None:
-        """Upsert (or insert-if-new) rows of (id, namespace, metadata, vec): the values go to the end of
-        the vector file, and the rows record their slots there."""
+    def write_vectors(self, index_id: int, ids: list[str], namespaces: Sequence[str | None],
+                      metadata: Sequence[bytes | None], values: np.ndarray, seq: int, kind: WriteKind) -> None:
+        """Upsert (or insert-if-new) rows: the values (one float32 row per id) go to the end of the vector
+        file in one write, and the rows record their slots there."""
         sql = (_INSERT if kind == "insert" else _UPSERT).format(table=_table(index_id))
-        values, ids = bytearray(), []
-
-        def records() -> Iterator[tuple[str, str | None, bytes | None, int, int]]:
-            for pos, (vid, namespace, metadata, vec) in enumerate(rows):  # one row at a time: see mutations.py
-                values.extend(vec)
-                ids.append(vid)
-                yield vid, namespace, metadata, start + pos, seq
-
         with self._lock:
             file = self.vector_file(index_id)
             _, start = self.vector_extent(index_id)
-            self._con.executemany(sql, records())
-            file.write_bytes(start, values)
+            # a generator: a batch's records never all exist at once, so a write does not set off the garbage
+            # collector's full passes (costly when the caller holds millions of objects)
+            self._con.executemany(sql, zip(ids, namespaces, metadata, range(start, start + len(ids)),
+                                           itertools.repeat(seq)))
+            file.write(start, np.ascontiguousarray(values, dtype=np.float32))
             self._files.written(file)
             self._run("UPDATE vector_files SET slots = slots + ?, pressure = pressure + ? WHERE index_id = ?",
                       (len(ids), 0 if kind == "insert" else len(ids), index_id))
@@ -384,6 +379,16 @@ class Store:
                 return {}
             values = self.vector_file(index_id).rows(self.vector_extent(index_id)[1])[[row[3] for row in rows]]
         return {row[0]: VectorRow(row[0], row[1], row[2], vec.tobytes(), row[4]) for row, vec in zip(rows, values)}
+
+    def export_vectors(self, index_id: int, values: bool) -> tuple[list[tuple[Any, ...]], np.ndarray | None]:
+        """Every row (id, namespace, metadata) in insertion order and, with `values`, their vectors as one
+        float32 matrix, read in one read transaction."""
+        with self.snapshot():
+            rows = self._all(f"SELECT id, namespace, metadata, slot FROM {_table(index_id)} ORDER BY rowid")
+            if not values:
+                return rows, None
+            slots = np.fromiter((row[3] for row in rows), dtype=np.int64, count=len(rows))
+            return rows, self.vector_file(index_id).rows(self.vector_extent(index_id)[1])[slots]
 
     def count_vectors(self, index_id: int) -> int:
         return int(self._one(f"SELECT count(*) FROM {_table(index_id)}")[0])
