@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .contract.flat import MetadataColumns, flatten
 from .contract.models import IndexDescription, IndexExport, Match, MetadataIndex, VectorRecord
 
 __all__ = ["matches_frame", "records_frame", "export_frame", "indexes_frame", "metadata_indexes_frame", "flatten",
@@ -22,22 +23,15 @@ __all__ = ["matches_frame", "records_frame", "export_frame", "indexes_frame", "m
 MATCH_COLUMNS = ("query", "rank", "id", "score", "namespace", "values")
 
 
-def flatten(metadata: dict[str, Any] | None, prefix: str = "") -> dict[str, Any]:
-    """{"a": {"b": 1}, "c": 2} -> {"a.b": 1, "c": 2}; lists stay as they are."""
-    flat: dict[str, Any] = {}
-    for key, value in (metadata or {}).items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            flat.update(flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
+def _metadata_columns(metadata: Iterable[dict[str, Any] | None], reserved: Iterable[str]) -> dict[str, list[Any]]:
+    gathered = MetadataColumns()
+    gathered.add(metadata)
+    return _renamed(gathered.columns, reserved)
 
 
-def _metadata_columns(rows: Sequence[dict[str, Any]], reserved: Iterable[str]) -> dict[str, list[Any]]:
-    names = list(dict.fromkeys(key for row in rows for key in row))
+def _renamed(columns: dict[str, list[Any]], reserved: Iterable[str]) -> dict[str, list[Any]]:
     taken = set(reserved)
-    return {(f"metadata.{name}" if name in taken else name): [row.get(name) for row in rows] for name in names}
+    return {(f"metadata.{name}" if name in taken else name): values for name, values in columns.items()}
 
 
 _STRINGS = pd.StringDtype(na_value=np.nan)
@@ -80,7 +74,7 @@ def matches_frame(results: Sequence[Sequence[Match]], attrs: dict[str, Any], *, 
     columns["namespace"] = _text([m.namespace for m in matches])
     if return_values:
         columns["values"] = pd.Series([m.values for m in matches], dtype=object)
-    columns.update(_metadata_columns([flatten(m.metadata) for m in matches], MATCH_COLUMNS))
+    columns.update(_metadata_columns((m.metadata for m in matches), MATCH_COLUMNS))
     return _frame(columns, attrs)
 
 
@@ -98,7 +92,7 @@ def records_frame(records: Sequence[VectorRecord], attrs: dict[str, Any], *, val
     if values:
         columns["values"] = pd.Series([r.values for r in records], dtype=object)
     if metadata:
-        columns.update(_metadata_columns([flatten(r.metadata) for r in records], ("id", "namespace", "values")))
+        columns.update(_metadata_columns((r.metadata for r in records), ("id", "namespace", "values")))
     return _frame(columns, attrs)
 
 
@@ -111,7 +105,7 @@ def export_frame(export: IndexExport, attrs: dict[str, Any]) -> pd.DataFrame:
         cells[:] = list(export.values)
         columns["values"] = cells
     if export.metadata is not None:
-        columns.update(_metadata_columns([flatten(m) for m in export.metadata], ("id", "namespace", "values")))
+        columns.update(_renamed(export.metadata, ("id", "namespace", "values")))
     return _frame(columns, attrs)
 
 

@@ -174,3 +174,28 @@ def test_opening_a_folder_deletes_files_of_no_current_generation(tmp_path, rng):
     with LocalEngine(folder, limits=TINY) as engine:
         assert vector_files(folder) == ["1.0.f32", "1.0.norms"]
         assert engine.get_by_ids("idx", ["v3"])[0].values.tolist() == data[3].tolist()
+
+
+def test_an_export_reads_every_row_from_its_slot_across_read_windows(tmp_path, rng, monkeypatch):
+    """Rewritten rows live past the end of the file and deleted ones leave holes; an export still gives
+    each id its latest values, in insertion order, read window by window."""
+    monkeypatch.setattr(vectorfile, "READ_ROWS", 7)
+    data = rng.standard_normal((40, 3)).astype(np.float32)
+    ids = [f"v{i}" for i in range(40)]
+    with LocalEngine(tmp_path, limits=TINY) as engine:
+        engine.create_index("idx", dimensions=3, metric="cosine")
+        engine.upsert("idx", vectors(ids, data))
+        data[[3, 30]] += 1
+        engine.upsert("idx", vectors(["v30", "v3"], data[[30, 3]]))
+        engine.delete_by_ids("idx", ["v5", "v6", "v39"])
+        export = engine.export("idx", metadata=False)
+    kept = [i for i in range(40) if i not in (5, 6, 39)]
+    assert export.ids == [ids[i] for i in kept] and export.metadata is None
+    np.testing.assert_array_equal(export.values, data[kept])
+
+
+def test_an_export_of_an_empty_index_has_no_rows(tmp_path):
+    with LocalEngine(tmp_path, limits=TINY) as engine:
+        engine.create_index("idx", dimensions=3, metric="cosine")
+        export = engine.export("idx")
+    assert export.ids == [] and export.values.shape == (0, 3) and export.metadata == {}

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .flat import MetadataColumns
 from .filters import FilterMiss, parse_filter, silent_misses
 from .limits import Limits
 from .models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, IndexDescription, IndexExport, IndexInfo, Match,
@@ -158,8 +159,10 @@ class Backend(ABC):
         records = [r for start in range(0, len(ids), step) for r in self.get_by_ids(name, ids[start:start + step])]
         width = self.get_index(name).dimensions
         matrix = np.stack([r.values for r in records]) if records else np.empty((0, width), np.float32)
+        columns = MetadataColumns()
+        columns.add(r.metadata for r in records)
         return IndexExport([r.id for r in records], [r.namespace for r in records], matrix if values else None,
-                           [r.metadata for r in records] if metadata else None)
+                           columns.columns if metadata else None)
 
     def filter_ids(self, name: str, ids: Sequence[str], filter: dict[str, Any] | None = None,
                    namespace: str | None = None) -> list[bool] | None:

@@ -239,12 +239,13 @@ class FilterCounts:
 @dataclass(frozen=True, slots=True)
 class IndexExport:
     """Every vector of an index, column by column, in insertion order: ids, namespaces (None where a
-    vector has none), and, when asked for, the values as one (n, d) float32 matrix and the metadata."""
+    vector has none), and, when asked for, the values as one (n, d) float32 matrix and the metadata as
+    flattened columns (see `flat.MetadataColumns`)."""
 
     ids: list[str]
     namespaces: list[str | None]
     values: np.ndarray | None = None
-    metadata: list[dict[str, Any] | None] | None = None
+    metadata: dict[str, list[Any]] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -15,6 +15,7 @@ commits (SQLite's data_version) and catches up before it answers.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import uuid
@@ -28,6 +29,7 @@ import numpy as np
 import orjson
 
 from ..contract import errors, validation
+from ..contract.flat import MetadataColumns
 from ..contract.filters import FilterMiss, parse_filter, predating_miss, silent_misses, truncate_utf8
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend
@@ -36,14 +38,25 @@ from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, Filt
                                VectorPage, VectorRecord, Vectors, WriteKind)
 from . import snapshot
 from .cursors import Cursors
-from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, decode_metadata,
-                        from_log)
+from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log)
 from .state import IndexState
 from .store import IndexRow, Store, VectorRow
 from .columns import MISSING
 from .table import VectorTable, lookup
 
 __all__ = ["LocalEngine"]
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Build millions of objects without cycles (rows, dicts) without the garbage collector's full
+    passes over them, which would take as long again as the building."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _timestamp(seconds: float) -> datetime:
@@ -340,12 +353,14 @@ class LocalEngine(Backend):
 
     def export(self, name: str, *, values: bool = True, metadata: bool = True) -> IndexExport:
         """Every vector at once, read straight from the store (one SQL scan and one copy of the rows)."""
-        with self._lock:
-            state = self._find(name)
-            rows, matrix = self.store.export_vectors(state.row.id, values)
-        return IndexExport([row[0] for row in rows], [row[1] for row in rows],
-                           None if matrix is None else matrix.reshape(len(rows), state.row.dimensions),
-                           decode_metadata([row[2] for row in rows]) if metadata else None)
+        columns = MetadataColumns()
+        with _collector_paused():
+            with self._lock:
+                state = self._find(name)
+                ids, namespaces, blobs, matrix = self.store.export_vectors(state.row.id, values)
+            columns.add_json(blobs if metadata else [])
+        return IndexExport(ids, namespaces, None if matrix is None else matrix.reshape(len(ids), state.row.dimensions),
+                           columns.columns if metadata else None)
 
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
         with self._lock:

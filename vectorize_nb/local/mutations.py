@@ -15,21 +15,15 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import orjson
 
+from ..contract.flat import decoded
 from ..contract.models import WriteKind
 from .store import MutationRow, Store
 from .table import VectorTable
 
 __all__ = ["Change", "VectorWrite", "VectorDelete", "MetadataIndexCreate", "MetadataIndexDelete",
-           "from_log", "decode_metadata"]
+           "from_log"]
 
 MemoryChange = Callable[[VectorTable], None]
-
-
-def decode_metadata(blobs: list[bytes | None]) -> list[dict[str, Any] | None]:
-    """Metadata JSON of many rows, decoded in one call (one JSON array) rather than one per row."""
-    decoded: list[dict[str, Any] | None] = orjson.loads(b"[" + b",".join(b"null" if blob is None else blob
-                                                                             for blob in blobs) + b"]")
-    return decoded
 
 
 class Change(ABC):
@@ -99,7 +93,7 @@ class VectorWrite(Change):
     def _mirror(self, table: VectorTable, keep: list[int] | None) -> None:
         metadata = self.metadata
         if metadata is None and table.columns:
-            metadata = decode_metadata(self.metadata_json)
+            metadata = decoded(self.metadata_json)
         if keep is None:
             table.put(self.ids, self.values, self.namespaces, metadata)
             return

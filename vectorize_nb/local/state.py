@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 import orjson
 
 from . import snapshot
-from .mutations import METADATA_KINDS, decode_metadata
+from ..contract.flat import decoded
+from .mutations import METADATA_KINDS
 from .store import IndexRow, Store
 from .table import VectorTable
 
@@ -87,7 +88,7 @@ class IndexState:
             ids, namespaces, metadata, slot_numbers, seqs = zip(*chunk)
             table.place(ids, slot_numbers, namespaces, None, indexed=False, new=True)
             if indexes:
-                _index_loaded(table, indexes, slot_numbers, decode_metadata(list(metadata)), seqs)
+                _index_loaded(table, indexes, slot_numbers, decoded(list(metadata)), seqs)
         return table
 
     def apply(self, mirror: Callable[[VectorTable], None], seq: int, store: Store, prefix_bytes: int,
@@ -138,7 +139,7 @@ class IndexState:
             written: set[str] = set()
             for chunk in store.scan_vectors(self.row.id, since_seq=self.applied_seq):
                 ids, namespaces, blobs, slots, _ = zip(*chunk)
-                self.table.place(ids, slots, namespaces, decode_metadata(list(blobs)) if self.table.columns else None)
+                self.table.place(ids, slots, namespaces, decoded(list(blobs)) if self.table.columns else None)
                 written.update(ids)
             self.table.remove(deleted - written)
             self.applied_seq = mutations[-1].seq

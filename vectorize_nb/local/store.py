@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 from ..contract.models import WriteKind
+from . import migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
 from .vectorfile import VectorFile, VectorFiles, moves
 
@@ -380,15 +381,20 @@ class Store:
             values = self.vector_file(index_id).rows(self.vector_extent(index_id)[1])[[row[3] for row in rows]]
         return {row[0]: VectorRow(row[0], row[1], row[2], vec.tobytes(), row[4]) for row, vec in zip(rows, values)}
 
-    def export_vectors(self, index_id: int, values: bool) -> tuple[list[tuple[Any, ...]], np.ndarray | None]:
-        """Every row (id, namespace, metadata) in insertion order and, with `values`, their vectors as one
-        float32 matrix, read in one read transaction."""
+    def export_vectors(self, index_id: int, values: bool) -> tuple[list[str], list[str | None], list[bytes | None],
+                                                                   np.ndarray | None]:
+        """Every row's id, namespace and metadata JSON in insertion order and, with `values`, their vectors as
+        one float32 matrix, read in one read transaction, a slice of rows at a time."""
+        columns: tuple[list[Any], ...] = ([], [], [], [])
         with self.snapshot():
-            rows = self._all(f"SELECT id, namespace, metadata, slot FROM {_table(index_id)} ORDER BY rowid")
+            for rows in self.scan_vectors(index_id):
+                for column, part in zip(columns, zip(*rows)):
+                    column += part
+            ids, namespaces, metadata, slots = columns
             if not values:
-                return rows, None
-            slots = np.fromiter((row[3] for row in rows), dtype=np.int64, count=len(rows))
-            return rows, self.vector_file(index_id).rows(self.vector_extent(index_id)[1])[slots]
+                return ids, namespaces, metadata, None
+            matrix = self.vector_file(index_id).take(np.asarray(slots, np.int64), self.vector_extent(index_id)[1])
+        return ids, namespaces, metadata, matrix
 
     def count_vectors(self, index_id: int) -> int:
         return int(self._one(f"SELECT count(*) FROM {_table(index_id)}")[0])
@@ -484,20 +490,10 @@ class Store:
     def _migrate(self, index_id: int, dimensions: int) -> bool:
         """Move the vectors of a store written before vector files (float32 blobs in SQLite) into one."""
         table = _table(index_id)
-        if "vec" not in {row[1] for row in self._con.execute(f"PRAGMA table_info({table})").fetchall()}:
+        if not migration.holds_blobs(self._con, table):
             return False
-        self._con.execute(f"DROP INDEX IF EXISTS {table}_seq")
-        self._con.execute(f"ALTER TABLE {table} RENAME TO {table}_blobs")
-        for statement in VECTOR_TABLE.format(table=table).split(";"):
-            self._con.execute(statement)
-        self._con.execute(f"INSERT INTO {table} (id, namespace, metadata, slot, seq) SELECT id, namespace, metadata, "
-                          f"row_number() OVER (ORDER BY rowid) - 1, seq FROM {table}_blobs ORDER BY rowid")
         file = self._start_vector_file(index_id, dimensions)
-        cursor, slots = self._con.execute(f"SELECT vec FROM {table}_blobs ORDER BY rowid"), 0
-        while rows := cursor.fetchmany(FETCH_ROWS):
-            file.write_bytes(slots, b"".join(row[0] for row in rows))
-            slots += len(rows)
+        slots = migration.move_blobs(self._con, table, VECTOR_TABLE.format(table=table), file)
         self._files.written(file)
-        self._con.execute(f"DROP TABLE {table}_blobs")
         self._con.execute("UPDATE vector_files SET slots = ? WHERE index_id = ?", (slots, index_id))
         return True

@@ -31,6 +31,7 @@ __all__ = ["VectorFile", "VectorFiles", "row_norms", "moves"]
 SUFFIXES = (".f32", ".norms")
 NORM_CHUNK = 8192
 COPY_ROWS = 32768
+READ_ROWS = 16384
 MIN_FILE_GROWTH = 1 << 20
 """A file grows by a sixteenth of its size (at least this many bytes) when a write passes its end;
 the room is sparse until written, and it spares readers a new mapping at every write."""
@@ -81,6 +82,38 @@ class _Column:
             if len(self._array) < count:
                 raise OSError(f"{self.path or 'vectors'} holds {len(self._array)} rows where {count} are recorded")
         return self._array[:count]
+
+    def take(self, slots: np.ndarray, count: int) -> np.ndarray:
+        """Items at `slots` (each below `count`), copied. A file is read with preadv, a window of rows at
+        a time, so that the rows land in the page cache and the copy only, not in this process's mapping."""
+        if self._fd < 0 or not hasattr(os, "preadv") or not len(slots):
+            taken: np.ndarray = self.view(count)[slots]
+            return taken
+        taken = np.empty((len(slots), self.width), dtype=self.dtype)
+        first_slot = int(slots[0])
+        if np.array_equal(slots, np.arange(first_slot, first_slot + len(slots))):  # rows in a run: read in place
+            self._read_into(taken, first_slot, count)
+            return taken
+        order = np.argsort(slots, kind="stable")
+        ordered = slots[order]
+        window = np.empty((READ_ROWS, self.width), dtype=self.dtype)
+        first = 0
+        while first < len(ordered):
+            start = int(ordered[first])
+            last = int(np.searchsorted(ordered, start + READ_ROWS))
+            self._read_into(window[:int(ordered[last - 1]) - start + 1], start, count)
+            taken[order[first:last]] = window[ordered[first:last] - start]
+            first = last
+        return taken
+
+    def _read_into(self, items: np.ndarray, start: int, count: int) -> None:
+        view = memoryview(items).cast("B")  # type: ignore[arg-type]  # numpy arrays are buffers
+        offset = start * self.item_bytes
+        while view:
+            read = os.preadv(self._fd, [view], offset)
+            if read == 0:
+                raise OSError(f"{self.path} holds fewer rows than the {count} recorded")
+            view, offset = view[read:], offset + read
 
     def _map(self) -> None:
         size = os.fstat(self._fd).st_size // self.item_bytes * self.item_bytes
@@ -155,6 +188,10 @@ class VectorFile:
     def rows(self, end: int) -> np.ndarray:
         """Rows 0..end as an (end, dimensions) float32 array."""
         return self._rows.view(end)
+
+    def take(self, slots: np.ndarray, end: int) -> np.ndarray:
+        """Copies of the rows at `slots` (each below `end`), read without mapping the file."""
+        return self._rows.take(slots, end)
 
     def norms(self, end: int) -> np.ndarray:
         """The norms of rows 0..end (float64)."""

@@ -1,0 +1,68 @@
+"""Metadata as columns: nested keys joined with ".", one list per key, None where a row lacks the key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+__all__ = ["flatten", "decoded", "MetadataColumns"]
+
+_EMPTY: dict[str, Any] = {}
+
+DECODED_ROWS = 65_536
+"""Rows of metadata JSON `MetadataColumns.add_json` decodes at once."""
+KEPT_STRINGS = 65_536
+"""How many distinct strings of a column are kept once each (a genre, a source): past that the column
+holds free text, where keeping them would cost more than it saves."""
+
+
+def flatten(metadata: dict[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}, "c": 2} -> {"a.b": 1, "c": 2}; lists stay as they are."""
+    flat: dict[str, Any] = {}
+    for key, value in (metadata or {}).items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def decoded(blobs: list[bytes | None]) -> list[dict[str, Any] | None]:
+    """Metadata JSON of many rows, decoded in one call (one JSON array) rather than one per row."""
+    rows: list[dict[str, Any] | None] = orjson.loads(b"[" + b",".join(b"null" if blob is None else blob
+                                                                      for blob in blobs) + b"]")
+    return rows
+
+
+class MetadataColumns:
+    """The flattened metadata of many rows, added a batch of rows at a time, as one list per key in the
+    order keys first appear. A string repeated down a column is stored once, so a million rows of ten
+    genres hold ten strings."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {}
+        self.rows = 0
+        self._strings: dict[str, dict[str, str]] = {}
+
+    def add(self, metadata: Iterable[dict[str, Any] | None]) -> None:
+        flats = [_EMPTY if row is None else flatten(row) if dict in set(map(type, row.values())) else row
+                 for row in metadata]
+        for name in dict.fromkeys(key for flat in flats for key in flat):
+            self.columns.setdefault(name, [None] * self.rows)
+        for name, column in self.columns.items():
+            column.extend(self._kept(name, [flat.get(name) for flat in flats]))
+        self.rows += len(flats)
+
+    def add_json(self, blobs: list[bytes | None]) -> None:
+        """Add rows given as metadata JSON, a slice at a time (its dicts are gone before the next)."""
+        for start in range(0, len(blobs), DECODED_ROWS):
+            self.add(decoded(blobs[start:start + DECODED_ROWS]))
+
+    def _kept(self, name: str, values: list[Any]) -> list[Any]:
+        strings = self._strings.setdefault(name, {})
+        if len(strings) >= KEPT_STRINGS:
+            return values
+        return [strings.setdefault(value, value) if type(value) is str else value for value in values]
