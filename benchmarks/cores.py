@@ -10,7 +10,7 @@ OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS set to it, so numpy's 
 (which follows those variables) get the same number of threads. Install threadpoolctl (a dependency
 of the package) first: without it a batch cannot give each of its threads a single-threaded BLAS,
 and runs in one thread with BLAS's own. The data is built in memory in
-parallel from a seeded generator, and the engine's in-memory table is built directly (no SQLite);
+parallel from a seeded generator, and the engine's resident index is built directly (no SQLite);
 numpy and the engine scan the same array. Each ratio compares medians of runs interleaved in blocks.
 
 Then, if the time left allows, the reopen of a folder of the largest size: written through the engine
@@ -51,7 +51,7 @@ def say(text: str) -> None:
 
 def engine_modules(table_only: bool) -> None:
     """Import the engine from this working tree without the package's own __init__ (which needs
-    pandas and the rest): only numpy for the table, numpy and orjson for the whole engine."""
+    pandas and the rest): only numpy for the resident index, numpy and orjson for the whole engine."""
     sys.path.insert(0, str(ROOT))
     names = ["vectorize_nb"] + (["vectorize_nb.local"] if table_only else [])
     for name in names:
@@ -73,18 +73,18 @@ def rows(lo: int, hi: int, seed: np.random.SeedSequence) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((hi - lo, D), dtype=np.float32)
 
 
-def table_of(n: int, threads: int):
-    """The engine's in-memory table of n random rows (cosine), every row in one of GROUPS namespaces:
-    the rows are made and written (with their norms) by `threads` threads, straight into the table."""
-    from vectorize_nb.local.table import VectorTable
+def resident_of(n: int, threads: int):
+    """The engine's resident index of n random rows (cosine), every row in one of GROUPS namespaces:
+    the rows are made and written (with their norms) by `threads` threads, straight into the resident index."""
+    from vectorize_nb.local.resident import ResidentIndex
     from vectorize_nb.local.vectorfile import row_norms
 
-    table = VectorTable(D, "cosine", capacity=n)
-    table.vectors.write(n - 1, np.zeros((1, D), dtype=np.float32))  # room for n rows, none touched yet
+    resident = ResidentIndex(D, "cosine", capacity=n)
+    resident.vectors.write(n - 1, np.zeros((1, D), dtype=np.float32))  # room for n rows, none touched yet
 
     def fill(part: tuple[int, int, np.random.SeedSequence]) -> None:
         values = rows(*part)
-        table.vectors.write(part[0], values, row_norms(values))
+        resident.vectors.write(part[0], values, row_norms(values))
 
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(fill, parts(n, threads)))
@@ -92,9 +92,9 @@ def table_of(n: int, threads: int):
     groups = np.random.default_rng(7).integers(0, GROUPS, n).tolist()
     for lo in range(0, n, 1_000_000):
         hi = min(n, lo + 1_000_000)
-        table.place([f"doc-{i}" for i in range(lo, hi)], np.arange(lo, hi), [names[g] for g in groups[lo:hi]], None,
+        resident.place([f"doc-{i}" for i in range(lo, hi)], np.arange(lo, hi), [names[g] for g in groups[lo:hi]], None,
                     new=True)
-    return table
+    return resident
 
 
 # --- timing --------------------------------------------------------------------------------------
@@ -118,8 +118,8 @@ def measure(n: int, threads: int, repeat: int) -> None:
     from vectorize_nb.local import search
 
     start = time.perf_counter()
-    table = table_of(n, threads)
-    X = table.matrix  # numpy scans the very array the engine scans
+    resident = resident_of(n, threads)
+    X = resident.matrix  # numpy scans the very array the engine scans
     say(f"  N = {n:,}: table built in {time.perf_counter() - start:.1f} s; the engine uses {search.threads()} threads")
     rng = np.random.default_rng(11)
     query = rng.standard_normal(D, dtype=np.float32)
@@ -129,20 +129,22 @@ def measure(n: int, threads: int, repeat: int) -> None:
         scores = X @ query
         np.argpartition(scores, len(scores) - K)[-K:]
 
-    single = lambda: table.nearest(query[None], K, None)
-    filtered = lambda: table.nearest(query[None], K, table.candidates("group-3", parse_filter(None, DEFAULT_LIMITS)))
+    single = lambda: resident.nearest(query[None], K, None)
+    group = resident.candidates("group-3", parse_filter(None, DEFAULT_LIMITS))
+    filtered = lambda: resident.nearest(query[None], K, group)
     numpy_time, ours = side_by_side(numpy_single, single, repeat, 5)
     say(f"  N = {n:,}: single / numpy        {ours / numpy_time:6.3f}   "
         f"({ours * 1e3:.1f} ms vs {numpy_time * 1e3:.1f} ms)")
     unfiltered, ours_filtered = side_by_side(single, filtered, repeat, 5)
     say(f"  N = {n:,}: filtered / unfiltered {ours_filtered / unfiltered:6.3f}   ({ours_filtered * 1e3:.1f} ms)")
-    gemm, batch = side_by_side(lambda: X @ queries.T, lambda: table.nearest(queries, K, None), max(2, repeat // 4), 1)
+    many = lambda: resident.nearest(queries, K, None)
+    gemm, batch = side_by_side(lambda: X @ queries.T, many, max(2, repeat // 4), 1)
     say(f"  N = {n:,}: batch {BATCH} / gemm       {batch / gemm:6.3f}   ({batch * 1e3:.1f} ms vs {gemm * 1e3:.1f} ms)")
     if n <= CHUNK_TRIAL_ROWS:  # how the batch's chunk size does on this machine, for tuning BATCH_VALUES
         default = search.BATCH_VALUES
         for values in (default // 2, default * 2):
             search.BATCH_VALUES = values
-            gemm, batch = side_by_side(lambda: X @ queries.T, lambda: table.nearest(queries, K, None), 3, 1)
+            gemm, batch = side_by_side(lambda: X @ queries.T, lambda: resident.nearest(queries, K, None), 3, 1)
             say(f"  N = {n:,}: batch / gemm with chunks of {values:,} similarities: {batch / gemm:6.3f}")
         search.BATCH_VALUES = default
 

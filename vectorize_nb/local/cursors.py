@@ -1,4 +1,4 @@
-"""Snapshot cursors for list-vectors.
+"""Cursors for list-vectors, each walking a pinned list of ids.
 
 A walk starts without a cursor: it pins the index's ids at that moment (insertion order), so later
 pages neither gain new vectors nor lose deleted ones. Each cursor expires `ttl` seconds after it
@@ -39,12 +39,13 @@ class Cursors:
         self.max_walks = max_walks
         self._walks: OrderedDict[str, _Walk] = OrderedDict()
 
-    def page(self, index_id: int, cursor: str | None, count: int, snapshot: Callable[[], list[str]]) -> Page:
-        """The next `count` ids of a walk; `snapshot` gives the index's ids when a walk starts."""
+    def page(self, index_id: int, cursor: str | None, count: int, all_ids: Callable[[], list[str]]) -> Page:
+        """The next `count` ids of a walk; `all_ids` gives the index's ids when a walk starts (the walk
+        pins that list)."""
         now = self.clock()
         self._expire(now)
         if cursor is None:
-            token, offset = self._start(index_id, snapshot(), now), 0
+            token, offset = self._start(index_id, all_ids(), now), 0
         else:
             token, offset = self._resolve(index_id, cursor)
         walk = self._walks[token]

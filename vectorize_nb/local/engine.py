@@ -42,7 +42,7 @@ from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, Vector
 from .state import IndexState
 from .store import IndexRow, Store, VectorRow
 from .columns import MISSING
-from .table import VectorTable, lookup
+from .resident import ResidentIndex, lookup
 
 __all__ = ["LocalEngine"]
 
@@ -93,7 +93,7 @@ class LocalEngine(Backend):
         return f"LocalEngine({where!r}, apply_delay={self.apply_delay:g})"
 
     def close(self) -> None:
-        """Write snapshots of large tables that changed (for a quick reopen), then close the store."""
+        """Write snapshots of large resident indexes that changed (for a quick reopen), then close the store."""
         with self._lock:
             for state in self._states.values():
                 state.save(self._snapshots)
@@ -174,7 +174,7 @@ class LocalEngine(Backend):
         self._sync()
         return self._state(name)
 
-    def _table(self, state: IndexState) -> VectorTable:
+    def _resident(self, state: IndexState) -> ResidentIndex:
         return state.loaded(self.store, self.limits.indexed_string_bytes, self._snapshots)
 
     # --- indexes -------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ class LocalEngine(Backend):
         with self._lock:
             state = self._find(name)
             last = self.store.last_applied(state.row.id)
-            count = state.table.count if state.table is not None else self.store.count_vectors(state.row.id)
+            count = state.resident.count if state.resident is not None else self.store.count_vectors(state.row.id)
             if last is None:
                 return IndexInfo(state.row.dimensions, count)
             applied = _timestamp(last.applied_at or 0.0)  # milliseconds, as the service reports it
@@ -273,39 +273,39 @@ class LocalEngine(Backend):
         """The best `options.top_k` matches for one vector (or for the stored vector `vector_id`)."""
         with self._lock:
             state = self._find(name)
-            table = self._table(state)
+            resident = self._resident(state)
             if (vector is None) == (vector_id is None):
                 raise errors.InvalidQuery("give exactly one of vector or vectorId")
             if vector_id is not None:
-                row = table.row_of(validation.vector_id(vector_id, self.limits))
+                row = resident.row_of(validation.vector_id(vector_id, self.limits))
                 if row is None:
                     raise errors.VectorNotFound(f'no vector with id="{vector_id}" in index "{name}"')
                 query = row[None, :]
             else:
                 query = validation.query_vector(vector, state.row.dimensions)[None, :]
-            return self._answer(state, table, query, options)[0]
+            return self._answer(state, resident, query, options)[0]
 
     def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]:
         """One answer per row of `vectors`, computed in one matrix product."""
         with self._lock:
             state = self._find(name)
-            table = self._table(state)
+            resident = self._resident(state)
             queries = np.asarray(vectors, dtype=np.float32)
             if queries.ndim != 2:
                 raise errors.InvalidQuery(f"query_many takes a 2-D array of vectors, got shape {queries.shape}")
             for query in queries:
                 validation.query_vector(query, state.row.dimensions)
-            return self._answer(state, table, queries, options)
+            return self._answer(state, resident, queries, options)
 
-    def _answer(self, state: IndexState, table: VectorTable, queries: np.ndarray,
+    def _answer(self, state: IndexState, resident: ResidentIndex, queries: np.ndarray,
                 options: QueryOptions) -> list[list[Match]]:
         options = validation.query_options(options, self.limits)
-        rows = table.candidates(options.namespace, parse_filter(options.filter, self.limits))
-        if len(queries) == 0 or (rows is not None and len(rows) == 0) or table.count == 0:
+        rows = resident.candidates(options.namespace, parse_filter(options.filter, self.limits))
+        if len(queries) == 0 or (rows is not None and len(rows) == 0) or resident.count == 0:
             return [[] for _ in queries]
-        ranked = table.nearest(queries, options.top_k, rows)
+        ranked = resident.nearest(queries, options.top_k, rows)
         stored = self._stored_for(state, ranked, options)
-        return [[self._match(state, table, vid, float(score), stored.get(vid), options)
+        return [[self._match(state, resident, vid, float(score), stored.get(vid), options)
                  for vid, score in zip(ids, scores)] for ids, scores in ranked]
 
     def _stored_for(self, state: IndexState, ranked: list[tuple[list[str], np.ndarray]],
@@ -315,7 +315,7 @@ class LocalEngine(Backend):
         wanted = list(dict.fromkeys(vid for ids, _ in ranked for vid in ids))
         return self.store.fetch_vectors(state.row.id, wanted)
 
-    def _match(self, state: IndexState, table: VectorTable, vid: str, score: float, stored: VectorRow | None,
+    def _match(self, state: IndexState, resident: ResidentIndex, vid: str, score: float, stored: VectorRow | None,
                options: QueryOptions) -> Match:
         values = metadata = None
         if stored is not None and options.return_values:
@@ -324,7 +324,7 @@ class LocalEngine(Backend):
             metadata = {} if stored.metadata is None else orjson.loads(stored.metadata)
         elif stored is not None and options.return_metadata == "indexed":
             metadata = self._indexed_metadata(state, stored)
-        return Match(vid, score, values, metadata, table.namespace_of(vid))
+        return Match(vid, score, values, metadata, resident.namespace_of(vid))
 
     def _indexed_metadata(self, state: IndexState, stored: VectorRow) -> dict[str, Any]:
         """Only the properties with a metadata index that holds this vector; strings cut to 64 bytes."""
@@ -423,32 +423,32 @@ class LocalEngine(Backend):
         """For each id, whether a query with this filter and namespace could return it (False for unknown
         ids): exactly the engine's own rule, predating vectors included."""
         with self._lock:
-            table = self._table(self._find(name))
-            rows = table.candidates(validation.namespace(namespace, self.limits), parse_filter(filter, self.limits))
+            resident = self._resident(self._find(name))
+            rows = resident.candidates(validation.namespace(namespace, self.limits), parse_filter(filter, self.limits))
             allowed = None if rows is None else set(rows.tolist())
-            return [vid in table.slots and (allowed is None or table.slots[vid] in allowed) for vid in ids]
+            return [vid in resident.slots and (allowed is None or resident.slots[vid] in allowed) for vid in ids]
 
     def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
         """What a filter silently leaves out: clauses on properties without a metadata index, values of
         another type, and the vectors written before a metadata index (counted once per applied write)."""
         with self._lock:
             state = self._find(name)
-            table = self._table(state)
+            resident = self._resident(state)
             flt = parse_filter(filter, self.limits)
-            types = {prop: column.index_type for prop, column in table.columns.items()}
+            types = {prop: column.index_type for prop, column in resident.columns.items()}
             misses = silent_misses(flt, types, name)
             for prop in flt.keys:
-                column = table.columns.get(prop)
-                predating = 0 if column is None else self._predating(state, prop, table)
+                column = resident.columns.get(prop)
+                predating = 0 if column is None else self._predating(state, prop, resident)
                 if predating:
-                    misses.append(predating_miss(prop, predating, table.count, name))
+                    misses.append(predating_miss(prop, predating, resident.count, name))
             return misses
 
-    def _predating(self, state: IndexState, prop: str, table: VectorTable) -> int:
+    def _predating(self, state: IndexState, prop: str, resident: ResidentIndex) -> int:
         key = (state.row.id, prop)
         known = self._predating_counts.get(key)
-        if known is None or known[0] != (state.applied_seq, table.count):
-            known = ((state.applied_seq, table.count), table.predating(prop))
+        if known is None or known[0] != (state.applied_seq, resident.count):
+            known = ((state.applied_seq, resident.count), resident.predating(prop))
             self._predating_counts[key] = known
         return known[1]
 
@@ -456,14 +456,14 @@ class LocalEngine(Backend):
         """Counts behind a filter: per clause, the vectors that predate its metadata index (None when the
         property has none) and the vectors the clause matches; and the vectors the whole filter matches."""
         with self._lock:
-            table = self._table(self._find(name))
+            resident = self._resident(self._find(name))
             flt = parse_filter(filter, self.limits)
             clauses = []
             for clause in flt.clauses:
-                predating, matched = table.clause_counts(clause)
+                predating, matched = resident.clause_counts(clause)
                 clauses.append(ClauseCounts(matched, predating))
-            rows = table.candidates(None, flt)
-            return FilterCounts(table.count, table.count if rows is None else len(rows), clauses)
+            rows = resident.candidates(None, flt)
+            return FilterCounts(resident.count, resident.count if rows is None else len(rows), clauses)
 
     def mutation_log(self, name: str) -> list[dict[str, Any]]:
         """Every mutation of an index, oldest first: id, kind, count and its timestamps."""

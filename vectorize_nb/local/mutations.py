@@ -1,5 +1,5 @@
 """The four kinds of mutation, each able to be logged, staged for later, committed to the store,
-and mirrored into an in-memory table.
+and mirrored into the index's resident index (`resident.py`).
 
 `commit` runs inside the store's write transaction and returns the change to make in memory,
 which the engine makes only after the transaction has committed.
@@ -18,12 +18,12 @@ import orjson
 from ..contract.flat import decoded
 from ..contract.models import WriteKind
 from .store import MutationRow, Store
-from .table import VectorTable
+from .resident import ResidentIndex
 
 __all__ = ["Change", "VectorWrite", "VectorDelete", "MetadataIndexCreate", "MetadataIndexDelete",
            "from_log"]
 
-MemoryChange = Callable[[VectorTable], None]
+MemoryChange = Callable[[ResidentIndex], None]
 
 
 class Change(ABC):
@@ -34,7 +34,7 @@ class Change(ABC):
         return 1
 
     def payload(self) -> bytes | None:
-        """What the log keeps to replay this change (vectors are staged in their own table)."""
+        """What the log keeps to replay this change (vectors are staged in an SQL table of their own)."""
         return None
 
     def stage(self, store: Store, seq: int) -> None:
@@ -42,7 +42,7 @@ class Change(ABC):
 
     @abstractmethod
     def commit(self, store: Store, index_id: int, seq: int) -> MemoryChange:
-        """Write the change to the store; return the matching change to the in-memory table."""
+        """Write the change to the store; return the matching change to the resident index."""
 
 
 @dataclass(slots=True)
@@ -88,17 +88,17 @@ class VectorWrite(Change):
         else:
             store.write_vectors(index_id, [self.ids[i] for i in keep], [self.namespaces[i] for i in keep],
                                 [self.metadata_json[i] for i in keep], self.values[keep], seq, self.write_kind)
-        return lambda table: self._mirror(table, keep)
+        return lambda resident: self._mirror(resident, keep)
 
-    def _mirror(self, table: VectorTable, keep: list[int] | None) -> None:
+    def _mirror(self, resident: ResidentIndex, keep: list[int] | None) -> None:
         metadata = self.metadata
-        if metadata is None and table.columns:
+        if metadata is None and resident.columns:
             metadata = decoded(self.metadata_json)
         if keep is None:
-            table.put(self.ids, self.values, self.namespaces, metadata)
+            resident.put(self.ids, self.values, self.namespaces, metadata)
             return
         if keep:
-            table.put([self.ids[i] for i in keep], self.values[keep], [self.namespaces[i] for i in keep],
+            resident.put([self.ids[i] for i in keep], self.values[keep], [self.namespaces[i] for i in keep],
                       None if metadata is None else [metadata[i] for i in keep])
 
     @classmethod
@@ -125,8 +125,8 @@ class VectorDelete(Change):
         store.delete_vectors(index_id, self.ids)
         return self._mirror
 
-    def _mirror(self, table: VectorTable) -> None:
-        table.remove(self.ids)
+    def _mirror(self, resident: ResidentIndex) -> None:
+        resident.remove(self.ids)
 
 
 @dataclass(slots=True)
@@ -140,9 +140,9 @@ class MetadataIndexCreate(Change):
 
     def commit(self, store: Store, index_id: int, seq: int) -> MemoryChange:
         if any(prop == self.property_name for prop, _, _ in store.metadata_indexes(index_id)):
-            return lambda table: None  # creating an existing metadata index changes nothing
+            return lambda resident: None  # creating an existing metadata index changes nothing
         store.add_metadata_index(index_id, self.property_name, self.index_type, seq)
-        return lambda table: table.add_column(self.property_name, self.index_type)
+        return lambda resident: resident.add_column(self.property_name, self.index_type)
 
 
 @dataclass(slots=True)
@@ -155,7 +155,7 @@ class MetadataIndexDelete(Change):
 
     def commit(self, store: Store, index_id: int, seq: int) -> MemoryChange:
         store.drop_metadata_index(index_id, self.property_name)
-        return lambda table: table.drop_column(self.property_name)
+        return lambda resident: resident.drop_column(self.property_name)
 
 
 METADATA_KINDS = (MetadataIndexCreate.kind, MetadataIndexDelete.kind)

@@ -7,9 +7,10 @@ are the vectors as written; per row a scale or a bias (from norms computed in fl
     euclidean    sim = 2x·q - |x|²         |x-q|² = |x|² - 2x·q + |q|², and |q|² is the same for all
 Queries are normalised in float64, so the float32 pass cannot overflow for rows whose norm is within
 [2^-60, 2^60]. Rows outside that range ("extreme": a component of 1e20 is a valid float32) and holes
-(slots of no vector) are excluded from the float32 pass; the table scores extreme rows exactly, as it
-does euclidean queries too large for float32. The fast pass picks `k + MARGIN` candidates, which the
-table rescores in float64, so rounding in the fast pass cannot change a reported score.
+(slots of no vector) are excluded from the float32 pass; the resident index scores extreme rows
+exactly, as it does euclidean queries too large for float32. The fast pass picks `k + MARGIN`
+candidates, which the resident index rescores in float64, so rounding in the fast pass cannot change
+a reported score.
 
 Three kernels, each split over `threads()` threads, each thread keeping its own top-k:
 - one query, all rows: a dot product per row, bound by memory: on two cores einsum on our threads

@@ -1,12 +1,12 @@
-"""A warm-start copy of an index's in-memory table, so that reopening a large store is quick.
+"""A warm-start copy of a resident index (`resident.py`), so that reopening a large store is quick.
 
 The store stays the source of truth, and the vectors are not in a snapshot: they stay in the vector
-file, which the table maps. A snapshot holds, per slot of one generation of the vector file, the id
-(null for a hole), the namespace and the metadata columns, and it records the last applied mutation
-it reflects; the engine loads it and then catches up from the store like any other reader (rows
-written after it, ids deleted since). A snapshot that is missing, unreadable, of another generation
-of the vector file, or older than a metadata-index change is ignored and the table is read from
-SQLite instead.
+file, which the resident index maps. A snapshot holds, per slot of one generation of the vector file,
+the id (null for a hole), the namespace and the metadata columns, and it records the last applied
+mutation it reflects; the engine loads it and then catches up from the store like any other reader
+(rows written after it, ids deleted since). A snapshot that is missing, unreadable, of another
+generation of the vector file, or older than a metadata-index change is ignored and the resident
+index is read from SQLite instead.
 
 Files are plain numpy arrays (`np.save`, never pickle) and JSON, written into a temporary folder
 that is renamed into place, so a crash mid-write leaves the previous snapshot or none.
@@ -24,38 +24,38 @@ import numpy as np
 import orjson
 
 from .columns import MetadataColumn, StringColumn
-from .table import VectorTable
+from .resident import ResidentIndex
 from .vectorfile import VectorFile
 
 __all__ = ["save", "load", "discard", "MIN_ROWS", "FORMAT"]
 
 FORMAT = 2
 MIN_ROWS = 50_000
-"""Smaller tables load from SQLite in well under a second; they are not worth a snapshot."""
+"""Smaller resident indexes load from SQLite in well under a second; they are not worth a snapshot."""
 
 
 def _folder(root: Path, index_id: int) -> Path:
     return root / f"index-{index_id}"
 
 
-def save(root: Path, index_id: int, table: VectorTable, applied_seq: int) -> None:
+def save(root: Path, index_id: int, resident: ResidentIndex, applied_seq: int) -> None:
     final = _folder(root, index_id)
     staging = final.with_name(final.name + f".tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    count = table.end
-    arrays: dict[str, np.ndarray] = {"live": table.live[:count], "namespace_codes": table.namespace_codes[:count]}
+    count = resident.end
+    arrays: dict[str, np.ndarray] = {"live": resident.live[:count], "namespace_codes": resident.namespace_codes[:count]}
     columns: dict[str, dict[str, Any]] = {}
-    for name, column in table.columns.items():
+    for name, column in resident.columns.items():
         arrays[f"state-{len(columns)}"] = column.state[:count]
         arrays[f"keys-{len(columns)}"] = column.keys[:count]
         columns[name] = _column_header(column, count)
     for name, array in arrays.items():
         np.save(staging / f"{name}.npy", array, allow_pickle=False)
     header = {"format": FORMAT, "index_id": index_id, "applied_seq": applied_seq, "count": count,
-              "generation": table.generation, "dimensions": table.dimensions, "metric": table.scorer.metric,
-              "columns": columns, "namespaces": table.namespace_names}
-    (staging / "ids.json").write_bytes(orjson.dumps(table.ids[:count]))
+              "generation": resident.generation, "dimensions": resident.dimensions, "metric": resident.scorer.metric,
+              "columns": columns, "namespaces": resident.namespace_names}
+    (staging / "ids.json").write_bytes(orjson.dumps(resident.ids[:count]))
     (staging / "header.json").write_bytes(orjson.dumps(header))
     old = final.with_name(final.name + f".old-{os.getpid()}")
     if final.exists():
@@ -74,8 +74,8 @@ def _column_header(column: MetadataColumn, count: int) -> dict[str, Any]:
 
 
 def load(root: Path, index_id: int, metric: str, prefix_bytes: int, vectors: Callable[[], VectorFile],
-         generation: int) -> tuple[VectorTable, int] | None:
-    """The snapshot of an index as (table, applied_seq), or None when there is no usable one.
+         generation: int) -> tuple[ResidentIndex, int] | None:
+    """The snapshot of an index as (resident index, applied_seq), or None when there is no usable one.
 
     Parameters
     ----------
@@ -94,28 +94,28 @@ def load(root: Path, index_id: int, metric: str, prefix_bytes: int, vectors: Cal
     try:
         if header["dimensions"] != file.dimensions:
             return None
-        table = VectorTable(file.dimensions, metric, prefix_bytes, capacity=header["count"], vectors=file,
+        resident = ResidentIndex(file.dimensions, metric, prefix_bytes, capacity=header["count"], vectors=file,
                             generation=generation)
-        _fill(table, folder, header)
-        return table, header["applied_seq"]
+        _fill(resident, folder, header)
+        return resident, header["applied_seq"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _fill(table: VectorTable, folder: Path, header: dict[str, Any]) -> None:
+def _fill(resident: ResidentIndex, folder: Path, header: dict[str, Any]) -> None:
     count = header["count"]
     ids = orjson.loads((folder / "ids.json").read_bytes())
     if len(ids) != count:
         raise ValueError("snapshot ids do not match its count")
     live = np.empty(count, dtype=bool)
     _read_into(folder, "live", live)
-    table.restore(ids, live)
-    _read_into(folder, "namespace_codes", table.namespace_codes[:count])
-    table.namespace_names = list(header["namespaces"])
-    table.namespaces = {name: code for code, name in enumerate(table.namespace_names)}
+    resident.restore(ids, live)
+    _read_into(folder, "namespace_codes", resident.namespace_codes[:count])
+    resident.namespace_names = list(header["namespaces"])
+    resident.namespaces = {name: code for code, name in enumerate(resident.namespace_names)}
     for position, (name, spec) in enumerate(header["columns"].items()):
-        table.add_column(name, spec["type"])
-        column = table.columns[name]
+        resident.add_column(name, spec["type"])
+        column = resident.columns[name]
         _read_into(folder, f"state-{position}", column.state[:count])
         _read_into(folder, f"keys-{position}", column.keys[:count])
         column.many = {int(slot): np.asarray(keys, dtype=column.key_dtype) for slot, keys in spec["many"].items()}

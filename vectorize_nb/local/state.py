@@ -1,7 +1,7 @@
 """An index's in-memory state: built from the store on first use, kept in step afterwards.
 
-`applied_seq` is the last applied mutation the table reflects. Mutations of one index apply in
-order, so when another process has applied some, the table catches up by taking in the rows written
+`applied_seq` is the last applied mutation the resident index reflects. Mutations of one index apply in
+order, so when another process has applied some, the resident index catches up by taking in the rows written
 after `applied_seq` and removing the ids deleted since; a metadata-index change, or a compaction of
 the vector file by another process, reloads.
 """
@@ -20,7 +20,7 @@ from . import snapshot
 from ..contract.flat import decoded
 from .mutations import METADATA_KINDS
 from .store import IndexRow, Store
-from .table import VectorTable
+from .resident import ResidentIndex
 
 __all__ = ["IndexState"]
 
@@ -28,81 +28,83 @@ __all__ = ["IndexState"]
 @dataclass(slots=True)
 class IndexState:
     row: IndexRow
-    table: VectorTable | None = None
+    resident: ResidentIndex | None = None
     applied_seq: int = 0
     saved_seq: int | None = None
-    """The applied_seq of the snapshot on disk, when this table matches one."""
+    """The applied_seq of the snapshot on disk, when this resident index matches one."""
     saved_end: int = 0
-    """The table's slots when its snapshot was saved: a quarter more, and the next write saves again."""
+    """The resident index's slots when its snapshot was saved: a quarter more, and the next write saves again."""
 
-    def loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None = None) -> VectorTable:
-        """The table: from memory, else from a snapshot caught up with the store, else from the store."""
+    def loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None = None) -> ResidentIndex:
+        """The resident index: from memory, else from a snapshot caught up with the store, else from the store."""
         try:
             return self._loaded(store, prefix_bytes, snapshots)
         except FileNotFoundError:  # another process compacted the vector file away as this one read it
             return self._loaded(store, prefix_bytes, snapshots)
 
-    def _loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None) -> VectorTable:
-        if self.table is None and snapshots is not None:
+    def _loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None) -> ResidentIndex:
+        if self.resident is None and snapshots is not None:
             self._restore(store, snapshots, prefix_bytes)
-        if self.table is None:
-            with store.snapshot():
-                self.table = self._load(store, prefix_bytes)
+        if self.resident is None:
+            with store.reading():
+                self.resident = self._load(store, prefix_bytes)
             self.save(snapshots)
-        return self.table
+        return self.resident
 
     def _restore(self, store: Store, snapshots: Path, prefix_bytes: int) -> None:
         row = self.row
-        with store.snapshot():
+        with store.reading():
             generation, _ = store.vector_extent(row.id)
             restored = snapshot.load(snapshots, row.id, row.metric, prefix_bytes,
                                      lambda: store.vector_file(row.id), generation)
             if restored is None:
                 return
-            table, seq = restored
+            resident, seq = restored
             last = store.last_applied(row.id)
             if last is None or seq > last.seq or (seq and store.mutation(seq) is None):
                 return  # the snapshot is not of this store's history
-        self.table, self.applied_seq, self.saved_seq = table, seq, seq
+        self.resident, self.applied_seq, self.saved_seq = resident, seq, seq
         self.catch_up(store)
 
     def save(self, snapshots: Path | None) -> None:
-        """Write a snapshot of a large table that has changed since the last one."""
-        table = self.table
-        if snapshots is None or table is None or table.count < snapshot.MIN_ROWS or self.saved_seq == self.applied_seq:
+        """Write a snapshot of a large resident index that has changed since the last one."""
+        resident = self.resident
+        if (snapshots is None or resident is None or resident.count < snapshot.MIN_ROWS
+                or self.saved_seq == self.applied_seq):
             return
-        snapshot.save(snapshots, self.row.id, table, self.applied_seq)
-        self.saved_seq, self.saved_end = self.applied_seq, table.end
+        snapshot.save(snapshots, self.row.id, resident, self.applied_seq)
+        self.saved_seq, self.saved_end = self.applied_seq, resident.end
 
-    def _load(self, store: Store, prefix_bytes: int) -> VectorTable:
+    def _load(self, store: Store, prefix_bytes: int) -> ResidentIndex:
         row = self.row
         last = store.last_applied(row.id)
         self.applied_seq = 0 if last is None else last.seq
         generation, slots = store.vector_extent(row.id)
-        table = VectorTable(row.dimensions, row.metric, prefix_bytes, capacity=slots,
+        resident = ResidentIndex(row.dimensions, row.metric, prefix_bytes, capacity=slots,
                             vectors=store.vector_file(row.id), generation=generation)
         indexes = store.metadata_indexes(row.id)
         for property_name, index_type, _ in indexes:
-            table.add_column(property_name, index_type)
+            resident.add_column(property_name, index_type)
         for chunk in store.scan_vectors(row.id):
             ids, namespaces, metadata, slot_numbers, seqs = zip(*chunk)
-            table.place(ids, slot_numbers, namespaces, None, indexed=False, new=True)
+            resident.place(ids, slot_numbers, namespaces, None, indexed=False, new=True)
             if indexes:
-                _index_loaded(table, indexes, slot_numbers, decoded(list(metadata)), seqs)
-        return table
+                _index_loaded(resident, indexes, slot_numbers, decoded(list(metadata)), seqs)
+        return resident
 
-    def apply(self, mirror: Callable[[VectorTable], None], seq: int, store: Store, prefix_bytes: int,
+    def apply(self, mirror: Callable[[ResidentIndex], None], seq: int, store: Store, prefix_bytes: int,
               snapshots: Path | None) -> None:
-        """Follow a change this engine committed: mirror it into the table, or load the table while the
-        index is small (so that an ingest from empty keeps its table, and saves its snapshot as it grows
+        """Follow a change this engine committed: mirror it into the resident index, or load that while the
+        index is small (so that an ingest from empty keeps its resident index, and saves its snapshot as it grows
         by a quarter and at the end, and a reopen after it does not read SQLite); then compact the
         vector file if rewritten and deleted vectors have left too many holes in it."""
-        if self.table is not None:
-            mirror(self.table)
+        if self.resident is not None:
+            mirror(self.resident)
             self.applied_seq = seq
         elif store.vector_extent(self.row.id)[1] <= snapshot.MIN_ROWS:
             self.loaded(store, prefix_bytes, snapshots)  # this change included
-        if self.table is not None and self.table.end - self.saved_end >= max(snapshot.MIN_ROWS, self.saved_end // 4):
+        grown = 0 if self.resident is None else self.resident.end - self.saved_end
+        if grown >= max(snapshot.MIN_ROWS, self.saved_end // 4):
             self.save(snapshots)
         if store.compaction_due(self.row.id):
             with contextlib.suppress(OSError):  # the change itself is committed; the next write tries again
@@ -113,44 +115,44 @@ class IndexState:
             self.catch_up(store)
             moved = store.compact(self.row.id)
             generation, live = store.vector_extent(self.row.id)
-        if moved is None or self.table is None:
+        if moved is None or self.resident is None:
             return
-        if self.table.count == live:  # in step with the store, as catch_up made it
-            self.table.compacted(*moved, store.vector_file(self.row.id), generation)
+        if self.resident.count == live:  # in step with the store, as catch_up made it
+            self.resident.compacted(*moved, store.vector_file(self.row.id), generation)
             self.saved_seq, self.saved_end = None, 0
         else:
-            self.table = None
+            self.resident = None
 
     def catch_up(self, store: Store) -> None:
-        """Take in mutations another process applied since this table was last in step."""
-        if self.table is None:
+        """Take in mutations another process applied since this resident index was last in step."""
+        if self.resident is None:
             return
-        with store.snapshot():
-            if store.vector_extent(self.row.id)[0] != self.table.generation:
-                self.table = None
+        with store.reading():
+            if store.vector_extent(self.row.id)[0] != self.resident.generation:
+                self.resident = None
                 return
             mutations = store.applied_since(self.row.id, self.applied_seq)
             if not mutations:
                 return
             if any(m.kind in METADATA_KINDS for m in mutations):
-                self.table = None
+                self.resident = None
                 return
             deleted = {vid for m in mutations if m.kind == "delete" for vid in orjson.loads(m.payload or b"[]")}
             written: set[str] = set()
             for chunk in store.scan_vectors(self.row.id, since_seq=self.applied_seq):
                 ids, namespaces, blobs, slots, _ = zip(*chunk)
-                self.table.place(ids, slots, namespaces, decoded(list(blobs)) if self.table.columns else None)
+                self.resident.place(ids, slots, namespaces, decoded(list(blobs)) if self.resident.columns else None)
                 written.update(ids)
-            self.table.remove(deleted - written)
+            self.resident.remove(deleted - written)
             self.applied_seq = mutations[-1].seq
 
 
-def _index_loaded(table: VectorTable, indexes: list[tuple[str, str, int]], slots: Sequence[int],
+def _index_loaded(resident: ResidentIndex, indexes: list[tuple[str, str, int]], slots: Sequence[int],
                   metadata: list[dict[str, Any] | None], seqs: Sequence[int]) -> None:
     """Put loaded rows into the metadata indexes that were created before the row was written."""
     for property_name, _, created_seq in indexes:
         if min(seqs) > created_seq:
-            table.index_rows(property_name, slots, metadata)
+            resident.index_rows(property_name, slots, metadata)
             continue
         covered = [pos for pos, seq in enumerate(seqs) if seq > created_seq]
-        table.index_rows(property_name, [slots[pos] for pos in covered], [metadata[pos] for pos in covered])
+        resident.index_rows(property_name, [slots[pos] for pos in covered], [metadata[pos] for pos in covered])

@@ -220,7 +220,7 @@ class Store:
             self._con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     @contextmanager
-    def snapshot(self) -> Iterator[None]:
+    def reading(self) -> Iterator[None]:
         """A read transaction: every read inside sees the same committed state."""
         with self._lock:
             if self._con.in_transaction:
@@ -374,7 +374,7 @@ class Store:
         return {row[0] for row in self._rows_for_ids("id", index_id, ids)}
 
     def fetch_vectors(self, index_id: int, ids: Sequence[str]) -> dict[str, VectorRow]:
-        with self.snapshot():
+        with self.reading():
             rows = list(self._rows_for_ids("id, namespace, metadata, slot, seq", index_id, ids))
             if not rows:
                 return {}
@@ -386,7 +386,7 @@ class Store:
         """Every row's id, namespace and metadata JSON in insertion order and, with `values`, their vectors as
         one float32 matrix, read in one read transaction, a slice of rows at a time."""
         columns: tuple[list[Any], ...] = ([], [], [], [])
-        with self.snapshot():
+        with self.reading():
             for rows in self.scan_vectors(index_id):
                 for column, part in zip(columns, zip(*rows)):
                     column += part

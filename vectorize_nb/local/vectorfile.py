@@ -13,7 +13,7 @@ On disk, in the folder's `vectors/`:
                                  (in float32 the norm of a row holding 1e20 overflows)
 Both are read through shared, read-only memory maps: opening an index reads none of its rows, and
 all the processes that open a folder share one copy of them in the page cache. Without a folder (an
-in-memory engine, or a table of its own) both are numpy arrays.
+in-memory engine, or a resident index of its own) both are numpy arrays.
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ class VectorFile:
         self._appended = (ids, start)
 
     def take_append(self, ids: list[str]) -> int | None:
-        """The first slot of the last write if it was of exactly `ids` (once), else None: how a table
+        """The first slot of the last write if it was of exactly `ids` (once), else None: how a resident index
         learns where the store put the rows it is told about."""
         appended, self._appended = self._appended, None
         return appended[1] if appended is not None and appended[0] == ids else None

@@ -1,10 +1,11 @@
-"""One index in memory: per slot of its vector file, the id, namespace and metadata columns.
+"""The resident index: what the engine keeps in memory of one index to search it, per slot of its
+vector file the id, namespace and metadata columns. ("Table" is kept for SQL tables, in `store.py`.)
 
 The vectors are not copied: searches read the rows of the index's vector file (a memory map; see
 `vectorfile.py`) where they lie. A slot whose vector was rewritten or deleted is a hole, never a
-candidate, until compaction moves the last rows into the holes. Per slot the table also keeps what
-turns a row's dot product with a query into a similarity (see `search.py`), derived from the norms
-the vector file computed in float64.
+candidate, until compaction moves the last rows into the holes. Per slot the resident index also
+keeps what turns a row's dot product with a query into a similarity (see `search.py`), derived from
+the norms the vector file computed in float64.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from . import search
 from .columns import MISSING, NOT_INDEXED, MetadataColumn, column_for
 from .vectorfile import VectorFile
 
-__all__ = ["VectorTable", "lookup"]
+__all__ = ["ResidentIndex", "lookup"]
 
 GROWTH = 2
 
@@ -48,7 +49,7 @@ def _grown(array: np.ndarray, count: int, capacity: int, fill: Any) -> np.ndarra
     return grown
 
 
-class VectorTable:
+class ResidentIndex:
     """The searchable state of one index.
 
     Parameters
@@ -60,7 +61,7 @@ class VectorTable:
     capacity
         Slots to make room for up front.
     vectors
-        The index's vector file, which the store writes; without one the table keeps its own, in
+        The index's vector file, which the store writes; without one the resident index keeps its own, in
         memory, and `put` writes the values there.
     generation
         Which generation of the vector file `vectors` is.
@@ -91,7 +92,7 @@ class VectorTable:
         self._extreme_rows: np.ndarray | None = None
         self._ranked: dict[str, int] = {}
         """The slots of the ids the last `nearest` returned, so that their namespaces can be looked up
-        without the id map (which a reopened table builds only when it must)."""
+        without the id map (which a reopened resident index builds only when it must)."""
 
     @property
     def capacity(self) -> int:
@@ -104,7 +105,7 @@ class VectorTable:
 
     @property
     def slots(self) -> dict[str, int]:
-        """id -> slot, built on first use (a reopened table answers queries without it)."""
+        """id -> slot, built on first use (a reopened resident index answers queries without it)."""
         if self._slots is None:
             self._slots = {vid: slot for slot, vid in enumerate(self.ids) if vid is not None}
         return self._slots
@@ -114,14 +115,14 @@ class VectorTable:
     def put(self, ids: Sequence[str], values: np.ndarray, namespaces: Sequence[str | None] | None,
             metadata: Sequence[dict[str, Any] | None] | None, indexed: bool = True) -> None:
         """Write rows (replacing rows with the same id); `ids` must be unique. The rows are those the
-        store just appended to the vector file, or, for a table with its own vectors, go to its end.
+        store just appended to the vector file, or, for a resident index with its own vectors, go to its end.
 
         With `indexed=False` the rows stay out of every metadata index (they predate them).
         """
         start = self.vectors.take_append(list(ids))
         if start is None:
             if not self._own_vectors:
-                raise RuntimeError("rows of a stored index reach its table only through the store")
+                raise RuntimeError("rows of a stored index reach its resident index only through the store")
             start = self.end
             self.vectors.write(start, values)
         self.place(ids, np.arange(start, start + len(ids)), namespaces, metadata, indexed)
@@ -165,7 +166,7 @@ class VectorTable:
         return slot_list
 
     def restore(self, ids: list[str | None], live: np.ndarray) -> None:
-        """Take back the ids of a saved table (None for a hole) and which of its slots are live."""
+        """Take back the ids of a saved resident index (None for a hole) and which of its slots are live."""
         self._reserve(len(ids))
         self.ids, self._slots = ids, None
         self.end, self.count = len(ids), int(live.sum())
@@ -234,7 +235,7 @@ class VectorTable:
             self._slots[moved] = dst
 
     def _reserve(self, needed: int) -> None:
-        """Room for `needed` slots. Growth doubles, so the copying is one table's worth in all."""
+        """Room for `needed` slots. Growth doubles, so the copying is one resident index's worth in all."""
         if needed <= self.capacity:
             return
         capacity = max(needed, self.capacity * GROWTH, 1024)
