@@ -51,6 +51,17 @@ def test_each_vector_is_stored_once_in_the_vector_file(tmp_path, rng):
     assert norms == pytest.approx(np.linalg.norm(data.astype(np.float64), axis=1), rel=1e-15)
 
 
+def test_an_insert_of_stored_ids_only_leaves_the_files_as_they_were(tmp_path, rng):
+    data = rng.standard_normal((3, 8)).astype(np.float32)
+    folder = written(tmp_path / "insert", data)
+    with LocalEngine(folder, limits=TINY) as engine:
+        engine.insert("idx", vectors(["v0", "v2"], data[[1, 0]] + 1))
+        stored = {vector.id: vector.values for vector in engine.get_by_ids("idx", ["v0", "v1", "v2"])}
+    assert {key: list(values) for key, values in stored.items()} == {
+        f"v{i}": pytest.approx(data[i].tolist()) for i in range(3)}
+    assert vector_files(folder) == ["1.0.f32", "1.0.norms"]
+
+
 @pytest.fixture
 def eager_compaction(monkeypatch):
     monkeypatch.setattr(store_module, "MIN_HOLES", 1)

@@ -124,6 +124,8 @@ class _Column:
 
     def write(self, start: int, items: np.ndarray) -> None:
         items = np.ascontiguousarray(items, dtype=self.dtype).reshape(-1, self.width)
+        if not len(items):
+            return
         end = start + len(items)
         if self._fd < 0:
             if end > len(self._array):
