@@ -162,3 +162,22 @@ def test_serve_runs_on_a_real_socket_and_stops():
         assert response.headers["Content-Type"] == "application/json"
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.url}/accounts/any/vectorize/v2/indexes", timeout=2)
+
+
+def test_stopping_survives_the_loop_running_the_stop_before_the_pull_writes(monkeypatch):
+    """The loop may already be awake, take the stop from the trigger's list and run it before the thread
+    that pulled the trigger writes its byte to the pipe: the pipe must still be open then."""
+    server = serve(memory=True, limits=TINY)
+    trigger = server._wsgi.trigger
+    write = trigger._physical_pull
+
+    def loop_runs_first():
+        for thunk in trigger.thunks:
+            thunk()
+        write()
+
+    monkeypatch.setattr(trigger, "_physical_pull", loop_runs_first)
+    server.close()
+    assert not server._wsgi._map
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{server.url}/accounts/any/vectorize/v2/indexes", timeout=2)

@@ -121,14 +121,26 @@ class Server:
         """Stop accepting, finish what is in flight, and stop (the engine too, if the server opened it)."""
         wsgi = self._wsgi
         if self._thread is not None:
-            wsgi.trigger.pull_trigger(lambda: wasyncore.close_all(wsgi._map))  # runs in the server's loop
+            wsgi.trigger.pull_trigger(self._leave_loop)
             self._thread.join(timeout=10)
             self._thread = None
-        else:
-            wasyncore.close_all(wsgi._map)
+        wasyncore.close_all(wsgi._map)
+        wsgi.trigger.close()
         wsgi.task_dispatcher.shutdown(timeout=10)
         if self._owns_engine:
             self.engine.close()
+
+    def _leave_loop(self) -> None:
+        """Run in the server's loop: close every connection and the listening socket, and stop watching
+        the trigger, so that the loop ends. The trigger's pipe stays open: the thread that pulled it may
+        not have written to it yet (the loop can run this before the pull's write)."""
+        wsgi = self._wsgi
+        for dispatcher in list(wsgi._map.values()):
+            if dispatcher is wsgi:
+                wasyncore.dispatcher.close(wsgi)  # the listening socket only: wsgi.close() closes the trigger too
+            elif dispatcher is not wsgi.trigger:
+                dispatcher.close()
+        wsgi.trigger.del_channel()
 
     def __enter__(self) -> Server:
         return self
