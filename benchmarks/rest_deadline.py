@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sys
 import threading
 import time
+from pathlib import Path
 
 import vectorize_nb as vz
-from tests.rest.faults import TrickleServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for its tests' fault servers
+from tests.rest.faults import TrickleServer  # noqa: E402
 
 
 def held(url: str, **options: float) -> tuple[float, str]:
