@@ -178,3 +178,20 @@ def test_without_threadpoolctl_a_batch_runs_in_one_thread_and_the_variables_stil
     found = search.top_k_many(scan_of(data, "euclidean"), prepared("euclidean", data[:3]), 4)
     for query, picked in zip(data[:3], found):
         assert set(picked.tolist()) == brute(data, query, "euclidean", 4)
+
+
+def test_a_threaded_batch_makes_every_blas_call_in_one_blas_thread(rng, monkeypatch, three_threads):
+    """BLAS's own threads, once woken, spin for a while on the cores our threads need: a batch split
+    over our threads must not wake them, the seed of its threshold included."""
+    blas = search._blas_libraries()
+    if blas.controller is None:
+        pytest.skip("threadpoolctl cannot steer this BLAS")
+    seen = []
+    for name in ("_seed_threshold", "_batch_part"):
+        step = getattr(search, name)
+        monkeypatch.setattr(search, name, lambda *args, step=step, name=name: seen.append((name, blas.threads()))
+                            or step(*args))
+    data = rng.standard_normal((500, 8)).astype(np.float32)
+    with threadpoolctl.threadpool_limits(2):
+        search.top_k_many(scan_of(data, "cosine"), prepared("cosine", data[:3]), 4)
+    assert sorted(set(seen)) == [("_batch_part", 1), ("_seed_threshold", 1)]
