@@ -32,12 +32,12 @@ from typing import Any
 from collections.abc import Callable, Iterable
 
 import orjson
-from waitress import wasyncore
 from waitress.server import create_server
 
 from vectorize_nb.client import Client
 from vectorize_nb.local.app import VectorizeApp
 from vectorize_nb.local.engine import LocalEngine
+from vectorize_nb.local.server import stop_serving
 from vectorize_nb.rest import connect_rest
 
 __all__ = ["Pass", "Reply", "Swallow", "Stall", "Seen", "FaultyApp", "FaultServer", "DropProxy", "FaultRig",
@@ -259,12 +259,9 @@ class FaultServer:
         self._thread.start()
 
     def close(self) -> None:
-        wsgi = self._wsgi
         if self._thread is not None:
-            wsgi.trigger.pull_trigger(lambda: wasyncore.close_all(wsgi._map))
-            self._thread.join(timeout=10)
+            stop_serving(self._wsgi, self._thread)
             self._thread = None
-            wsgi.task_dispatcher.shutdown(timeout=10)
 
 
 # --- a TCP proxy that drops chosen requests -------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
@@ -119,34 +120,39 @@ class Server:
 
     def close(self) -> None:
         """Stop accepting, finish what is in flight, and stop (the engine too, if the server opened it)."""
-        wsgi = self._wsgi
-        if self._thread is not None:
-            wsgi.trigger.pull_trigger(self._leave_loop)
-            self._thread.join(timeout=10)
-            self._thread = None
-        wasyncore.close_all(wsgi._map)
-        wsgi.trigger.close()
-        wsgi.task_dispatcher.shutdown(timeout=10)
+        stop_serving(self._wsgi, self._thread)
+        self._thread = None
         if self._owns_engine:
             self.engine.close()
-
-    def _leave_loop(self) -> None:
-        """Run in the server's loop: close every connection and the listening socket, and stop watching
-        the trigger, so that the loop ends. The trigger's pipe stays open: the thread that pulled it may
-        not have written to it yet (the loop can run this before the pull's write)."""
-        wsgi = self._wsgi
-        for dispatcher in list(wsgi._map.values()):
-            if dispatcher is wsgi:
-                wasyncore.dispatcher.close(wsgi)  # the listening socket only: wsgi.close() closes the trigger too
-            elif dispatcher is not wsgi.trigger:
-                dispatcher.close()
-        wsgi.trigger.del_channel()
 
     def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def stop_serving(wsgi: Any, thread: threading.Thread | None) -> None:
+    """Stop a waitress server whose loop runs in `thread` (None: never started): close its connections
+    and listening socket from inside the loop, then its trigger once the loop has ended, then its
+    task threads. Closing everything from inside the loop, the trigger included, races the write
+    that wakes the loop: the loop may already be awake and run the close first (EBADF, or a write
+    into whatever file took the descriptor)."""
+    if thread is not None:
+        wsgi.trigger.pull_trigger(lambda: _leave_loop(wsgi))
+        thread.join(timeout=10)
+    wasyncore.close_all(wsgi._map)
+    wsgi.trigger.close()
+    wsgi.task_dispatcher.shutdown(timeout=10)
+
+
+def _leave_loop(wsgi: Any) -> None:
+    for dispatcher in list(wsgi._map.values()):
+        if dispatcher is wsgi:
+            wasyncore.dispatcher.close(wsgi)  # the listening socket only: wsgi.close() closes the trigger too
+        elif dispatcher is not wsgi.trigger:
+            dispatcher.close()
+    wsgi.trigger.del_channel()  # with nothing left to watch, the loop ends
 
 
 def open_server(path: str | Path | None = None, *, memory: bool = False, host: str = "127.0.0.1",
