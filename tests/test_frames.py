@@ -7,6 +7,9 @@ import pytest
 import vectorize_nb as vz
 from vectorize_nb import F, errors
 from vectorize_nb.client import Client
+from vectorize_nb.contract import validation
+from vectorize_nb.contract.models import VectorCells
+from vectorize_nb.frames import to_vectors
 
 from .helpers import TINY
 from .test_writes import Flaky
@@ -150,6 +153,36 @@ BAD_FRAMES = [
 def test_bad_input_is_a_clear_error_and_writes_nothing(index, films, change, options, error, message):
     with pytest.raises(error, match=message):
         change(films).vectorize.upsert(index, id="film_id", vector="embedding", **options)
+    assert index.info().vector_count == 0
+
+
+def test_a_column_of_arrays_is_checked_and_written_a_slice_at_a_time(index, monkeypatch):
+    """The frame's arrays are never all copied into one matrix: the batch keeps one array per row."""
+    monkeypatch.setattr(validation, "CELL_ROWS", 2)
+    data = np.random.default_rng(5).standard_normal((7, 3))  # float64 cells, stored as float32
+    frame = pd.DataFrame({"doc": [f"d{i}" for i in range(7)], "vec": list(data)})
+    batch = to_vectors(frame, id="doc", vector="vec", dimensions=3, limits=TINY)
+    assert isinstance(batch.values, VectorCells) and batch.values.cells[6] is frame["vec"].iloc[6]
+    assert np.array_equal(batch.slice(2, 5).values, data[2:5].astype(np.float32))
+    frame.vectorize.upsert(index, id="doc", vector="vec", batch_size=3, wait=True)
+    stored = index.get_by_ids(frame["doc"].tolist())
+    assert np.array_equal(np.stack(stored["values"]), data.astype(np.float32))
+
+
+@pytest.mark.parametrize("cell, error, message", [
+    (np.array([1.0, np.inf, 0.0]), errors.InvalidVector, r"row 15 \(id='d5'\) holds NaN, an infinity"),
+    (np.array([1e39, 0.0, 0.0]), errors.InvalidVector, r"row 15 \(id='d5'\) holds NaN, an infinity or a number beyond"),
+    (np.ones(4), errors.VectorDimensionMismatch, r"row 15 \(id='d5'\), expected 3 dimensions, and got 4"),
+    (np.ones((1, 3)), errors.InvalidVector, r"row 15 \(id='d5'\) is not a flat array of numbers"),
+    (np.array(["1", "x", "0"], dtype=object), errors.InvalidVector, r"row 15 \(id='d5'\) is not a flat array"),
+])
+def test_a_bad_array_in_a_later_slice_is_named_and_nothing_is_written(index, monkeypatch, cell, error, message):
+    monkeypatch.setattr(validation, "CELL_ROWS", 2)
+    cells = [np.ones(3) for _ in range(7)]
+    cells[5] = cell
+    frame = pd.DataFrame({"doc": [f"d{i}" for i in range(7)], "vec": cells}, index=range(10, 17))
+    with pytest.raises(error, match=message):
+        frame.vectorize.upsert(index, id="doc", vector="vec")
     assert index.info().vector_count == 0
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from . import packing
 from .contract import errors, validation
 from .contract.limits import DEFAULT_LIMITS, Limits
-from .contract.models import CheckedVectors, Vectors, WriteKind
+from .contract.models import CheckedVectors, Values, VectorCells, Vectors, WriteKind
 from .contract.validation import utf8_len
 from .embedder import Embedder, model_for_index
 from .index import Index
@@ -121,6 +121,29 @@ def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequ
         raise _wrong_width(frame, 0, ids, dimensions, matrix.shape[1])
     _finite(frame, matrix, ids)
     return matrix
+
+
+def vectors_of(frame: pd.DataFrame, vector: Hashable | None, vectors: Sequence[Hashable] | None,
+               dimensions: int | None, ids: Sequence[str]) -> Values:
+    """What a write sends: a column of arrays stays one array per row (checked a slice at a time, then
+    read a slice at a time as it is written); anything else becomes one matrix (`matrix_of`)."""
+    if vector is None:
+        return matrix_of(frame, vector, vectors, dimensions, ids)
+    check_columns(frame, [vector], "vector")
+    cells = frame[vector].tolist()
+    if not cells or set(map(type, cells)) != {np.ndarray}:
+        return matrix_of(frame, vector, vectors, dimensions, ids)
+    width = dimensions if dimensions is not None else len(cells[0])
+    problem = validation.first_bad_cell(cells, width)
+    if problem is None:
+        return VectorCells(cells, width)
+    position, what = problem
+    if what == "width":
+        raise _wrong_width(frame, position, ids, width, int(np.size(cells[position])))
+    if what == "finite":
+        raise _not_finite(frame, position, ids)
+    raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} is not a flat "
+                               "array of numbers")
 
 
 def _id_note(ids: Sequence[str] | None, position: int) -> str:
@@ -287,7 +310,7 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
     `validation.check_vectors`, which takes the metadata of flat columns as already encoded.
     `embedded`: the rows' vectors when they were made from a text column (then no vector column is read)."""
     ids = ids_of(frame, id, limits.max_id_bytes)
-    matrix = matrix_of(frame, vector, vectors, dimensions, ids) if embedded is None else embedded
+    matrix = vectors_of(frame, vector, vectors, dimensions, ids) if embedded is None else embedded
     used = [id, *([vector] if vector is not None else list(vectors or [])),
             *([namespace] if namespace is not None and namespace in frame.columns else [])]
     rows, encoded = None, None

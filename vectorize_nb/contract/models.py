@@ -11,9 +11,9 @@ import numpy as np
 
 __all__ = [
     "Metric", "MetadataMode", "IndexType", "WriteKind", "METRICS", "METADATA_MODES", "INDEX_TYPES", "WRITE_KINDS",
-    "PRESETS", "IndexConfig", "IndexDescription", "IndexInfo", "Mutation", "Vectors", "CheckedVectors",
+    "PRESETS", "IndexConfig", "IndexDescription", "IndexInfo", "Mutation", "VectorCells", "Vectors", "CheckedVectors",
     "VectorRecord", "Match", "QueryOptions", "DEFAULT_QUERY", "VectorPage", "MetadataIndex", "ClauseCounts",
-    "FilterCounts", "IndexExport",
+    "FilterCounts", "IndexExport", "Values",
 ]
 
 Metric = Literal["cosine", "euclidean", "dot-product"]
@@ -84,6 +84,52 @@ class Mutation:
 
 
 @dataclass(frozen=True, slots=True)
+class VectorCells:
+    """A batch's vectors as one array per row (a DataFrame's column of arrays), read as a float32 matrix
+    a slice at a time: a frame's vectors are never all copied into one matrix on their way to a write.
+    Made only of cells that `validation.first_bad_cell` passed: each holds `width` finite numbers."""
+
+    cells: list[Any]
+    width: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.cells), self.width
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Rows [start, stop) as a new float32 matrix."""
+        part = self.cells[start:stop]
+        return np.asarray(part, dtype=np.float32).reshape(len(part), self.width)
+
+    def pick(self, rows: Sequence[int]) -> VectorCells:
+        """The given rows, in the given order (still one array per row)."""
+        return VectorCells([self.cells[r] for r in rows], self.width)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        matrix = self.rows(0, len(self.cells))
+        return matrix if dtype is None else matrix.astype(dtype, copy=False)
+
+
+Values = np.ndarray | VectorCells
+"""A batch's vectors: one (n, d) matrix, or a frame's cells read a slice at a time."""
+
+
+def _rows(values: Values, start: int, stop: int) -> np.ndarray:
+    return values.rows(start, stop) if isinstance(values, VectorCells) else values[start:stop]
+
+
+def _picked(values: Values, rows: Sequence[int]) -> Values:
+    return values.pick(rows) if isinstance(values, VectorCells) else values[list(rows)]
+
+
+@dataclass(frozen=True, slots=True)
 class Vectors:
     """A batch of vectors to write.
 
@@ -91,7 +137,7 @@ class Vectors:
     ----------
     ids : list of str
         One id per row (at most 64 bytes each).
-    values : ndarray of shape (n, d)
+    values : ndarray of shape (n, d), or VectorCells
         The vectors, float32.
     metadata : list of dict or None, optional
         One metadata object (or None) per row.
@@ -100,7 +146,7 @@ class Vectors:
     """
 
     ids: list[str]
-    values: np.ndarray
+    values: Values
     metadata: list[dict[str, Any] | None] | None = None
     namespaces: list[str | None] | None = None
 
@@ -109,12 +155,12 @@ class Vectors:
 
     def slice(self, start: int, stop: int) -> Vectors:
         """Rows [start, stop)."""
-        return Vectors(self.ids[start:stop], self.values[start:stop], _part(self.metadata, start, stop),
+        return Vectors(self.ids[start:stop], _rows(self.values, start, stop), _part(self.metadata, start, stop),
                        _part(self.namespaces, start, stop))
 
     def take(self, rows: Sequence[int]) -> Vectors:
         """The given rows, in the given order."""
-        return Vectors([self.ids[r] for r in rows], self.values[list(rows)], _pick(self.metadata, rows),
+        return Vectors([self.ids[r] for r in rows], _picked(self.values, rows), _pick(self.metadata, rows),
                        _pick(self.namespaces, rows))
 
 
@@ -126,7 +172,7 @@ class CheckedVectors:
     Backends write these without checking them again."""
 
     ids: list[str]
-    values: np.ndarray
+    values: Values
     metadata: list[dict[str, Any] | None] | None
     namespaces: list[str | None] | None
     metadata_json: list[bytes | None]
@@ -139,13 +185,13 @@ class CheckedVectors:
         return int(self.values.shape[1])
 
     def slice(self, start: int, stop: int) -> CheckedVectors:
-        """Rows [start, stop)."""
-        return CheckedVectors(self.ids[start:stop], self.values[start:stop], _part(self.metadata, start, stop),
+        """Rows [start, stop), their values as one matrix (what backends write)."""
+        return CheckedVectors(self.ids[start:stop], _rows(self.values, start, stop), _part(self.metadata, start, stop),
                               _part(self.namespaces, start, stop), self.metadata_json[start:stop])
 
     def take(self, rows: Sequence[int]) -> CheckedVectors:
         """The given rows, in the given order."""
-        return CheckedVectors([self.ids[r] for r in rows], self.values[list(rows)], _pick(self.metadata, rows),
+        return CheckedVectors([self.ids[r] for r in rows], _picked(self.values, rows), _pick(self.metadata, rows),
                               _pick(self.namespaces, rows), [self.metadata_json[r] for r in rows])
 
 

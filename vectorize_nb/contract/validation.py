@@ -18,16 +18,18 @@ from . import errors
 from .filters import is_number
 from .limits import Limits
 from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVectors, IndexConfig, QueryOptions,
-                     Vectors, WriteKind)
+                     VectorCells, Vectors, WriteKind)
 
 __all__ = [
     "index_name", "index_config", "id_text", "vector_id", "id_list", "namespace", "metadata_json_of",
-    "write_count", "unique_rows", "check_vectors", "first_non_finite_row", "encoded_metadata", "vectors_from_records",
-    "query_option_types", "query_options", "query_vector", "list_count", "metadata_index_spec", "utf8_len",
-    "wrong_width", "not_numbers",
+    "write_count", "unique_rows", "check_vectors", "first_bad_cell", "first_non_finite_row", "encoded_metadata",
+    "vectors_from_records", "query_option_types", "query_options", "query_vector", "list_count",
+    "metadata_index_spec", "utf8_len", "wrong_width", "not_numbers",
 ]
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]*[a-z0-9]")
+CELL_ROWS = 16384
+"""Rows of a column of arrays checked at a time (24 MB of float32 at 384 dimensions)."""
 
 
 def utf8_len(text: str) -> int:
@@ -246,12 +248,13 @@ def check_vectors(vectors: Vectors | CheckedVectors, kind: WriteKind, dimensions
         metadata_json = None if metadata_json is None else [metadata_json[r] for r in keep]
     count = len(vectors)
     _check_strings(vectors.ids, limits.max_id_bytes, lambda row, vid: vector_id(vid, limits, row))
-    values = np.ascontiguousarray(vectors.values, dtype=np.float32)
+    values = vectors.values if isinstance(vectors.values, VectorCells) else \
+        np.ascontiguousarray(vectors.values, dtype=np.float32)
     if values.ndim != 2 or values.shape[0] != count:
         raise errors.InvalidVector(f"values must be an array of shape ({count}, {dimensions}), got {values.shape}")
     if values.shape[1] != dimensions:
         raise wrong_width(vectors.ids[0] if count else "?", dimensions, values.shape[1])
-    if (row := first_non_finite_row(values)) is not None:
+    if isinstance(values, np.ndarray) and (row := first_non_finite_row(values)) is not None:
         col = int(np.flatnonzero(~np.isfinite(values[row]))[0])
         raise errors.InvalidVector(
             f"invalid vector for id={_quote(vectors.ids[row])}: values must be finite numbers, "
@@ -278,6 +281,39 @@ def _check_strings(values: Sequence[Any], max_bytes: int, explain: Any, optional
             continue
         if type(value) is not str or not value or (len(value) * 4 > max_bytes and utf8_len(value) > max_bytes):
             explain(row, value)
+
+
+def first_bad_cell(cells: Sequence[Any], width: int) -> tuple[int, str] | None:
+    """For vectors given as one array per row: the first row that is not `width` finite numbers, and
+    what is wrong with it ("width", "finite" or "type"), else None. Read CELL_ROWS rows at a time, so
+    that checking them never copies them all into one matrix."""
+    for start in range(0, len(cells), CELL_ROWS):
+        part = cells[start:start + CELL_ROWS]
+        with np.errstate(over="ignore", invalid="ignore"):  # a number beyond float32 becomes inf, found below
+            try:
+                matrix = np.asarray(part, dtype=np.float32)
+            except (TypeError, ValueError):  # ragged, or not numbers: find the row
+                matrix = None
+            if matrix is None or matrix.ndim != 2 or matrix.shape[1] != width:
+                position, what = _first_odd_cell(part, width)
+                return start + position, what
+            if (row := first_non_finite_row(matrix)) is not None:
+                return start + row, "finite"
+    return None
+
+
+def _first_odd_cell(cells: Sequence[Any], width: int) -> tuple[int, str]:
+    for position, cell in enumerate(cells):
+        shape = np.shape(cell)
+        if len(shape) != 1:
+            return position, "type"
+        if shape[0] != width:
+            return position, "width"
+        try:
+            np.asarray(cell, dtype=np.float32)
+        except (TypeError, ValueError):
+            return position, "type"
+    raise AssertionError("no odd cell among cells that did not stack")  # pragma: no cover
 
 
 def first_non_finite_row(values: np.ndarray) -> int | None:

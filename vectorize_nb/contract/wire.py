@@ -235,7 +235,7 @@ def ndjson_lines(vectors: CheckedVectors) -> list[bytes]:
     metadata = vectors.metadata_json
     namespaces = vectors.namespaces
     lines = []
-    for row, (vid, values) in enumerate(zip(vectors.ids, vectors.values)):
+    for row, (vid, values) in enumerate(zip(vectors.ids, np.asarray(vectors.values))):
         extra = b""  # metadata and namespace are small: join them first, then copy each line once
         encoded = metadata[row]
         if encoded is not None:

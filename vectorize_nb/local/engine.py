@@ -232,7 +232,8 @@ class LocalEngine(Backend):
                 else validation.check_vectors(vectors, kind, state.row.dimensions, self.limits)
             namespaces: list[str | None] = checked.namespaces if checked.namespaces is not None \
                 else [None] * len(checked)
-            change = VectorWrite(kind, checked.ids, checked.values, namespaces, checked.metadata_json, checked.metadata)
+            change = VectorWrite(kind, checked.ids, np.asarray(checked.values), namespaces, checked.metadata_json,
+                                 checked.metadata)
             return self._mutate(name, change)
 
     def embed(self, texts: list[str], model: str, pooling: str) -> np.ndarray:
