@@ -200,6 +200,20 @@ def test_a_half_way_failure_reports_the_rows_written_and_retries_the_rest():
         assert result.retry().ok and index.info().vector_count == 200
 
 
+def test_a_retry_checks_again_the_arrays_it_reads_from_the_frame():
+    backend = Flaky(fail_calls={2})
+    with Client(backend, "flaky") as client:
+        index = client.create_index("again", 3)
+        frame = pd.DataFrame({"doc": [f"d{i}" for i in range(30)], "vec": [np.ones(3) for _ in range(30)]})
+        result = frame.vectorize.upsert(index, id="doc", vector="vec", batch_size=10, on_error="report",
+                                        progress=False)
+        assert result.written == 10
+        frame["vec"].iloc[25][1] = np.nan  # the user's array changes before the retry
+        with pytest.raises(errors.InvalidVector, match='id="d25": values must be finite numbers'):
+            result.retry()
+        assert index.info().vector_count == 10
+
+
 def test_explain_filter_on_the_local_engine(index, films):
     films.iloc[:1].vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre", "year"])
     index.create_metadata_index("year", "number")

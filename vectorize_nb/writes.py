@@ -415,7 +415,7 @@ class Writer:
             outcomes = send_batches(batches, lambda batch: send(prepare(batch)), self.backend.max_concurrency,
                                     options.progress)
         result = WriteResult(kind, self.index, checked.ids, outcomes,
-                             lambda rows: self.write(kind, checked.take(rows), options))
+                             lambda rows: self.write(kind, validation.recheck_cells(checked.take(rows)), options))
         return self._finish(result, options)
 
     def delete(self, ids: Sequence[str], options: WriteOptions) -> WriteResult:

@@ -22,8 +22,8 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
 
 __all__ = [
     "index_name", "index_config", "id_text", "vector_id", "id_list", "namespace", "metadata_json_of",
-    "write_count", "unique_rows", "check_vectors", "first_bad_cell", "first_non_finite_row", "encoded_metadata",
-    "vectors_from_records", "query_option_types", "query_options", "query_vector", "list_count",
+    "write_count", "unique_rows", "check_vectors", "first_bad_cell", "recheck_cells", "first_non_finite_row",
+    "encoded_metadata", "vectors_from_records", "query_option_types", "query_options", "query_vector", "list_count",
     "metadata_index_spec", "utf8_len", "wrong_width", "not_numbers",
 ]
 
@@ -300,6 +300,21 @@ def first_bad_cell(cells: Sequence[Any], width: int) -> tuple[int, str] | None:
             if (row := first_non_finite_row(matrix)) is not None:
                 return start + row, "finite"
     return None
+
+
+def recheck_cells(vectors: CheckedVectors) -> CheckedVectors:
+    """A checked batch whose values are a frame's arrays, read again (a retry reads them after the user
+    may have changed them): the same batch, or the error naming the first id whose array went bad."""
+    values = vectors.values
+    if not isinstance(values, VectorCells) or (problem := first_bad_cell(values.cells, values.width)) is None:
+        return vectors
+    row, what = problem
+    vid = vectors.ids[row]
+    if what == "width":
+        raise wrong_width(vid, values.width, int(np.size(values.cells[row])))
+    if what == "finite":
+        raise errors.InvalidVector(f"invalid vector for id={_quote(vid)}: values must be finite numbers")
+    raise not_numbers(vid)
 
 
 def _first_odd_cell(cells: Sequence[Any], width: int) -> tuple[int, str]:
