@@ -174,6 +174,7 @@ def test_a_column_of_arrays_is_checked_and_written_a_slice_at_a_time(index, monk
     (np.array([1e39, 0.0, 0.0]), errors.InvalidVector, r"row 15 \(id='d5'\) holds NaN, an infinity or a number beyond"),
     (np.ones(4), errors.VectorDimensionMismatch, r"row 15 \(id='d5'\), expected 3 dimensions, and got 4"),
     (np.ones((1, 3)), errors.InvalidVector, r"row 15 \(id='d5'\) is not a flat array of numbers"),
+    (np.array(1.0), errors.InvalidVector, r"row 15 \(id='d5'\) is not a flat array of numbers"),
     (np.array(["1", "x", "0"], dtype=object), errors.InvalidVector, r"row 15 \(id='d5'\) is not a flat array"),
 ])
 def test_a_bad_array_in_a_later_slice_is_named_and_nothing_is_written(index, monkeypatch, cell, error, message):

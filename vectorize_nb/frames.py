@@ -133,7 +133,7 @@ def vectors_of(frame: pd.DataFrame, vector: Hashable | None, vectors: Sequence[H
     cells = frame[vector].tolist()
     if not cells or set(map(type, cells)) != {np.ndarray}:
         return matrix_of(frame, vector, vectors, dimensions, ids)
-    width = dimensions if dimensions is not None else len(cells[0])
+    width = dimensions if dimensions is not None else int(np.size(cells[0]))
     problem = validation.first_bad_cell(cells, width)
     if problem is None:
         return VectorCells(cells, width)
