@@ -5,9 +5,12 @@
 
 Prints, per thread count and size: a single query against numpy's `X @ q` + `argpartition`, a
 100-query batch against a bare `X @ Q.T`, and a query filtered to 10% against the unfiltered one
-(goals: <= 1.15x, <= 1.2x, <= 0.3x). Each thread count runs in a process of its own with
-OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS set to it, so numpy's BLAS and the engine
-(which follows those variables) get the same number of threads. Install threadpoolctl (a dependency
+(goals: <= 1.15x, <= 1.2x, <= 0.3x), and the filtered query again, each call 0.3 s after any other
+(OpenBLAS's threads spin for a while after a call, on cores the engine's own threads then need: on 16
+cores a filtered query at 1M took 32 ms right after a BLAS call, 7-8 ms otherwise). Each thread
+count runs in a process of its own with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS
+set to it, so numpy's BLAS and the engine (which follows those variables) get the same number of
+threads. Install threadpoolctl (a dependency
 of the package) first: without it a batch cannot give each of its threads a single-threaded BLAS,
 and runs in one thread with BLAS's own. The data is built in memory in
 parallel from a seeded generator, and the engine's resident index is built directly (no SQLite);
@@ -41,6 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 D, K, GROUPS, BATCH = 384, 10, 10, 100
 CHUNK_TRIAL_ROWS = 1_000_000
+PAUSE, PAUSES = 0.3, 8
 STARTED = float(os.environ.get("VECTORIZE_CORES_STARTED", time.time()))
 """When the run began (children get the parent's time, so that every line counts from one start)."""
 
@@ -112,6 +116,14 @@ def side_by_side(a, b, repeat: int, block: int) -> tuple[float, float]:
     return statistics.median(ta), statistics.median(tb)
 
 
+def paused(fn) -> float:
+    """Seconds of one call of fn, made PAUSE seconds after anything else."""
+    time.sleep(PAUSE)
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def measure(n: int, threads: int, repeat: int) -> None:
     from vectorize_nb.contract.filters import parse_filter
     from vectorize_nb.contract.limits import DEFAULT_LIMITS
@@ -137,6 +149,9 @@ def measure(n: int, threads: int, repeat: int) -> None:
         f"({ours * 1e3:.1f} ms vs {numpy_time * 1e3:.1f} ms)")
     unfiltered, ours_filtered = side_by_side(single, filtered, repeat, 5)
     say(f"  N = {n:,}: filtered / unfiltered {ours_filtered / unfiltered:6.3f}   ({ours_filtered * 1e3:.1f} ms)")
+    rested = statistics.median(paused(filtered) for _ in range(PAUSES))
+    say(f"  N = {n:,}: filtered, {PAUSE} s after any call / unfiltered {rested / unfiltered:6.3f}   "
+        f"({rested * 1e3:.1f} ms)")
     many = lambda: resident.nearest(queries, K, None)
     gemm, batch = side_by_side(lambda: X @ queries.T, many, max(2, repeat // 4), 1)
     say(f"  N = {n:,}: batch {BATCH} / gemm       {batch / gemm:6.3f}   ({batch * 1e3:.1f} ms vs {gemm * 1e3:.1f} ms)")
