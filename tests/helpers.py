@@ -18,6 +18,12 @@ def vectors(ids, values, metadata=None, namespaces=None) -> Vectors:
     return Vectors(list(ids), np.asarray(values, dtype=np.float32), metadata, namespaces)
 
 
+def cosine(row, query) -> float:
+    """Vectorize's cosine score of a stored row for a query, computed in float64 as the engine does."""
+    row64, query64 = np.asarray(row, dtype=np.float64), np.asarray(query, dtype=np.float64)
+    return float(row64 @ query64 / (np.linalg.norm(row64) * np.linalg.norm(query64)))
+
+
 REQUIRE_BROWSER = "VECTORIZE_NB_REQUIRE_BROWSER"
 
 

@@ -15,7 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import vectorize_nb as vz
 
-from .helpers import TINY
+from .helpers import TINY, cosine
 
 IDS = [f"v{i}" for i in range(8)]
 D = 3
@@ -103,11 +103,6 @@ class ServedApiAgainstModel(ApiAgainstModel):
     def close(self) -> None:
         self.client.close()
         self.server.close()
-
-
-def cosine(row, query):
-    row64, query64 = row.astype(np.float64), query.astype(np.float64)
-    return float(row64 @ query64 / (np.linalg.norm(row64) * np.linalg.norm(query64)))
 
 
 ApiAgainstModel.TestCase.settings = settings(max_examples=30, stateful_step_count=15, derandomize=True,

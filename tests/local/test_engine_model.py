@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from vectorize_nb.contract.models import QueryOptions
 from vectorize_nb.local import LocalEngine, store as store_module
 
-from ..helpers import TINY, vectors
+from ..helpers import TINY, cosine, vectors
 
 IDS = [f"v{i}" for i in range(10)]
 D = 4
@@ -92,11 +92,6 @@ class EngineAgainstModel(RuleBasedStateMachine):
             engine.close()
         store_module.MIN_HOLES = self.min_holes
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def cosine(row, query):
-    row64, query64 = row.astype(np.float64), query.astype(np.float64)
-    return float(row64 @ query64 / (np.linalg.norm(row64) * np.linalg.norm(query64)))
 
 
 EngineAgainstModel.TestCase.settings = settings(max_examples=60, stateful_step_count=20, derandomize=True,
