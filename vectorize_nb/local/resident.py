@@ -198,7 +198,7 @@ class ResidentIndex:
     def remove(self, ids: Iterable[str]) -> int:
         """Make holes of the slots of these ids; returns how many were here."""
         slots = self.slots
-        holes = [slot for slot in (slots.pop(vid, None) for vid in ids) if slot is not None]
+        holes = [slots.pop(vid) for vid in slots.keys() & ids]  # the intersection in C: an ingest's ids are new
         if holes:
             for slot in holes:
                 self.ids[slot] = None
