@@ -6,6 +6,17 @@ from vectorize_nb.local import search
 from vectorize_nb.local.vectorfile import row_norms
 
 
+KERNELS = ["numpy"] + (["compiled"] if search._kernels is not None else [])
+
+
+@pytest.fixture(autouse=True, params=KERNELS)
+def kernels(request, monkeypatch):
+    """Every test here runs on numpy's passes and on the compiled kernels (where they were built)."""
+    if request.param == "numpy":
+        monkeypatch.setattr(search, "_kernels", None)
+    return request.param
+
+
 def brute(matrix, query, metric, k, rows=None):
     scorer = search.Scorer(metric)
     candidates = np.arange(len(matrix)) if rows is None else rows
@@ -180,18 +191,19 @@ def test_without_threadpoolctl_a_batch_runs_in_one_thread_and_the_variables_stil
         assert set(picked.tolist()) == brute(data, query, "euclidean", 4)
 
 
-def test_a_threaded_batch_makes_every_blas_call_in_one_blas_thread(rng, monkeypatch, three_threads):
+def test_a_threaded_batch_makes_every_blas_call_in_one_blas_thread(rng, monkeypatch, three_threads, kernels):
     """BLAS's own threads, once woken, spin for a while on the cores our threads need: a batch split
-    over our threads must not wake them, the seed of its threshold included."""
+    over our threads must not wake them, the seed of its threshold (numpy's passes) included."""
     blas = search._blas_libraries()
     if blas.controller is None:
         pytest.skip("threadpoolctl cannot steer this BLAS")
     seen = []
-    for name in ("_seed_threshold", "_batch_part"):
+    for name in ("_seed_threshold", "_scored_chunks"):
         step = getattr(search, name)
         monkeypatch.setattr(search, name, lambda *args, step=step, name=name: seen.append((name, blas.threads()))
                             or step(*args))
     data = rng.standard_normal((500, 8)).astype(np.float32)
     with threadpoolctl.threadpool_limits(2):
         search.top_k_many(scan_of(data, "cosine"), prepared("cosine", data[:3]), 4)
-    assert sorted(set(seen)) == [("_batch_part", 1), ("_seed_threshold", 1)]
+    expected = [("_scored_chunks", 1)] + ([("_seed_threshold", 1)] if kernels == "numpy" else [])
+    assert sorted(set(seen)) == expected

@@ -12,16 +12,20 @@ exactly, as it does euclidean queries too large for float32. The fast pass picks
 candidates, which the resident index rescores in float64, so rounding in the fast pass cannot change
 a reported score.
 
-Three kernels, each split over `threads()` threads, each thread keeping its own top-k:
-- one query, all rows: a dot product per row, bound by memory: on two cores einsum on our threads
-  (it took two thirds of the CPU time of OpenBLAS's gemv, whose idle threads spin for a while after a
-  call, taking the cores the next query needs); on more, BLAS's gemv on its own threads, which reads
-  memory faster than our threads do (`BLAS_SCAN_THREADS`);
-- one query, a filtered subset: rows gathered in cache-sized chunks (a gather of 10% of the rows
-  costs about a quarter of a full scan, where `X[mask] @ q` costs 85%);
-- many queries: row chunks times the query block (gemm, one BLAS thread per thread of ours), keeping
-  a running top-k per query behind a threshold (seeded from a sample of rows), so the top-k costs a
-  compare per score instead of a partition of the whole score matrix.
+Three kernels, each split over `threads()` threads, each thread keeping its own top-k. Their inner
+loops are the compiled kernels of `_kernels.c` where the package was built with a C compiler (they
+run without the interpreter lock and never call BLAS, whose idle threads spin for a while after a
+call, on the cores our threads need); otherwise numpy does the same work in more passes:
+- one query, all rows: a dot product per row, bound by memory: `range_dots`, which prefetches the
+  rows ahead (1M x 384 on 16 cores: 0.93x numpy's threaded X @ q; 0.5-0.7x on 2 cores). Without
+  it, einsum on our threads on two cores, BLAS's gemv on its own threads on more
+  (`BLAS_SCAN_THREADS`);
+- one query, a filtered subset: `gather_dots` reads the rows where they lie (10% of 1M rows on 16
+  cores: 3.8 ms, 0.23x of the full scan). Without it, rows gathered in cache-sized chunks (a
+  gather of 10% of the rows costs about a quarter of a full scan, where `X[mask] @ q` costs 85%);
+- many queries: row chunks times the query block (gemm, one BLAS thread per thread of ours), each
+  chunk folded into a top-k per query by `keep_best`, a min-heap per query behind one compare per
+  score. Without it, a running threshold (seeded from a sample of rows) and a merge of the hits.
 The thread count follows the machine: the CPUs this process may use, capped by the BLAS thread limit
 (threadpoolctl's `threadpool_limits`, or OPENBLAS_NUM_THREADS and the like at start-up) and by
 OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS.
@@ -39,7 +43,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MARGIN", "EXTREME", "Scan", "Scorer", "top_k", "top_k_many", "best_exact", "threads"]
+try:
+    from . import _kernels
+except ImportError:  # installed without a C compiler: numpy does the same work in more passes
+    _kernels = None  # type: ignore[assignment]
+
+__all__ = ["MARGIN", "EXTREME", "COMPILED", "Scan", "Scorer", "top_k", "top_k_many", "best_exact", "threads"]
+
+COMPILED = _kernels is not None
+"""Whether this install has the compiled kernels."""
 
 MARGIN = 8
 EXTREME = 2.0 ** 60
@@ -55,9 +67,9 @@ ROWS_PER_THREAD = {"scan": THREADED_ROWS, "gather": 4096, "batch": THREADED_ROWS
 """The fewest rows a thread of each kernel takes: a part smaller than this costs more in handing it
 out (and in the interpreter lock its thread takes back) than it saves."""
 BLAS_SCAN_THREADS = 3
-"""From this many threads on, a full scan of one query is BLAS's gemv on BLAS's own threads: on 16
-cores einsum on our threads read memory at 48 GB/s where gemv reached 74 (1M x 384: 1.49x numpy's
-X @ q against 1.02x); on 2 cores einsum is the faster (0.86x against 1.03x)."""
+"""Without the compiled kernels, from this many threads on a full scan of one query is BLAS's gemv on
+BLAS's own threads: on 16 cores einsum on our threads read memory at 48 GB/s where gemv reached 74
+(1M x 384: 1.49x numpy's X @ q against 1.02x); on 2 cores einsum is the faster (0.86x against 1.03x)."""
 BLAS_BATCH = False
 """Whether a batch is one thread of ours driving BLAS's threads rather than our threads each a BLAS
 (slower on every machine measured: kept to measure it again)."""
@@ -241,6 +253,8 @@ def _best(sims: np.ndarray, k: int) -> np.ndarray:
 
 def top_k(scan: Scan, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
     """Row numbers of the best `k` (unordered) for one prepared query, among `rows` if given."""
+    query = np.ascontiguousarray(query, dtype=np.float32)
+    rows = None if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
     total = len(scan.matrix) if rows is None else len(rows)
     k = min(k, total)
     if k == 0:
@@ -255,7 +269,7 @@ def top_k(scan: Scan, query: np.ndarray, k: int, rows: np.ndarray | None = None)
             allowed = np.zeros(len(scan.matrix), dtype=bool)
             allowed[rows] = True
         work, total = (lambda lo, hi: _range_best(scan, query, lo, hi, k, allowed)), len(scan.matrix)
-        if total >= THREADED_ROWS and threads() >= BLAS_SCAN_THREADS:
+        if _kernels is None and total >= THREADED_ROWS and threads() >= BLAS_SCAN_THREADS:
             return _range_best(scan, query, 0, total, k, allowed, blas=True)[0]
     results = _in_parts(work, total, _parts(total, kernel))  # few rows: BLAS, in this thread
     found: np.ndarray = np.concatenate([found for found, _ in results])
@@ -267,8 +281,13 @@ def _range_best(scan: Scan, query: np.ndarray, lo: int, hi: int, k: int,
                 allowed: np.ndarray | None, blas: bool = False) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(over="ignore", invalid="ignore"):  # extreme rows overflow here; they are excluded
         rows = scan.matrix[lo:hi]
-        small = len(scan.matrix) < THREADED_ROWS
-        sims = rows @ query if small or blas else np.einsum("ij,j->i", rows, query)
+        if len(scan.matrix) < THREADED_ROWS or blas:
+            sims = rows @ query
+        elif _kernels is not None:
+            sims = np.empty(hi - lo, dtype=np.float32)
+            _kernels.range_dots(rows, rows.shape[1], query, sims)
+        else:
+            sims = np.einsum("ij,j->i", rows, query)
         scan.finish(sims, lo, hi)
     if allowed is not None:
         sims[~allowed[lo:hi]] = -np.inf
@@ -278,15 +297,22 @@ def _range_best(scan: Scan, query: np.ndarray, lo: int, hi: int, k: int,
 
 def _gathered_best(scan: Scan, query: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     sims = np.empty(len(rows), dtype=np.float32)
+    if _kernels is not None:
+        _kernels.gather_dots(scan.matrix, scan.matrix.shape[1], rows, query, sims)
+    else:
+        _gathered_dots(scan, query, rows, sims)
+    scan.weigh(sims, rows)
+    best = _best(sims, k)
+    return rows[best], sims[best]
+
+
+def _gathered_dots(scan: Scan, query: np.ndarray, rows: np.ndarray, sims: np.ndarray) -> None:
     buffer = np.empty((GATHER_CHUNK, scan.matrix.shape[1]), dtype=np.float32)
     for start in range(0, len(rows), GATHER_CHUNK):
         chunk = rows[start:start + GATHER_CHUNK]
         block = buffer[:len(chunk)]
         np.take(scan.matrix, chunk, axis=0, out=block, mode="clip")  # "raise" would buffer `out`
         np.einsum("ij,j->i", block, query, out=sims[start:start + len(chunk)])
-    scan.weigh(sims, rows)
-    best = _best(sims, k)
-    return rows[best], sims[best]
 
 
 # --- many queries ------------------------------------------------------------------------------
@@ -298,18 +324,35 @@ def top_k_many(scan: Scan, queries: np.ndarray, k: int, rows: np.ndarray | None 
     k = min(k, total)
     if k == 0:
         return np.empty((len(queries), 0), dtype=np.int64)
-    prepared = np.ascontiguousarray(queries.T)
+    prepared = np.ascontiguousarray(queries.T, dtype=np.float32)
+    rows = None if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
     blas = _blas_libraries()
     count = _parts(total, "batch") if blas.controller is not None and not BLAS_BATCH else 1
     with blas.lock, blas.single_threaded() if count > 1 else nullcontext():
-        # seeded here, in one BLAS thread: BLAS's own threads, woken by a call just before ours start,
-        # spin on the cores ours need (a batch at 200k on 2 cores took 171 ms so, 123 ms without)
-        threshold = _seed_threshold(scan, prepared, k, rows)
-        results = _in_parts(lambda lo, hi: _batch_part(scan, prepared, k, threshold, lo, hi, rows), total, count)
+        if _kernels is not None:
+            part: Callable[[int, int], Any] = lambda lo, hi: _kept_best(scan, prepared, k, lo, hi, rows)
+        else:
+            # seeded here, in one BLAS thread: BLAS's own threads, woken by a call just before ours
+            # start, spin on the cores ours need (a batch at 200k on 2 cores took 171 ms so, 123 ms without)
+            threshold = _seed_threshold(scan, prepared, k, rows)
+            part = lambda lo, hi: _batch_part(scan, prepared, k, threshold, lo, hi, rows)
+        results = _in_parts(part, total, count)
     sims = np.concatenate([sims for sims, _ in results], axis=1)
     found = np.concatenate([found for _, found in results], axis=1)
     best = np.argpartition(-sims, k - 1, axis=1)[:, :k]
     return np.take_along_axis(found, best, axis=1)
+
+
+def _kept_best(scan: Scan, prepared: np.ndarray, k: int, lo: int, hi: int,
+               rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The top-k per query over rows lo..hi (of `rows` when given), a min-heap per query kept by the
+    compiled kernel: (m, k) similarities and rows, -1 where fewer than k rows could be picked."""
+    m = prepared.shape[1]
+    best_sims = np.full((m, k), -np.inf, dtype=np.float32)
+    best_rows = np.full((m, k), -1, dtype=np.int64)
+    for sims, block_rows in _scored_chunks(scan, prepared, lo, hi, rows):
+        _kernels.keep_best(sims, m, block_rows, best_sims, best_rows)
+    return best_sims, best_rows
 
 
 def _seed_threshold(scan: Scan, prepared: np.ndarray, k: int, rows: np.ndarray | None) -> np.ndarray:
