@@ -5,9 +5,12 @@
 
 Prints, per thread count and size: a single query against numpy's `X @ q` + `argpartition`, a
 100-query batch against a bare `X @ Q.T`, and a query filtered to 10% against the unfiltered one
-(goals: <= 1.15x, <= 1.2x, <= 0.3x), and the filtered query again, each call 0.3 s after any other
-(OpenBLAS's threads spin for a while after a call, on cores the engine's own threads then need: on 16
-cores a filtered query at 1M took 32 ms right after a BLAS call, 7-8 ms otherwise). Each thread
+(goals: <= 1.15x, <= 1.2x, <= 0.3x). Each is measured twice: right after the other side's calls,
+and 0.3 s after them. OpenBLAS's threads spin for a while after a call, on the cores the engine's own
+threads then need (the engine itself never wakes them: its scans run in its own threads, its batch
+in one BLAS thread per thread of its own), so numpy's calls slow the engine's next ones down on many
+cores. The first figure is what a user who alternates the two sees; the second, each side's own
+speed. Each thread
 count runs in a process of its own with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS
 set to it, so numpy's BLAS and the engine (which follows those variables) get the same number of
 threads. Install threadpoolctl (a dependency
@@ -103,12 +106,13 @@ def resident_of(n: int, threads: int):
 
 # --- timing --------------------------------------------------------------------------------------
 
-def side_by_side(a, b, repeat: int, block: int) -> tuple[float, float]:
-    """Medians of a and b, run in alternating blocks of `block` calls."""
+def side_by_side(a, b, repeat: int, block: int, pause: float = 0.0) -> tuple[float, float]:
+    """Medians of a and b, run in alternating blocks of `block` calls, each block `pause` s after the other."""
     ta: list[float] = []
     tb: list[float] = []
     while len(ta) < repeat:
         for fn, times in ((a, ta), (b, tb)):
+            time.sleep(pause)
             for _ in range(block):
                 start = time.perf_counter()
                 fn()
@@ -147,6 +151,9 @@ def measure(n: int, threads: int, repeat: int) -> None:
     numpy_time, ours = side_by_side(numpy_single, single, repeat, 5)
     say(f"  N = {n:,}: single / numpy        {ours / numpy_time:6.3f}   "
         f"({ours * 1e3:.1f} ms vs {numpy_time * 1e3:.1f} ms)")
+    numpy_time, ours = side_by_side(numpy_single, single, repeat, 5, PAUSE)
+    say(f"  N = {n:,}: single / numpy, each side {PAUSE} s after the other {ours / numpy_time:6.3f}   "
+        f"({ours * 1e3:.1f} ms vs {numpy_time * 1e3:.1f} ms)")
     unfiltered, ours_filtered = side_by_side(single, filtered, repeat, 5)
     say(f"  N = {n:,}: filtered / unfiltered {ours_filtered / unfiltered:6.3f}   ({ours_filtered * 1e3:.1f} ms)")
     rested = statistics.median(paused(filtered) for _ in range(PAUSES))
@@ -155,11 +162,14 @@ def measure(n: int, threads: int, repeat: int) -> None:
     many = lambda: resident.nearest(queries, K, None)
     gemm, batch = side_by_side(lambda: X @ queries.T, many, max(2, repeat // 4), 1)
     say(f"  N = {n:,}: batch {BATCH} / gemm       {batch / gemm:6.3f}   ({batch * 1e3:.1f} ms vs {gemm * 1e3:.1f} ms)")
+    gemm, batch = side_by_side(lambda: X @ queries.T, many, max(2, repeat // 4), 1, PAUSE)
+    say(f"  N = {n:,}: batch {BATCH} / gemm, each call {PAUSE} s after the other {batch / gemm:6.3f}   "
+        f"({batch * 1e3:.1f} ms vs {gemm * 1e3:.1f} ms)")
     if n <= CHUNK_TRIAL_ROWS:  # how the batch's chunk size does on this machine, for tuning BATCH_VALUES
         default = search.BATCH_VALUES
-        for values in (default // 2, default * 2):
+        for values in (default // 4, default * 4):
             search.BATCH_VALUES = values
-            gemm, batch = side_by_side(lambda: X @ queries.T, lambda: resident.nearest(queries, K, None), 3, 1)
+            gemm, batch = side_by_side(lambda: X @ queries.T, lambda: resident.nearest(queries, K, None), 3, 1, PAUSE)
             say(f"  N = {n:,}: batch / gemm with chunks of {values:,} similarities: {batch / gemm:6.3f}")
         search.BATCH_VALUES = default
 
