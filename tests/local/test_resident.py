@@ -3,6 +3,7 @@ import pytest
 
 from vectorize_nb.contract.filters import parse_filter
 from vectorize_nb.contract.limits import DEFAULT_LIMITS
+from vectorize_nb.local import search
 from vectorize_nb.local.resident import ResidentIndex
 from vectorize_nb.local.vectorfile import VectorFile
 
@@ -79,3 +80,39 @@ def test_extreme_rows_are_found_on_every_path(rng, metric):
     assert resident.nearest(values[5][None], 1, None)[0][0] == ["v5"]
     if metric == "cosine":
         assert resident.nearest(values[9][None], 1, None)[0] == (["v9"], pytest.approx([1.0]))
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "dot-product"])
+def test_a_tie_larger_than_the_candidates_is_broken_by_id_on_every_path(rng, metric, monkeypatch):
+    """61 copies of one vector tie for the best score: the fast pass keeps only k + MARGIN of them, in
+    no particular order, and the answer must still be the lowest ids, whichever kernel ran."""
+    values = rng.standard_normal((3000, 8)).astype(np.float32)
+    values[5] *= 10  # the best of every metric for a query of itself
+    values[100:161] = values[5]
+    order = rng.permutation(3000)  # ids in no relation to the slots
+    resident = ResidentIndex(8, metric)
+    resident.put([f"id{i:05d}" for i in order], values[order], ["n"] * 3000, None)
+    tied = sorted(f"id{i:05d}" for i in [5, *range(100, 161)])
+    rows = resident.candidates("n", parse_filter(None, DEFAULT_LIMITS))
+    query = values[5]
+    for kernels in (search._kernels, None):
+        monkeypatch.setattr(search, "_kernels", kernels)
+        answers = [resident.nearest(query[None], 5, None)[0], resident.nearest(query[None], 5, rows)[0],
+                   *resident.nearest(np.stack([query, query]), 5, None),
+                   resident.nearest(np.stack([query, query]), 5, rows)[0]]
+        for ids, scores in answers:
+            assert ids == tied[:5]
+            assert len(set(scores.tolist())) == 1
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "dot-product"])
+def test_a_tie_among_rows_scored_exactly_is_broken_by_id(rng, metric):
+    """Rows beyond float32's fast pass (and, for euclidean, a query beyond it) are scored in float64:
+    a tie there larger than the candidates is broken by id too."""
+    values = rng.standard_normal((500, 4)).astype(np.float32)
+    values[200:230] = [1e20, -3e19, 2e20, 1e20]
+    order = rng.permutation(500)
+    resident = ResidentIndex(4, metric)
+    resident.put([f"id{i:03d}" for i in order], values[order], None, None)
+    ids, scores = resident.nearest(values[200][None], 3, None)[0]
+    assert ids == ["id200", "id201", "id202"] and len(set(scores.tolist())) == 1

@@ -297,30 +297,39 @@ class ResidentIndex:
                                                 & self.live[:self.end]).sum())
 
     def nearest(self, queries: np.ndarray, k: int, rows: np.ndarray | None) -> list[tuple[list[str], np.ndarray]]:
-        """For each raw query, the ids of the best `k` rows and their exact scores, best first."""
+        """For each raw query, the ids of the best `k` rows and their exact scores, best first, ties broken by id."""
         prepared, exact = self.scorer.prepare(queries)
         wanted = k + search.MARGIN
         self._ranked = {}
         extreme = self._extreme_among(rows)
         if extreme is not None and rows is not None:
             rows = rows[~self.extreme[rows]]
-        excluded = self._excluded_rows()
-        scan = self.scorer.scan(self.matrix, None if self.weights is None else self.weights[:self.end], excluded)
+        scan = self.scorer.scan(self.matrix, None if self.weights is None else self.weights[:self.end],
+                                self._excluded_rows())
         if len(queries) == 1:
             picked = [search.top_k(scan, prepared[0], wanted, rows)]
         else:
             picked = list(search.top_k_many(scan, prepared, wanted, rows))
         answers = []
-        for chosen, query, whole in zip(picked, queries, exact):
-            if excluded is not None or len(queries) > 1:  # drop the rows the fast pass had to fill up with
-                chosen = chosen[chosen >= 0]
-                chosen = chosen[self.live[chosen] & ~self.extreme[chosen]]
-            if whole:
-                chosen = self._exact(self._all_rows(rows, extreme), query, wanted)
-            elif extreme is not None:
-                chosen = np.concatenate([chosen, self._exact(extreme, query, wanted)])
-            answers.append(self._rank(chosen, query, k))
+        for fast, ready, query, whole in zip(picked, prepared, queries, exact):
+            count = wanted
+            while (answer := self._rank(self._candidates(fast, query, whole, rows, extreme, count), query, k,
+                                        count)) is None:
+                count *= 2  # a tie at the k-th score goes on past the candidates: take twice as many
+                fast = fast if whole else search.top_k(scan, ready, count, rows)
+            answers.append(answer)
         return answers
+
+    def _candidates(self, fast: np.ndarray, query: np.ndarray, whole: bool, rows: np.ndarray | None,
+                    extreme: np.ndarray | None, count: int) -> list[np.ndarray]:
+        """Groups of candidate rows for one query, each the best `count` of its own share of the rows (or
+        all of that share): the fast pass's, and the extreme rows' scored exactly; or, for a query too
+        large for the fast pass, all rows scored exactly."""
+        if whole:
+            return [self._exact(self._all_rows(rows, extreme), query, count)]
+        fast = fast[fast >= 0]  # -1: the batch found fewer rows than `count`
+        fast = fast[self.live[fast] & ~self.extreme[fast]]  # the holes the fast pass had to fill up with
+        return [fast] if extreme is None else [fast, self._exact(extreme, query, count)]
 
     def _extreme_among(self, rows: np.ndarray | None) -> np.ndarray | None:
         """The extreme rows to score exactly (among `rows` when given), or None when there are none."""
@@ -349,10 +358,21 @@ class ResidentIndex:
     def _exact(self, rows: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
         return search.best_exact(self.scorer, self.matrix, rows, query, k)
 
-    def _rank(self, chosen: np.ndarray, query: np.ndarray, k: int) -> tuple[list[str], np.ndarray]:
+    def _rank(self, groups: list[np.ndarray], query: np.ndarray, k: int,
+              count: int) -> tuple[list[str], np.ndarray] | None:
+        """The best `k` of the candidates by exact score, then id; None when a group of `count` rows
+        may have been cut inside a tie at the k-th score (its worst row ties with the k-th best)."""
+        chosen = np.concatenate(groups)
         scores = self.scorer.score(self.matrix[chosen], query)
+        keys = -scores if self.scorer.higher_is_better else scores
+        if len(chosen) > k:
+            kth = np.partition(keys, k - 1)[k - 1]
+            ends = np.cumsum([len(group) for group in groups])
+            for group, end in zip(groups, ends):
+                if len(group) >= count and keys[end - len(group):end].max() <= kth:
+                    return None
         ids = np.array([self.ids[slot] for slot in chosen.tolist()], dtype=object)
-        order = np.lexsort((ids, -scores if self.scorer.higher_is_better else scores))[:k]
+        order = np.lexsort((ids, keys))[:k]
         self._ranked.update(zip(ids[order].tolist(), chosen[order].tolist()))
         return ids[order].tolist(), scores[order]
 
