@@ -1,6 +1,7 @@
 import dataclasses
 import inspect
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -195,6 +196,36 @@ def test_every_public_write_takes_the_write_options_with_their_defaults(method):
     for option in dataclasses.fields(writes.WriteOptions):
         assert parameters[option.name].default == option.default, (method.__qualname__, option.name)
         assert f"{option.name} : " in method.__doc__
+
+
+class Reordering(LocalEngine):
+    """Two senders; the first batch reaches the engine late and the second answers late: the engine
+    accepts the second batch first, and the client hears of the first batch first."""
+
+    def __init__(self):
+        super().__init__(limits=TINY)
+        self.max_concurrency = 2
+        self.accepted = []
+
+    def write(self, name, kind, vectors):
+        first = vectors.ids[0] == "r00000"
+        if first:
+            time.sleep(0.2)
+        mutation = super().write(name, kind, vectors)
+        self.accepted.append(vectors.ids[0])
+        if not first:
+            time.sleep(0.4)
+        return mutation
+
+
+def test_the_last_batch_of_a_concurrent_write_is_applied_last():
+    backend = Reordering()
+    with Client(backend, "reordering") as client:
+        index = client.create_index("order", 2)
+        result = index.upsert(*rows(3), batch_size=2, progress=False)
+        assert backend.accepted == ["r00000", "r00002"]  # the last batch waits for the others to answer
+        assert index.info().processed_up_to_mutation == result.last_mutation.id
+        index.wait(result)  # returned at once: waiting for the last batch is waiting for the write
 
 
 def test_index_upsert_can_wait_until_the_write_is_applied():

@@ -337,7 +337,11 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
 def _send_pipelined(run: Callable[[int, Any], None], prepared: Callable[[int], Any], failed: Callable[[], bool],
                     count: int, concurrency: int) -> None:
     """`concurrency` senders take prepared bodies from a queue the calling thread keeps filled, so a sender
-    that gets its answer starts the next request at once; after a failure queued bodies are not sent."""
+    that gets its answer starts the next request at once; after a failure queued bodies are not sent.
+
+    The last body is queued once every other one has been answered: requests in flight together may be
+    applied in any order, and the last batch's mutation must be the last the index applies, so that
+    waiting for it (`wait=True`, `Index.wait(result)`) waits for the whole write."""
     ready: queue.Queue[tuple[int, Any] | None] = queue.Queue(maxsize=concurrency)
     crashed: list[BaseException] = []  # not a VectorizeError: a bug, raised again in the calling thread
 
@@ -346,12 +350,13 @@ def _send_pipelined(run: Callable[[int, Any], None], prepared: Callable[[int], A
 
     def sender() -> None:
         while (item := ready.get()) is not None:
-            if stopped():
-                continue  # keep draining the queue, so the calling thread never blocks on it
             try:
-                run(*item)
+                if not stopped():  # else keep draining the queue, so the calling thread never blocks on it
+                    run(*item)
             except BaseException as exc:
                 crashed.append(exc)
+            finally:
+                ready.task_done()
 
     senders = [threading.Thread(target=sender, name=f"vectorize-write-{n}", daemon=True) for n in range(concurrency)]
     for thread in senders:
@@ -359,6 +364,8 @@ def _send_pipelined(run: Callable[[int, Any], None], prepared: Callable[[int], A
     try:
         for pos in range(count):
             body = None if stopped() else prepared(pos)
+            if pos == count - 1:
+                ready.join()
             if stopped():
                 break
             ready.put((pos, body))
