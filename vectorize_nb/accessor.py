@@ -20,6 +20,7 @@ from .client import Client
 from .embedder import model_for_index
 from .index import FilterLike, Index
 from .writes import OnError, WriteOptions, WriteResult, documented, fill_docstring
+from .vector_array import VectorArray
 
 __all__ = ["VectorizeAccessor"]
 
@@ -149,7 +150,7 @@ class VectorizeAccessor:
 
         Returns
         -------
-        Series of float32 arrays
+        Series of float32 vectors (a `VectorArray`)
             Named "embedding", indexed like the frame; `attrs["embedding"]` says how many came from the cache.
 
         Examples
@@ -163,7 +164,7 @@ class VectorizeAccessor:
             raise TypeError("embed needs model= when given a Client (vz.embedding_models() lists them)")
         vectors = frames.embed_texts(self._frame, client.embedder, text, model, pooling, cache=cache,
                                      locally=locally, progress=progress)
-        column = pd.Series(list(vectors), index=self._frame.index, name="embedding", dtype=object)
+        column = pd.Series(VectorArray(vectors), index=self._frame.index, name="embedding", copy=False)
         column.attrs["embedding"] = str(client.embedder.report)
         return column
 

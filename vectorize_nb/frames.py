@@ -29,6 +29,7 @@ from .contract.models import CheckedVectors, Values, VectorCells, Vectors, Write
 from .contract.validation import utf8_len
 from .embedder import Embedder, model_for_index
 from .index import Index
+from .vector_array import VectorDtype
 from .writes import OnError, WriteOptions, WriteResult
 
 __all__ = ["Text", "texts_of", "embed_texts", "embedded", "check_columns", "to_vectors", "ids_of", "matrix_of",
@@ -125,13 +126,14 @@ def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequ
 
 def vectors_of(frame: pd.DataFrame, vector: Hashable | None, vectors: Sequence[Hashable] | None,
                dimensions: int | None, ids: Sequence[str]) -> Values:
-    """What a write sends: a column of arrays stays one array per row (checked a slice at a time, then
-    read a slice at a time as it is written); anything else becomes one matrix (`matrix_of`)."""
+    """What a write sends: a column of arrays, or a `VectorArray` column's matrix, is checked a slice at a
+    time, then read a slice at a time as it is written; anything else becomes one matrix (`matrix_of`)."""
     if vector is None:
         return matrix_of(frame, vector, vectors, dimensions, ids)
     check_columns(frame, [vector], "vector")
-    cells = frame[vector].tolist()
-    if not cells or set(map(type, cells)) != {np.ndarray}:
+    column = frame[vector]
+    cells = column.array.matrix if isinstance(column.dtype, VectorDtype) else column.tolist()
+    if not len(cells) or isinstance(cells, list) and set(map(type, cells)) != {np.ndarray}:
         return matrix_of(frame, vector, vectors, dimensions, ids)
     width = dimensions if dimensions is not None else int(np.size(cells[0]))
     problem = validation.first_bad_cell(cells, width)
@@ -151,6 +153,10 @@ def _id_note(ids: Sequence[str] | None, position: int) -> str:
 
 
 def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: Sequence[str] | None) -> np.ndarray:
+    if isinstance(column.dtype, VectorDtype):  # the column's own matrix, which the caller may only read
+        readable: np.ndarray = column.array.matrix.view()
+        readable.flags.writeable = False
+        return readable
     cells = column.tolist()
     kinds = set(map(type, cells))
     if kinds == {list} and len(widths := set(map(len, cells))) == 1 and dimensions in (None, *widths):

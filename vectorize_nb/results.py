@@ -1,7 +1,8 @@
 """Backend results as tidy pandas DataFrames: one row per match, vector or index.
 
 Metadata is flattened into columns (nested keys joined with "."); a metadata key that would clash
-with one of the fixed columns is prefixed with "metadata.". `values` is a column of float32 arrays.
+with one of the fixed columns is prefixed with "metadata.". `values` is a column of float32 vectors
+(`VectorArray`: one matrix, each cell a row of it).
 Where a result came from is kept in `df.attrs`.
 """
 
@@ -16,6 +17,7 @@ import pandas as pd
 
 from .contract.flat import MetadataColumns, flatten
 from .contract.models import IndexDescription, IndexExport, Match, MetadataIndex, VectorRecord
+from .vector_array import VectorArray
 
 __all__ = ["matches_frame", "records_frame", "export_frame", "indexes_frame", "metadata_indexes_frame", "flatten",
            "MATCH_COLUMNS"]
@@ -73,7 +75,7 @@ def matches_frame(results: Sequence[Sequence[Match]], attrs: dict[str, Any], *, 
     columns["score"] = np.asarray([m.score for m in matches], dtype=np.float64)
     columns["namespace"] = _text([m.namespace for m in matches])
     if return_values:
-        columns["values"] = pd.Series([m.values for m in matches], dtype=object)
+        columns["values"] = VectorArray._from_sequence([m.values for m in matches])
     columns.update(_metadata_columns((m.metadata for m in matches), MATCH_COLUMNS))
     return _frame(columns, attrs)
 
@@ -84,26 +86,24 @@ def _key_dtype(keys: Sequence[Any]) -> Any:
 
 def records_frame(records: Sequence[VectorRecord], attrs: dict[str, Any], *, values: bool = True,
                   metadata: bool = True) -> pd.DataFrame:
-    """One row per stored vector: id, namespace, values (float32 arrays), metadata columns."""
+    """One row per stored vector: id, namespace, values (float32 vectors), metadata columns."""
     columns: dict[str, Any] = {
         "id": _text([r.id for r in records]),
         "namespace": _text([r.namespace for r in records]),
     }
     if values:
-        columns["values"] = pd.Series([r.values for r in records], dtype=object)
+        columns["values"] = VectorArray._from_sequence([r.values for r in records])
     if metadata:
         columns.update(_metadata_columns((r.metadata for r in records), ("id", "namespace", "values")))
     return _frame(columns, attrs)
 
 
 def export_frame(export: IndexExport, attrs: dict[str, Any]) -> pd.DataFrame:
-    """A whole index, one row per vector: id, namespace, values (rows of the export's matrix, not copies),
+    """A whole index, one row per vector: id, namespace, values (the export's matrix, not a copy),
     metadata columns; the columns the export holds."""
     columns: dict[str, Any] = {"id": _text(export.ids), "namespace": _text(export.namespaces)}
     if export.values is not None:
-        cells = np.empty(len(export), dtype=object)
-        cells[:] = list(export.values)
-        columns["values"] = cells
+        columns["values"] = VectorArray(export.values)
     if export.metadata is not None:
         columns.update(_renamed(export.metadata, ("id", "namespace", "values")))
     return _frame(columns, attrs)

@@ -64,6 +64,7 @@ def test_embed_gives_a_column_aligned_to_the_frame(client):
     column = DOCS.vectorize.embed(client, text="body", model=SHIPPED_MODEL)
     assert column.index.tolist() == [10, 11, 12, 13] and column.name == "embedding"
     assert column.iloc[0].shape == (256,) and "4 texts with wordllama/l2-supercat-256" in column.attrs["embedding"]
+    assert column.dtype == vz.VectorDtype(256) and column.array.matrix.shape == (4, 256)
     framed = DOCS.assign(embedding=column)
     index = client.create_index("framed", 256)
     assert framed.vectorize.upsert(index, id="id", vector="embedding").ok

@@ -111,7 +111,7 @@ def test_a_frame_projection_is_kept_by_content(index, fits):
     plot_index(frame.assign(rating=1.5), color="rating")  # other columns: the same projection, new colours
     assert len(fits) == 1
     changed = frame.copy()
-    changed.loc[0, "values"] = np.array([99.0, 99.0], np.float32)
+    changed.at[0, "values"] = np.array([99.0, 99.0], np.float32)
     plot_index(changed)
     assert len(fits) == 2
 

@@ -85,11 +85,12 @@ class Mutation:
 
 @dataclass(frozen=True, slots=True)
 class VectorCells:
-    """A batch's vectors as one array per row (a DataFrame's column of arrays), read as a float32 matrix
-    a slice at a time: a frame's vectors are never all copied into one matrix on their way to a write.
-    Made only of cells that `validation.first_bad_cell` passed: each holds `width` finite numbers."""
+    """A batch's vectors as one array per row (a DataFrame's column of arrays, or its `VectorArray`'s
+    matrix), read as a float32 matrix a slice at a time: a frame's vectors are never all copied into one
+    matrix on their way to a write. Made only of cells that `validation.first_bad_cell` passed: each
+    holds `width` finite numbers."""
 
-    cells: list[Any]
+    cells: Sequence[Any]
     width: int
 
     @property
@@ -104,7 +105,7 @@ class VectorCells:
         return len(self.cells)
 
     def rows(self, start: int, stop: int) -> np.ndarray:
-        """Rows [start, stop) as a new float32 matrix."""
+        """Rows [start, stop) as a float32 matrix."""
         part = self.cells[start:stop]
         return np.asarray(part, dtype=np.float32).reshape(len(part), self.width)
 
