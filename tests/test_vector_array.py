@@ -123,9 +123,32 @@ def test_conversions(matrix):
     assert (series.array == matrix[1]).tolist() == [False, True, False, False]
 
 
+def test_comparisons_and_a_frame_wide_replace(matrix):
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "values": VectorArray(matrix)})
+    replaced = frame.replace({"a": "z"})  # compares every column with "a"
+    assert replaced["id"].tolist() == ["z", "b", "c", "d"]
+    assert replaced["values"].array.matrix.tolist() == matrix.tolist()
+    cells = frame["values"].array
+    assert (cells == "a").tolist() == [False] * 4 and (cells == np.zeros(5)).tolist() == [False] * 4
+    assert (cells == list(matrix[::-1])).tolist() == [False] * 4 and (cells == list(matrix)).tolist() == [True] * 4
+    assert (frame["values"] == frame["values"].copy()).all()
+
+
+@pytest.mark.parametrize("kind", ["parquet", "feather"])
+def test_a_vector_column_round_trips_through_arrow_files(matrix, tmp_path, kind):
+    pytest.importorskip("pyarrow")
+    matrix[1] = np.nan
+    frame = pd.DataFrame({"id": list("abcd"), "values": VectorArray(matrix)})
+    getattr(frame, f"to_{kind}")(tmp_path / "frame")
+    back = getattr(pd, f"read_{kind}")(tmp_path / "frame")
+    assert back["values"].dtype == VectorDtype(3) and back["values"].isna().tolist() == [False, True, False, False]
+    np.testing.assert_array_equal(back["values"].array.matrix, matrix)
+
+
 def test_printed_cells_show_both_ends():
     shown = repr(pd.Series(VectorArray(np.arange(384, dtype=np.float32).reshape(1, 384) / 1000)))
     assert "[0, 0.001, …, 0.382, 0.383]" in shown and "dtype: vector[384]" in shown
+    assert repr(VectorDtype(384)) == "VectorDtype(384)"
 
 
 def test_bad_input_is_named():

@@ -47,6 +47,9 @@ class VectorDtype(ExtensionDtype):
     def name(self) -> str:  # type: ignore[override]  # pandas-stubs declare an attribute
         return f"vector[{self.dimensions}]"
 
+    def __repr__(self) -> str:
+        return f"VectorDtype({self.dimensions})"
+
     def _get_common_dtype(self, dtypes: list[Any]) -> Any:
         widths = {dtype.dimensions for dtype in dtypes if isinstance(dtype, VectorDtype)} - {0}
         if len(widths) > 1 or not all(isinstance(dtype, VectorDtype) for dtype in dtypes):
@@ -56,6 +59,18 @@ class VectorDtype(ExtensionDtype):
     @classmethod
     def construct_array_type(cls) -> builtins.type[VectorArray]:
         return VectorArray
+
+    def __from_arrow__(self, array: Any) -> VectorArray:
+        """A column read back from Arrow (parquet, feather): fixed-size lists of float32, null where missing."""
+        chunks = getattr(array, "chunks", [array])
+        parts = [np.asarray(chunk.flatten(), dtype=np.float32) for chunk in chunks]
+        matrix = np.full((sum(len(chunk) for chunk in chunks), self.dimensions), np.nan, dtype=np.float32)
+        start = 0
+        for chunk, numbers in zip(chunks, parts):
+            present = ~np.asarray(chunk.is_null(), dtype=bool)
+            matrix[start:start + len(chunk)][present] = numbers.reshape(-1, self.dimensions)
+            start += len(chunk)
+        return VectorArray(matrix)
 
     @classmethod
     def construct_from_string(cls, string: str) -> VectorDtype:
@@ -201,13 +216,32 @@ class VectorArray(ExtensionArray):
         return cells
 
     def __eq__(self, other: Any) -> np.ndarray:  # type: ignore[override]
-        if isinstance(other, (ExtensionArray, list)) or getattr(other, "ndim", 0) == 2 or (
-                isinstance(other, np.ndarray) and other.dtype == object):
-            other = VectorArray._from_sequence(other, dtype=self._dtype)._matrix
-        elif _is_missing(other):
-            return np.zeros(len(self), dtype=bool)
+        """Row by row: True where all the numbers are equal; against one vector, or a vector a row.
+        Anything else (a string, NaN, cells that are not vectors of this width) equals no row."""
+        unequal = np.zeros(len(self), dtype=bool)
+        if _is_one_vector(other):
+            other = np.asarray(other, dtype=np.float32)
+            if other.shape != (self._dtype.dimensions,):
+                return unequal
+        elif pd.api.types.is_list_like(other) and len(other) == len(self):
+            try:
+                other = VectorArray._from_sequence(other, dtype=self._dtype)._matrix
+            except (TypeError, ValueError):
+                return unequal
+        else:
+            return unequal
         with np.errstate(invalid="ignore"):
-            return np.asarray(np.asarray(self._matrix == np.asarray(other, dtype=np.float32)).all(axis=1))
+            return np.asarray(np.asarray(self._matrix == other).all(axis=1))
+
+    def __arrow_array__(self, type: Any = None) -> Any:
+        """The column for Arrow (`df.to_parquet`, `df.to_feather`): fixed-size lists of float32."""
+        import pyarrow as pa
+
+        missing = self.isna()
+        numbers, width = pa.array(self._matrix.ravel()), self._dtype.dimensions
+        if missing.any():
+            return pa.FixedSizeListArray.from_arrays(numbers, width, mask=pa.array(missing))
+        return pa.FixedSizeListArray.from_arrays(numbers, width)
 
     def _formatter(self, boxed: bool = False) -> Callable[[Any], str | None]:
         return _shown
