@@ -133,7 +133,7 @@ def vectors_of(frame: pd.DataFrame, vector: Hashable | None, vectors: Sequence[H
     check_columns(frame, [vector], "vector")
     column = frame[vector]
     cells = column.array.matrix if isinstance(column.dtype, VectorDtype) else column.tolist()
-    if not len(cells) or isinstance(cells, list) and set(map(type, cells)) != {np.ndarray}:
+    if not len(cells) or (isinstance(cells, list) and set(map(type, cells)) != {np.ndarray}):
         return matrix_of(frame, vector, vectors, dimensions, ids)
     width = dimensions if dimensions is not None else int(np.size(cells[0]))
     problem = validation.first_bad_cell(cells, width)
