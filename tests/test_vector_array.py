@@ -199,6 +199,16 @@ def test_a_vector_column_of_the_wrong_width_is_refused(index):
     assert index.to_frame().empty
 
 
+def test_a_vector_column_asks_queries_and_stays_as_it_was(matrix):
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("cosine", 3, metric="cosine")
+        index.upsert(["a", "b", "c", "d"], matrix + 1, wait=True)
+        frame = pd.DataFrame({"q": VectorArray(matrix + 1)}, copy=False)
+        hits = frame.vectorize.query(index, vector="q", top_k=1)
+    assert hits["id"].tolist() == ["a", "b", "c", "d"]
+    np.testing.assert_array_equal(frame["q"].array.matrix, matrix + 1)  # lent read-only, not normalised in place
+
+
 def test_the_views_read_a_vector_column(matrix):
     from vectorize_nb.viz.inputs import frame_matrix
 
