@@ -249,8 +249,8 @@ def na_value():
 
 
 class TestPandasDtype(base.BaseDtypeTests):
-    pass
+    """pandas' own checks of an extension dtype (names, equality, hashing, construction from strings)."""
 
 
 class TestPandasPrinting(base.BasePrintingTests):
-    pass
+    """pandas' own checks of how an extension array prints in a Series and a frame."""
