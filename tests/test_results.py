@@ -1,0 +1,72 @@
+"""Result frames are built block by block (pandas' `create_dataframe_from_blocks`): the frames must be the
+ones pandas' own constructor makes from the same columns, dtypes included, and independent of each other."""
+
+from datetime import datetime, UTC
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vectorize_nb import results
+from vectorize_nb.contract.models import IndexConfig, IndexDescription, IndexExport, Match, MetadataIndex, VectorRecord
+
+NOON = datetime(2026, 1, 1, 12, tzinfo=UTC)
+ATTRS = {"index": "docs", "retrieved_at": "2026-01-01T00:00:00+00:00"}
+METADATA = [{"genre": "drama", "year": 2001, "score": 1.5, "deep": {"k": True}}, None,
+            {"genre": None, "year": 1999, "tags": ["a", "b"], "id": "clash"}, {}]
+
+
+def matches(namespace: bool = True) -> list[list[Match]]:
+    rng = np.random.default_rng(3)
+    return [[Match(f"doc-{q}-{r}", float(rng.random()), rng.random(4, dtype=np.float32), METADATA[(q + r) % 4],
+                   f"ns-{r}" if namespace and r % 2 else None) for r in range(3)] for q in range(3)] + [[]]
+
+
+def records() -> list[VectorRecord]:
+    return [VectorRecord(f"doc-{i}", np.full(4, i, dtype=np.float32), METADATA[i], None if i % 2 else "ns")
+            for i in range(4)]
+
+
+BUILDERS = {
+    "a query": lambda: results.matches_frame(matches()[:1], ATTRS),
+    "a query with values and metadata": lambda: results.matches_frame(matches()[:1], ATTRS, return_values=True),
+    "many queries with keys": lambda: results.matches_frame(matches(), ATTRS, keys=["a", "b", "c", "d"]),
+    "many queries keyed by a series": lambda: results.matches_frame(matches(False), ATTRS,
+                                                                     keys=pd.Series([10, 20, 30, 40])),
+    "no matches": lambda: results.matches_frame([[]], ATTRS, return_values=True),
+    "records": lambda: results.records_frame(records(), ATTRS),
+    "records without values": lambda: results.records_frame(records(), ATTRS, values=False, metadata=False),
+    "an export": lambda: results.export_frame(IndexExport(["a", "b"], [None, "ns"], np.eye(2, dtype=np.float32),
+                                                          {"genre": ["x", None], "n": [1, None]}), ATTRS),
+    "an empty export": lambda: results.export_frame(IndexExport([], []), ATTRS),
+    "indexes": lambda: results.indexes_frame([IndexDescription("docs", IndexConfig(4, "cosine"), "", NOON, NOON)],
+                                             ATTRS),
+    "metadata indexes": lambda: results.metadata_indexes_frame([MetadataIndex("genre", "string")], ATTRS),
+}
+
+
+@pytest.mark.parametrize("build", BUILDERS.values(), ids=BUILDERS.keys())
+def test_a_frame_built_from_blocks_is_the_frame_pandas_constructor_makes(build, monkeypatch):
+    fast = build()
+    monkeypatch.setattr(results, "create_dataframe_from_blocks", None)  # pandas < 3 has no such function
+    slow = build()
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert fast.columns.dtype == slow.columns.dtype and fast.attrs == slow.attrs
+
+
+def test_a_query_frame_has_its_columns_in_order_with_pandas_dtypes():
+    frame = results.matches_frame(matches()[:1], {})
+    assert list(frame.columns) == ["rank", "id", "score", "namespace", "genre", "year", "metadata.score", "deep.k",
+                                     "tags", "metadata.id"]
+    assert frame["rank"].tolist() == [1, 2, 3] and frame["id"].tolist() == ["doc-0-0", "doc-0-1", "doc-0-2"]
+    assert frame["id"].dtype == pd.Series(["x"]).dtype and frame["score"].dtype == np.float64
+    assert datetime.fromisoformat(frame.attrs["retrieved_at"]) <= datetime.now(UTC)
+
+
+def test_frames_with_the_same_columns_share_nothing_a_user_can_change():
+    first, second = (results.matches_frame(matches()[:1], ATTRS) for _ in range(2))
+    first.columns.name = "renamed"
+    first.loc[0, "score"] = -1.0
+    first.attrs["index"] = "other"
+    assert second.columns.name is None and second.loc[0, "score"] != -1.0 and second.attrs["index"] == "docs"
+    assert results.matches_frame(matches()[:1], ATTRS).columns.name is None
