@@ -52,7 +52,7 @@ _STRINGS = pd.StringDtype(na_value=np.nan)
 
 def _text(values: list[Any]) -> Any:
     """A column of strings in pandas' default string dtype (object when empty or all missing)."""
-    if any(v is not None for v in values):
+    if values.count(None) < len(values):
         return pd.array(values, dtype=_STRINGS)
     return np.array(values, dtype=object)
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from itertools import chain, repeat
+from typing import Any, cast
 
 import orjson
 
 __all__ = ["flatten", "decoded", "MetadataColumns"]
 
 _EMPTY: dict[str, Any] = {}
+_TEXT = {str, type(None)}
 
 DECODED_ROWS = 65_536
 """Rows of metadata JSON `MetadataColumns.add_json` decodes at once."""
@@ -32,9 +34,14 @@ def flatten(metadata: dict[str, Any] | None, prefix: str = "") -> dict[str, Any]
 
 def decoded(blobs: list[bytes | None]) -> list[dict[str, Any] | None]:
     """Metadata JSON of many rows, decoded in one call (one JSON array) rather than one per row."""
-    rows: list[dict[str, Any] | None] = orjson.loads(b"[" + b",".join(b"null" if blob is None else blob
-                                                                      for blob in blobs) + b"]")
+    rows: list[dict[str, Any] | None] = orjson.loads(_array(blobs))
     return rows
+
+
+def _array(blobs: list[bytes | None]) -> bytes:
+    if None not in blobs:
+        return b"[" + b",".join(cast(list[bytes], blobs)) + b"]"
+    return b"[" + b",".join(b"null" if blob is None else blob for blob in blobs) + b"]"
 
 
 class MetadataColumns:
@@ -45,24 +52,32 @@ class MetadataColumns:
     def __init__(self) -> None:
         self.columns: dict[str, list[Any]] = {}
         self.rows = 0
-        self._strings: dict[str, dict[str, str]] = {}
+        self._strings: dict[str, dict[str | None, str | None]] = {}
 
-    def add(self, metadata: Iterable[dict[str, Any] | None]) -> None:
-        flats = [_EMPTY if row is None else flatten(row) if dict in set(map(type, row.values())) else row
-                 for row in metadata]
-        for name in dict.fromkeys(key for flat in flats for key in flat):
+    def add(self, metadata: Iterable[dict[str, Any] | None], nested: bool = True) -> None:
+        """Add rows; `nested=False` says no row holds an object, so none needs flattening."""
+        rows = [_EMPTY if row is None else row for row in metadata]
+        flats = [flatten(row) if dict in set(map(type, row.values())) else row for row in rows] if nested else rows
+        for name in dict.fromkeys(chain.from_iterable(flats)):
             self.columns.setdefault(name, [None] * self.rows)
         for name, column in self.columns.items():
-            column.extend(self._kept(name, [flat.get(name) for flat in flats]))
+            column.extend(self._kept(name, list(map(dict.get, flats, repeat(name)))))
         self.rows += len(flats)
 
     def add_json(self, blobs: list[bytes | None]) -> None:
         """Add rows given as metadata JSON, a slice at a time (its dicts are gone before the next)."""
         for start in range(0, len(blobs), DECODED_ROWS):
-            self.add(decoded(blobs[start:start + DECODED_ROWS]))
+            array = _array(blobs[start:start + DECODED_ROWS])
+            rows = orjson.loads(array)
+            # one "{" for each row's own object: none holds an object (a brace in a string only costs time)
+            self.add(rows, nested=array.count(b"{") != len(rows) - rows.count(None))
 
     def _kept(self, name: str, values: list[Any]) -> list[Any]:
         strings = self._strings.setdefault(name, {})
         if len(strings) >= KEPT_STRINGS:
             return values
+        if set(map(type, values)) <= _TEXT:  # setdefault would also merge 1 with True and 1.0
+            kept = list(map(strings.setdefault, values, values))
+            strings.pop(None, None)
+            return kept
         return [strings.setdefault(value, value) if type(value) is str else value for value in values]

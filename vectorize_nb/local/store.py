@@ -387,7 +387,7 @@ class Store:
         one float32 matrix, read in one read transaction, a slice of rows at a time."""
         columns: tuple[list[Any], ...] = ([], [], [], [])
         with self.reading():
-            for rows in self.scan_vectors(index_id):
+            for rows in self.scan_vectors(index_id, columns="id, namespace, metadata, slot"):
                 for column, part in zip(columns, zip(*rows)):
                     column += part
             ids, namespaces, metadata, slots = columns
@@ -403,11 +403,12 @@ class Store:
         """Every id of the index in insertion order."""
         return [row[0] for row in self._all(f"SELECT id FROM {_table(index_id)} ORDER BY rowid")]
 
-    def scan_vectors(self, index_id: int, since_seq: int = 0) -> Iterator[list[tuple[Any, ...]]]:
-        """Rows (id, namespace, metadata, slot, seq) written after `since_seq`, in chunks, in insertion order."""
-        sql = f"SELECT id, namespace, metadata, slot, seq FROM {_table(index_id)} WHERE seq > ? ORDER BY rowid"
+    def scan_vectors(self, index_id: int, since_seq: int = 0,
+                     columns: str = "id, namespace, metadata, slot, seq") -> Iterator[list[tuple[Any, ...]]]:
+        """Rows (of `columns`) written after `since_seq`, in chunks, in insertion order."""
+        sql = f"SELECT {columns} FROM {_table(index_id)} WHERE seq > ? ORDER BY rowid"
         if not since_seq:  # a plain scan, in rowid order, with no sort
-            sql = f"SELECT id, namespace, metadata, slot, seq FROM {_table(index_id)} ORDER BY rowid"
+            sql = f"SELECT {columns} FROM {_table(index_id)} ORDER BY rowid"
         with self._lock:
             cursor = self._con.execute(sql, (since_seq,) if since_seq else ())
             rows = cursor.fetchmany(FETCH_ROWS)
