@@ -1,6 +1,7 @@
 """Result frames are built block by block (pandas' `create_dataframe_from_blocks`): the frames must be the
 ones pandas' own constructor makes from the same columns, dtypes included, and independent of each other."""
 
+import warnings
 from datetime import datetime, UTC
 
 import numpy as np
@@ -70,3 +71,12 @@ def test_frames_with_the_same_columns_share_nothing_a_user_can_change():
     first.attrs["index"] = "other"
     assert second.columns.name is None and second.loc[0, "score"] != -1.0 and second.attrs["index"] == "docs"
     assert results.matches_frame(matches()[:1], ATTRS).columns.name is None
+
+
+def test_a_frame_of_many_metadata_columns_takes_a_new_column_without_a_warning():
+    metadata = {f"p{i}": [float(i), None] for i in range(150)} | {f"n{i}": [i, i] for i in range(150)}
+    frame = results.export_frame(IndexExport(["a", "b"], [None, None], None, metadata), ATTRS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas warns of a "highly fragmented" frame past 100 blocks
+        frame["added"] = 1.0
+    assert frame["p3"].tolist()[0] == 3.0 and np.isnan(frame["p3"].tolist()[1]) and frame["n7"].tolist() == [7, 7]
