@@ -46,13 +46,13 @@ def _renamed(columns: dict[str, list[Any]], reserved: Iterable[str]) -> dict[str
     return {(f"metadata.{name}" if name in taken else name): values for name, values in columns.items()}
 
 
-_STRINGS = pd.StringDtype(na_value=np.nan)
-"""pandas' default string dtype (what it infers for a column of str)."""
+_STRINGS = pd.Series(["text"]).dtype
+"""What pandas infers for a column of str: its string dtype (pandas 3), object before."""
 
 
 def _text(values: list[Any]) -> Any:
-    """A column of strings in pandas' default string dtype (object when empty or all missing)."""
-    if values.count(None) < len(values):
+    """A column of strings as pandas infers it (object when empty or all missing)."""
+    if isinstance(_STRINGS, pd.StringDtype) and values.count(None) < len(values):
         return pd.array(values, dtype=_STRINGS)
     return np.array(values, dtype=object)
 
