@@ -136,12 +136,14 @@ def test_comparisons_and_a_frame_wide_replace(matrix):
 
 @pytest.mark.parametrize("kind", ["parquet", "feather"])
 def test_a_vector_column_round_trips_through_arrow_files(matrix, tmp_path, kind):
-    pytest.importorskip("pyarrow")
-    matrix[1] = np.nan
+    pyarrow = pytest.importorskip("pyarrow")
+    missing = kind == "feather" or int(pyarrow.__version__.split(".")[0]) >= 26  # older: not to parquet
+    if missing:
+        matrix[1] = np.nan
     frame = pd.DataFrame({"id": list("abcd"), "values": VectorArray(matrix)})
     getattr(frame, f"to_{kind}")(tmp_path / "frame")
     back = getattr(pd, f"read_{kind}")(tmp_path / "frame")
-    assert back["values"].dtype == VectorDtype(3) and back["values"].isna().tolist() == [False, True, False, False]
+    assert back["values"].dtype == VectorDtype(3) and back["values"].isna().tolist() == [False, missing, False, False]
     np.testing.assert_array_equal(back["values"].array.matrix, matrix)
 
 
@@ -230,7 +232,7 @@ def dtype():
 
 @pytest.fixture
 def data():
-    return VectorArray(np.random.default_rng(0).standard_normal((10, 3)))
+    return VectorArray(np.random.default_rng(0).standard_normal((100, 3)))
 
 
 @pytest.fixture
