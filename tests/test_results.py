@@ -34,6 +34,8 @@ BUILDERS = {
     "many queries with keys": lambda: results.matches_frame(matches(), ATTRS, keys=["a", "b", "c", "d"]),
     "many queries keyed by a series": lambda: results.matches_frame(matches(False), ATTRS,
                                                                      keys=pd.Series([10, 20, 30, 40])),
+    "many queries keyed by object labels": lambda: results.matches_frame(
+        matches(), ATTRS, keys=pd.Index(["a", "b", "c", "d"], dtype=object)),
     "no matches": lambda: results.matches_frame([[]], ATTRS, return_values=True),
     "records": lambda: results.records_frame(records(), ATTRS),
     "records without values": lambda: results.records_frame(records(), ATTRS, values=False, metadata=False),

@@ -61,7 +61,7 @@ def _frame(columns: dict[str, Any], attrs: dict[str, Any]) -> pd.DataFrame:
     arrays = [_array(values) for values in columns.values()]
     index = pd.RangeIndex(len(arrays[0]) if arrays else 0)
     if create_dataframe_from_blocks is None or not arrays:
-        frame = pd.DataFrame(dict(zip(columns, arrays)), index=index, copy=False)
+        frame = pd.DataFrame(columns, index=index, copy=False)
     else:
         # typed blocks leave pandas nothing to infer: a query's frame in 0.2 ms right after a scan has
         # emptied the caches, where its constructor takes 0.4 ms
@@ -93,8 +93,8 @@ def _labels(names: tuple[str, ...]) -> pd.Index:
 
 
 def _array(values: Any) -> Any:
-    """A column as pandas' constructor would make it: numpy and extension arrays as they are, a list or a
-    Series as pandas infers it."""
+    """A column as pandas' constructor would make it: a list inferred, a Series as it is typed, numpy and
+    extension arrays as they are (an object array here never holds strings, which pandas 3 would infer)."""
     if isinstance(values, (np.ndarray, ExtensionArray)):
         return values
     series = values if isinstance(values, pd.Series) else pd.Series(values)
