@@ -58,13 +58,13 @@ def _text(values: list[Any]) -> Any:
 
 
 def _frame(columns: dict[str, Any], attrs: dict[str, Any]) -> pd.DataFrame:
-    arrays = [_array(values) for values in columns.values()]
-    index = pd.RangeIndex(len(arrays[0]) if arrays else 0)
-    if create_dataframe_from_blocks is None or not arrays:
+    index = pd.RangeIndex(len(next(iter(columns.values()))) if columns else 0)
+    if create_dataframe_from_blocks is None or not columns:
         frame = pd.DataFrame(columns, index=index, copy=False)
     else:
         # typed blocks leave pandas nothing to infer: a query's frame in 0.2 ms right after a scan has
         # emptied the caches, where its constructor takes 0.4 ms
+        arrays = [_array(values) for values in columns.values()]
         frame = create_dataframe_from_blocks(_blocks(arrays), index, _labels(tuple(columns)).view())
     frame.attrs.update(attrs)
     frame.attrs.setdefault("retrieved_at", datetime.now(UTC).isoformat())
