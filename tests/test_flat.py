@@ -1,5 +1,10 @@
 """Metadata as columns: flattened keys, None where a row lacks one, repeated strings stored once."""
 
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from vectorize_nb.contract import flat
 from vectorize_nb.contract.flat import MetadataColumns, flatten
 
@@ -53,3 +58,24 @@ def test_a_missing_value_does_not_count_as_a_kept_string(monkeypatch):
     columns.add([{"t": "".join(["tw", "o"])}, {"t": "".join(["tw", "o"])}])  # the second string: still kept once
     kept = columns.columns["t"]
     assert kept == ["one", None, None, "two", "two"] and kept[3] is kept[4]
+
+
+KEYS = st.sampled_from(["genre", "year", "a", "b", "{", "x}"])
+SCALARS = st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from([0.0, 1.0, 2.5]) | \
+    st.sampled_from(["", "a", "1", "{", "}{", '{"k":1}'])
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=2) | st.dictionaries(KEYS, inner, max_size=2),
+                      max_leaves=6)
+ROWS = st.lists(st.none() | st.dictionaries(KEYS, VALUES, max_size=3), max_size=12)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(ROWS, st.integers(1, 5))
+def test_json_rows_become_the_columns_a_row_by_row_flatten_makes(rows, batch):
+    columns = MetadataColumns()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flat, "DECODED_ROWS", batch)  # rows in batches of 1 to 5: keys first seen in later ones
+        columns.add_json([None if row is None else orjson.dumps(row) for row in rows])
+    flats = [flatten(row) for row in rows]
+    expected = {name: [f.get(name) for f in flats] for name in dict.fromkeys(k for f in flats for k in f)}
+    typed = lambda cols: {name: [(type(v), v) for v in values] for name, values in cols.items()}  # 1 is not True
+    assert typed(columns.columns) == typed(expected) and columns.rows == len(rows)
