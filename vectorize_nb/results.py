@@ -74,11 +74,12 @@ def _frame(columns: dict[str, Any], attrs: dict[str, Any]) -> pd.DataFrame:
 def _blocks(arrays: list[Any]) -> list[tuple[Any, np.ndarray]]:
     """The blocks pandas' constructor would make: each extension array on its own, the numpy columns of
     one dtype stacked together (a frame of over 100 blocks warns when a column is added)."""
-    blocks: list[tuple[Any, np.ndarray]] = [(array, np.array([place])) for place, array in enumerate(arrays)
-                                            if isinstance(array, ExtensionArray)]
+    blocks: list[tuple[Any, np.ndarray]] = []
     places: dict[np.dtype[Any], list[int]] = {}
     for place, array in enumerate(arrays):
-        if not isinstance(array, ExtensionArray):
+        if isinstance(array, ExtensionArray):
+            blocks.append((array, np.array([place])))
+        else:
             places.setdefault(array.dtype, []).append(place)
     for group in places.values():
         stacked = arrays[group[0]].reshape(1, -1) if len(group) == 1 else np.vstack([arrays[p] for p in group])
