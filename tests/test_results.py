@@ -84,3 +84,12 @@ def test_a_frame_of_many_metadata_columns_takes_a_new_column_without_a_warning()
         warnings.simplefilter("error")  # pandas warns of a "highly fragmented" frame past 100 blocks
         frame["added"] = 1.0
     assert frame["p3"].tolist()[0] == 3.0 and np.isnan(frame["p3"].tolist()[1]) and frame["n7"].tolist() == [7, 7]
+
+
+@pytest.mark.parametrize("values", [["doc-1", None, "été", "数据", ""], ["a"] * 3, [None, None], []],
+                         ids=["mixed", "repeated", "missing", "empty"])
+def test_a_text_column_is_the_one_pandas_infers_from_the_same_strings(values):
+    made = pd.Series(results._text(values))
+    inferred = pd.Series(values, dtype=object if values.count(None) == len(values) else None)
+    assert type(made.array) is type(inferred.array)
+    pd.testing.assert_series_equal(made, inferred, check_exact=True)
