@@ -49,12 +49,12 @@ def _renamed(columns: dict[str, list[Any]], reserved: Iterable[str]) -> dict[str
 _STRINGS = pd.Series(["text"]).dtype
 """What pandas infers for a column of str: its string dtype (pandas 3), object before."""
 
-_ARROW_STRINGS = isinstance(_STRINGS, pd.StringDtype) and _STRINGS.storage == "pyarrow" and \
-    int(pd.__version__.split(".")[0]) >= 3
-"""Whether a string column can be made straight from a pyarrow array (pandas 3's string array takes the
-dtype with the array; pandas 2's does not)."""
+_ARROW_STRING_ARRAY: Any = _STRINGS.construct_array_type() if isinstance(_STRINGS, pd.StringDtype) and \
+    _STRINGS.storage == "pyarrow" and int(pd.__version__.split(".")[0]) >= 3 else None
+"""pandas' string array, where it is made straight from a pyarrow array with the dtype given (pandas 3
+with pyarrow; pandas 2's takes no dtype). Typed Any: pandas-stubs does not know its `dtype` yet."""
 
-if _ARROW_STRINGS:
+if _ARROW_STRING_ARRAY is not None:
     import pyarrow
 
 
@@ -62,11 +62,10 @@ def _text(values: list[Any]) -> Any:
     """A column of strings (or None) as pandas infers it (object when empty or all missing)."""
     if not isinstance(_STRINGS, pd.StringDtype) or values.count(None) == len(values):
         return np.array(values, dtype=object)
-    if _ARROW_STRINGS:
+    if _ARROW_STRING_ARRAY is not None:
         # pyarrow's converter without pandas' checks of each value: 2-3x faster for an export's ids,
         # and 0.6x of pd.array for a query's ids right after a scan has emptied the caches
-        strings: Any = _STRINGS.construct_array_type()  # pandas-stubs does not know its `dtype` yet
-        return strings(pyarrow.array(values, type=pyarrow.large_string()), dtype=_STRINGS)
+        return _ARROW_STRING_ARRAY(pyarrow.array(values, type=pyarrow.large_string()), dtype=_STRINGS)
     return pd.array(values, dtype=_STRINGS)
 
 
