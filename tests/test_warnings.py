@@ -77,6 +77,14 @@ def test_a_zero_query_vector_on_a_cosine_index_warns(index):
                     "is 0 and the 'films' matches come in id order, not by similarity"]
 
 
+def test_zero_rows_among_many_queries_are_counted_and_a_direction_says_nothing(index):
+    hits, said = caught(lambda: index.query_many([[0, 0], [1, 0], [0, 0]], top_k=1))
+    assert hits["id"].tolist() == ["a", "a", "a"]
+    assert said == ["2 of the 3 query vectors are all zeros: under cosine a zero vector has no direction, so every "
+                    "score is 0 and the 'films' matches come in id order, not by similarity"]
+    assert caught(lambda: index.query([0, 1e-30], top_k=1))[1] == []
+
+
 def test_the_warning_points_at_the_callers_line(index):
     with pytest.warns(VectorizeWarning) as record:
         index.query([1, 0], filter={"lang": "en"})

@@ -219,7 +219,7 @@ class Index(IndexReader):
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         query = self.embed([vector], model, pooling)[0] if isinstance(vector, str) else \
             np.asarray(vector, dtype=np.float32)
-        self._zero_vectors(query[None, :] if query.ndim == 1 else query)
+        self._zero_vectors(query)
         with self._during("query"):
             matches = self.backend.query(self.name, query, options)
         return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
@@ -293,8 +293,14 @@ class Index(IndexReader):
         return options
 
     def _zero_vectors(self, queries: np.ndarray) -> None:
-        """Warn that all-zero query vectors rank nothing under cosine (every score is 0, the order is by id)."""
-        if self.metric != "cosine" or queries.ndim != 2 or queries.size == 0 or queries.any(axis=1).all():
+        """Warn that all-zero query vectors (one, or the rows of a matrix) rank nothing under cosine (every
+        score is 0, the order is by id)."""
+        if self.metric != "cosine" or queries.size == 0 or queries.ndim > 2:
+            return
+        if queries.ndim == 1 and np.count_nonzero(queries):  # one pass, where a matrix's check takes two
+            return
+        queries = np.atleast_2d(queries)
+        if queries.any(axis=1).all():
             return
         zero = np.flatnonzero(~queries.any(axis=1))
         which = "the query vector is" if len(queries) == 1 else f"{len(zero)} of the {len(queries)} query vectors are"

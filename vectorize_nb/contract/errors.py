@@ -46,8 +46,7 @@ from __future__ import annotations
 import sys
 import threading
 import warnings
-from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Hashable
 from typing import Any, ClassVar
 
 __all__ = [
@@ -112,16 +111,25 @@ class VectorizeError(Exception):
                 "errors": [{"code": self.code, "message": self.message}], "messages": []}
 
 
-@contextmanager
-def during(operation: str, *, nothing_written: bool = False) -> Iterator[None]:
+class during:
     """Name `operation` in any VectorizeError raised inside (unless an inner layer named one already);
-    with `nothing_written`, the error also says that none of the write was sent."""
-    try:
-        yield
-    except VectorizeError as exc:
-        exc.with_operation(operation)
-        exc.nothing_written = exc.nothing_written or nothing_written
-        raise
+    with `nothing_written`, the error also says that none of the write was sent.
+
+    A class, not a `contextmanager`: a query enters two, each 8 us where a generator's costs 20 us
+    right after a scan has emptied the caches."""
+
+    __slots__ = ("operation", "nothing_written")
+
+    def __init__(self, operation: str, *, nothing_written: bool = False) -> None:
+        self.operation, self.nothing_written = operation, nothing_written
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, VectorizeError):
+            exc.with_operation(self.operation)
+            exc.nothing_written = exc.nothing_written or self.nothing_written
 
 
 def _rebuild(cls: type[VectorizeError], message: str, operation: str | None, status: int,
