@@ -1,0 +1,34 @@
+"""CI's second run is on the oldest versions pyproject.toml allows, the build's setuptools included."""
+
+import re
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _floors(requirements: list[str]) -> dict[str, Version]:
+    found = {}
+    for text in requirements:
+        requirement = Requirement(text)
+        lowest = [Version(spec.version) for spec in requirement.specifier if spec.operator == ">="]
+        if lowest:
+            found[requirement.name] = lowest[0]
+    return found
+
+
+def test_the_floor_run_pins_the_lowest_version_of_each_core_server_and_build_requirement():
+    """The floor named setuptools 69, which cannot read the SPDX `license`; isolated builds hid it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    floors = {**_floors(project["build-system"]["requires"]), **_floors(project["project"]["dependencies"]),
+              **_floors(project["project"]["optional-dependencies"]["server"]),
+              "pyarrow": _floors(project["project"]["optional-dependencies"]["test"])["pyarrow"]}
+    run = (ROOT / ".ci" / "run").read_text()
+    pins = {name: Version(version) for name, version in re.findall(r"\b([\w-]+)==([\d.]+)", run)}
+    for name, floor in floors.items():
+        assert name in pins, f"{name} (>={floor}) is not pinned in CI's floor run"
+        assert pins[name].release[:len(floor.release)] == floor.release, f"{name}: pinned {pins[name]}, floor {floor}"
+    assert "--no-build-isolation" in run
