@@ -75,8 +75,6 @@ def test_frames_with_the_same_columns_share_nothing_a_user_can_change():
     assert results.matches_frame(matches()[:1], ATTRS).columns.name is None
 
 
-@pytest.mark.skipif(results.create_dataframe_from_blocks is None,
-                    reason="pandas 2's constructor keeps a block per column when it is not to copy them")
 def test_a_frame_of_many_metadata_columns_takes_a_new_column_without_a_warning():
     metadata = {f"p{i}": [float(i), None] for i in range(150)} | {f"n{i}": [i, i] for i in range(150)}
     frame = results.export_frame(IndexExport(["a", "b"], [None, None], None, metadata), ATTRS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -73,6 +73,9 @@ def _frame(columns: dict[str, Any], attrs: dict[str, Any]) -> pd.DataFrame:
     index = pd.RangeIndex.from_range(range(len(next(iter(columns.values()))) if columns else 0))
     if create_dataframe_from_blocks is None or not columns:
         frame = pd.DataFrame(columns, index=index, copy=False)
+        # pandas 2 leaves a block per column it was told not to copy, and past 100 blocks warns at every
+        # new column; one per dtype, as pandas 3 makes, copies only the numpy columns (not `values`)
+        cast(Any, frame)._consolidate_inplace()
     else:
         # typed blocks leave pandas nothing to infer: a query's frame in 0.2 ms right after a scan has
         # emptied the caches, where its constructor takes 0.4 ms
