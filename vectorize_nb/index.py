@@ -297,13 +297,13 @@ class Index(IndexReader):
         score is 0, the order is by id)."""
         if self.metric != "cosine" or queries.size == 0 or queries.ndim > 2:
             return
-        if queries.ndim == 1 and np.count_nonzero(queries):  # one pass, where a matrix's check takes two
+        if queries.ndim == 1 and np.count_nonzero(queries):  # a single query: one cheap pass, the usual case
             return
-        queries = np.atleast_2d(queries)
-        if queries.any(axis=1).all():
+        rows = np.atleast_2d(queries)
+        zero = np.flatnonzero(~rows.any(axis=1))
+        if len(zero) == 0:
             return
-        zero = np.flatnonzero(~queries.any(axis=1))
-        which = "the query vector is" if len(queries) == 1 else f"{len(zero)} of the {len(queries)} query vectors are"
+        which = "the query vector is" if len(rows) == 1 else f"{len(zero)} of the {len(rows)} query vectors are"
         errors.warn_once((id(self.backend), self.name, "zero query"),
                          f"{which} all zeros: under cosine a zero vector has no direction, so every score is 0 "
                          f"and the {self.name!r} matches come in id order, not by similarity")
