@@ -120,6 +120,27 @@ def test_delete_by_ids_batches_past_100(client):
     assert index.info().vector_count == 10
 
 
+def test_ids_are_all_checked_before_any_delete(client):
+    index = client.create_index("del", 2)
+    index.upsert([str(i) for i in range(250)] + ["doc", "d", "o", "c"], np.ones((254, 2)))
+    with pytest.raises(errors.InvalidVector, match=r"got NoneType None at row 120 .*Nothing was written"):
+        index.delete_by_ids([str(i) for i in range(120)] + [None])
+    with pytest.raises(errors.IdTooLong, match="got 65 bytes"):
+        index.delete_by_ids(["0", "x" * 65])
+    for method in (index.delete_by_ids, index.get_by_ids, index.rewrite):
+        with pytest.raises(errors.MalformedRequest, match=r"ids must be a list of ids, got a str; .* \['doc'\]"):
+            method("doc")
+    assert index.info().vector_count == 254
+
+
+def test_ids_asked_for_may_be_integers_arrays_or_series(client):
+    index = client.create_index("ints", 2)
+    index.upsert([1, 2, 3], np.ones((3, 2)))
+    assert index.get_by_ids(pd.Series([3, 1]), values=False)["id"].tolist() == ["3", "1"]
+    assert index.delete_by_ids(np.array([2, 2])).ok
+    assert index.list_ids() == ["1", "3"]
+
+
 def test_metadata_index_listing(idx):
     assert idx.list_metadata_indexes().values.tolist() == [["genre", "string"]]
 

@@ -167,7 +167,8 @@ class Index(IndexReader):
         progress, on_error
             As for `upsert`.
         """
-        wanted = self.list_ids() if ids is None else list(dict.fromkeys(ids))
+        with errors.during(f"rewrite on index {self.name!r}", nothing_written=True):
+            wanted = self.list_ids() if ids is None else validation.asked_ids(ids, self.limits)
         records = self._records(wanted)
         if not records:
             return WriteResult("upsert", self.name, [], [])

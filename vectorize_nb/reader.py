@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from . import explain, results
-from .contract import errors
+from .contract import errors, validation
 from .contract.backend import Backend
 from .contract.errors import InvalidFilter
 from .contract.filters import Filter, parse_filter, silent_misses
@@ -165,7 +165,9 @@ class IndexReader:
         metadata : bool, default True
             Include a column per metadata property (nested keys joined with ".").
         """
-        records = self._records(list(dict.fromkeys(ids)))
+        with self._during("get_by_ids"):
+            wanted = validation.asked_ids(ids, self.limits)
+        records = self._records(wanted)
         return results.records_frame(records, self._attrs("get_by_ids"), values=values, metadata=metadata)
 
     def list_vectors(self, count: int | None = None, cursor: str | None = None) -> pd.DataFrame:

@@ -426,8 +426,9 @@ class Writer:
         return self._finish(result, options)
 
     def delete(self, ids: Sequence[str], options: WriteOptions) -> WriteResult:
-        """Delete vectors by id, `limits.max_delete_ids` per request."""
-        unique = list(dict.fromkeys(ids))
+        """Delete vectors by id, `limits.max_delete_ids` per request, every id checked before the first."""
+        with errors.during(f"delete_by_ids on index {self.index!r}", nothing_written=True):
+            unique = validation.asked_ids(ids, self.backend.limits)
         step = self.backend.limits.max_delete_ids
         batches = [Batch(n + 1, start, min(start + step, len(unique)))
                    for n, start in enumerate(range(0, len(unique), step))]

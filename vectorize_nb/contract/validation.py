@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import orjson
@@ -21,7 +21,7 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
                      VectorCells, Vectors, WriteKind)
 
 __all__ = [
-    "index_name", "index_config", "id_text", "vector_id", "id_list", "namespace", "metadata_json_of",
+    "index_name", "index_config", "id_text", "vector_id", "id_list", "asked_ids", "namespace", "metadata_json_of",
     "write_count", "unique_rows", "check_vectors", "first_bad_cell", "recheck_cells", "first_non_finite_row",
     "encoded_metadata", "vectors_from_records", "query_option_types", "query_options", "query_vector", "list_count",
     "metadata_index_spec", "utf8_len", "wrong_width", "not_numbers",
@@ -105,6 +105,15 @@ def id_list(ids: Any, max_count: int, limits: Limits) -> list[str]:
     if len(ids) > max_count:
         raise errors.TooManyIds(f"too many ids in payload; max id count is {max_count}, got {len(ids)}")
     return [vector_id(value, limits, row) for row, value in enumerate(ids)]
+
+
+def asked_ids(ids: Any, limits: Limits) -> list[str]:
+    """The ids a Python caller asks for (a list, an array or a Series; integers as their decimal
+    strings), every one checked before any request is sent, repeats dropped."""
+    if isinstance(ids, (str, bytes, Mapping)) or not isinstance(ids, Iterable):
+        one = f"; for the one id pass [{ids!r}]" if isinstance(ids, str) else ""
+        raise errors.MalformedRequest(f"ids must be a list of ids, got a {type(ids).__name__}{one}")
+    return list(dict.fromkeys(vector_id(id_text(value), limits, row) for row, value in enumerate(ids)))
 
 
 def namespace(value: Any, limits: Limits, vid: str | None = None) -> str | None:
