@@ -197,6 +197,23 @@ def test_arguments_win_over_the_environment_and_the_token_never_shows(monkeypatc
         assert client.target == "cloudflare:env-account"
 
 
+def test_a_token_read_with_its_line_break_is_trimmed_and_an_unfit_one_refused_unshown():
+    with vz.connect("cloudflare", account_id="acct", api_token="tok-SECRET\n") as client:
+        transport = client.backend.transport
+        prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.account_url))
+        assert prepared.headers["Authorization"] == "Bearer tok-SECRET"
+    for token in ("tok-SECRET\nsecond-line", "tok-SECRÉT", "tok SECRET"):
+        with pytest.raises(errors.ConfigurationError, match=r"cannot carry .* at position (3|8|10)") as refused:
+            vz.connect("cloudflare", account_id="acct", api_token=token)
+        assert "SECR" not in "".join(__import__("traceback").format_exception(refused.value))
+
+
+def test_a_password_in_the_url_is_refused_without_showing_it():
+    with pytest.raises(errors.ConfigurationError, match=r"http://\*\*\*@127.0.0.1\)") as refused:
+        vz.connect("http://user:s3cret@127.0.0.1:9/client/v4")
+    assert "s3cret" not in str(refused.value)
+
+
 def test_serve_is_available_from_the_package():
     with vz.serve(memory=True, limits=TINY) as server, vz.connect(server.url, limits=TINY) as client:
         client.create_index("served", 2)

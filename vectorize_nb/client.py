@@ -106,6 +106,10 @@ def api_base(url: str) -> str:
     """A server's API base URL, which ends in /client/v4 (Cloudflare's form): a bare host
     ("http://127.0.0.1:8787") is completed; any other path is refused, naming the form expected."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise ConfigurationError(
+            f"the base URL holds a user name or password ({parts.scheme}://***@{parts.hostname}): it would show "
+            f"in reprs, errors and logs; give the server's URL without it, and the API token as api_token=")
     path = parts.path.rstrip("/")
     if path.endswith(API_PATH):
         return urlunsplit(parts._replace(path=path))
