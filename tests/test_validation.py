@@ -111,6 +111,20 @@ def test_metadata_size_limit_is_10_kib_of_compact_json():
         validation.check_vectors(batch(["v"], metadata=[{"t": exactly["t"] + "x"}]), "upsert", 32, L)
 
 
+def test_metadata_nests_as_deep_as_its_json_can_be_written():
+    def nested(levels, inner):
+        value = inner
+        for _ in range(levels - 1):
+            value = {"a": value}
+        return value
+
+    deepest = nested(254, {"a": 1})
+    assert validation.check_vectors(batch(["v"], metadata=[deepest]), "upsert", 32, L).metadata_json[0].count(b"{") == 254
+    for too_deep in (nested(255, {"a": 1}), nested(254, {"a": [1]})):
+        with pytest.raises(errors.InvalidMetadata, match=r'"a\.a\.a.*" is nested 255 levels deep'):
+            validation.check_vectors(batch(["v"], metadata=[too_deep]), "upsert", 32, L)
+
+
 def test_numpy_scalars_in_metadata_are_json():
     encoded = validation.check_vectors(batch(["v"], metadata=[{"n": np.int64(3), "f": np.float32(0.5),
                                                                 "b": np.bool_(True)}]), "upsert", 32, L)

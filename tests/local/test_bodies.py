@@ -82,6 +82,16 @@ def test_two_records_on_one_line_are_40023_and_nothing_is_written(http):
     assert engine.index_info("docs").vector_count == 0
 
 
+@pytest.mark.parametrize("levels", [300, 600])
+def test_metadata_nested_too_deep_is_40105_not_a_crash(http, levels):
+    client, engine = http
+    body = b'{"id":"d","values":[1,0],"metadata":' + b'{"a":' * levels + b'1' + b'}' * levels + b'}'
+    status, code, message = answer(client.post(f"{BASE}/docs/upsert", data=body))
+    assert (status, code) == (400, 40105)
+    assert 'id="d"' in message and "nested 255 levels deep; objects and arrays may nest at most 254" in message
+    assert engine.index_info("docs").vector_count == 0
+
+
 def test_a_multipart_upload_is_read_a_line_at_a_time_too(http):
     client, engine = http
     body = b'{"id":"a","values":[1,0]}\n{"id":"b","values":[0,1,2]}\n{"id":"c","values":[0,1]}'

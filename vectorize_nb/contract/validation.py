@@ -174,9 +174,12 @@ def encoded_metadata(rows: Sequence[dict[str, Any] | None], ids: Sequence[str], 
 
 _CHECKED_KEYS: set[str] = set()
 _PLAIN = (str, int, bool, type(None))
+METADATA_DEPTH = 254
+"""Objects and arrays one inside the other in a vector's metadata, at most: what orjson, which stores
+it, can write."""
 
 
-def _check_object(value: dict[Any, Any], path: str, vid: str) -> None:
+def _check_object(value: dict[Any, Any], path: str, vid: str, depth: int = 1) -> None:
     # The hot loop of every write: plain values and already-seen keys cost one type check each.
     for key, item in value.items():
         if key not in _CHECKED_KEYS:
@@ -186,15 +189,19 @@ def _check_object(value: dict[Any, Any], path: str, vid: str) -> None:
         kind = type(item)
         if kind in _PLAIN or (kind is float and item - item == 0.0):  # x - x is NaN for NaN and infinities
             continue
-        _check_value(item, f"{path}.{key}" if path else key, vid)
+        _check_value(item, f"{path}.{key}" if path else key, vid, depth + 1)
 
 
-def _check_value(value: Any, path: str, vid: str) -> None:
+def _check_value(value: Any, path: str, vid: str, depth: int) -> None:
+    if isinstance(value, (dict, list, tuple)) and depth > METADATA_DEPTH:
+        raise errors.InvalidMetadata(
+            f"invalid metadata for id={_quote(vid)}: {_quote(path)} is nested {depth} levels deep; objects and "
+            f"arrays may nest at most {METADATA_DEPTH} levels")
     if isinstance(value, dict):
-        _check_object(value, path, vid)
+        _check_object(value, path, vid, depth)
     elif isinstance(value, (list, tuple)):
         for pos, item in enumerate(value):
-            _check_value(item, f"{path}[{pos}]", vid)
+            _check_value(item, f"{path}[{pos}]", vid, depth + 1)
     elif isinstance(value, (float, np.floating)):
         if not math.isfinite(value):
             raise errors.InvalidMetadata(
