@@ -70,3 +70,27 @@ def test_a_body_over_the_limit_but_under_waitress_cap_is_the_applications_400(se
     status, kind, body = exchange(server, raw)
     assert (status, kind, body["errors"][0]["code"]) == (400, "application/json", 40107)
     assert server.engine.index_info("docs").vector_count == 0
+
+
+def ndjson_of(size: int) -> bytes:
+    """One vector, padded with blank lines to `size` bytes."""
+    line = b'{"id":"edge","values":[1,0]}'
+    return line + b"\n" * (size - len(line))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_of_exactly_the_limit_is_taken_and_one_byte_more_refused(server, chunked):
+    def send(body: bytes) -> tuple[int, str, dict]:
+        if chunked:
+            framing, data = "Transfer-Encoding: chunked", b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        else:
+            framing, data = f"Content-Length: {len(body)}", body
+        return exchange(server, request(server, f"{PATH}/docs/upsert", framing) + data)
+
+    status, _, body = send(ndjson_of(1001))
+    assert (status, body["errors"][0]["code"]) == (400, 40107)
+    assert body["errors"][0]["message"] == "request body too large; max is 1000 bytes, got 1001 bytes"
+    assert server.engine.index_info("docs").vector_count == 0
+    status, _, body = send(ndjson_of(1000))
+    assert (status, body["success"]) == (200, True)
+    assert server.engine.index_info("docs").vector_count == 1

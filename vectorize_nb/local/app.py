@@ -83,7 +83,9 @@ class VectorizeApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
-        request.max_content_length = self.limits.max_body_bytes
+        # werkzeug refuses a stream that has reached its maximum when it looks for the end, so a body of
+        # exactly the limit needs a maximum one byte over it; a declared length is checked exactly below
+        request.max_content_length = self.limits.max_body_bytes + 1
         try:
             response = self.guard.preflight(request) or self.guard.decorate(request, self.respond(request))
         finally:
@@ -94,6 +96,9 @@ class VectorizeApp:
         """The answer to one request: the envelope of its result, or of the error it ends in."""
         try:
             self.guard.check(request)
+            if (request.content_length or 0) > self.limits.max_body_bytes:
+                raise errors.PayloadTooLarge(f"request body too large; max is {self.limits.max_body_bytes} bytes, "
+                                             f"got {request.content_length} bytes")
             endpoint, matched = self.url_map.bind_to_environ(request.environ).match()
             if endpoint == "openapi":
                 return Response(openapi_document(), status=200, content_type="application/json")
@@ -105,7 +110,8 @@ class VectorizeApp:
         except errors.VectorizeError as exc:
             return _error(exc)
         except RequestEntityTooLarge:
-            return _error(errors.PayloadTooLarge(f"request body too large; max is {self.limits.max_body_bytes} bytes"))
+            return _error(errors.PayloadTooLarge(f"request body too large: over the maximum of "
+                                                 f"{self.limits.max_body_bytes} bytes"))
         except (NotFound, MethodNotAllowed, RequestRedirect):
             return _error(errors.RouteNotFound("No route for the URI"))
         except HTTPException as exc:  # werkzeug could not read the request (a broken form, a client gone)
