@@ -60,8 +60,33 @@ def test_cursors_expire_after_an_hour(listed, clock):
     first = listed.list_vectors("ids", count=2)
     assert first.cursor_expiration.timestamp() == pytest.approx(clock.now + 3600)
     clock.now += 3601
-    with pytest.raises(errors.InvalidCursor, match="unknown or expired"):
+    with pytest.raises(errors.InvalidCursor, match=r"cannot go on: it expired \(3600 s after it was issued\)"):
         listed.list_vectors("ids", count=2, cursor=first.next_cursor)
+
+
+def test_the_last_page_can_be_asked_for_again_until_its_cursor_expires(listed, clock):
+    first = listed.list_vectors("ids", count=4)
+    last = listed.list_vectors("ids", count=4, cursor=first.next_cursor)
+    again = listed.list_vectors("ids", count=4, cursor=first.next_cursor)
+    assert last.ids == again.ids == ["v4"] and (again.total_count, again.next_cursor) == (5, None)
+    clock.now += 3601
+    with pytest.raises(errors.InvalidCursor, match="it expired"):
+        listed.list_vectors("ids", count=4, cursor=first.next_cursor)
+
+
+def test_64_walks_are_kept_finished_ones_leaving_first_and_a_pushed_out_cursor_says_so(listed):
+    finished = listed.list_vectors("ids", count=4)
+    listed.list_vectors("ids", count=4, cursor=finished.next_cursor)
+    oldest = listed.list_vectors("ids", count=2)
+    for _ in range(63):  # the finished walk and 62 others fill the 64 places with `oldest`
+        listed.list_vectors("ids", count=2)
+    with pytest.raises(errors.InvalidCursor, match="at most 64 walks, and newer ones pushed this one out"):
+        listed.list_vectors("ids", count=4, cursor=finished.next_cursor)
+    assert listed.list_vectors("ids", count=2, cursor=oldest.next_cursor).ids == ["v2", "v3"]
+    for _ in range(64):
+        listed.list_vectors("ids", count=2)
+    with pytest.raises(errors.InvalidCursor, match="pushed this one out"):
+        listed.list_vectors("ids", count=2, cursor=oldest.next_cursor)
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "abc.2", ""])

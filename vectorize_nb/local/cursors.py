@@ -21,7 +21,10 @@ __all__ = ["Cursors", "Page"]
 class _Walk:
     index_id: int
     ids: list[str]
+    """The pinned ids from the walk's position `start` on: a finished walk keeps only its last page."""
+    total: int
     expires_at: float
+    start: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +36,17 @@ class Page:
 
 
 class Cursors:
+    """The walks in progress, at most `max_walks` (each pins a list of ids): past that the walk used
+    longest ago goes, finished walks first. A finished walk stays until its cursor expires, so that
+    the last page can be asked for again (a client retrying after a lost answer)."""
+
     def __init__(self, ttl: float, clock: Callable[[], float], max_walks: int = 64) -> None:
         self.ttl = ttl
         self.clock = clock
         self.max_walks = max_walks
         self._walks: OrderedDict[str, _Walk] = OrderedDict()
+        self._gone: OrderedDict[str, str] = OrderedDict()
+        """Why the walks that went lately went, for the error of a cursor of theirs."""
 
     def page(self, index_id: int, cursor: str | None, count: int, all_ids: Callable[[], list[str]]) -> Page:
         """The next `count` ids of a walk; `all_ids` gives the index's ids when a walk starts (the walk
@@ -50,29 +59,40 @@ class Cursors:
             token, offset = self._resolve(index_id, cursor)
         walk = self._walks[token]
         end = offset + count
-        if end >= len(walk.ids):
-            del self._walks[token]
-            return Page(walk.ids[offset:], len(walk.ids), None, None)
+        if end >= walk.total:
+            walk.ids, walk.start = walk.ids[offset - walk.start:], offset
+            if cursor is None:  # done in one page: no cursor to ask again with
+                del self._walks[token]
+            else:
+                self._walks.move_to_end(token, last=False)
+            return Page(walk.ids, walk.total, None, None)
         walk.expires_at = now + self.ttl
         self._walks.move_to_end(token)
-        return Page(walk.ids[offset:end], len(walk.ids), f"{token}.{end}", walk.expires_at)
+        return Page(walk.ids[offset - walk.start:end - walk.start], walk.total, f"{token}.{end}", walk.expires_at)
 
     def _start(self, index_id: int, ids: list[str], now: float) -> str:
         token = secrets.token_urlsafe(24)
-        self._walks[token] = _Walk(index_id, ids, now + self.ttl)
+        self._walks[token] = _Walk(index_id, ids, len(ids), now + self.ttl)
         while len(self._walks) > self.max_walks:
-            self._walks.popitem(last=False)
+            self._drop(next(iter(self._walks)), f"the server keeps at most {self.max_walks} walks, and newer "
+                                                 "ones pushed this one out")
         return token
 
     def _resolve(self, index_id: int, cursor: str) -> tuple[str, int]:
         token, _, offset = cursor.rpartition(".")
         walk = self._walks.get(token)
-        if walk is None or walk.index_id != index_id or not offset.isdigit() or int(offset) > len(walk.ids):
-            raise InvalidCursor(
-                f"the cursor is unknown or expired (cursors last {self.ttl:g} s after they are issued); "
-                "start a new walk without a cursor")
+        if walk is None or walk.index_id != index_id or not offset.isdigit() or \
+                not walk.start <= int(offset) <= walk.total:
+            why = self._gone.get(token, "it is unknown here, or belongs to another index")
+            raise InvalidCursor(f"the cursor cannot go on: {why}; start a new walk without a cursor")
         return token, int(offset)
 
     def _expire(self, now: float) -> None:
         for token in [t for t, walk in self._walks.items() if walk.expires_at <= now]:
-            del self._walks[token]
+            self._drop(token, f"it expired ({self.ttl:g} s after it was issued)")
+
+    def _drop(self, token: str, why: str) -> None:
+        del self._walks[token]
+        self._gone[token] = why
+        while len(self._gone) > 16 * self.max_walks:
+            self._gone.popitem(last=False)
