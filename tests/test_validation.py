@@ -119,7 +119,8 @@ def test_metadata_nests_as_deep_as_its_json_can_be_written():
         return value
 
     deepest = nested(254, {"a": 1})
-    assert validation.check_vectors(batch(["v"], metadata=[deepest]), "upsert", 32, L).metadata_json[0].count(b"{") == 254
+    stored = validation.check_vectors(batch(["v"], metadata=[deepest]), "upsert", 32, L).metadata_json[0]
+    assert stored.count(b"{") == 254
     for too_deep in (nested(255, {"a": 1}), nested(254, {"a": [1]})):
         with pytest.raises(errors.InvalidMetadata, match=r'"a\.a\.a.*" is nested 255 levels deep'):
             validation.check_vectors(batch(["v"], metadata=[too_deep]), "upsert", 32, L)
