@@ -1,6 +1,7 @@
 from datetime import datetime, UTC
 
 import numpy as np
+import orjson
 import pytest
 
 from vectorize_nb.contract import errors, validation, wire
@@ -56,6 +57,13 @@ def test_unparsable_lines_are_40023_naming_the_line(body, line):
     with pytest.raises(errors.UnparsableVectors) as info:
         wire.decode_ndjson(body, 2)
     assert info.value.message == wire.NDJSON_UNPARSABLE.format(line=line)
+
+
+@pytest.mark.parametrize("values", [[0.5, False], [1, True], [True, False]])
+def test_booleans_among_the_numbers_are_40023_naming_the_id(values):
+    with pytest.raises(errors.UnparsableVectors, match='id="b"'):
+        wire.decode_ndjson(b'{"id":"a","values":[0.0,1.0]}\n{"id":"b","values":%s}' % orjson.dumps(values), 2)
+    assert wire.decode_ndjson(b'{"id":"a","values":[0.0,1]}', 2).values.tolist() == [[0.0, 1.0]]
 
 
 def test_discard_skips_unparsable_lines():
