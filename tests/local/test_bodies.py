@@ -52,6 +52,11 @@ def answer(response) -> tuple[int, int, str]:
     ("/docs/get_by_ids", {"ids": "a"}, "ids: expected an array, got a string"),
     ("/docs/delete_by_ids", {"ids": {"a": 1}}, "ids: expected an array, got an object"),
     ("/docs/query", [1, 0], "expected an object, got an array"),
+    ("/docs/get_by_ids", {"ids": ["a", 1]}, "ids[1]: expected a string, got a number"),
+    ("/docs/delete_by_ids", {"ids": [None]}, "ids[0]: expected a string, got null"),
+    ("/docs/delete_by_ids", {"ids": [{"id": "a"}]}, "ids[0]: expected a string, got an object"),
+    ("/docs/query", {"vector": [1, 0], "topK": None}, "topK: expected a number, got null"),
+    ("/docs/query", {"vector": [1, 0], "returnValues": "yes"}, 'returnValues: expected a boolean, got "yes"'),
 ])
 def test_a_missing_or_ill_typed_field_is_40026_naming_it(http, path, body, message):
     client, engine = http

@@ -409,8 +409,9 @@ def _ill_typed(field: str, expected: str, got: Any, python: bool) -> errors.Malf
     if python:
         name = re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
         return errors.MalformedRequest(f"{name} must be {expected}; got {got!r}")
+    shown = orjson.dumps(got, option=orjson.OPT_SERIALIZE_NUMPY, default=repr).decode()
     return errors.MalformedRequest(f"Failed to parse the request body as JSON: {field}: expected {expected}, "
-                                   f"got {got!r}")
+                                   f"got {shown}")
 
 
 def query_option_types(top_k: Any, return_values: Any, return_metadata: Any, *, python: bool = False) -> None:

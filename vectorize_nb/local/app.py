@@ -167,11 +167,11 @@ class VectorizeApp:
         return wire.matches_json(self.engine.query(index, vector, options, vector_id=vector_id))
 
     def _get_by_ids(self, request: Request, index: str) -> Any:
-        ids = bodies.field(bodies.json_object(request), "ids", "array") or []
+        ids = bodies.strings(bodies.json_object(request), "ids")
         return wire.records_json(self.engine.get_by_ids(index, ids))
 
     def _delete_by_ids(self, request: Request, index: str) -> Any:
-        ids = bodies.field(bodies.json_object(request), "ids", "array") or []
+        ids = bodies.strings(bodies.json_object(request), "ids")
         return {"mutationId": self.engine.delete_by_ids(index, ids).id}
 
     def _list_vectors(self, request: Request, index: str) -> Any:

@@ -16,7 +16,7 @@ from ..contract import errors, wire
 from ..contract.limits import Limits
 from ..contract.models import CheckedVectors, WriteKind
 
-__all__ = ["json_object", "field", "ndjson_vectors", "MAX_JSON_BYTES"]
+__all__ = ["json_object", "field", "strings", "ndjson_vectors", "MAX_JSON_BYTES"]
 
 MAX_JSON_BYTES = 1 << 20
 """The largest JSON body a JSON route reads (a query with 1536 values written out in full is about
@@ -63,6 +63,15 @@ def field(body: dict[str, Any], path: str, kind: str, *, required: bool = False)
     if not isinstance(value, types) or isinstance(value, bool):
         raise wire.malformed(f"{path}: expected {expected}, got {_kind_of(value)}")
     return value
+
+
+def strings(body: dict[str, Any], path: str) -> list[str]:
+    """The array of strings at `path` (empty when absent); 40026 naming the first item that is not one."""
+    values: list[Any] = field(body, path, "array") or []
+    for position, value in enumerate(values):
+        if not isinstance(value, str):
+            raise wire.malformed(f"{path}[{position}]: expected a string, got {_kind_of(value)}")
+    return values
 
 
 def _kind_of(value: Any) -> str:
