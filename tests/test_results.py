@@ -66,6 +66,13 @@ def test_a_query_frame_has_its_columns_in_order_with_pandas_dtypes():
     assert datetime.fromisoformat(frame.attrs["retrieved_at"]) <= datetime.now(UTC)
 
 
+def test_a_key_named_like_a_column_keeps_its_values_when_the_prefixed_name_is_taken_too():
+    found = [Match("a", 0.9, metadata={"rank": "TOP", "metadata": {"rank": "NESTED", "metadata": {"rank": "DEEP"}}})]
+    frame = results.matches_frame([found], {})
+    assert frame.loc[0, ["rank", "metadata.rank", "metadata.metadata.rank", "metadata.metadata.metadata.rank"]
+                     ].tolist() == [1, "NESTED", "DEEP", "TOP"]
+
+
 def test_frames_with_the_same_columns_share_nothing_a_user_can_change():
     first, second = (results.matches_frame(matches()[:1], ATTRS) for _ in range(2))
     first.columns.name = "renamed"

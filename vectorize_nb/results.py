@@ -42,8 +42,20 @@ def _metadata_columns(metadata: Iterable[dict[str, Any] | None], reserved: Itera
 
 
 def _renamed(columns: dict[str, list[Any]], reserved: Iterable[str]) -> dict[str, list[Any]]:
-    taken = set(reserved)
-    return {(f"metadata.{name}" if name in taken else name): values for name, values in columns.items()}
+    """The metadata columns, a key that is also a fixed column's name prefixed with "metadata." (again,
+    while that names another key too)."""
+    fixed = set(reserved)
+    if fixed.isdisjoint(columns):
+        return columns
+    taken = fixed | set(columns)
+    renamed = {}
+    for name, values in columns.items():
+        if name in fixed:
+            while name in taken:
+                name = f"metadata.{name}"
+            taken.add(name)
+        renamed[name] = values
+    return renamed
 
 
 _STRINGS = pd.Series(["text"]).dtype
