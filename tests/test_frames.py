@@ -122,6 +122,17 @@ BAD_FRAMES = [
      r"the id in row 11 is a float \(2.5\), not a string or an integer"),
     (lambda f: f.assign(film_id=["a", "é" * 40, "c", "d"]), {}, errors.IdTooLong, "max is 64 bytes, got 80 bytes"),
     (lambda f: f.assign(film_id=["a", "b", "", "d"]), {}, errors.InvalidVector, "the id in row 12 is empty"),
+    (lambda f: f.assign(film_id=[1, None, 3, 4]), {}, errors.InvalidVector, "the id is missing in row 11"),
+    (lambda f: pd.concat([f, f[["film_id"]]], axis=1), {}, ValueError,
+     "id column 'film_id' appears more than once in the frame"),
+    (lambda f: pd.concat([f, f[["genre"]]], axis=1), {"metadata": ["genre"]}, ValueError,
+     "metadata column 'genre' appears more than once"),
+    (lambda f: f.assign(**{"5": 1}).rename(columns={"year": 5}), {"metadata": [5, "5"]}, errors.InvalidMetadata,
+     "the metadata columns 5 and '5' would both be the key '5'"),
+    (lambda f: f.assign(year=[1, 2**70, 3, 4]), {"metadata": ["year"]}, errors.InvalidMetadata,
+     'id="b": Integer exceeds 64-bit range'),
+    (lambda f: f.assign(x=[1, 0, 0, 1], y=[0, 1, "one", 1], z=0.5), {"vector": None, "vectors": ["x", "y", "z"]},
+     errors.InvalidVector, r"vector column 'y' holds 'one' in row 12 \(id='c'\), which is not a number"),
     (lambda f: f.assign(embedding=[np.ones(3), np.ones(2), np.ones(3), np.ones(3)]), {},
      errors.VectorDimensionMismatch, r"row 11 \(id='b'\), expected 3 dimensions, and got 2"),
     (lambda f: f.assign(embedding=[np.ones(4)] * 4), {}, errors.VectorDimensionMismatch,
@@ -152,7 +163,7 @@ BAD_FRAMES = [
 @pytest.mark.parametrize("change, options, error, message", BAD_FRAMES)
 def test_bad_input_is_a_clear_error_and_writes_nothing(index, films, change, options, error, message):
     with pytest.raises(error, match=message):
-        change(films).vectorize.upsert(index, id="film_id", vector="embedding", **options)
+        change(films).vectorize.upsert(index, id="film_id", **{"vector": "embedding", **options})
     assert index.info().vector_count == 0
 
 

@@ -46,6 +46,12 @@ def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> 
     if absent:
         raise KeyError(f"{role} column{'s' if len(absent) > 1 else ''} {', '.join(map(repr, absent))} not in the "
                        f"frame; its columns are: {', '.join(map(repr, frame.columns))}")
+    if not frame.columns.is_unique:
+        repeated = frame.columns[frame.columns.duplicated()]
+        twice = [name for name in names if name in repeated]
+        if twice:
+            raise ValueError(f"{role} column {twice[0]!r} appears more than once in the frame; give each column a "
+                             "name of its own (df.columns)")
 
 
 def _label(value: Any) -> str:
@@ -68,7 +74,11 @@ def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int = 64) -> list[s
     check_columns(frame, [column], "id")
     series = frame[column]
     values = series.tolist()
-    if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
+    missing = series.isna().to_numpy()
+    if missing.any():  # first: a missing id makes pandas store integer ids as floats
+        raise errors.InvalidVector(f"the id is missing in {_row(frame, int(np.argmax(missing)))}; "
+                                   "every row needs an id")
+    if pd.api.types.is_integer_dtype(series.dtype):
         ids = [str(value) for value in values]
     elif set(map(type, values)) == {str} and min(map(len, values)) > 0:
         ids = values
@@ -87,8 +97,6 @@ def _id_text(frame: pd.DataFrame, position: int, value: Any) -> str:
     text = validation.id_text(value)
     if isinstance(text, str) and text:
         return text
-    if _missing(value):
-        raise errors.InvalidVector(f"the id is missing in {_row(frame, position)}; every row needs an id")
     problem = "empty" if isinstance(value, str) else f"a {type(value).__name__} ({value!r}), not a string or an integer"
     raise errors.InvalidVector(f"the id in {_row(frame, position)} is {problem}")
 
@@ -114,7 +122,7 @@ def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequ
     _one_source(vector, vectors, None)
     if vectors is not None:
         check_columns(frame, list(vectors), "vector")
-        matrix = frame[list(vectors)].to_numpy(dtype=np.float32, na_value=np.nan)
+        matrix = _numbers(frame, list(vectors), ids)
     else:
         check_columns(frame, [vector], "vector")
         matrix = _stack(frame, frame[vector], dimensions, ids)
@@ -122,6 +130,22 @@ def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequ
         raise _wrong_width(frame, 0, ids, dimensions, matrix.shape[1])
     _finite(frame, matrix, ids)
     return matrix
+
+
+def _numbers(frame: pd.DataFrame, columns: list[Hashable], ids: Sequence[str] | None) -> np.ndarray:
+    """Several columns of numbers as one float32 matrix; the first cell that is not one is named."""
+    try:
+        return frame[columns].to_numpy(dtype=np.float32, na_value=np.nan)
+    except (TypeError, ValueError):
+        for name in columns:
+            cells = frame[name]
+            unfit = pd.to_numeric(cells, errors="coerce").isna().to_numpy() & cells.notna().to_numpy()
+            if unfit.any():
+                position = int(np.argmax(unfit))
+                raise errors.InvalidVector(
+                    f"vector column {name!r} holds {cells.iloc[position]!r} in {_row(frame, position)}"
+                    f"{_id_note(ids, position)}, which is not a number") from None
+        raise
 
 
 def vectors_of(frame: pd.DataFrame, vector: Hashable | None, vectors: Sequence[Hashable] | None,
@@ -222,7 +246,12 @@ def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
                       exclude: Sequence[Hashable]) -> dict[str, list[Any]]:
     names = _metadata_names(frame, columns, exclude)
     check_columns(frame, names, "metadata")
-    return {str(name): _json_column(frame, name) for name in names}
+    keys: dict[str, Hashable] = {}
+    for name in names:
+        if (other := keys.setdefault(str(name), name)) is not name:
+            raise errors.InvalidMetadata(f"the metadata columns {other!r} and {name!r} would both be the key "
+                                         f"{str(name)!r}; rename one of them")
+    return {key: _json_column(frame, name) for key, name in keys.items()}
 
 
 def _rows(columns: dict[str, list[Any]], length: int) -> list[dict[str, Any] | None]:

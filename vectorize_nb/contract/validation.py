@@ -163,7 +163,10 @@ def encoded_metadata(rows: Sequence[dict[str, Any] | None], ids: Sequence[str], 
     converted columns): only the column names (`keys`) and the size are left to check."""
     for key in keys:
         _check_key(key, "", ids[0] if ids else "?")
-    encoded = [None if row is None else _kept_json(row) for row in rows]
+    try:
+        encoded = [None if row is None else _kept_json(row) for row in rows]
+    except TypeError:  # an integer beyond 64 bits: checked row by row, the one that has it is named
+        encoded = [metadata_json_of(row, limits, vid) for row, vid in zip(rows, ids)]
     for position, blob in enumerate(encoded):
         if blob is not None and len(blob) > limits.max_metadata_bytes:
             raise errors.MetadataTooLarge(
