@@ -1,6 +1,10 @@
+import numpy as np
+import pandas as pd
 import pytest
 
 from vectorize_nb import F
+from vectorize_nb.contract.filters import parse_filter
+from vectorize_nb.contract.limits import DEFAULT_LIMITS
 from vectorize_nb.errors import InvalidFilter
 
 
@@ -42,3 +46,14 @@ def test_the_grammar_is_checked_as_the_filter_is_built():
         _ = F("$and") == 1
     with pytest.raises(ValueError, match="inclusive"):
         F("x").between(1, 2, inclusive="some")
+
+
+def test_numpy_scalars_from_a_frame_are_json_numbers_and_booleans():
+    years = pd.Series([1999, 2001, 1999])
+    condition = (F("year").isin(years.unique()) & (F("rating") >= np.float32(0.5)) & (F("new") == np.bool_(True))
+                 & F("n").between(np.int64(1), years.iloc[1]))
+    assert condition.to_json() == {"year": {"$in": [1999, 2001]}, "rating": {"$gte": 0.5}, "new": {"$eq": True},
+                                   "n": {"$gte": 1, "$lte": 2001}}
+    assert all(type(v) in (int, float, bool) for ops in condition.to_json().values() for operand in ops.values()
+               for v in (operand if isinstance(operand, list) else [operand]))
+    assert parse_filter({"year": {"$in": [np.int64(1999)]}}, DEFAULT_LIMITS).to_json() == {"year": {"$in": [1999]}}

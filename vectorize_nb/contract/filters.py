@@ -151,7 +151,8 @@ def parse_filter(raw: Any, limits: Limits) -> Filter:
         _check_key(key, limits)
         clauses.extend(_clauses(key, spec))
     try:
-        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        # the operands passed _clauses: the only values json cannot write are numpy's scalars
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False, default=np.generic.item).encode())
     except UnicodeEncodeError as exc:  # a lone surrogate: no JSON text can carry it
         raise InvalidFilter(f"filter text must be valid Unicode, got {exc.object[exc.start:exc.end]!r}") from None
     if size >= limits.max_filter_bytes:
@@ -218,6 +219,8 @@ def _operand(key: str, op: str, operand: Any) -> Any:
 
 
 def _scalar(key: str, op: str, value: Any) -> Scalar:
+    if isinstance(value, (np.integer, np.floating, np.bool_)):  # from a DataFrame: df.year.iloc[0]
+        value = value.item()
     if value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, (int, float)):
