@@ -92,6 +92,14 @@ def test_query_by_id_and_query_many(idx):
                                                           ["second", 1, "b"], ["second", 2, "c"]]
 
 
+def test_query_many_wants_one_key_per_query(client):
+    index = client.create_index("keyed", 2)
+    index.upsert(["a"], [[1, 0]])
+    for keys in (["x"], ["w", "x", "y", "z"]):
+        with pytest.raises(errors.InvalidRequest, match=rf"one label per query vector \(3\), got {len(keys)}"):
+            index.query_many(np.ones((3, 2)), keys=keys)
+
+
 def test_get_by_ids_batches_past_20_and_keeps_order(client):
     index = client.create_index("many", 2)
     ids = [f"v{i:02d}" for i in range(45)]

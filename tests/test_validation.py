@@ -179,6 +179,10 @@ def test_query_vector_length_and_values():
     with pytest.raises(errors.QueryDimensionMismatch) as info:
         validation.query_vector([], 32)
     assert info.value.message == "invalid query vector, expected 32 dimensions, and got 0 dimensions"
+    with pytest.raises(errors.QueryDimensionMismatch) as info:
+        validation.query_vector(np.ones((1, 32)), 32)
+    assert info.value.message == ("invalid query vector, expected one vector of 32 dimensions, and got an array of "
+                                  "shape (1, 32)")
     with pytest.raises(errors.InvalidQuery, match="finite"):
         validation.query_vector([np.nan] * 32, 32)
 

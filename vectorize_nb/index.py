@@ -273,6 +273,8 @@ class Index(IndexReader):
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         matrix = np.asarray(vectors, dtype=np.float32)
+        if keys is not None and len(keys) != len(matrix):
+            raise errors.InvalidRequest(f"keys must hold one label per query vector ({len(matrix)}), got {len(keys)}")
         self._zero_vectors(matrix)
         with self._during("query"):
             answers = self.backend.query_many(self.name, matrix, options)

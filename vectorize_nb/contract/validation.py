@@ -464,10 +464,13 @@ def query_vector(vector: Any, dimensions: int | None = None) -> np.ndarray:
     except (TypeError, ValueError):
         raise errors.MalformedRequest(
             "Failed to parse the request body as JSON: vector: expected an array of numbers") from None
-    if dimensions is not None and (array.ndim != 1 or array.shape[0] != dimensions):
-        got = array.shape[0] if array.ndim == 1 else array.size
+    if dimensions is not None and array.ndim != 1:
         raise errors.QueryDimensionMismatch(
-            f"invalid query vector, expected {dimensions} dimensions, and got {got} dimensions")
+            f"invalid query vector, expected one vector of {dimensions} dimensions, and got an array of shape "
+            f"{array.shape}")
+    if dimensions is not None and array.shape[0] != dimensions:
+        raise errors.QueryDimensionMismatch(
+            f"invalid query vector, expected {dimensions} dimensions, and got {array.shape[0]} dimensions")
     if not np.isfinite(array).all():
         raise errors.InvalidQuery("the query vector must hold finite numbers only")
     return array
