@@ -142,10 +142,16 @@ def test_too_many_vectors_per_write():
 def test_records_with_ragged_or_missing_values():
     with pytest.raises(errors.VectorDimensionMismatch, match='id="b", expected 2 dimensions, and got 3'):
         validation.vectors_from_records([{"id": "a", "values": [1, 2]}, {"id": "b", "values": [1, 2, 3]}])
-    with pytest.raises(errors.UnparsableVectors, match="record 1 was not expected format"):
-        validation.vectors_from_records([{"id": "a", "values": [1, 2]}, {"id": "b"}])
-    with pytest.raises(errors.UnparsableVectors, match='values of id="a" are not all numbers'):
+    for bad in ({"id": "b"}, {"id": "b", "values": np.ones((1, 2))}, {"values": [1, 2]}, "b", 5):
+        with pytest.raises(errors.InvalidVector, match='record 1 is not a vector: a dict with an "id" and "values"'):
+            validation.vectors_from_records([{"id": "a", "values": [1, 2]}, bad])
+    with pytest.raises(errors.InvalidVector, match='record 0 \\(id="a"\\): values not all numbers'):
         validation.vectors_from_records([{"id": "a", "values": [1, "x"]}])
+
+
+def test_records_values_may_be_lists_tuples_or_arrays():
+    batch_ = validation.vectors_from_records([{"id": "a", "values": np.array([1, 2])}, {"id": "b", "values": (3, 4)}])
+    assert batch_.values.tolist() == [[1, 2], [3, 4]] and batch_.values.dtype == np.float32
 
 
 def test_top_k_caps_and_messages():

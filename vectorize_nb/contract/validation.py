@@ -366,18 +366,20 @@ def first_non_finite_row(values: np.ndarray) -> int | None:
 def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) -> Vectors:
     """Turn `{"id", "values", "metadata"?, "namespace"?}` records into a `Vectors` batch.
 
-    A record that is not of that shape is an `UnparsableVectors` error naming the record; a record
+    A record that is not of that shape is an `InvalidVector` error naming the record; a record
     whose length differs from `dimensions` (or from the first record) names its id.
     """
     ids: list[str] = []
     rows: list[Any] = []
     for pos, record in enumerate(records):
-        if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("values"), list):
-            raise errors.UnparsableVectors(
-                f"vectorize.upstream_error - failed to parse vectors: record {pos} was not expected format "
-                "(it needs an \"id\" and a \"values\" array)")
+        values = record.get("values") if isinstance(record, dict) else None
+        if values is None or "id" not in record or not (isinstance(values, (list, tuple)) or
+                                                        (isinstance(values, np.ndarray) and values.ndim == 1)):
+            raise errors.InvalidVector(
+                f"record {pos} is not a vector: a dict with an \"id\" and \"values\" (a list, a tuple or a 1-D "
+                "NumPy array)")
         ids.append(record["id"])
-        rows.append(record["values"])
+        rows.append(values)
     width = dimensions if dimensions is not None else (len(rows[0]) if rows else 0)
     for pos, row in enumerate(rows):
         if len(row) != width:
@@ -386,7 +388,7 @@ def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) 
         values = np.array(rows, dtype=np.float32).reshape(len(rows), width)
     except (TypeError, ValueError):
         pos = next(p for p, row in enumerate(rows) if not all(is_number(x) for x in row))
-        raise not_numbers(ids[pos]) from None
+        raise errors.InvalidVector(f"record {pos} (id={_quote(str(ids[pos]))}): values not all numbers") from None
     metadata = [record.get("metadata") for record in records]
     namespaces = [record.get("namespace") for record in records]
     return Vectors(ids, values,
