@@ -20,6 +20,18 @@ def test_cosine_scores_are_similarities_best_first(engine):
     assert matches[1].score == pytest.approx(-54.8 / np.linalg.norm([54.8, 5.5, 3.1]), rel=1e-6)
 
 
+def test_a_cosine_score_never_passes_one(engine):
+    rows = np.random.default_rng(3).standard_normal((200, 32)).astype(np.float32)
+    rows64 = rows.astype(np.float64)
+    rounded = (rows64 * rows64).sum(axis=1) / np.square(np.linalg.norm(rows64, axis=1))
+    assert (rounded > 1).any() and (rounded < 1).any()  # float64 rounding takes some self-scores past 1
+    engine.create_index("unit", dimensions=32, metric="cosine")
+    engine.upsert("unit", vectors([f"v{i:03d}" for i in range(200)], rows))
+    best = [engine.query("unit", rows[i], q(top_k=1))[0] for i in range(200)]
+    assert [m.id for m in best] == [f"v{i:03d}" for i in range(200)]
+    assert max(m.score for m in best) == 1.0 and min(m.score for m in best) > 0.999999
+
+
 def test_euclidean_scores_are_l2_distances_lowest_first(engine):
     engine.create_index("e2", dimensions=2, metric="euclidean")
     engine.upsert("e2", vectors(["near", "far", "same"], [[3, 4], [30, 40], [0, 0]]))

@@ -209,6 +209,7 @@ class Scorer:
         else:
             norms = np.linalg.norm(rows64, axis=1) * np.linalg.norm(q64)
             scores = np.divide(rows64 @ q64, norms, out=np.zeros(len(rows64)), where=norms > 0)
+            np.clip(scores, -1.0, 1.0, out=scores)  # rounding takes a vector's score with itself to 1 + 2e-16
         return scores
 
     @property
