@@ -261,3 +261,18 @@ def test_a_checked_batch_is_not_checked_again():
         index = client.create_index("once", 2)
         assert index._writer.check("upsert", checked_batch) is checked_batch
         assert index.write("upsert", checked_batch).ok and index.info().vector_count == 2
+
+
+def test_records_with_ragged_or_missing_values():
+    with pytest.raises(errors.VectorDimensionMismatch, match='id="b", expected 2 dimensions, and got 3'):
+        writes.vectors_from_records([{"id": "a", "values": [1, 2]}, {"id": "b", "values": [1, 2, 3]}])
+    for bad in ({"id": "b"}, {"id": "b", "values": np.ones((1, 2))}, {"values": [1, 2]}, "b", 5):
+        with pytest.raises(errors.InvalidVector, match='record 1 is not a vector: a dict with an "id" and "values"'):
+            writes.vectors_from_records([{"id": "a", "values": [1, 2]}, bad])
+    with pytest.raises(errors.InvalidVector, match='record 0 \\(id="a"\\): its values are not all numbers'):
+        writes.vectors_from_records([{"id": "a", "values": [1, "x"]}])
+
+
+def test_records_values_may_be_lists_tuples_or_arrays():
+    batch_ = writes.vectors_from_records([{"id": "a", "values": np.array([1, 2])}, {"id": "b", "values": (3, 4)}])
+    assert batch_.values.tolist() == [[1, 2], [3, 4]] and batch_.values.dtype == np.float32

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .contract import errors, validation
+from .contract.filters import is_number
 from .contract.backend import Backend, PreparedWrite
 from .contract.errors import VectorizeError
 from .contract.limits import Limits
@@ -97,6 +98,35 @@ class WriteOptions:
             raise ValueError(f"batch_size must be a whole number of at least 1; got {self.batch_size!r}")
 
 
+def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) -> Vectors:
+    """`{"id", "values", "metadata"?, "namespace"?}` records as a `Vectors` batch, the values a list, a
+    tuple or a 1-D array. A record of another shape is an `InvalidVector` error naming the record; a
+    record whose length differs from `dimensions` (or from the first record's) names its id."""
+    ids: list[str] = []
+    rows: list[Any] = []
+    for pos, record in enumerate(records):
+        values = record.get("values") if isinstance(record, dict) else None
+        if values is None or "id" not in record or not (isinstance(values, (list, tuple)) or
+                                                        (isinstance(values, np.ndarray) and values.ndim == 1)):
+            raise errors.InvalidVector(f'record {pos} is not a vector: a dict with an "id" and "values" (a list, '
+                                       "a tuple or a 1-D NumPy array)")
+        ids.append(record["id"])
+        rows.append(values)
+    width = dimensions if dimensions is not None else (len(rows[0]) if rows else 0)
+    for pos, row in enumerate(rows):
+        if len(row) != width:
+            raise validation.wrong_width(ids[pos], width, len(row))
+    try:
+        matrix = np.array(rows, dtype=np.float32).reshape(len(rows), width)
+    except (TypeError, ValueError):
+        pos = next(p for p, row in enumerate(rows) if not all(is_number(x) for x in row))
+        raise errors.InvalidVector(f'record {pos} (id="{ids[pos]}"): its values are not all numbers') from None
+    metadata = [record.get("metadata") for record in records]
+    namespaces = [record.get("namespace") for record in records]
+    return Vectors(ids, matrix, metadata if any(m is not None for m in metadata) else None,
+                   namespaces if any(n is not None for n in namespaces) else None)
+
+
 def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] | None] | None = None,
                namespaces: str | Sequence[str | None] | None = None,
                dimensions: int | None = None) -> Vectors | CheckedVectors:
@@ -107,7 +137,7 @@ def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] 
         return data
     if values is None:
         records = [{**r, "id": validation.id_text(r["id"])} if isinstance(r, dict) and "id" in r else r for r in data]
-        return validation.vectors_from_records(records, dimensions)
+        return vectors_from_records(records, dimensions)
     ids = [validation.id_text(vid) for vid in data]
     matrix = np.asarray(values, dtype=np.float32)
     if matrix.ndim != 2 or len(matrix) != len(ids):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from vectorize_nb.contract import validation
+from vectorize_nb.writes import vectors_from_records
 
 from .conftest import Clock, open_backend
 from .scenario import run
@@ -99,7 +99,7 @@ def test_an_export_agrees_in_process_and_over_http(clock):
             backend.create_index("docs", dimensions=2, metric="euclidean")
             rows = [{"id": f"v{i}", "values": [i, -i], **({"metadata": {"n": i, "deep": {"k": "x"}}} if i % 2 else {}),
                      **({"namespace": "ns"} if i % 3 == 0 else {})} for i in range(45)]
-            backend.upsert("docs", validation.vectors_from_records(rows, 2))
+            backend.upsert("docs", vectors_from_records(rows, 2))
             backend.delete_by_ids("docs", ["v7", "v8"])
             exports.append(backend.export("docs"))
     local, rest = exports

@@ -15,7 +15,6 @@ import numpy as np
 import orjson
 
 from . import errors
-from .filters import is_number
 from .limits import Limits
 from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVectors, IndexConfig, QueryOptions,
                      VectorCells, Vectors, WriteKind)
@@ -23,13 +22,16 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
 __all__ = [
     "index_name", "index_config", "id_text", "vector_id", "id_list", "asked_ids", "namespace", "metadata_json_of",
     "write_count", "unique_rows", "check_vectors", "first_bad_cell", "recheck_cells", "first_non_finite_row",
-    "encoded_metadata", "vectors_from_records", "query_option_types", "query_options", "query_vector", "list_count",
+    "encoded_metadata", "query_option_types", "query_options", "query_vector", "list_count",
     "metadata_index_spec", "utf8_len", "wrong_width", "not_numbers",
 ]
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]*[a-z0-9]")
 CELL_ROWS = 16384
 """Rows of a column of arrays checked at a time (24 MB of float32 at 384 dimensions)."""
+
+
+_FLOAT32 = "within float32's range (±3.4e38)"
 
 
 def utf8_len(text: str) -> int:
@@ -276,7 +278,7 @@ def check_vectors(vectors: Vectors | CheckedVectors, kind: WriteKind, dimensions
     if isinstance(values, np.ndarray) and (row := first_non_finite_row(values)) is not None:
         col = int(np.flatnonzero(~np.isfinite(values[row]))[0])
         raise errors.InvalidVector(
-            f"invalid vector for id={_quote(vectors.ids[row])}: values must be finite numbers, "
+            f"invalid vector for id={_quote(vectors.ids[row])}: values must be finite numbers {_FLOAT32}, "
             f"got {values[row, col]} at position {col}")
     if vectors.namespaces is not None:
         ids = vectors.ids
@@ -332,7 +334,7 @@ def recheck_cells(vectors: CheckedVectors) -> CheckedVectors:
     if what == "width":
         raise wrong_width(vid, values.width, int(np.size(values.cells[row])))
     if what == "finite":
-        raise errors.InvalidVector(f"invalid vector for id={_quote(vid)}: values must be finite numbers")
+        raise errors.InvalidVector(f"invalid vector for id={_quote(vid)}: values must be finite numbers {_FLOAT32}")
     raise not_numbers(vid)
 
 
@@ -361,39 +363,6 @@ def first_non_finite_row(values: np.ndarray) -> int | None:
             return None
     bad = ~np.isfinite(values).all(axis=1)
     return int(np.flatnonzero(bad)[0]) if bad.any() else None
-
-
-def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) -> Vectors:
-    """Turn `{"id", "values", "metadata"?, "namespace"?}` records into a `Vectors` batch.
-
-    A record that is not of that shape is an `InvalidVector` error naming the record; a record
-    whose length differs from `dimensions` (or from the first record) names its id.
-    """
-    ids: list[str] = []
-    rows: list[Any] = []
-    for pos, record in enumerate(records):
-        values = record.get("values") if isinstance(record, dict) else None
-        if values is None or "id" not in record or not (isinstance(values, (list, tuple)) or
-                                                        (isinstance(values, np.ndarray) and values.ndim == 1)):
-            raise errors.InvalidVector(
-                f"record {pos} is not a vector: a dict with an \"id\" and \"values\" (a list, a tuple or a 1-D "
-                "NumPy array)")
-        ids.append(record["id"])
-        rows.append(values)
-    width = dimensions if dimensions is not None else (len(rows[0]) if rows else 0)
-    for pos, row in enumerate(rows):
-        if len(row) != width:
-            raise wrong_width(ids[pos], width, len(row))
-    try:
-        values = np.array(rows, dtype=np.float32).reshape(len(rows), width)
-    except (TypeError, ValueError):
-        pos = next(p for p, row in enumerate(rows) if not all(is_number(x) for x in row))
-        raise errors.InvalidVector(f"record {pos} (id={_quote(str(ids[pos]))}): values not all numbers") from None
-    metadata = [record.get("metadata") for record in records]
-    namespaces = [record.get("namespace") for record in records]
-    return Vectors(ids, values,
-                   metadata if any(m is not None for m in metadata) else None,
-                   namespaces if any(n is not None for n in namespaces) else None)
 
 
 def wrong_width(vid: Any, expected: int, got: int) -> errors.VectorDimensionMismatch:
@@ -462,7 +431,8 @@ def query_options(options: QueryOptions, limits: Limits, *, python: bool = False
 def query_vector(vector: Any, dimensions: int | None = None) -> np.ndarray:
     """The query vector as float32, checked for finiteness and (when given) the index's dimensions."""
     try:
-        array = np.asarray(vector, dtype=np.float32)
+        with np.errstate(over="ignore"):  # a number beyond float32 becomes an infinity, refused below
+            array = np.asarray(vector, dtype=np.float32)
     except (TypeError, ValueError):
         raise errors.MalformedRequest(
             "Failed to parse the request body as JSON: vector: expected an array of numbers") from None
@@ -473,8 +443,10 @@ def query_vector(vector: Any, dimensions: int | None = None) -> np.ndarray:
     if dimensions is not None and array.shape[0] != dimensions:
         raise errors.QueryDimensionMismatch(
             f"invalid query vector, expected {dimensions} dimensions, and got {array.shape[0]} dimensions")
-    if not np.isfinite(array).all():
-        raise errors.InvalidQuery("the query vector must hold finite numbers only")
+    if not (finite := np.isfinite(array)).all():
+        col = int(np.flatnonzero(~finite)[0])
+        raise errors.InvalidQuery(f"the query vector must hold finite numbers {_FLOAT32}, got {array[col]} at "
+                                  f"position {col}")
     return array
 
 
