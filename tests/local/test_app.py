@@ -130,8 +130,9 @@ def test_list_vectors_query_parameters(http):
     assert status == 200 and body["result"]["vectors"] == [{"id": "a"}] and body["result"]["isTruncated"]
     status, body = envelope(client.get(f"{BASE}/docs/list?count=1&cursor={body['result']['nextCursor']}"))
     assert body["result"]["vectors"] == [{"id": "b"}] and body["result"]["nextCursor"] is None
-    status, body = envelope(client.get(f"{BASE}/docs/list?count=many"))
-    assert (status, body["errors"][0]["code"]) == (400, 40114)
+    for count in ("many", "+1", "1_0", "%201%20", "\uff11", "1.0", ""):
+        status, body = envelope(client.get(f"{BASE}/docs/list?count={count}"))
+        assert (status, body["errors"][0]["code"]) == (400, 40114), count
 
 
 def test_a_body_over_the_limit_is_rejected_with_an_envelope():

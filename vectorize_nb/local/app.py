@@ -176,10 +176,9 @@ class VectorizeApp:
 
     def _list_vectors(self, request: Request, index: str) -> Any:
         count = request.args.get("count")
-        try:
-            size = None if count is None else int(count)
-        except ValueError:
-            raise errors.InvalidListCount(f"count must be a whole number from 1 to 1000, got {count!r}") from None
+        if count is not None and not (count.isascii() and count.isdigit()):  # int() takes "+5", "1_000", " 5 "
+            raise errors.InvalidListCount(f"count must be a whole number from 1 to 1000, got {count!r}")
+        size = None if count is None else int(count)
         return wire.page_json(self.engine.list_vectors(index, size, request.args.get("cursor")))
 
     def _create_metadata_index(self, request: Request, index: str) -> Any:
