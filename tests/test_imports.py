@@ -42,6 +42,18 @@ def test_the_local_engine_runs_without_pandas_or_requests():
     assert result.stdout.strip() == "a"
 
 
+def test_vz_viz_widgets_and_datasets_load_when_first_named():
+    script = textwrap.dedent("""
+        import sys
+        import vectorize_nb as vz
+        assert not {"vectorize_nb.viz", "vectorize_nb.widgets", "plotly", "ipywidgets"} & set(sys.modules)
+        print(vz.viz.to_png.__name__, vz.widgets.IndexManager.__name__, vz.datasets.__name__)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["to_png", "IndexManager", "vectorize_nb.datasets"]
+
+
 def test_nothing_uses_pickle():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "vectorize_nb").rglob("*.py")
                  if "import pickle" in p.read_text() or "pickle." in p.read_text()]

@@ -37,10 +37,16 @@ _LAZY = {
 }
 
 
+_SUBPACKAGES = ("viz", "widgets", "datasets")
+
+
 def __getattr__(name: str) -> object:
-    """The server, the panels and the views need extras: they are imported only when first asked for."""
-    if name not in _LAZY:
+    """The server, the panels and the views need extras: they (and `vz.viz`, `vz.widgets`, `vz.datasets`)
+    are imported only when first asked for."""
+    if name not in _LAZY and name not in _SUBPACKAGES:
         raise AttributeError(f"module 'vectorize_nb' has no attribute {name!r}")
     from importlib import import_module
 
+    if name in _SUBPACKAGES:
+        return import_module(f".{name}", __name__)
     return getattr(import_module(f".{_LAZY[name]}", __name__), name)
