@@ -34,6 +34,7 @@ def test_the_ten_line_example_runs_twice_and_merges_answers_back(tmp_path):
         done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=120)
         assert done.returncode == 0, done.stderr
+        assert "Warning" not in done.stderr, done.stderr  # a newcomer's first lines print no warning
     columns, drawn_genres = done.stdout.splitlines()
     # each answer (drama only: the filter) beside the row that asked, whose genre is the row's own
     assert columns == ("['query', 'rank', 'id', 'score', 'namespace', 'id_query', 'genre', 'embedding'] 15 True "
