@@ -162,6 +162,20 @@ def test_wait_returns_once_the_last_write_is_applied(tmp_path):
         assert info.processed_up_to_mutation == result.mutation_ids[-1] and info.vector_count == 1
 
 
+def test_deletes_and_rewrites_can_wait_too(tmp_path):
+    with vz.connect(path=tmp_path / "lag", limits=TINY, apply_delay=0.3) as client:
+        index = client.create_index("lag", 2)
+        index.upsert(["a", "b", "c"], np.eye(3, 2), wait=True)
+        index.delete_by_ids(["a"], wait=True)
+        assert index.list_ids() == ["b", "c"]
+        index.create_metadata_index("g", "string")
+        index.upsert(["b"], [[1, 1]], metadata=[{"g": "x"}], wait=True)
+        pd.DataFrame({"id": ["b"]}).vectorize.delete(index, id="id", wait=True)
+        assert index.list_ids() == ["c"]
+        result = index.rewrite(wait=True)
+        assert index.info().processed_up_to_mutation == result.mutation_ids[-1]
+
+
 def test_wait_accepts_a_mutation_that_was_overtaken(tmp_path):
     with vz.connect(path=tmp_path / "lag2", limits=TINY, apply_delay=0.2) as client:
         index = client.create_index("lag", 2)

@@ -168,7 +168,7 @@ class VectorizeAccessor:
         column.attrs["embedding"] = str(client.embedder.report)
         return column
 
-    def delete(self, index: Index, *, id: Hashable, on_error: OnError = "raise") -> WriteResult:
+    def delete(self, index: Index, *, id: Hashable, wait: bool = False, on_error: OnError = "raise") -> WriteResult:
         """Delete the vectors whose ids are in column `id` (unknown ids are no error).
 
         Parameters
@@ -177,10 +177,10 @@ class VectorizeAccessor:
             The index to delete from.
         id : column name
             The ids to delete.
-        on_error : {"raise", "report"}, default "raise"
+        wait, on_error
             As for `upsert`.
         """
-        return frames.delete(self._frame, index, id=id, on_error=on_error)
+        return frames.delete(self._frame, index, id=id, wait=wait, on_error=on_error)
 
     def fetch(self, index: Index, *, id: Hashable, values: bool = True, metadata: bool = True) -> pd.DataFrame:
         """The stored vectors for column `id`, aligned to this frame's rows (NaN where an id is unknown).

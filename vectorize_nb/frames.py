@@ -462,8 +462,9 @@ def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
     return result
 
 
-def delete(frame: pd.DataFrame, index: Index, *, id: Hashable, on_error: OnError = "raise") -> WriteResult:
-    return index.delete_by_ids(ids_of(frame, id), on_error=on_error)
+def delete(frame: pd.DataFrame, index: Index, *, id: Hashable, wait: bool = False,
+           on_error: OnError = "raise") -> WriteResult:
+    return index.delete_by_ids(ids_of(frame, id), wait=wait, on_error=on_error)
 
 
 def fetch(frame: pd.DataFrame, index: Index, *, id: Hashable, values: bool = True,

@@ -143,19 +143,21 @@ class Index(IndexReader):
         """
         return self._writer.write(kind, vectors, options or WriteOptions())
 
-    def delete_by_ids(self, ids: Sequence[str], *, on_error: OnError = "raise") -> WriteResult:
+    def delete_by_ids(self, ids: Sequence[str], *, wait: bool = False, on_error: OnError = "raise") -> WriteResult:
         """Delete vectors by id (100 ids per request); unknown ids are no error.
 
         Parameters
         ----------
         ids : sequence of str
-            The ids to delete (repeats are sent once).
+            The ids to delete (repeats are sent once; integers stand for their decimal strings).
+        wait : bool, default False
+            Return only once the deletes are applied, as for `upsert`.
         on_error : {"raise", "report"}, default "raise"
             Raise `WriteIncomplete` when a request fails, or report it in the result.
         """
-        return self._writer.delete(ids, WriteOptions(on_error=on_error))
+        return self._writer.delete(ids, WriteOptions(wait=wait, on_error=on_error))
 
-    def rewrite(self, ids: Sequence[str] | None = None, *, progress: bool | None = None,
+    def rewrite(self, ids: Sequence[str] | None = None, *, wait: bool = False, progress: bool | None = None,
                 on_error: OnError = "raise") -> WriteResult:
         """Write stored vectors again, unchanged (all of them by default), so that metadata indexes
         created after they were written take them in.
@@ -164,7 +166,7 @@ class Index(IndexReader):
         ----------
         ids : sequence of str, optional
             The vectors to rewrite; by default every vector of the index.
-        progress, on_error
+        wait, progress, on_error
             As for `upsert`.
         """
         with errors.during(f"rewrite on index {self.name!r}", nothing_written=True):
@@ -174,7 +176,7 @@ class Index(IndexReader):
             return WriteResult("upsert", self.name, [], [])
         batch = Vectors([r.id for r in records], np.stack([r.values for r in records]),
                         [r.metadata for r in records], [r.namespace for r in records])
-        return self.write("upsert", batch, WriteOptions(progress=progress, on_error=on_error))
+        return self.write("upsert", batch, WriteOptions(wait=wait, progress=progress, on_error=on_error))
 
     # --- queries -------------------------------------------------------------------------------
 
