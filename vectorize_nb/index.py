@@ -248,6 +248,7 @@ class Index(IndexReader):
             As for `query`.
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
+        vector_id = validation.id_text(vector_id)  # an integer stands for its decimal string, as in upsert
         with self._during("query"):
             matches = self.backend.query(self.name, None, options, vector_id=vector_id)
         attrs = self._query_attrs("query_by_id", options, vector_id=vector_id)

@@ -12,6 +12,7 @@ from vectorize_nb.viz import TRACE_NAMES, ColumnNotFound, plot_neighbourhood
 from vectorize_nb.viz.projection import SEED
 from vectorize_nb.viz.sample import sample_index
 
+from ..helpers import TINY
 from .conftest import role, role_points, titles, trace, xy
 
 
@@ -88,6 +89,15 @@ def test_a_stored_id_as_query_sits_on_its_own_point(index):
     np.testing.assert_allclose(xy(query)[0], xy(matches)[0], atol=1e-6)
     assert titles(fig)[0] == "Neighbours of v042 in 'points'"
     assert "v042" not in trace(fig, "index").customdata
+
+
+def test_an_integer_id_is_the_query_it_was_written_as():
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("ints", 2)
+        idx.upsert(range(10), np.column_stack([np.cos(np.arange(10)), np.sin(np.arange(10))]))
+        assert idx.query_by_id(7, top_k=1)["id"].tolist() == ["7"]
+        fig = plot_neighbourhood(idx, 7, top_k=3)
+        assert trace(fig, "query").customdata == ("7",) and trace(fig, "matches").customdata[0] == "7"
 
 
 def test_a_dataframe_row_is_a_query(index, data):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import frames
+from ..contract.validation import id_text
 from ..frames import check_columns
 
 __all__ = ["VECTOR_COLUMNS", "QueryPoint", "query_point", "vector_column", "frame_matrix", "frame_ids",
@@ -93,7 +94,7 @@ def query_point(query: Any, vector: Hashable | None = None) -> QueryPoint:
 
     Parameters
     ----------
-    query : array-like, str or Series
+    query : array-like, str, int or Series
         A vector, a stored vector's id, or a DataFrame row holding a vector cell: the named `vector`
         cell, else a 'values'/'embedding'/'vector' cell, else the row itself when all numbers.
     vector : str, optional
@@ -104,6 +105,7 @@ def query_point(query: Any, vector: Hashable | None = None) -> QueryPoint:
     QueryPoint
         Labelled by the id (the row's `id` cell, or "row <label>"), or "the query vector".
     """
+    query = id_text(query)  # an integer id stands for its decimal string, as in every write
     if isinstance(query, str):
         return QueryPoint(None, query, query)
     if isinstance(query, pd.Series):
