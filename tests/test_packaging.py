@@ -25,7 +25,7 @@ def test_the_floor_run_pins_the_lowest_version_of_each_core_server_and_build_req
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     floors = {**_floors(project["build-system"]["requires"]), **_floors(project["project"]["dependencies"]),
               **_floors(project["project"]["optional-dependencies"]["server"]),
-              "pyarrow": _floors(project["project"]["optional-dependencies"]["test"])["pyarrow"]}
+              "pyarrow": _floors(project["project"]["optional-dependencies"]["notebooks"])["pyarrow"]}
     run = (ROOT / ".ci" / "run").read_text()
     pins = {name: Version(version) for name, version in re.findall(r"\b([\w-]+)==([\d.]+)", run)}
     for name, floor in floors.items():
