@@ -71,3 +71,70 @@ def test_a_metadata_index_queued_after_a_write_does_not_cover_it(lagging, clock)
     clock.now += 2
     matches = lagging.query("lag", np.array([1, 0]), QueryOptions(filter={"g": "x"}))
     assert [m.id for m in matches] == ["late"]
+
+
+class TwoEngines:
+    """Two engines on one folder (two notebooks), each with its own clock, and a hook for what the second
+    commits while the first lists the mutations that are due, after it caught up with the catalog."""
+
+    def __init__(self, folder):
+        self.now = {"a": 100.0, "b": 100.0}
+        self.a = LocalEngine(folder, limits=TINY, apply_delay=1.0, clock=lambda: self.now["a"])
+        self.b = LocalEngine(folder, limits=TINY, apply_delay=1.0, clock=lambda: self.now["b"])
+
+    def when_a_lists_the_due(self, meanwhile, *, after: bool):
+        listed = self.a.store.pending
+
+        def pending(*args, **kwargs):
+            if kwargs.get("due_by") is None:
+                return listed(*args, **kwargs)
+            self.a.store.pending = listed
+            if not after:
+                meanwhile()
+            rows = listed(*args, **kwargs)
+            if after:
+                meanwhile()
+            return rows
+
+        self.a.store.pending = pending
+
+
+@pytest.fixture
+def two(tmp_path):
+    engines = TwoEngines(tmp_path / "shared")
+    yield engines
+    engines.a.close()
+    engines.b.close()
+
+
+def test_a_write_another_process_applied_first_is_not_lost_to_this_one(two):
+    two.a.create_index("lag", dimensions=2, metric="cosine")
+    two.a.query("lag", [1, 0], QueryOptions()), two.b.query("lag", [1, 0], QueryOptions())
+    two.a.upsert("lag", vectors(["m1"], [[1, 0]]))                      # due at 101
+    two.now["a"] = two.now["b"] = 100.5
+    two.a.upsert("lag", vectors(["m2"], [[0.9, 0.1]]))                  # due at 101.5
+
+    def b_applies_the_first():
+        two.now["b"] = 101.2
+        assert two.b.index_info("lag").vector_count == 1
+
+    two.when_a_lists_the_due(b_applies_the_first, after=True)
+    two.now["a"] = 102.0
+    assert two.a.index_info("lag").vector_count == 2
+    assert [m.id for m in two.a.query("lag", [1, 0], QueryOptions(top_k=2))] == ["m1", "m2"]
+
+
+def test_a_write_to_an_index_another_process_just_created_is_applied(two):
+    two.a.create_index("old", dimensions=2, metric="cosine")
+    two.a.upsert("old", vectors(["x"], [[1, 0]]))
+
+    def b_creates_and_writes():
+        two.b.create_index("new", dimensions=2, metric="cosine")
+        two.b.upsert("new", vectors(["y"], [[0, 1]]))                   # due at 101
+
+    two.when_a_lists_the_due(b_creates_and_writes, after=False)
+    two.now["a"] = 102.0
+    two.a.index_info("old")  # applies what is due: b's write as well
+    two.now["b"] = 102.0
+    assert [r.id for r in two.b.get_by_ids("new", ["y"])] == ["y"]
+    assert two.b.index_info("new").vector_count == 1 == two.a.index_info("new").vector_count

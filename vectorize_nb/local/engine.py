@@ -138,11 +138,12 @@ class LocalEngine(Backend):
 
     def _apply_due(self) -> None:
         for mutation in self.store.pending(due_by=self.clock()):
-            state = next((s for s in self._states.values() if s.row.id == mutation.index_id), None)
             with self.store.transaction():
+                self._catch_up()  # another process may have applied the ones before, or created the index
                 fresh = self.store.mutation(mutation.seq)
                 if fresh is None or fresh.applied_at is not None:
                     continue
+                state = next((s for s in self._states.values() if s.row.id == mutation.index_id), None)
                 change = from_log(self.store, fresh, state.row.dimensions) if state else None
                 mirror = change.commit(self.store, mutation.index_id, mutation.seq) if change else None
                 self.store.drop_staged(mutation.seq)
