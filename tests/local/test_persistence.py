@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from vectorize_nb import errors
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.store import DATABASE_NAME
 from vectorize_nb.contract.models import MetadataIndex, QueryOptions, Vectors
@@ -62,6 +63,28 @@ def test_two_engines_on_one_folder_see_each_others_writes(tmp_path):
         assert one.query("both", [1, 0], QueryOptions(filter={"g": "x"})) == []
         two.delete_index("both")
         assert one.list_indexes() == []
+
+
+@pytest.mark.parametrize("change", ["upsert", "delete", "metadata index"])
+def test_a_write_checked_against_an_index_another_engine_recreates_meanwhile_is_refused(tmp_path, monkeypatch, change):
+    with LocalEngine(tmp_path / "shared", limits=TINY) as one, LocalEngine(tmp_path / "shared", limits=TINY) as two:
+        one.create_index("ix", dimensions=4, metric="cosine")
+        one.upsert("ix", vectors(["old"], [[1, 0, 0, 0]]))
+
+        def recreated_meanwhile(*args, **kwargs):  # the other notebook, between the check and the commit
+            two.delete_index("ix")
+            two.create_index("ix", dimensions=2, metric="cosine")
+            monkeypatch.setattr(one, "_mutate", original)
+            return original(*args, **kwargs)
+
+        original = one._mutate
+        monkeypatch.setattr(one, "_mutate", recreated_meanwhile)
+        write = {"upsert": lambda: one.upsert("ix", vectors(["a"], [[1, 2, 3, 4]])),
+                 "delete": lambda: one.delete_by_ids("ix", ["old"]),
+                 "metadata index": lambda: one.create_metadata_index("ix", "g", "string")}[change]
+        with pytest.raises(errors.IndexDeleted, match='Index name "ix" was deleted'):
+            write()
+        assert two.index_info("ix").vector_count == 0 and two.list_metadata_indexes("ix") == []
 
 
 def run_child(code: str, folder) -> subprocess.CompletedProcess:

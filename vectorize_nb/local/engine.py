@@ -235,7 +235,7 @@ class LocalEngine(Backend):
                 else [None] * len(checked)
             change = VectorWrite(kind, checked.ids, np.asarray(checked.values), namespaces, checked.metadata_json,
                                  checked.metadata)
-            return self._mutate(name, change)
+            return self._mutate(state, change)
 
     def embed(self, texts: list[str], model: str, pooling: str) -> np.ndarray:
         """Texts to vectors on this machine, with the model's open weights (the `embeddings` extra)."""
@@ -245,15 +245,18 @@ class LocalEngine(Backend):
 
     def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
         with self._lock:
-            self._find(name)
+            state = self._find(name)
             ids = list(dict.fromkeys(validation.id_list(ids, self.limits.max_delete_ids, self.limits)))
-            return self._mutate(name, VectorDelete(ids))
+            return self._mutate(state, VectorDelete(ids))
 
-    def _mutate(self, name: str, change: Change) -> Mutation:
-        """Log a change and apply it now, or queue it when a delay is set or others are queued."""
+    def _mutate(self, checked: IndexState, change: Change) -> Mutation:
+        """Log a change to the index it was checked against, and apply it now, or queue it when a delay is
+        set or others are queued."""
         mutation_id, now = str(uuid.uuid4()), self.clock()
         with self._writing():
-            state = self._state(name)
+            state = self._state(checked.row.name)
+            if state.row.id != checked.row.id:  # deleted and created anew by another process meanwhile
+                raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{checked.row.name}" was deleted')
             queued = self.store.pending(state.row.id)
             due = max([now + self.apply_delay] + [m.due_at for m in queued])
             if self.apply_delay > 0 or queued:
@@ -390,7 +393,7 @@ class LocalEngine(Backend):
                 raise errors.TooManyMetadataIndexes(
                     f"too many metadata indexes; max is {self.limits.max_metadata_indexes} per index, "
                     f"and \"{name}\" has {len(live)}")
-            return self._mutate(name, MetadataIndexCreate(property_name, index_type))
+            return self._mutate(state, MetadataIndexCreate(property_name, index_type))
 
     def _queued_metadata_indexes(self, state: IndexState) -> dict[str, str | None]:
         """Metadata-index changes still queued: property -> type (None when queued for deletion)."""
@@ -416,7 +419,7 @@ class LocalEngine(Backend):
             if property_name not in existing:
                 raise errors.MetadataIndexNotFound(
                     f'no metadata index for property "{property_name}" in index "{name}"')
-            return self._mutate(name, MetadataIndexDelete(property_name))
+            return self._mutate(state, MetadataIndexDelete(property_name))
 
     # --- for the client's tools ----------------------------------------------------------------
 
