@@ -1,6 +1,7 @@
 """The vector file: the one copy of each vector, appended to, compacted into a new generation, shared
 by every engine on the folder, and migrated into from a store that kept vectors in SQLite."""
 
+import os
 import sqlite3
 
 import numpy as np
@@ -49,6 +50,20 @@ def test_each_vector_is_stored_once_in_the_vector_file(tmp_path, rng):
     assert np.array_equal(rows[:300 * 8].reshape(300, 8), data)
     norms = np.fromfile(folder / VECTORS_FOLDER / "1.0.norms", dtype=np.float64)[:300]
     assert norms == pytest.approx(np.linalg.norm(data.astype(np.float64), axis=1), rel=1e-15)
+
+
+@pytest.mark.parametrize("name, row_bytes", [("1.0.f32", 8 * 4), ("1.0.norms", 8)])
+def test_a_vector_file_cut_short_is_an_error_not_zeros_filled_in_by_the_next_write(tmp_path, rng, name, row_bytes):
+    data = rng.standard_normal((3000, 8)).astype(np.float32)
+    folder = written(tmp_path / "cut", data)
+    os.truncate(folder / VECTORS_FOLDER / name, 1000 * row_bytes)
+    for _ in range(2):
+        with LocalEngine(folder, limits=TINY) as engine:
+            with pytest.raises(OSError, match=f"{name} holds 1000 rows where 3000 are recorded"):
+                engine.upsert("idx", vectors(["new"], [np.ones(8)]))
+            with pytest.raises(OSError, match="holds 1000 rows where 3000 are recorded"):
+                engine.query("idx", data[2000], QueryOptions())
+    assert os.path.getsize(folder / VECTORS_FOLDER / name) == 1000 * row_bytes
 
 
 def test_an_insert_of_stored_ids_only_leaves_the_files_as_they_were(tmp_path, rng):

@@ -80,7 +80,7 @@ class _Column:
             if self._fd >= 0:
                 self._map()
             if len(self._array) < count:
-                raise OSError(f"{self.path or 'vectors'} holds {len(self._array)} rows where {count} are recorded")
+                raise self._short(len(self._array), count)
         return self._array[:count]
 
     def take(self, slots: np.ndarray, count: int) -> np.ndarray:
@@ -136,6 +136,8 @@ class _Column:
             self._array[start:end] = items
             return
         size = os.fstat(self._fd).st_size
+        if size < start * self.item_bytes:  # cut short behind the engine's back: never fill the rows with zeros
+            raise self._short(size // self.item_bytes, start)
         if end * self.item_bytes > size:
             os.ftruncate(self._fd, max(end * self.item_bytes, size + max(size // 16, MIN_FILE_GROWTH)))
         data = memoryview(items).cast("B")  # type: ignore[arg-type]  # numpy arrays are buffers
@@ -144,6 +146,9 @@ class _Column:
             written = _pwrite(self._fd, data, offset)
             data, offset = data[written:], offset + written
         self._dirty = True
+
+    def _short(self, rows: int, recorded: int) -> OSError:
+        return OSError(f"{self.path or 'vectors'} holds {rows} rows where {recorded} are recorded")
 
     def sync(self) -> None:
         if self._dirty:
