@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from vectorize_nb.local import LocalEngine, snapshot
+from vectorize_nb.local.store import DATABASE_NAME
 from vectorize_nb.contract.models import QueryOptions
 
 from ..helpers import TINY, vectors
@@ -82,6 +83,44 @@ def test_a_damaged_snapshot_is_ignored(store, damaged):
     path = folder / "snapshots" / name / damaged
     path.write_bytes(path.read_bytes()[:90])
     with LocalEngine(folder, limits=TINY) as reopened:
+        assert answers(reopened, data) == expected
+
+
+def test_a_snapshot_of_a_database_deleted_by_hand_is_not_taken_for_the_new_ones_index(store):
+    folder, data, _ = store
+    for path in folder.glob(f"{DATABASE_NAME}*"):
+        path.unlink()  # "start again", keeping snapshots/ and vectors/
+    with LocalEngine(folder, limits=TINY) as engine:
+        engine.create_index("snap", dimensions=4, metric="euclidean")  # the same id, generation and metric
+        fresh = np.arange(320, dtype=np.float32).reshape(80, 4) ** 0.5
+        for start in range(0, 80, 20):  # as many rows and mutations as the snapshot reflects, and more
+            engine.upsert("snap", vectors([f"new{i}" for i in range(start, start + 20)], fresh[start:start + 20]))
+    with LocalEngine(folder, limits=TINY) as reopened:
+        found = reopened.query("snap", fresh[1], QueryOptions(top_k=5))
+        assert found[0].id == "new1" and found[0].score == 0.0
+        assert {m.id for m in found} <= {f"new{i}" for i in range(80)}
+
+
+def test_two_processes_saving_one_snapshot_at_once_both_carry_on(store, monkeypatch):
+    folder, data, expected = store
+    with LocalEngine(folder, limits=TINY) as engine:
+        state = engine._states["snap"]
+        resident = engine._resident(state)
+        rename = type(folder).rename
+
+        def other_saved_first(path, target):  # another process puts its snapshot in place just before ours
+            if ".tmp-" in path.name:
+                theirs = path.with_name(path.name.split(".tmp-")[0])
+                theirs.mkdir(exist_ok=True)
+                (theirs / "header.json").write_text("theirs")
+            return rename(path, target)
+
+        monkeypatch.setattr(type(folder), "rename", other_saved_first)
+        snapshot.save(folder / "snapshots", state.row.id, state.row.created_on, resident, state.applied_seq)
+        monkeypatch.setattr(type(folder), "rename", rename)
+    [kept] = snapshot_folders(folder)
+    assert (folder / "snapshots" / kept / "header.json").read_text() == "theirs"
+    with LocalEngine(folder, limits=TINY) as reopened:  # theirs is unreadable: ignored, read from SQLite
         assert answers(reopened, data) == expected
 
 

@@ -38,7 +38,9 @@ def _folder(root: Path, index_id: int) -> Path:
     return root / f"index-{index_id}"
 
 
-def save(root: Path, index_id: int, resident: ResidentIndex, applied_seq: int) -> None:
+def save(root: Path, index_id: int, created_on: str, resident: ResidentIndex, applied_seq: int) -> None:
+    """Write the snapshot of an index; `created_on` tells it from an index of the same id in a store
+    made anew (a database deleted by hand, the folder's other files kept)."""
     final = _folder(root, index_id)
     staging = final.with_name(final.name + f".tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -52,15 +54,19 @@ def save(root: Path, index_id: int, resident: ResidentIndex, applied_seq: int) -
         columns[name] = _column_header(column, count)
     for name, array in arrays.items():
         np.save(staging / f"{name}.npy", array, allow_pickle=False)
-    header = {"format": FORMAT, "index_id": index_id, "applied_seq": applied_seq, "count": count,
+    header = {"format": FORMAT, "index_id": index_id, "created_on": created_on, "applied_seq": applied_seq,
+              "count": count,
               "generation": resident.generation, "dimensions": resident.dimensions, "metric": resident.scorer.metric,
               "columns": columns, "namespaces": resident.namespace_names}
     (staging / "ids.json").write_bytes(orjson.dumps(resident.ids[:count]))
     (staging / "header.json").write_bytes(orjson.dumps(header))
     old = final.with_name(final.name + f".old-{os.getpid()}")
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
+    try:
+        if final.exists():
+            final.rename(old)
+        staging.rename(final)
+    except OSError:  # another process put its own snapshot in place at the same moment: that one stays
+        shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -73,8 +79,8 @@ def _column_header(column: MetadataColumn, count: int) -> dict[str, Any]:
     return {"type": column.index_type, "words": getattr(column, "words", None), "many": many}
 
 
-def load(root: Path, index_id: int, metric: str, prefix_bytes: int, vectors: Callable[[], VectorFile],
-         generation: int) -> tuple[ResidentIndex, int] | None:
+def load(root: Path, index_id: int, created_on: str, metric: str, prefix_bytes: int,
+         vectors: Callable[[], VectorFile], generation: int) -> tuple[ResidentIndex, int] | None:
     """The snapshot of an index as (resident index, applied_seq), or None when there is no usable one.
 
     Parameters
@@ -85,8 +91,8 @@ def load(root: Path, index_id: int, metric: str, prefix_bytes: int, vectors: Cal
     folder = _folder(root, index_id)
     try:
         header = orjson.loads((folder / "header.json").read_bytes())
-        if (header["format"], header["index_id"], header["metric"], header["generation"]) != (
-                FORMAT, index_id, metric, generation):
+        if (header["format"], header["index_id"], header["created_on"], header["metric"], header["generation"]) != (
+                FORMAT, index_id, created_on, metric, generation):
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None

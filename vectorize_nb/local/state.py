@@ -55,7 +55,7 @@ class IndexState:
         row = self.row
         with store.reading():
             generation, _ = store.vector_extent(row.id)
-            restored = snapshot.load(snapshots, row.id, row.metric, prefix_bytes,
+            restored = snapshot.load(snapshots, row.id, row.created_on, row.metric, prefix_bytes,
                                      lambda: store.vector_file(row.id), generation)
             if restored is None:
                 return
@@ -72,7 +72,7 @@ class IndexState:
         if (snapshots is None or resident is None or resident.count < snapshot.MIN_ROWS
                 or self.saved_seq == self.applied_seq):
             return
-        snapshot.save(snapshots, self.row.id, resident, self.applied_seq)
+        snapshot.save(snapshots, self.row.id, self.row.created_on, resident, self.applied_seq)
         self.saved_seq, self.saved_end = self.applied_seq, resident.end
 
     def _load(self, store: Store, prefix_bytes: int) -> ResidentIndex:
