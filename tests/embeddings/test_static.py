@@ -12,6 +12,7 @@ import pytest
 
 from vectorize_nb.contract.embedding_models import SHIPPED_MODEL, get_model
 from vectorize_nb.embeddings import embed_locally, loader
+from vectorize_nb.embeddings.static import BATCH_TOKENS, StaticModel
 
 PAIRS = [  # (text, a paraphrase, an unrelated sentence)
     ("How do I read a CSV file?", "Load comma-separated values from a spreadsheet export",
@@ -46,6 +47,31 @@ def test_they_are_wordllamas_own_vectors_scaled_to_unit_length():
     assert not np.allclose(np.linalg.norm(raw, axis=1), 1.0)
     np.testing.assert_allclose(embed_locally(texts, SHIPPED_MODEL), raw / np.linalg.norm(raw, axis=1, keepdims=True),
                                atol=1e-6)
+
+
+def test_a_long_text_among_short_ones_is_not_padded_into_their_batch(monkeypatch):
+    model = StaticModel.load()
+    texts = ["short text"] * 40 + ["word " * 20_000] + [p[0] for p in PAIRS] * 5 + ["a middling text " * 2_000]
+    alone = np.vstack([model.embed([text]) for text in texts])
+    padded_to = []
+    embed = model.inference.embed
+
+    def spied(batch, **options):
+        padded_to.append(len(batch) * max(len(model.inference.tokenize([t])[0].ids) for t in batch))
+        return embed(batch, **options)
+
+    monkeypatch.setattr(model.inference, "embed", spied)
+    np.testing.assert_allclose(model.embed(texts), alone, atol=1e-6)
+    assert len(padded_to) > 1 and max(padded_to) <= BATCH_TOKENS  # 65 x 20,002 token slots in one batch before
+
+
+def test_a_text_longer_than_a_batch_is_the_exact_mean_of_its_token_vectors():
+    model = StaticModel.load()
+    text = " ".join(f"w{i % 5000} token" for i in range(15_000))
+    ids = np.asarray(model.inference.tokenize([text])[0].ids)
+    assert len(ids) > BATCH_TOKENS
+    mean = model.inference.embedding[np.clip(ids, 0, len(model.inference.embedding) - 1)].astype(np.float64).mean(0)
+    np.testing.assert_allclose(model.embed([text])[0], mean / np.linalg.norm(mean), atol=1e-7)
 
 
 @pytest.mark.parametrize(("text", "close", "far"), PAIRS)

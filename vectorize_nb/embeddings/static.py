@@ -21,6 +21,10 @@ from .pooling import normalise
 
 __all__ = ["StaticModel"]
 
+BATCH_TOKENS = 64 * 512
+"""Token slots a batch may take: wordllama pads each batch to its longest text, so one long text among
+63 short ones would otherwise cost 64 times its own size (gigabytes for a book)."""
+
 
 class StaticModel:
     """WordLlama's shipped model: mean of token vectors, then unit length (wordllama's default is no
@@ -50,10 +54,36 @@ class StaticModel:
         return cls(wordllama.WordLlama.load(cache_dir=folder, disable_download=True))
 
     def embed(self, texts: list[str], pooling: str = "mean") -> np.ndarray:
-        """One unit-length float32 row per text, in order (`pooling` is always "mean")."""
-        if not texts:
-            return np.empty((0, self.dimensions), np.float32)
-        return normalise(self.inference.embed(texts, norm=False))
+        """One unit-length float32 row per text, in order (`pooling` is always "mean"). Texts go to
+        wordllama shortest first, in batches of like length; a text too long for a batch alone is
+        averaged a slice of tokens at a time."""
+        rows = np.empty((len(texts), self.dimensions), np.float32)
+        for batch in _batches([len(text) + 2 for text in texts]):  # a token is at least a character
+            if len(batch) == 1 and len(texts[batch[0]]) + 2 > BATCH_TOKENS:
+                rows[batch[0]] = self._long(texts[batch[0]])
+            else:
+                rows[batch] = self.inference.embed([texts[i] for i in batch], norm=False, batch_size=len(batch))
+        return normalise(rows)
+
+    def _long(self, text: str) -> np.ndarray:
+        table = self.inference.embedding
+        ids = np.clip(np.asarray(self.inference.tokenize([text])[0].ids, dtype=np.int64), 0, len(table) - 1)
+        total = np.zeros(self.dimensions, np.float64)
+        for start in range(0, len(ids), BATCH_TOKENS):
+            total += table[ids[start:start + BATCH_TOKENS]].sum(axis=0, dtype=np.float64)
+        return total / max(len(ids), 1)
+
+
+def _batches(lengths: list[int]) -> Iterator[list[int]]:
+    """Positions in batches of at most 64 texts whose count times the longest stays within BATCH_TOKENS."""
+    batch: list[int] = []
+    for position in np.argsort(lengths, kind="stable").tolist():
+        if batch and (len(batch) == 64 or (len(batch) + 1) * lengths[position] > BATCH_TOKENS):
+            yield batch
+            batch = []
+        batch.append(position)
+    if batch:
+        yield batch
 
 
 @contextmanager
