@@ -141,12 +141,18 @@ def test_an_unknown_model_is_400_5007_in_workers_ais_words(http, model):
     assert answer["errors"] == [{"code": 5007, "message": f"No such model {model} or task"}]
 
 
-def test_a_model_with_no_local_form_is_a_400_that_says_so(http):
-    status, answer = post(http, "/run/@cf/baai/bge-m3", {"text": "a"})
+@pytest.mark.parametrize("model, body", [
+    ("@cf/baai/bge-m3", {"text": "a"}),
+    ("@cf/baai/bge-m3", {"query": "a", "contexts": [{"text": "b"}]}),  # bge-m3's own shape, no `text`
+    ("@cf/baai/bge-m3", {"text": ""}),
+    ("@cf/qwen/qwen3-embedding-0.6b", {"queries": ["how tall is everest"], "documents": ["Everest is 8849 m"]}),
+])
+def test_a_model_with_no_local_form_is_a_400_that_says_so_whatever_its_inputs(http, model, body):
+    status, answer = post(http, f"/run/{model}", body)
     assert status == 400 and answer["result"] == {}
     (error,) = answer["errors"]
     assert error["code"] == NOT_RUNNABLE_CODE
-    assert error["message"].startswith("vectorize-nb serve cannot run @cf/baai/bge-m3 here")
+    assert error["message"].startswith(f"vectorize-nb serve cannot run {model} here")
     assert "runs only on Workers AI" in error["message"]
 
 

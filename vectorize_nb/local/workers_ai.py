@@ -69,7 +69,7 @@ class WorkersAIRoutes:
 
     def run(self, request: Request, model: str) -> dict[str, Any]:
         """Workers AI's native route: `{shape, data}` (and `pooling` for models that take one)."""
-        spec = _served(model)
+        spec = _runnable(model)
         if request.args.get("queueRequest", "").lower() == "true":
             raise _not_emulated()
         body = _body(request)
@@ -89,7 +89,7 @@ class WorkersAIRoutes:
         model = body.get("model")
         if not isinstance(model, str):
             raise _typed("/model", model, "string")
-        spec = _served(model)
+        spec = _runnable(model)
         texts = _texts(body.get("input"), spec, "/input")
         encoding = body.get("encoding_format") or "float"
         if encoding not in ("float", "base64"):
@@ -106,13 +106,20 @@ class WorkersAIRoutes:
 
     def _embed(self, spec: EmbeddingModel, texts: list[str], pooling: str, where: str) -> np.ndarray:
         try:
-            loader.load(spec)  # a model the runtime cannot run is refused before its inputs are judged
             return self.engine.embed(texts, spec.model, pooling)
         except errors.BadEmbeddingInput as exc:  # a text over the token limit: name it by its place in the body
             raise exc if exc.row is None else exc.for_row(exc.row, f"'{where}/{exc.row}'") from None
-        except errors.ModelNotAvailable as exc:
-            raise errors.ModelNotAvailable(f"vectorize-nb serve cannot run {spec.model} here: {exc.message}") \
-                from None
+
+
+def _runnable(model: str) -> EmbeddingModel:
+    """A catalog model this runtime can run; one it cannot is refused before its inputs are judged (they
+    may be of a shape only that model takes)."""
+    spec = _served(model)
+    try:
+        loader.load(spec)
+    except errors.ModelNotAvailable as exc:
+        raise errors.ModelNotAvailable(f"vectorize-nb serve cannot run {spec.model} here: {exc.message}") from None
+    return spec
 
 
 def _served(model: str) -> EmbeddingModel:
