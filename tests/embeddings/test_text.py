@@ -82,6 +82,12 @@ def test_a_missing_or_empty_text_is_named_by_its_row_and_nothing_is_written(clie
     assert index.info().vector_count == 0 and client.embedder.report is None
 
 
+def test_a_text_with_a_lone_surrogate_is_named_by_its_row(client):
+    with pytest.raises(errors.BadEmbeddingInput, match="row 1 holds a lone surrogate") as caught:
+        client.embed(["fine", "bad \udcff byte", "fine too"], model=SHIPPED_MODEL)  # bytes read with surrogateescape
+    assert caught.value.row == 1 and client.embedder.report is None
+
+
 def test_a_model_of_other_dimensions_is_refused_before_anything_is_embedded(client):
     index = client.create_index("small", 384)
     with pytest.raises(errors.VectorDimensionMismatch, match="model 'wordllama/l2-supercat-256' makes 256-dimension "

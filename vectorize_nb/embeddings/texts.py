@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ..contract.errors import EmptyText, TextNotString
+from ..contract.errors import BadEmbeddingInput, EmptyText, TextNotString
 
 __all__ = ["check_texts"]
 
@@ -31,6 +31,7 @@ def check_texts(texts: str | Iterable[str]) -> list[str]:
     rows = list(texts)
     bad = [i for i, text in enumerate(rows) if not isinstance(text, str) or not text]
     if not bad:
+        _check_unicode(rows)
         return rows
     wrong = [i for i in bad if not isinstance(rows[i], str)]
     if len(wrong) == 1:
@@ -38,6 +39,26 @@ def check_texts(texts: str | Iterable[str]) -> list[str]:
     if wrong:
         raise TextNotString(f"{_rows(wrong)} not text (row {wrong[0]} is {_describe(rows[wrong[0]])})")
     raise EmptyText(f"{_rows(bad)} empty")
+
+
+def _check_unicode(rows: list[str]) -> None:
+    """A lone surrogate (what decoding with errors="surrogateescape" leaves of a byte that is not UTF-8)
+    is no Unicode text: no tokenizer or JSON body can carry it."""
+    if _is_unicode("\n".join(rows)):
+        return
+    row = next(i for i, text in enumerate(rows) if not _is_unicode(text))
+    error = BadEmbeddingInput(f"row {row} holds a lone surrogate, which is not Unicode text (decoded with "
+                              "errors='surrogateescape'?); decode its bytes with their real encoding")
+    error.row = row
+    raise error
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _rows(rows: list[int]) -> str:
