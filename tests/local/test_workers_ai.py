@@ -146,6 +146,7 @@ def test_an_unknown_model_is_400_5007_in_workers_ais_words(http, model):
     ("@cf/baai/bge-m3", {"query": "a", "contexts": [{"text": "b"}]}),  # bge-m3's own shape, no `text`
     ("@cf/baai/bge-m3", {"text": ""}),
     ("@cf/qwen/qwen3-embedding-0.6b", {"queries": ["how tall is everest"], "documents": ["Everest is 8849 m"]}),
+    ("@cf/pfnet/plamo-embedding-1b", {"text": "こんにちは"}),
 ])
 def test_a_model_with_no_local_form_is_a_400_that_says_so_whatever_its_inputs(http, model, body):
     status, answer = post(http, f"/run/{model}", body)

@@ -98,10 +98,12 @@ MODELS: tuple[EmbeddingModel, ...] = (
     _bge("base", 768, 437),
     _bge("large", 1024, 1338),
     # Workers AI only: their local form needs more than this runtime does (bge-m3's sparse and
-    # multi-vector heads, Qwen3's last-token pooling and instruction, Gemma's gated licence).
+    # multi-vector heads, Qwen3's last-token pooling and instruction, Gemma's gated licence, PLaMo's
+    # own model code).
     EmbeddingModel("@cf/baai/bge-m3", 1024, pooling="cls", max_texts=100),
     EmbeddingModel("@cf/qwen/qwen3-embedding-0.6b", 1024, pooling="last-token", max_texts=32, max_tokens=8192),
     EmbeddingModel("@cf/google/embeddinggemma-300m", 768, pooling="mean"),
+    EmbeddingModel("@cf/pfnet/plamo-embedding-1b", 2048, pooling="mean"),
     EmbeddingModel(SHIPPED_MODEL, 256, pooling="mean", poolings=("mean",), package="wordllama"),
 )
 
