@@ -317,8 +317,7 @@ def read_ndjson(stream: BinaryIO, kind: WriteKind, dimensions: int, limits: Limi
         if len(ids) == limits.max_vectors_per_write:
             raise errors.TooManyVectors(f"too many vectors in payload; max is {limits.max_vectors_per_write}, "
                                         f"got more (vector {len(ids) + 1}, id={vid!r}, is on line {number})")
-        booleans = line is not None and (b"true" in line or b"false" in line)
-        rows.append(_row(vid, record["values"], dimensions, maybe_booleans=booleans))
+        rows.append(_row(vid, record["values"], dimensions))
         metadata.append(validation.metadata_json_of(record.get("metadata"), limits, vid))
         namespaces.append(record.get("namespace"))
         ids.append(vid)
@@ -351,7 +350,7 @@ def _record(line: bytes | None) -> dict[str, Any] | None:
     return record if _is_record(record) else None
 
 
-def _row(vid: str, values: list[Any], dimensions: int, maybe_booleans: bool) -> np.ndarray:
+def _row(vid: str, values: list[Any], dimensions: int) -> np.ndarray:
     """One record's values as float32 (a value beyond float32's range becomes an infinity, which the
     engine refuses by name); anything but numbers, booleans included, is a 40023 naming the id."""
     if len(values) != dimensions:
@@ -360,11 +359,16 @@ def _row(vid: str, values: list[Any], dimensions: int, maybe_booleans: bool) -> 
         row = np.array(values)
     except (TypeError, ValueError, OverflowError):
         row = None
-    if row is None or row.dtype.kind not in "iuf" or row.ndim != 1 or \
-            (maybe_booleans and any(type(value) is bool for value in values)):  # numpy reads them as 1 and 0
+    if row is None or row.dtype.kind not in "iuf" or row.ndim != 1 or _booleans(row, values):
         raise validation.not_numbers(vid)
     with np.errstate(over="ignore"):
         return row.astype(np.float32)
+
+
+def _booleans(row: np.ndarray, values: list[Any]) -> bool:
+    """Whether true or false hide among the numbers: numpy reads them as 1 and 0, so only a row holding
+    a 1 or a 0 has its values' types looked at."""
+    return bool(((row == 0) | (row == 1)).any()) and any(type(value) is bool for value in values)
 
 
 def _is_record(record: Any) -> bool:
