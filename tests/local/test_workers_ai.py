@@ -172,6 +172,12 @@ def test_a_body_over_workers_ais_10_mb_is_413_3006(http):
     assert f"{MAX_BODY_BYTES:,}" in answer["errors"][0]["message"]
 
 
+def test_a_body_of_exactly_10_mb_is_taken(http):
+    body = b'{"text": "a"}'
+    status, answer = post(http, f"/run/{SHIPPED_MODEL}", body + b" " * (MAX_BODY_BYTES - len(body)))
+    assert status == 200 and answer["result"]["shape"] == [1, 256]
+
+
 def test_a_get_is_no_route(http):
     response = http.get(f"{ACCOUNT}/run/{SMALL}")
     assert response.status_code == 404 and response.json["errors"][0]["code"] == 7003

@@ -83,9 +83,11 @@ class VectorizeApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
-        # werkzeug refuses a stream that has reached its maximum when it looks for the end, so a body of
-        # exactly the limit needs a maximum one byte over it; a declared length is checked exactly below
-        request.max_content_length = self.limits.max_body_bytes + 1
+        # A declared length is checked exactly in `respond`, and the body read as the server hands it over.
+        # Only a body of no declared length is cut by werkzeug, whose stream refuses once it has reached
+        # its maximum and looks for the end: one byte over the limit lets a body of exactly the limit in.
+        declared = request.content_length
+        request.max_content_length = None if declared is not None else self.limits.max_body_bytes + 1
         try:
             response = self.guard.preflight(request) or self.guard.decorate(request, self.respond(request))
         finally:

@@ -132,12 +132,16 @@ def _served(model: str) -> EmbeddingModel:
 
 def _body(request: Request) -> dict[str, Any]:
     """The JSON object of the body, whatever the content type (an empty body is an empty object)."""
-    request.max_content_length = min(MAX_BODY_BYTES, request.max_content_length or MAX_BODY_BYTES)
+    too_large = errors.PayloadTooLarge(f"Request is too large: the body is over {MAX_BODY_BYTES:,} bytes, Workers "
+                                       f"AI's limit", status=413, code=3006)
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise too_large
+    if request.content_length is None:  # as the application does (app.py): werkzeug cuts an undeclared body
+        request.max_content_length = MAX_BODY_BYTES + 1
     try:
         data = request.get_data(cache=False)
     except RequestEntityTooLarge:
-        raise errors.PayloadTooLarge(f"Request is too large: the body is over {MAX_BODY_BYTES:,} bytes, Workers "
-                                     f"AI's limit", status=413, code=3006) from None
+        raise too_large from None
     try:
         body = wire.loads(data) if data.strip() else {}
     except ValueError as exc:
