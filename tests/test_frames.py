@@ -160,6 +160,12 @@ BAD_FRAMES = [
 ]
 
 
+def test_a_metadata_column_named_twice_is_one_key(index, films):
+    twice = ["genre", "".join(["gen", "re"])]  # equal labels, two objects
+    assert films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=twice).ok
+    assert index.get_by_ids(["a"], values=False)["genre"].tolist() == ["drama"]
+
+
 @pytest.mark.parametrize("change, options, error, message", BAD_FRAMES)
 def test_bad_input_is_a_clear_error_and_writes_nothing(index, films, change, options, error, message):
     with pytest.raises(error, match=message):

@@ -248,7 +248,7 @@ def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
     check_columns(frame, names, "metadata")
     keys: dict[str, Hashable] = {}
     for name in names:
-        if (other := keys.setdefault(str(name), name)) is not name:
+        if (other := keys.setdefault(str(name), name)) != name:
             raise errors.InvalidMetadata(f"the metadata columns {other!r} and {name!r} would both be the key "
                                          f"{str(name)!r}; rename one of them")
     return {key: _json_column(frame, name) for key, name in keys.items()}
