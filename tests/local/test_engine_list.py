@@ -2,6 +2,7 @@ import pytest
 
 from vectorize_nb import errors
 from vectorize_nb.local import LocalEngine
+from vectorize_nb.local.cursors import Cursors
 
 from ..helpers import TINY, vectors
 
@@ -108,3 +109,12 @@ def test_count_must_be_1_to_1000(listed):
     for bad in (0, 1001):
         with pytest.raises(errors.InvalidListCount, match=f"from 1 to 1000, got {bad}"):
             listed.list_vectors("ids", count=bad)
+
+
+def test_a_list_done_in_one_page_keeps_no_walk_and_pushes_none_out(clock):
+    cursors = Cursors(ttl=60, clock=clock, max_walks=2)
+    ids = [f"v{i}" for i in range(10)]
+    walks = [cursors.page(1, None, 3, lambda: ids) for _ in range(2)]
+    assert cursors.page(2, None, 5, lambda: ["x"]).ids == ["x"]
+    assert [cursors.page(1, walk.next_cursor, 3, lambda: ids).ids for walk in walks] == [["v3", "v4", "v5"]] * 2
+

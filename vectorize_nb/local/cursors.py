@@ -54,17 +54,17 @@ class Cursors:
         now = self.clock()
         self._expire(now)
         if cursor is None:
-            token, offset = self._start(index_id, all_ids(), now), 0
+            ids = all_ids()
+            if count >= len(ids):  # done in one page: no walk is kept, none pushed out
+                return Page(ids, len(ids), None, None)
+            token, offset = self._start(index_id, ids, now), 0
         else:
             token, offset = self._resolve(index_id, cursor)
         walk = self._walks[token]
         end = offset + count
         if end >= walk.total:
             walk.ids, walk.start = walk.ids[offset - walk.start:], offset
-            if cursor is None:  # done in one page: no cursor to ask again with
-                del self._walks[token]
-            else:
-                self._walks.move_to_end(token, last=False)
+            self._walks.move_to_end(token, last=False)
             return Page(walk.ids, walk.total, None, None)
         walk.expires_at = now + self.ttl
         self._walks.move_to_end(token)
