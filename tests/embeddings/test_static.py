@@ -51,7 +51,8 @@ def test_they_are_wordllamas_own_vectors_scaled_to_unit_length():
 
 def test_a_long_text_among_short_ones_is_not_padded_into_their_batch(monkeypatch):
     model = StaticModel.load()
-    texts = ["short text"] * 40 + ["word " * 20_000] + [p[0] for p in PAIRS] * 5 + ["a middling text " * 2_000]
+    texts = ["short text"] * 40 + ["word " * 20_000] + [p[0] for p in PAIRS] * 5 + ["a middling text " * 2_000] + \
+        ["🙂" * 500] * 30  # four tokens a character: a batch is sized by bytes
     alone = np.vstack([model.embed([text]) for text in texts])
     padded_to = []
     embed = model.inference.embed

@@ -58,8 +58,9 @@ class StaticModel:
         wordllama shortest first, in batches of like length; a text too long for a batch alone is
         averaged a slice of tokens at a time."""
         rows = np.empty((len(texts), self.dimensions), np.float32)
-        for batch in _batches([len(text) + 2 for text in texts]):  # a token is at least a character
-            if len(batch) == 1 and len(texts[batch[0]]) + 2 > BATCH_TOKENS:
+        lengths = [(len(text) if text.isascii() else len(text.encode("utf-8"))) + 2 for text in texts]
+        for batch in _batches(lengths):  # a token is at least a byte of UTF-8 (its byte fallback)
+            if len(batch) == 1 and lengths[batch[0]] > BATCH_TOKENS:
                 rows[batch[0]] = self._long(texts[batch[0]])
             else:
                 rows[batch] = self.inference.embed([texts[i] for i in batch], norm=False, batch_size=len(batch))
