@@ -98,6 +98,8 @@ def test_query_many_wants_one_key_per_query(client):
     for keys in (["x"], ["w", "x", "y", "z"]):
         with pytest.raises(errors.InvalidRequest, match=rf"one label per query vector \(3\), got {len(keys)}"):
             index.query_many(np.ones((3, 2)), keys=keys)
+    labelled = index.query_many(np.ones((3, 2)), keys=pd.Series(["p", "q", "r"], index=[5, 6, 7]), top_k=1)
+    assert labelled["query"].tolist() == ["p", "q", "r"]
 
 
 def test_get_by_ids_batches_past_20_and_keeps_order(client):
@@ -230,9 +232,11 @@ def test_a_token_read_with_its_line_break_is_trimmed_and_an_unfit_one_refused_un
         assert "SECR" not in "".join(__import__("traceback").format_exception(refused.value))
 
 
-def test_a_password_in_the_url_is_refused_without_showing_it():
-    with pytest.raises(errors.ConfigurationError, match=r"http://\*\*\*@127.0.0.1\)") as refused:
-        vz.connect("http://user:s3cret@127.0.0.1:9/client/v4")
+@pytest.mark.parametrize("target", ["http://user:s3cret@127.0.0.1:9/client/v4", "HTTP://user:s3cret@127.0.0.1:9",
+                                    "ftp://user:s3cret@host/x", "user:s3cret@127.0.0.1:9"])
+def test_a_password_in_the_target_is_refused_without_showing_it(target):
+    with pytest.raises(errors.ConfigurationError, match=r"\*\*\*@") as refused:
+        vz.connect(target)
     assert "s3cret" not in str(refused.value)
 
 

@@ -12,6 +12,7 @@ notebook from the embedded engine to Cloudflare.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -81,7 +82,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     if chosen in ("local", "memory"):
         return _embedded(None if chosen == "memory" else Path(path or os.environ.get(PATH_ENV) or DEFAULT_PATH),
                          limits, apply_delay)
-    if chosen == "cloudflare" or chosen.startswith(("http://", "https://")):
+    if chosen == "cloudflare" or chosen.lower().startswith(("http://", "https://")):
         from .rest import connect_rest
 
         url = chosen if chosen == "cloudflare" else api_base(chosen)
@@ -91,7 +92,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
                                       limits=limits, total_timeout=total_timeout)
         return Client(backend, label)
     raise ConfigurationError(
-        f"unknown target {chosen!r}: use 'local', 'memory', 'cloudflare' or an http(s) base URL ending in "
+        f"unknown target {_unsecret(chosen)!r}: use 'local', 'memory', 'cloudflare' or an http(s) base URL ending in "
         f"/client/v4 (given {'as an argument' if target else 'in ' + TARGET_ENV})")
 
 
@@ -100,6 +101,11 @@ def _embedded(folder: Path | None, limits: Limits, apply_delay: float) -> Client
 
     engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
     return Client(engine, "memory" if folder is None else f"local:{folder}")
+
+
+def _unsecret(target: str) -> str:
+    """A target as it may be shown: a user name and password before an "@" are ***."""
+    return re.sub(r"^([^/]*//)?[^/]*@", r"\1***@", target)
 
 
 def api_base(url: str) -> str:

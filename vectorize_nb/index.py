@@ -276,6 +276,7 @@ class Index(IndexReader):
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         matrix = np.asarray(vectors, dtype=np.float32)
+        keys = None if keys is None else list(keys)  # a Series by position, whatever its index
         if keys is not None and len(keys) != len(matrix):
             raise errors.InvalidRequest(f"keys must hold one label per query vector ({len(matrix)}), got {len(keys)}")
         self._zero_vectors(matrix)
