@@ -27,6 +27,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from ..journal import write_ahead
+
 __all__ = ["EmbeddingCache", "CachedEmbeddings", "default_folder", "FILE_NAME"]
 
 FILE_NAME = "embeddings.sqlite3"
@@ -184,7 +186,7 @@ class EmbeddingCache:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             try:
                 db.execute("PRAGMA page_size=65536")  # a new file only: vectors span 16x fewer pages
-                db.execute("PRAGMA journal_mode=WAL")
+                write_ahead(db, patience=30)
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.executescript(_SCHEMA)
             except BaseException:

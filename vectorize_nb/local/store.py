@@ -21,11 +21,10 @@ even when the process dies half-way. The engine decides what to write.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import sqlite3
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 from ..contract.models import WriteKind
+from ..journal import write_ahead
 from . import migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
 from .vectorfile import VectorFile, VectorFiles, moves
@@ -164,7 +164,7 @@ class Store:
         con = self._con
         con.execute("PRAGMA page_size = 65536")  # only takes effect on a new database
         if self.path is not None:
-            con.execute("PRAGMA journal_mode = WAL")
+            write_ahead(con)
             con.execute("PRAGMA wal_autocheckpoint = 0")
             con.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_BYTES}")
             self._checkpointer = Checkpointer(self.path)
@@ -180,7 +180,7 @@ class Store:
                         con.execute("SELECT id, dimensions FROM indexes WHERE deleted_on IS NULL").fetchall()]
             self._files.prune(dict(con.execute("SELECT index_id, generation FROM vector_files").fetchall()))
         if any(migrated):
-            with contextlib.suppress(sqlite3.OperationalError):  # another connection reads: keep the space
+            with suppress(sqlite3.OperationalError):  # another connection reads: keep the space
                 con.execute("VACUUM")  # give back the space of the vectors that moved out
 
     def close(self) -> None:
