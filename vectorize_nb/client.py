@@ -114,8 +114,8 @@ def api_base(url: str) -> str:
     parts = urlsplit(url)
     if "@" in parts.netloc:
         raise ConfigurationError(
-            f"the base URL holds a user name or password ({parts.scheme}://***@{parts.hostname}): it would show "
-            f"in reprs, errors and logs; give the server's URL without it, and the API token as api_token=")
+            f"the base URL {_unsecret(url)!r} holds a user name or password: it would show in reprs, errors "
+            f"and logs; give the server's URL without it, and the API token as api_token=")
     path = parts.path.rstrip("/")
     if path.endswith(API_PATH):
         return urlunsplit(parts._replace(path=path))

@@ -83,11 +83,6 @@ class VectorizeApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
-        # A declared length is checked exactly in `respond`, and the body read as the server hands it over.
-        # Only a body of no declared length is cut by werkzeug, whose stream refuses once it has reached
-        # its maximum and looks for the end: one byte over the limit lets a body of exactly the limit in.
-        declared = request.content_length
-        request.max_content_length = None if declared is not None else self.limits.max_body_bytes + 1
         try:
             response = self.guard.preflight(request) or self.guard.decorate(request, self.respond(request))
         finally:
@@ -98,9 +93,9 @@ class VectorizeApp:
         """The answer to one request: the envelope of its result, or of the error it ends in."""
         try:
             self.guard.check(request)
-            if (request.content_length or 0) > self.limits.max_body_bytes:
+            if (size := bodies.over_limit(request, self.limits.max_body_bytes)) is not None:
                 raise errors.PayloadTooLarge(f"request body too large; max is {self.limits.max_body_bytes} bytes, "
-                                             f"got {request.content_length} bytes")
+                                             f"got {size} bytes")
             endpoint, matched = self.url_map.bind_to_environ(request.environ).match()
             if endpoint == "openapi":
                 return Response(openapi_document(), status=200, content_type="application/json")

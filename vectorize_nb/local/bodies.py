@@ -16,7 +16,7 @@ from ..contract import errors, wire
 from ..contract.limits import Limits
 from ..contract.models import CheckedVectors, WriteKind
 
-__all__ = ["json_object", "field", "strings", "ndjson_vectors", "MAX_JSON_BYTES"]
+__all__ = ["over_limit", "json_object", "field", "strings", "ndjson_vectors", "MAX_JSON_BYTES"]
 
 MAX_JSON_BYTES = 1 << 20
 """The largest JSON body a JSON route reads (a query with 1536 values written out in full is about
@@ -28,6 +28,18 @@ _KINDS: dict[str, tuple[str, tuple[type, ...]]] = {
     "object": ("an object", (dict,)),
     "array": ("an array", (list,)),
 }
+
+
+def over_limit(request: Request, limit: int) -> int | None:
+    """The declared length of a body over `limit` bytes (for the caller's error), else None. A declared
+    body is then read as the server hands it over; one of no declared length is cut by werkzeug, whose
+    stream refuses once it has reached its maximum and looks for the end: a maximum one byte over the
+    limit lets a body of exactly the limit in."""
+    if request.content_length is None:
+        request.max_content_length = limit + 1
+        return None
+    request.max_content_length = None
+    return request.content_length if request.content_length > limit else None
 
 
 def json_object(request: Request) -> dict[str, Any]:

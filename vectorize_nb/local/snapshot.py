@@ -55,9 +55,8 @@ def save(root: Path, index_id: int, created_on: str, resident: ResidentIndex, ap
     for name, array in arrays.items():
         np.save(staging / f"{name}.npy", array, allow_pickle=False)
     header = {"format": FORMAT, "index_id": index_id, "created_on": created_on, "applied_seq": applied_seq,
-              "count": count,
-              "generation": resident.generation, "dimensions": resident.dimensions, "metric": resident.scorer.metric,
-              "columns": columns, "namespaces": resident.namespace_names}
+              "count": count, "generation": resident.generation, "dimensions": resident.dimensions,
+              "metric": resident.scorer.metric, "columns": columns, "namespaces": resident.namespace_names}
     (staging / "ids.json").write_bytes(orjson.dumps(resident.ids[:count]))
     (staging / "header.json").write_bytes(orjson.dumps(header))
     old = final.with_name(final.name + f".old-{os.getpid()}")

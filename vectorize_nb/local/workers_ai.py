@@ -27,6 +27,7 @@ from ..contract.embedding_models import MODELS, EmbeddingModel, resolve_pooling
 from ..embeddings import loader
 from ..embeddings.static import StaticModel
 from ..embeddings.transformer import TransformerModel
+from . import bodies
 from .engine import LocalEngine
 
 __all__ = ["WorkersAIRoutes", "rules", "ENDPOINTS", "MAX_BODY_BYTES", "NOT_RUNNABLE_CODE", "BAD_INPUT_PREFIX"]
@@ -134,10 +135,8 @@ def _body(request: Request) -> dict[str, Any]:
     """The JSON object of the body, whatever the content type (an empty body is an empty object)."""
     too_large = errors.PayloadTooLarge(f"Request is too large: the body is over {MAX_BODY_BYTES:,} bytes, Workers "
                                        f"AI's limit", status=413, code=3006)
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+    if bodies.over_limit(request, MAX_BODY_BYTES) is not None:
         raise too_large
-    if request.content_length is None:  # as the application does (app.py): werkzeug cuts an undeclared body
-        request.max_content_length = MAX_BODY_BYTES + 1
     try:
         data = request.get_data(cache=False)
     except RequestEntityTooLarge:
