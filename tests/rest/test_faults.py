@@ -272,6 +272,22 @@ def test_a_connection_dropped_mid_answer_is_retried(rig):
     assert_stored_exactly(index, ids, values)
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_nothing_listening_on_a_loopback_port_fails_at_once_and_says_so(host, caplog):
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago, and is closed again
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = vz.connect(f"http://{host}:{port}", account_id="acc", api_token="unused", max_retries=5)
+    with caplog.at_level(logging.INFO, logger="vectorize_nb.rest"), pytest.raises(errors.TransportError) as raised:
+        timed(client.list_indexes)
+    message = str(raised.value)
+    assert f"nothing listens at {host}:{port} (connection refused)" in message, message
+    assert "is the server running, and on that port?" in message and "attempts" not in message
+    assert "retrying" not in caplog.text  # not five retries with backoff (16 s before)
+
+
 # --- d) a server slower than the timeout -------------------------------------------------------------
 
 def test_a_slow_server_times_out_with_a_transport_error(rig):

@@ -2,7 +2,8 @@
 urllib3's retry policy (exponential backoff with jitter, Retry-After honoured).
 
 What is retried: connection failures, timeouts, a connection dropped mid-answer, HTTP 429 and 5xx,
-and Cloudflare's rate-limit code 40041 (which may come with a 400). A deterministic 4xx never is.
+and Cloudflare's rate-limit code 40041 (which may come with a 400). A deterministic 4xx never is,
+nor a connection refused on this machine (no server on that port: no wait will start one).
 The token is only ever put into the Authorization header of the request being sent.
 
 Two deadlines bound a call whatever the server does: `timeout` for each attempt (connecting, sending
@@ -13,9 +14,11 @@ write on a slow uplink is not cut short.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import InvalidHeader, MaxRetryError
@@ -120,6 +123,10 @@ class Transport:
                     raise _Late(seconds)
             except (*_DROPPED, _Late) as exc:
                 failure = _Late(seconds) if watched.expired or isinstance(exc, requests.Timeout) else exc
+                if _refused(failure) and _loopback(url):  # no server on that port: no wait will start one
+                    raise errors.TransportError(
+                        f"{method} {url} failed: nothing listens at {urlsplit(url).netloc} (connection refused); "
+                        f"is the server running, and on that port?", operation=operation) from None
                 retry = self._again(retry, method, url, operation, error=failure)
                 self._pause(retry, ends, method, url, operation, error=failure)
                 continue
@@ -211,3 +218,23 @@ def _describe(error: Exception | None) -> str:
     if isinstance(error, _Late):
         return str(error)
     return f"{type(error).__name__}: {error}" if error is not None else "unknown error"
+
+
+def _refused(error: BaseException) -> bool:
+    """Whether the host answered that nothing listens on the port (somewhere in the chain of causes)."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None or isinstance(seen, ConnectionRefusedError):
+            return seen is not None
+        reason = getattr(seen, "reason", None)
+        inner = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = seen.__cause__ or (reason if isinstance(reason, BaseException) else None) or inner or seen.__context__
+    return False
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
