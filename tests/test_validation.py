@@ -97,7 +97,7 @@ def test_namespace_limit():
     ({"x": [1, float("inf")]}, "x[1] is inf"),
     ({"x": object()}, "x is a object, which JSON cannot hold"),
     ({"x": 2 ** 70}, "Integer exceeds 64-bit range"),
-    (["not", "an", "object"], "expected an object, got list"),
+    (["not", "an", "object"], "expected an object, got an array"),
 ])
 def test_invalid_metadata_names_the_id_and_key(metadata, fragment):
     with pytest.raises(errors.InvalidMetadata) as info:

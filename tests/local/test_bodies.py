@@ -66,6 +66,30 @@ def test_a_missing_or_ill_typed_field_is_40026_naming_it(http, path, body, messa
     assert [d.name for d in engine.list_indexes()] == ["docs"]
 
 
+@pytest.mark.parametrize("path, body, code, message", [
+    ("/docs/query", {"vector": [1, 0], "filter": [1]}, 40110, "filter must be a JSON object, got an array"),
+    ("/docs/query", {"vector": [1, 0], "filter": {"g": {"$gt": None}}}, 40110,
+     "filter on 'g': $gt takes a string or a number, got null"),
+    ("/docs/query", {"vector": [1, 0], "filter": {"g": {"$lt": True}}}, 40110,
+     "filter on 'g': $lt takes a string or a number, got a boolean true"),
+    ("/docs/query", {"vector": [1, 0], "filter": {"g": {"$in": "x"}}}, 40110,
+     "filter on 'g': $in takes a list, got a string \"x\""),
+    ("/docs/query", {"vector": [1, 0], "filter": {"g": [1]}}, 40110,
+     "filter on 'g': a list needs an operator, e.g. {\"$in\": [...]}"),
+    ("/docs/query", {"vector": [1, 0], "filter": {"g": {"$eq": {"x": 1}}}}, 40110,
+     "filter on 'g': $eq takes a string, number, boolean or null, got an object"),
+    ("/docs/upsert", {"id": "a", "values": [1, 0], "metadata": [1]}, 40105,
+     'invalid metadata for id="a": expected an object, got an array'),
+    ("/docs/upsert", {"id": "a", "values": [1, 0], "namespace": 5}, 40103,
+     'namespace must be a string for id="a", got a number 5'),
+])
+def test_values_are_named_as_json_names_them(http, path, body, code, message):
+    client, engine = http
+    kind = "application/json" if path.endswith("query") else "application/x-ndjson"
+    assert answer(client.post(BASE + path, data=wire.dumps(body), content_type=kind)) == (400, code, message)
+    assert engine.index_info("docs").vector_count == 0
+
+
 def test_create_without_config_keeps_the_services_words(http):
     client, _ = http
     assert answer(client.post(BASE, json={"name": "films"})) == (

@@ -24,7 +24,7 @@ from .errors import InvalidFilter
 from .limits import Limits
 
 __all__ = [
-    "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "is_number", "value_fits",
+    "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "is_number", "json_kind", "value_fits",
     "operand_fits", "FilterMiss", "silent_misses", "predating_miss", "OPERATORS", "SYMBOLS", "LOWER", "UPPER",
 ]
 
@@ -42,6 +42,20 @@ Scalar = str | int | float | bool | None
 def is_number(value: Any) -> bool:
     """A number (Python's or numpy's), not a bool (which Python counts as an int)."""
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def json_kind(value: Any, *, shown: bool = False) -> str:
+    """What JSON calls a value ("null", "a string", "an array"...), as errors word it for callers of
+    either side; `shown`: a scalar's JSON text after its kind (`a boolean true`)."""
+    if value is None:
+        return "null"
+    kinds = ((bool, np.bool_), "a boolean"), ((str,), "a string"), ((dict,), "an object"), ((list, tuple), "an array")
+    kind = next((name for types, name in kinds if isinstance(value, types)), None)
+    kind = kind or ("a number" if is_number(value) else type(value).__name__)
+    if shown and kind in ("a boolean", "a string", "a number"):
+        text = json.dumps(value.item() if isinstance(value, np.generic) else value, ensure_ascii=False)
+        return f"{kind} {text if len(text) <= 40 else text[:37] + '...'}"
+    return kind
 
 
 def value_fits(index_type: str, value: Any) -> bool:
@@ -145,7 +159,7 @@ def parse_filter(raw: Any, limits: Limits) -> Filter:
     if isinstance(raw, Filter):
         return raw
     if not isinstance(raw, dict):
-        raise InvalidFilter(f"filter must be a JSON object, got {type(raw).__name__}")
+        raise InvalidFilter(f"filter must be a JSON object, got {json_kind(raw)}")
     clauses: list[Clause] = []
     for key, spec in raw.items():
         _check_key(key, limits)
@@ -163,7 +177,7 @@ def parse_filter(raw: Any, limits: Limits) -> Filter:
 
 def _check_key(key: Any, limits: Limits) -> None:
     if not isinstance(key, str) or not key:
-        raise InvalidFilter(f"filter keys must be non-empty strings, got {key!r}")
+        raise InvalidFilter(f"filter keys must be non-empty strings, got {json_kind(key, shown=True)}")
     if len(key) > limits.max_filter_key_chars:
         raise InvalidFilter(
             f"filter key too long; max is {limits.max_filter_key_chars} characters, got {len(key)}")
@@ -209,12 +223,12 @@ def _check_combination(key: str, ops: list[str]) -> None:
 def _operand(key: str, op: str, operand: Any) -> Any:
     if op in MEMBERSHIP:
         if not isinstance(operand, list):
-            raise InvalidFilter(f"filter on {key!r}: {op} takes a list, got {type(operand).__name__}")
+            raise InvalidFilter(f"filter on {key!r}: {op} takes a list, got {json_kind(operand, shown=True)}")
         return [_scalar(key, op, item) for item in operand]
     if op in LOWER + UPPER:
         if not (isinstance(operand, str) or is_number(operand)):
             raise InvalidFilter(
-                f"filter on {key!r}: {op} takes a string or a number, got {type(operand).__name__} {operand!r}")
+                f"filter on {key!r}: {op} takes a string or a number, got {json_kind(operand, shown=True)}")
     return _scalar(key, op, operand)
 
 
@@ -228,7 +242,7 @@ def _scalar(key: str, op: str, value: Any) -> Scalar:
             raise InvalidFilter(f"filter on {key!r}: {op} operand must be finite, got {value}")
         return value
     raise InvalidFilter(
-        f"filter on {key!r}: {op} takes a string, number, boolean or null, got {type(value).__name__}")
+        f"filter on {key!r}: {op} takes a string, number, boolean or null, got {json_kind(value)}")
 
 
 def evaluate(flt: Filter, columns: Mapping[str, Column], count: int) -> np.ndarray | None:

@@ -15,6 +15,7 @@ import numpy as np
 import orjson
 
 from . import errors
+from .filters import json_kind
 from .limits import Limits
 from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVectors, IndexConfig, QueryOptions,
                      VectorCells, Vectors, WriteKind)
@@ -123,7 +124,7 @@ def namespace(value: Any, limits: Limits, vid: str | None = None) -> str | None:
         return None
     owner = "" if vid is None else f" for id={_quote(vid)}"
     if not isinstance(value, str):
-        raise errors.InvalidVector(f"namespace must be a string{owner}, got {type(value).__name__}")
+        raise errors.InvalidVector(f"namespace must be a string{owner}, got {json_kind(value, shown=True)}")
     size = utf8_len(value)
     if size > limits.max_namespace_bytes:
         raise errors.NamespaceTooLong(
@@ -146,7 +147,7 @@ def metadata_json_of(metadata: Any, limits: Limits, vid: str) -> bytes | None:
         return None
     if not isinstance(metadata, dict):
         raise errors.InvalidMetadata(
-            f"invalid metadata for id={_quote(vid)}: expected an object, got {type(metadata).__name__}")
+            f"invalid metadata for id={_quote(vid)}: expected an object, got {json_kind(metadata)}")
     _check_object(metadata, "", vid)
     try:
         encoded = _kept_json(metadata, orjson.OPT_SERIALIZE_NUMPY)
@@ -421,7 +422,7 @@ def query_options(options: QueryOptions, limits: Limits, *, python: bool = False
         raise errors.TopKTooLarge(message)
     namespace(options.namespace, limits)
     if options.filter is not None and not isinstance(options.filter, dict):
-        raise errors.InvalidFilter(f"filter must be a JSON object, got {type(options.filter).__name__}")
+        raise errors.InvalidFilter(f"filter must be a JSON object, got {json_kind(options.filter)}")
     if isinstance(top_k, int) and not isinstance(top_k, np.integer):
         return options
     return QueryOptions(int(top_k), options.return_values, options.return_metadata,

@@ -13,6 +13,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from ..contract import errors, wire
+from ..contract.filters import json_kind
 from ..contract.limits import Limits
 from ..contract.models import CheckedVectors, WriteKind
 
@@ -57,7 +58,7 @@ def json_object(request: Request) -> dict[str, Any]:
     except ValueError as exc:
         raise wire.malformed(str(exc)) from None
     if not isinstance(body, dict):
-        raise wire.malformed(f"expected an object, got {_kind_of(body)}")
+        raise wire.malformed(f"expected an object, got {json_kind(body)}")
     return body
 
 
@@ -73,7 +74,7 @@ def field(body: dict[str, Any], path: str, kind: str, *, required: bool = False)
             raise wire.malformed(f"{path}: missing field, expected {expected}")
         return None
     if not isinstance(value, types) or isinstance(value, bool):
-        raise wire.malformed(f"{path}: expected {expected}, got {_kind_of(value)}")
+        raise wire.malformed(f"{path}: expected {expected}, got {json_kind(value)}")
     return value
 
 
@@ -82,19 +83,8 @@ def strings(body: dict[str, Any], path: str) -> list[str]:
     values: list[Any] = field(body, path, "array") or []
     for position, value in enumerate(values):
         if not isinstance(value, str):
-            raise wire.malformed(f"{path}[{position}]: expected a string, got {_kind_of(value)}")
+            raise wire.malformed(f"{path}[{position}]: expected a string, got {json_kind(value)}")
     return values
-
-
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    for expected, types in _KINDS.values():
-        if isinstance(value, types):
-            return expected
-    return type(value).__name__
 
 
 def ndjson_vectors(request: Request, kind: WriteKind, dimensions: int, limits: Limits,
