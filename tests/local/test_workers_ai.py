@@ -93,7 +93,7 @@ def test_one_hundred_texts_are_taken(http):
 # --- errors: Workers AI's codes, `result: {}` --------------------------------------------------------
 
 BAD_INPUTS = [
-    ({"text": ""}, "'/text/0' is empty"),
+    ({"text": ""}, "'/text' is empty"),
     ({"text": ["a", ""]}, "'/text/1' is empty"),
     ({"text": ["a", None]}, "Type mismatch of '/text/1', 'null' not in 'string'"),
     ({"text": ["a", 3]}, "Type mismatch of '/text/1', 'number' not in 'string'"),
@@ -121,11 +121,13 @@ def test_bad_input_is_400_5006_with_an_empty_result(http, body, wording):
     assert wording in error["message"]
 
 
-def test_a_text_over_the_token_limit_is_refused_naming_it_not_cut(http):
+@pytest.mark.parametrize(("text", "place"), [(["a short one", "LONG"], "'/text/1'"), ("LONG", "'/text'")])
+def test_a_text_over_the_token_limit_is_refused_naming_it_not_cut(http, text, place):
     long = " ".join(["read"] * 511)  # 511 words + [CLS] + [SEP] = 513 tokens
-    status, answer = post(http, f"/run/{SMALL}", {"text": ["a short one", long]})
+    text = long if text == "LONG" else [long if t == "LONG" else t for t in text]
+    status, answer = post(http, f"/run/{SMALL}", {"text": text})
     assert status == 400 and answer["result"] == {} and answer["errors"][0]["code"] == 5006
-    assert "'/text/1' has 513 tokens" in answer["errors"][0]["message"]
+    assert f"{place} has 513 tokens" in answer["errors"][0]["message"]
     assert "at most 512" in answer["errors"][0]["message"]
 
 
@@ -211,7 +213,11 @@ def test_openai_with_the_shipped_model_counts_its_tokens(http):
 
 
 @pytest.mark.parametrize(("body", "code", "wording"), [
-    ({"input": "a"}, 5006, "Type mismatch of '/model', 'null' not in 'string'"),
+    ({"input": "a"}, 5006, "required properties at '/' are 'model'"),
+    ({"model": None, "input": "a"}, 5006, "required properties at '/' are 'model'"),
+    ({"model": 7, "input": "a"}, 5006, "Type mismatch of '/model', 'number' not in 'string'"),
+    ({"model": SMALL, "input": ""}, 5006, "'/input' is empty"),
+    ({"model": SMALL, "input": ["a", ""]}, 5006, "'/input/1' is empty"),
     ({"model": SMALL}, 5006, "required properties at '/' are 'input'"),
     ({"model": SMALL, "input": [1, 2]}, 5006, "Type mismatch of '/input/0', 'number' not in 'string'"),
     ({"model": SMALL, "input": "a", "encoding_format": "int8"}, 5006, "'float' or 'base64', got 'int8'"),

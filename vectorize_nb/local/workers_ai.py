@@ -79,7 +79,7 @@ class WorkersAIRoutes:
         texts = _texts(body.get("text"), spec, "/text")
         pooling = resolve_pooling(spec, _pooling(body))
         result: dict[str, Any] = {"shape": [len(texts), spec.dimensions],
-                                  "data": self._embed(spec, texts, pooling, "/text")}
+                                  "data": self._embed(spec, texts, pooling, "/text", body.get("text"))}
         if spec.poolings:
             result["pooling"] = pooling
         return result
@@ -88,6 +88,8 @@ class WorkersAIRoutes:
         """The OpenAI-compatible route: OpenAI's list object, base64 strings when asked for."""
         body = _body(request)
         model = body.get("model")
+        if model is None:
+            raise errors.BadEmbeddingInput("required properties at '/' are 'model'")
         if not isinstance(model, str):
             raise _typed("/model", model, "string")
         spec = _runnable(model)
@@ -99,17 +101,17 @@ class WorkersAIRoutes:
         if dimensions is not None and dimensions != spec.dimensions:
             raise errors.BadEmbeddingInput(f"'/dimensions' is {dimensions!r}, but {spec.model} makes "
                                            f"{spec.dimensions}-dimension vectors and cannot shorten them")
-        vectors = self._embed(spec, texts, resolve_pooling(spec, _pooling(body)), "/input")
+        vectors = self._embed(spec, texts, resolve_pooling(spec, _pooling(body)), "/input", body.get("input"))
         tokens = _token_count(spec, texts)
         return {"object": "list", "model": spec.model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
                 "data": [{"object": "embedding", "index": i, "embedding": _encoded(row, encoding)}
                          for i, row in enumerate(vectors)]}
 
-    def _embed(self, spec: EmbeddingModel, texts: list[str], pooling: str, where: str) -> np.ndarray:
+    def _embed(self, spec: EmbeddingModel, texts: list[str], pooling: str, where: str, raw: Any) -> np.ndarray:
         try:
             return self.engine.embed(texts, spec.model, pooling)
         except errors.BadEmbeddingInput as exc:  # a text over the token limit: name it by its place in the body
-            raise exc if exc.row is None else exc.for_row(exc.row, f"'{where}/{exc.row}'") from None
+            raise exc if exc.row is None else exc.for_row(exc.row, f"'{_place(where, raw, exc.row)}'") from None
 
 
 def _runnable(model: str) -> EmbeddingModel:
@@ -164,8 +166,13 @@ def _texts(value: Any, spec: EmbeddingModel, where: str) -> list[str]:
         if not isinstance(text, str):
             raise _typed(f"{where}/{i}", text, "string", kind=errors.TextNotString)
         if not text:
-            raise errors.EmptyText(f"'{where}/{i}' is empty: a text needs at least 1 character")
+            raise errors.EmptyText(f"'{_place(where, value, i)}' is empty: a text needs at least 1 character")
     return rows
+
+
+def _place(where: str, value: Any, row: int) -> str:
+    """Where text `row` is in the body: the field itself when it holds one string, else its item."""
+    return where if isinstance(value, str) else f"{where}/{row}"
 
 
 def _pooling(body: dict[str, Any]) -> str | None:
