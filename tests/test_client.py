@@ -29,6 +29,17 @@ def test_connect_defaults_to_a_persisted_engine_in_dot_vectorize(tmp_path, monke
         assert again.list_indexes()["name"].tolist() == ["kept"]
 
 
+def test_connect_and_serve_share_the_folder_the_environment_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(TARGET_ENV, raising=False)
+    monkeypatch.setenv("VECTORIZE_NB_PATH", str(tmp_path / "shared"))
+    with vz.connect(limits=TINY) as client:
+        client.create_index("kept", 2)
+    with vz.serve(limits=TINY) as server, vz.connect(server.url, account_id="local", api_token="unused") as remote:
+        assert remote.list_indexes()["name"].tolist() == ["kept"]
+    assert not (tmp_path / ".vectorize").exists()
+
+
 def test_the_environment_picks_the_target(monkeypatch):
     monkeypatch.setenv(TARGET_ENV, "memory")
     with vz.connect(limits=TINY) as client:

@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .client import DEFAULT_PATH, PATH_ENV
+from .folder import DEFAULT_PATH, PATH_ENV, default_folder
 from .extras import require
 
 __all__ = ["main", "TOKEN_ENV"]
@@ -55,7 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(exc, file=sys.stderr)
         return 2
-    path = None if args.memory else (args.path or os.environ.get(PATH_ENV) or DEFAULT_PATH)
+    path = None if args.memory else (args.path or default_folder())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         server = open_server(path, memory=args.memory, host=args.host, port=args.port, token=args.token,
@@ -66,7 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     where = "memory" if args.memory else os.path.abspath(str(path))
     print(f"vectorize-nb serving {where} at {server.url} (any account id works, e.g. {server.account_id}; "
-          f"token {'required' if args.token else 'not required'})", flush=True)
+          f"token {'required' if server.token_required else 'not required'})", flush=True)
     signal.signal(signal.SIGTERM, _exit)
     server.serve_forever()
     return 0

@@ -28,14 +28,13 @@ from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.models import IndexConfig, IndexDescription
 from .contract.embedding_models import model_records
 from .embedder import Embedder
+from .folder import default_folder
 from .index import Index
 from .mutation_log import MutationLog
 
-__all__ = ["connect", "Client", "embedding_models", "api_base", "TARGET_ENV", "PATH_ENV", "DEFAULT_PATH", "API_PATH"]
+__all__ = ["connect", "Client", "embedding_models", "api_base", "TARGET_ENV", "API_PATH"]
 
 TARGET_ENV = "VECTORIZE_NB_TARGET"
-PATH_ENV = "VECTORIZE_NB_PATH"
-DEFAULT_PATH = ".vectorize"
 API_PATH = "/client/v4"
 
 
@@ -80,7 +79,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     """
     chosen = target or os.environ.get(TARGET_ENV) or "local"
     if chosen in ("local", "memory"):
-        return _embedded(None if chosen == "memory" else Path(path or os.environ.get(PATH_ENV) or DEFAULT_PATH),
+        return _embedded(None if chosen == "memory" else Path(path) if path else default_folder(),
                          limits, apply_delay)
     if chosen == "cloudflare" or chosen.lower().startswith(("http://", "https://")):
         from .rest import connect_rest

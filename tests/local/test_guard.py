@@ -123,6 +123,19 @@ def test_serving_another_address_without_a_token_needs_the_flag(engine):
     assert "http://localhost:3000 (no path)" in stderr.getvalue()
 
 
+@pytest.mark.parametrize("token", ["", "  "])
+def test_an_empty_token_is_no_token_so_pages_and_remote_hosts_are_still_refused(engine, token):
+    client = Client(VectorizeApp(engine, token=token, limits=TINY))
+    page = client.post(f"{BASE}/docs/upsert", data=NDJSON,
+                       headers={"Origin": PAGE, "Content-Type": "text/plain", "Authorization": "Bearer"})
+    assert page.status_code == 403 and engine.index_info("docs").vector_count == 0
+    assert client.get(BASE).status_code == 200  # a program without any Authorization header is answered
+    with pytest.raises(errors.ConfigurationError, match="refusing to serve on 0.0.0.0 without a token"):
+        Server(engine, host="0.0.0.0", port=0, token=token)
+    with Server(engine, host="127.0.0.1", port=0, token=token) as server:
+        assert server.token_required is False
+
+
 def test_help_says_the_token_is_best_given_in_the_environment(capsys):
     with pytest.raises(SystemExit):
         main(["serve", "--help"])

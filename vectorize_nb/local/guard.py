@@ -27,7 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..contract import errors
 
-__all__ = ["Guard", "is_loopback", "normalise_origin", "LOOPBACK_NAMES"]
+__all__ = ["Guard", "given_token", "is_loopback", "normalise_origin", "LOOPBACK_NAMES"]
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 _WILDCARDS = ("0.0.0.0", "::", "")
@@ -68,12 +68,18 @@ def _split_host(header: str) -> tuple[str, int | None]:
     return name.lower().rstrip("."), int(port) if port.isdigit() else None
 
 
+def given_token(token: str | None) -> str | None:
+    """The token a server requires: none when it is unset, empty or blank (`VECTORIZE_NB_SERVE_TOKEN=`
+    unsets it in a shell), so that "no token" is one state everywhere (the loopback-only rule included)."""
+    return (token or "").strip() or None
+
+
 class Guard:
     """The checks every request passes before it is routed (see the module's docstring)."""
 
     def __init__(self, token: str | None = None, allowed_origins: Iterable[str] = (), host: str = "127.0.0.1",
                  port: int | None = None) -> None:
-        self._token = token
+        self._token = given_token(token)
         self.allowed_origins = frozenset(normalise_origin(origin) for origin in allowed_origins)
         self.listen(host, port)
 

@@ -23,9 +23,10 @@ from waitress.task import ErrorTask
 
 from ..contract import errors, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
+from ..folder import default_folder
 from .app import ACCOUNT_ID, VectorizeApp
 from .engine import LocalEngine
-from .guard import is_loopback
+from .guard import given_token, is_loopback
 
 __all__ = ["Server", "serve", "open_server", "DEFAULT_PORT", "ACCOUNT_ID"]
 
@@ -65,7 +66,7 @@ class _EnvelopeChannel(HTTPChannel):  # type: ignore[misc, unused-ignore]
 
 
 def _check_exposure(host: str, token: str | None, allow_remote_without_token: bool) -> None:
-    if token is None and not is_loopback(host) and not allow_remote_without_token:
+    if given_token(token) is None and not is_loopback(host) and not allow_remote_without_token:
         raise errors.ConfigurationError(
             f"refusing to serve on {host} without a token: anyone who can reach this machine could read and "
             "write every index. Set a token (VECTORIZE_NB_SERVE_TOKEN, or --token / token=), or pass "
@@ -85,6 +86,7 @@ class Server:
         _check_exposure(host, token, allow_remote_without_token)
         self.engine = engine
         self._owns_engine = owns_engine
+        self.token_required = given_token(token) is not None
         app = VectorizeApp(engine, token, engine.limits, allowed_origins=allowed_origins, host=host)
         self._wsgi = create_server(app, host=host, port=port, threads=threads, ident="vectorize-nb",
                                    max_request_body_size=engine.limits.max_body_bytes + _BODY_SLACK)
@@ -160,11 +162,11 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
                 limits: Limits = DEFAULT_LIMITS, engine: LocalEngine | None = None,
                 allowed_origins: Iterable[str] = (), allow_remote_without_token: bool = False) -> Server:
     """A server, not yet started, over `engine` or over an engine it opens on `path` (default
-    ./.vectorize) or in memory. The other arguments are `Server`'s."""
+    `$VECTORIZE_NB_PATH`, else ./.vectorize, as `connect()`) or in memory. The other arguments are `Server`'s."""
     _check_exposure(host, token, allow_remote_without_token)  # before an engine is opened for nothing
     owns = engine is None
     if engine is None:
-        folder = None if memory else Path(path if path is not None else ".vectorize")
+        folder = None if memory else Path(path) if path is not None else default_folder()
         engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
     try:
         return Server(engine, host=host, port=port, token=token, owns_engine=owns, allowed_origins=allowed_origins,
@@ -179,12 +181,33 @@ def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "
           token: str | None = None, apply_delay: float = 0.0, limits: Limits = DEFAULT_LIMITS,
           engine: LocalEngine | None = None, allowed_origins: Iterable[str] = (),
           allow_remote_without_token: bool = False) -> Server:
-    """Start a server in a background thread (on a free port by default) and return it. Use it as a
-    context manager so that it stops.
+    """Start a server in a background thread and return it; `server.url` is the base URL Cloudflare's
+    clients take. Use it as a context manager so that it stops.
 
-    Without `token` it answers only this machine's programs: requests from web pages are refused
-    unless their origin is in `allowed_origins`, and a `host` other than a loopback address needs
-    `allow_remote_without_token=True`.
+    Parameters
+    ----------
+    path : path, optional
+        The engine's folder (default `$VECTORIZE_NB_PATH`, else ./.vectorize, as `connect()`).
+    memory : bool, default False
+        Keep everything in memory instead.
+    host : str, default "127.0.0.1"
+        The address to listen on; one other than loopback needs `token` (or `allow_remote_without_token`).
+    port : int, default 0
+        The port; 0 picks a free one.
+    token : str, optional
+        Require `Authorization: Bearer <token>` of every request. Without one (or an empty one) the
+        server answers only this machine's programs: requests from web pages are refused.
+    apply_delay : float, default 0
+        Seconds the engine waits before applying a write, as Vectorize does.
+    limits : Limits, optional
+        The rules to enforce (Cloudflare's published limits by default).
+    engine : LocalEngine, optional
+        Serve this engine (for example `client.backend` of a `connect("memory")`) instead of opening one.
+    allowed_origins : iterable of str
+        Web pages allowed to call the server without a token, by origin ("http://localhost:3000").
+    allow_remote_without_token : bool, default False
+        Listen on another address than loopback without a token: anyone who reaches the port can read
+        and write every index.
     """
     return open_server(path, memory=memory, host=host, port=port, token=token, apply_delay=apply_delay,
                        limits=limits, engine=engine, allowed_origins=allowed_origins,
