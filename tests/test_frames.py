@@ -133,6 +133,14 @@ BAD_FRAMES = [
      'id="b": Integer exceeds 64-bit range'),
     (lambda f: f.assign(x=[1, 0, 0, 1], y=[0, 1, "one", 1], z=0.5), {"vector": None, "vectors": ["x", "y", "z"]},
      errors.InvalidVector, r"vector column 'y' holds 'one' in row 12 \(id='c'\), which is not a number"),
+    (lambda f: f, {"vector": None, "vectors": ["embedding"]}, errors.InvalidVector,
+     r"vector column 'embedding' holds an array of 3 values in row 10 \(id='a'\), which is not a number; a "
+     r"column of lists or arrays goes in vector='embedding'"),
+    (lambda f: f, {"vector": None, "vectors": "embedding"}, ValueError,
+     r"vectors= takes a list of columns .* got 'embedding'; one column of lists or arrays goes in "
+     r"vector='embedding'"),
+    (lambda f: f, {"vector": ["embedding"]}, ValueError,
+     r"vector= names one column of lists or arrays, got the list \['embedding'\]"),
     (lambda f: f.assign(embedding=[np.ones(3), np.ones(2), np.ones(3), np.ones(3)]), {},
      errors.VectorDimensionMismatch, r"row 11 \(id='b'\), expected 3 dimensions, and got 2"),
     (lambda f: f.assign(embedding=[np.ones(4)] * 4), {}, errors.VectorDimensionMismatch,

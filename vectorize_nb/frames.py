@@ -142,10 +142,17 @@ def _numbers(frame: pd.DataFrame, columns: list[Hashable], ids: Sequence[str] | 
             unfit = pd.to_numeric(cells, errors="coerce").isna().to_numpy() & cells.notna().to_numpy()
             if unfit.any():
                 position = int(np.argmax(unfit))
-                raise errors.InvalidVector(
-                    f"vector column {name!r} holds {cells.iloc[position]!r} in {_row(frame, position)}"
-                    f"{_id_note(ids, position)}, which is not a number") from None
+                raise _not_a_number(frame, name, cells.iloc[position], position, ids) from None
         raise
+
+
+def _not_a_number(frame: pd.DataFrame, name: Hashable, cell: Any, position: int,
+                  ids: Sequence[str] | None) -> errors.InvalidVector:
+    listed = pd.api.types.is_list_like(cell) and hasattr(cell, "__len__")
+    shown = f"{'a list' if isinstance(cell, list) else 'an array'} of {len(cell)} values" if listed else f"{cell!r:.60}"
+    advice = f"; a column of lists or arrays goes in vector={name!r}" if listed else ""
+    return errors.InvalidVector(f"vector column {name!r} holds {shown} in {_row(frame, position)}"
+                                f"{_id_note(ids, position)}, which is not a number{advice}")
 
 
 def vectors_of(frame: pd.DataFrame, vector: Hashable | None, vectors: Sequence[Hashable] | None,
@@ -441,6 +448,12 @@ def _one_source(vector: Hashable | None, vectors: Sequence[Hashable] | None, tex
     if sum(source is not None for source in (vector, vectors, text)) != 1:
         raise ValueError("give one of vector= (a column of lists or arrays), vectors= (a list of numeric columns) "
                          "or text= (a column of texts to embed)")
+    if isinstance(vector, list):
+        raise ValueError(f"vector= names one column of lists or arrays, got the list {vector!r:.60}; several "
+                         "columns of numbers, one per dimension, go in vectors=")
+    if vectors is not None and not pd.api.types.is_list_like(vectors):
+        raise ValueError(f"vectors= takes a list of columns of numbers, one per dimension, got {vectors!r:.60}; "
+                         f"one column of lists or arrays goes in vector={vectors!r:.60}")
 
 
 def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
