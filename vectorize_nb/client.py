@@ -177,7 +177,8 @@ class Client:
         Parameters
         ----------
         name : str
-            Lower-case letters, digits, "-" and "_", starting with a letter; at most 64 bytes.
+            Lower-case letters, digits, "-" and "_", starting with a letter and ending with a letter or a
+            digit (so at least 2 characters); at most 64 bytes.
         dimensions : int, optional
             The width of its vectors (32 to 1536).
         metric : {"cosine", "euclidean", "dot-product"}, optional

@@ -83,7 +83,8 @@ def tfidf(texts: Sequence[str], dimensions: int = 128, seed: int = 0) -> Callabl
     """A bag-of-words baseline fitted on `texts`: TF-IDF, then a truncated SVD to `dimensions`.
 
     Returns `embed(texts)`, a float32 matrix of unit rows in that space (cosine is the metric to use).
-    No model, no download: word overlap only, which a learned embedding should beat.
+    No model, no download: word overlap only, which a learned embedding should beat. `seed` fixes the
+    SVD's randomness, so the same texts give the same space.
     """
     _sklearn()
     return _text_embedder(list(texts), dimensions, seed)

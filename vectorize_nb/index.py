@@ -230,7 +230,8 @@ class Index(IndexReader):
     def embed(self, texts: Sequence[str], model: str | None = None, pooling: str | None = None, *,
               progress: bool | None = None) -> np.ndarray:
         """Texts to vectors for this index: with `model`, or the model the index was created from; a model
-        of other dimensions than the index is refused, naming both. See `Client.embed`."""
+        of other dimensions than the index is refused, naming both. `pooling` and `progress` are
+        `Client.embed`'s."""
         spec = model_for_index(model, self.description, errors.QueryDimensionMismatch)
         with self._during("embed"):
             return self.embedder.embed(texts, spec.model, pooling, progress=progress)

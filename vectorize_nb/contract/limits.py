@@ -14,8 +14,30 @@ __all__ = ["Limits", "DEFAULT_LIMITS"]
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Every numeric rule of the v2 API, Cloudflare's published values by default. All sizes are bytes
-    of UTF-8 or of compact JSON.
+    """Every numeric rule of the v2 API, Cloudflare's published values by default. Sizes are bytes (of
+    UTF-8, or of compact JSON for metadata and filters) unless a name says otherwise.
+
+    Attributes
+    ----------
+    max_top_k, max_top_k_with_data : int
+        The largest topK of a query; with values or all metadata returned, the smaller one.
+    max_vectors_per_write, max_body_bytes : int
+        Vectors in one insert or upsert request, and the bytes of its body.
+    max_id_bytes, max_namespace_bytes, max_metadata_bytes : int
+        One vector's id, namespace and metadata.
+    max_metadata_indexes, indexed_string_bytes : int
+        Metadata indexes an index may have; the leading bytes of a string value that an index keeps
+        (a filter compares those).
+    max_filter_bytes, max_filter_key_chars : int
+        A filter's compact JSON (it must be under this), and one key's length in characters.
+    min_dimensions, max_dimensions, max_index_name_bytes : int
+        An index's vector width, and its name.
+    max_get_ids, max_delete_ids : int
+        Ids in one get-by-ids and one delete-by-ids request (the client splits longer lists).
+    min_list_count, max_list_count, default_list_count : int
+        The page size of list-vectors.
+    cursor_ttl_seconds : float
+        Seconds a list-vectors cursor stays valid.
 
     Examples
     --------

@@ -67,4 +67,4 @@ def _load(model: EmbeddingModel, cache_dir: str | Path | None) -> Embedder:
                                      dimensions=model.dimensions)
     raise ModelNotAvailable(f"{model.model} runs only on Workers AI: the local runtime has no form of it. "
                             f"Connect to Cloudflare to use it, or pick a model whose 'runs' includes 'local' or "
-                            f"'shipped' in model_records()")
+                            f"'shipped' in vz.embedding_models()")
