@@ -288,6 +288,14 @@ def test_a_base_url_with_another_path_is_refused_at_connect():
         vz.connect("http://h:1/api")
 
 
+@pytest.mark.parametrize("target", ["http://h:1/client/v4?token=s3cret", "http://h:1/client/v4#s3cret",
+                                    "http://h:1?key=s3cret", "http://h:1/api?key=s3cret"])
+def test_a_base_url_with_a_query_or_fragment_is_refused_without_showing_it(target):
+    with pytest.raises(vz.errors.ConfigurationError, match=r"holds a query or a fragment") as refused:
+        vz.connect(target)
+    assert "s3cret" not in str(refused.value) and "'http://h:1" in str(refused.value)
+
+
 def test_create_index_with_exist_ok_returns_the_same_index_or_names_the_difference():
     with vz.connect("memory") as client:
         first = client.create_index("films", 32, description="demo")

@@ -115,10 +115,16 @@ def api_base(url: str) -> str:
         raise ConfigurationError(
             f"the base URL {_unsecret(url)!r} holds a user name or password: it would show in reprs, errors "
             f"and logs; give the server's URL without it, and the API token as api_token=")
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        bare = urlunsplit(parts._replace(query="", fragment=""))
+        raise ConfigurationError(
+            f"the base URL {bare + '?***'!r} holds a query or a fragment: every request would carry it, and a "
+            f"secret in it would show in reprs, errors and logs; give the server's API root alone, and the API "
+            f"token as api_token=")
     path = parts.path.rstrip("/")
     if path.endswith(API_PATH):
         return urlunsplit(parts._replace(path=path))
-    if path == "" and not parts.query:
+    if path == "":
         return urlunsplit(parts._replace(path=API_PATH))
     raise ConfigurationError(
         f"the base URL {url!r} does not end in {API_PATH}: give the server's API root, e.g. "
