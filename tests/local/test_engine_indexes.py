@@ -76,3 +76,21 @@ def test_info_of_a_new_index_has_no_mutation(engine):
     info = engine.index_info("fresh")
     assert (info.dimensions, info.vector_count, info.processed_up_to_mutation, info.processed_up_to_datetime) == (
         2, 0, None, None)
+
+
+def test_an_index_folder_goes_with_its_index_and_a_new_index_gets_another(tmp_path):
+    with LocalEngine(tmp_path / "store") as engine:
+        engine.create_index("maps", dimensions=32, metric="cosine")
+        first = engine.index_folder("maps")
+        assert first is not None and first.is_relative_to(tmp_path / "store")
+        first.mkdir(parents=True)
+        (first / "kept.json").write_text("{}")
+        engine.delete_index("maps")
+        assert not first.exists()
+        engine.create_index("maps", dimensions=32, metric="cosine")
+        assert engine.index_folder("maps") != first
+    with LocalEngine() as memory:
+        memory.create_index("maps", dimensions=32, metric="cosine")
+        assert memory.index_folder("maps") is None
+        with pytest.raises(errors.IndexNotFound):
+            memory.index_folder("other")

@@ -12,6 +12,7 @@ backend that can do better overrides them:
                                  (the client then works it out from metadata, or says it cannot count)
     filter_misses                what a filter silently leaves out, for the client to warn about
     folder                       where a backend keeps files (the local engine's folder), for caches
+    index_folder                 a folder for files computed from one index, deleted with the index
 
 A backend does one request's worth of work per call and enforces (or lets the service enforce) the
 limits; splitting large writes, waiting for mutations and building DataFrames are the client's job.
@@ -184,6 +185,11 @@ class Backend(ABC):
     @property
     def folder(self) -> Path | None:
         """A folder this backend keeps its files in, where caches may live beside them; None if none."""
+        return None
+
+    def index_folder(self, name: str) -> Path | None:
+        """A folder for files computed from index `name` (its maps), which deleting the index deletes
+        too, and a new index of that name does not see; None where the backend keeps no files."""
         return None
 
     def close(self) -> None:

@@ -24,8 +24,9 @@ from .errors import InvalidFilter
 from .limits import Limits
 
 __all__ = [
-    "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "is_number", "json_kind", "value_fits",
-    "operand_fits", "FilterMiss", "silent_misses", "predating_miss", "OPERATORS", "SYMBOLS", "LOWER", "UPPER",
+    "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "truncate_strings", "is_number",
+    "json_kind", "value_fits", "operand_fits", "FilterMiss", "silent_misses", "predating_miss", "OPERATORS",
+    "SYMBOLS", "LOWER", "UPPER",
 ]
 
 EQUALITY = ("$eq", "$ne")
@@ -267,3 +268,12 @@ def truncate_utf8(text: str, limit: int) -> str:
     if len(encoded) <= limit:
         return text
     return encoded[:limit].decode("utf-8", errors="ignore")
+
+
+def truncate_strings(value: Any, limit: int) -> Any:
+    """A metadata value as a string index keeps it: each string (alone or in a list) cut to `limit` bytes."""
+    if isinstance(value, str):
+        return truncate_utf8(value, limit)
+    if isinstance(value, list):
+        return [truncate_strings(item, limit) for item in value]
+    return value

@@ -15,7 +15,7 @@ commits (SQLite's data_version) and catches up before it answers.
 
 from __future__ import annotations
 
-import gc
+import shutil
 import threading
 import time
 import uuid
@@ -29,8 +29,8 @@ import numpy as np
 import orjson
 
 from ..contract import errors, validation
-from ..contract.flat import MetadataColumns
-from ..contract.filters import FilterMiss, parse_filter, predating_miss, silent_misses, truncate_utf8
+from ..contract.flat import MetadataColumns, collector_paused
+from ..contract.filters import FilterMiss, parse_filter, predating_miss, silent_misses, truncate_strings
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, FilterCounts, IndexConfig,
@@ -45,19 +45,6 @@ from .columns import MISSING
 from .resident import ResidentIndex, lookup
 
 __all__ = ["LocalEngine"]
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Build millions of objects without cycles (rows, dicts) without the garbage collector's full
-    passes over them, which would take as long again as the building."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
 
 def _timestamp(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
@@ -210,6 +197,16 @@ class LocalEngine(Backend):
         del self._states[name]
         if self._snapshots is not None:
             snapshot.discard(self._snapshots, state.row.id)
+            shutil.rmtree(self._derived(state.row.id), ignore_errors=True)
+
+    def index_folder(self, name: str) -> Path | None:
+        with self._lock:
+            row_id = self._find(name).row.id
+        return None if self.path is None else self._derived(row_id)
+
+    def _derived(self, index_id: int) -> Path:
+        assert self.path is not None
+        return self.path / "derived" / f"index-{index_id}"
 
     def index_info(self, name: str) -> IndexInfo:
         with self._lock:
@@ -341,7 +338,7 @@ class LocalEngine(Backend):
             if stored.seq <= created_seq or value is MISSING:
                 continue
             if index_type == "string":
-                value = _cut_strings(value, self.limits.indexed_string_bytes)
+                value = truncate_strings(value, self.limits.indexed_string_bytes)
             target = out
             for part in path[:-1]:
                 target = target.setdefault(part, {})
@@ -359,7 +356,7 @@ class LocalEngine(Backend):
     def export(self, name: str, *, values: bool = True, metadata: bool = True) -> IndexExport:
         """Every vector at once, read straight from the store (one SQL scan and one copy of the rows)."""
         columns = MetadataColumns()
-        with _collector_paused():
+        with collector_paused():
             with self._lock:
                 state = self._find(name)
                 ids, namespaces, blobs, matrix = self.store.export_vectors(state.row.id, values)
@@ -489,10 +486,3 @@ def _record(row: VectorRow) -> VectorRecord:
     metadata = None if row.metadata is None else orjson.loads(row.metadata)
     return VectorRecord(row.id, np.frombuffer(row.vec, dtype=np.float32).copy(), metadata, row.namespace)
 
-
-def _cut_strings(value: Any, limit: int) -> Any:
-    if isinstance(value, str):
-        return truncate_utf8(value, limit)
-    if isinstance(value, list):
-        return [_cut_strings(item, limit) for item in value]
-    return value
