@@ -142,12 +142,14 @@ def test_a_huge_retry_after_does_not_block_for_hours(rig, monkeypatch):
 # --- b) 5xx ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_5xx_then_success_is_retried(rig, status):
+def test_5xx_then_success_is_retried(rig, status, caplog):
     rig.app.script("upsert", Reply(status), Reply(status, code=10001))
     index = rig.client(max_retries=2).get_index("docs")
     ids, values = rows(30)
-    assert index.upsert(ids, values).ok
+    with caplog.at_level(logging.INFO, logger="vectorize_nb.rest"):
+        assert index.upsert(ids, values).ok
     assert rig.app.actions("upsert") == [f"reply {status}", f"reply {status}/10001", "pass"]
+    assert caplog.text.count(f"HTTP {status}; retrying") == 2, caplog.text
     assert_stored_exactly(index, ids, values)
 
 

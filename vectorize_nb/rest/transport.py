@@ -63,11 +63,19 @@ class BearerToken(requests.auth.AuthBase):
         return "BearerToken(***)"
 
 
+class _Retry(Retry):
+    """urllib3's policy with a Retry-After capped at RETRY_AFTER_MAX (urllib3 < 2.7 has no such option)."""
+
+    def get_retry_after(self, response: Any) -> float | None:
+        after = super().get_retry_after(response)
+        return None if after is None else min(after, RETRY_AFTER_MAX)
+
+
 def retry_policy(max_retries: int, backoff: float = 0.5) -> Retry:
-    return Retry(total=max_retries, connect=None, read=None, status=None, other=None, redirect=0,
-                 backoff_factor=backoff, backoff_max=30.0, backoff_jitter=backoff,
-                 status_forcelist=RETRY_STATUSES, allowed_methods=None, respect_retry_after_header=True,
-                 retry_after_max=RETRY_AFTER_MAX, raise_on_status=False)
+    return _Retry(total=max_retries, connect=None, read=None, status=None, other=None, redirect=0,
+                  backoff_factor=backoff, backoff_max=30.0, backoff_jitter=backoff,
+                  status_forcelist=RETRY_STATUSES, allowed_methods=None, respect_retry_after_header=True,
+                  raise_on_status=False)
 
 
 class Transport:
@@ -175,7 +183,7 @@ class Transport:
                 raise wire_error(response.status_code, body, operation, f"gave up after {attempts} attempts") from None
             raise errors.TransportError(f"{method} {url} failed after {attempts} attempts: {_describe(error)}",
                                         operation=operation) from None
-        cause = _describe(error) if error is not None else f"HTTP {response.status_code if response else '?'}"
+        cause = _describe(error) if error is not None else f"HTTP {'?' if response is None else response.status_code}"
         log.info("%s %s: %s; retrying (attempt %d)", method, url, cause, attempts + 1)
         return following
 
