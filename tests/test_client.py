@@ -232,6 +232,21 @@ def test_arguments_win_over_the_environment_and_the_token_never_shows(monkeypatc
         assert client.target == "cloudflare:env-account"
 
 
+def test_the_cloudflare_variables_go_to_cloudflare_only(monkeypatch):
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "env-account")
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token-SECRET")
+    with vz.serve(memory=True, limits=TINY) as server, vz.connect(server.url) as client:
+        transport = client.backend.transport
+        prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.account_url))
+        assert "Authorization" not in prepared.headers and transport.account_url.endswith("/accounts/local")
+        assert client.list_indexes().empty
+    with vz.connect("https://api.cloudflare.com/client/v4") as client:  # Cloudflare by its URL is Cloudflare
+        transport = client.backend.transport
+        prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.account_url))
+        assert prepared.headers["Authorization"] == "Bearer env-token-SECRET"
+        assert transport.account_url.endswith("/accounts/env-account")
+
+
 def test_a_token_read_with_its_line_break_is_trimmed_and_an_unfit_one_refused_unshown():
     with vz.connect("cloudflare", account_id="acct", api_token="tok-SECRET\n") as client:
         transport = client.backend.transport

@@ -4,6 +4,7 @@ Imports neither the local engine nor pandas."""
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 from ..contract.errors import ConfigurationError
 from ..contract.limits import DEFAULT_LIMITS, Limits
@@ -24,13 +25,16 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
                  backoff: float = 0.5, total_timeout: float = 120.0) -> tuple[RestBackend, str]:
     """A RestBackend for "cloudflare" or a base URL, and a label for it that holds no secret.
 
-    Arguments win over the environment (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN). Cloudflare needs
-    both; another server needs neither (its account id then defaults to "local"). `timeout` bounds
-    each attempt of a request and `total_timeout` all of its attempts and the waits between them,
-    both in seconds, plus one second per megabyte of request body.
+    Cloudflare needs an account id and an API token: the arguments, else the environment
+    (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN). Another server gets only what the arguments give
+    (its account id then defaults to "local"): the Cloudflare token of the environment is never sent
+    to a server that is not Cloudflare's. `timeout` bounds each attempt of a request and
+    `total_timeout` all of its attempts and the waits between them, both in seconds, plus one second
+    per megabyte of request body.
     """
-    account = account_id or os.environ.get(ACCOUNT_ENV)
-    token = api_token or os.environ.get(TOKEN_ENV)
+    cloudflare = target == "cloudflare" or urlsplit(target).hostname == urlsplit(CLOUDFLARE_API).hostname
+    account = account_id or (os.environ.get(ACCOUNT_ENV) if cloudflare else None)
+    token = api_token or (os.environ.get(TOKEN_ENV) if cloudflare else None)
     if target == "cloudflare":
         missing = [name for name, value in ((ACCOUNT_ENV, account), (TOKEN_ENV, token)) if not value]
         if missing:
