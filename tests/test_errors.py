@@ -55,6 +55,11 @@ def test_no_deterministic_error_travels_as_409_or_5xx():
             assert cls.status < 500 and cls.status != 409, cls
 
 
+def test_the_clients_own_errors_carry_no_http_status():
+    for cls in (errors.TransportError, errors.WaitTimeout, errors.ConfigurationError):
+        assert cls("no answer").status == 0, cls
+
+
 def test_unknown_code_keeps_its_code_and_picks_a_class_by_status():
     err = errors.from_envelope(400, {"errors": [{"code": 49999, "message": "new rule"}]})
     assert type(err) is errors.InvalidRequest

@@ -65,7 +65,8 @@ __all__ = [
 
 
 class VectorizeError(Exception):
-    """Base class. `code` is Cloudflare's error code, `status` the HTTP status it travels with."""
+    """Base class. `code` is Cloudflare's error code, `status` the HTTP status it travels with (0 for
+    the client's own errors, which no answer carries: no answer came, a wait ran out, a bad argument)."""
 
     code: ClassVar[int] = 0
     status: ClassVar[int] = 400
@@ -373,16 +374,20 @@ class InternalError(ServerError):
 
 
 class TransportError(VectorizeError):
+    status = 0
     hint = "No answer from the server; check the URL and the network"
     retryable = True
 
 
 class WaitTimeout(VectorizeError):
+    status = 0
     hint = "The mutation is accepted but not yet applied; wait longer or check info()"
 
 
 class ConfigurationError(VectorizeError, ValueError):
     """connect() was not told enough to reach a target."""
+
+    status = 0
 
 
 PROJECT_CODES: tuple[type[VectorizeError], ...] = (
