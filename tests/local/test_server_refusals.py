@@ -64,6 +64,15 @@ def test_a_request_waitress_cannot_read_is_400_in_the_envelope(server):
     assert body["errors"][0]["code"] == 40026 and body["errors"][0]["message"].startswith("the request could not")
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "identity", "gzip, chunked"])
+def test_a_transfer_encoding_waitress_does_not_take_is_400_not_an_internal_error(server, encoding):
+    raw = request(server, f"{PATH}/docs/upsert", f"Transfer-Encoding: {encoding}") + b"0\r\n\r\n"
+    status, kind, body = exchange(server, raw)
+    assert (status, kind, body["errors"][0]["code"]) == (400, "application/json", 40026), body
+    assert body["errors"][0]["message"].startswith("the request could not be read")
+    assert server.engine.index_info("docs").vector_count == 0
+
+
 def test_a_body_over_the_limit_but_under_waitress_cap_is_the_applications_400(server):
     ndjson = b"\n".join(b'{"id":"v%d","values":[1,0]}' % i for i in range(100))
     raw = request(server, f"{PATH}/docs/upsert", f"Content-Length: {len(ndjson)}") + ndjson

@@ -12,6 +12,7 @@ own included (a body over its cap, an over-long URL or header), is Cloudflare's 
 from __future__ import annotations
 
 import threading
+from http import HTTPStatus
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,8 @@ _BODY_SLACK = 1 << 20
 class _EnvelopeErrorTask(ErrorTask):  # type: ignore[misc, unused-ignore]  # waitress is untyped
     """waitress's own refusals, made before the application sees the request, in Cloudflare's envelope
     (waitress writes plain text): 413 for a body over its cap, 431 for an over-long request line or
-    headers, 400 for a request it cannot read."""
+    headers, 400 for a request it cannot read (a transfer encoding or HTTP version it does not take
+    included: waitress says 501 or 505, but the request, not the server, is at fault)."""
 
     def execute(self) -> None:
         problem = self.request.error
@@ -49,12 +51,13 @@ class _EnvelopeErrorTask(ErrorTask):  # type: ignore[misc, unused-ignore]  # wai
         elif problem.code == 431:
             error = errors.PayloadTooLarge(f"request line and headers too large; max is "
                                            f"{self.channel.server.adj.max_request_header_size} bytes", status=431)
-        elif problem.code < 500:
-            error = errors.MalformedRequest(f"the request could not be read: {problem.body}", status=problem.code)
+        elif problem.code < 500 or problem.code in (501, 505):
+            error = errors.MalformedRequest(f"the request could not be read: {problem.body}",
+                                            status=400 if problem.code >= 500 else problem.code)
         else:
             error = errors.InternalError("internal error in the local server", status=problem.code)
         body = wire.dumps(error.to_envelope())
-        self.status = f"{problem.code} {problem.reason}"
+        self.status = f"{error.status} {HTTPStatus(error.status).phrase}"
         self.response_headers.append(("Content-Type", "application/json"))
         self.set_close_on_finish()
         self.content_length = len(body)
