@@ -30,7 +30,7 @@ import orjson
 
 from ..contract import errors, validation
 from ..contract.flat import MetadataColumns, collector_paused
-from ..contract.filters import FilterMiss, parse_filter, predating_miss, silent_misses, truncate_strings
+from ..contract.filters import FilterMiss, parse_filter, predating_miss, silent_misses
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, FilterCounts, IndexConfig,
@@ -40,9 +40,9 @@ from . import snapshot
 from .cursors import Cursors
 from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log)
 from .state import IndexState
-from .store import IndexRow, Store, VectorRow
-from .columns import MISSING
-from .resident import ResidentIndex, lookup
+from .store import IndexRow, Store
+from .matches import answers, record
+from .resident import ResidentIndex
 
 __all__ = ["LocalEngine"]
 
@@ -306,44 +306,7 @@ class LocalEngine(Backend):
         if len(queries) == 0 or (rows is not None and len(rows) == 0) or resident.count == 0:
             return [[] for _ in queries]
         ranked = resident.nearest(queries, options.top_k, rows)
-        stored = self._stored_for(state, ranked, options)
-        return [[self._match(state, resident, vid, float(score), stored.get(vid), options)
-                 for vid, score in zip(ids, scores)] for ids, scores in ranked]
-
-    def _stored_for(self, state: IndexState, ranked: list[tuple[list[str], np.ndarray]],
-                    options: QueryOptions) -> dict[str, VectorRow]:
-        if not options.return_values and options.return_metadata == "none":
-            return {}
-        wanted = list(dict.fromkeys(vid for ids, _ in ranked for vid in ids))
-        return self.store.fetch_vectors(state.row.id, wanted)
-
-    def _match(self, state: IndexState, resident: ResidentIndex, vid: str, score: float, stored: VectorRow | None,
-               options: QueryOptions) -> Match:
-        values = metadata = None
-        if stored is not None and options.return_values:
-            values = np.frombuffer(stored.vec, dtype=np.float32).copy()
-        if stored is not None and options.return_metadata == "all":
-            metadata = {} if stored.metadata is None else orjson.loads(stored.metadata)
-        elif stored is not None and options.return_metadata == "indexed":
-            metadata = self._indexed_metadata(state, stored)
-        return Match(vid, score, values, metadata, resident.namespace_of(vid))
-
-    def _indexed_metadata(self, state: IndexState, stored: VectorRow) -> dict[str, Any]:
-        """Only the properties with a metadata index that holds this vector; strings cut to 64 bytes."""
-        source = None if stored.metadata is None else orjson.loads(stored.metadata)
-        out: dict[str, Any] = {}
-        for property_name, index_type, created_seq in self.store.metadata_indexes(state.row.id):
-            path = tuple(property_name.split("."))
-            value = lookup(source, path)
-            if stored.seq <= created_seq or value is MISSING:
-                continue
-            if index_type == "string":
-                value = truncate_strings(value, self.limits.indexed_string_bytes)
-            target = out
-            for part in path[:-1]:
-                target = target.setdefault(part, {})
-            target[path[-1]] = value
-        return out
+        return answers(self.store, state.row.id, resident, ranked, options, self.limits.indexed_string_bytes)
 
     def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]:
         """Stored vectors in request order; unknown ids are left out."""
@@ -351,7 +314,7 @@ class LocalEngine(Backend):
             state = self._find(name)
             ids = list(dict.fromkeys(validation.id_list(ids, self.limits.max_get_ids, self.limits)))
             found = self.store.fetch_vectors(state.row.id, ids)
-            return [_record(found[vid]) for vid in ids if vid in found]
+            return [record(found[vid]) for vid in ids if vid in found]
 
     def export(self, name: str, *, values: bool = True, metadata: bool = True) -> IndexExport:
         """Every vector at once, read straight from the store (one SQL scan and one copy of the rows)."""
@@ -481,8 +444,4 @@ def _describe(row: IndexRow) -> IndexDescription:
     return IndexDescription(row.name, IndexConfig(row.dimensions, row.metric, row.preset), row.description,
                             created, datetime.fromisoformat(row.modified_on))
 
-
-def _record(row: VectorRow) -> VectorRecord:
-    metadata = None if row.metadata is None else orjson.loads(row.metadata)
-    return VectorRecord(row.id, np.frombuffer(row.vec, dtype=np.float32).copy(), metadata, row.namespace)
 
