@@ -12,6 +12,7 @@ import pytest
 
 from vectorize_nb import errors
 from vectorize_nb.local import LocalEngine
+from vectorize_nb.local.state import IndexState
 from vectorize_nb.local.store import DATABASE_NAME
 from vectorize_nb.contract.models import MetadataIndex, QueryOptions, Vectors
 
@@ -87,6 +88,49 @@ def test_a_write_checked_against_an_index_another_engine_recreates_meanwhile_is_
         assert two.index_info("ix").vector_count == 0 and two.list_metadata_indexes("ix") == []
 
 
+@pytest.mark.parametrize("read, store_call", [
+    (lambda e: e.get_by_ids("ix", ["a"]), "fetch_vectors"),
+    (lambda e: e.list_vectors("ix"), "list_ids"),
+    (lambda e: e.query("ix", [1, 0], QueryOptions(return_values=True)), "fetch_vectors"),
+])
+def test_a_read_of_an_index_another_engine_deletes_meanwhile_is_3005_not_a_crash(tmp_path, monkeypatch, read,
+                                                                                  store_call):
+    with LocalEngine(tmp_path / "shared", limits=TINY) as one, LocalEngine(tmp_path / "shared", limits=TINY) as two:
+        one.create_index("ix", dimensions=2, metric="cosine")
+        one.upsert("ix", vectors(["a"], [[1, 0]]))
+        read(one)  # loaded and in step
+        two.upsert("ix", vectors(["b"], [[0, 1]]))  # so that `one` has something to catch up on
+
+        def deleted_meanwhile(*args, **kwargs):  # the other notebook, between the catch-up and the read
+            monkeypatch.undo()
+            two.delete_index("ix")
+            two.create_index("ix", dimensions=2, metric="cosine")
+            return getattr(one.store, store_call)(*args, **kwargs)
+
+        monkeypatch.setattr(one.store, store_call, deleted_meanwhile)
+        with pytest.raises(errors.IndexDeleted, match='Index name "ix" was deleted'):
+            read(one)
+        assert read(one) is not None and one.index_info("ix").vector_count == 0  # the new index, empty
+
+
+def test_an_index_deleted_while_others_catch_up_fails_no_read_of_another(tmp_path, monkeypatch):
+    with LocalEngine(tmp_path / "shared", limits=TINY) as one, LocalEngine(tmp_path / "shared", limits=TINY) as two:
+        for name in ("gone", "kept"):
+            one.create_index(name, dimensions=2, metric="cosine")
+            one.upsert(name, vectors(["a"], [[1, 0]]))
+            one.query(name, [1, 0], QueryOptions())
+        two.upsert("kept", vectors(["b"], [[0, 1]]))
+        original = IndexState.catch_up
+
+        def catch_up(state, store):  # the catalog said "gone" was there; its tables are not any more
+            if state.row.name == "gone":
+                raise sqlite3.OperationalError(f"no such table: vectors_{state.row.id}")
+            return original(state, store)
+
+        monkeypatch.setattr(IndexState, "catch_up", catch_up)
+        assert [m.id for m in one.query("kept", [1, 0], QueryOptions(top_k=2))] == ["a", "b"]
+
+
 def run_child(code: str, folder) -> subprocess.CompletedProcess:
     script = textwrap.dedent(code).format(folder=str(folder))
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
@@ -95,6 +139,7 @@ def run_child(code: str, folder) -> subprocess.CompletedProcess:
 CHILD_PRELUDE = """
 import numpy as np
 from vectorize_nb.local import LocalEngine
+from vectorize_nb.local.state import IndexState
 from vectorize_nb.contract.limits import DEFAULT_LIMITS
 from vectorize_nb.contract.models import Vectors, QueryOptions
 engine = LocalEngine({folder!r}, limits=DEFAULT_LIMITS.with_changes(min_dimensions=2))

@@ -15,14 +15,16 @@ commits (SQLite's data_version) and catches up before it answers.
 
 from __future__ import annotations
 
+import functools
 import shutil
+import sqlite3
 import threading
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -45,6 +47,27 @@ from .matches import answers, record
 from .resident import ResidentIndex
 
 __all__ = ["LocalEngine"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_VANISHED = (LookupError, FileNotFoundError, sqlite3.OperationalError)
+"""What a call meets when another process deletes its index meanwhile: a table or a vector file gone."""
+
+
+def _deleted_meanwhile(call: Callable[Concatenate[LocalEngine, str, P], T],
+                       ) -> Callable[Concatenate[LocalEngine, str, P], T]:
+    """A call on one index that another process deletes while it runs answers as if the deletion came first."""
+    @functools.wraps(call)
+    def guarded(engine: LocalEngine, name: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return call(engine, name, *args, **kwargs)
+        except errors.VectorizeError:  # IndexNotFound is a LookupError too
+            raise
+        except _VANISHED:
+            if not engine._vanished(name):
+                raise
+            raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{name}" was deleted') from None
+    return guarded
 
 def _timestamp(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
@@ -115,7 +138,10 @@ class LocalEngine(Backend):
             self._maybe_pending = True
             self._reload_catalog()
             for state in self._states.values():
-                state.catch_up(self.store)
+                try:
+                    state.catch_up(self.store)
+                except _VANISHED:  # deleted since the catalog was read: read it again on the next call
+                    state.resident, self._version = None, -1
 
     def _sync(self) -> None:
         """Catch up, then apply the mutations that are due (each in its own transaction)."""
@@ -161,6 +187,13 @@ class LocalEngine(Backend):
         """The state of a live index, after catching up (the start of every read)."""
         self._sync()
         return self._state(name)
+
+    def _vanished(self, name: str) -> bool:
+        """Whether index `name` was deleted (or made anew) since this engine last caught up."""
+        with self._lock:
+            known, latest = self._states.get(name), self.store.latest_index(name)
+            self._version = -1  # no data_version: the catalog is read again on the next call
+        return known is None or latest is None or latest.deleted_on is not None or latest.id != known.row.id
 
     def _resident(self, state: IndexState) -> ResidentIndex:
         return state.loaded(self.store, self.limits.indexed_string_bytes, self._snapshots)
@@ -208,6 +241,7 @@ class LocalEngine(Backend):
         assert self.path is not None
         return self.path / "derived" / f"index-{index_id}"
 
+    @_deleted_meanwhile
     def index_info(self, name: str) -> IndexInfo:
         with self._lock:
             state = self._find(name)
@@ -221,6 +255,7 @@ class LocalEngine(Backend):
 
     # --- writes --------------------------------------------------------------------------------
 
+    @_deleted_meanwhile
     def write(self, name: str, kind: WriteKind, vectors: Vectors | CheckedVectors) -> Mutation:
         """Insert (ids already stored are left as they are) or upsert (stored rows replaced in full)."""
         with self._lock:
@@ -240,6 +275,7 @@ class LocalEngine(Backend):
 
         return embed_locally(texts, model, pooling)
 
+    @_deleted_meanwhile
     def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
         with self._lock:
             state = self._find(name)
@@ -270,6 +306,7 @@ class LocalEngine(Backend):
 
     # --- reads ---------------------------------------------------------------------------------
 
+    @_deleted_meanwhile
     def query(self, name: str, vector: Any = None, options: QueryOptions = DEFAULT_QUERY, *,
               vector_id: str | None = None) -> list[Match]:
         """The best `options.top_k` matches for one vector (or for the stored vector `vector_id`)."""
@@ -287,6 +324,7 @@ class LocalEngine(Backend):
                 query = validation.query_vector(vector, state.row.dimensions)[None, :]
             return self._answer(state, resident, query, options)[0]
 
+    @_deleted_meanwhile
     def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]:
         """One answer per row of `vectors`, computed in one matrix product."""
         with self._lock:
@@ -308,6 +346,7 @@ class LocalEngine(Backend):
         ranked = resident.nearest(queries, options.top_k, rows)
         return answers(self.store, state.row.id, resident, ranked, options, self.limits.indexed_string_bytes)
 
+    @_deleted_meanwhile
     def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]:
         """Stored vectors in request order; unknown ids are left out."""
         with self._lock:
@@ -316,6 +355,7 @@ class LocalEngine(Backend):
             found = self.store.fetch_vectors(state.row.id, ids)
             return [record(found[vid]) for vid in ids if vid in found]
 
+    @_deleted_meanwhile
     def export(self, name: str, *, values: bool = True, metadata: bool = True) -> IndexExport:
         """Every vector at once, read straight from the store (one SQL scan and one copy of the rows)."""
         columns = MetadataColumns()
@@ -327,6 +367,7 @@ class LocalEngine(Backend):
         return IndexExport(ids, namespaces, None if matrix is None else matrix.reshape(len(ids), state.row.dimensions),
                            columns.columns if metadata else None)
 
+    @_deleted_meanwhile
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
         with self._lock:
             state = self._find(name)
@@ -337,6 +378,7 @@ class LocalEngine(Backend):
 
     # --- metadata indexes ----------------------------------------------------------------------
 
+    @_deleted_meanwhile
     def create_metadata_index(self, name: str, property_name: str, index_type: str) -> Mutation:
         with self._lock:
             state = self._find(name)
@@ -366,11 +408,13 @@ class LocalEngine(Backend):
                 queued[orjson.loads(mutation.payload or b"{}")["propertyName"]] = None
         return queued
 
+    @_deleted_meanwhile
     def list_metadata_indexes(self, name: str) -> list[MetadataIndex]:
         with self._lock:
             state = self._find(name)
             return [MetadataIndex(prop, kind) for prop, kind, _ in self.store.metadata_indexes(state.row.id)]
 
+    @_deleted_meanwhile
     def delete_metadata_index(self, name: str, property_name: str) -> Mutation:
         with self._lock:
             state = self._find(name)
@@ -383,6 +427,7 @@ class LocalEngine(Backend):
 
     # --- for the client's tools ----------------------------------------------------------------
 
+    @_deleted_meanwhile
     def filter_ids(self, name: str, ids: Sequence[str], filter: dict[str, Any] | None = None,
                    namespace: str | None = None) -> list[bool]:
         """For each id, whether a query with this filter and namespace could return it (False for unknown
@@ -393,6 +438,7 @@ class LocalEngine(Backend):
             allowed = None if rows is None else set(rows.tolist())
             return [vid in resident.slots and (allowed is None or resident.slots[vid] in allowed) for vid in ids]
 
+    @_deleted_meanwhile
     def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
         """What a filter silently leaves out: clauses on properties without a metadata index, values of
         another type, and the vectors written before a metadata index (counted once per applied write)."""
@@ -417,6 +463,7 @@ class LocalEngine(Backend):
             self._predating_counts[key] = known
         return known[1]
 
+    @_deleted_meanwhile
     def explain_filter(self, name: str, filter: dict[str, Any]) -> FilterCounts:
         """Counts behind a filter: per clause, the vectors that predate its metadata index (None when the
         property has none) and the vectors the clause matches; and the vectors the whole filter matches."""
@@ -430,6 +477,7 @@ class LocalEngine(Backend):
             rows = resident.candidates(None, flt)
             return FilterCounts(resident.count, resident.count if rows is None else len(rows), clauses)
 
+    @_deleted_meanwhile
     def mutation_log(self, name: str) -> list[dict[str, Any]]:
         """Every mutation of an index, oldest first: id, kind, count and its timestamps."""
         with self._lock:
