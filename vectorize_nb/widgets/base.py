@@ -7,16 +7,17 @@ import html
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import ipywidgets as w
 import pandas as pd
 
 from ..contract.errors import VectorizeError
 
-__all__ = ["Panel", "table_html", "likely_column"]
+__all__ = ["Panel", "table_html", "likely_column", "inside"]
 
 log = logging.getLogger("vectorize_nb.widgets")
+T = TypeVar("T")
 
 _STYLES = {"error": "#b00020", "ok": "#1b5e20", "note": "#6d4c41", "info": "#37474f"}
 _TABLE_CSS = ("<style>.vectorize-nb-table{border-collapse:collapse;margin:4px 0}"
@@ -49,6 +50,27 @@ def table_html(frame: pd.DataFrame, empty: str = "nothing yet") -> str:
     if frame.empty:
         return f"<i>{html.escape(empty)}</i>"
     return _TABLE_CSS + frame.to_html(index=False, na_rep="", border=0, classes="vectorize-nb-table", escape=True)
+
+
+def inside(output: w.Output, call: Callable[[], T]) -> T:
+    """`call()`, with what it displays (a progress bar) going to `output`, and its error raised here.
+
+    Under IPython, `Output.__exit__` shows an exception as a traceback in the output and swallows it,
+    so the caller would never see the error; it is caught inside and raised again outside.
+
+    Parameters
+    ----------
+    output : ipywidgets.Output
+    call : callable
+        Takes no argument.
+    """
+    failure: BaseException
+    with output:
+        try:
+            return call()
+        except BaseException as exc:  # raised again below, outside the Output
+            failure = exc
+    raise failure
 
 
 class Panel(w.VBox):

@@ -10,7 +10,7 @@ import pandas as pd
 from IPython.display import display
 
 from ..index import Index
-from .base import Panel, likely_column
+from .base import Panel, inside, likely_column
 from .columns import indexed_properties, scalar_columns, stored_properties
 
 __all__ = ["UpsertPanel"]
@@ -88,10 +88,9 @@ class UpsertPanel(Panel):
 
     def _on_upsert_click(self) -> None:
         self.progress.clear_output()
-        with self.progress:  # tqdm.auto draws its bar here, as a widget
-            result = self.frame.vectorize.upsert(
-                self.index, id=self.id.value, vector=self.vector.value, metadata=list(self.metadata.value) or None,
-                namespace=self._namespace(), progress=True, wait=True, on_error="report")
+        result = inside(self.progress, lambda: self.frame.vectorize.upsert(  # tqdm.auto draws its bar there
+            self.index, id=self.id.value, vector=self.vector.value, metadata=list(self.metadata.value) or None,
+            namespace=self._namespace(), progress=True, wait=True, on_error="report"))
         self.progress.clear_output()
         with self.progress:
             display(w.HTML(result._repr_html_()))
