@@ -114,11 +114,49 @@ class Panel(w.VBox):
         self._buttons.append(button)
         return button
 
+    def decision(self, description: str, handler: Callable[[], None], *, style: str = "", css: str = "") -> w.Button:
+        """A button for one decision (confirm a delete, write vectors again): its first click acts, later
+        clicks do nothing, unless the action failed. A double click reaches the kernel as two clicks, the
+        second after the first has run, so disabling the button alone would not stop it.
+
+        Parameters
+        ----------
+        description : str
+        handler : callable
+            Takes no argument.
+        style : str, default ""
+            An ipywidgets button style.
+        css : str, default ""
+            A CSS class for tests and styling.
+        """
+        button = w.Button(description=description, button_style=style, tooltip=description)
+        if css:
+            button.add_class(css)
+
+        def once(_: w.Button) -> None:
+            if button.disabled:
+                return
+            button.disabled = True
+            button.disabled = self.attempt(handler)  # a failed action can be tried again
+
+        button.on_click(once)
+        self._decisions.append(button)
+        return button
+
+    def withdraw(self) -> None:
+        """Forget the buttons made by `decision` (their box was emptied)."""
+        self._decisions.clear()
+
     @property
     def _buttons(self) -> list[w.Button]:
         # made before the VBox is (a subclass builds its buttons first, then lays them out)
         buttons: list[w.Button] = self.__dict__.setdefault("_panel_buttons", [])
         return buttons
+
+    @property
+    def _decisions(self) -> list[w.Button]:
+        decisions: list[w.Button] = self.__dict__.setdefault("_panel_decisions", [])
+        return decisions
 
     def say(self, text: str, kind: str = "info") -> None:
         """Show `text` in the message line (escaped).
@@ -135,13 +173,14 @@ class Panel(w.VBox):
     @contextmanager
     def busy(self) -> Iterator[None]:
         """Buttons disabled while a call runs (so a second click cannot start a second call)."""
-        states = [button.disabled for button in self._buttons]
-        for button in self._buttons:
+        buttons = [*self._buttons, *self._decisions]
+        states = [button.disabled for button in buttons]
+        for button in buttons:
             button.disabled = True
         try:
             yield
         finally:
-            for button, state in zip(self._buttons, states):
+            for button, state in zip(buttons, states):
                 button.disabled = state
 
     def attempt(self, handler: Callable[[], None]) -> bool:

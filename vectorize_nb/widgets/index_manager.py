@@ -49,10 +49,12 @@ class IndexManager(Panel):
         self.preset = w.Dropdown(description="Preset", options=list(PRESETS))
         self.description = w.Text(description="Description", placeholder="optional")
         self.confirmation = w.HBox()
+        self._created: str | None = None  # the index the last Create made, until a new name is typed
         create = self.button("Create", self._on_create_click, style="primary", icon="plus")
         refresh = self.button("Refresh", self.refresh, icon="refresh")
         delete = self.button("Delete", self._on_delete_click, style="danger", icon="trash")
         self.how.observe(self._on_how_change, names="value")
+        self.name.observe(self._on_name_typed, names="value")
         self.selected.observe(lambda _: self.attempt(self._show_info), names="value")
         self.form = w.VBox([self.name, self.how, self.dimensions, self.metric, self.description, create])
         super().__init__([
@@ -98,14 +100,23 @@ class IndexManager(Panel):
                     self.description, self.form.children[-1]]
         self.form.children = children
 
+    def _on_name_typed(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self._created = None
+
     def _on_create_click(self) -> None:
         name = self.name.value.strip()
+        if not name:
+            if self._created is None:  # else the second click of a double click: the first cleared the box
+                self.say("type a name for the new index first", "note")
+            return
         if self.how.value == _BY_PRESET:
             self.client.create_index(name, preset=self.preset.value, description=self.description.value)
         else:
             self.client.create_index(name, self.dimensions.value, self.metric.value,
                                      description=self.description.value)
         self.name.value = ""
+        self._created = name
         self.refresh()
         self.selected.value = name
         self.say(f"created index {name!r}", "ok")
@@ -115,15 +126,15 @@ class IndexManager(Panel):
         if not name:
             self.say("choose an index to delete first", "note")
             return
-        confirm = w.Button(description=f"Delete {name}", button_style="danger")
-        confirm.add_class("vectorize-nb-confirm-delete")
-        cancel = w.Button(description="Cancel")
-        confirm.on_click(lambda _: self.attempt(lambda: self._delete(name)))
-        cancel.on_click(lambda _: self._dismiss())
+        self._dismiss()
+        confirm = self.decision(f"Delete {name}", lambda: self._delete(name), style="danger",
+                             css="vectorize-nb-confirm-delete")
+        cancel = self.decision("Cancel", self._dismiss)
         self.confirmation.children = [w.HTML(f"Delete <b>{name}</b> and all its vectors? "), confirm, cancel]
 
     def _dismiss(self) -> None:
         self.confirmation.children = []
+        self.withdraw()
 
     def _delete(self, name: str) -> None:
         self._dismiss()

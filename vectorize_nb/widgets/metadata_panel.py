@@ -3,6 +3,8 @@ the index predate a new one (filters miss them) and offer to write them again.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as w
 import pandas as pd
 
@@ -38,6 +40,10 @@ class MetadataIndexPanel(Panel):
         self.kind = w.Dropdown(description="Type", options=list(INDEX_TYPES), value="string")
         self.existing = w.Dropdown(description="Existing", options=[])
         self.offer = w.HBox()
+        self._created: str | None = None  # the property the last Create indexed, until a new one is typed
+        self._deleted: str | None = None  # the property the last Delete unindexed, until another is chosen
+        self.property.observe(lambda change: self._forget(change, "_created"), names="value")
+        self.existing.observe(lambda change: self._forget(change, "_deleted"), names="value")
         create = self.button("Create", self._on_create_click, style="primary", icon="plus")
         delete = self.button("Delete", self._on_delete_click, style="danger", icon="trash")
         refresh = self.button("Refresh", self.refresh, icon="refresh")
@@ -48,6 +54,10 @@ class MetadataIndexPanel(Panel):
         ])
         self.attempt(self.refresh)
 
+    def _forget(self, change: dict[str, Any], done: str) -> None:
+        if change["new"]:  # typed or chosen: a click on Create or Delete is no longer a double click's second
+            setattr(self, done, None)
+
     def refresh(self) -> None:
         """Reload the table of metadata indexes (the Refresh button)."""
         indexes = self.index.list_metadata_indexes()
@@ -56,21 +66,26 @@ class MetadataIndexPanel(Panel):
 
     def _on_create_click(self) -> None:
         name = self.property.value.strip()
+        if not name:
+            if self._created is None:  # else the second click of a double click: the first cleared the box
+                self.say("type the property to index first", "note")
+            return
         self.index.create_metadata_index(name, self.kind.value)
         self.index.wait()
         self.property.value = ""
+        self._created = name
         self.refresh()
         predating = self._predating(name)
         if predating:
             self.say(f"created a {self.kind.value} index on {name!r}; {predating} vectors already in the index "
                      "predate it and will not match filters on it until written again", "note")
-            rewrite = w.Button(description=f"Write the {predating} vectors again", button_style="warning")
-            rewrite.add_class("vectorize-nb-rewrite")
-            rewrite.on_click(lambda _: self.attempt(self._rewrite))
-            self.offer.children = [rewrite]
+            self.withdraw()
+            self.offer.children = [self.decision(f"Write the {predating} vectors again", self._rewrite,
+                                                style="warning", css="vectorize-nb-rewrite")]
         else:
             self.say(f"created a {self.kind.value} index on {name!r}", "ok")
             self.offer.children = []
+            self.withdraw()
 
     def _predating(self, name: str) -> int:
         """Vectors that predate the metadata index: counted by the local engine, else every stored vector."""
@@ -82,14 +97,18 @@ class MetadataIndexPanel(Panel):
         result = self.index.rewrite(progress=False)
         self.index.wait(result)
         self.offer.children = []
+        self.withdraw()
         self.say(f"wrote {result.written} vectors again: filters on every metadata index now see them", "ok")
 
     def _on_delete_click(self) -> None:
         name = self.existing.value
         if not name:
-            self.say("choose a metadata index to delete first", "note")
+            if self._deleted is None:  # else the second click of a double click
+                self.say("choose a metadata index to delete first", "note")
             return
         self.index.delete_metadata_index(name)
         self.index.wait()
         self.refresh()
+        self.existing.value = None  # not the next one: a second click would delete it too
+        self._deleted = name
         self.say(f"deleted the metadata index on {name!r}", "ok")
