@@ -13,8 +13,9 @@ import ipywidgets as w
 import pandas as pd
 
 from ..contract.errors import VectorizeError
+from ..mutation_log import MutationLog
 
-__all__ = ["Panel", "table_html", "likely_column", "inside"]
+__all__ = ["Panel", "table_html", "likely_column", "inside", "writes_pending"]
 
 log = logging.getLogger("vectorize_nb.widgets")
 T = TypeVar("T")
@@ -50,6 +51,23 @@ def table_html(frame: pd.DataFrame, empty: str = "nothing yet") -> str:
     if frame.empty:
         return f"<i>{html.escape(empty)}</i>"
     return _TABLE_CSS + frame.to_html(index=False, na_rep="", border=0, classes="vectorize-nb-table", escape=True)
+
+
+def writes_pending(log: MutationLog, name: str, processed: str | None) -> bool | None:
+    """Whether this session's last write to index `name` is not applied yet (None: it wrote nothing there).
+
+    Parameters
+    ----------
+    log : MutationLog
+        The client's (`client.log`, `index.log`).
+    name : str
+    processed : str or None
+        The last mutation the index applied (`info().processed_up_to_mutation`).
+    """
+    last = log.last(name)
+    if last is None:
+        return None
+    return processed not in log.since(name, last)
 
 
 def inside(output: w.Output, call: Callable[[], T]) -> T:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..client import Client
 from ..contract.models import METRICS, PRESETS
-from .base import Panel, table_html
+from .base import Panel, table_html, writes_pending
 
 __all__ = ["IndexManager"]
 
@@ -144,7 +144,5 @@ class IndexManager(Panel):
 
 
 def _pending(client: Client, name: str, processed: str | None) -> str:
-    last = client.log.last(name)
-    if last is None:
-        return "none from this session"
-    return "no" if processed in client.log.since(name, last) else "yes"
+    pending = writes_pending(client.log, name, processed)
+    return "none from this session" if pending is None else "yes" if pending else "no"

@@ -10,11 +10,12 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
+from ..contract.errors import VectorNotFound
 from ..contract.filters import MEMBERSHIP, SYMBOLS, Clause
 from ..filter_builder import Condition
 from ..index import Index
 from ..contract.models import METADATA_MODES
-from .base import Panel, likely_column, table_html
+from .base import Panel, likely_column, table_html, writes_pending
 from .columns import stored_properties
 
 __all__ = ["QueryExplorer", "FilterRow", "NO_COLOR"]
@@ -23,6 +24,8 @@ QUESTION, ROW, STORED, PASTED = "a question", "a row of the frame", "a stored id
 NO_COLOR = "(one colour)"
 _OPERATORS = {symbol: op for op, symbol in SYMBOLS.items()}
 _DROPDOWN_ROWS = 2000
+_APPLYING = ("writes sent to it are still being applied (Vectorize applies them a few seconds after accepting "
+             "them): Run again in a few seconds, or call index.wait() in a cell first")
 
 
 class FilterRow(w.HBox):
@@ -226,16 +229,23 @@ class QueryExplorer(Panel):
     def run(self) -> None:
         """Ask the question (the Run button): fill the results table, draw the neighbourhood."""
         query, flt = self.query(), self.filter()
-        if self.index.info().vector_count == 0:
-            self.say(f"index {self.index.name!r} holds no vectors yet: write some first (the Upsert tab, or "
-                     "df.vectorize.upsert(index, id=..., vector=...)), then Run again", "note")
+        info = self.index.info()
+        applying = writes_pending(self.index.log, self.index.name, info.processed_up_to_mutation)
+        if info.vector_count == 0:
+            self.say(f"index {self.index.name!r} holds no vectors yet: " + (_APPLYING if applying else
+                     "write some first (the Upsert tab, or df.vectorize.upsert(index, id=..., vector=...)), "
+                     "then Run again"), "note")
             return
         options = dict(top_k=self.top_k.value, filter=flt, namespace=self.namespace.value.strip() or None,
                        return_metadata=self.return_metadata.value)
-        if isinstance(query, str):
-            self.results = self.index.query_by_id(query, **options)
-        else:
-            self.results = self.index.query(query, **options)
+        try:
+            self.results = (self.index.query_by_id(query, **options) if isinstance(query, str)
+                            else self.index.query(query, **options))
+        except VectorNotFound:
+            if not applying:
+                raise
+            self.say(f"no vector {query!r} in index {self.index.name!r} yet: {_APPLYING}", "note")
+            return
         self.table.value = table_html(self.results, "no match")
         self._asked = (self._drawn_query(query), flt)
         self._offer_colors()

@@ -1,0 +1,65 @@
+"""What the panels say when the index is not as the reader expects: writes not applied yet, warnings of
+the library, errors worded in the reader's terms."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb.widgets import QueryExplorer
+
+from vectorize_nb.local import LocalEngine
+
+from ..congruence.conftest import Clock
+from ..helpers import TINY
+from .test_guidance import said
+from .test_panels import click
+
+APPLYING = ("writes sent to it are still being applied (Vectorize applies them a few seconds after accepting them): "
+            "Run again in a few seconds, or call index.wait() in a cell first")
+
+
+@pytest.fixture
+def client():
+    with vz.connect("memory", limits=TINY) as c:
+        yield c
+
+
+def films(n=6, dimensions=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"id": [f"f{i:02d}" for i in range(n)], "genre": ["drama", "noir"] * (n // 2),
+                         "embedding": list(rng.standard_normal((n, dimensions)).astype(np.float32))})
+
+
+def test_run_right_after_a_write_says_the_writes_are_still_being_applied():
+    clock = Clock()
+    with vz.Client(LocalEngine(limits=TINY, apply_delay=60, clock=clock), "local") as lagging:
+        index = lagging.create_index("films", 3)
+        frame = films()
+        frame.vectorize.upsert(index, id="id", vector="embedding")  # not waited for
+        explorer = QueryExplorer(index, frame)
+        click(explorer, "Run")
+        assert said(explorer) == f"index 'films' holds no vectors yet: {APPLYING}"
+
+
+def test_a_query_by_an_id_just_written_says_the_writes_are_still_being_applied():
+    clock = Clock()
+    with vz.Client(LocalEngine(limits=TINY, apply_delay=60, clock=clock), "local") as lagging:
+        index = lagging.create_index("films", 3)
+        index.upsert(["x"], [[1, 0, 0]])
+        clock.now += 61
+        index.upsert(["y"], [[0, 1, 0]])
+        explorer = QueryExplorer(index)
+        explorer.source.value, explorer.stored_id.value = "a stored id", "y"
+        click(explorer, "Run")
+        assert said(explorer) == f"no vector 'y' in index 'films' yet: {APPLYING}"
+        assert "vectorize-nb-note" in explorer.message.value
+
+
+def test_an_unknown_id_is_an_error_when_no_write_is_pending(client):
+    index = client.create_index("films", 3)
+    index.upsert(["x"], [[1, 0, 0]])
+    explorer = QueryExplorer(index)
+    explorer.source.value, explorer.stored_id.value = "a stored id", "nope"
+    click(explorer, "Run")
+    assert "[40113]" in said(explorer) and "vectorize-nb-error" in explorer.message.value
