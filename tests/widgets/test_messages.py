@@ -1,6 +1,8 @@
 """What the panels say when the index is not as the reader expects: writes not applied yet, warnings of
 the library, errors worded in the reader's terms."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,3 +65,41 @@ def test_an_unknown_id_is_an_error_when_no_write_is_pending(client):
     explorer.source.value, explorer.stored_id.value = "a stored id", "nope"
     click(explorer, "Run")
     assert "[40113]" in said(explorer) and "vectorize-nb-error" in explorer.message.value
+
+
+@pytest.fixture
+def predating(client):
+    """An index whose vectors were written before the metadata index on "genre": filters miss them."""
+    index = client.create_index("films", 3)
+    frame = films()
+    frame.vectorize.upsert(index, id="id", vector="embedding", metadata=["genre"])
+    index.create_metadata_index("genre", "string")
+    return index, frame
+
+
+def test_a_filter_that_misses_vectors_says_why_in_the_panel_every_time(predating):
+    index, frame = predating
+    explorer = QueryExplorer(index, frame)
+    click(explorer, "Add condition")
+    row = explorer.conditions.children[0]
+    row.property.value, row.operator.value, row.value.value = "genre", "==", "drama"
+    with warnings.catch_warnings(record=True) as outside:
+        warnings.simplefilter("always")
+        for _ in range(2):  # the library warns once per cause; the panel says it on every Run
+            click(explorer, "Run")
+            assert said(explorer).startswith('0 matches; filter on "genre": 6 of the 6 vectors of \'films\' were '
+                                             "written before the metadata index")
+            assert "vectorize-nb-note" in explorer.message.value
+    assert outside == []  # said in the panel, not also in the output area
+    with pytest.warns(vz.errors.VectorizeWarning, match="were written before the metadata index"):
+        index.query(frame["embedding"][0], filter={"genre": "drama"})  # a cell is still warned
+
+
+def test_an_all_zero_cosine_query_says_it_ranks_nothing(client):
+    index = client.create_index("films", 3)
+    index.upsert(["a", "b"], [[1, 0, 0], [0, 1, 0]])
+    explorer = QueryExplorer(index)
+    explorer.source.value, explorer.pasted.value = "a vector", "0, 0, 0"
+    click(explorer, "Run")
+    assert said(explorer).startswith("2 matches; the query vector is all zeros: under cosine a zero vector has no "
+                                     "direction")

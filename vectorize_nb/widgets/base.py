@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -12,10 +13,11 @@ from typing import Any, TypeVar
 import ipywidgets as w
 import pandas as pd
 
-from ..contract.errors import VectorizeError
+from ..contract import errors as _errors
+from ..contract.errors import VectorizeError, VectorizeWarning
 from ..mutation_log import MutationLog
 
-__all__ = ["Panel", "table_html", "likely_column", "inside", "writes_pending"]
+__all__ = ["Panel", "table_html", "likely_column", "inside", "writes_pending", "heard"]
 
 log = logging.getLogger("vectorize_nb.widgets")
 T = TypeVar("T")
@@ -103,6 +105,7 @@ class Panel(w.VBox):
     """
 
     css_class = "vectorize-nb-panel"
+    _said: tuple[str, str] | None = None  # what the running action said (text, kind)
 
     def __init__(self, children: Sequence[w.Widget] = (), **kwargs: Any) -> None:
         self.message = w.HTML(value="")
@@ -185,6 +188,7 @@ class Panel(w.VBox):
         kind : {"info", "ok", "note", "error"}, default "info"
             Its colour, and the CSS class "vectorize-nb-<kind>".
         """
+        self._said = (text, kind)
         colour = _STYLES[kind]
         self.message.value = f'<span class="vectorize-nb-{kind}" style="color:{colour}">{html.escape(text)}</span>'
 
@@ -205,7 +209,8 @@ class Panel(w.VBox):
         """Run a handler; show what went wrong in the panel (never a traceback in the output area).
 
         The library's errors and bad input (ValueError, KeyError, TypeError) are shown as their
-        message; anything else as an unexpected error, with the traceback in the log.
+        message; anything else as an unexpected error, with the traceback in the log. The library's
+        warnings raised meanwhile (`VectorizeWarning`) are added to the message as a note.
 
         Parameters
         ----------
@@ -217,15 +222,51 @@ class Panel(w.VBox):
         bool
             Whether it ran without an error.
         """
-        with self.busy():
-            try:
-                handler()
-                return True
-            except VectorizeError as exc:
-                self.say(str(exc), "error")
-            except (ValueError, KeyError, TypeError) as exc:  # bad input typed into the panel: said in its terms
-                self.say(exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc), "error")
-            except Exception as exc:  # a bug: say so here, keep the traceback for the log
-                log.exception("panel action failed")
-                self.say(f"unexpected {type(exc).__name__}: {exc}", "error")
+        self._said = None
+        with self.busy(), heard() as warned:
+            ok = self._run(handler)
+        if warned:
+            text, kind = self._said or ("", "note")
+            self.say("; ".join([text, *warned] if text else warned), "error" if kind == "error" else "note")
+        return ok
+
+    def _run(self, handler: Callable[[], None]) -> bool:
+        try:
+            handler()
+            return True
+        except VectorizeError as exc:
+            self.say(str(exc), "error")
+        except (ValueError, KeyError, TypeError) as exc:  # bad input typed into the panel: said in its terms
+            self.say(exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc), "error")
+        except Exception as exc:  # a bug: say so here, keep the traceback for the log
+            log.exception("panel action failed")
+            self.say(f"unexpected {type(exc).__name__}: {exc}", "error")
         return False
+
+
+@contextmanager
+def heard() -> Iterator[list[str]]:
+    """The library's warnings raised inside, in a list (filled on exit) instead of the output area; other
+    warnings go on as usual.
+
+    `warn_once` says a cause once per process, but a panel says it each time it comes up, so the causes
+    already warned are set aside meanwhile and put back after (the panel's own do not count as warned).
+    """
+    with _errors._WARNED_LOCK:
+        warned_before = set(_errors._WARNED)
+        _errors._WARNED.clear()
+    messages: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", VectorizeWarning)
+            yield messages
+    finally:
+        with _errors._WARNED_LOCK:
+            _errors._WARNED.clear()
+            _errors._WARNED.update(warned_before)
+        for seen in caught:
+            if issubclass(seen.category, VectorizeWarning):
+                messages.append(str(seen.message))
+            else:
+                warnings.warn_explicit(seen.message, seen.category, seen.filename, seen.lineno, source=seen.source)
+        messages[:] = dict.fromkeys(messages)
