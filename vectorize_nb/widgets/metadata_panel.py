@@ -70,6 +70,11 @@ class MetadataIndexPanel(Panel):
             if self._created is None:  # else the second click of a double click: the first cleared the box
                 self.say("type the property to index first", "note")
             return
+        existing = self.index.list_metadata_indexes()
+        if [name, self.kind.value] in existing[["property_name", "index_type"]].values.tolist():
+            # Vectorize accepts it and does nothing: no vector predates it, none needs writing again
+            self.say(f"{name!r} already has a {self.kind.value} metadata index: nothing to create", "note")
+            return
         self.index.create_metadata_index(name, self.kind.value)
         self.index.wait()
         self.property.value = ""

@@ -1,0 +1,47 @@
+"""The metadata index panel on both backends: what it says after a Create is what happened."""
+
+import contextlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb.widgets import MetadataIndexPanel
+
+from ..helpers import TINY
+from .test_guidance import said
+from .test_panels import click
+
+
+@pytest.fixture(params=["local", "rest"])
+def client(request):
+    with contextlib.ExitStack() as stack:
+        if request.param == "local":
+            yield stack.enter_context(vz.connect("memory", limits=TINY))
+            return
+        from vectorize_nb.local.server import serve
+
+        server = stack.enter_context(serve(memory=True, limits=TINY, token="tok"))
+        yield stack.enter_context(vz.connect(server.url, api_token="tok", limits=TINY))
+
+
+def test_create_on_a_property_already_indexed_says_so_and_offers_no_rewrite(client):
+    index = client.create_index("films", 3)
+    index.create_metadata_index("genre", "string")
+    index.wait()
+    frame = pd.DataFrame({"id": ["a", "b"], "genre": ["drama", "noir"],
+                          "embedding": list(np.eye(3, dtype=np.float32)[:2])})
+    frame.vectorize.upsert(index, id="id", vector="embedding", metadata=["genre"], wait=True)
+    metadata = MetadataIndexPanel(index)
+    metadata.property.value = "genre"
+    click(metadata, "Create")
+    assert said(metadata) == "'genre' already has a string metadata index: nothing to create"
+    assert metadata.offer.children == ()
+    assert index.list_metadata_indexes().values.tolist() == [["genre", "string"]]
+    assert index.query([1, 0, 0], filter={"genre": "drama"})["id"].tolist() == ["a"]
+    metadata.property.value = "genre"
+    metadata.kind.value = "number"
+    click(metadata, "Create")  # another type: the library says what to do
+    assert "already has a metadata index of type string; delete it before creating one of type number" in (
+        said(metadata))
