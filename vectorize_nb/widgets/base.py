@@ -236,12 +236,28 @@ class Panel(w.VBox):
             return True
         except VectorizeError as exc:
             self.say(str(exc), "error")
+            self._recover(exc)
         except (ValueError, KeyError, TypeError) as exc:  # bad input typed into the panel: said in its terms
             self.say(exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc), "error")
         except Exception as exc:  # a bug: say so here, keep the traceback for the log
             log.exception("panel action failed")
             self.say(f"unexpected {type(exc).__name__}: {exc}", "error")
         return False
+
+    def recover(self, error: VectorizeError) -> None:
+        """Called after `error` is shown: a panel whose lists it shows stale (an index deleted elsewhere)
+        reloads them here.
+
+        Parameters
+        ----------
+        error : VectorizeError
+        """
+
+    def _recover(self, error: VectorizeError) -> None:
+        try:
+            self.recover(error)
+        except VectorizeError:  # the error shown says enough; this one is for the log
+            log.debug("could not reload the panel after %s", error, exc_info=True)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..client import Client
+from ..contract.errors import IndexNotFound, VectorizeError
 from ..contract.models import METRICS, PRESETS
 from .base import Panel, table_html, writes_pending
 
@@ -79,6 +80,11 @@ class IndexManager(Panel):
         self.selected.options = names
         self.selected.value = current if current in names else (names[0] if names else None)
         self._show_info()
+
+    def recover(self, error: VectorizeError) -> None:
+        """An index deleted elsewhere leaves the table and the menu: reload them."""
+        if isinstance(error, IndexNotFound):
+            self.refresh()
 
     def _show_info(self) -> None:
         name = self.selected.value

@@ -9,6 +9,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..index import Index
+from ..contract.errors import MetadataIndexNotFound, VectorizeError
 from ..contract.models import INDEX_TYPES
 from .base import Panel, table_html
 
@@ -53,6 +54,11 @@ class MetadataIndexPanel(Panel):
             self.offer,
         ])
         self.attempt(self.refresh)
+
+    def recover(self, error: VectorizeError) -> None:
+        """A metadata index deleted elsewhere leaves the table and the menu: reload them."""
+        if isinstance(error, MetadataIndexNotFound):
+            self.refresh()
 
     def _forget(self, change: dict[str, Any], done: str) -> None:
         if change["new"]:  # typed or chosen: a click on Create or Delete is no longer a double click's second

@@ -39,6 +39,10 @@ class Workbench(w.VBox):
         self._follow()
 
     def _follow(self) -> None:
+        """The tabs of the index chosen; an error (the index was deleted elsewhere) is said in the manager."""
+        self.manager.attempt(self._show_tabs)
+
+    def _show_tabs(self) -> None:
         name = self.manager.selected.value
         children: list[w.Widget] = [self.manager]
         if name:
