@@ -45,3 +45,15 @@ def test_create_on_a_property_already_indexed_says_so_and_offers_no_rewrite(clie
     click(metadata, "Create")  # another type: the library says what to do
     assert "already has a metadata index of type string; delete it before creating one of type number" in (
         said(metadata))
+
+
+def test_a_property_no_filter_can_name_is_created_and_said_so(client):
+    index = client.create_index("films", 3)
+    index.upsert(["a"], [[1, 0, 0]])
+    metadata = MetadataIndexPanel(index)
+    metadata.property.value = "p" * 600
+    click(metadata, "Create")
+    assert said(metadata).startswith(f"created a string index on '{'p' * 600}', but a filter cannot use it: [40110] "
+                                     "filter key too long; max is 512 characters, got 600")
+    assert "vectorize-nb-note" in metadata.message.value and metadata.offer.children == ()
+    assert metadata.existing.options == ("p" * 600,) and metadata.property.value == ""

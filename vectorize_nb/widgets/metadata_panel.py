@@ -9,7 +9,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..index import Index
-from ..contract.errors import MetadataIndexNotFound, VectorizeError
+from ..contract.errors import InvalidFilter, MetadataIndexNotFound, VectorizeError
 from ..contract.models import INDEX_TYPES
 from .base import Panel, table_html
 
@@ -86,7 +86,11 @@ class MetadataIndexPanel(Panel):
         self.property.value = ""
         self._created = name
         self.refresh()
-        predating = self._predating(name)
+        try:
+            predating = self._predating(name)
+        except InvalidFilter as exc:  # created, but no filter can name it (a key over the filter limit)
+            self.say(f"created a {self.kind.value} index on {name!r}, but a filter cannot use it: {exc}", "note")
+            return
         if predating:
             self.say(f"created a {self.kind.value} index on {name!r}; {predating} vectors already in the index "
                      "predate it and will not match filters on it until written again", "note")
