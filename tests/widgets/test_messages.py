@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import vectorize_nb as vz
-from vectorize_nb.widgets import QueryExplorer
+from vectorize_nb.widgets import QueryExplorer, UpsertPanel
 
 from vectorize_nb.local import LocalEngine
 
@@ -103,3 +103,37 @@ def test_an_all_zero_cosine_query_says_it_ranks_nothing(client):
     click(explorer, "Run")
     assert said(explorer).startswith("2 matches; the query vector is all zeros: under cosine a zero vector has no "
                                      "direction")
+
+
+def test_columns_labelled_by_numbers_are_used_as_they_are(client):
+    index = client.create_index("films", 3)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": ["a", "b"], "embedding": list(rng.standard_normal((2, 3)).astype(np.float32)),
+                          2020: [1, 2]})
+    upsert = UpsertPanel(frame, index)
+    assert upsert.metadata.value == (2020,)
+    assert upsert.metadata.options == (("id", "id"), ("embedding", "embedding"), ("2020", 2020))
+    click(upsert, "Upsert")
+    assert said(upsert) == "upserted 2 vectors into 'films' with 2020"
+    assert index.get_by_ids(["b"])["2020"].tolist() == [2]
+    numbered = pd.DataFrame({0: ["c", "d"], 1: list(rng.standard_normal((2, 3)).astype(np.float32))})
+    upsert = UpsertPanel(numbered, index)
+    upsert.id.value, upsert.vector.value, upsert.metadata.value = 0, 1, ()
+    click(upsert, "Upsert")
+    assert said(upsert) == "upserted 2 vectors into 'films' with no metadata" and index.info().vector_count == 4
+    explorer = QueryExplorer(index, numbered)
+    explorer.vector_column.value = 1
+    click(explorer, "Run")
+    assert said(explorer) == "4 matches" and explorer.results["id"].iloc[0] == "c"
+
+
+def test_a_bare_key_error_says_what_was_not_found():
+    from vectorize_nb.widgets.base import Panel
+
+    panel = Panel()
+    assert not panel.attempt(lambda: {}[1])
+    assert said(panel) == "1 not found (KeyError)"
+    panel.attempt(lambda: {}["genre"])
+    assert said(panel) == "'genre' not found (KeyError)"
+    panel.attempt(lambda: pd.DataFrame().loc[:, ["x"]])  # a KeyError with a sentence is said as it is
+    assert said(panel).startswith("None of [Index(['x']")

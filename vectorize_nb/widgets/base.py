@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import logging
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -17,7 +17,7 @@ from ..contract import errors as _errors
 from ..contract.errors import VectorizeError, VectorizeWarning
 from ..mutation_log import MutationLog
 
-__all__ = ["Panel", "table_html", "likely_column", "inside", "writes_pending", "heard"]
+__all__ = ["Panel", "table_html", "likely_column", "labelled", "inside", "writes_pending", "heard"]
 
 log = logging.getLogger("vectorize_nb.widgets")
 T = TypeVar("T")
@@ -28,17 +28,28 @@ _TABLE_CSS = ("<style>.vectorize-nb-table{border-collapse:collapse;margin:4px 0}
               "border-bottom:1px solid #e0e0e0}.vectorize-nb-table th{background:#f3f3f3}</style>")
 
 
-def likely_column(columns: Sequence[str], likely: Sequence[str]) -> str | None:
+def likely_column(columns: Sequence[Hashable], likely: Sequence[str]) -> Hashable | None:
     """The column a menu starts on: the first of `likely` that is a column, else the first column.
 
     Parameters
     ----------
-    columns : sequence of str
+    columns : sequence of labels
         The frame's columns.
     likely : sequence of str
         Usual names, most likely first (e.g. "embedding", "vector", "values").
     """
     return next((name for name in likely if name in columns), columns[0] if columns else None)
+
+
+def labelled(columns: Iterable[Hashable]) -> list[tuple[str, Hashable]]:
+    """A menu's options for a frame's columns: each shown as text, its value the column's own label
+    (a column labelled 2020 or 0 is not the column "2020" or "0").
+
+    Parameters
+    ----------
+    columns : iterable of labels
+    """
+    return [(str(label), label) for label in columns]
 
 
 def table_html(frame: pd.DataFrame, empty: str = "nothing yet") -> str:
@@ -238,7 +249,7 @@ class Panel(w.VBox):
             self.say(str(exc), "error")
             self._recover(exc)
         except (ValueError, KeyError, TypeError) as exc:  # bad input typed into the panel: said in its terms
-            self.say(exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc), "error")
+            self.say(_worded(exc), "error")
         except Exception as exc:  # a bug: say so here, keep the traceback for the log
             log.exception("panel action failed")
             self.say(f"unexpected {type(exc).__name__}: {exc}", "error")
@@ -258,6 +269,14 @@ class Panel(w.VBox):
             self.recover(error)
         except VectorizeError:  # the error shown says enough; this one is for the log
             log.debug("could not reload the panel after %s", error, exc_info=True)
+
+
+def _worded(exc: Exception) -> str:
+    """Bad input's message; a KeyError that holds only the missing key (`KeyError(1)`) says what it is."""
+    said = exc.args[0] if len(exc.args) == 1 else str(exc)
+    if isinstance(exc, KeyError) and not (isinstance(said, str) and " " in said):
+        return f"{said!r} not found (KeyError)"
+    return said if isinstance(said, str) else str(exc)
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import pandas as pd
 
@@ -43,23 +43,28 @@ def stored_properties(index: Index, sample: int = SAMPLE) -> list[str]:
     return [str(name) for name in stored.columns if name not in ("id", "namespace")]
 
 
-def scalar_columns(frame: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
+def scalar_columns(frame: pd.DataFrame, exclude: Sequence[Hashable] = ()) -> list[Hashable]:
     """The frame's columns that can be metadata as they are: numbers, booleans and short texts
     (at most LONGEST_TEXT characters), not vectors or lists.
 
     Parameters
     ----------
     frame : DataFrame
-    exclude : sequence of str, default ()
+    exclude : sequence of labels, default ()
         Columns to leave out (the id and vector columns).
+
+    Returns
+    -------
+    list
+        The columns' own labels (not made text: a column labelled 2020 is 2020).
     """
-    chosen = []
+    chosen: list[Hashable] = []
     for name in frame.columns:
         column = frame[name]
-        if str(name) in exclude or pd.api.types.infer_dtype(column, skipna=True) not in _SCALARS:
+        if name in exclude or pd.api.types.infer_dtype(column, skipna=True) not in _SCALARS:
             continue
         texts = column.dropna()
         if texts.map(lambda v: len(v) if isinstance(v, str) else 0).max(skipna=True) > LONGEST_TEXT:
             continue
-        chosen.append(str(name))
+        chosen.append(name)
     return chosen

@@ -15,7 +15,7 @@ from ..contract.filters import MEMBERSHIP, SYMBOLS, Clause
 from ..filter_builder import Condition
 from ..index import Index
 from ..contract.models import METADATA_MODES
-from .base import Panel, likely_column, table_html, writes_pending
+from .base import Panel, labelled, likely_column, table_html, writes_pending
 from .columns import stored_properties
 
 __all__ = ["QueryExplorer", "FilterRow", "NO_COLOR"]
@@ -121,9 +121,9 @@ class QueryExplorer(Panel):
         sources = ([QUESTION] if self.model else []) + ([ROW] if frame is not None else []) + [STORED, PASTED]
         self.source = w.ToggleButtons(options=sources, value=sources[0])
         self.row = self._row_picker(frame)
-        vector_columns = [] if frame is None else [str(c) for c in frame.columns]
-        self.vector_column = w.Dropdown(description="Vector", options=vector_columns,
-                                        value=likely_column(vector_columns, ("embedding", "vector", "values")))
+        labels = [] if frame is None else list(frame.columns)
+        self.vector_column = w.Dropdown(description="Vector", options=labelled(labels),
+                                        value=likely_column(labels, ("embedding", "vector", "values")))
         self.stored_id = w.Text(description="Id", placeholder="id of a stored vector")
         self.typed = w.Text(description="Question", placeholder="ask in words", layout=w.Layout(width="480px"))
         self.pasted = w.Textarea(description="Vector", placeholder="numbers, separated by commas or spaces")

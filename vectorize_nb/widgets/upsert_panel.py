@@ -3,6 +3,7 @@ bar and the write's summary."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import ipywidgets as w
@@ -10,7 +11,7 @@ import pandas as pd
 from IPython.display import display
 
 from ..index import Index
-from .base import Panel, inside, likely_column
+from .base import Panel, inside, labelled, likely_column
 from .columns import indexed_properties, scalar_columns, stored_properties
 
 __all__ = ["UpsertPanel"]
@@ -43,12 +44,14 @@ class UpsertPanel(Panel):
     def __init__(self, frame: pd.DataFrame, index: Index) -> None:
         self.frame = frame
         self.index = index
-        columns = [str(c) for c in frame.columns]
-        self.id = w.Dropdown(description="Id", options=columns, value=likely_column(columns, _ID_COLUMNS))
-        self.vector = w.Dropdown(description="Vector", options=columns, value=likely_column(columns, _VECTOR_COLUMNS))
+        columns = labelled(frame.columns)  # the frame's own labels (2020, 0) are what the upsert is given
+        labels = list(frame.columns)
+        self.id = w.Dropdown(description="Id", options=columns, value=likely_column(labels, _ID_COLUMNS))
+        self.vector = w.Dropdown(description="Vector", options=columns, value=likely_column(labels, _VECTOR_COLUMNS))
         self.metadata = w.SelectMultiple(description="Metadata", options=columns, rows=min(8, len(columns)))
         self.metadata.add_class("vectorize-nb-metadata-columns")
-        self.namespace = w.Dropdown(description="Namespace", options=[_NONE, _LITERAL, *columns], value=_NONE)
+        self.namespace = w.Dropdown(description="Namespace", options=[(_NONE, _NONE), (_LITERAL, _LITERAL), *columns],
+                                    value=_NONE)
         self.literal = w.Text(description="Name", placeholder="namespace for every row")
         self.progress = w.Output()
         self.summary = w.HTML()
@@ -66,25 +69,25 @@ class UpsertPanel(Panel):
             w.HBox([self.namespace, self.literal]), upsert, self.progress, self.summary,
         ])
 
-    def _likely_metadata(self) -> list[str]:
+    def _likely_metadata(self) -> list[Hashable]:
         """The columns the index's vectors hold as metadata; every scalar column for an empty index."""
         candidates = scalar_columns(self.frame, exclude=(self.id.value, self.vector.value))
         known = stored_properties(self.index)
         if not known:
             return candidates
         held = set(known) | set(indexed_properties(self.index))
-        return [name for name in candidates if name in held]
+        return [label for label in candidates if str(label) in held]
 
     def _on_key_change(self, change: dict[str, Any]) -> None:
         """A column chosen as the id or the vector is not metadata too."""
         self.metadata.value = tuple(name for name in self.metadata.value if name != change["new"])
 
-    def _namespace(self) -> str | None:
+    def _namespace(self) -> Hashable | None:
         if self.namespace.value == _NONE:
             return None
         if self.namespace.value == _LITERAL:
             return str(self.literal.value).strip() or None
-        return str(self.namespace.value)
+        return self.namespace.value  # type: ignore[no-any-return]
 
     def _on_upsert_click(self) -> None:
         self.progress.clear_output()
