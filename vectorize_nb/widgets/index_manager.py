@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as w
@@ -56,7 +58,8 @@ class IndexManager(Panel):
         delete = self.button("Delete", self._on_delete_click, style="danger", icon="trash")
         self.how.observe(self._on_how_change, names="value")
         self.name.observe(self._on_name_typed, names="value")
-        self.selected.observe(lambda _: self.attempt(self._show_info), names="value")
+        self._holding = False
+        self.selected.observe(lambda _: self._on_selected(), names="value")
         self.form = w.VBox([self.name, self.how, self.dimensions, self.metric, self.description, create])
         super().__init__([
             w.HTML(f"<b>Indexes</b> on <code>{client.target}</code>"), w.HBox([refresh]), self.table,
@@ -68,18 +71,38 @@ class IndexManager(Panel):
     # --- reading -------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Reload the table (each index with its vector count) and the chosen index's facts (the Refresh button)."""
+        """Reload the table and the chosen index's facts (the Refresh button).
+
+        One `list_indexes` call, whatever the number of indexes; only the chosen index's `info` is
+        asked for (its vector count and pending writes), since Cloudflare allows 1200 requests per 5 minutes.
+        """
+        self._reload()
+
+    def _reload(self, choose: str | None = None) -> None:
+        """Reload the table and the menu, choose `choose` (else keep the choice) and load its facts once."""
         indexes = self.client.list_indexes()
-        counts = [self.client.get_index(name).info().vector_count for name in indexes["name"]]
-        shown = indexes.assign(vectors=counts)[["name", "dimensions", "metric", "vectors", "description",
-                                                 "created_on"]]
+        shown = indexes[["name", "dimensions", "metric", "description", "created_on"]].copy()
         shown["created_on"] = shown["created_on"].dt.strftime("%Y-%m-%d %H:%M:%S")
         self.table.value = table_html(shown, "no index yet: create one below")
         names = shown["name"].tolist()
-        current = self.selected.value
-        self.selected.options = names
-        self.selected.value = current if current in names else (names[0] if names else None)
+        current = choose or self.selected.value
+        with self.hold_info():
+            self.selected.options = names
+            self.selected.value = current if current in names else (names[0] if names else None)
         self._show_info()
+
+    @contextmanager
+    def hold_info(self) -> Iterator[None]:
+        """The chosen index's facts are not loaded while the menu changes inside (the caller loads them once)."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+
+    def _on_selected(self) -> None:
+        if not self._holding:
+            self.attempt(self._show_info)
 
     def recover(self, error: VectorizeError) -> None:
         """An index deleted elsewhere leaves the table and the menu: reload them."""
@@ -123,8 +146,7 @@ class IndexManager(Panel):
                                      description=self.description.value)
         self.name.value = ""
         self._created = name
-        self.refresh()
-        self.selected.value = name
+        self._reload(choose=name)
         self.say(f"created index {name!r}", "ok")
 
     def _on_delete_click(self) -> None:
