@@ -137,3 +137,27 @@ def test_a_bare_key_error_says_what_was_not_found():
     assert said(panel) == "'genre' not found (KeyError)"
     panel.attempt(lambda: pd.DataFrame().loc[:, ["x"]])  # a KeyError with a sentence is said as it is
     assert said(panel).startswith("None of [Index(['x']")
+
+
+def test_a_failed_upsert_leaves_no_summary_of_the_last_one(client):
+    index = client.create_index("films", 3)
+    upsert = UpsertPanel(films(), index)
+    click(upsert, "Upsert")
+    assert upsert.summary.value == "6 of 6 rows written"
+    upsert.frame = films(dimensions=2)  # e.g. embedded again with another model
+    click(upsert, "Upsert")
+    assert "[40012]" in said(upsert) and upsert.summary.value == "" and upsert.progress.outputs == ()
+
+
+def test_a_failed_query_leaves_no_answer_of_the_last_one(client):
+    index = client.create_index("films", 3)
+    frame = films()
+    frame.vectorize.upsert(index, id="id", vector="embedding")
+    explorer = QueryExplorer(index, frame)
+    click(explorer, "Run")
+    assert "<td>f00</td>" in explorer.table.value and explorer.figure is not None
+    explorer.source.value, explorer.stored_id.value = "a stored id", "no-such-id"
+    click(explorer, "Run")
+    assert "[40113]" in said(explorer)
+    assert explorer.table.value == "" and explorer.plot.children == () and explorer.figure is None
+    assert explorer.results.empty

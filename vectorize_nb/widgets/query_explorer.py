@@ -228,6 +228,7 @@ class QueryExplorer(Panel):
 
     def run(self) -> None:
         """Ask the question (the Run button): fill the results table, draw the neighbourhood."""
+        self._forget_answer()  # an error or a note must not stand beside the last question's answer
         query, flt = self.query(), self.filter()
         info = self.index.info()
         applying = writes_pending(self.index.log, self.index.name, info.processed_up_to_mutation)
@@ -250,6 +251,11 @@ class QueryExplorer(Panel):
         self._asked = (self._drawn_query(query), flt)
         self._offer_colors()
         self._redraw()
+
+    def _forget_answer(self) -> None:
+        self.results, self.figure, self._asked, self._selected = pd.DataFrame(), None, None, {}
+        self.table.value = self.details.value = ""
+        self.plot.children = []
 
     def _drawn_query(self, query: np.ndarray | str) -> Any:
         """What the figure marks as the query: the frame's row (so its id names it), else the query itself."""

@@ -91,10 +91,13 @@ class UpsertPanel(Panel):
 
     def _on_upsert_click(self) -> None:
         self.progress.clear_output()
-        result = inside(self.progress, lambda: self.frame.vectorize.upsert(  # tqdm.auto draws its bar there
-            self.index, id=self.id.value, vector=self.vector.value, metadata=list(self.metadata.value) or None,
-            namespace=self._namespace(), progress=True, wait=True, on_error="report"))
-        self.progress.clear_output()
+        self.summary.value = ""  # the last upsert's summary must not stand beside this one's error
+        try:
+            result = inside(self.progress, lambda: self.frame.vectorize.upsert(  # tqdm.auto draws its bar there
+                self.index, id=self.id.value, vector=self.vector.value, metadata=list(self.metadata.value) or None,
+                namespace=self._namespace(), progress=True, wait=True, on_error="report"))
+        finally:
+            self.progress.clear_output()  # a bar left half drawn by an error too
         with self.progress:
             display(w.HTML(result._repr_html_()))
         self.summary.value = f"{result.written:,} of {result.rows:,} rows written"
