@@ -161,3 +161,14 @@ def test_a_failed_query_leaves_no_answer_of_the_last_one(client):
     assert "[40113]" in said(explorer)
     assert explorer.table.value == "" and explorer.plot.children == () and explorer.figure is None
     assert explorer.results.empty
+
+
+def test_a_vector_without_a_namespace_shows_a_blank_cell_not_none(client):
+    index = client.create_index("films", 3)
+    index.upsert(["a", "b"], [[1, 0, 0], [0, 1, 0]])
+    explorer = QueryExplorer(index)
+    explorer.source.value, explorer.stored_id.value = "a stored id", "a"
+    click(explorer, "Run")
+    assert explorer.results["namespace"].tolist() == [None, None]
+    assert "None" not in explorer.table.value and explorer.table.value.count("<td></td>") == 2
+    assert "<td>a</td>" in explorer.table.value

@@ -53,7 +53,7 @@ def labelled(columns: Iterable[Hashable]) -> list[tuple[str, Hashable]]:
 
 
 def table_html(frame: pd.DataFrame, empty: str = "nothing yet") -> str:
-    """A frame as a small HTML table (values escaped), or `empty` in italics when it has no rows.
+    """A frame as a small HTML table (values escaped, missing ones blank), or `empty` in italics when it has no rows.
 
     Parameters
     ----------
@@ -63,7 +63,8 @@ def table_html(frame: pd.DataFrame, empty: str = "nothing yet") -> str:
     """
     if frame.empty:
         return f"<i>{html.escape(empty)}</i>"
-    return _TABLE_CSS + frame.to_html(index=False, na_rep="", border=0, classes="vectorize-nb-table", escape=True)
+    shown = frame.astype(object).where(frame.notna(), "")  # na_rep leaves None in an object column as "None"
+    return _TABLE_CSS + shown.to_html(index=False, border=0, classes="vectorize-nb-table", escape=True)
 
 
 def writes_pending(log: MutationLog, name: str, processed: str | None) -> bool | None:
