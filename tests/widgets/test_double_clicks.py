@@ -101,3 +101,4 @@ def test_a_double_click_on_the_first_metadata_create_says_it_was_created(client)
     click(metadata, "Create")
     click(metadata, "Create")
     assert said(metadata) == "created a string index on 'genre'"
+

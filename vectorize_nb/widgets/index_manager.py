@@ -47,7 +47,7 @@ class IndexManager(Panel):
         self.name.add_class("vectorize-nb-new-name")
         self.how = w.ToggleButtons(options=[_BY_SIZE, _BY_PRESET], value=_BY_SIZE,
                                    style={"button_width": "150px"})
-        self.dimensions = w.BoundedIntText(description="Dimensions", value=384, min=1, max=100_000)
+        self.dimensions = w.IntText(description="Dimensions", value=384)  # the library says the limits
         self.metric = w.Dropdown(description="Metric", options=list(METRICS), value="cosine")
         self.preset = w.Dropdown(description="Preset", options=list(PRESETS))
         self.description = w.Text(description="Description", placeholder="optional")
