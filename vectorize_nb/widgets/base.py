@@ -17,7 +17,7 @@ from ..contract import errors as _errors
 from ..contract.errors import VectorizeError, VectorizeWarning
 from ..mutation_log import MutationLog
 
-__all__ = ["Panel", "table_html", "likely_column", "labelled", "inside", "writes_pending", "heard"]
+__all__ = ["Panel", "table_html", "likely_column", "labelled", "expect", "inside", "writes_pending", "heard"]
 
 log = logging.getLogger("vectorize_nb.widgets")
 T = TypeVar("T")
@@ -26,6 +26,40 @@ _STYLES = {"error": "#b00020", "ok": "#1b5e20", "note": "#6d4c41", "info": "#374
 _TABLE_CSS = ("<style>.vectorize-nb-table{border-collapse:collapse;margin:4px 0}"
               ".vectorize-nb-table th,.vectorize-nb-table td{padding:2px 10px;text-align:left;"
               "border-bottom:1px solid #e0e0e0}.vectorize-nb-table th{background:#f3f3f3}</style>")
+
+
+_ORDINALS = ("first", "second", "third")
+_HOW_TO_GET = {"Client": "vz.connect()", "Index": "client.get_index(name)"}
+
+
+def expect(call: str, *arguments: tuple[str, Any, type | tuple[type, ...]]) -> None:
+    """Refuse an argument that is not of its type, saying what the call expects and what it was given.
+
+    Parameters
+    ----------
+    call : str
+        The call as written, e.g. "UpsertPanel(frame, index)".
+    *arguments : (name, value, type)
+        Each positional argument in order; a tuple of types where several do (`(DataFrame, NoneType)`).
+
+    Raises
+    ------
+    TypeError
+        Naming the argument, the type expected and the one given, and asking whether two were swapped.
+    """
+    for position, (name, value, kind) in enumerate(arguments):
+        if isinstance(value, kind):
+            continue
+        wanted = kind[0] if isinstance(kind, tuple) else kind
+        swapped = any(isinstance(value, other) for _, _, other in arguments[:position] + arguments[position + 1:])
+        how = _HOW_TO_GET.get(wanted.__name__)
+        raise TypeError(f"{call}: the {_ORDINALS[position]} argument, {name}, is {_a(wanted.__name__)}"
+                        f"{f' (from {how})' if how else ''}, got {_a(type(value).__name__)}"
+                        f"{': did you swap them?' if swapped else ''}")
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def likely_column(columns: Sequence[Hashable], likely: Sequence[str]) -> Hashable | None:

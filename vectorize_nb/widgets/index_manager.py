@@ -12,7 +12,7 @@ import pandas as pd
 from ..client import Client
 from ..contract.errors import IndexNotFound, VectorizeError
 from ..contract.models import METRICS, PRESETS
-from .base import Panel, table_html, writes_pending
+from .base import Panel, expect, table_html, writes_pending
 
 __all__ = ["IndexManager"]
 
@@ -37,6 +37,7 @@ class IndexManager(Panel):
     """
 
     def __init__(self, client: Client) -> None:
+        expect("IndexManager(client)", ("client", client, Client))
         self.client = client
         self.table = w.HTML()
         self.table.add_class("vectorize-nb-index-table")

@@ -11,7 +11,7 @@ import pandas as pd
 from ..index import Index
 from ..contract.errors import InvalidFilter, MetadataIndexNotFound, VectorizeError
 from ..contract.models import INDEX_TYPES
-from .base import Panel, table_html
+from .base import Panel, expect, table_html
 
 __all__ = ["MetadataIndexPanel"]
 
@@ -33,6 +33,7 @@ class MetadataIndexPanel(Panel):
     """
 
     def __init__(self, index: Index) -> None:
+        expect("MetadataIndexPanel(index)", ("index", index, Index))
         self.index = index
         self.table = w.HTML()
         self.table.add_class("vectorize-nb-metadata-table")

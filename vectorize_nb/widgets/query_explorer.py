@@ -15,7 +15,7 @@ from ..contract.filters import MEMBERSHIP, SYMBOLS, Clause
 from ..filter_builder import Condition
 from ..index import Index
 from ..contract.models import METADATA_MODES
-from .base import Panel, labelled, likely_column, table_html, writes_pending
+from .base import Panel, expect, labelled, likely_column, table_html, writes_pending
 from .columns import stored_properties
 
 __all__ = ["QueryExplorer", "FilterRow", "NO_COLOR"]
@@ -111,6 +111,7 @@ class QueryExplorer(Panel):
 
     def __init__(self, index: Index, frame: pd.DataFrame | None = None, *, color: str | None = None,
                  model: str | None = None) -> None:
+        expect("QueryExplorer(index, frame)", ("index", index, Index), ("frame", frame, (pd.DataFrame, type(None))))
         self.index = index
         self.frame = frame
         self.model = _model_of(index, model)

@@ -6,7 +6,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..client import Client
-from .base import Panel
+from .base import Panel, expect
 from .index_manager import IndexManager
 from .metadata_panel import MetadataIndexPanel
 from .query_explorer import QueryExplorer
@@ -29,6 +29,7 @@ class Workbench(w.VBox):
     """
 
     def __init__(self, client: Client, frame: pd.DataFrame | None = None) -> None:
+        expect("panel(client, frame)", ("client", client, Client), ("frame", frame, (pd.DataFrame, type(None))))
         self.client = client
         self.frame = frame
         self.manager = IndexManager(client)

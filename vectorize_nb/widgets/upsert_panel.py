@@ -11,7 +11,7 @@ import pandas as pd
 from IPython.display import display
 
 from ..index import Index
-from .base import Panel, inside, labelled, likely_column
+from .base import Panel, expect, inside, labelled, likely_column
 from .columns import indexed_properties, scalar_columns, stored_properties
 
 __all__ = ["UpsertPanel"]
@@ -42,6 +42,7 @@ class UpsertPanel(Panel):
     """
 
     def __init__(self, frame: pd.DataFrame, index: Index) -> None:
+        expect("UpsertPanel(frame, index)", ("frame", frame, pd.DataFrame), ("index", index, Index))
         self.frame = frame
         self.index = index
         columns = labelled(frame.columns)  # the frame's own labels (2020, 0) are what the upsert is given
