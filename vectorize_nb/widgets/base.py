@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import ipywidgets as w
-import pandas as pd
 
 from ..contract import errors as _errors
 from ..contract.errors import VectorizeError, VectorizeWarning
 from ..mutation_log import MutationLog
+from .tables import table_html
 
 __all__ = ["Panel", "table_html", "likely_column", "labelled", "expect", "inside", "writes_pending", "heard"]
 
@@ -23,9 +23,6 @@ log = logging.getLogger("vectorize_nb.widgets")
 T = TypeVar("T")
 
 _STYLES = {"error": "#b00020", "ok": "#1b5e20", "note": "#6d4c41", "info": "#37474f"}
-_TABLE_CSS = ("<style>.vectorize-nb-table{border-collapse:collapse;margin:4px 0}"
-              ".vectorize-nb-table th,.vectorize-nb-table td{padding:2px 10px;text-align:left;"
-              "border-bottom:1px solid #e0e0e0}.vectorize-nb-table th{background:#f3f3f3}</style>")
 
 
 _ORDINALS = ("first", "second", "third")
@@ -84,21 +81,6 @@ def labelled(columns: Iterable[Hashable]) -> list[tuple[str, Hashable]]:
     columns : iterable of labels
     """
     return [(str(label), label) for label in columns]
-
-
-def table_html(frame: pd.DataFrame, empty: str = "nothing yet") -> str:
-    """A frame as a small HTML table (values escaped, missing ones blank), or `empty` in italics when it has no rows.
-
-    Parameters
-    ----------
-    frame : DataFrame
-    empty : str, default "nothing yet"
-        What to say when there is nothing to show.
-    """
-    if frame.empty:
-        return f"<i>{html.escape(empty)}</i>"
-    shown = frame.astype(object).where(frame.notna(), "")  # na_rep leaves None in an object column as "None"
-    return _TABLE_CSS + shown.to_html(index=False, border=0, classes="vectorize-nb-table", escape=True)
 
 
 def writes_pending(log: MutationLog, name: str, processed: str | None) -> bool | None:

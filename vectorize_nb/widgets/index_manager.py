@@ -12,7 +12,8 @@ import pandas as pd
 from ..client import Client
 from ..contract.errors import IndexNotFound, VectorizeError
 from ..contract.models import METRICS, PRESETS
-from .base import Panel, expect, table_html, writes_pending
+from .base import Panel, expect, writes_pending
+from .tables import table_html
 
 __all__ = ["IndexManager"]
 
@@ -47,7 +48,7 @@ class IndexManager(Panel):
         self.name = w.Text(description="Name", placeholder="lower-case-name")
         self.name.add_class("vectorize-nb-new-name")
         self.how = w.ToggleButtons(options=[_BY_SIZE, _BY_PRESET], value=_BY_SIZE,
-                                   style={"button_width": "150px"})
+                                   style={"button_width": "auto"})  # each as wide as its label
         self.dimensions = w.IntText(description="Dimensions", value=384)  # the library says the limits
         self.metric = w.Dropdown(description="Metric", options=list(METRICS), value="cosine")
         self.preset = w.Dropdown(description="Preset", options=list(PRESETS))

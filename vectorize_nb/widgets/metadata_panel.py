@@ -11,7 +11,8 @@ import pandas as pd
 from ..index import Index
 from ..contract.errors import InvalidFilter, MetadataIndexNotFound, VectorizeError
 from ..contract.models import INDEX_TYPES
-from .base import Panel, expect, table_html
+from .base import Panel, expect
+from .tables import table_html
 
 __all__ = ["MetadataIndexPanel"]
 

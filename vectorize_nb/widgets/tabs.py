@@ -15,6 +15,13 @@ from .upsert_panel import UpsertPanel
 __all__ = ["panel", "Workbench"]
 
 _TITLES = ["Indexes", "Metadata indexes", "Upsert", "Query"]
+# ipywidgets gives every tab 144px, which cuts "Metadata indexes: films"; here a tab is as wide as its title, up
+# to 240px (a longer index name ends in an ellipsis; each panel names its index in full in its first line).
+_TAB = ".vectorize-nb-workbench .jupyter-widgets.widget-tab > .{0}-TabBar .{0}-TabBar-tab"
+_TAB_CSS = ("<style>" + ",".join(_TAB.format(p) for p in ("lm", "p")) + "{flex:0 1 auto;max-width:240px}"
+            + ",".join(_TAB.format(p) + ":first-child" for p in ("lm", "p")) + "{flex-shrink:0}"
+            + ",".join(_TAB.format(p) + "Label" for p in ("lm", "p"))
+            + "{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}</style>")
 
 
 class Workbench(w.VBox):
@@ -35,7 +42,7 @@ class Workbench(w.VBox):
         self.manager = IndexManager(client)
         self.tabs = w.Tab()
         self.manager.selected.observe(lambda _: self._follow(), names="value")
-        super().__init__([self.tabs])
+        super().__init__([w.HTML(_TAB_CSS), self.tabs])
         self.add_class("vectorize-nb-workbench")
         self._follow()
 
