@@ -8,7 +8,7 @@ from vectorize_nb.widgets import IndexManager, MetadataIndexPanel, panel
 
 from ..helpers import TINY
 from .test_guidance import said
-from .test_panels import click
+from .test_panels import ask_to_delete, click
 
 
 @pytest.fixture
@@ -38,10 +38,9 @@ def test_deleting_an_index_deleted_elsewhere_drops_it_from_the_list(client):
     client.create_index("keep", 2)
     client.create_index("gone", 2)
     manager = IndexManager(client)
-    manager.selected.value = "gone"
+    confirm, _ = ask_to_delete(manager, "gone")
     client.delete_index("gone")
-    click(manager, "Delete")
-    manager.confirmation.children[1].click()
+    confirm.click()
     assert "[3005]" in said(manager)
     assert manager.selected.options == ("keep",) and "<td>gone</td>" not in manager.table.value
 

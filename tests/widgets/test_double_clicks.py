@@ -9,7 +9,7 @@ from vectorize_nb.widgets import IndexManager, MetadataIndexPanel
 
 from ..helpers import TINY
 from .test_guidance import said
-from .test_panels import click
+from .test_panels import ask_to_delete, click
 
 
 @pytest.fixture
@@ -36,12 +36,10 @@ def test_a_double_click_on_create_creates_one_index_and_says_so(client):
 
 
 def test_a_double_click_on_the_delete_confirmation_deletes_once_and_says_so(client):
-    client.create_index("keep", 2)
-    client.create_index("doomed", 2)
+    for name in ("keep", "doomed"):
+        client.create_index(name, 2)
     manager = IndexManager(client)
-    manager.selected.value = "doomed"
-    click(manager, "Delete")
-    confirm = manager.confirmation.children[1]
+    confirm, _ = ask_to_delete(manager, "doomed")
     confirm.click()
     confirm.click()
     assert said(manager) == "deleted index 'doomed'" and "[3005]" not in said(manager)
@@ -51,8 +49,7 @@ def test_a_double_click_on_the_delete_confirmation_deletes_once_and_says_so(clie
 def test_the_confirmation_is_disabled_while_another_call_runs(client):
     client.create_index("doomed", 2)
     manager = IndexManager(client)
-    click(manager, "Delete")
-    confirm, cancel = manager.confirmation.children[1:]
+    confirm, cancel = ask_to_delete(manager, "doomed")
     seen = []
     listed = client.list_indexes
     client.list_indexes = lambda: seen.append((confirm.disabled, cancel.disabled)) or listed()

@@ -95,10 +95,16 @@ def test_a_filter_that_misses_vectors_says_why_in_the_panel_every_time(predating
         index.query(frame["embedding"][0], filter={"genre": "drama"})  # a cell is still warned
 
 
-def test_an_all_zero_cosine_query_says_it_ranks_nothing(client):
+@pytest.fixture
+def pair(client):
+    """An index holding two vectors, "a" and "b", without metadata or namespace."""
     index = client.create_index("films", 3)
     index.upsert(["a", "b"], [[1, 0, 0], [0, 1, 0]])
-    explorer = QueryExplorer(index)
+    return index
+
+
+def test_an_all_zero_cosine_query_says_it_ranks_nothing(pair):
+    explorer = QueryExplorer(pair)
     explorer.source.value, explorer.pasted.value = "a vector", "0, 0, 0"
     click(explorer, "Run")
     assert said(explorer).startswith("2 matches; the query vector is all zeros: under cosine a zero vector has no "
@@ -163,10 +169,8 @@ def test_a_failed_query_leaves_no_answer_of_the_last_one(client):
     assert explorer.results.empty
 
 
-def test_a_vector_without_a_namespace_shows_a_blank_cell_not_none(client):
-    index = client.create_index("films", 3)
-    index.upsert(["a", "b"], [[1, 0, 0], [0, 1, 0]])
-    explorer = QueryExplorer(index)
+def test_a_vector_without_a_namespace_shows_a_blank_cell_not_none(pair):
+    explorer = QueryExplorer(pair)
     explorer.source.value, explorer.stored_id.value = "a stored id", "a"
     click(explorer, "Run")
     assert explorer.results["namespace"].tolist() == [None, None]

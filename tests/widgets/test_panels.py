@@ -21,6 +21,13 @@ def click(panel, description):
     button.click()
 
 
+def ask_to_delete(manager, name):
+    """Choose `name` in an IndexManager and click Delete: the confirmation's buttons (confirm, cancel)."""
+    manager.selected.value = name
+    click(manager, "Delete")
+    return tuple(manager.confirmation.children[1:])
+
+
 def text(widget):
     return widget.value
 

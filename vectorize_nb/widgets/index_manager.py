@@ -88,13 +88,13 @@ class IndexManager(Panel):
         self.table.value = table_html(shown, "no index yet: create one below")
         names = shown["name"].tolist()
         current = choose or self.selected.value
-        with self.hold_info():
+        with self._hold_info():
             self.selected.options = names
             self.selected.value = current if current in names else (names[0] if names else None)
         self._show_info()
 
     @contextmanager
-    def hold_info(self) -> Iterator[None]:
+    def _hold_info(self) -> Iterator[None]:
         """The chosen index's facts are not loaded while the menu changes inside (the caller loads them once)."""
         self._holding = True
         try:
@@ -158,7 +158,7 @@ class IndexManager(Panel):
             return
         self._dismiss()
         confirm = self.decision(f"Delete {name}", lambda: self._delete(name), style="danger",
-                             css="vectorize-nb-confirm-delete")
+                                css="vectorize-nb-confirm-delete")
         cancel = self.decision("Cancel", self._dismiss)
         self.confirmation.children = [w.HTML(f"Delete <b>{name}</b> and all its vectors? "), confirm, cancel]
 
