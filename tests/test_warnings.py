@@ -98,3 +98,16 @@ def test_a_filter_that_misses_nothing_says_nothing():
         index.upsert(["a"], [[1, 0]], metadata=[{"genre": "drama"}])
         hits, said = caught(lambda: index.query([1, 0], filter={"genre": "noir"}))
         assert hits.empty and said == []  # an honest empty answer
+
+
+def test_heard_warnings_gathers_each_time_in_its_thread_and_leaves_the_once_rule_outside(index):
+    from vectorize_nb.errors import heard_warnings
+
+    unindexed = {"year": 1999}
+    _, first = caught(lambda: index.query([1, 0], filter=unindexed))
+    assert len(first) == 1
+    for _ in range(2):
+        with heard_warnings() as heard:
+            _, shown = caught(lambda: index.query([1, 0], filter=unindexed))
+        assert shown == [] and heard == first  # gathered every time, not shown
+    assert caught(lambda: index.query([1, 0], filter=unindexed))[1] == []  # said once, outside as before

@@ -46,7 +46,8 @@ from __future__ import annotations
 import sys
 import threading
 import warnings
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 __all__ = [
@@ -60,7 +61,7 @@ __all__ = [
     "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "TransportError",
     "WaitTimeout", "ConfigurationError", "BadEmbeddingInput", "EmptyText", "TextNotString", "TextTooLong",
     "UnsupportedPooling", "UnknownModel", "ModelNotAvailable", "CapacityExceeded", "QuotaExceeded", "error_class",
-    "from_envelope", "during", "PROJECT_CODES", "VectorizeWarning", "warn_once",
+    "from_envelope", "during", "PROJECT_CODES", "VectorizeWarning", "warn_once", "heard_warnings",
 ]
 
 
@@ -444,11 +445,30 @@ class VectorizeWarning(UserWarning):
 
 _WARNED: set[Hashable] = set()
 _WARNED_LOCK = threading.Lock()
+_LISTENING = threading.local()
+
+
+@contextmanager
+def heard_warnings() -> Iterator[list[str]]:
+    """The library's warnings raised in this thread inside the block, each time its cause comes up,
+    gathered in the list it gives (a panel shows them) instead of shown once per process."""
+    heard: list[str] = []
+    outer = getattr(_LISTENING, "heard", None)
+    _LISTENING.heard = heard
+    try:
+        yield heard
+    finally:
+        _LISTENING.heard = outer
 
 
 def warn_once(cause: Hashable, message: str) -> None:
     """Warn with `VectorizeWarning` the first time `cause` comes up in this process, pointing at the
-    caller's own line (the first frame outside this package)."""
+    caller's own line (the first frame outside this package); inside `heard_warnings`, gather it."""
+    heard = getattr(_LISTENING, "heard", None)
+    if heard is not None:
+        if message not in heard:
+            heard.append(message)
+        return
     with _WARNED_LOCK:
         if cause in _WARNED:
             return

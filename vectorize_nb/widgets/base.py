@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import html
 import logging
-import warnings
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import ipywidgets as w
 
-from ..contract import errors as _errors
-from ..contract.errors import VectorizeError, VectorizeWarning
+from ..contract import errors
+from ..contract.errors import VectorizeError
 from ..mutation_log import MutationLog
 from .tables import table_html
 
-__all__ = ["Panel", "table_html", "likely_column", "labelled", "expect", "inside", "writes_pending", "heard"]
+__all__ = ["Panel", "table_html", "likely_column", "labelled", "expect", "inside", "writes_pending"]
 
 log = logging.getLogger("vectorize_nb.widgets")
 T = TypeVar("T")
@@ -251,7 +250,7 @@ class Panel(w.VBox):
             Whether it ran without an error.
         """
         self._said = None
-        with self.busy(), heard() as warned:
+        with self.busy(), errors.heard_warnings() as warned:
             ok = self._run(handler)
         if warned:
             text, kind = self._said or ("", "note")
@@ -294,31 +293,3 @@ def _worded(exc: Exception) -> str:
     if isinstance(exc, KeyError) and not (isinstance(said, str) and " " in said):
         return f"{said!r} not found (KeyError)"
     return said if isinstance(said, str) else str(exc)
-
-
-@contextmanager
-def heard() -> Iterator[list[str]]:
-    """The library's warnings raised inside, in a list (filled on exit) instead of the output area; other
-    warnings go on as usual.
-
-    `warn_once` says a cause once per process, but a panel says it each time it comes up, so the causes
-    already warned are set aside meanwhile and put back after (the panel's own do not count as warned).
-    """
-    with _errors._WARNED_LOCK:
-        warned_before = set(_errors._WARNED)
-        _errors._WARNED.clear()
-    messages: list[str] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", VectorizeWarning)
-            yield messages
-    finally:
-        with _errors._WARNED_LOCK:
-            _errors._WARNED.clear()
-            _errors._WARNED.update(warned_before)
-        for seen in caught:
-            if issubclass(seen.category, VectorizeWarning):
-                messages.append(str(seen.message))
-            else:
-                warnings.warn_explicit(seen.message, seen.category, seen.filename, seen.lineno, source=seen.source)
-        messages[:] = dict.fromkeys(messages)
