@@ -2,7 +2,7 @@
 
 It works against any Vectorize-compatible base URL: Cloudflare's (https://api.cloudflare.com/client/v4)
 or the project's own `vectorize-nb serve`. Error envelopes come back as the same exception classes
-the local engine raises.
+the local engine raises; a success whose `result` is not of the answer's shape is a `ServerError` (502).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
-from collections.abc import Sequence
+from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
 from urllib.parse import quote
 
 import numpy as np
@@ -32,6 +32,7 @@ _VALUES_PER_SLICE = 16_384  # about half a millisecond of encoding
 INDEXES = "/vectorize/v2/indexes"
 INDEX_TYPES_TTL = 10.0
 """Seconds a list of metadata indexes read for `filter_misses` is trusted."""
+_Read = TypeVar("_Read")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,19 @@ def _mutation(result: Any, operation: str) -> Mutation:
     if not isinstance(result, dict) or not isinstance(result.get("mutationId"), str):
         raise errors.ServerError(f"the answer has no mutationId: {str(result)[:200]}", operation=operation, status=502)
     return Mutation(result["mutationId"])
+
+
+def _read(reader: Callable[[Any], _Read], result: Any, operation: str) -> _Read:
+    """`reader(result)`; a result of another shape than the operation's answer (null, a string, a
+    field missing or of the wrong type) is a ServerError naming it, as for a body that is not JSON."""
+    try:
+        return reader(result)
+    except errors.VectorizeError:
+        raise
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        raise errors.ServerError(
+            f"the server's result is not the answer {operation} expects ({type(exc).__name__}: {exc}): "
+            f"{str(result)[:200]}", operation=operation, status=502) from None
 
 
 def _ndjson_lines(vectors: CheckedVectors) -> list[bytes]:
@@ -99,19 +113,23 @@ class RestBackend(Backend):
                      preset: str | None = None, description: str = "") -> IndexDescription:
         config = {"preset": preset} if preset is not None else {"dimensions": dimensions, "metric": metric}
         body = {"name": name, "config": config, "description": description}
-        return wire.index_from_json(self._call("POST", "", f"create_index {name!r}", json=body))
+        operation = f"create_index {name!r}"
+        return _read(wire.index_from_json, self._call("POST", "", operation, json=body), operation)
 
     def list_indexes(self) -> list[IndexDescription]:
-        return [wire.index_from_json(item) for item in self._call("GET", "", "list_indexes") or []]
+        result = self._call("GET", "", "list_indexes") or []
+        return _read(lambda items: [wire.index_from_json(item) for item in items], result, "list_indexes")
 
     def get_index(self, name: str) -> IndexDescription:
-        return wire.index_from_json(self._call("GET", _path(name), f"get_index {name!r}"))
+        operation = f"get_index {name!r}"
+        return _read(wire.index_from_json, self._call("GET", _path(name), operation), operation)
 
     def delete_index(self, name: str) -> None:
         self._call("DELETE", _path(name), f"delete_index {name!r}")
 
     def index_info(self, name: str) -> IndexInfo:
-        return wire.info_from_json(self._call("GET", _path(name, "/info"), f"info on index {name!r}"))
+        operation = f"info on index {name!r}"
+        return _read(wire.info_from_json, self._call("GET", _path(name, "/info"), operation), operation)
 
     # --- vectors -------------------------------------------------------------------------------
 
@@ -153,7 +171,7 @@ class RestBackend(Backend):
             vector = self._checked(operation, validation.query_vector, vector)
         options = self._checked(operation, validation.query_options, options, self.limits)
         body = wire.query_json(vector, options, vector_id)
-        return wire.matches_from_json(self._call("POST", _path(name, "/query"), operation, json=body))
+        return _read(wire.matches_from_json, self._call("POST", _path(name, "/query"), operation, json=body), operation)
 
     def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]:
         """One request per vector (the API has no batch query), `max_concurrency` at a time."""
@@ -171,7 +189,7 @@ class RestBackend(Backend):
         operation = f"get_by_ids on index {name!r}"
         checked = self._checked(operation, validation.id_list, ids, self.limits.max_get_ids, self.limits)
         result = self._call("POST", _path(name, "/get_by_ids"), operation, json={"ids": checked})
-        return wire.records_from_json(result or [])
+        return _read(wire.records_from_json, result or [], operation)
 
     def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
         operation = f"delete_by_ids on index {name!r}"
@@ -184,7 +202,7 @@ class RestBackend(Backend):
         if count is not None:
             count = self._checked(operation, validation.list_count, count, self.limits)
         params = {key: value for key, value in (("count", count), ("cursor", cursor)) if value is not None}
-        return wire.page_from_json(self._call("GET", _path(name, "/list"), operation, params=params))
+        return _read(wire.page_from_json, self._call("GET", _path(name, "/list"), operation, params=params), operation)
 
     def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
         """Clauses on properties without a metadata index, or with values of another type; the list of
@@ -205,8 +223,9 @@ class RestBackend(Backend):
         return _mutation(result, operation)
 
     def list_metadata_indexes(self, name: str) -> list[MetadataIndex]:
-        result = self._call("GET", _path(name, "/metadata_index/list"), f"list_metadata_indexes on {name!r}")
-        return wire.metadata_indexes_from_json(result or {})
+        operation = f"list_metadata_indexes on {name!r}"
+        result = self._call("GET", _path(name, "/metadata_index/list"), operation)
+        return _read(wire.metadata_indexes_from_json, result or {}, operation)
 
     def delete_metadata_index(self, name: str, property_name: str) -> Mutation:
         operation = f"delete_metadata_index on {name!r}"

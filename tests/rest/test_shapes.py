@@ -1,0 +1,78 @@
+"""A success envelope whose `result` is not of the answer's shape: a ServerError naming the operation,
+never a raw AttributeError, TypeError, KeyError or ValueError from reading it."""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pytest
+
+from vectorize_nb import errors
+from vectorize_nb.local import LocalEngine
+
+from ..helpers import TINY
+from .faults import FaultRig, Reply
+
+READS = {
+    "get_index": ("index", lambda backend: backend.get_index("docs")),
+    "info": ("info", lambda backend: backend.index_info("docs")),
+    "query": ("query", lambda backend: backend.query("docs", np.ones(2, np.float32))),
+    "list_vectors": ("list", lambda backend: backend.list_vectors("docs")),
+    "get_by_ids": ("get_by_ids", lambda backend: backend.get_by_ids("docs", ["a"])),
+    "list_metadata_indexes": ("metadata_index/list", lambda backend: backend.list_metadata_indexes("docs")),
+    "list_indexes": ("indexes", lambda backend: backend.list_indexes()),
+}
+ODD = {
+    "null": None,
+    "a string": "x",
+    "an empty object": {},
+    "a list of numbers": [1],
+    "fields of other types": {"matches": "x", "vectors": 5, "metadataIndexes": 3, "name": None},
+}
+
+
+@pytest.fixture(scope="module")
+def rig():
+    with LocalEngine(limits=TINY) as engine:
+        engine.create_index("docs", dimensions=2, metric="cosine")
+        with FaultRig(engine) as rig:
+            yield rig
+
+
+def envelope(result) -> Reply:
+    return Reply(200, body=orjson.dumps({"result": result, "success": True, "errors": [], "messages": []}))
+
+
+@pytest.mark.parametrize("odd", ODD, ids=list(ODD))
+@pytest.mark.parametrize("read", READS, ids=list(READS))
+def test_an_odd_result_is_a_server_error_or_an_answer_never_a_raw_exception(rig, read, odd):
+    operation, call = READS[read]
+    rig.app.script(operation, envelope(ODD[odd]))
+    backend = rig.client(max_retries=0).backend
+    try:
+        call(backend)
+    except errors.ServerError as exc:
+        assert exc.status == 502 and exc.code == 0
+        assert "is not the answer" in exc.message and "expects" in exc.message
+        assert str(ODD[odd])[:20] in exc.message  # a snippet of what came
+        assert f"(during {read.replace('info', 'info on index')}" in str(exc)
+    assert rig.app.count(operation) >= 1
+
+
+@pytest.mark.parametrize("read, odd, says", [
+    ("get_index", "an empty object", "KeyError: 'name'"),
+    ("get_index", "null", "AttributeError"),
+    ("info", "a string", "AttributeError"),
+    ("query", "null", "AttributeError"),
+    ("list_vectors", "null", "AttributeError"),
+    ("list_vectors", "fields of other types", "TypeError"),
+    ("list_metadata_indexes", "fields of other types", "TypeError"),
+    ("get_by_ids", "a list of numbers", "TypeError"),
+])
+def test_the_error_says_what_was_wrong_with_the_result(rig, read, odd, says):
+    operation, call = READS[read]
+    rig.app.script(operation, envelope(ODD[odd]))
+    with pytest.raises(errors.ServerError) as raised:
+        call(rig.client(max_retries=0).backend)
+    assert says in raised.value.message
+    assert raised.value.message.startswith(f"the server's result is not the answer {read}")
