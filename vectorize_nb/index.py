@@ -64,7 +64,8 @@ class Index(IndexReader):
         mutation : Mutation, str or WriteResult, optional
             The write to wait for; by default this client's last write to the index.
         timeout : float, default 60
-            Seconds before giving up with `WaitTimeout`.
+            Seconds before giving up with `WaitTimeout`, also when the server stops answering (over REST
+            each look at `info` gets the time left, and at least a second).
         interval : float, default 0.25
             Seconds between two looks at `info()`.
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from typing import Protocol, runtime_checkable
 
 from .contract import errors
 from .contract.backend import Backend
 from .contract.models import IndexInfo
 
-__all__ = ["MutationLog", "wait_until_applied"]
+__all__ = ["MutationLog", "wait_until_applied", "LOOK_FLOOR"]
+
+LOOK_FLOOR = 1.0
+"""Seconds a look at `info` is given at least, even at the end of a wait."""
 
 
 class MutationLog:
@@ -58,16 +62,41 @@ class MutationLog:
 def wait_until_applied(backend: Backend, index: str, log: MutationLog, mutation_id: str, *, timeout: float = 60.0,
                        interval: float = 0.25) -> IndexInfo:
     """Poll `index_info` until the index has processed `mutation_id` (or a later mutation of this log);
-    `WaitTimeout` after `timeout` seconds."""
+    `WaitTimeout` after `timeout` seconds, also when the server stops answering (a REST backend's look
+    at info is given up when the wait's time is up)."""
     later = log.since(index, mutation_id)
     deadline = time.monotonic() + timeout
     while True:
-        with errors.during(f"wait on index {index!r}"):
-            info = backend.index_info(index)
+        info = _look(backend, index, deadline, timeout, interval, mutation_id)
         if info.processed_up_to_mutation in later:
             return info
-        if time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if left <= 0:
             raise errors.WaitTimeout(
                 f"mutation {mutation_id} not applied after {timeout:g} s; the index has processed up to "
                 f"{info.processed_up_to_mutation}", operation=f"wait on index {index!r}")
-        time.sleep(interval)
+        time.sleep(min(interval, left))
+
+
+@runtime_checkable
+class _BoundedInfo(Protocol):
+    def index_info_within(self, name: str, seconds: float | None) -> IndexInfo: ...
+
+
+def _look(backend: Backend, index: str, deadline: float, timeout: float, interval: float,
+          mutation_id: str) -> IndexInfo:
+    """One look at `info`. Where the backend can bound a call (REST), it is given the wait's time left (at
+    least `LOOK_FLOOR` seconds, or the whole timeout if shorter), and a server that does not answer in
+    that time ends the wait with `WaitTimeout`."""
+    operation = f"wait on index {index!r}"
+    with errors.during(operation):
+        if not isinstance(backend, _BoundedInfo):
+            return backend.index_info(index)
+        try:
+            return backend.index_info_within(index, max(deadline - time.monotonic(), min(timeout, LOOK_FLOOR)))
+        except errors.TransportError as exc:
+            if time.monotonic() + interval < deadline:
+                raise  # time for another look: a failure of its own, not the wait's timeout
+            raise errors.WaitTimeout(
+                f"mutation {mutation_id} not known to be applied after {timeout:g} s: the server did not answer "
+                f"info in time ({exc.message})", operation=operation) from exc

@@ -128,8 +128,14 @@ class RestBackend(Backend):
         self._call("DELETE", _path(name), f"delete_index {name!r}")
 
     def index_info(self, name: str) -> IndexInfo:
+        return self.index_info_within(name, None)
+
+    def index_info_within(self, name: str, seconds: float | None) -> IndexInfo:
+        """`index_info`, given up (TransportError) after `seconds` whatever the deadlines allow: what
+        `Index.wait` calls, so that it ends at its own timeout however the server behaves."""
         operation = f"info on index {name!r}"
-        return _read(wire.info_from_json, self._call("GET", _path(name, "/info"), operation), operation)
+        result = self._call("GET", _path(name, "/info"), operation, within=seconds)
+        return _read(wire.info_from_json, result, operation)
 
     # --- vectors -------------------------------------------------------------------------------
 

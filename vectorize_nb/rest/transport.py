@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import requests
@@ -105,60 +105,47 @@ class Transport:
 
     def request(self, method: str, path: str, *, operation: str, json: Any = None, data: Any = None,
                 params: dict[str, Any] | None = None, content_type: str | None = None,
-                limiter: RateLimiter | None = None) -> Any:
+                limiter: RateLimiter | None = None, within: float | None = None) -> Any:
         """Send one request to `path` under the account (retrying what may be retried, within the
         deadlines) and return the envelope's `result`. `limiter`: a rate limit of its own (Workers AI's),
-        instead of the transport's."""
-        url = self.account_url + path
+        instead of the transport's. `within`: seconds the whole call may take, when fewer than the deadlines
+        allow (a caller with a deadline of its own, such as `Index.wait`)."""
         headers = {}
         if json is not None:
             data, content_type = wire.dumps(json), "application/json"
         if content_type:
             headers["Content-Type"] = content_type
         allowance = len(data) * UPLOAD_ALLOWANCE if hasattr(data, "__len__") else 0.0
-        per_attempt = self.timeout + allowance
-        ends = time.monotonic() + self.total_timeout + allowance
-        retry = self.retry.new()
+        total = self.total_timeout + allowance if within is None else min(self.total_timeout + allowance, within)
+        call = _Call(method, self.account_url + path, operation, self.retry.new(), total)
+        return self._attempts(call, min(self.timeout + allowance, total), limiter or self.limiter,
+                              data=data, params=params, headers=headers)
+
+    def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter, **send: Any) -> Any:
         while True:
-            (limiter or self.limiter).acquire()
-            seconds = max(min(per_attempt, ends - time.monotonic()), _LAST_CHANCE)
+            limiter.acquire()
+            seconds = max(min(per_attempt, call.ends - time.monotonic()), _LAST_CHANCE)
             try:
                 with attempt(seconds) as watched:
-                    response = self.session.request(method, url, data=data, params=params, headers=headers,
-                                                    timeout=(min(CONNECT_TIMEOUT, seconds), seconds))
+                    response = self.session.request(call.method, call.url,
+                                                    timeout=(min(CONNECT_TIMEOUT, seconds), seconds), **send)
                     content = response.content
                 if watched.expired:  # what was read before the cut may look whole (a head cut short)
                     raise _Late(seconds)
             except (*_DROPPED, _Late) as exc:
                 failure = _Late(seconds) if watched.expired or isinstance(exc, requests.Timeout) else exc
-                if _refused(failure) and _loopback(url):  # no server on that port: no wait will start one
+                if _refused(failure) and _loopback(call.url):  # no server on that port: no wait will start one
                     raise errors.TransportError(
-                        f"{method} {url} failed: nothing listens at {urlsplit(url).netloc} (connection refused); "
-                        f"is the server running, and on that port?", operation=operation) from None
-                retry = self._again(retry, method, url, operation, error=failure)
-                self._pause(retry, ends, method, url, operation, error=failure)
+                        f"{call.method} {call.url} failed: nothing listens at {urlsplit(call.url).netloc} "
+                        f"(connection refused); is the server running, and on that port?",
+                        operation=call.operation) from None
+                self._again(call, error=failure)
                 continue
             body = _parse(content)
-            if self._retryable(retry, method, response, body):
-                retry = self._again(retry, method, url, operation, response=response, body=body)
-                self._pause(retry, ends, method, url, operation, response=response, body=body)
+            if self._retryable(call.retry, call.method, response, body):
+                self._again(call, response=response, body=body)
                 continue
-            return wire.result_of(response.status_code, body, operation)
-
-    def _pause(self, retry: Retry, ends: float, method: str, url: str, operation: str, *,
-               error: Exception | None = None, response: requests.Response | None = None, body: Any = None) -> None:
-        """Wait before the next attempt, or give up when the wait (or the attempt) would end past
-        the total deadline."""
-        if time.monotonic() + _wait(retry, response) >= ends:
-            why = f"gave up after {len(retry.history)} attempts at the total timeout of {self.total_timeout:g} s"
-            if response is not None:
-                raise wire_error(response.status_code, body, operation, why) from None
-            raise errors.TransportError(f"{method} {url} failed: {_describe(error)} ({why})",
-                                        operation=operation) from None
-        try:
-            retry.sleep(None if response is None else response.raw)
-        except InvalidHeader:  # a Retry-After that is neither seconds nor a date: back off as usual
-            retry.sleep()
+            return wire.result_of(response.status_code, body, call.operation)
 
     @staticmethod
     def _retryable(retry: Retry, method: str, response: requests.Response, body: Any) -> bool:
@@ -171,21 +158,44 @@ class Transport:
             return True
         return errors.RateLimited.code in codes
 
-    def _again(self, retry: Retry, method: str, url: str, operation: str, *, error: Exception | None = None,
-               response: requests.Response | None = None, body: Any = None) -> Retry:
-        """The policy after one more failed attempt; when it is spent, the error to give the caller."""
-        attempts = len(retry.history) + 1
+    def _again(self, call: _Call, *, error: Exception | None = None, response: requests.Response | None = None,
+               body: Any = None) -> None:
+        """Count one more failed attempt and wait before the next; raise the error to give the caller
+        when the policy is spent, or when the wait (or the attempt) would end past the total deadline."""
+        attempts = len(call.retry.history) + 1
         try:
-            following = retry.increment(method, url, response=None if response is None else response.raw,
-                                        error=error)
+            call.retry = call.retry.increment(call.method, call.url, error=error,
+                                              response=None if response is None else response.raw)
         except MaxRetryError:
-            if response is not None:
-                raise wire_error(response.status_code, body, operation, f"gave up after {attempts} attempts") from None
-            raise errors.TransportError(f"{method} {url} failed after {attempts} attempts: {_describe(error)}",
-                                        operation=operation) from None
+            call.give_up(f"gave up after {attempts} attempts", error, response, body,
+                         failed=f" after {attempts} attempts: {_describe(error)}")
         cause = _describe(error) if error is not None else f"HTTP {'?' if response is None else response.status_code}"
-        log.info("%s %s: %s; retrying (attempt %d)", method, url, cause, attempts + 1)
-        return following
+        log.info("%s %s: %s; retrying (attempt %d)", call.method, call.url, cause, attempts + 1)
+        if time.monotonic() + _wait(call.retry, response) >= call.ends:
+            call.give_up(f"gave up after {attempts} attempts at the total timeout of {call.total:g} s", error,
+                         response, body)
+        try:
+            call.retry.sleep(None if response is None else response.raw)
+        except InvalidHeader:  # a Retry-After that is neither seconds nor a date: back off as usual
+            call.retry.sleep()
+
+
+class _Call:
+    """One request's attempts: where it goes, the retry policy so far, and its total deadline."""
+
+    def __init__(self, method: str, url: str, operation: str, retry: Retry, total: float) -> None:
+        self.method, self.url, self.operation, self.retry = method, url, operation, retry
+        self.total = total
+        self.ends = time.monotonic() + total
+
+    def give_up(self, why: str, error: Exception | None, response: requests.Response | None, body: Any, *,
+                failed: str | None = None) -> NoReturn:
+        """Raise the error the last answer stands for, saying `why` no more attempts are made; with no
+        answer, a TransportError "<method> <url> failed<failed>" (by default ": <cause> (<why>)")."""
+        if response is not None:
+            raise wire_error(response.status_code, body, self.operation, why) from None
+        failed = f": {_describe(error)} ({why})" if failed is None else failed
+        raise errors.TransportError(f"{self.method} {self.url} failed{failed}", operation=self.operation) from None
 
 
 def wire_error(status: int, body: Any, operation: str, why: str) -> errors.VectorizeError:
