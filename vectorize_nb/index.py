@@ -77,6 +77,9 @@ class Index(IndexReader):
         target = self._mutation_id(mutation)
         if target is None:
             return self.info()
+        if not target:
+            raise errors.InvalidRequest("this mutation's id is unknown (its answer was lost, and a retry found the "
+                                        "work done), so there is nothing to wait for; wait for a later write")
         return wait_until_applied(self.backend, self.name, self.log, target, timeout=timeout, interval=interval)
 
     def _mutation_id(self, mutation: Mutation | str | WriteResult | None) -> str | None:
@@ -340,8 +343,11 @@ class Index(IndexReader):
         return mutation
 
     def delete_metadata_index(self, property_name: str) -> Mutation:
-        """Stop indexing `property_name` (filters on it then match nothing)."""
+        """Stop indexing `property_name` (filters on it then match nothing). Over REST, when the answer
+        was lost and a retry found the metadata index already deleted, the mutation's id is unknown:
+        the Mutation returned has an empty id, and `wait` cannot wait for it."""
         with self._during("delete_metadata_index"):
             mutation = self.backend.delete_metadata_index(self.name, property_name)
-        self.log.record(self.name, mutation.id)
+        if mutation.id:
+            self.log.record(self.name, mutation.id)
         return mutation

@@ -7,6 +7,7 @@ the local engine raises; a success whose `result` is not of the answer's shape i
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,9 +25,13 @@ from ..contract.filters import FilterMiss, parse_filter, silent_misses
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, IndexDescription, IndexInfo, Match, MetadataIndex,
                                Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
 from .ai import WorkersAI
-from .transport import Transport
+from .transport import Transport, maybe_applied
 
-__all__ = ["RestBackend"]
+__all__ = ["RestBackend", "UNKNOWN_MUTATION"]
+
+UNKNOWN_MUTATION = Mutation("")
+"""What a write returns when it was done by an attempt whose answer (and so its mutation id) was lost."""
+log = logging.getLogger("vectorize_nb.rest")
 
 _VALUES_PER_SLICE = 16_384  # about half a millisecond of encoding
 INDEXES = "/vectorize/v2/indexes"
@@ -111,10 +116,34 @@ class RestBackend(Backend):
 
     def create_index(self, name: str, *, dimensions: int | None = None, metric: str | None = None,
                      preset: str | None = None, description: str = "") -> IndexDescription:
+        """Create an index. When an attempt got no answer and a retry is told the name is taken (3002),
+        the index of that name is read: with the configuration asked for, it is the one created."""
         config = {"preset": preset} if preset is not None else {"dimensions": dimensions, "metric": metric}
         body = {"name": name, "config": config, "description": description}
         operation = f"create_index {name!r}"
-        return _read(wire.index_from_json, self._call("POST", "", operation, json=body), operation)
+        try:
+            result = self._call("POST", "", operation, json=body)
+        except errors.DuplicateIndexName as exc:
+            if not maybe_applied(exc):
+                raise
+            return self._created_unanswered(exc, name, dimensions, metric, preset, description)
+        return _read(wire.index_from_json, result, operation)
+
+    def _created_unanswered(self, refused: errors.DuplicateIndexName, name: str, dimensions: int | None,
+                            metric: str | None, preset: str | None, description: str) -> IndexDescription:
+        """The index an unanswered attempt created, if the one of that name is what was asked for;
+        else `refused` again."""
+        try:
+            wanted = validation.index_config(dimensions, metric, preset, self.limits)
+            existing = self.get_index(name)
+        except errors.VectorizeError:
+            raise refused from None
+        have = existing.config
+        if (have.dimensions, have.metric, existing.description) != (wanted.dimensions, wanted.metric, description) \
+                or (wanted.preset is not None and have.preset != wanted.preset):
+            raise refused
+        log.info("create_index %r: an attempt got no answer, and the index it asked for exists", name)
+        return existing
 
     def list_indexes(self) -> list[IndexDescription]:
         result = self._call("GET", "", "list_indexes") or []
@@ -125,7 +154,14 @@ class RestBackend(Backend):
         return _read(wire.index_from_json, self._call("GET", _path(name), operation), operation)
 
     def delete_index(self, name: str) -> None:
-        self._call("DELETE", _path(name), f"delete_index {name!r}")
+        """Delete an index; an index not found (3000) or deleted (3005) after an attempt that got no
+        answer is that attempt's work, and no error."""
+        try:
+            self._call("DELETE", _path(name), f"delete_index {name!r}")
+        except errors.IndexNotFound as exc:
+            if not maybe_applied(exc):
+                raise
+            log.info("delete_index %r: an attempt got no answer, and the index is gone", name)
 
     def index_info(self, name: str) -> IndexInfo:
         return self.index_info_within(name, None)
@@ -234,8 +270,17 @@ class RestBackend(Backend):
         return _read(wire.metadata_indexes_from_json, result or {}, operation)
 
     def delete_metadata_index(self, name: str, property_name: str) -> Mutation:
+        """Stop indexing a property. When an attempt got no answer and a retry finds no metadata index
+        (40005), that attempt deleted it: its mutation id is lost, and `UNKNOWN_MUTATION` says so."""
         operation = f"delete_metadata_index on {name!r}"
         self._index_types.pop(name, None)
-        result = self._call("POST", _path(name, "/metadata_index/delete"), operation,
-                            json={"propertyName": property_name})
+        try:
+            result = self._call("POST", _path(name, "/metadata_index/delete"), operation,
+                                json={"propertyName": property_name})
+        except errors.MetadataIndexNotFound as exc:
+            if not maybe_applied(exc):
+                raise
+            log.info("delete_metadata_index %r on %r: an attempt got no answer, and the metadata index is gone",
+                     property_name, name)
+            return UNKNOWN_MUTATION
         return _mutation(result, operation)

@@ -6,6 +6,7 @@ an attempt that passes its deadline, which ends whatever read or send it is bloc
     with attempt(seconds) as watched:                # around session.request(...) and reading the body
         ...
     watched.expired                                  # True if the watchdog cut the connection
+    watched.sent                                     # True once the whole request went out
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Attempt:
         self.seconds = seconds
         self.due = time.monotonic() + seconds
         self.expired = False
+        self.sent = False
+        """Whether the whole request went out: from then on the server may act on it, answer or not."""
         self._done = False
         self._connection: Any = None
         self._lock = threading.Lock()
@@ -120,8 +123,15 @@ def _watch(connection: Any) -> None:
         current.watch(connection)
 
 
+def _sent() -> None:
+    current = getattr(_CURRENT, "attempt", None)
+    if current is not None:
+        current.sent = True
+
+
 class _Watched:
-    """Reports the connection to the current attempt when it connects and before each request."""
+    """Reports the connection to the current attempt when it connects and before each request, and
+    the request as sent once all of it went out (urllib3 swallows some failures to send, not this)."""
 
     def connect(self) -> None:
         super().connect()  # type: ignore[misc]
@@ -130,6 +140,7 @@ class _Watched:
     def request(self, *args: Any, **kwargs: Any) -> None:
         _watch(self)
         super().request(*args, **kwargs)  # type: ignore[misc]
+        _sent()
 
 
 class _WatchedHTTPConnection(_Watched, HTTPConnection):

@@ -6,6 +6,11 @@ and Cloudflare's rate-limit code 40041 (which may come with a 400). A determinis
 nor a connection refused on this machine (no server on that port: no wait will start one).
 The token is only ever put into the Authorization header of the request being sent.
 
+An error raised by `request` says whether the server may have done what was asked although it did not
+say so (`maybe_applied(error)`): some attempt went out whole and then got no answer (the connection
+dropped, the attempt timed out) or a gateway's 502/504 (the server's own answer was lost). Retrying such
+a request is safe only where doing it twice is harmless; the REST backend sorts out the others.
+
 Two deadlines bound a call whatever the server does: `timeout` for each attempt (connecting, sending
 and receiving the whole answer), and `total_timeout` for all attempts and the waits between them.
 Both grow by one second per megabyte of the request body (`UPLOAD_ALLOWANCE`), so that a large
@@ -28,9 +33,15 @@ from ..contract import errors, wire
 from .deadline import DeadlineAdapter, attempt
 from .ratelimit import RateLimiter
 
-__all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "retry_policy", "UPLOAD_ALLOWANCE"]
+__all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "UNCERTAIN_STATUSES", "retry_policy", "UPLOAD_ALLOWANCE",
+           "maybe_applied"]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+UNCERTAIN_STATUSES = (502, 504)
+"""A gateway's answers for a server whose own answer it did not get: the server may have done the work.
+A 500 or a 503 is the server's own answer that it did not."""
+MAYBE_APPLIED = "maybe_applied"
+"""The attribute of an error of `request` that says an attempt's outcome is unknown (see `maybe_applied`)."""
 RETRY_AFTER_MAX = 60
 """Longest a Retry-After is honoured; a longer one is capped (and a wait past the total deadline is not made)."""
 UPLOAD_ALLOWANCE = 1e-6
@@ -118,8 +129,13 @@ class Transport:
         allowance = len(data) * UPLOAD_ALLOWANCE if hasattr(data, "__len__") else 0.0
         total = self.total_timeout + allowance if within is None else min(self.total_timeout + allowance, within)
         call = _Call(method, self.account_url + path, operation, self.retry.new(), total)
-        return self._attempts(call, min(self.timeout + allowance, total), limiter or self.limiter,
-                              data=data, params=params, headers=headers)
+        try:
+            return self._attempts(call, min(self.timeout + allowance, total), limiter or self.limiter,
+                                  data=data, params=params, headers=headers)
+        except errors.VectorizeError as exc:
+            if call.uncertain:
+                setattr(exc, MAYBE_APPLIED, True)
+            raise
 
     def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter, **send: Any) -> Any:
         while True:
@@ -139,9 +155,11 @@ class Transport:
                         f"{call.method} {call.url} failed: nothing listens at {urlsplit(call.url).netloc} "
                         f"(connection refused); is the server running, and on that port?",
                         operation=call.operation) from None
+                call.uncertain = call.uncertain or watched.sent
                 self._again(call, error=failure)
                 continue
             body = _parse(content)
+            call.uncertain = call.uncertain or response.status_code in UNCERTAIN_STATUSES
             if self._retryable(call.retry, call.method, response, body):
                 self._again(call, response=response, body=body)
                 continue
@@ -187,6 +205,8 @@ class _Call:
         self.method, self.url, self.operation, self.retry = method, url, operation, retry
         self.total = total
         self.ends = time.monotonic() + total
+        self.uncertain = False
+        """Whether an attempt went out whole and its outcome is unknown (see `UNCERTAIN_STATUSES`)."""
 
     def give_up(self, why: str, error: Exception | None, response: requests.Response | None, body: Any, *,
                 failed: str | None = None) -> NoReturn:
@@ -196,6 +216,12 @@ class _Call:
             raise wire_error(response.status_code, body, self.operation, why) from None
         failed = f": {_describe(error)} ({why})" if failed is None else failed
         raise errors.TransportError(f"{self.method} {self.url} failed{failed}", operation=self.operation) from None
+
+
+def maybe_applied(error: BaseException) -> bool:
+    """Whether the request that raised `error` may have been carried out all the same: an attempt went
+    out whole and got no answer, or a gateway's 502/504, before the error the caller sees."""
+    return getattr(error, MAYBE_APPLIED, False) is True
 
 
 def wire_error(status: int, body: Any, operation: str, why: str) -> errors.VectorizeError:
