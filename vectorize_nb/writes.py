@@ -23,15 +23,15 @@ import numpy as np
 import pandas as pd
 
 from .contract import errors, validation
-from .contract.filters import is_number
 from .contract.backend import Backend, PreparedWrite
 from .contract.errors import VectorizeError
 from .contract.limits import Limits
 from .contract.models import CheckedVectors, Mutation, Vectors, WriteKind
 from .mutation_log import MutationLog, wait_until_applied
+from .write_input import as_vectors, vectors_from_records
 
 __all__ = ["as_vectors", "Batch", "WriteOptions", "Writer", "WriteResult", "WriteIncomplete", "plan_batches",
-           "send_batches", "documented", "fill_docstring", "OnError", "PROGRESS_MIN_BATCHES"]
+           "send_batches", "documented", "fill_docstring", "OnError", "PROGRESS_MIN_BATCHES", "vectors_from_records"]
 
 PROGRESS_MIN_BATCHES = 4
 _BYTES_PER_VALUE = 16  # a float32 in shortest JSON form plus its comma, with room to spare
@@ -96,61 +96,6 @@ class WriteOptions:
             raise ValueError(f"on_error must be 'raise' or 'report'; got {self.on_error!r}")
         if self.batch_size is not None and (isinstance(self.batch_size, bool) or int(self.batch_size) < 1):
             raise ValueError(f"batch_size must be a whole number of at least 1; got {self.batch_size!r}")
-
-
-def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) -> Vectors:
-    """`{"id", "values", "metadata"?, "namespace"?}` records as a `Vectors` batch, the values a list, a
-    tuple or a 1-D array. A record of another shape is an `InvalidVector` error naming the record; a
-    record whose length differs from `dimensions` (or from the first record's) names its id."""
-    ids: list[str] = []
-    rows: list[Any] = []
-    for pos, record in enumerate(records):
-        values = record.get("values") if isinstance(record, dict) else None
-        if values is None or "id" not in record or not (isinstance(values, (list, tuple)) or
-                                                        (isinstance(values, np.ndarray) and values.ndim == 1)):
-            raise errors.InvalidVector(f'record {pos} is not a vector: a dict with an "id" and "values" (a list, '
-                                       "a tuple or a 1-D NumPy array)")
-        ids.append(record["id"])
-        rows.append(values)
-    width = dimensions if dimensions is not None else (len(rows[0]) if rows else 0)
-    for pos, row in enumerate(rows):
-        if len(row) != width:
-            raise validation.wrong_width(ids[pos], width, len(row))
-    try:
-        matrix = np.array(rows, dtype=np.float32).reshape(len(rows), width)
-    except (TypeError, ValueError):
-        pos = next(p for p, row in enumerate(rows) if not all(is_number(x) for x in row))
-        raise errors.InvalidVector(f'record {pos} (id="{ids[pos]}"): its values are not all numbers') from None
-    metadata = [record.get("metadata") for record in records]
-    namespaces = [record.get("namespace") for record in records]
-    return Vectors(ids, matrix, metadata if any(m is not None for m in metadata) else None,
-                   namespaces if any(n is not None for n in namespaces) else None)
-
-
-def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] | None] | None = None,
-               namespaces: str | Sequence[str | None] | None = None,
-               dimensions: int | None = None) -> Vectors | CheckedVectors:
-    """What `Index.insert/upsert` accept, as a batch: a `Vectors` or `CheckedVectors` as it is, a list
-    of `{"id", "values", ...}` records, or ids plus a 2-D array of values. Integer ids become their
-    decimal strings, as `df.vectorize` makes them (Vectorize ids are strings)."""
-    if isinstance(data, (Vectors, CheckedVectors)):
-        return data
-    if values is None:
-        records = [{**r, "id": validation.id_text(r["id"])} if isinstance(r, dict) and "id" in r else r for r in data]
-        return vectors_from_records(records, dimensions)
-    ids = [validation.id_text(vid) for vid in data]
-    matrix = np.asarray(values, dtype=np.float32)
-    if matrix.ndim != 2 or len(matrix) != len(ids):
-        raise errors.InvalidRequest(
-            f"values must be a 2-D array with one row per id ({len(ids)}), got shape {matrix.shape}")
-    if isinstance(namespaces, str):
-        namespaces = [namespaces] * len(ids)
-    if metadata is not None and len(metadata) != len(ids):
-        raise errors.InvalidRequest(f"metadata must have one entry per id ({len(ids)}), got {len(metadata)}")
-    if namespaces is not None and len(namespaces) != len(ids):
-        raise errors.InvalidRequest(f"namespaces must have one entry per id ({len(ids)}), got {len(namespaces)}")
-    return Vectors(ids, matrix, None if metadata is None else list(metadata),
-                   None if namespaces is None else list(namespaces))
 
 
 @dataclass(frozen=True, slots=True)
