@@ -276,3 +276,38 @@ def test_records_with_ragged_or_missing_values():
 def test_records_values_may_be_lists_tuples_or_arrays():
     batch_ = writes.vectors_from_records([{"id": "a", "values": np.array([1, 2])}, {"id": "b", "values": (3, 4)}])
     assert batch_.values.tolist() == [[1, 2], [3, 4]] and batch_.values.dtype == np.float32
+
+
+class LostAnswers(LocalEngine):
+    """The local engine, except that chosen write calls are carried out and their answer lost, marked as
+    the REST transport marks an error whose request may have been carried out."""
+
+    def __init__(self, lost=()):
+        super().__init__(limits=TINY)
+        self.lost = set(lost)
+        self.calls = 0
+
+    def write(self, name, kind, vectors):
+        self.calls += 1
+        mutation = super().write(name, kind, vectors)
+        if self.calls in self.lost:
+            error = errors.ServerError("bad gateway", status=502)
+            error.maybe_applied = True
+            raise error
+        return mutation
+
+
+def test_a_batch_whose_answer_was_lost_is_unconfirmed_not_failed():
+    with Client(LostAnswers(lost={3}), "lost") as client:
+        index = client.create_index("lost", 2)
+        ids, values = rows(500)
+        result = index.upsert(ids, values, batch_size=100, on_error="report", progress=False)
+        assert [b.status for b in result.batches] == ["accepted"] * 2 + ["unconfirmed"] + ["not sent"] * 2
+        assert [b.number for b in result.failures] == [3] and [b.number for b in result.unconfirmed] == [3]
+        assert result.written == 200 and not result.ok
+        assert result.unconfirmed_ids == ids[200:300] and result.unwritten_ids == ids[200:]
+        assert index.info().vector_count == 300  # the unconfirmed batch was written
+        assert "200 of 500 rows written (2 of 5 batches accepted), 100 may have been written (no answer came), " \
+               "200 not sent" in str(writes.WriteIncomplete(result))
+        again = result.retry()
+        assert again.ok and again.ids == ids[200:] and index.info().vector_count == 500

@@ -47,7 +47,7 @@ progress : bool, optional
     Show a progress bar (tqdm: a widget in Jupyter). By default only for writes of 4 or more batches.
 on_error : {"raise", "report"}, default "raise"
     What a failed batch does: raise `WriteIncomplete` (its `.result` says what was written), or
-    return a `WriteResult` that reports it (check `.ok`; `.retry()` sends what was not written)."""
+    return a `WriteResult` that reports it (check `.ok`; `.retry()` sends what was not confirmed)."""
 WRITE_INPUT = """data : Vectors, list of dict, or sequence of str
     A `Vectors` batch; records `{"id", "values", "metadata"?, "namespace"?}`; or the ids, with
     `values` holding one row per id.
@@ -100,13 +100,16 @@ class WriteOptions:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Rows [start, stop) of a write, and what became of them."""
+    """Rows [start, stop) of a write, and what became of them: `status` is "accepted" (a mutation id
+    came back), "failed" (refused, nothing written), "unconfirmed" (the request went out and no answer
+    came: it may have been written) or "not sent"."""
 
     number: int
     start: int
     stop: int
     mutation_id: str | None = None
     error: VectorizeError | None = None
+    maybe_written: bool = False
 
     @property
     def rows(self) -> int:
@@ -117,7 +120,9 @@ class Batch:
     def status(self) -> str:
         if self.mutation_id is not None:
             return "accepted"
-        return "failed" if self.error is not None else "not sent"
+        if self.error is None:
+            return "not sent"
+        return "unconfirmed" if self.maybe_written else "failed"
 
 
 class WriteIncomplete(VectorizeError):
@@ -126,21 +131,25 @@ class WriteIncomplete(VectorizeError):
     def __init__(self, result: WriteResult) -> None:
         first = result.failures[0].error if result.failures else None
         missing = result.rows - result.written
+        maybe = _rows(result.unconfirmed)
+        rows = f"{missing} rows that were not written" if not maybe else (
+            f"{missing} rows not known to be written, the {maybe} that may have been included (a row sent twice "
+            f"is stored once)")
         if first is not None and first.retryable:
-            then = f"err.result.retry() sends the {missing} rows that were not written"
+            then = f"err.result.retry() sends the {rows}"
         else:
             then = (f"sending them again would fail the same way: fix the cause, then err.result.retry() sends the "
-                    f"{missing} rows that were not written (err.result.unwritten_ids lists them)")
+                    f"{rows} (err.result.unwritten_ids lists them)")
         super().__init__(
-            f"{result.operation} into {result.index!r} is incomplete: {result.written} of {result.rows} rows "
-            f"written ({len(result.accepted)} of {len(result.batches)} batches accepted); first failure: "
-            f"{first}. {then}")
+            f"{result.operation} into {result.index!r} is incomplete: {result.tally()}; first failure: {first}. "
+            f"{then}")
         self.result = result
         self.__cause__ = first
 
 
 class WriteResult:
-    """What a write did: rows sent, batches, mutation ids, and the rows of the batches that failed.
+    """What a write did: rows sent, batches, mutation ids, and the rows of the batches that failed or
+    got no answer (those "unconfirmed" may have been written: the request went out, the answer was lost).
 
     Parameters
     ----------
@@ -176,8 +185,13 @@ class WriteResult:
 
     @property
     def failures(self) -> list[Batch]:
-        """The batches that failed (each with its `error`)."""
-        return [b for b in self.batches if b.status == "failed"]
+        """The batches whose request failed (each with its `error`), the unconfirmed ones included."""
+        return [b for b in self.batches if b.error is not None]
+
+    @property
+    def unconfirmed(self) -> list[Batch]:
+        """The batches that may have been written: the request went out and no answer came."""
+        return [b for b in self.batches if b.status == "unconfirmed"]
 
     @property
     def written(self) -> int:
@@ -201,16 +215,34 @@ class WriteResult:
         return Mutation(ids[-1]) if ids else None
 
     def unwritten_rows(self) -> list[int]:
-        """Positions (in the rows given to the write) of every row that was not written."""
+        """Positions (in the rows given to the write) of every row not known to be written: of the batches
+        failed, unconfirmed or not sent."""
         return [row for b in self.batches if b.status != "accepted" for row in range(b.start, b.stop)]
 
     @property
     def unwritten_ids(self) -> list[str]:
-        """The ids of the rows that were not written."""
+        """The ids of the rows not known to be written (`unconfirmed_ids` included)."""
         return [self.ids[row] for row in self.unwritten_rows()]
 
+    @property
+    def unconfirmed_ids(self) -> list[str]:
+        """The ids of the rows that may have been written: of the batches that got no answer."""
+        return [self.ids[row] for b in self.unconfirmed for row in range(b.start, b.stop)]
+
+    def tally(self) -> str:
+        """Rows written, and where some may have been, how many may and how many were not."""
+        text = (f"{self.written} of {self.rows} rows written ({len(self.accepted)} of {len(self.batches)} batches "
+                f"accepted)")
+        maybe = _rows(self.unconfirmed)
+        if maybe:
+            refused, unsent = (_rows([b for b in self.batches if b.status == s]) for s in ("failed", "not sent"))
+            text += f", {maybe} may have been written (no answer came)" + (f", {refused} refused" if refused else "") \
+                + (f", {unsent} not sent" if unsent else "")
+        return text
+
     def retry(self) -> WriteResult:
-        """Send again only the rows that were not written."""
+        """Send again the rows not known to be written: those that were not, and those that may have been
+        (sending them twice is harmless: an insert keeps the stored vector, an upsert writes the same)."""
         if self._resend is None:
             raise ValueError("this result cannot be retried")
         return self._resend(self.unwritten_rows())
@@ -234,11 +266,17 @@ class WriteResult:
         })
 
     def __repr__(self) -> str:
+        maybe = _rows(self.unconfirmed)
         return (f"WriteResult({self.operation} into {self.index!r}: {self.written} of {self.rows} rows written "
-                f"in {len(self.accepted)} of {len(self.batches)} batches)")
+                f"in {len(self.accepted)} of {len(self.batches)} batches"
+                + (f", {maybe} may have been written)" if maybe else ")"))
 
     def _repr_html_(self) -> str:
         return f"<p><code>{self!r}</code></p>" + self.to_frame().to_html(index=False, na_rep="")
+
+
+def _rows(batches: Sequence[Batch]) -> int:
+    return sum(b.rows for b in batches)
 
 
 def plan_batches(vectors: CheckedVectors, limits: Limits, batch_size: int | None = None) -> list[Batch]:
@@ -277,8 +315,8 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
         batch = outcomes[pos]
         try:
             outcomes[pos] = replace(batch, mutation_id=send(prepared).id)
-        except VectorizeError as exc:
-            outcomes[pos] = replace(batch, error=exc)
+        except VectorizeError as exc:  # a REST error says whether the request may have been carried out
+            outcomes[pos] = replace(batch, error=exc, maybe_written=getattr(exc, "maybe_applied", False) is True)
         if bar is not None:
             bar.update(batch.rows)
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vectorize_nb import errors
+from vectorize_nb import errors, writes
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.rest.transport import maybe_applied
 
 from ..helpers import TINY
-from .faults import FaultRig, Reply, Stall, Swallow
+from .faults import FaultRig, Pass, Reply, Stall, Swallow
 
 
 @pytest.fixture
@@ -150,3 +150,51 @@ def test_delete_metadata_index_of_an_unknown_property_still_raises(rig):
         index.delete_metadata_index("nope")
     assert raised.value.code == 40005 and not maybe_applied(raised.value)
     assert rig.app.count("metadata_index/delete") == 2
+
+
+# --- writes: batches whose answer was lost ----------------------------------------------------------
+
+def stored(rig) -> set[str]:
+    return set(rig.engine.list_vectors("docs", 1000).ids)
+
+
+def test_a_write_whose_answers_were_lost_says_which_rows_may_have_been_written(rig):
+    rig.app.script("upsert", Pass(), Pass()).always("upsert", Swallow(Reply(502)))  # applied, answer lost
+    index = rig.client(max_retries=2, concurrency=4).get_index("docs")
+    ids, values = [f"v{i:04d}" for i in range(1000)], np.random.default_rng(0).random((1000, 2))
+    with pytest.raises(writes.WriteIncomplete) as raised:
+        index.upsert(ids, values, batch_size=100, progress=False)
+    result = raised.value.result
+    statuses = [b.status for b in result.batches]
+    maybe, unsent = statuses.count("unconfirmed"), statuses.count("not sent")
+    assert statuses.count("accepted") == 2 and maybe >= 1 and "failed" not in statuses
+    assert rig.app.count("upsert") == 2 + 3 * maybe  # each unanswered batch tried max_retries + 1 times
+    accepted = {i for b in result.accepted for i in ids[b.start:b.stop]}
+    assert stored(rig) == accepted | set(result.unconfirmed_ids)  # all that was said "may have been", was
+    assert result.written == 200 and set(result.unwritten_ids) == set(ids) - accepted
+    assert len(result.unconfirmed_ids) == 100 * maybe and not set(result.unconfirmed_ids) & accepted
+    message = str(raised.value)
+    assert (f"200 of 1000 rows written (2 of 10 batches accepted), {100 * maybe} may have been written "
+            f"(no answer came), {100 * unsent} not sent; first failure: ") in message
+    assert message.endswith(f"err.result.retry() sends the 800 rows not known to be written, the {100 * maybe} "
+                            f"that may have been included (a row sent twice is stored once)")
+    assert f"{100 * maybe} may have been written" in repr(result)
+    assert result.to_frame()["status"].tolist() == statuses
+
+    rig.app.heal()
+    again = result.retry()
+    assert again.ok and again.ids == result.unwritten_ids
+    assert stored(rig) == set(ids) and rig.engine.index_info("docs").vector_count == 1000
+
+
+def test_a_write_refused_by_the_server_still_says_exactly_what_was_written(rig):
+    rig.app.script("upsert", Pass(), Pass()).always("upsert", Reply(500))  # the server's own failure
+    index = rig.client(max_retries=2, concurrency=4).get_index("docs")
+    ids, values = [f"v{i:04d}" for i in range(1000)], np.random.default_rng(0).random((1000, 2))
+    with pytest.raises(writes.WriteIncomplete) as raised:
+        index.upsert(ids, values, batch_size=100, progress=False)
+    result = raised.value.result
+    assert "unconfirmed" not in [b.status for b in result.batches] and result.unconfirmed_ids == []
+    assert "200 of 1000 rows written (2 of 10 batches accepted); first failure" in str(raised.value)
+    assert str(raised.value).endswith("err.result.retry() sends the 800 rows that were not written")
+    assert stored(rig) == set(ids) - set(result.unwritten_ids) and result.written == 200
