@@ -59,10 +59,17 @@ class Index(IndexReader):
              interval: float = 0.25) -> IndexInfo:
         """Block until a write is applied (Vectorize applies writes a few seconds after acknowledging them).
 
+        Vectorize reports only the last mutation it applied. A write counts as applied once the index
+        reports it, or a mutation this client sent after the write's answer came (the service ordered
+        that one after it). When the last applied mutation is another writer's, or one of this client's
+        that was in flight together with the write, this client cannot tell whether the write came
+        before it: the wait goes on, and its `WaitTimeout` says so (`get_by_ids` shows what is stored).
+
         Parameters
         ----------
         mutation : Mutation, str or WriteResult, optional
-            The write to wait for; by default this client's last write to the index.
+            The write to wait for; by default this client's last writes to the index (the last one, or
+            those whose requests were in flight together at the end).
         timeout : float, default 60
             Seconds before giving up with `WaitTimeout`, also when the server stops answering (over REST
             each look at `info` gets the time left, and at least a second).
@@ -74,21 +81,21 @@ class Index(IndexReader):
         IndexInfo
             The index's info once the write is applied.
         """
-        target = self._mutation_id(mutation)
-        if target is None:
+        targets = self._targets(mutation)
+        if not targets:
             return self.info()
-        if not target:
+        if "" in targets:
             raise errors.InvalidRequest("this mutation's id is unknown (its answer was lost, and a retry found the "
                                         "work done), so there is nothing to wait for; wait for a later write")
-        return wait_until_applied(self.backend, self.name, self.log, target, timeout=timeout, interval=interval)
+        return wait_until_applied(self.backend, self.name, self.log, targets, timeout=timeout, interval=interval)
 
-    def _mutation_id(self, mutation: Mutation | str | WriteResult | None) -> str | None:
+    def _targets(self, mutation: Mutation | str | WriteResult | None) -> list[str]:
         if isinstance(mutation, WriteResult):
             last = mutation.last_mutation
-            return None if last is None else last.id
+            return [] if last is None else [last.id]
         if mutation is None:
-            return self.log.last(self.name)
-        return str(mutation)
+            return self.log.latest(self.name)
+        return [str(mutation)]
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -338,16 +345,12 @@ class Index(IndexReader):
             The type of values the index holds; values of other types are left out of it.
         """
         with self._during("create_metadata_index"):
-            mutation = self.backend.create_metadata_index(self.name, property_name, index_type)
-        self.log.record(self.name, mutation.id)
-        return mutation
+            return self.log.issue(self.name, lambda: self.backend.create_metadata_index(self.name, property_name,
+                                                                                        index_type))
 
     def delete_metadata_index(self, property_name: str) -> Mutation:
         """Stop indexing `property_name` (filters on it then match nothing). Over REST, when the answer
         was lost and a retry found the metadata index already deleted, the mutation's id is unknown:
         the Mutation returned has an empty id, and `wait` cannot wait for it."""
         with self._during("delete_metadata_index"):
-            mutation = self.backend.delete_metadata_index(self.name, property_name)
-        if mutation.id:
-            self.log.record(self.name, mutation.id)
-        return mutation
+            return self.log.issue(self.name, lambda: self.backend.delete_metadata_index(self.name, property_name))

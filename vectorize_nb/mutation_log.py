@@ -1,7 +1,11 @@
 """The mutations a client issued, per index, so that `Index.wait()` knows what to wait for.
 
-Vectorize applies mutations in order and reports only the last one it processed, so "is my write
-applied?" means "has the index processed my mutation, or any I issued after it?".
+Vectorize applies mutations in the order it received them and reports only the last one it
+processed, so "is my write applied?" means "has the index processed my mutation, or one the service
+ordered after it?". This client knows that order for its own mutations only where it follows from
+time: a request sent after the answer to another came is ordered after that one. Two requests in
+flight together may have been ordered either way (answers can come back in another order than the
+service received the requests), and another writer's mutations are in no known order with ours.
 """
 
 from __future__ import annotations
@@ -9,49 +13,86 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from .contract import errors
 from .contract.backend import Backend
-from .contract.models import IndexInfo
+from .contract.models import IndexInfo, Mutation
 
-__all__ = ["MutationLog", "wait_until_applied", "LOOK_FLOOR"]
+__all__ = ["Issued", "MutationLog", "wait_until_applied", "LOOK_FLOOR"]
 
 LOOK_FLOOR = 1.0
 """Seconds a look at `info` is given at least, even at the end of a wait."""
 
 
-class MutationLog:
-    """The last `remembered` mutation ids a client issued on each index, oldest first. Thread-safe:
-    writes record their batches from several sender threads."""
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """One mutation of this client: its id, when its request was about to go out and when its answer
+    had come (the log's clock, `time.perf_counter` by default)."""
 
-    def __init__(self, remembered: int = 10_000) -> None:
-        self._issued: dict[str, deque[str]] = {}
+    id: str
+    sent: float
+    answered: float
+
+
+class MutationLog:
+    """The last `remembered` mutations a client issued on each index, in the order their answers came.
+    Thread-safe: writes record their batches from several sender threads."""
+
+    def __init__(self, remembered: int = 10_000, clock: Callable[[], float] = time.perf_counter) -> None:
+        self._issued: dict[str, deque[Issued]] = {}
         self._remembered = remembered
+        self._clock = clock
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"MutationLog({sum(map(len, self._issued.values()))} mutations on {len(self._issued)} indexes)"
 
-    def record(self, index: str, mutation_id: str) -> None:
-        """Remember a mutation just issued on `index`."""
+    def issue(self, index: str, request: Callable[[], Mutation]) -> Mutation:
+        """Run `request` (one request that makes a mutation of `index`) and record its mutation with the
+        times around it. A mutation whose id is unknown (empty) is not recorded."""
+        sent = self._clock()
+        mutation = request()
+        if mutation.id:
+            self.record(index, mutation.id, sent)
+        return mutation
+
+    def record(self, index: str, mutation_id: str, sent: float) -> None:
+        """Remember a mutation of `index` whose answer just came; `sent`: the clock before its request went out."""
+        entry = Issued(mutation_id, sent, self._clock())
         with self._lock:
-            self._issued.setdefault(index, deque(maxlen=self._remembered)).append(mutation_id)
+            self._issued.setdefault(index, deque(maxlen=self._remembered)).append(entry)
+
+    def _entries(self, index: str) -> list[Issued]:
+        with self._lock:
+            return list(self._issued.get(index, ()))
 
     def last(self, index: str) -> str | None:
-        """The latest mutation issued on `index`, or None."""
-        with self._lock:
-            issued = self._issued.get(index)
-            return issued[-1] if issued else None
+        """The mutation of `index` whose answer came last, or None."""
+        entries = self._entries(index)
+        return entries[-1].id if entries else None
+
+    def find(self, index: str, mutation_id: str) -> Issued | None:
+        """The record of one of this client's mutations, or None (another writer's, or forgotten)."""
+        return next((e for e in reversed(self._entries(index)) if e.id == mutation_id), None)
 
     def since(self, index: str, mutation_id: str) -> set[str]:
-        """`mutation_id` and every mutation issued on `index` after it: once the index reports any of
-        these as processed, `mutation_id` is applied."""
-        with self._lock:
-            issued = list(self._issued.get(index, ()))
-        if mutation_id not in issued:
+        """`mutation_id` and every mutation of `index` whose request went out after its answer came: the
+        service ordered those after it, so once it reports any of them processed, `mutation_id` is applied."""
+        entries = self._entries(index)
+        ours = next((e for e in reversed(entries) if e.id == mutation_id), None)
+        if ours is None:
             return {mutation_id}
-        return set(issued[issued.index(mutation_id):])
+        return {mutation_id} | {e.id for e in entries if e.sent > ours.answered}
+
+    def latest(self, index: str) -> list[str]:
+        """The mutations of `index` that no other one of this log is known to follow (one, unless requests
+        were in flight together): once each is applied, so is every mutation the log holds for `index`."""
+        entries = self._entries(index)
+        newest = max((e.sent for e in entries), default=0.0)
+        return [e.id for e in entries if e.answered >= newest]
 
     def forget(self, index: str) -> None:
         """Drop what was remembered about `index` (it was deleted)."""
@@ -59,23 +100,47 @@ class MutationLog:
             self._issued.pop(index, None)
 
 
-def wait_until_applied(backend: Backend, index: str, log: MutationLog, mutation_id: str, *, timeout: float = 60.0,
-                       interval: float = 0.25) -> IndexInfo:
-    """Poll `index_info` until the index has processed `mutation_id` (or a later mutation of this log);
-    `WaitTimeout` after `timeout` seconds, also when the server stops answering (a REST backend's look
-    at info is given up when the wait's time is up)."""
-    later = log.since(index, mutation_id)
+def wait_until_applied(backend: Backend, index: str, log: MutationLog, mutations: str | Sequence[str], *,
+                       timeout: float = 60.0, interval: float = 0.25) -> IndexInfo:
+    """Poll `index_info` until the index has processed each of `mutations` (a mutation id, or several),
+    or a mutation this log knows the service ordered after it (`MutationLog.since`, read at every look,
+    so writes made meanwhile count); `WaitTimeout` after `timeout` seconds, saying when this client
+    cannot tell, and also when the server stops answering (a REST backend's look at info is given up
+    when the wait's time is up)."""
+    pending = [mutations] if isinstance(mutations, str) else list(mutations)
     deadline = time.monotonic() + timeout
     while True:
-        info = _look(backend, index, deadline, timeout, interval, mutation_id)
-        if info.processed_up_to_mutation in later:
+        info = _look(backend, index, deadline, timeout, interval, _named(pending))
+        processed = info.processed_up_to_mutation
+        pending = [m for m in pending if processed not in log.since(index, m)]
+        if not pending:
             return info
         left = deadline - time.monotonic()
         if left <= 0:
-            raise errors.WaitTimeout(
-                f"mutation {mutation_id} not applied after {timeout:g} s; the index has processed up to "
-                f"{info.processed_up_to_mutation}", operation=f"wait on index {index!r}")
+            raise errors.WaitTimeout(_not_applied(log, index, pending, processed, timeout),
+                                     operation=f"wait on index {index!r}")
         time.sleep(min(interval, left))
+
+
+def _named(mutations: Sequence[str]) -> str:
+    return f"mutation {mutations[0]}" if len(mutations) == 1 else f"mutations {', '.join(mutations)}"
+
+
+def _not_applied(log: MutationLog, index: str, pending: Sequence[str], processed: str | None, timeout: float) -> str:
+    """Why a wait ended: not applied yet, or this client cannot tell."""
+    if processed is None:
+        return f"{_named(pending)} not applied after {timeout:g} s; the index has processed no mutation yet"
+    last = log.find(index, processed)
+    cannot_tell = (f"{_named(pending)} not known to be applied after {timeout:g} s: the last mutation the index "
+                   f"applied, {processed}, is ")
+    check = ("Vectorize reports only the last mutation it applied, so this client cannot tell which came first; "
+             "get_by_ids shows whether the vectors are stored")
+    if last is None:
+        return cannot_tell + f"not one this client made (another writer's). {check}"
+    mine = [log.find(index, m) for m in pending]
+    if any(m is None or m.sent <= last.answered for m in mine):
+        return cannot_tell + f"one of this client's, sent while {_named(pending)} was in flight. {check}"
+    return f"{_named(pending)} not applied after {timeout:g} s; the index has processed up to {processed}"
 
 
 @runtime_checkable
@@ -83,8 +148,7 @@ class _BoundedInfo(Protocol):
     def index_info_within(self, name: str, seconds: float | None) -> IndexInfo: ...
 
 
-def _look(backend: Backend, index: str, deadline: float, timeout: float, interval: float,
-          mutation_id: str) -> IndexInfo:
+def _look(backend: Backend, index: str, deadline: float, timeout: float, interval: float, named: str) -> IndexInfo:
     """One look at `info`. Where the backend can bound a call (REST), it is given the wait's time left (at
     least `LOOK_FLOOR` seconds, or the whole timeout if shorter), and a server that does not answer in
     that time ends the wait with `WaitTimeout`."""
@@ -98,5 +162,5 @@ def _look(backend: Backend, index: str, deadline: float, timeout: float, interva
             if time.monotonic() + interval < deadline:
                 raise  # time for another look: a failure of its own, not the wait's timeout
             raise errors.WaitTimeout(
-                f"mutation {mutation_id} not known to be applied after {timeout:g} s: the server did not answer "
-                f"info in time ({exc.message})", operation=operation) from exc
+                f"{named} not known to be applied after {timeout:g} s: the server did not answer info in time "
+                f"({exc.message})", operation=operation) from exc

@@ -448,9 +448,8 @@ class Writer:
 
         def send(batch: Batch) -> Mutation:
             with errors.during(f"delete_by_ids on index {self.index!r}"):
-                mutation = self.backend.delete_by_ids(self.index, unique[batch.start:batch.stop])
-            self.log.record(self.index, mutation.id)
-            return mutation
+                return self.log.issue(self.index, lambda: self.backend.delete_by_ids(self.index,
+                                                                                     unique[batch.start:batch.stop]))
 
         outcomes = send_batches(batches, send, self.backend.max_concurrency, False)
         result = WriteResult("delete", self.index, unique, outcomes,
@@ -460,9 +459,7 @@ class Writer:
     def _sender(self, kind: WriteKind) -> Callable[[PreparedWrite], Mutation]:
         def send(prepared: PreparedWrite) -> Mutation:
             with errors.during(f"{kind} on index {self.index!r}"):
-                mutation = self.backend.send_write(prepared)
-            self.log.record(self.index, mutation.id)
-            return mutation
+                return self.log.issue(self.index, lambda: self.backend.send_write(prepared))
         return send
 
     def _finish(self, result: WriteResult, options: WriteOptions) -> WriteResult:

@@ -1,0 +1,154 @@
+"""`Index.wait` with more than one writer: writes made while waiting, answers that come back in another
+order than the service received the requests, and another client's writes. The engine runs on a clock
+the tests move, so what is applied when is decided here, not by timing."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from vectorize_nb import errors
+from vectorize_nb.client import Client
+from vectorize_nb.local import LocalEngine
+from vectorize_nb.mutation_log import MutationLog
+
+from .helpers import TINY
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class LateAnswer(LocalEngine):
+    """An engine whose answer to a write of the id "late" comes back only once `release` is set."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(limits=TINY, apply_delay=10, clock=clock)
+        self.queued = threading.Event()
+        self.release = threading.Event()
+
+    def write(self, name, kind, vectors):
+        mutation = super().write(name, kind, vectors)
+        if vectors.ids[0] == "late":
+            self.queued.set()
+            assert self.release.wait(10)
+        return mutation
+
+
+# --- the log ------------------------------------------------------------------------------------
+
+def test_a_mutation_follows_ours_only_if_its_request_went_out_after_our_answer_came():
+    now = [0.0]
+    log = MutationLog(clock=lambda: now[0])
+
+    def issue(mutation_id: str, sent: float, answered: float) -> None:
+        now[0] = answered
+        log.record("docs", mutation_id, sent)
+
+    issue("x", 0.0, 1.0)
+    issue("z", 0.5, 4.0)   # in flight with x and with y: its answer came last
+    issue("y", 2.0, 3.0)   # sent after x's answer
+    assert [log.find("docs", m).sent for m in "xyz"] == [0.0, 2.0, 0.5]
+    assert log.since("docs", "x") == {"x", "y"}
+    assert log.since("docs", "y") == {"y"} and log.since("docs", "z") == {"z"}
+    assert log.since("docs", "unknown") == {"unknown"} and log.find("docs", "unknown") is None
+    assert log.last("docs") == "y" and sorted(log.latest("docs")) == ["y", "z"]
+    issue("w", 5.0, 6.0)
+    assert log.latest("docs") == ["w"] and log.since("docs", "z") == {"z", "w"}
+
+
+# --- a) a write of the same client while waiting ---------------------------------------------------
+
+def test_a_write_made_while_waiting_counts_as_applied_after_ours():
+    clock = Clock()
+    engine = LocalEngine(limits=TINY, apply_delay=10, clock=clock)
+    with Client(engine, "lag") as client:
+        index = client.create_index("lag", 2)
+        first = index.upsert(["a"], [[1, 0]])
+        looks = []
+        real_info = engine.index_info
+
+        def info(name):  # another thread of this client writes while this one waits; both get applied
+            if not looks:
+                index.upsert(["b"], [[0, 1]])
+                clock.now += 20
+            looks.append(name)
+            return real_info(name)
+
+        engine.index_info = info
+        applied = index.wait(first, timeout=2, interval=0.01)
+        assert applied.processed_up_to_mutation == client.log.last("lag") != first.last_mutation.id
+        assert applied.vector_count == 2 and len(looks) == 1
+
+
+# --- b) answers that come back out of order --------------------------------------------------------
+
+def test_wait_does_not_take_a_mutation_answered_later_but_queued_earlier_for_a_later_one():
+    clock = Clock()
+    engine = LateAnswer(clock)
+    with Client(engine, "late") as client:
+        index = client.create_index("late", 2)
+        earlier = threading.Thread(target=lambda: index.upsert(["late"], [[1, 0]]))
+        earlier.start()                              # queued first, due at +10; its answer is held
+        assert engine.queued.wait(10)
+        clock.now += 1
+        ours = index.upsert(["x"], [[0, 1]])         # queued second, due at +11, answered at once
+        engine.release.set()
+        earlier.join(10)
+        late = client.log.last("late")
+        assert late != ours.last_mutation.id         # the log holds ours first, the late answer after
+
+        clock.now += 9.5                             # only the earlier request is applied
+        with pytest.raises(errors.WaitTimeout) as raised:
+            index.wait(ours, timeout=0.2, interval=0.05)
+        assert index.info().processed_up_to_mutation == late
+        assert index.get_by_ids(["x"]).empty          # ours is not applied: the wait was right not to return
+        message = str(raised.value)
+        assert f"mutation {ours.last_mutation.id} not known to be applied after 0.2 s" in message
+        assert f"{late}, is one of this client's, sent while mutation {ours.last_mutation.id} was in flight" \
+            in message
+        with pytest.raises(errors.WaitTimeout):       # nor does a wait for this client's last writes
+            index.wait(timeout=0.2, interval=0.05)
+
+        clock.now += 1                               # now ours is applied too
+        assert index.wait(ours, timeout=2, interval=0.05).processed_up_to_mutation == ours.last_mutation.id
+        assert index.get_by_ids(["x"])["id"].tolist() == ["x"]
+
+
+# --- c) another client's write --------------------------------------------------------------------
+
+def test_another_writers_mutation_last_applied_ends_the_wait_saying_it_cannot_tell():
+    engine = LocalEngine(limits=TINY)  # applies at once
+    with Client(engine, "a") as mine, Client(engine, "b") as theirs:
+        index = mine.create_index("shared", 2)
+        ours = index.upsert(["mine"], [[1, 0]])
+        theirs.get_index("shared").upsert(["theirs"], [[0, 1]])
+        other = theirs.log.last("shared")
+        with pytest.raises(errors.WaitTimeout) as raised:
+            index.wait(timeout=0.2, interval=0.05)
+        message = str(raised.value)
+        assert f"mutation {ours.last_mutation.id} not known to be applied after 0.2 s" in message
+        assert f"the last mutation the index applied, {other}, is not one this client made (another writer's)" \
+            in message
+        assert "this client cannot tell which came first; get_by_ids shows whether the vectors are stored" in message
+        index.upsert(["mine2"], [[1, 1]])            # a later write of ours, once applied, settles it
+        assert index.wait(ours, timeout=2, interval=0.05).vector_count == 3
+
+
+def test_a_write_not_yet_applied_after_one_of_ours_says_where_the_index_is():
+    clock = Clock()
+    engine = LocalEngine(limits=TINY, apply_delay=10, clock=clock)
+    with Client(engine, "lag") as client:
+        index = client.create_index("lag", 2)
+        first = index.upsert(["a"], [[1, 0]])
+        clock.now += 20
+        second = index.upsert(["b"], [[0, 1]])
+        with pytest.raises(errors.WaitTimeout) as raised:
+            index.wait(timeout=0.2, interval=0.05)
+        assert str(raised.value).startswith(f"mutation {second.last_mutation.id} not applied after 0.2 s; the "
+                                            f"index has processed up to {first.last_mutation.id}")
