@@ -40,6 +40,14 @@ class LateAnswer(LocalEngine):
         return mutation
 
 
+@pytest.fixture
+def lagging():
+    """A client of an engine that applies writes 10 s (of its clock) late, with an index and its clock."""
+    clock = Clock()
+    with Client(LocalEngine(limits=TINY, apply_delay=10, clock=clock), "lag") as client:
+        yield client, client.create_index("lag", 2), clock
+
+
 # --- the log ------------------------------------------------------------------------------------
 
 def test_a_mutation_follows_ours_only_if_its_request_went_out_after_our_answer_came():
@@ -64,26 +72,24 @@ def test_a_mutation_follows_ours_only_if_its_request_went_out_after_our_answer_c
 
 # --- a) a write of the same client while waiting ---------------------------------------------------
 
-def test_a_write_made_while_waiting_counts_as_applied_after_ours():
-    clock = Clock()
-    engine = LocalEngine(limits=TINY, apply_delay=10, clock=clock)
-    with Client(engine, "lag") as client:
-        index = client.create_index("lag", 2)
-        first = index.upsert(["a"], [[1, 0]])
-        looks = []
-        real_info = engine.index_info
+def test_a_write_made_while_waiting_counts_as_applied_after_ours(lagging):
+    client, index, clock = lagging
+    engine = client.backend
+    first = index.upsert(["a"], [[1, 0]])
+    looks = []
+    real_info = engine.index_info
 
-        def info(name):  # another thread of this client writes while this one waits; both get applied
-            if not looks:
-                index.upsert(["b"], [[0, 1]])
-                clock.now += 20
-            looks.append(name)
-            return real_info(name)
+    def info(name):  # another thread of this client writes while this one waits; both get applied
+        if not looks:
+            index.upsert(["b"], [[0, 1]])
+            clock.now += 20
+        looks.append(name)
+        return real_info(name)
 
-        engine.index_info = info
-        applied = index.wait(first, timeout=2, interval=0.01)
-        assert applied.processed_up_to_mutation == client.log.last("lag") != first.last_mutation.id
-        assert applied.vector_count == 2 and len(looks) == 1
+    engine.index_info = info
+    applied = index.wait(first, timeout=2, interval=0.01)
+    assert applied.processed_up_to_mutation == client.log.last("lag") != first.last_mutation.id
+    assert applied.vector_count == 2 and len(looks) == 1
 
 
 # --- b) answers that come back out of order --------------------------------------------------------
@@ -140,15 +146,12 @@ def test_another_writers_mutation_last_applied_ends_the_wait_saying_it_cannot_te
         assert index.wait(ours, timeout=2, interval=0.05).vector_count == 3
 
 
-def test_a_write_not_yet_applied_after_one_of_ours_says_where_the_index_is():
-    clock = Clock()
-    engine = LocalEngine(limits=TINY, apply_delay=10, clock=clock)
-    with Client(engine, "lag") as client:
-        index = client.create_index("lag", 2)
-        first = index.upsert(["a"], [[1, 0]])
-        clock.now += 20
-        second = index.upsert(["b"], [[0, 1]])
-        with pytest.raises(errors.WaitTimeout) as raised:
-            index.wait(timeout=0.2, interval=0.05)
-        assert str(raised.value).startswith(f"mutation {second.last_mutation.id} not applied after 0.2 s; the "
-                                            f"index has processed up to {first.last_mutation.id}")
+def test_a_write_not_yet_applied_after_one_of_ours_says_where_the_index_is(lagging):
+    _, index, clock = lagging
+    first = index.upsert(["a"], [[1, 0]])
+    clock.now += 20
+    second = index.upsert(["b"], [[0, 1]])
+    with pytest.raises(errors.WaitTimeout) as raised:
+        index.wait(timeout=0.2, interval=0.05)
+    assert str(raised.value).startswith(f"mutation {second.last_mutation.id} not applied after 0.2 s; the "
+                                        f"index has processed up to {first.last_mutation.id}")

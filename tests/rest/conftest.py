@@ -8,6 +8,20 @@ import types
 import pytest
 import urllib3.util.retry
 
+from vectorize_nb.local import LocalEngine
+
+from ..helpers import TINY
+from .faults import FaultRig
+
+
+@pytest.fixture
+def rig():
+    """A fault rig in front of an engine holding the index "docs" (2 dimensions, cosine)."""
+    with LocalEngine(limits=TINY) as engine:
+        engine.create_index("docs", dimensions=2, metric="cosine")
+        with FaultRig(engine) as rig:
+            yield rig
+
 
 @pytest.fixture
 def retry_sleeps(monkeypatch):

@@ -20,26 +20,16 @@ import urllib3.util.retry
 
 import vectorize_nb as vz
 from vectorize_nb import errors, writes
-from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.server import serve
 from vectorize_nb.contract.models import Vectors
 from vectorize_nb.rest import RateLimiter
 from vectorize_nb.rest.transport import RETRY_AFTER_MAX
 
-from ..helpers import TINY
-from .faults import FaultRig, Pass, Reply, Stall, Swallow
+from .faults import Pass, Reply, Stall, Swallow
 
 HANG_GUARD = 20.0
 """Seconds no single client call may take here; the expected times are around one second. It only
 turns a hang into a failure, it does not measure speed."""
-
-
-@pytest.fixture
-def rig():
-    with LocalEngine(limits=TINY) as engine:
-        engine.create_index("docs", dimensions=2, metric="cosine")
-        with FaultRig(engine) as rig:
-            yield rig
 
 
 def rows(n: int, prefix: str = "v") -> tuple[list[str], np.ndarray]:

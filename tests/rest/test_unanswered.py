@@ -7,19 +7,9 @@ import numpy as np
 import pytest
 
 from vectorize_nb import errors, writes
-from vectorize_nb.local import LocalEngine
 from vectorize_nb.rest.transport import maybe_applied
 
-from ..helpers import TINY
-from .faults import FaultRig, Pass, Reply, Stall, Swallow
-
-
-@pytest.fixture
-def rig():
-    with LocalEngine(limits=TINY) as engine:
-        engine.create_index("docs", dimensions=2, metric="cosine")
-        with FaultRig(engine) as rig:
-            yield rig
+from .faults import Pass, Reply, Stall, Swallow
 
 
 # --- what the transport knows ---------------------------------------------------------------------
