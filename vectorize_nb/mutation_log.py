@@ -15,7 +15,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 from .contract import errors
 from .contract.backend import Backend
@@ -143,19 +142,12 @@ def _not_applied(log: MutationLog, index: str, pending: Sequence[str], processed
     return f"{_named(pending)} not applied after {timeout:g} s; the index has processed up to {processed}"
 
 
-@runtime_checkable
-class _BoundedInfo(Protocol):
-    def index_info_within(self, name: str, seconds: float | None) -> IndexInfo: ...
-
-
 def _look(backend: Backend, index: str, deadline: float, timeout: float, interval: float, named: str) -> IndexInfo:
     """One look at `info`. Where the backend can bound a call (REST), it is given the wait's time left (at
     least `LOOK_FLOOR` seconds, or the whole timeout if shorter), and a server that does not answer in
     that time ends the wait with `WaitTimeout`."""
     operation = f"wait on index {index!r}"
     with errors.during(operation):
-        if not isinstance(backend, _BoundedInfo):
-            return backend.index_info(index)
         try:
             return backend.index_info_within(index, max(deadline - time.monotonic(), min(timeout, LOOK_FLOOR)))
         except errors.TransportError as exc:

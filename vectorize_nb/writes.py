@@ -316,7 +316,7 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
         try:
             outcomes[pos] = replace(batch, mutation_id=send(prepared).id)
         except VectorizeError as exc:  # a REST error says whether the request may have been carried out
-            outcomes[pos] = replace(batch, error=exc, maybe_written=getattr(exc, "maybe_applied", False) is True)
+            outcomes[pos] = replace(batch, error=exc, maybe_written=exc.maybe_applied)
         if bar is not None:
             bar.update(batch.rows)
 

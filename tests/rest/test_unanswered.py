@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from vectorize_nb import errors, writes
-from vectorize_nb.rest.transport import maybe_applied
 
 from .faults import Pass, Reply, Stall, Swallow
 
@@ -27,7 +26,7 @@ def test_an_error_says_whether_an_attempt_may_have_been_carried_out(rig, fault, 
     backend = rig.client(timeout=0.3, max_retries=1).backend
     with pytest.raises(errors.VectorizeError) as raised:
         backend.index_info("docs")
-    assert maybe_applied(raised.value) is uncertain
+    assert raised.value.maybe_applied is uncertain
     assert rig.app.count("info") == 2
 
 
@@ -35,14 +34,14 @@ def test_an_earlier_unanswered_attempt_marks_the_final_error(rig):
     rig.app.script("info", Reply(502), Reply(503), Reply(503))
     with pytest.raises(errors.ServerError) as raised:
         rig.client(max_retries=2).backend.index_info("docs")
-    assert raised.value.status == 503 and maybe_applied(raised.value)
+    assert raised.value.status == 503 and raised.value.maybe_applied
 
 
 def test_a_connection_dropped_after_the_request_went_out_may_have_been_carried_out(rig):
     proxy = rig.proxy(drop=lambda n, line: "/info" in line, mode="before_response")
     with pytest.raises(errors.TransportError) as raised:
         rig.client(proxy.url, max_retries=1).backend.index_info("docs")
-    assert maybe_applied(raised.value) and len(proxy.dropped) == 2
+    assert raised.value.maybe_applied and len(proxy.dropped) == 2
 
 
 def test_a_refused_connection_was_not_carried_out(rig):
@@ -51,7 +50,7 @@ def test_a_refused_connection_was_not_carried_out(rig):
     proxy.close()
     with pytest.raises(errors.TransportError) as raised:
         rig.client(url, max_retries=1).backend.index_info("docs")
-    assert not maybe_applied(raised.value)
+    assert not raised.value.maybe_applied
 
 
 # --- create_index ---------------------------------------------------------------------------------
@@ -79,7 +78,7 @@ def test_create_index_keeps_3002_when_the_index_found_is_not_the_one_asked_for(r
     rig.app.script("indexes", Reply(502))  # not carried out: "docs" is another client's, with 2 dimensions
     with pytest.raises(errors.DuplicateIndexName) as raised:
         rig.client(max_retries=2).create_index("docs", 4)
-    assert raised.value.code == 3002 and maybe_applied(raised.value)
+    assert raised.value.code == 3002 and raised.value.maybe_applied
     assert rig.app.count("indexes") == 2 and rig.app.count("index") == 1
     assert rig.engine.get_index("docs").dimensions == 2
 
@@ -110,7 +109,7 @@ def test_delete_index_whose_connection_dropped_after_sending_succeeds(rig):
 def test_delete_index_of_an_unknown_index_still_raises(rig):
     with pytest.raises(errors.IndexNotFound) as raised:
         rig.client(max_retries=2).delete_index("nope")
-    assert raised.value.code == 3000 and not maybe_applied(raised.value)
+    assert raised.value.code == 3000 and not raised.value.maybe_applied
     rig.app.script("index", Reply(503))
     with pytest.raises(errors.IndexNotFound):
         rig.client(max_retries=2).delete_index("nope")
@@ -138,7 +137,7 @@ def test_delete_metadata_index_of_an_unknown_property_still_raises(rig):
     rig.app.script("metadata_index/delete", Reply(500))
     with pytest.raises(errors.MetadataIndexNotFound) as raised:
         index.delete_metadata_index("nope")
-    assert raised.value.code == 40005 and not maybe_applied(raised.value)
+    assert raised.value.code == 40005 and not raised.value.maybe_applied
     assert rig.app.count("metadata_index/delete") == 2
 
 

@@ -159,6 +159,19 @@ def test_upsert_panel_reports_bad_rows_without_writing(client):
     assert index.info().vector_count == 0
 
 
+def test_upsert_panel_says_which_rows_may_have_been_written_when_an_answer_was_lost():
+    from ..test_writes import LostAnswers
+
+    with vz.Client(LostAnswers(lost={1}), "lost") as lossy:
+        index = lossy.create_index("films", 3)
+        frame = pd.DataFrame({"id": ["a", "b"], "embedding": list(np.eye(3, dtype=np.float32)[:2])})
+        upsert = UpsertPanel(frame, index)
+        click(upsert, "Upsert")
+        said = text(upsert.message)
+        assert "0 of 2 rows written (0 of 1 batches accepted), 2 may have been written (no answer came)" in said
+        assert "bad gateway" in said and index.info().vector_count == 2
+
+
 def test_panel_puts_everything_in_tabs_that_follow_the_selected_index(client):
     client.create_index("one", 2)
     client.create_index("two", 2)

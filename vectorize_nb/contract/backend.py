@@ -13,6 +13,7 @@ backend that can do better overrides them:
     filter_misses                what a filter silently leaves out, for the client to warn about
     folder                       where a backend keeps files (the local engine's folder), for caches
     index_folder                 a folder for files computed from one index, deleted with the index
+    index_info_within            info given up after some seconds (REST), so that a wait ends in time
 
 A backend does one request's worth of work per call and enforces (or lets the service enforce) the
 limits; splitting large writes, waiting for mutations and building DataFrames are the client's job.
@@ -186,6 +187,11 @@ class Backend(ABC):
     def folder(self) -> Path | None:
         """A folder this backend keeps its files in, where caches may live beside them; None if none."""
         return None
+
+    def index_info_within(self, name: str, seconds: float | None) -> IndexInfo:
+        """`index_info`, given up (TransportError) after `seconds` whatever else the backend allows; by
+        default plain `index_info`, for a backend whose calls do not wait on a network."""
+        return self.index_info(name)
 
     def index_folder(self, name: str) -> Path | None:
         """A folder for files computed from index `name` (its maps), which deleting the index deletes

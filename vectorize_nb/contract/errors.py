@@ -82,6 +82,9 @@ class VectorizeError(Exception):
         self.operation = operation
         self.nothing_written = False
         """Set where a write was refused before any of it was sent (`during(..., nothing_written=True)`)."""
+        self.maybe_applied = False
+        """Set where the server may have done what was asked all the same: an attempt of the request went
+        out whole and got no answer (or a gateway's 502/504) before this error."""
         # An error rebuilt from a response keeps the status and code it arrived with.
         if status is not None:
             self.status = status  # type: ignore[misc]
@@ -382,7 +385,7 @@ class TransportError(VectorizeError):
 
 class WaitTimeout(VectorizeError):
     status = 0
-    hint = "The mutation is accepted but not yet applied; wait longer or check info()"
+    hint = "The write is not known to be applied yet; wait longer, or check info() or get_by_ids()"
 
 
 class ConfigurationError(VectorizeError, ValueError):

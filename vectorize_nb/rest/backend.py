@@ -25,7 +25,7 @@ from ..contract.filters import FilterMiss, parse_filter, silent_misses
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, IndexDescription, IndexInfo, Match, MetadataIndex,
                                Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
 from .ai import WorkersAI
-from .transport import Transport, maybe_applied
+from .transport import Transport
 
 __all__ = ["RestBackend", "UNKNOWN_MUTATION"]
 
@@ -124,7 +124,7 @@ class RestBackend(Backend):
         try:
             result = self._call("POST", "", operation, json=body)
         except errors.DuplicateIndexName as exc:
-            if not maybe_applied(exc):
+            if not exc.maybe_applied:
                 raise
             return self._created_unanswered(exc, name, dimensions, metric, preset, description)
         return _read(wire.index_from_json, result, operation)
@@ -159,7 +159,7 @@ class RestBackend(Backend):
         try:
             self._call("DELETE", _path(name), f"delete_index {name!r}")
         except errors.IndexNotFound as exc:
-            if not maybe_applied(exc):
+            if not exc.maybe_applied:
                 raise
             log.info("delete_index %r: an attempt got no answer, and the index is gone", name)
 
@@ -278,7 +278,7 @@ class RestBackend(Backend):
             result = self._call("POST", _path(name, "/metadata_index/delete"), operation,
                                 json={"propertyName": property_name})
         except errors.MetadataIndexNotFound as exc:
-            if not maybe_applied(exc):
+            if not exc.maybe_applied:
                 raise
             log.info("delete_metadata_index %r on %r: an attempt got no answer, and the metadata index is gone",
                      property_name, name)

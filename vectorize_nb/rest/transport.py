@@ -7,7 +7,7 @@ nor a connection refused on this machine (no server on that port: no wait will s
 The token is only ever put into the Authorization header of the request being sent.
 
 An error raised by `request` says whether the server may have done what was asked although it did not
-say so (`maybe_applied(error)`): some attempt went out whole and then got no answer (the connection
+say so (`error.maybe_applied`): some attempt went out whole and then got no answer (the connection
 dropped, the attempt timed out) or a gateway's 502/504 (the server's own answer was lost). Retrying such
 a request is safe only where doing it twice is harmless; the REST backend sorts out the others.
 
@@ -33,15 +33,12 @@ from ..contract import errors, wire
 from .deadline import DeadlineAdapter, attempt
 from .ratelimit import RateLimiter
 
-__all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "UNCERTAIN_STATUSES", "retry_policy", "UPLOAD_ALLOWANCE",
-           "maybe_applied"]
+__all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "UNCERTAIN_STATUSES", "retry_policy", "UPLOAD_ALLOWANCE"]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 UNCERTAIN_STATUSES = (502, 504)
 """A gateway's answers for a server whose own answer it did not get: the server may have done the work.
 A 500 or a 503 is the server's own answer that it did not."""
-MAYBE_APPLIED = "maybe_applied"
-"""The attribute of an error of `request` that says an attempt's outcome is unknown (see `maybe_applied`)."""
 RETRY_AFTER_MAX = 60
 """Longest a Retry-After is honoured; a longer one is capped (and a wait past the total deadline is not made)."""
 UPLOAD_ALLOWANCE = 1e-6
@@ -133,8 +130,7 @@ class Transport:
             return self._attempts(call, min(self.timeout + allowance, total), limiter or self.limiter,
                                   data=data, params=params, headers=headers)
         except errors.VectorizeError as exc:
-            if call.uncertain:
-                setattr(exc, MAYBE_APPLIED, True)
+            exc.maybe_applied = call.uncertain
             raise
 
     def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter, **send: Any) -> Any:
@@ -216,12 +212,6 @@ class _Call:
             raise wire_error(response.status_code, body, self.operation, why) from None
         failed = f": {_describe(error)} ({why})" if failed is None else failed
         raise errors.TransportError(f"{self.method} {self.url} failed{failed}", operation=self.operation) from None
-
-
-def maybe_applied(error: BaseException) -> bool:
-    """Whether the request that raised `error` may have been carried out all the same: an attempt went
-    out whole and got no answer, or a gateway's 502/504, before the error the caller sees."""
-    return getattr(error, MAYBE_APPLIED, False) is True
 
 
 def wire_error(status: int, body: Any, operation: str, why: str) -> errors.VectorizeError:

@@ -106,4 +106,4 @@ class UpsertPanel(Panel):
             stored = ", ".join(map(repr, self.metadata.value)) or "no metadata"
             self.say(f"upserted {result.written:,} vectors into {self.index.name!r} with {stored}", "ok")
         else:
-            self.say(f"{result.rows - result.written:,} rows were not written: {result.failures[0].error}", "error")
+            self.say(f"{result.tally()}: {result.failures[0].error}", "error")
