@@ -82,3 +82,22 @@ def test_the_subtitle_is_a_second_line_of_the_title(index):
     fig = plot_scores(index.query([0.0, 0.0], top_k=3))
     assert fig.layout.title.subtitle.text is None
     assert fig.layout.title.text == "Score by rank<br><sup>1 query</sup>" and titles(fig)[1] == "1 query"
+
+
+def test_large_whole_numbers_keep_a_category_each_with_their_exact_label():
+    """Store numbers 1000001-1000003 were one entry, '1e+06'; timestamps in ms one entry, '1.7e+12'."""
+    stores = coloring(pd.Series([1000002, 1000001, 1000003] * 3), "store")
+    assert stores.categories == ("1000001", "1000002", "1000003") and len(set(stores.colors.values())) == 3
+    stamps = coloring(pd.Series([1700000000123.0, 1700000000456.0, np.nan]), "ts")
+    assert stamps.categories == ("1700000000123", "1700000000456", "(none)")
+    close = coloring(pd.Series([0.1, 0.1000001, 2.5e-12]), "share", discrete=True)
+    assert close.categories == ("2.5e-12", "0.1", "0.1000001")
+
+
+def test_a_map_of_large_whole_numbers_names_each_in_the_legend_and_the_hover():
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "values": list(np.eye(4, 2, dtype=np.float32)),
+                          "store": [1000001.0, 1000002.0, 1000001.0, np.nan]})  # NaN: a float column
+    fig = plot_index(frame, color="store")
+    drawn = {t.name: t for t in fig.data}
+    assert sorted(drawn, key=lambda name: drawn[name].legendrank) == ["1000001", "1000002", "(none)"]
+    assert drawn["1000002"].hovertext == ("<b>b</b><br>store=1000002",)

@@ -16,7 +16,8 @@ import pandas as pd
 
 from ..extras import require
 
-__all__ = ["Coloring", "coloring", "palette", "MAX_CATEGORIES", "MISSING", "OTHER_COLOR", "MISSING_COLOR", "SCALE"]
+__all__ = ["Coloring", "coloring", "number_text", "palette", "MAX_CATEGORIES", "MISSING", "OTHER_COLOR",
+           "MISSING_COLOR", "SCALE"]
 
 MAX_CATEGORIES = 20
 """Whole numbers with at most this many distinct values are categories; past it a legend shows the
@@ -116,8 +117,15 @@ def coloring(values: pd.Series, name: Hashable, discrete: bool | None = None,
         discrete = bool(np.all(present == np.round(present))) and len(np.unique(present)) <= max_categories
     if not discrete:
         return Coloring(name, numbers=numbers)
-    labels = pd.Series([MISSING if np.isnan(v) else f"{v:g}" for v in numbers], index=values.index, dtype=object)
+    labels = pd.Series([MISSING if np.isnan(v) else number_text(v) for v in numbers], index=values.index, dtype=object)
     return _categories(labels, name, max_categories, sort_key=float)
+
+
+def number_text(value: float) -> str:
+    """A number as a label: whole numbers exactly (1000001, 1700000000123), others with the fewest digits
+    that tell them from every other float (0.25, 2.5e-12, 1e+300)."""
+    value = float(value) + 0.0  # -0.0 is 0
+    return f"{value:.0f}" if value.is_integer() and abs(value) < 2 ** 53 else repr(value)
 
 
 def _numbers(values: pd.Series) -> np.ndarray | None:

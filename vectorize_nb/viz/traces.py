@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..extras import require
+from .colors import number_text
 from .projection import Projection
 
 __all__ = ["plotly", "scatter_type", "positions_of", "hover_columns", "asked_hover", "hover_text", "axis_titles",
@@ -157,5 +158,7 @@ def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Has
 
 def _text(value: Any) -> str:
     if isinstance(value, float):
-        return "–" if np.isnan(value) else f"{value:.4g}"
+        if np.isnan(value):
+            return "–"
+        return number_text(value) if value.is_integer() else f"{value:.4g}"
     return "–" if value is None else str(value)
