@@ -48,12 +48,22 @@ def data() -> pd.DataFrame:
     return points()
 
 
+def in_memory(name: str, metric: str, frame: pd.DataFrame):
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index(name, 2, metric)
+        fill(idx, frame)
+        yield idx
+
+
 @pytest.fixture
 def index(data):
-    with vz.connect("memory", limits=TINY) as client:
-        idx = client.create_index("points", 2, "euclidean")
-        fill(idx, data)
-        yield idx
+    yield from in_memory("points", "euclidean", data)
+
+
+@pytest.fixture
+def dots(data):
+    """The same points in a dot-product index: its score is the negative dot product, lowest best."""
+    yield from in_memory("dots", "dot-product", data)
 
 
 @pytest.fixture

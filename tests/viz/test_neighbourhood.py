@@ -30,11 +30,19 @@ def test_traces_have_stable_names_and_the_matches_are_the_query_result(index):
     matches = trace(fig, "matches")
     assert list(matches.customdata) == expected["id"].tolist()
     assert [text.split("<br>")[1:3] for text in matches.hovertext] == [
-        [f"rank={r}", f"score={s:.4g}"] for r, s in zip(expected["rank"], expected["score"])]
+        [f"rank={r}", f"score={s:.4g} (euclidean distance: lower is closer)"]
+        for r, s in zip(expected["rank"], expected["score"])]
     sizes = np.asarray(matches.marker.size)
     assert sizes[0] == 18 and sizes[-1] == 9 and (np.diff(sizes) <= 0).all()  # sized by rank
     assert matches.marker.line.width == 2  # ringed
     assert trace(fig, "query").customdata == (None,)
+
+
+def test_a_dot_product_hover_says_the_score_is_the_negative_dot_product(dots):
+    """The hover said "score=-21.15" with nothing to say that lower is closer."""
+    matches = trace(plot_neighbourhood(dots, [10.0, 10.0], top_k=3), "matches")
+    best = dots.query([10.0, 10.0], top_k=1)["score"].iloc[0]
+    assert matches.hovertext[0].split("<br>")[2] == f"score={best:.4g} (negative dot product: lower is closer)"
 
 
 def test_a_pca_of_2d_vectors_keeps_every_distance(index):

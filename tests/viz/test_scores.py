@@ -17,6 +17,16 @@ def test_one_query_is_one_line(index):
     assert fig.layout.yaxis.title.text == "score (euclidean distance: lower is closer)"
 
 
+def test_dot_product_scores_say_lower_is_closer(dots):
+    """The y axis said "score (dot-product)" over a curve rising with rank: the score is the negative dot."""
+    hits = dots.query([10.0, 10.0], top_k=5)
+    assert hits["score"].is_monotonic_increasing and hits["score"].iloc[0] < 0
+    fig = plot_scores(hits)
+    assert fig.layout.yaxis.title.text == "score (negative dot product: lower is closer)"
+    hits.attrs["metric"] = "cosine"
+    assert plot_scores(hits).layout.yaxis.title.text == "score (cosine similarity: higher is closer)"
+
+
 def test_a_few_queries_get_a_line_each(index):
     hits = index.query_many(np.array([[0, 0], [10, 10], [5, 5]], np.float32), top_k=4, keys=["a", "b", "c"])
     fig = plot_scores(hits)

@@ -31,7 +31,7 @@ from .projection import SEED, auto_note
 from .sample import positions
 from ..writes import fill_docstring
 from .traces import (MAX_POINTS, MUTED, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
-                     plotly, positions_of, scatter_type)
+                     plotly, positions_of, scatter_type, score_meaning)
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -215,7 +215,7 @@ def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, re
         _points(kind, world, rest & ~allowed, FILTERED_OUT, columns, {"color": MUTED, "opacity": 0.5, "size": size}),
         *_background(kind, world, rest & allowed, columns, colors, size),
         _links(kind, query_xy, matched_xy, matched["id"].tolist()),
-        _matches(kind, matched, matched_xy, columns, colors, len(world.ids)),
+        _matches(kind, matched, matched_xy, columns, colors, len(world.ids), score_meaning(index.metric)),
         _query(kind, point, query_xy),
     ], colors
 
@@ -315,8 +315,9 @@ def _links(kind: Any, start: np.ndarray, ends: np.ndarray, ids: list[str]) -> An
 
 
 def _matches(kind: Any, rows: pd.DataFrame, xy: np.ndarray, columns: list[Hashable], colors: Coloring | None,
-             first: int) -> Any:
-    """The matches, ringed and sized by rank; coloured like the other points (rows `first`... of the colours)."""
+             first: int, meaning: str) -> Any:
+    """The matches, ringed and sized by rank; coloured like the other points (rows `first`... of the colours);
+    the hover says what a score is (`meaning`)."""
     ranks = rows["rank"].to_numpy(dtype=np.float64)
     worst = ranks.max() if len(ranks) else 1.0
     sizes = 9 + 9 * (worst - ranks) / max(worst - 1, 1)  # rank 1: 18 px, the last rank: 9 px
@@ -325,7 +326,8 @@ def _matches(kind: Any, rows: pd.DataFrame, xy: np.ndarray, columns: list[Hashab
                               "opacity": 1.0, "color": _MATCH}
     if colors is not None:
         marker.update(colors.marker(np.arange(first, first + len(rows))))
-    text = hover_text(rows, columns, {"rank": rows["rank"].tolist(), "score": rows["score"].tolist()})
+    scores = [f"{score:.4g} ({meaning})" if meaning else score for score in rows["score"].tolist()]
+    text = hover_text(rows, columns, {"rank": rows["rank"].tolist(), "score": scores})
     return kind(name=MATCHES, legendgroup=MATCHES, mode="markers", marker=marker, customdata=rows["id"].tolist(),
                 hovertext=text, hovertemplate=_HOVER, showlegend=bool(len(rows)), **positions_of(xy))
 

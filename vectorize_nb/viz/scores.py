@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..frames import check_columns
 from .colors import palette
-from .traces import TEMPLATE, heading, plotly, shorten
+from .traces import TEMPLATE, heading, plotly, score_meaning, shorten
 
 __all__ = ["plot_scores", "MAX_LINES"]
 
@@ -137,10 +137,8 @@ def _deepest(groups: dict[str, list[tuple[str | None, pd.DataFrame]]]) -> int:
 
 
 def _score_title(frame: pd.DataFrame) -> str:
-    metric = frame.attrs.get("metric")
-    if metric == "euclidean":
-        return "score (euclidean distance: lower is closer)"
-    return f"score ({metric})" if metric else "score"
+    meaning = score_meaning(frame.attrs.get("metric"))
+    return f"score ({meaning})" if meaning else "score"
 
 
 def _transparent(color: str, alpha: float) -> str:

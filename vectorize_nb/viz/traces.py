@@ -13,7 +13,7 @@ from .colors import number_text
 from .projection import Projection
 
 __all__ = ["plotly", "scatter_type", "positions_of", "hover_columns", "asked_hover", "hover_text", "axis_titles",
-           "axis_layout", "heading", "shorten", "WEBGL_ABOVE", "MAX_POINTS", "MUTED", "TEMPLATE"]
+           "axis_layout", "heading", "shorten", "score_meaning", "WEBGL_ABOVE", "MAX_POINTS", "MUTED", "TEMPLATE"]
 
 WEBGL_ABOVE = 1_000
 """More points than this are drawn with WebGL (Scattergl), as plotly express does."""
@@ -21,6 +21,8 @@ MAX_POINTS = 20_000
 """More points than this are sampled: past it a notebook's output grows by megabytes per figure."""
 MUTED = "#c8c8c8"
 TEMPLATE = "plotly_white"
+_SCORES = {"cosine": "cosine similarity: higher is closer", "euclidean": "euclidean distance: lower is closer",
+           "dot-product": "negative dot product: lower is closer"}
 
 
 def plotly() -> Any:
@@ -103,6 +105,18 @@ def shorten(text: str, longest: int) -> str:
     longest : int
     """
     return text if len(text) <= longest else text[:longest - 1] + "…"
+
+
+def score_meaning(metric: str | None) -> str:
+    """What a score of the metric is, for axis titles and hovers: "negative dot product: lower is closer"
+    (the index's own score for dot-product, best lowest); the metric's name when unknown, else "".
+
+    Parameters
+    ----------
+    metric : str or None
+        The index's metric.
+    """
+    return _SCORES.get(metric or "", metric or "")
 
 
 def hover_columns(table: pd.DataFrame, color: Hashable | None, hover: Any) -> list[Hashable]:
