@@ -108,6 +108,17 @@ def test_an_integer_id_is_the_query_it_was_written_as():
         assert trace(fig, "query").customdata == ("7",) and trace(fig, "matches").customdata[0] == "7"
 
 
+def test_a_row_with_an_integer_id_is_that_id():
+    """A row of a frame with id=range(n) was labelled "row 3" and its query carried no id."""
+    frame = pd.DataFrame({"id": range(10), "embedding": list(np.eye(10, 2, dtype=np.float32) + np.arange(10)[:, None])})
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("ints", 2)
+        frame.vectorize.upsert(idx, id="id", vector="embedding")
+        fig = plot_neighbourhood(idx, frame.iloc[3], top_k=3)
+    assert trace(fig, "query").customdata == ("3",) and fig.layout.meta["query"] == "3"
+    assert titles(fig)[0] == "Neighbours of 3 in 'ints'"
+
+
 def test_a_dataframe_row_is_a_query(index, data):
     row = index.to_frame().set_index("id", drop=False).loc["v010"]
     fig = plot_neighbourhood(index, row, top_k=3)

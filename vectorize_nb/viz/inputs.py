@@ -117,7 +117,7 @@ def query_point(query: Any, vector: Hashable | None = None) -> QueryPoint:
 
 
 def _row_point(row: pd.Series, vector: Hashable | None) -> QueryPoint:
-    vid = row.get("id")
+    vid = id_text(row.get("id"))
     vid = vid if isinstance(vid, str) else None
     label = vid if vid is not None else f"row {row.name!r}"
     if vector is not None and vector not in row.index:
