@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vectorize_nb.viz import Projection, project
+from vectorize_nb.viz import Projection, plot_index, project
 from vectorize_nb.viz import projection as projection_module
 from vectorize_nb.viz.progress import run_with_progress
 from vectorize_nb.viz.projection import UMAP_FROM, nearest, resolve_method
@@ -98,3 +98,29 @@ def test_a_failing_computation_raises_in_the_caller():
 
     with pytest.raises(RuntimeError, match="boom"):
         run_with_progress(fail, "failing")
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_identical_vectors_are_one_point_with_no_axis(metric):
+    """50 copies of one vector gave 'PC 1 (100%)' and two clusters 7e-15 apart: a PCA of rounding noise."""
+    same = np.tile(np.random.default_rng(0).standard_normal(32).astype(np.float32), (50, 1))
+    fitted = Projection.fit(same, "pca", metric=metric)
+    np.testing.assert_array_equal(fitted.explained, [0.0, 0.0])
+    np.testing.assert_array_equal(fitted.coords, np.zeros((50, 2)))
+    many = np.tile(same[:1] * 1000, (20_000, 1))  # a float32 mean over many rows drifts by 1e-4
+    np.testing.assert_array_equal(project(many, "pca"), np.zeros((20_000, 2)))
+
+
+def test_a_direction_of_rounding_noise_is_no_axis():
+    line = np.outer(np.arange(20, dtype=np.float32), np.random.default_rng(1).standard_normal(16)).astype(np.float32)
+    jitter = np.nextafter(line, np.inf, dtype=np.float32)  # one ulp
+    fitted = Projection.fit(np.vstack([line, jitter]) + 5.0, "pca")
+    assert fitted.explained[0] == pytest.approx(1.0) and fitted.explained[1] == 0.0
+    assert not fitted.coords[:, 1].any() and np.ptp(fitted.coords[:, 0]) > 1
+
+
+def test_a_map_of_identical_vectors_says_0_percent():
+    one = np.random.default_rng(0).standard_normal(32).astype(np.float32)
+    fig = plot_index(pd.DataFrame({"id": [f"v{i}" for i in range(50)], "values": [one] * 50}))
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == ("PC 1 (0%)", "PC 2 (0%)")
+    assert set(fig.data[0].x) == set(fig.data[0].y) == {0.0}

@@ -37,6 +37,8 @@ PLACE_NEIGHBOURS = 10
 _POWER_ITERATIONS = 4
 _OVERSAMPLE = 10
 _CHUNK = 2048
+_ROUNDING = (8 * float(np.finfo(np.float32).eps)) ** 2
+"""Variance below this share of the vectors' squared norms is float32 rounding: no direction of the picture."""
 
 _umap_fits = 0  # UMAP fits started in this process: the first one compiles numba code
 
@@ -215,16 +217,18 @@ def project(vectors: Any, method: str = "auto", *, n_components: int = 2, metric
 
 def _pca(matrix: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, the top-k axes and their shares of variance, by seeded randomized subspace iteration
-    (exact when the matrix has at most k + 10 rows or columns; milliseconds at 20k x 1536)."""
+    (exact when the matrix has at most k + 10 rows or columns; milliseconds at 20k x 1536). An axis
+    along which the vectors vary by rounding only (_ROUNDING) is zero, its share 0."""
     n, d = matrix.shape
-    mean = matrix.mean(axis=0) if n else np.zeros(d, np.float32)
+    mean = matrix.mean(axis=0, dtype=np.float64).astype(np.float32) if n else np.zeros(d, np.float32)
     centred = matrix - mean
     width = min(k + _OVERSAMPLE, n, d)
     axes = np.zeros((k, d), np.float32)
     explained = np.zeros(k, np.float32)
     total = float(np.einsum("ij,ij->", centred, centred, dtype=np.float64))
-    if width == 0 or total == 0.0:
-        return mean.astype(np.float32), axes, explained
+    noise = _ROUNDING * float(np.einsum("ij,ij->", matrix, matrix, dtype=np.float64))
+    if width == 0 or total <= noise:
+        return mean, axes, explained
     basis = centred.T @ np.random.default_rng(seed).standard_normal((n, width)).astype(np.float32)
     for _ in range(_POWER_ITERATIONS):
         basis, _ = np.linalg.qr(basis)
@@ -234,9 +238,10 @@ def _pca(matrix: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray,
     top = min(k, width)
     found = (basis @ rotation.T[:, :top]).T
     found *= np.sign(found[np.arange(top), np.abs(found).argmax(axis=1)])[:, None]  # largest loading positive
-    axes[:top] = found
-    explained[:top] = singular[:top] ** 2 / total
-    return mean.astype(np.float32), axes, explained
+    real = singular[:top] ** 2 > noise  # the others are rounding noise: no axis, coordinates 0
+    axes[:top] = found * real[:, None]
+    explained[:top] = np.where(real, singular[:top] ** 2 / total, 0.0)
+    return mean, axes, explained
 
 
 # --- UMAP ---------------------------------------------------------------------------------------
