@@ -101,3 +101,17 @@ def test_a_map_of_large_whole_numbers_names_each_in_the_legend_and_the_hover():
     drawn = {t.name: t for t in fig.data}
     assert sorted(drawn, key=lambda name: drawn[name].legendrank) == ["1000001", "1000002", "(none)"]
     assert drawn["1000002"].hovertext == ("<b>b</b><br>store=1000002",)
+
+
+def test_text_of_the_data_is_shown_as_it_is_not_as_markup(index):
+    """'<b>new</b>' was drawn bold in the legend and hover, and 'x<br>y' broke the line."""
+    frame = pd.DataFrame({"id": ["<a>", "b", "c"], "values": list(np.eye(3, 2, dtype=np.float32)),
+                          "tag": ["<b>new</b>", "x<br>y", "R&D"]})
+    fig = plot_index(frame, color="tag")
+    assert sorted(t.name for t in fig.data) == ["&lt;b&gt;new&lt;/b&gt;", "R&amp;D", "x&lt;br&gt;y"]
+    shown = {t.name: t.hovertext[0] for t in fig.data}
+    assert shown["&lt;b&gt;new&lt;/b&gt;"] == "<b>&lt;a&gt;</b><br>tag=&lt;b&gt;new&lt;/b&gt;"
+    hits = index.query_many(np.array([[0, 0], [1, 1]], np.float32), top_k=3, keys=["<q>", "b"])
+    line = plot_scores({"<i>all</i>": hits}).data[0]
+    assert (line.name, line.legendgrouptitle.text) == ("&lt;q&gt;", "&lt;i&gt;all&lt;/i&gt;")
+    assert "<extra>&lt;i&gt;all&lt;/i&gt;: &lt;q&gt;</extra>" in line.hovertemplate

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..frames import check_columns
 from .inputs import frame_matrix, vector_column
-from .traces import TEMPLATE, heading, plotly, shorten
+from .traces import TEMPLATE, heading, plain, plotly, shorten
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -218,17 +218,18 @@ def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
     ordered = table.sort_values(["overlap", "rbo"], ascending=False, kind="stable")
     x = list(range(len(ordered)))
     keys = [str(k) for k in ordered["query"]]
+    shown = {"customdata": keys, "hovertext": [plain(key) for key in keys]}
     k = table.attrs.get("top_k", "k")
     fig = go.Figure([
-        go.Bar(x=x, y=ordered["overlap"], name=f"overlap@{k}", customdata=keys, marker={"color": "#9db4d6"},
-               hovertemplate="%{customdata}: overlap %{y:.0%}<extra></extra>"),
-        go.Scatter(x=x, y=ordered["rbo"], name="rank-biased overlap", mode="markers", customdata=keys,
-                   marker={"color": "#d62728", "size": 7}, hovertemplate="%{customdata}: RBO %{y:.3f}<extra></extra>"),
-        go.Scatter(x=x, y=ordered["kendall_tau"], name="Kendall's tau (shared ids)", mode="markers", customdata=keys,
+        go.Bar(x=x, y=ordered["overlap"], name=f"overlap@{k}", marker={"color": "#9db4d6"}, **shown,
+               hovertemplate="%{hovertext}: overlap %{y:.0%}<extra></extra>"),
+        go.Scatter(x=x, y=ordered["rbo"], name="rank-biased overlap", mode="markers", **shown,
+                   marker={"color": "#d62728", "size": 7}, hovertemplate="%{hovertext}: RBO %{y:.3f}<extra></extra>"),
+        go.Scatter(x=x, y=ordered["kendall_tau"], name="Kendall's tau (shared ids)", mode="markers", **shown,
                    marker={"color": "#222222", "symbol": "x", "size": 7},
-                   hovertemplate="%{customdata}: tau %{y:.3f}<extra></extra>"),
+                   hovertemplate="%{hovertext}: tau %{y:.3f}<extra></extra>"),
     ])
-    a, b = table.attrs.get("index_a", "A"), table.attrs.get("index_b", "B")
+    a, b = (plain(table.attrs.get(name, default)) for name, default in (("index_a", "A"), ("index_b", "B")))
     mean = table["overlap"].mean()
     subtitle = f"{len(table)} queries; mean overlap@{k} {mean:.0%}, mean RBO {table['rbo'].mean():.2f}"
     low = min(0.0, float(np.nanmin(ordered["kendall_tau"]))) if ordered["kendall_tau"].notna().any() else 0.0
@@ -236,6 +237,6 @@ def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
                       meta={"kind": "comparison", "subtitle": subtitle},
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
                       xaxis={"title": {"text": "queries, by overlap"}, "tickvals": x if len(x) <= 40 else None,
-                             "ticktext": [shorten(key, _LONGEST) for key in keys] if len(x) <= 40 else None},
+                             "ticktext": [plain(shorten(key, _LONGEST)) for key in keys] if len(x) <= 40 else None},
                       yaxis={"title": {"text": "agreement"}, "range": [low - 0.05, 1.05]}, bargap=0.15)
     return fig

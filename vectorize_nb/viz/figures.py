@@ -31,7 +31,7 @@ from .projection import SEED, auto_note
 from .sample import positions
 from ..writes import fill_docstring
 from .traces import (MAX_POINTS, MUTED, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
-                     plotly, positions_of, scatter_type, score_meaning)
+                     plain, plotly, positions_of, scatter_type, score_meaning)
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -130,7 +130,7 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
                                     (color, hover, discrete, max_categories))
     fig = go.Figure(traces)
     note = auto_note(method, world.projection.method, len(world.ids), index.dimensions, n_components)
-    heading_text = title or f"Neighbours of {point.label} in {index.name!r}"
+    heading_text = title or f"Neighbours of {plain(point.label)} in {index.name!r}"
     _finish(fig, world, heading_text, _subtitle(results, world, filter, namespace, note), colors,
             {"kind": "neighbourhood", "index": index.name, "method": world.projection.method, "query": point.label})
     return fig
@@ -185,7 +185,7 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
     fig = go.Figure(_background(kind, world, everything, columns, colors, _size(len(world.ids))))
     note = auto_note(method, world.projection.method, len(world.ids), len(world.projection.mean), n_components)
     subtitle = "; ".join(text for text in (_method_text(world), note) if text)
-    _finish(fig, world, title or f"{name}: {world.describe()}", subtitle, colors,
+    _finish(fig, world, title or f"{plain(name)}: {world.describe()}", subtitle, colors,
             {"kind": "index", "index": name, "method": world.projection.method})
     return fig
 
@@ -284,12 +284,13 @@ def _background(kind: Any, world: PointMap, mask: np.ndarray, columns: list[Hash
     labels = colors.labels[: len(mask)]
     ranked = list(enumerate(colors.categories, start=1))
     drawn = [_points(kind, world, mask & (labels == category), INDEX, columns,
-                     {"size": size, "opacity": 0.8, "color": colors.colors[category]}, name=category, legendrank=rank)
+                     {"size": size, "opacity": 0.8, "color": colors.colors[category]}, name=plain(category),
+                     legendrank=rank)
              for rank, category in ranked[len(colors.kept):] + ranked[:len(colors.kept)]  # "other" underneath
              if (mask & (labels == category)).any()]
     if not drawn:
         return [_points(kind, world, mask, INDEX, columns, {"size": size})]
-    min(drawn, key=lambda trace: trace.legendrank).update(legendgrouptitle={"text": str(colors.column)})
+    min(drawn, key=lambda trace: trace.legendrank).update(legendgrouptitle={"text": plain(colors.column)})
     return drawn
 
 
@@ -337,7 +338,7 @@ def _query(kind: Any, point: QueryPoint, xy: np.ndarray) -> Any:
     marker = {"symbol": "diamond" if three_d else "star", "size": 9 if three_d else 20, "color": _INK,
               "line": {"width": 1, "color": "white"}}
     return kind(name=QUERY, legendgroup=QUERY, mode="markers", marker=marker, customdata=[point.id],
-                hovertext=[f"<b>query</b>: {point.label}"], hovertemplate=_HOVER, **positions_of(xy[None, :]))
+                hovertext=[f"<b>query</b>: {plain(point.label)}"], hovertemplate=_HOVER, **positions_of(xy[None, :]))
 
 
 def _method_text(world: PointMap) -> str:
@@ -349,13 +350,13 @@ def _subtitle(results: pd.DataFrame, world: PointMap, flt: Any, namespace: str |
     if flt is not None:
         asked += f" with filter {_short_json(flt)}"
     if namespace is not None:
-        asked += f" in namespace {namespace!r}"
+        asked += f" in namespace {plain(repr(namespace))}"
     return "; ".join(part for part in (asked, f"background: {world.describe()}", _method_text(world), note) if part)
 
 
 def _short_json(flt: Any) -> str:
     text = json.dumps(flt.to_json() if hasattr(flt, "to_json") else flt, separators=(",", ":"), default=str)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return plain(text if len(text) <= 80 else text[:77] + "...")
 
 
 def _finish(fig: Any, world: PointMap, title: str, subtitle: str, colors: Coloring | None,

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..frames import check_columns
 from .colors import palette
-from .traces import TEMPLATE, heading, plotly, score_meaning, shorten
+from .traces import TEMPLATE, heading, plain, plotly, score_meaning, shorten
 
 __all__ = ["plot_scores", "MAX_LINES"]
 
@@ -96,15 +96,16 @@ def _counted(groups: dict[str, list[tuple[str | None, pd.DataFrame]]]) -> str:
     if list(groups) == [""]:
         count = len(groups[""])
         return f"{count} quer{'y' if count == 1 else 'ies'}"
-    return "queries per run: " + ", ".join(f"{label or 'queries'}: {len(q)}" for label, q in groups.items())
+    return "queries per run: " + ", ".join(f"{plain(label or 'queries')}: {len(q)}" for label, q in groups.items())
 
 
 def _line(go: Any, frame: pd.DataFrame, name: str, color: str, run: str, first: bool) -> Any:
     ids = frame["id"].tolist() if "id" in frame.columns else [None] * len(frame)
-    full = f"{run}: {name}" if run and run != name else name
-    grouped = {"legendgroup": run, "legendgrouptitle": {"text": run} if first and run != name else None} if run else {}
+    full = plain(f"{run}: {name}" if run and run != name else name)
+    titled = {"text": plain(run)} if first and run != name else None
+    grouped = {"legendgroup": run, "legendgrouptitle": titled} if run else {}
     return go.Scatter(x=frame["rank"].to_numpy(), y=frame["score"].to_numpy(), mode="lines+markers",
-                      name=shorten(name, _LONGEST),  # the hover shows all of it
+                      name=plain(shorten(name, _LONGEST)),  # the hover shows all of it
                       line={"color": color}, customdata=ids, **grouped,
                       hovertemplate="rank %{x}: %{y:.4f}<br>%{customdata}<extra>" + full + "</extra>")
 
@@ -118,7 +119,7 @@ def _band(go: Any, run: str, queries: list[tuple[str | None, pd.DataFrame]], col
     ranks = stats.index.to_numpy()
     shade = _transparent(color, 0.2)
     group = run or "queries"
-    titled = {"legendgrouptitle": {"text": run}} if run else {}
+    titled = {"legendgrouptitle": {"text": plain(run)}} if run else {}
     return [
         go.Scatter(x=ranks, y=stats["high"].to_numpy(), mode="lines", line={"width": 0}, name="10-90% of queries",
                    legendgroup=group, showlegend=False, hoverinfo="skip"),
@@ -127,7 +128,7 @@ def _band(go: Any, run: str, queries: list[tuple[str | None, pd.DataFrame]], col
         go.Scatter(x=ranks, y=stats["median"].to_numpy(), mode="lines+markers", line={"color": color},
                    name=f"median of {len(queries)} queries", legendgroup=group,
                    customdata=stats["queries"].to_numpy(),
-                   hovertemplate=f"{group}: median %{{y:.4f}} over %{{customdata}} queries<extra></extra>"),
+                   hovertemplate=f"{plain(group)}: median %{{y:.4f}} over %{{customdata}} queries<extra></extra>"),
     ]
 
 

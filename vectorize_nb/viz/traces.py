@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 from collections.abc import Hashable, Sequence
 
@@ -13,7 +14,8 @@ from .colors import number_text
 from .projection import Projection
 
 __all__ = ["plotly", "scatter_type", "positions_of", "hover_columns", "asked_hover", "hover_text", "axis_titles",
-           "axis_layout", "heading", "shorten", "score_meaning", "WEBGL_ABOVE", "MAX_POINTS", "MUTED", "TEMPLATE"]
+           "axis_layout", "heading", "shorten", "plain", "score_meaning", "WEBGL_ABOVE", "MAX_POINTS", "MUTED",
+           "TEMPLATE"]
 
 WEBGL_ABOVE = 1_000
 """More points than this are drawn with WebGL (Scattergl), as plotly express does."""
@@ -119,6 +121,18 @@ def score_meaning(metric: str | None) -> str:
     return _SCORES.get(metric or "", metric or "")
 
 
+def plain(text: Any) -> str:
+    """Data shown as it is where plotly reads markup (hovers, legends, titles): `<b>new</b>` stays those
+    ten characters rather than a bold "new", and `x<br>y` one line.
+
+    Parameters
+    ----------
+    text : object
+        Its `str()` is shown.
+    """
+    return html.escape(str(text), quote=False)
+
+
 def hover_columns(table: pd.DataFrame, color: Hashable | None, hover: Any) -> list[Hashable]:
     """The columns a hover shows after the id: namespace when any is set, the colour column, then `hover`.
 
@@ -152,7 +166,7 @@ def asked_hover(hover: Any) -> list[Hashable]:
 
 def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Hashable, Sequence[Any]] | None = None
                ) -> list[str]:
-    """One "<b>id</b><br>name=value<br>..." string per row.
+    """One "<b>id</b><br>name=value<br>..." string per row (the data's own text escaped: `plain`).
 
     Parameters
     ----------
@@ -165,8 +179,8 @@ def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Has
     """
     fields: dict[Hashable, Sequence[Any]] = {**(first or {})}
     fields.update((name, table[name].tolist()) for name in columns if name in table)
-    parts = [[f"<b>{vid}</b>" for vid in table["id"].tolist()]]
-    parts += [[f"{name}={_text(v)}" for v in values] for name, values in fields.items()]
+    parts = [[f"<b>{plain(vid)}</b>" for vid in table["id"].tolist()]]
+    parts += [[f"{plain(name)}={_text(v)}" for v in values] for name, values in fields.items()]
     return ["<br>".join(row) for row in zip(*parts)]
 
 
@@ -175,4 +189,4 @@ def _text(value: Any) -> str:
         if np.isnan(value):
             return "–"
         return number_text(value) if value.is_integer() else f"{value:.4g}"
-    return "–" if value is None else str(value)
+    return "–" if value is None else plain(value)
