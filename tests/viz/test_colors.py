@@ -115,3 +115,16 @@ def test_text_of_the_data_is_shown_as_it_is_not_as_markup(index):
     line = plot_scores({"<i>all</i>": hits}).data[0]
     assert (line.name, line.legendgrouptitle.text) == ("&lt;q&gt;", "&lt;i&gt;all&lt;/i&gt;")
     assert "<extra>&lt;i&gt;all&lt;/i&gt;: &lt;q&gt;</extra>" in line.hovertemplate
+
+
+def test_long_categories_are_cut_in_the_legend_and_whole_in_the_hover():
+    """140-character titles were legend names: the legend took the figure and left the map a sliver."""
+    long = "A very long product title that goes on and on " * 3
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "values": list(np.eye(3, 2, dtype=np.float32)),
+                          long: [f"{long}#{i}" for i in range(3)]})
+    fig = plot_index(frame, color=long)
+    assert [t.name for t in fig.data] == [f"A very long product title t…on and on #{i}" for i in range(3)]
+    assert {len(t.name) for t in fig.data} == {40} and len(fig.data[0].legendgrouptitle.text) == 40
+    assert fig.data[0].hovertext[0].endswith(f"={long}#0")
+    scale = plot_index(frame.assign(**{long: [0.5, 1.5, 2.5]}), color=long)
+    assert scale.layout.coloraxis.colorbar.title.text == fig.data[0].legendgrouptitle.text

@@ -7,7 +7,6 @@ other numbers are drawn on a continuous scale. `discrete=True` or `False` overri
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Hashable
@@ -58,7 +57,7 @@ class Coloring:
         """The layout's `coloraxis` for a continuous scale (None for categories)."""
         if self.discrete:
             return None
-        return {"colorscale": SCALE, "colorbar": {"title": {"text": html.escape(str(self.column), quote=False)}}}
+        return {"colorscale": SCALE, "colorbar": {"title": {"text": str(self.column)}}}
 
     def marker(self, rows: np.ndarray) -> dict[str, Any]:
         """Marker settings that colour some of the rows.

@@ -31,7 +31,7 @@ from .projection import SEED, auto_note
 from .sample import positions
 from ..writes import fill_docstring
 from .traces import (MAX_POINTS, MUTED, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
-                     plain, plotly, positions_of, scatter_type, score_meaning)
+                     plain, plotly, positions_of, scatter_type, score_meaning, shorten)
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -196,6 +196,7 @@ _HOVER = "%{hovertext}<extra></extra>"
 _POINT = "#6f8fbf"
 _MATCH = "#d62728"
 _INK = "#222222"
+_LONGEST, _TAIL = 40, 12  # characters of a category in the legend, and of its end kept after "…"
 
 
 def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, results: pd.DataFrame,
@@ -284,14 +285,19 @@ def _background(kind: Any, world: PointMap, mask: np.ndarray, columns: list[Hash
     labels = colors.labels[: len(mask)]
     ranked = list(enumerate(colors.categories, start=1))
     drawn = [_points(kind, world, mask & (labels == category), INDEX, columns,
-                     {"size": size, "opacity": 0.8, "color": colors.colors[category]}, name=plain(category),
-                     legendrank=rank)
+                     {"size": size, "opacity": 0.8, "color": colors.colors[category]}, legendrank=rank,
+                     name=_legend_text(category))
              for rank, category in ranked[len(colors.kept):] + ranked[:len(colors.kept)]  # "other" underneath
              if (mask & (labels == category)).any()]
     if not drawn:
         return [_points(kind, world, mask, INDEX, columns, {"size": size})]
-    min(drawn, key=lambda trace: trace.legendrank).update(legendgrouptitle={"text": plain(colors.column)})
+    min(drawn, key=lambda trace: trace.legendrank).update(legendgrouptitle={"text": _legend_text(colors.column)})
     return drawn
+
+
+def _legend_text(text: Hashable) -> str:
+    """A category or column as the legend shows it: cut to 40 characters (the hover shows all of it)."""
+    return plain(shorten(str(text), _LONGEST, _TAIL))
 
 
 def _points(kind: Any, world: PointMap, mask: np.ndarray, role: str, columns: list[Hashable],
@@ -373,5 +379,5 @@ def _finish(fig: Any, world: PointMap, title: str, subtitle: str, colors: Colori
         **axis_layout(world.projection),
     }
     if colors is not None and colors.coloraxis is not None:
-        layout["coloraxis"] = colors.coloraxis
+        layout["coloraxis"] = {**colors.coloraxis, "colorbar": {"title": {"text": _legend_text(colors.column)}}}
     fig.update_layout(**layout)

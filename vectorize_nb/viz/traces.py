@@ -98,15 +98,19 @@ def heading(title: str, subtitle: str = "") -> dict[str, Any]:
     return {"text": f"{title}<br><sup>{subtitle}</sup>" if subtitle else title}
 
 
-def shorten(text: str, longest: int) -> str:
-    """`text` cut to `longest` characters, the last one "…" when it was longer (for legends and ticks).
+def shorten(text: str, longest: int, tail: int = 0) -> str:
+    """`text` cut to `longest` characters when it is longer (for legends and ticks): its start, "…", and
+    its last `tail` characters (which often tell long values apart: "... chapter 2").
 
     Parameters
     ----------
     text : str
     longest : int
+    tail : int, default 0
     """
-    return text if len(text) <= longest else text[:longest - 1] + "…"
+    if len(text) <= longest:
+        return text
+    return text[:longest - 1 - tail] + "…" + text[len(text) - tail:]
 
 
 def score_meaning(metric: str | None) -> str:
