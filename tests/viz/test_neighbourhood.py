@@ -205,6 +205,16 @@ def test_three_dimensions(index):
     assert fig.layout.scene.xaxis.title.text.startswith("PC 1")
 
 
+def test_in_3d_the_matches_stand_out_of_the_cloud_as_in_2d(index):
+    """Matches were drawn at half size in 3-D (4.5-9 px), smaller than the 6 px cloud they hid in."""
+    flat = plot_neighbourhood(index, "v001", top_k=5)
+    deep = plot_neighbourhood(index, "v001", top_k=5, n_components=3)
+    sizes = trace(deep, "matches").marker.size
+    assert list(sizes) == list(trace(flat, "matches").marker.size) and trace(deep, "matches").marker.line.width == 2
+    assert {t.marker.size for t in role(deep, "index") + role(deep, "filtered out")} == {3}
+    assert min(sizes) >= 3 * 3
+
+
 def test_figures_are_returned_never_shown(index, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a view called .show()")

@@ -182,7 +182,7 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
     columns = hover_columns(world.table, color, hover)
     everything = np.ones(len(world.ids), dtype=bool)
     kind = scatter_type(go, n_components, len(world.ids))
-    fig = go.Figure(_background(kind, world, everything, columns, colors, _size(len(world.ids))))
+    fig = go.Figure(_background(kind, world, everything, columns, colors, _size(len(world.ids), n_components)))
     note = auto_note(method, world.projection.method, len(world.ids), len(world.projection.mean), n_components)
     subtitle = "; ".join(text for text in (_method_text(world), note) if text)
     _finish(fig, world, title or f"{plain(name)}: {world.describe()}", subtitle, colors,
@@ -211,7 +211,7 @@ def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, re
     colors = _coloring(table, color, hover, index.name, discrete, max_categories)
     columns = hover_columns(table, color, hover)
     kind = scatter_type(go, world.projection.n_components, len(world.ids))
-    size = _size(len(world.ids))
+    size = _size(len(world.ids), world.projection.n_components)
     return [
         _points(kind, world, rest & ~allowed, FILTERED_OUT, columns, {"color": MUTED, "opacity": 0.5, "size": size}),
         *_background(kind, world, rest & allowed, columns, colors, size),
@@ -271,7 +271,11 @@ def _coloring(table: pd.DataFrame, color: Hashable | None, hover: Any, index: st
     return None if color is None else coloring(table[color], color, discrete, max_categories)
 
 
-def _size(points: int) -> int:
+def _size(points: int, n_components: int) -> int:
+    """The points' size: smaller past 2,000 points, and in 3-D, where markers are drawn larger and a cloud
+    would hide the matches inside it."""
+    if n_components == 3:
+        return 3 if points <= 2_000 else 2
     return 6 if points <= 2_000 else 4
 
 
@@ -328,9 +332,7 @@ def _matches(kind: Any, rows: pd.DataFrame, xy: np.ndarray, columns: list[Hashab
     ranks = rows["rank"].to_numpy(dtype=np.float64)
     worst = ranks.max() if len(ranks) else 1.0
     sizes = 9 + 9 * (worst - ranks) / max(worst - 1, 1)  # rank 1: 18 px, the last rank: 9 px
-    three_d = xy.shape[1] == 3
-    marker: dict[str, Any] = {"size": sizes / 2 if three_d else sizes, "line": {"width": 2, "color": _INK},
-                              "opacity": 1.0, "color": _MATCH}
+    marker: dict[str, Any] = {"size": sizes, "line": {"width": 2, "color": _INK}, "opacity": 1.0, "color": _MATCH}
     if colors is not None:
         marker.update(colors.marker(np.arange(first, first + len(rows))))
     scores = [f"{score:.4g} ({meaning})" if meaning else score for score in rows["score"].tolist()]
