@@ -18,23 +18,22 @@ named by the category ("7", "drama", "other (61 more)"), so that its legend entr
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from collections.abc import Callable, Hashable
 
 import numpy as np
 import pandas as pd
 
 from .colors import MAX_CATEGORIES, Coloring, coloring
-from .inputs import QueryPoint, check_drawn, frame_matrix, query_point
+from ..index import Index
+from ..reader import IndexReader
+from .inputs import QueryPoint, check_drawn, column_name, frame_matrix, query_point, whole_number
 from .maps import PointMap, frame_map, index_map
-from .projection import SEED, auto_note
+from .projection import SEED, auto_note, check_method, check_metric, check_shape
 from .sample import positions
 from ..writes import fill_docstring
 from .traces import (MAX_POINTS, MUTED, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
                      plain, plotly, positions_of, scatter_type, score_meaning, shorten)
-
-if TYPE_CHECKING:
-    from ..index import Index
 
 __all__ = ["plot_neighbourhood", "plot_index", "TRACE_NAMES", "INDEX", "FILTERED_OUT", "LINKS", "MATCHES", "QUERY"]
 
@@ -122,6 +121,8 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
     >>> plot_neighbourhood(idx, "digit-0000", top_k=10, color="label", filter=F("label").isin([6, 8]))
     """
     go = plotly()
+    _check_options("plot_neighbourhood", index, color, method, (n_components, n_neighbors, max_categories),
+                   ("background", background))
     point = query_point(query, vector)
     world = index_map(index, background, method, n_components=n_components, n_neighbors=n_neighbors, seed=seed,
                       progress=progress)
@@ -168,6 +169,10 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
     >>> plot_index(idx, color="label", method="umap")
     """
     go = plotly()
+    _check_options("plot_index", index_or_frame, color, method, (n_components, n_neighbors, max_categories),
+                   ("sample", sample))
+    if metric is not None:
+        check_metric(metric)
     size = MAX_POINTS if sample is None else sample
     if isinstance(index_or_frame, pd.DataFrame):
         frame = index_or_frame
@@ -197,6 +202,23 @@ _POINT = "#6f8fbf"
 _MATCH = "#d62728"
 _INK = "#222222"
 _LONGEST, _TAIL = 40, 12  # characters of a category in the legend, and of its end kept after "…"
+
+
+def _check_options(function: str, index: Any, color: Any, method: str, shape: tuple[Any, Any, Any],
+                   size: tuple[str, Any]) -> None:
+    """Refuse what cannot be drawn before anything is read or computed, naming the argument and the value."""
+    frames = function == "plot_index"
+    if not isinstance(index, (IndexReader, pd.DataFrame) if frames else Index):
+        wanted = "an Index or a DataFrame of vectors" if frames else "an Index (client.get_index(name))"
+        given = "a DataFrame; plot_index(frame) maps one" if isinstance(index, pd.DataFrame) else f"{index!r:.40}"
+        raise TypeError(f"{function} draws {wanted}, got {given}")
+    column_name(color, "color")
+    check_method(method)
+    n_components, n_neighbors, max_categories = shape
+    check_shape(n_components, n_neighbors)
+    whole_number(max_categories, "max_categories", 1)
+    if size[1] is not None:
+        whole_number(size[1], size[0], 1)
 
 
 def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, results: pd.DataFrame,

@@ -14,7 +14,7 @@ from ..contract.validation import id_text
 from ..frames import check_columns
 
 __all__ = ["VECTOR_COLUMNS", "QueryPoint", "query_point", "vector_column", "frame_matrix", "frame_ids",
-           "check_drawn", "ColumnNotFound"]
+           "check_drawn", "ColumnNotFound", "whole_number", "column_name"]
 
 VECTOR_COLUMNS = ("values", "embedding", "vector")
 """Column names taken for the vector column when none is named (`values` is what `to_frame` gives)."""
@@ -133,6 +133,45 @@ def _row_point(row: pd.Series, vector: Hashable | None) -> QueryPoint:
     if values.ndim != 1:
         raise ValueError(f"the row's vector cell {cell!r} is not one vector (shape {values.shape})")
     return QueryPoint(values, vid, label)
+
+
+def whole_number(value: Any, name: str, least: int) -> int:
+    """`value` when it is a whole number of at least `least`.
+
+    Parameters
+    ----------
+    value : object
+        What was given.
+    name : str
+        The argument, as the message names it.
+    least : int
+
+    Raises
+    ------
+    TypeError
+        Not a whole number (a float, a string, a boolean).
+    ValueError
+        Below `least`.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a whole number of at least {least}, got {value!r:.60}")
+    if value < least:
+        raise ValueError(f"{name} must be a whole number of at least {least}, got {value}")
+    return int(value)
+
+
+def column_name(value: Any, role: str) -> None:
+    """Refuse a `color=` that cannot name one column (a list), naming the argument and the value.
+
+    Parameters
+    ----------
+    value : object
+        What was given (None: no column).
+    role : str
+        The argument, as the message names it.
+    """
+    if value is not None and not isinstance(value, Hashable):
+        raise TypeError(f"{role} names one column, got {value!r:.60}; more columns are shown with hover=[...]")
 
 
 class ColumnNotFound(KeyError):

@@ -21,10 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from ..contract.models import METRICS
 from ..extras import available, install_command, require
+from .inputs import whole_number
 from .progress import run_with_progress
 
-__all__ = ["project", "Projection", "resolve_method", "nearest", "METHODS", "UMAP_FROM", "SEED"]
+__all__ = ["project", "Projection", "resolve_method", "check_method", "check_metric", "check_shape", "nearest",
+           "METHODS", "UMAP_FROM", "SEED"]
 
 METHODS = ("auto", "pca", "umap")
 UMAP_FROM = 5_000
@@ -41,6 +44,19 @@ _ROUNDING = (8 * float(np.finfo(np.float32).eps)) ** 2
 """Variance below this share of the vectors' squared norms is float32 rounding: no direction of the picture."""
 
 _umap_fits = 0  # UMAP fits started in this process: the first one compiles numba code
+
+
+def check_shape(n_components: Any, n_neighbors: Any) -> None:
+    """Refuse a picture that is not 2-D or 3-D, or a UMAP neighbourhood of fewer than 2 points."""
+    if isinstance(n_components, bool) or n_components not in (2, 3):
+        raise ValueError(f"n_components is 2 or 3, got {n_components!r:.60}")
+    whole_number(n_neighbors, "n_neighbors", 2)
+
+
+def check_method(method: Any) -> None:
+    """Refuse an unknown projection method, naming it."""
+    if method not in METHODS:
+        raise ValueError(f"method is one of {', '.join(map(repr, METHODS))}, got {method!r:.60}")
 
 
 def resolve_method(method: str, points: int, dimensions: int, n_components: int = 2) -> str:
@@ -60,8 +76,7 @@ def resolve_method(method: str, points: int, dimensions: int, n_components: int 
     ValueError
         An unknown method.
     """
-    if method not in METHODS:
-        raise ValueError(f"method is one of {', '.join(map(repr, METHODS))}, got {method!r}")
+    check_method(method)
     if method != "auto":
         return method
     wanted = points >= UMAP_FROM and dimensions > n_components
@@ -75,13 +90,25 @@ def auto_note(method: str, resolved: str, points: int, dimensions: int, n_compon
     return ""
 
 
+def check_metric(metric: Any) -> None:
+    """Refuse a metric other than the indexes' three, naming it."""
+    if metric not in METRICS:
+        raise ValueError(f"metric is one of {', '.join(map(repr, METRICS))}, got {metric!r:.60}")
+
+
 def prepare(vectors: Any, metric: str) -> np.ndarray:
-    """float32 rows; scaled to unit length for cosine (zero rows stay zero)."""
+    """float32 rows (checked: 2-D, finite); scaled to unit length for cosine (zero rows stay zero)."""
+    check_metric(metric)
     if getattr(getattr(vectors, "dtype", None), "kind", "") == "O":  # a frame's column of arrays or lists
         vectors = list(vectors)
     matrix = np.array(vectors, dtype=np.float32)  # a copy: a fitted projection keeps it read-only
     if matrix.ndim != 2:
         raise ValueError(f"vectors must be a 2-D array (one row per vector), got shape {matrix.shape}")
+    finite = np.isfinite(matrix).all(axis=1)
+    if not finite.all():
+        row = int(np.argmin(finite))
+        raise ValueError(f"vectors must hold finite numbers: row {row} holds "
+                         f"{matrix[row][~np.isfinite(matrix[row])][0]} (a projection cannot place NaN or infinity)")
     if metric != "cosine":
         return matrix
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -142,8 +169,7 @@ class Projection:
         >>> fitted = Projection.fit(X, method="pca", metric="cosine")
         >>> fitted.place(Q)          # (len(Q), 2): queries on the picture of X
         """
-        if n_components not in (2, 3):
-            raise ValueError(f"n_components is 2 or 3, got {n_components!r}")
+        check_shape(n_components, n_neighbors)
         matrix = prepare(vectors, metric)
         chosen = resolve_method(method, len(matrix), matrix.shape[1], n_components)
         mean, axes, explained = _pca(matrix, n_components, random_state)
@@ -194,7 +220,7 @@ def project(vectors: Any, method: str = "auto", *, n_components: int = 2, metric
     metric : {"euclidean", "cosine", "dot-product"}, default "euclidean"
         "cosine" scales vectors to unit length first, so the picture follows the index's geometry.
     n_neighbors : int, default 15
-        UMAP's neighbourhood size (clamped to the set's size).
+        UMAP's neighbourhood size: at least 2 (clamped to the set's size).
     random_state : int, default 42
         The seed of the PCA's random start and of UMAP.
     progress : bool, optional
@@ -251,7 +277,7 @@ def _umap(matrix: np.ndarray, pca: np.ndarray, k: int, n_neighbors: int, seed: i
     n = len(matrix)
     if n <= k + 1:
         raise ValueError(f"UMAP needs more than {k + 1} points for a {k}-D picture, got {n}; use method='pca'")
-    neighbours = max(2, min(n_neighbors, n - 1))
+    neighbours = min(n_neighbors, n - 1)
     init = _layout_seed(pca, seed)
 
     def fit() -> np.ndarray:

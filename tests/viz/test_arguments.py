@@ -1,0 +1,45 @@
+"""Bad arguments: an error naming the argument and the value, before anything is read or computed."""
+
+import numpy as np
+import pytest
+
+from vectorize_nb.viz import plot_index, plot_neighbourhood, project
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda idx, frame: plot_neighbourhood(frame, "v001"), TypeError,
+     "plot_neighbourhood draws an Index (client.get_index(name)), got a DataFrame; plot_index(frame) maps one"),
+    (lambda idx, frame: plot_index(None), TypeError, "plot_index draws an Index or a DataFrame of vectors, got None"),
+    (lambda idx, frame: plot_index(idx, color=["genre"]), TypeError,
+     "color names one column, got ['genre']; more columns are shown with hover=[...]"),
+    (lambda idx, frame: plot_index(idx, sample=2.5), TypeError, "sample must be a whole number of at least 1, got 2.5"),
+    (lambda idx, frame: plot_index(idx, sample="10"), TypeError,
+     "sample must be a whole number of at least 1, got '10'"),
+    (lambda idx, frame: plot_neighbourhood(idx, "v001", background=0), ValueError,
+     "background must be a whole number of at least 1, got 0"),
+    (lambda idx, frame: plot_index(frame, metric="manhattan"), ValueError,
+     "metric is one of 'cosine', 'euclidean', 'dot-product', got 'manhattan'"),
+    (lambda idx, frame: plot_index(idx, method="umap", n_neighbors=-3), ValueError,
+     "n_neighbors must be a whole number of at least 2, got -3"),
+    (lambda idx, frame: plot_neighbourhood(idx, "v001", max_categories=0), ValueError,
+     "max_categories must be a whole number of at least 1, got 0"),
+    (lambda idx, frame: plot_neighbourhood(idx, "v001", method="tsne"), ValueError,
+     "method is one of 'auto', 'pca', 'umap', got 'tsne'"),
+])
+def test_a_map_refuses_bad_arguments_before_any_work(index, fits, capsys, call, error, message):
+    with pytest.raises(error) as raised:
+        call(index, index.to_frame())
+    assert str(raised.value) == message
+    assert fits == [] and capsys.readouterr().out == ""  # DataFrame.info() printed the frame's summary
+
+
+def test_project_refuses_an_unknown_metric_and_vectors_that_are_not_numbers():
+    with pytest.raises(ValueError, match="^metric is one of 'cosine', 'euclidean', 'dot-product', got 'manhattan'$"):
+        project(np.ones((10, 5)), metric="manhattan")
+    vectors = np.ones((10, 5))
+    vectors[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"^vectors must hold finite numbers: row 3 holds nan \(a projection"):
+        project(vectors)  # was numpy's "SVD did not converge"
+    with pytest.raises(ValueError, match="^n_neighbors must be a whole number of at least 2, got 1$"):
+        project(np.ones((10, 5)), "umap", n_neighbors=1)  # was clamped to 2 without a word
+
