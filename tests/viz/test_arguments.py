@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vectorize_nb.viz import plot_index, plot_neighbourhood, project
+from vectorize_nb.viz import plot_index, plot_neighbourhood, plot_scores, project
 
 
 @pytest.mark.parametrize(("call", "error", "message"), [
@@ -42,4 +42,16 @@ def test_project_refuses_an_unknown_metric_and_vectors_that_are_not_numbers():
         project(vectors)  # was numpy's "SVD did not converge"
     with pytest.raises(ValueError, match="^n_neighbors must be a whole number of at least 2, got 1$"):
         project(np.ones((10, 5)), "umap", n_neighbors=1)  # was clamped to 2 without a word
+
+
+def test_plot_scores_refuses_what_is_not_results(index):
+    hits = index.query([0.0, 0.0], top_k=3)
+    with pytest.raises(ValueError, match="^results is an empty dict: give it a DataFrame of results per label$"):
+        plot_scores({})
+    with pytest.raises(TypeError, match="^results is a DataFrame of results, or a dict of label to .*; got list$"):
+        plot_scores([hits])
+    with pytest.raises(TypeError, match=r"^results\['all'\] is a list, not a DataFrame of results$"):
+        plot_scores({"all": [hits]})
+    with pytest.raises(TypeError, match="^max_lines must be a whole number of at least 0, got '3'$"):
+        plot_scores(hits, max_lines="3")
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..frames import check_columns
 from .colors import palette
+from .inputs import whole_number
 from .traces import TEMPLATE, heading, plain, plotly, score_meaning, shorten
 
 __all__ = ["plot_scores", "MAX_LINES"]
@@ -51,7 +52,8 @@ def plot_scores(results: pd.DataFrame | Mapping[str, pd.DataFrame], *, title: st
     ... })
     """
     go = plotly()
-    runs = dict(results) if isinstance(results, Mapping) else {"": results}
+    runs = _runs(results)
+    max_lines = whole_number(max_lines, "max_lines", 0)
     groups = {label: _queries(frame) for label, frame in runs.items()}
     lines = sum(len(g) for g in groups.values()) <= max_lines
     by_query = lines and len(runs) == 1  # one run's lines get a colour each; otherwise each run gets one
@@ -72,6 +74,21 @@ def plot_scores(results: pd.DataFrame | Mapping[str, pd.DataFrame], *, title: st
                       xaxis={"title": {"text": "rank"}, "dtick": 1 if _deepest(groups) <= 20 else None},
                       yaxis={"title": {"text": _score_title(first)}})
     return fig
+
+
+def _runs(results: Any) -> dict[str, pd.DataFrame]:
+    """The runs by label ("" for one frame), or an error naming what was given instead."""
+    if isinstance(results, pd.DataFrame):
+        return {"": results}
+    if not isinstance(results, Mapping):
+        raise TypeError(f"results is a DataFrame of results, or a dict of label to DataFrame; got "
+                        f"{type(results).__name__}")
+    if not results:
+        raise ValueError("results is an empty dict: give it a DataFrame of results per label")
+    for label, frame in results.items():
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"results[{label!r}] is a {type(frame).__name__}, not a DataFrame of results")
+    return dict(results)
 
 
 def _queries(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
