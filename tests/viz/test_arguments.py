@@ -1,9 +1,13 @@
 """Bad arguments: an error naming the argument and the value, before anything is read or computed."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from vectorize_nb.viz import plot_index, plot_neighbourhood, plot_scores, project
+import vectorize_nb as vz
+from vectorize_nb.viz import compare, plot_comparison, plot_index, plot_neighbourhood, plot_scores, project, to_png
+
+from ..helpers import TINY
 
 
 @pytest.mark.parametrize(("call", "error", "message"), [
@@ -55,3 +59,24 @@ def test_plot_scores_refuses_what_is_not_results(index):
     with pytest.raises(TypeError, match="^max_lines must be a whole number of at least 0, got '3'$"):
         plot_scores(hits, max_lines="3")
 
+
+def test_compare_takes_integer_ids_as_ids_and_refuses_no_depth_or_no_queries():
+    frame = pd.DataFrame({"id": range(20), "embedding": list(np.random.default_rng(0).standard_normal((20, 4)))})
+    with vz.connect("memory", limits=TINY) as client:
+        a, b = client.create_index("ints-a", 4), client.create_index("ints-b", 4, "euclidean")
+        for idx in (a, b):
+            frame.vectorize.upsert(idx, id="id", vector="embedding")
+        table = compare(a, b, [0, 1, 2], top_k=5)  # ids written from range(20) are stored as "0", "1", ...
+        assert table["query"].tolist() == ["0", "1", "2"] and table["shared"].tolist()
+        assert compare(a, b, frame["id"].head(3), top_k=5)["query"].tolist() == ["0", "1", "2"]
+        assert compare(a, b, np.array(["0", "1"]), top_k=5)["query"].tolist() == ["0", "1"]
+        with pytest.raises(ValueError, match="^top_k must be a whole number of at least 1, got 0$"):
+            compare(a, b, ["1"], top_k=0)  # was a row of NaN
+        with pytest.raises(ValueError, match="^queries is empty: compare needs at least one stored id, vector or"):
+            plot_comparison(compare(a, b, np.empty((0, 4))))  # was a KeyError about missing columns
+
+
+def test_to_png_refuses_what_is_not_a_figure(monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")  # said before the browser is looked for
+    with pytest.raises(TypeError, match="^to_png renders a plotly figure \\(or its dict\\), got str 'not a figure'$"):
+        to_png("not a figure")

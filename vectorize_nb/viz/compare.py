@@ -20,8 +20,9 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..contract.validation import id_text
 from ..frames import check_columns
-from .inputs import frame_matrix, vector_column
+from .inputs import frame_matrix, vector_column, whole_number
 from .traces import TEMPLATE, heading, plain, plotly, shorten
 
 if TYPE_CHECKING:
@@ -43,9 +44,9 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     index_a, index_b : Index
         The two indexes (two embeddings of the same data, or a local index and its Cloudflare copy).
     queries : list of str, ndarray or DataFrame
-        Stored ids present in both indexes (each index is then queried with its own vector for the id,
-        and the id itself is left out of both answers); an (n, d) array when both indexes have d
-        dimensions; or a DataFrame with a vector column for each index.
+        Stored ids present in both indexes (integers are ids too: 7 is "7"; each index is then queried
+        with its own vector for the id, and the id itself is left out of both answers); an (n, d) array
+        when both indexes have d dimensions; or a DataFrame with a vector column for each index.
     top_k : int, default 10
         The depth compared (k of overlap@k).
     vectors : str or (str, str), optional
@@ -68,6 +69,9 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     >>> table = compare(small, large, docs["id"].sample(40).tolist(), top_k=10)
     >>> plot_comparison(table)
     """
+    top_k = whole_number(top_k, "top_k", 1)
+    if hasattr(queries, "__len__") and len(queries) == 0:
+        raise ValueError("queries is empty: compare needs at least one stored id, vector or row to ask both indexes")
     keys, matrix_a, matrix_b, own_ids = _questions(index_a, index_b, queries, vectors, key)
     extra = 1 if own_ids else 0
     answers = []
@@ -94,7 +98,7 @@ def _questions(index_a: Index, index_b: Index, queries: Any, vectors: Any, key: 
         keys = list(queries[key] if key is not None else queries.index)
         return keys, frame_matrix(queries, first), frame_matrix(queries, second), None
     if _are_ids(queries):
-        ids = [str(vid) for vid in queries]
+        ids = [id_text(vid) for vid in queries]
         return ids, _stored(index_a, ids), _stored(index_b, ids), ids
     matrix = np.asarray(queries, dtype=np.float32)
     if matrix.ndim != 2 or index_a.dimensions != index_b.dimensions or matrix.shape[1] != index_a.dimensions:
@@ -107,9 +111,9 @@ def _questions(index_a: Index, index_b: Index, queries: Any, vectors: Any, key: 
 def _are_ids(queries: Any) -> bool:
     if isinstance(queries, str):
         raise ValueError("queries is a list of ids, not one id: compare(a, b, [the_id])")
-    if not isinstance(queries, (list, tuple, pd.Index, pd.Series)):
+    if not isinstance(queries, (list, tuple, pd.Index, pd.Series, np.ndarray)) or np.ndim(queries) != 1:
         return False
-    return len(queries) > 0 and all(isinstance(v, str) for v in queries)
+    return len(queries) > 0 and all(isinstance(id_text(v), str) for v in queries)  # 7 is id "7", as in writes
 
 
 def _stored(index: Index, ids: Sequence[str]) -> np.ndarray:

@@ -39,7 +39,7 @@ def to_png(fig: Any, path: str | os.PathLike[str] | None = None, *, width: int =
 
     Parameters
     ----------
-    fig : plotly.graph_objects.Figure
+    fig : plotly.graph_objects.Figure or dict
         Any figure (those of this package, or your own).
     path : str or PathLike, optional
         Also write the PNG there.
@@ -56,6 +56,8 @@ def to_png(fig: Any, path: str | os.PathLike[str] | None = None, *, width: int =
     ------
     ImportError
         kaleido is missing (install the `export` extra).
+    TypeError
+        `fig` is not a figure.
     RuntimeError
         No Chrome or Chromium was found.
 
@@ -63,11 +65,14 @@ def to_png(fig: Any, path: str | os.PathLike[str] | None = None, *, width: int =
     --------
     >>> to_png(plot_index(idx, color="label"), "map.png", scale=2)
     """
+    if not isinstance(fig, (dict, require("plotly.basedatatypes", "drawing figures").BaseFigure)):
+        raise TypeError(f"to_png renders a plotly figure (or its dict), got {type(fig).__name__} {fig!r:.40}")
+    pio = require("plotly.io", "exporting figures to PNG")
     require("kaleido", "exporting figures to PNG")
     if find_browser() is None:
         raise RuntimeError("exporting figures to PNG needs Chrome or Chromium, and none was found: install one "
                            "(Debian/Ubuntu: apt-get install chromium) or set BROWSER_PATH to its executable")
-    png: bytes = fig.to_image(format="png", width=width, height=height, scale=scale)
+    png: bytes = pio.to_image(fig, format="png", width=width, height=height, scale=scale)
     if path is not None:
         Path(path).write_bytes(png)
     return png
