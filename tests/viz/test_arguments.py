@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 import vectorize_nb as vz
-from vectorize_nb.viz import compare, plot_comparison, plot_index, plot_neighbourhood, plot_scores, project, to_png
+from vectorize_nb.viz import (ColumnNotFound, compare, plot_comparison, plot_index, plot_neighbourhood, plot_scores,
+                              project, to_png)
 
 from ..helpers import TINY
 
@@ -80,3 +81,16 @@ def test_to_png_refuses_what_is_not_a_figure(monkeypatch):
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")  # said before the browser is looked for
     with pytest.raises(TypeError, match="^to_png renders a plotly figure \\(or its dict\\), got str 'not a figure'$"):
         to_png("not a figure")
+
+
+@pytest.mark.parametrize("draw", [
+    lambda idx: plot_index(idx, color="genr"),
+    lambda idx: plot_index(idx.to_frame(), color="genr"),
+    lambda idx: plot_neighbourhood(idx, "v001", color="genr"),
+    lambda idx: plot_index(idx, hover=["year", "genr"]),
+])
+def test_a_misspelt_column_is_said_before_the_projection_is_computed(index, fits, draw):
+    """color='lable' with method='umap' was reported after 6.6 s of UMAP."""
+    with pytest.raises(ColumnNotFound, match="'genr'"):
+        draw(index)
+    assert fits == []

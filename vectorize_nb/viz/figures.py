@@ -30,7 +30,7 @@ from ..reader import IndexReader
 from .inputs import QueryPoint, check_drawn, column_name, frame_matrix, query_point, whole_number
 from .maps import PointMap, frame_map, index_map
 from .projection import SEED, auto_note, check_method, check_metric, check_shape
-from .sample import positions
+from .sample import Sample, positions
 from ..writes import fill_docstring
 from .traces import (MAX_POINTS, MUTED, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
                      plain, plotly, positions_of, scatter_type, score_meaning, shorten)
@@ -125,7 +125,7 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
                    ("background", background))
     point = query_point(query, vector)
     world = index_map(index, background, method, n_components=n_components, n_neighbors=n_neighbors, seed=seed,
-                      progress=progress)
+                      progress=progress, check=lambda sample: _check_background(sample, color, hover, index.name))
     results = _search(index, point, top_k, filter, namespace) if results is None else results
     traces, colors = _neighbourhood(go, index, world, point, results, _allowed(index, world, filter, namespace),
                                     (color, hover, discrete, max_categories))
@@ -173,16 +173,9 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
                    ("sample", sample))
     if metric is not None:
         check_metric(metric)
-    size = MAX_POINTS if sample is None else sample
-    if isinstance(index_or_frame, pd.DataFrame):
-        frame = index_or_frame
-        world = frame_map(frame, size, method, vector=vector, id=id, metric=metric or frame.attrs.get("metric") or
-                          "cosine", n_components=n_components, n_neighbors=n_neighbors, seed=seed, progress=progress)
-        name, index_name = frame.attrs.get("index", "frame"), None
-    else:
-        world = index_map(index_or_frame, size, method, n_components=n_components, n_neighbors=n_neighbors,
-                          seed=seed, progress=progress)
-        name = index_name = index_or_frame.name
+    options = {"n_components": n_components, "n_neighbors": n_neighbors, "seed": seed, "progress": progress}
+    world, name, index_name = _whole_map(index_or_frame, MAX_POINTS if sample is None else sample, method,
+                                         (vector, id, metric), (color, hover), options)
     colors = _coloring(world.table, color, hover, index_name, discrete, max_categories)
     columns = hover_columns(world.table, color, hover)
     everything = np.ones(len(world.ids), dtype=bool)
@@ -196,6 +189,23 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
 
 
 # --- the pieces -----------------------------------------------------------------------------------
+
+def _whole_map(index_or_frame: Any, size: int, method: str, frame_columns: tuple[Any, Any, str | None],
+               drawn: tuple[Hashable | None, Any], options: dict[str, Any]) -> tuple[PointMap, str, str | None]:
+    """plot_index's map, its name and the index's name (None for a frame); the columns drawn are checked
+    before the projection is computed."""
+    color, hover = drawn
+    if isinstance(index_or_frame, pd.DataFrame):
+        frame = index_or_frame
+        vector, id, metric = frame_columns
+        world = frame_map(frame, size, method, vector=vector, id=id, metric=metric or frame.attrs.get("metric") or
+                          "cosine", check=lambda sample: _check_columns(sample.table, color, hover, None), **options)
+        return world, frame.attrs.get("index", "frame"), None
+    name = index_or_frame.name
+    world = index_map(index_or_frame, size, method, check=lambda sample: _check_columns(sample.table, color, hover,
+                                                                                         name), **options)
+    return world, name, name
+
 
 _HOVER = "%{hovertext}<extra></extra>"
 _POINT = "#6f8fbf"
@@ -288,9 +298,20 @@ def _allowed(index: Index, world: PointMap, flt: Any, namespace: str | None) -> 
 def _coloring(table: pd.DataFrame, color: Hashable | None, hover: Any, index: str | None,
               discrete: bool | None, max_categories: int) -> Coloring | None:
     """Check that the `color` and `hover` columns are there, and colour the points by `color`."""
+    _check_columns(table, color, hover, index)
+    return None if color is None else coloring(table[color], color, discrete, max_categories)
+
+
+def _check_background(sample: Sample, color: Hashable | None, hover: Any, index: str) -> None:
+    """The early check of a neighbourhood's columns: its matches are drawn too, and may hold a column that
+    a partial sample lacks, so it is certain only when the sample is the whole index."""
+    if len(sample.table) == sample.total:
+        _check_columns(sample.table, color, hover, index)
+
+
+def _check_columns(table: pd.DataFrame, color: Hashable | None, hover: Any, index: str | None) -> None:
     check_drawn(table, [] if color is None else [color], "color", index)
     check_drawn(table, asked_hover(hover), "hover", index)
-    return None if color is None else coloring(table[color], color, discrete, max_categories)
 
 
 def _size(points: int, n_components: int) -> int:

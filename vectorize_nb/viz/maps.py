@@ -12,14 +12,14 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import pandas as pd
 
 from .cache import CACHE, CacheKey, Dumped
 from .projection import Projection, resolve_method
-from .sample import describe, sample_frame, sample_index
+from .sample import Sample, describe, sample_frame, sample_index
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -102,7 +102,7 @@ def cache_folder(index: Index) -> Path | None:
 
 
 def index_map(index: Index, size: int | None, method: str, *, n_components: int, n_neighbors: int, seed: int,
-              progress: bool | None) -> PointMap:
+              progress: bool | None, check: Callable[[Sample], None] | None = None) -> PointMap:
     """A seeded sample of the index's vectors and its projection, from the cache when the index has
     not changed since it was computed.
 
@@ -114,6 +114,8 @@ def index_map(index: Index, size: int | None, method: str, *, n_components: int,
     method : {"auto", "pca", "umap"}
     n_components, n_neighbors, seed, progress
         As for `project`.
+    check : callable, optional
+        Called with the sample before it is projected (a misspelt column is then said at once).
 
     Raises
     ------
@@ -134,6 +136,8 @@ def index_map(index: Index, size: int | None, method: str, *, n_components: int,
         if isinstance(cached, PointMap):
             return cached
     sample = sample_index(index, size, seed)
+    if check is not None:
+        check(sample)
     fitted = Projection.fit(sample.vectors, chosen, n_components=n_components, metric=index.metric,
                             n_neighbors=n_neighbors, random_state=seed, progress=progress)
     found = PointMap(sample.table, fitted, sample.total, seed)
@@ -143,7 +147,8 @@ def index_map(index: Index, size: int | None, method: str, *, n_components: int,
 
 
 def frame_map(frame: pd.DataFrame, size: int | None, method: str, *, vector: Hashable | None, id: Hashable | None,
-              metric: str, n_components: int, n_neighbors: int, seed: int, progress: bool | None) -> PointMap:
+              metric: str, n_components: int, n_neighbors: int, seed: int, progress: bool | None,
+              check: Callable[[Sample], None] | None = None) -> PointMap:
     """A seeded sample of the frame's rows and its projection (the projection cached in memory).
 
     Parameters
@@ -159,10 +164,14 @@ def frame_map(frame: pd.DataFrame, size: int | None, method: str, *, vector: Has
         The frame's geometry.
     n_components, n_neighbors, seed, progress
         As for `project`.
+    check : callable, optional
+        Called with the sample before it is projected.
     """
     sample = sample_frame(frame, size, seed, vector, id)
     if not len(sample.table):
         raise ValueError("the frame has no rows: there is nothing to draw")
+    if check is not None:
+        check(sample)
     chosen = resolve_method(method, len(sample.table), sample.vectors.shape[1], n_components)
     key = CacheKey("frame", _digest(sample.ids, sample.vectors),
                    (size, seed, chosen, n_components, n_neighbors, metric))
