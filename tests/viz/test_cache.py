@@ -41,9 +41,21 @@ def test_a_write_makes_the_next_picture_new(index, fits):
     index.upsert(["new"], np.array([[50.0, 50.0]], np.float32))
     fig = plot_neighbourhood(index, [50.0, 50.0], top_k=1)
     assert len(fits) == 2 and trace(fig, "matches").customdata == ("new",)
-    index.create_metadata_index("tenant", "string")  # any mutation is a new state, even without new vectors
-    plot_neighbourhood(index, "v001", top_k=3)
-    assert len(fits) == 3
+    index.upsert(["new"], np.array([[50.0, 50.0]], np.float32), metadata=[{"genre": "noir"}])  # metadata only
+    fig = plot_neighbourhood(index, "v001", top_k=3, color="genre")
+    assert len(fits) == 3 and "noir" in [t.name for t in fig.data if "new" in (t.customdata or ())]
+
+
+def test_the_same_points_written_again_are_the_same_picture(index, data, fits):
+    """A notebook run from the top creates its metadata indexes and upserts the same vectors again: new
+    mutations, the same points. The map was computed afresh each time (8.6-9.3 s of UMAP)."""
+    before = plot_neighbourhood(index, "v001", top_k=5, color="genre")
+    fill(index, data)
+    after = plot_neighbourhood(index, "v001", top_k=5, color="genre")
+    assert len(fits) == 1 and cache_info()["memory_hits"] == 1
+    assert role_points(after, "index") == role_points(before, "index")
+    plot_neighbourhood(index, "v001", top_k=5)  # the new state now stands for the same picture
+    assert len(fits) == 1 and cache_info()["memory_hits"] == 2
 
 
 def test_other_parameters_are_other_pictures(index, fits):
@@ -63,13 +75,29 @@ def test_a_new_engine_on_the_same_folder_reads_the_disk(disk_index, store, fits)
     assert [(t.name, t.marker.color) for t in after.data] == [(t.name, t.marker.color) for t in before.data]
 
 
+def test_a_new_kernel_finds_the_picture_of_the_same_points_written_again(disk_index, store, data, fits):
+    """Notebook 03 promised a map "instant, even after a restart"; its first cell writes the same points again."""
+    before = plot_index(disk_index, color="genre")
+    clear_cache()
+    with vz.connect("local", path=store, limits=TINY) as client:
+        index = client.get_index("points")
+        fill(index, data)
+        after = plot_index(index, color="genre")
+        assert len(fits) == 1 and cache_info()["disk_hits"] == 1
+        assert role_points(after, "index") == role_points(before, "index")
+        index.upsert(["v000"], np.array([[3.0, 4.0]], np.float32))  # the same ids, one vector moved
+        moved = plot_index(index, color="genre")
+    assert len(fits) == 2 and role_points(moved, "index")["v000"] != role_points(before, "index")["v000"]
+    assert len(list((store / "projections" / "points").glob("*.json"))) == 1  # the stale entry overwritten
+
+
 def test_on_disk_an_entry_is_arrays_without_pickles_and_json(disk_index, store):
     plot_neighbourhood(disk_index, "v001")
     files = sorted(p.name for p in (store / "projections" / "points").iterdir())
     assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".npz")
-    state = disk_index.info().processed_up_to_mutation
     meta = json.loads((store / "projections" / "points" / files[0]).read_text())
-    assert meta["key"][1:3] == ["points", state] and len(meta["value"]["table"]["id"]) == 300
+    assert meta["key"][1] == "points" and len(meta["key"][4]) == 32  # the content's digest
+    assert len(meta["value"]["table"]["id"]) == 300
     with np.load(store / "projections" / "points" / files[1], allow_pickle=False) as arrays:
         assert arrays["coords"].shape == (300, 2) and arrays["coords"].dtype == np.float32
 
@@ -78,9 +106,8 @@ def test_a_write_removes_the_stale_entries_from_disk(disk_index, store, fits):
     plot_neighbourhood(disk_index, "v001")
     disk_index.delete_by_ids(["v002"])
     plot_neighbourhood(disk_index, "v001")
-    state = disk_index.info().processed_up_to_mutation
     entries = list((store / "projections" / "points").glob("*.json"))
-    assert len(entries) == 1 and json.loads(entries[0].read_text())["key"][2] == state
+    assert len(entries) == 1 and "v002" not in json.loads(entries[0].read_text())["value"]["table"]["id"]
     assert len(fits) == 2
 
 

@@ -1,10 +1,14 @@
 """Where computed pictures are kept: in memory (a few, least recently used first out) and on disk.
 
-A key names the index (`scope`), its state (the last applied mutation) and every parameter that
-changes the picture. On disk, an entry is two files in `<folder>/<scope>/`: `<state>-<params>.npz`
-(arrays, loaded with allow_pickle=False) and a `.json` beside it (the key, the table of points),
-written in that order, each by an atomic rename, so a reader that finds the JSON finds the arrays.
-Storing an entry deletes the scope's entries for other states: after a write they are stale for good.
+A key names the index (`scope`), its `state` (a digest of the index's ids), every parameter that
+changes the picture, and its `content` (a digest of the points projected). On disk, an entry is two
+files in `<folder>/<scope>/`: `<state>-<params>.npz` (arrays, loaded with allow_pickle=False) and a
+`.json` beside it (the key, the table of points), written in that order, each by an atomic rename, so
+a reader that finds the JSON finds the arrays. An entry of other content is a miss, and the next
+picture overwrites it; storing an entry deletes the scope's entries for other states (other ids).
+
+An alias lets a key that is cheap to know (an index's last applied mutation) find the entry computed
+at that state without reading the index again, in this process.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import orjson
 
 __all__ = ["CacheKey", "ProjectionCache", "CACHE", "cache_info", "clear_cache", "FORMAT"]
 
-FORMAT = 1
+FORMAT = 2
 """Bumped when the files' layout changes; entries of another format are misses."""
 
 T = TypeVar("T")
@@ -39,18 +43,21 @@ class CacheKey:
     scope: str
     """The index's name (or "frame")."""
     state: str
-    """The index's last applied mutation (or a digest of a frame's contents)."""
+    """What a write makes stale: a digest of the index's ids (or of a frame's contents)."""
     params: tuple[Any, ...]
     """Everything else that changes the picture: JSON-able scalars."""
+    content: str = ""
+    """A digest of the points the picture shows (ids, vectors, metadata): not part of the file's name,
+    so an entry of other content sits where this one goes."""
 
     def stem(self) -> str:
-        """The entry's file name without suffix: "<state digest>-<key digest>"."""
+        """The entry's file name without suffix: "<state digest>-<key digest>" (the content left out)."""
         text = orjson.dumps([FORMAT, self.scope, self.state, list(self.params)])
         return f"{_short(self.state.encode())}-{_short(text)}"
 
     def to_json(self) -> list[Any]:
         """The key as JSON values, as it is stored beside the entry (and compared on reading)."""
-        return list(orjson.loads(orjson.dumps([FORMAT, self.scope, self.state, list(self.params)])))
+        return list(orjson.loads(orjson.dumps([FORMAT, self.scope, self.state, list(self.params), self.content])))
 
 
 def _short(data: bytes) -> str:
@@ -69,6 +76,7 @@ class ProjectionCache:
 
     capacity: int = 8
     _memory: OrderedDict[CacheKey, Any] = field(default_factory=OrderedDict, repr=False)
+    _aliases: OrderedDict[CacheKey, CacheKey] = field(default_factory=OrderedDict, repr=False)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("memory_hits", "disk_hits", "misses", "disk_writes", "disk_errors"), 0))
 
@@ -119,6 +127,25 @@ class ProjectionCache:
         except (OSError, TypeError):  # a read-only or full disk, or a value JSON cannot hold: recomputed later
             self.counts["disk_errors"] += 1
 
+    def alias(self, name: CacheKey, key: CacheKey) -> None:
+        """Let `name` stand for `key` in this process (`resolve`); the most recent 4 x capacity are kept.
+
+        Parameters
+        ----------
+        name : CacheKey
+            A key that is cheap to know (an index's last applied mutation).
+        key : CacheKey
+            The key of the entry computed at that state.
+        """
+        self._aliases[name] = key
+        self._aliases.move_to_end(name)
+        while len(self._aliases) > 4 * self.capacity:
+            self._aliases.popitem(last=False)
+
+    def resolve(self, name: CacheKey) -> CacheKey | None:
+        """The key `name` stands for (see `alias`), or None."""
+        return self._aliases.get(name)
+
     def _remember(self, key: CacheKey, value: Any) -> None:
         self._memory[key] = value
         self._memory.move_to_end(key)
@@ -126,8 +153,9 @@ class ProjectionCache:
             self._memory.popitem(last=False)
 
     def clear(self) -> None:
-        """Forget every entry kept in memory, and the counts."""
+        """Forget every entry and alias kept in memory, and the counts."""
         self._memory.clear()
+        self._aliases.clear()
         for name in self.counts:
             self.counts[name] = 0
 
@@ -147,7 +175,7 @@ def cache_info() -> dict[str, int]:
 
 
 def clear_cache() -> None:
-    """Forget the pictures kept in memory (those on disk stay until the index changes)."""
+    """Forget the pictures kept in memory (those on disk stay until the index's ids change)."""
     CACHE.clear()
 
 

@@ -84,7 +84,7 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
                        discrete: bool | None = None, max_categories: int = MAX_CATEGORIES, n_components: int = 2,
                        n_neighbors: int = 15, seed: int = SEED, title: str | None = None,
                        progress: bool | None = None, results: pd.DataFrame | None = None) -> Any:
-    """The top-k matches of a query on a map of the index (cached per index state).
+    """The top-k matches of a query on a map of the index (cached by the points it shows).
 
     Draws a seeded sample of the index ("index"; what `filter` and `namespace` exclude in grey:
     "filtered out"), the matches as the index returned them, ringed and sized by rank ("matches"),
@@ -146,7 +146,8 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
     """A map of a whole index, or of a frame of vectors (e.g. `index.to_frame()`).
 
     Past 20,000 points (or `sample`) a seeded sample is drawn and the title says so; past 1,000 the
-    traces are WebGL. Index maps are cached per index state; frame projections in memory, by content.
+    traces are WebGL. Index maps are cached by their points' content (in memory, and on disk beside a
+    local engine); frame projections in memory, by content.
 
     Parameters
     ----------

@@ -1,9 +1,12 @@
-"""Maps: the points a picture shows (ids, namespaces, metadata) and where they go, cached per index state.
+"""Maps: the points a picture shows (ids, namespaces, metadata) and where they go, cached by content.
 
-An index's map is keyed by the index's last applied mutation (`info().processed_up_to_mutation`), so a
-write makes the next picture new, and kept in memory and, beside a local engine with a folder, in
-`<folder>/projections/` for the next kernel. A frame's projection is kept in memory only, keyed by a
-digest of its ids and vectors; its other columns are read afresh each time.
+An index's map is keyed by a digest of the points sampled (ids, vectors, namespaces and metadata), so a
+write that changes them makes the next picture new, while writing the same vectors again (a notebook
+run from the top) finds the picture already computed: in memory and, beside a local engine with a
+folder, in `<folder>/projections/` for the next kernel. Within a kernel the index's last applied
+mutation stands for the digest it was computed at, so a repeat reads nothing but `info()`. A frame's
+projection is kept in memory only, keyed by a digest of its ids and vectors; its other columns are
+read afresh each time.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Hashable
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from .cache import CACHE, CacheKey, Dumped
@@ -103,8 +107,8 @@ def cache_folder(index: Index) -> Path | None:
 
 def index_map(index: Index, size: int | None, method: str, *, n_components: int, n_neighbors: int, seed: int,
               progress: bool | None, check: Callable[[Sample], None] | None = None) -> PointMap:
-    """A seeded sample of the index's vectors and its projection, from the cache when the index has
-    not changed since it was computed.
+    """A seeded sample of the index's vectors and its projection, from the cache when the same points
+    were projected before (see the module docstring).
 
     Parameters
     ----------
@@ -128,21 +132,27 @@ def index_map(index: Index, size: int | None, method: str, *, n_components: int,
                          "(df.vectorize.upsert(index, id=..., vector=...), then index.wait() until they are applied)")
     size = None if size is None or size >= info.vector_count else size  # "all" has one key, whatever the cap
     chosen = resolve_method(method, size or info.vector_count, index.dimensions, n_components)
+    params = (size, seed, chosen, n_components, n_neighbors, index.metric)
     state = info.processed_up_to_mutation
-    key = CacheKey(index.name, state or "", (size, seed, chosen, n_components, n_neighbors, index.metric))
+    at_state = None if state is None else CacheKey(index.name, state, params)
+    known = None if at_state is None else CACHE.resolve(at_state)
     folder = cache_folder(index)
-    if state is not None:
-        cached = CACHE.get(key, folder, PointMap.load)
-        if isinstance(cached, PointMap):
-            return cached
-    sample = sample_index(index, size, seed)
-    if check is not None:
-        check(sample)
-    fitted = Projection.fit(sample.vectors, chosen, n_components=n_components, metric=index.metric,
-                            n_neighbors=n_neighbors, random_state=seed, progress=progress)
-    found = PointMap(sample.table, fitted, sample.total, seed)
-    if state is not None and index.info().processed_up_to_mutation == state:  # no write landed meanwhile
+    cached = None if known is None else CACHE.get(known, folder, PointMap.load)
+    if isinstance(cached, PointMap):
+        return cached
+    ids = sorted(index.list_ids())
+    sample = sample_index(index, size, seed, ids)
+    key = CacheKey(index.name, _digest("\x00".join(ids).encode()), params, _content(sample))
+    found = None if key == known else CACHE.get(key, folder, PointMap.load)
+    if not isinstance(found, PointMap):
+        if check is not None:
+            check(sample)
+        fitted = Projection.fit(sample.vectors, chosen, n_components=n_components, metric=index.metric,
+                                n_neighbors=n_neighbors, random_state=seed, progress=progress)
+        found = PointMap(sample.table, fitted, sample.total, seed)
         CACHE.put(key, found, folder, PointMap.dump)
+    if at_state is not None and index.info().processed_up_to_mutation == state:  # no write landed meanwhile
+        CACHE.alias(at_state, key)
     return found
 
 
@@ -173,7 +183,7 @@ def frame_map(frame: pd.DataFrame, size: int | None, method: str, *, vector: Has
     if check is not None:
         check(sample)
     chosen = resolve_method(method, len(sample.table), sample.vectors.shape[1], n_components)
-    key = CacheKey("frame", _digest(sample.ids, sample.vectors),
+    key = CacheKey("frame", _digest("\x00".join(sample.ids).encode(), np.ascontiguousarray(sample.vectors).data),
                    (size, seed, chosen, n_components, n_neighbors, metric))
     fitted = CACHE.get(key)
     if fitted is None:
@@ -183,8 +193,15 @@ def frame_map(frame: pd.DataFrame, size: int | None, method: str, *, vector: Has
     return PointMap(sample.table, fitted, sample.total, seed)
 
 
-def _digest(ids: list[str], vectors: np.ndarray) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update("\x00".join(ids).encode())
-    digest.update(np.ascontiguousarray(vectors).tobytes())
-    return digest.hexdigest()
+def _digest(*parts: bytes | memoryview) -> str:
+    digest = hashlib.sha256()  # the fastest of hashlib's where CPUs hash SHA-256 in hardware
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()[:32]
+
+
+def _content(sample: Sample) -> str:
+    """A digest of a sample's table (ids, namespaces, metadata) and vectors: 40 ms at 20,000 x 384."""
+    table = orjson.dumps(sample.table.to_dict(orient="list"), default=str,
+                         option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+    return _digest(table, np.ascontiguousarray(sample.vectors).data)

@@ -75,7 +75,7 @@ def choose(count: int, size: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(count, size, replace=False))
 
 
-def sample_index(index: Index, size: int | None, seed: int) -> Sample:
+def sample_index(index: Index, size: int | None, seed: int, ids: Sequence[str] | None = None) -> Sample:
     """A seeded sample of the index's vectors with their namespaces and metadata.
 
     Parameters
@@ -84,8 +84,10 @@ def sample_index(index: Index, size: int | None, seed: int) -> Sample:
     size : int or None
         How many (None: all).
     seed : int
+    ids : sequence of str, optional
+        Every id of the index, sorted, when the caller has listed them.
     """
-    ids = sorted(index.list_ids())
+    ids = sorted(index.list_ids()) if ids is None else ids
     picked = [ids[i] for i in choose(len(ids), size, seed)]
     stored = index.get_by_ids(picked).reset_index(drop=True)
     vectors = frame_matrix(stored, "values") if len(stored) else np.empty((0, index.dimensions), np.float32)
