@@ -4,9 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vectorize_nb.viz import plot_index, plot_scores
+import vectorize_nb as vz
+from vectorize_nb.viz import plot_index, plot_neighbourhood, plot_scores
 from vectorize_nb.viz.colors import MISSING_COLOR, OTHER_COLOR, coloring, palette
 
+from ..helpers import TINY
 from .conftest import titles
 
 
@@ -128,3 +130,48 @@ def test_long_categories_are_cut_in_the_legend_and_whole_in_the_hover():
     assert fig.data[0].hovertext[0].endswith(f"={long}#0")
     scale = plot_index(frame.assign(**{long: [0.5, 1.5, 2.5]}), color=long)
     assert scale.layout.coloraxis.colorbar.title.text == fig.data[0].legendgrouptitle.text
+
+
+def rare_genres(n: int = 400) -> pd.DataFrame:
+    """Ten common genres and one on a single vector: 11 categories in all, 10 in most samples."""
+    values = np.random.default_rng(3).standard_normal((n, 8)).astype(np.float32)
+    genre = [f"g{i % 10}" for i in range(n)]
+    genre[17] = "rare"
+    return pd.DataFrame({"id": [f"v{i:03d}" for i in range(n)], "values": list(values), "genre": genre,
+                         "rating": np.linspace(0.0, 1.0, n)})
+
+
+def index_colours(fig) -> dict:
+    return {t.name: t.marker.color for t in fig.data if t.legendgroup == "index"}
+
+
+def test_a_category_has_one_colour_in_every_figure_of_an_index():
+    """A background sample that missed a rare genre took another palette: every genre changed colour."""
+    frame = rare_genres()
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("genres", 8)
+        frame.vectorize.upsert(idx, id="id", vector="values", metadata=["genre", "rating"])
+        whole = index_colours(plot_index(idx, color="genre"))
+        near = plot_neighbourhood(idx, "v000", top_k=3, background=40, color="genre")
+        scale = plot_neighbourhood(idx, "v000", top_k=3, background=40, color="rating")
+    assert "rare" in whole and "rare" not in index_colours(near)
+    assert index_colours(near) == {genre: whole[genre] for genre in index_colours(near)}
+    assert (scale.layout.coloraxis.cmin, scale.layout.coloraxis.cmax) == (0.0, 1.0)
+
+
+def test_a_sample_of_a_frame_is_coloured_as_the_whole_frame():
+    frame = rare_genres()
+    sampled = plot_index(frame, color="genre", sample=40)
+    whole = index_colours(plot_index(frame, color="genre"))
+    assert "rare" not in index_colours(sampled)
+    assert index_colours(sampled) == {genre: whole[genre] for genre in index_colours(sampled)}
+
+
+def test_the_whole_column_decides_the_categories_of_some_of_its_rows():
+    everything = pd.Series([f"m{i:02d}" for i in range(30) for _ in range(i + 1)])  # m29 the most frequent
+    some = everything.iloc[:10]  # only m00 to m03
+    colors = coloring(some, "module", max_categories=5, universe=everything)
+    assert colors.kept == ("m25", "m26", "m27", "m28", "m29") and set(colors.labels) == {"other (25 more)"}
+    assert colors.colors == coloring(everything, "module", max_categories=5).colors
+    years = coloring(pd.Series([1990, 1991]), "year", universe=pd.Series(np.arange(1950, 2000)))
+    assert not years.discrete and years.coloraxis["cmin"] == 1950 and years.coloraxis["cmax"] == 1999

@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import orjson
 
-__all__ = ["CacheKey", "ProjectionCache", "CACHE", "cache_info", "clear_cache", "FORMAT"]
+__all__ = ["CacheKey", "ProjectionCache", "CACHE", "COLUMNS", "cache_info", "clear_cache", "FORMAT"]
 
 FORMAT = 2
 """Bumped when the files' layout changes; entries of another format are misses."""
@@ -161,6 +161,8 @@ class ProjectionCache:
 
 
 CACHE = ProjectionCache()
+COLUMNS = ProjectionCache()
+"""Whole metadata columns of indexes, by index state (memory only): what colours a map of a sample."""
 
 
 def cache_info() -> dict[str, int]:
@@ -177,6 +179,7 @@ def cache_info() -> dict[str, int]:
 def clear_cache() -> None:
     """Forget the pictures kept in memory (those on disk stay until the index's ids change)."""
     CACHE.clear()
+    COLUMNS.clear()
 
 
 def _read(folder: Path, key: CacheKey, load: Callable[[Arrays, dict[str, Any]], Any]) -> Any:

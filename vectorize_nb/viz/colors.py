@@ -3,6 +3,10 @@
 Text, booleans and whole numbers with few distinct values (at most `max_categories`) are categories;
 other numbers are drawn on a continuous scale. `discrete=True` or `False` overrides the choice. Past
 `max_categories` categories the most frequent keep their colour and the rest share one entry, "other".
+
+A figure of a sample is coloured from the whole column when it is given (`universe`): the choice, the
+categories, their order, the palette and a scale's range are then those of the whole index, so every
+figure of one index gives a category the same colour, whichever categories its sample holds.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class Coloring:
     kept: tuple[str, ...] = ()
     """The categories with a colour of their own: `categories` without "other" and missing values."""
     colors: dict[str, str] = field(default_factory=dict)
+    span: tuple[float, float] | None = None
+    """A scale's range, when it is the whole column's rather than the rows'."""
 
     @property
     def discrete(self) -> bool:
@@ -57,7 +63,10 @@ class Coloring:
         """The layout's `coloraxis` for a continuous scale (None for categories)."""
         if self.discrete:
             return None
-        return {"colorscale": SCALE, "colorbar": {"title": {"text": str(self.column)}}}
+        axis: dict[str, Any] = {"colorscale": SCALE, "colorbar": {"title": {"text": str(self.column)}}}
+        if self.span is not None:
+            axis.update(cmin=self.span[0], cmax=self.span[1])
+        return axis
 
     def marker(self, rows: np.ndarray) -> dict[str, Any]:
         """Marker settings that colour some of the rows.
@@ -79,7 +88,7 @@ class Coloring:
 
 
 def coloring(values: pd.Series, name: Hashable, discrete: bool | None = None,
-             max_categories: int = MAX_CATEGORIES) -> Coloring:
+             max_categories: int = MAX_CATEGORIES, universe: pd.Series | None = None) -> Coloring:
     """The colours of a column (see the module docstring).
 
     Parameters
@@ -94,6 +103,9 @@ def coloring(values: pd.Series, name: Hashable, discrete: bool | None = None,
     max_categories : int, default 20
         Whole numbers with at most this many distinct values are categories; past this many
         categories the most frequent keep a colour and the rest share "other (N more)".
+    universe : Series, optional
+        Every value of the column when `values` are some of them (a sample of an index): the colours
+        are decided from it (see the module docstring).
 
     Returns
     -------
@@ -106,19 +118,27 @@ def coloring(values: pd.Series, name: Hashable, discrete: bool | None = None,
     """
     if max_categories < 1:
         raise ValueError(f"max_categories must be at least 1, got {max_categories}")
-    numbers = _numbers(values)
+    whole = values if universe is None else universe
+    numbers = _numbers(whole)
     if numbers is None:
         if discrete is False:
             raise ValueError(f"color column {name!r} does not hold numbers, so it cannot be drawn on a colour "
                              "scale: leave discrete=None for one colour per category")
-        return _categories(values.map(_text_label), name, max_categories, sort_key=str.casefold)
+        return _categories(values.map(_text_label), whole.map(_text_label), name, max_categories, str.casefold)
     if discrete is None:
         present = numbers[~np.isnan(numbers)]
         discrete = bool(np.all(present == np.round(present))) and len(np.unique(present)) <= max_categories
+    mine = numbers if universe is None else pd.to_numeric(values).to_numpy(dtype=np.float64, na_value=np.nan)
     if not discrete:
-        return Coloring(name, numbers=numbers)
-    labels = pd.Series([MISSING if np.isnan(v) else number_text(v) for v in numbers], index=values.index, dtype=object)
-    return _categories(labels, name, max_categories, sort_key=float)
+        known = universe is not None and not np.isnan(numbers).all()
+        return Coloring(name, numbers=mine, span=(float(np.nanmin(numbers)), float(np.nanmax(numbers))) if known
+                        else None)
+    return _categories(_number_labels(mine, values.index), _number_labels(numbers, whole.index), name,
+                       max_categories, float)
+
+
+def _number_labels(numbers: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series([MISSING if np.isnan(v) else number_text(v) for v in numbers], index=index, dtype=object)
 
 
 def number_text(value: float) -> str:
@@ -148,17 +168,19 @@ def _text_label(value: Any) -> str:
     return str(value)
 
 
-def _categories(labels: pd.Series, name: Hashable, max_categories: int, sort_key: Any) -> Coloring:
-    """The `max_categories` most frequent labels in their natural order, then "other", then missing."""
-    counts = labels[labels != MISSING].value_counts(sort=False)
+def _categories(labels: pd.Series, everything: pd.Series, name: Hashable, max_categories: int,
+                sort_key: Any) -> Coloring:
+    """`labels` (one per row) coloured by the `max_categories` most frequent of `everything` (the whole
+    column's labels) in their natural order, then "other", then missing."""
+    counts = everything[everything != MISSING].value_counts(sort=False)
     kept = sorted(counts.sort_values(ascending=False, kind="stable").index[:max_categories], key=sort_key)
     folded = len(counts) - len(kept)
     other = f"other ({folded} more)"
     shown = labels.where(labels.isin(kept) | (labels == MISSING), other)
     colors = dict(zip(kept, palette(len(kept))))
-    if folded:
+    if folded or (shown == other).any():  # a value written since the whole column was read
         colors[other] = OTHER_COLOR
-    if (labels == MISSING).any():
+    if (everything == MISSING).any() or (labels == MISSING).any():
         colors[MISSING] = MISSING_COLOR
     return Coloring(name, labels=shown.to_numpy(dtype=object), categories=tuple(colors), kept=tuple(kept),
                     colors=colors)

@@ -28,7 +28,7 @@ from .colors import MAX_CATEGORIES, Coloring, coloring
 from ..index import Index
 from ..reader import IndexReader
 from .inputs import QueryPoint, check_drawn, column_name, frame_matrix, query_point, whole_number
-from .maps import PointMap, frame_map, index_map
+from .maps import PointMap, frame_map, index_map, whole_column
 from .projection import SEED, auto_note, check_method, check_metric, check_shape
 from .sample import Sample, positions
 from ..writes import fill_docstring
@@ -177,7 +177,8 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
     options = {"n_components": n_components, "n_neighbors": n_neighbors, "seed": seed, "progress": progress}
     world, name, index_name = _whole_map(index_or_frame, MAX_POINTS if sample is None else sample, method,
                                          (vector, id, metric), (color, hover), options)
-    colors = _coloring(world.table, color, hover, index_name, discrete, max_categories)
+    colors = _coloring(world.table, color, hover, index_name, (discrete, max_categories),
+                       _universe(index_or_frame, world, color))
     columns = hover_columns(world.table, color, hover)
     everything = np.ones(len(world.ids), dtype=bool)
     kind = scatter_type(go, n_components, len(world.ids))
@@ -241,7 +242,7 @@ def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, re
     query_xy = _query_position(index, world, point)
     rest = ~pd.Index(world.ids).isin(matched["id"].tolist() + [point.id])  # each id in one trace only
     table = pd.concat([world.table, matched], ignore_index=True)
-    colors = _coloring(table, color, hover, index.name, discrete, max_categories)
+    colors = _coloring(table, color, hover, index.name, (discrete, max_categories), _universe(index, world, color))
     columns = hover_columns(table, color, hover)
     kind = scatter_type(go, world.projection.n_components, len(world.ids))
     size = _size(len(world.ids), world.projection.n_components)
@@ -297,10 +298,21 @@ def _allowed(index: Index, world: PointMap, flt: Any, namespace: str | None) -> 
 
 
 def _coloring(table: pd.DataFrame, color: Hashable | None, hover: Any, index: str | None,
-              discrete: bool | None, max_categories: int) -> Coloring | None:
-    """Check that the `color` and `hover` columns are there, and colour the points by `color`."""
+              choice: tuple[bool | None, int], universe: pd.Series | None) -> Coloring | None:
+    """Check that the `color` and `hover` columns are there, and colour the points by `color` (decided
+    from the whole column, `universe`, when it is known)."""
     _check_columns(table, color, hover, index)
-    return None if color is None else coloring(table[color], color, discrete, max_categories)
+    return None if color is None else coloring(table[color], color, *choice, universe=universe)
+
+
+def _universe(source: Any, world: PointMap, color: Hashable | None) -> pd.Series | None:
+    """The whole colour column of a map of a sample: the frame's, or the index's when a local engine can
+    read it at once. Over REST a sample's colours are its own (the figures of one index may differ)."""
+    if color is None or len(world.table) >= world.total:
+        return None
+    if isinstance(source, pd.DataFrame):
+        return source[color] if color in source.columns else None
+    return whole_column(source, color)
 
 
 def _check_background(sample: Sample, color: Hashable | None, hover: Any, index: str) -> None:
