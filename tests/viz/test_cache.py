@@ -10,6 +10,7 @@ from vectorize_nb.client import Client
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.viz import cache_info, clear_cache, plot_index, plot_neighbourhood
 from vectorize_nb.viz.cache import CACHE, CacheKey
+from vectorize_nb.viz.maps import cache_folder
 
 from ..helpers import TINY
 from .conftest import fill, role_points, trace
@@ -88,17 +89,17 @@ def test_a_new_kernel_finds_the_picture_of_the_same_points_written_again(disk_in
         index.upsert(["v000"], np.array([[3.0, 4.0]], np.float32))  # the same ids, one vector moved
         moved = plot_index(index, color="genre")
     assert len(fits) == 2 and role_points(moved, "index")["v000"] != role_points(before, "index")["v000"]
-    assert len(list((store / "projections" / "points").glob("*.json"))) == 1  # the stale entry overwritten
+    assert len(list((cache_folder(disk_index) / "points").glob("*.json"))) == 1  # the stale entry overwritten
 
 
 def test_on_disk_an_entry_is_arrays_without_pickles_and_json(disk_index, store):
     plot_neighbourhood(disk_index, "v001")
-    files = sorted(p.name for p in (store / "projections" / "points").iterdir())
+    files = sorted(p.name for p in (cache_folder(disk_index) / "points").iterdir())
     assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".npz")
-    meta = json.loads((store / "projections" / "points" / files[0]).read_text())
+    meta = json.loads((cache_folder(disk_index) / "points" / files[0]).read_text())
     assert meta["key"][1] == "points" and len(meta["key"][4]) == 32  # the content's digest
     assert len(meta["value"]["table"]["id"]) == 300
-    with np.load(store / "projections" / "points" / files[1], allow_pickle=False) as arrays:
+    with np.load(cache_folder(disk_index) / "points" / files[1], allow_pickle=False) as arrays:
         assert arrays["coords"].shape == (300, 2) and arrays["coords"].dtype == np.float32
 
 
@@ -106,14 +107,14 @@ def test_a_write_removes_the_stale_entries_from_disk(disk_index, store, fits):
     plot_neighbourhood(disk_index, "v001")
     disk_index.delete_by_ids(["v002"])
     plot_neighbourhood(disk_index, "v001")
-    entries = list((store / "projections" / "points").glob("*.json"))
+    entries = list((cache_folder(disk_index) / "points").glob("*.json"))
     assert len(entries) == 1 and "v002" not in json.loads(entries[0].read_text())["value"]["table"]["id"]
     assert len(fits) == 2
 
 
 def test_a_damaged_entry_is_a_miss(disk_index, store, fits):
     plot_neighbourhood(disk_index, "v001")
-    for npz in (store / "projections" / "points").glob("*.npz"):
+    for npz in (cache_folder(disk_index) / "points").glob("*.npz"):
         npz.write_bytes(b"not a zip file")
     clear_cache()
     plot_neighbourhood(disk_index, "v001")
@@ -162,3 +163,18 @@ def test_a_write_not_yet_applied_keeps_the_picture_the_index_still_answers_with(
         now[0] += 5  # now Vectorize has applied it: the next picture is new and shows it
         after = plot_neighbourhood(index, [50.0, 50.0], top_k=1)
         assert len(fits) == 2 and trace(after, "matches").customdata == ("far",)
+
+
+def test_deleting_an_index_deletes_its_maps_and_a_new_one_of_that_name_starts_afresh(disk_index, store, data, fits):
+    legacy = store / "projections" / "points"  # where earlier versions kept every index's maps
+    legacy.mkdir(parents=True)
+    (legacy / "old.json").write_text("{}")
+    plot_index(disk_index, color="genre")
+    maps = cache_folder(disk_index)
+    assert list(maps.rglob("*.json")) and not (store / "projections").exists()
+    with vz.connect("local", path=store, limits=TINY) as client:
+        client.delete_index("points")
+        assert not maps.exists()  # ids and metadata in them go with the index
+        again = client.create_index("points", 2, "euclidean")
+        fill(again, data)
+        assert cache_folder(again) != maps

@@ -273,6 +273,12 @@ def test_query_explorer_clicks_and_lasso(explored):
     explorer._on_points_selected(background, Points([]))  # a new selection replaces the old one
     explorer._on_points_selected(matches, Points([]))
     assert explorer.selection.empty
+    assert background.uid and background.uid != matches.uid
+    with explorer.figure.batch_update():
+        background.name = matches.name  # legend names are cut to 40 characters: two may read the same
+    explorer._on_points_selected(background, Points([0]))
+    explorer._on_points_selected(matches, Points([1]))
+    assert explorer.selection["id"].tolist() == [background.customdata[0], matches.customdata[1]]
 
 
 def test_query_explorer_reports_bad_input_in_the_panel(explored):

@@ -5,7 +5,8 @@ it. The 14 operations of Vectorize v2 are abstract (insert and upsert are one `w
 `WriteKind`); the optional capabilities have a default here that every backend can live with, and a
 backend that can do better overrides them:
 
-    export                       every vector at once (by default list-vectors and get-by-ids)
+    export                       every vector at once (by default list-vectors and get-by-ids;
+                                 `exports_at_once` says whether it costs one read, not a request per page)
     prepare_write / send_write   build a request apart from sending it (REST: encode the next body
                                  while earlier requests are in flight); by default the write is sent as is
     filter_ids / explain_filter  exact answers about a filter; None where a backend cannot know
@@ -58,6 +59,8 @@ class Backend(ABC):
     """Whether `prepare_write` does real work worth overlapping with sending (REST encodes NDJSON)."""
     embeds_remotely: ClassVar[bool] = False
     """Whether `embed` runs Workers AI models on Workers AI (REST) rather than on this machine."""
+    exports_at_once: ClassVar[bool] = False
+    """Whether `export` reads every vector in one go (the engine), not a request per page (REST)."""
 
     # --- indexes -------------------------------------------------------------------------------
 

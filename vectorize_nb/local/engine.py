@@ -81,6 +81,7 @@ class LocalEngine(Backend):
     """The embedded Vectorize. `path=None` keeps everything in memory."""
 
     max_concurrency = 1
+    exports_at_once = True
 
     def __init__(self, path: str | Path | None = None, *, limits: Limits = DEFAULT_LIMITS,
                  apply_delay: float = 0.0, clock: Callable[[], float] = time.time) -> None:

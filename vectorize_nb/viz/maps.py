@@ -2,8 +2,9 @@
 
 An index's map is keyed by a digest of the points sampled (ids, vectors, namespaces and metadata), so a
 write that changes them makes the next picture new, while writing the same vectors again (a notebook
-run from the top) finds the picture already computed: in memory and, beside a local engine with a
-folder, in `<folder>/projections/` for the next kernel. Within a kernel the index's last applied
+run from the top) finds the picture already computed: in memory and, for a local engine with a
+folder, in the index's own folder there (`Backend.index_folder`, deleted with the index) for the next
+kernel. Within a kernel the index's last applied
 mutation stands for the digest it was computed at, so a repeat reads nothing but `info()`. A frame's
 projection is kept in memory only, keyed by a digest of its ids and vectors; its other columns are
 read afresh each time.
@@ -12,6 +13,7 @@ read afresh each time.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +23,6 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from ..local import LocalEngine
 from .cache import CACHE, COLUMNS, CacheKey, Dumped
 from .projection import Projection, resolve_method
 from .sample import Sample, describe, sample_frame, sample_index
@@ -100,9 +101,13 @@ def cache_folder(index: Index) -> Path | None:
     Returns
     -------
     Path or None
-        `<engine folder>/projections` for a local engine kept on disk; None in memory or over REST.
+        `projections` in the index's own folder (which deleting the index deletes) for a local engine
+        kept on disk; None in memory or over REST.
     """
-    folder = index.backend.folder
+    engine_folder = index.backend.folder
+    if engine_folder is not None and (engine_folder / CACHE_FOLDER).is_dir():  # where earlier versions kept every map
+        shutil.rmtree(engine_folder / CACHE_FOLDER, ignore_errors=True)
+    folder = index.backend.index_folder(index.name)
     return None if folder is None else folder / CACHE_FOLDER
 
 
@@ -209,7 +214,7 @@ def whole_column(index: Index, column: Hashable) -> pd.Series | None:
         Read from a local engine's store at once (30 ms at 20,000 vectors, 180 ms at 100,000); None
         over REST, where it would take a request per 20 vectors, and when no vector holds the property.
     """
-    if not isinstance(index.backend, LocalEngine):
+    if not index.backend.exports_at_once:
         return None
     state = index.info().processed_up_to_mutation
     key = CacheKey(index.name, state or "", ("column", str(column)))

@@ -304,7 +304,7 @@ class QueryExplorer(Panel):
 
     def _on_points_selected(self, trace: Any, points: Any, selector: Any = None) -> None:
         """Called once per trace for every new selection, with that trace's points (maybe none)."""
-        self._selected[trace.name] = _ids(trace, points.point_inds)
+        self._selected[trace.uid or trace.name] = _ids(trace, points.point_inds)  # names are cut: two may match
 
     @property
     def selection(self) -> pd.DataFrame:
