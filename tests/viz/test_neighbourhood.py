@@ -99,6 +99,22 @@ def test_a_stored_id_as_query_sits_on_its_own_point(index):
     assert "v042" not in trace(fig, "index").customdata
 
 
+def test_metadata_called_score_or_rank_colours_and_shows_beside_the_matchs_own():
+    """A property named "score" or "rank" made plot_neighbourhood raise KeyError('rank')."""
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("named", 2)
+        angles = np.arange(10)
+        idx.upsert([f"v{i}" for i in angles], np.column_stack([np.cos(angles), np.sin(angles)]),
+                   metadata=[{"score": int(i), "rank": "high" if i < 5 else "low"} for i in angles])
+        fig = plot_neighbourhood(idx, "v1", top_k=3, color="rank", hover=["score"])
+        expected = idx.query_by_id("v1", top_k=3)
+        matches = trace(fig, "matches")
+        assert list(matches.customdata) == expected["id"].tolist()
+        assert matches.hovertext[0].split("<br>")[1:5] == [
+            "rank=1", "score=1 (cosine similarity: higher is closer)", "metadata.rank=high", "metadata.score=1"]
+        assert {t.name for t in fig.data if t.legendgroup == "index"} == {"high", "low"}
+
+
 def test_an_integer_id_is_the_query_it_was_written_as():
     with vz.connect("memory", limits=TINY) as client:
         idx = client.create_index("ints", 2)

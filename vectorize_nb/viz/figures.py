@@ -238,7 +238,7 @@ def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, re
                    ) -> tuple[list[Any], Coloring | None]:
     """The traces of a neighbourhood, bottom to top (TRACE_NAMES), and how they are coloured."""
     color, hover, discrete, max_categories = coloured
-    matched, matched_xy = _matched(index, world, results)
+    ranked, matched, matched_xy = _matched(index, world, results)
     query_xy = _query_position(index, world, point)
     rest = ~pd.Index(world.ids).isin(matched["id"].tolist() + [point.id])  # each id in one trace only
     table = pd.concat([world.table, matched], ignore_index=True)
@@ -250,7 +250,7 @@ def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, re
         _points(kind, world, rest & ~allowed, FILTERED_OUT, columns, {"color": MUTED, "opacity": 0.5, "size": size}),
         *_background(kind, world, rest & allowed, columns, colors, size),
         _links(kind, query_xy, matched_xy, matched["id"].tolist()),
-        _matches(kind, matched, matched_xy, columns, colors, len(world.ids), score_meaning(index.metric)),
+        _matches(kind, ranked, matched, matched_xy, columns, colors, len(world.ids), score_meaning(index.metric)),
         _query(kind, point, query_xy),
     ], colors
 
@@ -261,9 +261,10 @@ def _search(index: Index, point: QueryPoint, top_k: int, flt: Any, namespace: st
     return index.query(point.vector, top_k, filter=flt, namespace=namespace)
 
 
-def _matched(index: Index, world: PointMap, results: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """The matches' rows (rank, id, score, namespace, metadata) and coordinates: taken from the map when
-    a match is in its sample, else fetched and placed on it. A match deleted meanwhile is left out."""
+def _matched(index: Index, world: PointMap, results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The matches' rank and score; their rows (id, namespace, metadata: a property may be called "score"
+    too); and their coordinates, taken from the map when a match is in its sample, else fetched and placed
+    on it. A match deleted meanwhile is left out."""
     where = positions(world.ids, results["id"].tolist())
     outside = results["id"][where < 0].tolist()
     stored = index.get_by_ids(outside) if outside else None
@@ -276,8 +277,9 @@ def _matched(index: Index, world: PointMap, results: pd.DataFrame) -> tuple[pd.D
     known = [world.table.iloc[where[where >= 0]]]
     if stored is not None:
         known.append(stored.drop(columns="values"))
-    rows = results[["rank", "id", "score"]].merge(pd.concat(known, ignore_index=True), on="id", how="left")
-    return rows, np.asarray(xy, dtype=np.float32).reshape(len(rows), world.projection.n_components)
+    rows = results[["id"]].merge(pd.concat(known, ignore_index=True), on="id", how="left")
+    xy_array = np.asarray(xy, dtype=np.float32).reshape(len(rows), world.projection.n_components)
+    return results[["rank", "score"]].reset_index(drop=True), rows, xy_array
 
 
 def _query_position(index: Index, world: PointMap, point: QueryPoint) -> np.ndarray:
@@ -381,18 +383,18 @@ def _links(kind: Any, start: np.ndarray, ends: np.ndarray, ids: list[str]) -> An
                 hoverinfo="skip", customdata=customdata, showlegend=bool(ids), **dict(zip("xyz", axes)))
 
 
-def _matches(kind: Any, rows: pd.DataFrame, xy: np.ndarray, columns: list[Hashable], colors: Coloring | None,
-             first: int, meaning: str) -> Any:
+def _matches(kind: Any, ranked: pd.DataFrame, rows: pd.DataFrame, xy: np.ndarray, columns: list[Hashable],
+             colors: Coloring | None, first: int, meaning: str) -> Any:
     """The matches, ringed and sized by rank; coloured like the other points (rows `first`... of the colours);
     the hover says what a score is (`meaning`)."""
-    ranks = rows["rank"].to_numpy(dtype=np.float64)
+    ranks = ranked["rank"].to_numpy(dtype=np.float64)
     worst = ranks.max() if len(ranks) else 1.0
     sizes = 9 + 9 * (worst - ranks) / max(worst - 1, 1)  # rank 1: 18 px, the last rank: 9 px
     marker: dict[str, Any] = {"size": sizes, "line": {"width": 2, "color": _INK}, "opacity": 1.0, "color": _MATCH}
     if colors is not None:
         marker.update(colors.marker(np.arange(first, first + len(rows))))
-    scores = [f"{score:.4g} ({meaning})" if meaning else score for score in rows["score"].tolist()]
-    text = hover_text(rows, columns, {"rank": rows["rank"].tolist(), "score": scores})
+    scores = [f"{score:.4g} ({meaning})" if meaning else score for score in ranked["score"].tolist()]
+    text = hover_text(rows, columns, {"rank": ranked["rank"].tolist(), "score": scores})
     return kind(name=MATCHES, legendgroup=MATCHES, mode="markers", marker=marker, customdata=rows["id"].tolist(),
                 hovertext=text, hovertemplate=_HOVER, showlegend=bool(len(rows)), **positions_of(xy))
 

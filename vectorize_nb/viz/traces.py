@@ -179,10 +179,12 @@ def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Has
     columns : sequence of str
         The columns to show (those missing are skipped).
     first : dict of str to sequence, optional
-        Fields shown right after the id (rank, score), one value per row.
+        Fields shown right after the id (rank, score), one value per row; a column of the same name is
+        shown as "metadata.<name>", as query results name it.
     """
     fields: dict[Hashable, Sequence[Any]] = {**(first or {})}
-    fields.update((name, table[name].tolist()) for name in columns if name in table)
+    fields.update((f"metadata.{name}" if name in fields else name, table[name].tolist())
+                  for name in columns if name in table)
     parts = [[f"<b>{plain(vid)}</b>" for vid in table["id"].tolist()]]
     parts += [[f"{plain(name)}={_text(v)}" for v in values] for name, values in fields.items()]
     return ["<br>".join(row) for row in zip(*parts)]
