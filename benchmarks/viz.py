@@ -28,6 +28,7 @@ import numpy as np
 import vectorize_nb as vz
 from vectorize_nb import viz
 from vectorize_nb.viz import cache_info, clear_cache, plot_neighbourhood
+from vectorize_nb.viz.maps import cache_folder
 
 D = 384
 NAME = "bench"
@@ -71,7 +72,7 @@ def warm_and_cached(folder: Path, queries: np.ndarray, repeat: int) -> dict[str,
         warm, cached = [], []
         for query in queries[:repeat]:
             clear_cache()
-            shutil.rmtree(folder / "projections", ignore_errors=True)
+            shutil.rmtree(cache_folder(index), ignore_errors=True)
             warm.append(timed(lambda: neighbourhood(index, query)))
             cached.append(timed(lambda: neighbourhood(index, query[::-1].copy())))
             assert (cache_info()["misses"], cache_info()["memory_hits"]) == (1, 1), cache_info()
