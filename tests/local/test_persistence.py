@@ -131,6 +131,34 @@ def test_an_index_deleted_while_others_catch_up_fails_no_read_of_another(tmp_pat
         assert [m.id for m in one.query("kept", [1, 0], QueryOptions(top_k=2))] == ["a", "b"]
 
 
+@pytest.mark.parametrize("name", ["never", "ix"])
+def test_a_locked_database_stays_that_error_whatever_the_index(tmp_path, monkeypatch, name):
+    with LocalEngine(tmp_path / "shared", limits=TINY) as engine:
+        engine.create_index("ix", dimensions=2, metric="cosine")
+
+        def locked():
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(engine, "_sync", locked)
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            engine.query(name, [1, 0], QueryOptions())
+
+
+def test_a_bug_in_catching_up_is_not_swallowed(tmp_path, monkeypatch):
+    with LocalEngine(tmp_path / "shared", limits=TINY) as one, LocalEngine(tmp_path / "shared", limits=TINY) as two:
+        one.create_index("ix", dimensions=2, metric="cosine")
+        one.upsert("ix", vectors(["a"], [[1, 0]]))
+        one.query("ix", [1, 0], QueryOptions())
+        two.upsert("ix", vectors(["b"], [[0, 1]]))
+
+        def broken(state, store):
+            raise KeyError("slot 7")
+
+        monkeypatch.setattr(IndexState, "catch_up", broken)
+        with pytest.raises(KeyError, match="slot 7"):
+            one.query("ix", [1, 0], QueryOptions())
+
+
 def run_child(code: str, folder) -> subprocess.CompletedProcess:
     script = textwrap.dedent(code).format(folder=str(folder))
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)

@@ -50,8 +50,12 @@ __all__ = ["LocalEngine"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-_VANISHED = (LookupError, FileNotFoundError, sqlite3.OperationalError)
-"""What a call meets when another process deletes its index meanwhile: a table or a vector file gone."""
+
+
+def _gone(exc: BaseException) -> bool:
+    """What a call meets when another process deletes its index meanwhile: a table or a vector file gone."""
+    return (isinstance(exc, FileNotFoundError) or type(exc) is LookupError  # the store: "has no vector file"
+            or (isinstance(exc, sqlite3.OperationalError) and str(exc).startswith("no such table")))
 
 
 def _deleted_meanwhile(call: Callable[Concatenate[LocalEngine, str, P], T],
@@ -61,10 +65,8 @@ def _deleted_meanwhile(call: Callable[Concatenate[LocalEngine, str, P], T],
     def guarded(engine: LocalEngine, name: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return call(engine, name, *args, **kwargs)
-        except errors.VectorizeError:  # IndexNotFound is a LookupError too
-            raise
-        except _VANISHED:
-            if not engine._vanished(name):
+        except (LookupError, OSError, sqlite3.OperationalError) as exc:
+            if not _gone(exc) or not engine._vanished(name):
                 raise
             raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{name}" was deleted') from None
     return guarded
@@ -141,8 +143,10 @@ class LocalEngine(Backend):
             for state in self._states.values():
                 try:
                     state.catch_up(self.store)
-                except _VANISHED:  # deleted since the catalog was read: read it again on the next call
-                    state.resident, self._version = None, -1
+                except (LookupError, OSError, sqlite3.OperationalError) as exc:
+                    if not _gone(exc):
+                        raise
+                    state.resident, self._version = None, -1  # deleted since the catalog was read: read it again
 
     def _sync(self) -> None:
         """Catch up, then apply the mutations that are due (each in its own transaction)."""
@@ -190,11 +194,11 @@ class LocalEngine(Backend):
         return self._state(name)
 
     def _vanished(self, name: str) -> bool:
-        """Whether index `name` was deleted (or made anew) since this engine last caught up."""
+        """Whether index `name`, known to this engine, was deleted (or made anew) since it last caught up."""
         with self._lock:
             known, latest = self._states.get(name), self.store.latest_index(name)
             self._version = -1  # no data_version: the catalog is read again on the next call
-        return known is None or latest is None or latest.deleted_on is not None or latest.id != known.row.id
+        return known is not None and (latest is None or latest.deleted_on is not None or latest.id != known.row.id)
 
     def _resident(self, state: IndexState) -> ResidentIndex:
         return state.loaded(self.store, self.limits.indexed_string_bytes, self._snapshots)
