@@ -232,19 +232,33 @@ def test_arguments_win_over_the_environment_and_the_token_never_shows(monkeypatc
         assert client.target == "cloudflare:env-account"
 
 
+def authorization(client) -> str | None:
+    transport = client.backend.transport
+    return transport.session.prepare_request(
+        __import__("requests").Request("GET", transport.account_url)).headers.get("Authorization")
+
+
 def test_the_cloudflare_variables_go_to_cloudflare_only(monkeypatch):
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "env-account")
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token-SECRET")
+    monkeypatch.delenv("VECTORIZE_NB_SERVE_TOKEN", raising=False)
     with vz.serve(memory=True, limits=TINY) as server, vz.connect(server.url) as client:
-        transport = client.backend.transport
-        prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.account_url))
-        assert "Authorization" not in prepared.headers and transport.account_url.endswith("/accounts/local")
+        assert authorization(client) is None and client.backend.transport.account_url.endswith("/accounts/local")
         assert client.list_indexes().empty
+    with vz.connect("http://api.cloudflare.com/client/v4") as client:  # not over plain http
+        assert authorization(client) is None
     with vz.connect("https://api.cloudflare.com/client/v4") as client:  # Cloudflare by its URL is Cloudflare
-        transport = client.backend.transport
-        prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.account_url))
-        assert prepared.headers["Authorization"] == "Bearer env-token-SECRET"
-        assert transport.account_url.endswith("/accounts/env-account")
+        assert authorization(client) == "Bearer env-token-SECRET"
+        assert client.backend.transport.account_url.endswith("/accounts/env-account")
+
+
+def test_a_served_engines_token_comes_from_its_own_variable(monkeypatch):
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "cloudflare-SECRET")
+    monkeypatch.setenv("VECTORIZE_NB_SERVE_TOKEN", "team-SECRET")
+    with vz.serve(memory=True, limits=TINY, token="team-SECRET") as server:
+        monkeypatch.setenv("VECTORIZE_NB_TARGET", server.url)
+        with vz.connect() as client:
+            assert authorization(client) == "Bearer team-SECRET" and client.list_indexes().empty
 
 
 def test_a_token_read_with_its_line_break_is_trimmed_and_an_unfit_one_refused_unshown():
@@ -259,7 +273,8 @@ def test_a_token_read_with_its_line_break_is_trimmed_and_an_unfit_one_refused_un
 
 
 @pytest.mark.parametrize("target", ["http://user:s3cret@127.0.0.1:9/client/v4", "HTTP://user:s3cret@127.0.0.1:9",
-                                    "ftp://user:s3cret@host/x", "user:s3cret@127.0.0.1:9"])
+                                    "ftp://user:s3cret@host/x", "user:s3cret@127.0.0.1:9",
+                                    "http://user:pw@127.0.0.1:9/client/v4?token=s3cret"])
 def test_a_password_in_the_target_is_refused_without_showing_it(target):
     with pytest.raises(errors.ConfigurationError, match=r"\*\*\*@") as refused:
         vz.connect(target)

@@ -13,12 +13,11 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .folder import DEFAULT_PATH, PATH_ENV, default_folder
+from .environment import DEFAULT_PATH, PATH_ENV, SERVE_TOKEN_ENV as TOKEN_ENV, default_folder
 from .extras import require
 
 __all__ = ["main", "TOKEN_ENV"]
 
-TOKEN_ENV = "VECTORIZE_NB_SERVE_TOKEN"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -28,13 +28,12 @@ from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.models import IndexConfig, IndexDescription
 from .contract.embedding_models import model_records
 from .embedder import Embedder
-from .folder import default_folder
+from .environment import TARGET_ENV, default_folder
 from .index import Index
 from .mutation_log import MutationLog
 
 __all__ = ["connect", "Client", "embedding_models", "api_base", "TARGET_ENV", "API_PATH"]
 
-TARGET_ENV = "VECTORIZE_NB_TARGET"
 API_PATH = "/client/v4"
 
 
@@ -111,14 +110,16 @@ def api_base(url: str) -> str:
     """A server's API base URL, which ends in /client/v4 (Cloudflare's form): a bare host
     ("http://127.0.0.1:8787") is completed; any other path is refused, naming the form expected."""
     parts = urlsplit(url)
+    shown = _unsecret(urlunsplit(parts._replace(query="", fragment="")))
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        shown += "?***"
     if "@" in parts.netloc:
         raise ConfigurationError(
-            f"the base URL {_unsecret(url)!r} holds a user name or password: it would show in reprs, errors "
+            f"the base URL {shown!r} holds a user name or password: it would show in reprs, errors "
             f"and logs; give the server's URL without it, and the API token as api_token=")
-    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
-        bare = urlunsplit(parts._replace(query="", fragment=""))
+    if shown.endswith("?***"):
         raise ConfigurationError(
-            f"the base URL {bare + '?***'!r} holds a query or a fragment: every request would carry it, and a "
+            f"the base URL {shown!r} holds a query or a fragment: every request would carry it, and a "
             f"secret in it would show in reprs, errors and logs; give the server's API root alone, and the API "
             f"token as api_token=")
     path = parts.path.rstrip("/")

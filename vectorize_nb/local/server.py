@@ -24,7 +24,7 @@ from waitress.task import ErrorTask
 
 from ..contract import errors, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
-from ..folder import default_folder
+from ..environment import default_folder
 from .app import ACCOUNT_ID, VectorizeApp
 from .engine import LocalEngine
 from .guard import given_token, is_loopback

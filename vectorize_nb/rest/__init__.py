@@ -7,6 +7,7 @@ import os
 from urllib.parse import urlsplit
 
 from ..contract.errors import ConfigurationError
+from ..environment import SERVE_TOKEN_ENV
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from .backend import RestBackend
 from .ratelimit import RateLimiter
@@ -26,15 +27,15 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
     """A RestBackend for "cloudflare" or a base URL, and a label for it that holds no secret.
 
     Cloudflare needs an account id and an API token: the arguments, else the environment
-    (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN). Another server gets only what the arguments give
-    (its account id then defaults to "local"): the Cloudflare token of the environment is never sent
-    to a server that is not Cloudflare's. `timeout` bounds each attempt of a request and
+    (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN). Another server gets the arguments, else the token
+    of a served engine (VECTORIZE_NB_SERVE_TOKEN), and the account id "local" by default: the
+    Cloudflare variables go to Cloudflare only, over https. `timeout` bounds each attempt of a request and
     `total_timeout` all of its attempts and the waits between them, both in seconds, plus one second
     per megabyte of request body.
     """
-    cloudflare = target == "cloudflare" or urlsplit(target).hostname == urlsplit(CLOUDFLARE_API).hostname
+    cloudflare = target == "cloudflare" or urlsplit(target)[:2] == urlsplit(CLOUDFLARE_API)[:2]
     account = account_id or (os.environ.get(ACCOUNT_ENV) if cloudflare else None)
-    token = api_token or (os.environ.get(TOKEN_ENV) if cloudflare else None)
+    token = api_token or os.environ.get(TOKEN_ENV if cloudflare else SERVE_TOKEN_ENV)
     if target == "cloudflare":
         missing = [name for name, value in ((ACCOUNT_ENV, account), (TOKEN_ENV, token)) if not value]
         if missing:
