@@ -311,3 +311,28 @@ def test_a_batch_whose_answer_was_lost_is_unconfirmed_not_failed():
                "200 not sent" in str(writes.WriteIncomplete(result))
         again = result.retry()
         assert again.ok and again.ids == ids[200:] and index.info().vector_count == 500
+
+
+class LostDeletes(LocalEngine):
+    """The local engine, except that every delete is carried out and its answer lost."""
+
+    def delete_by_ids(self, name, ids):
+        super().delete_by_ids(name, ids)
+        error = errors.ServerError("bad gateway", status=502)
+        error.maybe_applied = True
+        raise error
+
+
+def test_a_delete_whose_answer_was_lost_is_worded_as_a_delete():
+    with Client(LostDeletes(limits=TINY), "lost") as client:
+        index = client.create_index("lost", 2)
+        index.upsert(["a", "b"], [[1, 0], [0, 1]])
+        with pytest.raises(writes.WriteIncomplete) as raised:
+            index.delete_by_ids(["a", "b"])
+        message = str(raised.value)
+        assert message.startswith("delete on 'lost' is incomplete: 0 of 2 ids deleted (0 of 1 batches accepted), "
+                                  "2 may have been deleted (no answer came)"), message
+        assert "deleting an id twice is harmless" in message and "written" not in message
+        assert repr(raised.value.result) == "WriteResult(delete on 'lost': 0 of 2 ids deleted in 0 of 1 batches, " \
+                                            "2 may have been deleted)"
+        assert index.info().vector_count == 0

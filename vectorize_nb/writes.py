@@ -132,16 +132,16 @@ class WriteIncomplete(VectorizeError):
         first = result.failures[0].error if result.failures else None
         missing = result.rows - result.written
         maybe = _rows(result.unconfirmed)
-        rows = f"{missing} rows that were not written" if not maybe else (
-            f"{missing} rows not known to be written, the {maybe} that may have been included (a row sent twice "
-            f"is stored once)")
+        rows, done, into, twice = result.terms()
+        rows = f"{missing} {rows} that were not {done}" if not maybe else (
+            f"{missing} {rows} not known to be {done}, the {maybe} that may have been included ({twice})")
         if first is not None and first.retryable:
             then = f"err.result.retry() sends the {rows}"
         else:
             then = (f"sending them again would fail the same way: fix the cause, then err.result.retry() sends the "
                     f"{rows} (err.result.unwritten_ids lists them)")
         super().__init__(
-            f"{result.operation} into {result.index!r} is incomplete: {result.tally()}; first failure: {first}. "
+            f"{result.operation} {into} {result.index!r} is incomplete: {result.tally()}; first failure: {first}. "
             f"{then}")
         self.result = result
         self.__cause__ = first
@@ -229,14 +229,22 @@ class WriteResult:
         """The ids of the rows that may have been written: of the batches that got no answer."""
         return [self.ids[row] for b in self.unconfirmed for row in range(b.start, b.stop)]
 
+    def terms(self) -> tuple[str, str, str, str]:
+        """How this write's messages word it: what a row is, what was done to it, the preposition before
+        the index, and why sending a row twice is harmless."""
+        if self.operation == "delete":
+            return "ids", "deleted", "on", "deleting an id twice is harmless"
+        return "rows", "written", "into", "a row sent twice is stored once"
+
     def tally(self) -> str:
-        """Rows written, and where some may have been, how many may and how many were not."""
-        text = (f"{self.written} of {self.rows} rows written ({len(self.accepted)} of {len(self.batches)} batches "
+        """Rows written (ids deleted), and where some may have been, how many may and how many were not."""
+        rows, done, _, _ = self.terms()
+        text = (f"{self.written} of {self.rows} {rows} {done} ({len(self.accepted)} of {len(self.batches)} batches "
                 f"accepted)")
         maybe = _rows(self.unconfirmed)
         if maybe:
             refused, unsent = (_rows([b for b in self.batches if b.status == s]) for s in ("failed", "not sent"))
-            text += f", {maybe} may have been written (no answer came)" + (f", {refused} refused" if refused else "") \
+            text += f", {maybe} may have been {done} (no answer came)" + (f", {refused} refused" if refused else "") \
                 + (f", {unsent} not sent" if unsent else "")
         return text
 
@@ -267,9 +275,10 @@ class WriteResult:
 
     def __repr__(self) -> str:
         maybe = _rows(self.unconfirmed)
-        return (f"WriteResult({self.operation} into {self.index!r}: {self.written} of {self.rows} rows written "
+        rows, done, into, _ = self.terms()
+        return (f"WriteResult({self.operation} {into} {self.index!r}: {self.written} of {self.rows} {rows} {done} "
                 f"in {len(self.accepted)} of {len(self.batches)} batches"
-                + (f", {maybe} may have been written)" if maybe else ")"))
+                + (f", {maybe} may have been {done})" if maybe else ")"))
 
     def _repr_html_(self) -> str:
         return f"<p><code>{self!r}</code></p>" + self.to_frame().to_html(index=False, na_rep="")

@@ -161,7 +161,11 @@ class RestBackend(Backend):
         except errors.IndexNotFound as exc:
             if not exc.maybe_applied:
                 raise
-            log.info("delete_index %r: an attempt got no answer, and the index is gone", name)
+            if isinstance(exc, errors.IndexDeleted):
+                log.info("delete_index %r: an attempt got no answer, and the index is deleted", name)
+            else:  # Cloudflare may answer 3000 for an index just deleted, and for a name that never was
+                log.warning("delete_index %r: an attempt got no answer, and now no index has that name: taken as "
+                            "deleted by that attempt (check the name if it was never created)", name)
 
     def index_info(self, name: str) -> IndexInfo:
         return self.index_info_within(name, None)
