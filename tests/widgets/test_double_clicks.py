@@ -27,7 +27,7 @@ def test_a_double_click_on_create_creates_one_index_and_says_so(client):
     assert said(manager) == "created index 'films'"
     assert client.list_indexes()["name"].tolist() == ["films"]
     click(manager, "Create")  # an empty box, not right after a Create: say what to do
-    assert said(manager) == "created index 'films'"
+    assert said(manager) == "type a name for the new index first"
     manager.name.value = "typed"
     manager.name.value = ""
     click(manager, "Create")
@@ -99,3 +99,5 @@ def test_a_double_click_on_the_first_metadata_create_says_it_was_created(client)
     click(metadata, "Create")
     assert said(metadata) == "created a string index on 'genre'"
 
+    click(metadata, "Create")  # a later click on the empty box is not a double click's second
+    assert said(metadata) == "type the property to index first"

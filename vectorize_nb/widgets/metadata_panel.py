@@ -77,6 +77,7 @@ class MetadataIndexPanel(Panel):
         if not name:
             if self._created is None:  # else the second click of a double click: the first cleared the box
                 self.say("type the property to index first", "note")
+            self._created = None  # only the click right after a Create can be its double click's second
             return
         existing = self.index.list_metadata_indexes()
         if [name, self.kind.value] in existing[["property_name", "index_type"]].values.tolist():
