@@ -52,10 +52,11 @@ frame = pd.DataFrame({"id": ["a", "b"], "embedding": list(np.ones((2, 16), dtype
 
 def test_an_index_deleted_elsewhere_is_said_in_the_panel(notebook):
     page = notebook([SETUP + "client.create_index('one', 32); client.create_index('two', 32)",
-                     "bench = vz.panel(client)\nbench", "client.delete_index('two')  # as another notebook would"])
+                     "bench = vz.panel(client)\nbench",
+                     "client.delete_index('two')  # as another notebook would\nprint('two deleted elsewhere')"])
     select = page.locator(".vectorize-nb-panel select").first
     select.wait_for(state="visible", timeout=90_000)
-    time.sleep(2)  # the last cell has run
+    expect(page.page.get_by_text("two deleted elsewhere", exact=True)).to_be_visible(timeout=90_000)
     select.select_option("two")
     expect(messages(page).first).to_contain_text("[3005]", timeout=30_000)
     expect(page.locator(".lm-TabBar-tab").nth(3)).to_have_text("Query: one")
