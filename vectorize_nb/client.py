@@ -110,14 +110,13 @@ def api_base(url: str) -> str:
     """A server's API base URL, which ends in /client/v4 (Cloudflare's form): a bare host
     ("http://127.0.0.1:8787") is completed; any other path is refused, naming the form expected."""
     parts = urlsplit(url)
-    shown = _unsecret(urlunsplit(parts._replace(query="", fragment="")))
-    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
-        shown += "?***"
+    queried = bool(parts.query or parts.fragment or url.rstrip().endswith(("?", "#")))
+    shown = _unsecret(urlunsplit(parts._replace(query="", fragment=""))) + ("?***" if queried else "")
     if "@" in parts.netloc:
         raise ConfigurationError(
             f"the base URL {shown!r} holds a user name or password: it would show in reprs, errors "
             f"and logs; give the server's URL without it, and the API token as api_token=")
-    if shown.endswith("?***"):
+    if queried:
         raise ConfigurationError(
             f"the base URL {shown!r} holds a query or a fragment: every request would carry it, and a "
             f"secret in it would show in reprs, errors and logs; give the server's API root alone, and the API "

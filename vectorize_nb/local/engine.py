@@ -65,7 +65,7 @@ def _deleted_meanwhile(call: Callable[Concatenate[LocalEngine, str, P], T],
     def guarded(engine: LocalEngine, name: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return call(engine, name, *args, **kwargs)
-        except (LookupError, OSError, sqlite3.OperationalError) as exc:
+        except Exception as exc:
             if not _gone(exc) or not engine._vanished(name):
                 raise
             raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{name}" was deleted') from None
@@ -143,7 +143,7 @@ class LocalEngine(Backend):
             for state in self._states.values():
                 try:
                     state.catch_up(self.store)
-                except (LookupError, OSError, sqlite3.OperationalError) as exc:
+                except Exception as exc:
                     if not _gone(exc):
                         raise
                     state.resident, self._version = None, -1  # deleted since the catalog was read: read it again
