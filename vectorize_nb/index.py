@@ -231,8 +231,11 @@ class Index(IndexReader):
         >>> docs.query("how do I read a CSV file?", top_k=3, model="wordllama/l2-supercat-256")  # doctest: +SKIP
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
-        query = self.embed([vector], model, pooling)[0] if isinstance(vector, str) else \
-            np.asarray(vector, dtype=np.float32)
+        if isinstance(vector, str):
+            query = self.embed([vector], model, pooling)[0]
+        else:  # refused here as the embedded engine refuses it, before any request over REST
+            with self._during("query"):
+                query = validation.query_vector(vector, self.dimensions)
         self._zero_vectors(query)
         with self._during("query"):
             matches = self.backend.query(self.name, query, options)
@@ -287,7 +290,8 @@ class Index(IndexReader):
             One long frame: `query` (the key), then the columns of `query`.
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
-        matrix = np.asarray(vectors, dtype=np.float32)
+        with self._during("query"):
+            matrix = validation.query_matrix(vectors, self.dimensions)
         keys = None if keys is None else list(keys)  # a Series by position, whatever its index
         if keys is not None and len(keys) != len(matrix):
             raise errors.InvalidRequest(f"keys must hold one label per query vector ({len(matrix)}), got {len(keys)}")

@@ -437,10 +437,10 @@ def query_vector(vector: Any, dimensions: int | None = None) -> np.ndarray:
     except (TypeError, ValueError):
         raise errors.MalformedRequest(
             "Failed to parse the request body as JSON: vector: expected an array of numbers") from None
-    if dimensions is not None and array.ndim != 1:
+    if array.ndim != 1:
+        width = "" if dimensions is None else f" of {dimensions} dimensions"
         raise errors.QueryDimensionMismatch(
-            f"invalid query vector, expected one vector of {dimensions} dimensions, and got an array of shape "
-            f"{array.shape}")
+            f"invalid query vector, expected one vector{width}, and got an array of shape {array.shape}")
     if dimensions is not None and array.shape[0] != dimensions:
         raise errors.QueryDimensionMismatch(
             f"invalid query vector, expected {dimensions} dimensions, and got {array.shape[0]} dimensions")
@@ -449,6 +449,22 @@ def query_vector(vector: Any, dimensions: int | None = None) -> np.ndarray:
         raise errors.InvalidQuery(f"the query vector must hold finite numbers {_FLOAT32}, got {array[col]} at "
                                   f"position {col}")
     return array
+
+
+def query_matrix(vectors: Any, dimensions: int | None = None) -> np.ndarray:
+    """Query vectors, one per row, as float32: a 2-D array whose rows `query_vector` would take."""
+    try:
+        with np.errstate(over="ignore"):
+            queries = np.asarray(vectors, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise errors.MalformedRequest(
+            "Failed to parse the request body as JSON: vector: expected an array of numbers") from None
+    if queries.ndim != 2:
+        raise errors.InvalidQuery(f"query_many takes a 2-D array of vectors, got shape {queries.shape}")
+    if (dimensions is not None and queries.shape[1] != dimensions) or not np.isfinite(queries).all():
+        for row in queries:
+            query_vector(row, dimensions)
+    return queries
 
 
 def list_count(count: Any, limits: Limits) -> int:

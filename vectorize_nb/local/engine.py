@@ -335,11 +335,7 @@ class LocalEngine(Backend):
         with self._lock:
             state = self._find(name)
             resident = self._resident(state)
-            queries = np.asarray(vectors, dtype=np.float32)
-            if queries.ndim != 2:
-                raise errors.InvalidQuery(f"query_many takes a 2-D array of vectors, got shape {queries.shape}")
-            for query in queries:
-                validation.query_vector(query, state.row.dimensions)
+            queries = validation.query_matrix(vectors, state.row.dimensions)
             return self._answer(state, resident, queries, options)
 
     def _answer(self, state: IndexState, resident: ResidentIndex, queries: np.ndarray,

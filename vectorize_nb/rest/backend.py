@@ -221,7 +221,7 @@ class RestBackend(Backend):
 
     def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]:
         """One request per vector (the API has no batch query), `max_concurrency` at a time."""
-        rows = list(np.asarray(vectors, dtype=np.float32))
+        rows = list(self._checked(f"query on index {name!r}", validation.query_matrix, vectors))
         if len(rows) <= 1 or self.max_concurrency <= 1:
             return [self.query(name, row, options) for row in rows]
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="vectorize-query") as pool:

@@ -1,0 +1,73 @@
+"""A notebook moves from the embedded engine to a REST target by changing connect()'s argument: the same
+call gives the same frame, the same error (class, code, message) and the same warnings on both, and
+what the client refuses it refuses before sending anything."""
+
+import numpy as np
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb import errors
+
+from .congruence.conftest import Clock, open_backend
+
+
+@pytest.fixture(params=["local", "rest"])
+def client(request):
+    with open_backend(request.param, Clock()) as backend:
+        yield vz.Client(backend, request.param)
+
+
+@pytest.fixture
+def requests_sent(client, monkeypatch):
+    """How many requests the client has sent so far (always 0 on the embedded engine)."""
+    sent = []
+    transport = getattr(client.backend, "transport", None)
+    if transport is not None:
+        request = transport.request
+        monkeypatch.setattr(transport, "request", lambda *a, **k: sent.append(a) or request(*a, **k))
+    return sent
+
+
+@pytest.fixture
+def index(client):
+    idx = client.create_index("films", 2)
+    idx.upsert(["a", "b"], [[1, 0], [0, 1]], wait=True)
+    return idx
+
+
+def refused(action):
+    with pytest.raises(errors.VectorizeError) as caught:
+        action()
+    return type(caught.value), caught.value.code, str(caught.value)
+
+
+SHAPE = ("[40006] invalid query vector, expected one vector of 2 dimensions, and got an array of shape {} (during "
+         "query on index 'films'). The query vector must have the index's dimensions")
+MATRIX = ("[40112] query_many takes a 2-D array of vectors, got shape {} (during query on index 'films'). Give exactly "
+          "one of vector or vectorId, and a whole-number topK of at least 1")
+
+
+@pytest.mark.parametrize("method, given, said", [
+    ("query", None, SHAPE.format("()")), ("query", 0.5, SHAPE.format("()")),
+    ("query", [[1, 0]], SHAPE.format("(1, 2)")), ("query", [[[1, 0]]], SHAPE.format("(1, 1, 2)")),
+    ("query_many", [1, 0], MATRIX.format("(2,)")), ("query_many", [], MATRIX.format("(0,)")),
+    ("query_many", np.ones((1, 1, 2)), MATRIX.format("(1, 1, 2)")),
+])
+def test_query_vectors_of_the_wrong_shape_are_refused_alike_before_sending(index, requests_sent, method, given, said):
+    before = len(requests_sent)
+    kind = (errors.QueryDimensionMismatch, 40006) if method == "query" else (errors.InvalidQuery, 40112)
+    assert refused(lambda: getattr(index, method)(given)) == (*kind, said)
+    assert len(requests_sent) == before
+
+
+def test_query_many_with_a_row_of_other_dimensions_is_refused_alike_before_sending(index, requests_sent):
+    before = len(requests_sent)
+    assert refused(lambda: index.query_many([[1, 0, 0]]))[:2] == (errors.QueryDimensionMismatch, 40006)
+    assert len(requests_sent) == before
+    assert index.query_many(np.zeros((0, 2))).empty
+
+
+def test_both_backends_refuse_a_query_that_is_not_one_vector(client):
+    client.create_index("films", 2)
+    assert refused(lambda: client.backend.query("films", 0.5))[:2] == (errors.QueryDimensionMismatch, 40006)
+    assert refused(lambda: client.backend.query_many("films", [1, 0]))[:2] == (errors.InvalidQuery, 40112)
