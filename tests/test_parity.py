@@ -71,3 +71,15 @@ def test_both_backends_refuse_a_query_that_is_not_one_vector(client):
     client.create_index("films", 2)
     assert refused(lambda: client.backend.query("films", 0.5))[:2] == (errors.QueryDimensionMismatch, 40006)
     assert refused(lambda: client.backend.query_many("films", [1, 0]))[:2] == (errors.InvalidQuery, 40112)
+
+
+@pytest.mark.parametrize("action", [
+    lambda idx: idx.create_metadata_index("genre", "date"),
+    lambda idx: idx.delete_metadata_index("never"),
+])
+def test_metadata_index_errors_name_the_operation_alike(index, action):
+    assert refused(lambda: action(index))[2].endswith(
+        ("(during create_metadata_index on index 'films'). indexType is 'string', 'number' or 'boolean'; "
+         "propertyName is a non-empty key",
+         "(during delete_metadata_index on index 'films'). list_metadata_indexes() shows the properties that have "
+         "one"))

@@ -262,21 +262,21 @@ class RestBackend(Backend):
     # --- metadata indexes ----------------------------------------------------------------------
 
     def create_metadata_index(self, name: str, property_name: str, index_type: str) -> Mutation:
-        operation = f"create_metadata_index on {name!r}"
+        operation = f"create_metadata_index on index {name!r}"
         self._index_types.pop(name, None)
         result = self._call("POST", _path(name, "/metadata_index/create"), operation,
                             json={"propertyName": property_name, "indexType": index_type})
         return _mutation(result, operation)
 
     def list_metadata_indexes(self, name: str) -> list[MetadataIndex]:
-        operation = f"list_metadata_indexes on {name!r}"
+        operation = f"list_metadata_indexes on index {name!r}"
         result = self._call("GET", _path(name, "/metadata_index/list"), operation)
         return _read(wire.metadata_indexes_from_json, result or {}, operation)
 
     def delete_metadata_index(self, name: str, property_name: str) -> Mutation:
         """Stop indexing a property. When an attempt got no answer and a retry finds no metadata index
         (40005), that attempt deleted it: its mutation id is lost, and `UNKNOWN_MUTATION` says so."""
-        operation = f"delete_metadata_index on {name!r}"
+        operation = f"delete_metadata_index on index {name!r}"
         self._index_types.pop(name, None)
         try:
             result = self._call("POST", _path(name, "/metadata_index/delete"), operation,
