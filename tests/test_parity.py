@@ -83,3 +83,36 @@ def test_metadata_index_errors_name_the_operation_alike(index, action):
          "propertyName is a non-empty key",
          "(during delete_metadata_index on index 'films'). list_metadata_indexes() shows the properties that have "
          "one"))
+
+
+@pytest.mark.parametrize("name, dimensions, description, said", [
+    ("films", "3", "", "dimensions must be a whole number or None; got '3'"),
+    ("films", True, "", "dimensions must be a whole number or None; got True"),
+    (5, 3, "", "name must be a string; got 5"),
+    ("films", 3, 5, "description must be a string; got 5"),
+])
+def test_create_index_arguments_of_the_wrong_type_are_refused_alike_before_sending(client, requests_sent, name,
+                                                                                  dimensions, description, said):
+    assert refused(lambda: client.create_index(name, dimensions, description=description)) == (
+        errors.MalformedRequest, 40026,
+        f"[40026] {said} (during create_index {name!r}). The request body must be JSON of the documented shape")
+    assert requests_sent == [] and client.list_indexes().empty
+
+
+def test_a_description_of_none_is_none_and_a_numpy_name_a_plain_one_on_every_target(client):
+    assert client.create_index("films", 2, description=None).description.description == ""
+    assert repr(client.create_index(np.str_("docs"), 2)) == f"Index('docs', dimensions=2, metric='cosine', " \
+                                                            f"target={client.target!r})"
+
+
+@pytest.mark.parametrize("property_name, index_type, said", [
+    (5, "string", "property_name must be a string; got 5"),
+    ("genre", None, "index_type must be a string; got None"),
+])
+def test_metadata_index_arguments_of_the_wrong_type_are_refused_alike_before_sending(index, requests_sent,
+                                                                                    property_name, index_type, said):
+    before = len(requests_sent)
+    assert refused(lambda: index.create_metadata_index(property_name, index_type)) == (
+        errors.MalformedRequest, 40026, f"[40026] {said} (during create_metadata_index on index 'films'). The "
+                                        f"request body must be JSON of the documented shape")
+    assert len(requests_sent) == before and index.list_metadata_indexes().empty

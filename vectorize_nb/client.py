@@ -15,13 +15,14 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
 
 from . import results
-from .contract import errors, validation
+from .contract import arguments, errors, validation
 from .contract.backend import Backend
 from .contract.errors import ConfigurationError
 from .contract.limits import DEFAULT_LIMITS, Limits
@@ -176,7 +177,7 @@ class Client:
         return Index(self.backend, description, target=self.target, log=self.log, embedder=self.embedder)
 
     def create_index(self, name: str, dimensions: int | None = None, metric: str | None = None, *,
-                     preset: str | None = None, description: str = "", exist_ok: bool = False) -> Index:
+                     preset: str | None = None, description: str | None = "", exist_ok: bool = False) -> Index:
         """Create an index and return it (or, with `exist_ok`, the index of that name if it has this
         configuration).
 
@@ -192,7 +193,7 @@ class Client:
         preset : str, optional
             Instead of dimensions and metric: an embedding model's name, e.g. "@cf/baai/bge-small-en-v1.5".
         description : str, optional
-            Free text kept with the index.
+            Free text kept with the index (None: none, as "").
         exist_ok : bool, default False
             Return the existing index of that name when its dimensions, metric (and preset and
             description, when given) are these; a notebook can then run twice.
@@ -205,9 +206,9 @@ class Client:
         InvalidIndexConfig
             Neither dimensions nor a known preset, or dimensions out of range.
         """
-        if preset is None and dimensions is not None and metric is None:
-            metric = "cosine"
         with errors.during(f"create_index {name!r}"):
+            name, dimensions, metric, preset, description = _create_arguments(name, dimensions, metric, preset,
+                                                                              description)
             try:
                 created = self.backend.create_index(name, dimensions=dimensions, metric=metric, preset=preset,
                                                     description=description)
@@ -273,6 +274,17 @@ class Client:
         with errors.during(f"delete_index {name!r}"):
             self.backend.delete_index(name)
         self.log.forget(name)
+
+
+def _create_arguments(name: Any, dimensions: Any, metric: Any, preset: Any,
+                      description: Any) -> tuple[str, Any, Any, Any, str]:
+    """create_index's arguments checked for their type, as every target takes them; cosine when
+    dimensions come without a metric, "" for a description of None."""
+    if preset is None and dimensions is not None and metric is None:
+        metric = "cosine"
+    return (arguments.text("name", name), arguments.whole("dimensions", dimensions),
+            arguments.text("metric", metric, optional=True), arguments.text("preset", preset, optional=True),
+            arguments.text("description", "" if description is None else description))
 
 
 def _same_config(refused: errors.DuplicateIndexName, existing: IndexDescription, wanted: IndexConfig,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import results
-from .contract import errors, validation
+from .contract import arguments, errors, validation
 from .contract.backend import Backend
 from .contract.models import IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors, WriteKind
 from .filter_builder import Condition
@@ -349,12 +349,13 @@ class Index(IndexReader):
             The type of values the index holds; values of other types are left out of it.
         """
         with self._during("create_metadata_index"):
-            return self.log.issue(self.name, lambda: self.backend.create_metadata_index(self.name, property_name,
-                                                                                        index_type))
+            prop, kind = arguments.text("property_name", property_name), arguments.text("index_type", index_type)
+            return self.log.issue(self.name, lambda: self.backend.create_metadata_index(self.name, prop, kind))
 
     def delete_metadata_index(self, property_name: str) -> Mutation:
         """Stop indexing `property_name` (filters on it then match nothing). Over REST, when the answer
         was lost and a retry found the metadata index already deleted, the mutation's id is unknown:
         the Mutation returned has an empty id, and `wait` cannot wait for it."""
         with self._during("delete_metadata_index"):
-            return self.log.issue(self.name, lambda: self.backend.delete_metadata_index(self.name, property_name))
+            prop = arguments.text("property_name", property_name)
+            return self.log.issue(self.name, lambda: self.backend.delete_metadata_index(self.name, prop))

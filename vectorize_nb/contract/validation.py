@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import orjson
 
-from . import errors
+from . import arguments, errors
 from .filters import json_kind
 from .limits import Limits
 from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVectors, IndexConfig, QueryOptions,
@@ -382,8 +382,7 @@ def _ill_typed(field: str, expected: str, got: Any, python: bool) -> errors.Malf
     """A field of the wrong type: in the request body's terms (camelCase, as the service words it), or
     in the Python caller's (snake_case)."""
     if python:
-        name = re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
-        return errors.MalformedRequest(f"{name} must be {expected}; got {got!r}")
+        return arguments.ill_typed(re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower(), expected, got)
     shown = orjson.dumps(got, option=orjson.OPT_SERIALIZE_NUMPY, default=repr).decode()
     return errors.MalformedRequest(f"Failed to parse the request body as JSON: {field}: expected {expected}, "
                                    f"got {shown}")

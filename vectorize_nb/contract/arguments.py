@@ -1,0 +1,33 @@
+"""Arguments of a Python call checked for their type, worded for the Python caller (snake_case, repr of
+the value) and refused alike whatever the target, before anything is sent: 40026, as a request body of
+the wrong shape is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import errors
+
+__all__ = ["ill_typed", "text", "whole"]
+
+
+def ill_typed(name: str, expected: str, got: Any) -> errors.MalformedRequest:
+    return errors.MalformedRequest(f"{name} must be {expected}; got {got!r}")
+
+
+def text(name: str, value: Any, *, optional: bool = False) -> Any:
+    """`value` as a plain str (numpy's str_ included), or None where `optional`."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise ill_typed(name, "a string" + (" or None" if optional else ""), value)
+    return str(value)
+
+
+def whole(name: str, value: Any) -> Any:
+    """`value` unless it is neither None nor a number (a bool, a string): the range is the API's to judge."""
+    if value is not None and (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number))):
+        raise ill_typed(name, "a whole number or None", value)
+    return value
