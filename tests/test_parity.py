@@ -116,3 +116,15 @@ def test_metadata_index_arguments_of_the_wrong_type_are_refused_alike_before_sen
         errors.MalformedRequest, 40026, f"[40026] {said} (during create_metadata_index on index 'films'). The "
                                         f"request body must be JSON of the documented shape")
     assert len(requests_sent) == before and index.list_metadata_indexes().empty
+
+
+@pytest.mark.parametrize("flt", [{"genre": "x" * 3000}, {"genre": {"$bogus": 1}}])
+def test_a_bad_filter_is_refused_alike_before_sending_even_on_an_unknown_index(client, requests_sent, flt):
+    films = client.create_index("films", 2)
+    films.create_metadata_index("genre", "string")
+    gone = client.create_index("gone", 2)
+    client.delete_index("gone")
+    before = len(requests_sent)
+    for idx in (films, gone):
+        assert refused(lambda: idx.query([1, 0], filter=flt))[:2] == (errors.InvalidFilter, 40110)  # noqa: B023
+    assert len(requests_sent) == before

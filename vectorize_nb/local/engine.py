@@ -443,10 +443,10 @@ class LocalEngine(Backend):
     def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
         """What a filter silently leaves out: clauses on properties without a metadata index, values of
         another type, and the vectors written before a metadata index (counted once per applied write)."""
+        flt = parse_filter(filter, self.limits)
         with self._lock:
             state = self._find(name)
             resident = self._resident(state)
-            flt = parse_filter(filter, self.limits)
             types = {prop: column.index_type for prop, column in resident.columns.items()}
             misses = silent_misses(flt, types, name)
             for prop in flt.keys:
