@@ -128,3 +128,18 @@ def test_a_bad_filter_is_refused_alike_before_sending_even_on_an_unknown_index(c
     for idx in (films, gone):
         assert refused(lambda: idx.query([1, 0], filter=flt))[:2] == (errors.InvalidFilter, 40110)  # noqa: B023
     assert len(requests_sent) == before
+
+
+def test_an_index_created_again_under_its_name_has_no_metadata_index_to_filter_on(client):
+    first = client.create_index("films", 2)
+    first.create_metadata_index("genre", "string")
+    with errors.heard_warnings() as said:
+        first.query([1, 0], filter={"genre": "drama"})
+    assert said == []
+    client.delete_index("films")
+    again = client.create_index("films", 2)  # a notebook run a second time
+    with errors.heard_warnings() as said:
+        again.query([1, 0], filter={"genre": "drama"})
+    assert said == ['filter on "genre": index \'films\' has no metadata index for "genre", so this clause matches '
+                    'nothing; create one with create_metadata_index("genre", type), then write the vectors again '
+                    "(rewrite()); explain_filter() says more"]

@@ -121,6 +121,7 @@ class RestBackend(Backend):
         config = {"preset": preset} if preset is not None else {"dimensions": dimensions, "metric": metric}
         body = {"name": name, "config": config, "description": description}
         operation = f"create_index {name!r}"
+        self._index_types.pop(name, None)  # a new index has no metadata indexes, whatever its name had
         try:
             result = self._call("POST", "", operation, json=body)
         except errors.DuplicateIndexName as exc:
@@ -156,6 +157,7 @@ class RestBackend(Backend):
     def delete_index(self, name: str) -> None:
         """Delete an index; an index not found (3000) or deleted (3005) after an attempt that got no
         answer is that attempt's work, and no error."""
+        self._index_types.pop(name, None)
         try:
             self._call("DELETE", _path(name), f"delete_index {name!r}")
         except errors.IndexNotFound as exc:
