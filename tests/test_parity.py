@@ -143,3 +143,10 @@ def test_an_index_created_again_under_its_name_has_no_metadata_index_to_filter_o
     assert said == ['filter on "genre": index \'films\' has no metadata index for "genre", so this clause matches '
                     'nothing; create one with create_metadata_index("genre", type), then write the vectors again '
                     "(rewrite()); explain_filter() says more"]
+
+
+@pytest.mark.parametrize("model", ["@cf/baai/bge-m3", "@cf/qwen/qwen3-embedding-0.6b"])
+def test_a_model_that_runs_only_on_workers_ai_says_so_on_every_target(client, model):
+    kind, code, message = refused(lambda: client.embed(["a question"], model=model))
+    assert (kind, code) == (errors.ModelNotAvailable, 40115)
+    assert f"{model} runs only on Workers AI: the local runtime has no form of it" in message

@@ -132,10 +132,12 @@ class Embedder:
         return vectors
 
     def _local(self, spec: EmbeddingModel, pooling: str) -> Callable[[list[str]], np.ndarray]:
+        asked = pooling if spec.poolings else None  # as over REST, no pooling input to a model that takes none
+
         def compute(batch: list[str]) -> np.ndarray:
             from .embeddings import embed_locally
 
-            return embed_locally(batch, spec.model, pooling)
+            return embed_locally(batch, spec.model, asked)
         return compute
 
     def _remote(self, spec: EmbeddingModel, pooling: str, progress: bool | None,
