@@ -150,3 +150,11 @@ def test_a_model_that_runs_only_on_workers_ai_says_so_on_every_target(client, mo
     kind, code, message = refused(lambda: client.embed(["a question"], model=model))
     assert (kind, code) == (errors.ModelNotAvailable, 40115)
     assert f"{model} runs only on Workers AI: the local runtime has no form of it" in message
+
+
+def test_numpy_booleans_are_taken_for_return_values(index):
+    """A flag computed with numpy (a widget's or a Series' value) asks what True and False ask."""
+    with_values = index.query([1, 0], top_k=2, return_values=np.bool_(True))
+    assert list(with_values["id"]) == ["a", "b"]
+    assert [list(v) for v in with_values["values"]] == [[1, 0], [0, 1]]
+    assert "values" not in index.query([1, 0], top_k=2, return_values=np.bool_(False)).columns

@@ -397,7 +397,7 @@ def query_option_types(top_k: Any, return_values: Any, return_metadata: Any, *, 
             raise errors.MalformedRequest("Failed to parse the request body as JSON: returnMetadata: expected value")
         modes = ", ".join(repr(m) if python else f'"{m}"' for m in METADATA_MODES)
         raise _ill_typed("returnMetadata", f"one of {modes}", return_metadata, python)
-    if not isinstance(return_values, bool):
+    if not isinstance(return_values, (bool, np.bool_) if python else bool):
         raise _ill_typed("returnValues", "True or False" if python else "a boolean", return_values, python)
     if isinstance(top_k, bool) or not isinstance(top_k, (int, float, np.integer, np.floating)):
         raise _ill_typed("topK", "a whole number" if python else "a number", top_k, python)
@@ -422,9 +422,9 @@ def query_options(options: QueryOptions, limits: Limits, *, python: bool = False
     namespace(options.namespace, limits)
     if options.filter is not None and not isinstance(options.filter, dict):
         raise errors.InvalidFilter(f"filter must be a JSON object, got {json_kind(options.filter)}")
-    if isinstance(top_k, int) and not isinstance(top_k, np.integer):
+    if isinstance(top_k, int) and not isinstance(top_k, np.integer) and isinstance(options.return_values, bool):
         return options
-    return QueryOptions(int(top_k), options.return_values, options.return_metadata,
+    return QueryOptions(int(top_k), bool(options.return_values), options.return_metadata,
                         options.namespace, options.filter)
 
 
