@@ -158,3 +158,12 @@ def test_numpy_booleans_are_taken_for_return_values(index):
     assert list(with_values["id"]) == ["a", "b"]
     assert [list(v) for v in with_values["values"]] == [[1, 0], [0, 1]]
     assert "values" not in index.query([1, 0], top_k=2, return_values=np.bool_(False)).columns
+
+
+def test_every_result_frame_says_when_it_was_retrieved(client, index):
+    index.create_metadata_index("genre", "string")
+    frames = {"query": index.query([1, 0]), "get_by_ids": index.get_by_ids(["a"]), "to_frame": index.to_frame(),
+              "list_vectors": index.list_vectors(), "explain_filter": index.explain_filter({"genre": "noir"}),
+              "list_indexes": client.list_indexes(), "metadata_indexes": index.list_metadata_indexes()}
+    assert {name: "retrieved_at" in frame.attrs for name, frame in frames.items()} == dict.fromkeys(frames, True)
+    assert frames["list_vectors"]["id"].tolist() == ["a", "b"]

@@ -146,10 +146,9 @@ class IndexReader:
         with self._during("explain_filter"):
             counts = self.backend.explain_filter(self.name, parsed.to_json())
         frame = explain.clauses_frame(parsed, self._metadata_index_types(), counts, self.limits)
-        frame.attrs.update(self._attrs("explain_filter", filter=parsed.to_json(),
-                                       matching_vectors=None if counts is None else counts.matches,
-                                       vectors=None if counts is None else counts.vectors))
-        return frame
+        return results.stamped(frame, self._attrs("explain_filter", filter=parsed.to_json(),
+                                                  matching_vectors=None if counts is None else counts.matches,
+                                                  vectors=None if counts is None else counts.vectors))
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -187,10 +186,9 @@ class IndexReader:
         """
         with self._during("list_vectors"):
             page = self.backend.list_vectors(self.name, count, cursor)
-        frame = pd.DataFrame({"id": pd.Series(page.ids, dtype=None if page.ids else object)})
-        frame.attrs.update(self._attrs("list_vectors", next_cursor=page.next_cursor, is_truncated=page.is_truncated,
-                                       total_count=page.total_count, cursor_expiration=page.cursor_expiration))
-        return frame
+        return results.ids_frame(page.ids, self._attrs("list_vectors", next_cursor=page.next_cursor,
+                                                       is_truncated=page.is_truncated, total_count=page.total_count,
+                                                       cursor_expiration=page.cursor_expiration))
 
     def iter_ids(self, page_size: int | None = None) -> Iterator[str]:
         """Every id in the index, walking all pages of one listing (pages of `page_size`, default 1000)."""

@@ -93,6 +93,11 @@ def _frame(columns: dict[str, Any], attrs: dict[str, Any]) -> pd.DataFrame:
         # emptied the caches, where its constructor takes 0.4 ms
         arrays = [_array(values) for values in columns.values()]
         frame = create_dataframe_from_blocks(_blocks(arrays), index, _labels(tuple(columns)).view())
+    return stamped(frame, attrs)
+
+
+def stamped(frame: pd.DataFrame, attrs: dict[str, Any]) -> pd.DataFrame:
+    """`frame` with where it came from in its `attrs`, and when, as every result frame has."""
     frame.attrs.update(attrs)
     frame.attrs.setdefault("retrieved_at", datetime.now(UTC).isoformat())
     return frame
@@ -180,6 +185,10 @@ def export_frame(export: IndexExport, attrs: dict[str, Any]) -> pd.DataFrame:
     if export.metadata is not None:
         columns.update(_renamed(export.metadata, ("id", "namespace", "values")))
     return _frame(columns, attrs)
+
+
+def ids_frame(ids: Sequence[str], attrs: dict[str, Any]) -> pd.DataFrame:
+    return _frame({"id": _text(list(ids))}, attrs)
 
 
 def indexes_frame(descriptions: Sequence[IndexDescription], attrs: dict[str, Any]) -> pd.DataFrame:
