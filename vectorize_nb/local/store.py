@@ -167,7 +167,7 @@ class Store:
             write_ahead(con)
             con.execute("PRAGMA wal_autocheckpoint = 0")
             con.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_BYTES}")
-            self._checkpointer = Checkpointer(self.path)
+            self._checkpointer = Checkpointer(self.path, owner=self)
             self._checkpointer.start()
         con.execute("PRAGMA synchronous = NORMAL")
         con.execute("PRAGMA cache_size = -65536")

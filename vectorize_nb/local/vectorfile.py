@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,6 +72,8 @@ class _Column:
         self.item_bytes = dtype.itemsize * width
         flags = os.O_RDWR | (os.O_CREAT | os.O_TRUNC if create else 0)
         self._fd = -1 if path is None else os.open(path, flags, 0o644)
+        # closes the file on close(), or when the column is collected unclosed (a client a notebook dropped)
+        self._release = weakref.finalize(self, os.close, self._fd) if self._fd >= 0 else None
         self._array = np.empty((0, width), dtype=dtype)
         self._dirty = False
 
@@ -157,10 +160,10 @@ class _Column:
 
     def close(self) -> None:
         """Close the file and let go of its mapping (which lives on while arrays still view it)."""
-        if self._fd >= 0:
-            os.close(self._fd)
+        if self._release is not None and self._release.alive:
+            self._release()
             self._fd = -1
-            self._array = self._array[:0]
+            self._array = np.empty((0, self.width), dtype=self.dtype)
 
 
 class VectorFile:
