@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import vectorize_nb as vz
 
@@ -57,3 +58,13 @@ def test_a_closed_client_holds_nothing(tmp_path):
         index.query(np.ones(32), top_k=1)
     assert set(_checkpointers()) - before == set()
     assert _open_in(tmp_path) == []
+
+
+def test_a_second_server_on_a_port_in_use_says_so_and_leaves_nothing_running():
+    with vz.serve(memory=True) as first:
+        before = set(threading.enumerate())
+        with pytest.raises(vz.errors.ConfigurationError) as refused:
+            vz.serve(memory=True, port=first.port)
+        assert set(threading.enumerate()) == before
+    message = str(refused.value)
+    assert f"port {first.port}" in message and "in use" in message and "port=0" in message

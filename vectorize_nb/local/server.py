@@ -11,6 +11,7 @@ own included (a body over its cap, an over-long URL or header), is Cloudflare's 
 
 from __future__ import annotations
 
+import errno
 import threading
 from http import HTTPStatus
 from collections.abc import Iterable
@@ -20,7 +21,7 @@ from typing import Any
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from ..contract import errors, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
@@ -91,8 +92,7 @@ class Server:
         self._owns_engine = owns_engine
         self.token_required = given_token(token) is not None
         app = VectorizeApp(engine, token, engine.limits, allowed_origins=allowed_origins, host=host)
-        self._wsgi = create_server(app, host=host, port=port, threads=threads, ident="vectorize-nb",
-                                   max_request_body_size=engine.limits.max_body_bytes + _BODY_SLACK)
+        self._wsgi = _listening(app, host, port, threads, engine.limits.max_body_bytes + _BODY_SLACK)
         self._wsgi.channel_class = _EnvelopeChannel
         self.host = host
         self.port = int(self._wsgi.effective_port)
@@ -135,6 +135,25 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _listening(app: VectorizeApp, host: str, port: int, threads: int, max_body: int) -> Any:
+    """waitress's server, listening on host:port. A port it cannot have (one a server started by an
+    earlier run of the cell holds) is a ConfigurationError naming it, with nothing left running:
+    waitress would start its task threads before it binds, and leave them."""
+    sockets: dict[int, Any] = {}
+    tasks = ThreadedTaskDispatcher()
+    try:
+        wsgi = create_server(app, map=sockets, _dispatcher=tasks, host=host, port=port, ident="vectorize-nb",
+                             max_request_body_size=max_body)
+    except OSError as exc:
+        wasyncore.close_all(sockets)
+        problem = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be listened on ({exc.strerror})"
+        raise errors.ConfigurationError(
+            f"port {port} on {host} {problem}: stop the server that holds it (server.close()), or pass port=0 "
+            f"(--port 0) for a free one") from None
+    tasks.set_thread_count(threads)
+    return wsgi
 
 
 def stop_serving(wsgi: Any, thread: threading.Thread | None) -> None:
