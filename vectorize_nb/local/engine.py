@@ -15,16 +15,14 @@ commits (SQLite's data_version) and catches up before it answers.
 
 from __future__ import annotations
 
-import functools
 import shutil
-import sqlite3
 import threading
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -40,6 +38,7 @@ from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, Filt
                                VectorPage, VectorRecord, Vectors, WriteKind)
 from . import snapshot
 from .cursors import Cursors
+from .deletions import deleted_meanwhile, gone
 from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log)
 from .state import IndexState
 from .store import IndexRow, Store
@@ -48,28 +47,6 @@ from .resident import ResidentIndex
 
 __all__ = ["LocalEngine"]
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def _gone(exc: BaseException) -> bool:
-    """What a call meets when another process deletes its index meanwhile: a table or a vector file gone."""
-    return (isinstance(exc, FileNotFoundError) or type(exc) is LookupError  # the store: "has no vector file"
-            or (isinstance(exc, sqlite3.OperationalError) and str(exc).startswith("no such table")))
-
-
-def _deleted_meanwhile(call: Callable[Concatenate[LocalEngine, str, P], T],
-                       ) -> Callable[Concatenate[LocalEngine, str, P], T]:
-    """A call on one index that another process deletes while it runs answers as if the deletion came first."""
-    @functools.wraps(call)
-    def guarded(engine: LocalEngine, name: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return call(engine, name, *args, **kwargs)
-        except Exception as exc:
-            if not _gone(exc) or not engine._vanished(name):
-                raise
-            raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{name}" was deleted') from None
-    return guarded
 
 def _timestamp(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
@@ -139,14 +116,25 @@ class LocalEngine(Backend):
         if version != self._version:
             self._version = version
             self._maybe_pending = True
-            self._reload_catalog()
-            for state in self._states.values():
-                try:
-                    state.catch_up(self.store)
-                except Exception as exc:
-                    if not _gone(exc):
-                        raise
-                    state.resident, self._version = None, -1  # deleted since the catalog was read: read it again
+            with self._unsure():
+                self._reload_catalog()
+                for state in self._states.values():
+                    try:
+                        state.catch_up(self.store)
+                    except Exception as exc:
+                        if not gone(exc):
+                            raise
+                        state.resident, self._version = None, -1  # deleted since the catalog was read: read it again
+
+    @contextmanager
+    def _unsure(self) -> Iterator[None]:
+        """Where a change is committed, then mirrored into the resident index: one interrupted in between (the
+        stop button) leaves the resident index behind the store, so the next call catches up with it."""
+        try:
+            yield
+        except BaseException:
+            self._version = -1
+            raise
 
     def _sync(self) -> None:
         """Catch up, then apply the mutations that are due (each in its own transaction)."""
@@ -155,19 +143,20 @@ class LocalEngine(Backend):
             self._apply_due()
 
     def _apply_due(self) -> None:
-        for mutation in self.store.pending(due_by=self.clock()):
-            with self.store.transaction():
-                self._catch_up()  # another process may have applied the ones before, or created the index
-                fresh = self.store.mutation(mutation.seq)
-                if fresh is None or fresh.applied_at is not None:
-                    continue
-                state = next((s for s in self._states.values() if s.row.id == mutation.index_id), None)
-                change = from_log(self.store, fresh, state.row.dimensions) if state else None
-                mirror = change.commit(self.store, mutation.index_id, mutation.seq) if change else None
-                self.store.drop_staged(mutation.seq)
-                self.store.mark_applied(mutation.seq, self.clock())
-            if state is not None and mirror is not None:
-                state.apply(mirror, mutation.seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
+        with self._unsure():
+            for mutation in self.store.pending(due_by=self.clock()):
+                with self.store.transaction():
+                    self._catch_up()  # another process may have applied the ones before, or created the index
+                    fresh = self.store.mutation(mutation.seq)
+                    if fresh is None or fresh.applied_at is not None:
+                        continue
+                    state = next((s for s in self._states.values() if s.row.id == mutation.index_id), None)
+                    change = from_log(self.store, fresh, state.row.dimensions) if state else None
+                    mirror = change.commit(self.store, mutation.index_id, mutation.seq) if change else None
+                    self.store.drop_staged(mutation.seq)
+                    self.store.mark_applied(mutation.seq, self.clock())
+                if state is not None and mirror is not None:
+                    state.apply(mirror, mutation.seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
         self._maybe_pending = bool(self.store.pending())
 
     @contextmanager
@@ -246,7 +235,7 @@ class LocalEngine(Backend):
         assert self.path is not None
         return self.path / "derived" / f"index-{index_id}"
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def index_info(self, name: str) -> IndexInfo:
         with self._lock:
             state = self._find(name)
@@ -260,7 +249,7 @@ class LocalEngine(Backend):
 
     # --- writes --------------------------------------------------------------------------------
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def write(self, name: str, kind: WriteKind, vectors: Vectors | CheckedVectors) -> Mutation:
         """Insert (ids already stored are left as they are) or upsert (stored rows replaced in full)."""
         with self._lock:
@@ -280,7 +269,7 @@ class LocalEngine(Backend):
 
         return embed_locally(texts, model, pooling)
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
         with self._lock:
             state = self._find(name)
@@ -291,27 +280,28 @@ class LocalEngine(Backend):
         """Log a change to the index it was checked against, and apply it now, or queue it when a delay is
         set or others are queued."""
         mutation_id, now = str(uuid.uuid4()), self.clock()
-        with self._writing():
-            state = self._state(checked.row.name)
-            if state.row.id != checked.row.id:  # deleted and created anew by another process meanwhile
-                raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{checked.row.name}" was deleted')
-            queued = self.store.pending(state.row.id)
-            due = max([now + self.apply_delay] + [m.due_at for m in queued])
-            if self.apply_delay > 0 or queued:
+        with self._unsure():
+            with self._writing():
+                state = self._state(checked.row.name)
+                if state.row.id != checked.row.id:  # deleted and created anew by another process meanwhile
+                    raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{checked.row.name}" was deleted')
+                queued = self.store.pending(state.row.id)
+                due = max([now + self.apply_delay] + [m.due_at for m in queued])
+                if self.apply_delay > 0 or queued:
+                    seq = self.store.log_mutation(state.row.id, mutation_id, change.kind, change.count,
+                                                  change.payload(), now, due, None)
+                    change.stage(self.store, seq)
+                    self._maybe_pending = True
+                    return Mutation(mutation_id)
                 seq = self.store.log_mutation(state.row.id, mutation_id, change.kind, change.count,
-                                              change.payload(), now, due, None)
-                change.stage(self.store, seq)
-                self._maybe_pending = True
-                return Mutation(mutation_id)
-            seq = self.store.log_mutation(state.row.id, mutation_id, change.kind, change.count,
-                                          change.payload(), now, now, now)
-            mirror = change.commit(self.store, state.row.id, seq)
-        state.apply(mirror, seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
+                                              change.payload(), now, now, now)
+                mirror = change.commit(self.store, state.row.id, seq)
+            state.apply(mirror, seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
         return Mutation(mutation_id)
 
     # --- reads ---------------------------------------------------------------------------------
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def query(self, name: str, vector: Any = None, options: QueryOptions = DEFAULT_QUERY, *,
               vector_id: str | None = None) -> list[Match]:
         """The best `options.top_k` matches for one vector (or for the stored vector `vector_id`)."""
@@ -329,7 +319,7 @@ class LocalEngine(Backend):
                 query = validation.query_vector(vector, state.row.dimensions)[None, :]
             return self._answer(state, resident, query, options)[0]
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]:
         """One answer per row of `vectors`, computed in one matrix product."""
         with self._lock:
@@ -347,7 +337,7 @@ class LocalEngine(Backend):
         ranked = resident.nearest(queries, options.top_k, rows)
         return answers(self.store, state.row.id, resident, ranked, options, self.limits.indexed_string_bytes)
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]:
         """Stored vectors in request order; unknown ids are left out."""
         with self._lock:
@@ -356,7 +346,7 @@ class LocalEngine(Backend):
             found = self.store.fetch_vectors(state.row.id, ids)
             return [record(found[vid]) for vid in ids if vid in found]
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def export(self, name: str, *, values: bool = True, metadata: bool = True) -> IndexExport:
         """Every vector at once, read straight from the store (one SQL scan and one copy of the rows)."""
         columns = MetadataColumns()
@@ -368,7 +358,7 @@ class LocalEngine(Backend):
         return IndexExport(ids, namespaces, None if matrix is None else matrix.reshape(len(ids), state.row.dimensions),
                            columns.columns if metadata else None)
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
         with self._lock:
             state = self._find(name)
@@ -379,7 +369,7 @@ class LocalEngine(Backend):
 
     # --- metadata indexes ----------------------------------------------------------------------
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def create_metadata_index(self, name: str, property_name: str, index_type: str) -> Mutation:
         with self._lock:
             state = self._find(name)
@@ -409,13 +399,13 @@ class LocalEngine(Backend):
                 queued[orjson.loads(mutation.payload or b"{}")["propertyName"]] = None
         return queued
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def list_metadata_indexes(self, name: str) -> list[MetadataIndex]:
         with self._lock:
             state = self._find(name)
             return [MetadataIndex(prop, kind) for prop, kind, _ in self.store.metadata_indexes(state.row.id)]
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def delete_metadata_index(self, name: str, property_name: str) -> Mutation:
         with self._lock:
             state = self._find(name)
@@ -428,7 +418,7 @@ class LocalEngine(Backend):
 
     # --- for the client's tools ----------------------------------------------------------------
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def filter_ids(self, name: str, ids: Sequence[str], filter: dict[str, Any] | None = None,
                    namespace: str | None = None) -> list[bool]:
         """For each id, whether a query with this filter and namespace could return it (False for unknown
@@ -439,7 +429,7 @@ class LocalEngine(Backend):
             allowed = None if rows is None else set(rows.tolist())
             return [vid in resident.slots and (allowed is None or resident.slots[vid] in allowed) for vid in ids]
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
         """What a filter silently leaves out: clauses on properties without a metadata index, values of
         another type, and the vectors written before a metadata index (counted once per applied write)."""
@@ -464,7 +454,7 @@ class LocalEngine(Backend):
             self._predating_counts[key] = known
         return known[1]
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def explain_filter(self, name: str, filter: dict[str, Any]) -> FilterCounts:
         """Counts behind a filter: per clause, the vectors that predate its metadata index (None when the
         property has none) and the vectors the clause matches; and the vectors the whole filter matches."""
@@ -478,7 +468,7 @@ class LocalEngine(Backend):
             rows = resident.candidates(None, flt)
             return FilterCounts(resident.count, resident.count if rows is None else len(rows), clauses)
 
-    @_deleted_meanwhile
+    @deleted_meanwhile
     def mutation_log(self, name: str) -> list[dict[str, Any]]:
         """Every mutation of an index, oldest first: id, kind, count and its timestamps."""
         with self._lock:

@@ -1,0 +1,41 @@
+"""An index that another process deletes while a call on it runs: the call answers as if the deletion came first."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
+
+from ..contract import errors
+
+__all__ = ["gone", "deleted_meanwhile"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class _Engine(Protocol):
+    def _vanished(self, name: str) -> bool: ...
+
+
+E = TypeVar("E", bound=_Engine)
+
+
+def gone(exc: BaseException) -> bool:
+    """What a call meets when another process deletes its index meanwhile: a table or a vector file gone."""
+    return (isinstance(exc, FileNotFoundError) or type(exc) is LookupError  # the store: "has no vector file"
+            or (isinstance(exc, sqlite3.OperationalError) and str(exc).startswith("no such table")))
+
+
+def deleted_meanwhile(call: Callable[Concatenate[E, str, P], T]) -> Callable[Concatenate[E, str, P], T]:
+    """A call on one index that another process deletes while it runs answers as if the deletion came first."""
+    @functools.wraps(call)
+    def guarded(engine: E, name: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return call(engine, name, *args, **kwargs)
+        except Exception as exc:
+            if not gone(exc) or not engine._vanished(name):
+                raise
+            raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{name}" was deleted') from None
+    return guarded
