@@ -17,12 +17,12 @@ from .index import Index
 from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.models import Match, Mutation, QueryOptions, VectorRecord, Vectors
 from .vector_array import VectorArray, VectorDtype
-from .writes import WriteIncomplete, WriteResult
+from .writes import WriteIncomplete, WriteInterrupted, WriteResult
 
 __all__ = [
     "F", "Condition", "connect", "Client", "embedding_models", "SHIPPED_MODEL", "Index", "Limits", "DEFAULT_LIMITS",
     "Vectors", "VectorRecord", "Match", "Mutation", "QueryOptions", "WriteResult", "WriteIncomplete", "errors",
-    "VectorArray", "VectorDtype",
+    "WriteInterrupted", "VectorArray", "VectorDtype",
     "serve", "IndexManager", "MetadataIndexPanel", "QueryExplorer", "UpsertPanel", "panel", "plot_neighbourhood",
     "plot_index", "plot_scores", "compare", "plot_comparison", "project",
 ]

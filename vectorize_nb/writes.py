@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 import numpy as np
-import pandas as pd
 
 from .contract import errors, validation
 from .contract.backend import Backend, PreparedWrite
@@ -29,9 +28,11 @@ from .contract.limits import Limits
 from .contract.models import CheckedVectors, Mutation, Vectors, WriteKind
 from .mutation_log import MutationLog, wait_until_applied
 from .write_input import as_vectors, vectors_from_records
+from .write_result import Batch, BatchesInterrupted, WriteIncomplete, WriteInterrupted, WriteResult, interrupted
 
-__all__ = ["as_vectors", "Batch", "WriteOptions", "Writer", "WriteResult", "WriteIncomplete", "plan_batches",
-           "send_batches", "documented", "fill_docstring", "OnError", "PROGRESS_MIN_BATCHES", "vectors_from_records"]
+__all__ = ["as_vectors", "Batch", "WriteOptions", "Writer", "WriteResult", "WriteIncomplete", "WriteInterrupted",
+           "plan_batches", "send_batches", "documented", "fill_docstring", "OnError", "PROGRESS_MIN_BATCHES",
+           "vectors_from_records"]
 
 PROGRESS_MIN_BATCHES = 4
 _BYTES_PER_VALUE = 16  # a float32 in shortest JSON form plus its comma, with room to spare
@@ -98,196 +99,6 @@ class WriteOptions:
             raise ValueError(f"batch_size must be a whole number of at least 1; got {self.batch_size!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """Rows [start, stop) of a write, and what became of them: `status` is "accepted" (a mutation id
-    came back), "failed" (refused, nothing written), "unconfirmed" (the request went out and no answer
-    came: it may have been written) or "not sent"."""
-
-    number: int
-    start: int
-    stop: int
-    mutation_id: str | None = None
-    error: VectorizeError | None = None
-    maybe_written: bool = False
-
-    @property
-    def rows(self) -> int:
-        """How many rows the batch holds."""
-        return self.stop - self.start
-
-    @property
-    def status(self) -> str:
-        if self.mutation_id is not None:
-            return "accepted"
-        if self.error is None:
-            return "not sent"
-        return "unconfirmed" if self.maybe_written else "failed"
-
-
-class WriteIncomplete(VectorizeError):
-    """Some batches of a write were not accepted. `result` says which; `result.retry()` resends them."""
-
-    def __init__(self, result: WriteResult) -> None:
-        first = result.failures[0].error if result.failures else None
-        missing = result.rows - result.written
-        maybe = _rows(result.unconfirmed)
-        rows, done, into, twice = result.terms()
-        rows = f"{missing} {rows} that were not {done}" if not maybe else (
-            f"{missing} {rows} not known to be {done}, the {maybe} that may have been included ({twice})")
-        if first is not None and first.retryable:
-            then = f"err.result.retry() sends the {rows}"
-        else:
-            then = (f"sending them again would fail the same way: fix the cause, then err.result.retry() sends the "
-                    f"{rows} (err.result.unwritten_ids lists them)")
-        super().__init__(
-            f"{result.operation} {into} {result.index!r} is incomplete: {result.tally()}; first failure: {first}. "
-            f"{then}")
-        self.result = result
-        self.__cause__ = first
-
-
-class WriteResult:
-    """What a write did: rows sent, batches, mutation ids, and the rows of the batches that failed or
-    got no answer (those "unconfirmed" may have been written: the request went out, the answer was lost).
-
-    Parameters
-    ----------
-    operation : str
-        "insert", "upsert" or "delete".
-    index : str
-        The index written to.
-    ids : sequence of str
-        The rows' ids, in the order they were sent.
-    batches : sequence of Batch
-        Each batch's rows and outcome.
-    resend : callable, optional
-        Sends the given rows again (what `retry` calls).
-    """
-
-    def __init__(self, operation: str, index: str, ids: Sequence[str], batches: Sequence[Batch],
-                 resend: Callable[[list[int]], WriteResult] | None = None) -> None:
-        self.operation = operation
-        self.index = index
-        self.ids = list(ids)
-        self.batches = list(batches)
-        self._resend = resend
-
-    @property
-    def rows(self) -> int:
-        """How many rows the write was given (after repeated ids were resolved)."""
-        return len(self.ids)
-
-    @property
-    def accepted(self) -> list[Batch]:
-        """The batches the backend acknowledged."""
-        return [b for b in self.batches if b.status == "accepted"]
-
-    @property
-    def failures(self) -> list[Batch]:
-        """The batches whose request failed (each with its `error`), the unconfirmed ones included."""
-        return [b for b in self.batches if b.error is not None]
-
-    @property
-    def unconfirmed(self) -> list[Batch]:
-        """The batches that may have been written: the request went out and no answer came."""
-        return [b for b in self.batches if b.status == "unconfirmed"]
-
-    @property
-    def written(self) -> int:
-        """How many rows the accepted batches hold."""
-        return sum(b.rows for b in self.accepted)
-
-    @property
-    def ok(self) -> bool:
-        """Whether every row was written."""
-        return self.written == self.rows
-
-    @property
-    def mutation_ids(self) -> list[str]:
-        """The mutation id of each accepted batch, in order."""
-        return [b.mutation_id for b in self.accepted if b.mutation_id is not None]
-
-    @property
-    def last_mutation(self) -> Mutation | None:
-        """The last accepted batch's mutation (what `Index.wait(result)` waits for), or None."""
-        ids = self.mutation_ids
-        return Mutation(ids[-1]) if ids else None
-
-    def unwritten_rows(self) -> list[int]:
-        """Positions (in the rows given to the write) of every row not known to be written: of the batches
-        failed, unconfirmed or not sent."""
-        return [row for b in self.batches if b.status != "accepted" for row in range(b.start, b.stop)]
-
-    @property
-    def unwritten_ids(self) -> list[str]:
-        """The ids of the rows not known to be written (`unconfirmed_ids` included)."""
-        return [self.ids[row] for row in self.unwritten_rows()]
-
-    @property
-    def unconfirmed_ids(self) -> list[str]:
-        """The ids of the rows that may have been written: of the batches that got no answer."""
-        return [self.ids[row] for b in self.unconfirmed for row in range(b.start, b.stop)]
-
-    def terms(self) -> tuple[str, str, str, str]:
-        """How this write's messages word it: what a row is, what was done to it, the preposition before
-        the index, and why sending a row twice is harmless."""
-        if self.operation == "delete":
-            return "ids", "deleted", "on", "deleting an id twice is harmless"
-        return "rows", "written", "into", "a row sent twice is stored once"
-
-    def tally(self) -> str:
-        """Rows written (ids deleted), and where some may have been, how many may and how many were not."""
-        rows, done, _, _ = self.terms()
-        text = (f"{self.written} of {self.rows} {rows} {done} ({len(self.accepted)} of {len(self.batches)} batches "
-                f"accepted)")
-        maybe = _rows(self.unconfirmed)
-        if maybe:
-            refused, unsent = (_rows([b for b in self.batches if b.status == s]) for s in ("failed", "not sent"))
-            text += f", {maybe} may have been {done} (no answer came)" + (f", {refused} refused" if refused else "") \
-                + (f", {unsent} not sent" if unsent else "")
-        return text
-
-    def retry(self) -> WriteResult:
-        """Send again the rows not known to be written: those that were not, and those that may have been
-        (sending them twice is harmless: an insert keeps the stored vector, an upsert writes the same)."""
-        if self._resend is None:
-            raise ValueError("this result cannot be retried")
-        return self._resend(self.unwritten_rows())
-
-    def raise_for_failures(self) -> WriteResult:
-        """Raise `WriteIncomplete` unless every row was written; return the result otherwise."""
-        if not self.ok:
-            raise WriteIncomplete(self)
-        return self
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per batch: rows, ids at each end, status, mutation id, error."""
-        return pd.DataFrame({
-            "batch": [b.number for b in self.batches],
-            "rows": [b.rows for b in self.batches],
-            "first_id": [self.ids[b.start] if b.rows else None for b in self.batches],
-            "last_id": [self.ids[b.stop - 1] if b.rows else None for b in self.batches],
-            "status": [b.status for b in self.batches],
-            "mutation_id": [b.mutation_id for b in self.batches],
-            "error": [None if b.error is None else str(b.error) for b in self.batches],
-        })
-
-    def __repr__(self) -> str:
-        maybe = _rows(self.unconfirmed)
-        rows, done, into, _ = self.terms()
-        return (f"WriteResult({self.operation} {into} {self.index!r}: {self.written} of {self.rows} {rows} {done} "
-                f"in {len(self.accepted)} of {len(self.batches)} batches"
-                + (f", {maybe} may have been {done})" if maybe else ")"))
-
-    def _repr_html_(self) -> str:
-        return f"<p><code>{self!r}</code></p>" + self.to_frame().to_html(index=False, na_rep="")
-
-
-def _rows(batches: Sequence[Batch]) -> int:
-    return sum(b.rows for b in batches)
-
-
 def plan_batches(vectors: CheckedVectors, limits: Limits, batch_size: int | None = None) -> list[Batch]:
     """Split rows into batches of at most `batch_size` (and the per-request cap) and 100 MB of NDJSON."""
     cap = limits.max_vectors_per_write if batch_size is None else min(int(batch_size), limits.max_vectors_per_write)
@@ -315,13 +126,16 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
 
     `prepare(batch)` (by default the batch itself) runs in this thread and its result goes to
     `send`, so the next request body is built while earlier requests wait on the network, rather
-    than by several senders at once fighting over the interpreter lock. Returns outcomes in order.
+    than by several senders at once fighting over the interpreter lock. Returns outcomes in order;
+    a KeyboardInterrupt becomes `BatchesInterrupted`, holding them.
     """
     outcomes = list(batches)
+    started: set[int] = set()
     bar = _progress_bar(batches, progress)
 
     def run(pos: int, prepared: Any) -> None:
         batch = outcomes[pos]
+        started.add(pos)
         try:
             outcomes[pos] = replace(batch, mutation_id=send(prepared).id)
         except VectorizeError as exc:  # a REST error says whether the request may have been carried out
@@ -350,6 +164,11 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
                 run(pos, body)
         else:
             _send_pipelined(run, prepared, failed, len(batches), concurrency)
+    except KeyboardInterrupt:
+        for pos in started:
+            if outcomes[pos].status == "not sent":
+                outcomes[pos] = interrupted(outcomes[pos])
+        raise BatchesInterrupted(outcomes) from None
     finally:
         if bar is not None:
             bar.close()
@@ -366,9 +185,10 @@ def _send_pipelined(run: Callable[[int, Any], None], prepared: Callable[[int], A
     waiting for it (`wait=True`, `Index.wait(result)`) waits for the whole write."""
     ready: queue.Queue[tuple[int, Any] | None] = queue.Queue(maxsize=concurrency)
     crashed: list[BaseException] = []  # not a VectorizeError: a bug, raised again in the calling thread
+    halted: list[bool] = []  # interrupted: the requests in flight finish, the queued ones are not sent
 
     def stopped() -> bool:
-        return bool(crashed) or failed()
+        return bool(crashed) or bool(halted) or failed()
 
     def sender() -> None:
         while (item := ready.get()) is not None:
@@ -391,6 +211,9 @@ def _send_pipelined(run: Callable[[int, Any], None], prepared: Callable[[int], A
             if stopped():
                 break
             ready.put((pos, body))
+    except KeyboardInterrupt:
+        halted.append(True)
+        raise
     finally:
         for _ in senders:
             ready.put(None)
@@ -438,13 +261,15 @@ class Writer:
                 return self.backend.prepare_write(self.index, kind, checked.slice(batch.start, batch.stop))
 
         send = self._sender(kind)
-        if builds:  # the next body is built while earlier requests are in flight
-            outcomes = send_batches(batches, send, self.backend.max_concurrency, options.progress, prepare)
-        else:
-            outcomes = send_batches(batches, lambda batch: send(prepare(batch)), self.backend.max_concurrency,
-                                    options.progress)
-        result = WriteResult(kind, self.index, checked.ids, outcomes,
-                             lambda rows: self.write(kind, validation.recheck_cells(checked.take(rows)), options))
+        concurrency = self.backend.max_concurrency
+
+        def sent() -> list[Batch]:
+            if builds:  # the next body is built while earlier requests are in flight
+                return send_batches(batches, send, concurrency, options.progress, prepare)
+            return send_batches(batches, lambda batch: send(prepare(batch)), concurrency, options.progress)
+
+        result = self._result(kind, checked.ids, sent,
+                              lambda rows: self.write(kind, validation.recheck_cells(checked.take(rows)), options))
         return self._finish(result, options)
 
     def delete(self, ids: Sequence[str], options: WriteOptions) -> WriteResult:
@@ -460,10 +285,19 @@ class Writer:
                 return self.log.issue(self.index, lambda: self.backend.delete_by_ids(self.index,
                                                                                      unique[batch.start:batch.stop]))
 
-        outcomes = send_batches(batches, send, self.backend.max_concurrency, False)
-        result = WriteResult("delete", self.index, unique, outcomes,
-                             lambda rows: self.delete([unique[r] for r in rows], options))
+        concurrency = self.backend.max_concurrency
+        result = self._result("delete", unique, lambda: send_batches(batches, send, concurrency, False),
+                              lambda rows: self.delete([unique[r] for r in rows], options))
         return self._finish(result, options)
+
+    def _result(self, operation: str, ids: Sequence[str], sent: Callable[[], list[Batch]],
+                resend: Callable[[list[int]], WriteResult]) -> WriteResult:
+        """What sending the batches did; interrupted, a `WriteInterrupted` that says it."""
+        try:
+            outcomes = sent()
+        except BatchesInterrupted as stop:
+            raise WriteInterrupted(WriteResult(operation, self.index, ids, stop.batches, resend)) from None
+        return WriteResult(operation, self.index, ids, outcomes, resend)
 
     def _sender(self, kind: WriteKind) -> Callable[[PreparedWrite], Mutation]:
         def send(prepared: PreparedWrite) -> Mutation:
