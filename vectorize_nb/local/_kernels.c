@@ -16,11 +16,30 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Portable to MSVC, which has no __builtin_prefetch and spells C99's restrict __restrict outside
+   its /std:c11 mode: an extension that fails to build is skipped at install, silently, and every
+   search then takes numpy's slower path. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#define RESTRICT __restrict
+#else
+#define RESTRICT restrict
+#endif
+
+/* locality 3: into every cache level; 1: not the first (prefetcht0 and prefetcht2 on x86) */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(address, locality) __builtin_prefetch((address), 0, (locality))
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <xmmintrin.h>
+#define PREFETCH(address, locality) _mm_prefetch((address), ((locality) == 3 ? _MM_HINT_T0 : _MM_HINT_T2))
+#else
+#define PREFETCH(address, locality) ((void)(address))
+#endif
+
 #define LANES 16  /* independent sums: the compiler keeps them in vector registers */
 #define AHEAD 4   /* rows prefetched ahead of the one multiplied */
 
 static float
-dot(const float *restrict row, const float *restrict query, Py_ssize_t width)
+dot(const float *RESTRICT row, const float *RESTRICT query, Py_ssize_t width)
 {
     float sums[LANES] = {0};
     Py_ssize_t c = 0;
@@ -40,7 +59,7 @@ dot(const float *restrict row, const float *restrict query, Py_ssize_t width)
    on 2 cores it made no measurable difference. */
 #define PREFETCH_ROW(row, width, locality)                                          \
     for (Py_ssize_t byte = 0; byte < (width) * (Py_ssize_t)sizeof(float); byte += 64) \
-        __builtin_prefetch((const char *)(row) + byte, 0, (locality))
+        PREFETCH((const char *)(row) + byte, (locality))
 
 static inline void
 prefetch(const float *row, Py_ssize_t width)
@@ -102,7 +121,7 @@ release(Buffer *buffers, int count)
 /* --- kernels --- */
 
 static PyObject *
-gather_dots(PyObject *module, PyObject *args)
+gather_dots(PyObject *Py_UNUSED(module), PyObject *args)
 {
     PyObject *objects[4];
     Py_ssize_t width;
@@ -145,7 +164,7 @@ fail:
 }
 
 static PyObject *
-range_dots(PyObject *module, PyObject *args)
+range_dots(PyObject *Py_UNUSED(module), PyObject *args)
 {
     PyObject *objects[3];
     Py_ssize_t width;
@@ -199,7 +218,7 @@ replace_root(float *sims, int64_t *rows, Py_ssize_t k, float sim, int64_t row)
 }
 
 static PyObject *
-keep_best(PyObject *module, PyObject *args)
+keep_best(PyObject *Py_UNUSED(module), PyObject *args)
 {
     PyObject *objects[4];
     Py_ssize_t queries;
@@ -249,6 +268,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_kernels", "The compiled kernels behind vectorize_nb.local.search.", 0, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC
