@@ -70,7 +70,8 @@ class _Column:
     def __init__(self, dtype: np.dtype, width: int, path: Path | None, create: bool) -> None:
         self.dtype, self.width, self.path = dtype, width, path
         self.item_bytes = dtype.itemsize * width
-        flags = os.O_RDWR | (os.O_CREAT | os.O_TRUNC if create else 0)
+        # O_BINARY (Windows): without it os.write turns each 0x0a byte of a row into 0x0d 0x0a
+        flags = os.O_RDWR | getattr(os, "O_BINARY", 0) | (os.O_CREAT | os.O_TRUNC if create else 0)
         self._fd = -1 if path is None else os.open(path, flags, 0o644)
         # closes the file on close(), or when the column is collected unclosed (a client a notebook dropped)
         self._release = weakref.finalize(self, os.close, self._fd) if self._fd >= 0 else None

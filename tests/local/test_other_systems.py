@@ -1,0 +1,76 @@
+"""The engine's files where the system lacks Linux's calls: Windows (no pwrite, preadv or fdatasync,
+and a file that os.open opens in text mode unless told O_BINARY) and macOS (no fdatasync)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from vectorize_nb.contract.models import QueryOptions
+from vectorize_nb.local import LocalEngine, store as store_module
+
+from ..helpers import TINY, vectors
+
+O_BINARY = 1 << 28  # a bit Linux's open() does not use, taken off before the real call
+NEWLINES = np.frombuffer(b"\x0a\x0a\x0a\x3f" * 16, dtype=np.float32)
+"""A row whose every byte but one in four is a newline (each value is about 0.54)."""
+
+
+@pytest.fixture
+def windows_calls(monkeypatch):
+    """os as the Windows C runtime gives it: without pwrite, preadv or fdatasync, and with O_BINARY,
+    without which a file is in text mode, where each b"\\n" written is written as b"\\r\\n"."""
+    real_open, real_write, real_close = os.open, os.write, os.close
+    text_mode: set[int] = set()
+
+    def open_(path, flags, mode=0o777, *, dir_fd=None):
+        fd = real_open(path, flags & ~O_BINARY, mode, dir_fd=dir_fd)
+        (text_mode.discard if flags & O_BINARY else text_mode.add)(fd)
+        return fd
+
+    def write(fd, data):
+        if fd not in text_mode:
+            return real_write(fd, data)
+        translated = bytes(data).replace(b"\n", b"\r\n")
+        assert real_write(fd, translated) == len(translated)
+        return len(data)
+
+    def close(fd):
+        text_mode.discard(fd)
+        real_close(fd)
+
+    for name in ("pwrite", "preadv", "fdatasync"):
+        monkeypatch.delattr(os, name, raising=False)
+    monkeypatch.setattr(os, "O_BINARY", O_BINARY, raising=False)
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "close", close)
+
+
+def ranked(data, ids, query):
+    scores = data.astype(np.float64) @ query / np.linalg.norm(data.astype(np.float64), axis=1)
+    return [ids[i] for i in sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))]
+
+
+def test_vectors_written_and_read_without_linux_calls_are_the_vectors_given(tmp_path, rng, windows_calls,
+                                                                             monkeypatch):
+    monkeypatch.setattr(store_module, "MIN_HOLES", 1)  # the deletes below compact into a new generation
+    data = rng.standard_normal((60, 16)).astype(np.float32)
+    data[::3] = NEWLINES
+    data[::3, 0] = np.arange(20)  # rows alike, not equal
+    ids = [f"v{i:02}" for i in range(60)]
+    folder = tmp_path / "store"
+    with LocalEngine(folder, limits=TINY) as engine:
+        engine.create_index("idx", dimensions=16, metric="cosine")
+        engine.upsert("idx", vectors(ids, data))
+        assert [r.values.tolist() for r in engine.get_by_ids("idx", ids[:4])] == data[:4].tolist()
+        engine.delete_by_ids("idx", ids[50:])
+        assert sorted(path.name for path in (folder / "vectors").iterdir()) == ["1.1.f32", "1.1.norms"]
+        got = [m.id for m in engine.query("idx", data[3], QueryOptions(top_k=10))]
+        assert got == ranked(data[:50], ids[:50], data[3].astype(np.float64))[:10]
+    with LocalEngine(folder, limits=TINY) as reopened:
+        export = reopened.export("idx", metadata=False)
+        assert export.ids == ids[:50]
+        np.testing.assert_array_equal(export.values, data[:50])
