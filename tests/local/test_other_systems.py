@@ -4,6 +4,7 @@ and a file that os.open opens in text mode unless told O_BINARY) and macOS (no f
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,3 +75,57 @@ def test_vectors_written_and_read_without_linux_calls_are_the_vectors_given(tmp_
         export = reopened.export("idx", metadata=False)
         assert export.ids == ids[:50]
         np.testing.assert_array_equal(export.values, data[:50])
+
+
+def mapped(folder) -> list[str]:
+    """The files of `folder` that this process maps (Linux tells, in /proc/self/maps)."""
+    with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+        return sorted({line.split(None, 5)[-1].strip() for line in maps if str(folder) in line})
+
+
+@pytest.fixture
+def windows_deletes(monkeypatch):
+    """Deleting a file as Windows does: refused while a process maps it."""
+    if not os.path.exists("/proc/self/maps"):
+        pytest.skip("this system does not tell which files a process maps")
+    real_unlink = Path.unlink
+
+    def unlink(path, missing_ok=False):
+        if mapped(path):
+            raise PermissionError(13, "The process cannot access the file because it is being used", str(path))
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+
+
+def test_an_index_deleted_or_compacted_leaves_no_file_that_windows_would_keep(tmp_path, rng, windows_deletes,
+                                                                             monkeypatch):
+    folder = tmp_path / "store"
+    data = rng.standard_normal((40, 4)).astype(np.float32)
+    ids = [f"v{i}" for i in range(40)]
+    with LocalEngine(folder, limits=TINY) as engine:
+        for name in ("gone", "kept"):
+            engine.create_index(name, dimensions=4, metric="cosine")
+            engine.upsert(name, vectors(ids, data))
+            engine.query(name, data[0], QueryOptions())  # its resident index maps the file
+        engine.delete_index("gone")
+        assert sorted(path.name for path in (folder / "vectors").iterdir()) == ["2.0.f32", "2.0.norms"]
+        monkeypatch.setattr(store_module, "MIN_HOLES", 1)
+        engine.delete_by_ids("kept", ids[30:])
+        assert sorted(path.name for path in (folder / "vectors").iterdir()) == ["2.1.f32", "2.1.norms"]
+        assert [m.id for m in engine.query("kept", data[3], QueryOptions(top_k=1))] == ["v3"]
+
+
+def test_a_closed_engine_maps_no_file_of_its_folder(tmp_path, rng):
+    """Else Windows refuses to delete the folder (a temporary one, say) while the engine object lives."""
+    if not os.path.exists("/proc/self/maps"):
+        pytest.skip("this system does not tell which files a process maps")
+    folder = tmp_path / "store"
+    data = rng.standard_normal((40, 4)).astype(np.float32)
+    engine = LocalEngine(folder, limits=TINY)
+    engine.create_index("idx", dimensions=4, metric="cosine")
+    engine.upsert("idx", vectors([f"v{i}" for i in range(40)], data))
+    engine.query("idx", data[0], QueryOptions())
+    assert mapped(folder)
+    engine.close()
+    assert mapped(folder) == []

@@ -160,7 +160,8 @@ class _Column:
             self._dirty = False
 
     def close(self) -> None:
-        """Close the file and let go of its mapping (which lives on while arrays still view it)."""
+        """Close the file and let go of its mapping (which lives on while other arrays still view it):
+        Windows deletes no file that a process maps."""
         if self._release is not None and self._release.alive:
             self._release()
             self._fd = -1
