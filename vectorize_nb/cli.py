@@ -64,6 +64,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"vectorize-nb serve: {exc}", file=sys.stderr)
         return 2
     where = "memory" if args.memory else os.path.abspath(str(path))
+    if hasattr(sys.stdout, "reconfigure"):  # Windows writes a redirected stdout in its ANSI code page
+        sys.stdout.reconfigure(errors="backslashreplace")  # which may not hold the path's characters
     print(f"vectorize-nb serving {where} at {server.url} (any account id works, e.g. {server.account_id}; "
           f"token {'required' if server.token_required else 'not required'})", flush=True)
     signal.signal(signal.SIGTERM, _exit)

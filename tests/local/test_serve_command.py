@@ -1,0 +1,47 @@
+"""`vectorize-nb serve` as a process, where Windows differs: the encoding of a redirected stdout, and
+the signals that stop it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("waitress")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def serve(folder: Path, prelude: str = "", **env: str) -> tuple[subprocess.Popen[str], str]:
+    """`vectorize-nb serve` on `folder` at a free port, and the first line it printed (the process is
+    killed after a minute whatever happens)."""
+    script = f"import sys\n{prelude}\nfrom vectorize_nb.cli import main\nsys.exit(main(sys.argv[1:]))"
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    process = subprocess.Popen([sys.executable, "-c", script, "serve", "--path", str(folder), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                               errors="replace", env=environment)
+    deadline = threading.Timer(60, process.kill)
+    deadline.daemon = True
+    deadline.start()
+    return process, process.stdout.readline() if process.stdout else ""
+
+
+def stop(process: subprocess.Popen[str], signum: int) -> tuple[int, str]:
+    if process.poll() is None:
+        os.kill(process.pid, signum)
+    _, errors = process.communicate(timeout=60)
+    return process.returncode, errors
+
+
+def test_a_path_that_stdouts_encoding_cannot_hold_is_shown_escaped(tmp_path):
+    """Windows writes a redirected stdout (`vectorize-nb serve > serve.log`) in its ANSI code page, such
+    as cp1252, which holds no Chinese or Cyrillic: the server started, then died printing where it was."""
+    process, banner = serve(tmp_path / "数据", PYTHONIOENCODING="cp1252")
+    code, errors = stop(process, signal.SIGTERM)
+    assert "Traceback" not in errors and code == 0
+    assert f"vectorize-nb serving {tmp_path}{os.sep}\\u6570\\u636e at http://127.0.0.1:" in banner
