@@ -64,13 +64,25 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"vectorize-nb serve: {exc}", file=sys.stderr)
         return 2
     where = "memory" if args.memory else os.path.abspath(str(path))
-    if hasattr(sys.stdout, "reconfigure"):  # Windows writes a redirected stdout in its ANSI code page
-        sys.stdout.reconfigure(errors="backslashreplace")  # which may not hold the path's characters
-    print(f"vectorize-nb serving {where} at {server.url} (any account id works, e.g. {server.account_id}; "
-          f"token {'required' if server.token_required else 'not required'})", flush=True)
-    signal.signal(signal.SIGTERM, _exit)
+    _stop_on_signals()  # before the banner: whoever waits for it may stop the server right after
+    try:
+        if hasattr(sys.stdout, "reconfigure"):  # Windows writes a redirected stdout in its ANSI code page,
+            sys.stdout.reconfigure(errors="backslashreplace")  # which may not hold the path's characters
+        print(f"vectorize-nb serving {where} at {server.url} (any account id works, e.g. {server.account_id}; "
+              f"token {'required' if server.token_required else 'not required'})", flush=True)
+    except BaseException:  # stopped as it printed, or no stdout
+        server.close()
+        raise
     server.serve_forever()
     return 0
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C, SIGTERM and Ctrl-Break on Windows (SIGBREAK, which else ends the process at once) stop
+    the server: it finishes what is in flight, closes its engine and exits with 0."""
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _exit)
 
 
 def _exit(signum: int, frame: object) -> None:

@@ -45,3 +45,17 @@ def test_a_path_that_stdouts_encoding_cannot_hold_is_shown_escaped(tmp_path):
     code, errors = stop(process, signal.SIGTERM)
     assert "Traceback" not in errors and code == 0
     assert f"vectorize-nb serving {tmp_path}{os.sep}\\u6570\\u636e at http://127.0.0.1:" in banner
+
+
+@pytest.mark.parametrize("signum, prelude", [
+    (signal.SIGINT, ""),  # Ctrl-C
+    (signal.SIGTERM, ""),
+    (signal.SIGUSR1, "import signal\nsignal.SIGBREAK = signal.SIGUSR1"),  # Windows' Ctrl-Break, stood in for
+], ids=["SIGINT", "SIGTERM", "SIGBREAK"])
+def test_each_way_of_stopping_the_server_closes_its_engine(tmp_path, signum, prelude):
+    process, banner = serve(tmp_path / "store", prelude)
+    assert banner.startswith("vectorize-nb serving")
+    code, errors = stop(process, signum)
+    assert code == 0 and "Traceback" not in errors
+    wal = tmp_path / "store" / "vectorize.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # the engine closed: its log was checkpointed away

@@ -111,7 +111,8 @@ class Server:
         return f"Server({self.url!r}, {state})"
 
     def serve_forever(self) -> None:
-        """Serve in this thread until interrupted (Ctrl-C, or SIGTERM turned into SystemExit)."""
+        """Serve in this thread until interrupted (KeyboardInterrupt or SystemExit: `vectorize-nb serve` turns
+        Ctrl-C, SIGTERM and SIGBREAK into SystemExit)."""
         try:
             self._wsgi.run()
         finally:
