@@ -32,3 +32,11 @@ def test_the_floor_run_pins_the_lowest_version_of_each_core_server_and_build_req
         assert name in pins, f"{name} (>={floor}) is not pinned in CI's floor run"
         assert pins[name].release[:len(floor.release)] == floor.release, f"{name}: pinned {pins[name]}, floor {floor}"
     assert "--no-build-isolation" in run
+
+
+def test_the_only_operating_system_claimed_is_the_one_ci_runs_on():
+    """macOS and Windows are expected to work, untested (the README says how far): no classifier claims them."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    systems = [c for c in project["project"]["classifiers"] if c.startswith("Operating System")]
+    assert systems == ["Operating System :: POSIX :: Linux"]
+    assert "Linux is the only system CI runs on" in (ROOT / "README.md").read_text(encoding="utf-8")
