@@ -184,7 +184,7 @@ def child(threads: int, sizes: list[int], repeat: int) -> None:
 
 def status(field: str) -> int:
     """A line of /proc/self/status in bytes (VmHWM, not ru_maxrss: that one is inherited across exec)."""
-    with open("/proc/self/status") as lines:
+    with open("/proc/self/status", encoding="utf-8") as lines:
         return int(next(line for line in lines if line.startswith(field)).split()[1]) * 1024
 
 

@@ -53,7 +53,7 @@ def body(dimensions: int, count: int | None, short_last: bool = False, seed: int
 def memory(pid: int) -> dict[str, float]:
     """VmRSS and VmHWM of a process, in MB."""
     fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
         name, _, value = line.partition(":")
         if name in ("VmRSS", "VmHWM"):
             fields[name] = int(value.split()[0]) / 1024

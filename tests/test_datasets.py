@@ -32,8 +32,8 @@ def test_binder_builds_on_python_311_with_the_notebook_extras():
     from pathlib import Path
 
     binder = Path(__file__).resolve().parents[1] / "binder"
-    assert (binder / "runtime.txt").read_text().strip() == "python-3.11"
-    assert ".[notebooks]" in (binder / "requirements.txt").read_text().split()
+    assert (binder / "runtime.txt").read_text(encoding="utf-8").strip() == "python-3.11"
+    assert ".[notebooks]" in (binder / "requirements.txt").read_text(encoding="utf-8").split()
     post_build = binder / "postBuild"
-    assert post_build.stat().st_mode & 0o111 and "set -euo pipefail" in post_build.read_text()
-    assert 'python -c "import umap"' in post_build.read_text()
+    assert post_build.stat().st_mode & 0o111 and "set -euo pipefail" in post_build.read_text(encoding="utf-8")
+    assert 'python -c "import umap"' in post_build.read_text(encoding="utf-8")

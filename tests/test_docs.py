@@ -28,7 +28,7 @@ def reference(tmp_path_factory) -> str:
     result = subprocess.run([mkdocs, "build", "--strict", "--site-dir", str(site)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    return "\n".join(page.read_text() for page in sorted((site / "reference").rglob("index.html")))
+    return "\n".join(page.read_text(encoding="utf-8") for page in sorted((site / "reference").rglob("index.html")))
 
 
 def documented(reference: str) -> set[str]:

@@ -56,5 +56,5 @@ def test_vz_viz_widgets_and_datasets_load_when_first_named():
 
 def test_nothing_uses_pickle():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "vectorize_nb").rglob("*.py")
-                 if "import pickle" in p.read_text() or "pickle." in p.read_text()]
+                 if "import pickle" in p.read_text(encoding="utf-8") or "pickle." in p.read_text(encoding="utf-8")]
     assert offenders == []

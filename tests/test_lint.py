@@ -43,7 +43,7 @@ def test_modules_and_functions_stay_small():
 
     too_long = []
     for path in sorted((ROOT / "vectorize_nb").rglob("*.py")):
-        source = path.read_text()
+        source = path.read_text(encoding="utf-8")
         name = str(path.relative_to(ROOT))
         if len(source.splitlines()) > 500:
             too_long.append(f"{name}: {len(source.splitlines())} lines")
@@ -53,3 +53,33 @@ def test_modules_and_functions_stay_small():
                 if length > 60:
                     too_long.append(f"{name}: {node.name}() is {length} lines")
     assert too_long == []
+
+
+def _unencoded_text_files(tree):
+    """Lines of calls that read or write a text file in the system's encoding (no `encoding=`)."""
+    import ast
+
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or "encoding" in {keyword.arg for keyword in node.keywords}:
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("read_text", "write_text"):
+            yield node.lineno
+        elif (isinstance(func, ast.Name) and func.id == "open") or (
+                isinstance(func, ast.Attribute) and func.attr == "fdopen"):
+            mode = node.args[1] if len(node.args) > 1 else next(
+                (keyword.value for keyword in node.keywords if keyword.arg == "mode"), None)
+            if not (isinstance(mode, ast.Constant) and "b" in str(mode.value)):
+                yield node.lineno
+
+
+def test_text_files_are_read_and_written_as_utf8():
+    """Without `encoding=` a text file is in the system's encoding: cp1252 on most Windows machines,
+    which corrupts non-ASCII metadata, names and paths, or cannot read what Linux wrote."""
+    import ast
+
+    found = [f"{path.relative_to(ROOT)}:{line}"
+             for folder in ("vectorize_nb", "tools", "examples", "benchmarks", "tests")
+             for path in sorted((ROOT / folder).rglob("*.py"))
+             for line in _unencoded_text_files(ast.parse(path.read_text(encoding="utf-8")))]
+    assert found == []

@@ -22,11 +22,11 @@ def _floors(requirements: list[str]) -> dict[str, Version]:
 
 def test_the_floor_run_pins_the_lowest_version_of_each_core_server_and_build_requirement():
     """The floor named setuptools 69, which cannot read the SPDX `license`; isolated builds hid it."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     floors = {**_floors(project["build-system"]["requires"]), **_floors(project["project"]["dependencies"]),
               **_floors(project["project"]["optional-dependencies"]["server"]),
               "pyarrow": _floors(project["project"]["optional-dependencies"]["notebooks"])["pyarrow"]}
-    run = (ROOT / ".ci" / "run").read_text()
+    run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     pins = {name: Version(version) for name, version in re.findall(r"\b([\w-]+)==([\d.]+)", run)}
     for name, floor in floors.items():
         assert name in pins, f"{name} (>={floor}) is not pinned in CI's floor run"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_two_set_up_commands_and_ci_runs_the_tests_the_readme_gives():
@@ -16,7 +16,7 @@ def test_two_set_up_commands_and_ci_runs_the_tests_the_readme_gives():
     user, contributor = commands
     assert 'pip install ".[notebooks]"' in user and user.endswith("examples/quickstart.py")
     assert contributor.endswith(".venv/bin/python -m pytest")
-    assert ".venv/bin/python -m pytest" in (ROOT / ".ci" / "run").read_text()
+    assert ".venv/bin/python -m pytest" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
 def test_the_ten_line_example_runs_twice_and_merges_answers_back(tmp_path):

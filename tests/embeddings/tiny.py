@@ -102,7 +102,7 @@ def fill_hub_cache(cache: Path, repo: str, source: Path, commit: str = "0" * 40)
     """Lay `source`'s files out as huggingface_hub's cache does after a download of `repo`."""
     root = cache / f"models--{repo.replace('/', '--')}"
     (root / "refs").mkdir(parents=True)
-    (root / "refs" / "main").write_text(commit)
+    (root / "refs" / "main").write_text(commit, encoding="utf-8")
     snapshot = root / "snapshots" / commit
     for file in source.rglob("*"):
         if file.is_file():

@@ -84,7 +84,7 @@ def test_an_index_folder_goes_with_its_index_and_a_new_index_gets_another(tmp_pa
         first = engine.index_folder("maps")
         assert first is not None and first.is_relative_to(tmp_path / "store")
         first.mkdir(parents=True)
-        (first / "kept.json").write_text("{}")
+        (first / "kept.json").write_text("{}", encoding="utf-8")
         engine.delete_index("maps")
         assert not first.exists()
         engine.create_index("maps", dimensions=32, metric="cosine")

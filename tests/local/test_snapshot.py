@@ -112,14 +112,14 @@ def test_two_processes_saving_one_snapshot_at_once_both_carry_on(store, monkeypa
             if ".tmp-" in path.name:
                 theirs = path.with_name(path.name.split(".tmp-")[0])
                 theirs.mkdir(exist_ok=True)
-                (theirs / "header.json").write_text("theirs")
+                (theirs / "header.json").write_text("theirs", encoding="utf-8")
             return rename(path, target)
 
         monkeypatch.setattr(type(folder), "rename", other_saved_first)
         snapshot.save(folder / "snapshots", state.row.id, state.row.created_on, resident, state.applied_seq)
         monkeypatch.setattr(type(folder), "rename", rename)
     [kept] = snapshot_folders(folder)
-    assert (folder / "snapshots" / kept / "header.json").read_text() == "theirs"
+    assert (folder / "snapshots" / kept / "header.json").read_text(encoding="utf-8") == "theirs"
     with LocalEngine(folder, limits=TINY) as reopened:  # theirs is unreadable: ignored, read from SQLite
         assert answers(reopened, data) == expected
 

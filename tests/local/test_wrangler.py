@@ -78,7 +78,7 @@ def write_vectors(folder) -> list[list[float]]:
     rows[0, 0], rows[1, :2], rows[2, 1] = 1.0, (0.9, 0.1), 1.0
     records = [{"id": f"v{i + 1}", "values": row.tolist(), "metadata": {"genre": genre}}
                for i, (row, genre) in enumerate(zip(rows, ["drama", "comedy", "drama"]))]
-    (folder / "vectors.ndjson").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (folder / "vectors.ndjson").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return rows.tolist()
 
 

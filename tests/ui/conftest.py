@@ -71,14 +71,14 @@ def lab(tmp_path_factory):
     settings = tmp_path_factory.mktemp("lab-settings")
     (settings / "overrides.json").write_text(json.dumps({
         "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
-        "@jupyterlab/docmanager-extension:plugin": {"autosave": False}}))
+        "@jupyterlab/docmanager-extension:plugin": {"autosave": False}}), encoding="utf-8")
     port = _free_port()
     command = [str(BIN / "jupyter"), "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
                "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
                f"--LabApp.app_settings_dir={settings}", f"--LabApp.workspaces_dir={settings}",
                "--LabApp.news_url=None", f"--ServerApp.root_dir={root}"]
-    log = open(root.parent / "lab.log", "w")
+    log = open(root.parent / "lab.log", "w", encoding="utf-8")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_http(f"http://127.0.0.1:{port}/api", process)

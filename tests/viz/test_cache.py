@@ -96,7 +96,7 @@ def test_on_disk_an_entry_is_arrays_without_pickles_and_json(disk_index, store):
     plot_neighbourhood(disk_index, "v001")
     files = sorted(p.name for p in (cache_folder(disk_index) / "points").iterdir())
     assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".npz")
-    meta = json.loads((cache_folder(disk_index) / "points" / files[0]).read_text())
+    meta = json.loads((cache_folder(disk_index) / "points" / files[0]).read_text(encoding="utf-8"))
     assert meta["key"][1] == "points" and len(meta["key"][4]) == 32  # the content's digest
     assert len(meta["value"]["table"]["id"]) == 300
     with np.load(cache_folder(disk_index) / "points" / files[1], allow_pickle=False) as arrays:
@@ -108,7 +108,8 @@ def test_a_write_removes_the_stale_entries_from_disk(disk_index, store, fits):
     disk_index.delete_by_ids(["v002"])
     plot_neighbourhood(disk_index, "v001")
     entries = list((cache_folder(disk_index) / "points").glob("*.json"))
-    assert len(entries) == 1 and "v002" not in json.loads(entries[0].read_text())["value"]["table"]["id"]
+    assert len(entries) == 1
+    assert "v002" not in json.loads(entries[0].read_text(encoding="utf-8"))["value"]["table"]["id"]
     assert len(fits) == 2
 
 
@@ -168,7 +169,7 @@ def test_a_write_not_yet_applied_keeps_the_picture_the_index_still_answers_with(
 def test_deleting_an_index_deletes_its_maps_and_a_new_one_of_that_name_starts_afresh(disk_index, store, data, fits):
     legacy = store / "projections" / "points"  # where earlier versions kept every index's maps
     legacy.mkdir(parents=True)
-    (legacy / "old.json").write_text("{}")
+    (legacy / "old.json").write_text("{}", encoding="utf-8")
     plot_index(disk_index, color="genre")
     maps = cache_folder(disk_index)
     assert list(maps.rglob("*.json")) and not (store / "projections").exists()
