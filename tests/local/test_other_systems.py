@@ -129,3 +129,31 @@ def test_a_closed_engine_maps_no_file_of_its_folder(tmp_path, rng):
     assert mapped(folder)
     engine.close()
     assert mapped(folder) == []
+
+
+@pytest.fixture
+def windows_numpy1_integers(monkeypatch):
+    """numpy 1.x on Windows, where the default integer is C's long, 32 bits: what np.arange gives
+    unless told a dtype (numpy 2 made it 64 bits there too)."""
+    real_arange = np.arange
+
+    def arange(*args, dtype=None, **kwargs):
+        if dtype is None and all(isinstance(arg, int | np.integer) for arg in args):
+            dtype = np.int32
+        return real_arange(*args, dtype=dtype, **kwargs)
+
+    monkeypatch.setattr(np, "arange", arange)
+
+
+@pytest.mark.parametrize("filtered", [False, True], ids=["all rows", "a namespace"])
+def test_many_queries_at_once_with_32_bit_default_integers(rng, windows_numpy1_integers, filtered):
+    data = rng.standard_normal((300, 8)).astype(np.float32)
+    ids = [f"v{i:03}" for i in range(300)]
+    with LocalEngine(limits=TINY) as engine:
+        engine.create_index("idx", dimensions=8, metric="cosine")
+        engine.upsert("idx", vectors(ids, data, namespaces=["a", "b"] * 150))
+        options = QueryOptions(top_k=5, namespace="a" if filtered else None)
+        answers = engine.query_many("idx", data[:4], options)
+    kept = list(range(0, 300, 2)) if filtered else list(range(300))
+    for query, matches in zip(data[:4], answers):
+        assert [m.id for m in matches] == ranked(data[kept], [ids[i] for i in kept], query.astype(np.float64))[:5]

@@ -407,7 +407,7 @@ def _scored_chunks(scan: Scan, prepared: np.ndarray, lo: int, hi: int,
             if rows is None or gathered is None:
                 np.matmul(scan.matrix[start:stop], prepared, out=sims)
                 scan.finish(sims, start, stop)
-                yield sims, np.arange(start, stop)
+                yield sims, np.arange(start, stop, dtype=np.int64)  # the kernel takes int64 rows
                 continue
             block_rows = rows[start:stop]
             block = gathered[:len(block_rows)]
