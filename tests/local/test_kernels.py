@@ -39,7 +39,7 @@ def test_keep_best_folds_blocks_into_each_querys_top_k(rng):
     sims = rng.standard_normal((1000, queries)).astype(np.float32)
     for start in range(0, 1000, 64):
         block = np.ascontiguousarray(sims[start:start + 64])
-        kernels.keep_best(block, queries, np.arange(start, start + len(block)), best_sims, best_rows)
+        kernels.keep_best(block, queries, np.arange(start, start + len(block), dtype=np.int64), best_sims, best_rows)
     for query in range(queries):
         expected = np.argsort(-sims[:, query])[:k]
         assert set(best_rows[query].tolist()) == set(expected.tolist())
@@ -81,5 +81,5 @@ def test_buffers_of_the_wrong_type_or_shape_are_refused(rng):
     with pytest.raises((ValueError, BufferError)):
         kernels.range_dots(matrix, 4, query, read_only)
     with pytest.raises(ValueError, match="do not fit the queries"):
-        kernels.keep_best(np.ones((3, 2), np.float32), 2, np.arange(4), np.ones((2, 2), np.float32),
+        kernels.keep_best(np.ones((3, 2), np.float32), 2, np.arange(4, dtype=np.int64), np.ones((2, 2), np.float32),
                           np.ones((2, 2), np.int64))
