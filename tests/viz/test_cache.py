@@ -179,3 +179,14 @@ def test_deleting_an_index_deletes_its_maps_and_a_new_one_of_that_name_starts_af
         again = client.create_index("points", 2, "euclidean")
         fill(again, data)
         assert cache_folder(again) != maps
+
+
+@pytest.mark.parametrize("name", ["con", "nul", "aux", "com1", "lpt9"])
+def test_an_index_named_like_a_windows_device_keeps_its_maps_in_a_folder_windows_can_make(store, data, fits, name):
+    """Windows makes no file or folder named con, nul, aux, com1, ...: the maps of such an index were never kept."""
+    with vz.connect("local", path=store, limits=TINY) as client:
+        index = client.create_index(name, 2, "euclidean")
+        fill(index, data)
+        plot_index(index)
+        folders = [path.name for path in cache_folder(index).iterdir()]
+    assert len(folders) == 1 and folders[0].startswith(f"{name}-") and folders[0].split(".")[0] != name

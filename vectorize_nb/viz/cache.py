@@ -64,9 +64,14 @@ def _short(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+_DEVICES = frozenset(["con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))])
+"""Names Windows keeps for devices (with any extension): valid index names, but no folder can have them."""
+
+
 def _folder_name(scope: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", scope)[:64]
-    return safe if safe == scope else f"{safe}-{_short(scope.encode())[:8]}"
+    usable = safe == scope and safe.split(".")[0].lower() not in _DEVICES
+    return safe if usable else f"{safe}-{_short(scope.encode())[:8]}"
 
 
 @dataclass
