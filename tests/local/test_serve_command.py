@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("waitress")
+if not hasattr(signal, "SIGUSR1"):
+    pytest.skip("sends POSIX signals (SIGUSR1 stands in for Windows' SIGBREAK)", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 
