@@ -496,7 +496,7 @@ class FaultRig:
         self.url = self.server.url
         self._closers: list[Callable[[], None]] = []
 
-    def client(self, url: str | None = None, *, timeout: float = 0.5, max_retries: int = 2, backoff: float = 0.01,
+    def client(self, url: str | None = None, *, timeout: float = 5.0, max_retries: int = 2, backoff: float = 0.01,
                concurrency: int = 1, api_token: str | None = None, requests_per_window: int = 10_000,
                window_seconds: float = 1.0, total_timeout: float = 120.0) -> Client:
         backend, label = connect_rest(url or self.url, api_token=api_token, timeout=timeout, concurrency=concurrency,
