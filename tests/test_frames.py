@@ -265,3 +265,18 @@ def test_filters_built_with_F_are_checked_against_the_index(index, films):
         index.query([1, 0, 0], filter=F("genre") == 5)
     with pytest.warns(errors.VectorizeWarning, match='no metadata index for "year", so this clause matches nothing'):
         assert index.query([1, 0, 0], filter={"year": {"$gt": 1990}}).empty  # a dict goes as it is: no match
+
+
+def test_fetch_and_delete_take_the_ids_the_index_takes():
+    """An index whose limits allow 128-byte ids: ids its upsert stored are fetched and deleted by frame too
+    (fetch and delete checked them against 64 bytes, written in frames.py apart from the limits)."""
+    long_id = "x" * 100
+    with vz.connect("memory", limits=TINY.with_changes(max_id_bytes=128)) as client:
+        idx = client.create_index("docs", 2)
+        frame = pd.DataFrame({"id": [long_id, "b"], "vector": [[1.0, 0.0], [0.0, 1.0]]})
+        frame.vectorize.upsert(idx, id="id", vector="vector", wait=True)
+        assert frame.vectorize.fetch(idx, id="id")["id"].tolist() == [long_id, "b"]
+        frame.iloc[:1].vectorize.delete(idx, id="id", wait=True)
+        assert idx.get_by_ids([long_id, "b"])["id"].tolist() == ["b"]
+        with pytest.raises(errors.IdTooLong, match="max is 128 bytes, got 129 bytes"):
+            pd.DataFrame({"id": ["y" * 129]}).vectorize.delete(idx, id="id")

@@ -69,8 +69,9 @@ def _row(frame: pd.DataFrame, position: int) -> str:
 
 # --- ids ----------------------------------------------------------------------------------------
 
-def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int = 64) -> list[str]:
-    """The id column as strings (integers converted), checked: no nulls, no duplicates, <= 64 bytes."""
+def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int | None) -> list[str]:
+    """The id column as strings (integers converted), checked: no nulls, no duplicates, at most
+    `max_bytes` (the index's limit; None for ids that go to no index)."""
     check_columns(frame, [column], "id")
     series = frame[column]
     values = series.tolist()
@@ -84,7 +85,7 @@ def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int = 64) -> list[s
         ids = values
     else:
         ids = [_id_text(frame, position, value) for position, value in enumerate(values)]
-    if ids and max(map(len, ids)) * 4 > max_bytes:
+    if max_bytes is not None and ids and max(map(len, ids)) * 4 > max_bytes:
         for position, vid in enumerate(ids):
             if utf8_len(vid) > max_bytes:
                 raise errors.IdTooLong(f"id too long; max is {max_bytes} bytes, got {utf8_len(vid)} bytes "
@@ -477,13 +478,13 @@ def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
 
 def delete(frame: pd.DataFrame, index: Index, *, id: Hashable, wait: bool = False,
            on_error: OnError = "raise") -> WriteResult:
-    return index.delete_by_ids(ids_of(frame, id), wait=wait, on_error=on_error)
+    return index.delete_by_ids(ids_of(frame, id, index.limits.max_id_bytes), wait=wait, on_error=on_error)
 
 
 def fetch(frame: pd.DataFrame, index: Index, *, id: Hashable, values: bool = True,
           metadata: bool = True) -> pd.DataFrame:
     """The stored vectors for the frame's ids, one row per caller row (same index; NaN where missing)."""
-    ids = ids_of(frame, id)
+    ids = ids_of(frame, id, index.limits.max_id_bytes)
     found = index.get_by_ids(ids, values=values, metadata=metadata)
     aligned = found.set_index("id").reindex(ids)
     aligned.insert(0, "id", ids)

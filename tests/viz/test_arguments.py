@@ -94,3 +94,9 @@ def test_a_misspelt_column_is_said_before_the_projection_is_computed(index, fits
     with pytest.raises(ColumnNotFound, match="'genr'"):
         draw(index)
     assert fits == []
+
+
+def test_a_frame_drawn_but_never_written_may_have_ids_longer_than_an_index_takes():
+    from vectorize_nb.viz.inputs import frame_ids
+
+    assert frame_ids(pd.DataFrame({"id": ["y" * 69, "b"]})) == ["y" * 69, "b"]

@@ -73,7 +73,7 @@ def frame_ids(frame: pd.DataFrame, id: Hashable | None = None) -> list[str]:
     if id is None and "id" in frame.columns:
         id = "id"
     if id is not None:
-        return frames.ids_of(frame, id)
+        return frames.ids_of(frame, id, None)  # a frame drawn, not written: no index's limit
     ids = [str(label) for label in frame.index]
     if len(set(ids)) < len(ids):
         raise ValueError("the frame has no 'id' column and its row labels repeat: name the id column with id=...")
