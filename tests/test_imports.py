@@ -58,3 +58,20 @@ def test_nothing_uses_pickle():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "vectorize_nb").rglob("*.py")
                  if "import pickle" in p.read_text(encoding="utf-8") or "pickle." in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_every_module_of_the_package_and_its_contract_has_a_layer():
+    """A module left out of the layers contract has its imports checked by nothing."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    layers = config["tool"]["importlinter"]["contracts"][0]["layers"]
+    named = {part.strip(" ()") for layer in layers for part in layer.split("|")}
+    package = ROOT / "vectorize_nb"
+    modules = {f"vectorize_nb.{path.stem}" for path in package.glob("*.py")
+               if path.stem not in ("__init__", "__main__")}
+    modules |= {f"vectorize_nb.{path.name}" for path in package.iterdir() if (path / "__init__.py").exists()}
+    modules -= {"vectorize_nb.contract"}
+    modules |= {f"vectorize_nb.contract.{path.stem}" for path in (package / "contract").glob("*.py")
+                if path.stem != "__init__"}
+    assert sorted(modules - named) == []
