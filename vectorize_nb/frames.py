@@ -33,7 +33,7 @@ from .vector_array import VectorDtype
 from .writes import OnError, WriteOptions, WriteResult
 
 __all__ = ["Text", "texts_of", "embed_texts", "embedded", "check_columns", "to_vectors", "ids_of", "matrix_of",
-           "metadata_of", "namespaces_of", "write", "query", "delete", "fetch", "MISSING"]
+           "namespaces_of", "write", "query", "delete", "fetch", "MISSING"]
 
 MISSING = object()
 _SHOWN = 5
@@ -241,14 +241,6 @@ def _not_finite(frame: pd.DataFrame, position: int, ids: Sequence[str] | None) -
 
 
 # --- metadata and namespaces --------------------------------------------------------------------
-
-def metadata_of(frame: pd.DataFrame, columns: Sequence[Hashable] | str | None,
-                exclude: Sequence[Hashable] = ()) -> list[dict[str, Any] | None] | None:
-    """One JSON-safe dict per row ("all" takes every column but those in `exclude`)."""
-    if columns is None:
-        return None
-    return _rows(_metadata_columns(frame, columns, exclude), len(frame))
-
 
 def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
                       exclude: Sequence[Hashable]) -> dict[str, list[Any]]:
