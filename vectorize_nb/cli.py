@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .environment import DEFAULT_PATH, PATH_ENV, SERVE_TOKEN_ENV as TOKEN_ENV, default_folder
+from .environment import DEFAULT_PATH, PATH_ENV, SERVE_PORT, SERVE_TOKEN_ENV as TOKEN_ENV, default_folder
 from .extras import require
 
 __all__ = ["main", "TOKEN_ENV"]
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--memory", action="store_true", help="keep everything in memory")
     serve.add_argument("--host", default="127.0.0.1",
                        help="interface to bind (default: 127.0.0.1); another than loopback needs a token")
-    serve.add_argument("--port", type=int, default=8787, help="port (default: 8787; 0 picks a free one)")
+    serve.add_argument("--port", type=int, default=SERVE_PORT, help=f"port (default: {SERVE_PORT}; 0 picks a free one)")
     serve.add_argument("--token", default=os.environ.get(TOKEN_ENV),
                        help=f"require 'Authorization: Bearer TOKEN' (default: ${TOKEN_ENV}, else none). Prefer the "
                             "variable: a token on the command line is visible to other users in ps")

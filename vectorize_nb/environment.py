@@ -8,12 +8,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["TARGET_ENV", "PATH_ENV", "DEFAULT_PATH", "SERVE_TOKEN_ENV", "default_folder"]
+__all__ = ["TARGET_ENV", "PATH_ENV", "DEFAULT_PATH", "SERVE_TOKEN_ENV", "SERVE_PORT", "SERVED_ACCOUNT_ID",
+           "default_folder"]
 
 TARGET_ENV = "VECTORIZE_NB_TARGET"
 PATH_ENV = "VECTORIZE_NB_PATH"
 DEFAULT_PATH = ".vectorize"
 SERVE_TOKEN_ENV = "VECTORIZE_NB_SERVE_TOKEN"
+SERVE_PORT = 8787
+"""The port a served engine listens on by default (wrangler's own dev port)."""
+SERVED_ACCOUNT_ID = "local"
+"""The account id a served engine gives (any is taken), and a client sends one when none is named."""
 
 
 def default_folder() -> Path:

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 from ..contract import errors, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.models import WriteKind
+from ..environment import SERVED_ACCOUNT_ID as ACCOUNT_ID
 from . import bodies
 from .engine import LocalEngine
 from .guard import Guard
@@ -32,7 +33,6 @@ __all__ = ["VectorizeApp", "PREFIX", "OPENAPI_PATH", "openapi_document"]
 
 PREFIX = "/client/v4/accounts/<account_id>/vectorize/v2/indexes"
 OPENAPI_PATH = "/client/v4/openapi.json"
-ACCOUNT_ID = "local"
 """Any account id works in a path; this is the one the local server names as its own."""
 log = logging.getLogger("vectorize_nb.server")
 

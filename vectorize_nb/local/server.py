@@ -25,14 +25,13 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from ..contract import errors, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
-from ..environment import default_folder
-from .app import ACCOUNT_ID, VectorizeApp
+from ..environment import SERVE_PORT as DEFAULT_PORT, SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID as ACCOUNT_ID, default_folder
+from .app import VectorizeApp
 from .engine import LocalEngine
 from .guard import given_token, is_loopback
 
 __all__ = ["Server", "serve", "open_server", "DEFAULT_PORT", "ACCOUNT_ID"]
 
-DEFAULT_PORT = 8787
 _BODY_SLACK = 1 << 20
 """waitress refuses bodies this much over the limit unread; the application refuses the ones in between."""
 
@@ -73,7 +72,7 @@ def _check_exposure(host: str, token: str | None, allow_remote_without_token: bo
     if given_token(token) is None and not is_loopback(host) and not allow_remote_without_token:
         raise errors.ConfigurationError(
             f"refusing to serve on {host} without a token: anyone who can reach this machine could read and "
-            "write every index. Set a token (VECTORIZE_NB_SERVE_TOKEN, or --token / token=), or pass "
+            f"write every index. Set a token ({SERVE_TOKEN_ENV}, or --token / token=), or pass "
             "--allow-remote-without-token (allow_remote_without_token=True) to do it on purpose")
 
 

@@ -7,7 +7,7 @@ import os
 from urllib.parse import urlsplit
 
 from ..contract.errors import ConfigurationError
-from ..environment import SERVE_TOKEN_ENV
+from ..environment import SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from .backend import RestBackend
 from .ratelimit import RateLimiter
@@ -45,7 +45,7 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
         base_url = CLOUDFLARE_API
     else:
         base_url = target
-        account = account or "local"
+        account = account or SERVED_ACCOUNT_ID
     transport = Transport(base_url, str(account), token, timeout=timeout, retry=retry_policy(max_retries, backoff),
                           limiter=RateLimiter(requests_per_window, window_seconds), pool_size=max(4, concurrency),
                           total_timeout=total_timeout)
