@@ -133,6 +133,7 @@ class Panel(w.VBox):
 
     css_class = "vectorize-nb-panel"
     _said: tuple[str, str] | None = None  # what the running action said (text, kind)
+    _created: str | None = None  # what the last Create made, until a new name is typed
 
     def __init__(self, children: Sequence[w.Widget] = (), **kwargs: Any) -> None:
         self.message = w.HTML(value="")
@@ -205,6 +206,13 @@ class Panel(w.VBox):
     def _decisions(self) -> list[w.Button]:
         decisions: list[w.Button] = self.__dict__.setdefault("_panel_decisions", [])
         return decisions
+
+    def unnamed(self, hint: str) -> None:
+        """A Create clicked with its name box empty: `hint`, unless it is a double click's second click (the
+        first created, then cleared the box). Only the click right after a Create can be that second."""
+        if self._created is None:
+            self.say(hint, "note")
+        self._created = None
 
     def say(self, text: str, kind: str = "info") -> None:
         """Show `text` in the message line (escaped).

@@ -138,9 +138,7 @@ class IndexManager(Panel):
     def _on_create_click(self) -> None:
         name = self.name.value.strip()
         if not name:
-            if self._created is None:  # else the second click of a double click: the first cleared the box
-                self.say("type a name for the new index first", "note")
-            self._created = None  # only the click right after a Create can be its double click's second
+            self.unnamed("type a name for the new index first")
             return
         if self.how.value == _BY_PRESET:
             self.client.create_index(name, preset=self.preset.value, description=self.description.value)

@@ -75,9 +75,7 @@ class MetadataIndexPanel(Panel):
     def _on_create_click(self) -> None:
         name = self.property.value.strip()
         if not name:
-            if self._created is None:  # else the second click of a double click: the first cleared the box
-                self.say("type the property to index first", "note")
-            self._created = None  # only the click right after a Create can be its double click's second
+            self.unnamed("type the property to index first")
             return
         existing = self.index.list_metadata_indexes()
         if [name, self.kind.value] in existing[["property_name", "index_type"]].values.tolist():
