@@ -21,7 +21,8 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
                      VectorCells, Vectors, WriteKind)
 
 __all__ = [
-    "index_name", "index_config", "id_text", "vector_id", "id_list", "asked_ids", "namespace", "metadata_json_of",
+    "index_name", "no_config", "index_config", "id_text", "vector_id", "id_list", "asked_ids", "namespace",
+    "metadata_json_of",
     "write_count", "unique_rows", "check_vectors", "first_bad_cell", "recheck_cells", "first_non_finite_row",
     "encoded_metadata", "query_option_types", "query_options", "query_vector", "list_count",
     "metadata_index_spec", "utf8_len", "wrong_width", "not_numbers",
@@ -51,6 +52,11 @@ def index_name(name: Any, limits: Limits) -> str:
     return name
 
 
+def no_config() -> errors.InvalidIndexConfig:
+    """An index asked for with no configuration at all (neither dimensions and metric nor a preset)."""
+    return errors.InvalidIndexConfig("vectorize.index.invalid_config - Config must be provided")
+
+
 def index_config(dimensions: Any, metric: Any, preset: Any, limits: Limits) -> IndexConfig:
     """Resolve a create-index config: either a preset, or dimensions plus metric."""
     if preset is not None:
@@ -61,7 +67,7 @@ def index_config(dimensions: Any, metric: Any, preset: Any, limits: Limits) -> I
         dims, preset_metric = PRESETS[preset]
         return IndexConfig(dims, preset_metric, preset)
     if dimensions is None and metric is None:
-        raise errors.InvalidIndexConfig("vectorize.index.invalid_config - Config must be provided")
+        raise no_config()
     if not _is_whole(dimensions) or not limits.min_dimensions <= dimensions <= limits.max_dimensions:
         raise errors.InvalidIndexConfig(
             f"vectorize.index.invalid_config - Dimensions must be in range: "

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..contract import errors, wire
+from ..contract import errors, validation, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.models import WriteKind
 from ..environment import SERVED_ACCOUNT_ID as ACCOUNT_ID
@@ -127,7 +127,7 @@ class VectorizeApp:
         name = bodies.field(body, "name", "string", required=True)
         description = bodies.field(body, "description", "string") or ""
         if bodies.field(body, "config", "object") is None:
-            raise errors.InvalidIndexConfig("vectorize.index.invalid_config - Config must be provided")
+            raise validation.no_config()
         created = self.engine.create_index(name, dimensions=bodies.field(body, "config.dimensions", "number"),
                                            metric=bodies.field(body, "config.metric", "string"),
                                            preset=bodies.field(body, "config.preset", "string"),
