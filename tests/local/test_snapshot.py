@@ -1,5 +1,6 @@
 """Snapshots: a quick reopen that never changes an answer."""
 
+import errno
 import shutil
 
 import numpy as np
@@ -150,3 +151,20 @@ def test_an_ingest_from_empty_saves_snapshots_as_it_grows(tmp_path, rng, monkeyp
         got = reopened.query("snap", data[95], QueryOptions(top_k=3))
         assert got[0].id == "v95" and reopened.index_info("snap").vector_count == 100
     writer.close()
+
+
+def test_a_snapshot_the_disk_cannot_take_does_not_fail_the_read_or_write_that_set_it_off(store, monkeypatch):
+    folder, data, expected = store
+    shutil.rmtree(folder / "snapshots")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full)
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert answers(engine, data) == expected  # loading from SQLite tries to save a snapshot
+        engine.upsert("snap", vectors([f"w{i}" for i in range(60)], np.ones((60, 4), np.float32)))
+    assert list((folder / "snapshots").iterdir()) == []  # no half-written snapshot left
+    monkeypatch.undo()
+    with LocalEngine(folder, limits=TINY) as reopened:
+        assert reopened.index_info("snap").vector_count == 120

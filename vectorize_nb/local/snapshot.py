@@ -40,9 +40,20 @@ def _folder(root: Path, index_id: int) -> Path:
 
 def save(root: Path, index_id: int, created_on: str, resident: ResidentIndex, applied_seq: int) -> None:
     """Write the snapshot of an index; `created_on` tells it from an index of the same id in a store
-    made anew (a database deleted by hand, the folder's other files kept)."""
-    final = _folder(root, index_id)
-    staging = final.with_name(final.name + f".tmp-{os.getpid()}")
+    made anew (a database deleted by hand, the folder's other files kept). A folder that cannot take
+    it (read-only, or its disk full) keeps the previous snapshot or none: a snapshot only speeds up a
+    reopen, so the read or write that set it off carries on."""
+    staging = _folder(root, index_id).with_name(f"index-{index_id}.tmp-{os.getpid()}")
+    try:
+        _write(staging, resident, {"format": FORMAT, "index_id": index_id, "created_on": created_on,
+                                   "applied_seq": applied_seq})
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    _replace(_folder(root, index_id), staging)
+
+
+def _write(staging: Path, resident: ResidentIndex, header: dict[str, Any]) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     count = resident.end
@@ -54,11 +65,13 @@ def save(root: Path, index_id: int, created_on: str, resident: ResidentIndex, ap
         columns[name] = _column_header(column, count)
     for name, array in arrays.items():
         np.save(staging / f"{name}.npy", array, allow_pickle=False)
-    header = {"format": FORMAT, "index_id": index_id, "created_on": created_on, "applied_seq": applied_seq,
-              "count": count, "generation": resident.generation, "dimensions": resident.dimensions,
-              "metric": resident.scorer.metric, "columns": columns, "namespaces": resident.namespace_names}
+    header.update(count=count, generation=resident.generation, dimensions=resident.dimensions,
+                  metric=resident.scorer.metric, columns=columns, namespaces=resident.namespace_names)
     (staging / "ids.json").write_bytes(orjson.dumps(resident.ids[:count]))
     (staging / "header.json").write_bytes(orjson.dumps(header))
+
+
+def _replace(final: Path, staging: Path) -> None:
     old = final.with_name(final.name + f".old-{os.getpid()}")
     try:
         if final.exists():
