@@ -139,7 +139,7 @@ class LocalEngine(Backend):
     def _sync(self) -> None:
         """Catch up, then apply the mutations that are due (each in its own transaction)."""
         self._catch_up()
-        if self._maybe_pending:
+        if self._maybe_pending and not self.store.read_only:  # a read-only folder's pending writes stay pending
             self._apply_due()
 
     def _apply_due(self) -> None:

@@ -25,7 +25,6 @@ import itertools
 import sqlite3
 import threading
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,6 +35,8 @@ from ..contract.models import WriteKind
 from ..journal import write_ahead
 from . import migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
+from .readonly import ReadOnlyFolder, open_read_only, refused, write_refused
+from .rows import IndexRow, MutationRow, VectorRow
 from .vectorfile import VectorFile, VectorFiles, moves
 
 __all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME", "VECTORS_FOLDER"]
@@ -111,41 +112,6 @@ def _table(index_id: int) -> str:
     return f"vectors_{int(index_id)}"
 
 
-@dataclass(frozen=True, slots=True)
-class IndexRow:
-    id: int
-    name: str
-    dimensions: int
-    metric: str
-    preset: str | None
-    description: str
-    created_on: str
-    modified_on: str
-    deleted_on: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class MutationRow:
-    seq: int
-    index_id: int
-    uuid: str
-    kind: str
-    count: int
-    payload: bytes | None
-    created_at: float
-    due_at: float
-    applied_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class VectorRow:
-    id: str
-    namespace: str | None
-    metadata: bytes | None
-    vec: bytes
-    seq: int
-
-
 class Store:
     """SQLite access for the engine. Thread-safe: one connection, used under a lock."""
 
@@ -158,7 +124,26 @@ class Store:
                                     isolation_level=None, check_same_thread=False, timeout=60.0)
         self._checkpointer: Checkpointer | None = None
         self._files = VectorFiles(None if self.path is None else self.path.parent / VECTORS_FOLDER)
-        self._configure()
+        self.read_only = False
+        """Whether the folder was opened for reading only (this user may not write it): writes raise ReadOnlyFolder."""
+        try:
+            self._configure()
+        except sqlite3.OperationalError as exc:
+            if self.path is None or not refused(exc):
+                raise
+            self._reopen_read_only(self.path)
+
+    def _reopen_read_only(self, path: Path) -> None:
+        self._con.close()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        self._con, self.read_only = open_read_only(path), True
+        if any(migration.holds_blobs(self._con, _table(index_id)) for index_id, in
+               self._con.execute("SELECT id FROM indexes WHERE deleted_on IS NULL").fetchall()):
+            self._con.close()
+            raise ReadOnlyFolder(f"The folder {str(path.parent)!r} is read-only and was written by an older "
+                                 "version: open it once where it can be written, to bring it up to date")
 
     def _configure(self) -> None:
         con = self._con
@@ -195,6 +180,8 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """One write transaction, taken with the write lock up front (BEGIN IMMEDIATE)."""
         with self._lock:
+            if self.read_only:
+                raise write_refused(self.path.parent if self.path else Path())
             if self._con.in_transaction:
                 yield
                 return

@@ -19,6 +19,7 @@ in-memory engine, or a resident index of its own) both are numpy arrays.
 from __future__ import annotations
 
 import contextlib
+import errno
 import mmap
 import os
 import weakref
@@ -58,6 +59,16 @@ def _pwrite(fd: int, data: memoryview, offset: int) -> int:
     return os.write(fd, data)
 
 
+def _open(path: Path, flags: int) -> int:
+    """Open for reading and writing, else for reading only where this user may not write (a read-only folder)."""
+    try:
+        return os.open(path, flags, 0o644)
+    except OSError as exc:
+        if flags & os.O_CREAT or exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        return os.open(path, flags & ~os.O_RDWR | os.O_RDONLY)
+
+
 def _unlink(path: Path) -> None:
     """Delete a file; where the system refuses while a process maps it (Windows), the next open prunes it."""
     with contextlib.suppress(FileNotFoundError, PermissionError):
@@ -72,7 +83,7 @@ class _Column:
         self.item_bytes = dtype.itemsize * width
         # O_BINARY (Windows): without it os.write turns each 0x0a byte of a row into 0x0d 0x0a
         flags = os.O_RDWR | getattr(os, "O_BINARY", 0) | (os.O_CREAT | os.O_TRUNC if create else 0)
-        self._fd = -1 if path is None else os.open(path, flags, 0o644)
+        self._fd = -1 if path is None else _open(path, flags)
         # closes the file on close(), or when the column is collected unclosed (a client a notebook dropped)
         self._release = weakref.finalize(self, os.close, self._fd) if self._fd >= 0 else None
         self._array = np.empty((0, width), dtype=dtype)

@@ -1,0 +1,91 @@
+"""A folder the user may only read (a dataset shipped read-only) opens for queries; a write says why it fails.
+
+Root may write anywhere, so most tests make SQLite and the OS refuse the writes as they would for a user;
+the last one uses real permissions where the tests do not run as root."""
+
+import os
+import sqlite3
+
+import numpy as np
+import pytest
+
+from vectorize_nb.local import LocalEngine, store as store_module
+from vectorize_nb.local.readonly import ReadOnlyFolder
+from vectorize_nb.contract.models import QueryOptions
+
+from ..helpers import TINY, vectors
+
+
+@pytest.fixture
+def folder(tmp_path, rng):
+    path = tmp_path / "shipped"
+    with LocalEngine(path, limits=TINY) as engine:
+        engine.create_index("docs", dimensions=4, metric="euclidean")
+        engine.upsert("docs", vectors([f"v{i}" for i in range(6)], np.eye(6, 4, dtype=np.float32)))
+    return path
+
+
+@pytest.fixture
+def refusing(monkeypatch, folder):
+    """SQLite and the OS refuse every write in `folder`, as for a user without write permission."""
+    def write_ahead(con):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    real_open = os.open
+
+    def open_(path, flags, *args, **kwargs):
+        if str(path).startswith(str(folder)) and flags & (os.O_RDWR | os.O_WRONLY | os.O_CREAT):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(store_module, "write_ahead", write_ahead)
+    monkeypatch.setattr(os, "open", open_)
+
+
+def ids(engine):
+    return [m.id for m in engine.query("docs", [1.0, 0.0, 0.0, 0.0], QueryOptions(top_k=3))]
+
+
+def test_a_read_only_folder_answers_reads(folder, refusing):
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert engine.store.read_only
+        found = ids(engine)
+        assert found[0] == "v0" and set(found[1:]) == {"v4", "v5"}
+        assert [i.name for i in engine.list_indexes()] == ["docs"]
+        assert sorted(r.id for r in engine.get_by_ids("docs", ["v1", "v2"])) == ["v1", "v2"]
+
+
+def test_a_write_to_a_read_only_folder_says_so_and_writes_nothing(folder, refusing, monkeypatch):
+    with LocalEngine(folder, limits=TINY) as engine:
+        with pytest.raises(ReadOnlyFolder, match="read-only.*nothing was written"):
+            engine.upsert("docs", vectors(["new"], np.ones((1, 4), np.float32)))
+        with pytest.raises(PermissionError, match="read-only"):
+            engine.create_index("other", dimensions=4, metric="cosine")
+    monkeypatch.undo()
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert not engine.store.read_only
+        assert [i.name for i in engine.list_indexes()] == ["docs"]
+        assert engine.get_by_ids("docs", ["new"]) == []
+
+
+def test_a_read_only_folder_without_a_database_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "write_ahead", lambda con: (_ for _ in ()).throw(
+        sqlite3.OperationalError("unable to open database file")))
+    with pytest.raises(ReadOnlyFolder, match="holds no database"):
+        LocalEngine(tmp_path / "empty", limits=TINY)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes read-only files")
+def test_a_folder_without_write_permission_opens_for_reading(folder):
+    modes = {}
+    for path in [folder, *folder.rglob("*")]:
+        modes[path] = path.stat().st_mode
+        path.chmod(modes[path] & ~0o222)
+    try:
+        with LocalEngine(folder, limits=TINY) as engine:
+            assert ids(engine)[0] == "v0"
+            with pytest.raises(ReadOnlyFolder):
+                engine.delete_by_ids("docs", ["v0"])
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)

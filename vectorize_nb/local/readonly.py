@@ -1,0 +1,51 @@
+"""Opening a folder this user may only read: a dataset shipped with `chmod -R a-w`, or on a read-only mount.
+
+SQLite cannot open a database in WAL mode read-only without creating its -wal and -shm files beside
+it, which a read-only folder refuses; opened immutable it reads the database file alone. A folder
+left with writes still in its -wal file (its writer did not close) is read through those files
+when they are there, else refused: read immutable, it would silently miss those writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+__all__ = ["ReadOnlyFolder", "refused", "open_read_only", "write_refused"]
+
+
+class ReadOnlyFolder(PermissionError):
+    """A write to a folder opened for reading only, or a read-only folder that cannot be read."""
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether SQLite refused to write (or create a file) because the folder or database is read-only."""
+    text = str(exc)
+    return isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text)
+
+
+def write_refused(folder: Path) -> ReadOnlyFolder:
+    return ReadOnlyFolder(
+        f"The folder {str(folder)!r} is read-only: it is open for reading (queries, get_by_ids, to_frame), "
+        "and nothing was written. To change it, copy the folder somewhere you can write and connect there")
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that reads the database at `path` without writing anything beside it."""
+    if not path.exists() or not path.stat().st_size:
+        raise ReadOnlyFolder(f"The folder {str(path.parent)!r} is read-only and holds no database: "
+                             "connect to a folder you can write to")
+    wal = path.with_name(path.name + "-wal")
+    query = "?immutable=1"
+    if wal.exists() and wal.stat().st_size:
+        query = "?mode=ro"  # the writes in the -wal file are read through it and its -shm file
+    con = sqlite3.connect(path.resolve().as_uri() + query, uri=True, isolation_level=None,
+                          check_same_thread=False, timeout=60.0)
+    try:
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        con.close()
+        raise ReadOnlyFolder(f"The folder {str(path.parent)!r} is read-only and its last writer did "
+                             "not close it: its latest writes cannot be read here. Open it once where it can be "
+                             f"written, or copy it ({exc})") from exc
+    return con

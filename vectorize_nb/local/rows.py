@@ -1,0 +1,42 @@
+"""The rows the store reads back: an index, a logged mutation, a vector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["IndexRow", "MutationRow", "VectorRow"]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    id: int
+    name: str
+    dimensions: int
+    metric: str
+    preset: str | None
+    description: str
+    created_on: str
+    modified_on: str
+    deleted_on: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MutationRow:
+    seq: int
+    index_id: int
+    uuid: str
+    kind: str
+    count: int
+    payload: bytes | None
+    created_at: float
+    due_at: float
+    applied_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class VectorRow:
+    id: str
+    namespace: str | None
+    metadata: bytes | None
+    vec: bytes
+    seq: int
