@@ -4,14 +4,17 @@ SQLite cannot open a database in WAL mode read-only without creating its -wal an
 it, which a read-only folder refuses; opened immutable it reads the database file alone. A folder
 left with writes still in its -wal file (its writer did not close) is read through those files
 when they are there, else refused: read immutable, it would silently miss those writes.
+
+A disk that is full refuses writes too: `disk_full` words what that means for the write.
 """
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from pathlib import Path
 
-__all__ = ["ReadOnlyFolder", "refused", "open_read_only", "write_refused"]
+__all__ = ["ReadOnlyFolder", "refused", "open_read_only", "write_refused", "disk_full"]
 
 
 class ReadOnlyFolder(PermissionError):
@@ -49,3 +52,13 @@ def open_read_only(path: Path) -> sqlite3.Connection:
                              "not close it: its latest writes cannot be read here. Open it once where it can be "
                              f"written, or copy it ({exc})") from exc
     return con
+
+
+def disk_full(exc: BaseException, folder: Path) -> OSError | None:
+    """The error to raise for a write that `exc` (the OS's or SQLite's) says the disk had no room for, once
+    its transaction is rolled back; None for any other error."""
+    if not (isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+            or isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)):
+        return None
+    return OSError(errno.ENOSPC, f"The disk holding {str(folder)!r} is full: nothing of this write was written "
+                   "(the folder holds what it held before it). Free some space and try again")

@@ -35,7 +35,7 @@ from ..contract.models import WriteKind
 from ..journal import write_ahead
 from . import migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
-from .readonly import ReadOnlyFolder, open_read_only, refused, write_refused
+from .readonly import ReadOnlyFolder, disk_full, open_read_only, refused, write_refused
 from .rows import IndexRow, MutationRow, VectorRow
 from .vectorfile import VectorFile, VectorFiles, moves
 
@@ -190,10 +190,13 @@ class Store:
                 yield
                 self._files.sync()
                 self._con.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 if self._con.in_transaction:
                     self._con.execute("ROLLBACK")
                 self._files.settle(committed=False)
+                full = None if self.path is None else disk_full(exc, self.path.parent)
+                if full is not None:
+                    raise full from exc
                 raise
             self._files.settle(committed=True)
             self._after_commit()

@@ -1,0 +1,34 @@
+"""A write the disk has no room for says so, writes nothing, and leaves a folder that reopens as it was."""
+
+import errno
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from vectorize_nb.local import LocalEngine, vectorfile
+
+from ..helpers import TINY, vectors
+
+
+def full(*args):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_an_upsert_the_disk_has_no_room_for_says_so_and_writes_nothing(tmp_path, monkeypatch):
+    folder = tmp_path / "full"
+    with LocalEngine(folder, limits=TINY) as engine:
+        engine.create_index("docs", dimensions=4, metric="cosine")
+        engine.upsert("docs", vectors(["a", "b"], np.eye(2, 4, dtype=np.float32)))
+        monkeypatch.setattr(vectorfile, "_pwrite", full)
+        with pytest.raises(OSError, match="disk holding .* is full: nothing of this write was written") as caught:
+            engine.upsert("docs", vectors(["c", "a"], np.ones((2, 4), np.float32)))
+        assert caught.value.errno == errno.ENOSPC
+        monkeypatch.undo()
+        assert sorted(r.id for r in engine.get_by_ids("docs", ["a", "b", "c"])) == ["a", "b"]
+    script = ("import sys; from vectorize_nb.local import LocalEngine; e = LocalEngine(sys.argv[1]); "
+              "print(e.index_info('docs').vector_count, "
+              "[float(r.values[0]) for r in e.get_by_ids('docs', ['a', 'c'])])")
+    fresh = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True, check=True)
+    assert fresh.stdout.split() == ["2", "[1.0]"]
