@@ -89,3 +89,38 @@ def test_a_folder_without_write_permission_opens_for_reading(folder):
     finally:
         for path, mode in modes.items():
             path.chmod(mode)
+
+
+def test_a_served_read_only_folder_answers_reads_and_refuses_writes_with_507(folder, refusing):
+    """Served, a write the folder cannot take is a 507 in Cloudflare's envelope (not a 500 'internal error',
+    which clients retry), without the server's path; the REST client raises StorageRefused at once."""
+    import requests
+
+    import vectorize_nb as vz
+    from vectorize_nb import errors
+    from vectorize_nb.local.server import serve
+
+    with serve(folder, limits=TINY) as server:
+        url = f"{server.url}/accounts/{server.account_id}/vectorize/v2/indexes/docs/upsert"
+        answer = requests.post(url, data=b'{"id": "new", "values": [1, 2, 3, 4]}\n', timeout=10,
+                               headers={"Content-Type": "application/x-ndjson"})
+        assert answer.status_code == 507
+        assert answer.json()["errors"][0]["message"] == "this server's folder is read-only: nothing was written"
+        assert str(folder) not in answer.text
+        with vz.connect(server.url, limits=TINY, max_retries=3) as client:
+            index = client.get_index("docs")
+            assert index.query([1, 0, 0, 0], top_k=1)["id"].tolist() == ["v0"]
+            with pytest.raises(vz.WriteIncomplete, match="read-only") as raised:
+                index.upsert(["new"], [[1, 2, 3, 4]])
+            refusal = raised.value.result.failures[0].error
+            assert isinstance(refusal, errors.StorageRefused) and refusal.status == 507 and not refusal.retryable
+
+
+def test_a_full_disk_is_a_507_too_and_other_os_errors_stay_internal():
+    import errno
+
+    from vectorize_nb.local.app import _storage_refusal
+
+    full = _storage_refusal(OSError(errno.ENOSPC, "The disk holding '/private/place' is full"))
+    assert full is not None and full.status == 507 and "/private" not in str(full) and "disk is full" in str(full)
+    assert _storage_refusal(OSError(errno.EIO, "I/O error")) is None

@@ -58,7 +58,8 @@ __all__ = [
     "InvalidIndexName", "InvalidIndexConfig", "InvalidVector", "NamespaceTooLong",
     "InvalidMetadata", "TooManyVectors", "PayloadTooLarge", "TooManyMetadataIndexes",
     "InvalidMetadataIndex", "InvalidFilter", "InvalidCursor", "InvalidQuery", "InvalidListCount",
-    "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "TransportError",
+    "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "StorageRefused",
+    "TransportError",
     "WaitTimeout", "ConfigurationError", "BadEmbeddingInput", "EmptyText", "TextNotString", "TextTooLong",
     "UnsupportedPooling", "UnknownModel", "ModelNotAvailable", "CapacityExceeded", "QuotaExceeded", "error_class",
     "from_envelope", "during", "PROJECT_CODES", "VectorizeWarning", "warn_once", "heard_warnings",
@@ -377,6 +378,13 @@ class InternalError(ServerError):
     hint = "The server that answered failed unexpectedly (if it is vectorize-nb serve, its log has the traceback)"
 
 
+class StorageRefused(InternalError):
+    """A served engine that cannot write its folder (read-only, or its disk full): a 507 no retry mends."""
+    status = 507
+    hint = "The server's storage took nothing of this request; retrying will not help until that changes"
+    retryable = False
+
+
 class TransportError(VectorizeError):
     status = 0
     hint = "No answer from the server; check the URL and the network"
@@ -424,7 +432,8 @@ def from_envelope(status: int, body: Any, *, operation: str | None = None) -> Ve
     raw = first.get("code")
     message = str(first.get("message") or f"HTTP {status} with no error message")
     code = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
-    cls = (error_class(code) if code is not None else None) or _class_for_status(status)
+    cls = StorageRefused if status == StorageRefused.status else \
+        (error_class(code) if code is not None else None) or _class_for_status(status)
     return cls(message, operation=operation, status=status, code=code)
 
 

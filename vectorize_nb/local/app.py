@@ -10,6 +10,7 @@ routes (/client/v4/accounts/<account_id>/ai/...) are `workers_ai.py`'s.
 
 from __future__ import annotations
 
+import errno
 import logging
 from functools import cache
 from importlib import resources
@@ -27,6 +28,7 @@ from ..environment import SERVED_ACCOUNT_ID as ACCOUNT_ID
 from . import bodies
 from .engine import LocalEngine
 from .guard import Guard
+from .readonly import ReadOnlyFolder
 from .workers_ai import ENDPOINTS as AI_ENDPOINTS, WorkersAIRoutes, rules as ai_rules
 
 __all__ = ["VectorizeApp", "PREFIX", "OPENAPI_PATH", "openapi_document"]
@@ -113,7 +115,9 @@ class VectorizeApp:
             return _error(errors.RouteNotFound("No route for the URI"))
         except HTTPException as exc:  # werkzeug could not read the request (a broken form, a client gone)
             return _error(errors.MalformedRequest(f"the request could not be read: {exc.description}"))
-        except Exception:  # a bug: say so in the envelope rather than drop the connection
+        except Exception as exc:  # a bug: say so in the envelope rather than drop the connection
+            if isinstance(exc, OSError) and (refusal := _storage_refusal(exc)) is not None:
+                return _error(refusal)
             log.exception("unexpected error serving %s %s", request.method, request.path)
             return _error(errors.InternalError("internal error in the local server"))
 
@@ -200,6 +204,16 @@ def openapi_document() -> bytes:
 
 def _json(status: int, payload: Any) -> Response:
     return Response(wire.dumps(payload), status=status, content_type="application/json")
+
+
+def _storage_refusal(exc: OSError) -> errors.StorageRefused | None:
+    """A write this server's folder cannot take, worded without the folder's path (the client's is not
+    the server's machine); None for any other OSError."""
+    if isinstance(exc, ReadOnlyFolder):
+        return errors.StorageRefused("this server's folder is read-only: nothing was written")
+    if exc.errno == errno.ENOSPC:
+        return errors.StorageRefused("this server's disk is full: nothing of this write was written")
+    return None
 
 
 def _error(error: errors.VectorizeError) -> Response:
