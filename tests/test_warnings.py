@@ -111,3 +111,16 @@ def test_heard_warnings_gathers_each_time_in_its_thread_and_leaves_the_once_rule
             _, shown = caught(lambda: index.query([1, 0], filter=unindexed))
         assert shown == [] and heard == first  # gathered every time, not shown
     assert caught(lambda: index.query([1, 0], filter=unindexed))[1] == []  # said once, outside as before
+
+
+def test_a_new_client_warns_anew_even_where_python_reuses_a_dropped_clients_id(monkeypatch):
+    """Warnings were remembered by id(backend): a notebook's next client, given the address of the one it
+    dropped, said nothing. Every object shares one id here, as two in turn at the same address would."""
+    import vectorize_nb.index
+
+    monkeypatch.setattr(vectorize_nb.index, "id", lambda obj: 0, raising=False)
+    for _ in range(2):
+        with vz.connect("memory", limits=TINY) as client:
+            index = client.create_index("films", 2)
+            index.upsert(["a"], [[1, 0]], wait=True)
+            assert len(caught(lambda idx=index: idx.query([0, 0], top_k=1))[1]) == 1

@@ -312,7 +312,7 @@ class Index(IndexReader):
                                                self.limits, python=True)
             if options.filter:
                 for miss in self.backend.filter_misses(self.name, options.filter):
-                    errors.warn_once((id(self.backend), self.name, miss.property, miss.reason), miss.message)
+                    errors.warn_once(self.backend, (self.name, miss.property, miss.reason), miss.message)
         return options
 
     def _zero_vectors(self, queries: np.ndarray) -> None:
@@ -327,7 +327,7 @@ class Index(IndexReader):
         if len(zero) == 0:
             return
         which = "the query vector is" if len(rows) == 1 else f"{len(zero)} of the {len(rows)} query vectors are"
-        errors.warn_once((id(self.backend), self.name, "zero query"),
+        errors.warn_once(self.backend, (self.name, "zero query"),
                          f"{which} all zeros: under cosine a zero vector has no direction, so every score is 0 "
                          f"and the {self.name!r} matches come in id order, not by similarity")
 

@@ -46,6 +46,7 @@ from __future__ import annotations
 import sys
 import threading
 import warnings
+import weakref
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -455,7 +456,7 @@ class VectorizeWarning(UserWarning):
     another type), or a query vector that cannot rank anything. The results stay exactly Vectorize's."""
 
 
-_WARNED: set[Hashable] = set()
+_WARNED: weakref.WeakKeyDictionary[object, set[Hashable]] = weakref.WeakKeyDictionary()
 _WARNED_LOCK = threading.Lock()
 _LISTENING = threading.local()
 
@@ -473,18 +474,20 @@ def heard_warnings() -> Iterator[list[str]]:
         _LISTENING.heard = outer
 
 
-def warn_once(cause: Hashable, message: str) -> None:
-    """Warn with `VectorizeWarning` the first time `cause` comes up in this process, pointing at the
-    caller's own line (the first frame outside this package); inside `heard_warnings`, gather it."""
+def warn_once(scope: object, cause: Hashable, message: str) -> None:
+    """Warn with `VectorizeWarning` the first time `cause` comes up for `scope` (a backend: a new client
+    warns anew, even where Python reuses a dropped one's id), pointing at the caller's own line (the first
+    frame outside this package); inside `heard_warnings`, gather it."""
     heard = getattr(_LISTENING, "heard", None)
     if heard is not None:
         if message not in heard:
             heard.append(message)
         return
     with _WARNED_LOCK:
-        if cause in _WARNED:
+        seen = _WARNED.setdefault(scope, set())
+        if cause in seen:
             return
-        _WARNED.add(cause)
+        seen.add(cause)
     warnings.warn(message, VectorizeWarning, stacklevel=_caller_level())
 
 
