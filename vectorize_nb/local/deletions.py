@@ -9,7 +9,7 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from ..contract import errors
 
-__all__ = ["gone", "deleted_meanwhile"]
+__all__ = ["gone", "deleted", "deleted_meanwhile"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -28,6 +28,11 @@ def gone(exc: BaseException) -> bool:
             or (isinstance(exc, sqlite3.OperationalError) and str(exc).startswith("no such table")))
 
 
+def deleted(name: str) -> errors.IndexDeleted:
+    """What a call on index `name` meets once the index is deleted (Vectorize's 3005)."""
+    return errors.IndexDeleted(f'vectorize.index.deleted - Index name "{name}" was deleted')
+
+
 def deleted_meanwhile(call: Callable[Concatenate[E, str, P], T]) -> Callable[Concatenate[E, str, P], T]:
     """A call on one index that another process deletes while it runs answers as if the deletion came first."""
     @functools.wraps(call)
@@ -37,5 +42,5 @@ def deleted_meanwhile(call: Callable[Concatenate[E, str, P], T]) -> Callable[Con
         except Exception as exc:
             if not gone(exc) or not engine._vanished(name):
                 raise
-            raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{name}" was deleted') from None
+            raise deleted(name) from None
     return guarded

@@ -38,7 +38,7 @@ from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, Filt
                                VectorPage, VectorRecord, Vectors, WriteKind)
 from . import snapshot
 from .cursors import Cursors
-from .deletions import deleted_meanwhile, gone
+from .deletions import deleted, deleted_meanwhile, gone
 from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log)
 from .state import IndexState
 from .store import IndexRow, Store
@@ -174,7 +174,7 @@ class LocalEngine(Backend):
             return state
         row = self.store.latest_index(name)
         if row is not None and row.deleted_on is not None:
-            raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{name}" was deleted')
+            raise deleted(name)
         raise errors.IndexNotFound(f'vectorize.index.not_found - Index name "{name}"')
 
     def _find(self, name: str) -> IndexState:
@@ -284,7 +284,7 @@ class LocalEngine(Backend):
             with self._writing():
                 state = self._state(checked.row.name)
                 if state.row.id != checked.row.id:  # deleted and created anew by another process meanwhile
-                    raise errors.IndexDeleted(f'vectorize.index.deleted - Index name "{checked.row.name}" was deleted')
+                    raise deleted(checked.row.name)
                 queued = self.store.pending(state.row.id)
                 due = max([now + self.apply_delay] + [m.due_at for m in queued])
                 if self.apply_delay > 0 or queued:
