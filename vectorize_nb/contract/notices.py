@@ -1,0 +1,61 @@
+"""The library's warnings: something Vectorize does without a word that the user would want to know,
+said once per cause for each client (or gathered for a panel inside `heard_warnings`)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+import weakref
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+
+__all__ = ["VectorizeWarning", "warn_once", "heard_warnings"]
+
+
+class VectorizeWarning(UserWarning):
+    """Something Vectorize does without a word that the user would want to know: a filter clause that
+    matches nothing (a property without a metadata index, vectors written before it, a value of
+    another type), or a query vector that cannot rank anything. The results stay exactly Vectorize's."""
+
+
+_WARNED: weakref.WeakKeyDictionary[object, set[Hashable]] = weakref.WeakKeyDictionary()
+_WARNED_LOCK = threading.Lock()
+_LISTENING = threading.local()
+
+
+@contextmanager
+def heard_warnings() -> Iterator[list[str]]:
+    """The library's warnings raised in this thread inside the block, each time its cause comes up,
+    gathered in the list it gives (a panel shows them) instead of shown once per process."""
+    heard: list[str] = []
+    outer = getattr(_LISTENING, "heard", None)
+    _LISTENING.heard = heard
+    try:
+        yield heard
+    finally:
+        _LISTENING.heard = outer
+
+
+def warn_once(scope: object, cause: Hashable, message: str) -> None:
+    """Warn with `VectorizeWarning` the first time `cause` comes up for `scope` (a backend: a new client
+    warns anew, even where Python reuses a dropped one's id), pointing at the caller's own line (the first
+    frame outside this package); inside `heard_warnings`, gather it."""
+    heard = getattr(_LISTENING, "heard", None)
+    if heard is not None:
+        if message not in heard:
+            heard.append(message)
+        return
+    with _WARNED_LOCK:
+        seen = _WARNED.setdefault(scope, set())
+        if cause in seen:
+            return
+        seen.add(cause)
+    warnings.warn(message, VectorizeWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("vectorize_nb."):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
