@@ -91,10 +91,32 @@ def test_a_frame_of_many_metadata_columns_takes_a_new_column_without_a_warning()
     assert frame["p3"].tolist()[0] == 3.0 and np.isnan(frame["p3"].tolist()[1]) and frame["n7"].tolist() == [7, 7]
 
 
+_STRINGS = pd.Series(["x"]).dtype
+
+
 @pytest.mark.parametrize("values", [["doc-1", None, "été", "数据", ""], ["a"] * 3, [None, None], []],
                          ids=["mixed", "repeated", "missing", "empty"])
 def test_a_text_column_is_the_one_pandas_infers_from_the_same_strings(values):
     made = pd.Series(results._text(values))
-    inferred = pd.Series(values, dtype=object if values.count(None) == len(values) else None)
+    inferred = pd.Series(values, dtype=object if values and values.count(None) == len(values) else _STRINGS)
     assert type(made.array) is type(inferred.array)
     pd.testing.assert_series_equal(made, inferred, check_exact=True)
+
+
+EMPTY_AND_FULL = {
+    "indexes": lambda n: results.indexes_frame(
+        [IndexDescription("docs", IndexConfig(4, "cosine"), "", NOON, NOON)] * n, ATTRS),
+    "metadata indexes": lambda n: results.metadata_indexes_frame([MetadataIndex("genre", "string")] * n, ATTRS),
+    "ids": lambda n: results.ids_frame(["doc-1"] * n, ATTRS),
+    "a query": lambda n: results.matches_frame([matches()[0][1:1 + n]], ATTRS),
+    "records": lambda n: results.records_frame(records()[:n], ATTRS, values=False, metadata=False),
+    "an export": lambda n: results.export_frame(IndexExport(["a"] * n, ["ns"] * n), ATTRS),
+}
+
+
+@pytest.mark.parametrize("build", EMPTY_AND_FULL.values(), ids=EMPTY_AND_FULL.keys())
+def test_an_empty_result_has_the_dtypes_of_a_full_one(build):
+    """A page with nothing on it concatenates with the others, and a check of its dtypes holds either way."""
+    empty, full = build(0), build(1)
+    assert empty.dtypes.to_dict() == full.dtypes.to_dict()
+

@@ -71,8 +71,9 @@ if _ARROW_STRING_ARRAY is not None:
 
 
 def _text(values: list[Any]) -> Any:
-    """A column of strings (or None) as pandas infers it (object when empty or all missing)."""
-    if not isinstance(_STRINGS, pd.StringDtype) or values.count(None) == len(values):
+    """A column of strings (or None) as pandas infers it (object when all are missing); an empty one has the
+    dtype of strings too, so that an empty page has the dtypes of a full one."""
+    if not isinstance(_STRINGS, pd.StringDtype) or (values and values.count(None) == len(values)):
         return np.array(values, dtype=object)
     if _ARROW_STRING_ARRAY is not None:
         # pyarrow's converter without pandas' checks of each value: 2-3x faster for an export's ids,
@@ -197,9 +198,14 @@ def indexes_frame(descriptions: Sequence[IndexDescription], attrs: dict[str, Any
         "dimensions": np.asarray([d.dimensions for d in descriptions], dtype=np.int64),
         "metric": _text([d.metric for d in descriptions]),
         "description": _text([d.description for d in descriptions]),
-        "created_on": pd.to_datetime(pd.Series([d.created_on for d in descriptions], dtype=object), utc=True),
-        "modified_on": pd.to_datetime(pd.Series([d.modified_on for d in descriptions], dtype=object), utc=True),
+        "created_on": _dates([d.created_on for d in descriptions]),
+        "modified_on": _dates([d.modified_on for d in descriptions]),
     }, attrs)
+
+
+def _dates(values: list[Any]) -> pd.Series:
+    """UTC times to the microsecond, as Cloudflare writes them (pandas would give an empty column seconds)."""
+    return pd.to_datetime(pd.Series(values, dtype=object), utc=True).dt.as_unit("us")
 
 
 def metadata_indexes_frame(indexes: Sequence[MetadataIndex], attrs: dict[str, Any]) -> pd.DataFrame:
