@@ -40,3 +40,21 @@ def test_the_only_operating_system_claimed_is_the_one_ci_runs_on():
     systems = [c for c in project["project"]["classifiers"] if c.startswith("Operating System")]
     assert systems == ["Operating System :: POSIX :: Linux"]
     assert "Linux is the only system CI runs on" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_version_is_written_once_and_said_by_the_command_and_the_rest_client(capsys):
+    import vectorize_nb
+    from vectorize_nb.cli import main
+    from vectorize_nb.version import __version__
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "vectorize_nb.version.__version__"}
+    assert vectorize_nb.__version__ == __version__ and Version(__version__)
+    try:
+        main(["--version"])
+    except SystemExit as stop:
+        assert stop.code == 0
+    assert capsys.readouterr().out.strip() == f"vectorize-nb {__version__}"
+    with vectorize_nb.connect("cloudflare", account_id="account", api_token="token") as client:
+        assert client.backend.transport.session.headers["User-Agent"] == f"vectorize-nb/{__version__}"

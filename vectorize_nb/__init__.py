@@ -17,6 +17,7 @@ from .index import Index
 from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.models import Match, Mutation, QueryOptions, VectorRecord, Vectors
 from .vector_array import VectorArray, VectorDtype
+from .version import __version__ as __version__
 from .writes import WriteIncomplete, WriteInterrupted, WriteResult
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "serve", "IndexManager", "MetadataIndexPanel", "QueryExplorer", "UpsertPanel", "panel", "plot_neighbourhood",
     "plot_index", "plot_scores", "compare", "plot_comparison", "project",
 ]
-__version__ = "0.1.0"
 del _accessor
 
 

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 
 from .environment import DEFAULT_PATH, PATH_ENV, SERVE_PORT, SERVE_TOKEN_ENV as TOKEN_ENV, default_folder
 from .extras import require
+from .version import __version__
 
 __all__ = ["main", "TOKEN_ENV"]
 
 
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vectorize-nb", description="Tools for vectorize-nb.")
+    parser.add_argument("--version", action="version", version=f"vectorize-nb {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
         "serve", help="serve the local engine over Cloudflare's Vectorize v2 REST API",

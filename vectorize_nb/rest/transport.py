@@ -30,6 +30,7 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from ..contract import errors, wire
+from ..version import __version__
 from .deadline import DeadlineAdapter, attempt
 from .ratelimit import RateLimiter
 
@@ -103,7 +104,7 @@ class Transport:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.auth = BearerToken(token) if token else None
-        self.session.headers.update({"Accept": "application/json", "User-Agent": "vectorize-nb"})
+        self.session.headers.update({"Accept": "application/json", "User-Agent": f"vectorize-nb/{__version__}"})
 
     def __repr__(self) -> str:
         return f"Transport({self.account_url!r})"
