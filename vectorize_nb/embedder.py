@@ -25,7 +25,7 @@ from .contract import errors
 from .contract.backend import Backend
 from .contract.embedding_models import EmbeddingModel, get_model, resolve_pooling
 from .contract.models import IndexDescription
-from .embeddings.cache import EmbeddingCache
+from .embeddings.cache import EmbeddingCache, Keep
 from .embeddings.texts import check_texts
 
 __all__ = ["Embedder", "EmbeddingReport", "model_for_index", "PROGRESS_MIN_REQUESTS", "CACHE_FOLDER"]
@@ -34,6 +34,13 @@ PROGRESS_MIN_REQUESTS = 4
 """Jobs of at least this many Workers AI requests show a progress bar unless told otherwise."""
 CACHE_FOLDER = "embeddings"
 """The cache's folder inside the embedded engine's folder (elsewhere: the user's cache folder)."""
+LOCAL_PART = 512
+"""Texts embedded here are cached this many at a time, so that a job stopped part-way keeps the rest."""
+Run = Callable[[list[str], Keep], np.ndarray]
+
+
+def _nowhere(start: int, vectors: np.ndarray) -> None:
+    """The `keep` of a job that is not cached."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +124,9 @@ class Embedder:
         run = self._remote(spec, chosen, progress, rows) if remote else self._local(spec, chosen)
         runs = "workers-ai" if remote else "local"
 
-        def compute(texts: list[str]) -> np.ndarray:  # the texts the cache lacks, or all of them
+        def compute(texts: list[str], keep: Keep) -> np.ndarray:  # the texts the cache lacks, or all of them
             try:
-                return run(texts)
+                return run(texts, keep)
             except errors.BadEmbeddingInput as exc:  # about row N of `texts`: name the caller's row
                 raise (exc if exc.row is None else exc.for_row(rows.index(texts[exc.row]))) from None
 
@@ -127,26 +134,31 @@ class Embedder:
             found = self.cache.embed(rows, f"{spec.model}@{runs}", chosen, compute)
             vectors, cached = found.vectors, found.hits
         else:
-            vectors, cached = (compute(rows) if rows else np.empty((0, spec.dimensions), np.float32)), 0
+            vectors = compute(rows, _nowhere) if rows else np.empty((0, spec.dimensions), np.float32)
+            cached = 0
         self.report = EmbeddingReport(spec.model, chosen, runs, len(rows), cached, time.perf_counter() - started)
         return vectors
 
-    def _local(self, spec: EmbeddingModel, pooling: str) -> Callable[[list[str]], np.ndarray]:
+    def _local(self, spec: EmbeddingModel, pooling: str) -> Run:
+        """Parts of `LOCAL_PART` texts, each kept as it is made."""
         asked = pooling if spec.poolings else None  # as over REST, no pooling input to a model that takes none
 
-        def compute(batch: list[str]) -> np.ndarray:
+        def compute(batch: list[str], keep: Keep) -> np.ndarray:
             from .embeddings import embed_locally
 
-            return embed_locally(batch, spec.model, asked)
+            parts = []
+            for start in range(0, len(batch), LOCAL_PART):
+                parts.append(embed_locally(batch[start:start + LOCAL_PART], spec.model, asked))
+                keep(start, parts[-1])
+            return np.concatenate(parts)
         return compute
 
-    def _remote(self, spec: EmbeddingModel, pooling: str, progress: bool | None,
-                rows: list[str]) -> Callable[[list[str]], np.ndarray]:
-        """Requests of the model's `max_texts`, `backend.max_concurrency` in flight, in order; after a
-        failure no later request is sent. `rows` are the caller's texts, to name in errors."""
+    def _remote(self, spec: EmbeddingModel, pooling: str, progress: bool | None, rows: list[str]) -> Run:
+        """Requests of the model's `max_texts`, `backend.max_concurrency` in flight, each answer kept in
+        order; after a failure no later request is sent. `rows` are the caller's texts, to name in errors."""
         step = spec.max_texts or 100
 
-        def compute(batch: list[str]) -> np.ndarray:
+        def compute(batch: list[str], keep: Keep) -> np.ndarray:
             starts = range(0, len(batch), step)
             bar = _progress_bar(len(batch), len(starts), progress, spec.model)
 
@@ -157,8 +169,11 @@ class Embedder:
                 return vectors
 
             try:
+                parts = []
                 with ThreadPoolExecutor(max(1, self.backend.max_concurrency), "vectorize-embed") as pool:
-                    parts = list(pool.map(_offset(one, step, _rows_of(rows, batch)), starts))
+                    for start, part in zip(starts, pool.map(_offset(one, step, _rows_of(rows, batch)), starts)):
+                        keep(start, part)
+                        parts.append(part)
             finally:
                 if bar is not None:
                     bar.close()

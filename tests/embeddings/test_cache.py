@@ -30,7 +30,7 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
 
-    def __call__(self, texts: list[str]) -> np.ndarray:
+    def __call__(self, texts: list[str], keep=None) -> np.ndarray:
         self.calls.append(list(texts))
         return fake_vectors(texts)
 
@@ -95,11 +95,44 @@ def test_a_job_partly_cached_before_is_remembered_whole_with_its_new_rows(cache,
 
 def test_a_compute_result_of_the_wrong_shape_stores_nothing(cache):
     with pytest.raises(ValueError, match=r"one vector per text \(2 rows\), got shape \(1, 8\)"):
-        cache.embed(["a", "b"], "m", "mean", lambda texts: fake_vectors(texts[:1]))
+        cache.embed(["a", "b"], "m", "mean", lambda texts, keep: fake_vectors(texts[:1]))
     cache.embed(["a"], "m", "mean", Recorder())
     with pytest.raises(ValueError, match="computed vectors have 3 dimensions, cached ones 8"):
-        cache.embed(["a", "z"], "m", "mean", lambda texts: np.ones((len(texts), 3)))
+        cache.embed(["a", "z"], "m", "mean", lambda texts, keep: np.ones((len(texts), 3)))
     assert len(cache) == 1
+
+
+def test_vectors_kept_before_compute_fails_are_stored_and_the_rest_is_asked_for_again(cache):
+    texts = [f"text {i}" for i in range(10)]
+
+    def stopped(missing, keep):
+        keep(0, fake_vectors(missing[:4]))
+        keep(4, fake_vectors(missing[4:6]))
+        raise KeyboardInterrupt  # the stop button, or a request that failed
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.embed(texts, "m", "mean", stopped)
+    compute = Recorder()
+    again = cache.embed(texts, "m", "mean", compute)
+    assert (again.hits, again.misses, compute.calls) == (6, 4, [texts[6:]])
+    np.testing.assert_array_equal(again.vectors, fake_vectors(texts))
+
+
+@pytest.mark.parametrize(("parts", "error"), [
+    ([(0, 2), (3, 4)], "vectors kept out of order: rows from 3, where 2 were kept"),
+    ([(0, 2), (2, 3)], "computed vectors have 3 dimensions, cached ones 8"),
+])
+def test_vectors_kept_out_of_order_or_of_another_width_are_refused_and_the_rest_kept(cache, parts, error):
+    texts = ["a", "b", "c", "d"]
+
+    def compute(missing, keep):
+        for start, stop in parts:
+            keep(start, fake_vectors(missing[start:stop], dims=8 if start == 0 else 3))
+        return fake_vectors(missing)
+
+    with pytest.raises(ValueError, match=error):
+        cache.embed(texts, "m", "mean", compute)
+    assert cache.embed(texts[:2], "m", "mean", Recorder()).hits == 2 and len(cache) == 2
 
 
 def test_odd_texts_have_keys_too(cache):
@@ -131,7 +164,7 @@ WRITER = """
     texts = [f"{{sys.argv[1]}} {{i}}" for i in range({n})] + ["shared text"]
     with EmbeddingCache(sys.argv[2]) as cache:
         for start in range(0, len(texts), 50):
-            cache.embed(texts[start:start + 50], "m", "mean", fake_vectors)
+            cache.embed(texts[start:start + 50], "m", "mean", lambda texts, keep: fake_vectors(texts))
 """
 
 
@@ -147,7 +180,7 @@ def test_vectors_written_by_other_processes_at_once_are_read_here(tmp_path):
         assert writer.returncode == 0, errors
     texts = [f"{name} {i}" for name in ("left", "right") for i in range(2000)] + ["shared text"]
     with EmbeddingCache(tmp_path) as cache:
-        result = cache.embed(texts, "m", "mean", lambda missing: pytest.fail(f"recomputed {missing[:3]}"))
+        result = cache.embed(texts, "m", "mean", lambda missing, keep: pytest.fail(f"recomputed {missing[:3]}"))
         assert (result.hits, len(cache)) == (len(texts), len(texts))
         np.testing.assert_array_equal(result.vectors, fake_vectors(texts))
 

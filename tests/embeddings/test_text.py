@@ -42,6 +42,30 @@ def test_embed_returns_unit_rows_of_the_model_and_pays_for_each_text_once(client
     assert (client.path / "embeddings").is_dir() if hasattr(client, "path") else True
 
 
+def test_the_stop_button_keeps_the_parts_embedded_before_it(client, monkeypatch):
+    import vectorize_nb.embeddings as local
+    from vectorize_nb import embedder
+
+    texts = [f"text number {i}" for i in range(10)]
+    made = embed_locally(texts, SHIPPED_MODEL)
+    monkeypatch.setattr(embedder, "LOCAL_PART", 4)
+    calls = []
+    real = local.embed_locally
+
+    def stopped_at_the_third_part(batch, model, pooling):
+        calls.append(batch)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(batch, model, pooling)
+
+    monkeypatch.setattr(local, "embed_locally", stopped_at_the_third_part)
+    with pytest.raises(KeyboardInterrupt):
+        client.embed(texts, SHIPPED_MODEL)
+    again = client.embed(texts, SHIPPED_MODEL)
+    assert calls[3:] == [texts[8:]] and client.embedder.report.cached == 8
+    assert np.allclose(again, made, atol=1e-6)
+
+
 def test_the_cache_sits_beside_the_engines_folder(client):
     client.embed(["one text"], SHIPPED_MODEL)
     assert (client.backend.folder / "embeddings" / "embeddings.sqlite3").is_file()

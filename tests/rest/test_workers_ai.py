@@ -157,6 +157,32 @@ def test_with_the_cache_the_rows_named_are_the_callers(rig):
     assert sizes(rig) == [100, 100, 50] and "(the request of rows 200-249)" in str(raised.value)
 
 
+def test_a_job_stopped_part_way_keeps_what_it_paid_for_and_a_rerun_sends_only_the_rest(rig):
+    rows = texts(500)
+    rig.app.script("ai/run", PASS, PASS)
+    rig.app.always("ai/run", Reply(429, code=4006, message=QUOTA))
+    client = rig.client(api_token=TOKEN, concurrency=1)
+    with pytest.raises(errors.QuotaExceeded):
+        client.embed(rows, SMALL, progress=False)
+    rig.app.heal()
+    again = client.embed(rows, SMALL, progress=False)
+    assert sizes(rig) == [100] * 6 and client.embedder.report.cached == 200
+    np.testing.assert_array_equal(again, embed(client, rows))  # uncached: the same vectors
+
+
+def test_the_stop_button_while_an_answer_is_cached_sends_no_further_request(rig, monkeypatch):
+    from vectorize_nb.embeddings import cache
+
+    def interrupted(keeper, start, vectors):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache._Keeper, "__call__", interrupted)
+    client = rig.client(api_token=TOKEN, concurrency=1)
+    with pytest.raises(KeyboardInterrupt):
+        client.embed(texts(500), SMALL, progress=False)
+    assert rig.app.wait_idle() and rig.app.count("ai/run") <= 2  # the first answered, the next perhaps in flight
+
+
 def test_a_single_request_job_names_no_rows(rig):
     rig.app.script("ai/run", Reply(400, code=5006, message="AiError: Bad input: Error: nope"))
     with pytest.raises(errors.BadEmbeddingInput) as raised:

@@ -1,8 +1,11 @@
 """Embeddings are paid for once: an on-disk cache in SQLite, keyed by (model, pooling, text).
 
     cache = EmbeddingCache()                       # ~/.cache/vectorize-nb/embeddings.sqlite3
-    result = cache.embed(texts, model, pooling, compute=lambda missing: embed_locally(missing, model, pooling))
+    result = cache.embed(texts, model, pooling, compute=lambda missing, keep: embed_locally(missing, model, pooling))
     result.vectors, result.hits, result.misses
+
+`compute` may hand over its vectors as it makes them, `keep(start, vectors)` in order: they are stored a
+block at a time, so that a job stopped part-way (an error, the stop button) keeps what it paid for.
 
 Vectors are stored exactly (float32) in blocks of a few MiB, and each text's key (a 128-bit hash of
 model, pooling and text) points at its row. A job seen before as a whole (the same list of texts,
@@ -29,7 +32,7 @@ import numpy as np
 
 from ..journal import write_ahead
 
-__all__ = ["EmbeddingCache", "CachedEmbeddings", "default_folder", "FILE_NAME"]
+__all__ = ["EmbeddingCache", "CachedEmbeddings", "Keep", "default_folder", "FILE_NAME"]
 
 FILE_NAME = "embeddings.sqlite3"
 BLOCK_BYTES = 4 << 20
@@ -44,6 +47,8 @@ CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQU
 """
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+Keep = Callable[[int, np.ndarray], None]
+"""`keep(start, vectors)`: the vectors of missing[start:start + len(vectors)], handed over in order."""
 
 
 def default_folder() -> Path:
@@ -90,15 +95,16 @@ class EmbeddingCache:
         self._db: sqlite3.Connection | None = None
 
     def embed(self, texts: Sequence[str], model: str, pooling: str,
-              compute: Callable[[list[str]], np.ndarray]) -> CachedEmbeddings:
-        """The vectors of `texts`: from the cache where it has them, from `compute(missing texts)` (each
-        distinct text once) for the rest, which are then stored. `hits` and `misses` count texts.
+              compute: Callable[[list[str], Keep], np.ndarray]) -> CachedEmbeddings:
+        """The vectors of `texts`: from the cache where it has them, from `compute(missing texts, keep)`
+        (each distinct text once) for the rest, which are stored: those handed to `keep` as they come,
+        even if `compute` then fails, the rest once it returns. `hits` and `misses` count texts.
 
         Raises
         ------
         ValueError
             `compute` returned a matrix that does not have one row per text, or rows of another width
-            than the cached ones.
+            than the cached ones, or kept vectors out of order.
         """
         texts = list(texts)
         found = self._run(lambda db: _lookup(db, texts, model, pooling))
@@ -107,8 +113,14 @@ class EmbeddingCache:
         if len(missing):
             wanted = [texts[i] for i in missing]
             unique = list(dict.fromkeys(wanted))
-            computed = _checked(compute(unique), len(unique), vectors)
-            stored = self._run(lambda db: _store(db, _text_keys(unique, model, pooling), computed))
+            keeper = _Keeper(self, _text_keys(unique, model, pooling), vectors)
+            try:
+                made = compute(unique, keeper)
+            except BaseException:
+                keeper.save_quietly()
+                raise
+            computed = _checked(made, len(unique), vectors)
+            stored = keeper.finish(computed)
             if len(unique) == len(texts):  # all new and distinct: no reordering
                 vectors, found.refs = computed, stored
             else:
@@ -203,6 +215,53 @@ class EmbeddingCache:
         os.replace(self.path, aside)
         for suffix in ("-wal", "-shm"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
+
+
+class _Keeper:
+    """Stores the new vectors of one `embed` call, a block at a time as `compute` keeps them, and at the
+    end what it returned beyond them; knows the (block, row) of each."""
+
+    def __init__(self, cache: EmbeddingCache, keys: list[bytes], like: np.ndarray | None) -> None:
+        self._cache, self._keys, self._like = cache, keys, like
+        self._pending: list[np.ndarray] = []
+        self._refs: list[np.ndarray] = []
+        self._kept = 0
+        self._stored = 0
+
+    def __call__(self, start: int, vectors: np.ndarray) -> None:
+        if start != self._kept:
+            raise ValueError(f"vectors kept out of order: rows from {start}, where {self._kept} were kept")
+        part = _checked(vectors, len(vectors), self._like)
+        self._like = part
+        self._pending.append(part)
+        self._kept += len(part)
+        if (self._kept - self._stored) * part.shape[1] * 4 >= BLOCK_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._store(np.concatenate(self._pending))
+            self._pending.clear()
+
+    def _store(self, vectors: np.ndarray) -> None:
+        keys = self._keys[self._stored:self._stored + len(vectors)]
+        self._refs.append(self._cache._run(lambda db: _store(db, keys, vectors)))
+        self._stored += len(vectors)
+
+    def finish(self, computed: np.ndarray) -> np.ndarray:
+        """Stores what was not kept; the (block, row) of every new vector."""
+        self._flush()
+        if self._stored < len(computed):
+            self._store(computed[self._stored:])
+        return np.concatenate(self._refs)
+
+    def save_quietly(self) -> None:
+        """After `compute` failed: store what it kept, logging (not raising) a failure to."""
+        try:
+            self._flush()
+        except Exception as exc:
+            log.warning("%d embedded vectors made before the job stopped could not be cached: %s",
+                        self._kept - self._stored, exc)
 
 
 @contextmanager
