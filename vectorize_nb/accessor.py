@@ -5,24 +5,29 @@
     stored = df.vectorize.fetch(index, id="doc_id")
 
 The accessor keeps nothing but the frame it was made for (pandas makes a new one on every access);
-each method takes the Index it works on and hands over to `frames`.
+each method takes the Index it works on. What a frame's columns hold is read and checked by `frames`;
+what is done with it (embedding, writing, querying) is here.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from collections.abc import Hashable, Sequence
 
+import numpy as np
 import pandas as pd
 
-from . import frames
 from .client import Client
-from .embedder import model_for_index
+from .contract import errors
+from .contract.models import WriteKind
+from .embedder import Embedder, model_for_index
+from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of, to_vectors
 from .index import FilterLike, Index
 from .writes import OnError, WriteOptions, WriteResult, documented, fill_docstring
 from .vector_array import VectorArray
 
-__all__ = ["VectorizeAccessor"]
+__all__ = ["VectorizeAccessor", "Text"]
 
 _COLUMNS = """index : Index
     The index to write to.
@@ -84,9 +89,9 @@ class VectorizeAccessor:
         --------
         >>> df.vectorize.upsert(idx, id="doc_id", vector="embedding", metadata=["genre"], wait=True)  # doctest: +SKIP
         """
-        return frames.write(self._frame, index, "upsert", WriteOptions(batch_size, wait, progress, on_error), id=id,
-                            vector=vector, vectors=vectors, text=_text(text, model, pooling), metadata=metadata,
-                            namespace=namespace)
+        return _write(self._frame, index, "upsert", WriteOptions(batch_size, wait, progress, on_error), id=id,
+                      vector=vector, vectors=vectors, text=_text(text, model, pooling), metadata=metadata,
+                      namespace=namespace)
 
     @_with_columns
     def insert(self, index: Index, *, id: Hashable, vector: Hashable | None = None,
@@ -101,9 +106,9 @@ class VectorizeAccessor:
         {columns}
         {write_options}
         """
-        return frames.write(self._frame, index, "insert", WriteOptions(batch_size, wait, progress, on_error), id=id,
-                            vector=vector, vectors=vectors, text=_text(text, model, pooling), metadata=metadata,
-                            namespace=namespace)
+        return _write(self._frame, index, "insert", WriteOptions(batch_size, wait, progress, on_error), id=id,
+                      vector=vector, vectors=vectors, text=_text(text, model, pooling), metadata=metadata,
+                      namespace=namespace)
 
     def query(self, index: Index, *, vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
               text: Hashable | None = None, model: str | None = None, pooling: str | None = None, top_k: int = 5,
@@ -129,9 +134,17 @@ class VectorizeAccessor:
         DataFrame
             One long frame: the query's key, then rank, id, score, namespace and metadata columns.
         """
-        return frames.query(self._frame, index, vector=vector, vectors=vectors, text=_text(text, model, pooling),
-                            top_k=top_k, filter=filter, namespace=namespace, return_metadata=return_metadata,
-                            return_values=return_values, key=key)
+        frame, source = self._frame, _text(text, model, pooling)
+        one_source(vector, vectors, source)
+        matrix = matrix_of(frame, vector, vectors, index.dimensions) if source is None else \
+            _embedded(frame, index, source, errors.QueryDimensionMismatch)
+        if key is not None:
+            check_columns(frame, [key], "key")
+        labels = frame.index if key is None else frame[key]
+        result = index.query_many(matrix, top_k, keys=list(labels), filter=filter, namespace=namespace,
+                                  return_values=return_values, return_metadata=return_metadata)
+        result.attrs["query_key"] = key if key is not None else (frame.index.name or "index label")
+        return result
 
     def embed(self, client: Client | Index, *, text: Hashable, model: str | None = None,
               pooling: str | None = None, cache: bool = True, locally: bool = False,
@@ -162,8 +175,8 @@ class VectorizeAccessor:
             model = model_for_index(model, client.description).model
         if model is None:
             raise TypeError("embed needs model= when given a Client (vz.embedding_models() lists them)")
-        vectors = frames.embed_texts(self._frame, client.embedder, text, model, pooling, cache=cache,
-                                     locally=locally, progress=progress)
+        vectors = _embed_texts(self._frame, client.embedder, text, model, pooling, cache=cache, locally=locally,
+                               progress=progress)
         column = pd.Series(VectorArray(vectors), index=self._frame.index, name="embedding", copy=False)
         column.attrs["embedding"] = str(client.embedder.report)
         return column
@@ -180,7 +193,7 @@ class VectorizeAccessor:
         wait, on_error
             As for `upsert`.
         """
-        return frames.delete(self._frame, index, id=id, wait=wait, on_error=on_error)
+        return index.delete_by_ids(ids_of(self._frame, id, index.limits.max_id_bytes), wait=wait, on_error=on_error)
 
     def fetch(self, index: Index, *, id: Hashable, values: bool = True, metadata: bool = True) -> pd.DataFrame:
         """The stored vectors for column `id`, aligned to this frame's rows (NaN where an id is unknown).
@@ -194,12 +207,60 @@ class VectorizeAccessor:
         values, metadata
             As for `Index.get_by_ids`.
         """
-        return frames.fetch(self._frame, index, id=id, values=values, metadata=metadata)
+        ids = ids_of(self._frame, id, index.limits.max_id_bytes)
+        found = index.get_by_ids(ids, values=values, metadata=metadata)
+        aligned = found.set_index("id").reindex(ids)
+        aligned.insert(0, "id", ids)
+        aligned.index = self._frame.index
+        aligned.attrs.update(found.attrs)
+        return aligned
 
 
-def _text(column: Hashable | None, model: str | None, pooling: str | None) -> frames.Text | None:
+@dataclass(frozen=True)
+class Text:
+    """Vectors made from a text column: `column`, embedded with `model` (by default the index's preset)
+    and `pooling`."""
+
+    column: Hashable
+    model: str | None = None
+    pooling: str | None = None
+
+
+def _text(column: Hashable | None, model: str | None, pooling: str | None) -> Text | None:
     if column is None:
         if model is not None or pooling is not None:
             raise ValueError("model= and pooling= go with text= (a column of texts to embed)")
         return None
-    return frames.Text(column, model, pooling)
+    return Text(column, model, pooling)
+
+
+def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOptions, *, id: Hashable,
+           vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None, text: Text | None = None,
+           metadata: Sequence[Hashable] | str | None = None, namespace: Hashable | None = None) -> WriteResult:
+    """Insert or upsert the frame's rows through the index's write pipeline (from a text column: embedded
+    first, then written as any vectors are)."""
+    with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
+        one_source(vector, vectors, text)
+        matrix = None if text is None else _embedded(frame, index, text, errors.VectorDimensionMismatch,
+                                                     options.progress)
+        batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
+                           dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
+    return index.write(kind, batch, options)
+
+
+def _embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, model: str, pooling: str | None = None,
+                 *, cache: bool = True, locally: bool = False, progress: bool | None = None) -> np.ndarray:
+    """A text column's vectors (see `Client.embed`); an error about one text names its row."""
+    texts = texts_of(frame, column)
+    try:
+        return embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress)
+    except errors.BadEmbeddingInput as exc:
+        raise (exc if exc.row is None else exc.for_row(exc.row, row_name(frame, exc.row))) from None
+
+
+def _embedded(frame: pd.DataFrame, index: Index, text: Text, mismatch: type[errors.InvalidRequest],
+              progress: bool | None = None) -> np.ndarray:
+    """The text column's vectors for `index`, its model checked against the index's dimensions first
+    (`mismatch` is the error: of a write or of a query)."""
+    spec = model_for_index(text.model, index.description, mismatch)
+    return _embed_texts(frame, index.embedder, text.column, spec.model, text.pooling, progress=progress)

@@ -1,4 +1,5 @@
-"""DataFrames to Vectorize and back: the functions behind `df.vectorize`.
+"""DataFrames to what Vectorize takes: ids, float32 rows, metadata, namespaces and texts read from a
+frame's columns. `df.vectorize` (`accessor.py`) does its work with these.
 
 Everything here reads the caller's frame and never changes it. Every check runs on the whole frame
 before anything is sent, and an error names the column, the row (its index label) and the id.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from collections.abc import Hashable, Sequence
@@ -27,13 +27,10 @@ from .contract import errors, validation
 from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.models import CheckedVectors, Values, VectorCells, Vectors, WriteKind
 from .contract.validation import utf8_len
-from .embedder import Embedder, model_for_index
-from .index import Index
 from .vector_array import VectorDtype
-from .writes import OnError, WriteOptions, WriteResult
 
-__all__ = ["Text", "texts_of", "embed_texts", "embedded", "check_columns", "to_vectors", "ids_of", "matrix_of",
-           "namespaces_of", "write", "query", "delete", "fetch", "MISSING"]
+__all__ = ["check_columns", "to_vectors", "ids_of", "matrix_of", "vectors_of", "namespaces_of", "texts_of",
+           "one_source", "row_name", "MISSING"]
 
 MISSING = object()
 _SHOWN = 5
@@ -63,7 +60,7 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def _row(frame: pd.DataFrame, position: int) -> str:
+def row_name(frame: pd.DataFrame, position: int) -> str:
     return f"row {_label(frame.index[position])}"
 
 
@@ -77,7 +74,7 @@ def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int | None) -> list
     values = series.tolist()
     missing = series.isna().to_numpy()
     if missing.any():  # first: a missing id makes pandas store integer ids as floats
-        raise errors.InvalidVector(f"the id is missing in {_row(frame, int(np.argmax(missing)))}; "
+        raise errors.InvalidVector(f"the id is missing in {row_name(frame, int(np.argmax(missing)))}; "
                                    "every row needs an id")
     if pd.api.types.is_integer_dtype(series.dtype):
         ids = [str(value) for value in values]
@@ -89,7 +86,7 @@ def ids_of(frame: pd.DataFrame, column: Hashable, max_bytes: int | None) -> list
         for position, vid in enumerate(ids):
             if utf8_len(vid) > max_bytes:
                 raise errors.IdTooLong(f"id too long; max is {max_bytes} bytes, got {utf8_len(vid)} bytes "
-                                       f"(id={vid[:40]!r}…, {_row(frame, position)})")
+                                       f"(id={vid[:40]!r}…, {row_name(frame, position)})")
     _no_duplicates(frame, ids)
     return ids
 
@@ -99,7 +96,7 @@ def _id_text(frame: pd.DataFrame, position: int, value: Any) -> str:
     if isinstance(text, str) and text:
         return text
     problem = "empty" if isinstance(value, str) else f"a {type(value).__name__} ({value!r}), not a string or an integer"
-    raise errors.InvalidVector(f"the id in {_row(frame, position)} is {problem}")
+    raise errors.InvalidVector(f"the id in {row_name(frame, position)} is {problem}")
 
 
 def _no_duplicates(frame: pd.DataFrame, ids: list[str]) -> None:
@@ -120,7 +117,7 @@ def _no_duplicates(frame: pd.DataFrame, ids: list[str]) -> None:
 def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
               dimensions: int | None = None, ids: Sequence[str] | None = None) -> np.ndarray:
     """The vectors as one float32 matrix, from a column of lists/arrays or from several columns."""
-    _one_source(vector, vectors, None)
+    one_source(vector, vectors, None)
     if vectors is not None:
         check_columns(frame, list(vectors), "vector")
         matrix = _numbers(frame, list(vectors), ids)
@@ -152,7 +149,7 @@ def _not_a_number(frame: pd.DataFrame, name: Hashable, cell: Any, position: int,
     listed = pd.api.types.is_list_like(cell) and hasattr(cell, "__len__")
     shown = f"{'a list' if isinstance(cell, list) else 'an array'} of {len(cell)} values" if listed else f"{cell!r:.60}"
     advice = f"; a column of lists or arrays goes in vector={name!r}" if listed else ""
-    return errors.InvalidVector(f"vector column {name!r} holds {shown} in {_row(frame, position)}"
+    return errors.InvalidVector(f"vector column {name!r} holds {shown} in {row_name(frame, position)}"
                                 f"{_id_note(ids, position)}, which is not a number{advice}")
 
 
@@ -176,7 +173,7 @@ def vectors_of(frame: pd.DataFrame, vector: Hashable | None, vectors: Sequence[H
         raise _wrong_width(frame, position, ids, width, int(np.size(cells[position])))
     if what == "finite":
         raise _not_finite(frame, position, ids)
-    raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} is not a flat "
+    raise errors.InvalidVector(f"the vector in {row_name(frame, position)}{_id_note(ids, position)} is not a flat "
                                "array of numbers")
 
 
@@ -203,7 +200,7 @@ def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: 
     width = dimensions
     for position, cell in enumerate(cells):
         if cell is None or isinstance(cell, float) or not hasattr(cell, "__len__") or isinstance(cell, str):
-            raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} is "
+            raise errors.InvalidVector(f"the vector in {row_name(frame, position)}{_id_note(ids, position)} is "
                                        f"{cell!r}, not a list or array of numbers")
         if width is None:
             width = len(cell)
@@ -220,13 +217,13 @@ def _pack(frame: pd.DataFrame, cells: list[Any], width: int, ids: Sequence[str] 
     position, what = problem
     if what == "width":
         raise _wrong_width(frame, position, ids, width, len(cells[position]))
-    raise errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} holds "
+    raise errors.InvalidVector(f"the vector in {row_name(frame, position)}{_id_note(ids, position)} holds "
                                "something that is not a number")
 
 
 def _wrong_width(frame: pd.DataFrame, position: int, ids: Sequence[str] | None, width: int,
                  got: int) -> errors.VectorDimensionMismatch:
-    return errors.VectorDimensionMismatch(f"invalid vector in {_row(frame, position)}{_id_note(ids, position)}, "
+    return errors.VectorDimensionMismatch(f"invalid vector in {row_name(frame, position)}{_id_note(ids, position)}, "
                                           f"expected {width} dimensions, and got {got} dimensions")
 
 
@@ -236,7 +233,7 @@ def _finite(frame: pd.DataFrame, matrix: np.ndarray, ids: Sequence[str] | None) 
 
 
 def _not_finite(frame: pd.DataFrame, position: int, ids: Sequence[str] | None) -> errors.InvalidVector:
-    return errors.InvalidVector(f"the vector in {_row(frame, position)}{_id_note(ids, position)} holds NaN, an "
+    return errors.InvalidVector(f"the vector in {row_name(frame, position)}{_id_note(ids, position)} holds NaN, an "
                                 "infinity or a number beyond float32's range; vectors must be finite float32 numbers")
 
 
@@ -275,7 +272,7 @@ def _json_column(frame: pd.DataFrame, name: Hashable) -> list[Any]:
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         if np.isinf(values).any():
             position = int(np.flatnonzero(np.isinf(values))[0])
-            raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {_row(frame, position)}; "
+            raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {row_name(frame, position)}; "
                                          "JSON has no infinity")
         return [MISSING if math.isnan(v) else v for v in values.tolist()]
     items = series.tolist()
@@ -293,7 +290,7 @@ def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) 
         if math.isnan(value):
             return MISSING
         if math.isinf(value):
-            raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {_row(frame, position)}")
+            raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {row_name(frame, position)}")
         return float(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
@@ -306,8 +303,9 @@ def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) 
                 if v is not MISSING}
     if isinstance(value, (list, tuple, np.ndarray)):
         return [item for item in (_json_value(frame, name, position, v) for v in list(value)) if item is not MISSING]
-    raise errors.InvalidMetadata(f"metadata column {name!r} holds a {type(value).__name__} in {_row(frame, position)} "
-                                 f"({value!r:.60}), which Vectorize cannot store; convert it to a string or a number")
+    raise errors.InvalidMetadata(f"metadata column {name!r} holds a {type(value).__name__} in "
+                                 f"{row_name(frame, position)} ({value!r:.60}), which Vectorize cannot store; convert "
+                                 "it to a string or a number")
 
 
 def _iso(stamp: pd.Timestamp) -> str:
@@ -332,7 +330,7 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
             out.append(value)
         else:
             raise errors.InvalidVector(f"namespace column {namespace!r} holds a {type(value).__name__} in "
-                                       f"{_row(frame, position)}; namespaces are strings")
+                                       f"{row_name(frame, position)}; namespaces are strings")
     return out
 
 
@@ -377,17 +375,7 @@ def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
     return list(columns)
 
 
-# --- operations ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Text:
-    """Vectors made from a text column: `column`, embedded with `model` (by default the index's preset)
-    and `pooling`."""
-
-    column: Hashable
-    model: str | None = None
-    pooling: str | None = None
-
+# --- texts ----------------------------------------------------------------------------------------
 
 def texts_of(frame: pd.DataFrame, column: Hashable) -> list[str]:
     """A text column as a list of str, checked: an error names the rows that are missing or empty."""
@@ -396,48 +384,17 @@ def texts_of(frame: pd.DataFrame, column: Hashable) -> list[str]:
     bad = [position for position, text in enumerate(texts) if not isinstance(text, str) or not text]
     if bad:
         first = texts[bad[0]]
-        shown = ", ".join(_row(frame, position) for position in bad[:_SHOWN])
+        shown = ", ".join(row_name(frame, position) for position in bad[:_SHOWN])
         more = f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
         what = "empty" if isinstance(first, str) else "missing" if _missing(first) else \
             f"{first!r:.40} ({type(first).__name__}), not text"
         kind = errors.EmptyText if isinstance(first, str) else errors.TextNotString
-        raise kind(f"text column {column!r} has no text in {shown}{more}: {_row(frame, bad[0])} is {what}")
+        raise kind(f"text column {column!r} has no text in {shown}{more}: {row_name(frame, bad[0])} is {what}")
     return texts
 
 
-def embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, model: str, pooling: str | None = None, *,
-                cache: bool = True, locally: bool = False, progress: bool | None = None) -> np.ndarray:
-    """A text column's vectors (see `Client.embed`); an error about one text names its row."""
-    texts = texts_of(frame, column)
-    try:
-        return embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress)
-    except errors.BadEmbeddingInput as exc:
-        raise (exc if exc.row is None else exc.for_row(exc.row, _row(frame, exc.row))) from None
-
-
-def embedded(frame: pd.DataFrame, index: Index, text: Text, mismatch: type[errors.InvalidRequest],
-             progress: bool | None = None) -> np.ndarray:
-    """The text column's vectors for `index`, its model checked against the index's dimensions first
-    (`mismatch` is the error: of a write or of a query)."""
-    spec = model_for_index(text.model, index.description, mismatch)
-    return embed_texts(frame, index.embedder, text.column, spec.model, text.pooling, progress=progress)
-
-
-def write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOptions, *, id: Hashable,
-          vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None, text: Text | None = None,
-          metadata: Sequence[Hashable] | str | None = None, namespace: Hashable | None = None) -> WriteResult:
-    """Insert or upsert the frame's rows through the index's write pipeline (from a text column: embedded
-    first, then written as any vectors are)."""
-    with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
-        _one_source(vector, vectors, text)
-        matrix = None if text is None else embedded(frame, index, text, errors.VectorDimensionMismatch,
-                                                    options.progress)
-        batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
-                           dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
-    return index.write(kind, batch, options)
-
-
-def _one_source(vector: Hashable | None, vectors: Sequence[Hashable] | None, text: Text | None) -> None:
+def one_source(vector: Hashable | None, vectors: Sequence[Hashable] | None, text: object = None) -> None:
+    """A ValueError unless exactly one of the vector column, the vector columns and the text (column) is given."""
     if sum(source is not None for source in (vector, vectors, text)) != 1:
         raise ValueError("give one of vector= (a column of lists or arrays), vectors= (a list of numeric columns) "
                          "or text= (a column of texts to embed)")
@@ -447,39 +404,3 @@ def _one_source(vector: Hashable | None, vectors: Sequence[Hashable] | None, tex
     if vectors is not None and not pd.api.types.is_list_like(vectors):
         raise ValueError(f"vectors= takes a list of columns of numbers, one per dimension, got {vectors!r:.60}; "
                          f"one column of lists or arrays goes in vector={vectors!r:.60}")
-
-
-def query(frame: pd.DataFrame, index: Index, *, vector: Hashable | None = None,
-          vectors: Sequence[Hashable] | None = None, text: Text | None = None, top_k: int = 5, filter: Any = None,
-          namespace: str | None = None, return_metadata: str = "none", return_values: bool = False,
-          key: Hashable | None = None) -> pd.DataFrame:
-    """One query per row, answered in one batch where the backend can; one long frame whose first
-    column, `query`, holds the caller's row key: the frame's index label, or the `key` column's value
-    (so `hits.join(frame, on="query")` brings the query rows' columns alongside when keyed by label)."""
-    _one_source(vector, vectors, text)
-    matrix = matrix_of(frame, vector, vectors, index.dimensions) if text is None else \
-        embedded(frame, index, text, errors.QueryDimensionMismatch)
-    if key is not None:
-        check_columns(frame, [key], "key")
-    labels = frame.index if key is None else frame[key]
-    result = index.query_many(matrix, top_k, keys=list(labels), filter=filter, namespace=namespace,
-                              return_values=return_values, return_metadata=return_metadata)
-    result.attrs["query_key"] = key if key is not None else (frame.index.name or "index label")
-    return result
-
-
-def delete(frame: pd.DataFrame, index: Index, *, id: Hashable, wait: bool = False,
-           on_error: OnError = "raise") -> WriteResult:
-    return index.delete_by_ids(ids_of(frame, id, index.limits.max_id_bytes), wait=wait, on_error=on_error)
-
-
-def fetch(frame: pd.DataFrame, index: Index, *, id: Hashable, values: bool = True,
-          metadata: bool = True) -> pd.DataFrame:
-    """The stored vectors for the frame's ids, one row per caller row (same index; NaN where missing)."""
-    ids = ids_of(frame, id, index.limits.max_id_bytes)
-    found = index.get_by_ids(ids, values=values, metadata=metadata)
-    aligned = found.set_index("id").reindex(ids)
-    aligned.insert(0, "id", ids)
-    aligned.index = frame.index
-    aligned.attrs.update(found.attrs)
-    return aligned
