@@ -24,7 +24,8 @@ from .contract.models import WriteKind
 from .embedder import Embedder, model_for_index
 from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of, to_vectors
 from .index import FilterLike, Index
-from .writes import OnError, WriteOptions, WriteResult, documented, fill_docstring
+from .docstrings import documented, fill_docstring
+from .writes import OnError, WriteOptions, WriteResult
 from .vector_array import VectorArray
 
 __all__ = ["VectorizeAccessor", "Text"]

@@ -25,7 +25,8 @@ from .filter_builder import Condition
 from .embedder import Embedder, model_for_index
 from .mutation_log import MutationLog, wait_until_applied
 from .reader import FilterLike, IndexReader
-from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors, documented
+from .docstrings import documented
+from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors
 
 __all__ = ["Index", "FilterLike"]
 

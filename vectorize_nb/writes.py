@@ -13,11 +13,10 @@ needs sending again. `Index.insert/upsert/delete_by_ids` and `df.vectorize` all 
 from __future__ import annotations
 
 import queue
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import numpy as np
 
@@ -31,7 +30,7 @@ from .write_input import as_vectors, vectors_from_records
 from .write_result import Batch, BatchesInterrupted, WriteIncomplete, WriteInterrupted, WriteResult, interrupted
 
 __all__ = ["as_vectors", "Batch", "WriteOptions", "Writer", "WriteResult", "WriteIncomplete", "WriteInterrupted",
-           "plan_batches", "send_batches", "documented", "fill_docstring", "OnError", "PROGRESS_MIN_BATCHES",
+           "plan_batches", "send_batches", "OnError", "PROGRESS_MIN_BATCHES",
            "vectors_from_records"]
 
 PROGRESS_MIN_BATCHES = 4
@@ -39,53 +38,9 @@ _BYTES_PER_VALUE = 16  # a float32 in shortest JSON form plus its comma, with ro
 _BYTES_PER_RECORD = 96
 OnError = Literal["raise", "report"]
 
-WRITE_OPTIONS = """batch_size : int, optional
-    At most this many vectors per request (never more than the backend's 5,000, nor 100 MB of NDJSON).
-wait : bool, default False
-    Return only once the last batch is applied (Vectorize applies writes a few seconds after it
-    acknowledges them); see `Index.wait`.
-progress : bool, optional
-    Show a progress bar (tqdm: a widget in Jupyter). By default only for writes of 4 or more batches.
-on_error : {"raise", "report"}, default "raise"
-    What a failed batch does: raise `WriteIncomplete` (its `.result` says what was written), or
-    return a `WriteResult` that reports it (check `.ok`; `.retry()` sends what was not confirmed)."""
-WRITE_INPUT = """data : Vectors, list of dict, or sequence of str
-    A `Vectors` batch; records `{"id", "values", "metadata"?, "namespace"?}`; or the ids, with
-    `values` holding one row per id.
-values : array-like of shape (n, dimensions), optional
-    The vectors, when `data` is a list of ids.
-metadata : list of dict, optional
-    One metadata object (or None) per id.
-namespaces : str or list of str, optional
-    One namespace for every vector, or one (or None) per id."""
-WRITE_RESULT = """WriteResult
-    Rows written, the batches and their mutation ids; `to_frame()` shows them batch by batch."""
-_FRAGMENTS = {"{write_options}": WRITE_OPTIONS, "{write_input}": WRITE_INPUT, "{write_result}": WRITE_RESULT}
-_Function = TypeVar("_Function", bound=Callable[..., Any])
-
-
-def fill_docstring(function: _Function, fragments: dict[str, str]) -> _Function:
-    """Replace each line of a docstring that is only a `{placeholder}` of `fragments` by its text,
-    indented like the placeholder (shared parameter descriptions, as plotly express does)."""
-    def fragment(match: re.Match[str]) -> str:
-        indent, placeholder = match.groups()
-        text = fragments.get(placeholder)
-        return match.group(0) if text is None else indent + text.replace("\n", "\n" + indent)
-
-    if function.__doc__:
-        function.__doc__ = re.sub(r"^( *)(\{\w+\})$", fragment, function.__doc__, flags=re.M)
-    return function
-
-
-def documented(function: _Function) -> _Function:
-    """Fill the shared descriptions of a write's input, options and result into a docstring
-    (`{write_input}`, `{write_options}`, `{write_result}`): one text for every function that takes them."""
-    return fill_docstring(function, _FRAGMENTS)
-
-
 @dataclass(frozen=True, slots=True)
 class WriteOptions:
-    """How a write is sent and reported (see `WRITE_OPTIONS` for each field)."""
+    """How a write is sent and reported (see `docstrings.WRITE_OPTIONS` for each field)."""
 
     batch_size: int | None = None
     wait: bool = False

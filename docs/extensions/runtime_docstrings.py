@@ -1,7 +1,7 @@
 """A griffe extension for the API reference: docstrings that vectorize-nb completes when it is imported.
 
 Functions that share parameter descriptions (the write options of `Index.upsert`, `df.vectorize.upsert`
-and others) hold a `{placeholder}` line that `vectorize_nb.writes.fill_docstring` replaces at import
+and others) hold a `{placeholder}` line that `vectorize_nb.docstrings.fill_docstring` replaces at import
 time. Reading the source alone, griffe would see the placeholder; this reads the imported docstring.
 """
 

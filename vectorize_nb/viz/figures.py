@@ -31,7 +31,7 @@ from .inputs import QueryPoint, check_drawn, column_name, frame_matrix, query_po
 from .maps import PointMap, frame_map, index_map, whole_column
 from .projection import SEED, auto_note, check_method, check_metric, check_shape
 from .sample import Sample, positions
-from ..writes import fill_docstring
+from ..docstrings import fill_docstring
 from .traces import (MAX_POINTS, MUTED, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
                      plain, plotly, positions_of, scatter_type, score_meaning, shorten)
 

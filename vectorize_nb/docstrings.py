@@ -1,0 +1,56 @@
+"""Docstrings with shared parts. In a docstring, a line that is only a placeholder (`{write_options}`)
+becomes a text written once here, indented like the placeholder: every function that takes a write's
+input, options or result (`Index.upsert`, `df.vectorize.upsert`, ...) describes them alike, and the
+views share their parameters' descriptions the same way (`fill_docstring`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["fill_docstring", "documented", "WRITE_OPTIONS", "WRITE_INPUT", "WRITE_RESULT"]
+
+WRITE_OPTIONS = """batch_size : int, optional
+    At most this many vectors per request (never more than the backend's 5,000, nor 100 MB of NDJSON).
+wait : bool, default False
+    Return only once the last batch is applied (Vectorize applies writes a few seconds after it
+    acknowledges them); see `Index.wait`.
+progress : bool, optional
+    Show a progress bar (tqdm: a widget in Jupyter). By default only for writes of 4 or more batches.
+on_error : {"raise", "report"}, default "raise"
+    What a failed batch does: raise `WriteIncomplete` (its `.result` says what was written), or
+    return a `WriteResult` that reports it (check `.ok`; `.retry()` sends what was not confirmed)."""
+WRITE_INPUT = """data : Vectors, list of dict, or sequence of str
+    A `Vectors` batch; records `{"id", "values", "metadata"?, "namespace"?}`; or the ids, with
+    `values` holding one row per id.
+values : array-like of shape (n, dimensions), optional
+    The vectors, when `data` is a list of ids.
+metadata : list of dict, optional
+    One metadata object (or None) per id.
+namespaces : str or list of str, optional
+    One namespace for every vector, or one (or None) per id."""
+WRITE_RESULT = """WriteResult
+    Rows written, the batches and their mutation ids; `to_frame()` shows them batch by batch."""
+_FRAGMENTS = {"{write_options}": WRITE_OPTIONS, "{write_input}": WRITE_INPUT, "{write_result}": WRITE_RESULT}
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def fill_docstring(function: _Function, fragments: dict[str, str]) -> _Function:
+    """Replace each line of a docstring that is only a `{placeholder}` of `fragments` by its text,
+    indented like the placeholder (shared parameter descriptions, as plotly express does)."""
+    def fragment(match: re.Match[str]) -> str:
+        indent, placeholder = match.groups()
+        text = fragments.get(placeholder)
+        return match.group(0) if text is None else indent + text.replace("\n", "\n" + indent)
+
+    if function.__doc__:
+        function.__doc__ = re.sub(r"^( *)(\{\w+\})$", fragment, function.__doc__, flags=re.M)
+    return function
+
+
+def documented(function: _Function) -> _Function:
+    """Fill the shared descriptions of a write's input, options and result into a docstring
+    (`{write_input}`, `{write_options}`, `{write_result}`): one text for every function that takes them."""
+    return fill_docstring(function, _FRAGMENTS)
