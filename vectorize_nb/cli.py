@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .environment import DEFAULT_PATH, PATH_ENV, SERVE_PORT, SERVE_TOKEN_ENV as TOKEN_ENV, default_folder
+from .environment import DEFAULT_PATH, PATH_ENV, SERVE_PORT, SERVE_TOKEN_ENV as TOKEN_ENV, engine_folder
 from .extras import require
 from .version import __version__
 
@@ -55,7 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(exc, file=sys.stderr)
         return 2
-    path = None if args.memory else (args.path or default_folder())
+    path = None if args.memory else (args.path or engine_folder())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         server = open_server(path, memory=args.memory, host=args.host, port=args.port, token=args.token,

@@ -29,7 +29,7 @@ from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.models import IndexConfig, IndexDescription
 from .contract.embedding_models import model_records
 from .embedder import Embedder
-from .environment import TARGET_ENV, default_folder
+from .environment import TARGET_ENV, engine_folder
 from .index import Index
 from .mutation_log import MutationLog
 
@@ -79,7 +79,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     """
     chosen = target or os.environ.get(TARGET_ENV) or "local"
     if chosen in ("local", "memory"):
-        return _embedded(None if chosen == "memory" else Path(path) if path else default_folder(),
+        return _embedded(None if chosen == "memory" else Path(path) if path else engine_folder(),
                          limits, apply_delay)
     if chosen == "cloudflare" or chosen.lower().startswith(("http://", "https://")):
         from .rest import connect_rest

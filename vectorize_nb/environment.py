@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 __all__ = ["TARGET_ENV", "PATH_ENV", "DEFAULT_PATH", "SERVE_TOKEN_ENV", "SERVE_PORT", "SERVED_ACCOUNT_ID",
-           "default_folder"]
+           "engine_folder"]
 
 TARGET_ENV = "VECTORIZE_NB_TARGET"
 PATH_ENV = "VECTORIZE_NB_PATH"
@@ -21,5 +21,9 @@ SERVED_ACCOUNT_ID = "local"
 """The account id a served engine gives (any is taken), and a client sends one when none is named."""
 
 
-def default_folder() -> Path:
+def engine_folder() -> Path:
+    """The embedded engine's folder when none is named: $VECTORIZE_NB_PATH, else ./.vectorize."""
     return Path(os.environ.get(PATH_ENV) or DEFAULT_PATH)
+
+
+default_folder = engine_folder  # the name local/server.py still imports

@@ -11,10 +11,10 @@ import numpy as np
 from ..contract.embedding_models import EmbeddingModel
 from ..contract.errors import ModelNotAvailable
 
-__all__ = ["Embedder", "load", "loaded", "forget"]
+__all__ = ["LoadedModel", "load", "loaded", "forget"]
 
 
-class Embedder(Protocol):
+class LoadedModel(Protocol):
     """A loaded local model: checked texts in, unit-length float32 rows out."""
 
     def embed(self, texts: list[str], pooling: str = "mean") -> np.ndarray:
@@ -22,11 +22,11 @@ class Embedder(Protocol):
         ...
 
 
-_LOADED: dict[tuple[str, str | None], Embedder] = {}
+_LOADED: dict[tuple[str, str | None], LoadedModel] = {}
 _LOCK = threading.Lock()
 
 
-def load(model: EmbeddingModel, cache_dir: str | Path | None = None) -> Embedder:
+def load(model: EmbeddingModel, cache_dir: str | Path | None = None) -> LoadedModel:
     """The model's runtime, loaded on first use and kept for the life of the process. Open weights
     are fetched into the Hugging Face cache (or `cache_dir`) the first time.
 
@@ -53,7 +53,7 @@ def forget() -> None:
         _LOADED.clear()
 
 
-def _load(model: EmbeddingModel, cache_dir: str | Path | None) -> Embedder:
+def _load(model: EmbeddingModel, cache_dir: str | Path | None) -> LoadedModel:
     if model.runtime == "static":
         from .static import StaticModel
 
