@@ -32,6 +32,7 @@ from .embedder import Embedder
 from .environment import TARGET_ENV, engine_folder
 from .index import Index
 from .mutation_log import MutationLog
+from .rest_options import REST_DEFAULTS as REST
 
 __all__ = ["connect", "Client", "embedding_models", "api_base", "TARGET_ENV", "API_PATH"]
 
@@ -40,8 +41,9 @@ API_PATH = "/client/v4"
 
 def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = None, apply_delay: float = 0.0,
             limits: Limits = DEFAULT_LIMITS, account_id: str | None = None, api_token: str | None = None,
-            timeout: float = 30.0, concurrency: int = 4, max_retries: int = 5,
-            requests_per_window: int = 1200, window_seconds: float = 300.0, total_timeout: float = 120.0) -> Client:
+            timeout: float = REST.timeout, concurrency: int = REST.concurrency, max_retries: int = REST.max_retries,
+            requests_per_window: int = REST.requests_per_window, window_seconds: float = REST.window_seconds,
+            total_timeout: float = REST.total_timeout) -> Client:
     """Open a client on the embedded engine (the default), in memory, on Cloudflare, or on any server
     that speaks Vectorize's REST API.
 

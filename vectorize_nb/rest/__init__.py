@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from ..contract.errors import ConfigurationError
 from ..environment import SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID
 from ..contract.limits import DEFAULT_LIMITS, Limits
+from ..rest_options import REST_DEFAULTS as DEFAULTS
 from .backend import RestBackend
 from .ratelimit import RateLimiter
 from .transport import Transport, retry_policy
@@ -20,10 +21,12 @@ ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
 TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 
 
-def connect_rest(target: str, *, account_id: str | None = None, api_token: str | None = None, timeout: float = 30.0,
-                 concurrency: int = 4, max_retries: int = 5, requests_per_window: int = 1200,
-                 window_seconds: float = 300.0, limits: Limits = DEFAULT_LIMITS,
-                 backoff: float = 0.5, total_timeout: float = 120.0) -> tuple[RestBackend, str]:
+def connect_rest(target: str, *, account_id: str | None = None, api_token: str | None = None,
+                 timeout: float = DEFAULTS.timeout, concurrency: int = DEFAULTS.concurrency,
+                 max_retries: int = DEFAULTS.max_retries, requests_per_window: int = DEFAULTS.requests_per_window,
+                 window_seconds: float = DEFAULTS.window_seconds, limits: Limits = DEFAULT_LIMITS,
+                 backoff: float = DEFAULTS.backoff, total_timeout: float = DEFAULTS.total_timeout
+                 ) -> tuple[RestBackend, str]:
     """A RestBackend for "cloudflare" or a base URL, and a label for it that holds no secret.
 
     Cloudflare needs an account id and an API token: the arguments, else the environment

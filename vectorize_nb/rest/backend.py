@@ -24,6 +24,7 @@ from ..contract.embedding_models import get_model
 from ..contract.filters import FilterMiss, parse_filter, silent_misses
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, IndexDescription, IndexInfo, Match, MetadataIndex,
                                Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
+from ..rest_options import REST_DEFAULTS as DEFAULTS
 from .ai import WorkersAI
 from .transport import Transport
 
@@ -90,7 +91,8 @@ class RestBackend(Backend):
     builds_requests = True
     embeds_remotely = True
 
-    def __init__(self, transport: Transport, *, limits: Limits = DEFAULT_LIMITS, max_concurrency: int = 4) -> None:
+    def __init__(self, transport: Transport, *, limits: Limits = DEFAULT_LIMITS,
+                 max_concurrency: int = DEFAULTS.concurrency) -> None:
         self.transport = transport
         self.limits = limits
         self.max_concurrency = max_concurrency

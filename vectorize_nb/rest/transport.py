@@ -30,6 +30,7 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from ..contract import errors, wire
+from ..rest_options import REST_DEFAULTS as DEFAULTS
 from ..version import __version__
 from .deadline import DeadlineAdapter, attempt
 from .ratelimit import RateLimiter
@@ -80,7 +81,7 @@ class _Retry(Retry):
         return None if after is None else min(after, RETRY_AFTER_MAX)
 
 
-def retry_policy(max_retries: int, backoff: float = 0.5) -> Retry:
+def retry_policy(max_retries: int, backoff: float = DEFAULTS.backoff) -> Retry:
     return _Retry(total=max_retries, connect=None, read=None, status=None, other=None, redirect=0,
                   backoff_factor=backoff, backoff_max=30.0, backoff_jitter=backoff,
                   status_forcelist=RETRY_STATUSES, allowed_methods=None, respect_retry_after_header=True,
@@ -91,7 +92,7 @@ class Transport:
     """Requests to one account's routes, e.g. `request("GET", "/vectorize/v2/indexes/docs/info")`."""
 
     def __init__(self, base_url: str, account_id: str, token: str | None, *, timeout: float, retry: Retry,
-                 limiter: RateLimiter, pool_size: int, total_timeout: float = 120.0) -> None:
+                 limiter: RateLimiter, pool_size: int, total_timeout: float = DEFAULTS.total_timeout) -> None:
         self.base_url = base_url.rstrip("/")
         self.account_id = account_id
         self.account_url = f"{self.base_url}/accounts/{account_id}"

@@ -1,0 +1,31 @@
+"""How a client talks to a REST server unless told otherwise: `connect()`'s defaults and the REST
+backend's are these. Kept apart from `rest/` so that `connect()` can show them without importing
+requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["RestOptions", "REST_DEFAULTS"]
+
+
+@dataclass(frozen=True)
+class RestOptions:
+    """Timeouts, retries, concurrency and the client-side rate limit of a REST backend."""
+
+    timeout: float = 30.0
+    """Seconds one attempt of a request may take (plus a second per megabyte of body)."""
+    total_timeout: float = 120.0
+    """Seconds all attempts of a request and the waits between them may take (plus a second per megabyte)."""
+    concurrency: int = 4
+    """Requests in flight at once."""
+    max_retries: int = 5
+    """Retries of a request that failed on a rate limit, a server error or the network."""
+    backoff: float = 0.5
+    """The first retry's wait in seconds, doubled for each next one (with as much jitter)."""
+    requests_per_window: int = 1200
+    window_seconds: float = 300.0
+    """The client-side rate limit: Cloudflare's API allows 1200 requests per 5 minutes."""
+
+
+REST_DEFAULTS = RestOptions()
