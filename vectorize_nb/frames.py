@@ -25,6 +25,7 @@ import pandas as pd
 from . import packing
 from .contract import errors, validation
 from .contract.limits import DEFAULT_LIMITS, Limits
+from .contract.metadata_json import encoded_metadata
 from .contract.models import CheckedVectors, Values, VectorCells, Vectors, WriteKind
 from .contract.validation import utf8_len
 from .vector_array import VectorDtype
@@ -340,7 +341,8 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
                kind: WriteKind = "upsert", embedded: np.ndarray | None = None) -> CheckedVectors:
     """The whole frame as one checked batch (the write pipeline splits it for sending). Errors name the
     frame's rows; what the frame's own checks leave (namespace lengths, nested metadata) is checked by
-    `validation.check_vectors`, which takes the metadata of flat columns as already encoded.
+    `validation.check_vectors`, which takes the metadata of flat columns as already encoded
+    (`metadata_json.encoded_metadata`).
     `embedded`: the rows' vectors when they were made from a text column (then no vector column is read)."""
     ids = ids_of(frame, id, limits.max_id_bytes)
     matrix = vectors_of(frame, vector, vectors, dimensions, ids) if embedded is None else embedded
@@ -363,8 +365,8 @@ def _encoded(columns: dict[str, list[Any]], ids: list[str], limits: Limits) -> l
     encoded: list[bytes | None] = []
     for start in range(0, len(ids), _ENCODED_ROWS):
         part = {key: values[start:start + _ENCODED_ROWS] for key, values in columns.items()}
-        encoded += validation.encoded_metadata(_rows(part, len(ids[start:start + _ENCODED_ROWS])),
-                                               ids[start:start + _ENCODED_ROWS], limits, list(columns))
+        encoded += encoded_metadata(_rows(part, len(ids[start:start + _ENCODED_ROWS])),
+                                    ids[start:start + _ENCODED_ROWS], limits, list(columns))
     return encoded
 
 

@@ -135,6 +135,11 @@ class during:
             exc.nothing_written = exc.nothing_written or self.nothing_written
 
 
+def quoted(text: str, limit: int = 80) -> str:
+    """An id or a key as a message shows it, in double quotes (`id="doc-1"`), cut after `limit` characters."""
+    return '"' + (text if len(text) <= limit else text[:limit] + "…") + '"'
+
+
 def _rebuild(cls: type[VectorizeError], message: str, operation: str | None, status: int,
              code: int) -> VectorizeError:
     return cls(message, operation=operation, status=status, code=code)

@@ -6,7 +6,6 @@ the value received and the offending id where there is one.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,16 +14,17 @@ import numpy as np
 import orjson
 
 from . import arguments, errors
+from .errors import quoted
 from .filters import json_kind
 from .limits import Limits
+from .metadata_json import metadata_json_of
 from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVectors, IndexConfig, QueryOptions,
                      VectorCells, Vectors, WriteKind)
 
 __all__ = [
     "index_name", "no_config", "index_config", "id_text", "vector_id", "id_list", "asked_ids", "namespace",
-    "metadata_json_of",
     "write_count", "unique_rows", "check_vectors", "first_bad_cell", "recheck_cells", "first_non_finite_row",
-    "encoded_metadata", "query_option_types", "query_options", "query_vector", "list_count",
+    "query_option_types", "query_options", "query_vector", "list_count",
     "metadata_index_spec", "utf8_len", "wrong_width", "not_numbers",
 ]
 
@@ -38,10 +38,6 @@ _FLOAT32 = "within float32's range (±3.4e38)"
 
 def utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
-
-
-def _quote(text: str, limit: int = 80) -> str:
-    return '"' + (text if len(text) <= limit else text[:limit] + "…") + '"'
 
 
 def index_name(name: Any, limits: Limits) -> str:
@@ -103,7 +99,7 @@ def vector_id(value: Any, limits: Limits, row: int | None = None) -> str:
     size = utf8_len(value)
     if size > limits.max_id_bytes:
         raise errors.IdTooLong(
-            f"id too long; max is {limits.max_id_bytes} bytes, got {size} bytes (id={_quote(value)})")
+            f"id too long; max is {limits.max_id_bytes} bytes, got {size} bytes (id={quoted(value)})")
     return value
 
 
@@ -128,7 +124,7 @@ def asked_ids(ids: Any, limits: Limits) -> list[str]:
 def namespace(value: Any, limits: Limits, vid: str | None = None) -> str | None:
     if value is None:
         return None
-    owner = "" if vid is None else f" for id={_quote(vid)}"
+    owner = "" if vid is None else f" for id={quoted(vid)}"
     if not isinstance(value, str):
         raise errors.InvalidVector(f"namespace must be a string{owner}, got {json_kind(value, shown=True)}")
     size = utf8_len(value)
@@ -136,107 +132,6 @@ def namespace(value: Any, limits: Limits, vid: str | None = None) -> str | None:
         raise errors.NamespaceTooLong(
             f"namespace too long{owner}; max is {limits.max_namespace_bytes} bytes, got {size} bytes")
     return value
-
-
-def _kept_json(value: Any, option: int = 0) -> bytes:
-    """orjson.dumps, for results that many of are kept alive at once (a metadata JSON per row).
-    orjson's results come from the system allocator; 100k of them kept spread over the heap and
-    cost 35-170 ms per 100k rows, depending on the heap's state. A copy (a small object of Python's
-    own allocator) costs a steady 29 ms, and orjson's buffer is freed at once."""
-    return bytes(memoryview(orjson.dumps(value, option=option)))
-
-
-def metadata_json_of(metadata: Any, limits: Limits, vid: str) -> bytes | None:
-    """Check one vector's metadata and return its compact JSON (what is stored and measured);
-    an empty object is stored as no metadata."""
-    if metadata is None or (isinstance(metadata, dict) and not metadata):
-        return None
-    if not isinstance(metadata, dict):
-        raise errors.InvalidMetadata(
-            f"invalid metadata for id={_quote(vid)}: expected an object, got {json_kind(metadata)}")
-    _check_object(metadata, "", vid)
-    try:
-        encoded = _kept_json(metadata, orjson.OPT_SERIALIZE_NUMPY)
-    except TypeError as exc:  # e.g. an int beyond 64 bits
-        raise errors.InvalidMetadata(f"invalid metadata for id={_quote(vid)}: {exc}") from None
-    if len(encoded) > limits.max_metadata_bytes:
-        raise errors.MetadataTooLarge(
-            f"metadata too large for id={_quote(vid)}; max is {limits.max_metadata_bytes} bytes, "
-            f"got {len(encoded)} bytes")
-    return encoded
-
-
-def encoded_metadata(rows: Sequence[dict[str, Any] | None], ids: Sequence[str], limits: Limits,
-                     keys: Sequence[str]) -> list[bytes | None]:
-    """Compact JSON of metadata rows whose values are known to be JSON-safe scalars (a DataFrame's
-    converted columns): only the column names (`keys`) and the size are left to check."""
-    for key in keys:
-        _check_key(key, "", ids[0] if ids else "?")
-    try:
-        encoded = [None if row is None else _kept_json(row) for row in rows]
-    except TypeError:  # an integer beyond 64 bits: checked row by row, the one that has it is named
-        encoded = [metadata_json_of(row, limits, vid) for row, vid in zip(rows, ids)]
-    for position, blob in enumerate(encoded):
-        if blob is not None and len(blob) > limits.max_metadata_bytes:
-            raise errors.MetadataTooLarge(
-                f"metadata too large for id={_quote(ids[position])}; max is {limits.max_metadata_bytes} bytes, "
-                f"got {len(blob)} bytes")
-    return encoded
-
-
-_CHECKED_KEYS: set[str] = set()
-_PLAIN = (str, int, bool, type(None))
-METADATA_DEPTH = 254
-"""Objects and arrays one inside the other in a vector's metadata, at most: what orjson, which stores
-it, can write."""
-
-
-def _check_object(value: dict[Any, Any], path: str, vid: str, depth: int = 1) -> None:
-    # The hot loop of every write: plain values and already-seen keys cost one type check each.
-    for key, item in value.items():
-        if key not in _CHECKED_KEYS:
-            _check_key(key, path, vid)
-            if len(_CHECKED_KEYS) < 100_000:
-                _CHECKED_KEYS.add(key)
-        kind = type(item)
-        if kind in _PLAIN or (kind is float and item - item == 0.0):  # x - x is NaN for NaN and infinities
-            continue
-        _check_value(item, f"{path}.{key}" if path else key, vid, depth + 1)
-
-
-def _check_value(value: Any, path: str, vid: str, depth: int) -> None:
-    if isinstance(value, (dict, list, tuple)) and depth > METADATA_DEPTH:
-        raise errors.InvalidMetadata(
-            f"invalid metadata for id={_quote(vid)}: {_quote(path)} is nested {depth} levels deep; objects and "
-            f"arrays may nest at most {METADATA_DEPTH} levels")
-    if isinstance(value, dict):
-        _check_object(value, path, vid, depth)
-    elif isinstance(value, (list, tuple)):
-        for pos, item in enumerate(value):
-            _check_value(item, f"{path}[{pos}]", vid, depth + 1)
-    elif isinstance(value, (float, np.floating)):
-        if not math.isfinite(value):
-            raise errors.InvalidMetadata(
-                f"invalid metadata for id={_quote(vid)}: {path} is {value}, and JSON has no NaN or infinity")
-    elif not (value is None or isinstance(value, (str, bool, int, np.integer, np.bool_))):
-        raise errors.InvalidMetadata(
-            f"invalid metadata for id={_quote(vid)}: {path} is a {type(value).__name__}, "
-            "which JSON cannot hold")
-
-
-def _check_key(key: Any, path: str, vid: str) -> None:
-    where = f" in {path}" if path else ""
-    if not isinstance(key, str) or not key:
-        problem = "an empty key" if key == "" else f"a non-string key {key!r}"
-    elif "." in key:
-        problem = f'key "{key}" contains "." (dots are reserved for nesting)'
-    elif '"' in key:
-        problem = f"key {key!r} contains '\"'"
-    elif key.startswith("$"):
-        problem = f'key "{key}" starts with "$"'
-    else:
-        return
-    raise errors.InvalidMetadata(f"invalid metadata for id={_quote(vid)}: {problem}{where}")
 
 
 def write_count(count: int, limits: Limits) -> None:
@@ -265,7 +160,7 @@ def check_vectors(vectors: Vectors | CheckedVectors, kind: WriteKind, dimensions
     """Every rule of a write, for a batch of any size, before anything is written: one row per id
     (insert keeps the first of a repeated id, upsert the last), ids, values, namespaces and metadata.
 
-    `metadata_json`: the rows' metadata already encoded by `encoded_metadata` (a DataFrame's flat
+    `metadata_json`: the rows' metadata already encoded by `metadata_json.encoded_metadata` (a DataFrame's flat
     columns); otherwise each row's metadata is checked and encoded here.
     """
     if isinstance(vectors, CheckedVectors) and metadata_json is None:
@@ -285,7 +180,7 @@ def check_vectors(vectors: Vectors | CheckedVectors, kind: WriteKind, dimensions
     if isinstance(values, np.ndarray) and (row := first_non_finite_row(values)) is not None:
         col = int(np.flatnonzero(~np.isfinite(values[row]))[0])
         raise errors.InvalidVector(
-            f"invalid vector for id={_quote(vectors.ids[row])}: values must be finite numbers {_FLOAT32}, "
+            f"invalid vector for id={quoted(vectors.ids[row])}: values must be finite numbers {_FLOAT32}, "
             f"got {values[row, col]} at position {col}")
     if vectors.namespaces is not None:
         ids = vectors.ids
@@ -341,7 +236,7 @@ def recheck_cells(vectors: CheckedVectors) -> CheckedVectors:
     if what == "width":
         raise wrong_width(vid, values.width, int(np.size(values.cells[row])))
     if what == "finite":
-        raise errors.InvalidVector(f"invalid vector for id={_quote(vid)}: values must be finite numbers {_FLOAT32}")
+        raise errors.InvalidVector(f"invalid vector for id={quoted(vid)}: values must be finite numbers {_FLOAT32}")
     raise not_numbers(vid)
 
 
@@ -375,13 +270,13 @@ def first_non_finite_row(values: np.ndarray) -> int | None:
 def wrong_width(vid: Any, expected: int, got: int) -> errors.VectorDimensionMismatch:
     """40012 for a vector of the wrong width, as the service words it."""
     return errors.VectorDimensionMismatch(
-        f"invalid vector for id={_quote(str(vid))}, expected {expected} dimensions, and got {got} dimensions")
+        f"invalid vector for id={quoted(str(vid))}, expected {expected} dimensions, and got {got} dimensions")
 
 
 def not_numbers(vid: Any) -> errors.UnparsableVectors:
     """40023 for a vector whose values are not all numbers."""
     return errors.UnparsableVectors(
-        f"vectorize.upstream_error - failed to parse vectors: values of id={_quote(str(vid))} are not all numbers")
+        f"vectorize.upstream_error - failed to parse vectors: values of id={quoted(str(vid))} are not all numbers")
 
 
 def _ill_typed(field: str, expected: str, got: Any, python: bool) -> errors.MalformedRequest:

@@ -18,6 +18,7 @@ import orjson
 from . import errors, validation
 from .filters import is_number
 from .limits import DEFAULT_LIMITS, Limits
+from .metadata_json import metadata_json_of
 from .models import (CheckedVectors, IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, QueryOptions,
                      VectorPage, VectorRecord, Vectors, WriteKind)
 
@@ -318,7 +319,7 @@ def read_ndjson(stream: BinaryIO, kind: WriteKind, dimensions: int, limits: Limi
             raise errors.TooManyVectors(f"too many vectors in payload; max is {limits.max_vectors_per_write}, "
                                         f"got more (vector {len(ids) + 1}, id={vid!r}, is on line {number})")
         rows.append(_row(vid, record["values"], dimensions))
-        metadata.append(validation.metadata_json_of(record.get("metadata"), limits, vid))
+        metadata.append(metadata_json_of(record.get("metadata"), limits, vid))
         namespaces.append(record.get("namespace"))
         ids.append(vid)
     values = np.vstack(rows) if rows else np.empty((0, dimensions), dtype=np.float32)
