@@ -8,7 +8,7 @@ from vectorize_nb.contract import errors, validation, wire
 from vectorize_nb.contract.models import (IndexConfig, IndexDescription, IndexInfo, Match, QueryOptions, VectorPage,
                                          Vectors)
 
-from .helpers import TINY
+from ..helpers import TINY
 
 
 def test_timestamps_use_each_fields_cloudflare_form():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from vectorize_nb.contract import errors, validation, wire
 
-from .helpers import TINY
+from ..helpers import TINY
 
 D = 3
 PROPERTY = settings(max_examples=300, derandomize=True, database=None, deadline=None)
