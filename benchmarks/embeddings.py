@@ -33,7 +33,7 @@ from vectorize_nb.contract.models import Vectors
 from vectorize_nb.datasets import STDLIB_MODULES
 from vectorize_nb.embedder import Embedder
 from vectorize_nb.embeddings import embed_locally
-from vectorize_nb.embeddings.cache import EmbeddingCache
+from vectorize_nb.embeddings.cache import EmbeddingCache, Keep
 
 
 def sentences(count: int) -> list[str]:
@@ -108,7 +108,7 @@ def upsert_text_against_parts(texts: list[str], repeat: int) -> None:
 
 
 def cache_second_run(texts: list[str], repeat: int) -> None:
-    def compute(missing: list[str]) -> np.ndarray:
+    def compute(missing: list[str], keep: Keep) -> np.ndarray:
         return embed_locally(missing, SHIPPED_MODEL)
 
     shuffled = list(np.random.default_rng(0).permutation(texts))
