@@ -24,6 +24,3 @@ SERVED_ACCOUNT_ID = "local"
 def engine_folder() -> Path:
     """The embedded engine's folder when none is named: $VECTORIZE_NB_PATH, else ./.vectorize."""
     return Path(os.environ.get(PATH_ENV) or DEFAULT_PATH)
-
-
-default_folder = engine_folder  # the name local/server.py still imports

@@ -25,7 +25,7 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from ..contract import errors, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
-from ..environment import SERVE_PORT as DEFAULT_PORT, SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID as ACCOUNT_ID, default_folder
+from ..environment import SERVE_PORT as DEFAULT_PORT, SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID as ACCOUNT_ID, engine_folder
 from .app import VectorizeApp
 from .engine import LocalEngine
 from .guard import given_token, is_loopback
@@ -188,7 +188,7 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
     _check_exposure(host, token, allow_remote_without_token)  # before an engine is opened for nothing
     owns = engine is None
     if engine is None:
-        folder = None if memory else Path(path) if path is not None else default_folder()
+        folder = None if memory else Path(path) if path is not None else engine_folder()
         engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
     try:
         return Server(engine, host=host, port=port, token=token, owns_engine=owns, allowed_origins=allowed_origins,
