@@ -160,7 +160,8 @@ class Client:
         return f"Client(target={self.target!r})"
 
     def close(self) -> None:
-        """Close the backend (the engine writes its warm-start files; REST closes its connections)."""
+        """Close the backend (the engine writes its warm-start files; REST closes its connections). Closing
+        again does nothing; any later call on the client or its indexes raises `errors.ClientClosed`."""
         self.embedder.close()
         self.backend.close()
 

@@ -34,6 +34,7 @@
     │   └── InternalError                 10001 [project] an unexpected failure in the server
     ├── TransportError                    the request never got an answer (client side only)
     ├── WaitTimeout                       Index.wait gave up (client side only)
+    ├── ClientClosed                      a call on a client (or engine) after its close() (client side only)
     └── ConfigurationError (ValueError)   connect() could not work out the target
 
 The local engine raises these; its HTTP server turns one into Cloudflare's envelope with
@@ -60,6 +61,7 @@ __all__ = [
     "WaitTimeout", "ConfigurationError", "BadEmbeddingInput", "EmptyText", "TextNotString", "TextTooLong",
     "UnsupportedPooling", "UnknownModel", "ModelNotAvailable", "CapacityExceeded", "QuotaExceeded", "error_class",
     "from_envelope", "during", "PROJECT_CODES", "VectorizeWarning", "warn_once", "heard_warnings",
+    "ClientClosed",
 ]
 
 
@@ -396,6 +398,17 @@ class TransportError(VectorizeError):
 class WaitTimeout(VectorizeError):
     status = 0
     hint = "The write is not known to be applied yet; wait longer, or check info() or get_by_ids()"
+
+
+class ClientClosed(VectorizeError):
+    """A call on a client, or on the engine under it, after it was closed (from any thread)."""
+
+    status = 0
+    hint = "Open a new client with vz.connect()"
+
+    def __init__(self, message: str = "this client was closed (by its close(), or at the end of its with block)",
+                 **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
 
 
 class ConfigurationError(VectorizeError, ValueError):

@@ -106,6 +106,9 @@ class VectorizeApp:
             args = {key: value for key, value in matched.items() if key != "account_id"}
             result = getattr(self, f"_{endpoint}")(request, **args)
             return _json(200, wire.envelope(result))
+        except errors.ClientClosed:  # the engine it serves was closed under it (vz.serve(engine=client.backend))
+            return _error(errors.ServerError("this server's engine was closed: it reads and writes nothing more",
+                                             status=503))
         except errors.VectorizeError as exc:
             return _error(exc)
         except RequestEntityTooLarge:

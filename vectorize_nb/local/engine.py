@@ -76,6 +76,7 @@ class LocalEngine(Backend):
         self._predating_counts: dict[tuple[int, str], tuple[tuple[int, int], int]] = {}
         self._version = self.store.data_version()
         self._maybe_pending = True
+        self._closed = False
         self._reload_catalog()
 
     def __repr__(self) -> str:
@@ -83,11 +84,15 @@ class LocalEngine(Backend):
         return f"LocalEngine({where!r}, apply_delay={self.apply_delay:g})"
 
     def close(self) -> None:
-        """Write snapshots of large resident indexes that changed (for a quick reopen), then close the store."""
+        """Write snapshots of large resident indexes that changed (for a quick reopen), then close the store.
+        Closing again does nothing; any other call afterwards raises ClientClosed."""
         with self._lock:
+            if self._closed:
+                return
             for state in self._states.values():
                 state.save(self._snapshots)
             self.store.close()
+            self._closed = True
 
     @property
     def folder(self) -> Path | None:
@@ -138,6 +143,8 @@ class LocalEngine(Backend):
 
     def _sync(self) -> None:
         """Catch up, then apply the mutations that are due (each in its own transaction)."""
+        if self._closed:
+            raise errors.ClientClosed()
         self._catch_up()
         if self._maybe_pending and not self.store.read_only:  # a read-only folder's pending writes stay pending
             self._apply_due()

@@ -106,11 +106,13 @@ class Transport:
         self.session.mount("https://", adapter)
         self.session.auth = BearerToken(token) if token else None
         self.session.headers.update({"Accept": "application/json", "User-Agent": f"vectorize-nb/{__version__}"})
+        self.closed = False
 
     def __repr__(self) -> str:
         return f"Transport({self.account_url!r})"
 
     def close(self) -> None:
+        self.closed = True
         self.session.close()
 
     def request(self, method: str, path: str, *, operation: str, json: Any = None, data: Any = None,
@@ -120,6 +122,8 @@ class Transport:
         deadlines) and return the envelope's `result`. `limiter`: a rate limit of its own (Workers AI's),
         instead of the transport's. `within`: seconds the whole call may take, when fewer than the deadlines
         allow (a caller with a deadline of its own, such as `Index.wait`)."""
+        if self.closed:
+            raise errors.ClientClosed(operation=operation)
         headers = {}
         if json is not None:
             data, content_type = wire.dumps(json), "application/json"
