@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import threading
+import time
 from http import HTTPStatus
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,6 +35,8 @@ __all__ = ["Server", "serve", "open_server", "DEFAULT_PORT", "ACCOUNT_ID"]
 
 _BODY_SLACK = 1 << 20
 """waitress refuses bodies this much over the limit unread; the application refuses the ones in between."""
+DRAIN_SECONDS = 10.0
+"""How long a stopping server lets the requests in flight finish before it closes their connections."""
 
 
 class _EnvelopeErrorTask(ErrorTask):  # type: ignore[misc, unused-ignore]  # waitress is untyped
@@ -156,18 +159,39 @@ def _listening(app: VectorizeApp, host: str, port: int, threads: int, max_body: 
     return wsgi
 
 
-def stop_serving(wsgi: Any, thread: threading.Thread | None) -> None:
-    """Stop a waitress server whose loop runs in `thread` (None: never started): close its connections
-    and listening socket from inside the loop, then its trigger once the loop has ended, then its
-    task threads. Closing everything from inside the loop, the trigger included, races the write
-    that wakes the loop: the loop may already be awake and run the close first (EBADF, or a write
+def stop_serving(wsgi: Any, thread: threading.Thread | None, patience: float = DRAIN_SECONDS) -> None:
+    """Stop a waitress server whose loop runs in `thread` (None: never started): stop accepting, let the
+    requests in flight be answered (for up to `patience` seconds), closing each connection once it has
+    nothing in flight, then close what is left from inside the loop, then its trigger once the loop has
+    ended, then its task threads. Closing everything from inside the loop, the trigger included, races the
+    write that wakes the loop: the loop may already be awake and run the close first (EBADF, or a write
     into whatever file took the descriptor)."""
     if thread is not None:
+        wsgi.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(wsgi))  # the listening socket only
+        deadline = time.monotonic() + patience
+        while thread.is_alive() and time.monotonic() < deadline:
+            wsgi.trigger.pull_trigger(lambda: _close_idle(wsgi))
+            thread.join(timeout=0.01)
         wsgi.trigger.pull_trigger(lambda: _leave_loop(wsgi))
         thread.join(timeout=10)
     wasyncore.close_all(wsgi._map)
     wsgi.trigger.close()
     wsgi.task_dispatcher.shutdown(timeout=10)
+
+
+def _close_idle(wsgi: Any) -> None:
+    """Inside the loop: close the connections with no request in flight (being read, served or answered);
+    once none is left, end the loop."""
+    busy = False
+    for channel in list(wsgi._map.values()):
+        if channel is wsgi or channel is wsgi.trigger:
+            continue
+        if channel.requests or channel.request is not None or channel.total_outbufs_len:
+            busy = True
+        else:
+            channel.close()
+    if not busy:
+        wsgi.trigger.del_channel()
 
 
 def _leave_loop(wsgi: Any) -> None:
