@@ -44,6 +44,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, dims INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS texts (key BLOB PRIMARY KEY, block INTEGER NOT NULL, row INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE, refs BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS clears (id INTEGER PRIMARY KEY);
 """
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -76,6 +77,8 @@ class _Lookup:
     """(n, d) float32, valid where found; None when nothing was."""
     whole_job: bool
     """Found through the hash of the whole list."""
+    clears: int
+    """How many times the cache had been cleared when it was read."""
 
 
 class EmbeddingCache:
@@ -131,7 +134,7 @@ class EmbeddingCache:
                 vectors[missing] = computed[rows]
                 found.refs[missing] = stored[rows]
         if len(texts) >= JOB_MIN and not found.whole_job:
-            self._run(lambda db: _remember_job(db, _job_key(texts, model, pooling), found.refs))
+            self._run(lambda db: _remember_job(db, _job_key(texts, model, pooling), found.refs, found.clears))
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
         if vectors is None:
@@ -160,6 +163,7 @@ class EmbeddingCache:
             with _transaction(db):
                 for table in ("jobs", "texts", "blocks"):
                     db.execute(f"DELETE FROM {table}")
+                db.execute("INSERT INTO clears DEFAULT VALUES")  # the next blocks may take the ids just freed
         self._run(wipe)
 
     def close(self) -> None:
@@ -276,18 +280,33 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
 
 
 def _lookup(db: sqlite3.Connection, texts: list[str], model: str, pooling: str) -> _Lookup:
+    """What the cache holds of `texts`, read in one read transaction: another process's clear(), and the
+    blocks written after it under the ids it freed, cannot come between the refs and the rows they point at."""
+    db.execute("BEGIN")
+    try:
+        return _looked_up(db, texts, model, pooling, _clears(db))
+    finally:
+        if db.in_transaction:  # SQLite may have ended it on an error
+            db.execute("COMMIT")
+
+
+def _clears(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT count(*) FROM clears").fetchone()[0])
+
+
+def _looked_up(db: sqlite3.Connection, texts: list[str], model: str, pooling: str, clears: int) -> _Lookup:
     job = _job_refs(db, _job_key(texts, model, pooling)) if len(texts) >= JOB_MIN else None
     whole_job = job is not None and len(job) == len(texts)
     refs = job.copy() if job is not None and whole_job else _text_refs(db, _text_keys(texts, model, pooling))
     found = refs[:, 0] >= 0
     gathered = _gather(db, refs[found]) if found.any() else None
     if gathered is None:  # nothing found, or its blocks went away under us
-        return _Lookup(np.zeros(len(texts), bool), np.full((len(texts), 2), -1, np.int64), None, False)
+        return _Lookup(np.zeros(len(texts), bool), np.full((len(texts), 2), -1, np.int64), None, False, clears)
     if found.all():
-        return _Lookup(found, refs, gathered, whole_job)
+        return _Lookup(found, refs, gathered, whole_job, clears)
     vectors = np.zeros((len(texts), gathered.shape[1]), np.float32)
     vectors[found] = gathered
-    return _Lookup(found, refs, vectors, whole_job)
+    return _Lookup(found, refs, vectors, whole_job, clears)
 
 
 def _store(db: sqlite3.Connection, keys: list[bytes], vectors: np.ndarray) -> np.ndarray:
@@ -306,9 +325,12 @@ def _store(db: sqlite3.Connection, keys: list[bytes], vectors: np.ndarray) -> np
     return refs
 
 
-def _remember_job(db: sqlite3.Connection, key: bytes, refs: np.ndarray) -> None:
+def _remember_job(db: sqlite3.Connection, key: bytes, refs: np.ndarray, clears: int) -> None:
+    """Remember a whole job's (block, row) per text, read or written since the cache was cleared `clears`
+    times; not if another process cleared it since: the blocks they point at may hold other texts by now."""
     with _transaction(db):
-        db.execute("INSERT OR REPLACE INTO jobs (key, refs) VALUES (?, ?)", (key, refs.tobytes()))
+        if _clears(db) == clears:
+            db.execute("INSERT OR REPLACE INTO jobs (key, refs) VALUES (?, ?)", (key, refs.tobytes()))
 
 
 def _checked(vectors: np.ndarray, rows: int, like: np.ndarray | None) -> np.ndarray:
