@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from itertools import chain, repeat
@@ -85,14 +86,28 @@ class MetadataColumns:
         return [strings.setdefault(value, value) if type(value) is str else value for value in values]
 
 
+class _Pauses:
+    """The threads inside `collector_paused`, and whether the collector was on when the first came in."""
+
+    lock = threading.Lock()
+    depth = 0
+    was_enabled = False
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Build millions of objects without cycles (rows, dicts) without the garbage collector's full
-    passes over them, which would take as long again as the building."""
-    enabled = gc.isenabled()
-    gc.disable()
+    passes over them, which would take as long again as the building. Threads may pause it at once: the
+    collector is back as it was once the last of them is done."""
+    with _Pauses.lock:
+        if _Pauses.depth == 0:
+            _Pauses.was_enabled = gc.isenabled()
+            gc.disable()
+        _Pauses.depth += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _Pauses.lock:
+            _Pauses.depth -= 1
+            if _Pauses.depth == 0 and _Pauses.was_enabled:
+                gc.enable()
