@@ -24,7 +24,7 @@ def caches(tmp_path):
 def clear_and_refill(theirs: EmbeddingCache) -> None:
     """The other notebook clears the cache and embeds other texts: their block takes the id just freed."""
     theirs.clear()
-    theirs.embed(THEIRS, "m", "mean", fake_vectors)
+    theirs.embed(THEIRS, "m", "mean", Recorder())
 
 
 def test_a_job_remembered_across_a_clear_is_not_read_back_as_other_texts(caches, monkeypatch):
@@ -37,7 +37,7 @@ def test_a_job_remembered_across_a_clear_is_not_read_back_as_other_texts(caches,
         return remember(*args)
 
     monkeypatch.setattr(cache_module, "_remember_job", cleared_meanwhile)
-    ours.embed(OURS, "m", "mean", fake_vectors)
+    ours.embed(OURS, "m", "mean", Recorder())
     again = ours.embed(OURS, "m", "mean", Recorder())
     np.testing.assert_array_equal(again.vectors, fake_vectors(OURS))
     assert again.misses == JOB_MIN  # cleared: computed again
@@ -46,7 +46,7 @@ def test_a_job_remembered_across_a_clear_is_not_read_back_as_other_texts(caches,
 def test_a_lookup_that_a_clear_comes_between_reads_the_vectors_it_found(caches, monkeypatch):
     ours, theirs = caches
     texts = OURS[:10]
-    ours.embed(texts, "m", "mean", fake_vectors)
+    ours.embed(texts, "m", "mean", Recorder())
     gather = cache_module._gather
 
     def cleared_meanwhile(*args):  # the refs are read; the clear and new blocks come before the rows are
