@@ -1,22 +1,10 @@
 """The durable store: one SQLite database (WAL mode) per local account folder, or in memory.
 
-Tables
-    indexes            one row per index ever created; `deleted_on` marks a deleted one
-    vectors_<n>        one table per index <n>: the applied vectors (id, namespace, metadata JSON,
-                       the slot of its values in the vector file) and the sequence number of the
-                       mutation that last wrote the row; rowid order is insertion order
-    vector_files       per index, the generation of its vector file, the slots written in it, and how
-                       many rows were rewritten or deleted since the holes were last counted
-    metadata_indexes   property, type, and the sequence number of the mutation that created it
-                       (a vector is in a metadata index when its `seq` is greater)
-    mutations          the log: UUID, kind, when created, when due, when applied
-    pending_vectors    the vectors of insert/upsert mutations not applied yet (lag setting)
-
-The vector values live in one file per index (`vectorfile.py`), not in SQLite: SQLite holds each row's
-slot, and the file is appended to, never rewritten in place, so the folder holds one copy of every
-vector. Every public write runs inside `transaction()`: vectors are appended past the recorded end
-and synced before the transaction that records them commits, so a batch is wholly in or wholly out
-even when the process dies half-way. The engine decides what to write.
+The tables are defined in `schema.py`. The vector values live in one file per index (`vectorfile.py`), not
+in SQLite: SQLite holds each row's slot, and the file is appended to, never rewritten in place, so the
+folder holds one copy of every vector. Every public write runs inside `transaction()`: vectors are
+appended past the recorded end and synced before the transaction that records them commits, so a batch
+is wholly in or wholly out even when the process dies half-way. The engine decides what to write.
 """
 
 from __future__ import annotations
@@ -37,6 +25,7 @@ from . import migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
 from .readonly import ReadOnlyFolder, disk_full, open_read_only, refused, write_refused
 from .rows import IndexRow, MutationRow, VectorRow
+from .schema import VECTOR_TABLE, create_tables, table as _table
 from .vectorfile import VectorFile, VectorFiles, moves
 
 __all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME", "VECTORS_FOLDER"]
@@ -49,67 +38,10 @@ MIN_HOLES = 4096
 FETCH_ROWS = 8192
 _MAX_SQL_VARIABLES = 900
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS indexes (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    dimensions INTEGER NOT NULL,
-    metric TEXT NOT NULL,
-    preset TEXT,
-    description TEXT NOT NULL,
-    created_on TEXT NOT NULL,
-    modified_on TEXT NOT NULL,
-    deleted_on TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS indexes_live_name ON indexes(name) WHERE deleted_on IS NULL;
-CREATE TABLE IF NOT EXISTS metadata_indexes (
-    index_id INTEGER NOT NULL,
-    property TEXT NOT NULL,
-    type TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (index_id, property)
-);
-CREATE TABLE IF NOT EXISTS mutations (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    index_id INTEGER NOT NULL,
-    uuid TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    payload BLOB,
-    created_at REAL NOT NULL,
-    due_at REAL NOT NULL,
-    applied_at REAL
-);
-CREATE INDEX IF NOT EXISTS mutations_pending ON mutations(applied_at, due_at);
-CREATE INDEX IF NOT EXISTS mutations_index ON mutations(index_id, seq);
-CREATE TABLE IF NOT EXISTS vector_files (
-    index_id INTEGER PRIMARY KEY,
-    generation INTEGER NOT NULL,
-    slots INTEGER NOT NULL,
-    pressure INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pending_vectors (
-    seq INTEGER NOT NULL,
-    pos INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    namespace TEXT,
-    metadata BLOB,
-    vec BLOB NOT NULL,
-    PRIMARY KEY (seq, pos)
-);
-"""
-
-VECTOR_TABLE = """CREATE TABLE {table} (
-    id TEXT NOT NULL UNIQUE, namespace TEXT, metadata BLOB, slot INTEGER NOT NULL, seq INTEGER NOT NULL);
-CREATE INDEX {table}_seq ON {table}(seq)"""
 _UPSERT = """INSERT INTO {table} (id, namespace, metadata, slot, seq) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, metadata = excluded.metadata,
 slot = excluded.slot, seq = excluded.seq"""
 _INSERT = "INSERT INTO {table} (id, namespace, metadata, slot, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
-
-
-def _table(index_id: int) -> str:
-    return f"vectors_{int(index_id)}"
 
 
 class Store:
@@ -158,9 +90,7 @@ class Store:
         con.execute("PRAGMA cache_size = -65536")
         con.execute("PRAGMA busy_timeout = 60000")
         with self.transaction():
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    con.execute(statement)
+            create_tables(con)
             migrated = [self._migrate(index_id, dimensions) for index_id, dimensions in
                         con.execute("SELECT id, dimensions FROM indexes WHERE deleted_on IS NULL").fetchall()]
             self._files.prune(dict(con.execute("SELECT index_id, generation FROM vector_files").fetchall()))

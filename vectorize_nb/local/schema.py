@@ -1,0 +1,85 @@
+"""The tables of the engine's database.
+
+    indexes            one row per index ever created; `deleted_on` marks a deleted one
+    vectors_<n>        one table per index <n>: the applied vectors (id, namespace, metadata JSON,
+                       the slot of its values in the vector file) and the sequence number of the
+                       mutation that last wrote the row; rowid order is insertion order
+    vector_files       per index, the generation of its vector file, the slots written in it, and how
+                       many rows were rewritten or deleted since the holes were last counted
+    metadata_indexes   property, type, and the sequence number of the mutation that created it
+                       (a vector is in a metadata index when its `seq` is greater)
+    mutations          the log: UUID, kind, when created, when due, when applied
+    pending_vectors    the vectors of insert/upsert mutations not applied yet (lag setting)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = ["SCHEMA", "VECTOR_TABLE", "create_tables", "table"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS indexes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    dimensions INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    preset TEXT,
+    description TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    deleted_on TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS indexes_live_name ON indexes(name) WHERE deleted_on IS NULL;
+CREATE TABLE IF NOT EXISTS metadata_indexes (
+    index_id INTEGER NOT NULL,
+    property TEXT NOT NULL,
+    type TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (index_id, property)
+);
+CREATE TABLE IF NOT EXISTS mutations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    index_id INTEGER NOT NULL,
+    uuid TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    payload BLOB,
+    created_at REAL NOT NULL,
+    due_at REAL NOT NULL,
+    applied_at REAL
+);
+CREATE INDEX IF NOT EXISTS mutations_pending ON mutations(applied_at, due_at);
+CREATE INDEX IF NOT EXISTS mutations_index ON mutations(index_id, seq);
+CREATE TABLE IF NOT EXISTS vector_files (
+    index_id INTEGER PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    slots INTEGER NOT NULL,
+    pressure INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending_vectors (
+    seq INTEGER NOT NULL,
+    pos INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    namespace TEXT,
+    metadata BLOB,
+    vec BLOB NOT NULL,
+    PRIMARY KEY (seq, pos)
+);
+"""
+
+VECTOR_TABLE = """CREATE TABLE {table} (
+    id TEXT NOT NULL UNIQUE, namespace TEXT, metadata BLOB, slot INTEGER NOT NULL, seq INTEGER NOT NULL);
+CREATE INDEX {table}_seq ON {table}(seq)"""
+
+
+def table(index_id: int) -> str:
+    """The name of the table of an index's vectors."""
+    return f"vectors_{int(index_id)}"
+
+
+def create_tables(con: sqlite3.Connection) -> None:
+    """Create the tables a folder lacks (inside the caller's transaction)."""
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            con.execute(statement)
