@@ -209,3 +209,15 @@ def test_the_default_folder_is_the_users_cache(monkeypatch, tmp_path):
     assert EmbeddingCache().path == tmp_path / "vectorize-nb" / "embeddings.sqlite3"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_folder() == Path.home() / ".cache" / "vectorize-nb"
+
+
+def test_a_column_that_a_later_version_adds_to_the_file_is_left_alone(tmp_path):
+    import sqlite3
+
+    with EmbeddingCache(tmp_path) as cache:
+        cache.embed(["old"], "m", "mean", Recorder())
+    with sqlite3.connect(tmp_path / FILE_NAME) as con:
+        con.execute("ALTER TABLE texts ADD COLUMN used_at REAL")
+    with EmbeddingCache(tmp_path) as cache:
+        found = cache.embed(["old", "new"], "m", "mean", Recorder())
+        assert (found.hits, found.misses, len(cache)) == (1, 1, 2)

@@ -318,7 +318,7 @@ def _store(db: sqlite3.Connection, keys: list[bytes], vectors: np.ndarray) -> np
         with _transaction(db):
             block = int(db.execute("INSERT INTO blocks (dims, data) VALUES (?, ?) RETURNING id",
                                    (vectors.shape[1], vectors[start:start + len(part)].tobytes())).fetchone()[0])
-            db.executemany("INSERT OR IGNORE INTO texts VALUES (?, ?, ?)",
+            db.executemany("INSERT OR IGNORE INTO texts (key, block, row) VALUES (?, ?, ?)",
                            ((key, block, row) for row, key in enumerate(part)))
         refs[start:start + len(part), 0] = block
         refs[start:start + len(part), 1] = np.arange(len(part))

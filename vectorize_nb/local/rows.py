@@ -1,10 +1,13 @@
-"""The rows the store reads back: an index, a logged mutation, a vector."""
+"""The rows the store reads back: an index, a logged mutation, a vector.
+
+A row class's fields are named as its table's columns, and the store reads them by name (`columns`), so
+that a column a later format adds to a table is not read into them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-__all__ = ["IndexRow", "MutationRow", "VectorRow"]
+__all__ = ["IndexRow", "MutationRow", "VectorRow", "columns"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +43,8 @@ class VectorRow:
     metadata: bytes | None
     vec: bytes
     seq: int
+
+
+def columns(row: type[IndexRow] | type[MutationRow]) -> str:
+    """The SQL columns that fill a row class, in the order of its fields."""
+    return ", ".join(field.name for field in fields(row))

@@ -24,7 +24,7 @@ from ..journal import write_ahead
 from . import migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
 from .readonly import ReadOnlyFolder, disk_full, open_read_only, refused, write_refused
-from .rows import IndexRow, MutationRow, VectorRow
+from .rows import IndexRow, MutationRow, VectorRow, columns
 from .schema import VECTOR_TABLE, create_tables, table as _table
 from .vectorfile import VectorFile, VectorFiles, moves
 
@@ -38,6 +38,8 @@ MIN_HOLES = 4096
 FETCH_ROWS = 8192
 _MAX_SQL_VARIABLES = 900
 
+_INDEX = columns(IndexRow)
+_MUTATION = columns(MutationRow)
 _UPSERT = """INSERT INTO {table} (id, namespace, metadata, slot, seq) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, metadata = excluded.metadata,
 slot = excluded.slot, seq = excluded.seq"""
@@ -184,12 +186,13 @@ class Store:
 
     def latest_index(self, name: str) -> IndexRow | None:
         """The live index of that name, else the most recently deleted one, else None."""
-        row = self._one("SELECT * FROM indexes WHERE name = ? ORDER BY deleted_on IS NOT NULL, id DESC LIMIT 1",
+        row = self._one(f"SELECT {_INDEX} FROM indexes WHERE name = ? ORDER BY deleted_on IS NOT NULL, id DESC LIMIT 1",
                         (name,))
         return None if row is None else IndexRow(*row)
 
     def live_indexes(self) -> list[IndexRow]:
-        return [IndexRow(*row) for row in self._all("SELECT * FROM indexes WHERE deleted_on IS NULL ORDER BY id")]
+        rows = self._all(f"SELECT {_INDEX} FROM indexes WHERE deleted_on IS NULL ORDER BY id")
+        return [IndexRow(*row) for row in rows]
 
     def delete_index(self, index_id: int, deleted_on: str) -> None:
         """Mark the index deleted and drop everything it held (inside the caller's transaction)."""
@@ -216,18 +219,18 @@ class Store:
         self._run("UPDATE mutations SET applied_at = ? WHERE seq = ?", (applied_at, seq))
 
     def last_applied(self, index_id: int) -> MutationRow | None:
-        row = self._one("SELECT * FROM mutations WHERE index_id = ? AND applied_at IS NOT NULL "
+        row = self._one(f"SELECT {_MUTATION} FROM mutations WHERE index_id = ? AND applied_at IS NOT NULL "
                         "ORDER BY seq DESC LIMIT 1", (index_id,))
         return None if row is None else MutationRow(*row)
 
     def applied_since(self, index_id: int, seq: int) -> list[MutationRow]:
         return [MutationRow(*row) for row in self._all(
-            "SELECT * FROM mutations WHERE index_id = ? AND seq > ? AND applied_at IS NOT NULL ORDER BY seq",
+            f"SELECT {_MUTATION} FROM mutations WHERE index_id = ? AND seq > ? AND applied_at IS NOT NULL ORDER BY seq",
             (index_id, seq))]
 
     def pending(self, index_id: int | None = None, due_by: float | None = None) -> list[MutationRow]:
         """Mutations not applied yet, oldest first; only those due by `due_by` when given."""
-        sql = "SELECT * FROM mutations WHERE applied_at IS NULL"
+        sql = f"SELECT {_MUTATION} FROM mutations WHERE applied_at IS NULL"
         params: list[Any] = []
         if index_id is not None:
             sql += " AND index_id = ?"
@@ -238,12 +241,12 @@ class Store:
         return [MutationRow(*row) for row in self._all(sql + " ORDER BY seq", params)]
 
     def mutation(self, seq: int) -> MutationRow | None:
-        row = self._one("SELECT * FROM mutations WHERE seq = ?", (seq,))
+        row = self._one(f"SELECT {_MUTATION} FROM mutations WHERE seq = ?", (seq,))
         return None if row is None else MutationRow(*row)
 
     def mutation_log(self, index_id: int) -> list[MutationRow]:
         return [MutationRow(*row) for row in self._all(
-            "SELECT * FROM mutations WHERE index_id = ? ORDER BY seq", (index_id,))]
+            f"SELECT {_MUTATION} FROM mutations WHERE index_id = ? ORDER BY seq", (index_id,))]
 
     # --- vectors -------------------------------------------------------------------------------
 
