@@ -1,6 +1,8 @@
 """A write the disk has no room for says so, writes nothing, and leaves a folder that reopens as it was."""
 
 import errno
+import logging
+import sqlite3
 import subprocess
 import sys
 
@@ -32,3 +34,43 @@ def test_an_upsert_the_disk_has_no_room_for_says_so_and_writes_nothing(tmp_path,
               "[float(r.values[0]) for r in e.get_by_ids('docs', ['a', 'c'])])")
     fresh = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True, check=True)
     assert fresh.stdout.split() == ["2", "[1.0]"]
+
+
+class CheckpointOnFullDisk:
+    """An engine's connection whose checkpoint meets a full disk, as SQLite reports it."""
+
+    def __init__(self, con):
+        self.con = con
+
+    def execute(self, sql, *args):
+        if "wal_checkpoint" in sql:
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.con.execute(sql, *args)
+
+    def close(self):
+        self.con.close()
+
+
+def test_closing_on_a_full_disk_releases_the_folder_logs_why_and_loses_nothing(tmp_path, caplog):
+    folder = tmp_path / "full"
+    engine = LocalEngine(folder, limits=TINY)
+    engine.create_index("docs", dimensions=4, metric="cosine")
+    engine.upsert("docs", vectors(["a", "b"], np.eye(2, 4, dtype=np.float32)))
+    connection = engine.store._con
+    engine.store._con = CheckpointOnFullDisk(connection)
+    with caplog.at_level(logging.WARNING, logger="vectorize_nb"):
+        engine.close()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        connection.execute("SELECT 1")
+    assert [r.getMessage() for r in caplog.records if "write-ahead log was not copied" in r.getMessage()]
+    assert "Nothing is lost" in caplog.text and str(folder) in caplog.text
+    engine.close()  # a second close does nothing
+    with LocalEngine(folder, limits=TINY) as reopened:
+        assert sorted(r.id for r in reopened.get_by_ids("docs", ["a", "b"])) == ["a", "b"]
+
+
+def test_a_second_close_does_nothing(tmp_path):
+    engine = LocalEngine(tmp_path / "twice", limits=TINY)
+    engine.create_index("docs", dimensions=4, metric="cosine")
+    engine.close()
+    engine.close()

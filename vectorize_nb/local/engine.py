@@ -84,15 +84,17 @@ class LocalEngine(Backend):
         return f"LocalEngine({where!r}, apply_delay={self.apply_delay:g})"
 
     def close(self) -> None:
-        """Write snapshots of large resident indexes that changed (for a quick reopen), then close the store.
-        Closing again does nothing; any other call afterwards raises ClientClosed."""
+        """Write snapshots of large resident indexes that changed (for a quick reopen), then close the store
+        (whatever stops the snapshots). Closing again does nothing; any other call afterwards raises ClientClosed."""
         with self._lock:
             if self._closed:
                 return
-            for state in self._states.values():
-                state.save(self._snapshots)
-            self.store.close()
             self._closed = True
+            try:
+                for state in self._states.values():
+                    state.save(self._snapshots)
+            finally:
+                self.store.close()
 
     @property
     def folder(self) -> Path | None:

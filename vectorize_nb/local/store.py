@@ -10,6 +10,7 @@ is wholly in or wholly out even when the process dies half-way. The engine decid
 from __future__ import annotations
 
 import itertools
+import logging
 import sqlite3
 import threading
 from contextlib import contextmanager, suppress
@@ -37,6 +38,7 @@ HOLES_SHARE = 0.1
 MIN_HOLES = 4096
 FETCH_ROWS = 8192
 _MAX_SQL_VARIABLES = 900
+log = logging.getLogger(__name__)
 
 _INDEX = columns(IndexRow)
 _MUTATION = columns(MutationRow)
@@ -101,12 +103,21 @@ class Store:
                 con.execute("VACUUM")  # give back the space of the vectors that moved out
 
     def close(self) -> None:
+        """Release the database and the vector files (a second close does nothing). The writes in the WAL
+        are copied into the database first; where that fails (a full disk) it is logged, and they stay in
+        the WAL, which the next open of the folder reads: nothing is lost."""
         with self._lock:
-            if self._checkpointer is not None:
-                self._checkpointer.stop()
-                self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-            self._con.close()
-            self._files.close()
+            checkpointer, self._checkpointer = self._checkpointer, None
+            try:
+                if checkpointer is not None:
+                    checkpointer.stop()
+                    self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            except sqlite3.Error as exc:
+                log.warning("Closing %s: its write-ahead log was not copied into the database (%s). Nothing is "
+                            "lost: the next open of the folder reads it", self.path and self.path.parent, exc)
+            finally:
+                self._con.close()
+                self._files.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
