@@ -5,11 +5,15 @@ import sqlite3
 import numpy as np
 import pytest
 
+import vectorize_nb as vz
+from vectorize_nb import errors
 from vectorize_nb.contract.models import QueryOptions
 from vectorize_nb.local import LocalEngine
+from vectorize_nb.local.schema import FORMAT
 from vectorize_nb.local.store import DATABASE_NAME
 
 from ..helpers import TINY, vectors
+from .test_read_only import refusing  # noqa: F401  (a fixture: the folder refuses writes, as for its reader)
 
 
 @pytest.fixture
@@ -22,8 +26,11 @@ def folder(tmp_path):
 
 
 def sql(folder, *statements):
-    with sqlite3.connect(folder / DATABASE_NAME) as con:
+    con = sqlite3.connect(folder / DATABASE_NAME, isolation_level=None)
+    try:
         return [con.execute(statement).fetchall() for statement in statements]
+    finally:
+        con.close()
 
 
 def test_a_column_that_a_later_version_adds_is_left_alone(folder):
@@ -35,3 +42,42 @@ def test_a_column_that_a_later_version_adds_is_left_alone(folder):
         assert [m.id for m in engine.query("films", [0, 0, 1, 0], QueryOptions(top_k=1))] == ["c"]
         assert engine.index_info("films").vector_count == 3
         assert len(engine.mutation_log("films")) == 2
+
+
+def user_version(folder):
+    return sql(folder, "PRAGMA user_version")[0][0][0]
+
+
+def test_a_folder_records_its_format_and_one_from_before_is_marked_when_opened(folder):
+    assert user_version(folder) == FORMAT == 1
+    sql(folder, "PRAGMA user_version = 0")  # as a folder written before the number was recorded
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert engine.index_info("films").vector_count == 2
+    assert user_version(folder) == FORMAT
+
+
+@pytest.mark.usefixtures("refusing")
+def test_a_read_only_folder_from_before_opens_unmarked(folder):
+    sql(folder, "PRAGMA user_version = 0")
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert engine.store.read_only and engine.index_info("films").vector_count == 2
+    assert user_version(folder) == 0
+
+
+def snapshot_of(folder):
+    return {path.name: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["writable", "read-only"])
+def test_a_folder_of_a_newer_format_is_refused_and_left_as_it_was(folder, read_only, request):
+    sql(folder, f"PRAGMA user_version = {FORMAT + 1}", "CREATE TABLE a_later_table (x)")
+    before = snapshot_of(folder)
+    if read_only:
+        request.getfixturevalue("refusing")
+    with pytest.raises(errors.FolderUnusable) as caught:
+        vz.connect(path=folder, limits=TINY)
+    message = str(caught.value)
+    assert isinstance(caught.value, errors.ConfigurationError) and str(folder) in message
+    assert f"folder format {FORMAT + 1}" in message and f"reads folder format {FORMAT} and older" in message
+    assert "Upgrade vectorize-nb" in message and "Nothing in the folder was changed" in message
+    assert snapshot_of(folder) == before

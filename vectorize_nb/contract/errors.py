@@ -36,6 +36,8 @@
     ├── WaitTimeout                       Index.wait gave up (client side only)
     ├── ClientClosed                      a call on a client (or engine) after its close() (client side only)
     └── ConfigurationError (ValueError)   connect() could not work out the target
+        └── FolderUnusable                the embedded engine's folder cannot be used as it is: written
+                                          by a newer vectorize-nb, damaged or incomplete, or a file
 
 The local engine raises these; its HTTP server turns one into Cloudflare's envelope with
 `to_envelope()`; `RestBackend` turns an envelope back into the same class with `from_envelope()`.
@@ -58,7 +60,8 @@ __all__ = [
     "InvalidMetadataIndex", "InvalidFilter", "InvalidCursor", "InvalidQuery", "InvalidListCount",
     "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "StorageRefused",
     "TransportError",
-    "WaitTimeout", "ConfigurationError", "BadEmbeddingInput", "EmptyText", "TextNotString", "TextTooLong",
+    "WaitTimeout", "ConfigurationError", "FolderUnusable", "BadEmbeddingInput", "EmptyText", "TextNotString",
+    "TextTooLong",
     "UnsupportedPooling", "UnknownModel", "ModelNotAvailable", "CapacityExceeded", "QuotaExceeded", "error_class",
     "from_envelope", "during", "PROJECT_CODES", "VectorizeWarning", "warn_once", "heard_warnings",
     "ClientClosed",
@@ -415,6 +418,14 @@ class ConfigurationError(VectorizeError, ValueError):
     """connect() was not told enough to reach a target."""
 
     status = 0
+
+
+class FolderUnusable(ConfigurationError):
+    """The embedded engine's folder cannot be used as it is: written by a newer vectorize-nb (a later folder
+    format), damaged or incomplete (a database that is not one, a vector file missing or cut short), or a
+    file where a folder should be. The message names the folder (or the index and its file) and what to do."""
+
+    hint = "Nothing in the folder was changed"
 
 
 PROJECT_CODES: tuple[type[VectorizeError], ...] = (

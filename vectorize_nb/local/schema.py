@@ -10,13 +10,23 @@
                        (a vector is in a metadata index when its `seq` is greater)
     mutations          the log: UUID, kind, when created, when due, when applied
     pending_vectors    the vectors of insert/upsert mutations not applied yet (lag setting)
+
+The database's `user_version` records the folder's format, FORMAT in a folder this version wrote. A folder
+written before the number was recorded holds 0: it is read as FORMAT, and marked so once it is opened
+where it can be written. A folder of a higher number was written by a newer vectorize-nb, in a layout
+this version would misread: it is refused before anything is written to it.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
-__all__ = ["SCHEMA", "VECTOR_TABLE", "create_tables", "table"]
+from ..contract import errors
+
+__all__ = ["FORMAT", "SCHEMA", "VECTOR_TABLE", "check_format", "create_tables", "table"]
+
+FORMAT = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS indexes (
@@ -78,8 +88,20 @@ def table(index_id: int) -> str:
     return f"vectors_{int(index_id)}"
 
 
+def check_format(con: sqlite3.Connection, folder: Path) -> None:
+    """Refuse a folder that a newer vectorize-nb wrote (FolderUnusable)."""
+    found = int(con.execute("PRAGMA user_version").fetchone()[0])
+    if found > FORMAT:
+        raise errors.FolderUnusable(
+            f"The folder {str(folder)!r} was written by a newer vectorize-nb, in folder format {found}; this "
+            f"version reads folder format {FORMAT} and older. Upgrade vectorize-nb (pip install -U vectorize-nb) "
+            "to open it")
+
+
 def create_tables(con: sqlite3.Connection) -> None:
-    """Create the tables a folder lacks (inside the caller's transaction)."""
+    """Create the tables a folder lacks, and record its format (inside the caller's transaction)."""
     for statement in SCHEMA.split(";"):
         if statement.strip():
             con.execute(statement)
+    if int(con.execute("PRAGMA user_version").fetchone()[0]) < FORMAT:
+        con.execute(f"PRAGMA user_version = {FORMAT}")

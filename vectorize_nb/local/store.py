@@ -26,7 +26,7 @@ from . import migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
 from .readonly import ReadOnlyFolder, disk_full, open_read_only, refused, write_refused
 from .rows import IndexRow, MutationRow, VectorRow, columns
-from .schema import VECTOR_TABLE, create_tables, table as _table
+from .schema import VECTOR_TABLE, check_format, create_tables, table as _table
 from .vectorfile import VectorFile, VectorFiles, moves
 
 __all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME", "VECTORS_FOLDER"]
@@ -63,6 +63,13 @@ class Store:
         self.read_only = False
         """Whether the folder was opened for reading only (this user may not write it): writes raise ReadOnlyFolder."""
         try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self) -> None:
+        try:
             self._configure()
         except sqlite3.OperationalError as exc:
             if self.path is None or not refused(exc):
@@ -75,14 +82,16 @@ class Store:
             self._checkpointer.stop()
             self._checkpointer = None
         self._con, self.read_only = open_read_only(path), True
+        check_format(self._con, path.parent)
         if any(migration.holds_blobs(self._con, _table(index_id)) for index_id, in
                self._con.execute("SELECT id FROM indexes WHERE deleted_on IS NULL").fetchall()):
-            self._con.close()
             raise ReadOnlyFolder(f"The folder {str(path.parent)!r} is read-only and was written by an older "
                                  "version: open it once where it can be written, to bring it up to date")
 
     def _configure(self) -> None:
         con = self._con
+        if self.path is not None:
+            check_format(con, self.path.parent)  # before anything is written
         con.execute("PRAGMA page_size = 65536")  # only takes effect on a new database
         if self.path is not None:
             write_ahead(con)
