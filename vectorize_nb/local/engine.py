@@ -20,7 +20,6 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable, Iterator, Sequence
@@ -33,27 +32,20 @@ from ..contract.flat import MetadataColumns, collector_paused
 from ..contract.filters import FilterMiss, parse_filter, predating_miss, silent_misses
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend
-from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, FilterCounts, IndexConfig,
-                               IndexDescription, IndexExport, IndexInfo, Match, MetadataIndex, Mutation, QueryOptions,
-                               VectorPage, VectorRecord, Vectors, WriteKind)
+from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, FilterCounts, IndexDescription, IndexExport,
+                               IndexInfo, Match, MetadataIndex, Mutation, QueryOptions, VectorPage, VectorRecord,
+                               Vectors, WriteKind)
 from . import snapshot
 from .cursors import Cursors
 from .deletions import deleted, deleted_meanwhile, gone
 from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log)
 from .state import IndexState
-from .store import IndexRow, Store
+from .rows import describe, iso, log_entry, timestamp
+from .store import Store
 from .matches import answers, record
 from .resident import ResidentIndex
 
 __all__ = ["LocalEngine"]
-
-
-def _timestamp(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def _iso(seconds: float) -> str:
-    return _timestamp(seconds).isoformat().replace("+00:00", "Z")
 
 
 class LocalEngine(Backend):
@@ -213,23 +205,23 @@ class LocalEngine(Backend):
             if name in self._states:
                 raise errors.DuplicateIndexName(f'vectorize.index.duplicate_name - Index name "{name}"')
             row = self.store.create_index(name, config.dimensions, config.metric, config.preset,
-                                          description, _iso(self.clock()))
+                                          description, iso(self.clock()))
         self._states[name] = IndexState(row)
-        return _describe(row)
+        return describe(row)
 
     def list_indexes(self) -> list[IndexDescription]:
         with self._lock:
             self._sync()
-            return [_describe(state.row) for state in self._states.values()]
+            return [describe(state.row) for state in self._states.values()]
 
     def get_index(self, name: str) -> IndexDescription:
         with self._lock:
-            return _describe(self._find(name).row)
+            return describe(self._find(name).row)
 
     def delete_index(self, name: str) -> None:
         with self._writing():
             state = self._state(name)
-            self.store.delete_index(state.row.id, _iso(self.clock()))
+            self.store.delete_index(state.row.id, iso(self.clock()))
         del self._states[name]
         if self._snapshots is not None:
             snapshot.discard(self._snapshots, state.row.id)
@@ -252,7 +244,7 @@ class LocalEngine(Backend):
             count = state.resident.count if state.resident is not None else self.store.count_vectors(state.row.id)
             if last is None:
                 return IndexInfo(state.row.dimensions, count)
-            applied = _timestamp(last.applied_at or 0.0)  # milliseconds, as the service reports it
+            applied = timestamp(last.applied_at or 0.0)  # milliseconds, as the service reports it
             return IndexInfo(state.row.dimensions, count, last.uuid,
                              applied.replace(microsecond=applied.microsecond // 1000 * 1000))
 
@@ -373,7 +365,7 @@ class LocalEngine(Backend):
             state = self._find(name)
             size = validation.list_count(count, self.limits)
             page = self._cursors.page(state.row.id, cursor, size, lambda: self.store.list_ids(state.row.id))
-            expiry = None if page.expires_at is None else _timestamp(page.expires_at)
+            expiry = None if page.expires_at is None else timestamp(page.expires_at)
             return VectorPage(page.ids, page.total, page.next_cursor is not None, page.next_cursor, expiry)
 
     # --- metadata indexes ----------------------------------------------------------------------
@@ -482,14 +474,6 @@ class LocalEngine(Backend):
         """Every mutation of an index, oldest first: id, kind, count and its timestamps."""
         with self._lock:
             state = self._find(name)
-            return [{"mutationId": m.uuid, "kind": m.kind, "count": m.count, "createdAt": _timestamp(m.created_at),
-                     "appliedAt": None if m.applied_at is None else _timestamp(m.applied_at)}
-                    for m in self.store.mutation_log(state.row.id)]
-
-
-def _describe(row: IndexRow) -> IndexDescription:
-    created = datetime.fromisoformat(row.created_on)
-    return IndexDescription(row.name, IndexConfig(row.dimensions, row.metric, row.preset), row.description,
-                            created, datetime.fromisoformat(row.modified_on))
+            return [log_entry(m) for m in self.store.mutation_log(state.row.id)]
 
 

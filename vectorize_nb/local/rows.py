@@ -1,4 +1,5 @@
-"""The rows the store reads back: an index, a logged mutation, a vector.
+"""The rows the store reads back: an index, a logged mutation, a vector; and what the engine answers from
+them (an index's description, an entry of the mutation log, timestamps).
 
 A row class's fields are named as its table's columns, and the store reads them by name (`columns`), so
 that a column a later format adds to a table is not read into them."""
@@ -6,8 +7,12 @@ that a column a later format adds to a table is not read into them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime, UTC
+from typing import Any
 
-__all__ = ["IndexRow", "MutationRow", "VectorRow", "columns"]
+from ..contract.models import IndexConfig, IndexDescription
+
+__all__ = ["IndexRow", "MutationRow", "VectorRow", "columns", "describe", "log_entry", "timestamp", "iso"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +53,24 @@ class VectorRow:
 def columns(row: type[IndexRow] | type[MutationRow]) -> str:
     """The SQL columns that fill a row class, in the order of its fields."""
     return ", ".join(field.name for field in fields(row))
+
+
+def timestamp(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def iso(seconds: float) -> str:
+    return timestamp(seconds).isoformat().replace("+00:00", "Z")
+
+
+def describe(row: IndexRow) -> IndexDescription:
+    created = datetime.fromisoformat(row.created_on)
+    return IndexDescription(row.name, IndexConfig(row.dimensions, row.metric, row.preset), row.description,
+                            created, datetime.fromisoformat(row.modified_on))
+
+
+def log_entry(mutation: MutationRow) -> dict[str, Any]:
+    """A mutation as `mutation_log` lists it: id, kind, count and its timestamps."""
+    applied = None if mutation.applied_at is None else timestamp(mutation.applied_at)
+    return {"mutationId": mutation.uuid, "kind": mutation.kind, "count": mutation.count,
+            "createdAt": timestamp(mutation.created_at), "appliedAt": applied}
