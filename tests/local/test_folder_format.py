@@ -79,5 +79,5 @@ def test_a_folder_of_a_newer_format_is_refused_and_left_as_it_was(folder, read_o
     message = str(caught.value)
     assert isinstance(caught.value, errors.ConfigurationError) and str(folder) in message
     assert f"folder format {FORMAT + 1}" in message and f"reads folder format {FORMAT} and older" in message
-    assert "Upgrade vectorize-nb" in message and "Nothing in the folder was changed" in message
+    assert "Upgrade vectorize-nb" in message and "Nothing was written there" in message
     assert snapshot_of(folder) == before

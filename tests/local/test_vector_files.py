@@ -7,6 +7,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+from vectorize_nb import errors
 from vectorize_nb.local import LocalEngine, store as store_module, vectorfile
 from vectorize_nb.local.store import DATABASE_NAME, VECTORS_FOLDER
 from vectorize_nb.local.vectorfile import VectorFile
@@ -59,9 +60,9 @@ def test_a_vector_file_cut_short_is_an_error_not_zeros_filled_in_by_the_next_wri
     os.truncate(folder / VECTORS_FOLDER / name, 1000 * row_bytes)
     for _ in range(2):
         with LocalEngine(folder, limits=TINY) as engine:
-            with pytest.raises(OSError, match=f"{name} holds 1000 rows where 3000 are recorded"):
+            with pytest.raises(errors.FolderUnusable, match=f"{name} holds 1000 rows where 3000 are recorded"):
                 engine.upsert("idx", vectors(["new"], [np.ones(8)]))
-            with pytest.raises(OSError, match="holds 1000 rows where 3000 are recorded"):
+            with pytest.raises(errors.FolderUnusable, match="holds 1000 rows where 3000 are recorded"):
                 engine.query("idx", data[2000], QueryOptions())
     assert os.path.getsize(folder / VECTORS_FOLDER / name) == 1000 * row_bytes
 

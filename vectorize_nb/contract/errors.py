@@ -386,7 +386,7 @@ class InternalError(ServerError):
 
 
 class StorageRefused(InternalError):
-    """A served engine that cannot write its folder (read-only, or its disk full): a 507 no retry mends."""
+    """A served engine that cannot use its folder (read-only, its disk full, or damaged): a 507 no retry mends."""
     status = 507
     hint = "The server's storage took nothing of this request; retrying will not help until that changes"
     retryable = False
@@ -425,7 +425,7 @@ class FolderUnusable(ConfigurationError):
     format), damaged or incomplete (a database that is not one, a vector file missing or cut short), or a
     file where a folder should be. The message names the folder (or the index and its file) and what to do."""
 
-    hint = "Nothing in the folder was changed"
+    hint = "Nothing was written there"
 
 
 PROJECT_CODES: tuple[type[VectorizeError], ...] = (

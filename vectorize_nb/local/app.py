@@ -109,6 +109,10 @@ class VectorizeApp:
         except errors.ClientClosed:  # the engine it serves was closed under it (vz.serve(engine=client.backend))
             return _error(errors.ServerError("this server's engine was closed: it reads and writes nothing more",
                                              status=503))
+        except errors.FolderUnusable as exc:  # damaged under the server: the path and what to do are for its log
+            log.error("%s", exc)
+            return _error(errors.StorageRefused("this server's folder is damaged or incomplete: nothing was done "
+                                                "(the server's log says what is wrong)"))
         except errors.VectorizeError as exc:
             return _error(exc)
         except RequestEntityTooLarge:

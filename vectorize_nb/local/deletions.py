@@ -1,4 +1,5 @@
-"""An index that another process deletes while a call on it runs: the call answers as if the deletion came first."""
+"""An index that another process deletes while a call on it runs: the call answers as if the deletion came first
+(and one whose vector file or database is damaged says so, in the terms of `damage.py`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ T = TypeVar("T")
 
 class _Engine(Protocol):
     def _vanished(self, name: str) -> bool: ...
+
+    def _damage(self, name: str, exc: Exception) -> errors.FolderUnusable | None: ...
 
 
 E = TypeVar("E", bound=_Engine)
@@ -40,7 +43,10 @@ def deleted_meanwhile(call: Callable[Concatenate[E, str, P], T]) -> Callable[Con
         try:
             return call(engine, name, *args, **kwargs)
         except Exception as exc:
-            if not gone(exc) or not engine._vanished(name):
+            if gone(exc) and engine._vanished(name):
+                raise deleted(name) from None
+            damage = engine._damage(name, exc)
+            if damage is None:
                 raise
-            raise deleted(name) from None
+            raise damage from exc
     return guarded

@@ -37,6 +37,7 @@ from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, Filt
                                Vectors, WriteKind)
 from . import snapshot
 from .cursors import Cursors
+from .damage import damaged_vectors
 from .deletions import deleted, deleted_meanwhile, gone
 from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log)
 from .state import IndexState
@@ -189,6 +190,13 @@ class LocalEngine(Backend):
             known, latest = self._states.get(name), self.store.latest_index(name)
             self._version = -1  # no data_version: the catalog is read again on the next call
         return known is not None and (latest is None or latest.deleted_on is not None or latest.id != known.row.id)
+
+    def _damage(self, name: str, exc: Exception) -> errors.FolderUnusable | None:
+        """The damage to the folder that `exc`, met by a call on index `name`, stands for (None for other errors)."""
+        state = self._states.get(name)
+        if state is None or self.path is None:
+            return None
+        return damaged_vectors(exc, self.path, name, lambda: self.store.vector_paths(state.row.id))
 
     def _resident(self, state: IndexState) -> ResidentIndex:
         return state.loaded(self.store, self.limits.indexed_string_bytes, self._snapshots)

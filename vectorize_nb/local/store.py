@@ -22,7 +22,7 @@ import numpy as np
 
 from ..contract.models import WriteKind
 from ..journal import write_ahead
-from . import migration
+from . import damage, migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
 from .readonly import ReadOnlyFolder, disk_full, open_read_only, refused, write_refused
 from .rows import IndexRow, MutationRow, VectorRow, columns
@@ -54,7 +54,10 @@ class Store:
     def __init__(self, folder: str | Path | None) -> None:
         self.path = None if folder is None else Path(folder) / DATABASE_NAME
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise damage.not_a_folder(self.path.parent) from None
         self._lock = threading.RLock()
         self._con = sqlite3.connect(":memory:" if self.path is None else str(self.path),
                                     isolation_level=None, check_same_thread=False, timeout=60.0)
@@ -64,8 +67,11 @@ class Store:
         """Whether the folder was opened for reading only (this user may not write it): writes raise ReadOnlyFolder."""
         try:
             self._open()
-        except BaseException:
+        except BaseException as exc:
             self.close()
+            found = None if self.path is None else damage.damaged_database(exc, self.path.parent)
+            if found is not None:
+                raise found from exc
             raise
 
     def _open(self) -> None:
@@ -90,8 +96,8 @@ class Store:
 
     def _configure(self) -> None:
         con = self._con
-        if self.path is not None:
-            check_format(con, self.path.parent)  # before anything is written
+        if self.path is not None:  # before anything is written
+            check_format(con, self.path.parent)
         con.execute("PRAGMA page_size = 65536")  # only takes effect on a new database
         if self.path is not None:
             write_ahead(con)
@@ -391,6 +397,10 @@ class Store:
             dimensions = self._one("SELECT dimensions FROM indexes WHERE id = ?", (index_id,))[0]
             file = self._files.open(index_id, generation, dimensions)
         return file
+
+    def vector_paths(self, index_id: int) -> tuple[Path, ...]:
+        """The files of the current generation of an index's vectors (none in memory)."""
+        return self._files.paths(index_id, self.vector_extent(index_id)[0])
 
     def _start_vector_file(self, index_id: int, dimensions: int) -> VectorFile:
         self._run("INSERT OR REPLACE INTO vector_files (index_id, generation, slots, pressure) VALUES (?, 0, 0, 0)",

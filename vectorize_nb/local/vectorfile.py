@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["VectorFile", "VectorFiles", "row_norms", "moves"]
+__all__ = ["VectorFile", "VectorFiles", "ShortFile", "row_norms", "moves"]
 
 SUFFIXES = (".f32", ".norms")
 NORM_CHUNK = 8192
@@ -46,6 +46,14 @@ def row_norms(values: np.ndarray) -> np.ndarray:
         chunk = values[start:start + NORM_CHUNK].astype(np.float64)
         np.sqrt(np.einsum("ij,ij->i", chunk, chunk), out=norms[start:start + NORM_CHUNK])
     return norms
+
+
+class ShortFile(OSError):
+    """A vector file that holds fewer rows than the store records: cut short behind the engine's back."""
+
+    def __init__(self, file: Path | None, rows: int, recorded: int) -> None:
+        super().__init__(f"{file or 'vectors'} holds {rows} rows where {recorded} are recorded")
+        self.file, self.rows, self.recorded = file, rows, recorded
 
 
 def _sync(fd: int) -> None:
@@ -91,12 +99,22 @@ class _Column:
 
     def view(self, count: int) -> np.ndarray:
         """The first `count` items (read-only when the column is a file)."""
-        if len(self._array) < count:
-            if self._fd >= 0:
-                self._map()
+        if self._fd >= 0:
+            self.check(count)
             if len(self._array) < count:
-                raise self._short(len(self._array), count)
+                self._map()
+        elif len(self._array) < count:
+            raise ShortFile(self.path, len(self._array), count)
         return self._array[:count]
+
+    def check(self, count: int) -> None:
+        """ShortFile unless the file holds `count` items (an array: nothing to check). Asked before every read,
+        since a mapping read past the end of a file cut short meanwhile kills the process (SIGBUS)."""
+        if self._fd < 0:
+            return
+        held = os.fstat(self._fd).st_size // self.item_bytes
+        if held < count:
+            raise ShortFile(self.path, held, count)
 
     def take(self, slots: np.ndarray, count: int) -> np.ndarray:
         """Items at `slots` (each below `count`), copied. A file is read with preadv, a window of rows at
@@ -104,6 +122,7 @@ class _Column:
         if self._fd < 0 or not hasattr(os, "preadv") or not len(slots):
             taken: np.ndarray = self.view(count)[slots]
             return taken
+        self.check(count)
         taken = np.empty((len(slots), self.width), dtype=self.dtype)
         first_slot = int(slots[0])
         if np.array_equal(slots, np.arange(first_slot, first_slot + len(slots))):  # rows in a run: read in place
@@ -127,7 +146,7 @@ class _Column:
         while view:
             read = os.preadv(self._fd, [view], offset)
             if read == 0:
-                raise OSError(f"{self.path} holds fewer rows than the {count} recorded")
+                raise ShortFile(self.path, offset // self.item_bytes, count)
             view, offset = view[read:], offset + read
 
     def _map(self) -> None:
@@ -150,9 +169,8 @@ class _Column:
                 self._array = grown
             self._array[start:end] = items
             return
+        self.check(start)  # cut short behind the engine's back: never fill the rows with zeros
         size = os.fstat(self._fd).st_size
-        if size < start * self.item_bytes:  # cut short behind the engine's back: never fill the rows with zeros
-            raise self._short(size // self.item_bytes, start)
         if end * self.item_bytes > size:
             os.ftruncate(self._fd, max(end * self.item_bytes, size + max(size // 16, MIN_FILE_GROWTH)))
         data = memoryview(items).cast("B")  # type: ignore[arg-type]  # numpy arrays are buffers
@@ -161,9 +179,6 @@ class _Column:
             written = _pwrite(self._fd, data, offset)
             data, offset = data[written:], offset + written
         self._dirty = True
-
-    def _short(self, rows: int, recorded: int) -> OSError:
-        return OSError(f"{self.path or 'vectors'} holds {rows} rows where {recorded} are recorded")
 
     def sync(self) -> None:
         if self._dirty:
@@ -221,7 +236,10 @@ class VectorFile:
         return self._norms.view(end).reshape(-1)
 
     def write(self, start: int, values: np.ndarray, norms: np.ndarray | None = None) -> None:
-        """Put rows (and their norms, computed here unless given) at slots start, start + 1, ..."""
+        """Put rows (and their norms, computed here unless given) at slots start, start + 1, ...; nothing when
+        either file ends before `start` (ShortFile)."""
+        for column in (self._rows, self._norms):
+            column.check(start)
         self._rows.write(start, values)
         self._norms.write(start, row_norms(values) if norms is None else norms)
 
@@ -307,17 +325,21 @@ class VectorFiles:
 
     def _on_disk(self, index_id: int, generation: int, dimensions: int, create: bool) -> VectorFile:
         assert self.folder is not None
-        self.folder.mkdir(exist_ok=True)
+        if create:
+            self.folder.mkdir(exist_ok=True)
         return VectorFile(dimensions, self.folder, f"{index_id}.{generation}", create=create)
+
+    def paths(self, index_id: int, generation: int) -> tuple[Path, ...]:
+        """The files of one generation of an index's vectors (none in memory)."""
+        return () if self.folder is None else tuple(self.folder / f"{index_id}.{generation}{s}" for s in SUFFIXES)
 
     def drop(self, index_id: int, generation: int) -> None:
         """Close and delete one generation's files (a process that maps them keeps its mapping)."""
         file = self._open.pop((index_id, generation), None)
         if file is not None:
             file.close()
-        if self.folder is not None:
-            for suffix in SUFFIXES:
-                _unlink(self.folder / f"{index_id}.{generation}{suffix}")
+        for path in self.paths(index_id, generation):
+            _unlink(path)
 
     def prune(self, current: dict[int, int]) -> None:
         """Delete the files of every generation but the current one of each index (left by a process

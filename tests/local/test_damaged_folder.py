@@ -1,0 +1,144 @@
+"""A folder that is damaged or incomplete (a database written over or cut short, an index's vector file missing
+or cut short) or is not a folder: each is FolderUnusable, naming the folder or the index and its file, saying
+what to do; nothing is written over it, and the interpreter never crashes on it."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb import errors
+from vectorize_nb.contract.models import QueryOptions
+from vectorize_nb.local import LocalEngine
+from vectorize_nb.local.store import DATABASE_NAME, VECTORS_FOLDER
+
+from ..helpers import TINY, vectors
+
+ROWS = 40
+
+
+@pytest.fixture
+def folder(tmp_path, rng):
+    path = tmp_path / "films"
+    with LocalEngine(path, limits=TINY) as engine:
+        for name in ("films", "books"):
+            engine.create_index(name, dimensions=4, metric="cosine")
+            engine.upsert(name, vectors([f"v{i}" for i in range(ROWS)], rng.standard_normal((ROWS, 4))))
+    return path
+
+
+def files(folder):
+    """The folder's files and their bytes (not SQLite's -wal and -shm beside an open database)."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*")
+            if path.is_file() and not path.name.endswith(("-wal", "-shm"))}
+
+
+@pytest.mark.parametrize("damage", ["written over", "cut short"])
+def test_a_damaged_database_is_refused_at_connect_and_left_as_it_was(folder, damage):
+    database = folder / DATABASE_NAME
+    if damage == "written over":
+        database.write_bytes(bytes(range(256)) * 64)
+    else:
+        os.truncate(database, 1000)
+    before = files(folder)
+    with pytest.raises(errors.FolderUnusable) as caught:
+        vz.connect(path=folder, limits=TINY)
+    message = str(caught.value)
+    assert f"The folder {str(folder)!r} is damaged: its database" in message
+    assert "Restore the folder from a copy, or connect to another folder" in message
+    assert files(folder) == before
+
+
+def damaged_calls(engine, norms_only=False):
+    """Calls that read or write the vectors of index "films" (the norms: queries and writes only)."""
+    yield lambda: engine.query("films", [1, 0, 0, 0], QueryOptions(top_k=3))
+    yield lambda: engine.upsert("films", vectors(["new"], np.ones((1, 4))))
+    if not norms_only:
+        yield lambda: engine.get_by_ids("films", ["v1"])
+        yield lambda: engine.export("films")
+
+
+@pytest.mark.parametrize("lost", ["1.0.f32", "1.0.norms", VECTORS_FOLDER])
+def test_a_missing_vector_file_names_the_index_and_the_file_and_the_rest_of_the_folder_works(folder, lost):
+    path = folder / lost if lost == VECTORS_FOLDER else folder / VECTORS_FOLDER / lost
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    before = files(folder)
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert sorted(i.name for i in engine.list_indexes()) == ["books", "films"]
+        assert engine.index_info("films").vector_count == ROWS
+        for call in damaged_calls(engine, norms_only=lost == "1.0.norms"):
+            with pytest.raises(errors.FolderUnusable) as caught:
+                call()
+            message = str(caught.value)
+            assert message.startswith('The vectors of index "films" are missing: ')
+            assert str(folder / VECTORS_FOLDER / ("1.0.norms" if lost == "1.0.norms" else "1.0.f32")) in message
+            assert f"Restore the folder {str(folder)!r} from a copy, or delete the index" in message
+            assert "(delete_index('films')) to go on with the folder's other indexes" in message
+        assert files(folder) == before and (folder / VECTORS_FOLDER).exists() == (lost != VECTORS_FOLDER)
+        if lost != VECTORS_FOLDER:
+            assert len(engine.query("books", [1, 0, 0, 0], QueryOptions(top_k=3))) == 3
+        engine.delete_index("films")
+        assert [i.name for i in engine.list_indexes()] == ["books"]
+
+
+@pytest.mark.parametrize("name, row_bytes", [("1.0.f32", 16), ("1.0.norms", 8)])
+def test_a_vector_file_cut_short_names_the_index_the_file_and_the_rows(folder, name, row_bytes):
+    os.truncate(folder / VECTORS_FOLDER / name, 7 * row_bytes)
+    before = files(folder)
+    with LocalEngine(folder, limits=TINY) as engine:
+        for call in damaged_calls(engine, norms_only=name == "1.0.norms"):
+            with pytest.raises(errors.FolderUnusable, match=f'The vectors of index "films" are cut short: .*{name} '
+                               f"holds 7 rows where {ROWS} are recorded. Restore the folder"):
+                call()
+    assert files(folder) == before
+
+
+def test_a_vector_file_cut_short_while_it_is_mapped_is_an_error_not_a_crash(folder):
+    """Reading a memory map past the end of a file cut short kills the process (SIGBUS): a fresh process shows it."""
+    script = """if True:
+        import os, sys
+        from vectorize_nb import errors
+        from vectorize_nb.contract.models import QueryOptions
+        from vectorize_nb.local import LocalEngine
+        engine = LocalEngine(sys.argv[1])
+        print(len(engine.query("films", [1, 0, 0, 0], QueryOptions(top_k=3))))
+        os.truncate(os.path.join(sys.argv[1], "vectors", "1.0.f32"), 0)
+        try:
+            engine.query("films", [1, 0, 0, 0], QueryOptions(top_k=3))
+        except errors.FolderUnusable as exc:
+            print(str(exc).split(":")[0])
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert (done.returncode, done.stdout.splitlines()) == (0, ["3", 'The vectors of index "films" are cut short'])
+
+
+@pytest.mark.parametrize("where", ["the file", "under the file"])
+def test_a_path_that_is_a_file_is_refused_as_not_a_folder(tmp_path, where):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes", encoding="utf-8")
+    path = notes if where == "the file" else notes / "store"
+    with pytest.raises(errors.FolderUnusable, match=f"{str(path)!r} is not a folder: it, or a folder above it, is a "
+                       "file"):
+        vz.connect(path=path, limits=TINY)
+    assert notes.read_text(encoding="utf-8") == "my notes" and sorted(tmp_path.iterdir()) == [notes]
+
+
+def test_a_served_folder_with_a_missing_vector_file_answers_507_without_its_path(folder):
+    import requests
+
+    from vectorize_nb.local.server import serve
+
+    with serve(folder, limits=TINY) as server:
+        (folder / VECTORS_FOLDER / "1.0.f32").unlink()
+        url = f"{server.url}/accounts/{server.account_id}/vectorize/v2/indexes/films/query"
+        answer = requests.post(url, json={"vector": [1, 0, 0, 0], "topK": 3}, timeout=10)
+    assert answer.status_code == 507
+    assert answer.json()["errors"][0]["message"] == ("this server's folder is damaged or incomplete: nothing was "
+                                                     "done (the server's log says what is wrong)")
+    assert str(folder) not in answer.text
