@@ -193,14 +193,31 @@ def test_a_store_that_kept_vectors_in_sqlite_is_migrated(tmp_path, rng):
     assert vector_files(folder) == ["1.0.f32", "1.0.norms"]
 
 
-def test_opening_a_folder_deletes_files_of_no_current_generation(tmp_path, rng):
+def test_opening_a_folder_deletes_the_engines_files_of_no_current_generation(tmp_path, rng):
     data = rng.standard_normal((10, 4)).astype(np.float32)
     folder = written(tmp_path / "prune", data)
-    for stray in ["1.1.f32", "1.1.norms", "7.0.f32", "notes.txt"]:  # a compaction or a delete cut short
+    for stray in ["1.1.f32", "1.1.norms", "7.0.f32"]:  # a compaction or a delete cut short
         (folder / VECTORS_FOLDER / stray).write_bytes(b"\0" * 64)
     with LocalEngine(folder, limits=TINY) as engine:
         assert vector_files(folder) == ["1.0.f32", "1.0.norms"]
         assert engine.get_by_ids("idx", ["v3"])[0].values.tolist() == data[3].tolist()
+
+
+USERS_OWN = ["notes.txt", "1.0.f32~", "1.0.f32.bak", ".1.0.f32.swp", "1.notes", "7.0.f32.orig", "README"]
+"""Files in vectors/ that the engine did not write: a user's own, an editor's backup and swap files."""
+
+
+def test_files_the_engine_did_not_write_are_kept_on_open_and_on_delete(tmp_path, rng):
+    folder = written(tmp_path / "mine", rng.standard_normal((10, 4)).astype(np.float32))
+    for name in USERS_OWN:
+        (folder / VECTORS_FOLDER / name).write_text(f"the user's {name}", encoding="utf-8")
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert vector_files(folder) == sorted(["1.0.f32", "1.0.norms", *USERS_OWN])
+        engine.delete_index("idx")
+    with LocalEngine(folder, limits=TINY):
+        assert vector_files(folder) == sorted(USERS_OWN)
+    assert all((folder / VECTORS_FOLDER / name).read_text(encoding="utf-8") == f"the user's {name}"
+               for name in USERS_OWN)
 
 
 def test_an_export_reads_every_row_from_its_slot_across_read_windows(tmp_path, rng, monkeypatch):

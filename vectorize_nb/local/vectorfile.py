@@ -22,6 +22,7 @@ import contextlib
 import errno
 import mmap
 import os
+import re
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,8 @@ import numpy as np
 __all__ = ["VectorFile", "VectorFiles", "ShortFile", "row_norms", "moves"]
 
 SUFFIXES = (".f32", ".norms")
+_NAMED = re.compile(r"(\d+)\.(\d+)(?:\.f32|\.norms)")
+"""The name of a file the engine writes in `vectors/` (<index>.<generation> and a suffix): the only files it deletes."""
 NORM_CHUNK = 8192
 COPY_ROWS = 32768
 READ_ROWS = 16384
@@ -341,23 +344,27 @@ class VectorFiles:
         for path in self.paths(index_id, generation):
             _unlink(path)
 
+    def _named(self) -> list[tuple[Path, int, int]]:
+        """The files in the folder that the engine wrote: (path, index, generation) each. Others (a user's
+        own, an editor's backup) are left alone."""
+        if self.folder is None or not self.folder.is_dir():
+            return []
+        matches = [(path, _NAMED.fullmatch(path.name)) for path in self.folder.iterdir()]
+        return [(path, int(match[1]), int(match[2])) for path, match in matches if match is not None]
+
     def prune(self, current: dict[int, int]) -> None:
         """Delete the files of every generation but the current one of each index (left by a process
         that died inside a compaction, or by an index deleted as its process died)."""
-        if self.folder is None or not self.folder.exists():
-            return
-        for path in self.folder.iterdir():
-            index, _, rest = path.name.partition(".")
-            generation = rest.partition(".")[0]
-            if not (index.isdigit() and generation.isdigit() and current.get(int(index)) == int(generation)):
+        for path, index_id, generation in self._named():
+            if current.get(index_id) != generation:
                 _unlink(path)
 
     def remove(self, index_id: int) -> None:
         """Close and delete every file of an index."""
         for key in [key for key in self._open if key[0] == index_id]:
             self._open.pop(key).close()
-        if self.folder is not None and self.folder.exists():
-            for path in self.folder.glob(f"{index_id}.*"):
+        for path, named_index, _ in self._named():
+            if named_index == index_id:
                 _unlink(path)
 
     def close(self) -> None:
