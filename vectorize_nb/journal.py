@@ -3,14 +3,18 @@
 SQLite answers `PRAGMA journal_mode=WAL` with "database is locked" at once, without waiting out its
 busy timeout, while another connection holds the lock the switch needs: two notebooks that open
 one new folder, or one embedding cache, at the same moment.
+
+A folder that cannot take the file's writes (read-only, or its disk full) makes SQLite or the OS refuse
+them: `refused` and `full` tell those refusals from other errors.
 """
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import time
 
-__all__ = ["write_ahead"]
+__all__ = ["write_ahead", "refused", "full"]
 
 
 def write_ahead(con: sqlite3.Connection, patience: float = 60.0) -> None:
@@ -24,3 +28,15 @@ def write_ahead(con: sqlite3.Connection, patience: float = 60.0) -> None:
             if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.02)
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether SQLite refused to write (or create a file) because the folder or database is read-only."""
+    text = str(exc)
+    return isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text)
+
+
+def full(exc: BaseException) -> bool:
+    """Whether the OS or SQLite refused a write because the disk is full."""
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+            or isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc))

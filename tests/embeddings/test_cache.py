@@ -221,3 +221,34 @@ def test_a_column_that_a_later_version_adds_to_the_file_is_left_alone(tmp_path):
     with EmbeddingCache(tmp_path) as cache:
         found = cache.embed(["old", "new"], "m", "mean", Recorder())
         assert (found.hits, found.misses, len(cache)) == (1, 1, 2)
+
+
+def _refused(*_args, **_kwargs):
+    raise cache_module.sqlite3.OperationalError("attempt to write a readonly database")
+
+
+def _full(*_args, **_kwargs):
+    raise cache_module.sqlite3.OperationalError("database or disk is full")
+
+
+def _not_permitted(*_args, **_kwargs):
+    raise PermissionError(13, "Permission denied")
+
+
+@pytest.mark.parametrize("where, target, failure", [
+    ("a read-only folder", "write_ahead", _refused),
+    ("a folder that cannot be made", "Path.mkdir", _not_permitted),
+    ("a full disk", "_store", _full),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_a_cache_that_cannot_be_written_is_skipped_and_said_once(tmp_path, monkeypatch, caplog, where, target, failure):
+    monkeypatch.setattr(cache_module.Path if target == "Path.mkdir" else cache_module, target.split(".")[-1], failure)
+    compute = Recorder()
+    with caplog.at_level(logging.WARNING, logger="vectorize_nb"), EmbeddingCache(tmp_path / "cache") as cache:
+        first = cache.embed(["read a csv", "parse json"], "m", "mean", compute)
+        again = cache.embed(["read a csv", "a dog"], "m", "mean", compute)
+    assert np.array_equal(first.vectors, fake_vectors(["read a csv", "parse json"]))
+    assert np.array_equal(again.vectors, fake_vectors(["read a csv", "a dog"]))
+    assert (first.misses, again.misses) == (2, 2)
+    assert compute.calls == [["read a csv", "parse json"], ["read a csv", "a dog"]]
+    said = [record.getMessage() for record in caplog.records]
+    assert len(said) == 1 and "cannot be written" in said[0] and "texts are embedded without it" in said[0]

@@ -11,11 +11,14 @@ Vectors are stored exactly (float32) in blocks of a few MiB, and each text's key
 model, pooling and text) points at its row. A job seen before as a whole (the same list of texts,
 as when a notebook runs again) is found by one hash of the list, without hashing every text.
 Several processes may share the file (WAL mode, short transactions); a file that is not a readable
-database is set aside and started afresh, since everything in it can be computed again.
+database is set aside and started afresh, since everything in it can be computed again. Where the
+cache cannot be written (a read-only folder, a full disk), `embed` computes the vectors without it,
+and says so once in the log.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -30,7 +33,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from ..journal import write_ahead
+from ..journal import full, refused, write_ahead
 
 __all__ = ["EmbeddingCache", "CachedEmbeddings", "Keep", "default_folder", "FILE_NAME"]
 
@@ -40,6 +43,7 @@ BLOCK_BYTES = 4 << 20
 JOB_MIN = 1000
 """Jobs of at least this many texts are also remembered whole."""
 _IN_LIST = 30_000
+_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, dims INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS texts (key BLOB PRIMARY KEY, block INTEGER NOT NULL, row INTEGER NOT NULL) WITHOUT ROWID;
@@ -96,6 +100,7 @@ class EmbeddingCache:
         self.misses = 0
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
+        self._unwritable_said = False
 
     def embed(self, texts: Sequence[str], model: str, pooling: str,
               compute: Callable[[list[str], Keep], np.ndarray]) -> CachedEmbeddings:
@@ -110,7 +115,7 @@ class EmbeddingCache:
             than the cached ones, or kept vectors out of order.
         """
         texts = list(texts)
-        found = self._run(lambda db: _lookup(db, texts, model, pooling))
+        found = self._optional(lambda db: _lookup(db, texts, model, pooling), lambda: _nothing_found(len(texts)))
         missing = np.flatnonzero(~found.found)
         vectors = found.vectors
         if len(missing):
@@ -133,8 +138,9 @@ class EmbeddingCache:
                     vectors = np.empty((len(texts), computed.shape[1]), np.float32)
                 vectors[missing] = computed[rows]
                 found.refs[missing] = stored[rows]
-        if len(texts) >= JOB_MIN and not found.whole_job:
-            self._run(lambda db: _remember_job(db, _job_key(texts, model, pooling), found.refs, found.clears))
+        if len(texts) >= JOB_MIN and not found.whole_job and (found.refs >= 0).all():
+            self._optional(lambda db: _remember_job(db, _job_key(texts, model, pooling), found.refs, found.clears),
+                           lambda: None)
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
         if vectors is None:
@@ -194,6 +200,20 @@ class EmbeddingCache:
                 self._set_aside(exc)
                 return work(self._open())
 
+    def _optional(self, work: Callable[[sqlite3.Connection], _T], otherwise: Callable[[], _T]) -> _T:
+        """`work` through `_run`, or `otherwise()` where the cache cannot be written here (a read-only folder,
+        a full disk): the texts are embedded all the same, without it, and the log says so once."""
+        try:
+            return self._run(work)
+        except (OSError, sqlite3.OperationalError) as exc:
+            if not (refused(exc) or full(exc) or isinstance(exc, OSError) and exc.errno in _READ_ONLY):
+                raise
+            if not self._unwritable_said:
+                log.warning("The embedding cache %s cannot be written (%s): texts are embedded without it",
+                            self.path, exc)
+                self._unwritable_said = True
+            return otherwise()
+
     def _open(self) -> sqlite3.Connection:
         if self._db is not None and not self.path.exists():
             self.close()
@@ -249,7 +269,8 @@ class _Keeper:
 
     def _store(self, vectors: np.ndarray) -> None:
         keys = self._keys[self._stored:self._stored + len(vectors)]
-        self._refs.append(self._cache._run(lambda db: _store(db, keys, vectors)))
+        self._refs.append(self._cache._optional(lambda db: _store(db, keys, vectors),
+                                                lambda: np.full((len(vectors), 2), -1, np.int64)))
         self._stored += len(vectors)
 
     def finish(self, computed: np.ndarray) -> np.ndarray:
@@ -301,12 +322,16 @@ def _looked_up(db: sqlite3.Connection, texts: list[str], model: str, pooling: st
     found = refs[:, 0] >= 0
     gathered = _gather(db, refs[found]) if found.any() else None
     if gathered is None:  # nothing found, or its blocks went away under us
-        return _Lookup(np.zeros(len(texts), bool), np.full((len(texts), 2), -1, np.int64), None, False, clears)
+        return _nothing_found(len(texts), clears)
     if found.all():
         return _Lookup(found, refs, gathered, whole_job, clears)
     vectors = np.zeros((len(texts), gathered.shape[1]), np.float32)
     vectors[found] = gathered
     return _Lookup(found, refs, vectors, whole_job, clears)
+
+
+def _nothing_found(count: int, clears: int = -1) -> _Lookup:
+    return _Lookup(np.zeros(count, bool), np.full((count, 2), -1, np.int64), None, False, clears)
 
 
 def _store(db: sqlite3.Connection, keys: list[bytes], vectors: np.ndarray) -> np.ndarray:

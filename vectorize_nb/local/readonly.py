@@ -14,17 +14,13 @@ import errno
 import sqlite3
 from pathlib import Path
 
+from ..journal import full, refused
+
 __all__ = ["ReadOnlyFolder", "refused", "open_read_only", "write_refused", "disk_full"]
 
 
 class ReadOnlyFolder(PermissionError):
     """A write to a folder opened for reading only, or a read-only folder that cannot be read."""
-
-
-def refused(exc: BaseException) -> bool:
-    """Whether SQLite refused to write (or create a file) because the folder or database is read-only."""
-    text = str(exc)
-    return isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text)
 
 
 def write_refused(folder: Path) -> ReadOnlyFolder:
@@ -57,8 +53,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
 def disk_full(exc: BaseException, folder: Path) -> OSError | None:
     """The error to raise for a write that `exc` (the OS's or SQLite's) says the disk had no room for, once
     its transaction is rolled back; None for any other error."""
-    if not (isinstance(exc, OSError) and exc.errno == errno.ENOSPC
-            or isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)):
+    if not full(exc):
         return None
     return OSError(errno.ENOSPC, f"The disk holding {str(folder)!r} is full: nothing of this write was written "
                    "(the folder holds what it held before it). Free some space and try again")
