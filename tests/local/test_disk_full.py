@@ -74,3 +74,49 @@ def test_a_second_close_does_nothing(tmp_path):
     engine.create_index("docs", dimensions=4, metric="cosine")
     engine.close()
     engine.close()
+
+
+def test_a_checkpoint_the_disk_has_no_room_for_is_logged_and_the_next_one_runs(tmp_path, monkeypatch, caplog):
+    from vectorize_nb.local import checkpointer
+
+    real = sqlite3.connect
+    failures = [1]
+    checkpoints = []
+
+    class Flaky:
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, sql, *args):
+            if "wal_checkpoint" in sql:
+                checkpoints.append(sql)
+                if failures:
+                    failures.pop()
+                    raise sqlite3.OperationalError("database or disk is full")
+            return self.con.execute(sql, *args)
+
+        def close(self):
+            self.con.close()
+
+    def connect(*args, **kwargs):  # the checkpointer's connection only
+        con = real(*args, **kwargs)
+        return Flaky(con) if checkpointer.threading.current_thread().name == "vectorize-checkpoint" else con
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    monkeypatch.setattr(checkpointer.Checkpointer, "wal_bytes", lambda self: checkpointer.WAL_CHECKPOINT_BYTES + 1)
+    uncaught = []
+    monkeypatch.setattr(checkpointer.threading, "excepthook", uncaught.append)
+    with caplog.at_level(logging.WARNING, logger="vectorize_nb"), LocalEngine(tmp_path / "f", limits=TINY) as engine:
+        engine.create_index("docs", dimensions=4, metric="cosine")  # a commit: the checkpointer wakes, and fails
+        worker = engine.store._checkpointer
+        for _ in range(200):
+            if checkpoints:
+                break
+            worker.join(0.01)
+        engine.upsert("docs", vectors(["a"], np.eye(1, 4, dtype=np.float32)))  # wakes it again
+        for _ in range(200):
+            if len(checkpoints) >= 2:
+                break
+            worker.join(0.01)
+        assert worker.is_alive() and len(checkpoints) >= 2
+    assert uncaught == [] and "disk is full" in caplog.text and str(tmp_path / "f") in caplog.text

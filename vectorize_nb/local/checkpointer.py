@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import weakref
@@ -10,6 +11,7 @@ from pathlib import Path
 __all__ = ["Checkpointer", "WAL_CHECKPOINT_BYTES"]
 
 WAL_CHECKPOINT_BYTES = 64 << 20
+log = logging.getLogger(__name__)
 
 
 class Checkpointer(threading.Thread):
@@ -32,9 +34,17 @@ class Checkpointer(threading.Thread):
                 self._wake.wait()
                 self._wake.clear()
                 if self.wal_bytes() > WAL_CHECKPOINT_BYTES:
-                    con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self._checkpoint(con)
         finally:
             con.close()
+
+    def _checkpoint(self, con: sqlite3.Connection) -> None:
+        """Copy the WAL into the database; one that fails (a full disk) is tried again at the next commit."""
+        try:
+            con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            log.warning("The write-ahead log of %s could not be copied into its database (%s); nothing is lost, "
+                        "and it is tried again after the next write", self.path.parent, exc)
 
     def wal_bytes(self) -> int:
         try:
