@@ -213,13 +213,17 @@ def _json(status: int, payload: Any) -> Response:
     return Response(wire.dumps(payload), status=status, content_type="application/json")
 
 
-def _storage_refusal(exc: OSError) -> errors.StorageRefused | None:
+def _storage_refusal(exc: OSError) -> errors.ServerError | None:
     """A write this server's folder cannot take, worded without the folder's path (the client's is not
-    the server's machine); None for any other OSError."""
+    the server's machine): for good (507), or while another writer holds its lock (503, retried); None for
+    any other OSError."""
     if isinstance(exc, ReadOnlyFolder):
         return errors.StorageRefused("this server's folder is read-only: nothing was written")
     if exc.errno == errno.ENOSPC:
         return errors.StorageRefused("this server's disk is full: nothing of this write was written")
+    if isinstance(exc, TimeoutError):
+        return errors.ServerError("this server's folder stayed locked by another writer: nothing of this write was "
+                                  "written; try again", status=503)
     return None
 
 

@@ -5,7 +5,8 @@ it, which a read-only folder refuses; opened immutable it reads the database fil
 left with writes still in its -wal file (its writer did not close) is read through those files
 when they are there, else refused: read immutable, it would silently miss those writes.
 
-A disk that is full refuses writes too: `disk_full` words what that means for the write.
+A disk that is full refuses writes too, and so does a folder another writer keeps locked too long:
+`disk_full` and `locked` word what that means for the write.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from pathlib import Path
 
 from ..journal import full, refused
 
-__all__ = ["ReadOnlyFolder", "refused", "open_read_only", "write_refused", "disk_full"]
+__all__ = ["ReadOnlyFolder", "refused", "open_read_only", "write_refused", "disk_full", "locked", "LOCK_PATIENCE"]
+
+LOCK_PATIENCE = 60.0
+"""Seconds a write waits for the write lock that another connection holds (another notebook or server writing
+the folder, or a long ingest) before it gives up."""
 
 
 class ReadOnlyFolder(PermissionError):
@@ -39,7 +44,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     if wal.exists() and wal.stat().st_size:
         query = "?mode=ro"  # the writes in the -wal file are read through it and its -shm file
     con = sqlite3.connect(path.resolve().as_uri() + query, uri=True, isolation_level=None,
-                          check_same_thread=False, timeout=60.0)
+                          check_same_thread=False, timeout=LOCK_PATIENCE)
     try:
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError as exc:
@@ -57,3 +62,13 @@ def disk_full(exc: BaseException, folder: Path) -> OSError | None:
         return None
     return OSError(errno.ENOSPC, f"The disk holding {str(folder)!r} is full: nothing of this write was written "
                    "(the folder holds what it held before it). Free some space and try again")
+
+
+def locked(exc: BaseException, folder: Path) -> TimeoutError | None:
+    """The error to raise for a write that could not take the folder's write lock in `LOCK_PATIENCE` seconds;
+    None for any other error."""
+    if not (isinstance(exc, sqlite3.OperationalError) and "database is locked" in str(exc)):
+        return None
+    return TimeoutError(f"The folder {str(folder)!r} stayed locked by another writer (another notebook, process or "
+                        f"server writing it) for {LOCK_PATIENCE:g} s: nothing of this write was written. Try again "
+                        "once that writer is done")

@@ -24,7 +24,8 @@ from ..contract.models import WriteKind
 from ..journal import write_ahead
 from . import damage, migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
-from .readonly import ReadOnlyFolder, disk_full, open_read_only, refused, write_refused
+from . import readonly
+from .readonly import ReadOnlyFolder, disk_full, locked, open_read_only, refused, write_refused
 from .rows import IndexRow, MutationRow, VectorRow, columns
 from .schema import VECTOR_TABLE, check_format, create_tables, table as _table
 from .vectorfile import VectorFile, VectorFiles, moves
@@ -60,7 +61,8 @@ class Store:
                 raise damage.not_a_folder(self.path.parent) from None
         self._lock = threading.RLock()
         self._con = sqlite3.connect(":memory:" if self.path is None else str(self.path),
-                                    isolation_level=None, check_same_thread=False, timeout=60.0)
+                                    isolation_level=None, check_same_thread=False,
+                                    timeout=readonly.LOCK_PATIENCE)
         self._checkpointer: Checkpointer | None = None
         self._files = VectorFiles(None if self.path is None else self.path.parent / VECTORS_FOLDER)
         self.read_only = False
@@ -107,7 +109,7 @@ class Store:
             self._checkpointer.start()
         con.execute("PRAGMA synchronous = NORMAL")
         con.execute("PRAGMA cache_size = -65536")
-        con.execute("PRAGMA busy_timeout = 60000")
+        con.execute(f"PRAGMA busy_timeout = {int(readonly.LOCK_PATIENCE * 1000)}")
         with self.transaction():
             create_tables(con)
             migrated = [self._migrate(index_id, dimensions) for index_id, dimensions in
@@ -143,7 +145,13 @@ class Store:
             if self._con.in_transaction:
                 yield
                 return
-            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                self._con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                busy = None if self.path is None else locked(exc, self.path.parent)
+                if busy is not None:
+                    raise busy from None
+                raise
             try:
                 yield
                 self._files.sync()

@@ -1,0 +1,53 @@
+"""A folder another writer keeps locked past the engine's patience: a clear error, nothing written; served, a
+503 that clients retry."""
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from vectorize_nb import errors
+from vectorize_nb.local import LocalEngine, readonly
+from vectorize_nb.local.store import DATABASE_NAME
+
+from ..helpers import TINY, vectors
+
+
+@pytest.fixture
+def held(tmp_path, monkeypatch):
+    """A folder with an index, whose write lock another connection holds; the engine waits 0.2 s for it."""
+    folder = tmp_path / "shared"
+    with LocalEngine(folder, limits=TINY) as engine:
+        engine.create_index("docs", dimensions=4, metric="cosine")
+        engine.upsert("docs", vectors(["a"], np.eye(1, 4, dtype=np.float32)))
+    monkeypatch.setattr(readonly, "LOCK_PATIENCE", 0.2)
+    other = sqlite3.connect(folder / DATABASE_NAME, isolation_level=None)
+    engine = LocalEngine(folder, limits=TINY)
+    other.execute("BEGIN IMMEDIATE")
+    yield engine, folder
+    other.close()
+    engine.close()
+
+
+def test_a_write_that_waits_out_its_patience_says_who_holds_the_folder_and_that_nothing_was_written(held):
+    engine, folder = held
+    with pytest.raises(TimeoutError) as caught:
+        engine.upsert("docs", vectors(["b"], np.ones((1, 4), np.float32)))
+    message = str(caught.value)
+    assert str(folder) in message and "stayed locked by another writer" in message and "for 0.2 s" in message
+    assert "nothing of this write was written" in message
+    assert [r.id for r in engine.get_by_ids("docs", ["a", "b"])] == ["a"]  # reads go on meanwhile
+
+
+def test_served_it_is_a_503_without_the_path_and_the_client_retries_it(held):
+    from vectorize_nb.local.server import serve
+    import vectorize_nb as vz
+
+    engine, folder = held
+    with serve(engine=engine) as server:
+        client = vz.connect(server.url, account_id=server.account_id, api_token="t", max_retries=0)
+        with pytest.raises(vz.WriteIncomplete) as caught:
+            client.get_index("docs").upsert(["b"], np.ones((1, 4), np.float32))
+        cause = caught.value.__cause__
+        assert isinstance(cause, errors.ServerError) and cause.status == 503 and cause.retryable
+        assert "stayed locked by another writer" in str(cause) and str(folder) not in str(cause)
