@@ -241,3 +241,34 @@ def test_a_process_killed_mid_upsert_leaves_whole_batches_only(tmp_path):
         survivor.upsert("crash", Vectors(["late"], late[None, :]))
         assert survivor.get_by_ids("crash", ["late"])[0].values.tolist() == late.tolist()
         assert [(m.id, m.score) for m in survivor.query("crash", late, QueryOptions(top_k=1))] == [("late", 1.0)]
+
+
+@pytest.mark.parametrize("read", ["get_by_ids", "export", "query"])
+def test_a_read_that_another_engine_compacts_under_is_answered_from_the_new_file(tmp_path, monkeypatch, read):
+    """The reader took the generation from its snapshot of the database; the writer's compaction committed and
+    deleted that generation's file before the reader opened it."""
+    from vectorize_nb.local import store as store_module
+    from vectorize_nb.local.vectorfile import VectorFiles
+
+    monkeypatch.setattr(store_module, "MIN_HOLES", 1)
+    folder = tmp_path / "shared"
+    with LocalEngine(folder, limits=TINY) as writer:
+        writer.create_index("ix", dimensions=2, metric="cosine")
+        writer.upsert("ix", vectors(["a", "b", "c", "d"], [[1, 0], [0, 1], [1, 1], [1, 2]]))
+        with LocalEngine(folder, limits=TINY) as reader:
+            real_open = VectorFiles.open
+
+            def compacted_first(files, index_id, generation, dimensions, create=False):
+                if files is reader.store._files and not create:
+                    monkeypatch.setattr(VectorFiles, "open", real_open)
+                    writer.delete_by_ids("ix", ["b", "c"])  # holes: the writer compacts into a new generation
+                    assert not any(p.exists() for p in files.paths(index_id, generation))
+                return real_open(files, index_id, generation, dimensions, create)
+
+            monkeypatch.setattr(VectorFiles, "open", compacted_first)
+            answer = {
+                "get_by_ids": lambda: sorted(r.id for r in reader.get_by_ids("ix", ["a", "b", "d"])),
+                "export": lambda: sorted(reader.export("ix").ids),
+                "query": lambda: sorted(m.id for m in reader.query("ix", [1, 0], QueryOptions(top_k=5))),
+            }[read]()
+    assert answer == ["a", "d"]

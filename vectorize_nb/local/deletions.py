@@ -1,5 +1,5 @@
-"""An index that another process deletes while a call on it runs: the call answers as if the deletion came first
-(and one whose vector file or database is damaged says so, in the terms of `damage.py`)."""
+"""An index that another process deletes or compacts while a call on it runs: the call answers as if that came
+first (and one whose vector file or database is damaged says so, in the terms of `damage.py`)."""
 
 from __future__ import annotations
 
@@ -37,16 +37,22 @@ def deleted(name: str) -> errors.IndexDeleted:
 
 
 def deleted_meanwhile(call: Callable[Concatenate[E, str, P], T]) -> Callable[Concatenate[E, str, P], T]:
-    """A call on one index that another process deletes while it runs answers as if the deletion came first."""
+    """A call on one index that another process deletes while it runs answers as if the deletion came first;
+    one whose vector file another process's compaction replaced meanwhile is made again, on the new file."""
     @functools.wraps(call)
     def guarded(engine: E, name: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return call(engine, name, *args, **kwargs)
-        except Exception as exc:
-            if gone(exc) and engine._vanished(name):
-                raise deleted(name) from None
-            damage = engine._damage(name, exc)
-            if damage is None:
+        def once() -> T:
+            try:
+                return call(engine, name, *args, **kwargs)
+            except Exception as exc:
+                if gone(exc) and engine._vanished(name):  # _vanished also makes the next call catch up
+                    raise deleted(name) from None
+                damage = engine._damage(name, exc)
+                if damage is not None:
+                    raise damage from exc
                 raise
-            raise damage from exc
+        try:
+            return once()
+        except FileNotFoundError:  # neither deleted nor damaged: a compaction replaced the file meanwhile
+            return once()
     return guarded
