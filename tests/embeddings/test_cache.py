@@ -231,6 +231,14 @@ def _full(*_args, **_kwargs):
     raise cache_module.sqlite3.OperationalError("database or disk is full")
 
 
+def _full_and_rolled_back(db, *_args):
+    """A full disk as SQLite meets it on a real one: it rolls the transaction back itself (a ROLLBACK then fails)."""
+    with cache_module._transaction(db):
+        db.execute("INSERT INTO blocks (dims, data) VALUES (1, x'00000000')")
+        db.execute("ROLLBACK")
+        raise cache_module.sqlite3.OperationalError("database or disk is full")
+
+
 def _not_permitted(*_args, **_kwargs):
     raise PermissionError(13, "Permission denied")
 
@@ -239,6 +247,7 @@ def _not_permitted(*_args, **_kwargs):
     ("a read-only folder", "write_ahead", _refused),
     ("a folder that cannot be made", "Path.mkdir", _not_permitted),
     ("a full disk", "_store", _full),
+    ("a full disk whose transaction SQLite ended", "_store", _full_and_rolled_back),
 ], ids=lambda value: value if isinstance(value, str) else "")
 def test_a_cache_that_cannot_be_written_is_skipped_and_said_once(tmp_path, monkeypatch, caplog, where, target, failure):
     monkeypatch.setattr(cache_module.Path if target == "Path.mkdir" else cache_module, target.split(".")[-1], failure)

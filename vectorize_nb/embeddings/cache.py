@@ -294,10 +294,11 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("BEGIN IMMEDIATE")
     try:
         yield
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite rolls back itself on some errors (a full disk): a ROLLBACK would fail
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
 
 
 def _lookup(db: sqlite3.Connection, texts: list[str], model: str, pooling: str) -> _Lookup:
