@@ -8,6 +8,7 @@ import requests
 
 import vectorize_nb as vz
 from vectorize_nb import errors
+from vectorize_nb.contract.embedding_models import SHIPPED_MODEL
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.server import serve
 
@@ -20,6 +21,7 @@ CALLS = {
     "to_frame": lambda c, idx: idx.to_frame(),
     "list_indexes": lambda c, idx: c.list_indexes(),
     "create_index": lambda c, idx: c.create_index("other", dimensions=2),
+    "embed": lambda c, idx: c.embed(["a text"], SHIPPED_MODEL),  # a local model: the backend is not asked
 }
 
 

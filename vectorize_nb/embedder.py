@@ -95,6 +95,7 @@ class Embedder:
         folder = backend.folder / CACHE_FOLDER if cache_folder is None and backend.folder is not None else cache_folder
         self._folder = None if folder is None else Path(folder)
         self._cache: EmbeddingCache | None = None
+        self._closed = False
         self.report: EmbeddingReport | None = None
         """What the last call did (texts, cache hits, where it ran)."""
 
@@ -109,13 +110,16 @@ class Embedder:
         return self._cache
 
     def close(self) -> None:
-        """Close the cache file."""
+        """Close the cache file; a later `embed` raises ClientClosed (it would open the file again)."""
+        self._closed = True
         if self._cache is not None:
             self._cache.close()
 
     def embed(self, texts: str | Iterable[str], model: str, pooling: str | None = None, *, cache: bool = True,
               locally: bool = False, progress: bool | None = None) -> np.ndarray:
         """The vectors of `texts` with `model`: float32 (n, dimensions), one unit-length row per text."""
+        if self._closed:
+            raise errors.ClientClosed()
         started = time.perf_counter()
         spec = get_model(model)
         chosen = resolve_pooling(spec, pooling)
