@@ -32,7 +32,7 @@ import numpy as np
 __all__ = ["VectorFile", "VectorFiles", "ShortFile", "row_norms", "moves"]
 
 SUFFIXES = (".f32", ".norms")
-_NAMED = re.compile(r"(\d+)\.(\d+)(?:\.f32|\.norms)")
+_NAMED = re.compile(r"(\d+)\.(\d+)(?:" + "|".join(re.escape(suffix) for suffix in SUFFIXES) + ")")
 """The name of a file the engine writes in `vectors/` (<index>.<generation> and a suffix): the only files it deletes."""
 NORM_CHUNK = 8192
 COPY_ROWS = 32768
@@ -78,6 +78,10 @@ def _open(path: Path, flags: int) -> int:
         if flags & os.O_CREAT or exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
         return os.open(path, flags & ~os.O_RDWR | os.O_RDONLY)
+
+
+def _stem(index_id: int, generation: int) -> str:
+    return f"{index_id}.{generation}"
 
 
 def _unlink(path: Path) -> None:
@@ -330,11 +334,11 @@ class VectorFiles:
         assert self.folder is not None
         if create:
             self.folder.mkdir(exist_ok=True)
-        return VectorFile(dimensions, self.folder, f"{index_id}.{generation}", create=create)
+        return VectorFile(dimensions, self.folder, _stem(index_id, generation), create=create)
 
     def paths(self, index_id: int, generation: int) -> tuple[Path, ...]:
         """The files of one generation of an index's vectors (none in memory)."""
-        return () if self.folder is None else tuple(self.folder / f"{index_id}.{generation}{s}" for s in SUFFIXES)
+        return () if self.folder is None else tuple(self.folder / f"{_stem(index_id, generation)}{s}" for s in SUFFIXES)
 
     def drop(self, index_id: int, generation: int) -> None:
         """Close and delete one generation's files (a process that maps them keeps its mapping)."""
