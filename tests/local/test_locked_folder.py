@@ -7,22 +7,21 @@ import numpy as np
 import pytest
 
 from vectorize_nb import errors
-from vectorize_nb.local import LocalEngine, readonly
+from vectorize_nb.local import LocalEngine
 from vectorize_nb.local.store import DATABASE_NAME
 
 from ..helpers import TINY, vectors
 
 
 @pytest.fixture
-def held(tmp_path, monkeypatch):
+def held(tmp_path):
     """A folder with an index, whose write lock another connection holds; the engine waits 0.2 s for it."""
     folder = tmp_path / "shared"
     with LocalEngine(folder, limits=TINY) as engine:
         engine.create_index("docs", dimensions=4, metric="cosine")
         engine.upsert("docs", vectors(["a"], np.eye(1, 4, dtype=np.float32)))
-    monkeypatch.setattr(readonly, "LOCK_PATIENCE", 0.2)
     other = sqlite3.connect(folder / DATABASE_NAME, isolation_level=None)
-    engine = LocalEngine(folder, limits=TINY)
+    engine = LocalEngine(folder, limits=TINY, lock_patience=0.2)
     other.execute("BEGIN IMMEDIATE")
     yield engine, folder
     other.close()
@@ -35,7 +34,7 @@ def test_a_write_that_waits_out_its_patience_says_who_holds_the_folder_and_that_
         engine.upsert("docs", vectors(["b"], np.ones((1, 4), np.float32)))
     message = str(caught.value)
     assert str(folder) in message and "stayed locked by another writer" in message and "for 0.2 s" in message
-    assert "nothing of this write was written" in message
+    assert "nothing was written" in message
     assert [r.id for r in engine.get_by_ids("docs", ["a", "b"])] == ["a"]  # reads go on meanwhile
 
 
@@ -51,3 +50,11 @@ def test_served_it_is_a_503_without_the_path_and_the_client_retries_it(held):
         cause = caught.value.__cause__
         assert isinstance(cause, errors.ServerError) and cause.status == 503 and cause.retryable
         assert "stayed locked by another writer" in str(cause) and str(folder) not in str(cause)
+
+
+def test_a_served_engine_waits_for_a_lock_well_within_a_clients_timeout(tmp_path):
+    from vectorize_nb.local.server import open_server
+    from vectorize_nb.rest_options import REST_DEFAULTS
+
+    with open_server(tmp_path / "served", port=0) as server:
+        assert server.engine.store._patience < REST_DEFAULTS.timeout

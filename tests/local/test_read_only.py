@@ -28,7 +28,7 @@ def folder(tmp_path, rng):
 @pytest.fixture
 def refusing(monkeypatch, folder):
     """SQLite and the OS refuse every write in `folder`, as for a user without write permission."""
-    def write_ahead(con):
+    def write_ahead(con, patience=60.0):
         raise sqlite3.OperationalError("attempt to write a readonly database")
 
     real_open = os.open
@@ -69,7 +69,7 @@ def test_a_write_to_a_read_only_folder_says_so_and_writes_nothing(folder, refusi
 
 
 def test_a_read_only_folder_without_a_database_says_so(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "write_ahead", lambda con: (_ for _ in ()).throw(
+    monkeypatch.setattr(store_module, "write_ahead", lambda con, patience=60.0: (_ for _ in ()).throw(
         sqlite3.OperationalError("unable to open database file")))
     with pytest.raises(ReadOnlyFolder, match="holds no database"):
         LocalEngine(tmp_path / "empty", limits=TINY)

@@ -10,7 +10,7 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from ..contract import errors
 
-__all__ = ["gone", "deleted", "deleted_meanwhile"]
+__all__ = ["gone", "deleted", "deleted_meanwhile", "read_meanwhile"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -37,22 +37,33 @@ def deleted(name: str) -> errors.IndexDeleted:
 
 
 def deleted_meanwhile(call: Callable[Concatenate[E, str, P], T]) -> Callable[Concatenate[E, str, P], T]:
-    """A call on one index that another process deletes while it runs answers as if the deletion came first;
-    one whose vector file another process's compaction replaced meanwhile is made again, on the new file."""
+    """A call on one index that another process deletes while it runs answers as if the deletion came first."""
     @functools.wraps(call)
     def guarded(engine: E, name: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        def once() -> T:
-            try:
-                return call(engine, name, *args, **kwargs)
-            except Exception as exc:
-                if gone(exc) and engine._vanished(name):  # _vanished also makes the next call catch up
-                    raise deleted(name) from None
-                damage = engine._damage(name, exc)
-                if damage is not None:
-                    raise damage from exc
-                raise
-        try:
-            return once()
-        except FileNotFoundError:  # neither deleted nor damaged: a compaction replaced the file meanwhile
-            return once()
+        return _explained(call, engine, name, *args, **kwargs)
     return guarded
+
+
+def read_meanwhile(call: Callable[Concatenate[E, str, P], T]) -> Callable[Concatenate[E, str, P], T]:
+    """A read: as `deleted_meanwhile`, and made again, on the new file, when another process's compaction
+    replaced the index's vector file meanwhile (a write holds the lock that compacting takes)."""
+    @functools.wraps(call)
+    def guarded(engine: E, name: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return _explained(call, engine, name, *args, **kwargs)
+        except FileNotFoundError:  # neither deleted nor damaged: a compaction replaced the file meanwhile
+            return _explained(call, engine, name, *args, **kwargs)
+    return guarded
+
+
+def _explained(call: Callable[Concatenate[E, str, P], T], engine: E, name: str, /, *args: P.args,
+               **kwargs: P.kwargs) -> T:
+    try:
+        return call(engine, name, *args, **kwargs)
+    except Exception as exc:
+        if gone(exc) and engine._vanished(name):  # _vanished also makes the next call catch up
+            raise deleted(name) from None
+        damage = engine._damage(name, exc)
+        if damage is not None:
+            raise damage from exc
+        raise

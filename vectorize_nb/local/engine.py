@@ -38,10 +38,11 @@ from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, Filt
 from . import snapshot
 from .cursors import Cursors
 from .damage import damaged_vectors
-from .deletions import deleted, deleted_meanwhile, gone
+from .deletions import deleted, deleted_meanwhile, gone, read_meanwhile
 from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log)
 from .state import IndexState
 from .rows import describe, iso, log_entry, timestamp
+from .readonly import LOCK_PATIENCE
 from .store import Store
 from .matches import answers, record
 from .resident import ResidentIndex
@@ -50,18 +51,20 @@ __all__ = ["LocalEngine"]
 
 
 class LocalEngine(Backend):
-    """The embedded Vectorize. `path=None` keeps everything in memory."""
+    """The embedded Vectorize. `path=None` keeps everything in memory; a write waits up to `lock_patience`
+    seconds for the write lock another process holds on the folder."""
 
     max_concurrency = 1
     exports_at_once = True
 
     def __init__(self, path: str | Path | None = None, *, limits: Limits = DEFAULT_LIMITS,
-                 apply_delay: float = 0.0, clock: Callable[[], float] = time.time) -> None:
+                 apply_delay: float = 0.0, clock: Callable[[], float] = time.time,
+                 lock_patience: float = LOCK_PATIENCE) -> None:
         self.path = None if path is None else Path(path)
         self.limits = limits
         self.apply_delay = float(apply_delay)
         self.clock = clock
-        self.store = Store(self.path)
+        self.store = Store(self.path, lock_patience)
         self._snapshots = None if self.path is None else self.path / "snapshots"
         self._lock = threading.RLock()
         self._cursors = Cursors(limits.cursor_ttl_seconds, clock)
@@ -244,7 +247,7 @@ class LocalEngine(Backend):
         assert self.path is not None
         return self.path / "derived" / f"index-{index_id}"
 
-    @deleted_meanwhile
+    @read_meanwhile
     def index_info(self, name: str) -> IndexInfo:
         with self._lock:
             state = self._find(name)
@@ -310,7 +313,7 @@ class LocalEngine(Backend):
 
     # --- reads ---------------------------------------------------------------------------------
 
-    @deleted_meanwhile
+    @read_meanwhile
     def query(self, name: str, vector: Any = None, options: QueryOptions = DEFAULT_QUERY, *,
               vector_id: str | None = None) -> list[Match]:
         """The best `options.top_k` matches for one vector (or for the stored vector `vector_id`)."""
@@ -328,7 +331,7 @@ class LocalEngine(Backend):
                 query = validation.query_vector(vector, state.row.dimensions)[None, :]
             return self._answer(state, resident, query, options)[0]
 
-    @deleted_meanwhile
+    @read_meanwhile
     def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]:
         """One answer per row of `vectors`, computed in one matrix product."""
         with self._lock:
@@ -346,7 +349,7 @@ class LocalEngine(Backend):
         ranked = resident.nearest(queries, options.top_k, rows)
         return answers(self.store, state.row.id, resident, ranked, options, self.limits.indexed_string_bytes)
 
-    @deleted_meanwhile
+    @read_meanwhile
     def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]:
         """Stored vectors in request order; unknown ids are left out."""
         with self._lock:
@@ -355,7 +358,7 @@ class LocalEngine(Backend):
             found = self.store.fetch_vectors(state.row.id, ids)
             return [record(found[vid]) for vid in ids if vid in found]
 
-    @deleted_meanwhile
+    @read_meanwhile
     def export(self, name: str, *, values: bool = True, metadata: bool = True) -> IndexExport:
         """Every vector at once, read straight from the store (one SQL scan and one copy of the rows)."""
         columns = MetadataColumns()
@@ -367,7 +370,7 @@ class LocalEngine(Backend):
         return IndexExport(ids, namespaces, None if matrix is None else matrix.reshape(len(ids), state.row.dimensions),
                            columns.columns if metadata else None)
 
-    @deleted_meanwhile
+    @read_meanwhile
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
         with self._lock:
             state = self._find(name)
@@ -408,7 +411,7 @@ class LocalEngine(Backend):
                 queued[orjson.loads(mutation.payload or b"{}")["propertyName"]] = None
         return queued
 
-    @deleted_meanwhile
+    @read_meanwhile
     def list_metadata_indexes(self, name: str) -> list[MetadataIndex]:
         with self._lock:
             state = self._find(name)
@@ -427,7 +430,7 @@ class LocalEngine(Backend):
 
     # --- for the client's tools ----------------------------------------------------------------
 
-    @deleted_meanwhile
+    @read_meanwhile
     def filter_ids(self, name: str, ids: Sequence[str], filter: dict[str, Any] | None = None,
                    namespace: str | None = None) -> list[bool]:
         """For each id, whether a query with this filter and namespace could return it (False for unknown
@@ -438,7 +441,7 @@ class LocalEngine(Backend):
             allowed = None if rows is None else set(rows.tolist())
             return [vid in resident.slots and (allowed is None or resident.slots[vid] in allowed) for vid in ids]
 
-    @deleted_meanwhile
+    @read_meanwhile
     def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
         """What a filter silently leaves out: clauses on properties without a metadata index, values of
         another type, and the vectors written before a metadata index (counted once per applied write)."""
@@ -463,7 +466,7 @@ class LocalEngine(Backend):
             self._predating_counts[key] = known
         return known[1]
 
-    @deleted_meanwhile
+    @read_meanwhile
     def explain_filter(self, name: str, filter: dict[str, Any]) -> FilterCounts:
         """Counts behind a filter: per clause, the vectors that predate its metadata index (None when the
         property has none) and the vectors the clause matches; and the vectors the whole filter matches."""
@@ -477,7 +480,7 @@ class LocalEngine(Backend):
             rows = resident.candidates(None, flt)
             return FilterCounts(resident.count, resident.count if rows is None else len(rows), clauses)
 
-    @deleted_meanwhile
+    @read_meanwhile
     def mutation_log(self, name: str) -> list[dict[str, Any]]:
         """Every mutation of an index, oldest first: id, kind, count and its timestamps."""
         with self._lock:

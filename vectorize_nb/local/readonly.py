@@ -64,11 +64,11 @@ def disk_full(exc: BaseException, folder: Path) -> OSError | None:
                    "(the folder holds what it held before it). Free some space and try again")
 
 
-def locked(exc: BaseException, folder: Path) -> TimeoutError | None:
-    """The error to raise for a write that could not take the folder's write lock in `LOCK_PATIENCE` seconds;
+def locked(exc: BaseException, folder: Path, patience: float) -> TimeoutError | None:
+    """The error to raise for a transaction that could not take the folder's write lock in `patience` seconds;
     None for any other error."""
     if not (isinstance(exc, sqlite3.OperationalError) and "database is locked" in str(exc)):
         return None
     return TimeoutError(f"The folder {str(folder)!r} stayed locked by another writer (another notebook, process or "
-                        f"server writing it) for {LOCK_PATIENCE:g} s: nothing of this write was written. Try again "
-                        "once that writer is done")
+                        f"server writing it) for {patience:g} s: nothing was written. Try again once that writer "
+                        "is done")

@@ -26,6 +26,7 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from ..contract import errors, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
+from ..rest_options import REST_DEFAULTS
 from ..environment import SERVE_PORT as DEFAULT_PORT, SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID as ACCOUNT_ID, engine_folder
 from .app import VectorizeApp
 from .engine import LocalEngine
@@ -35,6 +36,9 @@ __all__ = ["Server", "serve", "open_server", "DEFAULT_PORT", "ACCOUNT_ID"]
 
 _BODY_SLACK = 1 << 20
 """waitress refuses bodies this much over the limit unread; the application refuses the ones in between."""
+SERVED_LOCK_PATIENCE = REST_DEFAULTS.timeout / 2
+"""How long a served engine's write waits for the write lock another process holds: well within a REST client's
+timeout, so that the client hears the 503 and retries rather than giving up and sending the write again."""
 DRAIN_SECONDS = 10.0
 """How long a stopping server lets the requests in flight finish before it closes their connections."""
 
@@ -213,7 +217,7 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
     owns = engine is None
     if engine is None:
         folder = None if memory else Path(path) if path is not None else engine_folder()
-        engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
+        engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay, lock_patience=SERVED_LOCK_PATIENCE)
     try:
         return Server(engine, host=host, port=port, token=token, owns_engine=owns, allowed_origins=allowed_origins,
                       allow_remote_without_token=allow_remote_without_token)

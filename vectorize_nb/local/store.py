@@ -24,8 +24,7 @@ from ..contract.models import WriteKind
 from ..journal import write_ahead
 from . import damage, migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
-from . import readonly
-from .readonly import ReadOnlyFolder, disk_full, locked, open_read_only, refused, write_refused
+from .readonly import LOCK_PATIENCE, ReadOnlyFolder, disk_full, locked, open_read_only, refused, write_refused
 from .rows import IndexRow, MutationRow, VectorRow, columns
 from .schema import VECTOR_TABLE, check_format, create_tables, table as _table
 from .vectorfile import VectorFile, VectorFiles, moves
@@ -52,8 +51,9 @@ _INSERT = "INSERT INTO {table} (id, namespace, metadata, slot, seq) VALUES (?, ?
 class Store:
     """SQLite access for the engine. Thread-safe: one connection, used under a lock."""
 
-    def __init__(self, folder: str | Path | None) -> None:
+    def __init__(self, folder: str | Path | None, lock_patience: float = LOCK_PATIENCE) -> None:
         self.path = None if folder is None else Path(folder) / DATABASE_NAME
+        self._patience = lock_patience
         if self.path is not None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,8 +61,7 @@ class Store:
                 raise damage.not_a_folder(self.path.parent) from None
         self._lock = threading.RLock()
         self._con = sqlite3.connect(":memory:" if self.path is None else str(self.path),
-                                    isolation_level=None, check_same_thread=False,
-                                    timeout=readonly.LOCK_PATIENCE)
+                                    isolation_level=None, check_same_thread=False, timeout=lock_patience)
         self._checkpointer: Checkpointer | None = None
         self._files = VectorFiles(None if self.path is None else self.path.parent / VECTORS_FOLDER)
         self.read_only = False
@@ -102,14 +101,14 @@ class Store:
             check_format(con, self.path.parent)
         con.execute("PRAGMA page_size = 65536")  # only takes effect on a new database
         if self.path is not None:
-            write_ahead(con)
+            write_ahead(con, self._patience)
             con.execute("PRAGMA wal_autocheckpoint = 0")
             con.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_BYTES}")
             self._checkpointer = Checkpointer(self.path, owner=self)
             self._checkpointer.start()
         con.execute("PRAGMA synchronous = NORMAL")
         con.execute("PRAGMA cache_size = -65536")
-        con.execute(f"PRAGMA busy_timeout = {int(readonly.LOCK_PATIENCE * 1000)}")
+        con.execute(f"PRAGMA busy_timeout = {int(self._patience * 1000)}")
         with self.transaction():
             create_tables(con)
             migrated = [self._migrate(index_id, dimensions) for index_id, dimensions in
@@ -148,7 +147,7 @@ class Store:
             try:
                 self._con.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                busy = None if self.path is None else locked(exc, self.path.parent)
+                busy = None if self.path is None else locked(exc, self.path.parent, self._patience)
                 if busy is not None:
                     raise busy from None
                 raise
