@@ -23,6 +23,8 @@ def refusing(host: str, port: int, patience: float = 10.0) -> bool:
             socket.create_connection((host, port), timeout=1).close()
         except ConnectionRefusedError:
             return True
+        except ConnectionResetError:  # taken into the backlog just before the listening socket closed: try again
+            continue
     return False
 
 
