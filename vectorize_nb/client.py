@@ -244,7 +244,8 @@ class Client:
         locally : bool, default False
             Run a Workers AI model on this machine even when the client targets Cloudflare.
         progress : bool, optional
-            A progress bar for jobs of several Workers AI requests (by default from 4 requests).
+            A progress bar for jobs of several parts: Workers AI requests, or 512 texts each embedded here
+            (by default from 4 parts).
 
         Returns
         -------

@@ -18,7 +18,8 @@ wait : bool, default False
     Return only once the last batch is applied (Vectorize applies writes a few seconds after it
     acknowledges them); see `Index.wait`.
 progress : bool, optional
-    Show a progress bar (tqdm: a widget in Jupyter). By default only for writes of 4 or more batches.
+    Show a progress bar (tqdm: a widget in Jupyter). By default only for writes of 4 or more batches,
+    and for texts embedded in 4 or more parts (Workers AI requests, or 512 texts each here).
 on_error : {"raise", "report"}, default "raise"
     What a failed batch does: raise `WriteIncomplete` (its `.result` says what was written), or
     return a `WriteResult` that reports it (check `.ok`; `.retry()` sends what was not confirmed)."""

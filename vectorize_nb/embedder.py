@@ -31,7 +31,8 @@ from .embeddings.texts import check_texts
 __all__ = ["Embedder", "EmbeddingReport", "model_for_index", "PROGRESS_MIN_REQUESTS", "CACHE_FOLDER"]
 
 PROGRESS_MIN_REQUESTS = 4
-"""Jobs of at least this many Workers AI requests show a progress bar unless told otherwise."""
+"""Jobs of at least this many Workers AI requests, or parts of `LOCAL_PART` texts embedded here, show a
+progress bar unless told otherwise."""
 CACHE_FOLDER = "embeddings"
 """The cache's folder inside the embedded engine's folder (elsewhere: the user's cache folder)."""
 LOCAL_PART = 512
@@ -125,7 +126,7 @@ class Embedder:
         chosen = resolve_pooling(spec, pooling)
         rows = check_texts(texts)
         remote = not locally and spec.workers_ai and self.backend.embeds_remotely
-        run = self._remote(spec, chosen, progress, rows) if remote else self._local(spec, chosen)
+        run = self._remote(spec, chosen, progress, rows) if remote else self._local(spec, chosen, progress)
         runs = "workers-ai" if remote else "local"
 
         def compute(texts: list[str], keep: Keep) -> np.ndarray:  # the texts the cache lacks, or all of them
@@ -143,17 +144,25 @@ class Embedder:
         self.report = EmbeddingReport(spec.model, chosen, runs, len(rows), cached, time.perf_counter() - started)
         return vectors
 
-    def _local(self, spec: EmbeddingModel, pooling: str) -> Run:
+    def _local(self, spec: EmbeddingModel, pooling: str, progress: bool | None) -> Run:
         """Parts of `LOCAL_PART` texts, each kept as it is made."""
         asked = pooling if spec.poolings else None  # as over REST, no pooling input to a model that takes none
 
         def compute(batch: list[str], keep: Keep) -> np.ndarray:
             from .embeddings import embed_locally
 
+            starts = range(0, len(batch), LOCAL_PART)
+            bar = _progress_bar(len(batch), len(starts), progress, spec.model)
             parts = []
-            for start in range(0, len(batch), LOCAL_PART):
-                parts.append(embed_locally(batch[start:start + LOCAL_PART], spec.model, asked))
-                keep(start, parts[-1])
+            try:
+                for start in starts:
+                    parts.append(embed_locally(batch[start:start + LOCAL_PART], spec.model, asked))
+                    keep(start, parts[-1])
+                    if bar is not None:
+                        bar.update(len(parts[-1]))
+            finally:
+                if bar is not None:
+                    bar.close()
             return np.concatenate(parts)
         return compute
 
@@ -242,8 +251,8 @@ def _ranges(positions: list[int], shown: int = 4) -> str:
     return f"row{'s' if len(positions) > 1 else ''} {words}{more}"
 
 
-def _progress_bar(texts: int, requests: int, progress: bool | None, model: str) -> Any:
-    if progress is False or (progress is None and requests < PROGRESS_MIN_REQUESTS):
+def _progress_bar(texts: int, steps: int, progress: bool | None, model: str) -> Any:
+    if progress is False or (progress is None and steps < PROGRESS_MIN_REQUESTS):
         return None
     from tqdm.auto import tqdm
 

@@ -158,3 +158,18 @@ def test_embedding_models_lists_the_catalog():
     shipped = models.set_index("model").loc[SHIPPED_MODEL]
     assert (shipped["dimensions"], shipped["offline"], shipped["runs"]) == (256, True, "shipped")
     assert models.set_index("model").loc[BGE, "max_texts"] == 100
+
+
+def test_a_long_job_embedded_here_shows_its_progress_and_a_short_one_does_not(client, monkeypatch, capsys):
+    from vectorize_nb import embedder
+
+    monkeypatch.setattr(embedder, "LOCAL_PART", 4)
+    texts = [f"text number {i}" for i in range(20)]  # five parts of four
+    client.embed(texts, SHIPPED_MODEL, cache=False)
+    assert f"embedding with {SHIPPED_MODEL}" in capsys.readouterr().err
+    client.embed(texts, SHIPPED_MODEL, cache=False, progress=False)
+    client.embed(texts[:12], SHIPPED_MODEL, cache=False)  # three parts
+    frame = pd.DataFrame({"id": [str(i) for i in range(20)], "body": texts})
+    index = client.create_index("quiet", dimensions=256)
+    frame.vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL, progress=False)
+    assert capsys.readouterr().err == ""
