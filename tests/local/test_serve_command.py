@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+import vectorize_nb as vz
+
 pytest.importorskip("waitress")
 if not hasattr(signal, "SIGUSR1"):
     pytest.skip("sends POSIX signals (SIGUSR1 stands in for Windows' SIGBREAK)", allow_module_level=True)
@@ -61,3 +63,16 @@ def test_each_way_of_stopping_the_server_closes_its_engine(tmp_path, signum, pre
     assert code == 0 and "Traceback" not in errors
     wal = tmp_path / "store" / "vectorize.sqlite3-wal"
     assert not wal.exists() or wal.stat().st_size == 0  # the engine closed: its log was checkpointed away
+
+
+@pytest.mark.parametrize("port", [99999, 65536, -1])
+def test_a_port_outside_tcps_range_is_refused_not_wrapped_to_another(tmp_path, capsys, port):
+    """The socket takes a port modulo 65536: --port 99999 used to serve on 34463, --port 65536 on a free one."""
+    from vectorize_nb.cli import main
+
+    with pytest.raises(vz.errors.ConfigurationError) as refused:
+        vz.serve(memory=True, port=port)
+    assert f"port {port} " in str(refused.value) and "0 to 65535" in str(refused.value)
+    assert main(["serve", "--path", str(tmp_path / "store"), "--port", str(port)]) == 2
+    assert f"port {port} " in capsys.readouterr().err
+    assert not (tmp_path / "store").exists()

@@ -83,6 +83,12 @@ def _check_exposure(host: str, token: str | None, allow_remote_without_token: bo
             "--allow-remote-without-token (allow_remote_without_token=True) to do it on purpose")
 
 
+def _check_port(port: int) -> None:
+    """The socket would take a port modulo 65536 (99999 as 34463, 65536 as a free one)."""
+    if not 0 <= port <= 65535:
+        raise errors.ConfigurationError(f"port {port} is not a TCP port: give one from 0 to 65535 (0 picks a free one)")
+
+
 class Server:
     """A running (or ready to run) HTTP server over one engine.
 
@@ -94,6 +100,7 @@ class Server:
                  token: str | None = None, threads: int = 8, owns_engine: bool = False,
                  allowed_origins: Iterable[str] = (), allow_remote_without_token: bool = False) -> None:
         _check_exposure(host, token, allow_remote_without_token)
+        _check_port(port)
         self.engine = engine
         self._owns_engine = owns_engine
         self.token_required = given_token(token) is not None
@@ -214,6 +221,7 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
     """A server, not yet started, over `engine` or over an engine it opens on `path` (default
     `$VECTORIZE_NB_PATH`, else ./.vectorize, as `connect()`) or in memory. The other arguments are `Server`'s."""
     _check_exposure(host, token, allow_remote_without_token)  # before an engine is opened for nothing
+    _check_port(port)
     owns = engine is None
     if engine is None:
         folder = None if memory else Path(path) if path is not None else engine_folder()
