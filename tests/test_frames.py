@@ -280,3 +280,16 @@ def test_fetch_and_delete_take_the_ids_the_index_takes():
         assert idx.get_by_ids([long_id, "b"])["id"].tolist() == ["b"]
         with pytest.raises(errors.IdTooLong, match="max is 128 bytes, got 129 bytes"):
             pd.DataFrame({"id": ["y" * 129]}).vectorize.delete(idx, id="id")
+
+
+def test_values_given_where_a_column_name_goes_say_to_name_a_column(index, films):
+    """`id=df.index` or `vector=df["embedding"]` used to end in pandas' `TypeError: unhashable type`."""
+    with pytest.raises(TypeError, match=r"id= takes the name of a column, got a Index.*df\.reset_index\(\)"):
+        films.vectorize.upsert(index, id=films.index, vector="embedding")
+    with pytest.raises(TypeError, match=r"vector= takes the name of a column, got a Series"):
+        films.vectorize.upsert(index, id="film_id", vector=films["embedding"])
+    with pytest.raises(TypeError, match=r"vector= takes the name of a column, got a Series"):
+        films.vectorize.query(index, vector=films["embedding"])
+    with pytest.raises(KeyError, match=r"id column 'index' not in the frame; .*the frame's index is not a column"):
+        films.vectorize.upsert(index, id="index", vector="embedding")
+    assert index.info().vector_count == 0

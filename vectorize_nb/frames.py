@@ -39,17 +39,31 @@ _ENCODED_ROWS = 65_536
 
 
 def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> None:
-    """A KeyError that lists the frame's columns when one of `names` (the `role` columns) is not among them."""
+    """A KeyError that lists the frame's columns when one of `names` (the `role` columns) is not among them;
+    a TypeError when one is values (a Series, the frame's index) rather than a column's name."""
+    for name in names:
+        _check_name(name, role)
     absent = [name for name in names if name not in frame.columns]
     if absent:
+        index = "; the frame's index is not a column: df.reset_index() makes it one" if (
+            "index" in absent or (frame.index.name is not None and frame.index.name in absent)) else ""
         raise KeyError(f"{role} column{'s' if len(absent) > 1 else ''} {', '.join(map(repr, absent))} not in the "
-                       f"frame; its columns are: {', '.join(map(repr, frame.columns))}")
+                       f"frame; its columns are: {', '.join(map(repr, frame.columns))}{index}")
     if not frame.columns.is_unique:
         repeated = frame.columns[frame.columns.duplicated()]
         twice = [name for name in names if name in repeated]
         if twice:
             raise ValueError(f"{role} column {twice[0]!r} appears more than once in the frame; give each column a "
                              "name of its own (df.columns)")
+
+
+def _check_name(name: object, role: str) -> None:
+    try:
+        hash(name)
+    except TypeError:
+        raise TypeError(f"{role}= takes the name of a column, got a {type(name).__name__}; put the values in a "
+                        "column (df.assign(name=values), or df.reset_index() for the frame's index) and give its "
+                        "name") from None
 
 
 def _label(value: Any) -> str:
