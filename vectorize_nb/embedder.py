@@ -69,7 +69,7 @@ def model_for_index(model: str | None, index: IndexDescription,
         if index.config.preset is None:
             raise errors.UnknownModel(
                 f"index {index.name!r} was not created from an embedding model's preset, so its model is not "
-                "known: pass model= (vz.embedding_models() lists them)")
+                "known: pass model=")
         model = index.config.preset
     spec = get_model(model)
     if spec.dimensions != index.dimensions:

@@ -129,8 +129,10 @@ def test_an_index_made_from_a_preset_knows_its_model(client, hf_cache, tiny_repo
     assert client.embedder.report.model == BGE and client.embedder.report.pooling == "mean"
     assert index.query("read a CSV file into rows and columns", top_k=1)["id"].tolist() == ["csv"]
     plain = client.create_index("plain", 256)
-    with pytest.raises(errors.UnknownModel, match="index 'plain' was not created from an embedding model's preset"):
+    with pytest.raises(errors.UnknownModel, match="index 'plain' was not created from an embedding model's preset") \
+            as refused:
         plain.query("a question")
+    assert str(refused.value).count("vz.embedding_models()") == 1  # the message, then its hint, said it twice
 
 
 def test_a_text_over_the_token_limit_names_the_callers_row(client, hf_cache, tiny_repo):
