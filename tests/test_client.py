@@ -358,3 +358,12 @@ def test_query_options_are_checked_in_python_terms():
             index.query(np.ones(32), return_metadata="al")
         assert "return_metadata must be one of 'none', 'indexed', 'all'; got 'al'" in str(info.value)
         assert "Nothing was written" not in str(info.value)
+
+
+def test_a_server_given_without_its_scheme_is_shown_the_form_that_works():
+    """The message asked for a URL "ending in /client/v4", which connect() adds itself to a bare host."""
+    with pytest.raises(errors.ConfigurationError) as refused:
+        vz.connect("localhost:8787")
+    message = str(refused.value)
+    assert "unknown target 'localhost:8787'" in message and "'http://localhost:8787'" in message
+    assert "ending in" not in message

@@ -93,8 +93,14 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
                                       limits=limits, total_timeout=total_timeout)
         return Client(backend, label)
     raise ConfigurationError(
-        f"unknown target {_unsecret(chosen)!r}: use 'local', 'memory', 'cloudflare' or an http(s) base URL ending in "
-        f"/client/v4 (given {'as an argument' if target else 'in ' + TARGET_ENV})")
+        f"unknown target {_unsecret(chosen)!r}: use 'local', 'memory', 'cloudflare' or a server's URL with its "
+        f"scheme, such as {_server_url(chosen)!r} (/client/v4 is added) (given "
+        f"{'as an argument' if target else 'in ' + TARGET_ENV})")
+
+
+def _server_url(target: str) -> str:
+    """The URL a target such as "localhost:8787" (a host and a port, no scheme) most likely meant."""
+    return f"http://{target}" if re.fullmatch(r"[\w.-]+:\d+", target) else "http://127.0.0.1:8787"
 
 
 def _embedded(folder: Path | None, limits: Limits, apply_delay: float) -> Client:
