@@ -425,3 +425,17 @@ def test_the_token_never_appears_in_reprs_errors_or_logs(caplog):
     texts += [repr(record.args) for record in caplog.records]
     assert any("HTTP/1.1" in record.getMessage() for record in caplog.records)  # requests were logged
     assert [t for t in texts if TOKEN in t] == []
+
+
+def test_a_server_that_asks_for_a_token_none_was_sent_to_says_where_it_goes(monkeypatch):
+    """It said "Check the API token and that it has the Vectorize permissions" when no token was sent."""
+    monkeypatch.delenv("VECTORIZE_NB_SERVE_TOKEN", raising=False)
+    with serve(memory=True, token=TOKEN) as server:
+        with vz.connect(server.url, timeout=2, max_retries=0) as client:
+            with pytest.raises(errors.AuthenticationError) as anonymous:
+                client.list_indexes()
+        with vz.connect(server.url, api_token="wrong-token", timeout=2, max_retries=0) as client:
+            with pytest.raises(errors.AuthenticationError) as denied:
+                client.list_indexes()
+    assert "no API token was sent" in str(anonymous.value) and "VECTORIZE_NB_SERVE_TOKEN" in str(anonymous.value)
+    assert "no API token was sent" not in str(denied.value)

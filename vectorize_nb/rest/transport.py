@@ -30,6 +30,7 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from ..contract import errors, wire
+from ..environment import SERVE_TOKEN_ENV
 from ..rest_options import REST_DEFAULTS as DEFAULTS
 from ..version import __version__
 from .deadline import DeadlineAdapter, attempt
@@ -137,6 +138,8 @@ class Transport:
                                   data=data, params=params, headers=headers)
         except errors.VectorizeError as exc:
             exc.maybe_applied = call.uncertain
+            if isinstance(exc, errors.AuthenticationError) and exc.status == 401 and self.session.auth is None:
+                exc.message += f"; no API token was sent: give the server's as api_token= or in {SERVE_TOKEN_ENV}"
             raise
 
     def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter, **send: Any) -> Any:
