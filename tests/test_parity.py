@@ -49,7 +49,9 @@ MATRIX = ("[40112] query_many takes a 2-D array of vectors, got shape {} (during
 
 @pytest.mark.parametrize("method, given, said", [
     ("query", None, SHAPE.format("()")), ("query", 0.5, SHAPE.format("()")),
-    ("query", [[1, 0]], SHAPE.format("(1, 2)")), ("query", [[[1, 0]]], SHAPE.format("(1, 1, 2)")),
+    ("query", [[1, 0]], SHAPE.format("(1, 2); for several query vectors, query_many(vectors); for one row of a "
+                                     "matrix X, X[i]")),
+    ("query", [[[1, 0]]], SHAPE.format("(1, 1, 2)")),
     ("query_many", [1, 0], MATRIX.format("(2,)")), ("query_many", [], MATRIX.format("(0,)")),
     ("query_many", np.ones((1, 1, 2)), MATRIX.format("(1, 1, 2)")),
 ])
@@ -57,6 +59,19 @@ def test_query_vectors_of_the_wrong_shape_are_refused_alike_before_sending(index
     before = len(requests_sent)
     kind = (errors.QueryDimensionMismatch, 40006) if method == "query" else (errors.InvalidQuery, 40112)
     assert refused(lambda: getattr(index, method)(given)) == (*kind, said)
+    assert len(requests_sent) == before
+
+
+def test_several_queries_given_to_query_say_what_takes_them(index, requests_sent):
+    """A list of texts was "Failed to parse the request body as JSON", and a matrix of query rows did not
+    say that query_many takes them."""
+    before = len(requests_sent)
+    with pytest.raises(errors.InvalidQuery, match=r"query takes one vector or one text, got a list of 2 texts; .*"
+                                                  r"df\.vectorize\.query\(index, text=\.\.\.\)"):
+        index.query(["a question", "another"])
+    with pytest.raises(errors.QueryDimensionMismatch, match=r"shape \(3, 2\); for several query vectors, "
+                                                            r"query_many\(vectors\)"):
+        index.query(np.ones((3, 2)))
     assert len(requests_sent) == before
 
 

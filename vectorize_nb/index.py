@@ -200,7 +200,7 @@ class Index(IndexReader):
         Parameters
         ----------
         vector : array-like of shape (dimensions,), or str
-            The query vector, or a text to embed with `model`.
+            The query vector, or a text to embed with `model` (several: `query_many`, `df.vectorize.query`).
         top_k : int, default 5
             How many matches (at most 100; 50 with `return_values` or `return_metadata="all"`).
         filter : F condition or dict, optional
@@ -236,7 +236,7 @@ class Index(IndexReader):
             query = self.embed([vector], model, pooling)[0]
         else:  # refused here as the embedded engine refuses it, before any request over REST
             with self._during("query"):
-                query = validation.query_vector(vector, self.dimensions)
+                query = _one_query(vector, self.dimensions)
         self._zero_vectors(query)
         with self._during("query"):
             matches = self.backend.query(self.name, query, options)
@@ -360,3 +360,18 @@ class Index(IndexReader):
         with self._during("delete_metadata_index"):
             prop = arguments.text("property_name", property_name)
             return self.log.issue(self.name, lambda: self.backend.delete_metadata_index(self.name, prop))
+
+
+def _one_query(vector: Any, dimensions: int) -> np.ndarray:
+    """`validation.query_vector`, whose refusal of several queries (texts, rows of a matrix) here says what
+    takes them: it speaks of the request body, which a Python caller never wrote."""
+    if isinstance(vector, (list, tuple, pd.Series)) and len(vector) and all(isinstance(v, str) for v in vector):
+        raise errors.InvalidQuery(f"query takes one vector or one text, got a list of {len(vector)} texts; for "
+                                  "several texts, df.vectorize.query(index, text=...) or "
+                                  "index.query_many(index.embed(texts))")
+    try:
+        return validation.query_vector(vector, dimensions)
+    except errors.QueryDimensionMismatch as exc:
+        if np.ndim(vector) == 2:
+            exc.message += "; for several query vectors, query_many(vectors); for one row of a matrix X, X[i]"
+        raise
