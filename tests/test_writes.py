@@ -336,3 +336,20 @@ def test_a_delete_whose_answer_was_lost_is_worded_as_a_delete():
         assert repr(raised.value.result) == "WriteResult(delete on 'lost': 0 of 2 ids deleted in 0 of 1 batches, " \
                                             "2 may have been deleted)"
         assert index.info().vector_count == 0
+
+
+@pytest.mark.parametrize("kind", ["insert", "upsert"])
+@pytest.mark.parametrize("data, values, error", [
+    ([{"id": "a", "values": [1.0, 0.0, 0.0]}], None, errors.VectorDimensionMismatch),
+    ([{"idx": "a", "values": [1.0, 0.0]}], None, errors.InvalidVector),
+    (["a", "b"], np.ones((3, 2)), errors.InvalidRequest),
+])
+def test_a_batch_refused_as_it_is_read_says_so_as_any_refused_batch(kind, data, values, error):
+    """Records were refused without "(during upsert on index ...). Nothing was written", which the same
+    refusal of a DataFrame's rows, or of a value checked later, says."""
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("films", 2)
+        with pytest.raises(error) as refused:
+            getattr(index, kind)(data, values)
+        assert f"(during {kind} on index 'films'). Nothing was written" in str(refused.value)
+        assert index.info().vector_count == 0

@@ -20,7 +20,7 @@ import pandas as pd
 from . import results
 from .contract import arguments, errors, validation
 from .contract.backend import Backend
-from .contract.models import IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors, WriteKind
+from .contract.models import CheckedVectors, IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors, WriteKind
 from .filter_builder import Condition
 from .embedder import Embedder, model_for_index
 from .mutation_log import MutationLog, wait_until_applied
@@ -119,7 +119,7 @@ class Index(IndexReader):
         --------
         >>> idx.insert(["a", "b"], np.eye(2, 32), metadata=[{"genre": "drama"}, None])  # doctest: +SKIP
         """
-        return self.write("insert", as_vectors(data, values, metadata, namespaces, self.dimensions),
+        return self.write("insert", self._batch("insert", data, values, metadata, namespaces),
                           WriteOptions(batch_size, wait, progress, on_error))
 
     @documented
@@ -137,8 +137,14 @@ class Index(IndexReader):
         -------
         {write_result}
         """
-        return self.write("upsert", as_vectors(data, values, metadata, namespaces, self.dimensions),
+        return self.write("upsert", self._batch("upsert", data, values, metadata, namespaces),
                           WriteOptions(batch_size, wait, progress, on_error))
+
+    def _batch(self, kind: WriteKind, data: Any, values: Any, metadata: Sequence[dict[str, Any] | None] | None,
+               namespaces: str | Sequence[str | None] | None) -> Vectors | CheckedVectors:
+        """`insert`'s or `upsert`'s arguments as one batch; refused as any batch is, with nothing sent."""
+        with errors.during(f"{kind} on index {self.name!r}", nothing_written=True):
+            return as_vectors(data, values, metadata, namespaces, self.dimensions)
 
     def write(self, kind: WriteKind, vectors: Any, options: WriteOptions | None = None) -> WriteResult:
         """Insert or upsert a batch of any size (what `insert`, `upsert` and `df.vectorize` call):
