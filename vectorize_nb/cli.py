@@ -61,7 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = open_server(path, memory=args.memory, host=args.host, port=args.port, token=args.token,
                              apply_delay=args.apply_delay, allowed_origins=args.allow_origin,
                              allow_remote_without_token=args.allow_remote_without_token)
-    except ValueError as exc:  # ConfigurationError included: a remote host without a token, a bad origin
+    except (ValueError, OSError) as exc:  # a remote host without a token, a bad origin, a folder it cannot open
         print(f"vectorize-nb serve: {exc}", file=sys.stderr)
         return 2
     where = "memory" if args.memory else os.path.abspath(str(path))

@@ -76,3 +76,23 @@ def test_a_port_outside_tcps_range_is_refused_not_wrapped_to_another(tmp_path, c
     assert main(["serve", "--path", str(tmp_path / "store"), "--port", str(port)]) == 2
     assert f"port {port} " in capsys.readouterr().err
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize("problem", [PermissionError(13, "Permission denied"), TimeoutError("stayed locked")])
+def test_a_folder_the_command_cannot_open_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch, problem):
+    from vectorize_nb.cli import main
+    from vectorize_nb.local import server
+
+    def refused(*args, **kwargs):
+        raise problem
+
+    monkeypatch.setattr(server, "LocalEngine", refused)
+    assert main(["serve", "--path", str(tmp_path / "store"), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vectorize-nb serve: ") and str(problem) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("delay", [-1.0, float("nan")])
+def test_an_apply_delay_that_is_negative_or_not_a_number_is_refused(delay):
+    with pytest.raises(vz.errors.ConfigurationError, match="apply_delay must be 0 or more seconds"):
+        vz.connect("memory", apply_delay=delay)
