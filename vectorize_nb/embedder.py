@@ -136,7 +136,11 @@ class Embedder:
                 raise (exc if exc.row is None else exc.for_row(rows.index(texts[exc.row]))) from None
 
         if cache and rows:
-            found = self.cache.embed(rows, f"{spec.model}@{runs}", chosen, compute)
+            try:
+                found = self.cache.embed(rows, f"{spec.model}@{runs}", chosen, compute)
+            except KeyboardInterrupt as stop:
+                raise KeyboardInterrupt("embedding stopped: the vectors made before the stop are cached, so running "
+                                        "this again embeds only the rest") from stop
             vectors, cached = found.vectors, found.hits
         else:
             vectors = compute(rows, _nowhere) if rows else np.empty((0, spec.dimensions), np.float32)

@@ -59,7 +59,7 @@ def test_the_stop_button_keeps_the_parts_embedded_before_it(client, monkeypatch)
         return real(batch, model, pooling)
 
     monkeypatch.setattr(local, "embed_locally", stopped_at_the_third_part)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="made before the stop are cached, so running this again embeds only"):
         client.embed(texts, SHIPPED_MODEL)
     again = client.embed(texts, SHIPPED_MODEL)
     assert calls[3:] == [texts[8:]] and client.embedder.report.cached == 8
