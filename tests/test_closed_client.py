@@ -107,11 +107,16 @@ def test_a_write_whose_client_is_closed_half_way_says_what_was_written(tmp_path,
         assert [r.id for r in reopened.get_by_ids("ix", ids)] == ids[:2]
 
 
-def test_an_engine_closed_under_its_server_answers_503_not_a_broken_status_line():
+def test_an_engine_closed_under_its_server_answers_507_that_no_client_retries_not_a_broken_status_line():
     engine = LocalEngine(limits=TINY)
     with serve(engine=engine, limits=TINY) as server:
         engine.close()
         response = requests.get(f"{server.url}/accounts/local/vectorize/v2/indexes", timeout=10)
-        assert response.status_code == 503
+        assert response.status_code == 507
         assert response.json()["errors"][0]["message"] == ("this server's engine was closed: it reads and writes "
                                                            "nothing more")
+        client = vz.connect(server.url, account_id=server.account_id, limits=TINY, max_retries=5)
+        with pytest.raises(errors.StorageRefused) as refused:
+            client.list_indexes()
+        assert refused.value.retryable is False and "gave up after" not in str(refused.value)
+

@@ -386,7 +386,8 @@ class InternalError(ServerError):
 
 
 class StorageRefused(InternalError):
-    """A served engine that cannot use its folder (read-only, its disk full, or damaged): a 507 no retry mends."""
+    """A served engine that cannot use its folder (read-only, its disk full, damaged, or the engine closed under
+    its server): a 507 no retry mends."""
     status = 507
     hint = "The server's storage took nothing of this request; retrying will not help until that changes"
     retryable = False

@@ -107,8 +107,7 @@ class VectorizeApp:
             result = getattr(self, f"_{endpoint}")(request, **args)
             return _json(200, wire.envelope(result))
         except errors.ClientClosed:  # the engine it serves was closed under it (vz.serve(engine=client.backend))
-            return _error(errors.ServerError("this server's engine was closed: it reads and writes nothing more",
-                                             status=503))
+            return _error(errors.StorageRefused("this server's engine was closed: it reads and writes nothing more"))
         except errors.FolderUnusable as exc:  # damaged under the server: the path and what to do are for its log
             log.error("%s", exc)
             return _error(errors.StorageRefused("this server's folder is damaged or incomplete: nothing was done "
