@@ -14,7 +14,7 @@ import errno
 import sqlite3
 import time
 
-__all__ = ["write_ahead", "refused", "full"]
+__all__ = ["write_ahead", "locked", "refused", "full"]
 
 
 def write_ahead(con: sqlite3.Connection, patience: float = 60.0) -> None:
@@ -25,13 +25,20 @@ def write_ahead(con: sqlite3.Connection, patience: float = 60.0) -> None:
             con.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() >= deadline:
+            if not locked(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.02)
 
 
+def locked(exc: BaseException) -> bool:
+    """Whether SQLite gave up on a lock that another connection holds."""
+    return isinstance(exc, sqlite3.OperationalError) and "database is locked" in str(exc)
+
+
 def refused(exc: BaseException) -> bool:
-    """Whether SQLite refused to write (or create a file) because the folder or database is read-only."""
+    """Whether SQLite or the OS refused to write (or create a file) because the folder or file is read-only."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
     text = str(exc)
     return isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text)
 

@@ -18,7 +18,6 @@ and says so once in the log.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
@@ -43,7 +42,6 @@ BLOCK_BYTES = 4 << 20
 JOB_MIN = 1000
 """Jobs of at least this many texts are also remembered whole."""
 _IN_LIST = 30_000
-_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, dims INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS texts (key BLOB PRIMARY KEY, block INTEGER NOT NULL, row INTEGER NOT NULL) WITHOUT ROWID;
@@ -206,7 +204,7 @@ class EmbeddingCache:
         try:
             return self._run(work)
         except (OSError, sqlite3.OperationalError) as exc:
-            if not (refused(exc) or full(exc) or isinstance(exc, OSError) and exc.errno in _READ_ONLY):
+            if not (refused(exc) or full(exc)):
                 raise
             if not self._unwritable_said:
                 log.warning("The embedding cache %s cannot be written (%s): texts are embedded without it",

@@ -15,6 +15,7 @@ import errno
 import sqlite3
 from pathlib import Path
 
+from .. import journal
 from ..journal import full, refused
 
 __all__ = ["ReadOnlyFolder", "refused", "open_read_only", "write_refused", "disk_full", "locked", "LOCK_PATIENCE"]
@@ -67,7 +68,7 @@ def disk_full(exc: BaseException, folder: Path) -> OSError | None:
 def locked(exc: BaseException, folder: Path, patience: float) -> TimeoutError | None:
     """The error to raise for a transaction that could not take the folder's write lock in `patience` seconds;
     None for any other error."""
-    if not (isinstance(exc, sqlite3.OperationalError) and "database is locked" in str(exc)):
+    if not journal.locked(exc):
         return None
     return TimeoutError(f"The folder {str(folder)!r} stayed locked by another writer (another notebook, process or "
                         f"server writing it) for {patience:g} s: nothing was written. Try again once that writer "

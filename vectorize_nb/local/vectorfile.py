@@ -19,7 +19,6 @@ in-memory engine, or a resident index of its own) both are numpy arrays.
 from __future__ import annotations
 
 import contextlib
-import errno
 import mmap
 import os
 import re
@@ -28,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from ..journal import refused
 
 __all__ = ["VectorFile", "VectorFiles", "ShortFile", "row_norms", "moves"]
 
@@ -75,7 +76,7 @@ def _open(path: Path, flags: int) -> int:
     try:
         return os.open(path, flags, 0o644)
     except OSError as exc:
-        if flags & os.O_CREAT or exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+        if flags & os.O_CREAT or not refused(exc):
             raise
         return os.open(path, flags & ~os.O_RDWR | os.O_RDONLY)
 
