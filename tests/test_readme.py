@@ -40,3 +40,22 @@ def test_the_ten_line_example_runs_twice_and_merges_answers_back(tmp_path):
     assert columns == ("['query', 'rank', 'id', 'score', 'namespace', 'id_query', 'genre', 'embedding'] 15 True "
                        "['drama', 'comedy', 'drama']")
     assert drawn_genres == "['drama']"  # the comedies are greyed: the filter leaves them out
+
+
+def test_merged_answers_name_the_answers_and_the_questions_metadata_apart():
+    """The README says which `genre` is whose once the answers carry their metadata."""
+    import numpy as np
+    import pandas as pd
+
+    import vectorize_nb as vz
+    with vz.connect("memory") as client:
+        films = client.create_index("films", dimensions=32, metric="cosine")
+        films.create_metadata_index("genre", "string")
+        df = pd.DataFrame({"id": range(4), "genre": ["drama", "comedy"] * 2,
+                           "embedding": list(np.eye(4, 32, dtype=np.float32))})
+        df.vectorize.upsert(films, id="id", vector="embedding", metadata=["genre"], wait=True)
+        hits = df.vectorize.query(films, vector="embedding", top_k=1, return_metadata="all",
+                                  filter=vz.F("genre") == "drama")
+        merged = hits.merge(df, left_on="query", right_index=True, suffixes=("", "_query"))
+    assert merged["genre"].tolist() == ["drama"] * 4
+    assert merged["genre_query"].tolist() == ["drama", "comedy", "drama", "comedy"]
