@@ -25,7 +25,6 @@ from typing import Any
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
-import orjson
 
 from ..contract import errors, validation
 from ..contract.flat import MetadataColumns, collector_paused
@@ -39,7 +38,8 @@ from . import snapshot
 from .cursors import Cursors
 from .damage import damaged_vectors
 from .deletions import deleted, deleted_meanwhile, gone, read_meanwhile
-from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log)
+from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log,
+                        queued_metadata_indexes)
 from .state import IndexState
 from .rows import describe, iso, log_entry, timestamp
 from .readonly import LOCK_PATIENCE
@@ -390,7 +390,7 @@ class LocalEngine(Backend):
             property_name, index_type = validation.metadata_index_spec(property_name, index_type)
             existing: dict[str, str | None] = {prop: kind for prop, kind, _ in
                                                self.store.metadata_indexes(state.row.id)}
-            existing.update(self._queued_metadata_indexes(state))
+            existing.update(queued_metadata_indexes(self.store, state.row.id))
             if property_name in existing and existing[property_name] != index_type:
                 raise errors.InvalidMetadataIndex(
                     f'property "{property_name}" already has a metadata index of type '
@@ -401,17 +401,6 @@ class LocalEngine(Backend):
                     f"too many metadata indexes; max is {self.limits.max_metadata_indexes} per index, "
                     f"and \"{name}\" has {len(live)}")
             return self._mutate(state, MetadataIndexCreate(property_name, index_type))
-
-    def _queued_metadata_indexes(self, state: IndexState) -> dict[str, str | None]:
-        """Metadata-index changes still queued: property -> type (None when queued for deletion)."""
-        queued: dict[str, str | None] = {}
-        for mutation in self.store.pending(state.row.id):
-            if mutation.kind == MetadataIndexCreate.kind:
-                fields = orjson.loads(mutation.payload or b"{}")
-                queued[fields["propertyName"]] = fields["indexType"]
-            elif mutation.kind == MetadataIndexDelete.kind:
-                queued[orjson.loads(mutation.payload or b"{}")["propertyName"]] = None
-        return queued
 
     @read_meanwhile
     def list_metadata_indexes(self, name: str) -> list[MetadataIndex]:
@@ -424,7 +413,8 @@ class LocalEngine(Backend):
         with self._lock:
             state = self._find(name)
             existing = {prop for prop, _, _ in self.store.metadata_indexes(state.row.id)}
-            existing.update(p for p, kind in self._queued_metadata_indexes(state).items() if kind is not None)
+            queued = queued_metadata_indexes(self.store, state.row.id)
+            existing.update(prop for prop, kind in queued.items() if kind is not None)
             if property_name not in existing:
                 raise errors.MetadataIndexNotFound(
                     f'no metadata index for property "{property_name}" in index "{name}"')

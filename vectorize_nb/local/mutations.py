@@ -21,7 +21,7 @@ from .store import MutationRow, Store
 from .resident import ResidentIndex
 
 __all__ = ["Change", "VectorWrite", "VectorDelete", "MetadataIndexCreate", "MetadataIndexDelete",
-           "from_log"]
+           "from_log", "queued_metadata_indexes"]
 
 MemoryChange = Callable[[ResidentIndex], None]
 
@@ -172,3 +172,15 @@ def from_log(store: Store, mutation: MutationRow, dimensions: int) -> Change:
     if mutation.kind == MetadataIndexCreate.kind:
         return MetadataIndexCreate(fields["propertyName"], fields["indexType"])
     return MetadataIndexDelete(fields["propertyName"])
+
+
+def queued_metadata_indexes(store: Store, index_id: int) -> dict[str, str | None]:
+    """An index's metadata-index changes still queued: property -> type (None when queued for deletion)."""
+    queued: dict[str, str | None] = {}
+    for mutation in store.pending(index_id):
+        if mutation.kind == MetadataIndexCreate.kind:
+            fields = orjson.loads(mutation.payload or b"{}")
+            queued[fields["propertyName"]] = fields["indexType"]
+        elif mutation.kind == MetadataIndexDelete.kind:
+            queued[orjson.loads(mutation.payload or b"{}")["propertyName"]] = None
+    return queued
