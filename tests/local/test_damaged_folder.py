@@ -142,3 +142,59 @@ def test_a_served_folder_with_a_missing_vector_file_answers_507_without_its_path
     assert answer.json()["errors"][0]["message"] == ("this server's folder is damaged or incomplete: nothing was "
                                                      "done (the server's log says what is wrong)")
     assert str(folder) not in answer.text
+
+
+def damage_database(folder, damage):
+    """Damage the database of an open folder beyond its first page (which SQLite keeps read): pages written over,
+    or the file cut short after its header."""
+    database = folder / DATABASE_NAME
+    if damage == "written over":
+        with open(database, "r+b") as file:
+            file.seek(65536)
+            file.write(bytes(range(256)) * 2048)
+    else:
+        os.truncate(database, 65536)
+
+
+@pytest.mark.parametrize("damage", ["written over", "cut short"])
+def test_a_database_damaged_after_connect_is_folder_unusable_at_every_call(folder, damage):
+    client = vz.connect(path=folder, limits=TINY)
+    damage_database(folder, damage)
+    before = files(folder)
+    calls = {"list_indexes": client.list_indexes, "indexes": client.indexes,
+             "create_index": lambda: client.create_index("new", dimensions=4, metric="cosine"),
+             "get_index": lambda: client.get_index("films"), "delete_index": lambda: client.delete_index("books"),
+             "index_folder": lambda: client.backend.index_folder("films"),
+             "info": lambda: client.backend.index_info("films"),
+             "list_metadata_indexes": lambda: client.backend.list_metadata_indexes("films")}
+    for call in calls.values():
+        with pytest.raises(errors.FolderUnusable) as caught:
+            call()
+        message = str(caught.value)
+        assert f"The folder {str(folder)!r} is damaged: its database cannot be read (" in message
+        assert "Restore the folder from a copy, or connect to another folder" in message
+    client.close()
+    assert files(folder) == before
+
+
+@pytest.mark.parametrize("damage", ["written over", "cut short"])
+def test_a_database_damaged_under_a_server_is_507_at_every_route_without_its_path(folder, damage):
+    import requests
+
+    from vectorize_nb.local.server import serve
+
+    with serve(folder, limits=TINY) as server:
+        base = f"{server.url}/accounts/{server.account_id}/vectorize/v2/indexes"
+        damage_database(folder, damage)
+        answers = [requests.get(base, timeout=10),
+                   requests.post(base, json={"name": "new", "config": {"dimensions": 4, "metric": "cosine"}},
+                                 timeout=10),
+                   requests.get(f"{base}/films", timeout=10), requests.delete(f"{base}/books", timeout=10),
+                   requests.get(f"{base}/films/info", timeout=10),
+                   requests.get(f"{base}/films/metadata_index/list", timeout=10)]
+    for answer in answers:
+        assert answer.status_code == 507, answer.text
+        assert answer.json()["errors"][0]["message"] == ("this server's folder is damaged or incomplete: nothing "
+                                                         "was done (the server's log says what is wrong)")
+        assert str(folder) not in answer.text
+

@@ -38,7 +38,7 @@ def damaged_database(exc: BaseException, folder: Path) -> errors.FolderUnusable 
 def damaged_vectors(exc: BaseException, folder: Path, name: str,
                     paths: Callable[[], tuple[Path, ...]]) -> errors.FolderUnusable | None:
     """The error that `exc`, met by a call on index `name`, stands for when the index's vector file (whose
-    `paths` the store gives) is missing or cut short, or the database damaged; None for any other error."""
+    `paths` the store gives) is missing or cut short; None for any other error."""
     advice = (f"Restore the folder {str(folder)!r} from a copy, or delete the index (delete_index({name!r})) to "
               "go on with the folder's other indexes")
     if isinstance(exc, ShortFile):
@@ -49,5 +49,4 @@ def damaged_vectors(exc: BaseException, folder: Path, name: str,
         if missing:
             return errors.FolderUnusable(f'The vectors of index "{name}" are missing: {" and ".join(missing)} '
                                          f"{'is' if len(missing) == 1 else 'are'} not there. {advice}")
-        return None
-    return damaged_database(exc, folder)
+    return None

@@ -36,8 +36,8 @@ from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, Filt
                                Vectors, WriteKind)
 from . import snapshot
 from .cursors import Cursors
-from .damage import damaged_vectors
-from .deletions import deleted, deleted_meanwhile, gone, read_meanwhile
+from .damage import damaged_database, damaged_vectors
+from .deletions import deleted, deleted_meanwhile, folder_call, gone, read_meanwhile
 from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log,
                         queued_metadata_indexes)
 from .state import IndexState
@@ -196,18 +196,25 @@ class LocalEngine(Backend):
             self._version = -1  # no data_version: the catalog is read again on the next call
         return known is not None and (latest is None or latest.deleted_on is not None or latest.id != known.row.id)
 
-    def _damage(self, name: str, exc: Exception) -> errors.FolderUnusable | None:
-        """The damage to the folder that `exc`, met by a call on index `name`, stands for (None for other errors)."""
-        state = self._states.get(name)
-        if state is None or self.path is None:
+    def _damage(self, name: str | None, exc: Exception) -> errors.FolderUnusable | None:
+        """The damage to the folder that `exc`, met by a call on index `name` (None: on the folder), stands for
+        (None for other errors)."""
+        if self.path is None:
             return None
-        return damaged_vectors(exc, self.path, name, lambda: self.store.vector_paths(state.row.id))
+        state = None if name is None else self._states.get(name)
+        if state is not None:
+            index_id = state.row.id
+            found = damaged_vectors(exc, self.path, state.row.name, lambda: self.store.vector_paths(index_id))
+            if found is not None:
+                return found
+        return damaged_database(exc, self.path)
 
     def _resident(self, state: IndexState) -> ResidentIndex:
         return state.loaded(self.store, self.limits.indexed_string_bytes, self._snapshots)
 
     # --- indexes -------------------------------------------------------------------------------
 
+    @folder_call
     def create_index(self, name: str, *, dimensions: int | None = None, metric: str | None = None,
                      preset: str | None = None, description: str = "") -> IndexDescription:
         validation.index_name(name, self.limits)
@@ -222,15 +229,18 @@ class LocalEngine(Backend):
         self._states[name] = IndexState(row)
         return describe(row)
 
+    @folder_call
     def list_indexes(self) -> list[IndexDescription]:
         with self._lock:
             self._sync()
             return [describe(state.row) for state in self._states.values()]
 
+    @deleted_meanwhile
     def get_index(self, name: str) -> IndexDescription:
         with self._lock:
             return describe(self._find(name).row)
 
+    @deleted_meanwhile
     def delete_index(self, name: str) -> None:
         with self._writing():
             state = self._state(name)
@@ -240,6 +250,7 @@ class LocalEngine(Backend):
             snapshot.discard(self._snapshots, state.row.id)
             shutil.rmtree(self._derived(state.row.id), ignore_errors=True)
 
+    @deleted_meanwhile
     def index_folder(self, name: str) -> Path | None:
         with self._lock:
             row_id = self._find(name).row.id
