@@ -71,7 +71,6 @@ class LocalEngine(Backend):
         self._lock = threading.RLock()
         self._cursors = Cursors(limits.cursor_ttl_seconds, clock)
         self._states: dict[str, IndexState] = {}
-        self._predating_counts: dict[tuple[int, str], tuple[tuple[int, int], int]] = {}
         self._version = self.store.data_version()
         self._maybe_pending = True
         self._closed = False
@@ -456,18 +455,10 @@ class LocalEngine(Backend):
             misses = silent_misses(flt, types, name)
             for prop in flt.keys:
                 column = resident.columns.get(prop)
-                predating = 0 if column is None else self._predating(state, prop, resident)
+                predating = 0 if column is None else state.predating(prop, resident)
                 if predating:
                     misses.append(predating_miss(prop, predating, resident.count, name))
             return misses
-
-    def _predating(self, state: IndexState, prop: str, resident: ResidentIndex) -> int:
-        key = (state.row.id, prop)
-        known = self._predating_counts.get(key)
-        if known is None or known[0] != (state.applied_seq, resident.count):
-            known = ((state.applied_seq, resident.count), resident.predating(prop))
-            self._predating_counts[key] = known
-        return known[1]
 
     @read_meanwhile
     def explain_filter(self, name: str, filter: dict[str, Any]) -> FilterCounts:

@@ -9,7 +9,7 @@ the vector file by another process, reloads.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable, Sequence
@@ -34,6 +34,17 @@ class IndexState:
     """The applied_seq of the snapshot on disk, when this resident index matches one."""
     saved_end: int = 0
     """The resident index's slots when its snapshot was saved: a quarter more, and the next write saves again."""
+    predating_counts: dict[str, tuple[tuple[int, int], int]] = field(default_factory=dict)
+    """Per property, the vectors that predate its metadata index, as of (applied_seq, count of vectors)."""
+
+    def predating(self, prop: str, resident: ResidentIndex) -> int:
+        """The vectors of `resident` (this index's) written before the metadata index on `prop`, counted once per
+        applied write."""
+        known = self.predating_counts.get(prop)
+        if known is None or known[0] != (self.applied_seq, resident.count):
+            known = ((self.applied_seq, resident.count), resident.predating(prop))
+            self.predating_counts[prop] = known
+        return known[1]
 
     def loaded(self, store: Store, prefix_bytes: int, snapshots: Path | None = None) -> ResidentIndex:
         """The resident index: from memory, else from a snapshot caught up with the store, else from the store."""
