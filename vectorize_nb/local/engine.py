@@ -28,7 +28,7 @@ import numpy as np
 
 from ..contract import errors, validation
 from ..contract.flat import MetadataColumns, collector_paused
-from ..contract.filters import FilterMiss, parse_filter, predating_miss, silent_misses
+from ..contract.filters import FilterMiss, parse_filter
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, FilterCounts, IndexDescription, IndexExport,
@@ -41,7 +41,7 @@ from .deletions import deleted, deleted_meanwhile, folder_call, gone, read_meanw
 from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log,
                         queued_metadata_indexes)
 from .state import IndexState
-from .rows import describe, iso, log_entry, timestamp
+from .rows import describe, info, iso, log_entry, timestamp
 from .readonly import LOCK_PATIENCE
 from .store import Store
 from .matches import answers, record
@@ -263,13 +263,8 @@ class LocalEngine(Backend):
     def index_info(self, name: str) -> IndexInfo:
         with self._lock:
             state = self._find(name)
-            last = self.store.last_applied(state.row.id)
             count = state.resident.count if state.resident is not None else self.store.count_vectors(state.row.id)
-            if last is None:
-                return IndexInfo(state.row.dimensions, count)
-            applied = timestamp(last.applied_at or 0.0)  # milliseconds, as the service reports it
-            return IndexInfo(state.row.dimensions, count, last.uuid,
-                             applied.replace(microsecond=applied.microsecond // 1000 * 1000))
+            return info(state.row.dimensions, count, self.store.last_applied(state.row.id))
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -450,15 +445,7 @@ class LocalEngine(Backend):
         flt = parse_filter(filter, self.limits)
         with self._lock:
             state = self._find(name)
-            resident = self._resident(state)
-            types = {prop: column.index_type for prop, column in resident.columns.items()}
-            misses = silent_misses(flt, types, name)
-            for prop in flt.keys:
-                column = resident.columns.get(prop)
-                predating = 0 if column is None else state.predating(prop, resident)
-                if predating:
-                    misses.append(predating_miss(prop, predating, resident.count, name))
-            return misses
+            return state.misses(flt, self._resident(state))
 
     @read_meanwhile
     def explain_filter(self, name: str, filter: dict[str, Any]) -> FilterCounts:

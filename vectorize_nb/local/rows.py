@@ -1,5 +1,5 @@
 """The rows the store reads back: an index, a logged mutation, a vector; and what the engine answers from
-them (an index's description, an entry of the mutation log, timestamps).
+them (an index's description and info, an entry of the mutation log, timestamps).
 
 A row class's fields are named as its table's columns, and the store reads them by name (`columns`), so
 that a column a later format adds to a table is not read into them."""
@@ -10,9 +10,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime, UTC
 from typing import Any
 
-from ..contract.models import IndexConfig, IndexDescription
+from ..contract.models import IndexConfig, IndexDescription, IndexInfo
 
-__all__ = ["IndexRow", "MutationRow", "VectorRow", "columns", "describe", "log_entry", "timestamp", "iso"]
+__all__ = ["IndexRow", "MutationRow", "VectorRow", "columns", "describe", "info", "log_entry", "timestamp", "iso"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,14 @@ def describe(row: IndexRow) -> IndexDescription:
     created = datetime.fromisoformat(row.created_on)
     return IndexDescription(row.name, IndexConfig(row.dimensions, row.metric, row.preset), row.description,
                             created, datetime.fromisoformat(row.modified_on))
+
+
+def info(dimensions: int, count: int, last: MutationRow | None) -> IndexInfo:
+    """An index's info, given its count of vectors and the last mutation applied to it (None: none yet)."""
+    if last is None:
+        return IndexInfo(dimensions, count)
+    applied = timestamp(last.applied_at or 0.0)  # milliseconds, as the service reports it
+    return IndexInfo(dimensions, count, last.uuid, applied.replace(microsecond=applied.microsecond // 1000 * 1000))
 
 
 def log_entry(mutation: MutationRow) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import orjson
 
 from . import snapshot
+from ..contract.filters import Filter, FilterMiss, predating_miss, silent_misses
 from ..contract.flat import decoded
 from .mutations import METADATA_KINDS
 from .store import IndexRow, Store
@@ -37,9 +38,19 @@ class IndexState:
     predating_counts: dict[str, tuple[tuple[int, int], int]] = field(default_factory=dict)
     """Per property, the vectors that predate its metadata index, as of (applied_seq, count of vectors)."""
 
-    def predating(self, prop: str, resident: ResidentIndex) -> int:
-        """The vectors of `resident` (this index's) written before the metadata index on `prop`, counted once per
-        applied write."""
+    def misses(self, flt: Filter, resident: ResidentIndex) -> list[FilterMiss]:
+        """What `flt` silently leaves out of `resident` (this index's): clauses on properties without a metadata
+        index, values of another type, and the vectors written before a metadata index."""
+        types = {prop: column.index_type for prop, column in resident.columns.items()}
+        misses = silent_misses(flt, types, self.row.name)
+        for prop in flt.keys:
+            predating = self._predating(prop, resident) if prop in resident.columns else 0
+            if predating:
+                misses.append(predating_miss(prop, predating, resident.count, self.row.name))
+        return misses
+
+    def _predating(self, prop: str, resident: ResidentIndex) -> int:
+        """The vectors written before the metadata index on `prop`, counted once per applied write."""
         known = self.predating_counts.get(prop)
         if known is None or known[0] != (self.applied_seq, resident.count):
             known = ((self.applied_seq, resident.count), resident.predating(prop))
