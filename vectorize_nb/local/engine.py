@@ -31,7 +31,7 @@ from ..contract.flat import MetadataColumns, collector_paused
 from ..contract.filters import FilterMiss, parse_filter
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend
-from ..contract.models import (DEFAULT_QUERY, CheckedVectors, ClauseCounts, FilterCounts, IndexDescription, IndexExport,
+from ..contract.models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, IndexDescription, IndexExport,
                                IndexInfo, Match, MetadataIndex, Mutation, QueryOptions, VectorPage, VectorRecord,
                                Vectors, WriteKind)
 from . import snapshot
@@ -452,14 +452,7 @@ class LocalEngine(Backend):
         """Counts behind a filter: per clause, the vectors that predate its metadata index (None when the
         property has none) and the vectors the clause matches; and the vectors the whole filter matches."""
         with self._lock:
-            resident = self._resident(self._find(name))
-            flt = parse_filter(filter, self.limits)
-            clauses = []
-            for clause in flt.clauses:
-                predating, matched = resident.clause_counts(clause)
-                clauses.append(ClauseCounts(matched, predating))
-            rows = resident.candidates(None, flt)
-            return FilterCounts(resident.count, resident.count if rows is None else len(rows), clauses)
+            return self._resident(self._find(name)).filter_counts(parse_filter(filter, self.limits))
 
     @read_meanwhile
     def mutation_log(self, name: str) -> list[dict[str, Any]]:

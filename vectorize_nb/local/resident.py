@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..contract.filters import Clause, Filter, evaluate
+from ..contract.models import ClauseCounts, FilterCounts
 from . import search
 from .columns import MISSING, NOT_INDEXED, MetadataColumn, column_for
 from .vectorfile import VectorFile
@@ -287,14 +288,21 @@ class ResidentIndex:
             return 0
         return int(((column.state[:self.end] == NOT_INDEXED) & self.live[:self.end]).sum())
 
-    def clause_counts(self, clause: Clause) -> tuple[int | None, int]:
-        """For one filter clause: the vectors that predate its metadata index (None when the property has
-        none), and the vectors it matches."""
+    def filter_counts(self, flt: Filter) -> FilterCounts:
+        """The counts behind a filter: the vectors it matches, and per clause the vectors that clause matches
+        and those that predate its metadata index."""
+        rows = self.candidates(None, flt)
+        return FilterCounts(self.count, self.count if rows is None else len(rows),
+                            [self._clause_counts(clause) for clause in flt.clauses])
+
+    def _clause_counts(self, clause: Clause) -> ClauseCounts:
+        """For one filter clause: the vectors it matches, and those that predate its metadata index (None when
+        the property has none)."""
         column = self.columns.get(clause.key)
         if column is None:
-            return None, 0
-        return self.predating(clause.key), int((column.match(clause.op, clause.operand, self.end)
-                                                & self.live[:self.end]).sum())
+            return ClauseCounts(0, None)
+        matched = int((column.match(clause.op, clause.operand, self.end) & self.live[:self.end]).sum())
+        return ClauseCounts(matched, self.predating(clause.key))
 
     def nearest(self, queries: np.ndarray, k: int, rows: np.ndarray | None) -> list[tuple[list[str], np.ndarray]]:
         """For each raw query, the ids of the best `k` rows and their exact scores, best first, ties broken by id."""
