@@ -198,3 +198,52 @@ def test_a_database_damaged_under_a_server_is_507_at_every_route_without_its_pat
                                                          "was done (the server's log says what is wrong)")
         assert str(folder) not in answer.text
 
+
+def assert_only_films_is_damaged(engine, folder, file, held, recorded):
+    """Index "films" says what is wrong with its file; "books" reads and writes; deleting "films" recovers."""
+    assert sorted(i.name for i in engine.list_indexes()) == ["books", "films"]
+    assert len(engine.query("books", [1, 0, 0, 0], QueryOptions(top_k=3))) == 3
+    engine.upsert("books", vectors(["new"], np.ones((1, 4))))
+    assert [r.id for r in engine.get_by_ids("books", ["new", "v1"])] == ["new", "v1"]
+    engine.create_index("music", dimensions=4, metric="cosine")
+    assert engine.get_index("films").name == "films"
+    for call in damaged_calls(engine, norms_only=file == "1.0.norms"):
+        with pytest.raises(errors.FolderUnusable) as caught:
+            call()
+        message = str(caught.value)
+        if held is None:
+            assert message.startswith(f'The vectors of index "films" are missing: {folder / VECTORS_FOLDER / file} ')
+        else:
+            assert message.startswith(f'The vectors of index "films" are cut short: {folder / VECTORS_FOLDER / file} '
+                                      f"holds {held} rows where {recorded} are recorded. Restore the folder")
+    engine.delete_index("films")
+    assert sorted(i.name for i in engine.list_indexes()) == ["books", "music"]
+    assert engine.index_info("books").vector_count == ROWS + 1
+
+
+@pytest.mark.parametrize("name, row_bytes", [("1.0.f32", 16), ("1.0.norms", 8)])
+def test_a_vector_file_cut_short_as_another_engine_writes_it_leaves_the_other_indexes_usable(folder, name,
+                                                                                             row_bytes):
+    with LocalEngine(folder, limits=TINY) as reader, LocalEngine(folder, limits=TINY) as writer:
+        for index in ("films", "books"):
+            reader.query(index, [1, 0, 0, 0], QueryOptions(top_k=3))
+        writer.upsert("films", vectors([f"w{i}" for i in range(10)], np.ones((10, 4))))
+        os.truncate(folder / VECTORS_FOLDER / name, 7 * row_bytes)
+        writer.upsert("books", vectors(["x"], np.ones((1, 4))))  # the reader catches up on both indexes
+        reader.delete_by_ids("books", ["x"])
+        assert reader.index_info("films").vector_count == ROWS + 10  # counted by the database
+        assert_only_films_is_damaged(reader, folder, name, 7, ROWS + 10)
+
+
+@pytest.mark.parametrize("name, row_bytes", [("1.0.f32", 16), ("1.0.norms", 8), ("1.0.f32", None)])
+def test_a_queued_write_to_an_index_whose_vector_file_is_damaged_waits_and_the_others_work(folder, name, row_bytes):
+    now = [1e9]
+    with LocalEngine(folder, limits=TINY, apply_delay=60, clock=lambda: now[0]) as engine:
+        engine.upsert("films", vectors([f"w{i}" for i in range(10)], np.ones((10, 4))))
+    path = folder / VECTORS_FOLDER / name
+    path.unlink() if row_bytes is None else os.truncate(path, 7 * row_bytes)
+    now[0] += 120  # the write to "films" is due
+    with LocalEngine(folder, limits=TINY, clock=lambda: now[0]) as engine:
+        with pytest.raises(errors.FolderUnusable, match='^The vectors of index "films" are (cut short|missing): '):
+            engine.index_info("films")  # not an info that waits for the write for ever
+        assert_only_films_is_damaged(engine, folder, name, None if row_bytes is None else 7, ROWS)

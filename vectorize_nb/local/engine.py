@@ -43,7 +43,7 @@ from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, Vector
 from .state import IndexState
 from .rows import describe, info, iso, log_entry, timestamp
 from .readonly import LOCK_PATIENCE
-from .store import Store
+from .store import MutationRow, Store
 from .matches import answers, record
 from .resident import ResidentIndex
 
@@ -73,6 +73,8 @@ class LocalEngine(Backend):
         self._states: dict[str, IndexState] = {}
         self._version = self.store.data_version()
         self._maybe_pending = True
+        self._stuck: dict[int, errors.FolderUnusable] = {}
+        """Per index, the damage that keeps its due mutations from being applied."""
         self._closed = False
         self._reload_catalog()
 
@@ -149,21 +151,39 @@ class LocalEngine(Backend):
             self._apply_due()
 
     def _apply_due(self) -> None:
+        """Apply the mutations that are due, each in its own transaction. Those of an index whose vector file is
+        damaged wait, and the calls on that index say what is wrong; the other indexes' are applied."""
+        self._stuck = {}
         with self._unsure():
             for mutation in self.store.pending(due_by=self.clock()):
-                with self.store.transaction():
-                    self._catch_up()  # another process may have applied the ones before, or created the index
-                    fresh = self.store.mutation(mutation.seq)
-                    if fresh is None or fresh.applied_at is not None:
-                        continue
-                    state = next((s for s in self._states.values() if s.row.id == mutation.index_id), None)
-                    change = from_log(self.store, fresh, state.row.dimensions) if state else None
-                    mirror = change.commit(self.store, mutation.index_id, mutation.seq) if change else None
-                    self.store.drop_staged(mutation.seq)
-                    self.store.mark_applied(mutation.seq, self.clock())
-                if state is not None and mirror is not None:
-                    state.apply(mirror, mutation.seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
+                if mutation.index_id in self._stuck:
+                    continue
+                try:
+                    self._apply(mutation)
+                except OSError as exc:  # a vector file cut short or missing: the index's later mutations wait too
+                    state = self._of(mutation.index_id)
+                    damage = None if state is None else self._damage(state.row.name, exc)
+                    if damage is None:
+                        raise
+                    self._stuck[mutation.index_id] = damage
         self._maybe_pending = bool(self.store.pending())
+
+    def _apply(self, mutation: MutationRow) -> None:
+        with self.store.transaction():
+            self._catch_up()  # another process may have applied the ones before, or created the index
+            fresh = self.store.mutation(mutation.seq)
+            if fresh is None or fresh.applied_at is not None:
+                return
+            state = self._of(mutation.index_id)
+            change = from_log(self.store, fresh, state.row.dimensions) if state else None
+            mirror = change.commit(self.store, mutation.index_id, mutation.seq) if change else None
+            self.store.drop_staged(mutation.seq)
+            self.store.mark_applied(mutation.seq, self.clock())
+        if state is not None and mirror is not None:
+            state.apply(mirror, mutation.seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
+
+    def _of(self, index_id: int) -> IndexState | None:
+        return next((state for state in self._states.values() if state.row.id == index_id), None)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -184,9 +204,12 @@ class LocalEngine(Backend):
         raise errors.IndexNotFound(f'vectorize.index.not_found - Index name "{name}"')
 
     def _find(self, name: str) -> IndexState:
-        """The state of a live index, after catching up (the start of every read)."""
+        """The state of a live index, after catching up (the start of every call on its contents)."""
         self._sync()
-        return self._state(name)
+        state = self._state(name)
+        if (stuck := self._stuck.get(state.row.id)) is not None:
+            raise stuck.with_traceback(None)
+        return state
 
     def _vanished(self, name: str) -> bool:
         """Whether index `name`, known to this engine, was deleted (or made anew) since it last caught up."""
@@ -237,7 +260,8 @@ class LocalEngine(Backend):
     @deleted_meanwhile
     def get_index(self, name: str) -> IndexDescription:
         with self._lock:
-            return describe(self._find(name).row)
+            self._sync()
+            return describe(self._state(name).row)  # an index whose writes wait on damage too: to delete it
 
     @deleted_meanwhile
     def delete_index(self, name: str) -> None:

@@ -22,6 +22,7 @@ from ..contract.flat import decoded
 from .mutations import METADATA_KINDS
 from .store import IndexRow, Store
 from .resident import ResidentIndex
+from .vectorfile import ShortFile
 
 __all__ = ["IndexState"]
 
@@ -146,7 +147,15 @@ class IndexState:
             self.resident = None
 
     def catch_up(self, store: Store) -> None:
-        """Take in mutations another process applied since this resident index was last in step."""
+        """Take in mutations another process applied since this resident index was last in step. A vector file
+        found cut short drops the resident index: the next call on this index reads the file again and says what
+        is wrong, while the calls on the other indexes (which catch up on every index) go on."""
+        try:
+            self._catch_up(store)
+        except ShortFile:
+            self.resident = None
+
+    def _catch_up(self, store: Store) -> None:
         if self.resident is None:
             return
         with store.reading():
