@@ -58,3 +58,38 @@ def test_a_served_engine_waits_for_a_lock_well_within_a_clients_timeout(tmp_path
 
     with open_server(tmp_path / "served", port=0) as server:
         assert server.engine.store._patience < REST_DEFAULTS.timeout
+
+
+def test_served_its_envelope_has_a_code_of_its_own_and_the_client_rebuilds_its_class(held):
+    """The 503's envelope said code 0, which no client can tell from any other server failure."""
+    import requests
+
+    from vectorize_nb.local.server import serve
+
+    engine, folder = held
+    with serve(engine=engine) as server:
+        answer = requests.post(f"{server.url}/accounts/local/vectorize/v2/indexes/docs/upsert",
+                               data=b'{"id": "b", "values": [1, 1, 1, 1]}\n', timeout=10)
+    assert answer.status_code == 503
+    [error] = answer.json()["errors"]
+    assert error["code"] == errors.StorageBusy.code == 10002
+    assert error["message"] == ("this server's folder stayed locked by another writer for 0.2 s: nothing of this "
+                                "write was written")
+    rebuilt = errors.from_envelope(503, answer.json(), operation="upsert")
+    assert type(rebuilt) is errors.StorageBusy and rebuilt.retryable and isinstance(rebuilt, errors.ServerError)
+    assert str(rebuilt).startswith("[10002] this server's folder stayed locked") and "try again" in str(rebuilt)
+
+
+def test_served_a_timeout_that_is_not_the_lock_is_an_internal_error_not_a_locked_folder(tmp_path, monkeypatch):
+    """Any TimeoutError raised while serving was answered as "this server's folder stayed locked"."""
+    import requests
+
+    from vectorize_nb.local.server import serve
+
+    with serve(memory=True) as server:
+        def slow(*args, **kwargs):
+            raise TimeoutError("the read timed out")
+
+        monkeypatch.setattr(server.engine, "list_indexes", slow)
+        answer = requests.get(f"{server.url}/accounts/local/vectorize/v2/indexes", timeout=10)
+    assert answer.status_code == 500 and answer.json()["errors"][0]["code"] == errors.InternalError.code

@@ -31,7 +31,8 @@
     │   ├── CapacityExceeded              3040  Workers AI is out of capacity for now (HTTP 429)
     │   └── QuotaExceeded                 4006  the account's daily Workers AI allowance is spent
     ├── ServerError                       a 5xx without a known code
-    │   └── InternalError                 10001 [project] an unexpected failure in the server
+    │   ├── InternalError                 10001 [project] an unexpected failure in the server
+    │   └── StorageBusy                   10002 [project] a served folder another writer kept locked (503)
     ├── TransportError                    the request never got an answer (client side only)
     ├── WaitTimeout                       Index.wait gave up (client side only)
     ├── ClientClosed                      a call on a client (or engine) after its close() (client side only)
@@ -59,7 +60,7 @@ __all__ = [
     "InvalidMetadata", "TooManyVectors", "PayloadTooLarge", "TooManyMetadataIndexes",
     "InvalidMetadataIndex", "InvalidFilter", "InvalidCursor", "InvalidQuery", "InvalidListCount",
     "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "StorageRefused",
-    "TransportError",
+    "StorageBusy", "TransportError",
     "WaitTimeout", "ConfigurationError", "FolderUnusable", "BadEmbeddingInput", "EmptyText", "TextNotString",
     "TextTooLong",
     "UnsupportedPooling", "UnknownModel", "ModelNotAvailable", "CapacityExceeded", "QuotaExceeded", "error_class",
@@ -391,6 +392,14 @@ class StorageRefused(InternalError):
     status = 507
     hint = "The server's storage took nothing of this request; retrying will not help until that changes"
     retryable = False
+
+
+class StorageBusy(ServerError):
+    """A served engine's write that waited out its patience for the lock another writer held on its folder;
+    nothing written. A 503, retried."""
+    code = 10002
+    status = 503
+    hint = "Another notebook, process or server is writing the server's folder; try again once it is done"
 
 
 class TransportError(VectorizeError):

@@ -28,7 +28,7 @@ from ..environment import SERVED_ACCOUNT_ID as ACCOUNT_ID
 from . import bodies
 from .engine import LocalEngine
 from .guard import Guard
-from .readonly import ReadOnlyFolder
+from .readonly import FolderLocked, ReadOnlyFolder
 from .workers_ai import ENDPOINTS as AI_ENDPOINTS, WorkersAIRoutes, rules as ai_rules
 
 __all__ = ["VectorizeApp", "PREFIX", "OPENAPI_PATH", "openapi_document"]
@@ -220,9 +220,9 @@ def _storage_refusal(exc: OSError) -> errors.ServerError | None:
         return errors.StorageRefused("this server's folder is read-only: nothing was written")
     if exc.errno == errno.ENOSPC:
         return errors.StorageRefused("this server's disk is full: nothing of this write was written")
-    if isinstance(exc, TimeoutError):
-        return errors.ServerError("this server's folder stayed locked by another writer: nothing of this write was "
-                                  "written; try again", status=503)
+    if isinstance(exc, FolderLocked):
+        return errors.StorageBusy(f"this server's folder stayed locked by another writer for {exc.patience:g} s: "
+                                  "nothing of this write was written")
     return None
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from .. import journal
 from ..journal import full, refused
 
-__all__ = ["ReadOnlyFolder", "refused", "open_read_only", "write_refused", "disk_full", "locked", "LOCK_PATIENCE"]
+__all__ = ["ReadOnlyFolder", "FolderLocked", "refused", "open_read_only", "write_refused", "disk_full", "locked",
+           "LOCK_PATIENCE"]
 
 LOCK_PATIENCE = 60.0
 """Seconds a write waits for the write lock that another connection holds (another notebook or server writing
@@ -27,6 +28,14 @@ the folder, or a long ingest) before it gives up."""
 
 class ReadOnlyFolder(PermissionError):
     """A write to a folder opened for reading only, or a read-only folder that cannot be read."""
+
+
+class FolderLocked(TimeoutError):
+    """A write that waited `patience` seconds for the write lock another connection held; nothing was written."""
+
+    def __init__(self, message: str, patience: float) -> None:
+        super().__init__(message)
+        self.patience = patience
 
 
 def write_refused(folder: Path) -> ReadOnlyFolder:
@@ -65,11 +74,11 @@ def disk_full(exc: BaseException, folder: Path) -> OSError | None:
                    "(the folder holds what it held before it). Free some space and try again")
 
 
-def locked(exc: BaseException, folder: Path, patience: float) -> TimeoutError | None:
+def locked(exc: BaseException, folder: Path, patience: float) -> FolderLocked | None:
     """The error to raise for a transaction that could not take the folder's write lock in `patience` seconds;
     None for any other error."""
     if not journal.locked(exc):
         return None
-    return TimeoutError(f"The folder {str(folder)!r} stayed locked by another writer (another notebook, process or "
+    return FolderLocked(f"The folder {str(folder)!r} stayed locked by another writer (another notebook, process or "
                         f"server writing it) for {patience:g} s: nothing was written. Try again once that writer "
-                        "is done")
+                        "is done", patience)
