@@ -437,5 +437,5 @@ def test_a_server_that_asks_for_a_token_none_was_sent_to_says_where_it_goes(monk
         with vz.connect(server.url, api_token="wrong-token", timeout=2, max_retries=0) as client:
             with pytest.raises(errors.AuthenticationError) as denied:
                 client.list_indexes()
-    assert "no API token was sent" in str(anonymous.value) and "VECTORIZE_NB_SERVE_TOKEN" in str(anonymous.value)
-    assert "no API token was sent" not in str(denied.value)
+    assert "No API token was sent" in str(anonymous.value) and "VECTORIZE_NB_SERVE_TOKEN" in str(anonymous.value)
+    assert "No API token was sent" not in str(denied.value)

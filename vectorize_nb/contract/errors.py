@@ -75,7 +75,8 @@ class VectorizeError(Exception):
 
     code: ClassVar[int] = 0
     status: ClassVar[int] = 400
-    hint: ClassVar[str] = ""
+    hint: str = ""
+    """What to do about it (a class's own; an instance may have a fitter one, e.g. for the server that answered)."""
     retryable: ClassVar[bool] = False
     """Whether sending the same request again can succeed (a rate limit, a failing server, no answer)."""
 
@@ -346,6 +347,7 @@ class ModelNotAvailable(InvalidRequest):
 
 
 class AuthenticationError(VectorizeError):
+    """The target refused the token, or its absence; the REST client's hint says what that target takes."""
     code = 10000
     status = 401
     hint = "Check the API token and that it has the Vectorize permissions"

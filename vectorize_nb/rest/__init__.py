@@ -4,21 +4,17 @@ Imports neither the local engine nor pandas."""
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit
 
 from ..contract.errors import ConfigurationError
-from ..environment import SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID
+from ..environment import SERVED_ACCOUNT_ID
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..rest_options import REST_DEFAULTS as DEFAULTS
 from .backend import RestBackend
 from .ratelimit import RateLimiter
+from .target import ACCOUNT_ENV, CLOUDFLARE_API, TOKEN_ENV, Target
 from .transport import Transport, retry_policy
 
 __all__ = ["RestBackend", "RateLimiter", "Transport", "connect_rest", "CLOUDFLARE_API", "ACCOUNT_ENV", "TOKEN_ENV"]
-
-CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
-ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
-TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 
 
 def connect_rest(target: str, *, account_id: str | None = None, api_token: str | None = None,
@@ -36,21 +32,19 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
     `total_timeout` all of its attempts and the waits between them, both in seconds, plus one second
     per megabyte of request body.
     """
-    cloudflare = target == "cloudflare" or urlsplit(target)[:2] == urlsplit(CLOUDFLARE_API)[:2]
-    account = account_id or (os.environ.get(ACCOUNT_ENV) if cloudflare else None)
-    token = api_token or os.environ.get(TOKEN_ENV if cloudflare else SERVE_TOKEN_ENV)
+    where = Target.of(target)
+    account = account_id or (os.environ.get(ACCOUNT_ENV) if where.cloudflare else None)
+    token = api_token or os.environ.get(where.token_env)
     if target == "cloudflare":
         missing = [name for name, value in ((ACCOUNT_ENV, account), (TOKEN_ENV, token)) if not value]
         if missing:
             raise ConfigurationError(
                 f"connecting to Cloudflare needs an account id and an API token: set {ACCOUNT_ENV} and "
                 f"{TOKEN_ENV} (missing: {', '.join(missing)}), or pass account_id= and api_token=")
-        base_url = CLOUDFLARE_API
     else:
-        base_url = target
         account = account or SERVED_ACCOUNT_ID
-    transport = Transport(base_url, str(account), token, timeout=timeout, retry=retry_policy(max_retries, backoff),
+    transport = Transport(where, str(account), token, timeout=timeout, retry=retry_policy(max_retries, backoff),
                           limiter=RateLimiter(requests_per_window, window_seconds), pool_size=max(4, concurrency),
                           total_timeout=total_timeout)
-    label = f"cloudflare:{account}" if target == "cloudflare" else base_url
+    label = f"cloudflare:{account}" if target == "cloudflare" else where.base_url
     return RestBackend(transport, limits=limits, max_concurrency=concurrency), label

@@ -30,11 +30,11 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from ..contract import errors, wire
-from ..environment import SERVE_TOKEN_ENV
 from ..rest_options import REST_DEFAULTS as DEFAULTS
 from ..version import __version__
 from .deadline import DeadlineAdapter, attempt
 from .ratelimit import RateLimiter
+from .target import Target
 
 __all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "UNCERTAIN_STATUSES", "retry_policy", "UPLOAD_ALLOWANCE"]
 
@@ -92,9 +92,10 @@ def retry_policy(max_retries: int, backoff: float = DEFAULTS.backoff) -> Retry:
 class Transport:
     """Requests to one account's routes, e.g. `request("GET", "/vectorize/v2/indexes/docs/info")`."""
 
-    def __init__(self, base_url: str, account_id: str, token: str | None, *, timeout: float, retry: Retry,
+    def __init__(self, target: Target, account_id: str, token: str | None, *, timeout: float, retry: Retry,
                  limiter: RateLimiter, pool_size: int, total_timeout: float = DEFAULTS.total_timeout) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.target = target
+        self.base_url = target.base_url.rstrip("/")
         self.account_id = account_id
         self.account_url = f"{self.base_url}/accounts/{account_id}"
         self.timeout = timeout
@@ -138,8 +139,8 @@ class Transport:
                                   data=data, params=params, headers=headers)
         except errors.VectorizeError as exc:
             exc.maybe_applied = call.uncertain
-            if isinstance(exc, errors.AuthenticationError) and exc.status == 401 and self.session.auth is None:
-                exc.message += f"; no API token was sent: give the server's as api_token= or in {SERVE_TOKEN_ENV}"
+            if isinstance(exc, errors.AuthenticationError):
+                exc.hint = self.target.refusal_hint(exc.status, token_sent=self.session.auth is not None)
             raise
 
     def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter, **send: Any) -> Any:
