@@ -70,7 +70,8 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     concurrency : int, default 4
         Requests in flight at once over REST.
     max_retries : int, default 5
-        Retries of a request that failed on a rate limit, a server error or the network.
+        Retries of a request that failed on a rate limit, a server error or the network (a connection
+        refused: one retry at most, none on this machine, where no wait starts a server).
     requests_per_window, window_seconds : int, float
         The client-side rate limit (Cloudflare's: 1200 requests per 300 seconds).
 

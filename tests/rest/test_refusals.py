@@ -1,7 +1,10 @@
-"""What a user is told when the target refuses the token: what that target takes (Cloudflare's permissions,
-or the token a served engine was started with), never the token itself."""
+"""What a user is told when the target refuses: the token (what that target takes: Cloudflare's permissions, or
+the token a served engine was started with, never the token itself), or the connection (nothing listens)."""
 
 from __future__ import annotations
+
+import logging
+import socket
 
 import requests
 import pytest
@@ -9,6 +12,7 @@ import pytest
 import vectorize_nb as vz
 from vectorize_nb import errors
 from vectorize_nb.local.server import serve
+from vectorize_nb.rest import transport
 from vectorize_nb.rest.target import Target
 
 TOKEN = "s3cr3t-token"
@@ -76,3 +80,47 @@ def test_a_served_engine_refusing_a_web_page_gives_its_own_words_not_a_token_hin
             refusal = refused_by(client)
     assert refusal.status == 403 and "--allow-origin" in str(refusal)
     assert "started with" not in str(refusal) and "Vectorize permission" not in str(refusal)
+
+
+# --- nothing listens ------------------------------------------------------------------------------------
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # a port that was free a moment ago, and is closed again
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def unreachable(url: str, caplog, **options) -> str:
+    client = vz.connect(url, account_id="acc", api_token=TOKEN, timeout=2, **options)
+    with caplog.at_level(logging.INFO), pytest.raises(errors.TransportError) as raised:
+        client.list_indexes()
+    return str(raised.value)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_nothing_listening_on_this_machine_fails_at_once_and_says_how_to_start_a_server(host, caplog):
+    """0.0.0.0 (the address a server bound to all interfaces prints) reaches this machine too: it was tried six
+    times over 16 s, and said urllib3's "Max retries exceeded ... NewConnectionError(...)"."""
+    port = closed_port()
+    message = unreachable(f"http://{host}:{port}", caplog, max_retries=5)
+    assert f"nothing listens at {host}:{port} (connection refused)" in message, message
+    assert f"`vectorize-nb serve --port {port}`" in message and f"vz.serve(port={port})" in message, message
+    assert "attempts" not in message and "retrying" not in caplog.text
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_refused_connection_elsewhere_is_tried_once_more_not_five_times(caplog, monkeypatch):
+    """Another machine refusing the port (its server down) was tried six times over 16 s."""
+    monkeypatch.setattr(transport, "_this_machine", lambda url: False)  # as if 127.0.0.1 were another host
+    port = closed_port()
+    message = unreachable(f"http://127.0.0.1:{port}", caplog, max_retries=5)
+    assert f"failed after 2 attempts: nothing listens at 127.0.0.1:{port} (connection refused)" in message, message
+    assert "Max retries exceeded" not in message and "NewConnectionError" not in message
+    assert caplog.text.count("retrying") == 1
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_host_that_cannot_be_resolved_is_named_without_urllib3s_wrapping(caplog):
+    message = unreachable("http://no-such-host.invalid:8787", caplog, max_retries=0, total_timeout=10)
+    assert "failed after 1 attempt: cannot resolve no-such-host.invalid (" in message, message
+    assert "Max retries exceeded" not in message and "_HTTPPool" not in message

@@ -2,8 +2,9 @@
 urllib3's retry policy (exponential backoff with jitter, Retry-After honoured).
 
 What is retried: connection failures, timeouts, a connection dropped mid-answer, HTTP 429 and 5xx,
-and Cloudflare's rate-limit code 40041 (which may come with a 400). A deterministic 4xx never is,
-nor a connection refused on this machine (no server on that port: no wait will start one).
+and Cloudflare's rate-limit code 40041 (which may come with a 400). A deterministic 4xx never is, nor a
+connection refused on this machine (no server on that port: no wait will start one); one refused by
+another machine is tried once more (its server may be restarting), not `max_retries` times.
 The token is only ever put into the Authorization header of the request being sent.
 
 An error raised by `request` says whether the server may have done what was asked although it did not
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import time
+from collections.abc import Iterator
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import InvalidHeader, MaxRetryError
+from urllib3.exceptions import InvalidHeader, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from ..contract import errors, wire
@@ -47,6 +50,8 @@ RETRY_AFTER_MAX = 60
 UPLOAD_ALLOWANCE = 1e-6
 """Seconds added to both deadlines per byte of request body: one second per megabyte (8 Mbit/s)."""
 CONNECT_TIMEOUT = 10.0
+REFUSED_RETRIES = 1
+"""Retries of a connection another machine refused; none for one this machine refused."""
 _LAST_CHANCE = 0.01
 """Seconds of an attempt that starts at the total deadline (a wait's jitter can reach it)."""
 _DROPPED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
@@ -156,11 +161,8 @@ class Transport:
                     raise _Late(seconds)
             except (*_DROPPED, _Late) as exc:
                 failure = _Late(seconds) if watched.expired or isinstance(exc, requests.Timeout) else exc
-                if _refused(failure) and _loopback(call.url):  # no server on that port: no wait will start one
-                    raise errors.TransportError(
-                        f"{call.method} {call.url} failed: nothing listens at {urlsplit(call.url).netloc} "
-                        f"(connection refused); is the server running, and on that port?",
-                        operation=call.operation) from None
+                if _refused(failure) and (_this_machine(call.url) or len(call.retry.history) >= REFUSED_RETRIES):
+                    call.refused()
                 call.uncertain = call.uncertain or watched.sent
                 self._again(call, error=failure)
                 continue
@@ -186,18 +188,18 @@ class Transport:
                body: Any = None) -> None:
         """Count one more failed attempt and wait before the next; raise the error to give the caller
         when the policy is spent, or when the wait (or the attempt) would end past the total deadline."""
-        attempts = len(call.retry.history) + 1
+        attempts = _attempts(len(call.retry.history) + 1)
         try:
             call.retry = call.retry.increment(call.method, call.url, error=error,
                                               response=None if response is None else response.raw)
         except MaxRetryError:
-            call.give_up(f"gave up after {attempts} attempts", error, response, body,
-                         failed=f" after {attempts} attempts: {_describe(error)}")
-        cause = _describe(error) if error is not None else f"HTTP {'?' if response is None else response.status_code}"
-        log.info("%s %s: %s; retrying (attempt %d)", call.method, call.url, cause, attempts + 1)
+            call.give_up(f"gave up after {attempts}", error, response, body,
+                         failed=f" after {attempts}: {_describe(error, call.url)}")
+        cause = (_describe(error, call.url) if error is not None
+                 else f"HTTP {'?' if response is None else response.status_code}")
+        log.info("%s %s: %s; retrying (attempt %d)", call.method, call.url, cause, len(call.retry.history) + 1)
         if time.monotonic() + _wait(call.retry, response) >= call.ends:
-            call.give_up(f"gave up after {attempts} attempts at the total timeout of {call.total:g} s", error,
-                         response, body)
+            call.give_up(f"gave up after {attempts} at the total timeout of {call.total:g} s", error, response, body)
         try:
             call.retry.sleep(None if response is None else response.raw)
         except InvalidHeader:  # a Retry-After that is neither seconds nor a date: back off as usual
@@ -220,8 +222,21 @@ class _Call:
         answer, a TransportError "<method> <url> failed<failed>" (by default ": <cause> (<why>)")."""
         if response is not None:
             raise wire_error(response.status_code, body, self.operation, why) from None
-        failed = f": {_describe(error)} ({why})" if failed is None else failed
+        failed = f": {_describe(error, self.url)} ({why})" if failed is None else failed
         raise errors.TransportError(f"{self.method} {self.url} failed{failed}", operation=self.operation) from None
+
+    def refused(self) -> NoReturn:
+        """Give up on a connection refused: nothing listens at the URL's host and port."""
+        tries = len(self.retry.history) + 1
+        parts = urlsplit(self.url)
+        advice = "is the server running, and on that port?"
+        if _this_machine(self.url):
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            advice = (f"no server runs on this machine at that port: start one (`vectorize-nb serve --port {port}` "
+                      f"in a terminal, vz.serve(port={port}) in Python), or check the URL's port")
+        raise errors.TransportError(
+            f"{self.method} {self.url} failed{f' after {_attempts(tries)}' if tries > 1 else ''}: "
+            f"nothing listens at {parts.netloc} (connection refused); {advice}", operation=self.operation) from None
 
 
 def wire_error(status: int, body: Any, operation: str, why: str) -> errors.VectorizeError:
@@ -258,27 +273,62 @@ def _wait(retry: Retry, response: requests.Response | None) -> float:
     return retry.get_backoff_time()
 
 
-def _describe(error: Exception | None) -> str:
+def _attempts(count: int) -> str:
+    return f"{count} attempt{'' if count == 1 else 's'}"
+
+
+def _describe(error: Exception | None, url: str) -> str:
+    """A failed attempt's error in a few words: a connection never made by what the system said, not urllib3's
+    wrapping ("Max retries exceeded ... (Caused by NewConnectionError(...))")."""
     if isinstance(error, _Late):
         return str(error)
-    return f"{type(error).__name__}: {error}" if error is not None else "unknown error"
+    if error is None:
+        return "unknown error"
+    cause = _unconnected(error)
+    parts = urlsplit(url)
+    if isinstance(cause, ConnectionRefusedError):
+        return f"nothing listens at {parts.netloc} (connection refused)"
+    if isinstance(cause, socket.gaierror):
+        return f"cannot resolve {parts.hostname} ({cause.strerror or cause})"
+    if cause is not None:
+        return f"cannot connect to {parts.netloc} ({cause.strerror or cause})"
+    return f"{type(error).__name__}: {error}"
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error and its causes, as requests and urllib3 wrap them (a few levels at most)."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return
+        yield seen
+        reason = getattr(seen, "reason", None)
+        inner = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = seen.__cause__ or (reason if isinstance(reason, BaseException) else None) or inner or seen.__context__
 
 
 def _refused(error: BaseException) -> bool:
     """Whether the host answered that nothing listens on the port (somewhere in the chain of causes)."""
-    seen: BaseException | None = error
-    for _ in range(8):
-        if seen is None or isinstance(seen, ConnectionRefusedError):
-            return seen is not None
-        reason = getattr(seen, "reason", None)
-        inner = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
-        seen = seen.__cause__ or (reason if isinstance(reason, BaseException) else None) or inner or seen.__context__
-    return False
+    return any(isinstance(seen, ConnectionRefusedError) for seen in _chain(error))
 
 
-def _loopback(url: str) -> bool:
+def _unconnected(error: BaseException) -> OSError | None:
+    """The system's error for a connection that was never made (refused, a name not resolved, no route)."""
+    for seen in _chain(error):
+        if isinstance(seen, NewConnectionError):
+            cause = seen.__cause__ or seen.__context__
+            return cause if isinstance(cause, OSError) else None
+    return None
+
+
+def _this_machine(url: str) -> bool:
+    """Whether the URL's host is this machine: a loopback name or address, or the unspecified one (0.0.0.0,
+    [::]) that a server listening on every address shows, and that reaches this machine."""
     host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
     try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    return address.is_loopback or address.is_unspecified
