@@ -60,11 +60,17 @@ def test_a_closed_client_holds_nothing(tmp_path):
     assert _open_in(tmp_path) == []
 
 
-def test_a_second_server_on_a_port_in_use_says_so_and_leaves_nothing_running():
-    with vz.serve(memory=True) as first:
+def test_a_server_on_a_port_another_program_holds_says_so_and_leaves_nothing_running():
+    """(A port a server of this process holds is taken over: tests/local/test_serve_again.py.)"""
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
         before = set(threading.enumerate())
         with pytest.raises(vz.errors.ConfigurationError) as refused:
-            vz.serve(memory=True, port=first.port)
+            vz.serve(memory=True, port=port)
         assert set(threading.enumerate()) == before
     message = str(refused.value)
-    assert f"port {first.port}" in message and "in use" in message and "port=0" in message
+    assert f"port {port}" in message and "in use" in message and "port=0" in message

@@ -7,6 +7,9 @@ The server binds 127.0.0.1 unless told otherwise and caps request bodies at Clou
 Without a token it answers only this machine's programs, not web pages (see `guard.py`), and it will
 not listen on another address without a token unless told to on purpose. Every refusal, waitress's
 own included (a body over its cap, an over-long URL or header), is Cloudflare's JSON envelope.
+
+A server started again over the same folder, engine or port (`server = vz.serve()` in a cell run twice) closes
+the one this process started earlier, which no variable may hold any more, and warns with its URL.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from waitress.server import create_server
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from ..contract import errors, wire
+from ..contract.notices import warn_once
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..rest_options import REST_DEFAULTS
 from ..environment import SERVE_PORT as DEFAULT_PORT, SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID as ACCOUNT_ID, engine_folder
@@ -41,6 +45,9 @@ SERVED_LOCK_PATIENCE = REST_DEFAULTS.timeout / 2
 timeout, so that the client hears the 503 and retries rather than giving up and sending the write again."""
 DRAIN_SECONDS = 10.0
 """How long a stopping server lets the requests in flight finish before it closes their connections."""
+_OPEN: list[Server] = []
+"""The servers of this process that hold a socket, until their close()."""
+_OPEN_LOCK = threading.Lock()
 
 
 class _EnvelopeErrorTask(ErrorTask):  # type: ignore[misc, unused-ignore]  # waitress is untyped
@@ -112,6 +119,8 @@ class Server:
         app.guard.listen(host, self.port)
         self.account_id = ACCOUNT_ID
         self._thread: threading.Thread | None = None
+        with _OPEN_LOCK:
+            _OPEN.append(self)
 
     @property
     def url(self) -> str:
@@ -139,6 +148,9 @@ class Server:
 
     def close(self) -> None:
         """Stop accepting, finish what is in flight, and stop (the engine too, if the server opened it)."""
+        with _OPEN_LOCK:
+            if self in _OPEN:
+                _OPEN.remove(self)
         stop_serving(self._wsgi, self._thread)
         self._thread = None
         if self._owns_engine:
@@ -152,9 +164,9 @@ class Server:
 
 
 def _listening(app: VectorizeApp, host: str, port: int, threads: int, max_body: int) -> Any:
-    """waitress's server, listening on host:port. A port it cannot have (one a server started by an
-    earlier run of the cell holds) is a ConfigurationError naming it, with nothing left running:
-    waitress would start its task threads before it binds, and leave them."""
+    """waitress's server, listening on host:port. A port it cannot have (another program holds it) is a
+    ConfigurationError naming it, with nothing left running: waitress would start its task threads before it
+    binds, and leave them."""
     sockets: dict[int, Any] = {}
     tasks = ThreadedTaskDispatcher()
     try:
@@ -164,8 +176,8 @@ def _listening(app: VectorizeApp, host: str, port: int, threads: int, max_body: 
         wasyncore.close_all(sockets)
         problem = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be listened on ({exc.strerror})"
         raise errors.ConfigurationError(
-            f"port {port} on {host} {problem}: stop the server that holds it (server.close()), or pass port=0 "
-            f"(--port 0) for a free one") from None
+            f"port {port} on {host} {problem}: stop the program that holds it, or pass port=0 (--port 0) for a "
+            f"free one") from None
     tasks.set_thread_count(threads)
     return wsgi
 
@@ -223,16 +235,44 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
     _check_exposure(host, token, allow_remote_without_token)  # before an engine is opened for nothing
     _check_port(port)
     owns = engine is None
-    if engine is None:
+    if engine is not None:
+        folder = engine.folder
+    else:
         folder = None if memory else Path(path) if path is not None else engine_folder()
+    replaced = _close_earlier(folder, engine, port)
+    if engine is None:
         engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay, lock_patience=SERVED_LOCK_PATIENCE)
     try:
-        return Server(engine, host=host, port=port, token=token, owns_engine=owns, allowed_origins=allowed_origins,
-                      allow_remote_without_token=allow_remote_without_token)
+        server = Server(engine, host=host, port=port, token=token, owns_engine=owns, allowed_origins=allowed_origins,
+                        allow_remote_without_token=allow_remote_without_token)
     except BaseException:
         if owns:
             engine.close()
         raise
+    for url, why in replaced:
+        warn_once(server, url, f"closed the server this process started earlier at {url}, which served {why}; "
+                               f"this one serves it at {server.url}")
+    return server
+
+
+def _close_earlier(folder: Path | None, engine: LocalEngine | None, port: int) -> list[tuple[str, str]]:
+    """Close the servers of this process over the same engine, folder or (non-zero) port as a new one; their URLs,
+    each with what it had in common with the new one."""
+    with _OPEN_LOCK:
+        found = [(server, why) for server in _OPEN if (why := _shared(server, folder, engine, port))]
+    for server, _ in found:
+        server.close()
+    return [(server.url, why) for server, why in found]
+
+
+def _shared(server: Server, folder: Path | None, engine: LocalEngine | None, port: int) -> str:
+    """What `server` has in common with a new server over `engine` or `folder` on `port` ("" for nothing)."""
+    if engine is not None and server.engine is engine:
+        return "the same engine"
+    theirs = server.engine.folder
+    if folder is not None and theirs is not None and theirs.resolve() == folder.resolve():
+        return f"the same folder {str(folder)!r}"
+    return f"port {port}" if port and server.port == port else ""
 
 
 def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "127.0.0.1", port: int = 0,
@@ -240,7 +280,9 @@ def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "
           engine: LocalEngine | None = None, allowed_origins: Iterable[str] = (),
           allow_remote_without_token: bool = False) -> Server:
     """Start a server in a background thread and return it; `server.url` is the base URL Cloudflare's
-    clients take. Use it as a context manager so that it stops.
+    clients take. Use it as a context manager so that it stops, or call `server.close()`. Run again over the
+    same folder, engine or port (a notebook cell run twice), it closes the server this process started there
+    earlier, with a warning naming its URL; servers of other folders and of memory engines run side by side.
 
     Parameters
     ----------
