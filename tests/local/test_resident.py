@@ -116,3 +116,18 @@ def test_a_tie_among_rows_scored_exactly_is_broken_by_id(rng, metric):
     resident.put([f"id{i:03d}" for i in order], values[order], None, None)
     ids, scores = resident.nearest(values[200][None], 3, None)[0]
     assert ids == ["id200", "id201", "id202"] and len(set(scores.tolist())) == 1
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "dot-product"])
+def test_copies_of_one_vector_score_alike_whatever_top_k(rng, metric):
+    """Texts embedded twice give copies of one vector: each copy has one score, the same for every top_k
+    and wherever it lies among the candidates, so copies tie and are ordered by id."""
+    values = rng.standard_normal((300, 384)).astype(np.float32)
+    values[[7, 40, 41, 90, 200, 250]] = values[7]
+    resident = ResidentIndex(384, metric)
+    resident.put([f"id{i:03d}" for i in range(300)], values, None, None)
+    copies = ["id007", "id040", "id041", "id090", "id200", "id250"]
+    for k in range(1, 13):
+        ids, scores = resident.nearest(values[7][None], k, None)[0]
+        assert ids[:6] == copies[:k]
+        assert len(set(scores[:6].tolist())) == 1

@@ -204,11 +204,15 @@ class Scorer:
         scores: np.ndarray
         if self.metric == "euclidean":
             scores = np.sqrt(((rows64 - q64) ** 2).sum(axis=1))
-        elif self.metric == "dot-product":
-            scores = -(rows64 @ q64)
+            return scores
+        # a row's own sum, not BLAS's `rows64 @ q64`, whose rounding depends on where the row lies in the
+        # matrix: copies of one vector must score alike, whatever the candidates around them
+        dots = (rows64 * q64).sum(axis=1)
+        if self.metric == "dot-product":
+            scores = -dots
         else:
             norms = np.linalg.norm(rows64, axis=1) * np.linalg.norm(q64)
-            scores = np.divide(rows64 @ q64, norms, out=np.zeros(len(rows64)), where=norms > 0)
+            scores = np.divide(dots, norms, out=np.zeros(len(rows64)), where=norms > 0)
             np.clip(scores, -1.0, 1.0, out=scores)  # rounding takes a vector's score with itself to 1 + 2e-16
         return scores
 
