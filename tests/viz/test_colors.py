@@ -175,3 +175,24 @@ def test_the_whole_column_decides_the_categories_of_some_of_its_rows():
     assert colors.colors == coloring(everything, "module", max_categories=5).colors
     years = coloring(pd.Series([1990, 1991]), "year", universe=pd.Series(np.arange(1950, 2000)))
     assert not years.discrete and years.coloraxis["cmin"] == 1950 and years.coloraxis["cmax"] == 1999
+
+
+def test_points_without_a_value_on_a_colour_scale_are_grey_and_named_in_the_legend():
+    """A property some vectors lack was drawn in plotly's dark grey, on no legend, like the scale's low end."""
+    scale = coloring(pd.Series([10.5, np.nan, 30.5]), "rating")
+    assert not scale.discrete and scale.marker(np.arange(3))["color"] == [10.5, MISSING_COLOR, 30.5]
+    frame = pd.DataFrame({"id": [f"v{i}" for i in range(6)], "values": list(np.eye(6, 3, dtype=np.float32) + 0.1),
+                          "rating": [0.5, np.nan, 2.5, 3.5, np.nan, 5.5]})
+    fig = plot_index(frame, color="rating")
+    scaled, missing = fig.data
+    assert (scaled.name, scaled.customdata) == ("index", ("v0", "v2", "v3", "v5"))
+    assert list(scaled.marker.color) == [0.5, 2.5, 3.5, 5.5]
+    assert (missing.name, missing.legendgroup, missing.customdata) == ("(none)", "index", ("v1", "v4"))
+    assert missing.marker.color == MISSING_COLOR and missing.showlegend
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("ratings", 3, "cosine")
+        frame.vectorize.upsert(idx, id="id", vector="values", metadata=["rating"])
+        fig = plot_neighbourhood(idx, "v0", top_k=6, color="rating")
+        matches = next(t for t in fig.data if t.name == "matches")
+        shown = dict(zip(matches.customdata, matches.marker.color))
+        assert shown["v1"] == shown["v4"] == MISSING_COLOR and shown["v5"] == 5.5

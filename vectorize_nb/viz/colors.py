@@ -3,6 +3,8 @@
 Text, booleans and whole numbers with few distinct values (at most `max_categories`) are categories;
 other numbers are drawn on a continuous scale. `discrete=True` or `False` overrides the choice. Past
 `max_categories` categories the most frequent keep their colour and the rest share one entry, "other".
+Points without a value are grey (MISSING_COLOR) either way: a category of their own, "(none)", or off
+the scale.
 
 A figure of a sample is coloured from the whole column when it is given (`universe`): the choice, the
 categories, their order, the palette and a scale's range are then those of the whole index, so every
@@ -79,12 +81,25 @@ class Coloring:
         Returns
         -------
         dict
-            `color`: the rows' values on the scale (with `coloraxis`), or their categories' colours.
+            `color`: the rows' values on the scale (with `coloraxis`; MISSING_COLOR for a row without
+            one, which plotly would draw in its dark grey, close to the scale's low end), or their
+            categories' colours.
         """
         if self.labels is not None:
             return {"color": [self.colors[label] for label in self.labels[rows]]}
         assert self.numbers is not None
-        return {"color": self.numbers[rows], "coloraxis": "coloraxis"}
+        numbers = self.numbers[rows]
+        if not np.isnan(numbers).any():
+            return {"color": numbers, "coloraxis": "coloraxis"}
+        return {"color": [MISSING_COLOR if np.isnan(v) else v for v in numbers.tolist()], "coloraxis": "coloraxis"}
+
+    def missing(self, rows: np.ndarray) -> np.ndarray:
+        """Which of the rows (positions in the column) have no value on the scale (none for categories,
+        where missing values are a category of their own)."""
+        if self.numbers is None:
+            return np.zeros(len(rows), dtype=bool)
+        missing: np.ndarray = np.isnan(self.numbers[rows])
+        return missing
 
 
 def coloring(values: pd.Series, name: Hashable, discrete: bool | None = None,

@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable
 import numpy as np
 import pandas as pd
 
-from .colors import MAX_CATEGORIES, Coloring, coloring
+from .colors import MAX_CATEGORIES, MISSING, MISSING_COLOR, Coloring, coloring
 from ..index import Index
 from ..reader import IndexReader
 from .inputs import QueryPoint, check_drawn, column_name, frame_matrix, query_point, whole_number
@@ -46,7 +46,8 @@ trace's `legendgroup`, and its name unless it holds one category of points."""
 _MAP_OPTIONS = """color : str, optional
     A metadata property (a frame's column) to colour points by, as in plotly express. Text, booleans
     and whole numbers with few distinct values get one colour and one legend entry per category
-    (click an entry to hide those points); other numbers a colour scale.
+    (click an entry to hide those points); other numbers a colour scale. Points without a value are
+    grey, "(none)" in the legend, either way.
 hover : str, list of str or "all", optional
     Properties to show on hover besides the id (and the namespace and `color`).
 method : {"auto", "pca", "umap"}, default "auto"
@@ -339,11 +340,20 @@ def _size(points: int, n_components: int) -> int:
 
 def _background(kind: Any, world: PointMap, mask: np.ndarray, columns: list[Hashable], colors: Coloring | None,
                 size: int) -> list[Any]:
-    """The INDEX points: one trace, or one per category (named by it, ranked first in the legend)."""
-    if colors is None or colors.labels is None:
-        marker = ({"color": _POINT, "opacity": 0.75} if colors is None
-                  else {"opacity": 0.8, **colors.marker(np.flatnonzero(mask))})
-        return [_points(kind, world, mask, INDEX, columns, {"size": size, **marker})]
+    """The INDEX points: one trace, or one per category (named by it, ranked first in the legend); on a
+    colour scale, the points without a value apart, named as a category's are ("(none)")."""
+    if colors is None:
+        return [_points(kind, world, mask, INDEX, columns, {"size": size, "color": _POINT, "opacity": 0.75})]
+    if colors.labels is None:
+        missing = mask.copy()
+        missing[mask] = colors.missing(np.flatnonzero(mask))
+        scaled = mask & ~missing
+        drawn = [_points(kind, world, scaled, INDEX, columns,
+                         {"size": size, "opacity": 0.8, **colors.marker(np.flatnonzero(scaled))})]
+        if missing.any():
+            drawn.append(_points(kind, world, missing, INDEX, columns,
+                                 {"size": size, "opacity": 0.8, "color": MISSING_COLOR}, name=MISSING))
+        return drawn
     labels = colors.labels[: len(mask)]
     ranked = list(enumerate(colors.categories, start=1))
     drawn = [_points(kind, world, mask & (labels == category), INDEX, columns,
