@@ -27,6 +27,15 @@ def test_dot_product_scores_say_lower_is_closer(dots):
     assert plot_scores(hits).layout.yaxis.title.text == "score (cosine similarity: higher is closer)"
 
 
+def test_runs_of_indexes_of_other_metrics_say_what_each_score_is(index, dots):
+    """Overlaid, a euclidean run and a dot-product run were both titled by the first run's metric."""
+    runs = {"euclid": index.query([1.0, 1.0], top_k=5), "dots": dots.query([1.0, 1.0], top_k=5)}
+    assert plot_scores(runs).layout.yaxis.title.text == (
+        "score<br>euclid: euclidean distance: lower is closer<br>dots: negative dot product: lower is closer")
+    runs["dots"].attrs["metric"] = "euclidean"
+    assert plot_scores(runs).layout.yaxis.title.text == "score (euclidean distance: lower is closer)"
+
+
 def test_a_few_queries_get_a_line_each(index):
     hits = index.query_many(np.array([[0, 0], [10, 10], [5, 5]], np.float32), top_k=4, keys=["a", "b", "c"])
     fig = plot_scores(hits)

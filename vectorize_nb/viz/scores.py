@@ -66,13 +66,12 @@ def plot_scores(results: pd.DataFrame | Mapping[str, pd.DataFrame], *, title: st
                 fig.add_trace(_line(go, frame, name or label or "query", color, label, first=position == 0))
         else:
             fig.add_traces(_band(go, label, queries, colors[number]))
-    first = next(iter(runs.values()))
     subtitle = _counted(groups)
     fig.update_layout(template=TEMPLATE, hovermode="x unified" if not lines else "closest",
                       title=heading(title or "Score by rank", subtitle), meta={"kind": "scores", "subtitle": subtitle},
                       legend={"groupclick": "toggleitem", "tracegroupgap": 12},
                       xaxis={"title": {"text": "rank"}, "dtick": 1 if _deepest(groups) <= 20 else None},
-                      yaxis={"title": {"text": _score_title(first)}})
+                      yaxis={"title": {"text": _score_title(runs)}})
     return fig
 
 
@@ -154,8 +153,12 @@ def _deepest(groups: dict[str, list[tuple[str | None, pd.DataFrame]]]) -> int:
                default=0)
 
 
-def _score_title(frame: pd.DataFrame) -> str:
-    meaning = score_meaning(frame.attrs.get("metric"))
+def _score_title(runs: dict[str, pd.DataFrame]) -> str:
+    """What the scores are: one meaning, or a line per run when the runs' indexes have other metrics."""
+    meanings = {label: score_meaning(frame.attrs.get("metric")) for label, frame in runs.items()}
+    if len(set(meanings.values())) > 1:
+        return "<br>".join(["score", *(f"{plain(label)}: {meaning or 'score'}" for label, meaning in meanings.items())])
+    meaning = next(iter(meanings.values()))
     return f"score ({meaning})" if meaning else "score"
 
 
