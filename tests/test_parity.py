@@ -82,6 +82,23 @@ def test_query_many_with_a_row_of_other_dimensions_is_refused_alike_before_sendi
     assert index.query_many(np.zeros((0, 2))).empty
 
 
+def test_query_many_takes_a_column_of_vectors(index, requests_sent):
+    """A frame's vector column (`values` from get_by_ids or return_values, or a column of arrays) was
+    "Failed to parse the request body as JSON: vector: expected an array of numbers"."""
+    stored = index.get_by_ids(["a", "b"])
+    expected = index.query_many(np.array([[1, 0], [0, 1]], np.float32), top_k=2)
+    for column in (stored["values"], stored["values"].map(np.asarray).astype(object),
+                   stored["values"].map(list).astype(object)):
+        assert index.query_many(column, top_k=2).equals(expected)
+    before = len(requests_sent)
+    said = refused(lambda: index.query_many([[1, 0], [1, 0, 0]]))
+    assert said == (errors.MalformedRequest, 40026, "[40026] query_many takes one vector of 2 numbers per row (a "
+                    "matrix, a list of vectors or a column of them); row 1 is [1, 0, 0] (during query on index "
+                    "'films'). The request body must be JSON of the documented shape")
+    assert "row 0 is 'a question'" in refused(lambda: index.query_many(["a question", "another"]))[2]
+    assert len(requests_sent) == before
+
+
 def test_both_backends_refuse_a_query_that_is_not_one_vector(client):
     client.create_index("films", 2)
     assert refused(lambda: client.backend.query("films", 0.5))[:2] == (errors.QueryDimensionMismatch, 40006)

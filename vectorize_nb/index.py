@@ -26,6 +26,7 @@ from .embedder import Embedder, model_for_index
 from .mutation_log import MutationLog, wait_until_applied
 from .reader import FilterLike, IndexReader
 from .docstrings import documented
+from .vector_array import VectorArray
 from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors
 
 __all__ = ["Index", "FilterLike"]
@@ -284,8 +285,9 @@ class Index(IndexReader):
 
         Parameters
         ----------
-        vectors : array-like of shape (m, dimensions)
-            The query vectors.
+        vectors : array-like of shape (m, dimensions), or a column of vectors
+            The query vectors: a matrix, a list of vectors, or a frame's vector column (`values`, a
+            column of arrays or lists).
         keys : sequence, optional
             A label per query, for the `query` column (default: the row number).
         top_k, filter, namespace, return_values, return_metadata
@@ -298,7 +300,7 @@ class Index(IndexReader):
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         with self._during("query"):
-            matrix = validation.query_matrix(vectors, self.dimensions)
+            matrix = _many_queries(vectors, self.dimensions)
         keys = None if keys is None else list(keys)  # a Series by position, whatever its index
         if keys is not None and len(keys) != len(matrix):
             raise errors.InvalidRequest(f"keys must hold one label per query vector ({len(matrix)}), got {len(keys)}")
@@ -381,3 +383,27 @@ def _one_query(vector: Any, dimensions: int) -> np.ndarray:
         if np.ndim(vector) == 2:
             exc.message += "; for several query vectors, query_many(vectors); for one row of a matrix X, X[i]"
         raise
+
+
+def _many_queries(vectors: Any, dimensions: int) -> np.ndarray:
+    """`validation.query_matrix`, taking a frame's column of vectors as `df.vectorize` does; its refusal of
+    what it cannot read names the row rather than a request body, which a Python caller never wrote."""
+    if isinstance(vectors, pd.Series):
+        vectors = vectors.array.matrix if isinstance(vectors.array, VectorArray) else vectors.tolist()
+    try:
+        return validation.query_matrix(vectors, dimensions)
+    except errors.MalformedRequest as exc:
+        exc.message = (f"query_many takes one vector of {dimensions} numbers per row (a matrix, a list of vectors "
+                       f"or a column of them){_first_unreadable(vectors, dimensions)}")
+        raise
+
+
+def _first_unreadable(vectors: Any, dimensions: int) -> str:
+    for position, row in enumerate(vectors if isinstance(vectors, (list, tuple)) else ()):
+        try:
+            if np.asarray(row, dtype=np.float32).shape == (dimensions,):
+                continue
+        except (TypeError, ValueError):
+            pass
+        return f"; row {position} is {row!r:.60}"
+    return ""
