@@ -30,10 +30,10 @@ def test_notebook_4_clicked_through_shows_no_error(notebook):
     run.click()
     expect(page.cell(EXPLORER, ".vectorize-nb-results")).to_contain_text("digit-0000", timeout=LONG)
     expect(page.cell(EXPLORER, ".vectorize-nb-message")).to_have_text("10 matches")
-    legend = page.cell(EXPLORER, ".js-plotly-plot .legend")
-    expect(legend).to_contain_text("label", timeout=LONG)
+    legends = page.cell(EXPLORER, ".js-plotly-plot .infolayer")  # the categories' legend, and the roles' above the map
+    expect(legends).to_contain_text("label", timeout=LONG)
     for entry in ("0", "9", "matches", "query"):
-        expect(legend.locator(".legendtext", has_text=entry).first).to_be_visible()
+        expect(legends.locator(".legendtext, .legend2text", has_text=entry).first).to_be_visible()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.cell(EXPLORER, ".js-plotly-plot").screenshot(path=str(OUTPUT / "notebook-4-explorer.png"))
 

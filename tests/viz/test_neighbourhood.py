@@ -189,6 +189,20 @@ def test_categories_get_a_trace_and_a_legend_entry_each(index):
     assert "genre=comedy" in hover and "year=" in hover and "namespace=" in hover
 
 
+def test_the_roles_stay_in_a_legend_of_their_own_above_the_map_beside_many_categories(index):
+    """Coloured by 21 categories, the legend at the right ran past the foot of a 900x600 PNG: the entries
+    saying what the star, the rings and the lines are were cut off."""
+    fig = plot_neighbourhood(index, "v001", top_k=5, color="year", discrete=True, filter={"genre": "noir"})
+    assert {t.legend for t in role(fig, "index")} == {None} and fig.layout.legend.orientation == "v"
+    roles = [t for t in fig.data if t.legendgroup != "index"]
+    assert [t.name for t in roles] == ["filtered out", "links", "matches", "query"]
+    assert {t.legend for t in roles} == {"legend2"}
+    above = fig.layout.legend2
+    assert (above.orientation, above.yanchor, above.y, above.xanchor, above.x) == ("h", "bottom", 1, "right", 1)
+    assert (above.groupclick, above.itemsizing) == ("toggleitem", "constant") and fig.layout.legend.y == 1
+    assert {t.legend for t in plot_neighbourhood(index, "v001", top_k=5, color="year").data} == {None}
+
+
 def test_numbers_with_many_values_keep_a_colour_scale(index):
     fig = plot_neighbourhood(index, "v001", top_k=5, color="year")  # 70 distinct years
     points = trace(fig, "index")

@@ -437,17 +437,20 @@ def _short_json(flt: Any) -> str:
 
 def _finish(fig: Any, world: PointMap, title: str, subtitle: str, colors: Coloring | None,
             meta: dict[str, Any]) -> None:
-    """Title, axes and legend: a legend of categories stands at the right, as in plotly express;
+    """Title, axes and legend: a legend of categories stands at the right, as in plotly express, and the
+    other roles' entries in a row above the map (below 20 categories they would fall off a PNG);
     otherwise the legend lies below the map and a colour scale stands at the right."""
     by_category = colors is not None and colors.discrete
-    legend: dict[str, Any] = (
-        {"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02} if by_category
-        else {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0})
+    right = {"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02}
+    below = {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0}
+    shared = {"itemsizing": "constant", "groupclick": "toggleitem", "tracegroupgap": 8}
     layout: dict[str, Any] = {
         "template": TEMPLATE, "title": heading(title, subtitle), "meta": {**meta, "subtitle": subtitle},
-        "legend": {**legend, "itemsizing": "constant", "groupclick": "toggleitem", "tracegroupgap": 8},
-        **axis_layout(world.projection),
+        "legend": {**(right if by_category else below), **shared}, **axis_layout(world.projection),
     }
+    if by_category and any(trace.legendgroup != INDEX for trace in fig.data):
+        layout["legend2"] = {"orientation": "h", "yanchor": "bottom", "y": 1, "xanchor": "right", "x": 1, **shared}
+        fig.update_traces(legend="legend2", selector=lambda trace: trace.legendgroup != INDEX)
     if colors is not None and colors.coloraxis is not None:
         layout["coloraxis"] = {**colors.coloraxis, "colorbar": {"title": {"text": _legend_text(colors.column)}}}
     fig.update_layout(**layout)
