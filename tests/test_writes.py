@@ -273,6 +273,20 @@ def test_records_with_ragged_or_missing_values():
         writes.vectors_from_records([{"id": "a", "values": [1, "x"]}])
 
 
+def test_a_frame_given_to_index_writes_names_the_accessor():
+    """index.upsert(index.to_frame()) said 'record 0 is not a vector': a frame iterates as its column names."""
+    frame = pd.DataFrame({"id": ["a"], "values": [np.ones(2, np.float32)], "genre": ["drama"]})
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("frames", 2)
+        for kind in ("insert", "upsert"):
+            with pytest.raises(errors.InvalidVector, match=(
+                    rf"^\[40103\] {kind} takes records, ids and values, or a Vectors batch; a DataFrame goes through "
+                    rf"df\.vectorize\.{kind}\(index, id=\.\.\., vector=\.\.\., metadata=\[\.\.\.\]\) "
+                    rf"\(during {kind} on index 'frames'\)\. Nothing was written")):
+                getattr(index, kind)(frame)
+        assert index.info().vector_count == 0
+
+
 def test_records_values_may_be_lists_tuples_or_arrays():
     batch_ = writes.vectors_from_records([{"id": "a", "values": np.array([1, 2])}, {"id": "b", "values": (3, 4)}])
     assert batch_.values.tolist() == [[1, 2], [3, 4]] and batch_.values.dtype == np.float32

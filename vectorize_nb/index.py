@@ -145,6 +145,10 @@ class Index(IndexReader):
                namespaces: str | Sequence[str | None] | None) -> Vectors | CheckedVectors:
         """`insert`'s or `upsert`'s arguments as one batch; refused as any batch is, with nothing sent."""
         with errors.during(f"{kind} on index {self.name!r}", nothing_written=True):
+            if isinstance(data, pd.DataFrame):  # it iterates as its column names: no record would be found
+                accessor = f"df.vectorize.{kind}(index, id=..., vector=..., metadata=[...])"
+                raise errors.InvalidVector(f"{kind} takes records, ids and values, or a Vectors batch; a DataFrame "
+                                           f"goes through {accessor}")
             return as_vectors(data, values, metadata, namespaces, self.dimensions)
 
     def write(self, kind: WriteKind, vectors: Any, options: WriteOptions | None = None) -> WriteResult:
