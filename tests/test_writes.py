@@ -287,6 +287,24 @@ def test_a_frame_given_to_index_writes_names_the_accessor():
         assert index.info().vector_count == 0
 
 
+def test_a_record_with_keys_that_are_not_a_vectors_is_refused_naming_them():
+    """{"id", "values", "genre": ...} was written without its genre, and a misspelled namespace without
+    one: keys other than a vector's were dropped without a word."""
+    with pytest.raises(errors.InvalidVector, match=(
+            r'^\[40103\] record 1 \(id="b"\) has keys that are not a vector.s: "genre", "year"; a record holds "id", '
+            r'"values", and optionally "metadata" \(a dict: \{"genre": \.\.\.\}\) and "namespace"\. ')):
+        writes.vectors_from_records([{"id": "a", "values": [1, 2]}, {"id": "b", "values": [1, 2], "genre": "noir",
+                                                                      "year": 1950}])
+    with pytest.raises(errors.InvalidVector, match=r'record 0 \(id="a"\) has keys that are not .+: "namesapce"'):
+        writes.vectors_from_records([{"id": "a", "values": [1, 2], "namesapce": "eu"}])
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("records", 2)
+        with pytest.raises(errors.InvalidVector, match="Nothing was written"):
+            index.upsert([{"id": "a", "values": [1, 2], "metadata": {"genre": "noir"}}, {"id": "b", "values": [1, 2],
+                                                                                        "genre": "noir"}])
+        assert index.info().vector_count == 0
+
+
 def test_records_values_may_be_lists_tuples_or_arrays():
     batch_ = writes.vectors_from_records([{"id": "a", "values": np.array([1, 2])}, {"id": "b", "values": (3, 4)}])
     assert batch_.values.tolist() == [[1, 2], [3, 4]] and batch_.values.dtype == np.float32

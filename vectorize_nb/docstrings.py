@@ -24,8 +24,8 @@ on_error : {"raise", "report"}, default "raise"
     What a failed batch does: raise `WriteIncomplete` (its `.result` says what was written), or
     return a `WriteResult` that reports it (check `.ok`; `.retry()` sends what was not confirmed)."""
 WRITE_INPUT = """data : Vectors, list of dict, or sequence of str
-    A `Vectors` batch; records `{"id", "values", "metadata"?, "namespace"?}`; or the ids, with
-    `values` holding one row per id.
+    A `Vectors` batch; records `{"id", "values", "metadata"?, "namespace"?}` (no other keys: metadata
+    goes in the "metadata" dict); or the ids, with `values` holding one row per id.
 values : array-like of shape (n, dimensions), optional
     The vectors, when `data` is a list of ids.
 metadata : list of dict, optional

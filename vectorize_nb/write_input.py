@@ -15,11 +15,14 @@ from .contract.models import CheckedVectors, Vectors
 
 __all__ = ["as_vectors", "vectors_from_records"]
 
+_RECORD_KEYS = {"id", "values", "metadata", "namespace"}
+
 
 def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) -> Vectors:
     """`{"id", "values", "metadata"?, "namespace"?}` records as a `Vectors` batch, the values a list, a
-    tuple or a 1-D array. A record of another shape is an `InvalidVector` error naming the record; a
-    record whose length differs from `dimensions` (or from the first record's) names its id."""
+    tuple or a 1-D array. A record of another shape, or with other keys (a metadata property beside them,
+    which would be lost), is an `InvalidVector` error naming the record; a record whose length differs
+    from `dimensions` (or from the first record's) names its id."""
     ids: list[str] = []
     rows: list[Any] = []
     for pos, record in enumerate(records):
@@ -28,6 +31,11 @@ def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) 
                                                         (isinstance(values, np.ndarray) and values.ndim == 1)):
             raise errors.InvalidVector(f'record {pos} is not a vector: a dict with an "id" and "values" (a list, '
                                        "a tuple or a 1-D NumPy array)")
+        if unknown := record.keys() - _RECORD_KEYS:  # a metadata property beside them would be lost
+            named = ", ".join(f'"{key}"' for key in sorted(map(str, unknown)))
+            raise errors.InvalidVector(f'record {pos} (id="{record["id"]}") has keys that are not a vector\'s: '
+                                       f'{named}; a record holds "id", "values", and optionally "metadata" (a dict: '
+                                       '{"genre": ...}) and "namespace"')
         ids.append(record["id"])
         rows.append(values)
     width = dimensions if dimensions is not None else (len(rows[0]) if rows else 0)
