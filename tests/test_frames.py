@@ -112,6 +112,29 @@ def test_to_frame_exports_the_whole_index(index, films):
     assert index.to_frame(values=False, metadata=False).columns.tolist() == ["id", "namespace"]
 
 
+def test_an_export_of_nested_metadata_is_written_back_nested(index):
+    """to_frame flattens {"author": {"name": ...}} into a column "author.name", which upsert refused: "key
+    'author.name' contains '.' (dots are reserved for nesting)", so an export could not be copied."""
+    index.create_metadata_index("author.name", "string")
+    index.upsert([{"id": "a", "values": [1, 0, 0], "metadata": {"author": {"name": "x", "born": 1900}, "tags": ["t"]}},
+                  {"id": "b", "values": [0, 1, 0], "metadata": {"author": {"born": 1950}, "title": "b"}},
+                  {"id": "c", "values": [0, 0, 1]}])
+    exported = index.to_frame()
+    assert exported.columns.tolist() == ["id", "namespace", "values", "author.name", "author.born", "tags", "title"]
+    with vz.connect("memory", limits=TINY) as client:
+        copy = client.create_index("copy", 3)
+        copy.create_metadata_index("author.name", "string")
+        exported.vectorize.upsert(copy, id="id", vector="values", metadata="all")
+        stored = {v.id: v.metadata for v in copy.backend.get_by_ids("copy", ["a", "b", "c"])}
+        assert stored == {"a": {"author": {"name": "x", "born": 1900}, "tags": ["t"]},
+                          "b": {"author": {"born": 1950}, "title": "b"}, "c": None}
+        assert copy.query([1, 0, 0], top_k=3, filter={"author.name": "x"})["id"].tolist() == ["a"]
+    clash = pd.DataFrame({"id": ["a"], "v": [[1, 0, 0]], "author": ["x"], "author.name": ["y"]})
+    with pytest.raises(errors.InvalidMetadata, match=r"the metadata columns 'author' and 'author\.name' would both "
+                                                     r"set the key 'author'; rename one of them"):
+        clash.vectorize.upsert(index, id="id", vector="v", metadata="all")
+
+
 BAD_FRAMES = [
     (lambda f: f.drop(columns="genre"), {"metadata": ["genre"]}, KeyError,
      r"metadata column 'genre' not in the frame; its columns are: 'film_id', 'embedding'"),
@@ -163,8 +186,8 @@ BAD_FRAMES = [
      "metadata column 'rating' holds an infinity in row 11"),
     (lambda f: f.assign(genre=["x" * 11000, "a", "b", "c"]), {"metadata": ["genre"]}, errors.MetadataTooLarge,
      'id="a"; max is 10240 bytes'),
-    (lambda f: f.assign(genre=["ok", "fine", "bad", "ok"]).rename(columns={"genre": "g.enre"}),
-     {"metadata": ["g.enre"]}, errors.InvalidMetadata, 'key "g.enre" contains "."'),
+    (lambda f: f.assign(genre=["ok", "fine", "bad", "ok"]).rename(columns={"genre": "g..enre"}),
+     {"metadata": ["g..enre"]}, errors.InvalidMetadata, 'key "g..enre" contains "."'),  # "g.enre" is a path
 ]
 
 

@@ -49,7 +49,9 @@ pooling : {"mean", "cls"}, optional
     With `text`: as for `Client.embed`.
 metadata : list of column names, or "all", optional
     The columns to store as each vector's metadata ("all": every other column). Missing values
-    (NaN, None, NaT) leave the key out; timestamps become ISO 8601 strings.
+    (NaN, None, NaT) leave the key out; timestamps become ISO 8601 strings; a column named with dots,
+    as `Index.to_frame` names a nested property ("author.name"), is stored nested
+    ({"author": {"name": ...}}), so an export can be written back.
 namespace : column name or str, optional
     A column of namespaces, or one namespace for every row."""
 

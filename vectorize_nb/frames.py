@@ -263,7 +263,37 @@ def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
         if (other := keys.setdefault(str(name), name)) != name:
             raise errors.InvalidMetadata(f"the metadata columns {other!r} and {name!r} would both be the key "
                                          f"{str(name)!r}; rename one of them")
+    for key, name in keys.items():
+        parts = _path(key)
+        for parent in (".".join(parts[:end]) for end in range(1, len(parts))):
+            if parent in keys:
+                raise errors.InvalidMetadata(f"the metadata columns {keys[parent]!r} and {name!r} would both set the "
+                                             f"key {parent!r}; rename one of them")
     return {key: _json_column(frame, name) for key, name in keys.items()}
+
+
+def _path(key: str) -> list[str]:
+    """A column's key as a path: "author.name" (as `to_frame` names a nested property) is ["author", "name"];
+    a key that could not be a path ("a..b") is itself, for the checks of metadata to refuse."""
+    parts = key.split(".")
+    return parts if all(parts) else [key]
+
+
+def _nested(rows: list[dict[str, Any] | None]) -> list[dict[str, Any] | None]:
+    """Rows whose keys are paths become nested objects: {"author.name": "x"} is {"author": {"name": "x"}}."""
+    out: list[dict[str, Any] | None] = []
+    for row in rows:
+        if row is not None:
+            nested: dict[str, Any] = {}
+            for key, value in row.items():
+                *parents, last = _path(key)
+                place = nested
+                for parent in parents:
+                    place = place.setdefault(parent, {})
+                place[last] = value
+            row = nested
+        out.append(row)
+    return out
 
 
 def _rows(columns: dict[str, list[Any]], length: int) -> list[dict[str, Any] | None]:
@@ -365,7 +395,9 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
     rows, encoded = None, None
     if metadata is not None:
         columns = _metadata_columns(frame, metadata, used)
-        if any({dict, list} & set(map(type, values)) for values in columns.values()):
+        if any(len(_path(key)) > 1 for key in columns):
+            rows = _nested(_rows(columns, len(frame)))  # columns of nested properties, as to_frame names them
+        elif any({dict, list} & set(map(type, values)) for values in columns.values()):
             rows = _rows(columns, len(frame))  # nested: checked value by value
         else:
             encoded = _encoded(columns, ids, limits)
