@@ -7,7 +7,7 @@ import pytest
 
 import vectorize_nb as vz
 
-from vectorize_nb import F
+from vectorize_nb import F, errors
 from vectorize_nb.viz import TRACE_NAMES, ColumnNotFound, plot_neighbourhood
 from vectorize_nb.viz.projection import SEED
 from vectorize_nb.viz.sample import sample_index
@@ -201,6 +201,16 @@ def test_the_roles_stay_in_a_legend_of_their_own_above_the_map_beside_many_categ
     assert (above.orientation, above.yanchor, above.y, above.xanchor, above.x) == ("h", "bottom", 1, "right", 1)
     assert (above.groupclick, above.itemsizing) == ("toggleitem", "constant") and fig.layout.legend.y == 1
     assert {t.legend for t in plot_neighbourhood(index, "v001", top_k=5, color="year").data} == {None}
+
+
+def test_an_id_the_index_lacks_is_said_before_any_projection(index, fits):
+    """A question typed where an id goes was looked up only after the map was projected (from a background
+    of 5,000 points, a UMAP fit of seconds), then said that query_by_id needs a stored id."""
+    with pytest.raises(errors.VectorNotFound, match=(
+            r'no vector with id="films about the sea" in index "points"; plot_neighbourhood takes a stored id, a '
+            r'vector or a frame.s row: for a question, index\.embed\(\[question\], model=\.\.\.\)\[0\]')):
+        plot_neighbourhood(index, "films about the sea")
+    assert fits == []
 
 
 def test_numbers_with_many_values_keep_a_colour_scale(index):

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .colors import MAX_CATEGORIES, MISSING, MISSING_COLOR, Coloring, coloring
+from ..contract.errors import VectorNotFound
 from ..index import Index
 from ..reader import IndexReader
 from .inputs import QueryPoint, check_drawn, column_name, frame_matrix, query_point, whole_number
@@ -125,9 +126,9 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
     _check_options("plot_neighbourhood", index, color, method, (n_components, n_neighbors, max_categories),
                    ("background", background))
     point = query_point(query, vector)
+    results = _search(index, point, top_k, filter, namespace) if results is None else results  # before a projection
     world = index_map(index, background, method, n_components=n_components, n_neighbors=n_neighbors, seed=seed,
                       progress=progress, check=lambda sample: _check_background(sample, color, hover, index.name))
-    results = _search(index, point, top_k, filter, namespace) if results is None else results
     traces, colors = _neighbourhood(go, index, world, point, results, _allowed(index, world, filter, namespace),
                                     (color, hover, discrete, max_categories))
     fig = go.Figure(traces)
@@ -258,7 +259,12 @@ def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, re
 
 def _search(index: Index, point: QueryPoint, top_k: int, flt: Any, namespace: str | None) -> pd.DataFrame:
     if point.vector is None:
-        return index.query_by_id(str(point.id), top_k, filter=flt, namespace=namespace)
+        try:
+            return index.query_by_id(str(point.id), top_k, filter=flt, namespace=namespace)
+        except VectorNotFound as exc:  # often a question typed where an id goes
+            exc.message += ("; plot_neighbourhood takes a stored id, a vector or a frame's row: for a question, "
+                            "index.embed([question], model=...)[0]")
+            raise
     return index.query(point.vector, top_k, filter=flt, namespace=namespace)
 
 
