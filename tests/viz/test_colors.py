@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import vectorize_nb as vz
+from vectorize_nb import F
 from vectorize_nb.viz import plot_index, plot_neighbourhood, plot_scores
 from vectorize_nb.viz.colors import MISSING_COLOR, OTHER_COLOR, coloring, palette
 
@@ -196,3 +197,24 @@ def test_points_without_a_value_on_a_colour_scale_are_grey_and_named_in_the_lege
         matches = next(t for t in fig.data if t.name == "matches")
         shown = dict(zip(matches.customdata, matches.marker.color))
         assert shown["v1"] == shown["v4"] == MISSING_COLOR and shown["v5"] == 5.5
+
+
+@pytest.mark.parametrize("color, values", [("genre", ["drama", None, "noir"]), ("rating", [0.5, None, 2.5])])
+def test_points_a_filter_left_out_are_not_drawn_like_points_without_a_value(color, values):
+    """Both were light grey dots of the same size, a shade apart ("#c8c8c8" and "#b4b4b4"): in a PNG a
+    filter's "filtered out" and the colour column's "(none)" could not be told apart."""
+    rows = 12
+    frame = pd.DataFrame({"id": [f"v{i:02d}" for i in range(rows)],
+                          "values": list(np.random.default_rng(3).standard_normal((rows, 3)).astype(np.float32)),
+                          "year": [1990 + i for i in range(rows)], color: [values[i % 3] for i in range(rows)]})
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("films", 3, "cosine")
+        idx.create_metadata_index("year", "number")
+        frame.vectorize.upsert(idx, id="id", vector="values", metadata=["year", color])
+        fig = plot_neighbourhood(idx, "v00", top_k=2, color=color, filter=F("year") >= 1996)
+    left_out = next(t for t in fig.data if t.name == "filtered out")
+    missing = next(t for t in fig.data if t.name == "(none)")
+    assert len(left_out.customdata) and len(missing.customdata) and left_out.showlegend and missing.showlegend
+    assert left_out.marker.symbol == "circle-open" and missing.marker.symbol in (None, "circle")
+    assert missing.marker.color == MISSING_COLOR and (left_out.legendgroup, missing.legendgroup) == ("filtered out",
+                                                                                                       "index")

@@ -33,7 +33,7 @@ from .maps import PointMap, frame_map, index_map, whole_column
 from .projection import SEED, auto_note, check_method, check_metric, check_shape
 from .sample import Sample, positions
 from ..docstrings import fill_docstring
-from .traces import (MAX_POINTS, MUTED, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
+from .traces import (LEFT_OUT, MAX_POINTS, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
                      plain, plotly, positions_of, scatter_type, score_meaning, shorten)
 
 __all__ = ["plot_neighbourhood", "plot_index", "TRACE_NAMES", "INDEX", "FILTERED_OUT", "LINKS", "MATCHES", "QUERY"]
@@ -48,7 +48,7 @@ _MAP_OPTIONS = """color : str, optional
     A metadata property (a frame's column) to colour points by, as in plotly express. Text, booleans
     and whole numbers with few distinct values get one colour and one legend entry per category
     (click an entry to hide those points); other numbers a colour scale. Points without a value are
-    grey, "(none)" in the legend, either way.
+    filled grey, "(none)" in the legend, either way (points a filter leaves out are grey rings).
 hover : str, list of str or "all", optional
     Properties to show on hover besides the id (and the namespace and `color`).
 method : {"auto", "pca", "umap"}, default "auto"
@@ -88,7 +88,7 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
                        progress: bool | None = None, results: pd.DataFrame | None = None) -> Any:
     """The top-k matches of a query on a map of the index (cached by the points it shows).
 
-    Draws a seeded sample of the index ("index"; what `filter` and `namespace` exclude in grey:
+    Draws a seeded sample of the index ("index"; what `filter` and `namespace` exclude as grey rings:
     "filtered out"), the matches as the index returned them, ringed and sized by rank ("matches"),
     the query ("query") and a line from it to each match ("links").
 
@@ -102,7 +102,7 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
     background : int, default 2000
         How many vectors of the index to draw around the matches (a seeded sample past that).
     filter, namespace : optional
-        The query's, as for `Index.query`; the points they exclude are drawn in grey.
+        The query's, as for `Index.query`; the points they exclude are drawn as grey rings.
     vector : str, optional
         The vector cell of a row given as `query`.
     results : DataFrame, optional
@@ -249,7 +249,7 @@ def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, re
     kind = scatter_type(go, world.projection.n_components, len(world.ids))
     size = _size(len(world.ids), world.projection.n_components)
     return [
-        _points(kind, world, rest & ~allowed, FILTERED_OUT, columns, {"color": MUTED, "opacity": 0.5, "size": size}),
+        _points(kind, world, rest & ~allowed, FILTERED_OUT, columns, {**LEFT_OUT, "size": size}),
         *_background(kind, world, rest & allowed, columns, colors, size),
         _links(kind, query_xy, matched_xy, matched["id"].tolist()),
         _matches(kind, ranked, matched, matched_xy, columns, colors, len(world.ids), score_meaning(index.metric)),

@@ -22,6 +22,9 @@ WEBGL_ABOVE = 1_000
 MAX_POINTS = 20_000
 """More points than this are sampled: past it a notebook's output grows by megabytes per figure."""
 MUTED = "#c8c8c8"
+LEFT_OUT = {"symbol": "circle-open", "color": "#aaaaaa", "opacity": 0.7}
+"""The marker of points a filter or namespace leaves out: grey rings, which a filled grey point without a
+value in the colour column ("(none)") is not mistaken for."""
 TEMPLATE = "plotly_white"
 _SCORES = {"cosine": "cosine similarity: higher is closer", "euclidean": "euclidean distance: lower is closer",
            "dot-product": "negative dot product: lower is closer"}
