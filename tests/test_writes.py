@@ -385,3 +385,19 @@ def test_a_batch_refused_as_it_is_read_says_so_as_any_refused_batch(kind, data, 
             getattr(index, kind)(data, values)
         assert f"(during {kind} on index 'films'). Nothing was written" in str(refused.value)
         assert index.info().vector_count == 0
+
+
+def test_an_insert_over_stored_ids_says_its_rows_were_accepted_not_written():
+    """It said "10 of 10 rows written" though an insert leaves each stored id's vector as it was."""
+    from vectorize_nb.write_result import INSERT_RULE
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("docs", 3, "cosine")
+        ids = [f"d{k}" for k in range(10)]
+        upserted = index.upsert(ids, np.ones((10, 3), np.float32), wait=True)
+        inserted = index.insert(ids, np.full((10, 3), 2.0, np.float32), wait=True)
+        assert np.array_equal(index.get_by_ids(["d0"])["values"][0], [1.0, 1.0, 1.0])
+    assert repr(upserted) == "WriteResult(upsert into 'docs': 10 of 10 rows written in 1 of 1 batches)"
+    assert repr(inserted) == ("WriteResult(insert into 'docs': 10 of 10 rows accepted in 1 of 1 batches; "
+                              "an id already stored keeps its vector and metadata)")
+    assert INSERT_RULE in repr(inserted) and "written" not in inserted.tally() + inserted._repr_html_()
+    assert inserted.tally() == "10 of 10 rows accepted (1 of 1 batches accepted)"

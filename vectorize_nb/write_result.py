@@ -10,7 +10,11 @@ import pandas as pd
 from .contract.errors import VectorizeError
 from .contract.models import Mutation
 
-__all__ = ["Batch", "WriteResult", "WriteIncomplete", "WriteInterrupted", "BatchesInterrupted", "interrupted"]
+__all__ = ["INSERT_RULE", "Batch", "WriteResult", "WriteIncomplete", "WriteInterrupted", "BatchesInterrupted",
+           "interrupted"]
+
+INSERT_RULE = "an id already stored keeps its vector and metadata"
+"""Vectorize's rule for an insert, said once in its result: an accepted row may have changed nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,8 @@ class WriteResult:
         the index, and why sending a row twice is harmless."""
         if self.operation == "delete":
             return "ids", "deleted", "on", "deleting an id twice is harmless"
+        if self.operation == "insert":  # an id already stored keeps its vector, and an answer does not say which were
+            return "rows", "accepted", "into", "an insert keeps a stored vector, so a row sent twice is stored once"
         return "rows", "written", "into", "a row sent twice is stored once"
 
     def tally(self) -> str:
@@ -191,9 +197,10 @@ class WriteResult:
     def __repr__(self) -> str:
         maybe = _rows(self.unconfirmed)
         rows, done, into, _ = self.terms()
+        rule = f"; {INSERT_RULE}" if self.operation == "insert" else ""
         return (f"WriteResult({self.operation} {into} {self.index!r}: {self.written} of {self.rows} {rows} {done} "
                 f"in {len(self.accepted)} of {len(self.batches)} batches"
-                + (f", {maybe} may have been {done})" if maybe else ")"))
+                + (f", {maybe} may have been {done}" if maybe else "") + f"{rule})")
 
     def _repr_html_(self) -> str:
         return f"<p><code>{self!r}</code></p>" + self.to_frame().to_html(index=False, na_rep="")
