@@ -97,3 +97,41 @@ def test_long_query_names_are_cut_on_the_axis_and_whole_on_hover(pair, data):
     assert sorted(fig.layout.xaxis.ticktext) == sorted(["a-rather-long-query-nam…", "short", "x" * 24])
     assert "a-rather-long-query-name-of-thirty-chars" in fig.data[0].customdata
     assert fig.layout.legend.orientation == "h"  # above the bars: the figure's width is the bars'
+
+
+DOCS = ["read a CSV file with pandas", "parse JSON in Python", "train a linear regression", "plot a histogram",
+        "join two data frames", "sort a list of numbers", "open a file for writing", "draw a scatter plot"]
+
+
+def test_questions_are_embedded_by_each_index_as_its_query_embeds_a_text():
+    """compare took stored ids or vectors only: a question was looked up as an id and refused."""
+    model = vz.SHIPPED_MODEL
+    with vz.connect("memory", limits=TINY) as client:
+        made = [client.create_index(name, 256, "cosine") for name in ("first", "second")]
+        for index in made:
+            index.upsert([f"doc{i}" for i in range(len(DOCS))], index.embed(DOCS, model), wait=True)
+        made[1].delete_by_ids(["doc0"], wait=True)
+        questions = ["how do I load a CSV?", "make a chart"]
+        table = compare(*made, questions, top_k=3, text=True, model=model)
+        assert table["query"].tolist() == questions
+        by_vector = compare(*made, made[0].embed(questions, model), top_k=3)
+        assert table.drop(columns="query").equals(by_vector.drop(columns="query"))
+        assert made[0].query(questions[0], top_k=1, model=model)["id"].tolist() == ["doc0"]
+        assert table["top1_same"].tolist() == [False, True]  # doc0, the CSV answer, is gone from the second
+        frame = pd.DataFrame({"name": ["csv", "chart"], "q": questions})
+        keyed = compare(*made, frame, top_k=3, text="q", key="name", model=(model, model))
+        assert keyed["query"].tolist() == ["csv", "chart"] and keyed.drop(columns="query").equals(
+            table.drop(columns="query"))
+        with pytest.raises(KeyError, match=r"no vector for 'how do I load a CSV\?'.*for questions, text=True"):
+            compare(*made, questions)
+
+
+def test_questions_without_a_model_are_refused_as_a_query_refuses_them(pair):
+    a, b = pair
+    with pytest.raises(vz.errors.UnknownModel) as by_query:
+        a.query("a question")
+    with pytest.raises(vz.errors.UnknownModel) as by_compare:
+        compare(a, b, ["a question"], text=True)
+    assert by_compare.value.message == by_query.value.message
+    with pytest.raises(ValueError, match="model= and pooling= go with text="):
+        compare(a, b, ["v001"], model=vz.SHIPPED_MODEL)

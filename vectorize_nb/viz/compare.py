@@ -3,6 +3,7 @@
     table = compare(minilm, bge, ids)                # stored ids present in both indexes
     table = compare(local, remote, X)                # an (n, d) array, when the dimensions agree
     table = compare(minilm, bge, queries, vectors=("minilm", "bge"))   # a frame, one vector column each
+    table = compare(minilm, bge, ["how do I read a CSV?"], text=True)   # questions, each index's model
     plot_comparison(table)
 
 Per query: `overlap` (overlap@k: the share of the top k both returned), `rbo` (rank-biased overlap,
@@ -36,7 +37,8 @@ _LONGEST = 24  # characters of a query's tick label (its hover shows all of it)
 
 def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
             vectors: Hashable | tuple[Hashable, Hashable] | None = None, key: Hashable | None = None,
-            filter: Any = None, namespace: str | None = None) -> pd.DataFrame:
+            filter: Any = None, namespace: str | None = None, text: Hashable | bool | None = None,
+            model: str | tuple[str, str] | None = None, pooling: str | None = None) -> pd.DataFrame:
     """Overlap@k and rank agreement of the two indexes' answers to the same questions, one row per query.
 
     Parameters
@@ -46,7 +48,8 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     queries : list of str, ndarray or DataFrame
         Stored ids present in both indexes (integers are ids too: 7 is "7"; each index is then queried
         with its own vector for the id, and the id itself is left out of both answers); an (n, d) array
-        when both indexes have d dimensions; or a DataFrame with a vector column for each index.
+        when both indexes have d dimensions; a DataFrame with a vector column for each index; or
+        questions (with `text`), which each index embeds as `Index.query` does a text.
     top_k : int, default 10
         The depth compared (k of overlap@k).
     vectors : str or (str, str), optional
@@ -56,6 +59,13 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
         A frame's column that names each query (default: the row labels).
     filter, namespace : optional
         Asked of both indexes, as for `Index.query`.
+    text : True or str, optional
+        True: `queries` is a list of questions; a column name: a frame's column of questions.
+    model : str or (str, str), optional
+        With `text`: the embedding model for both indexes, or one for each (default: the model each
+        index was created from, its preset; `UnknownModel` when it has none).
+    pooling : {"mean", "cls"}, optional
+        With `text`: as for `Client.embed`.
 
     Returns
     -------
@@ -72,7 +82,7 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     top_k = whole_number(top_k, "top_k", 1)
     if hasattr(queries, "__len__") and len(queries) == 0:
         raise ValueError("queries is empty: compare needs at least one stored id, vector or row to ask both indexes")
-    keys, matrix_a, matrix_b, own_ids = _questions(index_a, index_b, queries, vectors, key)
+    keys, matrix_a, matrix_b, own_ids = _questions(index_a, index_b, queries, (vectors, key), (text, model, pooling))
     extra = 1 if own_ids else 0
     answers = []
     for index, matrix in ((index_a, matrix_a), (index_b, matrix_b)):
@@ -87,9 +97,17 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     return table
 
 
-def _questions(index_a: Index, index_b: Index, queries: Any, vectors: Any, key: Hashable | None
+def _questions(index_a: Index, index_b: Index, queries: Any, columns: tuple[Any, Hashable | None],
+               embedding: tuple[Hashable | bool | None, Any, str | None]
                ) -> tuple[list[Any], np.ndarray, np.ndarray, list[str] | None]:
     """(keys, vectors for A, vectors for B, the stored ids when the queries are ids)."""
+    vectors, key = columns
+    text, model, pooling = embedding
+    if text is not None and text is not False:
+        return (*_asked(index_a, index_b, _texts(queries, text, key), model, pooling), None)
+    if model is not None or pooling is not None:
+        raise ValueError("model= and pooling= go with text= (True for a list of questions, or a frame's column of "
+                         "questions)")
     if isinstance(queries, pd.DataFrame):
         names = (vectors, vectors) if not isinstance(vectors, tuple) else vectors
         first, second = (vector_column(queries, name) for name in names)
@@ -108,6 +126,31 @@ def _questions(index_a: Index, index_b: Index, queries: Any, vectors: Any, key: 
     return list(range(len(matrix))), matrix, matrix, None
 
 
+def _texts(queries: Any, text: Hashable | bool, key: Hashable | None) -> tuple[list[Any], list[str]]:
+    """(keys, questions): a frame's `text` column (keyed by `key`, else the row labels), or a list of questions
+    (keyed by themselves)."""
+    if isinstance(queries, pd.DataFrame):
+        if text is True:
+            raise ValueError("text= names the frame's column of questions: compare(a, b, frame, text='question')")
+        check_columns(queries, [text] + ([] if key is None else [key]), "text")
+        return list(queries[key] if key is not None else queries.index), queries[text].tolist()
+    if isinstance(queries, str):
+        raise ValueError("queries is a list of questions, not one: compare(a, b, [the_question], text=True)")
+    questions = list(queries)
+    odd = next((q for q in questions if not isinstance(q, str)), None)
+    if odd is not None:
+        raise TypeError(f"with text=True each query is a question (str); got {odd!r:.40}")
+    return questions, questions
+
+
+def _asked(index_a: Index, index_b: Index, asked: tuple[list[Any], list[str]], model: Any, pooling: str | None
+           ) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """(keys, the questions embedded for A, for B): by each index as its `query` embeds a text."""
+    keys, questions = asked
+    models = model if isinstance(model, tuple) else (model, model)
+    return keys, index_a.embed(questions, models[0], pooling), index_b.embed(questions, models[1], pooling)
+
+
 def _are_ids(queries: Any) -> bool:
     if isinstance(queries, str):
         raise ValueError("queries is a list of ids, not one id: compare(a, b, [the_id])")
@@ -121,7 +164,8 @@ def _stored(index: Index, ids: Sequence[str]) -> np.ndarray:
     missing = sorted(set(ids) - set(stored["id"]))
     if missing:
         shown = ", ".join(map(repr, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise KeyError(f"index {index.name!r} has no vector for {shown}: compare needs ids stored in both indexes")
+        raise KeyError(f"index {index.name!r} has no vector for {shown}: compare needs ids stored in both indexes "
+                       "(for questions, text=True)")
     return frame_matrix(stored.set_index("id").loc[list(ids)].reset_index(), "values")
 
 
