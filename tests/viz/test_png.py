@@ -55,6 +55,19 @@ def test_a_neighbourhood_renders_to_a_png_with_a_picture_in_it(index, tmp_path):
     assert ((red > 180) & (green < 90) & (blue < 90)).sum() > 100  # the matches' red is drawn
 
 
+@pytest.mark.slow
+def test_a_png_grows_to_fit_a_long_legend_unless_given_a_height():
+    """A map coloured by 30 categories cut its legend's last entries off a 600-pixel picture."""
+    browser_or_skip()
+    import plotly.graph_objects as go
+    fig = go.Figure([go.Scatter(x=[i], y=[i], name=f"category-{i}", mode="markers") for i in range(30)])
+    fig.add_scatter(x=[0], y=[0], name="role", legend="legend2")  # another legend's entry does not count
+    assert decode_png(to_png(fig)).shape[:2] == (600 + 19 * 10, 900)
+    assert decode_png(to_png(fig.to_dict())).shape[:2] == (790, 900)
+    assert decode_png(to_png(fig, height=500)).shape[:2] == (500, 900)
+    assert decode_png(to_png(go.Figure(fig.data[:5]))).shape[:2] == (600, 900)
+
+
 # --- a small PNG decoder (8-bit, non-interlaced), so the test needs no imaging library ------------
 
 def decode_png(data: bytes) -> np.ndarray:

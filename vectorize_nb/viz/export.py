@@ -17,6 +17,10 @@ from ..extras import require
 __all__ = ["to_png", "find_browser", "BROWSERS"]
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+HEIGHT = 600
+"""A PNG's height unless told, for a legend of up to LEGEND_FITS entries (plotly's legend rows are 19 px)."""
+LEGEND_FITS = 20
+LEGEND_ROW = 19
 
 
 def find_browser() -> str | None:
@@ -33,7 +37,7 @@ def find_browser() -> str | None:
     return next((found for found in map(shutil.which, BROWSERS) if found), None)
 
 
-def to_png(fig: Any, path: str | os.PathLike[str] | None = None, *, width: int = 900, height: int = 600,
+def to_png(fig: Any, path: str | os.PathLike[str] | None = None, *, width: int = 900, height: int | None = None,
            scale: float = 1.0) -> bytes:
     """A figure as PNG bytes, rendered by kaleido with the system's Chrome or Chromium.
 
@@ -44,7 +48,8 @@ def to_png(fig: Any, path: str | os.PathLike[str] | None = None, *, width: int =
     path : str or PathLike, optional
         Also write the PNG there.
     width, height : int, default 900 and 600
-        The size in CSS pixels.
+        The size in CSS pixels. Left out, the height grows past 600 to fit a legend of more than 20 entries,
+        which a browser scrolls but a picture would cut.
     scale : float, default 1.0
         Pixels per CSS pixel (2 for a sharp picture on a high-density screen).
 
@@ -72,7 +77,16 @@ def to_png(fig: Any, path: str | os.PathLike[str] | None = None, *, width: int =
     if find_browser() is None:
         raise RuntimeError("exporting figures to PNG needs Chrome or Chromium, and none was found: install one "
                            "(Debian/Ubuntu: apt-get install chromium) or set BROWSER_PATH to its executable")
+    if height is None:
+        height = HEIGHT + LEGEND_ROW * max(0, _legend_entries(fig) - LEGEND_FITS)
     png: bytes = pio.to_image(fig, format="png", width=width, height=height, scale=scale)
     if path is not None:
         Path(path).write_bytes(png)
     return png
+
+
+def _legend_entries(fig: Any) -> int:
+    """How many entries the figure's first legend lists (a trace's own, unless it says otherwise)."""
+    traces = [trace if isinstance(trace, dict) else trace.to_plotly_json() for trace in fig["data"] or ()]
+    return sum(1 for trace in traces
+               if trace.get("showlegend") is not False and trace.get("legend") in (None, "legend"))
