@@ -124,3 +124,36 @@ def test_a_new_client_warns_anew_even_where_python_reuses_a_dropped_clients_id(m
             index = client.create_index("films", 2)
             index.upsert(["a"], [[1, 0]], wait=True)
             assert len(caught(lambda idx=index: idx.query([0, 0], top_k=1))[1]) == 1
+
+
+@pytest.mark.parametrize("target", ["local", "rest"])
+def test_a_query_of_an_index_nothing_was_written_to_says_to_write_first(target, clock):
+    """The query cell run before the upsert cell: an empty answer, and a word on what to run first."""
+    with open_backend(target, clock) as backend:
+        index = vz.Client(backend, target).create_index("digits", 2)
+        index.create_metadata_index("label", "number")
+        hits, said = caught(lambda: index.query([1, 0], top_k=3))
+        assert hits.empty
+        assert said == ["index 'digits' holds no vectors, so no query matches anything: write vectors first "
+                        "(upsert or insert, then wait)"]
+        many, said = caught(lambda: index.query_many([[1, 0], [0, 1]]))
+        assert many.empty and said == []  # said once
+        index.upsert(["a"], [[1, 0]])
+        index.wait()
+        assert caught(lambda: index.query([1, 0]))[0]["id"].tolist() == ["a"]
+
+
+def test_an_empty_answer_of_a_written_index_or_a_filter_or_a_pending_write_says_nothing_of_it(clock):
+    with open_backend("local", clock) as backend:
+        index = vz.Client(backend, "local").create_index("films", 2)
+        index.upsert(["a"], [[1, 0]])
+        _, said = caught(lambda: index.query([1, 0], namespace="other"))
+        assert said == []
+        index.delete_by_ids(["a"])
+        index.wait()
+        _, said = caught(lambda: index.query([1, 0], filter={"genre": "drama"}))
+        assert not any("holds no vectors" in message for message in said)
+    lagging = vz.connect("memory", apply_delay=60)
+    slow = lagging.create_index("slow", dimensions=32)
+    slow.upsert(["a"], [[1.0] * 32])  # written, not yet applied: wait() is the answer, said by its docs
+    assert caught(lambda: slow.query([1.0] * 32))[1] == []

@@ -20,7 +20,8 @@ import pandas as pd
 from . import results
 from .contract import arguments, errors, validation
 from .contract.backend import Backend
-from .contract.models import CheckedVectors, IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors, WriteKind
+from .contract.models import (CheckedVectors, IndexDescription, IndexInfo, Match, Mutation, QueryOptions, Vectors,
+                              WriteKind)
 from .filter_builder import Condition
 from .embedder import Embedder, model_for_index
 from .mutation_log import MutationLog, wait_until_applied
@@ -251,6 +252,7 @@ class Index(IndexReader):
         self._zero_vectors(query)
         with self._during("query"):
             matches = self.backend.query(self.name, query, options)
+        self._nothing_stored([matches], options)
         return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
 
     def embed(self, texts: Sequence[str], model: str | None = None, pooling: str | None = None, *,
@@ -311,6 +313,7 @@ class Index(IndexReader):
         self._zero_vectors(matrix)
         with self._during("query"):
             answers = self.backend.query_many(self.name, matrix, options)
+        self._nothing_stored(answers, options)
         labels = list(range(len(matrix))) if keys is None else keys
         return results.matches_frame(answers, self._query_attrs("query_many", options), keys=labels,
                                      return_values=return_values)
@@ -343,6 +346,20 @@ class Index(IndexReader):
         errors.warn_once(self.backend, (self.name, "zero query"),
                          f"{which} all zeros: under cosine a zero vector has no direction, so every score is 0 "
                          f"and the {self.name!r} matches come in id order, not by similarity")
+
+    def _nothing_stored(self, answers: Sequence[list[Match]], options: QueryOptions) -> None:
+        """Warn that no query matches anything because nothing was ever stored (the query cell run before the
+        write cell). An empty answer with a filter or namespace, or while this client's write is pending, is not
+        that: it costs no look at `info`."""
+        if options.filter or options.namespace is not None or any(answers):
+            return
+        with self._during("query"):
+            info = self.backend.index_info(self.name)
+        last = self.log.last(self.name)
+        if info.vector_count == 0 and (last is None or last == info.processed_up_to_mutation):
+            errors.warn_once(self.backend, (self.name, "nothing stored"),
+                             f"index {self.name!r} holds no vectors, so no query matches anything: write vectors "
+                             "first (upsert or insert, then wait)")
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
