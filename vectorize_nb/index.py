@@ -24,7 +24,7 @@ from .contract.models import (CheckedVectors, IndexDescription, IndexInfo, Match
                               WriteKind)
 from .filter_builder import Condition
 from .embedder import Embedder, model_for_index
-from .mutation_log import MutationLog, wait_until_applied
+from .mutation_log import MutationLog, wait_until_applied, writes_pending
 from .reader import FilterLike, IndexReader
 from .docstrings import documented
 from .vector_array import VectorArray
@@ -355,8 +355,7 @@ class Index(IndexReader):
             return
         with self._during("query"):
             info = self.backend.index_info(self.name)
-        last = self.log.last(self.name)
-        if info.vector_count == 0 and (last is None or last == info.processed_up_to_mutation):
+        if info.vector_count == 0 and not writes_pending(self.log, self.name, info.processed_up_to_mutation):
             errors.warn_once(self.backend, (self.name, "nothing stored"),
                              f"index {self.name!r} holds no vectors, so no query matches anything: write vectors "
                              "first (upsert or insert, then wait)")

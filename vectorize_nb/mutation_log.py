@@ -20,7 +20,7 @@ from .contract import errors
 from .contract.backend import Backend
 from .contract.models import IndexInfo, Mutation
 
-__all__ = ["Issued", "MutationLog", "wait_until_applied", "LOOK_FLOOR"]
+__all__ = ["Issued", "MutationLog", "wait_until_applied", "writes_pending", "LOOK_FLOOR"]
 
 LOOK_FLOOR = 1.0
 """Seconds a look at `info` is given at least, even at the end of a wait."""
@@ -97,6 +97,23 @@ class MutationLog:
         """Drop what was remembered about `index` (it was deleted)."""
         with self._lock:
             self._issued.pop(index, None)
+
+
+def writes_pending(log: MutationLog, name: str, processed: str | None) -> bool | None:
+    """Whether this session's last write to index `name` is not applied yet (None: it wrote nothing there).
+
+    Parameters
+    ----------
+    log : MutationLog
+        The client's (`client.log`, `index.log`).
+    name : str
+    processed : str or None
+        The last mutation the index applied (`info().processed_up_to_mutation`).
+    """
+    last = log.last(name)
+    if last is None:
+        return None
+    return processed not in log.since(name, last)
 
 
 def wait_until_applied(backend: Backend, index: str, log: MutationLog, mutations: str | Sequence[str], *,

@@ -29,7 +29,7 @@ from ..contract.errors import VectorNotFound
 from ..index import Index
 from ..reader import IndexReader
 from .inputs import QueryPoint, check_drawn, column_name, frame_matrix, query_point, whole_number
-from .maps import PointMap, frame_map, index_map, whole_column
+from .maps import PointMap, frame_map, index_map, require_vectors, whole_column
 from .projection import SEED, auto_note, check_method, check_metric, check_shape
 from .sample import Sample, positions
 from ..docstrings import fill_docstring
@@ -126,7 +126,9 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
     _check_options("plot_neighbourhood", index, color, method, (n_components, n_neighbors, max_categories),
                    ("background", background))
     point = query_point(query, vector)
-    results = _search(index, point, top_k, filter, namespace) if results is None else results  # before a projection
+    if results is None:  # before a projection
+        require_vectors(index, index.info())  # said here, not as the query's warning
+        results = _search(index, point, top_k, filter, namespace)
     world = index_map(index, background, method, n_components=n_components, n_neighbors=n_neighbors, seed=seed,
                       progress=progress, check=lambda sample: _check_background(sample, color, hover, index.name))
     traces, colors = _neighbourhood(go, index, world, point, results, _allowed(index, world, filter, namespace),

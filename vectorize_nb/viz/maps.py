@@ -29,8 +29,9 @@ from .sample import Sample, describe, sample_frame, sample_index
 
 if TYPE_CHECKING:
     from ..index import Index
+    from ..contract.models import IndexInfo
 
-__all__ = ["PointMap", "index_map", "frame_map", "cache_folder", "whole_column"]
+__all__ = ["PointMap", "index_map", "frame_map", "cache_folder", "whole_column", "require_vectors"]
 
 CACHE_FOLDER = "projections"
 
@@ -111,6 +112,13 @@ def cache_folder(index: Index) -> Path | None:
     return None if folder is None else folder / CACHE_FOLDER
 
 
+def require_vectors(index: Index, info: IndexInfo) -> None:
+    """Raise ValueError where the index holds no vectors: there is nothing to draw."""
+    if info.vector_count == 0:
+        raise ValueError(f"index {index.name!r} holds no vectors yet, so there is nothing to draw: write some first "
+                         "(df.vectorize.upsert(index, id=..., vector=...), then index.wait() until they are applied)")
+
+
 def index_map(index: Index, size: int | None, method: str, *, n_components: int, n_neighbors: int, seed: int,
               progress: bool | None, check: Callable[[Sample], None] | None = None) -> PointMap:
     """A seeded sample of the index's vectors and its projection, from the cache when the same points
@@ -133,9 +141,7 @@ def index_map(index: Index, size: int | None, method: str, *, n_components: int,
         The index holds no vectors.
     """
     info = index.info()
-    if info.vector_count == 0:
-        raise ValueError(f"index {index.name!r} holds no vectors yet, so there is nothing to draw: write some first "
-                         "(df.vectorize.upsert(index, id=..., vector=...), then index.wait() until they are applied)")
+    require_vectors(index, info)
     size = None if size is None or size >= info.vector_count else size  # "all" has one key, whatever the cap
     chosen = resolve_method(method, size or info.vector_count, index.dimensions, n_components)
     params = (size, seed, chosen, n_components, n_neighbors, index.metric)

@@ -13,10 +13,9 @@ import ipywidgets as w
 
 from ..contract import errors
 from ..contract.errors import VectorizeError
-from ..mutation_log import MutationLog
 from .tables import table_html
 
-__all__ = ["Panel", "table_html", "likely_column", "labelled", "expect", "inside", "writes_pending"]
+__all__ = ["Panel", "table_html", "likely_column", "labelled", "expect", "inside"]
 
 log = logging.getLogger("vectorize_nb.widgets")
 T = TypeVar("T")
@@ -80,23 +79,6 @@ def labelled(columns: Iterable[Hashable]) -> list[tuple[str, Hashable]]:
     columns : iterable of labels
     """
     return [(str(label), label) for label in columns]
-
-
-def writes_pending(log: MutationLog, name: str, processed: str | None) -> bool | None:
-    """Whether this session's last write to index `name` is not applied yet (None: it wrote nothing there).
-
-    Parameters
-    ----------
-    log : MutationLog
-        The client's (`client.log`, `index.log`).
-    name : str
-    processed : str or None
-        The last mutation the index applied (`info().processed_up_to_mutation`).
-    """
-    last = log.last(name)
-    if last is None:
-        return None
-    return processed not in log.since(name, last)
 
 
 def inside(output: w.Output, call: Callable[[], T]) -> T:

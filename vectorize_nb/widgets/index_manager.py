@@ -12,7 +12,8 @@ import pandas as pd
 from ..client import Client
 from ..contract.errors import IndexNotFound, VectorizeError
 from ..contract.models import METRICS, PRESETS
-from .base import Panel, expect, writes_pending
+from .base import Panel, expect
+from ..mutation_log import writes_pending
 from .tables import table_html
 
 __all__ = ["IndexManager"]

@@ -15,7 +15,8 @@ from ..contract.filters import MEMBERSHIP, SYMBOLS, Clause
 from ..filter_builder import Condition
 from ..index import Index
 from ..contract.models import METADATA_MODES
-from .base import Panel, expect, labelled, likely_column, writes_pending
+from .base import Panel, expect, labelled, likely_column
+from ..mutation_log import writes_pending
 from .columns import stored_properties
 from .tables import table_html
 
