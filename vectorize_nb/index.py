@@ -419,11 +419,13 @@ def _many_queries(vectors: Any, dimensions: int) -> np.ndarray:
 
 
 def _first_unreadable(vectors: Any, dimensions: int) -> str:
-    for position, row in enumerate(vectors if isinstance(vectors, (list, tuple)) else ()):
-        try:
-            if np.asarray(row, dtype=np.float32).shape == (dimensions,):
-                continue
-        except (TypeError, ValueError):
-            pass
-        return f"; row {position} is {row!r:.60}"
-    return ""
+    rows = vectors if isinstance(vectors, (list, tuple)) else ()
+    return next((f"; row {position} is {row!r:.60}" for position, row in enumerate(rows)
+                 if not _one_vector(row, dimensions)), "")
+
+
+def _one_vector(row: Any, dimensions: int) -> bool:
+    try:
+        return np.asarray(row, dtype=np.float32).shape == (dimensions,)
+    except (TypeError, ValueError):
+        return False

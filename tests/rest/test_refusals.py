@@ -29,7 +29,7 @@ class _Refusing(requests.adapters.BaseAdapter):
         return response
 
     def close(self):
-        pass
+        """Nothing to release: no connection was ever opened."""
 
 
 def refused_by(client) -> errors.AuthenticationError:

@@ -236,7 +236,7 @@ class _Call:
                       f"in a terminal, vz.serve(port={port}) in Python), or check the URL's port")
         raise errors.TransportError(
             f"{self.method} {self.url} failed{f' after {_attempts(tries)}' if tries > 1 else ''}: "
-            f"nothing listens at {parts.netloc} (connection refused); {advice}", operation=self.operation) from None
+            f"{_nothing_listens(parts.netloc)}; {advice}", operation=self.operation) from None
 
 
 def wire_error(status: int, body: Any, operation: str, why: str) -> errors.VectorizeError:
@@ -287,12 +287,16 @@ def _describe(error: Exception | None, url: str) -> str:
     cause = _unconnected(error)
     parts = urlsplit(url)
     if isinstance(cause, ConnectionRefusedError):
-        return f"nothing listens at {parts.netloc} (connection refused)"
+        return _nothing_listens(parts.netloc)
     if isinstance(cause, socket.gaierror):
         return f"cannot resolve {parts.hostname} ({cause.strerror or cause})"
     if cause is not None:
         return f"cannot connect to {parts.netloc} ({cause.strerror or cause})"
     return f"{type(error).__name__}: {error}"
+
+
+def _nothing_listens(netloc: str) -> str:
+    return f"nothing listens at {netloc} (connection refused)"
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
