@@ -5,7 +5,7 @@ import warnings
 import pytest
 
 import vectorize_nb as vz
-from vectorize_nb.errors import VectorizeWarning
+from vectorize_nb.errors import VectorizeWarning, heard_warnings
 
 from .congruence.conftest import open_backend
 from .helpers import TINY
@@ -101,8 +101,6 @@ def test_a_filter_that_misses_nothing_says_nothing():
 
 
 def test_heard_warnings_gathers_each_time_in_its_thread_and_leaves_the_once_rule_outside(index):
-    from vectorize_nb.errors import heard_warnings
-
     unindexed = {"year": 1999}
     _, first = caught(lambda: index.query([1, 0], filter=unindexed))
     assert len(first) == 1
@@ -141,6 +139,22 @@ def test_a_query_of_an_index_nothing_was_written_to_says_to_write_first(target, 
         index.upsert(["a"], [[1, 0]])
         index.wait()
         assert caught(lambda: index.query([1, 0]))[0]["id"].tolist() == ["a"]
+
+
+def test_once_warned_an_empty_index_costs_no_more_look_at_its_info(clock, monkeypatch):
+    """Each empty unfiltered answer asked for the index's info, an HTTP round trip over REST, even after the
+    warning had been said."""
+    with open_backend("local", clock) as backend:
+        index = vz.Client(backend, "local").create_index("digits", 2)
+        looks = []
+        info = backend.index_info
+        monkeypatch.setattr(backend, "index_info", lambda name: looks.append(name) or info(name))
+        for _ in range(3):
+            caught(lambda: index.query([1, 0]))
+        assert looks == ["digits"]
+        with heard_warnings() as heard:
+            index.query([1, 0])
+        assert looks == ["digits"] * 2 and len(heard) == 1  # a panel hears it every time
 
 
 def test_an_empty_answer_of_a_written_index_or_a_filter_or_a_pending_write_says_nothing_of_it(clock):

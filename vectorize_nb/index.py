@@ -351,12 +351,13 @@ class Index(IndexReader):
         """Warn that no query matches anything because nothing was ever stored (the query cell run before the
         write cell). An empty answer with a filter or namespace, or while this client's write is pending, is not
         that: it costs no look at `info`."""
-        if options.filter or options.namespace is not None or any(answers):
+        cause = (self.name, "nothing stored")
+        if options.filter or options.namespace is not None or any(answers) or errors.warned(self.backend, cause):
             return
         with self._during("query"):
             info = self.backend.index_info(self.name)
         if info.vector_count == 0 and not writes_pending(self.log, self.name, info.processed_up_to_mutation):
-            errors.warn_once(self.backend, (self.name, "nothing stored"),
+            errors.warn_once(self.backend, cause,
                              f"index {self.name!r} holds no vectors, so no query matches anything: write vectors "
                              "first (upsert or insert, then wait)")
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .notices import VectorizeWarning, heard_warnings, warn_once
+from .notices import VectorizeWarning, heard_warnings, warn_once, warned
 
 __all__ = [
     "VectorizeError", "NotFoundError", "IndexNotFound", "IndexDeleted", "MetadataIndexNotFound",
@@ -64,7 +64,7 @@ __all__ = [
     "WaitTimeout", "ConfigurationError", "FolderUnusable", "BadEmbeddingInput", "EmptyText", "TextNotString",
     "TextTooLong",
     "UnsupportedPooling", "UnknownModel", "ModelNotAvailable", "CapacityExceeded", "QuotaExceeded", "error_class",
-    "from_envelope", "during", "PROJECT_CODES", "VectorizeWarning", "warn_once", "heard_warnings",
+    "from_envelope", "during", "PROJECT_CODES", "VectorizeWarning", "warn_once", "warned", "heard_warnings",
     "ClientClosed",
 ]
 

@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["VectorizeWarning", "warn_once", "heard_warnings"]
+__all__ = ["VectorizeWarning", "warn_once", "warned", "heard_warnings"]
 
 
 class VectorizeWarning(UserWarning):
@@ -55,6 +55,15 @@ def warn_once(scope: object, cause: Hashable, message: str) -> None:
             return
         seen.add(cause)
     warnings.warn(message, VectorizeWarning, stacklevel=_caller_level())
+
+
+def warned(scope: object, cause: Hashable) -> bool:
+    """Whether `warn_once` would stay silent on `cause` for `scope` (said already, and no panel gathering), so a
+    caller can spare the work of finding out whether to warn."""
+    if getattr(_LISTENING, "heard", None) is not None:
+        return False
+    with _WARNED_LOCK:
+        return cause in _WARNED.get(scope, ())
 
 
 def _caller_level() -> int:
