@@ -336,8 +336,9 @@ def test_create_index_with_exist_ok_returns_the_same_index_or_names_the_differen
         assert "dimensions 32 (asked for 64), metric 'cosine' (asked for 'euclidean')" in str(info.value)
         with pytest.raises(vz.errors.DuplicateIndexName, match="description 'demo' \\(asked for 'other'\\)"):
             client.create_index("films", 32, description="other", exist_ok=True)
-        with pytest.raises(vz.errors.DuplicateIndexName):
+        with pytest.raises(vz.errors.DuplicateIndexName) as rerun:  # a notebook's create cell run again
             client.create_index("films", 32)
+        assert "open it with get_index(name) or create_index(..., exist_ok=True)" in str(rerun.value)
 
 
 def test_integer_ids_become_strings_on_every_write_path():

@@ -186,7 +186,10 @@ class RouteNotFound(NotFoundError):
 
 class DuplicateIndexName(VectorizeError):
     code = 3002
-    hint = "Pick another name, or delete the existing index first"
+    hint = (
+        "Pick another name, delete the existing index first, or, if it is the one you want, open it with "
+        "get_index(name) or create_index(..., exist_ok=True)"
+    )
 
 
 class InvalidRequest(VectorizeError, ValueError):
