@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -183,6 +184,31 @@ def test_vectors_written_by_other_processes_at_once_are_read_here(tmp_path):
         result = cache.embed(texts, "m", "mean", lambda missing, keep: pytest.fail(f"recomputed {missing[:3]}"))
         assert (result.hits, len(cache)) == (len(texts), len(texts))
         np.testing.assert_array_equal(result.vectors, fake_vectors(texts))
+
+
+def _blocks(folder: Path) -> tuple[int, int]:
+    with sqlite3.connect(folder / FILE_NAME) as db:
+        return db.execute("SELECT count(*), coalesce(sum(length(data)), 0) FROM blocks").fetchone()
+
+
+def test_texts_another_writer_stored_meanwhile_take_no_second_block(tmp_path):
+    """Two processes embedding the same texts at once each stored a block of them: 9 blocks and 12 MB
+    where 1.7 MB would do (reads were right, the later block was never pointed at)."""
+    texts = [f"text {i}" for i in range(30)]
+    with EmbeddingCache(tmp_path) as mine, EmbeddingCache(tmp_path) as theirs:
+        def compute_while_the_other_stores(missing, keep):
+            theirs.embed(texts[10:], "m", "mean", Recorder())  # 20 of ours, stored by the other first
+            return fake_vectors(missing)
+
+        first = mine.embed(texts, "m", "mean", compute_while_the_other_stores)
+        assert first.misses == 30
+        np.testing.assert_array_equal(first.vectors, fake_vectors(texts))
+        assert _blocks(tmp_path) == (2, 30 * 8 * 4)  # theirs (20 texts), then ours: the 10 new ones alone
+        again = EmbeddingCache(tmp_path).embed(texts, "m", "mean", lambda missing, keep: pytest.fail("recomputed"))
+        np.testing.assert_array_equal(again.vectors, fake_vectors(texts))
+    with EmbeddingCache(tmp_path) as cache:
+        cache.put(texts, "m", "mean", fake_vectors(texts))  # all stored already: no block at all
+        assert _blocks(tmp_path) == (2, 30 * 8 * 4)
 
 
 def test_an_unreadable_file_is_set_aside_and_started_afresh(tmp_path, caplog):

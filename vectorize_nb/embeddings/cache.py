@@ -334,18 +334,23 @@ def _nothing_found(count: int, clears: int = -1) -> _Lookup:
 
 
 def _store(db: sqlite3.Connection, keys: list[bytes], vectors: np.ndarray) -> np.ndarray:
-    """Write the vectors in blocks, one short transaction each; returns (block, row) per key."""
+    """Write the vectors in blocks, one short transaction each; returns (block, row) per key. A key stored
+    already (by another process embedding the same texts meanwhile) keeps its first vector and takes no room."""
     per_block = max(1, BLOCK_BYTES // max(1, vectors.shape[1] * 4))
     refs = np.empty((len(keys), 2), np.int64)
     for start in range(0, len(keys), per_block):
         part = keys[start:start + per_block]
         with _transaction(db):
-            block = int(db.execute("INSERT INTO blocks (dims, data) VALUES (?, ?) RETURNING id",
-                                   (vectors.shape[1], vectors[start:start + len(part)].tobytes())).fetchone()[0])
-            db.executemany("INSERT OR IGNORE INTO texts (key, block, row) VALUES (?, ?, ?)",
-                           ((key, block, row) for row, key in enumerate(part)))
-        refs[start:start + len(part), 0] = block
-        refs[start:start + len(part), 1] = np.arange(len(part))
+            held = _text_refs(db, part)
+            new = np.flatnonzero(held[:, 0] < 0)
+            if len(new):
+                data = vectors[start:start + len(part)][new].tobytes()
+                block = int(db.execute("INSERT INTO blocks (dims, data) VALUES (?, ?) RETURNING id",
+                                       (vectors.shape[1], data)).fetchone()[0])
+                db.executemany("INSERT OR IGNORE INTO texts (key, block, row) VALUES (?, ?, ?)",
+                               ((part[i], block, row) for row, i in enumerate(new.tolist())))
+                held[new, 0], held[new, 1] = block, np.arange(len(new))
+        refs[start:start + len(part)] = held
     return refs
 
 
