@@ -107,7 +107,7 @@ def test_a_delete_interrupted_says_which_ids_were_deleted(tmp_path, monkeypatch)
         with pytest.raises(vz.WriteInterrupted) as stopped:
             films.delete_by_ids(IDS[:15])
         monkeypatch.undo()
-        assert "delete on 'films' was interrupted: 5 of 15 ids deleted" in str(stopped.value)
+        assert "delete on 'films' was interrupted: 5 of 15 ids accepted" in str(stopped.value)
         assert stopped.value.result.unwritten_ids == IDS[5:15]
         assert films.info().vector_count == 35
         assert stopped.value.result.retry().ok

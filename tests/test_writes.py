@@ -362,11 +362,11 @@ def test_a_delete_whose_answer_was_lost_is_worded_as_a_delete():
         with pytest.raises(writes.WriteIncomplete) as raised:
             index.delete_by_ids(["a", "b"])
         message = str(raised.value)
-        assert message.startswith("delete on 'lost' is incomplete: 0 of 2 ids deleted (0 of 1 batches accepted), "
-                                  "2 may have been deleted (no answer came)"), message
+        assert message.startswith("delete on 'lost' is incomplete: 0 of 2 ids accepted (0 of 1 batches accepted), "
+                                  "2 may have been accepted (no answer came)"), message
         assert "deleting an id twice is harmless" in message and "written" not in message
-        assert repr(raised.value.result) == "WriteResult(delete on 'lost': 0 of 2 ids deleted in 0 of 1 batches, " \
-                                            "2 may have been deleted)"
+        assert repr(raised.value.result) == "WriteResult(delete on 'lost': 0 of 2 ids accepted in 0 of 1 batches, " \
+                                            "2 may have been accepted; an id not stored is accepted too, and ignored)"
         assert index.info().vector_count == 0
 
 
@@ -401,3 +401,16 @@ def test_an_insert_over_stored_ids_says_its_rows_were_accepted_not_written():
                               "an id already stored keeps its vector and metadata)")
     assert INSERT_RULE in repr(inserted) and "written" not in inserted.tally() + inserted._repr_html_()
     assert inserted.tally() == "10 of 10 rows accepted (1 of 1 batches accepted)"
+
+
+def test_a_delete_of_ids_not_stored_says_they_were_accepted_not_deleted():
+    """It said "3 of 3 ids deleted" where one of the three was stored: Vectorize accepts the ids it does not
+    hold and ignores them, and its answer does not say which."""
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("docs", 3, "cosine")
+        index.upsert(["a", "b"], np.ones((2, 3), np.float32), wait=True)
+        deleted = index.delete_by_ids(["a", "zz", "yy"], wait=True)
+        assert index.info().vector_count == 1
+    assert repr(deleted) == ("WriteResult(delete on 'docs': 3 of 3 ids accepted in 1 of 1 batches; "
+                             "an id not stored is accepted too, and ignored)")
+    assert deleted.tally() == "3 of 3 ids accepted (1 of 1 batches accepted)"

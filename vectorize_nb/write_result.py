@@ -10,11 +10,14 @@ import pandas as pd
 from .contract.errors import VectorizeError
 from .contract.models import Mutation
 
-__all__ = ["INSERT_RULE", "Batch", "WriteResult", "WriteIncomplete", "WriteInterrupted", "BatchesInterrupted",
-           "interrupted"]
+__all__ = ["INSERT_RULE", "DELETE_RULE", "Batch", "WriteResult", "WriteIncomplete", "WriteInterrupted",
+           "BatchesInterrupted", "interrupted"]
 
 INSERT_RULE = "an id already stored keeps its vector and metadata"
 """Vectorize's rule for an insert, said once in its result: an accepted row may have changed nothing."""
+DELETE_RULE = "an id not stored is accepted too, and ignored"
+"""Vectorize's rule for a delete: its answer does not say which of the ids it held."""
+_RULES = {"insert": INSERT_RULE, "delete": DELETE_RULE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +155,13 @@ class WriteResult:
         """How this write's messages word it: what a row is, what was done to it, the preposition before
         the index, and why sending a row twice is harmless."""
         if self.operation == "delete":
-            return "ids", "deleted", "on", "deleting an id twice is harmless"
+            return "ids", "accepted", "on", "deleting an id twice is harmless"
         if self.operation == "insert":  # an id already stored keeps its vector, and an answer does not say which were
             return "rows", "accepted", "into", "an insert keeps a stored vector, so a row sent twice is stored once"
         return "rows", "written", "into", "a row sent twice is stored once"
 
     def tally(self) -> str:
-        """Rows written (ids deleted), and where some may have been, how many may and how many were not."""
+        """Rows written (ids accepted), and where some may have been, how many may and how many were not."""
         rows, done, _, _ = self.terms()
         text = (f"{self.written} of {self.rows} {rows} {done} ({len(self.accepted)} of {len(self.batches)} batches "
                 f"accepted)")
@@ -197,7 +200,7 @@ class WriteResult:
     def __repr__(self) -> str:
         maybe = _rows(self.unconfirmed)
         rows, done, into, _ = self.terms()
-        rule = f"; {INSERT_RULE}" if self.operation == "insert" else ""
+        rule = f"; {_RULES[self.operation]}" if self.operation in _RULES else ""
         return (f"WriteResult({self.operation} {into} {self.index!r}: {self.written} of {self.rows} {rows} {done} "
                 f"in {len(self.accepted)} of {len(self.batches)} batches"
                 + (f", {maybe} may have been {done}" if maybe else "") + f"{rule})")
