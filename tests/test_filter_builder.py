@@ -57,3 +57,13 @@ def test_numpy_scalars_from_a_frame_are_json_numbers_and_booleans():
     assert all(type(v) in (int, float, bool) for ops in condition.to_json().values() for operand in ops.values()
                for v in (operand if isinstance(operand, list) else [operand]))
     assert parse_filter({"year": {"$in": [np.int64(1999)]}}, DEFAULT_LIMITS).to_json() == {"year": {"$in": [1999]}}
+
+
+@pytest.mark.parametrize("when", [pd.Timestamp("2024-03-05 10:00"), np.datetime64("2024-03-05T10:00")])
+def test_a_date_in_a_filter_says_how_dates_are_stored_and_what_to_compare_with(when):
+    """It said only "takes a string or a number, got Timestamp"; a datetime column is written as ISO 8601 text."""
+    for condition in (lambda: F("when") >= when, lambda: F("when") == when, lambda: F("when").isin([when])):
+        with pytest.raises(InvalidFilter) as refused:
+            condition()
+        assert "a date is stored as the text written (df.vectorize.upsert writes a datetime as ISO 8601, " \
+               "'2024-03-05T10:00:00'): compare with such a string" in str(refused.value)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 from collections.abc import Mapping
 
@@ -224,12 +225,12 @@ def _check_combination(key: str, ops: list[str]) -> None:
 def _operand(key: str, op: str, operand: Any) -> Any:
     if op in MEMBERSHIP:
         if not isinstance(operand, list):
-            raise InvalidFilter(f"filter on {key!r}: {op} takes a list, got {json_kind(operand, shown=True)}")
+            raise InvalidFilter(f"filter on {key!r}: {op} takes a list, got {_refused(operand, shown=True)}")
         return [_scalar(key, op, item) for item in operand]
     if op in LOWER + UPPER:
         if not (isinstance(operand, str) or is_number(operand)):
             raise InvalidFilter(
-                f"filter on {key!r}: {op} takes a string or a number, got {json_kind(operand, shown=True)}")
+                f"filter on {key!r}: {op} takes a string or a number, got {_refused(operand, shown=True)}")
     return _scalar(key, op, operand)
 
 
@@ -243,7 +244,17 @@ def _scalar(key: str, op: str, value: Any) -> Scalar:
             raise InvalidFilter(f"filter on {key!r}: {op} operand must be finite, got {value}")
         return value
     raise InvalidFilter(
-        f"filter on {key!r}: {op} takes a string, number, boolean or null, got {json_kind(value)}")
+        f"filter on {key!r}: {op} takes a string, number, boolean or null, got {_refused(value)}")
+
+
+def _refused(value: Any, *, shown: bool = False) -> str:
+    """A refused operand's kind, and for a date, how dates are stored and what to compare them with."""
+    kind = json_kind(value, shown=shown)
+    if isinstance(value, (date, np.datetime64)):
+        text = value.isoformat() if isinstance(value, date) else str(np.datetime_as_string(value, unit="s"))
+        kind += (f"; a date is stored as the text written (df.vectorize.upsert writes a datetime as ISO 8601, "
+                 f"{text!r}): compare with such a string")
+    return kind
 
 
 def evaluate(flt: Filter, columns: Mapping[str, Column], count: int) -> np.ndarray | None:
