@@ -122,5 +122,37 @@ def test_a_refused_connection_elsewhere_is_tried_once_more_not_five_times(caplog
 
 def test_a_host_that_cannot_be_resolved_is_named_without_urllib3s_wrapping(caplog):
     message = unreachable("http://no-such-host.invalid:8787", caplog, max_retries=0, total_timeout=10)
-    assert "failed after 1 attempt: cannot resolve no-such-host.invalid (" in message, message
+    assert ": cannot resolve no-such-host.invalid (" in message, message
     assert "Max retries exceeded" not in message and "_HTTPPool" not in message
+
+
+def _resolver(monkeypatch, errno: int, strerror: str) -> list[str]:
+    """The system's resolver answering `errno` for every name but loopback's; the names it was asked."""
+    asked: list[str] = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host in ("127.0.0.1", "localhost"):
+            return real(host, *args, **kwargs)
+        asked.append(host)
+        raise socket.gaierror(errno, strerror)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_a_host_name_that_does_not_exist_fails_at_once(caplog, monkeypatch):
+    """A mistyped host was tried six times over 16 s: the resolver's "no such name" will not change in seconds."""
+    asked = _resolver(monkeypatch, socket.EAI_NONAME, "Name or service not known")
+    message = unreachable("http://vectorise.example:8787", caplog, max_retries=5)
+    assert asked == ["vectorise.example"]
+    assert "failed: cannot resolve vectorise.example (Name or service not known) (not retried: no host of that " \
+           "name exists; check the URL)" in message, message
+    assert TOKEN not in message and "retrying" not in caplog.text
+
+
+def test_a_resolver_that_cannot_answer_now_is_asked_again(caplog, monkeypatch):
+    asked = _resolver(monkeypatch, socket.EAI_AGAIN, "Temporary failure in name resolution")
+    message = unreachable("http://vectorise.example:8787", caplog, max_retries=2)
+    assert asked == ["vectorise.example"] * 3
+    assert "failed after 3 attempts: cannot resolve vectorise.example (Temporary failure" in message, message

@@ -57,6 +57,9 @@ _LAST_CHANCE = 0.01
 _DROPPED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError)
 """Failures of the exchange itself: no answer, or an answer cut off mid-body."""
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+"""The resolver's answers that a name has no address, which a retry in seconds will not change (unlike
+EAI_AGAIN, a resolver that could not be asked)."""
 log = logging.getLogger("vectorize_nb.rest")
 
 
@@ -163,6 +166,8 @@ class Transport:
                 failure = _Late(seconds) if watched.expired or isinstance(exc, requests.Timeout) else exc
                 if _refused(failure) and (_this_machine(call.url) or len(call.retry.history) >= REFUSED_RETRIES):
                     call.refused()
+                if _no_such_name(failure):
+                    call.give_up("not retried: no host of that name exists; check the URL", failure, None, None)
                 call.uncertain = call.uncertain or watched.sent
                 self._again(call, error=failure)
                 continue
@@ -314,6 +319,12 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 def _refused(error: BaseException) -> bool:
     """Whether the host answered that nothing listens on the port (somewhere in the chain of causes)."""
     return any(isinstance(seen, ConnectionRefusedError) for seen in _chain(error))
+
+
+def _no_such_name(error: BaseException) -> bool:
+    """Whether the resolver said the URL's host name does not exist (not that it could not ask just now)."""
+    cause = _unconnected(error)
+    return isinstance(cause, socket.gaierror) and cause.errno in _NO_SUCH_NAME
 
 
 def _unconnected(error: BaseException) -> OSError | None:
