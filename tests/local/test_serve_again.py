@@ -71,3 +71,15 @@ def test_servers_of_other_folders_and_memory_engines_run_side_by_side(tmp_path, 
     finally:
         for server in servers:
             server.close()
+
+
+def test_the_engine_of_an_earlier_server_served_again_stays_open(tmp_path):
+    """serve(engine=first.engine) closed the engine that `first` had opened with it: every call was a 10001."""
+    first = serve(path=tmp_path / "store")
+    first.engine.create_index("docs", dimensions=32, metric="cosine")
+    with pytest.warns(vz.errors.VectorizeWarning, match="same engine"):
+        second = serve(engine=first.engine)
+    with second:
+        assert_stopped(first)
+        assert served(second) == ["docs"]
+    assert second.engine._closed  # the second server took the engine over, and closed it with itself

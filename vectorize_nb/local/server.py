@@ -234,7 +234,7 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
     `$VECTORIZE_NB_PATH`, else ./.vectorize, as `connect()`) or in memory. The other arguments are `Server`'s."""
     _check_exposure(host, token, allow_remote_without_token)  # before an engine is opened for nothing
     _check_port(port)
-    owns = engine is None
+    owns = engine is None or _take_over(engine)
     if engine is not None:
         folder = engine.folder
     else:
@@ -253,6 +253,15 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
         warn_once(server, url, f"closed the server this process started earlier at {url}, which served {why}; "
                                f"this one serves it at {server.url}")
     return server
+
+
+def _take_over(engine: LocalEngine) -> bool:
+    """Whether a server of this process opened `engine`: it is closed as the new server's is, not with its own."""
+    with _OPEN_LOCK:
+        owners = [server for server in _OPEN if server.engine is engine and server._owns_engine]
+        for server in owners:
+            server._owns_engine = False
+    return bool(owners)
 
 
 def _close_earlier(folder: Path | None, engine: LocalEngine | None, port: int) -> list[tuple[str, str]]:
