@@ -131,8 +131,22 @@ def test_an_export_of_nested_metadata_is_written_back_nested(index):
         assert copy.query([1, 0, 0], top_k=3, filter={"author.name": "x"})["id"].tolist() == ["a"]
     clash = pd.DataFrame({"id": ["a"], "v": [[1, 0, 0]], "author": ["x"], "author.name": ["y"]})
     with pytest.raises(errors.InvalidMetadata, match=r"the metadata columns 'author' and 'author\.name' would both "
-                                                     r"set the key 'author'; rename one of them"):
+                                                     r"set the key 'author' in row 0 \(id='a'\); leave one empty"):
         clash.vectorize.upsert(index, id="id", vector="v", metadata="all")
+
+
+def test_an_export_of_a_property_that_is_text_in_some_vectors_and_an_object_in_others_is_written_back(index):
+    """to_frame exports such a property as two columns, "author" and "author.name", each empty where the other
+    is set; writing it back was refused: "would both set the key 'author'; rename one of them"."""
+    index.upsert([{"id": "a", "values": [1, 0, 0], "metadata": {"author": {"name": "x"}}},
+                  {"id": "b", "values": [0, 1, 0], "metadata": {"author": "plain"}}])
+    exported = index.to_frame()
+    assert exported.columns.tolist() == ["id", "namespace", "values", "author.name", "author"]
+    with vz.connect("memory", limits=TINY) as client:
+        copy = client.create_index("copy", 3)
+        exported.vectorize.upsert(copy, id="id", vector="values", metadata="all")
+        stored = {v.id: v.metadata for v in copy.backend.get_by_ids("copy", ["a", "b"])}
+    assert stored == {"a": {"author": {"name": "x"}}, "b": {"author": "plain"}}
 
 
 BAD_FRAMES = [

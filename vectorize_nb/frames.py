@@ -263,12 +263,6 @@ def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
         if (other := keys.setdefault(str(name), name)) != name:
             raise errors.InvalidMetadata(f"the metadata columns {other!r} and {name!r} would both be the key "
                                          f"{str(name)!r}; rename one of them")
-    for key, name in keys.items():
-        parts = _path(key)
-        for parent in (".".join(parts[:end]) for end in range(1, len(parts))):
-            if parent in keys:
-                raise errors.InvalidMetadata(f"the metadata columns {keys[parent]!r} and {name!r} would both set the "
-                                             f"key {parent!r}; rename one of them")
     return {key: _json_column(frame, name) for key, name in keys.items()}
 
 
@@ -279,21 +273,39 @@ def _path(key: str) -> list[str]:
     return parts if all(parts) else [key]
 
 
-def _nested(rows: list[dict[str, Any] | None]) -> list[dict[str, Any] | None]:
-    """Rows whose keys are paths become nested objects: {"author.name": "x"} is {"author": {"name": "x"}}."""
+def _nested(frame: pd.DataFrame, rows: list[dict[str, Any] | None], ids: Sequence[str]) -> list[dict[str, Any] | None]:
+    """Rows whose keys are paths become nested objects: {"author.name": "x"} is {"author": {"name": "x"}}. Columns
+    "author" and "author.name" may both be there (to_frame so exports a property that is an object in some
+    vectors, a value in others), but a row may set only one of them."""
     out: list[dict[str, Any] | None] = []
-    for row in rows:
-        if row is not None:
-            nested: dict[str, Any] = {}
-            for key, value in row.items():
-                *parents, last = _path(key)
-                place = nested
-                for parent in parents:
-                    place = place.setdefault(parent, {})
-                place[last] = value
-            row = nested
-        out.append(row)
+    for position, row in enumerate(rows):
+        if row is not None and (clash := _clash(row)) is not None:
+            raise errors.InvalidMetadata(
+                f"the metadata columns {clash[0]!r} and {clash[1]!r} would both set the key {clash[0]!r} in "
+                f"{row_name(frame, position)}{_id_note(ids, position)}; leave one empty there")
+        out.append(None if row is None else _nested_row(row))
     return out
+
+
+def _clash(row: dict[str, Any]) -> tuple[str, str] | None:
+    """A key the row sets both as a value and as an object: ("author", "author.name"); None when there is none."""
+    for key in row:
+        parts = _path(key)
+        for end in range(1, len(parts)):
+            if (above := ".".join(parts[:end])) in row:
+                return above, key
+    return None
+
+
+def _nested_row(row: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, value in row.items():
+        *parents, last = _path(key)
+        place = nested
+        for parent in parents:
+            place = place.setdefault(parent, {})
+        place[last] = value
+    return nested
 
 
 def _rows(columns: dict[str, list[Any]], length: int) -> list[dict[str, Any] | None]:
@@ -396,7 +408,7 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
     if metadata is not None:
         columns = _metadata_columns(frame, metadata, used)
         if any(len(_path(key)) > 1 for key in columns):
-            rows = _nested(_rows(columns, len(frame)))  # columns of nested properties, as to_frame names them
+            rows = _nested(frame, _rows(columns, len(frame)), ids)  # as to_frame names nested properties
         elif any({dict, list} & set(map(type, values)) for values in columns.values()):
             rows = _rows(columns, len(frame))  # nested: checked value by value
         else:
