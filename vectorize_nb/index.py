@@ -219,6 +219,9 @@ class Index(IndexReader):
             Only vectors whose metadata passes it: `F("genre") == "drama"`, or Vectorize's JSON
             `{"genre": {"$eq": "drama"}}`. Only properties with a metadata index filter, and only
             vectors written after that index was created; `explain_filter` shows what a filter does.
+            A clause on a property without a metadata index, or with a value of another type than its
+            index, matches nothing: an `F` condition raises `InvalidFilter` (40110) for it before the
+            query is sent, a dict is sent as it is, with a warning.
         namespace : str, optional
             Search only this namespace (by default every namespace).
         return_values : bool, default False
