@@ -157,6 +157,20 @@ def test_once_warned_an_empty_index_costs_no_more_look_at_its_info(clock, monkey
         assert looks == ["digits"] * 2 and len(heard) == 1  # a panel hears it every time
 
 
+def test_a_failed_look_at_an_empty_index_leaves_its_query_answered(clock, monkeypatch):
+    """The query worked; the look at the index's info that decides whether to warn failed (a rate limit, the
+    network), and the user got that error for it."""
+    with open_backend("local", clock) as backend:
+        index = vz.Client(backend, "local").create_index("digits", 2)
+
+        def busy(name):
+            raise vz.errors.RateLimited("too many requests", operation="get_index")
+
+        monkeypatch.setattr(backend, "index_info", busy)
+        hits, said = caught(lambda: index.query([1, 0]))
+        assert hits.empty and said == []
+
+
 def test_an_empty_answer_of_a_written_index_or_a_filter_or_a_pending_write_says_nothing_of_it(clock):
     with open_backend("local", clock) as backend:
         index = vz.Client(backend, "local").create_index("films", 2)
