@@ -149,8 +149,11 @@ def test_ids_are_all_checked_before_any_delete(client):
     with pytest.raises(errors.IdTooLong, match="got 65 bytes"):
         index.delete_by_ids(["0", "x" * 65])
     for method in (index.delete_by_ids, index.get_by_ids, index.rewrite):
-        with pytest.raises(errors.MalformedRequest, match=r"ids must be a list of ids, got a str; .* \['doc'\]"):
+        with pytest.raises(errors.MalformedRequest, match=r"ids must be a list of ids; got 'doc'; .* \['doc'\]") as one:
             method("doc")
+        assert "request body" not in str(one.value)  # which a Python caller never wrote
+    with pytest.raises(errors.MalformedRequest, match=r"ids must be a list of ids; got 5 \(during delete_by_ids"):
+        index.delete_by_ids(5)
     assert index.info().vector_count == 254
 
 

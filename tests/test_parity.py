@@ -94,8 +94,23 @@ def test_query_many_takes_a_column_of_vectors(index, requests_sent):
     said = refused(lambda: index.query_many([[1, 0], [1, 0, 0]]))
     assert said == (errors.MalformedRequest, 40026, "[40026] query_many takes one vector of 2 numbers per row (a "
                     "matrix, a list of vectors or a column of them); row 1 is [1, 0, 0] (during query on index "
-                    "'films'). The request body must be JSON of the documented shape")
+                    "'films')")  # no hint of a request body, which a Python caller never wrote
     assert "row 0 is 'a question'" in refused(lambda: index.query_many(["a question", "another"]))[2]
+    assert len(requests_sent) == before
+
+
+@pytest.mark.parametrize("given, said", [
+    ({"a": 1}, "query takes one vector of 2 numbers or one text; got {'a': 1}"),
+    ([1, "b"], "query takes one vector of 2 numbers or one text; got [1, 'b']"),
+])
+def test_a_query_that_is_no_vector_is_refused_in_the_callers_terms(index, requests_sent, given, said):
+    """It said "Failed to parse the request body as JSON: vector: expected an array of numbers ... The request
+    body must be JSON of the documented shape", of a body the Python caller never wrote."""
+    before = len(requests_sent)
+    assert refused(lambda: index.query(given)) == (errors.MalformedRequest, 40026,
+                                                   f"[40026] {said} (during query on index 'films')")
+    assert refused(lambda: index.query([1.0, 0.0], top_k="3"))[2] == (
+        "[40026] top_k must be a whole number; got '3' (during query on index 'films')")
     assert len(requests_sent) == before
 
 
@@ -127,7 +142,7 @@ def test_create_index_arguments_of_the_wrong_type_are_refused_alike_before_sendi
                                                                                   dimensions, description, said):
     assert refused(lambda: client.create_index(name, dimensions, description=description)) == (
         errors.MalformedRequest, 40026,
-        f"[40026] {said} (during create_index {name!r}). The request body must be JSON of the documented shape")
+        f"[40026] {said} (during create_index {name!r})")
     assert requests_sent == [] and client.list_indexes().empty
 
 
@@ -145,8 +160,7 @@ def test_metadata_index_arguments_of_the_wrong_type_are_refused_alike_before_sen
                                                                                     property_name, index_type, said):
     before = len(requests_sent)
     assert refused(lambda: index.create_metadata_index(property_name, index_type)) == (
-        errors.MalformedRequest, 40026, f"[40026] {said} (during create_metadata_index on index 'films'). The "
-                                        f"request body must be JSON of the documented shape")
+        errors.MalformedRequest, 40026, f"[40026] {said} (during create_metadata_index on index 'films')")
     assert len(requests_sent) == before and index.list_metadata_indexes().empty
 
 

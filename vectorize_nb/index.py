@@ -405,6 +405,9 @@ def _one_query(vector: Any, dimensions: int) -> np.ndarray:
                                   "index.query_many(index.embed(texts))")
     try:
         return validation.query_vector(vector, dimensions)
+    except errors.MalformedRequest:
+        raise arguments.malformed(f"query takes one vector of {dimensions} numbers or one text; got {vector!r:.80}"
+                                  ) from None
     except errors.QueryDimensionMismatch as exc:
         if np.ndim(vector) == 2:
             exc.message += "; for several query vectors, query_many(vectors); for one row of a matrix X, X[i]"
@@ -418,10 +421,9 @@ def _many_queries(vectors: Any, dimensions: int) -> np.ndarray:
         vectors = vectors.array.matrix if isinstance(vectors.array, VectorArray) else vectors.tolist()
     try:
         return validation.query_matrix(vectors, dimensions)
-    except errors.MalformedRequest as exc:
-        exc.message = (f"query_many takes one vector of {dimensions} numbers per row (a matrix, a list of vectors "
-                       f"or a column of them){_first_unreadable(vectors, dimensions)}")
-        raise
+    except errors.MalformedRequest:
+        raise arguments.malformed(f"query_many takes one vector of {dimensions} numbers per row (a matrix, a list "
+                                  f"of vectors or a column of them){_first_unreadable(vectors, dimensions)}") from None
 
 
 def _first_unreadable(vectors: Any, dimensions: int) -> str:

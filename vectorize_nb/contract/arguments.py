@@ -13,8 +13,16 @@ from . import errors
 __all__ = ["ill_typed", "text", "whole"]
 
 
+def malformed(message: str) -> errors.MalformedRequest:
+    """40026 for a Python argument that is not what it must be, said in the caller's terms: without the class's
+    hint, which speaks of a request body the caller never wrote."""
+    error = errors.MalformedRequest(message)
+    error.hint = ""
+    return error
+
+
 def ill_typed(name: str, expected: str, got: Any) -> errors.MalformedRequest:
-    return errors.MalformedRequest(f"{name} must be {expected}; got {got!r}")
+    return malformed(f"{name} must be {expected}; got {got!r:.80}")
 
 
 def text(name: str, value: Any, *, optional: bool = False) -> Any:

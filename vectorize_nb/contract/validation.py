@@ -116,8 +116,10 @@ def asked_ids(ids: Any, limits: Limits) -> list[str]:
     """The ids a Python caller asks for (a list, an array or a Series; integers as their decimal
     strings), every one checked before any request is sent, repeats dropped."""
     if isinstance(ids, (str, bytes, Mapping)) or not isinstance(ids, Iterable):
-        one = f"; for the one id pass [{ids!r}]" if isinstance(ids, str) else ""
-        raise errors.MalformedRequest(f"ids must be a list of ids, got a {type(ids).__name__}{one}")
+        refusal = arguments.ill_typed("ids", "a list of ids", ids)
+        if isinstance(ids, str):
+            refusal.message += f"; for the one id pass [{ids!r}]"
+        raise refusal
     return list(dict.fromkeys(vector_id(id_text(value), limits, row) for row, value in enumerate(ids)))
 
 
