@@ -135,3 +135,10 @@ def test_questions_without_a_model_are_refused_as_a_query_refuses_them(pair):
     assert by_compare.value.message == by_query.value.message
     with pytest.raises(ValueError, match="model= and pooling= go with text="):
         compare(a, b, ["v001"], model=vz.SHIPPED_MODEL)
+
+
+def test_a_column_name_with_a_list_of_questions_is_refused(pair):
+    """text="question" with a list (not a frame) was taken as text=True without a word."""
+    with pytest.raises(ValueError, match=r"text='question' names a frame's column of questions, but queries is a "
+                                         r"list: for a list of questions, text=True"):
+        compare(*pair, ["a question"], text="question", model=vz.SHIPPED_MODEL)

@@ -136,6 +136,9 @@ def _texts(queries: Any, text: Hashable | bool, key: Hashable | None) -> tuple[l
         return list(queries[key] if key is not None else queries.index), queries[text].tolist()
     if isinstance(queries, str):
         raise ValueError("queries is a list of questions, not one: compare(a, b, [the_question], text=True)")
+    if text is not True:
+        raise ValueError(f"text={text!r} names a frame's column of questions, but queries is a "
+                         f"{type(queries).__name__}: for a list of questions, text=True")
     questions = list(queries)
     odd = next((q for q in questions if not isinstance(q, str)), None)
     if odd is not None:
