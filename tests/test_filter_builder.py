@@ -26,6 +26,15 @@ def test_and_joins_keys():
     assert repr(F("a") == 1) == "F('a') == 1"
 
 
+def test_a_conditions_repr_is_python_that_builds_it_again():
+    """It read `F('genre') == 'drama' & F('year') >= 1990`, which Python groups as 'drama' & F('year')."""
+    condition = (F("genre") == "drama") & F("year").between(1990, 1999) & F("lang").isin(["en"]) \
+        & F("tag").notin(["x"]) & (F("ok") != None)  # noqa: E711
+    assert repr(condition) == ("(F('genre') == 'drama') & (F('year') >= 1990) & (F('year') <= 1999) & "
+                               "(F('lang').isin(['en'])) & (F('tag').notin(['x'])) & (F('ok') != None)")
+    assert eval(repr(condition), {"F": F}) == condition
+
+
 def test_or_and_not_say_vectorize_has_none():
     with pytest.raises(InvalidFilter, match="no OR"):
         (F("a") == 1) | (F("b") == 2)

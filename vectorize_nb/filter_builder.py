@@ -56,9 +56,18 @@ class Condition:
         return hash(repr(self))
 
     def __repr__(self) -> str:
-        return " & ".join(f"F({c.key!r}) {SYMBOLS.get(c.op, c.op)} {c.operand!r}" for c in self.clauses)
+        """Python that builds the condition again."""
+        parts = [_clause_code(clause) for clause in self.clauses]
+        return parts[0] if len(parts) == 1 else " & ".join(f"({part})" for part in parts)
 
 
+_METHODS = {"$in": "isin", "$nin": "notin"}
+
+
+def _clause_code(clause: Clause) -> str:
+    if clause.op in _METHODS:
+        return f"F({clause.key!r}).{_METHODS[clause.op]}({clause.operand!r})"
+    return f"F({clause.key!r}) {SYMBOLS[clause.op]} {clause.operand!r}"
 
 
 def _as_json(clauses: tuple[Clause, ...]) -> dict[str, dict[str, Any]]:
@@ -82,7 +91,7 @@ class F:
     Examples
     --------
     >>> (F("genre") == "drama") & (F("year") >= 1990)
-    F('genre') == 'drama' & F('year') >= 1990
+    (F('genre') == 'drama') & (F('year') >= 1990)
     >>> F("lang").isin(["en", "fr"]).to_json()
     {'lang': {'$in': ['en', 'fr']}}
     """
