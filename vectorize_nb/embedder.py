@@ -160,7 +160,10 @@ class Embedder:
             parts = []
             try:
                 for start in starts:
-                    parts.append(embed_locally(batch[start:start + LOCAL_PART], spec.model, asked))
+                    try:
+                        parts.append(embed_locally(batch[start:start + LOCAL_PART], spec.model, asked))
+                    except errors.BadEmbeddingInput as exc:  # about row N of the part: row start + N of the batch
+                        raise exc if exc.row is None else exc.for_row(start + exc.row) from None
                     keep(start, parts[-1])
                     if bar is not None:
                         bar.update(len(parts[-1]))

@@ -146,6 +146,19 @@ def test_a_text_over_the_token_limit_names_the_callers_row(client, hf_cache, tin
         client.embed(["a", "b", "c", "d", "word " * 600], BGE)
 
 
+def test_a_text_over_the_token_limit_past_the_first_part_is_named_by_its_row(client, hf_cache, tiny_repo,
+                                                                              monkeypatch):
+    from vectorize_nb import embedder
+
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    monkeypatch.setattr(embedder, "LOCAL_PART", 4)  # texts embedded here go four at a time
+    texts = [f"read the file {i}" for i in range(10)]
+    texts[6] = "word " * 600  # the third text of the second part
+    for cache in (False, True):
+        with pytest.raises(errors.TextTooLong, match=r"^\[5006\] row 6 has 602 tokens"):
+            client.embed(texts, BGE, cache=cache)
+
+
 def test_model_and_pooling_go_with_text_only(client):
     index = client.create_index("args", 256)
     with pytest.raises(ValueError, match="model= and pooling= go with text="):
