@@ -23,7 +23,7 @@ import numpy as np
 
 from .contract import errors
 from .contract.backend import Backend
-from .contract.embedding_models import EmbeddingModel, get_model, resolve_pooling
+from .contract.embedding_models import EmbeddingModel, get_model, known_model, resolve_pooling
 from .contract.models import IndexDescription
 from .embeddings.cache import EmbeddingCache, Keep
 from .embeddings.texts import check_texts
@@ -71,6 +71,12 @@ def model_for_index(model: str | None, index: IndexDescription,
                 f"index {index.name!r} was not created from an embedding model's preset, so its model is not "
                 "known: pass model=")
         model = index.config.preset
+        if not known_model(model):  # a preset of Vectorize's for another provider's model (OpenAI, Cohere)
+            raise errors.UnknownModel(
+                f"index {index.name!r} was created from the preset {model!r}, a model this package cannot embed "
+                f"with: its vectors come from that provider, and so must its queries' (another model's vectors "
+                f"do not compare with them). Embed the texts there and pass its {index.dimensions}-dimension "
+                "vectors")
     spec = get_model(model)
     if spec.dimensions != index.dimensions:
         raise mismatch(f"model {spec.model!r} makes {spec.dimensions}-dimension vectors, but index {index.name!r} "

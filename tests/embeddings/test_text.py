@@ -135,6 +135,21 @@ def test_an_index_made_from_a_preset_knows_its_model(client, hf_cache, tiny_repo
     assert str(refused.value).count("vz.embedding_models()") == 1  # the message, then its hint, said it twice
 
 
+@pytest.mark.parametrize(("preset", "dimensions"), [("openai/text-embedding-ada-002", 1536),
+                                                    ("cohere/embed-multilingual-v2.0", 768)])
+def test_an_index_made_from_another_providers_preset_says_its_texts_are_embedded_there(client, preset, dimensions):
+    index = client.create_index("provider", preset=preset)
+    for ask in (lambda: index.query("a question"),
+                lambda: DOCS.vectorize.upsert(index, id="id", text="body"),
+                lambda: DOCS.vectorize.query(index, text="body")):
+        with pytest.raises(errors.UnknownModel) as refused:
+            ask()
+        message = str(refused.value)
+        assert f"index 'provider' was created from the preset {preset!r}" in message
+        assert "did you mean" not in message and "@cf/" not in message  # no model of another vector space
+        assert f"pass its {dimensions}-dimension vectors" in message
+
+
 def test_a_text_over_the_token_limit_names_the_callers_row(client, hf_cache, tiny_repo):
     fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
     index = client.create_index("long", preset=BGE)

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import UnknownModel, UnsupportedPooling
 
-__all__ = ["EmbeddingModel", "HubWeights", "MODELS", "SHIPPED_MODEL", "get_model", "model_records",
+__all__ = ["EmbeddingModel", "HubWeights", "MODELS", "SHIPPED_MODEL", "get_model", "known_model", "model_records",
            "resolve_pooling"]
 
 
@@ -125,6 +125,11 @@ def get_model(model: str) -> EmbeddingModel:
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UnknownModel(f"No such model {model!r}{hint} The package knows: {', '.join(m.model for m in MODELS)}")
     return found
+
+
+def known_model(model: str) -> bool:
+    """True for a model id (or Hugging Face repository) of the catalog."""
+    return model in _BY_NAME
 
 
 def resolve_pooling(model: EmbeddingModel, pooling: str | None) -> str:
