@@ -248,7 +248,7 @@ class Index(IndexReader):
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         if isinstance(vector, str):
-            query = self.embed([vector], model, pooling)[0]
+            query = self._text_query(vector, model, pooling)
         else:  # refused here as the embedded engine refuses it, before any request over REST
             with self._during("query"):
                 query = _one_query(vector, self.dimensions)
@@ -257,6 +257,18 @@ class Index(IndexReader):
             matches = self.backend.query(self.name, query, options)
         self._nothing_stored([matches], options)
         return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
+
+    def _text_query(self, text: str, model: str | None, pooling: str | None) -> np.ndarray:
+        """The vector of one question; a refusal calls it the query text (the caller wrote no list of rows)."""
+        try:
+            vectors = self.embed([text], model, pooling)
+        except errors.BadEmbeddingInput as exc:  # every "row 0" of its message is this text, the only one
+            exc.row = 0
+            refused = exc.for_row(0, "the query text")
+            if isinstance(refused, errors.EmptyText):
+                refused.hint = "Workers AI refuses empty texts: ask a question of at least one character"
+            raise refused from None
+        return np.asarray(vectors[0])
 
     def embed(self, texts: Sequence[str], model: str | None = None, pooling: str | None = None, *,
               progress: bool | None = None) -> np.ndarray:

@@ -174,6 +174,16 @@ def test_a_text_over_the_token_limit_past_the_first_part_is_named_by_its_row(cli
             client.embed(texts, BGE, cache=cache)
 
 
+def test_an_empty_or_overlong_query_text_is_called_the_query_text_not_row_0(client, hf_cache, tiny_repo):
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    index = client.create_index("asked", preset=BGE)
+    with pytest.raises(errors.EmptyText) as empty:
+        index.query("")
+    assert str(empty.value).startswith("[5006] the query text is empty") and "row" not in str(empty.value)
+    with pytest.raises(errors.TextTooLong, match=r"^\[5006\] the query text has 602 tokens"):
+        index.query("word " * 600)
+
+
 def test_model_and_pooling_go_with_text_only(client):
     index = client.create_index("args", 256)
     with pytest.raises(ValueError, match="model= and pooling= go with text="):
