@@ -143,7 +143,8 @@ class Embedder:
 
         if cache and rows:
             try:
-                found = self.cache.embed(rows, f"{spec.model}@{runs}", chosen, compute)
+                source = self.backend.embedding_source if remote else "local"
+                found = self.cache.embed(rows, f"{spec.model}@{source}", chosen, compute)
             except KeyboardInterrupt as stop:
                 raise KeyboardInterrupt("embedding stopped: the vectors made before the stop are cached, so running "
                                         "this again embeds only the rest") from stop

@@ -19,6 +19,7 @@ from vectorize_nb.embeddings import embed_locally
 from vectorize_nb.local import LocalEngine
 from vectorize_nb.rest import ai
 from vectorize_nb.rest.ratelimit import RateLimiter
+from vectorize_nb.rest.target import Target
 
 from ..embeddings.stand_in import SMALL, stand_in_cache
 from .faults import PASS, FaultRig, Reply, Stall
@@ -155,6 +156,22 @@ def test_with_the_cache_the_rows_named_are_the_callers(rig):
     with pytest.raises(errors.BadEmbeddingInput) as raised:
         client.embed(rows, SMALL, progress=False)
     assert sizes(rig) == [100, 100, 50] and "(the request of rows 200-249)" in str(raised.value)
+
+
+def test_vectors_a_served_engine_made_are_not_taken_for_cloudflares(rig):
+    """The cache keyed both as Workers AI's: after a switch from `vectorize-nb serve` to Cloudflare, texts came
+    back as this machine's runtime had made them (cosine ~0.99 to Workers AI's), not as Cloudflare makes them."""
+    rows = texts(5)
+    served = rig.client(api_token=TOKEN)
+    for _ in range(2):
+        served.embed(rows, SMALL, progress=False)
+    assert len(rig.app.requests("ai/run")) == 1  # the second time from the cache
+    cloudflare = rig.client(api_token=TOKEN)
+    transport = cloudflare.backend.transport
+    transport.target = Target(transport.target.base_url, cloudflare=True)  # this server taken for Cloudflare's API
+    for _ in range(2):
+        cloudflare.embed(rows, SMALL, progress=False)
+    assert len(rig.app.requests("ai/run")) == 2
 
 
 def test_a_job_stopped_part_way_keeps_what_it_paid_for_and_a_rerun_sends_only_the_rest(rig):

@@ -99,6 +99,10 @@ class RestBackend(Backend):
         self._index_types: dict[str, tuple[float, dict[str, str]]] = {}
         self.workers_ai = WorkersAI(transport)
 
+    @property
+    def embedding_source(self) -> str:  # type: ignore[override]
+        return "workers-ai" if self.transport.target.cloudflare else "served"
+
     def __repr__(self) -> str:
         return f"RestBackend({self.transport.base_url!r}, account_id={self.transport.account_id!r})"
 
