@@ -140,7 +140,7 @@ class VectorizeAccessor:
         frame, source = self._frame, _text(text, model, pooling)
         one_source(vector, vectors, source)
         matrix = matrix_of(frame, vector, vectors, index.dimensions) if source is None else \
-            _embedded(frame, index, source, errors.QueryDimensionMismatch)
+            _embedded(frame, index, source, writing=False)
         if key is not None:
             check_columns(frame, [key], "key")
         labels = frame.index if key is None else frame[key]
@@ -244,8 +244,7 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
     first, then written as any vectors are)."""
     with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
         one_source(vector, vectors, text)
-        matrix = None if text is None else _embedded(frame, index, text, errors.VectorDimensionMismatch,
-                                                     options.progress)
+        matrix = None if text is None else _embedded(frame, index, text, writing=True, progress=options.progress)
         batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
                            dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
     return index.write(kind, batch, options)
@@ -261,9 +260,12 @@ def _embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, mode
         raise (exc if exc.row is None else exc.for_row(exc.row, row_name(frame, exc.row))) from None
 
 
-def _embedded(frame: pd.DataFrame, index: Index, text: Text, mismatch: type[errors.InvalidRequest],
+def _embedded(frame: pd.DataFrame, index: Index, text: Text, *, writing: bool,
               progress: bool | None = None) -> np.ndarray:
-    """The text column's vectors for `index`, its model checked against the index's dimensions first
-    (`mismatch` is the error: of a write or of a query)."""
+    """The text column's vectors for `index` (to write, or to ask), its model checked against the index's
+    dimensions first."""
+    mismatch = errors.VectorDimensionMismatch if writing else errors.QueryDimensionMismatch
     spec = model_for_index(text.model, index.description, mismatch)
+    note = index.embedder.wrote if writing else index.embedder.asks
+    note(index.name, spec.model, text.pooling)
     return _embed_texts(frame, index.embedder, text.column, spec.model, text.pooling, progress=progress)

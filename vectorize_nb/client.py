@@ -285,6 +285,7 @@ class Client:
         with errors.during(f"delete_index {name!r}"):
             self.backend.delete_index(name)
         self.log.forget(name)
+        self.embedder.forget(name)
 
 
 def _create_arguments(name: Any, dimensions: Any, metric: Any, preset: Any,

@@ -105,6 +105,8 @@ class Embedder:
         self._closed = False
         self.report: EmbeddingReport | None = None
         """What the last call did (texts, cache hits, where it ran)."""
+        self._written: dict[str, tuple[str, str]] = {}
+        """The model and pooling of the texts this client wrote to each index, by name."""
 
     def __repr__(self) -> str:
         return f"Embedder(cache={'default' if self._folder is None else str(self._folder)!r})"
@@ -121,6 +123,26 @@ class Embedder:
         self._closed = True
         if self._cache is not None:
             self._cache.close()
+
+    def wrote(self, index: str, model: str, pooling: str | None) -> None:
+        """Remember that texts written to `index` were embedded with `model` and `pooling`."""
+        self._written[index] = (model, resolve_pooling(get_model(model), pooling))
+
+    def asks(self, index: str, model: str, pooling: str | None) -> None:
+        """Warn (once) when texts asked of `index` are embedded otherwise than the texts this client wrote to it:
+        another model or pooling makes vectors that do not compare with theirs."""
+        written = self._written.get(index)
+        asked = (model, resolve_pooling(get_model(model), pooling))
+        if written is None or written == asked:
+            return
+        errors.warn_once(self.backend, (index, "embedded otherwise", written, asked),
+                         f"index {index!r} holds texts this client embedded with {written[0]} and {written[1]} "
+                         f"pooling; these are embedded with {asked[0]} and {asked[1]} pooling, whose vectors do not "
+                         f"compare with theirs: pass model={written[0]!r}, pooling={written[1]!r}")
+
+    def forget(self, index: str) -> None:
+        """`index` was deleted: a new one of its name holds none of the texts written to it."""
+        self._written.pop(index, None)
 
     def embed(self, texts: str | Iterable[str], model: str, pooling: str | None = None, *, cache: bool = True,
               locally: bool = False, progress: bool | None = None) -> np.ndarray:

@@ -277,6 +277,7 @@ class Index(IndexReader):
         `Client.embed`'s."""
         spec = model_for_index(model, self.description, errors.QueryDimensionMismatch)
         with self._during("embed"):
+            self.embedder.asks(self.name, spec.model, pooling)
             return self.embedder.embed(texts, spec.model, pooling, progress=progress)
 
     def query_by_id(self, vector_id: str, top_k: int = 5, *, filter: FilterLike = None,

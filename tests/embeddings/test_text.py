@@ -213,3 +213,30 @@ def test_a_long_job_embedded_here_shows_its_progress_and_a_short_one_does_not(cl
     index = client.create_index("quiet", dimensions=256)
     frame.vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_a_text_asked_otherwise_than_the_texts_written_warns_once(client, hf_cache, tiny_repo):
+    """Texts written with cls pooling and asked with the default (mean) scored quietly worse: Workers AI
+    documents the two as not compatible."""
+    import warnings
+
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    index = client.create_index("preset", preset=BGE)
+    assert DOCS.vectorize.upsert(index, id="id", text="body", pooling="cls", wait=True).ok
+    said = ("index 'preset' holds texts this client embedded with @cf/baai/bge-small-en-v1.5 and cls pooling; these "
+            "are embedded with @cf/baai/bge-small-en-v1.5 and mean pooling, whose vectors do not compare with "
+            "theirs: pass model='@cf/baai/bge-small-en-v1.5', pooling='cls'")
+    with pytest.warns(vz.errors.VectorizeWarning) as heard:
+        index.query("read a CSV file")
+    assert [str(w.message) for w in heard] == [said]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        index.query("read a CSV file")  # said once
+        assert index.query("read a CSV file", pooling="cls", top_k=1)["id"].tolist() == ["csv"]
+        pd.DataFrame({"q": ["gzip"]}).vectorize.query(index, text="q", pooling="cls")
+        other = client.create_index("other", preset=BGE)
+        DOCS.vectorize.upsert(other, id="id", text="body", pooling="cls", wait=True)
+        client.delete_index("other")  # a new index of that name holds none of those texts
+        again = client.create_index("other", preset=BGE)
+        again.upsert(["a"], client.embed(["a text"], BGE), wait=True)
+        again.query("read a CSV file")
