@@ -137,7 +137,8 @@ def test_bad_input_and_unknown_model_are_not_retried(rig, reply, error):
     assert "(the request of rows 100-199)" in str(raised.value) and SMALL in str(raised.value)
 
 
-def test_a_text_over_the_token_limit_is_named_by_the_server_and_its_request_by_the_client(rig):
+def test_a_text_over_the_token_limit_is_named_by_the_server_and_by_the_callers_row(rig):
+    """The client named only the request ("the request of rows 100-199"), where the local path names the row."""
     rows = texts(250)
     rows[130] = " ".join(["read"] * 600)
     client = rig.client(api_token=TOKEN, concurrency=1)
@@ -145,7 +146,31 @@ def test_a_text_over_the_token_limit_is_named_by_the_server_and_its_request_by_t
         embed(client, rows)
     message = str(raised.value)
     assert "'/text/30' has 602 tokens" in message and "at most 512" in message
-    assert "(the request of rows 100-199)" in message and rig.app.count("ai/run") == 2
+    assert "(row 130)" in message and "the request of" not in message and raised.value.row == 130
+    assert rig.app.count("ai/run") == 2
+
+
+def test_a_long_text_of_a_frame_is_named_by_its_label_and_past_the_cache(rig):
+    rows = texts(250)
+    rows[130] = " ".join(["read"] * 600)
+    client = rig.client(api_token=TOKEN, concurrency=1)
+    client.embed(rows[100:120], SMALL, progress=False)  # cached: the second request holds rows 120-219
+    index = client.create_index("notes", preset=SMALL)
+    frame = pd.DataFrame({"id": [f"n{i}" for i in range(250)], "body": rows}, index=range(1000, 1250))
+    with pytest.raises(errors.BadEmbeddingInput) as raised:
+        frame.vectorize.upsert(index, id="id", text="body", progress=False)
+    message = str(raised.value)
+    assert "'/text/10' has 602 tokens" in message and "(row 1130)" in message and "the request of" not in message
+    assert rig.engine.index_info("notes").vector_count == 0
+
+
+@pytest.mark.parametrize("wording", ["AiError: Bad input: Error: '/text/100' is too long",
+                                     "AiError: Bad input: Error: text 30 is too long"])
+def test_a_position_that_cannot_be_read_leaves_the_request_named(rig, wording):
+    rig.app.script("ai/run", PASS, Reply(400, code=5006, message=wording))
+    with pytest.raises(errors.BadEmbeddingInput) as raised:
+        embed(rig.client(api_token=TOKEN, concurrency=1), texts(250))
+    assert "(the request of rows 100-199)" in str(raised.value) and raised.value.row is None
 
 
 def test_with_the_cache_the_rows_named_are_the_callers(rig):

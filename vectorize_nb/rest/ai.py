@@ -3,13 +3,16 @@
 The request body is the model's input itself: `{"text": [...], "pooling": "mean"|"cls"}` (pooling only
 for the models that take it); the answer's `result` holds `{"shape": [n, d], "data": [[...], ...]}`.
 Errors come in Cloudflare's envelope with Workers AI's codes (5006 bad input, 5007 no such model,
-3040 out of capacity, 4006 the day's free allowance spent) and become the package's exceptions.
+3040 out of capacity, 4006 the day's free allowance spent) and become the package's exceptions; a 5006
+that names a text by its place in the body ('/text/30') is about row 30 of the request, as the local
+runtime's errors are, so the callers above name their own row.
 Workers AI has a rate limit of its own (3000 requests a minute for text embeddings; 1500 for
 bge-large), kept here apart from Vectorize's.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +29,8 @@ __all__ = ["WorkersAI", "REQUESTS_PER_MINUTE", "SLOWER_MODELS"]
 REQUESTS_PER_MINUTE = 3000
 SLOWER_MODELS = {"@cf/baai/bge-large-en-v1.5": 1500}
 """Models with a lower per-minute limit than the task's."""
+_PLACE = re.compile(r"'/text/(\d+)'")
+"""Where Workers AI's validator says a text is in the body."""
 
 
 class WorkersAI:
@@ -46,8 +51,11 @@ class WorkersAI:
         if model.poolings:
             body["pooling"] = pooling
         operation = f"embed with {model.model!r}"
-        result = self.transport.request("POST", f"/ai/run/{quote(model.model, safe='@/')}", operation=operation,
-                                        json=body, limiter=self.limiter(model.model))
+        try:
+            result = self.transport.request("POST", f"/ai/run/{quote(model.model, safe='@/')}", operation=operation,
+                                            json=body, limiter=self.limiter(model.model))
+        except errors.BadEmbeddingInput as exc:
+            raise _placed(exc, len(texts)) from None
         return _vectors(result, len(texts), model, operation)
 
     def limiter(self, model: str) -> RateLimiter:
@@ -56,6 +64,17 @@ class WorkersAI:
             if model not in self._limiters:
                 self._limiters[model] = RateLimiter(SLOWER_MODELS.get(model, REQUESTS_PER_MINUTE), 60.0)
             return self._limiters[model]
+
+
+def _placed(error: errors.BadEmbeddingInput, count: int) -> errors.BadEmbeddingInput:
+    """Workers AI's words about the text at '/text/N' of a request of `count` texts, told as about row N
+    (Cloudflare's words kept); unchanged when no such place can be read."""
+    found = _PLACE.search(error.message)
+    if error.row is not None or found is None or int(found[1]) >= count:
+        return error
+    error.message += f" (row {found[1]})"
+    error.row = int(found[1])
+    return error
 
 
 def _vectors(result: Any, count: int, model: EmbeddingModel, operation: str) -> np.ndarray:
