@@ -252,10 +252,12 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
 
 def _embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, model: str, pooling: str | None = None,
                  *, cache: bool = True, locally: bool = False, progress: bool | None = None) -> np.ndarray:
-    """A text column's vectors (see `Client.embed`); an error about one text names its row."""
+    """A text column's vectors (see `Client.embed`); an error about one text, or a request's texts, names the
+    frame's rows by label."""
     texts = texts_of(frame, column)
     try:
-        return embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress)
+        return embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress,
+                              labels=frame.index.tolist())
     except errors.BadEmbeddingInput as exc:
         raise (exc if exc.row is None else exc.for_row(exc.row, row_name(frame, exc.row))) from None
 

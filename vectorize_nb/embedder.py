@@ -13,7 +13,7 @@ so a notebook that runs again does not pay for them again.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,8 +145,11 @@ class Embedder:
         self._written.pop(index, None)
 
     def embed(self, texts: str | Iterable[str], model: str, pooling: str | None = None, *, cache: bool = True,
-              locally: bool = False, progress: bool | None = None) -> np.ndarray:
-        """The vectors of `texts` with `model`: float32 (n, dimensions), one unit-length row per text."""
+              locally: bool = False, progress: bool | None = None,
+              labels: Sequence[Hashable] | None = None) -> np.ndarray:
+        """The vectors of `texts` with `model`: float32 (n, dimensions), one unit-length row per text. An
+        error about the rows of a request names them by `labels` (a frame's index) when given, else by
+        position."""
         if self._closed:
             raise errors.ClientClosed()
         started = time.perf_counter()
@@ -154,7 +157,7 @@ class Embedder:
         chosen = resolve_pooling(spec, pooling)
         rows = check_texts(texts)
         remote = not locally and spec.workers_ai and self.backend.embeds_remotely
-        run = self._remote(spec, chosen, progress, rows) if remote else self._local(spec, chosen, progress)
+        run = self._remote(spec, chosen, progress, rows, labels) if remote else self._local(spec, chosen, progress)
         runs = "workers-ai" if remote else "local"
 
         def compute(texts: list[str], keep: Keep) -> np.ndarray:  # the texts the cache lacks, or all of them
@@ -202,9 +205,11 @@ class Embedder:
             return np.concatenate(parts)
         return compute
 
-    def _remote(self, spec: EmbeddingModel, pooling: str, progress: bool | None, rows: list[str]) -> Run:
+    def _remote(self, spec: EmbeddingModel, pooling: str, progress: bool | None, rows: list[str],
+                labels: Sequence[Hashable] | None) -> Run:
         """Requests of the model's `max_texts`, `backend.max_concurrency` in flight, each answer kept in
-        order; after a failure no later request is sent. `rows` are the caller's texts, to name in errors."""
+        order; after a failure no later request is sent. `rows` are the caller's texts, to name in errors
+        (by `labels` when given)."""
         step = spec.max_texts or 100
 
         def compute(batch: list[str], keep: Keep) -> np.ndarray:
@@ -220,7 +225,7 @@ class Embedder:
             try:
                 parts = []
                 with ThreadPoolExecutor(max(1, self.backend.max_concurrency), "vectorize-embed") as pool:
-                    for start, part in zip(starts, pool.map(_offset(one, step, _rows_of(rows, batch)), starts)):
+                    for start, part in zip(starts, pool.map(_offset(one, step, _rows_of(rows, batch, labels)), starts)):
                         keep(start, part)
                         parts.append(part)
             finally:
@@ -260,31 +265,47 @@ def _offset(one: Callable[[int], np.ndarray], step: int,
     return run
 
 
-def _rows_of(rows: list[str], batch: list[str]) -> Callable[[int, int], str | None]:
-    """Names the caller's rows behind batch[start:stop] ("rows 100-199"): the same positions when nothing
-    came from the cache, else every row holding one of those texts (the cache sends each text once).
-    None when that is every row: the caller knows which texts it sent."""
+def _rows_of(rows: list[str], batch: list[str],
+             labels: Sequence[Hashable] | None = None) -> Callable[[int, int], str | None]:
+    """Names the caller's rows behind batch[start:stop] ("rows 100-199", by `labels` when given): the same
+    positions when nothing came from the cache, else every row holding one of those texts (the cache sends
+    each text once). None when that is every row: the caller knows which texts it sent."""
     def name(start: int, stop: int) -> str | None:
         if batch is rows or batch == rows:
             positions = list(range(start, min(stop, len(rows))))
         else:
             wanted = set(batch[start:stop])
             positions = [i for i, text in enumerate(rows) if text in wanted]
-        return None if len(positions) in (0, len(rows)) else _ranges(positions)
+        return None if len(positions) in (0, len(rows)) else _ranges(positions, labels)
     return name
 
 
-def _ranges(positions: list[int], shown: int = 4) -> str:
-    """'rows 3, 7-9 and 12 more' for sorted positions."""
+def _ranges(positions: list[int], labels: Sequence[Hashable] | None = None, shown: int = 4) -> str:
+    """'rows 3, 7-9 and 12 more' for sorted positions, or named by `labels`: 'rows 1003, 1007-1009', and
+    "rows 'a' to 'c'" for labels that do not count up with the positions (as df.loc['a':'c'] selects)."""
     runs: list[list[int]] = []
     for position in positions:
         if runs and position == runs[-1][1] + 1:
             runs[-1][1] = position
         else:
             runs.append([position, position])
-    words = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:shown])
+    words = ", ".join(_run(a, b, labels) for a, b in runs[:shown])
     more = f" and {sum(b - a + 1 for a, b in runs[shown:])} more" if len(runs) > shown else ""
     return f"row{'s' if len(positions) > 1 else ''} {words}{more}"
+
+
+def _run(first: int, last: int, labels: Sequence[Hashable] | None) -> str:
+    """Positions first..last, by their labels when given."""
+    a, b = (first, last) if labels is None else (_plain(labels[first]), _plain(labels[last]))
+    if first == last:
+        return repr(a)
+    counted = isinstance(a, int) and isinstance(b, int) and bool not in (type(a), type(b)) and b - a == last - first
+    return f"{a}-{b}" if counted else f"{a!r} to {b!r}"
+
+
+def _plain(label: Hashable) -> Hashable:
+    """A label as Python writes it (numpy's scalars unwrapped, as a frame's rows are named elsewhere)."""
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def _progress_bar(texts: int, steps: int, progress: bool | None, model: str) -> Any:

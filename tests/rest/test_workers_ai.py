@@ -183,6 +183,22 @@ def test_with_the_cache_the_rows_named_are_the_callers(rig):
     assert sizes(rig) == [100, 100, 50] and "(the request of rows 200-249)" in str(raised.value)
 
 
+@pytest.mark.parametrize(("labels", "named"), [
+    (range(1000, 1250), "(the request of rows 1200-1249)"),
+    ([f"doc-{i}" for i in range(250)], "(the request of rows 'doc-200' to 'doc-249')"),
+])
+def test_a_refused_request_of_a_frame_names_its_rows_by_label(rig, labels, named):
+    """A frame's request-level error named positions ("rows 200-249") where every other error about a frame's
+    rows names its labels; a frame indexed from 1000 has no row 200."""
+    client = rig.client(api_token=TOKEN, concurrency=1)
+    index = client.create_index("notes", preset=SMALL)
+    rig.app.script("ai/run", PASS, PASS, Reply(400, code=5006, message="AiError: Bad input: Error: too long"))
+    frame = pd.DataFrame({"id": [f"n{i}" for i in range(250)], "body": texts(250)}, index=labels)
+    with pytest.raises(errors.BadEmbeddingInput) as raised:
+        frame.vectorize.upsert(index, id="id", text="body", progress=False)
+    assert named in str(raised.value) and rig.engine.index_info("notes").vector_count == 0
+
+
 def test_vectors_a_served_engine_made_are_not_taken_for_cloudflares(rig):
     """The cache keyed both as Workers AI's: after a switch from `vectorize-nb serve` to Cloudflare, texts came
     back as this machine's runtime had made them (cosine ~0.99 to Workers AI's), not as Cloudflare makes them."""
