@@ -143,6 +143,20 @@ def test_an_unknown_model_is_400_5007_in_workers_ais_words(http, model):
     assert answer["errors"] == [{"code": 5007, "message": f"No such model {model} or task"}]
 
 
+@pytest.mark.parametrize(("route", "body", "field"), [
+    ("/v1/embeddings", {"model": "@cf/" + "x" * 20_000, "input": "a"}, "@cf/xxx"),
+    (f"/run/@cf/{'x' * 20_000}", {"text": "a"}, "@cf/xxx"),
+    ("/v1/embeddings", {"model": SMALL, "input": "a", "encoding_format": "y" * 20_000}, "'/encoding_format'"),
+    ("/v1/embeddings", {"model": SMALL, "input": "a", "dimensions": "z" * 20_000}, "'/dimensions'"),
+])
+def test_a_long_value_is_echoed_cut_not_whole(http, route, body, field):
+    """A 20,000-character model name came back whole in the 5007 message (and so did `encoding_format` and
+    `dimensions` in theirs); values echoed elsewhere are cut after some tens of characters."""
+    status, answer = post(http, route, body)
+    message = answer["errors"][0]["message"]
+    assert status == 400 and field in message and len(message) < 300 and "…" in message
+
+
 @pytest.mark.parametrize("model, body", [
     ("@cf/baai/bge-m3", {"text": "a"}),
     ("@cf/baai/bge-m3", {"query": "a", "contexts": [{"text": "b"}]}),  # bge-m3's own shape, no `text`

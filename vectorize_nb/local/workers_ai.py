@@ -41,6 +41,8 @@ NOT_RUNNABLE_CODE = errors.ModelNotAvailable.code
 """[project] A catalog model this server cannot run (no local form, or its weights are missing)."""
 BAD_INPUT_PREFIX = "AiError: Bad input: Error: "
 _SERVED = {m.model: m for m in MODELS}
+_ECHOED_CHARS = 80
+"""A value of the request that a message repeats is cut after this many characters (as ids are)."""
 _JSON_TYPES = ((str, "string"), (bool, "boolean"), (int, "number"), (float, "number"), (list, "array"),
                (dict, "object"))
 
@@ -96,10 +98,11 @@ class WorkersAIRoutes:
         texts = _texts(body.get("input"), spec, "/input")
         encoding = body.get("encoding_format") or "float"
         if encoding not in ("float", "base64"):
-            raise errors.BadEmbeddingInput(f"'/encoding_format' must be 'float' or 'base64', got {encoding!r}")
+            raise errors.BadEmbeddingInput(f"'/encoding_format' must be 'float' or 'base64', got "
+                                           f"{_echoed(repr(encoding))}")
         dimensions = body.get("dimensions")
         if dimensions is not None and dimensions != spec.dimensions:
-            raise errors.BadEmbeddingInput(f"'/dimensions' is {dimensions!r}, but {spec.model} makes "
+            raise errors.BadEmbeddingInput(f"'/dimensions' is {_echoed(repr(dimensions))}, but {spec.model} makes "
                                            f"{spec.dimensions}-dimension vectors and cannot shorten them")
         vectors = self._embed(spec, texts, resolve_pooling(spec, _pooling(body)), "/input", body.get("input"))
         tokens = _token_count(spec, texts)
@@ -129,8 +132,12 @@ def _served(model: str) -> EmbeddingModel:
     """A catalog model by its id (the Hugging Face names of its weights are not Workers AI ids)."""
     spec = _SERVED.get(model)
     if spec is None:
-        raise errors.UnknownModel(f"No such model {model} or task")
+        raise errors.UnknownModel(f"No such model {_echoed(model)} or task")
     return spec
+
+
+def _echoed(text: str) -> str:
+    return text if len(text) <= _ECHOED_CHARS else text[:_ECHOED_CHARS] + "…"
 
 
 def _body(request: Request) -> dict[str, Any]:
