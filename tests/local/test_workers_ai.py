@@ -234,6 +234,7 @@ def test_openai_with_the_shipped_model_counts_its_tokens(http):
     ({"model": SMALL, "input": ["a", ""]}, 5006, "'/input/1' is empty"),
     ({"model": SMALL}, 5006, "required properties at '/' are 'input'"),
     ({"model": SMALL, "input": [1, 2]}, 5006, "Type mismatch of '/input/0', 'number' not in 'string'"),
+    ({"model": SMALL, "input": []}, 5006, "'/input' has no items; an array of inputs takes at least 1"),
     ({"model": SMALL, "input": "a", "encoding_format": "int8"}, 5006, "'float' or 'base64', got 'int8'"),
     ({"model": SMALL, "input": "a", "dimensions": 128}, 5006, "'/dimensions' is 128, but"),
     ({"model": "text-embedding-3-small", "input": "a"}, 5007, "No such model text-embedding-3-small or task"),

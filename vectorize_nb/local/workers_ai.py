@@ -96,6 +96,8 @@ class WorkersAIRoutes:
             raise _typed("/model", model, "string")
         spec = _runnable(model)
         texts = _texts(body.get("input"), spec, "/input")
+        if not texts:  # OpenAI's arrays hold 1 to 2048 inputs; the native route's schema sets no minimum
+            raise errors.BadEmbeddingInput("'/input' has no items; an array of inputs takes at least 1")
         encoding = body.get("encoding_format") or "float"
         if encoding not in ("float", "base64"):
             raise errors.BadEmbeddingInput(f"'/encoding_format' must be 'float' or 'base64', got "
