@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 
 from . import errors
-from .errors import quoted
+from .base_error import quoted
 from .filters import json_kind
 from .limits import Limits
 

@@ -14,7 +14,7 @@ import numpy as np
 import orjson
 
 from . import arguments, errors
-from .errors import quoted
+from .base_error import quoted
 from .filters import json_kind
 from .limits import Limits
 from .metadata_json import metadata_json_of
