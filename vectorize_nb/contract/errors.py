@@ -76,34 +76,40 @@ class NotFoundError(VectorizeError, LookupError):
 
 
 class IndexNotFound(NotFoundError):
+    """No index of that name on this target (`get_index`, `delete_index`, or a call on an `Index` of that name)."""
     code = 3000
     status = 404
     hint = "Check the name with list_indexes(), or create the index first"
 
 
 class IndexDeleted(IndexNotFound):
+    """The index was deleted (by this or another client, or another process) and not created again."""
     code = 3005
     status = 410
     hint = "The index was deleted; create it again before using this name"
 
 
 class MetadataIndexNotFound(NotFoundError):
+    """`delete_metadata_index` named a property that has no metadata index."""
     code = 40005
     hint = "list_metadata_indexes() shows the properties that have one"
 
 
 class VectorNotFound(NotFoundError):
+    """`query_by_id` named an id that is not stored in the index."""
     code = 40113
     hint = "query_by_id needs the id of a vector stored in this index"
 
 
 class RouteNotFound(NotFoundError):
+    """A URL that names no Vectorize v2 operation (a REST client pointed at the wrong base URL)."""
     code = 7003
     status = 404
     hint = "The URL does not name a Vectorize v2 operation"
 
 
 class DuplicateIndexName(VectorizeError):
+    """`create_index` named an index that exists already (and `exist_ok` was not given)."""
     code = 3002
     hint = (
         "Pick another name, delete the existing index first, or, if it is the one you want, open it with "
@@ -116,107 +122,128 @@ class InvalidRequest(VectorizeError, ValueError):
 
 
 class QueryDimensionMismatch(InvalidRequest):
+    """A query vector (or a text's embedding) has another number of dimensions than the index."""
     code = 40006
     hint = "The query vector must have the index's dimensions"
 
 
 class TooManyIds(InvalidRequest):
+    """One request named more ids than the limit allows (the `Index` methods split long lists)."""
     code = 40007
     hint = "Index.get_by_ids and Index.delete_by_ids split long lists for you"
 
 
 class IdTooLong(InvalidRequest):
+    """An id is longer than the limit (bytes of UTF-8); the message names the id."""
     code = 40008
     hint = "Shorten the id: the limit counts bytes of UTF-8, not characters"
 
 
 class VectorDimensionMismatch(InvalidRequest):
+    """A vector to write has another number of dimensions than the index; the message names its id."""
     code = 40012
     hint = "Every vector must have exactly the index's dimensions"
 
 
 class MetadataTooLarge(InvalidRequest):
+    """A vector's metadata, as compact JSON, is over the size limit; the message names its id."""
     code = 40016
     hint = "Store less metadata per vector: the limit counts bytes of compact JSON"
 
 
 class UnparsableVectors(InvalidRequest):
+    """Vectors to write could not be read: a line that is not NDJSON, or values that are not numbers."""
     code = 40023
     hint = "Send one JSON object per line (NDJSON), not a JSON array or a JSON string"
 
 
 class TopKTooLarge(InvalidRequest):
+    """`top_k` is over the limit (lower when values or full metadata are returned)."""
     code = 40025
     hint = "Ask for fewer matches; without values and full metadata a larger topK is allowed"
 
 
 class MalformedRequest(InvalidRequest):
+    """An argument of the wrong type or shape, or a request body that is not JSON of the right shape."""
     code = 40026
     hint = "The request body must be JSON of the documented shape"
 
 
 class InvalidIndexName(InvalidRequest):
+    """`create_index` was given a name Vectorize does not allow (characters or length)."""
     code = 40101
 
 
 class InvalidIndexConfig(InvalidRequest):
+    """`create_index` was given no configuration, dimensions out of range, an unknown metric or an unknown preset."""
     code = 40102
     hint = "Give dimensions and a metric (cosine, euclidean, dot-product), or a preset"
 
 
 class InvalidVector(InvalidRequest):
+    """A vector to write has an empty id or values that are not finite, or a namespace that is not a string."""
     code = 40103
     hint = "Ids are non-empty strings; values are finite numbers"
 
 
 class NamespaceTooLong(InvalidRequest):
+    """A namespace is longer than the limit (bytes of UTF-8); the message names the vector."""
     code = 40104
     hint = "Shorten the namespace: the limit counts bytes of UTF-8, not characters"
 
 
 class InvalidMetadata(InvalidRequest):
+    """A vector's metadata is not a JSON object of allowed keys and values; the message names its id."""
     code = 40105
     hint = ("Metadata is a JSON object; keys are non-empty and contain no '.' or '\"' and do not "
             "start with '$'; numbers are finite")
 
 
 class TooManyVectors(InvalidRequest):
+    """One request carried more vectors than the limit (`upsert` and `insert` split large writes)."""
     code = 40106
     hint = "Index.upsert and df.vectorize.upsert split large writes for you"
 
 
 class PayloadTooLarge(InvalidRequest):
+    """A request body is over the size a server accepts."""
     code = 40107
     hint = "Send smaller batches"
 
 
 class TooManyMetadataIndexes(InvalidRequest):
+    """`create_metadata_index` on an index that already has the most metadata indexes allowed."""
     code = 40108
     hint = "Delete a metadata index you no longer filter on first"
 
 
 class InvalidMetadataIndex(InvalidRequest):
+    """`create_metadata_index` was given a bad property name or an `index_type` not string, number or boolean."""
     code = 40109
     hint = "indexType is 'string', 'number' or 'boolean'; propertyName is a non-empty key"
 
 
 class InvalidFilter(InvalidRequest):
+    """A filter breaks the grammar or a limit, or filters on a property with no metadata index."""
     code = 40110
     hint = ("Filters are {key: value} or {key: {$op: value}} with $eq $ne $in $nin $lt $lte $gt $gte, "
             "keys joined by AND")
 
 
 class InvalidCursor(InvalidRequest):
+    """`list_vectors` was given a cursor it did not hand out, or one whose walk cannot go on."""
     code = 40111
     hint = "Start a new walk with list_vectors() and no cursor"
 
 
 class InvalidQuery(InvalidRequest):
+    """A query with neither or both of a vector and an id, a `top_k` below 1, or values that are not finite."""
     code = 40112
     hint = "Give exactly one of vector or vectorId, and a whole-number topK of at least 1"
 
 
 class InvalidListCount(InvalidRequest):
+    """`list_vectors` was asked for a page size outside the limit."""
     code = 40114
     hint = "Ask for a page size within the limit the message gives"
 
@@ -240,23 +267,28 @@ class BadEmbeddingInput(InvalidRequest):
 
 
 class EmptyText(BadEmbeddingInput):
+    """A text to embed is empty; the message names its row."""
     hint = "Workers AI refuses empty texts; drop or fill those rows first"
 
 
 class TextNotString(BadEmbeddingInput, TypeError):
+    """A text to embed is not a str (a missing value, a number); the message names its row."""
     hint = "Every text must be a str; drop missing values (e.g. df.dropna(subset=[column])) or convert them"
 
 
 class TextTooLong(BadEmbeddingInput):
+    """A text to embed is over the model's token limit; the message names its row."""
     hint = ("Workers AI documents a 400 for texts over the model's token limit, and the local runtime refuses "
             "them too rather than cut them; split long texts into passages (which also retrieves better)")
 
 
 class UnsupportedPooling(BadEmbeddingInput):
+    """`pooling` names a pooling the model does not offer."""
     hint = "Leave pooling=None for the model's default"
 
 
 class UnknownModel(InvalidRequest):
+    """An embedding model name the package does not know (Workers AI's 5007)."""
     code = 5007
     hint = "vz.embedding_models() lists the models the package knows"
 
@@ -276,12 +308,14 @@ class AuthenticationError(VectorizeError):
 
 
 class MissingCredentials(AuthenticationError):
+    """Cloudflare refused a request that carried no API token."""
     code = 9106
     status = 400
     hint = "Send Authorization: Bearer <token>"
 
 
 class RateLimited(VectorizeError):
+    """The target asked the client to slow down (HTTP 429) and the client's retries ran out."""
     code = 40041
     status = 429
     hint = "Slow down; the client retries these with backoff"
@@ -289,23 +323,27 @@ class RateLimited(VectorizeError):
 
 
 class CapacityExceeded(RateLimited):
+    """Workers AI had no capacity for an embedding request, and the client's retries ran out."""
     code = 3040
     hint = "Workers AI is busy; the client retries these with backoff"
 
 
 class QuotaExceeded(RateLimited):
+    """The account's daily Workers AI allowance is spent; embedding fails until it renews."""
     code = 4006
     hint = "The account's Workers AI allowance for the day is spent; retrying today will not help"
     retryable = False
 
 
 class ServerError(VectorizeError):
+    """The target answered with a 5xx and no code the package knows, after the client's retries."""
     status = 500
     hint = "The service failed; the request may be retried"
     retryable = True
 
 
 class InternalError(ServerError):
+    """A served engine failed in a way it has no code for (a defect): an HTTP 500 with code 10001."""
     code = 10001
     hint = "The server that answered failed unexpectedly (if it is vectorize-nb serve, its log has the traceback)"
 
@@ -327,12 +365,14 @@ class StorageBusy(ServerError):
 
 
 class TransportError(VectorizeError):
+    """A REST request got no answer (connection refused, a timeout, a dropped connection) after retries."""
     status = 0
     hint = "No answer from the server; check the URL and the network"
     retryable = True
 
 
 class WaitTimeout(VectorizeError):
+    """`Index.wait` ran out of time before the target had applied the writes it waits for."""
     status = 0
     hint = "The write is not known to be applied yet; wait longer, or check info() or get_by_ids()"
 
