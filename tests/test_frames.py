@@ -82,6 +82,16 @@ def test_query_returns_one_long_frame_keyed_by_the_callers_rows(index, films):
     assert by_key["query"].tolist() == [1999, 2001, 2020, 1950] and set(by_key["id"]) == {"a", "d"}
 
 
+def test_query_vectors_of_another_width_are_a_query_dimension_mismatch_as_in_query_many(index, films):
+    short = films.assign(embedding=[np.ones(2, np.float32)] * 4)
+    with pytest.raises(errors.QueryDimensionMismatch) as raised:
+        short.vectorize.query(index, vector="embedding")
+    assert raised.value.code == 40006 and "expected 3 dimensions, and got 2" in str(raised.value)
+    assert "row 10" in str(raised.value) and "during query on index 'films'" in str(raised.value)
+    with pytest.raises(errors.QueryDimensionMismatch):
+        films.assign(x=1.0, y=2.0).vectorize.query(index, vectors=["x", "y"])
+
+
 def test_a_key_column_named_id_gives_unique_columns_and_merges_back(index, films):
     """The natural call on a frame whose id column is called "id" (as the bundled datasets are)."""
     frame = films.rename(columns={"film_id": "id"})

@@ -139,7 +139,7 @@ class VectorizeAccessor:
         """
         frame, source = self._frame, _text(text, model, pooling)
         one_source(vector, vectors, source)
-        matrix = matrix_of(frame, vector, vectors, index.dimensions) if source is None else \
+        matrix = _query_matrix(frame, index, vector, vectors) if source is None else \
             _embedded(frame, index, source, writing=False)
         if key is not None:
             check_columns(frame, [key], "key")
@@ -260,6 +260,16 @@ def _embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, mode
                               labels=frame.index.tolist())
     except errors.BadEmbeddingInput as exc:
         raise (exc if exc.row is None else exc.for_row(exc.row, row_name(frame, exc.row))) from None
+
+
+def _query_matrix(frame: pd.DataFrame, index: Index, vector: Hashable | None,
+                  vectors: Sequence[Hashable] | None) -> np.ndarray:
+    """The query vectors' columns as one matrix; a row of another width is Vectorize's 40006, as in `query_many`."""
+    with errors.during(f"query on index {index.name!r}"):
+        try:
+            return matrix_of(frame, vector, vectors, index.dimensions)
+        except errors.VectorDimensionMismatch as exc:
+            raise errors.QueryDimensionMismatch(exc.message) from None
 
 
 def _embedded(frame: pd.DataFrame, index: Index, text: Text, *, writing: bool,
