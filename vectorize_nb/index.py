@@ -27,7 +27,7 @@ from .embedder import Embedder, model_for_index
 from .mutation_log import MutationLog, wait_until_applied, writes_pending
 from .reader import FilterLike, IndexReader
 from .docstrings import documented
-from .vector_array import VectorArray
+from .query_input import many_queries, one_query
 from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors
 
 __all__ = ["Index", "FilterLike"]
@@ -251,7 +251,7 @@ class Index(IndexReader):
             query = self._text_query(vector, model, pooling)
         else:  # refused here as the embedded engine refuses it, before any request over REST
             with self._during("query"):
-                query = _one_query(vector, self.dimensions)
+                query = one_query(vector, self.dimensions)
         self._zero_vectors(query)
         with self._during("query"):
             matches = self.backend.query(self.name, query, options)
@@ -322,7 +322,7 @@ class Index(IndexReader):
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         with self._during("query"):
-            matrix = _many_queries(vectors, self.dimensions)
+            matrix = many_queries(vectors, self.dimensions)
         keys = None if keys is None else list(keys)  # a Series by position, whatever its index
         if keys is not None and len(keys) != len(matrix):
             raise errors.InvalidRequest(f"keys must hold one label per query vector ({len(matrix)}), got {len(keys)}")
@@ -407,46 +407,3 @@ class Index(IndexReader):
         with self._during("delete_metadata_index"):
             prop = arguments.text("property_name", property_name)
             return self.log.issue(self.name, lambda: self.backend.delete_metadata_index(self.name, prop))
-
-
-def _one_query(vector: Any, dimensions: int) -> np.ndarray:
-    """`validation.query_vector`, whose refusal of several queries (texts, rows of a matrix) here says what
-    takes them: it speaks of the request body, which a Python caller never wrote."""
-    if isinstance(vector, (list, tuple, pd.Series)) and len(vector) and all(isinstance(v, str) for v in vector):
-        raise errors.InvalidQuery(f"query takes one vector or one text, got a list of {len(vector)} texts; for "
-                                  "several texts, df.vectorize.query(index, text=...) or "
-                                  "index.query_many(index.embed(texts))")
-    try:
-        return validation.query_vector(vector, dimensions)
-    except errors.MalformedRequest:
-        raise arguments.malformed(f"query takes one vector of {dimensions} numbers or one text; got {vector!r:.80}"
-                                  ) from None
-    except errors.QueryDimensionMismatch as exc:
-        if np.ndim(vector) == 2:
-            exc.message += "; for several query vectors, query_many(vectors); for one row of a matrix X, X[i]"
-        raise
-
-
-def _many_queries(vectors: Any, dimensions: int) -> np.ndarray:
-    """`validation.query_matrix`, taking a frame's column of vectors as `df.vectorize` does; its refusal of
-    what it cannot read names the row rather than a request body, which a Python caller never wrote."""
-    if isinstance(vectors, pd.Series):
-        vectors = vectors.array.matrix if isinstance(vectors.array, VectorArray) else vectors.tolist()
-    try:
-        return validation.query_matrix(vectors, dimensions)
-    except errors.MalformedRequest:
-        raise arguments.malformed(f"query_many takes one vector of {dimensions} numbers per row (a matrix, a list "
-                                  f"of vectors or a column of them){_first_unreadable(vectors, dimensions)}") from None
-
-
-def _first_unreadable(vectors: Any, dimensions: int) -> str:
-    rows = vectors if isinstance(vectors, (list, tuple)) else ()
-    return next((f"; row {position} is {row!r:.60}" for position, row in enumerate(rows)
-                 if not _one_vector(row, dimensions)), "")
-
-
-def _one_vector(row: Any, dimensions: int) -> bool:
-    try:
-        return np.asarray(row, dtype=np.float32).shape == (dimensions,)
-    except (TypeError, ValueError):
-        return False

@@ -1,0 +1,57 @@
+"""Query vectors as a Python caller gives them to `Index.query` and `query_many` (a vector, a matrix, a frame's
+column), checked as the embedded engine checks them, before any request; a refusal says what the call takes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .contract import arguments, errors, validation
+from .vector_array import VectorArray
+
+__all__ = ["one_query", "many_queries"]
+
+
+def one_query(vector: Any, dimensions: int) -> np.ndarray:
+    """`validation.query_vector`, whose refusal of several queries (texts, rows of a matrix) here says what
+    takes them: it speaks of the request body, which a Python caller never wrote."""
+    if isinstance(vector, (list, tuple, pd.Series)) and len(vector) and all(isinstance(v, str) for v in vector):
+        raise errors.InvalidQuery(f"query takes one vector or one text, got a list of {len(vector)} texts; for "
+                                  "several texts, df.vectorize.query(index, text=...) or "
+                                  "index.query_many(index.embed(texts))")
+    try:
+        return validation.query_vector(vector, dimensions)
+    except errors.MalformedRequest:
+        raise arguments.malformed(f"query takes one vector of {dimensions} numbers or one text; got {vector!r:.80}"
+                                  ) from None
+    except errors.QueryDimensionMismatch as exc:
+        if np.ndim(vector) == 2:
+            exc.message += "; for several query vectors, query_many(vectors); for one row of a matrix X, X[i]"
+        raise
+
+
+def many_queries(vectors: Any, dimensions: int) -> np.ndarray:
+    """`validation.query_matrix`, taking a frame's column of vectors as `df.vectorize` does; its refusal of
+    what it cannot read names the row rather than a request body, which a Python caller never wrote."""
+    if isinstance(vectors, pd.Series):
+        vectors = vectors.array.matrix if isinstance(vectors.array, VectorArray) else vectors.tolist()
+    try:
+        return validation.query_matrix(vectors, dimensions)
+    except errors.MalformedRequest:
+        raise arguments.malformed(f"query_many takes one vector of {dimensions} numbers per row (a matrix, a list "
+                                  f"of vectors or a column of them){_first_unreadable(vectors, dimensions)}") from None
+
+
+def _first_unreadable(vectors: Any, dimensions: int) -> str:
+    rows = vectors if isinstance(vectors, (list, tuple)) else ()
+    return next((f"; row {position} is {row!r:.60}" for position, row in enumerate(rows)
+                 if not _one_vector(row, dimensions)), "")
+
+
+def _one_vector(row: Any, dimensions: int) -> bool:
+    try:
+        return np.asarray(row, dtype=np.float32).shape == (dimensions,)
+    except (TypeError, ValueError):
+        return False
