@@ -88,6 +88,14 @@ class VectorizeAccessor:
         -------
         {write_result}
 
+        Raises
+        ------
+        KeyError
+            A column named is not in the frame (the message lists the frame's columns).
+        InvalidVector
+            A missing or repeated id, or a cell that is not a vector of finite numbers; the message names the row.
+        {write_raises}
+
         Examples
         --------
         >>> df.vectorize.upsert(idx, id="doc_id", vector="embedding", metadata=["genre"], wait=True)  # doctest: +SKIP
@@ -108,11 +116,17 @@ class VectorizeAccessor:
         ----------
         {columns}
         {write_options}
+
+        Raises
+        ------
+        KeyError, InvalidVector, VectorDimensionMismatch, IdTooLong, MetadataTooLarge, WriteIncomplete
+            As for `upsert`.
         """
         return _write(self._frame, index, "insert", WriteOptions(batch_size, wait, progress, on_error), id=id,
                       vector=vector, vectors=vectors, text=_text(text, model, pooling), metadata=metadata,
                       namespace=namespace)
 
+    @documented
     def query(self, index: Index, *, vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
               text: Hashable | None = None, model: str | None = None, pooling: str | None = None, top_k: int = 5,
               filter: FilterLike = None, namespace: str | None = None, return_metadata: str = "none",
@@ -136,6 +150,14 @@ class VectorizeAccessor:
         -------
         DataFrame
             One long frame: the query's key, then rank, id, score, namespace and metadata columns.
+
+        Raises
+        ------
+        KeyError
+            A column named is not in the frame.
+        ValueError
+            None, or more than one, of `vector`, `vectors` and `text`.
+        {query_raises}
         """
         frame, source = self._frame, _text(text, model, pooling)
         one_source(vector, vectors, source)
@@ -169,6 +191,17 @@ class VectorizeAccessor:
         Series of float32 vectors (a `VectorArray`)
             Named "embedding", indexed like the frame; `attrs["embedding"]` says how many came from the cache.
 
+        Raises
+        ------
+        KeyError
+            `text` is not a column of the frame.
+        BadEmbeddingInput, UnknownModel, ModelNotAvailable
+            As for `Client.embed`; the message names the frame's row.
+        VectorDimensionMismatch
+            With an Index: a `model` of other dimensions than the index.
+        TypeError
+            A Client and no `model`.
+
         Examples
         --------
         >>> model = "wordllama/l2-supercat-256"
@@ -195,6 +228,15 @@ class VectorizeAccessor:
             The ids to delete.
         wait, on_error
             As for `upsert`.
+
+        Raises
+        ------
+        KeyError
+            `id` is not a column of the frame.
+        InvalidVector, IdTooLong
+            A missing id, or one over 64 bytes; the message names the row.
+        WriteIncomplete
+            With on_error="raise", a request failed; `.result` says which deletes were sent.
         """
         return index.delete_by_ids(ids_of(self._frame, id, index.limits.max_id_bytes), wait=wait, on_error=on_error)
 
@@ -209,6 +251,11 @@ class VectorizeAccessor:
             The ids to fetch.
         values, metadata
             As for `Index.get_by_ids`.
+
+        Raises
+        ------
+        KeyError, InvalidVector, IdTooLong
+            As for `delete`.
         """
         ids = ids_of(self._frame, id, index.limits.max_id_bytes)
         found = index.get_by_ids(ids, values=values, metadata=metadata)

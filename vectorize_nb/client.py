@@ -51,8 +51,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     ----------
     target : str, optional
         "local" (the embedded engine, kept in a folder), "memory", "cloudflare", or a base URL such as
-        "http://127.0.0.1:8787" (completed to ".../client/v4"). By default `$VECTORIZE_NB_TARGET`, else
-        "local": one environment variable moves a whole notebook to Cloudflare.
+        "http://127.0.0.1:8787" (completed to ".../client/v4"). By default `$VECTORIZE_NB_TARGET`, else "local".
     path : path, optional
         The embedded engine's folder (default `$VECTORIZE_NB_PATH`, else ./.vectorize).
     apply_delay : float, default 0
@@ -75,6 +74,12 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     requests_per_window, window_seconds : int, float
         The client-side rate limit (Cloudflare's: 1200 requests per 300 seconds).
 
+    Raises
+    ------
+    ConfigurationError
+        An unknown target, a URL that is not a server's API root, "cloudflare" without an account id and token,
+        or (`FolderUnusable`) an engine folder that is a file, damaged, or written by a newer vectorize-nb.
+
     Examples
     --------
     >>> client = vz.connect()                      # doctest: +SKIP
@@ -93,10 +98,14 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
                                       requests_per_window=requests_per_window, window_seconds=window_seconds,
                                       limits=limits, total_timeout=total_timeout)
         return Client(backend, label)
-    raise ConfigurationError(
-        f"unknown target {_unsecret(chosen)!r}: use 'local', 'memory', 'cloudflare' or a server's URL with its "
-        f"scheme, such as {_server_url(chosen)!r} (/client/v4 is added) (given "
-        f"{'as an argument' if target else 'in ' + TARGET_ENV})")
+    raise _unknown(chosen, given=bool(target))
+
+
+def _unknown(target: str, given: bool) -> ConfigurationError:
+    return ConfigurationError(
+        f"unknown target {_unsecret(target)!r}: use 'local', 'memory', 'cloudflare' or a server's URL with its "
+        f"scheme, such as {_server_url(target)!r} (/client/v4 is added) (given "
+        f"{'as an argument' if given else 'in ' + TARGET_ENV})")
 
 
 def _server_url(target: str) -> str:
@@ -146,6 +155,10 @@ class Client:
     """Account-level operations over one backend: create, open, list and delete indexes.
 
     Get one from `connect()`. `Client(backend, target)` wraps a backend you built yourself.
+
+    Over REST any call (here or on an `Index`) may also raise `AuthenticationError` (a token refused),
+    `RateLimited`, `ServerError` or `TransportError` (once the retries are spent); after `close()`, every
+    call raises `ClientClosed`.
 
     Parameters
     ----------
@@ -214,7 +227,11 @@ class Client:
             An index of that name exists (3002); with `exist_ok`, one with another configuration (the
             message names the difference).
         InvalidIndexConfig
-            Neither dimensions nor a known preset, or dimensions out of range.
+            Neither dimensions nor a known preset, dimensions out of range, or an unknown metric.
+        InvalidIndexName
+            A name that breaks the rule above.
+        MalformedRequest
+            An argument of the wrong type (e.g. dimensions="32").
         """
         with errors.during(f"create_index {name!r}"):
             name, dimensions, metric, preset, description = _create_arguments(name, dimensions, metric, preset,
@@ -258,6 +275,16 @@ class Client:
         -------
         ndarray of shape (len(texts), dimensions), float32
 
+        Raises
+        ------
+        BadEmbeddingInput
+            A text that is empty (`EmptyText`), not a str (`TextNotString`) or over the model's token limit
+            (`TextTooLong`), the message naming its row; or a `pooling` the model lacks (`UnsupportedPooling`).
+        UnknownModel
+            A model `vz.embedding_models()` does not list.
+        ModelNotAvailable
+            A model that cannot run here: Workers AI's only, or its weights not cached and not downloadable.
+
         Examples
         --------
         >>> client.embed(["read a CSV file", "parse JSON"], model="wordllama/l2-supercat-256").shape  # doctest: +SKIP
@@ -267,7 +294,13 @@ class Client:
             return self.embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress)
 
     def get_index(self, name: str) -> Index:
-        """The index called `name`; `IndexNotFound` (3000) when there is none."""
+        """The index called `name`.
+
+        Raises
+        ------
+        IndexNotFound
+            No index of that name (3000).
+        """
         with errors.during(f"get_index {name!r}"):
             return self._index(self.backend.get_index(name))
 
@@ -281,7 +314,13 @@ class Client:
         return [self._index(description) for description in self.backend.list_indexes()]
 
     def delete_index(self, name: str) -> None:
-        """Delete the index called `name` and every vector in it."""
+        """Delete the index called `name` and every vector in it.
+
+        Raises
+        ------
+        IndexNotFound
+            No index of that name (3000).
+        """
         with errors.during(f"delete_index {name!r}"):
             self.backend.delete_index(name)
         self.log.forget(name)

@@ -10,7 +10,8 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["fill_docstring", "documented", "WRITE_OPTIONS", "WRITE_INPUT", "WRITE_RESULT"]
+__all__ = ["fill_docstring", "documented", "WRITE_OPTIONS", "WRITE_INPUT", "WRITE_RESULT", "WRITE_RAISES",
+           "QUERY_RAISES"]
 
 WRITE_OPTIONS = """batch_size : int, optional
     At most this many vectors per request (never more than the backend's 5,000, nor 100 MB of NDJSON).
@@ -34,7 +35,28 @@ namespaces : str or list of str, optional
     One namespace for every vector, or one (or None) per id."""
 WRITE_RESULT = """WriteResult
     Rows written, the batches and their mutation ids; `to_frame()` shows them batch by batch."""
-_FRAGMENTS = {"{write_options}": WRITE_OPTIONS, "{write_input}": WRITE_INPUT, "{write_result}": WRITE_RESULT}
+WRITE_RAISES = """VectorDimensionMismatch
+    A vector has another number of dimensions than the index (nothing of a refused batch is written).
+IdTooLong, NamespaceTooLong
+    An id or a namespace over 64 bytes of UTF-8; the message names the row or id.
+MetadataTooLarge
+    A vector's metadata is over 10 KiB as compact JSON.
+InvalidVector
+    An empty id, or values holding NaN or an infinity.
+InvalidMetadata
+    Metadata that is not a JSON object of keys and values Vectorize takes.
+WriteIncomplete
+    With on_error="raise", a request failed; its `.result` says what was written."""
+QUERY_RAISES = """TopKTooLarge
+    `top_k` over 100, or over 50 with `return_values` or `return_metadata="all"`.
+InvalidQuery
+    `top_k` below 1, or a query vector holding NaN or an infinity.
+InvalidFilter
+    A filter that breaks Vectorize's grammar, or an `F` condition on a property with no metadata index.
+QueryDimensionMismatch
+    A query vector of another number of dimensions than the index."""
+_FRAGMENTS = {"{write_options}": WRITE_OPTIONS, "{write_input}": WRITE_INPUT, "{write_result}": WRITE_RESULT,
+              "{write_raises}": WRITE_RAISES, "{query_raises}": QUERY_RAISES}
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
 
@@ -52,6 +74,7 @@ def fill_docstring(function: _Function, fragments: dict[str, str]) -> _Function:
 
 
 def documented(function: _Function) -> _Function:
-    """Fill the shared descriptions of a write's input, options and result into a docstring
-    (`{write_input}`, `{write_options}`, `{write_result}`): one text for every function that takes them."""
+    """Fill the shared descriptions of a write's input, options, result and errors, and a query's errors, into a
+    docstring (`{write_input}`, `{write_options}`, `{write_result}`, `{write_raises}`, `{query_raises}`): one text
+    for every function that takes them."""
     return fill_docstring(function, _FRAGMENTS)

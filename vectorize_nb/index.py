@@ -83,6 +83,11 @@ class Index(IndexReader):
         -------
         IndexInfo
             The index's info once the write is applied.
+
+        Raises
+        ------
+        WaitTimeout
+            The write was not seen applied within `timeout`; the message says what the index last applied.
         """
         targets = self._targets(mutation)
         if not targets:
@@ -117,6 +122,10 @@ class Index(IndexReader):
         -------
         {write_result}
 
+        Raises
+        ------
+        {write_raises}
+
         Examples
         --------
         >>> idx.insert(["a", "b"], np.eye(2, 32), metadata=[{"genre": "drama"}, None])  # doctest: +SKIP
@@ -138,6 +147,10 @@ class Index(IndexReader):
         Returns
         -------
         {write_result}
+
+        Raises
+        ------
+        {write_raises}
         """
         return self.write("upsert", self._batch("upsert", data, values, metadata, namespaces),
                           WriteOptions(batch_size, wait, progress, on_error))
@@ -178,6 +191,13 @@ class Index(IndexReader):
             Return only once the deletes are applied, as for `upsert`.
         on_error : {"raise", "report"}, default "raise"
             Raise `WriteIncomplete` when a request fails, or report it in the result.
+
+        Raises
+        ------
+        IdTooLong
+            An id over 64 bytes of UTF-8 (nothing is deleted).
+        WriteIncomplete
+            With on_error="raise", a request failed; `.result` says which deletes were sent.
         """
         return self._writer.delete(ids, WriteOptions(wait=wait, on_error=on_error))
 
@@ -204,6 +224,7 @@ class Index(IndexReader):
 
     # --- queries -------------------------------------------------------------------------------
 
+    @documented
     def query(self, vector: Any, top_k: int = 5, *, filter: FilterLike = None, namespace: str | None = None,
               return_values: bool = False, return_metadata: str = "none", model: str | None = None,
               pooling: str | None = None) -> pd.DataFrame:
@@ -242,6 +263,12 @@ class Index(IndexReader):
             are cosine similarity (higher is closer), euclidean distance or negative dot product (lower
             is closer). `attrs` records the index, the target and the query's options.
 
+        Raises
+        ------
+        {query_raises}
+        UnknownModel, BadEmbeddingInput
+            For a text: no `model` and no preset on the index, an unknown model, or an empty or too long text.
+
         Examples
         --------
         >>> docs.query("how do I read a CSV file?", top_k=3, model="wordllama/l2-supercat-256")  # doctest: +SKIP
@@ -274,7 +301,15 @@ class Index(IndexReader):
               progress: bool | None = None) -> np.ndarray:
         """Texts to vectors for this index: with `model`, or the model the index was created from; a model
         of other dimensions than the index is refused, naming both. `pooling` and `progress` are
-        `Client.embed`'s."""
+        `Client.embed`'s.
+
+        Raises
+        ------
+        QueryDimensionMismatch
+            The model makes vectors of another number of dimensions than the index.
+        UnknownModel, BadEmbeddingInput
+            As for `Client.embed`; with no `model`, also when the index was not created from a model's preset.
+        """
         spec = model_for_index(model, self.description, errors.QueryDimensionMismatch)
         with self._during("embed"):
             self.embedder.asks(self.name, spec.model, pooling)
@@ -291,6 +326,13 @@ class Index(IndexReader):
             The id of a vector stored in this index (`VectorNotFound` otherwise).
         top_k, filter, namespace, return_values, return_metadata
             As for `query`.
+
+        Raises
+        ------
+        VectorNotFound
+            No vector of that id is stored in the index.
+        TopKTooLarge, InvalidQuery, InvalidFilter
+            As for `query`.
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         vector_id = validation.id_text(vector_id)  # an integer stands for its decimal string, as in upsert
@@ -299,6 +341,7 @@ class Index(IndexReader):
         attrs = self._query_attrs("query_by_id", options, vector_id=vector_id)
         return results.matches_frame([matches], attrs, return_values=return_values)
 
+    @documented
     def query_many(self, vectors: Any, top_k: int = 5, *, keys: Sequence[Any] | None = None,
                    filter: FilterLike = None, namespace: str | None = None, return_values: bool = False,
                    return_metadata: str = "none") -> pd.DataFrame:
@@ -319,6 +362,12 @@ class Index(IndexReader):
         -------
         DataFrame
             One long frame: `query` (the key), then the columns of `query`.
+
+        Raises
+        ------
+        {query_raises}
+        InvalidRequest
+            `keys` does not hold one label per query vector.
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         with self._during("query"):
@@ -395,6 +444,13 @@ class Index(IndexReader):
             The property (dots reach into nested objects: "author.name").
         index_type : {"string", "number", "boolean"}
             The type of values the index holds; values of other types are left out of it.
+
+        Raises
+        ------
+        InvalidMetadataIndex
+            An empty property name, or an `index_type` other than the three.
+        TooManyMetadataIndexes
+            The index has 10 metadata indexes already.
         """
         with self._during("create_metadata_index"):
             prop, kind = arguments.text("property_name", property_name), arguments.text("index_type", index_type)
@@ -403,7 +459,13 @@ class Index(IndexReader):
     def delete_metadata_index(self, property_name: str) -> Mutation:
         """Stop indexing `property_name` (filters on it then match nothing). Over REST, when the answer
         was lost and a retry found the metadata index already deleted, the mutation's id is unknown:
-        the Mutation returned has an empty id, and `wait` cannot wait for it."""
+        the Mutation returned has an empty id, and `wait` cannot wait for it.
+
+        Raises
+        ------
+        MetadataIndexNotFound
+            The property has no metadata index.
+        """
         with self._during("delete_metadata_index"):
             prop = arguments.text("property_name", property_name)
             return self.log.issue(self.name, lambda: self.backend.delete_metadata_index(self.name, prop))

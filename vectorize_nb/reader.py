@@ -163,6 +163,11 @@ class IndexReader:
             Include a `values` column (float32 arrays).
         metadata : bool, default True
             Include a column per metadata property (nested keys joined with ".").
+
+        Raises
+        ------
+        IdTooLong
+            An id over 64 bytes of UTF-8.
         """
         with self._during("get_by_ids"):
             wanted = validation.asked_ids(ids, self.limits)
@@ -183,6 +188,13 @@ class IndexReader:
         -------
         DataFrame
             An `id` column; `attrs` hold next_cursor, is_truncated, total_count, cursor_expiration.
+
+        Raises
+        ------
+        InvalidListCount
+            `count` outside 1 to 1000.
+        InvalidCursor
+            A cursor that is not this index's, or whose walk cannot go on (expired).
         """
         with self._during("list_vectors"):
             page = self.backend.list_vectors(self.name, count, cursor)

@@ -317,6 +317,13 @@ def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "
     allow_remote_without_token : bool, default False
         Listen on another address than loopback without a token: anyone who reaches the port can read
         and write every index.
+
+    Raises
+    ------
+    ConfigurationError
+        The port is in use or not a TCP port, or `host` is not loopback and there is no `token`.
+    FolderUnusable
+        The engine's folder is a file, is damaged, or was written by a newer vectorize-nb.
     """
     return open_server(path, memory=memory, host=host, port=port, token=token, apply_delay=apply_delay,
                        limits=limits, engine=engine, allowed_origins=allowed_origins,
