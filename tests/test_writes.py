@@ -273,6 +273,27 @@ def test_records_with_ragged_or_missing_values():
         writes.vectors_from_records([{"id": "a", "values": [1, "x"]}])
 
 
+NOT_NUMBERS = "its values are not all numbers"
+
+
+@pytest.mark.parametrize("values, said", [
+    ([[1.0, "x"], [0.0, 1.0]], (errors.InvalidVector, f'values row 0 (id="a"): {NOT_NUMBERS}')),
+    (np.array([["x", "y"], ["1", "2"]]), (errors.InvalidVector, f'values row 0 (id="a"): {NOT_NUMBERS}')),
+    ([[1.0, 0.0], [{"a": 1}, 2.0]], (errors.InvalidVector, f'values row 1 (id="b"): {NOT_NUMBERS}')),
+    ([[1.0, 0.0], None], (errors.InvalidVector, f'values row 1 (id="b"): {NOT_NUMBERS}')),
+    ([[1.0, 0.0], [1.0, 0.0, 0.0]], (errors.VectorDimensionMismatch, 'id="b", expected 2 dimensions, and got 3')),
+])
+def test_ids_and_values_that_are_not_numbers_are_refused_naming_the_row(values, said):
+    """index.upsert(ids, values) with a text among the values raised numpy's bare ValueError ("could not convert
+    string to float"), naming no id; a ragged row "setting an array element with a sequence"."""
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("films", 2)
+        with pytest.raises(said[0]) as refused:
+            index.upsert(["a", "b"], values)
+        assert said[1] in str(refused.value) and "Nothing was written" in str(refused.value)
+        assert index.info().vector_count == 0
+
+
 def test_a_frame_given_to_index_writes_names_the_accessor():
     """index.upsert(index.to_frame()) said 'record 0 is not a vector': a frame iterates as its column names."""
     frame = pd.DataFrame({"id": ["a"], "values": [np.ones(2, np.float32)], "genre": ["drama"]})

@@ -5,7 +5,7 @@ by the `Writer` (`writes.py`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -45,8 +45,7 @@ def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) 
     try:
         matrix = np.array(rows, dtype=np.float32).reshape(len(rows), width)
     except (TypeError, ValueError):
-        pos = next(p for p, row in enumerate(rows) if not all(is_number(x) for x in row))
-        raise errors.InvalidVector(f'record {pos} (id="{ids[pos]}"): its values are not all numbers') from None
+        _refuse_row(ids, rows, width, "record")
     metadata = [record.get("metadata") for record in records]
     namespaces = [record.get("namespace") for record in records]
     return Vectors(ids, matrix, metadata if any(m is not None for m in metadata) else None,
@@ -65,7 +64,10 @@ def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] 
         records = [{**r, "id": validation.id_text(r["id"])} if isinstance(r, dict) and "id" in r else r for r in data]
         return vectors_from_records(records, dimensions)
     ids = [validation.id_text(vid) for vid in data]
-    matrix = np.asarray(values, dtype=np.float32)
+    try:
+        matrix = np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError):  # a text among the numbers, or rows of several lengths
+        _refuse_row(ids, list(values), dimensions, "values row")
     if matrix.ndim != 2 or len(matrix) != len(ids):
         raise errors.InvalidRequest(
             f"values must be a 2-D array with one row per id ({len(ids)}), got shape {matrix.shape}")
@@ -77,3 +79,15 @@ def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] 
         raise errors.InvalidRequest(f"namespaces must have one entry per id ({len(ids)}), got {len(namespaces)}")
     return Vectors(ids, matrix, None if metadata is None else list(metadata),
                    None if namespaces is None else list(namespaces))
+
+
+def _refuse_row(ids: Sequence[str], rows: Sequence[Any], width: int | None, what: str) -> NoReturn:
+    """Raise for the first of `rows` (named `what` and its position, with its id) that is not a sequence of
+    numbers, or not `width` of them (by default the first row's length)."""
+    for pos, (vid, row) in enumerate(zip(ids, rows)):
+        if not isinstance(row, (list, tuple, np.ndarray)) or not all(is_number(x) for x in row):
+            raise errors.InvalidVector(f'{what} {pos} (id="{vid}"): its values are not all numbers')
+        width = len(row) if width is None else width
+        if len(row) != width:
+            raise validation.wrong_width(vid, width, len(row))
+    raise errors.InvalidRequest(f"values must be a 2-D array of numbers with one row per id ({len(ids)})")
