@@ -27,7 +27,9 @@ def install_command(extra: str) -> str:
 
 def require(module: str, purpose: str) -> ModuleType:
     """Import `module` (e.g. "plotly.graph_objects"), or raise an ImportError that names `purpose` and
-    says how to install what is missing."""
+    says how to install what is missing. An installed package whose import fails (a dependency missing,
+    or a shared library that cannot be mapped at a memory limit) is not called missing: the error says
+    what failed."""
     top = module.split(".")[0]
     try:
         with warnings.catch_warnings():
@@ -37,7 +39,19 @@ def require(module: str, purpose: str) -> ModuleType:
     except ImportError as exc:
         extra = EXTRAS.get(top)
         command = install_command(extra) if extra else f"pip install {top}"
-        raise ImportError(f"{purpose} needs {top}, which is not installed: {command}") from exc
+        if _missing(exc, module):
+            raise ImportError(f"{purpose} needs {top}, which is not installed: {command}") from exc
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        raise ImportError(f"{purpose} needs {top}, which is installed but failed to import ({reason}); "
+                          f"the process may be out of memory (restart the kernel), or {top} may need "
+                          f"reinstalling: {command}") from exc
+
+
+def _missing(exc: ImportError, module: str) -> bool:
+    """Whether the import failed because `module` itself (or a package above it) is not there."""
+    parts = module.split(".")
+    wanted = {".".join(parts[:end]) for end in range(1, len(parts) + 1)}
+    return isinstance(exc, ModuleNotFoundError) and exc.name in wanted
 
 
 def available(module: str) -> bool:

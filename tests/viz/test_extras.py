@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import vectorize_nb as vz
+from vectorize_nb import extras
 from vectorize_nb.viz import plot_neighbourhood, project, to_png
 from vectorize_nb.viz import projection as projection_module
 
@@ -61,3 +62,32 @@ def test_a_missing_browser_is_named(monkeypatch, index):
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
     with pytest.raises(RuntimeError, match="needs Chrome or Chromium.*apt-get install chromium"):
         to_png(plot_neighbourhood(index, "v001"))
+
+
+def broken_package(monkeypatch, folder, body):
+    (folder / "brokenextra").mkdir()
+    (folder / "brokenextra" / "__init__.py").write_text(body, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, "brokenextra", raising=False)
+    monkeypatch.setitem(extras.EXTRAS, "brokenextra", "umap")
+
+
+def test_an_installed_package_that_fails_to_import_is_not_called_missing(monkeypatch, tmp_path):
+    """At a memory limit umap's import failed with "failed to map segment from shared object", and the
+    user was told umap was not installed."""
+    broken_package(monkeypatch, tmp_path, "raise ImportError('libscipy_openblas.so: failed to map segment "
+                                          "from shared object')\n")
+    with pytest.raises(ImportError) as caught:
+        extras.require("brokenextra", "method='umap'")
+    message = str(caught.value)
+    assert "not installed" not in message
+    assert message.startswith("method='umap' needs brokenextra, which is installed but failed to import "
+                              "(ImportError: libscipy_openblas.so: failed to map segment from shared object)")
+    assert "memory" in message and "pip install 'vectorize-nb[umap]'" in message
+
+
+def test_a_missing_dependency_of_an_installed_package_is_named(monkeypatch, tmp_path):
+    broken_package(monkeypatch, tmp_path, "import no_such_dependency_here\n")
+    with pytest.raises(ImportError, match=r"needs brokenextra, which is installed but failed to import "
+                                          r"\(ModuleNotFoundError: No module named 'no_such_dependency_here'\)"):
+        extras.require("brokenextra", "method='umap'")
