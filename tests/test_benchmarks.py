@@ -20,6 +20,7 @@ RUNS = {
                 "--latency", "0.01", "--query-vectors", "2000", "--queries", "3", "--repeat", "1"],
     "rest_deadline.py": ["--interval", "0.01"],
     "viz.py": ["--rows", "1000", "--repeat", "1", "--no-umap"],
+    "notebooks.py": ["--notebooks", "01_quickstart.ipynb", "--session"],
     "embeddings.py": ["--texts", "300", "--repeat", "1"],
     "workers_ai.py": ["--concurrency", "1", "--rounds", "2", "--repeat", "1", "--latency", "0.01"],
 }
