@@ -17,10 +17,11 @@ packed; finding them is the caller's business (one cheap pass over the matrix).
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Sequence
 from typing import Any
+
+from .cpus import available
 
 Problem = tuple[int, str] | None
 
@@ -48,7 +49,7 @@ except ImportError:  # installed without a C compiler
 
 COMPILED = _COMPILED_READER is not None
 _TWO_THREADS_FROM = 1 << 20  # numbers; below that a second thread saves less than it costs to start
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_CORES = available()
 
 
 def pack_rows(cells: Sequence[Any], out: Any, width: int) -> Problem:

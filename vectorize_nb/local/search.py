@@ -26,9 +26,9 @@ call, on the cores our threads need); otherwise numpy does the same work in more
 - many queries: row chunks times the query block (gemm, one BLAS thread per thread of ours), each
   chunk folded into a top-k per query by `keep_best`, a min-heap per query behind one compare per
   score. Without it, a running threshold (seeded from a sample of rows) and a merge of the hits.
-The thread count follows the machine: the CPUs this process may use, capped by the BLAS thread limit
-(threadpoolctl's `threadpool_limits`, or OPENBLAS_NUM_THREADS and the like at start-up) and by
-OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS.
+The thread count follows the machine: the CPUs this process may use (a container's CPU quota included),
+capped by the BLAS thread limit (threadpoolctl's `threadpool_limits`, or OPENBLAS_NUM_THREADS and the
+like at start-up) and by OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .. import cpus
 
 try:
     from . import _kernels
@@ -119,20 +121,16 @@ def _blas_libraries() -> _Blas:
     return _blas
 
 
-def _cpus() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-
-
 def _variable_limit(name: str) -> int | None:
     value = os.environ.get(name, "").split(",")[0].strip()
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def threads() -> int:
-    """How many threads a scan uses: the CPUs this process may run on, capped by the BLAS thread limit
-    (which `threadpoolctl.threadpool_limits` sets) and by the usual environment variables."""
-    limits = [_cpus(), _blas_libraries().threads()] + [_variable_limit(name) for name in LIMIT_VARIABLES]
+    """How many threads a scan uses: the CPUs this process may keep busy (`cpus.available`: its affinity and its
+    container's CPU quota), capped by the BLAS thread limit (which `threadpool_limits` sets) and by the usual
+    environment variables."""
+    limits = [cpus.available(), _blas_libraries().threads()] + [_variable_limit(name) for name in LIMIT_VARIABLES]
     return max(1, min(limit for limit in limits if limit is not None))
 
 
