@@ -99,3 +99,30 @@ def test_loading_leaves_the_root_logger_as_it_was():
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[] WARNING"
+
+
+@pytest.mark.parametrize("failure, said", [
+    (ModuleNotFoundError("No module named 'wordllama'", name="wordllama"),
+     "The shipped model needs wordllama, which is not installed: pip install 'vectorize-nb[embeddings]'"),
+    (ImportError("libfoo.so: failed to map segment from shared object"),
+     "The shipped model needs wordllama, which is installed but failed to import (ImportError: libfoo.so: failed "
+     "to map segment from shared object); the process may be out of memory"),
+])
+def test_wordllama_that_fails_to_import_is_not_called_missing(monkeypatch, failure, said):
+    """At a memory limit, or with a dependency of its own missing, wordllama was said not to be installed."""
+    import builtins
+
+    from vectorize_nb.errors import ModelNotAvailable
+
+    real = builtins.__import__
+
+    def failing(name, *args, **kwargs):
+        if name == "wordllama":
+            raise failure
+        return real(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "wordllama", raising=False)
+    monkeypatch.setattr(builtins, "__import__", failing)
+    with pytest.raises(ModelNotAvailable) as refused:
+        StaticModel.load()
+    assert said in str(refused.value)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..contract.errors import ModelNotAvailable
+from ..extras import require
 from .pooling import normalise
 
 __all__ = ["StaticModel"]
@@ -42,15 +43,14 @@ class StaticModel:
         Raises
         ------
         ModelNotAvailable
-            wordllama is not installed.
+            wordllama is not installed, or fails to import (a dependency missing, the process out of memory).
         """
         try:
             with _root_logger_kept():
-                import wordllama
-        except ImportError as exc:
-            raise ModelNotAvailable("The shipped model needs the wordllama package: "
-                                    "pip install 'vectorize-nb[embeddings]'") from exc
-        folder = Path(wordllama.__file__).parent
+                wordllama = require("wordllama", "The shipped model")
+        except ImportError as exc:  # not installed, or installed and failing to import: `require` says which
+            raise ModelNotAvailable(str(exc)) from exc
+        folder = Path(str(wordllama.__file__)).parent
         return cls(wordllama.WordLlama.load(cache_dir=folder, disable_download=True))
 
     def embed(self, texts: list[str], pooling: str = "mean") -> np.ndarray:
