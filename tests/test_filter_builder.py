@@ -1,3 +1,5 @@
+from datetime import date, datetime, timedelta, timezone
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,3 +78,23 @@ def test_a_date_in_a_filter_says_how_dates_are_stored_and_what_to_compare_with(w
             condition()
         assert "a date is stored as the text written (df.vectorize.upsert writes a datetime as ISO 8601, " \
                "'2024-03-05T10:00:00'): compare with such a string" in str(refused.value)
+
+
+@pytest.mark.parametrize("when", [date(2024, 3, 5), datetime(2024, 3, 5, 11, 0, tzinfo=timezone(timedelta(hours=1))),
+                                  pd.Timestamp("2024-03-05 10:00:00.25"), np.datetime64("2024-03-05")],
+                         ids=["date", "aware", "fraction", "day64"])
+def test_the_text_a_date_filter_offers_is_the_text_upsert_stored(when):
+    """It offered date(2024, 3, 5).isoformat(), '2024-03-05', where df.vectorize.upsert stores '2024-03-05T00:00:00':
+    `F("when") == '2024-03-05'` then matched nothing (and an aware time was offered in its own zone, not UTC)."""
+    import re
+
+    import vectorize_nb as vz
+
+    index = vz.connect("memory").create_index("dates", dimensions=32)
+    frame = pd.DataFrame({"id": ["a"], "v": [np.ones(32)], "when": pd.Series([when], dtype=object)})
+    frame.vectorize.upsert(index, id="id", vector="v", metadata=["when"], wait=True)
+    stored = index.get_by_ids(["a"])["when"].iloc[0]
+    with pytest.raises(InvalidFilter) as refused:
+        F("when") == when  # noqa: B015
+    offered = re.search(r"as ISO 8601, '([^']+)'\)", str(refused.value))
+    assert offered is not None and offered[1] == stored

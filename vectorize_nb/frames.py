@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import packing
 from .contract import errors, validation
+from .contract.dates import iso_text
 from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.metadata_json import encoded_metadata
 from .contract.models import CheckedVectors, Values, VectorCells, Vectors, WriteKind
@@ -354,7 +355,7 @@ def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) 
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, (pd.Timestamp, datetime, date, np.datetime64)):
-        return _iso(pd.Timestamp(value))
+        return iso_text(pd.Timestamp(value))
     if isinstance(value, dict):
         return {str(k): v for k, v in ((k, _json_value(frame, name, position, v)) for k, v in value.items())
                 if v is not MISSING}
@@ -363,12 +364,6 @@ def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) 
     raise errors.InvalidMetadata(f"metadata column {name!r} holds a {type(value).__name__} in "
                                  f"{row_name(frame, position)} ({value!r:.60}), which Vectorize cannot store; convert "
                                  "it to a string or a number")
-
-
-def _iso(stamp: pd.Timestamp) -> str:
-    if stamp.tzinfo is not None:
-        return stamp.tz_convert("UTC").isoformat().replace("+00:00", "Z")
-    return stamp.isoformat()
 
 
 def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str | None] | None:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .dates import iso_text
 from .errors import InvalidFilter
 from .limits import Limits
 
@@ -251,9 +252,8 @@ def _refused(value: Any, *, shown: bool = False) -> str:
     """A refused operand's kind, and for a date, how dates are stored and what to compare them with."""
     kind = json_kind(value, shown=shown)
     if isinstance(value, (date, np.datetime64)):
-        text = value.isoformat() if isinstance(value, date) else str(np.datetime_as_string(value, unit="s"))
         kind += (f"; a date is stored as the text written (df.vectorize.upsert writes a datetime as ISO 8601, "
-                 f"{text!r}): compare with such a string")
+                 f"{iso_text(value)!r}): compare with such a string")
     return kind
 
 
