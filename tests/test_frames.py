@@ -92,6 +92,18 @@ def test_query_vectors_of_another_width_are_a_query_dimension_mismatch_as_in_que
         films.assign(x=1.0, y=2.0).vectorize.query(index, vectors=["x", "y"])
 
 
+def test_a_query_vector_of_nan_is_an_invalid_query_as_in_query_many(index, films):
+    """df.vectorize.query raised the write's InvalidVector (40103, its hint about ids) where Index.query and
+    query_many raise InvalidQuery (40112), as its Raises section says; 'except InvalidQuery' missed it."""
+    holed = films.assign(embedding=[np.array([1.0, np.nan, 0.0], np.float32)] * 4)
+    for ask in (lambda: holed.vectorize.query(index, vector="embedding"),
+                lambda: films.assign(x=1.0, y=np.nan, z=0.0).vectorize.query(index, vectors=["x", "y", "z"])):
+        with pytest.raises(errors.InvalidQuery) as raised:
+            ask()
+        assert raised.value.code == 40112 and "row 10" in str(raised.value) and "NaN" in str(raised.value)
+        assert "during query on index 'films'" in str(raised.value) and "Ids are" not in str(raised.value)
+
+
 def test_a_key_column_named_id_gives_unique_columns_and_merges_back(index, films):
     """The natural call on a frame whose id column is called "id" (as the bundled datasets are)."""
     frame = films.rename(columns={"film_id": "id"})

@@ -311,12 +311,15 @@ def _embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, mode
 
 def _query_matrix(frame: pd.DataFrame, index: Index, vector: Hashable | None,
                   vectors: Sequence[Hashable] | None) -> np.ndarray:
-    """The query vectors' columns as one matrix; a row of another width is Vectorize's 40006, as in `query_many`."""
+    """The query vectors' columns as one matrix; a row of another width is Vectorize's 40006, and one that is not
+    finite numbers its 40112, as in `query_many`."""
     with errors.during(f"query on index {index.name!r}"):
         try:
             return matrix_of(frame, vector, vectors, index.dimensions)
         except errors.VectorDimensionMismatch as exc:
             raise errors.QueryDimensionMismatch(exc.message) from None
+        except errors.InvalidVector as exc:  # a cell that is not finite numbers: a query's 40112, not a write's 40103
+            raise errors.InvalidQuery(exc.message) from None
 
 
 def _embedded(frame: pd.DataFrame, index: Index, text: Text, *, writing: bool,
