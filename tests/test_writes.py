@@ -435,3 +435,16 @@ def test_a_delete_of_ids_not_stored_says_they_were_accepted_not_deleted():
     assert repr(deleted) == ("WriteResult(delete on 'docs': 3 of 3 ids accepted in 1 of 1 batches; "
                              "an id not stored is accepted too, and ignored)")
     assert deleted.tally() == "3 of 3 ids accepted (1 of 1 batches accepted)"
+
+
+def test_one_string_for_the_ids_of_a_write_is_refused_not_read_letter_by_letter():
+    """index.upsert("ab", X) wrote two vectors with ids "a" and "b", over those stored, where delete_by_ids("ab")
+    and get_by_ids("ab") are refused with the one-id hint."""
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("films", 2)
+        index.upsert(["a", "b"], np.eye(2), wait=True)
+        for write in (index.upsert, index.insert):
+            with pytest.raises(errors.MalformedRequest) as refused:
+                write("ab", np.ones((2, 2)))
+            assert "ids must be a list of ids; got 'ab'; for the one id pass ['ab']" in str(refused.value)
+        assert np.array_equal(np.stack(index.get_by_ids(["a", "b"], values=True)["values"]), np.eye(2))

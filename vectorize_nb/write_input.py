@@ -63,6 +63,7 @@ def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] 
     if values is None:
         records = [{**r, "id": validation.id_text(r["id"])} if isinstance(r, dict) and "id" in r else r for r in data]
         return vectors_from_records(records, dimensions)
+    validation.ids_listed(data)
     ids = [validation.id_text(vid) for vid in data]
     try:
         matrix = np.asarray(values, dtype=np.float32)

@@ -22,9 +22,9 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
                      VectorCells, Vectors, WriteKind)
 
 __all__ = [
-    "index_name", "no_config", "index_config", "id_text", "vector_id", "id_list", "asked_ids", "namespace",
-    "write_count", "unique_rows", "check_vectors", "first_bad_cell", "recheck_cells", "first_non_finite_row",
-    "query_option_types", "query_options", "query_vector", "list_count",
+    "index_name", "no_config", "index_config", "id_text", "vector_id", "id_list", "ids_listed", "asked_ids",
+    "namespace", "write_count", "unique_rows", "check_vectors", "first_bad_cell", "recheck_cells",
+    "first_non_finite_row", "query_option_types", "query_options", "query_vector", "list_count",
     "metadata_index_spec", "utf8_len", "wrong_width", "not_numbers",
 ]
 
@@ -115,12 +115,17 @@ def id_list(ids: Any, max_count: int, limits: Limits) -> list[str]:
 def asked_ids(ids: Any, limits: Limits) -> list[str]:
     """The ids a Python caller asks for (a list, an array or a Series; integers as their decimal
     strings), every one checked before any request is sent, repeats dropped."""
+    ids_listed(ids)
+    return list(dict.fromkeys(vector_id(id_text(value), limits, row) for row, value in enumerate(ids)))
+
+
+def ids_listed(ids: Any) -> None:
+    """Refuse ids that are not a list of them (a string would be read as one id per character)."""
     if isinstance(ids, (str, bytes, Mapping)) or not isinstance(ids, Iterable):
         refusal = arguments.ill_typed("ids", "a list of ids", ids)
         if isinstance(ids, str):
             refusal.message += f"; for the one id pass [{ids!r}]"
         raise refusal
-    return list(dict.fromkeys(vector_id(id_text(value), limits, row) for row, value in enumerate(ids)))
 
 
 def namespace(value: Any, limits: Limits, vid: str | None = None) -> str | None:
