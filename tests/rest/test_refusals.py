@@ -156,3 +156,26 @@ def test_a_resolver_that_cannot_answer_now_is_asked_again(caplog, monkeypatch):
     message = unreachable("http://vectorise.example:8787", caplog, max_retries=2)
     assert asked == ["vectorise.example"] * 3
     assert "failed after 3 attempts: cannot resolve vectorise.example (Temporary failure" in message, message
+
+
+def test_a_name_that_resolved_before_is_asked_again_when_the_resolver_says_no_such_name(caplog, monkeypatch):
+    """macOS answers "no such name" (EAI_NONAME) when the network drops: a job against a host reached before
+    would stop at once, where a Wi-Fi blip deserves the retries."""
+    with serve(port=0) as server:
+        port = server.url.split(":")[-1].split("/")[0]
+        client = vz.connect(f"http://localhost:{port}", api_token=TOKEN, max_retries=2, timeout=2)
+        assert client.list_indexes().empty  # the name resolved: the host is there
+        asked = []
+        real = socket.getaddrinfo
+
+        def offline(host, *args, **kwargs):
+            asked.append(host)
+            raise socket.gaierror(socket.EAI_NONAME, "nodename nor servname provided, or not known")
+
+        monkeypatch.setattr(socket, "getaddrinfo", offline)
+        client.backend.transport.session.close()  # as a dropped network leaves no connection to reuse
+        with pytest.raises(errors.TransportError, match="failed after 3 attempts: cannot resolve localhost"):
+            client.list_indexes()
+        assert asked == ["localhost"] * 3
+        monkeypatch.setattr(socket, "getaddrinfo", real)
+        client.close()

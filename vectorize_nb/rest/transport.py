@@ -117,6 +117,8 @@ class Transport:
         self.session.auth = BearerToken(token) if token else None
         self.session.headers.update({"Accept": "application/json", "User-Agent": f"vectorize-nb/{__version__}"})
         self.closed = False
+        self.reached = False
+        """Whether a server has answered: then a name the resolver says does not exist is a dropped network."""
 
     def __repr__(self) -> str:
         return f"Transport({self.account_url!r})"
@@ -166,11 +168,12 @@ class Transport:
                 failure = _Late(seconds) if watched.expired or isinstance(exc, requests.Timeout) else exc
                 if _refused(failure) and (_this_machine(call.url) or len(call.retry.history) >= REFUSED_RETRIES):
                     call.refused()
-                if _no_such_name(failure):
+                if _no_such_name(failure) and not self.reached:  # once reached, a network that dropped (macOS)
                     call.give_up("not retried: no host of that name exists; check the URL", failure, None, None)
                 call.uncertain = call.uncertain or watched.sent
                 self._again(call, error=failure)
                 continue
+            self.reached = True
             body = _parse(content)
             call.uncertain = call.uncertain or response.status_code in UNCERTAIN_STATUSES
             if self._retryable(call.retry, call.method, response, body):
