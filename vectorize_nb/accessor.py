@@ -294,7 +294,10 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
         matrix = None if text is None else _embedded(frame, index, text, writing=True, progress=options.progress)
         batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
                            dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
-    return index.write(kind, batch, options)
+    result = index.write(kind, batch, options)
+    if text is not None and result.written:
+        index.embedder.wrote(index.name, model_for_index(text.model, index.description).model, text.pooling)
+    return result
 
 
 def _embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, model: str, pooling: str | None = None,
@@ -328,6 +331,6 @@ def _embedded(frame: pd.DataFrame, index: Index, text: Text, *, writing: bool,
     dimensions first."""
     mismatch = errors.VectorDimensionMismatch if writing else errors.QueryDimensionMismatch
     spec = model_for_index(text.model, index.description, mismatch)
-    note = index.embedder.wrote if writing else index.embedder.asks
-    note(index.name, spec.model, text.pooling)
+    if not writing:  # what is written is remembered once it is (`_write`)
+        index.embedder.asks(index.name, spec.model, text.pooling)
     return _embed_texts(frame, index.embedder, text.column, spec.model, text.pooling, progress=progress)

@@ -240,3 +240,19 @@ def test_a_text_asked_otherwise_than_the_texts_written_warns_once(client, hf_cac
         again = client.create_index("other", preset=BGE)
         again.upsert(["a"], client.embed(["a text"], BGE), wait=True)
         again.query("read a CSV file")
+
+
+def test_texts_refused_before_they_were_written_leave_nothing_to_warn_of(client, hf_cache, tiny_repo):
+    """A write refused after its texts were embedded (a metadata column that is not there) was remembered as
+    written, and a query with the other pooling warned of texts the index did not hold."""
+    import warnings
+
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    index = client.create_index("preset", preset=BGE)
+    with pytest.raises(KeyError):
+        DOCS.vectorize.upsert(index, id="id", text="body", pooling="cls", metadata=["no such column"])
+    assert index.info().vector_count == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        index.upsert(["a"], client.embed(["a text"], BGE), wait=True)
+        index.query("read a CSV file")
