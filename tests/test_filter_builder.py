@@ -98,3 +98,10 @@ def test_the_text_a_date_filter_offers_is_the_text_upsert_stored(when):
         F("when") == when  # noqa: B015
     offered = re.search(r"as ISO 8601, '([^']+)'\)", str(refused.value))
     assert offered is not None and offered[1] == stored
+
+
+def test_equal_conditions_hash_alike():
+    """Equality compares the filter (clause order and 1 vs 1.0 aside); the hash used the repr, which does not."""
+    first = (F("a") == 1) & F("tag").isin(["x", "y"])
+    second = F("tag").isin(["x", "y"]) & (F("a") == 1.0)
+    assert first == second and hash(first) == hash(second) and len({first, second}) == 1

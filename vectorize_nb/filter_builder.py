@@ -52,8 +52,10 @@ class Condition:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Condition) and self.to_json() == other.to_json()
 
-    def __hash__(self) -> int:
-        return hash(repr(self))
+    def __hash__(self) -> int:  # of what __eq__ compares: the filter, whatever the order of its clauses
+        return hash(frozenset((key, frozenset((op, tuple(value) if isinstance(value, list) else value)
+                                              for op, value in ops.items()))
+                              for key, ops in self.to_json().items()))
 
     def __repr__(self) -> str:
         """Python that builds the condition again."""
