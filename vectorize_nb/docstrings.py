@@ -54,7 +54,10 @@ InvalidQuery
 InvalidFilter
     A filter that breaks Vectorize's grammar, or an `F` condition on a property with no metadata index.
 QueryDimensionMismatch
-    A query vector of another number of dimensions than the index."""
+    A query vector of another number of dimensions than the index.
+MalformedRequest
+    An argument of the wrong type: a query that is neither numbers nor a text, a `top_k` that is not a
+    number, a `return_metadata` other than "none", "indexed" or "all"."""
 _FRAGMENTS = {"{write_options}": WRITE_OPTIONS, "{write_input}": WRITE_INPUT, "{write_result}": WRITE_RESULT,
               "{write_raises}": WRITE_RAISES, "{query_raises}": QUERY_RAISES}
 _Function = TypeVar("_Function", bound=Callable[..., Any])

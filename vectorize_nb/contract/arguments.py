@@ -10,7 +10,7 @@ import numpy as np
 
 from . import errors
 
-__all__ = ["ill_typed", "text", "whole"]
+__all__ = ["malformed", "ill_typed", "text", "whole"]
 
 
 def malformed(message: str) -> errors.MalformedRequest:
