@@ -162,7 +162,7 @@ class VectorizeAccessor:
         frame, source = self._frame, _text(text, model, pooling)
         one_source(vector, vectors, source)
         matrix = _query_matrix(frame, index, vector, vectors) if source is None else \
-            _embedded(frame, index, source, writing=False)
+            _asked(frame, index, source)
         if key is not None:
             check_columns(frame, [key], "key")
         labels = frame.index if key is None else frame[key]
@@ -291,12 +291,15 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
     first, then written as any vectors are)."""
     with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
         one_source(vector, vectors, text)
-        matrix = None if text is None else _embedded(frame, index, text, writing=True, progress=options.progress)
+        model, matrix = None, None
+        if text is not None:
+            model = model_for_index(text.model, index.description).model
+            matrix = _embed_texts(frame, index.embedder, text.column, model, text.pooling, progress=options.progress)
         batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
                            dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
     result = index.write(kind, batch, options)
-    if text is not None and result.written:
-        index.embedder.wrote(index.name, model_for_index(text.model, index.description).model, text.pooling)
+    if text is not None and model is not None and result.written:  # remembered once written, for `_asked`
+        index.embedder.wrote(index.name, model, text.pooling)
     return result
 
 
@@ -325,12 +328,8 @@ def _query_matrix(frame: pd.DataFrame, index: Index, vector: Hashable | None,
             raise errors.InvalidQuery(exc.message) from None
 
 
-def _embedded(frame: pd.DataFrame, index: Index, text: Text, *, writing: bool,
-              progress: bool | None = None) -> np.ndarray:
-    """The text column's vectors for `index` (to write, or to ask), its model checked against the index's
-    dimensions first."""
-    mismatch = errors.VectorDimensionMismatch if writing else errors.QueryDimensionMismatch
-    spec = model_for_index(text.model, index.description, mismatch)
-    if not writing:  # what is written is remembered once it is (`_write`)
-        index.embedder.asks(index.name, spec.model, text.pooling)
-    return _embed_texts(frame, index.embedder, text.column, spec.model, text.pooling, progress=progress)
+def _asked(frame: pd.DataFrame, index: Index, text: Text) -> np.ndarray:
+    """The vectors of a column of questions for `index`, its model checked against the index's dimensions first."""
+    spec = model_for_index(text.model, index.description, errors.QueryDimensionMismatch)
+    index.embedder.asks(index.name, spec.model, text.pooling)
+    return _embed_texts(frame, index.embedder, text.column, spec.model, text.pooling)

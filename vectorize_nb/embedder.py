@@ -156,7 +156,8 @@ class Embedder:
         spec = get_model(model)
         chosen = resolve_pooling(spec, pooling)
         rows = check_texts(texts)
-        remote = not locally and spec.workers_ai and self.backend.embeds_remotely
+        source = "local" if locally or not spec.workers_ai else self.backend.embedding_source
+        remote = source != "local"
         run = self._remote(spec, chosen, progress, rows, labels) if remote else self._local(spec, chosen, progress)
         runs = "workers-ai" if remote else "local"
 
@@ -168,7 +169,6 @@ class Embedder:
 
         if cache and rows:
             try:
-                source = self.backend.embedding_source if remote else "local"
                 found = self.cache.embed(rows, f"{spec.model}@{source}", chosen, compute)
             except KeyboardInterrupt as stop:
                 raise KeyboardInterrupt("embedding stopped: the vectors made before the stop are cached, so running "

@@ -57,11 +57,10 @@ class Backend(ABC):
     """How many requests the client may have in flight at once (1 for the in-process engine)."""
     builds_requests: ClassVar[bool] = False
     """Whether `prepare_write` does real work worth overlapping with sending (REST encodes NDJSON)."""
-    embeds_remotely: ClassVar[bool] = False
-    """Whether `embed` runs Workers AI models on Workers AI (REST) rather than on this machine."""
     embedding_source: str = "local"
     """Who makes the vectors `embed` returns of Workers AI's models, as the embedding cache keeps them apart:
-    "local" (this machine), "workers-ai" (Cloudflare's), "served" (another server, such as `vectorize-nb serve`)."""
+    "local" (this machine), "workers-ai" (Cloudflare's), "served" (another server, such as `vectorize-nb serve`);
+    anything but "local" is a REST backend that runs them remotely."""
     exports_at_once: ClassVar[bool] = False
     """Whether `export` reads every vector in one go (the engine), not a request per page (REST)."""
 

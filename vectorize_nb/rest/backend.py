@@ -89,7 +89,6 @@ class RestBackend(Backend):
     """One account of a Vectorize-compatible REST API. `max_concurrency` requests may be in flight."""
 
     builds_requests = True
-    embeds_remotely = True
 
     def __init__(self, transport: Transport, *, limits: Limits = DEFAULT_LIMITS,
                  max_concurrency: int = DEFAULTS.concurrency) -> None:
