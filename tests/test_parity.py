@@ -111,6 +111,8 @@ def test_a_query_that_is_no_vector_is_refused_in_the_callers_terms(index, reques
                                                    f"[40026] {said} (during query on index 'films')")
     assert refused(lambda: index.query([1.0, 0.0], top_k="3"))[2] == (
         "[40026] top_k must be a whole number; got '3' (during query on index 'films')")
+    assert refused(lambda: index.query([1.0, 0.0], namespace=5)) == (  # was 40103 with a hint about ids
+        errors.MalformedRequest, 40026, "[40026] namespace must be a string; got 5 (during query on index 'films')")
     assert len(requests_sent) == before
 
 

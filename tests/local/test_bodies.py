@@ -57,6 +57,7 @@ def answer(response) -> tuple[int, int, str]:
     ("/docs/delete_by_ids", {"ids": [{"id": "a"}]}, "ids[0]: expected a string, got an object"),
     ("/docs/query", {"vector": [1, 0], "topK": None}, "topK: expected a number, got null"),
     ("/docs/query", {"vector": [1, 0], "returnValues": "yes"}, 'returnValues: expected a boolean, got "yes"'),
+    ("/docs/query", {"vector": [1, 0], "namespace": 5}, "namespace: expected a string"),
 ])
 def test_a_missing_or_ill_typed_field_is_40026_naming_it(http, path, body, message):
     client, engine = http

@@ -327,6 +327,8 @@ def query_options(options: QueryOptions, limits: Limits, *, python: bool = False
                        f"{int(top_k)}; for a top K up to {limits.max_top_k}, retry with "
                        "returnValues=false and returnMetadata=indexed")
         raise errors.TopKTooLarge(message)
+    if options.namespace is not None and not isinstance(options.namespace, str):
+        raise _ill_typed("namespace", "a string", options.namespace, python)
     namespace(options.namespace, limits)
     if options.filter is not None and not isinstance(options.filter, dict):
         raise errors.InvalidFilter(f"filter must be a JSON object, got {json_kind(options.filter)}")
