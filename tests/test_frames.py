@@ -104,6 +104,19 @@ def test_a_query_vector_of_nan_is_an_invalid_query_as_in_query_many(index, films
         assert "during query on index 'films'" in str(raised.value) and "Ids are" not in str(raised.value)
 
 
+def test_a_query_cell_that_is_not_numbers_is_a_python_argument_as_in_query_many(index, films):
+    """It was InvalidQuery 40112 with the hint "Give exactly one of vector or vectorId, and a whole-number topK",
+    where query_many says MalformedRequest 40026 for the same cell."""
+    worded = films.assign(embedding=[[1.0, 0.0, 0.0]] * 3 + [["a", 0.0, 0.0]])
+    texts = films.assign(x=1.0, y=["1", "2", "3", "four"], z=0.0)
+    for ask in (lambda: worded.vectorize.query(index, vector="embedding"),
+                lambda: texts.vectorize.query(index, vectors=["x", "y", "z"])):
+        with pytest.raises(errors.MalformedRequest) as raised:
+            ask()
+        assert raised.value.code == 40026 and "row 13" in str(raised.value) and "not a number" in str(raised.value)
+        assert str(raised.value).endswith("(during query on index 'films')")
+
+
 def test_a_key_column_named_id_gives_unique_columns_and_merges_back(index, films):
     """The natural call on a frame whose id column is called "id" (as the bundled datasets are)."""
     frame = films.rename(columns={"film_id": "id"})

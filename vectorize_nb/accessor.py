@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .client import Client
-from .contract import errors
+from .contract import arguments, errors
 from .contract.models import WriteKind
 from .embedder import Embedder, model_for_index
 from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of, to_vectors
@@ -317,15 +317,15 @@ def _embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, mode
 
 def _query_matrix(frame: pd.DataFrame, index: Index, vector: Hashable | None,
                   vectors: Sequence[Hashable] | None) -> np.ndarray:
-    """The query vectors' columns as one matrix; a row of another width is Vectorize's 40006, and one that is not
-    finite numbers its 40112, as in `query_many`."""
+    """The query vectors' columns as one matrix; as in `query_many`, a row of another width is Vectorize's 40006,
+    one that is not finite its 40112, and a cell that is not numbers a Python argument's 40026."""
     with errors.during(f"query on index {index.name!r}"):
         try:
-            return matrix_of(frame, vector, vectors, index.dimensions)
+            return matrix_of(frame, vector, vectors, index.dimensions, not_finite=errors.InvalidQuery)
         except errors.VectorDimensionMismatch as exc:
             raise errors.QueryDimensionMismatch(exc.message) from None
-        except errors.InvalidVector as exc:  # a cell that is not finite numbers: a query's 40112, not a write's 40103
-            raise errors.InvalidQuery(exc.message) from None
+        except errors.InvalidVector as exc:  # not a write's 40103, nor its hint about ids
+            raise arguments.malformed(exc.message) from None
 
 
 def _asked(frame: pd.DataFrame, index: Index, text: Text) -> np.ndarray:

@@ -57,7 +57,7 @@ QueryDimensionMismatch
     A query vector of another number of dimensions than the index.
 MalformedRequest
     An argument of the wrong type: a query that is neither numbers nor a text, a `top_k` that is not a
-    number, a `return_metadata` other than "none", "indexed" or "all"."""
+    number, a `namespace` that is not a string, a `return_metadata` other than "none", "indexed" or "all"."""
 _FRAGMENTS = {"{write_options}": WRITE_OPTIONS, "{write_input}": WRITE_INPUT, "{write_result}": WRITE_RESULT,
               "{write_raises}": WRITE_RAISES, "{query_raises}": QUERY_RAISES}
 _Function = TypeVar("_Function", bound=Callable[..., Any])

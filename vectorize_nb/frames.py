@@ -131,8 +131,10 @@ def _no_duplicates(frame: pd.DataFrame, ids: list[str]) -> None:
 # --- vectors ------------------------------------------------------------------------------------
 
 def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
-              dimensions: int | None = None, ids: Sequence[str] | None = None) -> np.ndarray:
-    """The vectors as one float32 matrix, from a column of lists/arrays or from several columns."""
+              dimensions: int | None = None, ids: Sequence[str] | None = None,
+              not_finite: type[errors.VectorizeError] = errors.InvalidVector) -> np.ndarray:
+    """The vectors as one float32 matrix, from a column of lists/arrays or from several columns; a row that
+    is not finite raises `not_finite` (a write's 40103 by default)."""
     one_source(vector, vectors, None)
     if vectors is not None:
         check_columns(frame, list(vectors), "vector")
@@ -142,7 +144,8 @@ def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequ
         matrix = _stack(frame, frame[vector], dimensions, ids)
     if dimensions is not None and matrix.shape[1] != dimensions:
         raise _wrong_width(frame, 0, ids, dimensions, matrix.shape[1])
-    _finite(frame, matrix, ids)
+    if (position := validation.first_non_finite_row(matrix)) is not None:
+        raise _not_finite(frame, position, ids, not_finite)
     return matrix
 
 
@@ -243,13 +246,9 @@ def _wrong_width(frame: pd.DataFrame, position: int, ids: Sequence[str] | None, 
                                           f"expected {width} dimensions, and got {got} dimensions")
 
 
-def _finite(frame: pd.DataFrame, matrix: np.ndarray, ids: Sequence[str] | None) -> None:
-    if (position := validation.first_non_finite_row(matrix)) is not None:
-        raise _not_finite(frame, position, ids)
-
-
-def _not_finite(frame: pd.DataFrame, position: int, ids: Sequence[str] | None) -> errors.InvalidVector:
-    return errors.InvalidVector(f"the vector in {row_name(frame, position)}{_id_note(ids, position)} holds NaN, an "
+def _not_finite(frame: pd.DataFrame, position: int, ids: Sequence[str] | None,
+                error: type[errors.VectorizeError] = errors.InvalidVector) -> errors.VectorizeError:
+    return error(f"the vector in {row_name(frame, position)}{_id_note(ids, position)} holds NaN, an "
                                 "infinity or a number beyond float32's range; vectors must be finite float32 numbers")
 
 
