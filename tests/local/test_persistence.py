@@ -51,6 +51,26 @@ def test_the_store_is_sqlite_in_wal_mode(disk_engine, tmp_path):
     con.close()
 
 
+def test_a_folder_the_engine_makes_stays_out_of_git_and_one_it_finds_is_left_as_it_is(tmp_path):
+    """A notebook's repository with ./.vectorize in it: `git add .` took the database and vector files (1.6 GB
+    at 1M x 384), which git hosts refuse, and once committed they stay in the history."""
+    repo = tmp_path / "notebooks"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    with LocalEngine(repo / ".vectorize" / "course", limits=TINY) as engine:
+        engine.create_index("kept", dimensions=2, metric="cosine")
+        engine.upsert("kept", vectors(["a"], [[1, 0]]))
+    (repo / "notes.md").write_text("mine", encoding="utf-8")
+    untracked = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=all"],
+                               capture_output=True, text=True, check=True).stdout
+    assert untracked.splitlines() == ["?? notes.md"]
+    assert (repo / ".vectorize" / "course" / ".gitignore").read_text(encoding="utf-8").endswith("\n*\n")
+    (repo / "mine").mkdir()
+    with LocalEngine(repo / "mine", limits=TINY):
+        pass
+    assert not (repo / "mine" / ".gitignore").exists()  # a folder the user made: theirs to decide
+
+
 def test_two_engines_on_one_folder_see_each_others_writes(tmp_path):
     with LocalEngine(tmp_path / "shared", limits=TINY) as one, LocalEngine(tmp_path / "shared", limits=TINY) as two:
         one.create_index("both", dimensions=2, metric="cosine")

@@ -33,6 +33,7 @@ __all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME", "VE
 
 DATABASE_NAME = "vectorize.sqlite3"
 VECTORS_FOLDER = "vectors"
+GITIGNORE = "# Created by vectorize-nb: the engine's data stays out of git. Delete this file to commit it.\n*\n"
 HOLES_SHARE = 0.1
 """Compaction starts when holes pass this share of a vector file's slots (and MIN_HOLES)."""
 MIN_HOLES = 4096
@@ -48,6 +49,21 @@ slot = excluded.slot, seq = excluded.seq"""
 _INSERT = "INSERT INTO {table} (id, namespace, metadata, slot, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
 
 
+def _make_folder(folder: Path) -> None:
+    """The engine's folder, made if it is not there, with a .gitignore (as pytest's cache and uv's .venv have):
+    a folder of databases, often gigabytes, is not committed by a `git add .` in a notebook's repository."""
+    try:
+        folder.mkdir(parents=True)
+    except FileExistsError:
+        if folder.is_dir():
+            return
+        raise damage.not_a_folder(folder) from None
+    except NotADirectoryError:
+        raise damage.not_a_folder(folder) from None
+    with suppress(OSError):  # only a convenience: a disk too full for it fails at the database next
+        (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+
+
 class Store:
     """SQLite access for the engine. Thread-safe: one connection, used under a lock."""
 
@@ -55,10 +71,7 @@ class Store:
         self.path = None if folder is None else Path(folder) / DATABASE_NAME
         self._patience = lock_patience
         if self.path is not None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except (FileExistsError, NotADirectoryError):
-                raise damage.not_a_folder(self.path.parent) from None
+            _make_folder(self.path.parent)
         self._lock = threading.RLock()
         self._con = sqlite3.connect(":memory:" if self.path is None else str(self.path),
                                     isolation_level=None, check_same_thread=False, timeout=lock_patience)
