@@ -26,7 +26,7 @@ from . import packing
 from .contract import errors, validation
 from .contract.dates import iso_text
 from .contract.limits import DEFAULT_LIMITS, Limits
-from .contract.metadata_json import encoded_metadata
+from .contract.metadata_json import encoded_metadata, metadata_json_of
 from .contract.models import CheckedVectors, Values, VectorCells, Vectors, WriteKind
 from .contract.validation import utf8_len
 from .vector_array import VectorDtype
@@ -78,6 +78,12 @@ def _missing(value: Any) -> bool:
 
 def row_name(frame: pd.DataFrame, position: int) -> str:
     return f"row {_label(frame.index[position])}"
+
+
+def _in_row(error: errors.VectorizeError, frame: pd.DataFrame, position: int) -> errors.VectorizeError:
+    """A rule's refusal of one vector (its message names the id) naming the frame's row too."""
+    error.message += f" ({row_name(frame, position)})"
+    return error
 
 
 # --- ids ----------------------------------------------------------------------------------------
@@ -385,14 +391,25 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
     return out
 
 
+def _check_namespaces(frame: pd.DataFrame, namespaces: list[str | None] | None, ids: Sequence[str],
+                      limits: Limits) -> None:
+    """Every namespace within its limit in bytes; a refusal names the row."""
+    if not namespaces or max(map(len, filter(None, namespaces)), default=0) * 4 <= limits.max_namespace_bytes:
+        return
+    for position, value in enumerate(namespaces):
+        try:
+            validation.namespace(value, limits, ids[position])
+        except errors.VectorizeError as exc:
+            raise _in_row(exc, frame, position) from None
+
+
 def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = None,
                vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | str | None = None,
                namespace: Hashable | None = None, dimensions: int | None = None, limits: Limits = DEFAULT_LIMITS,
                kind: WriteKind = "upsert", embedded: np.ndarray | None = None) -> CheckedVectors:
     """The whole frame as one checked batch (the write pipeline splits it for sending). Errors name the
-    frame's rows; what the frame's own checks leave (namespace lengths, nested metadata) is checked by
-    `validation.check_vectors`, which takes the metadata of flat columns as already encoded
-    (`metadata_json.encoded_metadata`).
+    frame's rows; ids, namespaces and metadata are checked here against the limits, the rest of a write's
+    rules by `validation.check_vectors`, which takes the metadata as already encoded.
     `embedded`: the rows' vectors when they were made from a text column (then no vector column is read)."""
     ids = ids_of(frame, id, limits.max_id_bytes)
     matrix = vectors_of(frame, vector, vectors, dimensions, ids) if embedded is None else embedded
@@ -405,20 +422,38 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
             rows = _nested(frame, _rows(columns, len(frame)), ids)  # as to_frame names nested properties
         elif any({dict, list} & set(map(type, values)) for values in columns.values()):
             rows = _rows(columns, len(frame))  # nested: checked value by value
-        else:
-            encoded = _encoded(columns, ids, limits)
-    batch = Vectors(ids, matrix, rows, namespaces_of(frame, namespace))
+        encoded = _encoded(frame, columns, ids, limits) if rows is None else _row_json(frame, rows, ids, limits)
+    namespaces = namespaces_of(frame, namespace)
+    _check_namespaces(frame, namespaces, ids, limits)
+    batch = Vectors(ids, matrix, rows, namespaces)
     return validation.check_vectors(batch, kind, matrix.shape[1], limits, metadata_json=encoded)
 
 
-def _encoded(columns: dict[str, list[Any]], ids: list[str], limits: Limits) -> list[bytes | None]:
+def _encoded(frame: pd.DataFrame, columns: dict[str, list[Any]], ids: list[str],
+             limits: Limits) -> list[bytes | None]:
     """Flat metadata columns as each row's compact JSON, a slice of rows at a time: the rows' dicts never
     all exist at once (a million of them would take a tenth of a 384-wide matrix's memory again)."""
     encoded: list[bytes | None] = []
     for start in range(0, len(ids), _ENCODED_ROWS):
         part = {key: values[start:start + _ENCODED_ROWS] for key, values in columns.items()}
-        encoded += encoded_metadata(_rows(part, len(ids[start:start + _ENCODED_ROWS])),
-                                    ids[start:start + _ENCODED_ROWS], limits, list(columns))
+        rows = _rows(part, len(ids[start:start + _ENCODED_ROWS]))
+        try:
+            encoded += encoded_metadata(rows, ids[start:start + _ENCODED_ROWS], limits, list(columns))
+        except errors.VectorizeError:  # found again row by row, to name the frame's row
+            encoded += _row_json(frame, rows, ids, limits, start)
+    return encoded
+
+
+def _row_json(frame: pd.DataFrame, rows: Sequence[dict[str, Any] | None], ids: Sequence[str], limits: Limits,
+              start: int = 0) -> list[bytes | None]:
+    """Each row's metadata checked and encoded (`rows` begin at the frame's row `start`); a refusal names the
+    row."""
+    encoded: list[bytes | None] = []
+    for position, row in enumerate(rows, start):
+        try:
+            encoded.append(metadata_json_of(row, limits, ids[position]))
+        except errors.VectorizeError as exc:
+            raise _in_row(exc, frame, position) from None
     return encoded
 
 

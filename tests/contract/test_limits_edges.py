@@ -12,6 +12,7 @@ from typing import Any
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 import pytest
 import requests
 
@@ -194,6 +195,52 @@ def test_the_client_splits_what_one_request_may_not_hold(index):
     assert ids_of(index.get_by_ids(ids[:21])) == ids[:21]
     assert index.delete_by_ids(ids[:101], wait=True).written == 101
     assert index.info().vector_count == 4900
+
+
+# --- a DataFrame: a bad row deep in a frame of several batches --------------------------------------
+
+FRAME_ROWS = 10_001  # three batches of 5,000
+
+
+def big_frame():
+    return pd.DataFrame({"id": [f"v{number}" for number in range(FRAME_ROWS)],
+                         "vec": [np.eye(1, WIDTH, dtype=np.float32)[0]] * FRAME_ROWS,
+                         "ns": ["n"] * FRAME_ROWS, "t": ["x"] * FRAME_ROWS, "nested": [{"a": 1}] * FRAME_ROWS},
+                        index=[f"lab{number}" for number in range(FRAME_ROWS)])
+
+
+def spoil(column, value):
+    def spoiled():
+        frame = big_frame()
+        frame.at["lab10000", column] = value
+        return frame
+    return spoiled
+
+
+@pytest.mark.parametrize("frame, columns, error, said", [
+    (spoil("id", EMOJI_65), {}, errors.IdTooLong, "max is 64 bytes, got 65 bytes"),
+    (spoil("ns", EMOJI_65), {"namespace": "ns"}, errors.NamespaceTooLong, "max is 64 bytes, got 65 bytes"),
+    (spoil("t", "x" * 10240), {"metadata": ["t"]}, errors.MetadataTooLarge, "max is 10240 bytes, got 10248 bytes"),
+    (spoil("nested", {"t": "x" * 10240}), {"metadata": "nested"}, errors.MetadataTooLarge,
+     "max is 10240 bytes, got 10259 bytes"),
+], ids=["id", "namespace", "flat metadata", "nested metadata"])
+def test_a_frame_with_a_row_past_a_limit_is_refused_naming_its_label_before_any_batch(index, frame, columns, error,
+                                                                                     said):
+    with pytest.raises(error) as refused:
+        frame().vectorize.upsert(index, id="id", vector="vec", wait=True, **columns)
+    assert refused.value.code == error.code and refused.value.nothing_written
+    assert said in refused.value.message and "row 'lab10000'" in refused.value.message
+    assert index.info().vector_count == 0
+
+
+def test_a_frame_at_every_limit_is_written_whole(index):
+    frame = big_frame()
+    frame.at["lab10000", "id"] = frame.at["lab10000", "ns"] = EMOJI_64
+    frame.at["lab10000", "t"] = "x" * (10240 - META_PAD)
+    frame.vectorize.upsert(index, id="id", vector="vec", namespace="ns", metadata=["t"], wait=True)
+    assert index.info().vector_count == FRAME_ROWS
+    fetched = index.get_by_ids([EMOJI_64])
+    assert (fetched["namespace"].tolist(), len(fetched["t"][0])) == ([EMOJI_64], 10240 - META_PAD)
 
 
 # --- raw REST: what Cloudflare's own clients send, where the Python client would split or refuse first ------
