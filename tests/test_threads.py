@@ -229,6 +229,37 @@ def test_an_index_deleted_while_other_threads_use_it_says_not_found_and_its_writ
     assert again.list_ids() == [] and again.info().vector_count == 0
 
 
+def test_close_while_other_threads_are_mid_call_finishes_them_or_says_closed_and_releases_the_files(tmp_path):
+    folder = tmp_path / "account"
+    client = vz.connect(path=folder, limits=TINY)
+    idx = client.create_index("ix", dimensions=DIMS)
+    idx.upsert(IDS, np.stack([value(vid, 0) for vid in IDS]), wait=True)
+    client.embed(["warm the cache file"], SHIPPED_MODEL)
+    started = threading.Barrier(4)
+
+    def busy(call: Callable[[int], object]) -> Callable[[], None]:
+        def run() -> None:
+            started.wait(JOIN_SECONDS)
+            for step in range(300):
+                try:
+                    call(step)
+                except (errors.ClientClosed, vz.WriteIncomplete) as exc:
+                    closed = exc.__cause__ if isinstance(exc, vz.WriteIncomplete) else exc
+                    assert isinstance(closed, errors.ClientClosed), repr(exc)
+                    return
+        return run
+
+    def close() -> None:
+        started.wait(JOIN_SECONDS)
+        client.close()
+
+    assert together(busy(lambda step: idx.query(value("v1", step), top_k=3)),
+                    busy(lambda step: idx.upsert([f"w{step}"], value("v2", step)[None, :])),
+                    busy(lambda step: client.embed([f"text number {step}"], SHIPPED_MODEL)),
+                    close) == []
+    assert open_files(folder) == []
+
+
 # --- texts ---------------------------------------------------------------------------------------------
 
 
@@ -254,3 +285,63 @@ def test_texts_embedded_from_two_threads_at_once_are_the_vectors_of_one_thread_a
     assert client.embedder.report.cached == len(texts)
     client.close()
 
+
+def held_in(monkeypatch, module: object, name: str) -> tuple[threading.Event, threading.Event]:
+    """Make `module.name` wait, once entered, until released: (entered, release)."""
+    entered, release = threading.Event(), threading.Event()
+    original = getattr(module, name)
+
+    def held(*args: object, **kwargs: object) -> object:
+        entered.set()
+        assert release.wait(JOIN_SECONDS)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+    return entered, release
+
+
+def closed_under(client: vz.Client, entered: threading.Event, release: threading.Event,
+                 call: Callable[[], object]) -> list[object]:
+    """Run `call` in a thread, close the client once the call is inside, then let the call go on: what it
+    returned or raised."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert entered.wait(JOIN_SECONDS)
+    client.close()
+    release.set()
+    thread.join(JOIN_SECONDS)
+    assert not thread.is_alive()
+    return outcome
+
+
+def test_an_embed_under_way_when_its_client_closes_finishes_without_opening_the_cache_again(tmp_path, monkeypatch):
+    import vectorize_nb.embeddings as embeddings
+
+    with vz.connect("memory", limits=TINY) as elsewhere:
+        reference = elsewhere.embed(["a new text"], SHIPPED_MODEL, cache=False)
+    client = vz.connect(path=tmp_path / "account", limits=TINY)
+    client.embed(["a text"], SHIPPED_MODEL)  # the cache file is open
+    entered, release = held_in(monkeypatch, embeddings, "embed_locally")
+    outcome = closed_under(client, entered, release, lambda: client.embed(["a new text"], SHIPPED_MODEL))
+    np.testing.assert_array_equal(outcome[0], reference)
+    assert open_files(tmp_path / "account") == []
+    with pytest.raises(errors.ClientClosed):
+        client.embed(["a new text"], SHIPPED_MODEL)
+
+
+def test_an_embed_that_began_before_close_opens_no_cache_after_it(tmp_path, monkeypatch):
+    import vectorize_nb.embedder as embedder
+
+    client = vz.connect(path=tmp_path / "account", limits=TINY)  # its cache not opened yet
+    entered, release = held_in(monkeypatch, embedder, "check_texts")
+    outcome = closed_under(client, entered, release, lambda: client.embed(["a text"], SHIPPED_MODEL))
+    assert isinstance(outcome[0], errors.ClientClosed)
+    assert open_files(tmp_path / "account") == []

@@ -12,6 +12,7 @@ so a notebook that runs again does not pay for them again.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -103,6 +104,7 @@ class Embedder:
         self._folder = None if folder is None else Path(folder)
         self._cache: EmbeddingCache | None = None
         self._closed = False
+        self._lock = threading.Lock()
         self.report: EmbeddingReport | None = None
         """What the last call did (texts, cache hits, where it ran)."""
         self._written: dict[str, tuple[str, str]] = {}
@@ -113,16 +115,21 @@ class Embedder:
 
     @property
     def cache(self) -> EmbeddingCache:
-        """The on-disk cache (opened on first use)."""
-        if self._cache is None:
-            self._cache = EmbeddingCache(self._folder)
-        return self._cache
+        """The on-disk cache (opened on first use; ClientClosed once the client is closed)."""
+        with self._lock:
+            if self._closed:
+                raise errors.ClientClosed()
+            if self._cache is None:
+                self._cache = EmbeddingCache(self._folder)
+            return self._cache
 
     def close(self) -> None:
-        """Close the cache file; a later `embed` raises ClientClosed (it would open the file again)."""
-        self._closed = True
-        if self._cache is not None:
-            self._cache.close()
+        """Close the cache file for good: an `embed` under way finishes without it, a later one raises ClientClosed
+        (from any thread)."""
+        with self._lock:
+            self._closed, cache = True, self._cache
+        if cache is not None:
+            cache.close(for_good=True)
 
     def wrote(self, index: str, model: str, pooling: str | None) -> None:
         """Remember that texts written to `index` were embedded with `model` and `pooling`."""

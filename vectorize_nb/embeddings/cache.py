@@ -32,6 +32,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from ..contract.errors import ClientClosed
 from ..journal import full, refused, write_ahead
 
 __all__ = ["EmbeddingCache", "CachedEmbeddings", "Keep", "default_folder", "FILE_NAME"]
@@ -98,6 +99,7 @@ class EmbeddingCache:
         self.misses = 0
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
+        self._shut = False
         self._unwritable_said = False
 
     def embed(self, texts: Sequence[str], model: str, pooling: str,
@@ -170,9 +172,11 @@ class EmbeddingCache:
                 db.execute("INSERT INTO clears DEFAULT VALUES")  # the next blocks may take the ids just freed
         self._run(wipe)
 
-    def close(self) -> None:
-        """Close the file (the next call opens it again)."""
+    def close(self, *, for_good: bool = False) -> None:
+        """Close the file: the next call opens it again, unless closed `for_good` (its client was closed). Then an
+        `embed` under way finishes without the cache, and any other call raises ClientClosed."""
         with self._lock:
+            self._shut = self._shut or for_good
             if self._db is not None:
                 self._db.close()
                 self._db = None
@@ -203,6 +207,8 @@ class EmbeddingCache:
         a full disk): the texts are embedded all the same, without it, and the log says so once."""
         try:
             return self._run(work)
+        except ClientClosed:
+            return otherwise()
         except (OSError, sqlite3.OperationalError) as exc:
             if not (refused(exc) or full(exc)):
                 raise
@@ -213,6 +219,8 @@ class EmbeddingCache:
             return otherwise()
 
     def _open(self) -> sqlite3.Connection:
+        if self._shut:
+            raise ClientClosed()
         if self._db is not None and not self.path.exists():
             self.close()
         if self._db is None:
