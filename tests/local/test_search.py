@@ -207,3 +207,38 @@ def test_a_threaded_batch_makes_every_blas_call_in_one_blas_thread(rng, monkeypa
         search.top_k_many(scan_of(data, "cosine"), prepared("cosine", data[:3]), 4)
     expected = [("_scored_chunks", 1)] + ([("_seed_threshold", 1)] if kernels == "numpy" else [])
     assert sorted(set(seen)) == expected
+
+
+def test_a_pool_handed_to_one_search_still_takes_its_parts_when_another_search_makes_a_larger_one(monkeypatch):
+    """Two engines of one process search at once (a served engine and a client's own, say): one that took the pool
+    and has yet to hand it its parts must not find it shut down by the other's need for more threads."""
+    monkeypatch.setattr(search, "_pool", None)
+    monkeypatch.setattr(search, "_pool_size", 0)
+    taken = search._thread_pool(1)
+    search._thread_pool(3)
+    assert taken.submit(lambda: "done").result(timeout=30) == "done"
+
+
+def test_the_blas_libraries_are_looked_up_once_when_two_threads_first_ask_at_once(monkeypatch):
+    """One lock guards the BLAS's thread limit: two looked up at once would give two engines' batches a lock each, and
+    their limits, set and restored across each other, could leave BLAS on one thread for good."""
+    monkeypatch.setattr(search, "_blas", None)
+    made: list[object] = []
+    both = search.threading.Event()
+
+    class Looked(search._Blas):
+        def __init__(self) -> None:
+            made.append(self)
+            if len(made) == 2:
+                both.set()
+            both.wait(1)  # a window for a second thread to look them up too
+            super().__init__()
+
+    monkeypatch.setattr(search, "_Blas", Looked)
+    found: list[object] = []
+    threads = [search.threading.Thread(target=lambda: found.append(search._blas_libraries())) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(made) == 1 and found == [made[0], made[0]]

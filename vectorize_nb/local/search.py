@@ -116,9 +116,10 @@ _pool_lock = threading.Lock()
 
 def _blas_libraries() -> _Blas:
     global _blas
-    if _blas is None:
-        _blas = _Blas()
-    return _blas
+    with _pool_lock:  # one _Blas, and so one lock on the BLAS's thread limit, for every engine of the process
+        if _blas is None:
+            _blas = _Blas()
+        return _blas
 
 
 def _variable_limit(name: str) -> int | None:
@@ -137,9 +138,7 @@ def threads() -> int:
 def _thread_pool(size: int) -> ThreadPoolExecutor:
     global _pool, _pool_size
     with _pool_lock:
-        if _pool is None or _pool_size < size:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
+        if _pool is None or _pool_size < size:  # the smaller pool's threads end once the searches using it let go
             _pool, _pool_size = ThreadPoolExecutor(max_workers=size, thread_name_prefix="vectorize-search"), size
         return _pool
 
