@@ -66,15 +66,26 @@ def open_files(folder: Path) -> list[str]:
     return held
 
 
-@pytest.fixture(params=["memory", "folder", "served"])
-def client(request, tmp_path) -> Iterator[vz.Client]:
-    server = serve(memory=True, limits=TINY) if request.param == "served" else None
-    target = {"memory": "memory", "folder": "local", "served": server and server.url}[request.param]
-    client = vz.connect(target, path=tmp_path / "account", limits=TINY, account_id="local")
+def connected(kind: str, folder: Path) -> Iterator[vz.Client]:
+    """A client of the engine in memory, in a folder, served, or in memory applying writes a while after them."""
+    server = serve(memory=True, limits=TINY) if kind == "served" else None
+    target = {"memory": "memory", "delayed": "memory", "folder": "local", "served": server and server.url}[kind]
+    client = vz.connect(target, path=folder, limits=TINY, account_id="local",
+                        apply_delay=0.02 if kind == "delayed" else 0.0)
     yield client
     client.close()
     if server is not None:
         server.close()
+
+
+@pytest.fixture(params=["memory", "folder", "served"])
+def client(request, tmp_path) -> Iterator[vz.Client]:
+    yield from connected(request.param, tmp_path / "account")
+
+
+@pytest.fixture(params=["memory", "delayed", "folder", "served"])
+def any_client(request, tmp_path) -> Iterator[vz.Client]:
+    yield from connected(request.param, tmp_path / "account")
 
 
 def check_answer(frame: pd.DataFrame, query: np.ndarray, written: dict[str, list[np.ndarray]]) -> None:
@@ -93,8 +104,8 @@ def expected(state: dict[str, np.ndarray], query: np.ndarray, top_k: int) -> lis
 # --- queries while another thread writes ----------------------------------------------------------------
 
 
-def test_queries_while_another_thread_upserts_and_deletes_see_stored_vectors_then_the_final_state(client):
-    idx = client.create_index("ix", dimensions=DIMS)
+def test_queries_while_another_thread_upserts_and_deletes_see_stored_vectors_then_the_final_state(any_client):
+    idx = any_client.create_index("ix", dimensions=DIMS)
     written = {vid: [value(vid, 0)] for vid in IDS}
     idx.upsert(IDS, np.stack([written[vid][0] for vid in IDS]), wait=True)
     state = {vid: rows[0] for vid, rows in written.items()}
@@ -229,59 +240,69 @@ def test_an_index_deleted_while_other_threads_use_it_says_not_found_and_its_writ
     assert again.list_ids() == [] and again.info().vector_count == 0
 
 
-def test_close_while_other_threads_are_mid_call_finishes_them_or_says_closed_and_releases_the_files(tmp_path):
+@pytest.mark.parametrize("where", ["folder", "served"])
+def test_close_while_other_threads_are_mid_call_finishes_them_or_says_closed_and_releases_the_files(tmp_path, where):
     folder = tmp_path / "account"
-    client = vz.connect(path=folder, limits=TINY)
+    server = serve(path=folder, limits=TINY) if where == "served" else None
+    client = vz.connect(server.url if server else "local", path=folder, limits=TINY, account_id="local")
     idx = client.create_index("ix", dimensions=DIMS)
     idx.upsert(IDS, np.stack([value(vid, 0) for vid in IDS]), wait=True)
     client.embed(["warm the cache file"], SHIPPED_MODEL)
-    started = threading.Barrier(4)
+    under_way = [threading.Event() for _ in range(3)]
 
-    def busy(call: Callable[[int], object]) -> Callable[[], None]:
+    def busy(call: Callable[[int], object], n: int) -> Callable[[], None]:
         def run() -> None:
-            started.wait(JOIN_SECONDS)
             for step in range(300):
+                if step == 3:
+                    under_way[n].set()
                 try:
                     call(step)
                 except (errors.ClientClosed, vz.WriteIncomplete) as exc:
                     closed = exc.__cause__ if isinstance(exc, vz.WriteIncomplete) else exc
                     assert isinstance(closed, errors.ClientClosed), repr(exc)
                     return
+            raise AssertionError("no call after close() said the client was closed")
         return run
 
     def close() -> None:
-        started.wait(JOIN_SECONDS)
+        assert all(event.wait(JOIN_SECONDS) for event in under_way)  # each thread has made calls, and makes more
         client.close()
 
-    assert together(busy(lambda step: idx.query(value("v1", step), top_k=3)),
-                    busy(lambda step: idx.upsert([f"w{step}"], value("v2", step)[None, :])),
-                    busy(lambda step: client.embed([f"text number {step}"], SHIPPED_MODEL)),
+    assert together(busy(lambda step: idx.query(value("v1", step), top_k=3), 0),
+                    busy(lambda step: idx.upsert([f"w{step}"], value("v2", step)[None, :]), 1),
+                    busy(lambda step: client.embed([f"text number {step}"], SHIPPED_MODEL), 2),
                     close) == []
+    if server is not None:
+        server.close()
     assert open_files(folder) == []
 
 
 # --- texts ---------------------------------------------------------------------------------------------
 
 
-def test_texts_embedded_from_two_threads_at_once_are_the_vectors_of_one_thread_and_cached_once(tmp_path):
+def test_texts_embedded_and_written_from_two_threads_at_once_are_those_of_one_thread_and_cached_once(tmp_path):
     texts = [f"how do I read file number {n}?" for n in range(40)]
-    with vz.connect(path=tmp_path / "alone", limits=TINY) as alone:
-        reference = alone.embed(texts, SHIPPED_MODEL)
+    with vz.connect("memory", limits=TINY) as alone:
+        reference = alone.embed(texts, SHIPPED_MODEL, cache=False)
     client = vz.connect(path=tmp_path / "account", limits=TINY)
+    docs = client.create_index("docs", dimensions=reference.shape[1])
+    frame = pd.DataFrame({"doc": [f"d{n}" for n in range(len(texts))], "text": texts})
     got: dict[int, list[np.ndarray]] = {0: [], 1: []}
 
     def embed(n: int) -> Callable[[], None]:
         def run() -> None:
             for start in range(0, len(texts), 8):
                 got[n].append(client.embed(texts[start:start + 8], SHIPPED_MODEL))
+                frame.iloc[start:start + 8].vectorize.upsert(docs, id="doc", text="text", model=SHIPPED_MODEL)
         return run
 
     assert together(embed(0), embed(1)) == []
     for n in got:
         np.testing.assert_array_equal(np.concatenate(got[n]), reference)
+    stored = docs.get_by_ids(frame["doc"].tolist())
+    np.testing.assert_array_equal(np.stack(stored["values"].tolist()), reference)
     assert len(client.embedder.cache) == len(texts)
-    again = client.embed(texts, SHIPPED_MODEL)
-    np.testing.assert_array_equal(again, reference)
+    np.testing.assert_array_equal(client.embed(texts, SHIPPED_MODEL), reference)
     assert client.embedder.report.cached == len(texts)
     client.close()
 
