@@ -53,6 +53,17 @@ def test_many_categories_keep_the_most_frequent_and_fold_the_rest_into_other():
     assert not {"#565656", "#E2E2E2", OTHER_COLOR, MISSING_COLOR} & {c.upper() for c in palette(20)}
 
 
+def test_forty_categories_get_forty_colours():
+    """Past 24 categories the palette started again: with max_categories=40, 'c0' and 'c24' were both purple
+    and the legend could not tell them apart."""
+    frame = pd.DataFrame({"id": [f"v{i}" for i in range(80)], "values": list(np.eye(80, 4, dtype=np.float32) + 1),
+                          "cat": [f"c{i % 40}" for i in range(80)]})
+    fig = plot_index(frame, color="cat", max_categories=40, method="pca")
+    colors = [trace.marker.color for trace in fig.data]
+    assert len(fig.data) == 40 and len(set(colors)) == 40
+    assert len(set(palette(71))) == 71 and "#222A2A" not in palette(71)  # the query's near-black is not a category's
+
+
 def test_numbers_with_many_values_or_fractions_get_a_colour_scale():
     years = pd.Series(np.arange(1950, 1990))
     scale = coloring(years, "year")

@@ -33,7 +33,7 @@ MISSING = "(none)"
 OTHER_COLOR = "#7f7f7f"
 MISSING_COLOR = "#b4b4b4"
 SCALE = "Viridis"
-_GREYS = {"#565656", "#E2E2E2"}
+_UNUSED = {"#565656", "#E2E2E2", "#222A2A"}  # greys, and a near-black like the query's
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,8 +202,9 @@ def _categories(labels: pd.Series, everything: pd.Series, name: Hashable, max_ca
 
 
 def palette(count: int) -> list[str]:
-    """`count` distinct colours: plotly's ten up to ten; past that plotly's "Alphabet" without its two
-    greys, which "other" and missing values use (then repeated).
+    """`count` distinct colours: plotly's ten up to ten; past that plotly's "Alphabet", "Dark24" and
+    "Light24" (71 colours), without the greys that "other" and missing values use and the near-black of
+    the query (then repeated).
 
     Parameters
     ----------
@@ -216,6 +217,8 @@ def palette(count: int) -> list[str]:
         Hex colours.
     """
     qualitative = require("plotly.colors", "drawing figures").qualitative
-    many = [color for color in qualitative.Alphabet if color.upper() not in _GREYS]
-    colors = qualitative.Plotly if count <= len(qualitative.Plotly) else many
+    colors: list[str] = qualitative.Plotly
+    if count > len(colors):
+        colors = [color for color in qualitative.Alphabet + qualitative.Dark24 + qualitative.Light24
+                  if color.upper() not in _UNUSED]
     return [colors[i % len(colors)] for i in range(count)]
