@@ -142,3 +142,10 @@ def test_a_column_name_with_a_list_of_questions_is_refused(pair):
     with pytest.raises(ValueError, match=r"text='question' names a frame's column of questions, but queries is a "
                                          r"list: for a list of questions, text=True"):
         compare(*pair, ["a question"], text="question", model=vz.SHIPPED_MODEL)
+
+
+def test_a_long_index_name_is_cut_in_the_title():
+    """Two 64-byte index names ran the title off a 900 px PNG."""
+    table = pd.DataFrame({"query": ["a"], "overlap": [1.0], "rbo": [1.0], "kendall_tau": [np.nan]})
+    table.attrs.update(index_a="a" * 64, index_b="b" * 20)
+    assert titles(plot_comparison(table))[0] == f"{'a' * 27}…{'a' * 12} vs {'b' * 20}"

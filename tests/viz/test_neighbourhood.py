@@ -267,3 +267,16 @@ def test_an_empty_index_says_so(index):
     empty = vz.Client(index.backend, index.target).create_index("empty", 2, "euclidean")
     with pytest.raises(ValueError, match="index 'empty' holds no vectors"):
         plot_neighbourhood(empty, [1.0, 0.0])
+
+
+def test_a_64_byte_id_and_index_name_are_cut_in_the_title_and_whole_in_meta():
+    """A 64-byte id in a 64-byte index ran the title off a 900 px PNG."""
+    vid, name = "q" * 51 + "-chapter-0042", "i" * 52 + "-chapter-007"
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index(name, 2)
+        idx.upsert([vid, "other"], [[1.0, 0.0], [0.0, 1.0]])
+        fig = plot_neighbourhood(idx, vid, top_k=2)
+    title = titles(fig)[0]
+    assert title == f"Neighbours of {'q' * 27}…chapter-0042 in '{'i' * 27}…-chapter-007'"
+    assert fig.layout.meta["query"] == vid and fig.layout.meta["index"] == name
+    assert trace(fig, "query").customdata == (vid,)

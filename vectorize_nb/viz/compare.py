@@ -24,7 +24,7 @@ import pandas as pd
 from ..contract.validation import id_text
 from ..frames import check_columns
 from .inputs import frame_matrix, vector_column, whole_number
-from .traces import TEMPLATE, heading, plain, plotly, shorten
+from .traces import TEMPLATE, heading, plain, plotly, short, shorten
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -280,7 +280,7 @@ def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
                    marker={"color": "#222222", "symbol": "x", "size": 7},
                    hovertemplate="%{hovertext}: tau %{y:.3f}<extra></extra>"),
     ])
-    a, b = (plain(table.attrs.get(name, default)) for name, default in (("index_a", "A"), ("index_b", "B")))
+    a, b = (short(table.attrs.get(name, default)) for name, default in (("index_a", "A"), ("index_b", "B")))
     mean = table["overlap"].mean()
     subtitle = f"{len(table)} queries; mean overlap@{k} {mean:.0%}, mean RBO {table['rbo'].mean():.2f}"
     low = min(0.0, float(np.nanmin(ordered["kendall_tau"]))) if ordered["kendall_tau"].notna().any() else 0.0

@@ -34,7 +34,7 @@ from .projection import SEED, auto_note, check_method, check_metric, check_shape
 from .sample import Sample, positions
 from ..docstrings import fill_docstring
 from .traces import (LEFT_OUT, MAX_POINTS, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
-                     plain, plotly, positions_of, scatter_type, score_meaning, shorten)
+                     plain, plotly, positions_of, scatter_type, score_meaning, short)
 
 __all__ = ["plot_neighbourhood", "plot_index", "TRACE_NAMES", "INDEX", "FILTERED_OUT", "LINKS", "MATCHES", "QUERY"]
 
@@ -135,7 +135,7 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
                                     (color, hover, discrete, max_categories))
     fig = go.Figure(traces)
     note = auto_note(method, world.projection.method, len(world.ids), index.dimensions, n_components)
-    heading_text = title or f"Neighbours of {plain(point.label)} in {index.name!r}"
+    heading_text = title or f"Neighbours of {short(point.label)} in '{short(index.name)}'"
     _finish(fig, world, heading_text, _subtitle(results, world, filter, namespace, note), colors,
             {"kind": "neighbourhood", "index": index.name, "method": world.projection.method, "query": point.label})
     return fig
@@ -189,7 +189,7 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
     fig = go.Figure(_background(kind, world, everything, columns, colors, _size(len(world.ids), n_components)))
     note = auto_note(method, world.projection.method, len(world.ids), len(world.projection.mean), n_components)
     subtitle = "; ".join(text for text in (_method_text(world), note) if text)
-    _finish(fig, world, title or f"{plain(name)}: {world.describe()}", subtitle, colors,
+    _finish(fig, world, title or f"{short(name)}: {world.describe()}", subtitle, colors,
             {"kind": "index", "index": name, "method": world.projection.method})
     return fig
 
@@ -217,7 +217,6 @@ _HOVER = "%{hovertext}<extra></extra>"
 _POINT = "#6f8fbf"
 _MATCH = "#d62728"
 _INK = "#222222"
-_LONGEST, _TAIL = 40, 12  # characters of a category in the legend, and of its end kept after "…"
 
 
 def _check_options(function: str, index: Any, color: Any, method: str, shape: tuple[Any, Any, Any],
@@ -366,18 +365,13 @@ def _background(kind: Any, world: PointMap, mask: np.ndarray, columns: list[Hash
     ranked = list(enumerate(colors.categories, start=1))
     drawn = [_points(kind, world, mask & (labels == category), INDEX, columns,
                      {"size": size, "opacity": 0.8, "color": colors.colors[category]}, legendrank=rank,
-                     name=_legend_text(category))
+                     name=short(category))
              for rank, category in ranked[len(colors.kept):] + ranked[:len(colors.kept)]  # "other" underneath
              if (mask & (labels == category)).any()]
     if not drawn:
         return [_points(kind, world, mask, INDEX, columns, {"size": size})]
-    min(drawn, key=lambda trace: trace.legendrank).update(legendgrouptitle={"text": _legend_text(colors.column)})
+    min(drawn, key=lambda trace: trace.legendrank).update(legendgrouptitle={"text": short(colors.column)})
     return drawn
-
-
-def _legend_text(text: Hashable) -> str:
-    """A category or column as the legend shows it: cut to 40 characters (the hover shows all of it)."""
-    return plain(shorten(str(text), _LONGEST, _TAIL))
 
 
 def _points(kind: Any, world: PointMap, mask: np.ndarray, role: str, columns: list[Hashable],
@@ -460,5 +454,5 @@ def _finish(fig: Any, world: PointMap, title: str, subtitle: str, colors: Colori
         layout["legend2"] = {"orientation": "h", "yanchor": "bottom", "y": 1, "xanchor": "right", "x": 1, **shared}
         fig.update_traces(legend="legend2", selector=lambda trace: trace.legendgroup != INDEX)
     if colors is not None and colors.coloraxis is not None:
-        layout["coloraxis"] = {**colors.coloraxis, "colorbar": {"title": {"text": _legend_text(colors.column)}}}
+        layout["coloraxis"] = {**colors.coloraxis, "colorbar": {"title": {"text": short(colors.column)}}}
     fig.update_layout(**layout)

@@ -14,7 +14,7 @@ from .colors import number_text
 from .projection import Projection
 
 __all__ = ["plotly", "scatter_type", "positions_of", "hover_columns", "asked_hover", "hover_text", "axis_titles",
-           "axis_layout", "heading", "shorten", "plain", "score_meaning", "WEBGL_ABOVE", "MAX_POINTS", "MUTED",
+           "axis_layout", "heading", "shorten", "short", "plain", "score_meaning", "WEBGL_ABOVE", "MAX_POINTS", "MUTED",
            "TEMPLATE"]
 
 WEBGL_ABOVE = 1_000
@@ -26,6 +26,7 @@ LEFT_OUT = {"symbol": "circle-open", "color": "#aaaaaa", "opacity": 0.7}
 """The marker of points a filter or namespace leaves out: grey rings, which a filled grey point without a
 value in the colour column ("(none)") is not mistaken for."""
 TEMPLATE = "plotly_white"
+_NAME_LONGEST, _NAME_TAIL = 40, 12  # a name fits a 900 px PNG's title twice: "Neighbours of <id> in <index>"
 _SCORES = {"cosine": "cosine similarity: higher is closer", "euclidean": "euclidean distance: lower is closer",
            "dot-product": "negative dot product: lower is closer"}
 
@@ -114,6 +115,19 @@ def shorten(text: str, longest: int, tail: int = 0) -> str:
     if len(text) <= longest:
         return text
     return text[:longest - 1 - tail] + "…" + text[len(text) - tail:]
+
+
+def short(text: Any) -> str:
+    """A name from the data (an id, a category, an index) as a title or a legend shows it: cut to 40
+    characters, keeping its last 12, which often tell long names apart ("… chapter 2"), and `plain`.
+    Hovers and `layout.meta` hold all of it.
+
+    Parameters
+    ----------
+    text : object
+        Its `str()` is shown.
+    """
+    return plain(shorten(str(text), _NAME_LONGEST, _NAME_TAIL))
 
 
 def score_meaning(metric: str | None) -> str:
