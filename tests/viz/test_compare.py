@@ -149,3 +149,16 @@ def test_a_long_index_name_is_cut_in_the_title():
     table = pd.DataFrame({"query": ["a"], "overlap": [1.0], "rbo": [1.0], "kendall_tau": [np.nan]})
     table.attrs.update(index_a="a" * 64, index_b="b" * 20)
     assert titles(plot_comparison(table))[0] == f"{'a' * 27}…{'a' * 12} vs {'b' * 20}"
+
+
+def test_one_query_and_no_answers_read_as_words_not_nan(pair):
+    """Indexes holding only the query's own vector said "1 queries; mean overlap@10 nan%, mean RBO nan"."""
+    with vz.connect("memory", limits=TINY) as client:
+        alone = [client.create_index(name, 2) for name in ("alone", "lonely")]
+        for index in alone:
+            index.upsert(["x"], [[1.0, 0.0]])
+        table = compare(*alone, ["x"], top_k=10)
+    assert table["overlap"].isna().all()
+    assert titles(plot_comparison(table))[1] == "1 query; neither index returned a match"
+    a, b = pair
+    assert titles(plot_comparison(compare(a, b, ["v000", "v001"])))[1].startswith("2 queries; mean overlap@10 ")

@@ -281,8 +281,7 @@ def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
                    hovertemplate="%{hovertext}: tau %{y:.3f}<extra></extra>"),
     ])
     a, b = (short(table.attrs.get(name, default)) for name, default in (("index_a", "A"), ("index_b", "B")))
-    mean = table["overlap"].mean()
-    subtitle = f"{len(table)} queries; mean overlap@{k} {mean:.0%}, mean RBO {table['rbo'].mean():.2f}"
+    subtitle = _summary(table, k)
     low = min(0.0, float(np.nanmin(ordered["kendall_tau"]))) if ordered["kendall_tau"].notna().any() else 0.0
     fig.update_layout(template=TEMPLATE, title=heading(title or f"{a} vs {b}", subtitle),
                       meta={"kind": "comparison", "subtitle": subtitle},
@@ -291,3 +290,14 @@ def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
                              "ticktext": [plain(shorten(key, _LONGEST)) for key in keys] if len(x) <= 40 else None},
                       yaxis={"title": {"text": "agreement"}, "range": [low - 0.05, 1.05]}, bargap=0.15)
     return fig
+
+
+def _summary(table: pd.DataFrame, k: Any) -> str:
+    """"12 queries; mean overlap@10 68%, mean RBO 0.51", or what stands for a mean of nothing."""
+    asked = f"{len(table)} {'query' if len(table) == 1 else 'queries'}"
+    if not table["overlap"].notna().any():
+        return f"{asked}; neither index returned a match" if len(table) else "no queries"
+    means = [f"mean overlap@{k} {table['overlap'].mean():.0%}"]
+    if table["rbo"].notna().any():  # NaN where one index returned nothing
+        means.append(f"mean RBO {table['rbo'].mean():.2f}")
+    return f"{asked}; {', '.join(means)}"
