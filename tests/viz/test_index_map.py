@@ -58,3 +58,17 @@ def test_any_frame_with_a_vector_column(data):
         plot_index(pd.DataFrame({"x": [1, 2]}))
     with pytest.raises(KeyError, match="hover column 'nope' not in the frame"):
         plot_index(frame, hover=["nope"])
+
+
+def test_a_long_text_in_a_hover_is_broken_into_lines_and_cut():
+    """A 640-character description was one hover line wider than the figure: a browser drew it from the
+    middle of the text, and the id and the other fields fell off the left edge."""
+    text = "This is a long description of the item, which goes on and on about its plot. " * 8
+    frame = pd.DataFrame({"id": ["a", "b"], "values": list(np.eye(2, 2, dtype=np.float32)),
+                          "text": [text, "short <i>one</i>"]})
+    long, short = plot_index(frame, hover="text").data[0].hovertext
+    lines = long.split("<br>")
+    assert lines[0] == "<b>a</b>" and lines[1].startswith("text=This is a long description")
+    assert max(len(line) for line in lines[1:]) <= len("text=") + 60 and len(lines) == 1 + 8
+    assert lines[-1].endswith(" …") and " ".join(lines[1:]).removeprefix("text=")[:400] == text[:400]
+    assert short == "<b>b</b><br>text=short &lt;i&gt;one&lt;/i&gt;"

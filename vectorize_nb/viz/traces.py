@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 from typing import Any
 from collections.abc import Hashable, Sequence
 
@@ -27,6 +28,7 @@ LEFT_OUT = {"symbol": "circle-open", "color": "#aaaaaa", "opacity": 0.7}
 value in the colour column ("(none)") is not mistaken for."""
 TEMPLATE = "plotly_white"
 _NAME_LONGEST, _NAME_TAIL = 40, 12  # a name fits a 900 px PNG's title twice: "Neighbours of <id> in <index>"
+_HOVER_WIDTH, _HOVER_LINES = 60, 8  # a hover label is as wide as its longest line: long text is wrapped, then cut
 _SCORES = {"cosine": "cosine similarity: higher is closer", "euclidean": "euclidean distance: lower is closer",
            "dot-product": "negative dot product: lower is closer"}
 
@@ -120,7 +122,7 @@ def shorten(text: str, longest: int, tail: int = 0) -> str:
 def short(text: Any) -> str:
     """A name from the data (an id, a category, an index) as a title or a legend shows it: cut to 40
     characters, keeping its last 12, which often tell long names apart ("… chapter 2"), and `plain`.
-    Hovers and `layout.meta` hold all of it.
+    A hover shows the whole of an id or a value (up to 8 lines), `layout.meta` the whole of a title's names.
 
     Parameters
     ----------
@@ -187,7 +189,8 @@ def asked_hover(hover: Any) -> list[Hashable]:
 
 def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Hashable, Sequence[Any]] | None = None
                ) -> list[str]:
-    """One "<b>id</b><br>name=value<br>..." string per row (the data's own text escaped: `plain`).
+    """One "<b>id</b><br>name=value<br>..." string per row: the data's own text escaped (`plain`), names
+    cut as a legend cuts them (`short`), a long value on lines of 60 characters, the first 8 of them.
 
     Parameters
     ----------
@@ -203,7 +206,7 @@ def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Has
     fields.update((f"metadata.{name}" if name in fields else name, table[name].tolist())
                   for name in columns if name in table)
     parts = [[f"<b>{plain(vid)}</b>" for vid in table["id"].tolist()]]
-    parts += [[f"{plain(name)}={_text(v)}" for v in values] for name, values in fields.items()]
+    parts += [[f"{short(name)}={_text(v)}" for v in values] for name, values in fields.items()]
     return ["<br>".join(row) for row in zip(*parts)]
 
 
@@ -212,4 +215,13 @@ def _text(value: Any) -> str:
         if np.isnan(value):
             return "–"
         return number_text(value) if value.is_integer() else f"{value:.4g}"
-    return "–" if value is None else plain(value)
+    return "–" if value is None else _wrapped(str(value))
+
+
+def _wrapped(text: str) -> str:
+    """A value as a hover shows it: `plain`, broken into lines of at most 60 characters, the first 8 of them
+    (a hover as wide as a long description drew it from its middle, the id off the figure's edge)."""
+    if len(text) <= _HOVER_WIDTH:
+        return plain(text)
+    lines = textwrap.wrap(text, _HOVER_WIDTH, max_lines=_HOVER_LINES, placeholder=" …")
+    return "<br>".join(map(plain, lines))
