@@ -72,3 +72,11 @@ def test_a_long_text_in_a_hover_is_broken_into_lines_and_cut():
     assert max(len(line) for line in lines[1:]) <= len("text=") + 60 and len(lines) == 1 + 8
     assert lines[-1].endswith(" …") and " ".join(lines[1:]).removeprefix("text=")[:400] == text[:400]
     assert short == "<b>b</b><br>text=short &lt;i&gt;one&lt;/i&gt;"
+
+
+def test_an_index_of_one_vector_is_one_vector():
+    """The title read "one: all 1 vectors"."""
+    with vz.connect("memory", limits=TINY) as client:
+        one = client.create_index("one", 2)
+        one.upsert([{"id": "a", "values": [1.0, 0.0]}])
+        assert titles(plot_index(one))[0] == "one: 1 vector"

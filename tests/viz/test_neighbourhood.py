@@ -280,3 +280,14 @@ def test_a_64_byte_id_and_index_name_are_cut_in_the_title_and_whole_in_meta():
     assert title == f"Neighbours of {'q' * 27}…chapter-0042 in '{'i' * 27}…-chapter-007'"
     assert fig.layout.meta["query"] == vid and fig.layout.meta["index"] == name
     assert trace(fig, "query").customdata == (vid,)
+
+
+def test_a_filter_that_matches_nothing_says_no_match():
+    """The subtitle read "top 0 with filter ..."."""
+    with vz.connect("memory", limits=TINY) as client:
+        two = client.create_index("two", 2)
+        two.create_metadata_index("genre", "string")
+        two.upsert([{"id": vid, "values": [1.0, i], "metadata": {"genre": "drama"}} for i, vid in enumerate("ab")])
+        fig = plot_neighbourhood(two, "a", filter={"genre": "noir"})
+    assert titles(fig)[1].startswith('no match with filter {"genre":"noir"}; background: all 2 vectors; ')
+    assert trace(fig, "matches").customdata == () and trace(fig, "filtered out").customdata == ("b",)

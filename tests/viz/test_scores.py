@@ -92,3 +92,11 @@ def test_a_frame_without_scores_is_refused(index):
 def test_one_band_takes_the_first_colour(index, data):
     fig = plot_scores(data.head(40).vectorize.query(index, vector="values", top_k=5))
     assert fig.data[-1].line.color == "#636EFA"  # plotly's first colour, not the 40th of a long palette
+
+
+def test_a_query_without_matches_says_so(index):
+    """An empty answer drew empty axes under "1 query"."""
+    empty = index.query(np.array([0.0, 0.0], np.float32), top_k=5, namespace="nowhere")
+    assert titles(plot_scores(empty))[1] == "1 query; no matches"
+    assert titles(plot_scores({"all": index.query_many(np.ones((2, 2), np.float32)), "none": empty}))[1] == (
+        "queries per run: all: 2, none: 1 (no matches)")

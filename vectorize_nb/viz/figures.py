@@ -424,7 +424,7 @@ def _method_text(world: PointMap) -> str:
 
 
 def _subtitle(results: pd.DataFrame, world: PointMap, flt: Any, namespace: str | None, note: str) -> str:
-    asked = f"top {len(results)}"
+    asked = f"top {len(results)}" if len(results) else "no match"
     if flt is not None:
         asked += f" with filter {_short_json(flt)}"
     if namespace is not None:

@@ -38,7 +38,7 @@ class Sample:
 
 
 def describe(shown: int, total: int, seed: int) -> str:
-    """"all 1,234 vectors" or "a seeded sample of 2,000 of 10,000 vectors (seed 42)".
+    """"all 1,234 vectors" ("1 vector") or "a seeded sample of 2,000 of 10,000 vectors (seed 42)".
 
     Parameters
     ----------
@@ -48,7 +48,7 @@ def describe(shown: int, total: int, seed: int) -> str:
         The sample's seed.
     """
     if shown >= total:
-        return f"all {total:,} vectors"
+        return "1 vector" if total == 1 else f"all {total:,} vectors"
     return f"a seeded sample of {shown:,} of {total:,} vectors (seed {seed})"
 
 

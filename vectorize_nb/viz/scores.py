@@ -109,10 +109,13 @@ def _key_name(value: Hashable, key: Hashable | None) -> str:
 
 
 def _counted(groups: dict[str, list[tuple[str | None, pd.DataFrame]]]) -> str:
+    """"12 queries", or each run's count; "no matches" where a run's queries matched nothing."""
+    empty = {label: not any(len(frame) for _, frame in queries) for label, queries in groups.items()}
     if list(groups) == [""]:
         count = len(groups[""])
-        return f"{count} quer{'y' if count == 1 else 'ies'}"
-    return "queries per run: " + ", ".join(f"{plain(label or 'queries')}: {len(q)}" for label, q in groups.items())
+        return f"{count} quer{'y' if count == 1 else 'ies'}" + ("; no matches" if empty[""] else "")
+    return "queries per run: " + ", ".join(f"{plain(label or 'queries')}: {len(queries)}" + (
+        " (no matches)" if empty[label] else "") for label, queries in groups.items())
 
 
 def _line(go: Any, frame: pd.DataFrame, name: str, color: str, run: str, first: bool) -> Any:
