@@ -30,6 +30,10 @@ from ..helpers import TINY
      "max_categories must be a whole number of at least 1, got 0"),
     (lambda idx, frame: plot_neighbourhood(idx, "v001", method="tsne"), ValueError,
      "method is one of 'auto', 'pca', 'umap', got 'tsne'"),
+    (lambda idx, frame: plot_neighbourhood(idx, ["a", "b"]), ValueError,  # was numpy's "could not convert string"
+     "query is a vector of numbers, a stored id or a DataFrame row; got ['a', 'b']"),
+    (lambda idx, frame: plot_neighbourhood(idx, {"values": [1, 2]}), TypeError,
+     "query is a vector of numbers, a stored id or a DataFrame row; got {'values': [1, 2]}"),
 ])
 def test_a_map_refuses_bad_arguments_before_any_work(index, fits, capsys, call, error, message):
     with pytest.raises(error) as raised:

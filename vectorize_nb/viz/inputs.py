@@ -110,7 +110,10 @@ def query_point(query: Any, vector: Hashable | None = None) -> QueryPoint:
         return QueryPoint(None, query, query)
     if isinstance(query, pd.Series):
         return _row_point(query, vector)
-    matrix = np.asarray(query, dtype=np.float32)
+    try:
+        matrix = np.asarray(query, dtype=np.float32)
+    except (TypeError, ValueError) as exc:  # numpy's words name neither the argument nor the value
+        raise type(exc)(f"query is a vector of numbers, a stored id or a DataFrame row; got {query!r:.60}") from None
     if matrix.ndim != 1:
         raise ValueError(f"a query is one vector (1-D), a stored id or a DataFrame row; got shape {matrix.shape}")
     return QueryPoint(matrix, None, "the query vector")
