@@ -2,7 +2,9 @@
 
 kaleido >= 1 starts a headless Chrome or Chromium for every image (about 2-3 s). Where there is no
 internet but a package manager, install the system's browser (Debian: `apt-get install chromium`);
-kaleido finds it, or set BROWSER_PATH to it.
+kaleido finds it, or set BROWSER_PATH to it. Text in Chinese, Japanese, Korean or emoji is drawn with
+the system's fonts: without ones that hold it (Debian: fonts-noto-cjk, fonts-noto-color-emoji) a PNG
+shows empty boxes where a notebook, with the browser's own fonts, shows the text.
 """
 
 from __future__ import annotations
