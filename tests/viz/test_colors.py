@@ -35,6 +35,13 @@ def test_missing_values_are_their_own_grey_category_last():
     assert text.categories == ("a", "b", "(none)") and text.labels.tolist() == ["b", "(none)", "a"]
 
 
+def test_text_with_numbers_in_it_is_in_the_order_a_reader_counts():
+    """The legend read "ns-1, ns-10, ns-11, ns-2": text order, where 2 comes after 11."""
+    labels = pd.Series(["ns-10", "ns-2", "NS-1", "ns-11", "ns-2b", "chapter 9", "chapter 10", "ns-02"])
+    assert coloring(labels, "ns").categories == (
+        "chapter 9", "chapter 10", "NS-1", "ns-02", "ns-2", "ns-2b", "ns-10", "ns-11")
+
+
 def test_text_and_booleans_are_categories():
     assert coloring(pd.Series(["noir", "Drama", "comedy"]), "genre").categories == ("comedy", "Drama", "noir")
     assert coloring(pd.Series([True, False, True]), "seen").categories == ("False", "True")

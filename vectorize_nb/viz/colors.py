@@ -13,6 +13,8 @@ figure of one index gives a category the same colour, whichever categories its s
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Hashable
@@ -139,7 +141,7 @@ def coloring(values: pd.Series, name: Hashable, discrete: bool | None = None,
         if discrete is False:
             raise ValueError(f"color column {name!r} does not hold numbers, so it cannot be drawn on a colour "
                              "scale: leave discrete=None for one colour per category")
-        return _categories(values.map(_text_label), whole.map(_text_label), name, max_categories, str.casefold)
+        return _categories(values.map(_text_label), whole.map(_text_label), name, max_categories, _reading_order)
     if discrete is None:
         present = numbers[~np.isnan(numbers)]
         discrete = bool(np.all(present == np.round(present))) and len(np.unique(present)) <= max_categories
@@ -175,6 +177,14 @@ def _numbers(values: pd.Series) -> np.ndarray | None:
                             for v in present):
         return pd.to_numeric(values).to_numpy(dtype=np.float64, na_value=np.nan)
     return None
+
+
+def _reading_order(label: str) -> tuple[list[str | int], str]:
+    """A sort key that puts text in the order a reader counts: "ns-2" before "ns-10", case aside."""
+    folded = label.casefold()
+    parts: list[str | int] = [int(part) if position % 2 else part
+                              for position, part in enumerate(re.split(r"(\d+)", folded))]
+    return parts, folded
 
 
 def _text_label(value: Any) -> str:
