@@ -291,3 +291,14 @@ def test_a_filter_that_matches_nothing_says_no_match():
         fig = plot_neighbourhood(two, "a", filter={"genre": "noir"})
     assert titles(fig)[1].startswith('no match with filter {"genre":"noir"}; background: all 2 vectors; ')
     assert trace(fig, "matches").customdata == () and trace(fig, "filtered out").customdata == ("b",)
+
+
+def test_hover_all_leaves_out_a_namespace_no_vector_has(data):
+    """hover="all" showed "namespace=–" on every point of an index without namespaces."""
+    with vz.connect("memory", limits=TINY) as client:
+        plain = client.create_index("plain", 2, "euclidean")
+        data.vectorize.upsert(plain, id="id", vector="values", metadata=["genre", "year"])
+        hovers = [text for t in plot_neighbourhood(plain, "v001", top_k=3, hover="all").data
+                  for text in (t.hovertext or ())]
+    assert hovers and all("namespace=" not in text for text in hovers)
+    assert all("genre=" in text and "year=" in text for text in hovers if text.startswith("<b>v"))

@@ -168,9 +168,10 @@ def hover_columns(table: pd.DataFrame, color: Hashable | None, hover: Any) -> li
     hover : str, list of str, "all" or None
         The columns asked for ("all": every column).
     """
+    namespaced = "namespace" in table.columns and table["namespace"].notna().any()
     if hover == "all":
-        return [name for name in table.columns if name != "id"]
-    shown: list[Hashable] = ["namespace"] if "namespace" in table.columns and table["namespace"].notna().any() else []
+        return [name for name in table.columns if name != "id" and (name != "namespace" or namespaced)]
+    shown: list[Hashable] = ["namespace"] if namespaced else []
     return list(dict.fromkeys(shown + ([color] if color is not None else []) + asked_hover(hover)))
 
 
