@@ -143,6 +143,30 @@ def test_5xx_then_success_is_retried(rig, status, caplog):
     assert_stored_exactly(index, ids, values)
 
 
+def test_a_call_retrying_when_its_client_closes_stops_before_its_next_attempt(rig):
+    """It went on sending every attempt its retry policy allowed, to a client the notebook had closed."""
+    rig.app.always("info", Reply(503, retry_after="1"))
+    client = rig.client(max_retries=5)
+    index = client.get_index("docs")
+    raised: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            index.info()
+        except errors.VectorizeError as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=ask)
+    worker.start()
+    deadline = time.monotonic() + HANG_GUARD
+    while rig.app.count("info") == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    client.close()
+    worker.join(HANG_GUARD)
+    assert not worker.is_alive() and rig.app.count("info") == 1
+    assert type(raised[0]) is errors.ClientClosed and raised[0].maybe_applied is False
+
+
 @pytest.mark.parametrize("max_retries", [0, 2])
 @pytest.mark.parametrize("fault, kind, code", [
     (Reply(503), errors.ServerError, 0),

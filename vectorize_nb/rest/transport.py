@@ -134,8 +134,6 @@ class Transport:
         deadlines) and return the envelope's `result`. `limiter`: a rate limit of its own (Workers AI's),
         instead of the transport's. `within`: seconds the whole call may take, when fewer than the deadlines
         allow (a caller with a deadline of its own, such as `Index.wait`)."""
-        if self.closed:
-            raise errors.ClientClosed(operation=operation)
         headers = {}
         if json is not None:
             data, content_type = wire.dumps(json), "application/json"
@@ -155,6 +153,8 @@ class Transport:
 
     def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter, **send: Any) -> Any:
         while True:
+            if self.closed:  # also between attempts: a retry's wait outlasts the client
+                raise errors.ClientClosed(operation=call.operation)
             limiter.acquire()
             seconds = max(min(per_attempt, call.ends - time.monotonic()), _LAST_CHANCE)
             try:
