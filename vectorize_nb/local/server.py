@@ -66,7 +66,7 @@ class _EnvelopeErrorTask(ErrorTask):  # type: ignore[misc, unused-ignore]  # wai
             error = errors.PayloadTooLarge(f"request line and headers too large; max is "
                                            f"{self.channel.server.adj.max_request_header_size} bytes", status=431)
         elif problem.code < 500 or problem.code in (501, 505):
-            error = errors.MalformedRequest(f"the request could not be read: {problem.body}",
+            error = errors.MalformedRequest(f"the request could not be read: {_unquoted(problem.body)}",
                                             status=400 if problem.code >= 500 else problem.code)
         else:
             error = errors.InternalError("internal error in the local server", status=problem.code)
@@ -76,6 +76,12 @@ class _EnvelopeErrorTask(ErrorTask):  # type: ignore[misc, unused-ignore]  # wai
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
+
+
+def _unquoted(problem: str) -> str:
+    """waitress's reason for a request it cannot read, less the line of the request it quotes (`Bare CR or LF
+    found in header line "Authorization: Bearer ..."`): that line may carry the token."""
+    return problem.split(' "', 1)[0]
 
 
 class _EnvelopeChannel(HTTPChannel):  # type: ignore[misc, unused-ignore]

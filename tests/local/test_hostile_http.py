@@ -1,0 +1,49 @@
+"""The served engine under hostile or malformed HTTP, sent as raw bytes: every answer is Cloudflare's
+envelope with a 4xx status, none repeats the token, and the server answers a normal request afterwards."""
+
+from __future__ import annotations
+
+import pytest
+
+from vectorize_nb.local import LocalEngine
+from vectorize_nb.local.server import Server
+
+from ..helpers import TINY
+from .test_server_refusals import PATH, exchange
+
+TOKEN = "s3cret-T0KEN"
+
+
+@pytest.fixture
+def server():
+    with LocalEngine(limits=TINY) as engine:
+        engine.create_index("docs", dimensions=2, metric="cosine")
+        with Server(engine, host="127.0.0.1", port=0, token=TOKEN).start() as server:
+            yield server
+
+
+def raw_request(server: Server, target: str, *headers: bytes, method: str = "GET", body: bytes = b"") -> bytes:
+    lines = [f"{method} {target} HTTP/1.1".encode(), f"Host: 127.0.0.1:{server.port}".encode(), b"Connection: close",
+             *headers]
+    if body:
+        lines.append(b"Content-Length: %d" % len(body))
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def still_serves(server: Server) -> bool:
+    status, _, body = exchange(server, raw_request(server, f"{PATH}/docs/info", b"Authorization: Bearer " +
+                                                   TOKEN.encode()))
+    return status == 200 and body["result"]["dimensions"] == 2
+
+
+@pytest.mark.parametrize("head", [
+    b"Authorization: Bearer " + TOKEN.encode() + b"\rX",  # waitress: Bare CR or LF found in header line "..."
+    b"Authorization: Bearer " + TOKEN.encode() + b"\nX-Other: 1",
+    b" Authorization: Bearer " + TOKEN.encode(),  # waitress: Malformed header line "..." (a fold with nothing above)
+], ids=["bare CR", "bare LF", "fold of nothing"])
+def test_a_header_waitress_cannot_read_is_not_repeated_in_the_answer(server, head):
+    status, kind, body = exchange(server, f"GET {PATH} HTTP/1.1\r\n".encode() + head + b"\r\n\r\n")
+    assert (status, kind, body["errors"][0]["code"]) == (400, "application/json", 40026)
+    assert body["errors"][0]["message"].startswith("the request could not be read: ")
+    assert TOKEN not in str(body)
+    assert still_serves(server)
