@@ -3,6 +3,8 @@ envelope with a 4xx status, none repeats the token, and the server answers a nor
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from vectorize_nb.local import LocalEngine
@@ -12,6 +14,8 @@ from ..helpers import TINY
 from .test_server_refusals import PATH, exchange
 
 TOKEN = "s3cret-T0KEN"
+AUTH = b"Authorization: Bearer " + TOKEN.encode()
+ROW = b'{"id":"a","values":[1,0]}\n'
 
 
 @pytest.fixture
@@ -31,8 +35,7 @@ def raw_request(server: Server, target: str, *headers: bytes, method: str = "GET
 
 
 def still_serves(server: Server) -> bool:
-    status, _, body = exchange(server, raw_request(server, f"{PATH}/docs/info", b"Authorization: Bearer " +
-                                                   TOKEN.encode()))
+    status, _, body = exchange(server, raw_request(server, f"{PATH}/docs/info", AUTH))
     return status == 200 and body["result"]["dimensions"] == 2
 
 
@@ -47,3 +50,28 @@ def test_a_header_waitress_cannot_read_is_not_repeated_in_the_answer(server, hea
     assert body["errors"][0]["message"].startswith("the request could not be read: ")
     assert TOKEN not in str(body)
     assert still_serves(server)
+
+
+@pytest.mark.parametrize("route, body, content_type, coding", [
+    ("docs/upsert", gzip.compress(ROW), b"application/x-ndjson", b"gzip"),
+    ("docs/upsert", ROW, b"application/x-ndjson", b"br"),  # labelled compressed, sent plain: not read as plain
+    ("docs/query", gzip.compress(b'{"vector":[1,0]}'), b"application/json", b"GZIP"),
+    ("docs/query", b"\x1f\x8b not gzip", b"application/json", b"deflate"),
+], ids=["gzip NDJSON", "plain NDJSON labelled br", "gzip JSON", "broken JSON labelled deflate"])
+def test_a_compressed_body_is_415_naming_the_encoding_and_nothing_is_written(server, route, body, content_type,
+                                                                             coding):
+    raw = raw_request(server, f"{PATH}/{route}", AUTH, b"Content-Type: " + content_type,
+                      b"Content-Encoding: " + coding, method="POST", body=body)
+    status, kind, answer = exchange(server, raw)
+    assert (status, kind, answer["errors"][0]["code"]) == (415, "application/json", 40026)
+    assert answer["errors"][0]["message"] == (f'Content-Encoding "{coding.decode().lower()}" is not supported: '
+                                              f'send the body uncompressed, with no Content-Encoding header')
+    assert server.engine.index_info("docs").vector_count == 0
+    assert still_serves(server)
+
+
+def test_content_encoding_identity_is_a_plain_body(server):
+    raw = raw_request(server, f"{PATH}/docs/upsert", AUTH, b"Content-Encoding: identity", method="POST", body=ROW)
+    status, _, answer = exchange(server, raw)
+    assert (status, answer["success"]) == (200, True)
+    assert server.engine.index_info("docs").vector_count == 1

@@ -98,6 +98,7 @@ class VectorizeApp:
             if (size := bodies.over_limit(request, self.limits.max_body_bytes)) is not None:
                 raise errors.PayloadTooLarge(f"request body too large; max is {self.limits.max_body_bytes} bytes, "
                                              f"got {size} bytes")
+            bodies.check_encoding(request)
             endpoint, matched = self.url_map.bind_to_environ(request.environ).match()
             if endpoint == "openapi":
                 return Response(openapi_document(), status=200, content_type="application/json")

@@ -13,11 +13,12 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from ..contract import errors, wire
+from ..contract.base_error import quoted
 from ..contract.filters import json_kind
 from ..contract.limits import Limits
 from ..contract.models import CheckedVectors, WriteKind
 
-__all__ = ["over_limit", "json_object", "field", "strings", "ndjson_vectors", "MAX_JSON_BYTES"]
+__all__ = ["over_limit", "check_encoding", "json_object", "field", "strings", "ndjson_vectors", "MAX_JSON_BYTES"]
 
 MAX_JSON_BYTES = 1 << 20
 """The largest JSON body a JSON route reads (a query with 1536 values written out in full is about
@@ -41,6 +42,15 @@ def over_limit(request: Request, limit: int) -> int | None:
         return None
     request.max_content_length = None
     return request.content_length if request.content_length > limit else None
+
+
+def check_encoding(request: Request) -> None:
+    """Refuse (415) a body sent compressed: it is read as sent, never inflated, so the limits judge the bytes that
+    arrive and a small body cannot unpack into a huge one."""
+    coding = request.headers.get("Content-Encoding", "").strip().lower()
+    if coding not in ("", "identity"):
+        raise errors.MalformedRequest(f"Content-Encoding {quoted(coding)} is not supported: send the body "
+                                      f"uncompressed, with no Content-Encoding header", status=415)
 
 
 def json_object(request: Request) -> dict[str, Any]:
