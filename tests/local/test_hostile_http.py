@@ -75,3 +75,17 @@ def test_content_encoding_identity_is_a_plain_body(server):
     status, _, answer = exchange(server, raw)
     assert (status, answer["success"]) == (200, True)
     assert server.engine.index_info("docs").vector_count == 1
+
+
+FORGED = "/client/v4/accounts/a%0AERROR%20forged%20line%0D/vectorize/v2/indexes"
+
+
+def test_a_path_cannot_forge_a_line_of_the_servers_log(caplog, monkeypatch):
+    with LocalEngine(limits=TINY) as engine, Server(engine, host="127.0.0.1", port=0).start() as server:
+        refused = raw_request(server, FORGED, b"Origin: http://elsewhere.example")
+        assert exchange(server, refused)[0] == 403
+        monkeypatch.setattr(engine, "list_indexes", lambda: 1 / 0)
+        assert exchange(server, raw_request(server, FORGED))[0] == 500
+    said = [record.getMessage() for record in caplog.records if record.name == "vectorize_nb.server"]
+    assert [line.split(" '")[0] for line in said] == ["refused GET", "unexpected error serving GET"]
+    assert not any("\n" in line or "\r" in line for line in said)

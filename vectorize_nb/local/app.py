@@ -125,7 +125,7 @@ class VectorizeApp:
         except Exception as exc:  # a bug: say so in the envelope rather than drop the connection
             if isinstance(exc, OSError) and (refusal := _storage_refusal(exc)) is not None:
                 return _error(refusal)
-            log.exception("unexpected error serving %s %s", request.method, request.path)
+            log.exception("unexpected error serving %s %r", request.method, request.path)
             return _error(errors.InternalError("internal error in the local server"))
 
     # --- endpoints -----------------------------------------------------------------------------

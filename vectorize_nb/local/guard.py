@@ -124,7 +124,7 @@ class Guard:
 
     @staticmethod
     def _refuse(request: Request, reason: str) -> errors.AuthenticationError:
-        log.warning("refused %s %s: %s", request.method, request.path, reason)
+        log.warning("refused %s %r: %s", request.method, request.path, reason)
         return errors.AuthenticationError(f"vectorize-nb serve without a token refuses this request. {reason}",
                                           status=403)
 
