@@ -89,3 +89,16 @@ def test_a_path_cannot_forge_a_line_of_the_servers_log(caplog, monkeypatch):
     said = [record.getMessage() for record in caplog.records if record.name == "vectorize_nb.server"]
     assert [line.split(" '")[0] for line in said] == ["refused GET", "unexpected error serving GET"]
     assert not any("\n" in line or "\r" in line for line in said)
+
+
+@pytest.mark.parametrize("route, body, detail", [
+    ("docs/query", b'{"vector":[1,0],"namespace":"caf\xe9"}', "not UTF-8: byte 0xe9 at offset 32"),
+    ("docs/get_by_ids", b'{"ids":["\xc0\xaf"]}', "not UTF-8: byte 0xc0 at offset 9"),
+    ("docs/query", '{"vector":[1,0]}'.encode("utf-16"), "not UTF-8: byte 0xff at offset 0"),
+], ids=["latin-1", "overlong slash", "utf-16"])
+def test_a_json_body_that_is_not_utf8_names_the_byte(server, route, body, detail):
+    raw = raw_request(server, f"{PATH}/{route}", AUTH, b"Content-Type: application/json", method="POST", body=body)
+    status, _, answer = exchange(server, raw)
+    assert (status, answer["errors"][0]["code"]) == (400, 40026)
+    assert answer["errors"][0]["message"] == f"Failed to parse the request body as JSON: {detail}"
+    assert still_serves(server)

@@ -40,7 +40,17 @@ def dumps(value: Any) -> bytes:
 
 
 def loads(body: bytes | str) -> Any:
-    return orjson.loads(body)
+    """JSON as Python values, or a ValueError saying where it is not; of bytes that are not UTF-8, which
+    byte (orjson says `str is not valid UTF-8: surrogates not allowed`, at char 0, of any of them)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        if isinstance(body, bytes):
+            try:
+                body.decode()
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"not UTF-8: byte 0x{body[exc.start]:02x} at offset {exc.start}") from None
+        raise
 
 
 def envelope(result: Any) -> dict[str, Any]:
