@@ -31,7 +31,7 @@ def test_the_shipped_model_is_named_for_what_it_is():
     model = get_model(SHIPPED_MODEL)
     assert SHIPPED_MODEL == "wordllama/l2-supercat-256" and model.dimensions == 256
     assert model.offline and not model.workers_ai and model.runs == ("shipped",) and model.runtime == "static"
-    assert model.max_texts is None and model.max_tokens is None and model.weights is None
+    assert model.max_texts == 100 and model.max_tokens is None and model.weights is None
 
 
 def test_workers_ai_only_models_carry_their_request_limits():
@@ -65,7 +65,7 @@ def test_poolings_resolve_to_the_default_or_are_refused():
 def test_records_are_plain_rows_for_a_table():
     records = {r["model"]: r for r in model_records()}
     assert records[SHIPPED_MODEL] == {
-        "model": SHIPPED_MODEL, "dimensions": 256, "max_texts": None, "max_tokens": None, "pooling": "mean",
+        "model": SHIPPED_MODEL, "dimensions": 256, "max_texts": 100, "max_tokens": None, "pooling": "mean",
         "poolings": "mean", "offline": True, "runs": "shipped", "weights": "wordllama", "download_mb": 0}
     small = records["@cf/baai/bge-small-en-v1.5"]
     assert (small["runs"], small["offline"], small["weights"]) == ("workers-ai, local", False, "BAAI/bge-small-en-v1.5")

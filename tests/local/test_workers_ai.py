@@ -90,6 +90,16 @@ def test_one_hundred_texts_are_taken(http):
     assert status == 200 and body["result"]["shape"] == [100, 384]
 
 
+def test_the_shipped_model_takes_a_hundred_texts_a_request_too(http):
+    """It took any number: 100,000 texts in a 600 KB body held a server thread for minutes, building an answer of
+    hundreds of MB. The client sends it 100 a request, as to Workers AI's models."""
+    status, body = post(http, f"/run/{SHIPPED_MODEL}", {"text": [f"text {i}" for i in range(100)]})
+    assert status == 200 and body["result"]["shape"] == [100, 256]
+    status, body = post(http, f"/run/{SHIPPED_MODEL}", {"text": [f"t{i}" for i in range(101)]})
+    assert status == 400 and body["errors"][0]["code"] == 5006
+    assert f"'/text' has 101 items; {SHIPPED_MODEL} takes at most 100 texts per request" in body["errors"][0]["message"]
+
+
 # --- errors: Workers AI's codes, `result: {}` --------------------------------------------------------
 
 BAD_INPUTS = [

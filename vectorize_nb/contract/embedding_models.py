@@ -47,7 +47,8 @@ class EmbeddingModel:
     poolings: tuple[str, ...] = ()
     """What a request may ask for; empty when the model takes no `pooling` input."""
     max_texts: int | None = None
-    """Texts per Workers AI request; None where none is documented or the model only runs here."""
+    """Texts per Workers AI request (for the shipped model, per request to `vectorize-nb serve`, which would
+    otherwise build an answer of hundreds of MB from a 600 KB body); None where none is documented."""
     max_tokens: int | None = None
     """Tokens per text, special tokens included; None when the model has no limit."""
     weights: HubWeights | None = None
@@ -104,7 +105,7 @@ MODELS: tuple[EmbeddingModel, ...] = (
     EmbeddingModel("@cf/qwen/qwen3-embedding-0.6b", 1024, pooling="last-token", max_texts=32, max_tokens=8192),
     EmbeddingModel("@cf/google/embeddinggemma-300m", 768, pooling="mean"),
     EmbeddingModel("@cf/pfnet/plamo-embedding-1b", 2048, pooling="mean"),
-    EmbeddingModel(SHIPPED_MODEL, 256, pooling="mean", poolings=("mean",), package="wordllama"),
+    EmbeddingModel(SHIPPED_MODEL, 256, pooling="mean", poolings=("mean",), max_texts=100, package="wordllama"),
 )
 
 _BY_NAME: dict[str, EmbeddingModel] = {m.model: m for m in MODELS}
