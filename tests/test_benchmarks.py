@@ -13,6 +13,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 RUNS = {
     "engine.py": ["--sizes", "3000", "--repeat", "1"],
+    "copy_index.py": ["--rows", "2000"],
     "cores.py": ["--sizes", "20000", "--threads", "1", "--repeat", "1", "--budget", "60"],
     "frames.py": ["--rows", "2000", "--repeat", "1"],
     "api.py": ["--sizes", "1000", "2000", "5000"],

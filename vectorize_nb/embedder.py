@@ -135,6 +135,10 @@ class Embedder:
         """Remember that texts written to `index` were embedded with `model` and `pooling`."""
         self._written[index] = (model, resolve_pooling(get_model(model), pooling))
 
+    def written(self, index: str) -> tuple[str, str] | None:
+        """The model and pooling of the texts this client wrote to `index`, or None."""
+        return self._written.get(index)
+
     def asks(self, index: str, model: str, pooling: str | None) -> None:
         """Warn (once) when texts asked of `index` are embedded otherwise than the texts this client wrote to it:
         another model or pooling makes vectors that do not compare with theirs."""

@@ -25,7 +25,8 @@ from .contract.models import (CheckedVectors, IndexDescription, IndexInfo, Match
 from .filter_builder import Condition
 from .embedder import Embedder, model_for_index
 from .mutation_log import MutationLog, wait_until_applied, writes_pending
-from .reader import FilterLike, IndexReader
+from .reader import FilterLike
+from .transfer import IndexCopier
 from .docstrings import documented
 from .query_input import many_queries, one_query
 from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors
@@ -33,9 +34,10 @@ from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors
 __all__ = ["Index", "FilterLike"]
 
 
-class Index(IndexReader):
-    """A handle on one index: writes, queries and waiting, on top of what `IndexReader` reads. Cheap to
-    create; holds no data. Get one from `Client.create_index`, `Client.get_index` or `Client.indexes`.
+class Index(IndexCopier):
+    """A handle on one index: writes, queries and waiting, on top of what `IndexReader` reads and
+    `IndexCopier` copies elsewhere. Cheap to create; holds no data. Get one from `Client.create_index`,
+    `Client.get_index` or `Client.indexes`.
 
     Parameters
     ----------

@@ -33,6 +33,7 @@ import numpy as np
 from .flat import MetadataColumns
 from .filters import FilterMiss, parse_filter, silent_misses
 from .limits import Limits
+from .metadata_json import metadata_json_of
 from .models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, IndexDescription, IndexExport, IndexInfo, Match,
                      MetadataIndex, Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
 
@@ -151,9 +152,12 @@ class Backend(ABC):
         """Send a request `prepare_write` built (the half that waits)."""
         return self.write(prepared.name, prepared.kind, prepared.vectors)
 
-    def export(self, name: str, *, values: bool = True, metadata: bool = True) -> IndexExport:
+    def export(self, name: str, *, values: bool = True, metadata: bool = True,
+               metadata_json: bool = False) -> IndexExport:
         """Every vector of an index, column by column: by default a walk of list-vectors pages and
-        get-by-ids requests (which is what Vectorize offers); the embedded engine reads its store at once."""
+        get-by-ids requests (which is what Vectorize offers); the embedded engine reads its store at once.
+        With `metadata_json`, the metadata comes as each row's compact JSON (`IndexExport.metadata_json`),
+        not as flattened columns: exact (a null, an empty object) and ready to write elsewhere."""
         ids: list[str] = []
         cursor = None
         while True:
@@ -166,10 +170,12 @@ class Backend(ABC):
         records = [r for start in range(0, len(ids), step) for r in self.get_by_ids(name, ids[start:start + step])]
         width = self.get_index(name).dimensions
         matrix = np.stack([r.values for r in records]) if records else np.empty((0, width), np.float32)
+        flat = metadata and not metadata_json
         columns = MetadataColumns()
-        columns.add(r.metadata for r in records)
+        columns.add(r.metadata for r in records if flat)
+        blobs = [metadata_json_of(r.metadata, self.limits, r.id) for r in records] if metadata_json else None
         return IndexExport([r.id for r in records], [r.namespace for r in records], matrix if values else None,
-                           columns.columns if metadata else None)
+                           columns.columns if flat else None, blobs)
 
     def filter_ids(self, name: str, ids: Sequence[str], filter: dict[str, Any] | None = None,
                    namespace: str | None = None) -> list[bool] | None:

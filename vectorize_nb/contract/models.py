@@ -287,12 +287,14 @@ class FilterCounts:
 class IndexExport:
     """Every vector of an index, column by column, in insertion order: ids, namespaces (None where a
     vector has none), and, when asked for, the values as one (n, d) float32 matrix and the metadata as
-    flattened columns (see `flat.MetadataColumns`)."""
+    flattened columns (see `flat.MetadataColumns`) or as each row's compact JSON, exactly as stored
+    (None for a row without metadata)."""
 
     ids: list[str]
     namespaces: list[str | None]
     values: np.ndarray | None = None
     metadata: dict[str, list[Any]] | None = None
+    metadata_json: list[bytes | None] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -390,16 +390,18 @@ class LocalEngine(Backend):
             return [record(found[vid]) for vid in ids if vid in found]
 
     @read_meanwhile
-    def export(self, name: str, *, values: bool = True, metadata: bool = True) -> IndexExport:
+    def export(self, name: str, *, values: bool = True, metadata: bool = True,
+               metadata_json: bool = False) -> IndexExport:
         """Every vector at once, read straight from the store (one SQL scan and one copy of the rows)."""
         columns = MetadataColumns()
         with collector_paused():
             with self._lock:
                 state = self._find(name)
                 ids, namespaces, blobs, matrix = self.store.export_vectors(state.row.id, values)
-            columns.add_json(blobs if metadata else [])
+            flat = metadata and not metadata_json
+            columns.add_json(blobs if flat else [])
         return IndexExport(ids, namespaces, None if matrix is None else matrix.reshape(len(ids), state.row.dimensions),
-                           columns.columns if metadata else None)
+                           columns.columns if flat else None, blobs if metadata_json else None)
 
     @read_meanwhile
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:

@@ -1,0 +1,215 @@
+"""Index.copy_to: an index copied to another target (a folder, a served engine standing in for Cloudflare,
+and back), with its configuration, metadata indexes, vectors and embedding record; refusals; a copy that
+stops half-way, and the run that completes it."""
+
+import contextlib
+
+import numpy as np
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb import errors
+from vectorize_nb.client import Client
+from vectorize_nb.local import LocalEngine
+
+from .helpers import TINY
+from .rest.faults import FaultRig, Pass, Reply
+
+DIMS = 32
+COUNT = 60
+GENRES = ("drama", "comedy", "horror")
+
+
+def _metadata(i):
+    if i % 7 == 0:
+        return None  # a vector without metadata
+    return {"genre": GENRES[i % 3], "year": 1990 + i, "score": i / 7, "seen": i % 2 == 0, "note": None,
+            "tags": ["a", i, None, {"deep": [True, 1.5]}], "cast": {"lead": f"actor {i}", "extras": {"n": i}},
+            "title": f"film {i} é"}
+
+
+@pytest.fixture
+def source():
+    """A memory client holding "films": metadata of every JSON type, namespaces, two metadata indexes."""
+    with vz.connect("memory") as client:
+        films = client.create_index("films", dimensions=DIMS, metric="euclidean", description="my films")
+        films.create_metadata_index("genre", "string")
+        films.create_metadata_index("year", "number")
+        rng = np.random.default_rng(7)
+        values = rng.standard_normal((COUNT, DIMS)).astype(np.float32)
+        values[5] = np.nextafter(values[5], np.float32(np.inf))  # bits a decimal round trip could lose
+        films.upsert([f"f{i}" for i in range(COUNT)], values, metadata=[_metadata(i) for i in range(COUNT)],
+                     namespaces=[None if i % 4 else f"ns{i % 3}" for i in range(COUNT)], wait=True)
+        yield client
+
+
+@contextlib.contextmanager
+def _served():
+    with vz.serve(memory=True) as server, vz.connect(server.url, max_retries=0) as client:
+        yield client
+
+
+def _same_index(a, b):
+    """The two indexes hold the same: config, metadata indexes, vectors (bit for bit), metadata JSON
+    (nulls included), namespaces, and the same query answers with and without a filter."""
+    assert (b.dimensions, b.metric, b.description.description) == (a.dimensions, a.metric, a.description.description)
+    assert a.list_metadata_indexes().equals(b.list_metadata_indexes())
+    fa, fb = a.to_frame(), b.to_frame()
+    assert fa["id"].tolist() == fb["id"].tolist()
+    assert fa["namespace"].tolist() == fb["namespace"].tolist()
+    assert fa["values"].array.matrix.tobytes() == fb["values"].array.matrix.tobytes()
+    assert fa.drop(columns="values").equals(fb.drop(columns="values"))
+    ids = fa["id"].tolist()
+    raw_a = {r.id: r.metadata for r in a.backend.get_by_ids(a.name, ids[:20])}
+    raw_b = {r.id: r.metadata for r in b.backend.get_by_ids(b.name, ids[:20])}
+    assert raw_a == raw_b and raw_a["f1"]["note"] is None and raw_a["f0"] is None
+    queries = fa["values"].array.matrix[:4] + np.float32(0.1)
+    for flt in (None, vz.F("genre") == "drama", vz.F("year") >= 2020):
+        qa = a.query_many(queries, top_k=10, filter=flt, return_metadata="all")
+        qb = b.query_many(queries, top_k=10, filter=flt, return_metadata="all")
+        assert len(qa) > 0
+        assert qa[["query", "rank", "id", "namespace"]].equals(qb[["query", "rank", "id", "namespace"]])
+        assert qa["score"].tolist() == qb["score"].tolist()
+
+
+def test_memory_to_a_folder(source, tmp_path):
+    films = source.get_index("films")
+    with vz.connect(path=tmp_path / "engine") as folder:
+        copied = films.copy_to(folder, wait=True)
+        assert copied.target == folder.target and copied.name == "films"
+        _same_index(films, copied)
+    with vz.connect(path=tmp_path / "engine") as reopened:  # on disk, not only in the handle
+        _same_index(films, reopened.get_index("films"))
+
+
+def test_local_to_a_served_engine_and_back_under_another_name(source):
+    films = source.get_index("films")
+    with _served() as cloud:
+        copied = films.copy_to(cloud, wait=True, batch_size=25)
+        _same_index(films, copied)
+        with vz.connect("memory") as laptop:
+            back = copied.copy_to(laptop, name="films-v2", wait=True)
+            assert back.name == "films-v2"
+            _same_index(films, back)
+
+
+def test_a_copy_waits_for_its_metadata_indexes_before_the_vectors_on_a_delayed_target(source, tmp_path):
+    films = source.get_index("films")
+    with vz.connect(path=tmp_path, apply_delay=0.3) as delayed:
+        copied = films.copy_to(delayed, wait=True)
+        assert copied.explain_filter(vz.F("genre") == "drama")["vectors_predating_index"].tolist() == [0]
+        _same_index(films, copied)
+
+
+def test_an_index_made_from_a_preset_is_copied_as_that_preset():
+    with vz.connect("memory") as a, vz.connect("memory") as b:
+        docs = a.create_index("docs", preset="@cf/baai/bge-small-en-v1.5")
+        copied = docs.copy_to(b)
+        assert copied.description.config == docs.description.config
+        assert copied.description.config.preset == "@cf/baai/bge-small-en-v1.5"
+
+
+def test_an_empty_index_is_copied_with_its_metadata_indexes():
+    with vz.connect("memory") as a, vz.connect("memory") as b:
+        empty = a.create_index("empty", dimensions=DIMS)
+        empty.create_metadata_index("genre", "string")
+        copied = empty.copy_to(b, wait=True)
+        assert copied.info().vector_count == 0
+        assert copied.list_metadata_indexes()["property_name"].tolist() == ["genre"]
+
+
+def test_copying_onto_itself_is_refused_before_anything_happens(source, tmp_path):
+    films = source.get_index("films")
+    with pytest.raises(errors.InvalidRequest, match="onto itself"):
+        films.copy_to(source)
+    assert source.list_indexes()["name"].tolist() == ["films"]
+    with vz.connect(path=tmp_path) as one, vz.connect(path=tmp_path) as two:  # two clients, one folder
+        kept = one.create_index("kept", dimensions=DIMS)
+        with pytest.raises(errors.InvalidRequest, match="onto itself"):
+            kept.copy_to(two)
+        assert kept.copy_to(two, name="beside").name == "beside"
+
+
+def test_an_existing_index_is_refused_naming_exist_ok_and_nothing_is_written(source):
+    films = source.get_index("films")
+    with vz.connect("memory") as target:
+        target.create_index("films", dimensions=DIMS, metric="euclidean")
+        with pytest.raises(errors.DuplicateIndexName) as refused:
+            films.copy_to(target)
+        assert refused.value.code == 3002 and "exist_ok=True" in str(refused.value)
+        assert "Nothing was written" in str(refused.value)
+        existing = target.get_index("films")
+        assert existing.info().vector_count == 0 and existing.list_metadata_indexes().empty
+
+
+def test_exist_ok_writes_into_a_matching_index_and_creates_its_missing_metadata_indexes(source):
+    films = source.get_index("films")
+    with vz.connect("memory") as target:
+        existing = target.create_index("films", dimensions=DIMS, metric="euclidean", description="my films")
+        existing.create_metadata_index("year", "number")
+        copied = films.copy_to(target, exist_ok=True, wait=True)
+        assert sorted(copied.list_metadata_indexes()["property_name"]) == ["genre", "year"]
+        assert copied.info().vector_count == COUNT
+
+
+def test_exist_ok_refuses_an_index_of_other_dimensions_or_metric_with_nothing_written(source):
+    films = source.get_index("films")
+    with vz.connect("memory") as target:
+        target.create_index("films", dimensions=DIMS, metric="cosine")
+        with pytest.raises(errors.DuplicateIndexName, match="metric 'cosine' \\(asked for 'euclidean'\\)"):
+            films.copy_to(target, exist_ok=True)
+        existing = target.get_index("films")
+        assert existing.info().vector_count == 0 and existing.list_metadata_indexes().empty
+
+
+def test_a_metadata_index_of_another_type_on_the_target_is_refused_before_any_vector(source):
+    films = source.get_index("films")
+    with vz.connect("memory") as target:
+        target.create_index("films", dimensions=DIMS, metric="euclidean").create_metadata_index("genre", "number")
+        with pytest.raises(errors.InvalidMetadataIndex, match="genre"):
+            films.copy_to(target, exist_ok=True)
+        assert target.get_index("films").info().vector_count == 0
+
+
+def test_a_copy_that_stops_half_way_says_what_was_copied_and_a_rerun_completes_it(source):
+    films = source.get_index("films")
+    with LocalEngine(limits=TINY) as engine, FaultRig(engine) as rig:
+        rig.app.script("upsert", Pass(), Pass(), *[Reply(503)] * 5)  # the server stops answering writes
+        target = rig.client(max_retries=0)
+        with pytest.raises(vz.WriteIncomplete) as stopped:
+            films.copy_to(target, batch_size=20)
+        assert stopped.value.result.written == 40
+        assert "40 of 60 vectors copied" in str(stopped.value) and "exist_ok=True" in str(stopped.value)
+        assert engine.index_info("films").vector_count == 40
+        rig.app.heal()
+        copied = films.copy_to(target, exist_ok=True, batch_size=20, wait=True)
+        _same_index(films, copied)
+
+
+def test_the_embedding_record_goes_with_the_copy(source):
+    with vz.connect("memory") as a, vz.connect("memory") as b:
+        docs = a.create_index("docs", dimensions=256)
+        docs.upsert(["d"], np.ones((1, 256), np.float32))
+        a.embedder.wrote("docs", vz.SHIPPED_MODEL, None)
+        docs.copy_to(b)
+        assert b.embedder.written("docs") == (vz.SHIPPED_MODEL, "mean")
+        assert b.get_index("docs").query("a question", model=vz.SHIPPED_MODEL)["id"].tolist() == ["d"]
+
+
+def test_a_model_that_cannot_run_on_the_target_is_said_at_the_copy(source):
+    with _served() as cloud, vz.connect("memory") as laptop:
+        big = cloud.create_index("big", dimensions=1024)
+        big.upsert(["d"], np.ones((1, 1024), np.float32))
+        cloud.embedder.wrote("big", "@cf/baai/bge-m3", None)  # texts embedded on Workers AI
+        with pytest.warns(errors.VectorizeWarning, match="bge-m3, which runs on Workers AI only"):
+            copied = big.copy_to(laptop)
+        assert laptop.embedder.written("big") == ("@cf/baai/bge-m3", "cls")
+        with pytest.raises(errors.ModelNotAvailable):
+            copied.query("a question", model="@cf/baai/bge-m3")
+
+
+def test_the_target_is_any_client(source):
+    assert isinstance(source, Client)
+    films = source.get_index("films")
+    with vz.connect("memory") as target:
+        assert type(films.copy_to(target)) is type(films)

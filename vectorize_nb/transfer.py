@@ -1,0 +1,200 @@
+"""IndexCopier: an index copied to another target, the step from the laptop to Cloudflare. `Index` builds on it.
+
+    cloud = vz.connect("cloudflare")
+    copied = films.copy_to(cloud)                      # same name, config, metadata indexes and vectors
+
+The target index is made by the target client's `create_index` (its `exist_ok` rules), its metadata
+indexes are created and applied before any vector is written (a vector written before a metadata index
+is never in it), and the vectors are one export of the source written by the target index's own
+`write`: batches, pipelining, `WriteResult` and `WriteIncomplete` as for any upsert.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar
+
+from .contract import errors, validation
+from .contract.backend import Backend
+from .contract.base_error import quoted
+from .contract.embedding_models import get_model
+from .contract.limits import Limits
+from .contract.models import CheckedVectors, IndexExport, IndexInfo, MetadataIndex, Mutation, Vectors, WriteKind
+from .embedder import Embedder
+from .reader import IndexReader
+from .writes import WriteIncomplete, WriteOptions, WriteResult
+
+__all__ = ["IndexCopier", "CopyTarget", "CopiedIndex"]
+
+
+class CopiedIndex(Protocol):
+    """What a copy writes through: an `Index` of the target client."""
+
+    embedder: Embedder
+
+    @property
+    def name(self) -> str: ...
+
+    def create_metadata_index(self, property_name: str, index_type: str) -> Mutation: ...
+
+    def write(self, kind: WriteKind, vectors: Any, options: WriteOptions | None = None) -> WriteResult: ...
+
+    def wait(self, mutation: Mutation | str | WriteResult | None = None, *, timeout: float = 60.0,
+             interval: float = 0.25) -> IndexInfo: ...
+
+
+IndexT = TypeVar("IndexT", bound=CopiedIndex, covariant=True)
+
+
+class CopyTarget(Protocol[IndexT]):
+    """Where a copy goes: a `Client` (`vz.connect(...)`)."""
+
+    target: str
+
+    @property
+    def backend(self) -> Backend: ...
+
+    def create_index(self, name: str, dimensions: int | None = None, metric: str | None = None, *,
+                     preset: str | None = None, description: str | None = "", exist_ok: bool = False) -> IndexT: ...
+
+
+class IndexCopier(IndexReader):
+    """`copy_to`: what `Index` adds to reading for copying an index to another target."""
+
+    embedder: Embedder
+
+    def copy_to(self, target: CopyTarget[IndexT], name: str | None = None, *, exist_ok: bool = False,
+                batch_size: int | None = None, wait: bool = False, progress: bool | None = None) -> IndexT:
+        """Copy this index to another target (or under another name): its configuration, metadata
+        indexes and every vector (ids, float32 values bit for bit, metadata, namespaces).
+
+        The metadata indexes are created, and applied, before any vector is written: Vectorize leaves
+        a vector written before a metadata index out of it. The vectors are one export of this index,
+        upserted in batches by the target's own write; which model embedded the texts this client
+        wrote here goes with them, so text queries of the copy get the same warnings.
+
+        Parameters
+        ----------
+        target : Client
+            Where to copy: `vz.connect("cloudflare")`, a server's URL, "memory", a folder, or this client.
+        name : str, optional
+            The copy's name (by default this index's).
+        exist_ok : bool, default False
+            Copy into an index of that name that exists already, when its dimensions and metric are
+            these (its missing metadata indexes are created first); vectors of the same ids are replaced.
+            Running a copy that stopped half-way again this way completes it.
+        batch_size, wait, progress
+            As for `upsert`.
+
+        Returns
+        -------
+        Index
+            The copy, on `target`.
+
+        Raises
+        ------
+        InvalidRequest
+            The copy would be this index itself (the same target and name); nothing is done.
+        DuplicateIndexName
+            An index of that name exists on the target (without `exist_ok`, or with other dimensions or
+            metric); nothing is written.
+        InvalidMetadataIndex
+            The target index has a metadata index of another type on a property this one indexes.
+        WriteIncomplete
+            A batch failed: the message says how many vectors were copied, and `copy_to(...,
+            exist_ok=True)` again (or `.result.retry()`) copies the rest.
+
+        Examples
+        --------
+        >>> copied = films.copy_to(vz.connect("cloudflare"), wait=True)  # doctest: +SKIP
+        """
+        name = self.name if name is None else name
+        self._not_itself(target, name)
+        return self._copy(target, name, exist_ok, WriteOptions(batch_size, wait, progress))
+
+    def _copy(self, target: CopyTarget[IndexT], name: str, exist_ok: bool, options: WriteOptions) -> IndexT:
+        with self._during("copy_to"):
+            export = self.backend.export(self.name, metadata_json=True)
+            indexes = self.backend.list_metadata_indexes(self.name)
+        copied = self._created(target, name, exist_ok)
+        self._metadata_indexes(copied, indexes, target)
+        self._embedded(copied, target)
+        vectors = self._checked(export, target.backend.limits)
+        try:
+            copied.write("upsert", vectors, options)
+        except WriteIncomplete as incomplete:
+            incomplete.message = (f"copy of {self.name!r} to {name!r} on {target.target} stopped: "
+                                  f"{incomplete.result.written} of {len(export)} vectors copied. Running "
+                                  f"copy_to(..., exist_ok=True) again copies them all (vectors already copied are "
+                                  f"written again, unchanged); {incomplete.message}")
+            raise
+        return copied
+
+    def _not_itself(self, target: CopyTarget[Any], name: str) -> None:
+        """Refuse a copy onto this very index: the same backend (or the same folder or server) and name."""
+        same = target.backend is self.backend or (target.target == self.target and self.target != "memory")
+        if same and name == self.name:
+            raise errors.InvalidRequest(f"copy_to would copy index {self.name!r} onto itself: pass name= for a copy "
+                                        "beside it, or another client as the target", operation="copy_to")
+
+    def _created(self, target: CopyTarget[IndexT], name: str, exist_ok: bool) -> IndexT:
+        """The target index, made with this index's configuration (from its preset, when it has one); with
+        `exist_ok`, the index of that name when its dimensions and metric are these."""
+        config, description = self.description.config, self.description.description
+        try:
+            try:
+                if config.preset is not None:
+                    return target.create_index(name, preset=config.preset, description=description)
+                return target.create_index(name, config.dimensions, config.metric, description=description)
+            except errors.DuplicateIndexName:
+                if not exist_ok:
+                    raise
+            return target.create_index(name, config.dimensions, config.metric, exist_ok=True)
+        except errors.DuplicateIndexName as exc:
+            exc.hint = ("Copy into it with copy_to(..., exist_ok=True) (vectors of the same ids are replaced; its "
+                        "dimensions and metric must be these), pick another name=, or delete it first")
+            exc.nothing_written = True
+            raise
+
+    def _metadata_indexes(self, copied: CopiedIndex, indexes: list[MetadataIndex], target: CopyTarget[Any]) -> None:
+        """Create the metadata indexes the copy lacks, and wait until they are applied: mutations apply in
+        order, but whether a write queued behind a metadata index's creation is in it is not documented, and
+        a vector left out of it is silently never matched by a filter."""
+        with errors.during(f"copy_to on index {copied.name!r}", nothing_written=True):
+            existing = {m.property_name: m.index_type for m in target.backend.list_metadata_indexes(copied.name)}
+        for index in indexes:
+            if existing.get(index.property_name, index.index_type) != index.index_type:
+                raise errors.InvalidMetadataIndex(
+                    f"index {copied.name!r} on {target.target} indexes {quoted(index.property_name)} as "
+                    f"{existing[index.property_name]}, but {self.name!r} as {index.index_type}; delete that "
+                    "metadata index there, or copy under another name", operation="copy_to")
+        created = [copied.create_metadata_index(m.property_name, m.index_type) for m in indexes
+                   if m.property_name not in existing]
+        if created:
+            copied.wait()
+
+    def _embedded(self, copied: CopiedIndex, target: CopyTarget[Any]) -> None:
+        """Tell the target client which model and pooling embedded the texts this client wrote here; warn when
+        that model cannot run there."""
+        written = self.embedder.written(self.name)
+        if written is None:
+            return
+        model, pooling = written
+        spec = get_model(model)
+        copied.embedder.wrote(copied.name, model, None if pooling == spec.pooling else pooling)  # as it was asked
+        if spec.runtime is None and target.backend.embedding_source == "local":
+            errors.warn_once(target.backend, (copied.name, "model cannot run", model),
+                             f"the texts of index {self.name!r} were embedded with {model}, which runs on Workers AI "
+                             f"only: text queries of the copy on {target.target} raise ModelNotAvailable; embed the "
+                             "questions there (Cloudflare) and query the copy with their vectors")
+
+    def _checked(self, export: IndexExport, limits: Limits) -> CheckedVectors:
+        """The export as one checked batch for the target's rules, its metadata JSON written as it is."""
+        with errors.during(f"copy_to from index {self.name!r}", nothing_written=True):
+            assert export.values is not None  # exported with its values
+            vectors = Vectors(export.ids, export.values, None, export.namespaces)
+            metadata = export.metadata_json or [None] * len(export)
+            for vid, blob in zip(export.ids, metadata):
+                if blob is not None and len(blob) > limits.max_metadata_bytes:
+                    raise errors.MetadataTooLarge(f"metadata too large for id={quoted(vid)}; max is "
+                                                  f"{limits.max_metadata_bytes} bytes, got {len(blob)} bytes")
+            return validation.check_vectors(vectors, "upsert", self.dimensions, limits, metadata_json=metadata)
