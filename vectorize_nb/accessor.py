@@ -98,7 +98,8 @@ class VectorizeAccessor:
 
         Examples
         --------
-        >>> df.vectorize.upsert(idx, id="doc_id", vector="embedding", metadata=["genre"], wait=True)  # doctest: +SKIP
+        >>> df.vectorize.upsert(films, id="id", vector="embedding", metadata=["genre"], wait=True)
+        WriteResult(upsert into 'films': 100 of 100 rows written in 1 of 1 batches)
         """
         return _write(self._frame, index, "upsert", WriteOptions(batch_size, wait, progress, on_error), id=id,
                       vector=vector, vectors=vectors, text=_text(text, model, pooling), metadata=metadata,
@@ -205,7 +206,7 @@ class VectorizeAccessor:
         Examples
         --------
         >>> model = "wordllama/l2-supercat-256"
-        >>> docs["embedding"] = docs.vectorize.embed(client, text="body", model=model)  # doctest: +SKIP
+        >>> docs["embedding"] = docs.vectorize.embed(client, text="text", model=model)
         """
         if isinstance(client, Index):
             model = model_for_index(model, client.description).model

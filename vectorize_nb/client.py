@@ -82,8 +82,8 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
 
     Examples
     --------
-    >>> client = vz.connect()                      # doctest: +SKIP
-    >>> client = vz.connect("cloudflare")          # doctest: +SKIP
+    >>> client = vz.connect()                      # the embedded engine in ./.vectorize
+    >>> client = vz.connect("cloudflare")          # CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN  # doctest: +SKIP
     """
     chosen = target or os.environ.get(TARGET_ENV) or "local"
     if chosen in ("local", "memory"):
@@ -287,7 +287,7 @@ class Client:
 
         Examples
         --------
-        >>> client.embed(["read a CSV file", "parse JSON"], model="wordllama/l2-supercat-256").shape  # doctest: +SKIP
+        >>> client.embed(["read a CSV file", "parse JSON"], model="wordllama/l2-supercat-256").shape
         (2, 256)
         """
         with errors.during(f"embed with {model!r}"):

@@ -130,7 +130,9 @@ class Index(IndexCopier):
 
         Examples
         --------
-        >>> idx.insert(["a", "b"], np.eye(2, 32), metadata=[{"genre": "drama"}, None])  # doctest: +SKIP
+        >>> films.insert(["a", "b"], np.eye(2, 32), metadata=[{"genre": "drama"}, None])
+        WriteResult(insert into 'films': 2 of 2 rows accepted in 1 of 1 batches; an id already stored keeps
+        its vector and metadata)
         """
         return self.write("insert", self._batch("insert", data, values, metadata, namespaces),
                           WriteOptions(batch_size, wait, progress, on_error))
@@ -273,7 +275,8 @@ class Index(IndexCopier):
 
         Examples
         --------
-        >>> docs.query("how do I read a CSV file?", top_k=3, model="wordllama/l2-supercat-256")  # doctest: +SKIP
+        >>> docs_index.query("how do I read a CSV file?", top_k=3, model="wordllama/l2-supercat-256")["id"].tolist()
+        ['csv:Sniffer', 'csv:Dialect', 'pathlib:Path.open']
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         if isinstance(vector, str):

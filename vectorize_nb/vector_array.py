@@ -95,7 +95,7 @@ class VectorArray(ExtensionArray):
 
     Examples
     --------
-    >>> df["embedding"] = vz.VectorArray(model.encode(df["text"]))   # doctest: +SKIP
+    >>> df["embedding"] = vz.VectorArray(model.encode(df["text"]))   # your model  # doctest: +SKIP
     """
 
     def __init__(self, matrix: Any) -> None:

@@ -41,7 +41,7 @@ class Limits:
 
     Examples
     --------
-    >>> client = vz.connect("memory", limits=vz.DEFAULT_LIMITS.with_changes(min_dimensions=2))  # doctest: +SKIP
+    >>> client = vz.connect("memory", limits=vz.DEFAULT_LIMITS.with_changes(min_dimensions=2))
     """
 
     max_top_k: int = 100

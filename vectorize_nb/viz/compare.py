@@ -53,8 +53,7 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     top_k : int, default 10
         The depth compared (k of overlap@k).
     vectors : str or (str, str), optional
-        A frame's vector column for both indexes, or one for each (default: a 'values', 'embedding'
-        or 'vector' column).
+        A frame's vector column for both indexes, or one for each (default: a 'values', 'embedding' or 'vector' column).
     key : str, optional
         A frame's column that names each query (default: the row labels).
     filter, namespace : optional
@@ -78,6 +77,7 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     --------
     >>> table = compare(small, large, docs["id"].sample(40).tolist(), top_k=10)
     >>> plot_comparison(table)
+    Figure({...})
     """
     top_k = whole_number(top_k, "top_k", 1)
     if hasattr(queries, "__len__") and len(queries) == 0:

@@ -71,6 +71,7 @@ def to_png(fig: Any, path: str | os.PathLike[str] | None = None, *, width: int =
     Examples
     --------
     >>> to_png(plot_index(idx, color="label"), "map.png", scale=2)
+    b'\\x89PNG\\r\\n...'
     """
     if not isinstance(fig, (dict, require("plotly.basedatatypes", "drawing figures").BaseFigure)):
         raise TypeError(f"to_png renders a plotly figure (or its dict), got {type(fig).__name__} {fig!r:.40}")

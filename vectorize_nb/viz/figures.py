@@ -121,6 +121,7 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
     Examples
     --------
     >>> plot_neighbourhood(idx, "digit-0000", top_k=10, color="label", filter=F("label").isin([6, 8]))
+    Figure({...})
     """
     go = plotly()
     _check_options("plot_neighbourhood", index, color, method, (n_components, n_neighbors, max_categories),
@@ -172,6 +173,7 @@ def plot_index(index_or_frame: Any, color: Hashable | None = None, hover: Any = 
     Examples
     --------
     >>> plot_index(idx, color="label", method="umap")
+    Figure({...})
     """
     go = plotly()
     _check_options("plot_index", index_or_frame, color, method, (n_components, n_neighbors, max_categories),

@@ -167,7 +167,8 @@ class Projection:
         Examples
         --------
         >>> fitted = Projection.fit(X, method="pca", metric="cosine")
-        >>> fitted.place(Q)          # (len(Q), 2): queries on the picture of X
+        >>> fitted.place(Q).shape    # (len(Q), 2): queries on the picture of X
+        (10, 2)
         """
         check_shape(n_components, n_neighbors)
         matrix = prepare(vectors, metric)

@@ -50,6 +50,7 @@ def plot_scores(results: pd.DataFrame | Mapping[str, pd.DataFrame], *, title: st
     ...     "no filter": queries.vectorize.query(idx, vector="embedding", top_k=30),
     ...     "label 1 only": queries.vectorize.query(idx, vector="embedding", top_k=30, filter=F("label") == 1),
     ... })
+    Figure({...})
     """
     go = plotly()
     runs = _runs(results)

@@ -36,6 +36,7 @@ class IndexManager(Panel):
     Examples
     --------
     >>> vz.IndexManager(vz.connect())
+    IndexManager(...)
     """
 
     def __init__(self, client: Client) -> None:

@@ -31,6 +31,7 @@ class MetadataIndexPanel(Panel):
     Examples
     --------
     >>> vz.MetadataIndexPanel(client.get_index("films"))
+    MetadataIndexPanel(...)
     """
 
     def __init__(self, index: Index) -> None:

@@ -105,10 +105,15 @@ class QueryExplorer(Panel):
 
     Examples
     --------
-    >>> explorer = QueryExplorer(index, digits, color="label")
+    >>> explorer = QueryExplorer(idx, digits, color="label")
     >>> explorer                     # click Run, then lasso some points
-    >>> explorer.selection           # the vectors picked, as a DataFrame
+    QueryExplorer(...)
+    >>> explorer.selection           # the vectors picked, as a DataFrame (none yet)
+    Empty DataFrame
+    Columns: [id, namespace]
+    Index: []
     >>> QueryExplorer(docs_index, model=vz.SHIPPED_MODEL)   # type a question, Run
+    QueryExplorer(...)
     """
 
     def __init__(self, index: Index, frame: pd.DataFrame | None = None, *, color: str | None = None,

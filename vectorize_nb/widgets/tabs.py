@@ -90,5 +90,6 @@ def panel(client: Client, frame: pd.DataFrame | None = None) -> Workbench:
     >>> bench = vz.panel(client, digits)
     >>> bench.manager.selected.value = "digits"     # the other tabs follow
     >>> bench
+    Workbench(...)
     """
     return Workbench(client, frame)

@@ -39,6 +39,7 @@ class UpsertPanel(Panel):
     Examples
     --------
     >>> UpsertPanel(digits, client.get_index("digits"))     # then pick columns and click Upsert
+    UpsertPanel(...)
     """
 
     def __init__(self, frame: pd.DataFrame, index: Index) -> None:
