@@ -50,3 +50,59 @@ def test_every_exception_is_in_the_reference(reference):
 def test_parameters_are_described(reference):
     for parameter in ("exist_ok", "max_categories", "return_metadata", "on_error"):
         assert f"<code>{parameter}</code>" in reference, parameter
+
+
+def fenced_blocks() -> dict[str, str]:
+    """Every fenced code block of README.md and docs/*.md, by file, language and the start of its first line."""
+    blocks = {}
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for language, body in re.findall(r"^```(\w*)\n(.*?)^```", page.read_text(encoding="utf-8"), flags=re.M | re.S):
+            blocks[f"{page.relative_to(ROOT)} {language or 'text'}: {body.splitlines()[0][:60].rstrip()}"] = body
+    return blocks
+
+
+# How each block is kept right; a new block fails test_every_fenced_block_is_accounted_for until listed.
+BLOCKS = {
+    'README.md bash: python3 -m venv .venv && .venv/bin/pip install ".[notebooks]': "test_readme (installs)",
+    "README.md python: import numpy as np, pandas as pd": "test_readme: the ten lines, run twice",
+    "README.md bash: vectorize-nb serve --path ./.vectorize --port 8787      # or": "its arguments parse (below)",
+    'README.md bash: python3 -m venv .venv && .venv/bin/pip install -e ".[test]"': "test_readme (installs)",
+    "docs/architecture.md text: widgets/          ipywidgets panels: IndexManager, MetadataI": "a drawing",
+    "docs/fidelity.md bash: vectorize-nb serve --memory --port 8787        # base URL ht": "it parses (below)",
+    "docs/fidelity.md python: from cloudflare import Cloudflare": "run against vz.serve (below)",
+    "docs/fidelity.md bash: npm install wrangler": "tests/local/test_wrangler.py runs these commands",
+    'docs/index.md bash: python3 -m venv .venv && .venv/bin/pip install ".[notebooks]': "an install: not run here",
+}
+
+
+def test_every_fenced_block_is_accounted_for():
+    assert set(fenced_blocks()) == set(BLOCKS), set(fenced_blocks()) ^ set(BLOCKS)
+
+
+def test_the_serve_commands_shown_parse():
+    from vectorize_nb.cli import _parser
+
+    for key, body in fenced_blocks().items():
+        for command in re.findall(r"(?:vectorize-nb|python -m vectorize_nb) (serve[^#\n]*)", body):
+            args = _parser().parse_args(command.split())
+            assert args.memory or args.path == "./.vectorize", (key, command)
+
+
+@pytest.mark.filterwarnings("ignore:Passing raw bytes as `body`:DeprecationWarning")  # the SDK's own insert
+def test_the_python_sdk_block_of_fidelity_runs_against_serve():
+    pytest.importorskip("cloudflare")
+    import json
+
+    import numpy as np
+
+    block = fenced_blocks()["docs/fidelity.md python: from cloudflare import Cloudflare"]
+    vectors = np.random.default_rng(0).standard_normal((3, 32))
+    rows = [{"id": f"v{i}", "values": row.tolist(), "namespace": "ns1", "metadata": {"genre": "drama"}}
+            for i, row in enumerate(vectors)]
+    names = {"ndjson_bytes": "\n".join(map(json.dumps, rows)).encode(), "q": vectors[0].tolist()}
+    with vectorize_nb.serve(memory=True) as server:
+        exec(block.replace("http://127.0.0.1:8787/client/v4", server.url), names)
+        answer = names["idx"].query("docs", account_id="local", vector=names["q"], top_k=5, return_metadata="all",
+                                    filter={"genre": "drama"}, extra_body={"namespace": "ns1"})
+    assert [match.id for match in names["page"].vectors] == ["v0", "v1", "v2"]
+    assert answer.matches[0].id == "v0" and answer.matches[0].metadata == {"genre": "drama"}
