@@ -29,7 +29,7 @@ from vectorize_nb.extras import available
 from .helpers import browser_unavailable
 
 MODULES = ["accessor", "client", "contract.limits", "filter_builder", "index", "vector_array", "viz.compare",
-           "viz.export", "viz.figures", "viz.projection", "viz.scores", "widgets.index_manager",
+           "transfer", "viz.export", "viz.figures", "viz.projection", "viz.scores", "widgets.index_manager",
            "widgets.metadata_panel", "widgets.query_explorer", "widgets.tabs", "widgets.upsert_panel"]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # what an example needs beyond the core, found in its text

@@ -105,7 +105,9 @@ class IndexCopier(IndexReader):
 
         Examples
         --------
-        >>> copied = films.copy_to(vz.connect("cloudflare"), wait=True)  # doctest: +SKIP
+        >>> films.copy_to(vz.connect("memory"), name="films-copy", wait=True)
+        Index('films-copy', dimensions=32, metric='cosine', target='memory')
+        >>> copied = films.copy_to(vz.connect("cloudflare"), wait=True)  # your account  # doctest: +SKIP
         """
         name = self.name if name is None else name
         self._not_itself(target, name)
