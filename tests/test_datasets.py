@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from vectorize_nb import datasets
 
@@ -37,3 +38,12 @@ def test_binder_builds_on_python_311_with_the_notebook_extras():
     post_build = binder / "postBuild"
     assert post_build.stat().st_mode & 0o111 and "set -euo pipefail" in post_build.read_text(encoding="utf-8")
     assert 'python -c "import umap"' in post_build.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("dimensions", [47, 64, 0])
+def test_the_tfidf_baseline_says_how_many_dimensions_its_texts_allow(dimensions):
+    """It raised scipy's "`k` must be an integer satisfying `0 < k < min(A.shape)`", naming no argument."""
+    texts = datasets.stdlib_docs(modules=("csv", "json", "pathlib"))["text"].head(47)
+    with pytest.raises(ValueError, match=rf"dimensions must be from 1 to 46 for these 47 texts \(\d+ words in two or "
+                                         rf"more of them\), got {dimensions}"):
+        datasets.tfidf(texts, dimensions=dimensions)

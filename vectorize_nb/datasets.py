@@ -122,8 +122,13 @@ def _text_embedder(texts: list[str], dimensions: int, seed: int) -> Callable[[Se
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5)
+    counts = tfidf.fit_transform(texts)
+    if not 0 < dimensions < min(counts.shape):
+        raise ValueError(f"dimensions must be from 1 to {min(counts.shape) - 1} for these {len(texts)} texts "
+                         f"({counts.shape[1]} words in two or more of them), got {dimensions}; fit on more texts "
+                         "or ask for fewer dimensions")
     svd = TruncatedSVD(n_components=dimensions, random_state=seed, algorithm="arpack")
-    svd.fit(tfidf.fit_transform(texts))
+    svd.fit(counts)
 
     def embed(batch: Sequence[str]) -> np.ndarray:
         vectors = svd.transform(tfidf.transform(list(batch))).astype(np.float32)
