@@ -42,7 +42,7 @@ API_PATH = "/client/v4"
 def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = None, apply_delay: float = 0.0,
             limits: Limits = DEFAULT_LIMITS, account_id: str | None = None, api_token: str | None = None,
             timeout: float = REST.timeout, concurrency: int = REST.concurrency, max_retries: int = REST.max_retries,
-            requests_per_window: int = REST.requests_per_window, window_seconds: float = REST.window_seconds,
+            requests_per_window: int | None = REST.requests_per_window, window_seconds: float = REST.window_seconds,
             total_timeout: float = REST.total_timeout) -> Client:
     """Open a client on the embedded engine (the default), in memory, on Cloudflare, or on any server
     that speaks Vectorize's REST API.
@@ -72,7 +72,8 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
         Retries of a request that failed on a rate limit, a server error or the network (a connection
         refused: one retry at most, none on this machine, where no wait starts a server).
     requests_per_window, window_seconds : int, float
-        The client-side rate limit (Cloudflare's: 1200 requests per 300 seconds).
+        A client-side rate limit: by default Cloudflare's (1200 requests per 300 seconds) on Cloudflare, and
+        none on another server, which answers 429 when it wants fewer requests (the client waits as told).
 
     Raises
     ------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RestOptions", "REST_DEFAULTS"]
+__all__ = ["RestOptions", "REST_DEFAULTS", "CLOUDFLARE_REQUESTS_PER_WINDOW"]
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,14 @@ class RestOptions:
     """Retries of a request that failed on a rate limit, a server error or the network."""
     backoff: float = 0.5
     """The first retry's wait in seconds, doubled for each next one (with as much jitter)."""
-    requests_per_window: int = 1200
+    requests_per_window: int | None = None
     window_seconds: float = 300.0
-    """The client-side rate limit: Cloudflare's API allows 1200 requests per 5 minutes."""
+    """The client-side rate limit: by default (None) Cloudflare's for Cloudflare, and none for another server,
+    which says 429 when it wants fewer requests."""
+
+
+CLOUDFLARE_REQUESTS_PER_WINDOW = 1200
+"""Cloudflare's API allows 1200 requests per 5 minutes (`RestOptions.window_seconds`)."""
 
 
 REST_DEFAULTS = RestOptions()

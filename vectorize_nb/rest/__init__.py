@@ -8,7 +8,7 @@ import os
 from ..contract.errors import ConfigurationError
 from ..environment import SERVED_ACCOUNT_ID
 from ..contract.limits import DEFAULT_LIMITS, Limits
-from ..rest_options import REST_DEFAULTS as DEFAULTS
+from ..rest_options import CLOUDFLARE_REQUESTS_PER_WINDOW, REST_DEFAULTS as DEFAULTS
 from .backend import RestBackend
 from .ratelimit import RateLimiter
 from .target import ACCOUNT_ENV, CLOUDFLARE_API, TOKEN_ENV, Target
@@ -19,7 +19,8 @@ __all__ = ["RestBackend", "RateLimiter", "Transport", "connect_rest", "CLOUDFLAR
 
 def connect_rest(target: str, *, account_id: str | None = None, api_token: str | None = None,
                  timeout: float = DEFAULTS.timeout, concurrency: int = DEFAULTS.concurrency,
-                 max_retries: int = DEFAULTS.max_retries, requests_per_window: int = DEFAULTS.requests_per_window,
+                 max_retries: int = DEFAULTS.max_retries,
+                 requests_per_window: int | None = DEFAULTS.requests_per_window,
                  window_seconds: float = DEFAULTS.window_seconds, limits: Limits = DEFAULT_LIMITS,
                  backoff: float = DEFAULTS.backoff, total_timeout: float = DEFAULTS.total_timeout
                  ) -> tuple[RestBackend, str]:
@@ -30,7 +31,8 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
     of a served engine (VECTORIZE_NB_SERVE_TOKEN), and the account id "local" by default: the
     Cloudflare variables go to Cloudflare only, over https. `timeout` bounds each attempt of a request and
     `total_timeout` all of its attempts and the waits between them, both in seconds, plus one second
-    per megabyte of request body.
+    per megabyte of request body. The client-side rate limit is Cloudflare's unless `requests_per_window` is
+    given: another server says 429 when it wants fewer requests.
     """
     where = Target.of(target)
     account = account_id or (os.environ.get(ACCOUNT_ENV) if where.cloudflare else None)
@@ -43,8 +45,10 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
                 f"{TOKEN_ENV} (missing: {', '.join(missing)}), or pass account_id= and api_token=")
     else:
         account = account or SERVED_ACCOUNT_ID
+    per_window = requests_per_window or (CLOUDFLARE_REQUESTS_PER_WINDOW if where.cloudflare else None)
+    limiter = None if per_window is None else RateLimiter(per_window, window_seconds)
     transport = Transport(where, str(account), token, timeout=timeout, retry=retry_policy(max_retries, backoff),
-                          limiter=RateLimiter(requests_per_window, window_seconds), pool_size=max(4, concurrency),
+                          limiter=limiter, pool_size=max(4, concurrency),
                           total_timeout=total_timeout)
     label = f"cloudflare:{account}" if target == "cloudflare" else where.base_url
     return RestBackend(transport, limits=limits, max_concurrency=concurrency), label

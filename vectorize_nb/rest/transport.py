@@ -101,7 +101,7 @@ class Transport:
     """Requests to one account's routes, e.g. `request("GET", "/vectorize/v2/indexes/docs/info")`."""
 
     def __init__(self, target: Target, account_id: str, token: str | None, *, timeout: float, retry: Retry,
-                 limiter: RateLimiter, pool_size: int, total_timeout: float = DEFAULTS.total_timeout) -> None:
+                 limiter: RateLimiter | None, pool_size: int, total_timeout: float = DEFAULTS.total_timeout) -> None:
         self.target = target
         self.base_url = target.base_url.rstrip("/")
         self.account_id = account_id
@@ -151,11 +151,12 @@ class Transport:
                 exc.hint = self.target.refusal_hint(exc.status, token_sent=self.session.auth is not None)
             raise
 
-    def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter, **send: Any) -> Any:
+    def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter | None, **send: Any) -> Any:
         while True:
             if self.closed:  # also between attempts: a retry's wait outlasts the client
                 raise errors.ClientClosed(operation=call.operation)
-            limiter.acquire()
+            if limiter is not None:
+                limiter.acquire()
             seconds = max(min(per_attempt, call.ends - time.monotonic()), _LAST_CHANCE)
             try:
                 with attempt(seconds) as watched:
