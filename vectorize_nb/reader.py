@@ -234,12 +234,8 @@ class IndexReader:
         return results.export_frame(export, self._attrs("to_frame"))
 
     def _records(self, ids: Sequence[str]) -> list[VectorRecord]:
-        step = self.limits.max_get_ids
-        records = []
         with self._during("get_by_ids"):
-            for start in range(0, len(ids), step):
-                records.extend(self.backend.get_by_ids(self.name, list(ids[start:start + step])))
-        return records
+            return [record for records in self.backend.get_many(self.name, list(ids)) for record in records]
 
     def list_metadata_indexes(self) -> pd.DataFrame:
         """The metadata indexes: property_name and index_type."""

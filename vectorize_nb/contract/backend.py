@@ -23,7 +23,7 @@ limits; splitting large writes, waiting for mutations and building DataFrames ar
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -115,6 +115,12 @@ class Backend(ABC):
     def get_by_ids(self, name: str, ids: Sequence[str]) -> list[VectorRecord]:
         """Stored vectors in the order asked (at most `limits.max_get_ids`); unknown ids left out."""
 
+    def get_many(self, name: str, ids: Sequence[str]) -> Iterator[list[VectorRecord]]:
+        """`get_by_ids` of any number of ids: each request's records in the order asked (by default one
+        request after the other)."""
+        step = self.limits.max_get_ids
+        return (self.get_by_ids(name, ids[start:start + step]) for start in range(0, len(ids), step))
+
     @abstractmethod
     def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
         """Delete vectors by id (at most `limits.max_delete_ids`); unknown ids are no error."""
@@ -166,16 +172,23 @@ class Backend(ABC):
             if not page.is_truncated:
                 break
             cursor = page.next_cursor
-        step = self.limits.max_get_ids
-        records = [r for start in range(0, len(ids), step) for r in self.get_by_ids(name, ids[start:start + step])]
-        width = self.get_index(name).dimensions
-        matrix = np.stack([r.values for r in records]) if records else np.empty((0, width), np.float32)
+        matrix = np.empty((len(ids), self.get_index(name).dimensions), np.float32)  # filled as records come
+        found: list[str] = []
+        namespaces: list[str | None] = []
+        rows: list[dict[str, Any] | None] = []
+        for records in self.get_many(name, ids):
+            for record in records:
+                matrix[len(found)] = record.values
+                found.append(record.id)
+                namespaces.append(record.namespace)
+                rows.append(record.metadata)
+        if len(found) < len(ids):  # deleted since they were listed
+            matrix = matrix[:len(found)].copy()
         flat = metadata and not metadata_json
         columns = MetadataColumns()
-        columns.add(r.metadata for r in records if flat)
-        blobs = [metadata_json_of(r.metadata, self.limits, r.id) for r in records] if metadata_json else None
-        return IndexExport([r.id for r in records], [r.namespace for r in records], matrix if values else None,
-                           columns.columns if flat else None, blobs)
+        columns.add(rows if flat else [])
+        blobs = [metadata_json_of(row, self.limits, vid) for vid, row in zip(found, rows)] if metadata_json else None
+        return IndexExport(found, namespaces, matrix if values else None, columns.columns if flat else None, blobs)
 
     def filter_ids(self, name: str, ids: Sequence[str], filter: dict[str, Any] | None = None,
                    namespace: str | None = None) -> list[bool] | None:

@@ -7,12 +7,14 @@ the local engine raises; a success whose `result` is not of the answer's shape i
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from urllib.parse import quote
 
 import numpy as np
@@ -243,6 +245,26 @@ class RestBackend(Backend):
         checked = self._checked(operation, validation.id_list, ids, self.limits.max_get_ids, self.limits)
         result = self._call("POST", _path(name, "/get_by_ids"), operation, json={"ids": checked})
         return _read(wire.records_from_json, result or [], operation)
+
+    def get_many(self, name: str, ids: Sequence[str]) -> Iterator[list[VectorRecord]]:
+        """`max_concurrency` get-by-ids requests in flight, their records in the order asked."""
+        step = self.limits.max_get_ids
+        if len(ids) <= step or self.max_concurrency <= 1:
+            yield from super().get_many(name, ids)
+            return
+        starts = iter(range(0, len(ids), step))
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="vectorize-get") as pool:
+            ahead = deque(pool.submit(self.get_by_ids, name, ids[start:start + step])
+                          for start in itertools.islice(starts, 2 * self.max_concurrency))
+            try:
+                while ahead:  # a few requests ahead of the caller: the records waiting stay few
+                    records = ahead.popleft().result()
+                    for start in itertools.islice(starts, 1):
+                        ahead.append(pool.submit(self.get_by_ids, name, ids[start:start + step]))
+                    yield records
+            finally:  # an error, or a caller that stops early: no more requests
+                for batch in ahead:
+                    batch.cancel()
 
     def delete_by_ids(self, name: str, ids: Sequence[str]) -> Mutation:
         operation = f"delete_by_ids on index {name!r}"
