@@ -213,3 +213,13 @@ def test_the_target_is_any_client(source):
     films = source.get_index("films")
     with vz.connect("memory") as target:
         assert type(films.copy_to(target)) is type(films)
+
+
+def test_vectors_the_target_refuses_leave_no_index_there(source):
+    films = source.get_index("films")
+    small = vz.DEFAULT_LIMITS.with_changes(max_metadata_bytes=100)
+    with vz.connect("memory", limits=small) as target:
+        with pytest.raises(errors.MetadataTooLarge, match="max is 100 bytes") as refused:
+            films.copy_to(target)
+        assert "Nothing was written" in str(refused.value)
+        assert target.list_indexes().empty

@@ -99,6 +99,8 @@ class IndexCopier(IndexReader):
             metric); nothing is written.
         InvalidMetadataIndex
             The target index has a metadata index of another type on a property this one indexes.
+        MetadataTooLarge, IdTooLong, NamespaceTooLong
+            A vector breaks the target's limits (a client made with other `limits=`); nothing is made there.
         WriteIncomplete
             A batch failed: the message says how many vectors were copied, and `copy_to(...,
             exist_ok=True)` again (or `.result.retry()`) copies the rest.
@@ -117,10 +119,10 @@ class IndexCopier(IndexReader):
         with self._during("copy_to"):
             export = self.backend.export(self.name, metadata_json=True)
             indexes = self.backend.list_metadata_indexes(self.name)
+        vectors = self._checked(export, target.backend.limits)  # refused before anything is made there
         copied = self._created(target, name, exist_ok)
         self._metadata_indexes(copied, indexes, target)
         self._embedded(copied, target)
-        vectors = self._checked(export, target.backend.limits)
         try:
             copied.write("upsert", vectors, options)
         except WriteIncomplete as incomplete:
