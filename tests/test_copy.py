@@ -223,3 +223,11 @@ def test_vectors_the_target_refuses_leave_no_index_there(source):
             films.copy_to(target)
         assert "Nothing was written" in str(refused.value)
         assert target.list_indexes().empty
+
+
+def test_a_copy_holds_this_clients_writes_not_yet_applied_at_the_source():
+    with vz.connect("memory", apply_delay=0.3) as a, vz.connect("memory") as b:
+        films = a.create_index("films", dimensions=DIMS)
+        films.upsert(["a", "b"], np.ones((2, DIMS), np.float32))  # acknowledged, not applied yet
+        copied = films.copy_to(b, wait=True)
+        assert copied.to_frame()["id"].tolist() == ["a", "b"]

@@ -20,6 +20,7 @@ from .contract.embedding_models import get_model
 from .contract.limits import Limits
 from .contract.models import CheckedVectors, IndexExport, IndexInfo, MetadataIndex, Mutation, Vectors, WriteKind
 from .embedder import Embedder
+from .mutation_log import MutationLog, wait_until_applied
 from .reader import IndexReader
 from .writes import WriteIncomplete, WriteOptions, WriteResult
 
@@ -61,13 +62,15 @@ class IndexCopier(IndexReader):
     """`copy_to`: what `Index` adds to reading for copying an index to another target."""
 
     embedder: Embedder
+    log: MutationLog
 
     def copy_to(self, target: CopyTarget[IndexT], name: str | None = None, *, exist_ok: bool = False,
                 batch_size: int | None = None, wait: bool = False, progress: bool | None = None) -> IndexT:
         """Copy this index to another target (or under another name): its configuration, metadata
         indexes and every vector (ids, float32 values bit for bit, metadata, namespaces).
 
-        The metadata indexes are created, and applied, before any vector is written: Vectorize leaves
+        This client's writes to this index are waited for (applied), so that the copy holds them. The
+        metadata indexes are created, and applied, before any vector is written: Vectorize leaves
         a vector written before a metadata index out of it. The vectors are one export of this index,
         upserted in batches by the target's own write; which model embedded the texts this client
         wrote here goes with them, so text queries of the copy get the same warnings.
@@ -101,6 +104,8 @@ class IndexCopier(IndexReader):
             The target index has a metadata index of another type on a property this one indexes.
         MetadataTooLarge, IdTooLong, NamespaceTooLong
             A vector breaks the target's limits (a client made with other `limits=`); nothing is made there.
+        WaitTimeout
+            This client's writes to this index were not applied within 60 s; nothing is made on the target.
         WriteIncomplete
             A batch failed: the message says how many vectors were copied, and `copy_to(...,
             exist_ok=True)` again (or `.result.retry()`) copies the rest.
@@ -117,6 +122,8 @@ class IndexCopier(IndexReader):
 
     def _copy(self, target: CopyTarget[IndexT], name: str, exist_ok: bool, options: WriteOptions) -> IndexT:
         with self._during("copy_to"):
+            if pending := [m for m in self.log.latest(self.name) if m]:  # this client's writes are in the copy
+                wait_until_applied(self.backend, self.name, self.log, pending)
             export = self.backend.export(self.name, metadata_json=True)
             indexes = self.backend.list_metadata_indexes(self.name)
         vectors = self._checked(export, target.backend.limits)  # refused before anything is made there
