@@ -68,6 +68,7 @@ BLOCKS = {
     'README.md python: cloud = vz.connect("cloudflare")': "needs an account; copy_to's own example runs it on memory",
     "README.md bash: vectorize-nb serve --path ./.vectorize --port 8787      # or": "its arguments parse (below)",
     'README.md bash: python3 -m venv .venv && .venv/bin/pip install -e ".[test]"': "test_readme (installs)",
+    'README.md python: cloud = vz.connect("cloudflare")': "run with a served engine as Cloudflare (below)",
     "docs/architecture.md text: widgets/          ipywidgets panels: IndexManager, MetadataI": "a drawing",
     "docs/fidelity.md bash: vectorize-nb serve --memory --port 8787        # base URL ht": "it parses (below)",
     "docs/fidelity.md python: from cloudflare import Cloudflare": "run against vz.serve (below)",
@@ -107,3 +108,16 @@ def test_the_python_sdk_block_of_fidelity_runs_against_serve():
                                     filter={"genre": "drama"}, extra_body={"namespace": "ns1"})
     assert [match.id for match in names["page"].vectors] == ["v0", "v1", "v2"]
     assert answer.matches[0].id == "v0" and answer.matches[0].metadata == {"genre": "drama"}
+
+
+def test_the_copy_to_block_of_the_readme_runs_against_serve():
+    import numpy as np
+
+    block = fenced_blocks()['README.md python: cloud = vz.connect("cloudflare")']
+    with vectorize_nb.connect("memory") as laptop, vectorize_nb.serve(memory=True) as server:
+        films = laptop.create_index("films", dimensions=32)
+        films.upsert(["a", "b"], np.eye(2, 32))
+        names = {"vz": vectorize_nb, "films": films}
+        exec(block.replace('vz.connect("cloudflare")', f"vz.connect({server.url!r})"), names)
+        with names["cloud"]:
+            assert names["copied"].to_frame()["id"].tolist() == ["a", "b"]
