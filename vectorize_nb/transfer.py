@@ -18,6 +18,7 @@ from .contract.backend import Backend
 from .contract.base_error import quoted
 from .contract.embedding_models import get_model
 from .contract.limits import Limits
+from .contract.metadata_json import check_sizes
 from .contract.models import CheckedVectors, IndexExport, IndexInfo, MetadataIndex, Mutation, Vectors, WriteKind
 from .embedder import Embedder
 from .mutation_log import MutationLog, wait_until_applied
@@ -204,8 +205,5 @@ class IndexCopier(IndexReader):
             assert export.values is not None  # exported with its values
             vectors = Vectors(export.ids, export.values, None, export.namespaces)
             metadata = export.metadata_json or [None] * len(export)
-            for vid, blob in zip(export.ids, metadata):
-                if blob is not None and len(blob) > limits.max_metadata_bytes:
-                    raise errors.MetadataTooLarge(f"metadata too large for id={quoted(vid)}; max is "
-                                                  f"{limits.max_metadata_bytes} bytes, got {len(blob)} bytes")
+            check_sizes(metadata, export.ids, limits)
             return validation.check_vectors(vectors, "upsert", self.dimensions, limits, metadata_json=metadata)

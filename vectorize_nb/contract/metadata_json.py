@@ -20,7 +20,7 @@ from .base_error import quoted
 from .filters import json_kind
 from .limits import Limits
 
-__all__ = ["metadata_json_of", "encoded_metadata", "METADATA_DEPTH"]
+__all__ = ["metadata_json_of", "encoded_metadata", "check_sizes", "METADATA_DEPTH"]
 
 
 def _kept_json(value: Any, option: int = 0) -> bytes:
@@ -61,12 +61,17 @@ def encoded_metadata(rows: Sequence[dict[str, Any] | None], ids: Sequence[str], 
         encoded = [None if row is None else _kept_json(row) for row in rows]
     except TypeError:  # an integer beyond 64 bits: checked row by row, the one that has it is named
         encoded = [metadata_json_of(row, limits, vid) for row, vid in zip(rows, ids)]
-    for position, blob in enumerate(encoded):
+    check_sizes(encoded, ids, limits)
+    return encoded
+
+
+def check_sizes(encoded: Sequence[bytes | None], ids: Sequence[str], limits: Limits) -> None:
+    """MetadataTooLarge naming the first id whose compact JSON is over the limit."""
+    for blob, vid in zip(encoded, ids):
         if blob is not None and len(blob) > limits.max_metadata_bytes:
             raise errors.MetadataTooLarge(
-                f"metadata too large for id={quoted(ids[position])}; max is {limits.max_metadata_bytes} bytes, "
+                f"metadata too large for id={quoted(vid)}; max is {limits.max_metadata_bytes} bytes, "
                 f"got {len(blob)} bytes")
-    return encoded
 
 
 _CHECKED_KEYS: set[str] = set()
