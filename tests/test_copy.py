@@ -231,3 +231,16 @@ def test_a_copy_holds_this_clients_writes_not_yet_applied_at_the_source():
         films.upsert(["a", "b"], np.ones((2, DIMS), np.float32))  # acknowledged, not applied yet
         copied = films.copy_to(b, wait=True)
         assert copied.to_frame()["id"].tolist() == ["a", "b"]
+
+
+def test_metadata_indexes_past_the_targets_most_are_refused_before_any_is_created(source):
+    films = source.get_index("films")  # indexes genre and year
+    with vz.connect("memory") as target:
+        existing = target.create_index("films", dimensions=DIMS, metric="euclidean")
+        for name in "abcdefghi":
+            existing.create_metadata_index(name, "string")
+        with pytest.raises(errors.TooManyMetadataIndexes) as refused:
+            films.copy_to(target, exist_ok=True)
+        assert '"genre", "year"' in str(refused.value) and "max is 10" in str(refused.value)
+        assert "copy_to" in str(refused.value) and "Nothing was written" in str(refused.value)
+        assert sorted(existing.list_metadata_indexes()["property_name"]) == list("abcdefghi")

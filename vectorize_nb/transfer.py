@@ -103,6 +103,8 @@ class IndexCopier(IndexReader):
             metric); nothing is written.
         InvalidMetadataIndex
             The target index has a metadata index of another type on a property this one indexes.
+        TooManyMetadataIndexes
+            The target index would have more metadata indexes than its limit; none is created.
         MetadataTooLarge, IdTooLong, NamespaceTooLong
             A vector breaks the target's limits (a client made with other `limits=`); nothing is made there.
         WaitTimeout
@@ -173,15 +175,21 @@ class IndexCopier(IndexReader):
         a vector left out of it is silently never matched by a filter."""
         with errors.during(f"copy_to on index {copied.name!r}", nothing_written=True):
             existing = {m.property_name: m.index_type for m in target.backend.list_metadata_indexes(copied.name)}
-        for index in indexes:
-            if existing.get(index.property_name, index.index_type) != index.index_type:
-                raise errors.InvalidMetadataIndex(
-                    f"index {copied.name!r} on {target.target} indexes {quoted(index.property_name)} as "
-                    f"{existing[index.property_name]}, but {self.name!r} as {index.index_type}; delete that "
-                    "metadata index there, or copy under another name", operation="copy_to")
-        created = [copied.create_metadata_index(m.property_name, m.index_type) for m in indexes
-                   if m.property_name not in existing]
-        if created:
+            for index in indexes:
+                if existing.get(index.property_name, index.index_type) != index.index_type:
+                    raise errors.InvalidMetadataIndex(
+                        f"index {copied.name!r} on {target.target} indexes {quoted(index.property_name)} as "
+                        f"{existing[index.property_name]}, but {self.name!r} as {index.index_type}; delete that "
+                        "metadata index there, or copy under another name")
+            missing = [m for m in indexes if m.property_name not in existing]
+            if len(existing) + len(missing) > (most := target.backend.limits.max_metadata_indexes):
+                raise errors.TooManyMetadataIndexes(
+                    f"index {copied.name!r} on {target.target} has {len(existing)} metadata indexes and the copy "
+                    f"needs {len(missing)} more ({', '.join(quoted(m.property_name) for m in missing)}); max is "
+                    f"{most} per index")
+        for index in missing:
+            copied.create_metadata_index(index.property_name, index.index_type)
+        if missing:
             copied.wait()
 
     def _embedded(self, copied: CopiedIndex, target: CopyTarget[Any]) -> None:
