@@ -65,7 +65,6 @@ def fenced_blocks() -> dict[str, str]:
 BLOCKS = {
     'README.md bash: python3 -m venv .venv && .venv/bin/pip install ".[notebooks]': "test_readme (installs)",
     "README.md python: import numpy as np, pandas as pd": "test_readme: the ten lines, run twice",
-    'README.md python: cloud = vz.connect("cloudflare")': "needs an account; copy_to's own example runs it on memory",
     "README.md bash: vectorize-nb serve --path ./.vectorize --port 8787      # or": "its arguments parse (below)",
     'README.md bash: python3 -m venv .venv && .venv/bin/pip install -e ".[test]"': "test_readme (installs)",
     'README.md python: cloud = vz.connect("cloudflare")': "run with a served engine as Cloudflare (below)",
