@@ -130,6 +130,10 @@ def test_copying_onto_itself_is_refused_before_anything_happens(source, tmp_path
         with pytest.raises(errors.InvalidRequest, match="onto itself"):
             kept.copy_to(two)
         assert kept.copy_to(two, name="beside").name == "beside"
+    spelled_otherwise = tmp_path.parent / tmp_path.name / "." / ".." / tmp_path.name
+    with vz.connect(path=tmp_path) as one, vz.connect(path=spelled_otherwise) as two:
+        with pytest.raises(errors.InvalidRequest, match="onto itself"):
+            one.get_index("kept").copy_to(two)
 
 
 def test_an_existing_index_is_refused_naming_exist_ok_and_nothing_is_written(source):

@@ -145,7 +145,9 @@ class IndexCopier(IndexReader):
 
     def _not_itself(self, target: CopyTarget[Any], name: str) -> None:
         """Refuse a copy onto this very index: the same backend (or the same folder or server) and name."""
-        same = target.backend is self.backend or (target.target == self.target and self.target != "memory")
+        theirs, mine = target.backend.folder, self.backend.folder
+        same = (target.backend is self.backend or (target.target == self.target and self.target != "memory")
+                or (theirs is not None and mine is not None and theirs.resolve() == mine.resolve()))
         if same and name == self.name:
             raise errors.InvalidRequest(f"copy_to would copy index {self.name!r} onto itself: pass name= for a copy "
                                         "beside it, or another client as the target", operation="copy_to")
