@@ -72,8 +72,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
         Retries of a request that failed on a rate limit, a server error or the network (a connection
         refused: one retry at most, none on this machine, where no wait starts a server).
     requests_per_window, window_seconds : int, float
-        A client-side rate limit: by default Cloudflare's (1200 requests per 300 seconds) on Cloudflare, and
-        none on another server, which answers 429 when it wants fewer requests (the client waits as told).
+        A client-side rate limit: by default Cloudflare's (1200 requests per 300 seconds) there, none elsewhere.
 
     Raises
     ------
