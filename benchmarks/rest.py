@@ -1,6 +1,6 @@
 """The REST client's costs, each measured against its own baseline in one run.
 
-    python benchmarks/rest.py                       # all three (a few minutes)
+    python benchmarks/rest.py                       # all four (a few minutes)
     python benchmarks/rest.py --only cpu --repeat 5
 
 1. Client CPU to encode and send 100k x 768 float32 vectors (with a little metadata) through
@@ -13,6 +13,9 @@
 3. Query latency at 100k x 384 (cosine, seeded random data): Index.query through `vectorize-nb serve`
    (vectorize_nb.local.server.serve over the same LocalEngine) against Index.query on the engine in
    process.                                                         goal: <= 3 ms more (median)
+4. Reading a whole index over REST (Index.to_frame: list-vectors pages, then get-by-ids of 20 ids) from a
+   server that adds the latency to every request, with the client's concurrency 1 and 4, against the ideal
+   (the requests' latency divided by the requests in flight).      goal: concurrency 4 >= 0.7 of ideal
 
 The machine these run on may be shared and noisy: every figure is a median of repeated runs, and the
 two sides of a comparison run interleaved so that drift hits both alike. Ratios, not absolutes.
@@ -47,7 +50,7 @@ DISCARD_SERVER = r'''
 import json, sys, time, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-DIMS, DELAY = int(sys.argv[1]), float(sys.argv[2])
+DIMS, DELAY, STORED = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 STAMP = "2026-01-01T00:00:00.000000Z"
 ROW = [round((-1) ** i / DIMS ** 0.5, 6) for i in range(DIMS)]  # one unit vector for every text embedded
 EMBEDDED = {}
@@ -73,7 +76,14 @@ class Handler(BaseHTTPRequestHandler):
         tail = self.path.split("?")[0].rstrip("/").split("/indexes/", 1)[-1]
         name, _, what = tail.partition("/")
         if what == "info":
-            self.answer({"dimensions": DIMS, "vectorCount": 0})
+            self.answer({"dimensions": DIMS, "vectorCount": STORED})
+        elif what == "list":             # STORED ids, doc-0 ... doc-(STORED - 1), a page at a time
+            query = dict(part.split("=", 1) for part in self.path.partition("?")[2].split("&") if "=" in part)
+            start, count = int(query.get("cursor", 0)), int(query.get("count", 100))
+            end = min(start + count, STORED)
+            self.answer({"count": end - start, "totalCount": STORED, "isTruncated": end < STORED,
+                         "nextCursor": str(end) if end < STORED else None,
+                         "vectors": [{"id": f"doc-{i}"} for i in range(start, end)]})
         else:
             self.answer({"name": name, "description": "", "config": {"dimensions": DIMS, "metric": "cosine"},
                          "created_on": STAMP, "modified_on": STAMP})
@@ -86,6 +96,10 @@ class Handler(BaseHTTPRequestHandler):
                                               "success": True, "errors": [], "messages": []}).encode()
             time.sleep(DELAY)
             return self.send(EMBEDDED[count])
+        if self.path.endswith("/get_by_ids"):
+            ids = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))["ids"]
+            time.sleep(DELAY)
+            return self.answer([{"id": i, "values": ROW, "metadata": {"n": 1}} for i in ids])
         left = int(self.headers.get("Content-Length") or 0)
         while left > 0:                  # read the body and throw it away
             chunk = self.rfile.read(min(left, 1 << 20))
@@ -107,10 +121,11 @@ server.serve_forever()
 
 
 @contextmanager
-def discarding_server(dims: int, delay: float = 0.0) -> Iterator[str]:
-    """A minimal Vectorize-shaped HTTP server in a subprocess (its CPU is not ours); yields its base URL."""
-    proc = subprocess.Popen([sys.executable, "-c", DISCARD_SERVER, str(dims), str(delay)], stdout=subprocess.PIPE,
-                            text=True)
+def discarding_server(dims: int, delay: float = 0.0, stored: int = 0) -> Iterator[str]:
+    """A minimal Vectorize-shaped HTTP server in a subprocess (its CPU is not ours), listing `stored` vectors;
+    yields its base URL."""
+    proc = subprocess.Popen([sys.executable, "-c", DISCARD_SERVER, str(dims), str(delay), str(stored)],
+                            stdout=subprocess.PIPE, text=True)
     try:
         port = int(proc.stdout.readline())
         yield f"http://127.0.0.1:{port}/client/v4"
@@ -267,10 +282,28 @@ def bench_query(n: int, queries: int, repeat: int) -> None:
           f"(goal <= 3 ms more: {goal(extra <= 3.0)})")
 
 
+# --- 4. reading a whole index over REST -------------------------------------------------------------
+
+def bench_export(n: int, repeat: int, latency: float) -> None:
+    dims, per_request = 384, 20
+    requests = -(-n // 1000) + -(-n // per_request)  # list pages of 1000, then get-by-ids
+    print(f"\n4. Index.to_frame of {n:,} x {dims} from a server adding {latency * 1e3:.0f} ms per request "
+          f"({requests} requests; subprocess)")
+    with discarding_server(dims, latency, n) as url:
+        for c in (1, 4):
+            with vz.connect(url, concurrency=c, timeout=30) as client:
+                index = client.get_index("bench")
+                times = [wall(lambda: index.to_frame()) for _ in range(repeat)]
+            ideal = latency * (-(-n // 1000) + -(-n // per_request) / c)
+            ratio = ideal / median(times)
+            print(f"   concurrency {c}: {median(times):6.2f} s = {ratio:4.2f} of ideal ({ideal:.2f} s)"
+                  + (f"   (goal >= 0.7: {goal(ratio >= 0.7)})" if c == 4 else ""))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["cpu", "throughput", "query"], nargs="+",
-                        default=["cpu", "throughput", "query"])
+    parser.add_argument("--only", choices=["cpu", "throughput", "query", "export"], nargs="+",
+                        default=["cpu", "throughput", "query", "export"])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (medians are printed)")
     parser.add_argument("--cpu-vectors", type=int, default=100_000)
     parser.add_argument("--stdlib-rows", type=int, default=5_000, help="rows the stdlib json reference encodes")
@@ -279,6 +312,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--query-vectors", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--export-vectors", type=int, default=4_000)
     args = parser.parse_args()
     print(f"vectorize-nb REST benchmarks; {os.cpu_count()} CPUs; python {sys.version.split()[0]}; "
           f"repeat {args.repeat}")
@@ -288,6 +322,8 @@ def main() -> None:
         bench_throughput(args.concurrency, args.rounds, args.repeat, args.latency)
     if "query" in args.only:
         bench_query(args.query_vectors, args.queries, args.repeat)
+    if "export" in args.only:
+        bench_export(args.export_vectors, args.repeat, args.latency)
 
 
 if __name__ == "__main__":
