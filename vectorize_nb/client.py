@@ -71,7 +71,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     max_retries : int, default 5
         Retries of a request that failed on a rate limit, a server error or the network (a connection
         refused: one retry at most, none on this machine, where no wait starts a server).
-    requests_per_window, window_seconds : int, float
+    requests_per_window, window_seconds : int or None, float
         A client-side rate limit: by default Cloudflare's (1200 requests per 300 seconds) there, none elsewhere.
 
     Raises

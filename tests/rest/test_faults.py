@@ -432,6 +432,15 @@ def test_cloudflares_rate_limit_is_kept_for_cloudflare_and_a_given_one_for_any_s
     assert repr(limiters["https://vectors.example"]) == "RateLimiter(60 per 300 s)"
 
 
+@pytest.mark.parametrize("target", ["cloudflare", "http://127.0.0.1:9"])
+def test_a_rate_limit_of_zero_requests_is_refused_on_any_target(monkeypatch, target):
+    """0 is falsy: it was taken as "not given", Cloudflare's 1200 there and no limit at all elsewhere."""
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "0" * 32)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "not-a-real-token")
+    with pytest.raises(ValueError, match="requests >= 1 and window > 0, got 0 per 300"):
+        vz.connect(target, requests_per_window=0)
+
+
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_a_whole_index_is_read_with_requests_in_flight_together_in_its_order(rig, concurrency):
     """to_frame and copy_to read an index over REST 20 vectors a request, one request after the other: 24,000

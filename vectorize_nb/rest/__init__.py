@@ -45,7 +45,8 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
                 f"{TOKEN_ENV} (missing: {', '.join(missing)}), or pass account_id= and api_token=")
     else:
         account = account or SERVED_ACCOUNT_ID
-    per_window = requests_per_window or (CLOUDFLARE_REQUESTS_PER_WINDOW if where.cloudflare else None)
+    per_window = (requests_per_window if requests_per_window is not None
+                  else CLOUDFLARE_REQUESTS_PER_WINDOW if where.cloudflare else None)
     limiter = None if per_window is None else RateLimiter(per_window, window_seconds)
     transport = Transport(where, str(account), token, timeout=timeout, retry=retry_policy(max_retries, backoff),
                           limiter=limiter, pool_size=max(4, concurrency),
