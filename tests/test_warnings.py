@@ -198,3 +198,22 @@ def test_a_query_right_after_a_write_not_yet_applied_says_to_wait():
         slow.wait()
         hits, said = caught(lambda: slow.query([1.0] * 32))
         assert hits["id"].tolist() == ["a"] and said == []
+
+
+@pytest.mark.parametrize("write", [
+    lambda index: index.create_metadata_index("genre", "string"),
+    lambda index: index.delete_by_ids(["a"]),
+], ids=["metadata index", "delete"])
+def test_an_empty_index_while_a_write_that_adds_no_vector_is_pending_says_nothing_of_waiting(write):
+    """A pending metadata index or delete was taken for a pending upsert: "holds no vectors yet ... wait for
+    it", where waiting brings no vector."""
+    with vz.connect("memory", apply_delay=60) as lagging:
+        index = lagging.create_index("films", dimensions=32)
+        write(index)
+        hits, said = caught(lambda: index.query([1.0] * 32))
+        assert hits.empty and not any("yet" in message for message in said)
+        index.upsert(["b"], [[1.0] * 32])  # a write that adds vectors, pending behind it: that one is said
+        assert caught(lambda: index.query([1.0] * 32))[1] == [
+            "index 'films' holds no vectors yet: this client's last write to it is not applied (Vectorize applies "
+            "writes a few seconds after acknowledging them); wait for it before querying: index.wait(), or write "
+            "with wait=True"]

@@ -419,9 +419,10 @@ class Index(IndexCopier):
 
     def _nothing_stored(self, answers: Sequence[list[Match]], options: QueryOptions) -> None:
         """Warn that no query matches anything because nothing was ever stored (the query cell run before the
-        write cell), or nothing yet: this client's write is not applied (the query run right after the write,
-        without waiting). An empty answer with a filter or namespace is not that: it costs no look at `info`;
-        nor one once said. A look that fails costs only the warning."""
+        write cell), or nothing yet: this client's upsert or insert is not applied (the query run right after the
+        write, without waiting). An empty answer with a filter or namespace is not that: it costs no look at
+        `info`; nor one once said. A look that fails costs only the warning; a pending delete or metadata index
+        leaves the empty index unexplained."""
         cause = (self.name, "nothing stored")
         if options.filter or options.namespace is not None or any(answers) or errors.warned(self.backend, cause):
             return
@@ -431,12 +432,12 @@ class Index(IndexCopier):
             return
         if info.vector_count:
             return
-        if writes_pending(self.log, self.name, info.processed_up_to_mutation):
+        if self.log.adds_pending(self.name, info.processed_up_to_mutation):
             errors.warn_once(self.backend, (self.name, "write pending"),
                              f"index {self.name!r} holds no vectors yet: this client's last write to it is not "
                              "applied (Vectorize applies writes a few seconds after acknowledging them); wait for "
                              "it before querying: index.wait(), or write with wait=True")
-        else:
+        elif not writes_pending(self.log, self.name, info.processed_up_to_mutation):
             errors.warn_once(self.backend, cause,
                              f"index {self.name!r} holds no vectors, so no query matches anything: write vectors "
                              "first (upsert or insert, then wait)")

@@ -29,11 +29,13 @@ LOOK_FLOOR = 1.0
 @dataclass(frozen=True, slots=True)
 class Issued:
     """One mutation of this client: its id, when its request was about to go out and when its answer
-    had come (the log's clock, `time.perf_counter` by default)."""
+    had come (the log's clock, `time.perf_counter` by default), and whether it adds vectors (an upsert or insert).
+    """
 
     id: str
     sent: float
     answered: float
+    adds: bool = False
 
 
 class MutationLog:
@@ -49,18 +51,18 @@ class MutationLog:
     def __repr__(self) -> str:
         return f"MutationLog({sum(map(len, self._issued.values()))} mutations on {len(self._issued)} indexes)"
 
-    def issue(self, index: str, request: Callable[[], Mutation]) -> Mutation:
-        """Run `request` (one request that makes a mutation of `index`) and record its mutation with the
-        times around it. A mutation whose id is unknown (empty) is not recorded."""
+    def issue(self, index: str, request: Callable[[], Mutation], *, adds: bool = False) -> Mutation:
+        """Run `request` (one request that makes a mutation of `index`, one that adds vectors with `adds`) and
+        record its mutation with the times around it. A mutation whose id is unknown (empty) is not recorded."""
         sent = self._clock()
         mutation = request()
         if mutation.id:
-            self.record(index, mutation.id, sent)
+            self.record(index, mutation.id, sent, adds=adds)
         return mutation
 
-    def record(self, index: str, mutation_id: str, sent: float) -> None:
+    def record(self, index: str, mutation_id: str, sent: float, *, adds: bool = False) -> None:
         """Remember a mutation of `index` whose answer just came; `sent`: the clock before its request went out."""
-        entry = Issued(mutation_id, sent, self._clock())
+        entry = Issued(mutation_id, sent, self._clock(), adds)
         with self._lock:
             self._issued.setdefault(index, deque(maxlen=self._remembered)).append(entry)
 
@@ -85,6 +87,13 @@ class MutationLog:
         if ours is None:
             return {mutation_id}
         return {mutation_id} | {e.id for e in entries if e.sent > ours.answered}
+
+    def adds_pending(self, index: str, processed: str | None) -> bool:
+        """Whether a mutation of `index` that adds vectors is not known applied (`since`) when the index has
+        processed up to `processed`."""
+        entries = self._entries(index)
+        last = next((e for e in reversed(entries) if e.id == processed), None)
+        return any(e.adds and e.id != processed and (last is None or e.answered >= last.sent) for e in entries)
 
     def latest(self, index: str) -> list[str]:
         """The mutations of `index` that no other one of this log is known to follow (one, unless requests

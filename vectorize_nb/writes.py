@@ -257,7 +257,7 @@ class Writer:
     def _sender(self, kind: WriteKind) -> Callable[[PreparedWrite], Mutation]:
         def send(prepared: PreparedWrite) -> Mutation:
             with errors.during(f"{kind} on index {self.index!r}"):
-                return self.log.issue(self.index, lambda: self.backend.send_write(prepared))
+                return self.log.issue(self.index, lambda: self.backend.send_write(prepared), adds=True)
         return send
 
     def _finish(self, result: WriteResult, options: WriteOptions) -> WriteResult:
