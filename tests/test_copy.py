@@ -250,3 +250,15 @@ def test_metadata_indexes_past_the_targets_most_are_refused_before_any_is_create
         assert '"genre", "year"' in str(refused.value) and "max is 10" in str(refused.value)
         assert "copy_to" in str(refused.value) and "Nothing was written" in str(refused.value)
         assert sorted(existing.list_metadata_indexes()["property_name"]) == list("abcdefghi")
+
+
+def test_metadata_indexes_past_a_new_targets_most_leave_no_index_there(source):
+    """The index was created there first, then the metadata indexes refused: an empty index was left behind
+    an error saying that nothing was written."""
+    films = source.get_index("films")  # indexes genre and year
+    with vz.connect("memory", limits=vz.DEFAULT_LIMITS.with_changes(max_metadata_indexes=1)) as target:
+        with pytest.raises(errors.TooManyMetadataIndexes) as refused:
+            films.copy_to(target)
+        assert '2 metadata indexes ("genre", "year")' in str(refused.value) and "max is 1" in str(refused.value)
+        assert "copy_to" in str(refused.value) and "Nothing was written" in str(refused.value)
+        assert target.list_indexes().empty

@@ -104,7 +104,7 @@ class IndexCopier(IndexReader):
         InvalidMetadataIndex
             The target index has a metadata index of another type on a property this one indexes.
         TooManyMetadataIndexes
-            The target index would have more metadata indexes than its limit; none is created.
+            The target index would have more metadata indexes than its limit; none is made there.
         MetadataTooLarge, IdTooLong, NamespaceTooLong
             A vector breaks the target's limits (a client made with other `limits=`); nothing is made there.
         WaitTimeout
@@ -130,6 +130,8 @@ class IndexCopier(IndexReader):
             export = self.backend.export(self.name, metadata_json=True)
             indexes = self.backend.list_metadata_indexes(self.name)
         vectors = self._checked(export, target.backend.limits)  # refused before anything is made there
+        with errors.during(f"copy_to from index {self.name!r}", nothing_written=True):
+            self._room(name, target, 0, indexes)
         copied = self._created(target, name, exist_ok)
         self._metadata_indexes(copied, indexes, target)
         self._embedded(copied, target)
@@ -184,15 +186,21 @@ class IndexCopier(IndexReader):
                         f"{existing[index.property_name]}, but {self.name!r} as {index.index_type}; delete that "
                         "metadata index there, or copy under another name")
             missing = [m for m in indexes if m.property_name not in existing]
-            if len(existing) + len(missing) > (most := target.backend.limits.max_metadata_indexes):
-                raise errors.TooManyMetadataIndexes(
-                    f"index {copied.name!r} on {target.target} has {len(existing)} metadata indexes and the copy "
-                    f"needs {len(missing)} more ({', '.join(quoted(m.property_name) for m in missing)}); max is "
-                    f"{most} per index")
+            self._room(copied.name, target, len(existing), missing)
         for index in missing:
             copied.create_metadata_index(index.property_name, index.index_type)
         if missing:
             copied.wait()
+
+    def _room(self, name: str, target: CopyTarget[Any], existing: int, missing: list[MetadataIndex]) -> None:
+        """Refuse `missing` metadata indexes past the target's most per index, `existing` being there already."""
+        if existing + len(missing) <= (most := target.backend.limits.max_metadata_indexes):
+            return
+        names = ", ".join(quoted(m.property_name) for m in missing)
+        needs = (f"index {name!r} on {target.target} has {existing} metadata indexes and the copy needs "
+                 f"{len(missing)} more ({names})" if existing else
+                 f"the copy of {self.name!r} on {target.target} needs {len(missing)} metadata indexes ({names})")
+        raise errors.TooManyMetadataIndexes(f"{needs}; max is {most} per index")
 
     def _embedded(self, copied: CopiedIndex, target: CopyTarget[Any]) -> None:
         """Tell the target client which model and pooling embedded the texts this client wrote here; warn when
