@@ -67,7 +67,7 @@ def test_a_folder_the_engine_makes_stays_out_of_git_and_one_it_finds_is_left_as_
     assert (repo / ".vectorize" / "course" / ".gitignore").read_text(encoding="utf-8").endswith("\n*\n")
     (repo / "mine").mkdir()
     with LocalEngine(repo / "mine", limits=TINY):
-        pass
+        pass  # opened and closed only: the folder's files are what is checked
     assert not (repo / "mine" / ".gitignore").exists()  # a folder the user made: theirs to decide
 
 
