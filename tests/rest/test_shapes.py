@@ -76,3 +76,29 @@ def test_the_error_says_what_was_wrong_with_the_result(rig, read, odd, says):
         call(rig.client(max_retries=0).backend)
     assert says in raised.value.message
     assert raised.value.message.startswith(f"the server's result is not the answer {read}")
+
+
+def record(vid: str, values=(1.0, 0.0)) -> dict:
+    return {"id": vid, "values": list(values), "metadata": {}, "namespace": None}
+
+
+@pytest.mark.parametrize("answer, says", [
+    ([record("a"), record("zz")], "id 'zz', which was not asked for"),
+    ([record("a"), record("a")], "'a', twice"),
+])
+def test_get_by_ids_answering_other_records_than_asked_is_a_server_error(rig, answer, says):
+    rig.app.script("get_by_ids", envelope(answer))
+    with pytest.raises(errors.ServerError) as raised:
+        rig.client(max_retries=0).backend.get_by_ids("docs", ["a", "b"])
+    assert raised.value.status == 502 and raised.value.operation == "get_by_ids on index 'docs'"
+    assert says in raised.value.message
+
+
+def test_an_export_given_records_of_other_dimensions_is_a_server_error_naming_the_id(rig):
+    client = rig.client(max_retries=0)
+    client.get_index("docs").upsert(["a", "b"], np.eye(2, dtype=np.float32), wait=True)
+    rig.app.script("get_by_ids", envelope([record("a"), record("b", (1.0, 0.0, 0.0))]))
+    with pytest.raises(errors.ServerError) as raised:
+        client.backend.export("docs")
+    assert raised.value.status == 502
+    assert "'b' has 3 dimensions where index 'docs' has 2" in raised.value.message

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import errors
 from .flat import MetadataColumns
 from .filters import FilterMiss, parse_filter, silent_misses
 from .limits import Limits
@@ -178,6 +179,10 @@ class Backend(ABC):
         rows: list[dict[str, Any] | None] = []
         for records in self.get_many(name, ids):
             for record in records:
+                if record.values.shape != matrix.shape[1:]:
+                    raise errors.ServerError(
+                        f"the server's record {record.id!r} has {record.values.size} dimensions where index "
+                        f"{name!r} has {matrix.shape[1]}", operation=f"export of index {name!r}", status=502)
                 matrix[len(found)] = record.values
                 found.append(record.id)
                 namespaces.append(record.namespace)

@@ -70,6 +70,18 @@ def _read(reader: Callable[[Any], _Read], result: Any, operation: str) -> _Read:
             f"{str(result)[:200]}", operation=operation, status=502) from None
 
 
+def _only_asked(records: list[VectorRecord], asked: Sequence[str], operation: str) -> list[VectorRecord]:
+    """The records of a get-by-ids answer, each of an id asked for and only once: a ServerError if not."""
+    wanted, seen = set(asked), set()
+    for record in records:
+        if record.id in seen or record.id not in wanted:
+            problem = "twice" if record.id in seen else "which was not asked for"
+            raise errors.ServerError(f"the server's answer holds the record of id {record.id!r}, {problem}",
+                                     operation=operation, status=502)
+        seen.add(record.id)
+    return records
+
+
 def _ndjson_lines(vectors: CheckedVectors) -> list[bytes]:
     """Encode a slice at a time, letting other threads run between slices. The encoder holds the
     interpreter lock; without the pauses a sender that needs it for a moment (to send a body, to read
@@ -244,7 +256,7 @@ class RestBackend(Backend):
         operation = f"get_by_ids on index {name!r}"
         checked = self._checked(operation, validation.id_list, ids, self.limits.max_get_ids, self.limits)
         result = self._call("POST", _path(name, "/get_by_ids"), operation, json={"ids": checked})
-        return _read(wire.records_from_json, result or [], operation)
+        return _only_asked(_read(wire.records_from_json, result or [], operation), checked, operation)
 
     def get_many(self, name: str, ids: Sequence[str]) -> Iterator[list[VectorRecord]]:
         """`max_concurrency` get-by-ids requests in flight, their records in the order asked."""
