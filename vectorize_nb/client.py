@@ -42,10 +42,9 @@ API_PATH = "/client/v4"
 def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = None, apply_delay: float = 0.0,
             limits: Limits = DEFAULT_LIMITS, account_id: str | None = None, api_token: str | None = None,
             timeout: float = REST.timeout, concurrency: int = REST.concurrency, max_retries: int = REST.max_retries,
-            requests_per_window: int | None = REST.requests_per_window, window_seconds: float = REST.window_seconds,
-            total_timeout: float = REST.total_timeout) -> Client:
-    """Open a client on the embedded engine (the default), in memory, on Cloudflare, or on any server
-    that speaks Vectorize's REST API.
+            requests_per_window: int | None = REST.requests_per_window,
+            window_seconds: float | None = REST.window_seconds, total_timeout: float = REST.total_timeout) -> Client:
+    """Open a client on the embedded engine (the default), in memory, on Cloudflare, or on any Vectorize server.
 
     Parameters
     ----------
@@ -71,14 +70,15 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     max_retries : int, default 5
         Retries of a request that failed on a rate limit, a server error or the network (a connection
         refused: one retry at most, none on this machine, where no wait starts a server).
-    requests_per_window, window_seconds : int or None, float
+    requests_per_window, window_seconds : int or None, float or None
         A client-side rate limit: by default Cloudflare's (1200 requests per 300 seconds) there, none elsewhere.
 
     Raises
     ------
     ConfigurationError
         An unknown target, a URL that is not a server's API root, "cloudflare" without an account id and token,
-        or (`FolderUnusable`) an engine folder that is a file, damaged, or written by a newer vectorize-nb.
+        `window_seconds` alone off Cloudflare, or (`FolderUnusable`) an engine folder that is a file, damaged,
+        or written by a newer vectorize-nb.
 
     Examples
     --------

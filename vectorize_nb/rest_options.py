@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RestOptions", "REST_DEFAULTS", "CLOUDFLARE_REQUESTS_PER_WINDOW"]
+__all__ = ["RestOptions", "REST_DEFAULTS", "CLOUDFLARE_REQUESTS_PER_WINDOW", "CLOUDFLARE_WINDOW_SECONDS"]
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,15 @@ class RestOptions:
     backoff: float = 0.5
     """The first retry's wait in seconds, doubled for each next one (with as much jitter)."""
     requests_per_window: int | None = None
-    window_seconds: float = 300.0
+    window_seconds: float | None = None
     """The client-side rate limit: by default (None) Cloudflare's for Cloudflare, and none for another server,
-    which says 429 when it wants fewer requests."""
+    which says 429 when it wants fewer requests; a window alone is Cloudflare's count over that window, so
+    it needs a count on another server."""
 
 
 CLOUDFLARE_REQUESTS_PER_WINDOW = 1200
-"""Cloudflare's API allows 1200 requests per 5 minutes (`RestOptions.window_seconds`)."""
+CLOUDFLARE_WINDOW_SECONDS = 300.0
+"""Cloudflare's API allows 1200 requests per 5 minutes."""
 
 
 REST_DEFAULTS = RestOptions()

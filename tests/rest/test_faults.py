@@ -441,6 +441,18 @@ def test_a_rate_limit_of_zero_requests_is_refused_on_any_target(monkeypatch, tar
         vz.connect(target, requests_per_window=0)
 
 
+def test_a_window_without_a_request_count_is_refused_off_cloudflare_and_kept_on_it(monkeypatch):
+    """window_seconds=60 alone was silently no limit at all on another server."""
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "0" * 32)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "not-a-real-token")
+    with pytest.raises(errors.ConfigurationError, match=r"window_seconds=60 .* requests_per_window="):
+        vz.connect("http://127.0.0.1:9", window_seconds=60)
+    with vz.connect("cloudflare", window_seconds=60) as client:
+        assert repr(client.backend.transport.limiter) == "RateLimiter(1200 per 60 s)"
+    with vz.connect("http://127.0.0.1:9", requests_per_window=10, window_seconds=60) as client:
+        assert repr(client.backend.transport.limiter) == "RateLimiter(10 per 60 s)"
+
+
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_a_whole_index_is_read_with_requests_in_flight_together_in_its_order(rig, concurrency):
     """to_frame and copy_to read an index over REST 20 vectors a request, one request after the other: 24,000

@@ -8,7 +8,7 @@ import os
 from ..contract.errors import ConfigurationError
 from ..environment import SERVED_ACCOUNT_ID
 from ..contract.limits import DEFAULT_LIMITS, Limits
-from ..rest_options import CLOUDFLARE_REQUESTS_PER_WINDOW, REST_DEFAULTS as DEFAULTS
+from ..rest_options import CLOUDFLARE_REQUESTS_PER_WINDOW, CLOUDFLARE_WINDOW_SECONDS, REST_DEFAULTS as DEFAULTS
 from .backend import RestBackend
 from .ratelimit import RateLimiter
 from .target import ACCOUNT_ENV, CLOUDFLARE_API, TOKEN_ENV, Target
@@ -21,7 +21,7 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
                  timeout: float = DEFAULTS.timeout, concurrency: int = DEFAULTS.concurrency,
                  max_retries: int = DEFAULTS.max_retries,
                  requests_per_window: int | None = DEFAULTS.requests_per_window,
-                 window_seconds: float = DEFAULTS.window_seconds, limits: Limits = DEFAULT_LIMITS,
+                 window_seconds: float | None = DEFAULTS.window_seconds, limits: Limits = DEFAULT_LIMITS,
                  backoff: float = DEFAULTS.backoff, total_timeout: float = DEFAULTS.total_timeout
                  ) -> tuple[RestBackend, str]:
     """A RestBackend for "cloudflare" or a base URL, and a label for it that holds no secret.
@@ -32,7 +32,7 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
     Cloudflare variables go to Cloudflare only, over https. `timeout` bounds each attempt of a request and
     `total_timeout` all of its attempts and the waits between them, both in seconds, plus one second
     per megabyte of request body. The client-side rate limit is Cloudflare's unless `requests_per_window` is
-    given: another server says 429 when it wants fewer requests.
+    given: another server says 429 when it wants fewer requests, and gets a limit only with a count.
     """
     where = Target.of(target)
     account = account_id or (os.environ.get(ACCOUNT_ENV) if where.cloudflare else None)
@@ -47,7 +47,11 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
         account = account or SERVED_ACCOUNT_ID
     per_window = (requests_per_window if requests_per_window is not None
                   else CLOUDFLARE_REQUESTS_PER_WINDOW if where.cloudflare else None)
-    limiter = None if per_window is None else RateLimiter(per_window, window_seconds)
+    if per_window is None and window_seconds is not None:
+        raise ConfigurationError(
+            f"window_seconds={window_seconds!r} sets the window of a client-side rate limit, which a server other "
+            "than Cloudflare gets only with a count: pass requests_per_window= too")
+    limiter = None if per_window is None else RateLimiter(per_window, window_seconds or CLOUDFLARE_WINDOW_SECONDS)
     transport = Transport(where, str(account), token, timeout=timeout, retry=retry_policy(max_retries, backoff),
                           limiter=limiter, pool_size=max(4, concurrency),
                           total_timeout=total_timeout)
