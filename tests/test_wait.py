@@ -155,3 +155,31 @@ def test_a_write_not_yet_applied_after_one_of_ours_says_where_the_index_is(laggi
         index.wait(timeout=0.2, interval=0.05)
     assert str(raised.value).startswith(f"mutation {second.last_mutation.id} not applied after 0.2 s; the "
                                         f"index has processed up to {first.last_mutation.id}")
+
+
+class HookedLock:
+    """A lock that runs `hook` once, before it is first taken: another thread's work landing at that point."""
+
+    def __init__(self, hook) -> None:
+        self.lock, self.hook = threading.Lock(), hook
+
+    def __enter__(self):
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            hook()
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self.lock.__exit__(*exc)
+
+
+def test_a_write_to_a_new_index_landing_as_the_old_one_is_deleted_stays_in_the_log():
+    """delete_index cleared the log after the engine's answer: a write to a new index of the name made
+    from another thread in between lost its record, so wait() and the pending-write warning missed it."""
+    with Client(LocalEngine(limits=TINY), "race") as client:
+        client.create_index("docs", 2).upsert(["old"], [[1.0, 0.0]])
+        new = []
+        client.log._lock = HookedLock(lambda: new.append(client.create_index("docs", 2).upsert(["new"], [[0.0, 1.0]])))
+        client.delete_index("docs")
+        assert client.log.last("docs") == new[0].last_mutation.id
+        assert [e.id for e in client.log._entries("docs")] == [new[0].last_mutation.id]

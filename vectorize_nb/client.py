@@ -322,8 +322,7 @@ class Client:
             No index of that name (3000).
         """
         with errors.during(f"delete_index {name!r}"):
-            self.backend.delete_index(name)
-        self.log.forget(name)
+            self.log.delete(name, lambda: self.backend.delete_index(name))
         self.embedder.forget(name)
 
 

@@ -102,10 +102,15 @@ class MutationLog:
         newest = max((e.sent for e in entries), default=0.0)
         return [e.id for e in entries if e.answered >= newest]
 
-    def forget(self, index: str) -> None:
-        """Drop what was remembered about `index` (it was deleted)."""
+    def delete(self, index: str, request: Callable[[], None]) -> None:
+        """Run `request` (one that deletes `index`), then drop the mutations of `index` whose requests went out
+        before its answer came: a write sent after that is to a new index of the name, and stays."""
+        request()
+        answered = self._clock()
         with self._lock:
-            self._issued.pop(index, None)
+            kept = [e for e in self._issued.pop(index, ()) if e.sent >= answered]
+            if kept:
+                self._issued[index] = deque(kept, maxlen=self._remembered)
 
 
 def writes_pending(log: MutationLog, name: str, processed: str | None) -> bool | None:
