@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -287,3 +288,26 @@ def test_a_cache_that_cannot_be_written_is_skipped_and_said_once(tmp_path, monke
     assert compute.calls == [["read a csv", "parse json"], ["read a csv", "a dog"]]
     said = [record.getMessage() for record in caplog.records]
     assert len(said) == 1 and "cannot be written" in said[0] and "texts are embedded without it" in said[0]
+
+
+def test_the_counters_keep_every_embed_of_threads_landing_together(cache, monkeypatch):
+    """`hits += ...` read the count, then counted the texts: another thread's embed finishing in between
+    was lost. Here the second embed runs to its end while the first is between the two."""
+    texts = ["read a csv", "parse json"]
+    cache.embed(texts, "m", "mean", Recorder())
+    other_done = threading.Event()
+    other = threading.Thread(target=lambda: (cache.embed(texts, "m", "mean", Recorder()), other_done.set()))
+    real, lengths = np.flatnonzero, []
+
+    class Pausing(np.ndarray):  # the first embed's missing rows: the other runs at their second len()
+        def __len__(self):
+            lengths.append(1)
+            if len(lengths) == 2:
+                other.start()
+                assert other_done.wait(10)
+            return super().__len__()
+
+    monkeypatch.setattr(np, "flatnonzero", lambda a: real(a).view(Pausing) if not other.is_alive() else real(a))
+    cache.embed(texts, "m", "mean", Recorder())
+    other.join(10)
+    assert (cache.hits, cache.misses) == (4, 2)

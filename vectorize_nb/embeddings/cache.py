@@ -141,11 +141,13 @@ class EmbeddingCache:
         if len(texts) >= JOB_MIN and not found.whole_job and (found.refs >= 0).all():
             self._optional(lambda db: _remember_job(db, _job_key(texts, model, pooling), found.refs, found.clears),
                            lambda: None)
-        self.hits += len(texts) - len(missing)
-        self.misses += len(missing)
+        hits, misses = len(texts) - len(missing), len(missing)
+        with self._lock:  # other threads count theirs
+            self.hits += hits
+            self.misses += misses
         if vectors is None:
             vectors = np.empty((0, 0), np.float32)
-        return CachedEmbeddings(vectors, len(texts) - len(missing), len(missing))
+        return CachedEmbeddings(vectors, hits, misses)
 
     def get(self, texts: Sequence[str], model: str, pooling: str) -> tuple[np.ndarray, np.ndarray | None]:
         """(found, vectors): a bool per text, and an (n, d) float32 matrix whose rows are valid where
