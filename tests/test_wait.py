@@ -157,6 +157,37 @@ def test_a_write_not_yet_applied_after_one_of_ours_says_where_the_index_is(laggi
                                         f"index has processed up to {first.last_mutation.id}")
 
 
+# --- d) an id that is not the index's ------------------------------------------------------------
+
+def test_an_id_the_engine_never_issued_for_the_index_is_refused_at_once():
+    """A mistyped id, or another index's, waited out the whole timeout (60 s by default) on the embedded
+    engine, which knows every mutation it issued."""
+    engine = LocalEngine(limits=TINY)
+    with Client(engine, "a") as mine, Client(engine, "b") as theirs:
+        docs, other = mine.create_index("docs", 2), mine.create_index("other", 2)
+        elsewhere = other.upsert(["x"], [[1, 0]]).last_mutation.id
+        for wrong in ["not-a-mutation", elsewhere]:
+            with pytest.raises(errors.InvalidRequest) as raised:
+                docs.wait(wrong, timeout=5)
+            assert f"mutation {wrong!r} was never issued for index 'docs' (another index's id" in str(raised.value)
+        theirs_id = theirs.get_index("docs").upsert(["y"], [[0, 1]]).last_mutation.id  # another writer's: known
+        assert docs.wait(theirs_id, timeout=5).processed_up_to_mutation == theirs_id
+
+
+def test_over_rest_an_id_not_of_this_client_ends_the_wait_saying_so():
+    from tests.rest.faults import FaultRig
+
+    with LocalEngine(limits=TINY) as engine, FaultRig(engine) as rig:
+        client = rig.client()
+        index = client.create_index("docs", 2)
+        index.upsert(["x"], [[1, 0]], wait=True)
+        with pytest.raises(errors.WaitTimeout) as raised:
+            index.wait("not-a-mutation", timeout=0.3, interval=0.05)
+        message = str(raised.value)
+        assert "mutation not-a-mutation not known to be applied after 0.3 s" in message
+        assert "is not one this client made (another writer's, or another index's id)" in message
+
+
 class HookedLock:
     """A lock that runs `hook` once, before it is first taken: another thread's work landing at that point."""
 

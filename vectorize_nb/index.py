@@ -90,6 +90,8 @@ class Index(IndexCopier):
         ------
         WaitTimeout
             The write was not seen applied within `timeout`; the message says what the index last applied.
+        InvalidRequest
+            A mutation id the embedded engine never issued for this index (another index's, or mistyped).
         """
         targets = self._targets(mutation)
         if not targets:

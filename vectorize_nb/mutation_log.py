@@ -138,6 +138,12 @@ def wait_until_applied(backend: Backend, index: str, log: MutationLog, mutations
     cannot tell, and also when the server stops answering (a REST backend's look at info is given up
     when the wait's time is up)."""
     pending = [mutations] if isinstance(mutations, str) else list(mutations)
+    for mutation in pending:
+        if backend.knows_mutation(index, mutation) is False:
+            raise errors.InvalidRequest(
+                f"mutation {mutation!r} was never issued for index {index!r} (another index's id, or mistyped), so it "
+                "will never be applied: wait for a write's result, or call wait() for this client's last writes",
+                operation=f"wait on index {index!r}")
     deadline = time.monotonic() + timeout
     while True:
         info = _look(backend, index, deadline, timeout, interval, _named(pending))
@@ -165,6 +171,11 @@ def _not_applied(log: MutationLog, index: str, pending: Sequence[str], processed
                    f"applied, {processed}, is ")
     check = ("Vectorize reports only the last mutation it applied, so this client cannot tell which came first; "
              "get_by_ids shows whether the vectors are stored")
+    strangers = [m for m in pending if log.find(index, m) is None]
+    if strangers:
+        return (f"{_named(pending)} not known to be applied after {timeout:g} s: {_named(strangers)} "
+                f"{'is not one' if len(strangers) == 1 else 'are not ones'} this client made (another writer's, or "
+                f"another index's id), and the last mutation the index applied is {processed}. {check}")
     if last is None:
         return cannot_tell + f"not one this client made (another writer's). {check}"
     mine = [log.find(index, m) for m in pending]

@@ -217,6 +217,11 @@ class Backend(ABC):
         """A folder this backend keeps its files in, where caches may live beside them; None if none."""
         return None
 
+    def knows_mutation(self, name: str, mutation_id: str) -> bool | None:
+        """Whether index `name` issued the mutation `mutation_id`; None where the backend cannot tell (over REST:
+        Vectorize reports only the last mutation it applied)."""
+        return None
+
     def index_info_within(self, name: str, seconds: float | None) -> IndexInfo:
         """`index_info`, given up (TransportError) after `seconds` whatever else the backend allows; by
         default plain `index_info`, for a backend whose calls do not wait on a network."""

@@ -290,6 +290,11 @@ class LocalEngine(Backend):
             count = state.resident.count if state.resident is not None else self.store.count_vectors(state.row.id)
             return info(state.row.dimensions, count, self.store.last_applied(state.row.id))
 
+    @read_meanwhile
+    def knows_mutation(self, name: str, mutation_id: str) -> bool | None:
+        with self._lock:
+            return self.store.knows_mutation(self._find(name).row.id, mutation_id)
+
     # --- writes --------------------------------------------------------------------------------
 
     @deleted_meanwhile

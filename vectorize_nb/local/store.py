@@ -286,6 +286,9 @@ class Store:
             params.append(due_by)
         return [MutationRow(*row) for row in self._all(sql + " ORDER BY seq", params)]
 
+    def knows_mutation(self, index_id: int, uuid: str) -> bool:
+        return self._one("SELECT 1 FROM mutations WHERE uuid = ? AND index_id = ?", (uuid, index_id)) is not None
+
     def mutation(self, seq: int) -> MutationRow | None:
         row = self._one(f"SELECT {_MUTATION} FROM mutations WHERE seq = ?", (seq,))
         return None if row is None else MutationRow(*row)
