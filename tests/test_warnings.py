@@ -5,7 +5,9 @@ import warnings
 import pytest
 
 import vectorize_nb as vz
+from vectorize_nb.client import Client
 from vectorize_nb.errors import VectorizeWarning, heard_warnings
+from vectorize_nb.local import LocalEngine
 
 from .congruence.conftest import open_backend
 from .helpers import TINY
@@ -217,3 +219,18 @@ def test_an_empty_index_while_a_write_that_adds_no_vector_is_pending_says_nothin
             "index 'films' holds no vectors yet: this client's last write to it is not applied (Vectorize applies "
             "writes a few seconds after acknowledging them); wait for it before querying: index.wait(), or write "
             "with wait=True"]
+
+
+def test_an_index_another_writer_emptied_after_our_write_does_not_say_our_write_is_pending():
+    """Our upsert was applied, then another client deleted its vectors: the warning said flatly that this
+    client's write "is not applied"; this client cannot tell which, so it says both."""
+    engine = LocalEngine()
+    with Client(engine, "mine") as mine, Client(engine, "theirs") as theirs:
+        index = mine.create_index("shared", dimensions=32)
+        index.upsert(["a"], [[1.0] * 32])
+        theirs.get_index("shared").delete_by_ids(["a"])
+        hits, said = caught(lambda: index.query([1.0] * 32))
+        assert hits.empty and said == [
+            "index 'shared' holds no vectors: this client's last write to it may not be applied yet (Vectorize "
+            "applies writes a few seconds after acknowledging them), or another writer removed its vectors since; "
+            "if the first, query again in a few seconds"]

@@ -434,15 +434,23 @@ class Index(IndexCopier):
             return
         if info.vector_count:
             return
-        if self.log.adds_pending(self.name, info.processed_up_to_mutation):
-            errors.warn_once(self.backend, (self.name, "write pending"),
-                             f"index {self.name!r} holds no vectors yet: this client's last write to it is not "
-                             "applied (Vectorize applies writes a few seconds after acknowledging them); wait for "
-                             "it before querying: index.wait(), or write with wait=True")
-        elif not writes_pending(self.log, self.name, info.processed_up_to_mutation):
+        processed = info.processed_up_to_mutation
+        if self.log.adds_pending(self.name, processed):
+            errors.warn_once(self.backend, (self.name, "write pending"), self._pending(processed))
+        elif not writes_pending(self.log, self.name, processed):
             errors.warn_once(self.backend, cause,
                              f"index {self.name!r} holds no vectors, so no query matches anything: write vectors "
                              "first (upsert or insert, then wait)")
+
+    def _pending(self, processed: str | None) -> str:
+        """Why the index is empty while this client's write that adds vectors is not known applied."""
+        delay = "Vectorize applies writes a few seconds after acknowledging them"
+        if processed is not None and self.log.find(self.name, processed) is None:  # another writer's came last
+            return (f"index {self.name!r} holds no vectors: this client's last write to it may not be applied "
+                    f"yet ({delay}), or another writer removed its vectors since; if the first, query again in a few "
+                    "seconds")
+        return (f"index {self.name!r} holds no vectors yet: this client's last write to it is not applied ({delay}); "
+                "wait for it before querying: index.wait(), or write with wait=True")
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
