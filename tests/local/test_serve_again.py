@@ -2,6 +2,7 @@
 out of reach of any variable) is closed, with a warning naming its URL; servers of other folders and memory
 engines keep running side by side."""
 
+import socket
 import threading
 
 import pytest
@@ -83,3 +84,15 @@ def test_the_engine_of_an_earlier_server_served_again_stays_open(tmp_path):
         assert_stopped(first)
         assert served(second) == ["docs"]
     assert second.engine._closed  # the second server took the engine over, and closed it with itself
+
+
+def test_a_port_another_program_holds_is_refused_before_the_earlier_server_is_closed(tmp_path, recwarn):
+    """serve() run again on a port another program held closed the earlier server first, then failed to
+    bind: the notebook lost both."""
+    first = serve(path=tmp_path / "store")
+    with first, socket.create_server(("127.0.0.1", 0)) as other_program:
+        held = other_program.getsockname()[1]
+        with pytest.raises(vz.errors.ConfigurationError, match=f"port {held} on 127.0.0.1 is in use"):
+            serve(path=tmp_path / "store", port=held)
+        assert "running" in repr(first) and served(first) == []
+        assert not [w for w in recwarn if "closed the server" in str(w.message)]

@@ -15,6 +15,7 @@ the one this process started earlier, which no variable may hold any more, and w
 from __future__ import annotations
 
 import errno
+import socket
 import threading
 import time
 from http import HTTPStatus
@@ -180,12 +181,29 @@ def _listening(app: VectorizeApp, host: str, port: int, threads: int, max_body: 
                              max_request_body_size=max_body)
     except OSError as exc:
         wasyncore.close_all(sockets)
-        problem = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be listened on ({exc.strerror})"
-        raise errors.ConfigurationError(
-            f"port {port} on {host} {problem}: stop the program that holds it, or pass port=0 (--port 0) for a "
-            f"free one") from None
+        raise _refused(host, port, exc) from None
     tasks.set_thread_count(threads)
     return wsgi
+
+
+def _refused(host: str, port: int, exc: OSError) -> errors.ConfigurationError:
+    problem = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be listened on ({exc.strerror})"
+    return errors.ConfigurationError(
+        f"port {port} on {host} {problem}: stop the program that holds it, or pass port=0 (--port 0) for a free one")
+
+
+def _check_free(host: str, port: int) -> None:
+    """A fixed port that no server of this process holds must be free before an earlier server is closed for the
+    new one: a port another program holds would cost both."""
+    with _OPEN_LOCK:
+        ours = any(server.port == port for server in _OPEN)
+    if port == 0 or ours:
+        return
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        socket.create_server((host, port), family=family).close()
+    except OSError as exc:
+        raise _refused(host, port, exc) from None
 
 
 def stop_serving(wsgi: Any, thread: threading.Thread | None, patience: float = DRAIN_SECONDS) -> None:
@@ -245,6 +263,7 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
         folder = engine.folder
     else:
         folder = None if memory else Path(path) if path is not None else engine_folder()
+    _check_free(host, port)
     replaced = _close_earlier(folder, engine, port)
     if engine is None:
         engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay, lock_patience=SERVED_LOCK_PATIENCE)
