@@ -365,3 +365,35 @@ def test_values_given_where_a_column_name_goes_say_to_name_a_column(index, films
     with pytest.raises(KeyError, match=r"id column 'index' not in the frame; .*the frame's index is not a column"):
         films.vectorize.upsert(index, id="index", vector="embedding")
     assert index.info().vector_count == 0
+
+
+@pytest.mark.parametrize("call", ["upsert", "insert", "query", "delete"])
+def test_a_frame_given_an_index_name_instead_of_an_index_is_told_how_to_get_one(films, call):
+    """df.vectorize.upsert("films", ...) raised AttributeError: 'str' object has no attribute 'name'."""
+    columns = {"id": "film_id"} if call == "delete" else {"vector": "embedding"}
+    if call in ("upsert", "insert"):
+        columns["id"] = "film_id"
+    with pytest.raises(errors.MalformedRequest) as raised:
+        getattr(films.vectorize, call)("films", **columns)
+    assert raised.value.code == 40026
+    assert raised.value.message == "index must be an Index (client.get_index('films')); got 'films'"
+
+
+def test_embed_given_a_name_instead_of_a_client_says_what_it_takes(films):
+    with pytest.raises(errors.MalformedRequest, match=r"^\[40026\] client must be a Client or an Index; got 'films'$"):
+        films.vectorize.embed("films", text="film_id", model="wordllama/l2-supercat-256")
+
+
+@pytest.mark.parametrize("given, says", [
+    ({"namespaces": 5}, "namespaces must be a string, or a list of one string (or None) per id; got 5"),
+    ({"metadata": 5}, "metadata must be a list of one dict (or None) per id; got 5"),
+    ({"metadata": {"genre": "drama"}}, "metadata must be a list of one dict (or None) per id; got {'genre': 'drama'}"),
+    ({"metadata": [{}, {}]}, "metadata must have one entry per id (1), got 2"),
+])
+def test_an_index_write_given_namespaces_or_metadata_of_another_shape_says_so(index, given, says):
+    """namespaces=5 raised TypeError: object of type 'int' has no len(); a dict of metadata for one id
+    was read as a list of its keys."""
+    with pytest.raises(errors.InvalidRequest) as raised:
+        index.upsert(["a"], [[1.0, 0.0, 0.0]], **given)
+    assert raised.value.message == says
+    assert index.info().vector_count == 0

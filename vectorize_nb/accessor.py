@@ -160,7 +160,7 @@ class VectorizeAccessor:
             None, or more than one, of `vector`, `vectors` and `text`.
         {query_raises}
         """
-        frame, source = self._frame, _text(text, model, pooling)
+        frame, source, index = self._frame, _text(text, model, pooling), _index(index)
         one_source(vector, vectors, source)
         matrix = _query_matrix(frame, index, vector, vectors) if source is None else \
             _asked(frame, index, source)
@@ -210,6 +210,8 @@ class VectorizeAccessor:
         """
         if isinstance(client, Index):
             model = model_for_index(model, client.description).model
+        elif not isinstance(client, Client):
+            raise arguments.ill_typed("client", "a Client or an Index", client)
         if model is None:
             raise TypeError("embed needs model= when given a Client (vz.embedding_models() lists them)")
         vectors = _embed_texts(self._frame, client.embedder, text, model, pooling, cache=cache, locally=locally,
@@ -239,7 +241,8 @@ class VectorizeAccessor:
         WriteIncomplete
             With on_error="raise", a request failed; `.result` says which deletes were sent.
         """
-        return index.delete_by_ids(ids_of(self._frame, id, index.limits.max_id_bytes), wait=wait, on_error=on_error)
+        ids = ids_of(self._frame, id, _index(index).limits.max_id_bytes)
+        return index.delete_by_ids(ids, wait=wait, on_error=on_error)
 
     def fetch(self, index: Index, *, id: Hashable, values: bool = True, metadata: bool = True) -> pd.DataFrame:
         """The stored vectors for column `id`, aligned to this frame's rows (NaN where an id is unknown).
@@ -258,13 +261,21 @@ class VectorizeAccessor:
         KeyError, InvalidVector, IdTooLong
             As for `delete`.
         """
-        ids = ids_of(self._frame, id, index.limits.max_id_bytes)
+        ids = ids_of(self._frame, id, _index(index).limits.max_id_bytes)
         found = index.get_by_ids(ids, values=values, metadata=metadata)
         aligned = found.set_index("id").reindex(ids)
         aligned.insert(0, "id", ids)
         aligned.index = self._frame.index
         aligned.attrs.update(found.attrs)
         return aligned
+
+
+def _index(index: Any) -> Index:
+    """The index a frame is written to or read from: an Index, not its name."""
+    if not isinstance(index, Index):
+        how = f" (client.get_index({index!r}))" if isinstance(index, str) else ""
+        raise arguments.ill_typed("index", f"an Index{how}", index)
+    return index
 
 
 @dataclass(frozen=True)
@@ -290,7 +301,7 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
            metadata: Sequence[Hashable] | str | None = None, namespace: Hashable | None = None) -> WriteResult:
     """Insert or upsert the frame's rows through the index's write pipeline (from a text column: embedded
     first, then written as any vectors are)."""
-    with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
+    with errors.during(f"{kind} on index {_index(index).name!r}", nothing_written=True):
         one_source(vector, vectors, text)
         model, matrix = None, None
         if text is not None:

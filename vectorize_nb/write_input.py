@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .contract import errors, validation
+from .contract import arguments, errors, validation
 from .contract.filters import is_number
 from .contract.models import CheckedVectors, Vectors
 
@@ -74,12 +74,20 @@ def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] 
             f"values must be a 2-D array with one row per id ({len(ids)}), got shape {matrix.shape}")
     if isinstance(namespaces, str):
         namespaces = [namespaces] * len(ids)
-    if metadata is not None and len(metadata) != len(ids):
-        raise errors.InvalidRequest(f"metadata must have one entry per id ({len(ids)}), got {len(metadata)}")
-    if namespaces is not None and len(namespaces) != len(ids):
-        raise errors.InvalidRequest(f"namespaces must have one entry per id ({len(ids)}), got {len(namespaces)}")
+    _per_id("metadata", metadata, len(ids), "a list of one dict (or None) per id")
+    _per_id("namespaces", namespaces, len(ids), "a string, or a list of one string (or None) per id")
     return Vectors(ids, matrix, None if metadata is None else list(metadata),
                    None if namespaces is None else list(namespaces))
+
+
+def _per_id(name: str, given: Any, count: int, expected: str) -> None:
+    """`given` (unless None) holds one entry per id, and is not itself one entry (a dict, a number)."""
+    if given is None:
+        return
+    if isinstance(given, (dict, str, bytes)) or not hasattr(given, "__len__"):
+        raise arguments.ill_typed(name, expected, given)
+    if len(given) != count:
+        raise errors.InvalidRequest(f"{name} must have one entry per id ({count}), got {len(given)}")
 
 
 def _refuse_row(ids: Sequence[str], rows: Sequence[Any], width: int | None, what: str) -> NoReturn:
