@@ -234,3 +234,17 @@ def test_an_index_another_writer_emptied_after_our_write_does_not_say_our_write_
             "index 'shared' holds no vectors: this client's last write to it may not be applied yet (Vectorize "
             "applies writes a few seconds after acknowledging them), or another writer removed its vectors since; "
             "if the first, query again in a few seconds"]
+
+
+def test_a_stored_id_queried_as_a_text_on_an_index_without_a_model_points_to_query_by_id():
+    """Vectorize's clients query by id; here index.query("v1") took "v1" for a text and said only
+    "pass model=". The hint now names query_by_id when the text is a stored vector's id."""
+    with vz.connect("memory") as client:
+        index = client.create_index("films", dimensions=32)
+        index.upsert(["v1"], [[1.0] * 32], wait=True)
+        with pytest.raises(vz.errors.UnknownModel) as raised:
+            index.query("v1")
+        assert raised.value.hint == "'v1' is a stored vector's id: query_by_id('v1') searches with its vector"
+        with pytest.raises(vz.errors.UnknownModel) as raised:
+            index.query("a question")
+        assert "query_by_id" not in str(raised.value)

@@ -302,6 +302,10 @@ class Index(IndexCopier):
             if isinstance(refused, errors.EmptyText):
                 refused.hint = "Workers AI refuses empty texts: ask a question of at least one character"
             raise refused from None
+        except errors.UnknownModel as exc:
+            if model is None and self._stored(text):  # Vectorize's query by id, asked with a text
+                exc.hint = f"{text!r} is a stored vector's id: query_by_id({text!r}) searches with its vector"
+            raise
         return np.asarray(vectors[0])
 
     def embed(self, texts: Sequence[str], model: str | None = None, pooling: str | None = None, *,

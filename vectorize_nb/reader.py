@@ -233,6 +233,13 @@ class IndexReader:
             export = self.backend.export(self.name, values=values, metadata=metadata)
         return results.export_frame(export, self._attrs("to_frame"))
 
+    def _stored(self, vector_id: str) -> bool:
+        """Whether a vector of this id is stored (False for a string that cannot be an id)."""
+        try:
+            return bool(self.backend.get_by_ids(self.name, [vector_id]))
+        except errors.VectorizeError:
+            return False
+
     def _records(self, ids: Sequence[str]) -> list[VectorRecord]:
         with self._during("get_by_ids"):
             return [record for records in self.backend.get_many(self.name, list(ids)) for record in records]
