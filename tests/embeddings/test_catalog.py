@@ -110,3 +110,10 @@ def test_embedding_errors_carry_workers_ai_codes_in_the_package_tree():
     assert errors.TextTooLong("x").code == errors.TextNotString("x").code == 5006
     assert errors.error_class(5006) is errors.BadEmbeddingInput and errors.error_class(5007) is errors.UnknownModel
     assert errors.ModelNotAvailable("x").code == 40115 and errors.ModelNotAvailable.status == 400  # deterministic
+
+
+def test_an_unknown_model_with_no_close_name_reads_as_sentences():
+    """It read "No such model '@cf/nope' The package knows: ..." (no stop between the two)."""
+    with pytest.raises(UnknownModel) as caught:
+        get_model("@cf/nope")
+    assert caught.value.message.startswith("No such model '@cf/nope'. The package knows: @cf/baai/bge-small-en-v1.5, ")

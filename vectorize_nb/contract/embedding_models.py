@@ -123,7 +123,7 @@ def get_model(model: str) -> EmbeddingModel:
     found = _BY_NAME.get(model) if isinstance(model, str) else None
     if found is None:
         close = difflib.get_close_matches(str(model), list(_BY_NAME), n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = f"; did you mean {', '.join(close)}?" if close else "."
         raise UnknownModel(f"No such model {model!r}{hint} The package knows: {', '.join(m.model for m in MODELS)}")
     return found
 
