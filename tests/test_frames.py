@@ -373,14 +373,13 @@ def test_a_frame_given_an_index_name_instead_of_an_index_is_told_how_to_get_one(
     columns = {"id": "film_id"} if call == "delete" else {"vector": "embedding"}
     if call in ("upsert", "insert"):
         columns["id"] = "film_id"
-    with pytest.raises(errors.MalformedRequest) as raised:
+    with pytest.raises(TypeError) as raised:
         getattr(films.vectorize, call)("films", **columns)
-    assert raised.value.code == 40026
-    assert raised.value.message == "index must be an Index (client.get_index('films')); got 'films'"
+    assert str(raised.value) == "df.vectorize takes an Index (client.get_index('films')), got 'films'"
 
 
 def test_embed_given_a_name_instead_of_a_client_says_what_it_takes(films):
-    with pytest.raises(errors.MalformedRequest, match=r"^\[40026\] client must be a Client or an Index; got 'films'$"):
+    with pytest.raises(TypeError, match=r"^df.vectorize.embed takes a Client or an Index, got 'films'$"):
         films.vectorize.embed("films", text="film_id", model="wordllama/l2-supercat-256")
 
 

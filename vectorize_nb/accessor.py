@@ -211,7 +211,7 @@ class VectorizeAccessor:
         if isinstance(client, Index):
             model = model_for_index(model, client.description).model
         elif not isinstance(client, Client):
-            raise arguments.ill_typed("client", "a Client or an Index", client)
+            raise TypeError(f"df.vectorize.embed takes a Client or an Index, got {client!r:.80}")
         if model is None:
             raise TypeError("embed needs model= when given a Client (vz.embedding_models() lists them)")
         vectors = _embed_texts(self._frame, client.embedder, text, model, pooling, cache=cache, locally=locally,
@@ -271,10 +271,10 @@ class VectorizeAccessor:
 
 
 def _index(index: Any) -> Index:
-    """The index a frame is written to or read from: an Index, not its name."""
+    """The index a frame is written to or read from: an Index, not its name (TypeError, as the views say it)."""
     if not isinstance(index, Index):
-        how = f" (client.get_index({index!r}))" if isinstance(index, str) else ""
-        raise arguments.ill_typed("index", f"an Index{how}", index)
+        how = f"client.get_index({index!r})" if isinstance(index, str) else "client.get_index(name)"
+        raise TypeError(f"df.vectorize takes an Index ({how}), got {index!r:.80}")
     return index
 
 
