@@ -51,6 +51,9 @@ def test_project_refuses_an_unknown_metric_and_vectors_that_are_not_numbers():
         project(vectors)  # was numpy's "SVD did not converge"
     with pytest.raises(ValueError, match="^n_neighbors must be a whole number of at least 2, got 1$"):
         project(np.ones((10, 5)), "umap", n_neighbors=1)  # was clamped to 2 without a word
+    for given in ["x", [[1.0, 2.0], [3.0]], [["a", "b"]]]:  # numpy's "could not convert string to float: 'x'"
+        with pytest.raises(ValueError, match=r"^vectors must be a 2-D array of numbers \(one row per vector\), got "):
+            project(given)
 
 
 def test_plot_scores_refuses_what_is_not_results(index):

@@ -101,9 +101,12 @@ def prepare(vectors: Any, metric: str) -> np.ndarray:
     check_metric(metric)
     if getattr(getattr(vectors, "dtype", None), "kind", "") == "O":  # a frame's column of arrays or lists
         vectors = list(vectors)
-    matrix = np.array(vectors, dtype=np.float32)  # a copy: a fitted projection keeps it read-only
+    try:
+        matrix = np.array(vectors, dtype=np.float32)  # a copy: a fitted projection keeps it read-only
+    except (TypeError, ValueError):  # a text, or rows of several lengths
+        raise ValueError(f"vectors must be a 2-D array of numbers (one row per vector), got {vectors!r:.80}") from None
     if matrix.ndim != 2:
-        raise ValueError(f"vectors must be a 2-D array (one row per vector), got shape {matrix.shape}")
+        raise ValueError(f"vectors must be a 2-D array of numbers (one row per vector), got shape {matrix.shape}")
     finite = np.isfinite(matrix).all(axis=1)
     if not finite.all():
         row = int(np.argmin(finite))
