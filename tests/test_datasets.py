@@ -47,3 +47,43 @@ def test_the_tfidf_baseline_says_how_many_dimensions_its_texts_allow(dimensions)
     with pytest.raises(ValueError, match=rf"dimensions must be from 1 to 46 for these 47 texts \(\d+ words in two or "
                                          rf"more of them\), got {dimensions}"):
         datasets.tfidf(texts, dimensions=dimensions)
+
+
+def test_stdlib_docs_takes_one_module_name_and_refuses_one_it_cannot_read():
+    """stdlib_docs("json") read the modules "j", "s", "o", "n" and gave an empty frame; an unknown
+    module gave an empty frame too, without a word."""
+    assert set(datasets.stdlib_docs("json")["module"]) == {"json"}
+    for unknown in ["nope_mod", "nope.sub", "abc"]:
+        with pytest.raises(ValueError, match=rf"^no module {unknown!r} with a Python source file to read"):
+            datasets.stdlib_docs(["json", unknown])
+    with pytest.raises(ValueError, match=r"'abc' with a Python source file to read \(it is frozen into the interp"):
+        datasets.stdlib_docs("abc")  # frozen since Python 3.11: never read, so not in STDLIB_MODULES
+
+
+def test_every_default_module_is_read():
+    """abc, codecs and os were in the default list and silently skipped (frozen), decimal gave no docstring."""
+    assert set(datasets.stdlib_docs()["module"]) == set(datasets.STDLIB_MODULES)
+
+
+@pytest.mark.parametrize("texts, error, says", [
+    ("a single text", TypeError, "texts must be a list of texts, got a str"),
+    ([], ValueError, "tfidf fits on at least 4 texts (a word counts when in two of them and in at most half), got 0"),
+    (["alpha beta", "gamma delta", "epsilon zeta", "eta theta"], ValueError,
+     "no word is in two or more of these 4 texts and in at most half of them: fit on more texts, or texts "
+     "that share words"),
+    (["alpha beta", None, "epsilon zeta", "eta theta"], TypeError, "texts must be strings: row 1 is None"),
+])
+def test_the_tfidf_baseline_refuses_texts_it_cannot_fit_in_its_own_words(texts, error, says):
+    """These raised scikit-learn's "empty vocabulary; perhaps the documents only contain stop words",
+    "max_df corresponds to < documents than min_df" or AttributeError."""
+    with pytest.raises(error) as raised:
+        datasets.tfidf(texts)
+    assert str(raised.value) == says
+
+
+def test_the_tfidf_embedder_refuses_what_is_not_a_text():
+    embed = datasets.tfidf(datasets.stdlib_docs("json")["text"], dimensions=4)
+    with pytest.raises(TypeError, match=r"^texts must be strings: row 1 is 2$"):
+        embed(["a text", 2])
+    with pytest.raises(TypeError, match=r"^texts must be a list of texts, got a str$"):
+        embed("a text")  # was read as the texts "a", " ", "t", ...

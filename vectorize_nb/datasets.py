@@ -24,17 +24,18 @@ from .extras import require
 __all__ = ["digits", "stdlib_docs", "tfidf", "STDLIB_MODULES"]
 
 STDLIB_MODULES: tuple[str, ...] = (
-    "abc", "argparse", "ast", "asyncio.queues", "asyncio.tasks", "base64", "bisect", "calendar", "cProfile",
-    "codecs", "collections", "colorsys", "concurrent.futures._base", "configparser", "contextlib", "copy", "csv",
-    "dataclasses", "datetime", "decimal", "difflib", "dis", "doctest", "email.message", "enum", "fnmatch",
+    "argparse", "ast", "asyncio.queues", "asyncio.tasks", "base64", "bisect", "calendar", "cProfile",
+    "collections", "colorsys", "concurrent.futures._base", "configparser", "contextlib", "copy", "csv",
+    "dataclasses", "datetime", "difflib", "dis", "doctest", "email.message", "enum", "fnmatch",
     "fractions", "ftplib", "functools", "gettext", "glob", "graphlib", "gzip", "hashlib", "heapq", "hmac",
     "html.parser", "http.client", "imaplib", "inspect", "ipaddress", "json", "locale", "logging", "mailbox",
-    "numbers", "operator", "optparse", "os", "pathlib", "pdb", "pickle", "platform", "pprint", "pstats", "queue",
+    "numbers", "operator", "optparse", "pathlib", "pdb", "pickle", "platform", "pprint", "pstats", "queue",
     "random", "re", "sched", "secrets", "selectors", "shelve", "shutil", "signal", "smtplib", "socket", "sqlite3",
     "statistics", "string", "subprocess", "tarfile", "tempfile", "textwrap", "threading", "timeit", "tokenize",
     "trace", "typing", "unittest.case", "urllib.parse", "uuid", "wave", "weakref", "xml.dom.minidom", "zipfile",
 )
-"""Modules whose docstrings make the text corpus: present in every Python from 3.11 on."""
+"""Modules whose docstrings make the text corpus: present, as source files, in every Python from 3.11 on (abc,
+codecs and os are frozen into the interpreter; decimal.py holds no docstring)."""
 
 def _sklearn() -> None:
     require("sklearn", "this dataset")
@@ -56,14 +57,14 @@ def digits() -> pd.DataFrame:
     return frame
 
 
-def stdlib_docs(modules: Sequence[str] = STDLIB_MODULES, min_length: int = 80) -> pd.DataFrame:
+def stdlib_docs(modules: str | Sequence[str] = STDLIB_MODULES, min_length: int = 80) -> pd.DataFrame:
     """Docstrings of the standard library's modules, classes and functions, read from the source files
     (nothing is imported but the packages that hold them): the same texts on every Python from 3.11.
 
     Parameters
     ----------
-    modules : sequence of str, default STDLIB_MODULES
-        The modules to read (about ninety by default: some 1,400 docstrings).
+    modules : str or sequence of str, default STDLIB_MODULES
+        The module or modules to read (about ninety by default: some 1,400 docstrings).
     min_length : int, default 80
         Shorter docstrings are left out.
 
@@ -71,7 +72,13 @@ def stdlib_docs(modules: Sequence[str] = STDLIB_MODULES, min_length: int = 80) -
     -------
     DataFrame
         id ("module:Class.method"), module, kind ("module", "class" or "function"), name, text.
+
+    Raises
+    ------
+    ValueError
+        A module that is not there, or has no Python source file (a compiled one).
     """
+    modules = [modules] if isinstance(modules, str) else list(modules)
     rows = sorted({row["id"]: row for module in modules for row in _docstrings(module, min_length)}.values(),
                   key=lambda row: row["id"])
     frame = pd.DataFrame(rows, columns=["id", "module", "kind", "name", "text"])
@@ -87,13 +94,27 @@ def tfidf(texts: Sequence[str], dimensions: int = 128, seed: int = 0) -> Callabl
     SVD's randomness, so the same texts give the same space.
     """
     _sklearn()
-    return _text_embedder(list(texts), dimensions, seed)
+    return _text_embedder(_strings(texts), dimensions, seed)
+
+
+def _strings(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("texts must be a list of texts, got a str")
+    texts = list(texts)
+    wrong = next((row for row, text in enumerate(texts) if not isinstance(text, str)), None)
+    if wrong is not None:
+        raise TypeError(f"texts must be strings: row {wrong} is {texts[wrong]!r:.80}")
+    return texts
 
 
 def _docstrings(module: str, min_length: int) -> list[dict[str, str]]:
-    spec = importlib.util.find_spec(module)
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:  # a dotted name whose package is not there
+        spec = None
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return []
+        frozen = " (it is frozen into the interpreter)" if spec is not None and spec.origin == "frozen" else ""
+        raise ValueError(f"no module {module!r} with a Python source file to read{frozen}; STDLIB_MODULES lists some")
     with open(spec.origin, encoding="utf-8") as source:
         tree = ast.parse(source.read())
     found = []
@@ -121,8 +142,15 @@ def _text_embedder(texts: list[str], dimensions: int, seed: int) -> Callable[[Se
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    if len(texts) < 4:
+        raise ValueError("tfidf fits on at least 4 texts (a word counts when in two of them and in at most half), "
+                         f"got {len(texts)}")
     tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5)
-    counts = tfidf.fit_transform(texts)
+    try:
+        counts = tfidf.fit_transform(texts)
+    except ValueError:  # scikit-learn's "empty vocabulary"
+        raise ValueError(f"no word is in two or more of these {len(texts)} texts and in at most half of them: fit on "
+                         "more texts, or texts that share words") from None
     if not 0 < dimensions < min(counts.shape):
         raise ValueError(f"dimensions must be from 1 to {min(counts.shape) - 1} for these {len(texts)} texts "
                          f"({counts.shape[1]} words in two or more of them), got {dimensions}; fit on more texts "
@@ -131,7 +159,7 @@ def _text_embedder(texts: list[str], dimensions: int, seed: int) -> Callable[[Se
     svd.fit(counts)
 
     def embed(batch: Sequence[str]) -> np.ndarray:
-        vectors = svd.transform(tfidf.transform(list(batch))).astype(np.float32)
+        vectors = svd.transform(tfidf.transform(_strings(batch))).astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         unit: np.ndarray = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
         return unit
