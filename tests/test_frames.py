@@ -396,3 +396,18 @@ def test_an_index_write_given_namespaces_or_metadata_of_another_shape_says_so(in
         index.upsert(["a"], [[1.0, 0.0, 0.0]], **given)
     assert raised.value.message == says
     assert index.info().vector_count == 0
+
+
+def test_a_namespace_that_is_a_misspelt_column_is_written_but_said(index, films):
+    """namespace="genr" wrote every row into the namespace "genr", without a word."""
+    with pytest.warns(vz.errors.VectorizeWarning) as heard:
+        films.vectorize.upsert(index, id="film_id", vector="embedding", namespace="genr", wait=True)
+    assert [str(w.message) for w in heard] == [
+        "namespace='genr' is not a column of the frame, so every row goes to the namespace 'genr'; for the "
+        "column 'genre', pass namespace='genre'"]
+    assert set(index.get_by_ids(["a", "b"])["namespace"]) == {"genr"}
+
+
+def test_a_namespace_far_from_every_column_is_one_namespace_for_every_row_without_a_word(index, films, recwarn):
+    films.vectorize.upsert(index, id="film_id", vector="embedding", namespace="catalogue-2024", wait=True)
+    assert not [w for w in recwarn if "namespace" in str(w.message)]

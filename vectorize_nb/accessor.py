@@ -11,6 +11,7 @@ what is done with it (embedding, writing, querying) is here.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Hashable, Sequence
@@ -53,7 +54,7 @@ metadata : list of column names, or "all", optional
     as `Index.to_frame` names a nested property ("author.name"), is stored nested
     ({"author": {"name": ...}}), so an export can be written back.
 namespace : column name or str, optional
-    A column of namespaces, or one namespace for every row."""
+    A column of namespaces, or one namespace for every row (one close to a column's name warns: a typo?)."""
 
 
 def _with_columns(function: Any) -> Any:
@@ -309,10 +310,22 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
             matrix = _embed_texts(frame, index.embedder, text.column, model, text.pooling, progress=options.progress)
         batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
                            dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
+    _literal_namespace(frame, index, namespace)
     result = index.write(kind, batch, options)
     if text is not None and model is not None and result.written:  # remembered once written, for `_asked`
         index.embedder.wrote(index.name, model, text.pooling)
     return result
+
+
+def _literal_namespace(frame: pd.DataFrame, index: Index, namespace: Hashable | None) -> None:
+    """Warn when one namespace for every row is most likely a column's name misspelt."""
+    if not isinstance(namespace, str) or namespace in frame.columns:
+        return
+    close = difflib.get_close_matches(namespace, [c for c in frame.columns if isinstance(c, str)], n=1, cutoff=0.75)
+    if close:
+        errors.warn_once(index.backend, ("namespace not a column", namespace),
+                         f"namespace={namespace!r} is not a column of the frame, so every row goes to the namespace "
+                         f"{namespace!r}; for the column {close[0]!r}, pass namespace={close[0]!r}")
 
 
 def _embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, model: str, pooling: str | None = None,
