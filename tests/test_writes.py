@@ -448,3 +448,22 @@ def test_one_string_for_the_ids_of_a_write_is_refused_not_read_letter_by_letter(
                 write("ab", np.ones((2, 2)))
             assert "ids must be a list of ids; got 'ab'; for the one id pass ['ab']" in str(refused.value)
         assert np.array_equal(np.stack(index.get_by_ids(["a", "b"], values=True)["values"]), np.eye(2))
+
+
+DICT_GIVEN = ("records are a list of dicts, got a dict of 2 entries: for a dict of id to vector, pass list(d) and "
+              "list(d.values()) as ids and values; for one record, put it in a list")
+
+
+@pytest.mark.parametrize("data, says", [
+    (["a", "b"], 'record 0 is not a vector: a dict with an "id" and "values" (a list, a tuple or a 1-D NumPy array); '
+                 "got 'a': for ids, pass their values too, index.upsert(ids, values)"),
+    ({"a": [1.0, 0.0], "b": [0.0, 1.0]}, DICT_GIVEN),
+    ({"id": "a", "values": [1.0, 0.0]}, DICT_GIVEN),
+])
+def test_ids_without_values_or_a_dict_say_what_to_pass(data, says):
+    """upsert(["a", "b"]) and upsert({"a": [...]}) said only 'record 0 is not a vector'."""
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("once", 2)
+        with pytest.raises(errors.InvalidVector) as raised:
+            index.upsert(data)
+        assert raised.value.message == says and index.info().vector_count == 0

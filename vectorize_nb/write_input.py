@@ -29,8 +29,10 @@ def vectors_from_records(records: Sequence[Any], dimensions: int | None = None) 
         values = record.get("values") if isinstance(record, dict) else None
         if values is None or "id" not in record or not (isinstance(values, (list, tuple)) or
                                                         (isinstance(values, np.ndarray) and values.ndim == 1)):
+            given = f"; got {record!r:.80}: for ids, pass their values too, index.upsert(ids, values)" \
+                if isinstance(record, (str, int)) else ""
             raise errors.InvalidVector(f'record {pos} is not a vector: a dict with an "id" and "values" (a list, '
-                                       "a tuple or a 1-D NumPy array)")
+                                       f"a tuple or a 1-D NumPy array){given}")
         if unknown := record.keys() - _RECORD_KEYS:  # a metadata property beside them would be lost
             named = ", ".join(f'"{key}"' for key in sorted(map(str, unknown)))
             raise errors.InvalidVector(f'record {pos} (id="{record["id"]}") has keys that are not a vector\'s: '
@@ -61,6 +63,10 @@ def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] 
     if isinstance(data, (Vectors, CheckedVectors)):
         return data
     if values is None:
+        if isinstance(data, dict):
+            raise errors.InvalidVector(
+                f"records are a list of dicts, got a dict of {len(data)} entries: for a dict of id to vector, pass "
+                "list(d) and list(d.values()) as ids and values; for one record, put it in a list")
         records = [{**r, "id": validation.id_text(r["id"])} if isinstance(r, dict) and "id" in r else r for r in data]
         return vectors_from_records(records, dimensions)
     validation.ids_listed(data)
