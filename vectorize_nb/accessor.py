@@ -142,7 +142,8 @@ class VectorizeAccessor:
         vector, vectors
             The query vectors: a column of lists/arrays, or numeric columns.
         text, model, pooling
-            Instead: a column of questions, embedded as for `upsert`.
+            Instead: a column of questions, embedded as for `upsert` (with no preset on the index, by default
+            with the model this client wrote its texts with).
         top_k, filter, namespace, return_metadata, return_values
             As for `Index.query`.
         key : column name, optional
@@ -355,6 +356,5 @@ def _query_matrix(frame: pd.DataFrame, index: Index, vector: Hashable | None,
 
 def _asked(frame: pd.DataFrame, index: Index, text: Text) -> np.ndarray:
     """The vectors of a column of questions for `index`, its model checked against the index's dimensions first."""
-    spec = model_for_index(text.model, index.description, errors.QueryDimensionMismatch)
-    index.embedder.asks(index.name, spec.model, text.pooling)
-    return _embed_texts(frame, index.embedder, text.column, spec.model, text.pooling)
+    spec, pooling = index.embedder.for_index(index.description, text.model, text.pooling)
+    return _embed_texts(frame, index.embedder, text.column, spec.model, pooling)

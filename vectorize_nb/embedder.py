@@ -139,6 +139,18 @@ class Embedder:
         """The model and pooling of the texts this client wrote to `index`, or None."""
         return self._written.get(index)
 
+    def for_index(self, index: IndexDescription, model: str | None, pooling: str | None) -> tuple[EmbeddingModel,
+                                                                                                    str | None]:
+        """The model and pooling that embed questions for `index`: those given, else its preset's, else those
+        this client wrote its texts with; a model of other dimensions is refused, and one other than the texts'
+        warned of (`asks`)."""
+        written = self._written.get(index.name) if model is None and index.config.preset is None else None
+        if written is not None:
+            model, pooling = written[0], written[1] if pooling is None else pooling
+        spec = model_for_index(model, index, errors.QueryDimensionMismatch)
+        self.asks(index.name, spec.model, pooling)
+        return spec, pooling
+
     def asks(self, index: str, model: str, pooling: str | None) -> None:
         """Warn (once) when texts asked of `index` are embedded otherwise than the texts this client wrote to it:
         another model or pooling makes vectors that do not compare with theirs."""

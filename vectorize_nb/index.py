@@ -23,7 +23,7 @@ from .contract.backend import Backend
 from .contract.models import (CheckedVectors, IndexDescription, IndexInfo, Match, Mutation, QueryOptions, Vectors,
                               WriteKind)
 from .filter_builder import Condition
-from .embedder import Embedder, model_for_index
+from .embedder import Embedder
 from .mutation_log import MutationLog, wait_until_applied, writes_pending
 from .reader import FilterLike
 from .transfer import IndexCopier
@@ -257,8 +257,8 @@ class Index(IndexCopier):
             Add a column per metadata property: of every property ("all"), or only of those with a
             metadata index ("indexed", strings cut to 64 bytes).
         model : str, optional
-            For a text: the embedding model (`vz.embedding_models()`); by default the model the index was
-            created from (its preset). Refused before anything runs when its dimensions are not the index's.
+            For a text: the embedding model (`vz.embedding_models()`); by default the index's preset, else the
+            one this client wrote its texts with. Refused before anything runs if of other dimensions.
         pooling : {"mean", "cls"}, optional
             For a text: as for `Client.embed`.
 
@@ -321,9 +321,8 @@ class Index(IndexCopier):
         UnknownModel, BadEmbeddingInput
             As for `Client.embed`; with no `model`, also when the index was not created from a model's preset.
         """
-        spec = model_for_index(model, self.description, errors.QueryDimensionMismatch)
         with self._during("embed"):
-            self.embedder.asks(self.name, spec.model, pooling)
+            spec, pooling = self.embedder.for_index(self.description, model, pooling)
             return self.embedder.embed(texts, spec.model, pooling, progress=progress)
 
     def query_by_id(self, vector_id: str, top_k: int = 5, *, filter: FilterLike = None,

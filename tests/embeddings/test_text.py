@@ -84,6 +84,19 @@ def test_a_text_column_is_upserted_and_queried_by_free_text(client):
     assert answers["query"].tolist() == ["q1", "q2"] and answers["id"].tolist() == ["gzip", "smtp"]
 
 
+def test_questions_default_to_the_model_this_client_wrote_the_texts_with(client):
+    """An index made with dimensions=256 for the shipped model (no preset of Vectorize's names it): its texts
+    written with model=SHIPPED_MODEL, a question without model= was refused with "pass model=". The
+    client knows the model: it is the default where the index has no preset."""
+    index = client.create_index("docs", 256)
+    DOCS.vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL, wait=True)
+    assert index.query("how do I read a csv file", top_k=1)["id"].tolist() == ["csv"]
+    questions = pd.DataFrame({"question": ["zip a file", "mail someone"]}, index=["q1", "q2"])
+    assert questions.vectorize.query(index, text="question", top_k=1)["id"].tolist() == ["gzip", "smtp"]
+    with pytest.raises(errors.UnknownModel, match="index 'other' was not created from an embedding model's preset"):
+        client.create_index("other", 256).query("a question")  # no texts written there
+
+
 def test_embed_gives_a_column_aligned_to_the_frame(client):
     column = DOCS.vectorize.embed(client, text="body", model=SHIPPED_MODEL)
     assert column.index.tolist() == [10, 11, 12, 13] and column.name == "embedding"
