@@ -125,8 +125,10 @@ def test_batches_respect_the_count_and_body_size_limits():
 def test_duplicate_ids_across_batches_keep_first_for_insert_and_last_for_upsert():
     with vz.connect("memory", limits=TINY) as client:
         index = client.create_index("dups", 2)
-        index.insert(["a", "b", "a"], [[1, 0], [0, 1], [5, 5]], batch_size=1)
-        index.upsert(["b", "c", "b"], [[1, 1], [2, 2], [3, 3]], batch_size=1)
+        with pytest.warns(vz.errors.VectorizeWarning, match="3 rows hold 2 distinct ids"):
+            index.insert(["a", "b", "a"], [[1, 0], [0, 1], [5, 5]], batch_size=1)
+        with pytest.warns(vz.errors.VectorizeWarning, match="3 rows hold 2 distinct ids"):
+            index.upsert(["b", "c", "b"], [[1, 1], [2, 2], [3, 3]], batch_size=1)
         frame = index.get_by_ids(["a", "b", "c"])
         assert [v.tolist() for v in frame["values"]] == [[1, 0], [3, 3], [2, 2]]
 
@@ -467,3 +469,17 @@ def test_ids_without_values_or_a_dict_say_what_to_pass(data, says):
         with pytest.raises(errors.InvalidVector) as raised:
             index.upsert(data)
         assert raised.value.message == says and index.info().vector_count == 0
+
+
+@pytest.mark.parametrize("kind, kept", [("upsert", "last"), ("insert", "first")])
+def test_a_batch_repeating_an_id_says_which_row_of_it_is_kept(kind, kept):
+    """upsert(["a", "a", "b"], ...) answered "2 of 2 rows written" for three rows, without a word."""
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("once", 2)
+        with pytest.warns(vz.errors.VectorizeWarning) as heard:
+            result = getattr(index, kind)(["a", "a", "b"], [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], wait=True)
+        assert [str(w.message) for w in heard] == [
+            f"3 rows hold 2 distinct ids ('a' is repeated): {kind} keeps the {kept} row of each, as Vectorize does"]
+        assert result.ok and index.info().vector_count == 2
+        stored = index.get_by_ids(["a"])["values"].iloc[0].tolist()
+        assert stored == ([0.0, 1.0] if kept == "last" else [1.0, 0.0])

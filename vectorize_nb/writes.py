@@ -203,7 +203,11 @@ class Writer:
         if isinstance(vectors, CheckedVectors) and vectors.dimensions == self.dimensions:
             return vectors
         with errors.during(f"{kind} on index {self.index!r}", nothing_written=True):
-            return validation.check_vectors(vectors, kind, self.dimensions, self.backend.limits)
+            checked = validation.check_vectors(vectors, kind, self.dimensions, self.backend.limits)
+        if len(checked) < len(vectors):
+            errors.warn_once(self.backend, (self.index, "repeated ids", kind),
+                             _repeated(vectors.ids, len(checked), kind))
+        return checked
 
     def write(self, kind: WriteKind, vectors: Vectors | CheckedVectors, options: WriteOptions) -> WriteResult:
         """Insert or upsert a batch of any size; see the module's docstring."""
@@ -266,3 +270,14 @@ class Writer:
         if options.wait and result.last_mutation is not None:
             wait_until_applied(self.backend, self.index, self.log, result.last_mutation.id)
         return result
+
+
+def _repeated(ids: Sequence[str], distinct: int, kind: WriteKind) -> str:
+    """What a batch repeating ids is told: how many distinct, the first repeated, which row of each is kept."""
+    seen: set[str] = set()
+    for first in ids:
+        if first in seen:
+            break
+        seen.add(first)
+    return (f"{len(ids)} rows hold {distinct} distinct ids ({first!r} is repeated): {kind} keeps the "
+            f"{'first' if kind == 'insert' else 'last'} row of each, as Vectorize does")
