@@ -52,7 +52,8 @@ def test_the_tfidf_baseline_says_how_many_dimensions_its_texts_allow(dimensions)
 def test_stdlib_docs_takes_one_module_name_and_refuses_one_it_cannot_read():
     """stdlib_docs("json") read the modules "j", "s", "o", "n" and gave an empty frame; an unknown
     module gave an empty frame too, without a word."""
-    assert set(datasets.stdlib_docs("json")["module"]) == {"json"}
+    one = datasets.stdlib_docs("json")
+    assert set(one["module"]) == {"json"} and one.attrs["source"] == "docstrings of 1 standard-library module"
     for unknown in ["nope_mod", "nope.sub", "abc"]:
         with pytest.raises(ValueError, match=rf"^no module {unknown!r} with a Python source file to read"):
             datasets.stdlib_docs(["json", unknown])

@@ -82,7 +82,7 @@ def stdlib_docs(modules: str | Sequence[str] = STDLIB_MODULES, min_length: int =
     rows = sorted({row["id"]: row for module in modules for row in _docstrings(module, min_length)}.values(),
                   key=lambda row: row["id"])
     frame = pd.DataFrame(rows, columns=["id", "module", "kind", "name", "text"])
-    frame.attrs["source"] = f"docstrings of {len(modules)} standard-library modules"
+    frame.attrs["source"] = f"docstrings of {len(modules)} standard-library module{'s' * (len(modules) != 1)}"
     return frame
 
 
