@@ -308,6 +308,7 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
         model, matrix = None, None
         if text is not None:
             model = model_for_index(text.model, index.description).model
+            index.embedder.writes(index.name, model, text.pooling)
             matrix = _embed_texts(frame, index.embedder, text.column, model, text.pooling, progress=options.progress)
         batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
                            dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)

@@ -154,14 +154,24 @@ class Embedder:
     def asks(self, index: str, model: str, pooling: str | None) -> None:
         """Warn (once) when texts asked of `index` are embedded otherwise than the texts this client wrote to it:
         another model or pooling makes vectors that do not compare with theirs."""
+        if said := self._otherwise(index, model, pooling, "are"):
+            errors.warn_once(self.backend, (index, "embedded otherwise", said), said)
+
+    def writes(self, index: str, model: str, pooling: str | None) -> None:
+        """Refuse texts to write to `index` embedded otherwise than those this client wrote to it: one index of
+        vectors that do not compare with each other ranks one kind against the other."""
+        if said := self._otherwise(index, model, pooling, "would be"):
+            raise errors.InvalidRequest(f"{said}, or write them to another index")
+
+    def _otherwise(self, index: str, model: str, pooling: str | None, verb: str) -> str:
+        """What is wrong with texts embedded with `model` and `pooling` for `index`; "" if nothing."""
         written = self._written.get(index)
         asked = (model, resolve_pooling(get_model(model), pooling))
         if written is None or written == asked:
-            return
-        errors.warn_once(self.backend, (index, "embedded otherwise", written, asked),
-                         f"index {index!r} holds texts this client embedded with {written[0]} and {written[1]} "
-                         f"pooling; these are embedded with {asked[0]} and {asked[1]} pooling, whose vectors do not "
-                         f"compare with theirs: pass model={written[0]!r}, pooling={written[1]!r}")
+            return ""
+        return (f"index {index!r} holds texts this client embedded with {written[0]} and {written[1]} pooling; "
+                f"these {verb} embedded with {asked[0]} and {asked[1]} pooling, whose vectors do not compare with "
+                f"theirs: pass model={written[0]!r}, pooling={written[1]!r}")
 
     def forget(self, index: str) -> None:
         """`index` was deleted: a new one of its name holds none of the texts written to it."""

@@ -269,3 +269,21 @@ def test_texts_refused_before_they_were_written_leave_nothing_to_warn_of(client,
         warnings.simplefilter("error")
         index.upsert(["a"], client.embed(["a text"], BGE), wait=True)
         index.query("read a CSV file")
+
+
+def test_texts_written_otherwise_than_those_already_written_are_refused(client, hf_cache, tiny_repo):
+    """Texts written with mean pooling, then more with cls pooling, went into one index without a word:
+    their vectors do not compare (Workers AI documents the two as not compatible), so every query afterwards
+    ranked one half against the other."""
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    index = client.create_index("preset", preset=BGE)
+    assert DOCS.vectorize.upsert(index, id="id", text="body", wait=True).ok  # mean, the preset's default
+    before = index.get_by_ids(["csv"])["values"].iloc[0]
+    with pytest.raises(errors.InvalidRequest) as refused:
+        DOCS.vectorize.upsert(index, id="id", text="body", pooling="cls", wait=True)
+    assert refused.value.message == (
+        "index 'preset' holds texts this client embedded with @cf/baai/bge-small-en-v1.5 and mean pooling; these "
+        "would be embedded with @cf/baai/bge-small-en-v1.5 and cls pooling, whose vectors do not compare with "
+        "theirs: pass model='@cf/baai/bge-small-en-v1.5', pooling='mean', or write them to another index")
+    assert np.array_equal(index.get_by_ids(["csv"])["values"].iloc[0], before)
+    assert DOCS.vectorize.upsert(index, id="id", text="body", pooling="mean", wait=True).ok  # the same: fine
