@@ -136,6 +136,15 @@ def test_copying_onto_itself_is_refused_before_anything_happens(source, tmp_path
             one.get_index("kept").copy_to(two)
 
 
+@pytest.mark.parametrize("target", ["cloudflare", None])
+def test_a_target_that_is_not_a_client_says_how_to_make_one(source, target):
+    """copy_to("cloudflare") raised AttributeError: 'str' object has no attribute 'backend'."""
+    with pytest.raises(TypeError) as raised:
+        source.get_index("films").copy_to(target)
+    how = "'cloudflare'" if target else "'cloudflare' or a server's URL"
+    assert str(raised.value) == f"copy_to takes a client, vz.connect({how}), got {target!r}"
+
+
 def test_an_existing_index_is_refused_naming_exist_ok_and_nothing_is_written(source):
     films = source.get_index("films")
     with vz.connect("memory") as target:

@@ -146,7 +146,11 @@ class IndexCopier(IndexReader):
         return copied
 
     def _not_itself(self, target: CopyTarget[Any], name: str) -> None:
-        """Refuse a copy onto this very index: the same backend (or the same folder or server) and name."""
+        """Refuse a copy onto this very index: the same backend (or the same folder or server) and name; and a
+        target that is not a client (a target's name, as `vz.connect` takes it)."""
+        if not hasattr(target, "create_index"):
+            how = repr(target) if isinstance(target, str) else "'cloudflare' or a server's URL"
+            raise TypeError(f"copy_to takes a client, vz.connect({how}), got {target!r:.80}")
         theirs, mine = target.backend.folder, self.backend.folder
         same = (target.backend is self.backend or (target.target == self.target and self.target != "memory")
                 or (theirs is not None and mine is not None and theirs.resolve() == mine.resolve()))
