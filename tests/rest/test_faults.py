@@ -451,6 +451,8 @@ def test_a_window_without_a_request_count_is_refused_off_cloudflare_and_kept_on_
         assert repr(client.backend.transport.limiter) == "RateLimiter(1200 per 60 s)"
     with vz.connect("http://127.0.0.1:9", requests_per_window=10, window_seconds=60) as client:
         assert repr(client.backend.transport.limiter) == "RateLimiter(10 per 60 s)"
+    with pytest.raises(ValueError, match="window > 0, got 1200 per 0"):  # 0 is falsy: not taken for "not given"
+        vz.connect("cloudflare", window_seconds=0)
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])

@@ -51,7 +51,8 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
         raise ConfigurationError(
             f"window_seconds={window_seconds!r} sets the window of a client-side rate limit, which a server other "
             "than Cloudflare gets only with a count: pass requests_per_window= too")
-    limiter = None if per_window is None else RateLimiter(per_window, window_seconds or CLOUDFLARE_WINDOW_SECONDS)
+    window = CLOUDFLARE_WINDOW_SECONDS if window_seconds is None else window_seconds
+    limiter = None if per_window is None else RateLimiter(per_window, window)
     transport = Transport(where, str(account), token, timeout=timeout, retry=retry_policy(max_retries, backoff),
                           limiter=limiter, pool_size=max(4, concurrency),
                           total_timeout=total_timeout)
