@@ -303,7 +303,8 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
            metadata: Sequence[Hashable] | str | None = None, namespace: Hashable | None = None) -> WriteResult:
     """Insert or upsert the frame's rows through the index's write pipeline (from a text column: embedded
     first, then written as any vectors are)."""
-    with errors.during(f"{kind} on index {_index(index).name!r}", nothing_written=True):
+    index = _index(index)
+    with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
         one_source(vector, vectors, text)
         model, matrix = None, None
         if text is not None:

@@ -195,10 +195,11 @@ def _refused(host: str, port: int, exc: OSError) -> errors.ConfigurationError:
 def _check_free(host: str, port: int) -> None:
     """A fixed port that no server of this process holds must be free before an earlier server is closed for the
     new one: a port another program holds would cost both."""
-    with _OPEN_LOCK:
-        ours = any(server.port == port for server in _OPEN)
-    if port == 0 or ours:
+    if port == 0:
         return
+    with _OPEN_LOCK:
+        if any(server.port == port for server in _OPEN):
+            return
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
         socket.create_server((host, port), family=family).close()
