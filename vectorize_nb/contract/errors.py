@@ -29,7 +29,7 @@
     ├── AuthenticationError               10000 (HTTP 401); MissingCredentials 9106
     ├── RateLimited                       40041 (HTTP 429)
     │   ├── CapacityExceeded              3040  Workers AI is out of capacity for now (HTTP 429)
-    │   └── QuotaExceeded                 4006  the account's daily Workers AI allowance is spent
+    │   └── QuotaExceeded                 4006  the account's daily Workers AI allowance is spent (or 3036)
     ├── ServerError                       a 5xx without a known code
     │   ├── InternalError                 10001 [project] an unexpected failure in the server
     │   └── StorageBusy                   10002 [project] a served folder another writer kept locked (503)
@@ -331,6 +331,8 @@ class CapacityExceeded(RateLimited):
 class QuotaExceeded(RateLimited):
     """The account's daily Workers AI allowance is spent; embedding fails until it renews."""
     code = 4006
+    aliases = (3036,)
+    """Other codes for the same case: 3036 is the one Workers AI's error page gives; the live service answers 4006."""
     hint = "The account's Workers AI allowance for the day is spent; retrying today will not help"
     retryable = False
 
@@ -418,6 +420,7 @@ def _coded(cls: type[VectorizeError]) -> list[type[VectorizeError]]:
 
 
 _BY_CODE: dict[int, type[VectorizeError]] = {cls.code: cls for cls in _coded(VectorizeError)}
+_BY_CODE.update({alias: QuotaExceeded for alias in QuotaExceeded.aliases})
 
 
 def error_class(code: int) -> type[VectorizeError] | None:

@@ -3,9 +3,9 @@
 The request body is the model's input itself: `{"text": [...], "pooling": "mean"|"cls"}` (pooling only
 for the models that take it); the answer's `result` holds `{"shape": [n, d], "data": [[...], ...]}`.
 Errors come in Cloudflare's envelope with Workers AI's codes (5006 bad input, 5007 no such model,
-3040 out of capacity, 4006 the day's free allowance spent) and become the package's exceptions; a 5006
-that names a text by its place in the body ('/text/30') is about row 30 of the request, as the local
-runtime's errors are, so the callers above name their own row.
+3040 out of capacity, 4006 (or the docs' 3036) the day's free allowance spent) and become the package's
+exceptions; a 5006 that names a text by its place in the body ('/text/30') is about row 30 of the
+request, as the local runtime's errors are, so the callers above name their own row.
 Workers AI has a rate limit of its own (3000 requests a minute for text embeddings; 1500 for
 bge-large), kept here apart from Vectorize's.
 """

@@ -187,7 +187,7 @@ class Transport:
         has_retry_after = "Retry-After" in response.headers
         found = body.get("errors") if isinstance(body, dict) else None
         codes = [e.get("code") for e in found if isinstance(e, dict)] if isinstance(found, list) else []
-        if any(code == errors.QuotaExceeded.code for code in codes):
+        if any(isinstance(code, int) and errors.error_class(code) is errors.QuotaExceeded for code in codes):
             return False  # a 429 that says the day's allowance is spent: no wait will help
         if retry.is_retry(method, response.status_code, has_retry_after):
             return True
