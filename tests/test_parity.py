@@ -47,8 +47,14 @@ MATRIX = ("[40112] query_many takes a 2-D array of vectors, got shape {} (during
           "one of vector or vectorId, and a whole-number topK of at least 1")
 
 
+SCALAR = ("[40006] query takes one vector of 2 numbers or one text; got {} (during query on index 'films'). The query "
+          "vector must have the index's dimensions")
+
+
 @pytest.mark.parametrize("method, given, said", [
-    ("query", None, SHAPE.format("()")), ("query", 0.5, SHAPE.format("()")),
+    # a missing text of a frame (None, NaN) or a number was "an array of shape ()", which the caller never gave
+    ("query", None, SCALAR.format("None")), ("query", float("nan"), SCALAR.format("nan")),
+    ("query", 0.5, SCALAR.format("0.5")), ("query", np.float32(3), SCALAR.format("3.0")),
     ("query", [[1, 0]], SHAPE.format("(1, 2); for several query vectors, query_many(vectors); for one row of a "
                                      "matrix X, X[i]")),
     ("query", [[[1, 0]]], SHAPE.format("(1, 1, 2)")),

@@ -27,6 +27,9 @@ def one_query(vector: Any, dimensions: int) -> np.ndarray:
         raise arguments.malformed(f"query takes one vector of {dimensions} numbers or one text; got {vector!r:.80}"
                                   ) from None
     except errors.QueryDimensionMismatch as exc:
+        if np.ndim(vector) == 0:  # None, NaN (a frame's missing text) or a number: no array the caller gave
+            exc.message = (f"query takes one vector of {dimensions} numbers or one text; got "
+                           f"{np.asarray(vector).item()!r:.80}")  # a numpy scalar as Python writes it
         if np.ndim(vector) == 2:
             exc.message += "; for several query vectors, query_many(vectors); for one row of a matrix X, X[i]"
         raise
