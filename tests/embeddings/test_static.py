@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -83,6 +84,28 @@ def test_a_paraphrase_scores_higher_than_an_unrelated_sentence(text, close, far)
 
 def test_whitespace_only_text_still_gives_a_unit_vector():
     np.testing.assert_allclose(np.linalg.norm(embed_locally([" ", "\t"], SHIPPED_MODEL), axis=1), 1.0, atol=1e-6)
+
+
+def test_the_shipped_model_loads_with_no_network_and_empty_caches(tmp_path):
+    """wordllama's loader looks for its tokenizer in a folder its wheel lacks and then downloads it; on a machine
+    that never did, with no network, it failed. Run in a fresh interpreter whose home and caches are empty and
+    whose requests.get (wordllama's download) raises."""
+    script = textwrap.dedent(f"""
+        import requests
+
+        def offline(url, *args, **kwargs):
+            raise requests.ConnectionError(f"no network: {{url}}")
+
+        requests.get = offline
+        from vectorize_nb.embeddings import embed_locally
+        print(embed_locally(["hello", "world"], {SHIPPED_MODEL!r}).shape)
+    """)
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(2, 256)"
 
 
 def test_loading_leaves_the_root_logger_as_it_was():
