@@ -6,8 +6,8 @@ Errors come in Cloudflare's envelope with Workers AI's codes (5006 bad input, 50
 3040 out of capacity, 4006 (or the docs' 3036) the day's free allowance spent) and become the package's
 exceptions; a 5006 that names a text by its place in the body ('/text/30') is about row 30 of the
 request, as the local runtime's errors are, so the callers above name their own row.
-Workers AI has a rate limit of its own (3000 requests a minute for text embeddings; 1500 for
-bge-large), kept here apart from Vectorize's.
+Workers AI has rate limits of its own, kept here apart from Vectorize's: 3000 requests a minute that
+the text embedding models share (limits are per task type), and 1500 of its own for bge-large.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _PLACE = re.compile(r"'/text/(\d+)'")
 
 class WorkersAI:
     """The embedding calls of one account, through the REST backend's transport (its token, retries and
-    deadlines), each model under its own rate limit."""
+    deadlines), under Workers AI's rate limits."""
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
@@ -59,11 +59,13 @@ class WorkersAI:
         return _vectors(result, len(texts), model, operation)
 
     def limiter(self, model: str) -> RateLimiter:
-        """The rate limit of `model`'s requests: one per model, shared by every thread of this client."""
+        """The rate limit of `model`'s requests, shared by every thread of this client: the task type's, which
+        every text embedding model shares, or the model's own where Workers AI gives it one."""
+        key = model if model in SLOWER_MODELS else "text embeddings"
         with self._lock:  # the batches of one job ask for it from several threads at once
-            if model not in self._limiters:
-                self._limiters[model] = RateLimiter(SLOWER_MODELS.get(model, REQUESTS_PER_MINUTE), 60.0)
-            return self._limiters[model]
+            if key not in self._limiters:
+                self._limiters[key] = RateLimiter(SLOWER_MODELS.get(model, REQUESTS_PER_MINUTE), 60.0)
+            return self._limiters[key]
 
 
 def _placed(error: errors.BadEmbeddingInput, count: int) -> errors.BadEmbeddingInput:
