@@ -34,10 +34,18 @@ def test_the_shipped_model_is_named_for_what_it_is():
     assert model.max_texts == 100 and model.max_tokens is None and model.weights is None
 
 
-def test_workers_ai_only_models_carry_their_request_limits():
-    qwen = get_model("@cf/qwen/qwen3-embedding-0.6b")
-    assert (qwen.max_texts, qwen.max_tokens, qwen.runs, qwen.runtime) == (32, 8192, ("workers-ai",), None)
-    assert get_model("@cf/baai/bge-m3").poolings == ()
+@pytest.mark.parametrize(("model", "dimensions", "max_texts", "max_tokens"), [
+    ("@cf/baai/bge-m3", 1024, 100, None),
+    ("@cf/qwen/qwen3-embedding-0.6b", 1024, 32, 8192),
+    ("@cf/google/embeddinggemma-300m", 768, None, None),  # no maxItems in its schema: the client sends 100
+    ("@cf/pfnet/plamo-embedding-1b", 2048, None, None),
+])
+def test_workers_ai_only_models_carry_their_dimensions_and_request_limits(model, dimensions, max_texts, max_tokens):
+    """The client checks Workers AI's answer against `dimensions` and sends `max_texts` a request: a wrong figure
+    fails every call, or every request over the model's maxItems."""
+    spec = get_model(model)
+    assert (spec.dimensions, spec.max_texts, spec.max_tokens) == (dimensions, max_texts, max_tokens)
+    assert (spec.runs, spec.runtime, spec.poolings) == (("workers-ai",), None, ())
 
 
 def test_the_open_weights_repository_names_the_same_model():
