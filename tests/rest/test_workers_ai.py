@@ -71,6 +71,34 @@ def test_250_texts_go_as_requests_of_100_100_50_and_come_back_in_order(rig):
     assert client.embedder.report.runs == "workers-ai" and client.embedder.report.texts == 250
 
 
+def answer(data) -> Reply:
+    """Workers AI's answer holding `data` as its vectors."""
+    result = {"shape": [len(data), len(data[0])], "data": data}
+    return Reply(200, body=wire.dumps({"result": result, "success": True, "errors": [], "messages": []}))
+
+
+@pytest.mark.parametrize("cell", [None, "NaN", float("inf")])  # orjson writes inf as null
+def test_an_answer_holding_no_number_is_a_server_error_naming_the_row(rig, cell):
+    """A null or "NaN" in Workers AI's answer became a row of zeros, written to the index without a word; it is
+    the server's fault, named as such with the row."""
+    data = [[0.5] * 384 for _ in range(100)]
+    data[1][7] = cell
+    rig.app.script("ai/run", PASS, answer(data))
+    with pytest.raises(errors.ServerError) as raised:
+        embed(rig.client(api_token=TOKEN, concurrency=1), texts(200))
+    assert raised.value.status == 502
+    assert ("Workers AI answered the request's text 1 (from 0) with a vector holding null or NaN, not numbers "
+            "(the request of rows 100-199)") in str(raised.value)
+
+
+def test_an_answer_of_another_shape_is_a_server_error(rig):
+    rig.app.script("ai/run", answer([[0.5] * 384 for _ in range(2)]))
+    with pytest.raises(errors.ServerError) as raised:
+        embed(rig.client(api_token=TOKEN), texts(3))
+    assert raised.value.status == 502
+    assert "Workers AI answered 3 texts with data of shape (2, 384), not (3, 384)" in str(raised.value)
+
+
 def test_cls_pooling_is_sent_and_honoured(rig):
     client = rig.client(api_token=TOKEN)
     vectors = embed(client, texts(3), pooling="cls")

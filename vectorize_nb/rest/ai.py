@@ -90,6 +90,10 @@ def _vectors(result: Any, count: int, model: EmbeddingModel, operation: str) -> 
         shape = None if vectors is None else vectors.shape
         raise errors.ServerError(f"Workers AI answered {count} texts with data of shape {shape}, not "
                                  f"({count}, {model.dimensions})", operation=operation, status=502)
+    broken = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    if broken.size:
+        raise errors.ServerError(f"Workers AI answered the request's text {broken[0]} (from 0) with a vector "
+                                 "holding null or NaN, not numbers", operation=operation, status=502)
     norms = np.linalg.norm(vectors.astype(np.float64), axis=1, keepdims=True)
     unit: np.ndarray = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
     return unit
