@@ -371,3 +371,20 @@ def test_a_server_given_without_its_scheme_is_shown_the_form_that_works():
     message = str(refused.value)
     assert "unknown target 'localhost:8787'" in message and "'http://localhost:8787'" in message
     assert "ending in" not in message
+
+
+@pytest.mark.parametrize("given", ["./films", "data/films", "~/films", "films.vectorize"])
+def test_a_folder_given_as_the_target_says_to_pass_it_as_path(given, tmp_path, monkeypatch):
+    """`vz.connect("./films")` for an engine folder was told only of 'local', 'memory' and URLs."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "films.vectorize").mkdir()
+    with pytest.raises(errors.ConfigurationError) as refused:
+        vz.connect(given)
+    assert f"for an engine folder, vz.connect(path={given!r})" in str(refused.value)
+    assert not any(tmp_path.iterdir()) or [p.name for p in tmp_path.iterdir()] == ["films.vectorize"]
+
+
+def test_a_word_given_as_the_target_is_not_taken_for_a_folder():
+    with pytest.raises(errors.ConfigurationError) as refused:
+        vz.connect("somewhere-else")
+    assert "path=" not in str(refused.value)

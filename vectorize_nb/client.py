@@ -104,8 +104,14 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
 def _unknown(target: str, given: bool) -> ConfigurationError:
     return ConfigurationError(
         f"unknown target {_unsecret(target)!r}: use 'local', 'memory', 'cloudflare' or a server's URL with its "
-        f"scheme, such as {_server_url(target)!r} (/client/v4 is added) (given "
+        f"scheme, such as {_server_url(target)!r} (/client/v4 is added){_folder_hint(target)} (given "
         f"{'as an argument' if given else 'in ' + TARGET_ENV})")
+
+
+def _folder_hint(target: str) -> str:
+    """How to open `target` as the engine's folder, where it reads as a path rather than a server or a word."""
+    looks_like_path = ("/" in target or os.sep in target or target.startswith((".", "~"))) and ":" not in target
+    return f"; for an engine folder, vz.connect(path={target!r})" if looks_like_path or Path(target).is_dir() else ""
 
 
 def _server_url(target: str) -> str:
