@@ -388,3 +388,13 @@ def test_a_word_given_as_the_target_is_not_taken_for_a_folder():
     with pytest.raises(errors.ConfigurationError) as refused:
         vz.connect("somewhere-else")
     assert "path=" not in str(refused.value)
+
+
+@pytest.mark.parametrize("given, hint", [("flims", "; did you mean 'films'?"), ("Films", "; did you mean 'films'?"),
+                                         ("docs", "")])
+def test_an_index_not_found_names_the_index_of_a_close_name(client, given, hint):
+    """`get_index("flims")` said only that the index does not exist, when a typo away there is one."""
+    client.create_index("films", 32)
+    with pytest.raises(errors.IndexNotFound) as refused:
+        client.get_index(given)
+    assert str(refused.value).startswith(f'[3000] vectorize.index.not_found - Index name "{given}"{hint} (during')

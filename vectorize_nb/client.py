@@ -11,6 +11,7 @@ notebook from the embedded engine to Cloudflare.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Iterable
@@ -308,7 +309,20 @@ class Client:
             No index of that name (3000).
         """
         with errors.during(f"get_index {name!r}"):
-            return self._index(self.backend.get_index(name))
+            try:
+                return self._index(self.backend.get_index(name))
+            except errors.IndexNotFound as exc:
+                exc.message += self._close_name(name)
+                raise
+
+    def _close_name(self, name: str) -> str:
+        """"; did you mean 'films'?" where an index's name is close to `name` (a typo, another case)."""
+        try:
+            names = [description.name for description in self.backend.list_indexes()]
+        except errors.VectorizeError:  # the listing too failed: the error asked for is the one to raise
+            return ""
+        close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.75)
+        return f"; did you mean {close[0]!r}?" if close else ""
 
     def list_indexes(self) -> pd.DataFrame:
         """Every index: name, dimensions, metric, description, created_on, modified_on."""
