@@ -398,3 +398,15 @@ def test_an_index_not_found_names_the_index_of_a_close_name(client, given, hint)
     with pytest.raises(errors.IndexNotFound) as refused:
         client.get_index(given)
     assert str(refused.value).startswith(f'[3000] vectorize.index.not_found - Index name "{given}"{hint} (during')
+
+
+def test_a_model_without_a_preset_given_as_preset_says_how_to_make_its_index(client):
+    """create_index's docs call a preset "an embedding model's name": the shipped model, which Vectorize has no
+    preset for, was answered with the list of presets alone."""
+    with pytest.raises(errors.InvalidIndexConfig) as refused:
+        client.create_index("docs", preset=vz.SHIPPED_MODEL)
+    assert (f"; {vz.SHIPPED_MODEL} is not among Vectorize's presets: create_index('docs', dimensions=256, "
+            "metric='cosine') makes an index for it") in str(refused.value)
+    with pytest.raises(errors.InvalidIndexConfig) as unknown:
+        client.create_index("docs", preset="@cf/nope")
+    assert "not among" not in str(unknown.value)

@@ -101,7 +101,8 @@ def test_query_many_takes_a_column_of_vectors(index, requests_sent):
     assert said == (errors.MalformedRequest, 40026, "[40026] query_many takes one vector of 2 numbers per row (a "
                     "matrix, a list of vectors or a column of them); row 1 is [1, 0, 0] (during query on index "
                     "'films')")  # no hint of a request body, which a Python caller never wrote
-    assert "row 0 is 'a question'" in refused(lambda: index.query_many(["a question", "another"]))[2]
+    assert ("row 0 is 'a question'; for texts, query_many(index.embed(texts)) (during"
+            in refused(lambda: index.query_many(["a question", "another"]))[2])
     assert len(requests_sent) == before
 
 

@@ -27,8 +27,8 @@ from .contract import arguments, errors, validation
 from .contract.backend import Backend
 from .contract.errors import ConfigurationError
 from .contract.limits import DEFAULT_LIMITS, Limits
-from .contract.models import IndexConfig, IndexDescription
-from .contract.embedding_models import model_records
+from .contract.models import PRESETS, IndexConfig, IndexDescription
+from .contract.embedding_models import get_model, known_model, model_records
 from .embedder import Embedder
 from .environment import TARGET_ENV, engine_folder
 from .index import Index
@@ -221,7 +221,8 @@ class Client:
         metric : {"cosine", "euclidean", "dot-product"}, optional
             How vectors are compared; cosine when `dimensions` is given without one.
         preset : str, optional
-            Instead of dimensions and metric: an embedding model's name, e.g. "@cf/baai/bge-small-en-v1.5".
+            Instead of dimensions and metric: the name of an embedding model Vectorize has a preset for, e.g.
+            "@cf/baai/bge-small-en-v1.5"; an index for another model takes its dimensions and metric.
         description : str, optional
             Free text kept with the index (None: none, as "").
         exist_ok : bool, default False
@@ -246,6 +247,9 @@ class Client:
             try:
                 created = self.backend.create_index(name, dimensions=dimensions, metric=metric, preset=preset,
                                                     description=description)
+            except errors.InvalidIndexConfig as exc:
+                exc.message += _model_not_preset(name, preset)
+                raise
             except errors.DuplicateIndexName as exc:
                 if not exist_ok:
                     raise
@@ -355,6 +359,15 @@ def _create_arguments(name: Any, dimensions: Any, metric: Any, preset: Any,
     return (arguments.text("name", name), arguments.whole("dimensions", dimensions),
             arguments.text("metric", metric, optional=True), arguments.text("preset", preset, optional=True),
             arguments.text("description", "" if description is None else description))
+
+
+def _model_not_preset(name: str, preset: str | None) -> str:
+    """How to make an index for a model of the package's that Vectorize has no preset for."""
+    if preset is None or preset in PRESETS or not known_model(preset):
+        return ""
+    dimensions = get_model(preset).dimensions
+    return (f"; {preset} is not among Vectorize's presets: create_index({name!r}, dimensions={dimensions}, "
+            f"metric='cosine') makes an index for it")
 
 
 def _same_config(refused: errors.DuplicateIndexName, existing: IndexDescription, wanted: IndexConfig,

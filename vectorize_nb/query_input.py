@@ -49,8 +49,11 @@ def many_queries(vectors: Any, dimensions: int) -> np.ndarray:
 
 def _first_unreadable(vectors: Any, dimensions: int) -> str:
     rows = vectors if isinstance(vectors, (list, tuple)) else ()
-    return next((f"; row {position} is {row!r:.60}" for position, row in enumerate(rows)
-                 if not _one_vector(row, dimensions)), "")
+    found = next(((position, row) for position, row in enumerate(rows) if not _one_vector(row, dimensions)), None)
+    if found is None:
+        return ""
+    texts = "; for texts, query_many(index.embed(texts))" if isinstance(found[1], str) else ""
+    return f"; row {found[0]} is {found[1]!r:.60}{texts}"
 
 
 def _one_vector(row: Any, dimensions: int) -> bool:
