@@ -146,6 +146,7 @@ def test_top_k_caps_and_messages():
     with pytest.raises(errors.TopKTooLarge) as info:
         validation.query_options(QueryOptions(top_k=101), L)
     assert info.value.message == "max top K is 100, but got 101"
+    assert "without values" not in str(info.value)  # the hint told of a larger topK, which there is not
     with pytest.raises(errors.TopKTooLarge) as info:
         validation.query_options(QueryOptions(top_k=60, return_metadata="all"), L)
     assert info.value.message == ("with returnValues=true or returnMetadata=all, max top K is 50, but got 60; for a "

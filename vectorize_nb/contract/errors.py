@@ -160,7 +160,7 @@ class UnparsableVectors(InvalidRequest):
 class TopKTooLarge(InvalidRequest):
     """`top_k` is over the limit (lower when values or full metadata are returned)."""
     code = 40025
-    hint = "Ask for fewer matches; without values and full metadata a larger topK is allowed"
+    hint = "Ask for fewer matches"
 
 
 class MalformedRequest(InvalidRequest):
