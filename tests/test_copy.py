@@ -205,9 +205,9 @@ def test_the_embedding_record_goes_with_the_copy(source):
     with vz.connect("memory") as a, vz.connect("memory") as b:
         docs = a.create_index("docs", dimensions=256)
         docs.upsert(["d"], np.ones((1, 256), np.float32))
-        a.embedder.wrote("docs", vz.SHIPPED_MODEL, None)
+        a.embedder.wrote(docs.description, vz.SHIPPED_MODEL, None)
         docs.copy_to(b)
-        assert b.embedder.written("docs") == (vz.SHIPPED_MODEL, "mean")
+        assert b.embedder.written(b.get_index("docs").description) == (vz.SHIPPED_MODEL, "mean")
         assert b.get_index("docs").query("a question", model=vz.SHIPPED_MODEL)["id"].tolist() == ["d"]
 
 
@@ -215,10 +215,10 @@ def test_a_model_that_cannot_run_on_the_target_is_said_at_the_copy(source):
     with _served() as cloud, vz.connect("memory") as laptop:
         big = cloud.create_index("big", dimensions=1024)
         big.upsert(["d"], np.ones((1, 1024), np.float32))
-        cloud.embedder.wrote("big", "@cf/baai/bge-m3", None)  # texts embedded on Workers AI
+        cloud.embedder.wrote(big.description, "@cf/baai/bge-m3", None)  # texts embedded on Workers AI
         with pytest.warns(errors.VectorizeWarning, match="bge-m3, which runs on Workers AI only"):
             copied = big.copy_to(laptop)
-        assert laptop.embedder.written("big") == ("@cf/baai/bge-m3", "cls")
+        assert laptop.embedder.written(copied.description) == ("@cf/baai/bge-m3", "cls")
         with pytest.raises(errors.ModelNotAvailable):
             copied.query("a question", model="@cf/baai/bge-m3")
 

@@ -143,7 +143,7 @@ class VectorizeAccessor:
             The query vectors: a column of lists/arrays, or numeric columns.
         text, model, pooling
             Instead: a column of questions, embedded as for `upsert` (with no preset on the index, by default
-            with the model this client wrote its texts with).
+            with the model its texts were written with from this machine).
         top_k, filter, namespace, return_metadata, return_values
             As for `Index.query`.
         key : column name, optional
@@ -309,14 +309,14 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
         model, matrix = None, None
         if text is not None:
             model = model_for_index(text.model, index.description).model
-            index.embedder.writes(index.name, model, text.pooling)
+            index.embedder.writes(index.description, model, text.pooling)
             matrix = _embed_texts(frame, index.embedder, text.column, model, text.pooling, progress=options.progress)
         batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
                            dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
     _literal_namespace(frame, index, namespace)
     result = index.write(kind, batch, options)
     if text is not None and model is not None and result.written:  # remembered once written, for `_asked`
-        index.embedder.wrote(index.name, model, text.pooling)
+        index.embedder.wrote(index.description, model, text.pooling)
     return result
 
 

@@ -180,7 +180,7 @@ class Client:
         self.target = target
         self.log = MutationLog()
         """The mutations this client issued, per index (what `Index.wait()` waits for)."""
-        self.embedder = Embedder(backend)
+        self.embedder = Embedder(backend, target=target)
         """Turns texts into vectors for this client (`embed`), with its cache."""
 
     def __repr__(self) -> str:
@@ -347,7 +347,6 @@ class Client:
         """
         with errors.during(f"delete_index {name!r}"):
             self.log.delete(name, lambda: self.backend.delete_index(name))
-        self.embedder.forget(name)
 
 
 def _create_arguments(name: Any, dimensions: Any, metric: Any, preset: Any,

@@ -96,9 +96,12 @@ class Embedder:
     cache_folder : path, optional
         Where the cache file lives; by default beside the embedded engine's files, else in the user's
         cache folder ($XDG_CACHE_HOME/vectorize-nb).
+    target : str, optional
+        The client's target (`Client.target`): where it keeps data, the cache file also records which model
+        embedded each index's texts, so that a later client on this machine knows it.
     """
 
-    def __init__(self, backend: Backend, cache_folder: str | Path | None = None) -> None:
+    def __init__(self, backend: Backend, cache_folder: str | Path | None = None, target: str | None = None) -> None:
         self.backend = backend
         folder = backend.folder / CACHE_FOLDER if cache_folder is None and backend.folder is not None else cache_folder
         self._folder = None if folder is None else Path(folder)
@@ -107,8 +110,11 @@ class Embedder:
         self._lock = threading.Lock()
         self.report: EmbeddingReport | None = None
         """What the last call did (texts, cache hits, where it ran)."""
+        self._target = None if target == "memory" else "engine" if backend.folder is not None else target
+        """The target's name in the cache's record of how indexes' texts were embedded ("engine" for the embedded
+        engine, whose cache lives in its folder); None where nothing outlives the process."""
         self._written: dict[str, tuple[str, str]] = {}
-        """The model and pooling of the texts this client wrote to each index, by name."""
+        """The model and pooling of the texts written to each index (`_index_key`)."""
 
     def __repr__(self) -> str:
         return f"Embedder(cache={'default' if self._folder is None else str(self._folder)!r})"
@@ -131,51 +137,61 @@ class Embedder:
         if cache is not None:
             cache.close(for_good=True)
 
-    def wrote(self, index: str, model: str, pooling: str | None) -> None:
-        """Remember that texts written to `index` were embedded with `model` and `pooling`."""
-        self._written[index] = (model, resolve_pooling(get_model(model), pooling))
+    def wrote(self, index: IndexDescription, model: str, pooling: str | None) -> None:
+        """Remember that texts written to `index` were embedded with `model` and `pooling`: in this client, and
+        where the client's target keeps data (not "memory") in the cache file, for the next kernel."""
+        written = (model, resolve_pooling(get_model(model), pooling))
+        key = self._index_key(index)
+        if self._target is not None and not self._closed and self._written.get(key) != written:
+            self.cache.wrote(key, *written)
+        self._written[key] = written
 
-    def written(self, index: str) -> tuple[str, str] | None:
-        """The model and pooling of the texts this client wrote to `index`, or None."""
-        return self._written.get(index)
+    def written(self, index: IndexDescription) -> tuple[str, str] | None:
+        """The model and pooling of the texts this client, or one before it on this machine, wrote to `index`."""
+        key = self._index_key(index)
+        if key not in self._written and self._target is not None and not self._closed:
+            recorded = self.cache.written(key)
+            if recorded is not None:
+                self._written[key] = recorded
+        return self._written.get(key)
+
+    def _index_key(self, index: IndexDescription) -> str:
+        """`index` on this client's target, as created: a new index of a deleted one's name is another."""
+        return f"{self._target or ''}|{index.name}|{index.created_on.isoformat()}"
 
     def for_index(self, index: IndexDescription, model: str | None, pooling: str | None) -> tuple[EmbeddingModel,
                                                                                                     str | None]:
         """The model and pooling that embed questions for `index`: those given, else its preset's, else those
-        this client wrote its texts with; a model of other dimensions is refused, and one other than the texts'
-        warned of (`asks`)."""
-        written = self._written.get(index.name) if model is None and index.config.preset is None else None
+        its texts were written with (`written`); a model of other dimensions is refused, and one other than the
+        texts' warned of (`asks`)."""
+        written = self.written(index) if model is None and index.config.preset is None else None
         if written is not None:
             model, pooling = written[0], written[1] if pooling is None else pooling
         spec = model_for_index(model, index, errors.QueryDimensionMismatch)
-        self.asks(index.name, spec.model, pooling)
+        self.asks(index, spec.model, pooling)
         return spec, pooling
 
-    def asks(self, index: str, model: str, pooling: str | None) -> None:
-        """Warn (once) when texts asked of `index` are embedded otherwise than the texts this client wrote to it:
-        another model or pooling makes vectors that do not compare with theirs."""
+    def asks(self, index: IndexDescription, model: str, pooling: str | None) -> None:
+        """Warn (once) when texts asked of `index` are embedded otherwise than the texts written to it: another
+        model or pooling makes vectors that do not compare with theirs."""
         if said := self._otherwise(index, model, pooling, "are"):
-            errors.warn_once(self.backend, (index, "embedded otherwise", said), said)
+            errors.warn_once(self.backend, (index.name, "embedded otherwise", said), said)
 
-    def writes(self, index: str, model: str, pooling: str | None) -> None:
-        """Refuse texts to write to `index` embedded otherwise than those this client wrote to it: one index of
-        vectors that do not compare with each other ranks one kind against the other."""
+    def writes(self, index: IndexDescription, model: str, pooling: str | None) -> None:
+        """Refuse texts to write to `index` embedded otherwise than those written to it: one index of vectors that
+        do not compare with each other ranks one kind against the other."""
         if said := self._otherwise(index, model, pooling, "would be"):
             raise errors.InvalidRequest(f"{said}, or write them to another index")
 
-    def _otherwise(self, index: str, model: str, pooling: str | None, verb: str) -> str:
+    def _otherwise(self, index: IndexDescription, model: str, pooling: str | None, verb: str) -> str:
         """What is wrong with texts embedded with `model` and `pooling` for `index`; "" if nothing."""
-        written = self._written.get(index)
+        written = self.written(index)
         asked = (model, resolve_pooling(get_model(model), pooling))
         if written is None or written == asked:
             return ""
-        return (f"index {index!r} holds texts this client embedded with {written[0]} and {written[1]} pooling; "
-                f"these {verb} embedded with {asked[0]} and {asked[1]} pooling, whose vectors do not compare with "
+        return (f"index {index.name!r} holds texts embedded with {written[0]} and {written[1]} pooling; these "
+                f"{verb} embedded with {asked[0]} and {asked[1]} pooling, whose vectors do not compare with "
                 f"theirs: pass model={written[0]!r}, pooling={written[1]!r}")
-
-    def forget(self, index: str) -> None:
-        """`index` was deleted: a new one of its name holds none of the texts written to it."""
-        self._written.pop(index, None)
 
     def embed(self, texts: str | Iterable[str], model: str, pooling: str | None = None, *, cache: bool = True,
               locally: bool = False, progress: bool | None = None,

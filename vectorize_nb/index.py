@@ -258,7 +258,7 @@ class Index(IndexCopier):
             metadata index ("indexed", strings cut to 64 bytes).
         model : str, optional
             For a text: the embedding model (`vz.embedding_models()`); by default the index's preset, else the
-            one this client wrote its texts with. Refused before anything runs if of other dimensions.
+            one its texts were written with from this machine. Refused before anything runs if of other dimensions.
         pooling : {"mean", "cls"}, optional
             For a text: as for `Client.embed`.
 

@@ -19,7 +19,8 @@ from .contract.base_error import quoted
 from .contract.embedding_models import get_model
 from .contract.limits import Limits
 from .contract.metadata_json import check_sizes
-from .contract.models import CheckedVectors, IndexExport, IndexInfo, MetadataIndex, Mutation, Vectors, WriteKind
+from .contract.models import (CheckedVectors, IndexDescription, IndexExport, IndexInfo, MetadataIndex, Mutation,
+                              Vectors, WriteKind)
 from .embedder import Embedder
 from .mutation_log import MutationLog, wait_until_applied
 from .reader import IndexReader
@@ -35,6 +36,9 @@ class CopiedIndex(Protocol):
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def description(self) -> IndexDescription: ...
 
     def create_metadata_index(self, property_name: str, index_type: str) -> Mutation: ...
 
@@ -209,12 +213,12 @@ class IndexCopier(IndexReader):
     def _embedded(self, copied: CopiedIndex, target: CopyTarget[Any]) -> None:
         """Tell the target client which model and pooling embedded the texts this client wrote here; warn when
         that model cannot run there."""
-        written = self.embedder.written(self.name)
+        written = self.embedder.written(self.description)
         if written is None:
             return
         model, pooling = written
         spec = get_model(model)
-        copied.embedder.wrote(copied.name, model, None if pooling == spec.pooling else pooling)  # as it was asked
+        copied.embedder.wrote(copied.description, model, None if pooling == spec.pooling else pooling)  # as asked
         if spec.runtime is None and target.backend.embedding_source == "local":
             errors.warn_once(target.backend, (copied.name, "model cannot run", model),
                              f"the texts of index {self.name!r} were embedded with {model}, which runs on Workers AI "

@@ -97,6 +97,60 @@ def test_questions_default_to_the_model_this_client_wrote_the_texts_with(client)
         client.create_index("other", 256).query("a question")  # no texts written there
 
 
+def test_a_new_kernel_knows_the_model_an_index_texts_were_written_with(client, tmp_path):
+    """The record was the client's alone: after a kernel restart, a question on the same folder needed model=
+    again, and texts written with another pooling went in without a word. It lives in the cache file now, for
+    that index as created: a new index of the same name starts with none."""
+    index = client.create_index("docs", 256)
+    DOCS.vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL, wait=True)
+    client.create_index("gone", 256).upsert(["a"], client.embed(["a text"], SHIPPED_MODEL), wait=True)
+    DOCS.vectorize.upsert(client.get_index("gone"), id="id", text="body", model=SHIPPED_MODEL, wait=True)
+    client.close()
+    with vz.connect("local", path=tmp_path / "store", limits=TINY) as restarted:
+        again = restarted.get_index("docs")
+        assert again.query("how do I read a csv file", top_k=1)["id"].tolist() == ["csv"]
+        restarted.delete_index("gone")
+        with pytest.raises(errors.UnknownModel, match="was not created from an embedding model's preset"):
+            restarted.create_index("gone", 256).query("a question")
+
+
+def test_a_new_kernel_refuses_texts_embedded_otherwise_than_the_index_texts(client, tmp_path, hf_cache, tiny_repo):
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    DOCS.vectorize.upsert(client.create_index("preset", preset=BGE), id="id", text="body", pooling="cls", wait=True)
+    client.close()
+    with vz.connect("local", path=tmp_path / "store", limits=TINY) as restarted:
+        with pytest.raises(errors.InvalidRequest, match=f"holds texts embedded with {BGE} and cls pooling"):
+            DOCS.vectorize.upsert(restarted.get_index("preset"), id="id", text="body")
+
+
+def test_a_new_client_of_the_same_server_knows_the_model_but_not_another_servers(tmp_path, monkeypatch):
+    """Over REST the record is in the user's cache file, keyed by the server: a server elsewhere whose index has
+    the same name and creation time is another index."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with vz.serve(tmp_path / "served", port=0) as server:
+        with vz.connect(server.url, max_retries=0) as first:
+            index = first.create_index("docs", 256)
+            DOCS.vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL, wait=True)
+        with vz.connect(server.url, max_retries=0) as second:
+            assert second.get_index("docs").query("read a csv file", top_k=1)["id"].tolist() == ["csv"]
+            assert second.embedder.written(index.description) == (SHIPPED_MODEL, "mean")
+            elsewhere = vz.connect("http://127.0.0.1:9", max_retries=0)
+            assert elsewhere.embedder.written(index.description) is None
+            elsewhere.close()
+
+
+def test_a_memory_target_keeps_no_record_past_its_client(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with vz.connect("memory", limits=TINY) as memory:
+        index = memory.create_index("docs", 256)
+        DOCS.vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL, wait=True)
+        assert index.query("read a csv file", top_k=1)["id"].tolist() == ["csv"]
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cache" / "vectorize-nb" / "embeddings.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM written").fetchone() == (0,)
+
+
 def test_embed_gives_a_column_aligned_to_the_frame(client):
     column = DOCS.vectorize.embed(client, text="body", model=SHIPPED_MODEL)
     assert column.index.tolist() == [10, 11, 12, 13] and column.name == "embedding"
@@ -236,7 +290,7 @@ def test_a_text_asked_otherwise_than_the_texts_written_warns_once(client, hf_cac
     fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
     index = client.create_index("preset", preset=BGE)
     assert DOCS.vectorize.upsert(index, id="id", text="body", pooling="cls", wait=True).ok
-    said = ("index 'preset' holds texts this client embedded with @cf/baai/bge-small-en-v1.5 and cls pooling; these "
+    said = ("index 'preset' holds texts embedded with @cf/baai/bge-small-en-v1.5 and cls pooling; these "
             "are embedded with @cf/baai/bge-small-en-v1.5 and mean pooling, whose vectors do not compare with "
             "theirs: pass model='@cf/baai/bge-small-en-v1.5', pooling='cls'")
     with pytest.warns(vz.errors.VectorizeWarning) as heard:
@@ -282,7 +336,7 @@ def test_texts_written_otherwise_than_those_already_written_are_refused(client, 
     with pytest.raises(errors.InvalidRequest) as refused:
         DOCS.vectorize.upsert(index, id="id", text="body", pooling="cls", wait=True)
     assert refused.value.message == (
-        "index 'preset' holds texts this client embedded with @cf/baai/bge-small-en-v1.5 and mean pooling; these "
+        "index 'preset' holds texts embedded with @cf/baai/bge-small-en-v1.5 and mean pooling; these "
         "would be embedded with @cf/baai/bge-small-en-v1.5 and cls pooling, whose vectors do not compare with "
         "theirs: pass model='@cf/baai/bge-small-en-v1.5', pooling='mean', or write them to another index")
     assert np.array_equal(index.get_by_ids(["csv"])["values"].iloc[0], before)

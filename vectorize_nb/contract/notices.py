@@ -18,7 +18,7 @@ class VectorizeWarning(UserWarning):
     matches nothing (a property without a metadata index, vectors written before it, a value of
     another type), a query vector that cannot rank anything, a query of an index that holds nothing
     because nothing was written to it (the query cell run before the write cell), or a text asked of an index
-    with another model or pooling than the texts this client wrote to it. The results stay exactly
+    with another model or pooling than the texts written to it from this machine. The results stay exactly
     Vectorize's. Also what the package did on its own that the user would want to know: `serve()` closing a
     server this process started earlier over the same folder, engine or port."""
 

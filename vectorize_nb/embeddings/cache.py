@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, dims INTEGER NOT NULL
 CREATE TABLE IF NOT EXISTS texts (key BLOB PRIMARY KEY, block INTEGER NOT NULL, row INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE, refs BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS clears (id INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS written (index_key TEXT PRIMARY KEY, model TEXT NOT NULL, pooling TEXT NOT NULL);
 """
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -160,6 +161,18 @@ class EmbeddingCache:
         """Store one vector per text; for a text already there, the first vector stored stays."""
         matrix = _checked(vectors, len(texts), None)
         self._run(lambda db: _store(db, _text_keys(list(texts), model, pooling), matrix))
+
+    def wrote(self, index_key: str, model: str, pooling: str) -> None:
+        """Record that the texts written to an index (`index_key` names it, on its target, as created) were
+        embedded with `model` and `pooling`; kept by `clear`, which forgets vectors only."""
+        self._optional(lambda db: db.execute("INSERT OR REPLACE INTO written VALUES (?, ?, ?)",
+                                             (index_key, model, pooling)), lambda: None)
+
+    def written(self, index_key: str) -> tuple[str, str] | None:
+        """The model and pooling `wrote` recorded for the index, or None."""
+        row = self._optional(lambda db: db.execute("SELECT model, pooling FROM written WHERE index_key = ?",
+                                                   (index_key,)).fetchone(), lambda: None)
+        return None if row is None else (str(row[0]), str(row[1]))
 
     def __len__(self) -> int:
         """How many (model, pooling, text) entries the cache holds."""
