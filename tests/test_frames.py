@@ -189,6 +189,10 @@ BAD_FRAMES = [
      r"metadata column 'genre' not in the frame; its columns are: 'film_id', 'embedding'"),
     (lambda f: f.assign(film_id=["a", "b", "a", "b"]), {}, errors.InvalidVector,
      r"duplicate ids in the frame: 'a' in rows 10, 12; 'b' in rows 11, 13"),
+    (lambda f: pd.concat([f, f.head(1)]), {}, errors.InvalidVector,  # labels 10, 11, 12, 13, 10: "rows 10, 10"
+     r"duplicate ids in the frame: 'a' in rows at positions 0, 4 \(labels 10, 10\)"),
+    (lambda f: pd.concat([f, f.assign(film_id=["e", None, "g", "h"])]), {}, errors.InvalidVector,
+     r"the id is missing in row at position 5 \(label 11\)"),
     (lambda f: f.assign(film_id=["a", None, "c", "d"]), {}, errors.InvalidVector, "the id is missing in row 11"),
     (lambda f: f.assign(film_id=["a", 2.5, "c", "d"]), {}, errors.InvalidVector,
      r"the id in row 11 is a float \(2.5\), not a string or an integer"),

@@ -77,7 +77,9 @@ def _missing(value: Any) -> bool:
 
 
 def row_name(frame: pd.DataFrame, position: int) -> str:
-    return f"row {_label(frame.index[position])}"
+    """The row at `position` as the user finds it: by its label, or where labels repeat (a concat), by position."""
+    label = _label(frame.index[position])
+    return f"row {label}" if frame.index.is_unique else f"row at position {position} (label {label})"
 
 
 def _in_row(error: errors.VectorizeError, frame: pd.DataFrame, position: int) -> errors.VectorizeError:
@@ -121,15 +123,18 @@ def _id_text(frame: pd.DataFrame, position: int, value: Any) -> str:
     raise errors.InvalidVector(f"the id in {row_name(frame, position)} is {problem}")
 
 
+def _rows_named(frame: pd.DataFrame, at: list[int]) -> str:
+    """"rows 10, 12", or where the frame's labels repeat, "rows at positions 0, 4 (labels 10, 10)"."""
+    labels, positions = (", ".join(map(str, names)) for names in ([_label(frame.index[p]) for p in at], at))
+    return f"rows {labels}" if frame.index.is_unique else f"rows at positions {positions} (labels {labels})"
+
+
 def _no_duplicates(frame: pd.DataFrame, ids: list[str]) -> None:
     duplicated = pd.Index(ids).duplicated(keep=False)
     if not duplicated.any():
         return
-    rows: dict[str, list[Any]] = {}
-    for position in np.flatnonzero(duplicated):
-        rows.setdefault(ids[position], []).append(frame.index[int(position)])
-    shown = "; ".join(f"{vid!r} in rows {', '.join(map(_label, labels))}" for vid, labels in
-                      itertools.islice(rows.items(), _SHOWN))
+    rows = pd.Series(np.flatnonzero(duplicated)).groupby(np.asarray(ids, object)[duplicated], sort=False).agg(list)
+    shown = "; ".join(f"{vid!r} in {_rows_named(frame, at)}" for vid, at in itertools.islice(rows.items(), _SHOWN))
     more = f" (and {len(rows) - _SHOWN} more)" if len(rows) > _SHOWN else ""
     raise errors.InvalidVector(f"duplicate ids in the frame: {shown}{more}; each id may appear once")
 
