@@ -299,12 +299,14 @@ def test_the_query_explorer_takes_a_typed_question_when_it_knows_the_model(clien
     docs = pd.DataFrame({"id": ["csv", "gzip", "smtp"],
                          "body": ["read rows from a CSV file", "compress a file with gzip", "send an email over SMTP"]})
     index = client.create_index("docs", 256)
-    docs.vectorize.upsert(index, id="id", text="body", model=vz.SHIPPED_MODEL)
+    index.upsert(["x"], np.ones((1, 256), np.float32))
     assert "a question" not in QueryExplorer(index).source.options  # the model of these vectors is not known
+    docs.vectorize.upsert(index, id="id", text="body", model=vz.SHIPPED_MODEL)
+    assert QueryExplorer(index).source.value == "a question"  # the model the texts were written with
     explorer = QueryExplorer(index, model=vz.SHIPPED_MODEL)
     assert explorer.source.value == "a question"
     click(explorer, "Run")
     assert "type a question first" in text(explorer.message)
     explorer.typed.value = "mail a message"
     click(explorer, "Run")
-    assert explorer.results["id"].tolist()[0] == "smtp" and "3 matches" in text(explorer.message)
+    assert explorer.results["id"].tolist()[0] == "smtp" and "4 matches" in text(explorer.message)  # and "x"

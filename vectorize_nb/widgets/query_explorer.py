@@ -101,7 +101,8 @@ class QueryExplorer(Panel):
         The metadata property to colour the figure by at first (the Colour menu changes it).
     model : str, optional
         The embedding model of the index's vectors (`vz.embedding_models()`): the panel then takes a typed
-        question. An index created from a model's preset knows its model already.
+        question. An index created from a model's preset knows its model already, and so does one whose texts
+        were written from this machine (`df.vectorize.upsert(index, text=...)`).
 
     Examples
     --------
@@ -122,6 +123,7 @@ class QueryExplorer(Panel):
         self.index = index
         self.frame = frame
         self.model = _model_of(index, model)
+        self._model_given = model
         self.results: pd.DataFrame = pd.DataFrame()
         self.figure: Any = None
         self._asked: tuple[Any, Condition | None] | None = None
@@ -222,7 +224,7 @@ class QueryExplorer(Panel):
         if self.source.value == QUESTION:
             if not str(self.typed.value).strip():
                 raise ValueError("type a question first")
-            return np.asarray(self.index.embed([str(self.typed.value).strip()], self.model)[0])
+            return np.asarray(self.index.embed([str(self.typed.value).strip()], self._model_given)[0])
         if self.source.value == STORED:
             if not self.stored_id.value.strip():
                 raise ValueError("type the id of a stored vector first")
@@ -320,11 +322,13 @@ class QueryExplorer(Panel):
 
 
 def _model_of(index: Index, model: str | None) -> str | None:
-    """The model the panel embeds questions with: the one given, else the index's preset when it names one."""
+    """The model the panel embeds questions with: the one given, else the index's preset when it names one, else
+    the one its texts were written with (`Index.embed` takes the same and the texts' pooling)."""
     from ..contract.embedding_models import get_model
     from ..contract.errors import UnknownModel
 
-    chosen = model or index.description.config.preset
+    written = index.embedder.written(index.description)
+    chosen = model or index.description.config.preset or (written[0] if written else None)
     if chosen is None:
         return None
     try:
