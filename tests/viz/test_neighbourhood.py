@@ -208,9 +208,28 @@ def test_an_id_the_index_lacks_is_said_before_any_projection(index, fits):
     of 5,000 points, a UMAP fit of seconds), then said that query_by_id needs a stored id."""
     with pytest.raises(errors.VectorNotFound, match=(
             r'no vector with id="films about the sea" in index "points"; plot_neighbourhood takes a stored id, a '
-            r'vector or a frame.s row: for a question, index\.embed\(\[question\], model=\.\.\.\)\[0\]')):
+            r'vector or a frame.s row, or a question where the index.s model is known: '
+            r'index\.embed\(\[question\], model=\.\.\.\)\[0\]')):
         plot_neighbourhood(index, "films about the sea")
     assert fits == []
+
+
+def test_a_question_on_an_index_of_texts_is_embedded_as_index_query_does(tmp_path):
+    """index.query("a question") embeds it with the model the texts were written with, but plot_neighbourhood
+    took every string for an id: "no vector with id=...". A stored id still wins over a question."""
+    docs = pd.DataFrame({"id": ["csv", "gzip", "smtp", "json"],
+                         "body": ["read a CSV file into rows and columns", "compress a file with gzip",
+                                  "send an email message over SMTP", "parse and write JSON documents"]})
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("docs", 256)
+        docs.vectorize.upsert(index, id="id", text="body", model=vz.SHIPPED_MODEL, wait=True)
+        fig = plot_neighbourhood(index, "mail someone a message", top_k=2, method="pca")
+        assert list(trace(fig, "matches").customdata) == index.query("mail someone a message", top_k=2)["id"].tolist()
+        assert list(trace(fig, "matches").customdata)[0] == "smtp"
+        assert fig.layout.title.text.startswith('Neighbours of "mail someone a message" in \'docs\'')
+        assert list(trace(fig, "query").customdata) == [None]
+        by_id = plot_neighbourhood(index, "gzip", top_k=2, method="pca")
+        assert list(trace(by_id, "matches").customdata)[0] == "gzip"
 
 
 def test_numbers_with_many_values_keep_a_colour_scale(index):

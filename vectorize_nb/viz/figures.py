@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .colors import MAX_CATEGORIES, MISSING, MISSING_COLOR, Coloring, coloring
-from ..contract.errors import VectorNotFound
+from ..contract.errors import UnknownModel, VectorNotFound
 from ..index import Index
 from ..reader import IndexReader
 from .inputs import QueryPoint, check_drawn, column_name, frame_matrix, query_point, whole_number
@@ -96,8 +96,8 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
     ----------
     index : Index
     query : array-like, str or Series
-        A vector; a stored vector's id; or a DataFrame row holding one (the `vector` cell, else a
-        'values', 'embedding' or 'vector' cell).
+        A vector; a stored vector's id, else a question (embedded as `Index.query` embeds one); or a row of a
+        DataFrame holding a vector (the `vector` cell, else a 'values', 'embedding' or 'vector' cell).
     top_k : int, default 20
     background : int, default 2000
         How many vectors of the index to draw around the matches (a seeded sample past that).
@@ -129,7 +129,7 @@ def plot_neighbourhood(index: Index, query: Any, top_k: int = 20, background: in
     point = query_point(query, vector)
     if results is None:  # before a projection
         require_vectors(index, index.info())  # said here, not as the query's warning
-        results = _search(index, point, top_k, filter, namespace)
+        results, point = _search(index, point, top_k, filter, namespace)
     world = index_map(index, background, method, n_components=n_components, n_neighbors=n_neighbors, seed=seed,
                       progress=progress, check=lambda sample: _check_background(sample, color, hover, index.name))
     traces, colors = _neighbourhood(go, index, world, point, results, _allowed(index, world, filter, namespace),
@@ -260,15 +260,21 @@ def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, re
     ], colors
 
 
-def _search(index: Index, point: QueryPoint, top_k: int, flt: Any, namespace: str | None) -> pd.DataFrame:
+def _search(index: Index, point: QueryPoint, top_k: int, flt: Any,
+            namespace: str | None) -> tuple[pd.DataFrame, QueryPoint]:
+    """The matches, and the query as drawn: a text that is no stored id is a question, where the index knows
+    the model that embeds one."""
     if point.vector is None:
         try:
-            return index.query_by_id(str(point.id), top_k, filter=flt, namespace=namespace)
-        except VectorNotFound as exc:  # often a question typed where an id goes
-            exc.message += ("; plot_neighbourhood takes a stored id, a vector or a frame's row: for a question, "
-                            "index.embed([question], model=...)[0]")
-            raise
-    return index.query(point.vector, top_k, filter=flt, namespace=namespace)
+            return index.query_by_id(str(point.id), top_k, filter=flt, namespace=namespace), point
+        except VectorNotFound as exc:
+            try:
+                point = QueryPoint(index.embed([str(point.id)], progress=False)[0], None, f'"{point.id}"')
+            except UnknownModel:
+                exc.message += ("; plot_neighbourhood takes a stored id, a vector or a frame's row, or a question "
+                                "where the index's model is known: index.embed([question], model=...)[0]")
+                raise exc from None
+    return index.query(point.vector, top_k, filter=flt, namespace=namespace), point
 
 
 def _matched(index: Index, world: PointMap, results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
