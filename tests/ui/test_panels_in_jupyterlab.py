@@ -1,7 +1,11 @@
 """The panels in a real JupyterLab: they render, and clicks in the browser reach the engine."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
+
+from .conftest import OUTPUT
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +46,27 @@ upsert
     page.locator(".vectorize-nb-panel:has(.vectorize-nb-metadata-table) button.vectorize-nb-create").click()
     expect(page.locator(".vectorize-nb-metadata-table")).to_contain_text("genre", timeout=30_000)
     expect(page.locator("button.vectorize-nb-rewrite")).to_be_visible()
+
+
+def test_upsert_panel_embeds_a_column_of_texts_from_a_click(notebook):
+    page = notebook([SETUP, """
+docs = client.create_index("docs", 256)
+frame = pd.DataFrame({"id": ["csv", "smtp"], "body": ["read rows from a CSV file", "send an email over SMTP"]})
+upsert = vz.UpsertPanel(frame, docs)
+upsert
+"""])
+    button = page.locator("button.vectorize-nb-upsert")
+    button.wait_for(state="visible", timeout=90_000)
+    page.assert_rendered()
+    expect(page.locator(".vectorize-nb-model select")).to_have_value(re.compile("wordllama"))
+    page.locator(".vectorize-nb-source button:has-text('vectors')").click()
+    expect(page.locator(".vectorize-nb-model")).to_be_hidden()
+    page.locator(".vectorize-nb-source button:has-text('texts')").click()
+    expect(page.locator(".vectorize-nb-model")).to_be_visible()
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.locator(".vectorize-nb-panel").first.screenshot(path=str(OUTPUT / "upsert-texts.png"))
+    button.click()
+    expect(page.locator(".vectorize-nb-upsert-summary")).to_contain_text("2 of 2 rows written", timeout=60_000)
 
 
 def test_query_explorer_shows_results_and_a_figure(notebook):

@@ -150,6 +150,37 @@ def test_upsert_panel_writes_the_chosen_columns(client):
     assert "2 of 2 rows written" in text(upsert.summary)
 
 
+DOCS = pd.DataFrame({"id": ["csv", "gzip", "smtp"], "genre": ["io", "io", "net"],
+                     "body": ["read rows from a CSV file", "compress a file with gzip", "send an email over SMTP"]})
+
+
+def test_upsert_panel_embeds_a_column_of_texts_with_the_model_chosen(client):
+    """A frame of plain text had no way in through the panel: its Vector menu took vectors only."""
+    index = client.create_index("docs", 256)
+    upsert = UpsertPanel(DOCS, index)
+    assert (upsert.source.value, upsert.vector.description, upsert.vector.value) == ("texts", "Text", "body")
+    assert upsert.model.value == vz.SHIPPED_MODEL and upsert.model.layout.display is None
+    assert upsert.metadata.value == ("genre",)
+    click(upsert, "Upsert")
+    assert "3 of 3 rows written" in text(upsert.summary)
+    assert index.query("mail a message", top_k=1)["id"].tolist() == ["smtp"]  # the model is known from here on
+    upsert.source.value = "vectors"
+    assert (upsert.vector.description, upsert.model.layout.display) == ("Vector", "none")
+
+
+def test_upsert_panel_offers_texts_only_where_a_model_fits(client):
+    vectors_only = UpsertPanel(DOCS, client.create_index("small", 3))
+    assert vectors_only.source.options == ("vectors",) and vectors_only.source.layout.display == "none"
+    index = client.create_index("docs", 256)
+    framed = DOCS.assign(embedding=list(np.ones((3, 256), np.float32)))
+    assert UpsertPanel(framed, index).source.value == "vectors"  # a vector column: vectors first
+    assert UpsertPanel(framed, index, model=vz.SHIPPED_MODEL).source.value == "texts"
+    with pytest.raises(vz.errors.UnknownModel, match="No such model 'wordlama'"):
+        UpsertPanel(DOCS, index, model="wordlama")
+    with pytest.raises(vz.errors.VectorDimensionMismatch, match="makes 384-dimension vectors, but index 'docs'"):
+        UpsertPanel(DOCS, index, model="@cf/baai/bge-small-en-v1.5")
+
+
 def test_upsert_panel_reports_bad_rows_without_writing(client):
     index = client.create_index("films", 3)
     frame = pd.DataFrame({"id": ["a", "a"], "embedding": list(np.eye(3, dtype=np.float32)[:2])})

@@ -1,5 +1,5 @@
-"""UpsertPanel: pick a frame's id, vector, metadata and namespace columns and upsert it, with a progress
-bar and the write's summary."""
+"""UpsertPanel: pick a frame's id, vector (or text and model), metadata and namespace columns and upsert it,
+with a progress bar and the write's summary."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import display
 
+from ..contract.embedding_models import MODELS
+from ..embedder import model_for_index
 from ..index import Index
 from .base import Panel, expect, inside, labelled, likely_column
 from .columns import indexed_properties, scalar_columns, stored_properties
@@ -20,10 +22,13 @@ _NONE = "(none)"
 _LITERAL = "(one name for every row)"
 _ID_COLUMNS = ("id", "doc_id", "key")
 _VECTOR_COLUMNS = ("embedding", "vector", "values")
+_TEXT_COLUMNS = ("text", "body", "content", "passage", "document")
+_VECTORS, _TEXTS = "vectors", "texts"
 
 
 class UpsertPanel(Panel):
-    """Upsert a DataFrame into an index: the Upsert button calls `frame.vectorize.upsert(index, ...)`.
+    """Upsert a DataFrame into an index: the Upsert button calls `frame.vectorize.upsert(index, ...)`, with
+    `vector=` the column, or with "texts" chosen, `text=` the column and `model=` the model that embeds it.
 
     Metadata starts with the frame columns the index's vectors already hold as metadata (or have a
     metadata index for), since an upsert replaces each vector whole and would drop what is left out;
@@ -35,6 +40,10 @@ class UpsertPanel(Panel):
         The rows to write: an id column, a vector column, metadata columns.
     index : Index
         The index to write them into.
+    model : str, optional
+        The embedding model for a column of texts (`vz.embedding_models()`; those of the index's dimensions
+        are offered); the panel then starts on "texts". By default the index's preset, else the model its
+        texts were written with.
 
     Examples
     --------
@@ -42,7 +51,7 @@ class UpsertPanel(Panel):
     UpsertPanel(...)
     """
 
-    def __init__(self, frame: pd.DataFrame, index: Index) -> None:
+    def __init__(self, frame: pd.DataFrame, index: Index, *, model: str | None = None) -> None:
         expect("UpsertPanel(frame, index)", ("frame", frame, pd.DataFrame), ("index", index, Index))
         self.frame = frame
         self.index = index
@@ -50,6 +59,18 @@ class UpsertPanel(Panel):
         labels = list(frame.columns)
         self.id = w.Dropdown(description="Id", options=columns, value=likely_column(labels, _ID_COLUMNS))
         self.vector = w.Dropdown(description="Vector", options=columns, value=likely_column(labels, _VECTOR_COLUMNS))
+        models = _models(index, model)
+        self.model = w.Dropdown(description="Model", options=models, value=models[0] if models else None,
+                                layout=w.Layout(display="none"))
+        self.model.add_class("vectorize-nb-model")
+        texts = bool(models) and (model is not None or (not any(name in labels for name in _VECTOR_COLUMNS)
+                                                        and any(name in labels for name in _TEXT_COLUMNS)))
+        self.source = w.ToggleButtons(options=[_VECTORS, _TEXTS] if models else [_VECTORS],
+                                      value=_TEXTS if texts else _VECTORS,
+                                      tooltips=["the column holds vectors", "the column holds texts to embed"],
+                                      layout=w.Layout(display=None if models else "none"))
+        self.source.add_class("vectorize-nb-source")
+        self.source.observe(self._on_source_change, names="value")
         self.metadata = w.SelectMultiple(description="Metadata", options=columns, rows=min(8, len(columns)))
         self.metadata.add_class("vectorize-nb-metadata-columns")
         self.namespace = w.Dropdown(description="Namespace", options=[(_NONE, _NONE), (_LITERAL, _LITERAL), *columns],
@@ -65,11 +86,20 @@ class UpsertPanel(Panel):
         super().__init__([
             w.HTML(f"<b>Upsert</b> {len(frame):,} rows into <code>{index.name}</code> "
                    f"({index.dimensions} dimensions)"),
-            self.id, self.vector, self.metadata,
+            self.source, self.id, self.vector, self.model, self.metadata,
             w.HTML("<small>An upsert replaces each vector whole: metadata left unselected is removed from "
                    "vectors already stored. Ctrl- or Cmd-click to select several.</small>"),
             w.HBox([self.namespace, self.literal]), upsert, self.progress, self.summary,
         ])
+        self._on_source_change({"new": self.source.value})
+
+    def _on_source_change(self, change: dict[str, Any]) -> None:
+        """Texts: the column menu names the text column, and the model menu shows."""
+        texts = change["new"] == _TEXTS
+        self.vector.description = "Text" if texts else "Vector"
+        self.model.layout.display = None if texts else "none"
+        labels = list(self.frame.columns)
+        self.vector.value = likely_column(labels, _TEXT_COLUMNS if texts else _VECTOR_COLUMNS)
 
     def _likely_metadata(self) -> list[Hashable]:
         """The columns the index's vectors hold as metadata; every scalar column for an empty index."""
@@ -95,8 +125,10 @@ class UpsertPanel(Panel):
         self.progress.clear_output()
         self.summary.value = ""  # the last upsert's summary must not stand beside this one's error
         try:
+            column = ({"text": self.vector.value, "model": self.model.value} if self.source.value == _TEXTS
+                      else {"vector": self.vector.value})
             result = inside(self.progress, lambda: self.frame.vectorize.upsert(  # tqdm.auto draws its bar there
-                self.index, id=self.id.value, vector=self.vector.value, metadata=list(self.metadata.value) or None,
+                self.index, id=self.id.value, metadata=list(self.metadata.value) or None, **column,
                 namespace=self._namespace(), progress=True, wait=True, on_error="report"))
         finally:
             self.progress.clear_output()  # a bar left half drawn by an error too
@@ -108,3 +140,16 @@ class UpsertPanel(Panel):
             self.say(f"upserted {result.written:,} vectors into {self.index.name!r} with {stored}", "ok")
         else:
             self.say(f"{result.tally()}: {result.failures[0].error}", "error")
+
+
+def _models(index: Index, model: str | None) -> list[str]:
+    """The models that embed texts for `index`, the likeliest first: `model` (refused now if unknown or of other
+    dimensions), the index's preset, the model its texts were written with, then every model of its dimensions
+    that runs where its client embeds."""
+    given = None if model is None else model_for_index(model, index.description).model
+    local = index.backend.embedding_source == "local"
+    fitting = [spec.model for spec in MODELS
+               if spec.dimensions == index.dimensions and (spec.runtime is not None or not local)]
+    written = index.embedder.written(index.description)
+    likely = [name for name in (index.description.config.preset, written[0] if written else None) if name in fitting]
+    return list(dict.fromkeys([*([given] if given else []), *likely, *fitting]))
