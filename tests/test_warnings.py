@@ -173,16 +173,43 @@ def test_a_failed_look_at_an_empty_index_leaves_its_query_answered(clock, monkey
         assert hits.empty and said == []
 
 
-def test_an_empty_answer_of_a_written_index_or_a_filter_says_nothing_of_it(clock):
+def test_an_empty_answer_of_a_filter_says_nothing_of_it(clock):
     with open_backend("local", clock) as backend:
         index = vz.Client(backend, "local").create_index("films", 2)
-        index.upsert(["a"], [[1, 0]])
-        _, said = caught(lambda: index.query([1, 0], namespace="other"))
-        assert said == []
+        index.upsert(["a"], [[1, 0]], wait=True)
         index.delete_by_ids(["a"])
         index.wait()
         _, said = caught(lambda: index.query([1, 0], filter={"genre": "drama"}))
         assert not any("holds no vectors" in message for message in said)
+
+
+@pytest.mark.parametrize("target", ["local", "rest"])
+def test_a_namespace_that_holds_nothing_is_said_once(target, clock):
+    """`namespace="Drama"` for vectors written to "drama" answered an empty table and no word, as a filter on a
+    property without a metadata index once did."""
+    with open_backend(target, clock) as backend:
+        index = vz.Client(backend, target).create_index("films", 2)
+        index.upsert(["a", "b"], [[1, 0], [0, 1]], namespaces=["drama", None], wait=True)
+        assert caught(lambda: index.query([1, 0], namespace="drama"))[1] == []
+        hits, said = caught(lambda: index.query_many([[1, 0], [0, 1]], namespace="Drama"))
+        assert hits.empty and said == [
+            "index 'films' has no vector in the namespace 'Drama', so no query there matches anything (the index "
+            "holds 2 vectors); namespaces are case-sensitive: check the name, or leave namespace out to search "
+            "them all"]
+        assert caught(lambda: index.query([1, 0], namespace="Drama"))[1] == []  # said once
+        assert caught(lambda: index.query([1, 0], namespace="drama", filter={"genre": "x"}))[1] != []  # the filter's
+
+
+def test_a_namespace_query_right_after_a_write_not_yet_applied_says_to_wait():
+    with vz.connect("memory", apply_delay=0.5) as lagging:
+        slow = lagging.create_index("slow", dimensions=32)
+        slow.upsert(["a"], [[1.0] * 32], wait=True)
+        slow.upsert(["b"], [[1.0] * 32], namespaces=["new"])
+        hits, said = caught(lambda: slow.query([1.0] * 32, namespace="new"))
+        assert hits.empty and said == [
+            "index 'slow' has no vector in the namespace 'new' yet: this client's last write to it is not applied "
+            "(Vectorize applies writes a few seconds after acknowledging them); wait for it before querying: "
+            "index.wait(), or write with wait=True"]
 
 
 def test_a_query_right_after_a_write_not_yet_applied_says_to_wait():

@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import results
+from . import answer_warnings, results
 from .contract import arguments, errors, validation
 from .contract.backend import Backend
-from .contract.models import (CheckedVectors, IndexDescription, IndexInfo, Match, Mutation, QueryOptions, Vectors,
+from .contract.models import (CheckedVectors, IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors,
                               WriteKind)
 from .filter_builder import Condition
 from .embedder import Embedder
-from .mutation_log import MutationLog, wait_until_applied, writes_pending
+from .mutation_log import MutationLog, wait_until_applied
 from .reader import FilterLike
 from .transfer import IndexCopier
 from .docstrings import documented
@@ -286,10 +286,10 @@ class Index(IndexCopier):
         else:  # refused here as the embedded engine refuses it, before any request over REST
             with self._during("query"):
                 query = one_query(vector, self.dimensions)
-        self._zero_vectors(query)
+        answer_warnings.zero_queries(self.backend, self.name, self.metric, query)
         with self._during("query"):
             matches = self.backend.query(self.name, query, options)
-        self._nothing_stored([matches], options)
+        answer_warnings.nothing_found(self.backend, self.log, self.name, [matches], options)
         return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
 
     def _text_query(self, text: str, model: str | None, pooling: str | None) -> np.ndarray:
@@ -385,10 +385,10 @@ class Index(IndexCopier):
         keys = None if keys is None else list(keys)  # a Series by position, whatever its index
         if keys is not None and len(keys) != len(matrix):
             raise errors.InvalidRequest(f"keys must hold one label per query vector ({len(matrix)}), got {len(keys)}")
-        self._zero_vectors(matrix)
+        answer_warnings.zero_queries(self.backend, self.name, self.metric, matrix)
         with self._during("query"):
             answers = self.backend.query_many(self.name, matrix, options)
-        self._nothing_stored(answers, options)
+        answer_warnings.nothing_found(self.backend, self.log, self.name, answers, options)
         labels = list(range(len(matrix))) if keys is None else keys
         return results.matches_frame(answers, self._query_attrs("query_many", options), keys=labels,
                                      return_values=return_values)
@@ -405,55 +405,6 @@ class Index(IndexCopier):
                 for miss in self.backend.filter_misses(self.name, options.filter):
                     errors.warn_once(self.backend, (self.name, miss.property, miss.reason), miss.message)
         return options
-
-    def _zero_vectors(self, queries: np.ndarray) -> None:
-        """Warn that all-zero query vectors (one, or the rows of a matrix) rank nothing under cosine (every
-        score is 0, the order is by id)."""
-        if self.metric != "cosine" or queries.size == 0 or queries.ndim > 2:
-            return
-        if queries.ndim == 1 and np.count_nonzero(queries):  # a single query: one cheap pass, the usual case
-            return
-        rows = np.atleast_2d(queries)
-        zero = np.flatnonzero(~rows.any(axis=1))
-        if len(zero) == 0:
-            return
-        which = "the query vector is" if len(rows) == 1 else f"{len(zero)} of the {len(rows)} query vectors are"
-        errors.warn_once(self.backend, (self.name, "zero query"),
-                         f"{which} all zeros: under cosine a zero vector has no direction, so every score is 0 "
-                         f"and the {self.name!r} matches come in id order, not by similarity")
-
-    def _nothing_stored(self, answers: Sequence[list[Match]], options: QueryOptions) -> None:
-        """Warn that no query matches anything because nothing was ever stored (the query cell run before the
-        write cell), or nothing yet: this client's upsert or insert is not applied (the query run right after the
-        write, without waiting). An empty answer with a filter or namespace is not that: it costs no look at
-        `info`; nor one once said. A look that fails costs only the warning; a pending delete or metadata index
-        leaves the empty index unexplained."""
-        cause = (self.name, "nothing stored")
-        if options.filter or options.namespace is not None or any(answers) or errors.warned(self.backend, cause):
-            return
-        try:
-            info = self.backend.index_info(self.name)
-        except errors.VectorizeError:  # the query was answered; only the warning is lost
-            return
-        if info.vector_count:
-            return
-        processed = info.processed_up_to_mutation
-        if self.log.adds_pending(self.name, processed):
-            errors.warn_once(self.backend, (self.name, "write pending"), self._pending(processed))
-        elif not writes_pending(self.log, self.name, processed):
-            errors.warn_once(self.backend, cause,
-                             f"index {self.name!r} holds no vectors, so no query matches anything: write vectors "
-                             "first (upsert or insert, then wait)")
-
-    def _pending(self, processed: str | None) -> str:
-        """Why the index is empty while this client's write that adds vectors is not known applied."""
-        delay = "Vectorize applies writes a few seconds after acknowledging them"
-        if processed is not None and self.log.find(self.name, processed) is None:  # another writer's came last
-            return (f"index {self.name!r} holds no vectors: this client's last write to it may not be applied "
-                    f"yet ({delay}), or another writer removed its vectors since; if the first, query again in a few "
-                    "seconds")
-        return (f"index {self.name!r} holds no vectors yet: this client's last write to it is not applied ({delay}); "
-                "wait for it before querying: index.wait(), or write with wait=True")
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
