@@ -18,10 +18,10 @@ class VectorizeWarning(UserWarning):
     matches nothing (a property without a metadata index, vectors written before it, a value of
     another type), a query vector that cannot rank anything, a query of an index that holds nothing
     because nothing was written to it (the query cell run before the write cell), a query of a namespace that
-    holds nothing (a misspelt name), or a text asked of an index
-    with another model or pooling than the texts written to it from this machine. The results stay exactly
-    Vectorize's. Also what the package did on its own that the user would want to know: `serve()` closing a
-    server this process started earlier over the same folder, engine or port."""
+    holds nothing (a misspelt name), or a text asked of an index with another model or pooling than the texts
+    written to it from this machine. The results stay exactly Vectorize's. Also what the package did on its
+    own that the user would want to know: `serve()` closing a server this process started earlier over the
+    same folder, engine or port."""
 
 
 _WARNED: weakref.WeakKeyDictionary[object, set[Hashable]] = weakref.WeakKeyDictionary()
