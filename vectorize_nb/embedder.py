@@ -24,7 +24,7 @@ import numpy as np
 
 from .contract import errors
 from .contract.backend import Backend
-from .contract.embedding_models import EmbeddingModel, get_model, known_model, resolve_pooling
+from .contract.embedding_models import MODELS, EmbeddingModel, get_model, known_model, resolve_pooling
 from .contract.models import IndexDescription
 from .embeddings.cache import EmbeddingCache, Keep
 from .embeddings.texts import check_texts
@@ -154,6 +154,17 @@ class Embedder:
             if recorded is not None:
                 self._written[key] = recorded
         return self._written.get(key)
+
+    def models_for(self, index: IndexDescription) -> list[str]:
+        """The models that can embed texts for `index` here: of its dimensions, runnable where this embedder
+        runs Workers AI models (a local runtime on the embedded engine), the likeliest first (its preset, the
+        model its texts were written with)."""
+        local = self.backend.embedding_source == "local"
+        fitting = [spec.model for spec in MODELS
+                   if spec.dimensions == index.dimensions and (spec.runtime is not None or not local)]
+        written = self.written(index)
+        likely = [name for name in (index.config.preset, written[0] if written else None) if name in fitting]
+        return list(dict.fromkeys([*likely, *fitting]))
 
     def _index_key(self, index: IndexDescription) -> str:
         """`index` on this client's target, as created: a new index of a deleted one's name is another."""

@@ -139,6 +139,16 @@ def test_a_new_client_of_the_same_server_knows_the_model_but_not_another_servers
             elsewhere.close()
 
 
+def test_the_models_that_fit_an_index_are_those_that_run_where_its_client_embeds(client, tmp_path):
+    index = client.create_index("big", 1024)
+    assert client.embedder.models_for(index.description) == ["@cf/baai/bge-large-en-v1.5"]  # no local bge-m3
+    with vz.serve(tmp_path / "served", port=0) as server, vz.connect(server.url, max_retries=0) as remote:
+        assert remote.embedder.models_for(remote.create_index("big", 1024).description) == [
+            "@cf/baai/bge-large-en-v1.5", "@cf/baai/bge-m3", "@cf/qwen/qwen3-embedding-0.6b"]
+        small = remote.create_index("small", preset=BGE)
+        assert remote.embedder.models_for(small.description) == [BGE]
+
+
 def test_a_memory_target_keeps_no_record_past_its_client(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     with vz.connect("memory", limits=TINY) as memory:

@@ -10,7 +10,6 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import display
 
-from ..contract.embedding_models import MODELS
 from ..embedder import model_for_index
 from ..index import Index
 from .base import Panel, expect, inside, labelled, likely_column
@@ -143,13 +142,7 @@ class UpsertPanel(Panel):
 
 
 def _models(index: Index, model: str | None) -> list[str]:
-    """The models that embed texts for `index`, the likeliest first: `model` (refused now if unknown or of other
-    dimensions), the index's preset, the model its texts were written with, then every model of its dimensions
-    that runs where its client embeds."""
-    given = None if model is None else model_for_index(model, index.description).model
-    local = index.backend.embedding_source == "local"
-    fitting = [spec.model for spec in MODELS
-               if spec.dimensions == index.dimensions and (spec.runtime is not None or not local)]
-    written = index.embedder.written(index.description)
-    likely = [name for name in (index.description.config.preset, written[0] if written else None) if name in fitting]
-    return list(dict.fromkeys([*([given] if given else []), *likely, *fitting]))
+    """The models offered for a column of texts: `model` first (refused now if unknown or of other dimensions),
+    then those that can embed texts for `index` (`Embedder.models_for`)."""
+    given = [] if model is None else [model_for_index(model, index.description).model]
+    return list(dict.fromkeys([*given, *index.embedder.models_for(index.description)]))
