@@ -10,7 +10,7 @@ from .conftest import OUTPUT
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_panels.ipynb"
-BENCH, UPSERT, EXPLORER = 3, 5, 6  # the cells that show the panels
+BENCH, UPSERT, EXPLORER, TEXTS = 3, 5, 6, 10  # the cells that show the panels
 LONG = 90_000
 
 
@@ -46,6 +46,10 @@ def test_notebook_4_clicked_through_shows_no_error(notebook):
     expect(bench_legend).to_contain_text("label", timeout=LONG)
     expect(page.cell(BENCH, ".vectorize-nb-message").last).to_have_text("10 matches")
     page.cell(BENCH, ".js-plotly-plot").screenshot(path=str(OUTPUT / "notebook-4-query-tab.png"))
+
+    page.cell(TEXTS, "button.vectorize-nb-upsert").click()
+    expect(page.cell(TEXTS, ".vectorize-nb-message")).to_contain_text("into 'panel-texts'", timeout=LONG)
+    expect(page.cell(TEXTS, ".vectorize-nb-model select")).to_have_value("wordllama/l2-supercat-256")
 
     expect(page.locator(".vectorize-nb-error")).to_have_count(0)
     assert "Traceback" not in page.page.inner_text("body")
