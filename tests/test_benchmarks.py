@@ -27,6 +27,8 @@ RUNS = {
     "workers_ai.py": ["--concurrency", "1", "--rounds", "2", "--repeat", "1", "--latency", "0.01"],
 }
 """serve_memory.py is left out: it builds 99 MB request bodies, and drives only the public HTTP API."""
+EMBEDS = {"embeddings.py", "notebooks.py"}
+"""The runs that embed text with the shipped model."""
 
 
 def test_every_benchmark_has_a_smoke_run():
@@ -35,7 +37,8 @@ def test_every_benchmark_has_a_smoke_run():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script", sorted(RUNS))
+@pytest.mark.parametrize("script", [pytest.param(script, marks=[pytest.mark.embeds] if script in EMBEDS else [])
+                                    for script in sorted(RUNS)])
 def test_a_benchmark_runs_on_tiny_sizes(script, tmp_path):
     env = {**os.environ, "VECTORIZE_NB_PATH": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     result = subprocess.run([sys.executable, script, *RUNS[script]], cwd=BENCHMARKS, capture_output=True, text=True,

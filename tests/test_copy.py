@@ -201,6 +201,7 @@ def test_a_copy_that_stops_half_way_says_what_was_copied_and_a_rerun_completes_i
         _same_index(films, copied)
 
 
+@pytest.mark.embeds
 def test_the_embedding_record_goes_with_the_copy(source):
     with vz.connect("memory") as a, vz.connect("memory") as b:
         docs = a.create_index("docs", dimensions=256)

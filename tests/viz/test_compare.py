@@ -103,6 +103,7 @@ DOCS = ["read a CSV file with pandas", "parse JSON in Python", "train a linear r
         "join two data frames", "sort a list of numbers", "open a file for writing", "draw a scatter plot"]
 
 
+@pytest.mark.embeds
 def test_questions_are_embedded_by_each_index_as_its_query_embeds_a_text():
     """compare took stored ids or vectors only: a question was looked up as an id and refused."""
     model = vz.SHIPPED_MODEL

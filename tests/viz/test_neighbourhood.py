@@ -214,6 +214,7 @@ def test_an_id_the_index_lacks_is_said_before_any_projection(index, fits):
     assert fits == []
 
 
+@pytest.mark.embeds
 def test_a_question_on_an_index_of_texts_is_embedded_as_index_query_does(tmp_path):
     """index.query("a question") embeds it with the model the texts were written with, but plot_neighbourhood
     took every string for an id: "no vector with id=...". A stored id still wins over a question."""

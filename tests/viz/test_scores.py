@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from vectorize_nb.errors import VectorizeWarning
 from vectorize_nb.viz import plot_scores
 
 from .conftest import titles
@@ -96,7 +97,8 @@ def test_one_band_takes_the_first_colour(index, data):
 
 def test_a_query_without_matches_says_so(index):
     """An empty answer drew empty axes under "1 query"."""
-    empty = index.query(np.array([0.0, 0.0], np.float32), top_k=5, namespace="nowhere")
+    with pytest.warns(VectorizeWarning, match="no vector in the namespace 'nowhere'"):
+        empty = index.query(np.array([0.0, 0.0], np.float32), top_k=5, namespace="nowhere")
     assert titles(plot_scores(empty))[1] == "1 query; no matches"
     assert titles(plot_scores({"all": index.query_many(np.ones((2, 2), np.float32)), "none": empty}))[1] == (
         "queries per run: all: 2, none: 1 (no matches)")

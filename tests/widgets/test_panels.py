@@ -154,6 +154,7 @@ DOCS = pd.DataFrame({"id": ["csv", "gzip", "smtp"], "genre": ["io", "io", "net"]
                      "body": ["read rows from a CSV file", "compress a file with gzip", "send an email over SMTP"]})
 
 
+@pytest.mark.embeds
 def test_upsert_panel_embeds_a_column_of_texts_with_the_model_chosen(client):
     """A frame of plain text had no way in through the panel: its Vector menu took vectors only."""
     index = client.create_index("docs", 256)
@@ -324,6 +325,7 @@ def test_query_explorer_reports_bad_input_in_the_panel(explored):
     assert "[40006]" in text(explorer.message) and "expected 3 dimensions" in text(explorer.message)
 
 
+@pytest.mark.embeds
 def test_the_query_explorer_takes_a_typed_question_when_it_knows_the_model(client):
     from vectorize_nb.widgets import QueryExplorer
 
