@@ -3,7 +3,7 @@ with a progress bar and the write's summary."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import ipywidgets as w
@@ -62,10 +62,8 @@ class UpsertPanel(Panel):
         self.model = w.Dropdown(description="Model", options=models, value=models[0] if models else None,
                                 layout=w.Layout(display="none"))
         self.model.add_class("vectorize-nb-model")
-        texts = bool(models) and (model is not None or (not any(name in labels for name in _VECTOR_COLUMNS)
-                                                        and any(name in labels for name in _TEXT_COLUMNS)))
         self.source = w.ToggleButtons(options=[_VECTORS, _TEXTS] if models else [_VECTORS],
-                                      value=_TEXTS if texts else _VECTORS,
+                                      value=_TEXTS if models and _texts_first(labels, model) else _VECTORS,
                                       tooltips=["the column holds vectors", "the column holds texts to embed"],
                                       layout=w.Layout(display=None if models else "none"))
         self.source.add_class("vectorize-nb-source")
@@ -139,6 +137,13 @@ class UpsertPanel(Panel):
             self.say(f"upserted {result.written:,} vectors into {self.index.name!r} with {stored}", "ok")
         else:
             self.say(f"{result.tally()}: {result.failures[0].error}", "error")
+
+
+def _texts_first(labels: Sequence[Hashable], model: str | None) -> bool:
+    """Whether the panel starts on texts: a model was given, or the frame has a text column and no vector one."""
+    def has(names: tuple[str, ...]) -> bool:
+        return any(name in labels for name in names)
+    return model is not None or (has(_TEXT_COLUMNS) and not has(_VECTOR_COLUMNS))
 
 
 def _models(index: Index, model: str | None) -> list[str]:
