@@ -204,6 +204,26 @@ def test_upsert_panel_says_which_rows_may_have_been_written_when_an_answer_was_l
         assert "bad gateway" in said and index.info().vector_count == 2
 
 
+@pytest.mark.embeds
+def test_the_query_tab_takes_a_question_once_the_upsert_tab_wrote_texts(client):
+    """The Query tab was built with the index, before any text was written: it offered no question box until
+    another index was chosen and this one again."""
+    client.create_index("docs", 256)
+    bench = panel(client, DOCS)
+    bench.manager.selected.value = "docs"
+    explorer = bench.tabs.children[3]
+    assert "a question" not in explorer.source.options
+    bench.tabs.selected_index = 2
+    click(bench.tabs.children[2], "Upsert")
+    bench.tabs.selected_index = 3
+    assert explorer.source.options[0] == "a question" and explorer.source.value == "a row of the frame"
+    assert "genre" in explorer.color_by.options
+    explorer.source.value = "a question"
+    explorer.typed.value = "mail a message"
+    click(explorer, "Run")
+    assert explorer.results["id"].tolist()[0] == "smtp"
+
+
 def test_panel_puts_everything_in_tabs_that_follow_the_selected_index(client):
     client.create_index("one", 2)
     client.create_index("two", 2)

@@ -163,6 +163,16 @@ class QueryExplorer(Panel):
             self.table, self.plot, self.details,
         ])
 
+    def refresh(self) -> None:
+        """Catch up with what the index holds now: a typed question once the model of its texts is known (texts
+        written since the panel was made, from another panel, say), and the properties to colour by."""
+        self.model = self.model or _model_of(self.index, self._model_given)
+        if self.model and QUESTION not in self.source.options:
+            chosen = self.source.value
+            self.source.options = [QUESTION, *self.source.options]
+            self.source.value = chosen
+        self._offer_colors()
+
     @property
     def color(self) -> str | None:
         """The metadata property the figure is coloured by (None: one colour)."""

@@ -42,6 +42,7 @@ class Workbench(w.VBox):
         self.manager = IndexManager(client)
         self.tabs = w.Tab()
         self.manager.selected.observe(lambda _: self._follow(), names="value")
+        self.tabs.observe(lambda _: self._refresh_query(), names="selected_index")
         super().__init__([w.HTML(_TAB_CSS), self.tabs])
         self.add_class("vectorize-nb-workbench")
         self._follow()
@@ -62,6 +63,13 @@ class Workbench(w.VBox):
         self.tabs.children = children
         for position, title in enumerate(_TITLES[:len(children)]):
             self.tabs.set_title(position, title if position == 0 else f"{title}: {name}")
+
+
+    def _refresh_query(self) -> None:
+        """The Query tab, when shown, catches up with what the other tabs wrote (texts: a question box)."""
+        shown = self.tabs.children[self.tabs.selected_index] if self.tabs.selected_index is not None else None
+        if isinstance(shown, QueryExplorer):
+            shown.attempt(shown.refresh)
 
 
 def _note(text: str) -> Panel:
