@@ -77,7 +77,7 @@ def answer(data) -> Reply:
     return Reply(200, body=wire.dumps({"result": result, "success": True, "errors": [], "messages": []}))
 
 
-@pytest.mark.parametrize("cell", [None, "NaN", float("inf")])  # orjson writes inf as null
+@pytest.mark.parametrize("cell", [None, "NaN", float("inf"), 1e39])  # orjson writes inf as null; 1e39 is inf in float32
 def test_an_answer_holding_no_number_is_a_server_error_naming_the_row(rig, cell):
     """A null or "NaN" in Workers AI's answer became a row of zeros, written to the index without a word; it is
     the server's fault, named as such with the row."""
@@ -87,8 +87,8 @@ def test_an_answer_holding_no_number_is_a_server_error_naming_the_row(rig, cell)
     with pytest.raises(errors.ServerError) as raised:
         embed(rig.client(api_token=TOKEN, concurrency=1), texts(200))
     assert raised.value.status == 502
-    assert ("Workers AI answered the request's text 1 (from 0) with a vector holding null or NaN, not numbers "
-            "(the request of rows 100-199)") in str(raised.value)
+    assert ("Workers AI answered the request's text 1 (from 0) with a vector holding null, NaN or an infinity, not "
+            "finite numbers (the request of rows 100-199)") in str(raised.value)
 
 
 def test_an_answer_of_another_shape_is_a_server_error(rig):

@@ -83,7 +83,8 @@ def _vectors(result: Any, count: int, model: EmbeddingModel, operation: str) -> 
     """The answer's `data` as unit float32 rows, checked against what was asked."""
     data = result.get("data") if isinstance(result, dict) else None
     try:
-        vectors = np.asarray(data, dtype=np.float32)
+        with np.errstate(over="ignore"):  # a number past float32's range becomes inf, refused below
+            vectors = np.asarray(data, dtype=np.float32)
     except (TypeError, ValueError):
         vectors = None
     if vectors is None or vectors.shape != (count, model.dimensions):
@@ -93,7 +94,8 @@ def _vectors(result: Any, count: int, model: EmbeddingModel, operation: str) -> 
     broken = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
     if broken.size:
         raise errors.ServerError(f"Workers AI answered the request's text {broken[0]} (from 0) with a vector "
-                                 "holding null or NaN, not numbers", operation=operation, status=502)
+                                 "holding null, NaN or an infinity, not finite numbers", operation=operation,
+                                 status=502)
     norms = np.linalg.norm(vectors.astype(np.float64), axis=1, keepdims=True)
     unit: np.ndarray = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
     return unit
