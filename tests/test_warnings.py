@@ -275,3 +275,18 @@ def test_a_stored_id_queried_as_a_text_on_an_index_without_a_model_points_to_que
         with pytest.raises(vz.errors.UnknownModel) as raised:
             index.query("a question")
         assert "query_by_id" not in str(raised.value)
+
+
+def test_a_metadata_index_no_filter_can_name_is_said_when_made():
+    """Vectorize takes a metadata index on a property of 600 characters, but a filter's keys are at most 512: it
+    could never be used, and nothing said so."""
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("films", 2)
+        with pytest.warns(VectorizeWarning) as heard:
+            index.create_metadata_index("p" * 600, "string")
+        assert [str(w.message) for w in heard] == [
+            "a filter's keys are at most 512 characters, so no filter can name the property "
+            f"{'p' * 40!r}… (600 characters) of the metadata index just made on 'films': delete it and index a "
+            "shorter name"]
+        assert index.list_metadata_indexes()["property_name"].tolist() == ["p" * 600]
+        assert caught(lambda: index.create_metadata_index("p" * 512, "string"))[1] == []

@@ -432,7 +432,13 @@ class Index(IndexCopier):
         """
         with self._during("create_metadata_index"):
             prop, kind = arguments.text("property_name", property_name), arguments.text("index_type", index_type)
-            return self.log.issue(self.name, lambda: self.backend.create_metadata_index(self.name, prop, kind))
+            created = self.log.issue(self.name, lambda: self.backend.create_metadata_index(self.name, prop, kind))
+        if len(prop) > self.limits.max_filter_key_chars:  # Vectorize takes it, and no filter can ever name it
+            errors.warn_once(self.backend, (self.name, "unfilterable property", prop),
+                             f"a filter's keys are at most {self.limits.max_filter_key_chars} characters, so no "
+                             f"filter can name the property {prop[:40]!r}… ({len(prop)} characters) of the metadata "
+                             f"index just made on {self.name!r}: delete it and index a shorter name")
+        return created
 
     def delete_metadata_index(self, property_name: str) -> Mutation:
         """Stop indexing `property_name` (filters on it then match nothing). Over REST, when the answer
