@@ -356,6 +356,8 @@ def test_the_query_explorer_takes_a_typed_question_when_it_knows_the_model(clien
     assert "a question" not in QueryExplorer(index).source.options  # the model of these vectors is not known
     docs.vectorize.upsert(index, id="id", text="body", model=vz.SHIPPED_MODEL)
     assert QueryExplorer(index).source.value == "a question"  # the model the texts were written with
+    with pytest.raises(vz.errors.QueryDimensionMismatch, match="makes 384-dimension vectors, but index 'docs'"):
+        QueryExplorer(index, model="@cf/baai/bge-small-en-v1.5")  # refused at the first Run before
     explorer = QueryExplorer(index, model=vz.SHIPPED_MODEL)
     assert explorer.source.value == "a question"
     click(explorer, "Run")

@@ -10,7 +10,9 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from ..contract.errors import VectorNotFound
+from ..contract.embedding_models import get_model
+from ..contract.errors import QueryDimensionMismatch, UnknownModel, VectorNotFound
+from ..embedder import model_for_index
 from ..contract.filters import MEMBERSHIP, SYMBOLS, Clause
 from ..filter_builder import Condition
 from ..index import Index
@@ -334,18 +336,15 @@ class QueryExplorer(Panel):
 def _model_of(index: Index, model: str | None) -> str | None:
     """The model the panel embeds questions with: the one given, else the index's preset when it names one, else
     the one its texts were written with (`Index.embed` takes the same and the texts' pooling)."""
-    from ..contract.embedding_models import get_model
-    from ..contract.errors import UnknownModel
-
+    if model is not None:  # an unknown model, or one of other dimensions, said now rather than at the first Run
+        return model_for_index(model, index.description, QueryDimensionMismatch).model
     written = index.embedder.written(index.description)
-    chosen = model or index.description.config.preset or (written[0] if written else None)
+    chosen = index.description.config.preset or (written[0] if written else None)
     if chosen is None:
         return None
     try:
         return get_model(chosen).model
     except UnknownModel:
-        if model is not None:
-            raise
         return None  # a preset the package cannot embed with (e.g. OpenAI's): no typed questions
 
 
