@@ -391,7 +391,7 @@ def test_a_word_given_as_the_target_is_not_taken_for_a_folder():
 
 
 @pytest.mark.parametrize("given, hint", [("flims", "; did you mean 'films'?"), ("Films", "; did you mean 'films'?"),
-                                         ("docs", "")])
+                                         ("docs", "; memory holds 'films'")])
 def test_an_index_not_found_names_the_index_of_a_close_name(client, given, hint):
     """`get_index("flims")` said only that the index does not exist, when a typo away there is one."""
     client.create_index("films", 32)
@@ -410,3 +410,13 @@ def test_a_model_without_a_preset_given_as_preset_says_how_to_make_its_index(cli
     with pytest.raises(errors.InvalidIndexConfig) as unknown:
         client.create_index("docs", preset="@cf/nope")
     assert "not among" not in str(unknown.value)
+
+
+def test_an_index_not_found_in_an_empty_folder_says_where_the_client_looked(tmp_path):
+    """A notebook run from another folder opens another ./.vectorize: "Index name 'films'" alone left the user
+    to wonder where the index went."""
+    with vz.connect(path=tmp_path / "elsewhere") as client:
+        with pytest.raises(errors.IndexNotFound) as refused:
+            client.get_index("films")
+    assert (f'Index name "films"; local:{tmp_path / "elsewhere"} holds no index (vz.connect(path=...) opens another '
+            "folder) (during get_index 'films')") in str(refused.value)

@@ -316,17 +316,23 @@ class Client:
             try:
                 return self._index(self.backend.get_index(name))
             except errors.IndexNotFound as exc:
-                exc.message += self._close_name(name)
+                exc.message += self._what_is_there(name)
                 raise
 
-    def _close_name(self, name: str) -> str:
-        """"; did you mean 'films'?" where an index's name is close to `name` (a typo, another case)."""
+    def _what_is_there(self, name: str) -> str:
+        """Beside "no index `name`": the close name it most likely meant (a typo, another case), else the indexes
+        this target holds, or that it holds none (a notebook run from another folder opens another engine)."""
         try:
             names = [description.name for description in self.backend.list_indexes()]
         except errors.VectorizeError:  # the listing too failed: the error asked for is the one to raise
             return ""
         close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.75)
-        return f"; did you mean {close[0]!r}?" if close else ""
+        if close:
+            return f"; did you mean {close[0]!r}?"
+        if names:
+            return f"; {self.target} holds {', '.join(map(repr, names[:5]))}{' ...' if len(names) > 5 else ''}"
+        another = " (vz.connect(path=...) opens another folder)" if self.backend.folder is not None else ""
+        return f"; {self.target} holds no index{another}"
 
     def list_indexes(self) -> pd.DataFrame:
         """Every index: name, dimensions, metric, description, created_on, modified_on."""
