@@ -85,6 +85,8 @@ def record(vid: str, values=(1.0, 0.0)) -> dict:
 @pytest.mark.parametrize("answer, says", [
     ([record("a"), record("zz")], "id 'zz', which was not asked for"),
     ([record("a"), record("a")], "'a', twice"),
+    ([record("a"), record("b", (1e39, 0.0))], "values of id 'b' that are not finite numbers"),  # past float32
+    ([record("a", (None, 0.0))], "values of id 'a' that are not finite numbers"),  # became NaN without a word
 ])
 def test_get_by_ids_answering_other_records_than_asked_is_a_server_error(rig, answer, says):
     rig.app.script("get_by_ids", envelope(answer))

@@ -213,8 +213,9 @@ def records_json(records: Sequence[VectorRecord]) -> list[dict[str, Any]]:
 
 
 def records_from_json(data: Sequence[dict[str, Any]]) -> list[VectorRecord]:
-    return [VectorRecord(item["id"], np.asarray(item.get("values") or [], dtype=np.float32),
-                         item.get("metadata") or None, item.get("namespace")) for item in data]
+    with np.errstate(over="ignore"):  # a value past float32's range becomes inf, for the caller to refuse
+        return [VectorRecord(item["id"], np.asarray(item.get("values") or [], dtype=np.float32),
+                             item.get("metadata") or None, item.get("namespace")) for item in data]
 
 
 def page_json(page: VectorPage) -> dict[str, Any]:

@@ -71,13 +71,17 @@ def _read(reader: Callable[[Any], _Read], result: Any, operation: str) -> _Read:
 
 
 def _only_asked(records: list[VectorRecord], asked: Sequence[str], operation: str) -> list[VectorRecord]:
-    """The records of a get-by-ids answer, each of an id asked for and only once: a ServerError if not."""
+    """The records of a get-by-ids answer, each of an id asked for, only once, with finite values (Vectorize
+    stores float32): a ServerError if not."""
     wanted, seen = set(asked), set()
     for record in records:
         if record.id in seen or record.id not in wanted:
             problem = "twice" if record.id in seen else "which was not asked for"
             raise errors.ServerError(f"the server's answer holds the record of id {record.id!r}, {problem}",
                                      operation=operation, status=502)
+        if not np.isfinite(record.values).all():
+            raise errors.ServerError(f"the server's answer holds values of id {record.id!r} that are not finite "
+                                     "numbers (null, NaN, or past float32's range)", operation=operation, status=502)
         seen.add(record.id)
     return records
 
