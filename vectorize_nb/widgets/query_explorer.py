@@ -10,9 +10,7 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from ..contract.embedding_models import get_model
-from ..contract.errors import QueryDimensionMismatch, UnknownModel, VectorNotFound
-from ..embedder import model_for_index
+from ..contract.errors import UnknownModel, VectorNotFound
 from ..contract.filters import MEMBERSHIP, SYMBOLS, Clause
 from ..filter_builder import Condition
 from ..index import Index
@@ -334,18 +332,15 @@ class QueryExplorer(Panel):
 
 
 def _model_of(index: Index, model: str | None) -> str | None:
-    """The model the panel embeds questions with: the one given, else the index's preset when it names one, else
-    the one its texts were written with (`Index.embed` takes the same and the texts' pooling)."""
-    if model is not None:  # an unknown model, or one of other dimensions, said now rather than at the first Run
-        return model_for_index(model, index.description, QueryDimensionMismatch).model
-    written = index.embedder.written(index.description)
-    chosen = index.description.config.preset or (written[0] if written else None)
-    if chosen is None:
-        return None
+    """The model the panel embeds questions with, picked as `Index.embed` picks it (`Embedder.for_index`): the one
+    given (an unknown one, or one of other dimensions, refused now rather than at the first Run), else the
+    index's preset, else the one its texts were written with; None where no model is known."""
     try:
-        return get_model(chosen).model
+        return index.embedder.for_index(index.description, model, None)[0].model
     except UnknownModel:
-        return None  # a preset the package cannot embed with (e.g. OpenAI's): no typed questions
+        if model is not None:
+            raise
+        return None  # no preset, no texts written, or a preset the package cannot embed with (OpenAI's)
 
 
 def _pasted(text: str) -> np.ndarray:
