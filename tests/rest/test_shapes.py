@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from vectorize_nb import errors
+from vectorize_nb.contract.models import QueryOptions
 from vectorize_nb.local import LocalEngine
 
 from ..helpers import TINY
@@ -104,3 +105,16 @@ def test_an_export_given_records_of_other_dimensions_is_a_server_error_naming_th
         client.backend.export("docs")
     assert raised.value.status == 502
     assert "'b' has 3 dimensions where index 'docs' has 2" in raised.value.message
+
+
+def match(vid: str, values) -> dict:
+    return {"id": vid, "score": 0.5, "values": list(values)}
+
+
+@pytest.mark.parametrize("values", [(1e39, 0.0), (None, 0.0), (float("nan"), 0.0)], ids=["past float32", "null", "NaN"])
+def test_a_query_answer_with_values_that_are_not_finite_is_a_server_error(rig, values):
+    rig.app.script("query", envelope({"count": 2, "matches": [match("a", (1.0, 0.0)), match("b", values)]}))
+    with pytest.raises(errors.ServerError) as raised:
+        rig.client(max_retries=0).backend.query("docs", np.ones(2, np.float32), QueryOptions(return_values=True))
+    assert raised.value.status == 502 and raised.value.operation == "query on index 'docs'"
+    assert "values of id 'b' that are not finite numbers" in raised.value.message

@@ -194,9 +194,10 @@ def matches_json(matches: Sequence[Match]) -> dict[str, Any]:
 
 
 def matches_from_json(data: dict[str, Any]) -> list[Match]:
-    return [Match(item["id"], float(item["score"]),
-                  None if item.get("values") is None else np.asarray(item["values"], dtype=np.float32),
-                  item.get("metadata"), item.get("namespace")) for item in data.get("matches") or []]
+    with np.errstate(over="ignore"):  # a value past float32's range becomes inf, for the caller to refuse
+        return [Match(item["id"], float(item["score"]),
+                      None if item.get("values") is None else np.asarray(item["values"], dtype=np.float32),
+                      item.get("metadata"), item.get("namespace")) for item in data.get("matches") or []]
 
 
 # --- vectors ------------------------------------------------------------------------------------

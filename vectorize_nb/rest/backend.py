@@ -71,19 +71,32 @@ def _read(reader: Callable[[Any], _Read], result: Any, operation: str) -> _Read:
 
 
 def _only_asked(records: list[VectorRecord], asked: Sequence[str], operation: str) -> list[VectorRecord]:
-    """The records of a get-by-ids answer, each of an id asked for, only once, with finite values (Vectorize
-    stores float32): a ServerError if not."""
+    """The records of a get-by-ids answer, each of an id asked for, only once, with finite values: a
+    ServerError if not."""
     wanted, seen = set(asked), set()
     for record in records:
         if record.id in seen or record.id not in wanted:
             problem = "twice" if record.id in seen else "which was not asked for"
             raise errors.ServerError(f"the server's answer holds the record of id {record.id!r}, {problem}",
                                      operation=operation, status=502)
-        if not np.isfinite(record.values).all():
-            raise errors.ServerError(f"the server's answer holds values of id {record.id!r} that are not finite "
-                                     "numbers (null, NaN, or past float32's range)", operation=operation, status=502)
+        _finite(record.id, record.values, operation)
         seen.add(record.id)
     return records
+
+
+def _finite_matches(matches: list[Match], operation: str) -> list[Match]:
+    """The matches of a query answer, whose values (if returned) are finite numbers: a ServerError if not."""
+    for found in matches:
+        if found.values is not None:
+            _finite(found.id, found.values, operation)
+    return matches
+
+
+def _finite(vid: str, values: np.ndarray, operation: str) -> None:
+    """Vectorize stores float32: a null (NaN once read), a NaN or a number past its range (inf) is the server's."""
+    if not np.isfinite(values).all():
+        raise errors.ServerError(f"the server's answer holds values of id {vid!r} that are not finite "
+                                 "numbers (null, NaN, or past float32's range)", operation=operation, status=502)
 
 
 def _ndjson_lines(vectors: CheckedVectors) -> list[bytes]:
@@ -242,7 +255,8 @@ class RestBackend(Backend):
             vector = self._checked(operation, validation.query_vector, vector)
         options = self._checked(operation, validation.query_options, options, self.limits)
         body = wire.query_json(vector, options, vector_id)
-        return _read(wire.matches_from_json, self._call("POST", _path(name, "/query"), operation, json=body), operation)
+        answer = self._call("POST", _path(name, "/query"), operation, json=body)
+        return _finite_matches(_read(wire.matches_from_json, answer, operation), operation)
 
     def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]:
         """One request per vector (the API has no batch query), `max_concurrency` at a time."""
