@@ -25,7 +25,7 @@ import numpy as np
 from .contract import errors
 from .contract.backend import Backend
 from .contract.embedding_models import MODELS, EmbeddingModel, get_model, known_model, resolve_pooling
-from .contract.models import IndexDescription
+from .contract.models import UNKNOWN_TIME, IndexDescription
 from .embeddings.cache import EmbeddingCache, Keep
 from .embeddings.texts import check_texts
 
@@ -142,14 +142,14 @@ class Embedder:
         where the client's target keeps data (not "memory") in the cache file, for the next kernel."""
         written = (model, resolve_pooling(get_model(model), pooling))
         key = self._index_key(index)
-        if self._target is not None and not self._closed and self._written.get(key) != written:
+        if self._kept(index) and self._written.get(key) != written:
             self.cache.wrote(key, *written)
         self._written[key] = written
 
     def written(self, index: IndexDescription) -> tuple[str, str] | None:
         """The model and pooling of the texts this client, or one before it on this machine, wrote to `index`."""
         key = self._index_key(index)
-        if key not in self._written and self._target is not None and not self._closed:
+        if key not in self._written and self._kept(index):
             recorded = self.cache.written(key)
             if recorded is not None:
                 self._written[key] = recorded
@@ -165,6 +165,11 @@ class Embedder:
         written = self.written(index)
         likely = [name for name in (index.config.preset, written[0] if written else None) if name in fitting]
         return list(dict.fromkeys([*likely, *fitting]))
+
+    def _kept(self, index: IndexDescription) -> bool:
+        """Whether `index`'s record lives in the cache file: not for a memory target, nor for an index whose server
+        gave no creation time (a new index of a deleted one's name would look the same)."""
+        return self._target is not None and not self._closed and index.created_on != UNKNOWN_TIME
 
     def _index_key(self, index: IndexDescription) -> str:
         """`index` on this client's target, as created: a new index of a deleted one's name is another."""

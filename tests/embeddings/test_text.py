@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import pytest
 import vectorize_nb as vz
 from vectorize_nb import errors
 from vectorize_nb.contract.embedding_models import SHIPPED_MODEL
+from vectorize_nb.contract.models import UNKNOWN_TIME
 from vectorize_nb.embeddings import embed_locally
 
 from ..helpers import TINY
@@ -137,6 +140,17 @@ def test_a_new_client_of_the_same_server_knows_the_model_but_not_another_servers
             elsewhere = vz.connect("http://127.0.0.1:9", max_retries=0)
             assert elsewhere.embedder.written(index.description) is None
             elsewhere.close()
+
+
+def test_an_index_whose_creation_time_the_server_omits_keeps_its_record_in_the_client_only(client, tmp_path):
+    """The record is keyed by the index as created: of a server that gives no `created_on`, every index of a name
+    looks the same, so a record kept in the cache file would pass to a new index of a deleted one's name."""
+    undated = dataclasses.replace(client.create_index("docs", 256).description, created_on=UNKNOWN_TIME)
+    client.embedder.wrote(undated, SHIPPED_MODEL, None)
+    assert client.embedder.written(undated) == (SHIPPED_MODEL, "mean")
+    client.close()
+    with vz.connect("local", path=tmp_path / "store", limits=TINY) as restarted:
+        assert restarted.embedder.written(undated) is None
 
 
 def test_the_models_that_fit_an_index_are_those_that_run_where_its_client_embeds(client, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, UTC
 from typing import Any, Literal
 
 import numpy as np
@@ -42,6 +42,10 @@ class IndexConfig:
     dimensions: int
     metric: str
     preset: str | None = None
+
+
+UNKNOWN_TIME = datetime.fromtimestamp(0, UTC)
+"""An index's creation time where a server gives none."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from .filters import is_number
 from .limits import DEFAULT_LIMITS, Limits
 from .metadata_json import metadata_json_of
 from .models import (CheckedVectors, IndexConfig, IndexDescription, IndexInfo, Match, MetadataIndex, QueryOptions,
-                     VectorPage, VectorRecord, Vectors, WriteKind)
+                     UNKNOWN_TIME, VectorPage, VectorRecord, Vectors, WriteKind)
 
 __all__ = [
     "dumps", "loads", "envelope", "result_of", "index_json", "index_from_json", "info_json", "info_from_json",
@@ -108,7 +108,7 @@ def index_json(description: IndexDescription) -> dict[str, Any]:
 
 def index_from_json(data: dict[str, Any]) -> IndexDescription:
     config = data.get("config") or {}
-    created = _parse_time(data.get("created_on")) or datetime.fromtimestamp(0, UTC)
+    created = _parse_time(data.get("created_on")) or UNKNOWN_TIME
     return IndexDescription(data["name"], IndexConfig(int(config.get("dimensions") or 0), str(config.get("metric")),
                                                       config.get("preset")),
                             data.get("description") or "", created, _parse_time(data.get("modified_on")) or created)
