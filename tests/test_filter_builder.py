@@ -105,3 +105,12 @@ def test_equal_conditions_hash_alike():
     first = (F("a") == 1) & F("tag").isin(["x", "y"])
     second = F("tag").isin(["x", "y"]) & (F("a") == 1.0)
     assert first == second and hash(first) == hash(second) and len({first, second}) == 1
+
+
+@pytest.mark.parametrize("method, op", [("isin", "$in"), ("notin", "$nin")])
+def test_isin_given_one_string_is_refused_not_split_into_letters(method, op):
+    """F("genre").isin("drama") was {"$in": ["d", "r", "a", "m", "a"]}: a filter that matched nothing, silently."""
+    with pytest.raises(InvalidFilter) as raised:
+        getattr(F("genre"), method)("drama")
+    assert str(raised.value).startswith(f"[40110] filter on 'genre': {op} takes a list, got the string 'drama'; "
+                                        f"F('genre').{method}(['drama']) for that one value.")

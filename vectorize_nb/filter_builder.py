@@ -129,11 +129,17 @@ class F:
 
     def isin(self, values: Iterable[Any]) -> Condition:
         """The value is one of `values` (`$in`); an array value matches when any element is."""
-        return self._is("$in", list(values))
+        return self._is("$in", self._listed("isin", "$in", values))
 
     def notin(self, values: Iterable[Any]) -> Condition:
         """The value is none of `values` (`$nin`); a vector without the property matches."""
-        return self._is("$nin", list(values))
+        return self._is("$nin", self._listed("notin", "$nin", values))
+
+    def _listed(self, method: str, op: str, values: Iterable[Any]) -> list[Any]:
+        if isinstance(values, (str, bytes)):  # iterable, but a list of its letters is never what was meant
+            raise InvalidFilter(f"filter on {self.key!r}: {op} takes a list, got the string {values!r}; "
+                                f"F({self.key!r}).{method}([{values!r}]) for that one value")
+        return list(values)
 
     def between(self, low: Any, high: Any, inclusive: str = "both") -> Condition:
         """low <= value <= high, as one lower and one upper bound.
