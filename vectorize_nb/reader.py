@@ -7,13 +7,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from . import explain, results
-from .contract import errors, validation
+from .contract import arguments, errors, validation
 from .contract.backend import Backend
 from .contract.errors import InvalidFilter
 from .contract.filters import Filter, parse_filter, silent_misses
@@ -120,9 +120,12 @@ class IndexReader:
         Series of bool
             Indexed by id.
         """
-        ids = list(ids)
-        flt = filter.to_json() if isinstance(filter, Condition) else filter
         with self._during("filter_ids"):
+            if isinstance(ids, (Mapping, Condition)):
+                raise arguments.malformed(f"ids must be a list of ids, got a filter ({ids!r:.60}): the ids come first, "
+                                          "index.matches_filter(ids, filter)")
+            ids = validation.asked_ids(ids, self.limits)
+            flt = filter.to_json() if isinstance(filter, Condition) else filter
             exact = self.backend.filter_ids(self.name, ids, flt, namespace)
         if exact is not None:
             return pd.Series(exact, index=ids, dtype=bool)

@@ -1,0 +1,38 @@
+"""Reading an index by id: the arguments of matches_filter."""
+
+import numpy as np
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb import F, errors
+
+from .helpers import TINY
+
+
+@pytest.fixture
+def index():
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("docs", dimensions=2)
+        index.create_metadata_index("n", "number")
+        index.upsert(["a", "b"], np.eye(2, dtype=np.float32), metadata=[{"n": 1}, {"n": 3}], wait=True)
+        yield index
+
+
+def test_matches_filter_tells_each_id_whether_a_filtered_query_could_return_it(index):
+    assert index.matches_filter(np.array(["a", "b", "ghost"]), F("n") > 2).to_dict() == {
+        "a": False, "b": True, "ghost": False}
+
+
+@pytest.mark.parametrize("flt", [{"n": {"$gt": 2}}, F("n") > 2], ids=["dict", "F"])
+def test_a_filter_given_first_is_refused_saying_the_ids_come_first(index, flt):
+    """matches_filter({"n": ...}) answered {"n": False}, the filter's keys taken for ids; an F condition raised
+    TypeError: 'Condition' object is not iterable."""
+    with pytest.raises(errors.MalformedRequest) as raised:
+        index.matches_filter(flt)
+    assert "ids must be a list of ids, got a filter" in raised.value.message
+    assert "index.matches_filter(ids, filter)" in raised.value.message
+
+
+def test_one_id_as_a_string_is_refused_not_split_into_letters(index):
+    with pytest.raises(errors.MalformedRequest, match=r"for the one id pass \['ab'\]"):
+        index.matches_filter("ab", F("n") > 2)
