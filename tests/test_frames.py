@@ -9,7 +9,7 @@ from vectorize_nb import F, errors
 from vectorize_nb.client import Client
 from vectorize_nb.contract import validation
 from vectorize_nb.contract.models import VectorCells
-from vectorize_nb.frames import to_vectors
+from vectorize_nb.frame_batch import to_vectors
 
 from .helpers import TINY
 from .test_writes import Flaky

@@ -23,7 +23,8 @@ from .client import Client
 from .contract import arguments, errors
 from .contract.models import WriteKind
 from .embedder import Embedder, model_for_index
-from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of, to_vectors
+from .frame_batch import to_vectors
+from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of
 from .index import FilterLike, Index
 from .docstrings import documented, fill_docstring
 from .writes import OnError, WriteOptions, WriteResult
