@@ -52,6 +52,23 @@ def test_upsert_converts_metadata_the_way_vectorize_stores_json(index, films):
     assert stored["c"] == {"year": 2020, "rating": 6.0, "cast": ["z"], "extra": {}}
 
 
+def test_metadata_true_is_every_other_column_and_false_none(index, films):
+    """metadata=True raised TypeError: 'bool' object is not iterable, from inside the frame reader."""
+    films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=True, wait=True)
+    assert index.get_by_ids(["a"]).columns.tolist() == ["id", "namespace", "values", "genre", "year", "rating",
+                                                        "released", "cast", "extra.studio", "extra.budget"]
+    films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=False, wait=True)
+    assert index.get_by_ids(["a"]).columns.tolist() == ["id", "namespace", "values"]
+
+
+def test_metadata_that_names_no_column_is_refused_in_its_terms(index, films):
+    with pytest.raises(errors.MalformedRequest, match=r'metadata must be a list of columns, a column or "all"; got 5'):
+        films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=5)
+    numbered = films.rename(columns={"genre": 5})
+    numbered.vectorize.upsert(index, id="film_id", vector="embedding", metadata=5, wait=True)  # a column's label
+    assert index.get_by_ids(["a"])["5"].tolist() == ["drama"]
+
+
 def test_several_numeric_columns_and_a_literal_namespace(index):
     frame = pd.DataFrame({"id": [1, 2], "x": [1.0, 0.0], "y": [0.0, 1.0], "z": [0.0, 0.0]})
     frame.vectorize.upsert(index, id="id", vectors=["x", "y", "z"], namespace="tenant-1")

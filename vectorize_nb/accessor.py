@@ -49,8 +49,8 @@ model : str, optional
     is embedded.
 pooling : {"mean", "cls"}, optional
     With `text`: as for `Client.embed`.
-metadata : list of column names, or "all", optional
-    The columns to store as each vector's metadata ("all": every other column). Missing values
+metadata : list of column names, a column's name, or "all", optional
+    The columns to store as each vector's metadata ("all" or True: every other column). Missing values
     (NaN, None, NaT) leave the key out; timestamps become ISO 8601 strings; a column named with dots,
     as `Index.to_frame` names a nested property ("author.name"), is stored nested
     ({"author": {"name": ...}}), so an export can be written back.
@@ -76,7 +76,7 @@ class VectorizeAccessor:
     @_with_columns
     def upsert(self, index: Index, *, id: Hashable, vector: Hashable | None = None,
                vectors: Sequence[Hashable] | None = None, text: Hashable | None = None, model: str | None = None,
-               pooling: str | None = None, metadata: Sequence[Hashable] | str | None = None,
+               pooling: str | None = None, metadata: Sequence[Hashable] | Hashable | None = None,
                namespace: Hashable | None = None, batch_size: int | None = None, wait: bool = False,
                progress: bool | None = None, on_error: OnError = "raise") -> WriteResult:
         """Write every row, replacing vectors whose ids exist. Nothing is sent when a row is bad.
@@ -110,7 +110,7 @@ class VectorizeAccessor:
     @_with_columns
     def insert(self, index: Index, *, id: Hashable, vector: Hashable | None = None,
                vectors: Sequence[Hashable] | None = None, text: Hashable | None = None, model: str | None = None,
-               pooling: str | None = None, metadata: Sequence[Hashable] | str | None = None,
+               pooling: str | None = None, metadata: Sequence[Hashable] | Hashable | None = None,
                namespace: Hashable | None = None, batch_size: int | None = None, wait: bool = False,
                progress: bool | None = None, on_error: OnError = "raise") -> WriteResult:
         """Like `upsert`, but ids already in the index keep their stored vector (the first write wins).
@@ -301,7 +301,7 @@ def _text(column: Hashable | None, model: str | None, pooling: str | None) -> Te
 
 def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOptions, *, id: Hashable,
            vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None, text: Text | None = None,
-           metadata: Sequence[Hashable] | str | None = None, namespace: Hashable | None = None) -> WriteResult:
+           metadata: Sequence[Hashable] | Hashable | None = None, namespace: Hashable | None = None) -> WriteResult:
     """Insert or upsert the frame's rows through the index's write pipeline (from a text column: embedded
     first, then written as any vectors are)."""
     index = _index(index)

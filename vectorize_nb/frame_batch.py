@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from typing import Any
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .contract import errors, validation
+from .contract import arguments, errors, validation
 from .contract.dates import iso_text
 from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.metadata_json import encoded_metadata, metadata_json_of
@@ -28,7 +28,7 @@ MISSING = object()
 _ENCODED_ROWS = 65_536
 
 
-def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
+def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | Hashable,
                       exclude: Sequence[Hashable]) -> dict[str, list[Any]]:
     names = _metadata_names(frame, columns, exclude)
     check_columns(frame, names, "metadata")
@@ -172,7 +172,7 @@ def _check_namespaces(frame: pd.DataFrame, namespaces: list[str | None] | None, 
 
 
 def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = None,
-               vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | str | None = None,
+               vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | Hashable | None = None,
                namespace: Hashable | None = None, dimensions: int | None = None, limits: Limits = DEFAULT_LIMITS,
                kind: WriteKind = "upsert", embedded: np.ndarray | None = None) -> CheckedVectors:
     """The whole frame as one checked batch (the write pipeline splits it for sending). Errors name the
@@ -225,8 +225,14 @@ def _row_json(frame: pd.DataFrame, rows: Sequence[dict[str, Any] | None], ids: S
     return encoded
 
 
-def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | str,
-                   exclude: Sequence[Hashable]) -> list[Hashable]:
-    if isinstance(columns, str):
-        return [c for c in frame.columns if c not in exclude] if columns == "all" else [columns]
-    return list(columns)
+def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | Hashable,
+                    exclude: Sequence[Hashable]) -> list[Hashable]:
+    if columns is True or (isinstance(columns, str) and columns == "all"):
+        return [c for c in frame.columns if c not in exclude]
+    if columns is False:
+        return []
+    if isinstance(columns, Iterable) and not isinstance(columns, str):
+        return list(columns)
+    if isinstance(columns, str) or columns in frame.columns:
+        return [columns]
+    raise arguments.ill_typed("metadata", 'a list of columns, a column or "all"', columns)
