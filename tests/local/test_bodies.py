@@ -157,3 +157,22 @@ def test_an_unknown_index_is_404_3000_and_a_deleted_one_410_3005_on_every_route(
     engine.delete_index("docs")
     assert answer(client.open(f"{BASE}/docs{suffix}", method=method, **kwargs)) == (
         410, 3005, 'vectorize.index.deleted - Index name "docs" was deleted')
+
+
+def test_a_list_count_too_long_for_int_is_40114_not_a_crash(http):
+    client, _ = http
+    status, code, message = answer(client.get(f"{BASE}/docs/list?count={'1' * 4301}"))
+    assert (status, code) == (400, 40114) and message.startswith("count must be a whole number from 1 to 1000")
+
+
+def test_metadata_nested_as_deep_as_allowed_reads_back_from_every_answer(http):
+    """254 levels are stored, but orjson stops at 254 levels in all: the envelope around a record's metadata
+    made get_by_ids and a query returning it answer 500."""
+    client, _ = http
+    deepest = b'{"a":' * 253 + b'1' + b'}' * 253
+    body = b'{"id":"d","values":[1,0],"metadata":' + deepest + b'}'
+    assert client.post(f"{BASE}/docs/upsert", data=body).status_code == 200
+    got = client.post(f"{BASE}/docs/get_by_ids", json={"ids": ["d"]})
+    assert got.status_code == 200 and wire.dumps(got.json["result"][0]["metadata"]) == deepest
+    found = client.post(f"{BASE}/docs/query", json={"vector": [1, 0], "topK": 1, "returnMetadata": "all"})
+    assert found.status_code == 200 and wire.dumps(found.json["result"]["matches"][0]["metadata"]) == deepest

@@ -118,3 +118,10 @@ def test_a_list_done_in_one_page_keeps_no_walk_and_pushes_none_out(clock):
     assert cursors.page(2, None, 5, lambda: ["x"]).ids == ["x"]
     assert [cursors.page(1, walk.next_cursor, 3, lambda: ids).ids for walk in walks] == [["v3", "v4", "v5"]] * 2
 
+
+
+@pytest.mark.parametrize("offset", ["\u00b2", "\u0663", "1" * 4301], ids=["superscript", "arabic-indic", "4301 digits"])
+def test_a_cursor_whose_offset_is_no_decimal_number_is_refused_not_a_crash(listed, offset):
+    token = listed.list_vectors("ids", count=2).next_cursor.rpartition(".")[0]
+    with pytest.raises(errors.InvalidCursor, match="start a new walk without a cursor"):
+        listed.list_vectors("ids", count=2, cursor=f"{token}.{offset}")

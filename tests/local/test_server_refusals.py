@@ -103,3 +103,13 @@ def test_a_body_of_exactly_the_limit_is_taken_and_one_byte_more_refused(server, 
     status, _, body = send(ndjson_of(1000))
     assert (status, body["success"]) == (200, True)
     assert server.engine.index_info("docs").vector_count == 1
+
+
+@pytest.mark.parametrize("port", ["\u00b2", "1" * 4301], ids=["a superscript digit", "4,301 digits"])
+def test_a_host_whose_port_is_no_decimal_number_is_refused_not_a_crash(server, port):
+    """`int(port) if port.isdigit()` took "²" for a digit, and int() refuses over 4,300 digits: both were 500."""
+    raw = request(server, PATH, method="GET").replace(f"Host: 127.0.0.1:{server.port}".encode(),
+                                                      f"Host: 127.0.0.1:{port}".encode("latin-1"))
+    status, kind, body = exchange(server, raw)
+    assert (status, body["errors"][0]["code"]) == (403, 10000)
+    assert "is not this server's loopback name" in body["errors"][0]["message"]

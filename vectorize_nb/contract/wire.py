@@ -7,6 +7,7 @@ Both directions live here, so the REST client and the local server cannot drift 
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import replace
 from datetime import datetime, UTC
 from typing import Any, BinaryIO
@@ -27,7 +28,7 @@ __all__ = [
     "query_json", "query_from_json", "matches_json", "matches_from_json", "records_json", "records_from_json",
     "page_json", "page_from_json", "metadata_indexes_json", "metadata_indexes_from_json", "encode_ndjson",
     "ndjson_lines", "NdjsonBody", "decode_ndjson", "read_ndjson", "max_ndjson_line", "malformed",
-    "NDJSON_UNPARSABLE",
+    "NDJSON_UNPARSABLE", "decimal",
 ]
 
 NDJSON_UNPARSABLE = ("vectorize.upstream_error - failed to parse upsert vectors request in ndjson format: "
@@ -36,7 +37,24 @@ _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(value, option=_NUMPY)
+    try:
+        return orjson.dumps(value, option=_NUMPY)
+    except orjson.JSONEncodeError as exc:  # metadata nested as deep as allowed, inside an answer's envelope
+        if "Recursion limit" not in str(exc):
+            raise
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain).encode()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def decimal(text: str, max_digits: int = 18) -> int | None:
+    """A whole number sent as text (a port, a count, a cursor's offset), or None: ASCII digits only (int() takes
+    "²", "+5" and " 5"), and few enough that int() takes them (it refuses over 4,300)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= max_digits else None
 
 
 def loads(body: bytes | str) -> Any:

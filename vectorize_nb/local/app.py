@@ -184,9 +184,9 @@ class VectorizeApp:
 
     def _list_vectors(self, request: Request, index: str) -> Any:
         count = request.args.get("count")
-        if count is not None and not (count.isascii() and count.isdigit()):  # int() takes "+5", "1_000", " 5 "
-            raise errors.InvalidListCount(f"count must be a whole number from 1 to 1000, got {count!r}")
-        size = None if count is None else int(count)
+        size = None if count is None else wire.decimal(count)
+        if count is not None and size is None:
+            raise errors.InvalidListCount(f"count must be a whole number from 1 to 1000, got {count!r:.40}")
         return wire.page_json(self.engine.list_vectors(index, size, request.args.get("cursor")))
 
     def _create_metadata_index(self, request: Request, index: str) -> Any:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from collections.abc import Callable
 
 from ..contract.errors import InvalidCursor
+from ..contract.wire import decimal
 
 __all__ = ["Cursors", "Page"]
 
@@ -79,13 +80,12 @@ class Cursors:
         return token
 
     def _resolve(self, index_id: int, cursor: str) -> tuple[str, int]:
-        token, _, offset = cursor.rpartition(".")
-        walk = self._walks.get(token)
-        if walk is None or walk.index_id != index_id or not offset.isdigit() or \
-                not walk.start <= int(offset) <= walk.total:
+        token, _, text = cursor.rpartition(".")
+        walk, offset = self._walks.get(token), decimal(text)
+        if walk is None or walk.index_id != index_id or offset is None or not walk.start <= offset <= walk.total:
             why = self._gone.get(token, "it is unknown here, or belongs to another index")
             raise InvalidCursor(f"the cursor cannot go on: {why}; start a new walk without a cursor")
-        return token, int(offset)
+        return token, offset
 
     def _expire(self, now: float) -> None:
         for token in [t for t, walk in self._walks.items() if walk.expires_at <= now]:

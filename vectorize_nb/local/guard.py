@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
-from ..contract import errors
+from ..contract import errors, wire
 
 __all__ = ["Guard", "given_token", "is_loopback", "normalise_origin", "LOOPBACK_NAMES"]
 
@@ -65,7 +65,7 @@ def _split_host(header: str) -> tuple[str, int | None]:
         port = rest[1:] if rest.startswith(":") else ""
     else:
         name, _, port = header.partition(":")
-    return name.lower().rstrip("."), int(port) if port.isdigit() else None
+    return name.lower().rstrip("."), wire.decimal(port, 5)
 
 
 def given_token(token: str | None) -> str | None:
