@@ -2,6 +2,7 @@
 
 import warnings
 
+import pandas as pd
 import pytest
 
 import vectorize_nb as vz
@@ -290,3 +291,33 @@ def test_a_metadata_index_no_filter_can_name_is_said_when_made():
             "shorter name"]
         assert index.list_metadata_indexes()["property_name"].tolist() == ["p" * 600]
         assert caught(lambda: index.create_metadata_index("p" * 512, "string"))[1] == []
+
+
+def test_metadata_a_metadata_index_does_not_hold_is_said_as_it_is_written(index):
+    """Integer labels written to a property indexed as strings were stored without a word, and no filter on
+    the property ever matched them; explain_filter said "ok"."""
+    index.create_metadata_index("label", "string")
+    frame = pd.DataFrame({"id": ["p", "q", "r"], "v": [[1.0, 0.0]] * 3, "label": [0, None, 2]}, index=[10, 11, 12])
+    result, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata=["label"], wait=True))
+    assert result.written == 3 and index.get_by_ids(["r"])["label"].tolist() == [2]  # written as Vectorize would
+    assert said == ["metadata 'label' of 2 vectors is not a string (first: row 10, id 'p', a number 0.0), where the "
+                    "metadata index of index 'films' on 'label' holds string values only: a filter on 'label' never "
+                    "matches those vectors. Write them as strings (a column: .astype(str)), or index 'label' by their "
+                    "type (delete its metadata index, create one of their type, then write them again)"]
+    _, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata=["label"]))
+    assert said == []  # once per index, property and type
+    index.create_metadata_index("seen", "boolean")
+    _, said = caught(lambda: index.upsert([{"id": "s", "values": [1, 0], "metadata": {"seen": "yes"}}]))
+    assert len(said) == 1 and said[0].startswith("metadata 'seen' of one vector is not a boolean (first: id 's', "
+                                                 'a string "yes")')
+
+
+def test_metadata_of_the_index_type_says_nothing(index):
+    index.create_metadata_index("tags", "string")
+    index.create_metadata_index("year", "number")
+    frame = pd.DataFrame({"id": ["p", "q"], "v": [[1.0, 0.0]] * 2, "tags": [["x", "y"], None],
+                          "year": [1999.0, float("nan")], "when": pd.to_datetime(["2020-01-01", None])})
+    _, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata="all"))
+    assert said == []
+    _, said = caught(lambda: index.upsert([{"id": "s", "values": [1, 0], "metadata": {"tags": ["x", 3]}}]))
+    assert len(said) == 1 and "metadata 'tags' of one vector is not a string (first: id 's', an array)" in said[0]

@@ -23,7 +23,8 @@ from .client import Client
 from .contract import arguments, errors
 from .contract.models import WriteKind
 from .embedder import Embedder, model_for_index
-from .frame_batch import to_vectors
+from .frame_batch import MISSING, metadata_values, to_vectors
+from .metadata_fit import warn_unheld
 from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of
 from .index import FilterLike, Index
 from .docstrings import documented, fill_docstring
@@ -315,6 +316,11 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
         batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
                            dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
     _literal_namespace(frame, index, namespace)
+    if metadata is not None and metadata is not False:
+        columns = lambda keys: metadata_values(frame, metadata, keys, id=id, vector=vector, vectors=vectors,
+                                               namespace=namespace)
+        warn_unheld(index.backend, index.name, columns, lambda at: f"{row_name(frame, at)}, id {batch.ids[at]!r}",
+                    absent=MISSING)
     result = index.write(kind, batch, options)
     if text is not None and model is not None and result.written:  # remembered once written, for `_asked`
         index.embedder.wrote(index.description, model, text.pooling)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from typing import Any
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from .contract.metadata_json import encoded_metadata, metadata_json_of
 from .contract.models import CheckedVectors, Vectors, WriteKind
 from .frames import check_columns, id_note, ids_of, in_row, is_missing, row_name, vectors_of
 
-__all__ = ["to_vectors", "namespaces_of"]
+__all__ = ["to_vectors", "namespaces_of", "metadata_values", "MISSING"]
 
 MISSING = object()
 _ENCODED_ROWS = 65_536
@@ -181,11 +181,9 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
     `embedded`: the rows' vectors when they were made from a text column (then no vector column is read)."""
     ids = ids_of(frame, id, limits.max_id_bytes)
     matrix = vectors_of(frame, vector, vectors, dimensions, ids) if embedded is None else embedded
-    used = [id, *([vector] if vector is not None else list(vectors or [])),
-            *([namespace] if namespace is not None and namespace in frame.columns else [])]
     rows, encoded = None, None
     if metadata is not None:
-        columns = _metadata_columns(frame, metadata, used)
+        columns = _metadata_columns(frame, metadata, _used(frame, id, vector, vectors, namespace))
         if any(len(_path(key)) > 1 for key in columns):
             rows = _nested(frame, _rows(columns, len(frame)), ids)  # as to_frame names nested properties
         elif any({dict, list} & set(map(type, values)) for values in columns.values()):
@@ -195,6 +193,22 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
     _check_namespaces(frame, namespaces, ids, limits)
     batch = Vectors(ids, matrix, rows, namespaces)
     return validation.check_vectors(batch, kind, matrix.shape[1], limits, metadata_json=encoded)
+
+
+def _used(frame: pd.DataFrame, id: Hashable, vector: Hashable | None, vectors: Sequence[Hashable] | None,
+          namespace: Hashable | None) -> list[Hashable]:
+    """The columns a write reads for other than metadata (left out of metadata="all")."""
+    return [id, *([vector] if vector is not None else list(vectors or [])),
+            *([namespace] if namespace is not None and namespace in frame.columns else [])]
+
+
+def metadata_values(frame: pd.DataFrame, metadata: Sequence[Hashable] | Hashable, keys: Collection[str], *,
+                    id: Hashable, vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
+                    namespace: Hashable | None = None) -> dict[str, list[Any]]:
+    """The values of the metadata columns among `keys`, as `to_vectors` writes them (`MISSING` where a row has
+    none)."""
+    names = _metadata_names(frame, metadata, _used(frame, id, vector, vectors, namespace))
+    return {str(name): _json_column(frame, name) for name in names if str(name) in keys}
 
 
 def _encoded(frame: pd.DataFrame, columns: dict[str, list[Any]], ids: list[str],

@@ -23,6 +23,7 @@ from .contract.backend import Backend
 from .contract.models import (CheckedVectors, IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors,
                               WriteKind)
 from .filter_builder import Condition
+from .metadata_fit import warn_unheld
 from .embedder import Embedder
 from .mutation_log import MutationLog, wait_until_applied
 from .reader import FilterLike
@@ -169,7 +170,12 @@ class Index(IndexCopier):
                 accessor = f"df.vectorize.{kind}(index, id=..., vector=..., metadata=[...])"
                 raise errors.InvalidVector(f"{kind} takes records, ids and values, or a Vectors batch; a DataFrame "
                                            f"goes through {accessor}")
-            return as_vectors(data, values, metadata, namespaces, self.dimensions)
+            batch = as_vectors(data, values, metadata, namespaces, self.dimensions)
+        if isinstance(batch, Vectors) and batch.metadata is not None:
+            rows = [row or {} for row in batch.metadata]
+            warn_unheld(self.backend, self.name, lambda keys: {key: [row.get(key) for row in rows] for key in keys},
+                        lambda at: f"id {batch.ids[at]!r}")
+        return batch
 
     def write(self, kind: WriteKind, vectors: Any, options: WriteOptions | None = None) -> WriteResult:
         """Insert or upsert a batch of any size (what `insert`, `upsert` and `df.vectorize` call):
