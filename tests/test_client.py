@@ -420,3 +420,20 @@ def test_an_index_not_found_in_an_empty_folder_says_where_the_client_looked(tmp_
             client.get_index("films")
     assert (f'Index name "films"; local:{tmp_path / "elsewhere"} holds no index (vz.connect(path=...) opens another '
             "folder) (during get_index 'films')") in str(refused.value)
+
+
+def test_an_index_kept_from_before_its_delete_says_so_even_once_the_name_is_made_again(client):
+    """A handle kept across delete_index and a new create_index of the name went on working on the new index
+    with the old one's description: its dimensions, its texts' model (a question embedded for other vectors)."""
+    old = client.create_index("rec", dimensions=2)
+    old.upsert(["a"], [[1.0, 0.0]], wait=True)
+    client.delete_index("rec")
+    new = client.create_index("rec", dimensions=3)
+    for call in (lambda: old.query([1.0, 0.0]), lambda: old.upsert(["b"], [[0.0, 1.0]]), old.info,
+                 lambda: old.get_by_ids(["a"]), lambda: old.delete_by_ids(["a"])):
+        with pytest.raises(errors.IndexDeleted) as raised:
+            call()
+        assert raised.value.message.startswith("index 'rec' was deleted (delete_index) after this Index was made; "
+                                               "client.get_index('rec') gives the index of that name now")
+    assert repr(old) == "Index('rec', dimensions=2, metric='cosine', target='memory')"
+    assert new.info().vector_count == 0 and new.dimensions == 3

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,7 @@ class Client:
         """The mutations this client issued, per index (what `Index.wait()` waits for)."""
         self.embedder = Embedder(backend, target=target)
         """Turns texts into vectors for this client (`embed`), with its cache."""
+        self._handles: weakref.WeakSet[Index] = weakref.WeakSet()  # retired when their index is deleted
 
     def __repr__(self) -> str:
         return f"Client(target={self.target!r})"
@@ -204,7 +206,9 @@ class Client:
         return self.backend.limits
 
     def _index(self, description: IndexDescription) -> Index:
-        return Index(self.backend, description, target=self.target, log=self.log, embedder=self.embedder)
+        index = Index(self.backend, description, target=self.target, log=self.log, embedder=self.embedder)
+        self._handles.add(index)
+        return index
 
     def create_index(self, name: str, dimensions: int | None = None, metric: str | None = None, *,
                      preset: str | None = None, description: str | None = "", exist_ok: bool = False) -> Index:
@@ -353,6 +357,8 @@ class Client:
         """
         with errors.during(f"delete_index {name!r}"):
             self.log.delete(name, lambda: self.backend.delete_index(name))
+        for index in [index for index in self._handles if index.name == name]:
+            index._retire()
 
 
 def _create_arguments(name: Any, dimensions: Any, metric: Any, preset: Any,

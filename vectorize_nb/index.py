@@ -12,7 +12,7 @@ What only reads (get_by_ids, to_frame, list_vectors, explain_filter, ...) is in 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,17 @@ from .query_input import many_queries, one_query
 from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors
 
 __all__ = ["Index", "FilterLike"]
+
+
+class _Deleted:
+    """What a retired handle calls instead of its backend: anything at all is IndexDeleted."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        raise errors.IndexDeleted(f"index {self._name!r} was deleted (delete_index) after this Index was made; "
+                                  f"client.get_index({self._name!r}) gives the index of that name now, if there is one")
 
 
 class Index(IndexCopier):
@@ -60,6 +71,12 @@ class Index(IndexCopier):
         self.log = MutationLog() if log is None else log
         self.embedder = Embedder(backend) if embedder is None else embedder
         self._writer = Writer(backend, description.name, description.dimensions, self.log)
+
+    def _retire(self) -> None:
+        """The index was deleted through this handle's client: every call from now on says so, also once an
+        index of the name is made again (the handle's description, its dimensions, are the old index's)."""
+        self.backend = cast(Backend, _Deleted(self.name))
+        self._writer = Writer(self.backend, self.name, self.dimensions, self.log)
 
     def wait(self, mutation: Mutation | str | WriteResult | None = None, *, timeout: float = 60.0,
              interval: float = 0.25) -> IndexInfo:
