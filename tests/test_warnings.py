@@ -321,3 +321,21 @@ def test_metadata_of_the_index_type_says_nothing(index):
     assert said == []
     _, said = caught(lambda: index.upsert([{"id": "s", "values": [1, 0], "metadata": {"tags": ["x", 3]}}]))
     assert len(said) == 1 and "metadata 'tags' of one vector is not a string (first: id 's', an array)" in said[0]
+
+
+def test_query_by_id_right_after_a_write_not_yet_applied_says_to_wait():
+    """VectorNotFound said only that query_by_id needs a stored id, where the query by vector says the write
+    is not applied yet."""
+    with vz.connect("memory", apply_delay=0.5) as lagging:
+        slow = lagging.create_index("slow", dimensions=32)
+        slow.upsert(["a"], [[1.0] * 32])
+        with pytest.raises(vz.errors.VectorNotFound) as raised:
+            slow.query_by_id("a")
+        assert raised.value.message.endswith(
+            "; this client's last write to index 'slow' is not applied yet (Vectorize applies writes a few seconds "
+            "after acknowledging them): if it holds that id, wait for it: index.wait(), or write with wait=True")
+        slow.wait()
+        assert slow.query_by_id("a")["id"].tolist() == ["a"]
+        with pytest.raises(vz.errors.VectorNotFound) as raised:
+            slow.query_by_id("b")
+        assert "not applied" not in raised.value.message

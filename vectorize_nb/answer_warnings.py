@@ -13,7 +13,7 @@ from .contract.backend import Backend
 from .contract.models import Match, QueryOptions
 from .mutation_log import MutationLog, writes_pending
 
-__all__ = ["zero_queries", "nothing_found"]
+__all__ = ["zero_queries", "nothing_found", "missing_id"]
 
 _DELAY = "Vectorize applies writes a few seconds after acknowledging them"
 
@@ -73,3 +73,15 @@ def _pending(log: MutationLog, name: str, processed: str | None, where: str) -> 
                 "or another writer removed its vectors since; if the first, query again in a few seconds")
     return (f"index {name!r} {where} yet: this client's last write to it is not applied ({_DELAY}); wait for it "
             "before querying: index.wait(), or write with wait=True")
+
+
+def missing_id(backend: Backend, log: MutationLog, name: str, error: errors.VectorNotFound) -> None:
+    """Add to `query_by_id`'s VectorNotFound that this client's write adding vectors is not applied yet, when so
+    (the query run right after the write); a failed look at `info` adds nothing."""
+    try:
+        processed = backend.index_info(name).processed_up_to_mutation
+    except errors.VectorizeError:
+        return
+    if log.adds_pending(name, processed):
+        error.message += (f"; this client's last write to index {name!r} is not applied yet ({_DELAY}): if it holds "
+                          "that id, wait for it: index.wait(), or write with wait=True")

@@ -370,7 +370,11 @@ class Index(IndexCopier):
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         vector_id = validation.id_text(vector_id)  # an integer stands for its decimal string, as in upsert
         with self._during("query"):
-            matches = self.backend.query(self.name, None, options, vector_id=vector_id)
+            try:
+                matches = self.backend.query(self.name, None, options, vector_id=vector_id)
+            except errors.VectorNotFound as exc:
+                answer_warnings.missing_id(self.backend, self.log, self.name, exc)
+                raise
         attrs = self._query_attrs("query_by_id", options, vector_id=vector_id)
         return results.matches_frame([matches], attrs, return_values=return_values)
 
