@@ -241,7 +241,11 @@ BAD_FRAMES = [
     (lambda f: f.assign(embedding=[np.ones(3), np.ones(3), np.array([1, np.nan, 0]), np.ones(3)]), {},
      errors.InvalidVector, r"row 12 \(id='c'\) holds NaN, an infinity"),
     (lambda f: f.assign(embedding=[np.ones(3), None, np.ones(3), np.ones(3)]), {}, errors.InvalidVector,
-     r"the vector in row 11 \(id='b'\) is None"),
+     r"the vector in row 11 \(id='b'\) of column 'embedding' is None"),
+    (lambda f: f.assign(embedding=[str(np.ones(3) / 3)] * 4), {}, errors.InvalidVector,  # read back from a csv
+     r"row 10 \(id='a'\) of column 'embedding' is '\[0.33333333 0.33333333 0.33333333\]', not a list or array of "
+     r"numbers; vectors saved as text \(to_csv\) do not read back as numbers: save a frame of vectors with "
+     "to_parquet"),
     (lambda f: f.assign(embedding=[[1, 0, 0], [1, "x", 0], [1, 0, 0], [1, 0, 0]]), {}, errors.InvalidVector,
      r"row 11 \(id='b'\) holds something that is not a number"),
     (lambda f: f.assign(embedding=[[1, 0, 0], [1, 0, 0], [1, None, 0], [1, 0, 0]]), {}, errors.InvalidVector,

@@ -222,13 +222,23 @@ def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: 
     width = dimensions
     for position, cell in enumerate(cells):
         if cell is None or isinstance(cell, float) or not hasattr(cell, "__len__") or isinstance(cell, str):
-            raise errors.InvalidVector(f"the vector in {row_name(frame, position)}{id_note(ids, position)} is "
-                                       f"{cell!r}, not a list or array of numbers")
+            raise errors.InvalidVector(f"the vector in {row_name(frame, position)}{id_note(ids, position)} of column "
+                                       f"{column.name!r} is {_shown(cell)}, not a list or array of numbers"
+                                       f"{_TEXT_VECTORS if isinstance(cell, str) and cell[:1] == '[' else ''}")
         if width is None:
             width = len(cell)
         elif len(cell) != width:
             raise _wrong_width(frame, position, ids, width, len(cell))
     return _pack(frame, cells, width or 0, ids)
+
+
+_TEXT_VECTORS = ("; vectors saved as text (to_csv) do not read back as numbers: save a frame of vectors with "
+                 "to_parquet, or turn the column back into lists of numbers first")
+
+
+def _shown(cell: Any) -> str:
+    text = repr(cell)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _pack(frame: pd.DataFrame, cells: list[Any], width: int, ids: Sequence[str] | None) -> np.ndarray:

@@ -182,6 +182,30 @@ def test_upsert_panel_offers_texts_only_where_a_model_fits(client):
         UpsertPanel(DOCS, index, model="@cf/baai/bge-small-en-v1.5")
 
 
+def test_the_panels_start_on_the_column_that_holds_vectors_whatever_its_name(client):
+    """A vector column named other than embedding/vector/values left the menus on the first column (the ids):
+    Upsert said the vector in row 0 is 'p0', and the explorer showed numpy's "could not convert string to float"."""
+    from vectorize_nb.widgets import QueryExplorer
+
+    index = client.create_index("films", 3)
+    frame = pd.DataFrame({"id": ["p0", "p1"], "genre": ["drama", "noir"],
+                          "emb": list(np.eye(3, dtype=np.float32)[:2])})
+    upsert = UpsertPanel(frame, index)
+    assert (upsert.id.value, upsert.vector.value, upsert.metadata.value) == ("id", "emb", ("genre",))
+    explorer = QueryExplorer(index, frame)
+    assert explorer.vector_column.value == "emb"
+    explorer.vector_column.value = "id"  # the user's own wrong choice is said in the library's terms
+    click(explorer, "Run")
+    assert "of column &#x27;id&#x27; is &#x27;p0&#x27;, not a list or array of numbers" in text(explorer.message)
+
+
+def test_the_upsert_panel_starts_on_texts_for_a_frame_of_texts_under_any_name(client):
+    index = client.create_index("docs", 256)
+    frame = DOCS.rename(columns={"body": "abstract"})
+    upsert = UpsertPanel(frame, index)
+    assert (upsert.source.value, upsert.vector.value) == ("texts", "abstract")
+
+
 def test_upsert_panel_reports_bad_rows_without_writing(client):
     index = client.create_index("films", 3)
     frame = pd.DataFrame({"id": ["a", "a"], "embedding": list(np.eye(3, dtype=np.float32)[:2])})

@@ -65,7 +65,7 @@ def likely_column(columns: Sequence[Hashable], likely: Sequence[str]) -> Hashabl
     columns : sequence of labels
         The frame's columns.
     likely : sequence of str
-        Usual names, most likely first (e.g. "embedding", "vector", "values").
+        Usual names, most likely first (e.g. "id", "doc_id", "key").
     """
     return next((name for name in likely if name in columns), columns[0] if columns else None)
 

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..index import Index
+from ..vector_array import VectorDtype
 
-__all__ = ["stored_properties", "indexed_properties", "scalar_columns", "SAMPLE", "LONGEST_TEXT"]
+__all__ = ["stored_properties", "indexed_properties", "scalar_columns", "vector_columns", "text_columns", "SAMPLE",
+           "LONGEST_TEXT"]
 
 SAMPLE = 50
 """How many stored vectors are read to see which metadata properties they hold."""
 LONGEST_TEXT = 256
 """A text column with longer values (a document's text, say) is not offered as metadata by default."""
 _SCALARS = {"string", "integer", "floating", "boolean", "mixed-integer-float", "empty"}
+_VECTOR_NAMES = ("embedding", "vector", "values")
+_TEXT_NAMES = ("text", "body", "content", "passage", "document")
 
 
 def indexed_properties(index: Index) -> list[str]:
@@ -68,3 +73,43 @@ def scalar_columns(frame: pd.DataFrame, exclude: Sequence[Hashable] = ()) -> lis
             continue
         chosen.append(name)
     return chosen
+
+
+def vector_columns(frame: pd.DataFrame) -> list[Hashable]:
+    """The columns that hold vectors (a `VectorArray`, or cells that are arrays, lists or tuples), the usual names
+    ("embedding", "vector", "values") first.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    """
+    def holds_vectors(name: Hashable) -> bool:
+        column = frame[name]
+        if isinstance(column.dtype, VectorDtype):
+            return True
+        cells = column.iloc[:SAMPLE]
+        present = [cell for cell in cells if cell is not None and not (isinstance(cell, float) and cell != cell)]
+        return bool(present) and all(isinstance(cell, (np.ndarray, list, tuple)) and len(cell) > 1 for cell in present)
+    return _named_first([name for name in frame.columns if holds_vectors(name)], _VECTOR_NAMES)
+
+
+def text_columns(frame: pd.DataFrame, exclude: Sequence[Hashable] = ()) -> list[Hashable]:
+    """The columns of texts, the usual names ("text", "body", ...) first, then the longest texts first (a
+    document's text before its title or id).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    exclude : sequence of labels, default ()
+        Columns to leave out (the id column).
+    """
+    lengths: dict[Hashable, float] = {}
+    for name in frame.columns:
+        cells = frame[name].iloc[:SAMPLE].dropna()
+        if name not in exclude and len(cells) and all(isinstance(cell, str) for cell in cells):
+            lengths[name] = sum(map(len, cells)) / len(cells)
+    return _named_first(sorted(lengths, key=lambda name: -lengths[name]), _TEXT_NAMES)
+
+
+def _named_first(columns: list[Hashable], names: Sequence[str]) -> list[Hashable]:
+    return [name for name in names if name in columns] + [name for name in columns if name not in names]

@@ -13,11 +13,12 @@ import pandas as pd
 from ..contract.errors import UnknownModel, VectorNotFound
 from ..contract.filters import MEMBERSHIP, SYMBOLS, Clause
 from ..filter_builder import Condition
+from ..frames import matrix_of
 from ..index import Index
 from ..contract.models import METADATA_MODES
-from .base import Panel, expect, labelled, likely_column
+from .base import Panel, expect, labelled
 from ..mutation_log import writes_pending
-from .columns import stored_properties
+from .columns import stored_properties, vector_columns
 from .tables import table_html
 
 __all__ = ["QueryExplorer", "FilterRow", "NO_COLOR"]
@@ -133,7 +134,8 @@ class QueryExplorer(Panel):
         self.row = self._row_picker(frame)
         labels = [] if frame is None else list(frame.columns)
         self.vector_column = w.Dropdown(description="Vector", options=labelled(labels),
-                                        value=likely_column(labels, ("embedding", "vector", "values")))
+                                        value=next(iter(vector_columns(frame) or labels), None)
+                                        if frame is not None else None)
         self.stored_id = w.Text(description="Id", placeholder="id of a stored vector")
         self.typed = w.Text(description="Question", placeholder="ask in words", layout=w.Layout(width="480px"))
         self.pasted = w.Textarea(description="Vector", placeholder="numbers, separated by commas or spaces")
@@ -242,7 +244,8 @@ class QueryExplorer(Panel):
         if self.source.value == PASTED:
             return _pasted(self.pasted.value)
         assert self.frame is not None
-        return np.asarray(self.frame[self.vector_column.value].iloc[self.row.value], dtype=np.float32)
+        row: np.ndarray = matrix_of(self.frame.iloc[[self.row.value]], vector=self.vector_column.value)[0]
+        return row
 
     # --- the answer ----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ with a progress bar and the write's summary."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from typing import Any
 
 import ipywidgets as w
@@ -13,15 +13,13 @@ from IPython.display import display
 from ..embedder import model_for_index
 from ..index import Index
 from .base import Panel, expect, inside, labelled, likely_column
-from .columns import indexed_properties, scalar_columns, stored_properties
+from .columns import indexed_properties, scalar_columns, stored_properties, text_columns, vector_columns
 
 __all__ = ["UpsertPanel"]
 
 _NONE = "(none)"
 _LITERAL = "(one name for every row)"
 _ID_COLUMNS = ("id", "doc_id", "key")
-_VECTOR_COLUMNS = ("embedding", "vector", "values")
-_TEXT_COLUMNS = ("text", "body", "content", "passage", "document")
 _VECTORS, _TEXTS = "vectors", "texts"
 
 
@@ -57,13 +55,13 @@ class UpsertPanel(Panel):
         columns = labelled(frame.columns)  # the frame's own labels (2020, 0) are what the upsert is given
         labels = list(frame.columns)
         self.id = w.Dropdown(description="Id", options=columns, value=likely_column(labels, _ID_COLUMNS))
-        self.vector = w.Dropdown(description="Vector", options=columns, value=likely_column(labels, _VECTOR_COLUMNS))
+        self.vector = w.Dropdown(description="Vector", options=columns, value=self._source_column(texts=False))
         models = _models(index, model)
         self.model = w.Dropdown(description="Model", options=models, value=models[0] if models else None,
                                 layout=w.Layout(display="none"))
         self.model.add_class("vectorize-nb-model")
         self.source = w.ToggleButtons(options=[_VECTORS, _TEXTS] if models else [_VECTORS],
-                                      value=_TEXTS if models and _texts_first(labels, model) else _VECTORS,
+                                      value=_TEXTS if models and self._texts_first(model) else _VECTORS,
                                       tooltips=["the column holds vectors", "the column holds texts to embed"],
                                       layout=w.Layout(display=None if models else "none"))
         self.source.add_class("vectorize-nb-source")
@@ -95,8 +93,16 @@ class UpsertPanel(Panel):
         texts = change["new"] == _TEXTS
         self.vector.description = "Text" if texts else "Vector"
         self.model.layout.display = None if texts else "none"
-        labels = list(self.frame.columns)
-        self.vector.value = likely_column(labels, _TEXT_COLUMNS if texts else _VECTOR_COLUMNS)
+        self.vector.value = self._source_column(texts)
+
+    def _source_column(self, texts: bool) -> Hashable:
+        """The column the Vector (or Text) menu starts on: the first that holds vectors (texts), else the first."""
+        fitting = text_columns(self.frame, exclude=[self.id.value]) if texts else vector_columns(self.frame)
+        return next(iter(fitting or self.frame.columns), None)
+
+    def _texts_first(self, model: str | None) -> bool:
+        """Whether the panel starts on texts: a model was given, or the frame has texts and no vectors."""
+        return model is not None or (not vector_columns(self.frame) and bool(text_columns(self.frame, [self.id.value])))
 
     def _likely_metadata(self) -> list[Hashable]:
         """The columns the index's vectors hold as metadata; every scalar column for an empty index."""
@@ -137,13 +143,6 @@ class UpsertPanel(Panel):
             self.say(f"upserted {result.written:,} vectors into {self.index.name!r} with {stored}", "ok")
         else:
             self.say(f"{result.tally()}: {result.failures[0].error}", "error")
-
-
-def _texts_first(labels: Sequence[Hashable], model: str | None) -> bool:
-    """Whether the panel starts on texts: a model was given, or the frame has a text column and no vector one."""
-    def has(names: tuple[str, ...]) -> bool:
-        return any(name in labels for name in names)
-    return model is not None or (has(_TEXT_COLUMNS) and not has(_VECTOR_COLUMNS))
 
 
 def _models(index: Index, model: str | None) -> list[str]:
