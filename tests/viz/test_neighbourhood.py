@@ -250,11 +250,11 @@ def test_a_colour_the_vectors_do_not_hold_says_how_to_store_it(index):
     with pytest.raises(ColumnNotFound) as raised:
         plot_neighbourhood(index, "v001", color="rating")
     assert str(raised.value) == (
-        "'rating' was never stored as metadata in index 'points': upsert the vectors again with "
-        "metadata=['rating'] (df.vectorize.upsert(index, id=..., vector=..., metadata=['rating'])), or color by "
-        "one of: 'namespace', 'genre', 'year'")
+        "the vectors drawn from index 'points' hold no metadata 'rating' (never written, or an upsert without it "
+        "replaced it): upsert the vectors again with metadata=['rating'] (df.vectorize.upsert(index, id=..., "
+        "vector=..., metadata=['rating'])), or color by one of: 'namespace', 'genre', 'year'")
     assert isinstance(raised.value, KeyError)
-    with pytest.raises(ColumnNotFound, match=r"'nope' was never stored .* or hover by one of: 'namespace'"):
+    with pytest.raises(ColumnNotFound, match=r"hold no metadata 'nope' .* or hover by one of: 'namespace'"):
         plot_neighbourhood(index, "v001", hover=["year", "nope"])
 
 

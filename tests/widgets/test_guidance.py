@@ -51,9 +51,9 @@ def test_a_colour_never_stored_is_said_in_the_index_terms_and_the_answer_still_s
     explorer = QueryExplorer(index, frame, color="label")
     click(explorer, "Run")
     assert said(explorer) == (
-        "10 matches, drawn in one colour: 'label' was never stored as metadata in index 'panel-digits': upsert the "
-        "vectors again with metadata=['label'] (df.vectorize.upsert(index, id=..., vector=..., metadata=['label'])) "
-        "(the vectors drawn hold no metadata yet)")
+        "10 matches, drawn in one colour: the vectors drawn from index 'panel-digits' hold no metadata 'label' (never "
+        "written, or an upsert without it replaced it): upsert the vectors again with metadata=['label'] "
+        "(df.vectorize.upsert(index, id=..., vector=..., metadata=['label'])) (the vectors drawn hold no metadata)")
     assert len(explorer.results) == 10 and [t.name for t in explorer.figure.data if t.legendgroup == "index"] == [
         "index"]
 

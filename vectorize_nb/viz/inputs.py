@@ -208,8 +208,8 @@ def check_drawn(table: pd.DataFrame, names: Sequence[Hashable], role: str, index
                              f"columns are: {', '.join(map(repr, table.columns))}")
     stored = [name for name in table.columns if name not in ("id", "rank", "score")]
     held = (f", or {role} by one of: {', '.join(map(repr, stored))}" if set(stored) - {"namespace"}
-            else " (the vectors drawn hold no metadata yet)")
+            else " (the vectors drawn hold no metadata)")
     raise ColumnNotFound(
-        f"{missing} {'was' if len(absent) == 1 else 'were'} never stored as metadata in index {index!r}: "
-        f"upsert the vectors again with metadata=[{missing}] (df.vectorize.upsert(index, id=..., vector=..., "
-        f"metadata=[{missing}])){held}")
+        f"the vectors drawn from index {index!r} hold no metadata {missing} (never written, or an upsert without it "
+        f"replaced it): upsert the vectors again with metadata=[{missing}] (df.vectorize.upsert(index, id=..., "
+        f"vector=..., metadata=[{missing}])){held}")
