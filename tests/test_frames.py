@@ -57,7 +57,8 @@ def test_metadata_true_is_every_other_column_and_false_none(index, films):
     films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=True, wait=True)
     assert index.get_by_ids(["a"]).columns.tolist() == ["id", "namespace", "values", "genre", "year", "rating",
                                                         "released", "cast", "extra.studio", "extra.budget"]
-    films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=False, wait=True)
+    with pytest.warns(vz.errors.VectorizeWarning, match="the frame's column 'genre' was not written as metadata"):
+        films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=False, wait=True)
     assert index.get_by_ids(["a"]).columns.tolist() == ["id", "namespace", "values"]
 
 
@@ -147,7 +148,7 @@ def test_a_key_column_named_id_gives_unique_columns_and_merges_back(index, films
 
 
 def test_fetch_aligns_to_the_callers_ids_and_delete_removes(index, films):
-    films.iloc[:2].vectorize.upsert(index, id="film_id", vector="embedding")
+    films.iloc[:2].vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre"])
     fetched = films.vectorize.fetch(index, id="film_id")
     assert fetched.index.tolist() == [10, 11, 12, 13]
     assert fetched["id"].tolist() == ["a", "b", "c", "d"]
@@ -426,7 +427,8 @@ def test_an_index_write_given_namespaces_or_metadata_of_another_shape_says_so(in
 def test_a_namespace_that_is_a_misspelt_column_is_written_but_said(index, films):
     """namespace="genr" wrote every row into the namespace "genr", without a word."""
     with pytest.warns(vz.errors.VectorizeWarning) as heard:
-        films.vectorize.upsert(index, id="film_id", vector="embedding", namespace="genr", wait=True)
+        films.vectorize.upsert(index, id="film_id", vector="embedding", namespace="genr", metadata=["genre"],
+                               wait=True)
     assert [str(w.message) for w in heard] == [
         "namespace='genr' is not a column of the frame, so every row goes to the namespace 'genr'; for the "
         "column 'genre', pass namespace='genre'"]

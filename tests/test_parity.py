@@ -178,10 +178,13 @@ def test_a_bad_filter_is_refused_alike_before_sending_even_on_an_unknown_index(c
     films = client.create_index("films", 2)
     films.create_metadata_index("genre", "string")
     gone = client.create_index("gone", 2)
-    client.delete_index("gone")
+    vz.Client(client.backend, "another").delete_index("gone")  # deleted elsewhere: this handle cannot know
+    retired = client.create_index("retired", 2)
+    client.delete_index("retired")  # deleted through this client: the handle says so first
     before = len(requests_sent)
     for idx in (films, gone):
         assert refused(lambda: idx.query([1, 0], filter=flt))[:2] == (errors.InvalidFilter, 40110)  # noqa: B023
+    assert refused(lambda: retired.query([1, 0], filter=flt))[:2] == (errors.IndexDeleted, 3005)
     assert len(requests_sent) == before
 
 

@@ -339,3 +339,16 @@ def test_query_by_id_right_after_a_write_not_yet_applied_says_to_wait():
         with pytest.raises(vz.errors.VectorNotFound) as raised:
             slow.query_by_id("b")
         assert "not applied" not in raised.value.message
+
+
+def test_a_column_of_an_indexed_property_left_out_of_the_write_is_said(index):
+    """An upsert again without metadata= (after new embeddings, say) replaced each vector whole: its stored
+    metadata was gone, and filters on it matched nothing, without a word."""
+    index.create_metadata_index("genre", "string")
+    frame = pd.DataFrame({"id": ["a", "b"], "v": [[1.0, 0.0], [0.0, 1.0]], "genre": ["drama", "noir"]})
+    _, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata=["genre"]))
+    assert said == []
+    _, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v"))
+    assert said == ["the frame's column 'genre' was not written as metadata, though index 'films' has a metadata "
+                    "index on 'genre': the vectors written hold no 'genre' (an upsert replaces a stored vector "
+                    "whole), so no filter on 'genre' matches them; metadata=['genre', ...] writes it"]

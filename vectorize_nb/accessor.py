@@ -24,7 +24,7 @@ from .contract import arguments, errors
 from .contract.models import WriteKind
 from .embedder import Embedder, model_for_index
 from .frame_batch import MISSING, metadata_values, to_vectors
-from .metadata_fit import warn_unheld
+from .metadata_fit import metadata_index_types, warn_left_out, warn_unheld
 from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of
 from .index import FilterLike, Index
 from .docstrings import documented, fill_docstring
@@ -316,11 +316,14 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
         batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
                            dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
     _literal_namespace(frame, index, namespace)
-    if metadata is not None and metadata is not False:
-        columns = lambda keys: metadata_values(frame, metadata, keys, id=id, vector=vector, vectors=vectors,
-                                               namespace=namespace)
-        warn_unheld(index.backend, index.name, columns, lambda at: f"{row_name(frame, at)}, id {batch.ids[at]!r}",
-                    absent=MISSING)
+    if types := metadata_index_types(index.backend, index.name):
+        written = metadata_values(frame, [] if metadata is None else metadata, types, id=id, vector=vector,
+                                  vectors=vectors, namespace=namespace)
+        warn_unheld(index.backend, index.name, types, written, lambda at: f"{row_name(frame, at)}, id "
+                    f"{batch.ids[at]!r}", absent=MISSING)
+        sources = {id, vector, namespace, None if text is None else text.column, *(vectors or [])}
+        warn_left_out(index.backend, index.name, [str(column) for column in frame.columns if str(column) in types
+                                                  and str(column) not in written and column not in sources])
     result = index.write(kind, batch, options)
     if text is not None and model is not None and result.written:  # remembered once written, for `_asked`
         index.embedder.wrote(index.description, model, text.pooling)

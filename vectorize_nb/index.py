@@ -23,7 +23,7 @@ from .contract.backend import Backend
 from .contract.models import (CheckedVectors, IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors,
                               WriteKind)
 from .filter_builder import Condition
-from .metadata_fit import warn_unheld
+from .metadata_fit import metadata_index_types, warn_unheld
 from .embedder import Embedder
 from .mutation_log import MutationLog, wait_until_applied
 from .reader import FilterLike
@@ -42,8 +42,10 @@ class _Deleted:
         self._name = name
 
     def __getattr__(self, attribute: str) -> Any:
-        raise errors.IndexDeleted(f"index {self._name!r} was deleted (delete_index) after this Index was made; "
-                                  f"client.get_index({self._name!r}) gives the index of that name now, if there is one")
+        deleted = errors.IndexDeleted(f"index {self._name!r} was deleted (delete_index) after this Index was made; "
+                                      f"client.get_index({self._name!r}) gives the index of that name now, if any")
+        deleted.hint = ""  # the class's "create it again" would not say that this handle stays deleted
+        raise deleted
 
 
 class Index(IndexCopier):
@@ -188,9 +190,10 @@ class Index(IndexCopier):
                 raise errors.InvalidVector(f"{kind} takes records, ids and values, or a Vectors batch; a DataFrame "
                                            f"goes through {accessor}")
             batch = as_vectors(data, values, metadata, namespaces, self.dimensions)
-        if isinstance(batch, Vectors) and batch.metadata is not None:
+        if isinstance(batch, Vectors) and batch.metadata is not None and (types := metadata_index_types(
+                self.backend, self.name)):
             rows = [row or {} for row in batch.metadata]
-            warn_unheld(self.backend, self.name, lambda keys: {key: [row.get(key) for row in rows] for key in keys},
+            warn_unheld(self.backend, self.name, types, {key: [row.get(key) for row in rows] for key in types},
                         lambda at: f"id {batch.ids[at]!r}")
         return batch
 

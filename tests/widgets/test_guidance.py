@@ -122,5 +122,5 @@ def test_an_index_with_a_metadata_index_and_stored_vectors_preselects_both(clien
     index = client.create_index("films", 3)
     index.create_metadata_index("source", "string")
     frame = digits_like()
-    frame.head(2).vectorize.upsert(index, id="id", vector="embedding", metadata=["label"])
+    frame.head(2).drop(columns="source").vectorize.upsert(index, id="id", vector="embedding", metadata=["label"])
     assert UpsertPanel(frame, index).metadata.value == ("label", "source")
