@@ -157,6 +157,20 @@ def test_fetch_aligns_to_the_callers_ids_and_delete_removes(index, films):
     assert index.info().vector_count == 1
 
 
+def test_a_namespace_column_searches_each_row_in_its_own_namespace(index):
+    """namespace="kind" names the column on upsert but was one literal namespace on query: each row searched
+    the namespace "kind", which held nothing. Now each row searches its row's namespace, as upsert reads it."""
+    stored = pd.DataFrame({"id": ["a1", "a2", "b1", "n1"], "kind": ["a", "a", "b", None],
+                           "vec": [[1.0, 0.0, 0.0], [0.9, 0.1, 0.0], [1.0, 0.05, 0.0], [1.0, 0.0, 0.01]]})
+    stored.vectorize.upsert(index, id="id", vector="vec", namespace="kind", wait=True)
+    asking = pd.DataFrame({"vec": [[1.0, 0.0, 0.0]] * 3, "kind": ["b", "a", None]}, index=["x", "y", "z"])
+    hits = asking.vectorize.query(index, vector="vec", namespace="kind", top_k=2)
+    assert hits["query"].tolist() == ["x", "y", "y", "z", "z"]  # the frame's order, each answer ranked
+    assert hits["id"].tolist() == ["b1", "a1", "a2", "a1", "n1"] and hits["rank"].tolist() == [1, 1, 2, 1, 2]
+    assert hits["namespace"].tolist()[:3] == ["b", "a", "a"]  # a missing namespace: every namespace
+    assert hits.attrs["namespace"] == "column 'kind'"
+
+
 def test_to_frame_exports_the_whole_index(index, films):
     films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre"])
     exported = index.to_frame()

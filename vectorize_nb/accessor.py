@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from .client import Client
 from .contract import arguments, errors
 from .contract.models import WriteKind
 from .embedder import Embedder, model_for_index
-from .frame_batch import MISSING, metadata_values, to_vectors
+from .frame_batch import MISSING, metadata_values, namespaces_of, to_vectors
 from .metadata_fit import metadata_index_types, warn_left_out, warn_unheld
 from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of
 from .index import FilterLike, Index
@@ -133,9 +134,9 @@ class VectorizeAccessor:
     @documented
     def query(self, index: Index, *, vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
               text: Hashable | None = None, model: str | None = None, pooling: str | None = None, top_k: int = 5,
-              filter: FilterLike = None, namespace: str | None = None, return_metadata: str = "none",
+              filter: FilterLike = None, namespace: Hashable | None = None, return_metadata: str = "none",
               return_values: bool = False, key: Hashable | None = None) -> pd.DataFrame:
-        """One query per row, answered in one batch where the backend can.
+        """One query per row, answered in one batch where the backend can (one per namespace for a column).
 
         Parameters
         ----------
@@ -146,7 +147,10 @@ class VectorizeAccessor:
         text, model, pooling
             Instead: a column of questions, embedded as for `upsert` (with no preset on the index, by default
             with the model its texts were written with from this machine).
-        top_k, filter, namespace, return_metadata, return_values
+        namespace : str or column name, optional
+            The namespace to search (by default every namespace); a column of the frame: each row's own, as
+            `upsert` reads it (a row without one searches every namespace).
+        top_k, filter, return_metadata, return_values
             As for `Index.query`.
         key : column name, optional
             A column that labels each query (by default the frame's index labels).
@@ -170,9 +174,14 @@ class VectorizeAccessor:
             _asked(frame, index, source)
         if key is not None:
             check_columns(frame, [key], "key")
-        labels = frame.index if key is None else frame[key]
-        result = index.query_many(matrix, top_k, keys=list(labels), filter=filter, namespace=namespace,
-                                  return_values=return_values, return_metadata=return_metadata)
+        labels = list(frame.index if key is None else frame[key])
+        ask = partial(index.query_many, top_k=top_k, filter=filter, return_values=return_values,
+                      return_metadata=return_metadata)
+        if namespace is not None and namespace in frame.columns:
+            result = _per_namespace(ask, matrix, labels, namespaces_of(frame, namespace) or [])
+            result.attrs["namespace"] = f"column {namespace!r}"
+        else:
+            result = ask(matrix, keys=labels, namespace=arguments.text("namespace", namespace, optional=True))
         result.attrs["query_key"] = key if key is not None else (frame.index.name or "index label")
         return result
 
@@ -327,6 +336,20 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
     result = index.write(kind, batch, options)
     if text is not None and model is not None and result.written:  # remembered once written, for `_asked`
         index.embedder.wrote(index.description, model, text.pooling)
+    return result
+
+
+def _per_namespace(ask: Callable[..., pd.DataFrame], matrix: np.ndarray, labels: list[Any],
+                   namespaces: list[str | None]) -> pd.DataFrame:
+    """Each row's query in its row's namespace (every namespace where it has none), one batch per namespace,
+    the answers in the frame's order."""
+    parts = []
+    for namespace in dict.fromkeys(namespaces):
+        rows = [row for row, name in enumerate(namespaces) if name == namespace]
+        parts.append(ask(matrix[rows], keys=rows, namespace=namespace))
+    result = pd.concat(parts, ignore_index=True).sort_values("query", kind="stable", ignore_index=True)
+    result["query"] = [labels[row] for row in result["query"]]
+    result.attrs = parts[0].attrs
     return result
 
 
