@@ -118,3 +118,21 @@ def test_a_query_answer_with_values_that_are_not_finite_is_a_server_error(rig, v
         rig.client(max_retries=0).backend.query("docs", np.ones(2, np.float32), QueryOptions(return_values=True))
     assert raised.value.status == 502 and raised.value.operation == "query on index 'docs'"
     assert "values of id 'b' that are not finite numbers" in raised.value.message
+
+
+def test_a_write_whose_metadata_indexes_cannot_be_listed_goes_on_unwarned(rig, recwarn):
+    """The listing behind the metadata warnings is no part of the write: its failure loses the warning only."""
+    import pandas as pd
+
+    client = rig.client(max_retries=0)
+    index = client.get_index("docs")
+    index.create_metadata_index("genre", "string")
+    rig.app.always("metadata_index/list", Reply(500, code=10001))
+    frame = pd.DataFrame({"id": ["p", "q"], "v": [[1.0, 0.0], [0.0, 1.0]], "genre": [1, 2]})
+    try:
+        assert frame.vectorize.upsert(index, id="id", vector="v", metadata=["genre"], wait=True).written == 2
+        assert index.upsert([{"id": "r", "values": [1, 1], "metadata": {"genre": 3}}], wait=True).written == 1
+    finally:
+        rig.app.heal()
+    assert rig.app.count("metadata_index/list") == 2 and not [w for w in recwarn if "genre" in str(w.message)]
+    assert sorted(index.get_by_ids(["p", "q", "r"])["id"]) == ["p", "q", "r"]
