@@ -437,3 +437,18 @@ def test_an_index_kept_from_before_its_delete_says_so_even_once_the_name_is_made
                                                "client.get_index('rec') gives the index of that name now, if any")
     assert repr(old) == "Index('rec', dimensions=2, metric='cosine', target='memory')"
     assert new.info().vector_count == 0 and new.dimensions == 3
+
+
+def test_an_index_made_again_elsewhere_with_other_dimensions_is_named_in_the_mismatch(client):
+    """A handle of an index another client or process deleted and made again: its query checked against the old
+    dimensions, the engine against the new, and the two errors contradicted each other."""
+    kept = client.create_index("shared", dimensions=2)
+    elsewhere = vz.Client(client.backend, "another")
+    elsewhere.delete_index("shared")
+    elsewhere.create_index("shared", dimensions=3)
+    for call in (lambda: kept.query([1.0, 0.0]), lambda: kept.query_many([[1.0, 0.0]])):
+        with pytest.raises(errors.QueryDimensionMismatch) as raised:
+            call()
+        assert raised.value.message.endswith(
+            "; index 'shared' was deleted and made again since this Index was made (by another client or process), "
+            "with 3 dimensions: client.get_index('shared') gives the new one")

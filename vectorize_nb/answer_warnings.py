@@ -1,6 +1,8 @@
 """What an answer to a query leaves unsaid, told once as a `VectorizeWarning`: query vectors of zeros under
 cosine, an index that holds nothing (or not yet: a write not applied), and a namespace that holds nothing.
-Vectorize answers each of these with matches in id order or none at all, and no word."""
+Vectorize answers each of these with matches in id order or none at all, and no word. And what a query's
+error leaves unsaid, added to its message: the write not applied yet of a missing id, the index deleted and
+made again since the `Index` was."""
 
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ import numpy as np
 
 from .contract import errors
 from .contract.backend import Backend
-from .contract.models import Match, QueryOptions
+from .contract.models import IndexDescription, Match, QueryOptions
 from .mutation_log import MutationLog, writes_pending
 
-__all__ = ["zero_queries", "nothing_found", "missing_id"]
+__all__ = ["zero_queries", "nothing_found", "missing_id", "remade"]
 
 _DELAY = "Vectorize applies writes a few seconds after acknowledging them"
 
@@ -85,3 +87,16 @@ def missing_id(backend: Backend, log: MutationLog, name: str, error: errors.Vect
     if log.adds_pending(name, processed):
         error.message += (f"; this client's last write to index {name!r} is not applied yet ({_DELAY}): if it holds "
                           "that id, wait for it: index.wait(), or write with wait=True")
+
+
+def remade(backend: Backend, description: IndexDescription, error: errors.QueryDimensionMismatch) -> None:
+    """Add to a dimension mismatch the backend found, after the handle's own check against `description` passed,
+    that the index was deleted and made again since (by another client or process); a failed look adds nothing."""
+    try:
+        now = backend.get_index(description.name)
+    except errors.VectorizeError:
+        return
+    if now.created_on != description.created_on:
+        error.message += (f"; index {description.name!r} was deleted and made again since this Index was made (by "
+                          f"another client or process), with {now.dimensions} dimensions: "
+                          f"client.get_index({description.name!r}) gives the new one")

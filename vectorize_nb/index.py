@@ -11,8 +11,8 @@ What only reads (get_by_ids, to_frame, list_vectors, explain_filter, ...) is in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ from .query_input import many_queries, one_query
 from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors
 
 __all__ = ["Index", "FilterLike"]
+
+_Answer = TypeVar("_Answer")
 
 
 class _Deleted:
@@ -313,8 +315,7 @@ class Index(IndexCopier):
             with self._during("query"):
                 query = one_query(vector, self.dimensions)
         answer_warnings.zero_queries(self.backend, self.name, self.metric, query)
-        with self._during("query"):
-            matches = self.backend.query(self.name, query, options)
+        matches = self._answer(lambda: self.backend.query(self.name, query, options))
         answer_warnings.nothing_found(self.backend, self.log, self.name, [matches], options)
         return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
 
@@ -416,8 +417,7 @@ class Index(IndexCopier):
         if keys is not None and len(keys) != len(matrix):
             raise errors.InvalidRequest(f"keys must hold one label per query vector ({len(matrix)}), got {len(keys)}")
         answer_warnings.zero_queries(self.backend, self.name, self.metric, matrix)
-        with self._during("query"):
-            answers = self.backend.query_many(self.name, matrix, options)
+        answers = self._answer(lambda: self.backend.query_many(self.name, matrix, options))
         answer_warnings.nothing_found(self.backend, self.log, self.name, answers, options)
         labels = list(range(len(matrix))) if keys is None else keys
         return results.matches_frame(answers, self._query_attrs("query_many", options), keys=labels,
@@ -435,6 +435,15 @@ class Index(IndexCopier):
                 for miss in self.backend.filter_misses(self.name, options.filter):
                     errors.warn_once(self.backend, (self.name, miss.property, miss.reason), miss.message)
         return options
+
+    def _answer(self, ask: Callable[[], _Answer]) -> _Answer:
+        """The backend's answer to a query; a dimension mismatch it finds says if the index was made again since."""
+        with self._during("query"):
+            try:
+                return ask()
+            except errors.QueryDimensionMismatch as exc:
+                answer_warnings.remade(self.backend, self.description, exc)
+                raise
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
