@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from typing import Any
-from collections.abc import Collection, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -202,13 +202,23 @@ def _used(frame: pd.DataFrame, id: Hashable, vector: Hashable | None, vectors: S
             *([namespace] if namespace is not None and namespace in frame.columns else [])]
 
 
-def metadata_values(frame: pd.DataFrame, metadata: Sequence[Hashable] | Hashable, keys: Collection[str], *,
+def metadata_values(frame: pd.DataFrame, metadata: Sequence[Hashable] | Hashable, types: Mapping[str, str], *,
                     id: Hashable, vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None,
-                    namespace: Hashable | None = None) -> dict[str, list[Any]]:
-    """The values of the metadata columns among `keys`, as `to_vectors` writes them (`MISSING` where a row has
-    none)."""
+                    namespace: Hashable | None = None) -> dict[str, Sequence[Any]]:
+    """The values of the metadata columns written to a property of `types` (its metadata index's type), as
+    `to_vectors` writes them (`MISSING` where a row has none): none where the column's dtype is of that type
+    (a string column of a 1M rows would make 1M str objects to tell what its dtype says)."""
     names = _metadata_names(frame, metadata, _used(frame, id, vector, vectors, namespace))
-    return {str(name): _json_column(frame, name) for name in names if str(name) in keys}
+    return {str(name): () if _of_type(frame[name].dtype, types[str(name)]) else _json_column(frame, name)
+            for name in names if str(name) in types}
+
+
+def _of_type(dtype: Any, index_type: str) -> bool:
+    if index_type == "string":
+        return isinstance(dtype, pd.StringDtype)
+    if index_type == "boolean":
+        return pd.api.types.is_bool_dtype(dtype)
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _encoded(frame: pd.DataFrame, columns: dict[str, list[Any]], ids: list[str],

@@ -128,11 +128,12 @@ def test_a_write_whose_metadata_indexes_cannot_be_listed_goes_on_unwarned(rig, r
     index = client.get_index("docs")
     index.create_metadata_index("genre", "string")
     rig.app.always("metadata_index/list", Reply(500, code=10001))
+    listed = rig.app.count("metadata_index/list")
     frame = pd.DataFrame({"id": ["p", "q"], "v": [[1.0, 0.0], [0.0, 1.0]], "genre": [1, 2]})
     try:
         assert frame.vectorize.upsert(index, id="id", vector="v", metadata=["genre"], wait=True).written == 2
         assert index.upsert([{"id": "r", "values": [1, 1], "metadata": {"genre": 3}}], wait=True).written == 1
     finally:
         rig.app.heal()
-    assert rig.app.count("metadata_index/list") == 2 and not [w for w in recwarn if "genre" in str(w.message)]
+    assert rig.app.count("metadata_index/list") == listed + 2 and not [w for w in recwarn if "genre" in str(w.message)]
     assert sorted(index.get_by_ids(["p", "q", "r"])["id"]) == ["p", "q", "r"]
