@@ -169,6 +169,8 @@ def test_a_namespace_column_searches_each_row_in_its_own_namespace(index):
     assert hits["id"].tolist() == ["b1", "a1", "a2", "a1", "n1"] and hits["rank"].tolist() == [1, 1, 2, 1, 2]
     assert hits["namespace"].tolist()[:3] == ["b", "a", "a"]  # a missing namespace: every namespace
     assert hits.attrs["namespace"] == "column 'kind'"
+    none = asking.iloc[:0].vectorize.query(index, vector="vec", namespace="kind", top_k=2)
+    assert none.empty and none.columns.tolist() == hits.columns.tolist()
 
 
 def test_to_frame_exports_the_whole_index(index, films):

@@ -344,7 +344,7 @@ def _per_namespace(ask: Callable[..., pd.DataFrame], matrix: np.ndarray, labels:
     """Each row's query in its row's namespace (every namespace where it has none), one batch per namespace,
     the answers in the frame's order."""
     parts = []
-    for namespace in dict.fromkeys(namespaces):
+    for namespace in dict.fromkeys(namespaces) or [None]:  # no rows: one empty answer, with its columns
         rows = [row for row, name in enumerate(namespaces) if name == namespace]
         parts.append(ask(matrix[rows], keys=rows, namespace=namespace))
     result = pd.concat(parts, ignore_index=True).sort_values("query", kind="stable", ignore_index=True)
