@@ -188,7 +188,7 @@ def test_the_panels_start_on_the_column_that_holds_vectors_whatever_its_name(cli
     from vectorize_nb.widgets import QueryExplorer
 
     index = client.create_index("films", 3)
-    frame = pd.DataFrame({"id": ["p0", "p1"], "genre": ["drama", "noir"],
+    frame = pd.DataFrame({"id": ["p0", "p1"], "tags": [["a", "b"], ["c", "d"]], "genre": ["drama", "noir"],
                           "emb": list(np.eye(3, dtype=np.float32)[:2])})
     upsert = UpsertPanel(frame, index)
     assert (upsert.id.value, upsert.vector.value, upsert.metadata.value) == ("id", "emb", ("genre",))

@@ -89,8 +89,16 @@ def vector_columns(frame: pd.DataFrame) -> list[Hashable]:
             return True
         cells = column.iloc[:SAMPLE]
         present = [cell for cell in cells if cell is not None and not (isinstance(cell, float) and cell != cell)]
-        return bool(present) and all(isinstance(cell, (np.ndarray, list, tuple)) and len(cell) > 1 for cell in present)
+        return bool(present) and all(_numbers(cell) for cell in present)
     return _named_first([name for name in frame.columns if holds_vectors(name)], _VECTOR_NAMES)
+
+
+def _numbers(cell: object) -> bool:
+    """An array, list or tuple of numbers (a list of tags is no vector)."""
+    if isinstance(cell, np.ndarray):
+        return cell.ndim == 1 and len(cell) > 1 and cell.dtype.kind in "iuf"
+    return isinstance(cell, (list, tuple)) and len(cell) > 1 and all(
+        isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_)) for x in cell[:3])
 
 
 def text_columns(frame: pd.DataFrame, exclude: Sequence[Hashable] = ()) -> list[Hashable]:
