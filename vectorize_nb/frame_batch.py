@@ -207,7 +207,7 @@ def metadata_values(frame: pd.DataFrame, metadata: Sequence[Hashable] | Hashable
                     namespace: Hashable | None = None) -> dict[str, Sequence[Any]]:
     """The values of the metadata columns written to a property of `types` (its metadata index's type), as
     `to_vectors` writes them (`MISSING` where a row has none): none where the column's dtype is of that type
-    (a string column of a 1M rows would make 1M str objects to tell what its dtype says)."""
+    (a string column of 1M rows would make 1M str objects to tell what its dtype says)."""
     names = _metadata_names(frame, metadata, _used(frame, id, vector, vectors, namespace))
     return {str(name): () if _of_type(frame[name].dtype, types[str(name)]) else _json_column(frame, name)
             for name in names if str(name) in types}
