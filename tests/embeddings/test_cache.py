@@ -311,3 +311,17 @@ def test_the_counters_keep_every_embed_of_threads_landing_together(cache, monkey
     cache.embed(texts, "m", "mean", Recorder())
     other.join(10)
     assert (cache.hits, cache.misses) == (4, 2)
+
+
+@pytest.mark.parametrize("through", ["a file on the path", "a file where the folder goes"])
+def test_a_cache_folder_blocked_by_a_file_is_skipped_and_said_once(tmp_path, caplog, through):
+    """XDG_CACHE_HOME naming a file raised NotADirectoryError (FileExistsError where the folder itself is a
+    file) from the embed call, where a read-only folder is skipped."""
+    (tmp_path / "afile").write_text("not a folder")
+    folder = tmp_path / "afile" / "vectorize-nb" if through == "a file on the path" else tmp_path / "afile"
+    compute = Recorder()
+    with caplog.at_level(logging.WARNING, logger="vectorize_nb"), EmbeddingCache(folder) as cache:
+        found = cache.embed(["read a csv", "parse json"], "m", "mean", compute)
+    assert np.array_equal(found.vectors, fake_vectors(["read a csv", "parse json"])) and found.misses == 2
+    said = [record.getMessage() for record in caplog.records]
+    assert len(said) == 1 and "cannot be written" in said[0]

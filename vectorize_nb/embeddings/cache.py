@@ -219,13 +219,14 @@ class EmbeddingCache:
 
     def _optional(self, work: Callable[[sqlite3.Connection], _T], otherwise: Callable[[], _T]) -> _T:
         """`work` through `_run`, or `otherwise()` where the cache cannot be written here (a read-only folder,
-        a full disk): the texts are embedded all the same, without it, and the log says so once."""
+        a full disk, a file where its folder would be): the texts are embedded all the same, without it, and the
+        log says so once."""
         try:
             return self._run(work)
         except ClientClosed:
             return otherwise()
         except (OSError, sqlite3.OperationalError) as exc:
-            if not (refused(exc) or full(exc)):
+            if not (refused(exc) or full(exc) or isinstance(exc, (NotADirectoryError, FileExistsError))):
                 raise
             if not self._unwritable_said:
                 log.warning("The embedding cache %s cannot be written (%s): texts are embedded without it",
