@@ -317,7 +317,7 @@ def test_the_counters_keep_every_embed_of_threads_landing_together(cache, monkey
 def test_a_cache_folder_blocked_by_a_file_is_skipped_and_said_once(tmp_path, caplog, through):
     """XDG_CACHE_HOME naming a file raised NotADirectoryError (FileExistsError where the folder itself is a
     file) from the embed call, where a read-only folder is skipped."""
-    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "afile").write_text("not a folder", encoding="utf-8")
     folder = tmp_path / "afile" / "vectorize-nb" if through == "a file on the path" else tmp_path / "afile"
     compute = Recorder()
     with caplog.at_level(logging.WARNING, logger="vectorize_nb"), EmbeddingCache(folder) as cache:
