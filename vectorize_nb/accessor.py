@@ -343,10 +343,11 @@ def _per_namespace(ask: Callable[..., pd.DataFrame], matrix: np.ndarray, labels:
                    namespaces: list[str | None]) -> pd.DataFrame:
     """Each row's query in its row's namespace (every namespace where it has none), one batch per namespace,
     the answers in the frame's order."""
-    parts = []
-    for namespace in dict.fromkeys(namespaces) or [None]:  # no rows: one empty answer, with its columns
-        rows = [row for row, name in enumerate(namespaces) if name == namespace]
-        parts.append(ask(matrix[rows], keys=rows, namespace=namespace))
+    groups: dict[str | None, list[int]] = {}
+    for row, name in enumerate(namespaces):
+        groups.setdefault(name, []).append(row)
+    parts = [ask(matrix[rows], keys=rows, namespace=namespace)  # no rows: one empty answer, with its columns
+             for namespace, rows in (groups or {None: []}).items()]
     result = pd.concat(parts, ignore_index=True).sort_values("query", kind="stable", ignore_index=True)
     result["query"] = [labels[row] for row in result["query"]]
     result.attrs = parts[0].attrs
