@@ -77,6 +77,8 @@ def make_columns():
     ({"genre": {"$ne": "drama"}}, [2, 4, 5]),      # absent and null values are "not equal"; row 0 predates
     ({"genre": {"$in": ["comedy", "noir"]}}, [2, 3]),
     ({"genre": {"$nin": ["comedy"]}}, [1, 3, 4, 5]),
+    ({"genre": {"$in": []}}, []),                  # in nothing: no vector
+    ({"year": {"$nin": []}}, [1, 2, 3, 4, 5]),     # not in nothing: every vector written since the index
     ({"genre": None}, [4, 5]),                     # $eq null: null or absent
     ({"genre": {"$gte": "d", "$lt": "e"}}, [1, 3]),  # prefix search idiom
     ({"year": {"$gte": 1990, "$lt": 2000}}, [1, 3]),

@@ -107,6 +107,8 @@ class MetadataColumn(ABC):
         return hit
 
     def _member(self, operands: list[Any], count: int) -> np.ndarray | None:
+        if not operands:
+            return np.zeros(count, dtype=bool)
         want_absent = any(value is None for value in operands)
         typed = [self.query_key(value) for value in operands if value is not None]
         keys = [key for key in typed if key is not None]
