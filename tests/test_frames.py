@@ -49,7 +49,19 @@ def test_upsert_converts_metadata_the_way_vectorize_stores_json(index, films):
                                        "extra": {"studio": "s1", "budget": 5}}
     assert stored["b"] == {"genre": "comedy", "year": 2001, "released": "2001-05-02T10:30:00",
                                        "cast": []}  # NaN and None are left out
-    assert stored["c"] == {"year": 2020, "rating": 6.0, "cast": ["z"], "extra": {}}
+    assert stored["c"] == {"year": 2020, "rating": 6.0, "cast": ["z"], "extra": {"studio": None}}
+
+
+def test_nulls_inside_a_list_or_dict_cell_keep_their_places(index):
+    """[0.9, None, 0.7] was stored as [0.9, 0.7], each later score moved up a place, where index.upsert of the
+    same record keeps the null."""
+    frame = pd.DataFrame({"id": ["a", "b"], "v": [[1, 0, 0], [0, 1, 0]],
+                          "scores": [[0.9, None, 0.7], np.array([1.0, np.nan, 3.0])],
+                          "extra": [{"x": None, "y": 1}, {"x": pd.NA, "tags": [None, "t"]}]})
+    frame.vectorize.upsert(index, id="id", vector="v", metadata=["scores", "extra"])
+    stored = {v.id: v.metadata for v in index.backend.get_by_ids("films", ["a", "b"])}
+    assert stored == {"a": {"scores": [0.9, None, 0.7], "extra": {"x": None, "y": 1}},
+                      "b": {"scores": [1.0, None, 3.0], "extra": {"x": None, "tags": [None, "t"]}}}
 
 
 def test_metadata_true_is_every_other_column_and_false_none(index, films):

@@ -130,13 +130,18 @@ def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) 
     if isinstance(value, (pd.Timestamp, datetime, date, np.datetime64)):
         return iso_text(pd.Timestamp(value))
     if isinstance(value, dict):
-        return {str(k): v for k, v in ((k, _json_value(frame, name, position, v)) for k, v in value.items())
-                if v is not MISSING}
+        return {str(k): _inner_value(frame, name, position, v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [item for item in (_json_value(frame, name, position, v) for v in list(value)) if item is not MISSING]
+        return [_inner_value(frame, name, position, v) for v in list(value)]
     raise errors.InvalidMetadata(f"metadata column {name!r} holds a {type(value).__name__} in "
                                  f"{row_name(frame, position)} ({value!r:.60}), which Vectorize cannot store; convert "
                                  "it to a string or a number")
+
+
+def _inner_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) -> Any:
+    """A value inside a list or dict cell: a missing one is JSON's null there, keeping the others' places."""
+    item = _json_value(frame, name, position, value)
+    return None if item is MISSING else item
 
 
 def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str | None] | None:
