@@ -84,11 +84,11 @@ def idx(client):
 def test_query_returns_a_tidy_frame(idx):
     hits = idx.query([1, 0.1], top_k=3, return_metadata="all", return_values=True)
     assert list(hits.columns) == ["rank", "id", "score", "namespace", "values", "genre", "cast.lead",
-                                  "metadata.score"]
+                                  'metadata["score"]']
     assert hits["id"].tolist() == ["a", "c", "b"] and hits["rank"].tolist() == [1, 2, 3]
     assert hits.loc[0, "namespace"] == "eu" and pd.isna(hits.loc[1, "namespace"])
     assert hits.loc[0, "values"].dtype == np.float32 and hits.loc[0, "cast.lead"] == "x"
-    assert hits.loc[2, "metadata.score"] == 3  # a metadata key named like a column is prefixed
+    assert hits.loc[2, 'metadata["score"]'] == 3  # a metadata key named like a column
     assert hits.attrs["top_k"] == 3 and hits.attrs["index"] == "films" and hits.attrs["metric"] == "cosine"
 
 

@@ -294,6 +294,22 @@ BAD_FRAMES = [
 ]
 
 
+def test_an_export_of_keys_named_like_its_columns_is_written_back_as_those_keys(index):
+    """to_frame named a property "id" "metadata.id", and upsert stored that column as {"metadata": {"id": ...}}:
+    a filter on "id" matched the source's vector and not the copy's."""
+    index.upsert([{"id": "a", "values": [1, 0, 0], "namespace": "n",
+                   "metadata": {"id": "sku-1", "namespace": "shop", "values": [1], "metadata": {"id": "deep"}}}])
+    exported = index.to_frame()
+    assert exported.columns.tolist() == ["id", "namespace", "values", 'metadata["id"]', 'metadata["namespace"]',
+                                         'metadata["values"]', "metadata.id"]
+    with vz.connect("memory", limits=TINY) as client:
+        copy = client.create_index("copy", 3)
+        exported.vectorize.upsert(copy, id="id", vector="values", namespace="namespace", metadata="all")
+        [stored] = copy.backend.get_by_ids("copy", ["a"])
+        assert stored.metadata == {"id": "sku-1", "namespace": "shop", "values": [1], "metadata": {"id": "deep"}}
+        assert stored.namespace == "n"
+
+
 def test_a_metadata_column_named_twice_is_one_key(index, films):
     twice = ["genre", "".join(["gen", "re"])]  # equal labels, two objects
     assert films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=twice).ok

@@ -26,6 +26,7 @@ from .contract.models import WriteKind
 from .embedder import Embedder, model_for_index
 from .frame_batch import MISSING, metadata_values, namespaces_of, to_vectors
 from .metadata_fit import metadata_index_types, warn_left_out, warn_unheld
+from .results import metadata_key
 from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of
 from .index import FilterLike, Index
 from .docstrings import documented, fill_docstring
@@ -331,8 +332,8 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
         warn_unheld(index.backend, index.name, types, written, lambda at: f"{row_name(frame, at)}, id "
                     f"{batch.ids[at]!r}", absent=MISSING)
         sources = {id, vector, namespace, None if text is None else text.column, *(vectors or [])}
-        warn_left_out(index.backend, index.name, [str(column) for column in frame.columns if str(column) in types
-                                                  and str(column) not in written and column not in sources])
+        keys = {metadata_key(column): column for column in frame.columns if column not in sources}
+        warn_left_out(index.backend, index.name, [key for key in keys if key in types and key not in written])
     result = index.write(kind, batch, options)
     if text is not None and model is not None and result.written:  # remembered once written, for `_asked`
         index.embedder.wrote(index.description, model, text.pooling)

@@ -20,6 +20,7 @@ from .contract.dates import iso_text
 from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.metadata_json import encoded_metadata, metadata_json_of
 from .contract.models import CheckedVectors, Vectors, WriteKind
+from .results import metadata_key
 from .frames import check_columns, id_note, ids_of, in_row, is_missing, row_name, vectors_of
 
 __all__ = ["to_vectors", "namespaces_of", "metadata_values", "MISSING"]
@@ -34,9 +35,9 @@ def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | Hashabl
     check_columns(frame, names, "metadata")
     keys: dict[str, Hashable] = {}
     for name in names:
-        if (other := keys.setdefault(str(name), name)) != name:
+        if (other := keys.setdefault(metadata_key(name), name)) != name:
             raise errors.InvalidMetadata(f"the metadata columns {other!r} and {name!r} would both be the key "
-                                         f"{str(name)!r}; rename one of them")
+                                         f"{metadata_key(name)!r}; rename one of them")
     return {key: _json_column(frame, name) for key, name in keys.items()}
 
 
@@ -214,8 +215,9 @@ def metadata_values(frame: pd.DataFrame, metadata: Sequence[Hashable] | Hashable
     `to_vectors` writes them (`MISSING` where a row has none): none where the column's dtype is of that type
     (a string column of 1M rows would make 1M str objects to tell what its dtype says)."""
     names = _metadata_names(frame, metadata, _used(frame, id, vector, vectors, namespace))
-    return {str(name): () if _of_type(frame[name].dtype, types[str(name)]) else _json_column(frame, name)
-            for name in names if str(name) in types}
+    keys = {metadata_key(name): name for name in names}
+    return {key: () if _of_type(frame[name].dtype, types[key]) else _json_column(frame, name)
+            for key, name in keys.items() if key in types}
 
 
 def _of_type(dtype: Any, index_type: str) -> bool:

@@ -1,7 +1,7 @@
 """Backend results as tidy pandas DataFrames: one row per match, vector or index.
 
 Metadata is flattened into columns (nested keys joined with "."); a metadata key that would clash
-with one of the fixed columns is prefixed with "metadata.". `values` is a column of float32 vectors
+with one of the fixed columns is named `metadata["key"]`. `values` is a column of float32 vectors
 (`VectorArray`: one matrix, each cell a row of it).
 Where a result came from is kept in `df.attrs`.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, UTC
 from functools import lru_cache
 from typing import Any, cast
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from .contract.models import IndexDescription, IndexExport, Match, MetadataIndex
 from .vector_array import VectorArray
 
 __all__ = ["matches_frame", "records_frame", "export_frame", "indexes_frame", "metadata_indexes_frame", "flatten",
-           "MATCH_COLUMNS"]
+           "metadata_column", "metadata_key", "MATCH_COLUMNS"]
 
 MATCH_COLUMNS = ("query", "rank", "id", "score", "namespace", "values")
 
@@ -42,20 +42,23 @@ def _metadata_columns(metadata: Iterable[dict[str, Any] | None], reserved: Itera
 
 
 def _renamed(columns: dict[str, list[Any]], reserved: Iterable[str]) -> dict[str, list[Any]]:
-    """The metadata columns, a key that is also a fixed column's name prefixed with "metadata." (again,
-    while that names another key too)."""
+    """The metadata columns, a key that is also a fixed column's name renamed `metadata["key"]`."""
     fixed = set(reserved)
     if fixed.isdisjoint(columns):
         return columns
-    taken = fixed | set(columns)
-    renamed = {}
-    for name, values in columns.items():
-        if name in fixed:
-            while name in taken:
-                name = f"metadata.{name}"
-            taken.add(name)
-        renamed[name] = values
-    return renamed
+    return {metadata_column(name) if name in fixed else name: values for name, values in columns.items()}
+
+
+def metadata_column(key: str) -> str:
+    """The column of a metadata key named like a fixed column ("id" is `metadata["id"]`): no path of keys is
+    named so (a key holds no '"'), so `df.vectorize.upsert` writes it back as the key it was."""
+    return f'metadata["{key}"]'
+
+
+def metadata_key(column: Hashable) -> str:
+    """The metadata key a column writes: the key of a `metadata_column`, else the column's name."""
+    name = str(column)
+    return name[10:-2] if name.startswith('metadata["') and name.endswith('"]') and len(name) > 12 else name
 
 
 _STRINGS = pd.Series(["text"]).dtype
