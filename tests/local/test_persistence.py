@@ -86,6 +86,32 @@ def test_two_engines_on_one_folder_see_each_others_writes(tmp_path):
         assert one.list_indexes() == []
 
 
+def test_a_query_answers_from_one_state_whatever_another_engine_commits_meanwhile(tmp_path, monkeypatch):
+    """The index was searched in one state and the matches' rows read in a later one: "x" came back with the
+    score of its old vector and the values and metadata of its new one, and "y", deleted meanwhile, with none."""
+    with LocalEngine(tmp_path / "shared", limits=TINY) as one, LocalEngine(tmp_path / "shared", limits=TINY) as two:
+        one.create_index("ix", dimensions=2, metric="cosine")
+        one.upsert("ix", vectors(["x", "y"], [[1, 0], [1, 1]], [{"v": "old"}, {"v": "old"}]))
+        one.query("ix", [1, 0], QueryOptions())
+        read_rows, read_applied = one.store.fetch_vectors, one.store.last_applied
+
+        def committed_meanwhile(*args):  # the other notebook, between the search and the read of the rows
+            monkeypatch.undo()
+            two.upsert("ix", vectors(["x"], [[-1, 0]], [{"v": "new"}]))
+            two.delete_by_ids("ix", ["y"])
+            return (read_rows if len(args) == 2 else read_applied)(*args)
+
+        monkeypatch.setattr(one.store, "fetch_vectors", committed_meanwhile)
+        matches = one.query("ix", [1, 0], QueryOptions(top_k=2, return_values=True, return_metadata="all"))
+        assert [(m.id, round(m.score, 4), m.values.tolist(), m.metadata) for m in matches] == [
+            ("x", 1.0, [1.0, 0.0], {"v": "old"}), ("y", 0.7071, [1.0, 1.0], {"v": "old"})]
+        assert [(m.id, m.score) for m in one.query("ix", [1, 0], QueryOptions(top_k=2))] == [("x", -1.0)]
+        monkeypatch.setattr(one.store, "last_applied", committed_meanwhile)  # the same two writes again
+        before = one.index_info("ix")
+        assert (before.vector_count, before.processed_up_to_mutation) == (1, one.mutation_log("ix")[2]["mutationId"])
+        assert one.index_info("ix").processed_up_to_mutation == one.mutation_log("ix")[4]["mutationId"]
+
+
 @pytest.mark.parametrize("change", ["upsert", "delete", "metadata index"])
 def test_a_write_checked_against_an_index_another_engine_recreates_meanwhile_is_refused(tmp_path, monkeypatch, change):
     with LocalEngine(tmp_path / "shared", limits=TINY) as one, LocalEngine(tmp_path / "shared", limits=TINY) as two:
@@ -111,10 +137,10 @@ def test_a_write_checked_against_an_index_another_engine_recreates_meanwhile_is_
 @pytest.mark.parametrize("read, store_call", [
     (lambda e: e.get_by_ids("ix", ["a"]), "fetch_vectors"),
     (lambda e: e.list_vectors("ix"), "list_ids"),
-    (lambda e: e.query("ix", [1, 0], QueryOptions(return_values=True)), "fetch_vectors"),
 ])
 def test_a_read_of_an_index_another_engine_deletes_meanwhile_is_3005_not_a_crash(tmp_path, monkeypatch, read,
                                                                                   store_call):
+    """(A query reads the matches' rows in the state it searched: it answers as if before the delete.)"""
     with LocalEngine(tmp_path / "shared", limits=TINY) as one, LocalEngine(tmp_path / "shared", limits=TINY) as two:
         one.create_index("ix", dimensions=2, metric="cosine")
         one.upsert("ix", vectors(["a"], [[1, 0]]))

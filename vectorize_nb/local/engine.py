@@ -10,7 +10,7 @@ call returns. With `apply_delay` seconds the mutation is logged and applied only
 has passed (on the next call after it is due), so `info()` lags as the real service does.
 
 Several engines, in one process or many, may open the same folder: each notices the others'
-commits (SQLite's data_version) and catches up before it answers.
+commits (SQLite's data_version) and catches up before it answers, from one committed state.
 """
 
 from __future__ import annotations
@@ -79,8 +79,7 @@ class LocalEngine(Backend):
         self._reload_catalog()
 
     def __repr__(self) -> str:
-        where = "memory" if self.path is None else str(self.path)
-        return f"LocalEngine({where!r}, apply_delay={self.apply_delay:g})"
+        return f"LocalEngine({'memory' if self.path is None else str(self.path)!r}, apply_delay={self.apply_delay:g})"
 
     def close(self) -> None:
         """Write snapshots of large resident indexes that changed (for a quick reopen), then close the store
@@ -109,12 +108,9 @@ class LocalEngine(Backend):
     # --- keeping in step with the store and other processes ------------------------------------
 
     def _reload_catalog(self) -> None:
-        live = {row.name: row for row in self.store.live_indexes()}
-        states = {}
-        for name, row in live.items():
-            state = self._states.get(name)
-            states[name] = state if state is not None and state.row.id == row.id else IndexState(row)
-        self._states = states
+        known = self._states
+        self._states = {row.name: known[row.name] if row.name in known and known[row.name].row.id == row.id
+                        else IndexState(row) for row in self.store.live_indexes()}
 
     def _catch_up(self) -> None:
         """Take in what other connections committed since this engine last looked."""
@@ -206,6 +202,18 @@ class LocalEngine(Backend):
     def _find(self, name: str) -> IndexState:
         """The state of a live index, after catching up (the start of every call on its contents)."""
         self._sync()
+        return self._live(name)
+
+    @contextmanager
+    def _reading(self, name: str) -> Iterator[IndexState]:
+        """`_find` for a read of the index in memory and rows of the store: caught up in a read transaction that
+        lasts the read, both are of one committed state whatever others commit meanwhile."""
+        self._sync()
+        with self.store.reading():
+            self._catch_up()
+            yield self._live(name)
+
+    def _live(self, name: str) -> IndexState:
         state = self._state(name)
         if (stuck := self._stuck.get(state.row.id)) is not None:
             raise stuck.with_traceback(None)
@@ -285,8 +293,7 @@ class LocalEngine(Backend):
 
     @read_meanwhile
     def index_info(self, name: str) -> IndexInfo:
-        with self._lock:
-            state = self._find(name)
+        with self._lock, self._reading(name) as state:
             count = state.resident.count if state.resident is not None else self.store.count_vectors(state.row.id)
             return info(state.row.dimensions, count, self.store.last_applied(state.row.id))
 
@@ -353,8 +360,7 @@ class LocalEngine(Backend):
     def query(self, name: str, vector: Any = None, options: QueryOptions = DEFAULT_QUERY, *,
               vector_id: str | None = None) -> list[Match]:
         """The best `options.top_k` matches for one vector (or for the stored vector `vector_id`)."""
-        with self._lock:
-            state = self._find(name)
+        with self._lock, self._reading(name) as state:
             resident = self._resident(state)
             if (vector is None) == (vector_id is None):
                 raise errors.InvalidQuery("give exactly one of vector or vectorId")
@@ -370,8 +376,7 @@ class LocalEngine(Backend):
     @read_meanwhile
     def query_many(self, name: str, vectors: np.ndarray, options: QueryOptions = DEFAULT_QUERY) -> list[list[Match]]:
         """One answer per row of `vectors`, computed in one matrix product."""
-        with self._lock:
-            state = self._find(name)
+        with self._lock, self._reading(name) as state:
             resident = self._resident(state)
             queries = validation.query_matrix(vectors, state.row.dimensions)
             return self._answer(state, resident, queries, options)
