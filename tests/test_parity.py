@@ -225,3 +225,19 @@ def test_every_result_frame_says_when_it_was_retrieved(client, index):
               "list_indexes": client.list_indexes(), "metadata_indexes": index.list_metadata_indexes()}
     assert {name: "retrieved_at" in frame.attrs for name, frame in frames.items()} == dict.fromkeys(frames, True)
     assert frames["list_vectors"]["id"].tolist() == ["a", "b"]
+
+
+def test_a_preset_with_other_dimensions_or_metric_is_refused_alike_before_sending(client, requests_sent):
+    """The preset won, and 32 and euclidean were dropped without a word (the REST client sends the preset alone),
+    also with exist_ok."""
+    small = "@cf/baai/bge-small-en-v1.5"
+    for _ in range(2):
+        before = len(requests_sent)
+        said = refused(lambda: client.create_index("docs", 32, "euclidean", preset=small, exist_ok=True))
+        assert said == (errors.InvalidIndexConfig, 40102, (
+            f"[40102] vectorize.index.invalid_config - Preset '{small}' makes an index of 384 dimensions and metric "
+            "cosine, got dimensions=32 and metric='euclidean' with it (during create_index 'docs'). Give dimensions "
+            "and a metric (cosine, euclidean, dot-product), or a preset")) and len(requests_sent) == before
+        client.create_index("docs", preset=small, exist_ok=True)
+    same = client.create_index("docs", 384, "cosine", preset=small, exist_ok=True)
+    assert (same.dimensions, same.metric) == (384, "cosine")

@@ -367,9 +367,12 @@ def _create_arguments(name: Any, dimensions: Any, metric: Any, preset: Any,
     dimensions come without a metric, "" for a description of None."""
     if preset is None and dimensions is not None and metric is None:
         metric = "cosine"
-    return (arguments.text("name", name), arguments.whole("dimensions", dimensions),
-            arguments.text("metric", metric, optional=True), arguments.text("preset", preset, optional=True),
-            arguments.text("description", "" if description is None else description))
+    checked = (arguments.text("name", name), arguments.whole("dimensions", dimensions),
+               arguments.text("metric", metric, optional=True), arguments.text("preset", preset, optional=True),
+               arguments.text("description", "" if description is None else description))
+    if checked[3] in PRESETS:  # refused on every target: Cloudflare is sent the preset alone
+        validation.preset_config(checked[3], checked[1], checked[2])
+    return checked
 
 
 def _model_not_preset(name: str, preset: str | None) -> str:

@@ -26,7 +26,8 @@ def test_invalid_index_names(name):
 def test_index_config_from_dimensions_or_preset():
     assert validation.index_config(768, "dot-product", None, L) == IndexConfig(768, "dot-product")
     assert validation.index_config(None, None, "@cf/baai/bge-small-en-v1.5", L) == IndexConfig(
-        384, "cosine", "@cf/baai/bge-small-en-v1.5")
+        384, "cosine", "@cf/baai/bge-small-en-v1.5") == validation.index_config(
+        384, "cosine", "@cf/baai/bge-small-en-v1.5", L)
 
 
 @pytest.mark.parametrize("dims, metric, preset, message", [
@@ -36,6 +37,8 @@ def test_index_config_from_dimensions_or_preset():
     (32.5, "cosine", None, "got 32.5"),
     (64, "Cosine", None, "Metric must be one of cosine, euclidean, dot-product, got 'Cosine'"),
     (None, None, "@cf/unknown", "Unknown preset '@cf/unknown'"),
+    (32, None, "@cf/baai/bge-small-en-v1.5", "makes an index of 384 dimensions and metric cosine, got dimensions=32"),
+    (None, "dot-product", "@cf/baai/bge-base-en-v1.5", "got dimensions=None and metric='dot-product' with it"),
 ])
 def test_invalid_index_configs(dims, metric, preset, message):
     with pytest.raises(errors.InvalidIndexConfig) as info:

@@ -22,8 +22,8 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
                      VectorCells, Vectors, WriteKind)
 
 __all__ = [
-    "index_name", "no_config", "index_config", "id_text", "vector_id", "id_list", "ids_listed", "asked_ids",
-    "namespace", "write_count", "unique_rows", "check_vectors", "first_bad_cell", "recheck_cells",
+    "index_name", "no_config", "index_config", "preset_config", "id_text", "vector_id", "id_list", "ids_listed",
+    "asked_ids", "namespace", "write_count", "unique_rows", "check_vectors", "first_bad_cell", "recheck_cells",
     "first_non_finite_row", "query_option_types", "query_options", "query_vector", "list_count",
     "metadata_index_spec", "utf8_len", "wrong_width", "not_numbers",
 ]
@@ -60,8 +60,7 @@ def index_config(dimensions: Any, metric: Any, preset: Any, limits: Limits) -> I
             raise errors.InvalidIndexConfig(
                 f"vectorize.index.invalid_config - Unknown preset {preset!r}; known presets: "
                 + ", ".join(PRESETS))
-        dims, preset_metric = PRESETS[preset]
-        return IndexConfig(dims, preset_metric, preset)
+        return preset_config(preset, dimensions, metric)
     if dimensions is None and metric is None:
         raise no_config()
     if not _is_whole(dimensions) or not limits.min_dimensions <= dimensions <= limits.max_dimensions:
@@ -72,6 +71,16 @@ def index_config(dimensions: Any, metric: Any, preset: Any, limits: Limits) -> I
         raise errors.InvalidIndexConfig(
             f"vectorize.index.invalid_config - Metric must be one of {', '.join(METRICS)}, got {metric!r}")
     return IndexConfig(int(dimensions), metric)
+
+
+def preset_config(preset: str, dimensions: Any, metric: Any) -> IndexConfig:
+    """A known preset's config; dimensions or a metric given with it must be the preset's own."""
+    dims, preset_metric = PRESETS[preset]
+    if (dimensions is not None and dimensions != dims) or (metric is not None and metric != preset_metric):
+        raise errors.InvalidIndexConfig(
+            f"vectorize.index.invalid_config - Preset {preset!r} makes an index of {dims} dimensions and metric "
+            f"{preset_metric}, got dimensions={dimensions!r} and metric={metric!r} with it")
+    return IndexConfig(dims, preset_metric, preset)
 
 
 def _is_whole(value: Any) -> bool:
