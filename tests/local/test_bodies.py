@@ -131,6 +131,21 @@ def test_a_multipart_upload_is_read_a_line_at_a_time_too(http):
     assert engine.index_info("docs").vector_count == 0
 
 
+def test_a_multipart_vectors_field_without_a_filename_is_read_and_two_parts_refused(http):
+    """`curl -F 'vectors=<file'` sends a part without a filename, refused as 'no part named "vectors"'; a
+    second part of that name was left unread without a word."""
+    client, engine = http
+    lines = "".join(f'{{"id":"{i}","values":[1,0],"metadata":{{"t":"é{"x" * 200}"}}}}\n' for i in range(3000))
+    sent = client.post(f"{BASE}/docs/insert", data={"vectors": lines}, content_type="multipart/form-data")
+    assert sent.status_code == 200 and len(lines) > 500_000  # werkzeug's default limit of a field
+    assert engine.index_info("docs").vector_count == 3000 and engine.get_by_ids("docs", ["7"])[0].metadata == {
+        "t": "é" + "x" * 200}
+    two = {"vectors": [(io.BytesIO(b'{"id":"b","values":[0,1]}'), "a.ndjson"), (io.BytesIO(b""), "b.ndjson")]}
+    status, code, message = answer(client.post(f"{BASE}/docs/upsert", data=two, content_type="multipart/form-data"))
+    assert (status, code) == (400, 40023) and 'has 2 parts named "vectors"; send the vectors in one' in message
+    assert engine.get_by_ids("docs", ["b"]) == []
+
+
 def test_over_5000_vectors_are_refused_and_nothing_is_written(http):
     client, engine = http
     body = b"\n".join(b'{"id":"v%d","values":[1,0]}' % i for i in range(5001))

@@ -101,14 +101,21 @@ def ndjson_vectors(request: Request, kind: WriteKind, dimensions: int, limits: L
                    discard_unparsable: bool) -> CheckedVectors:
     """The vectors of an insert/upsert: raw NDJSON under any content type, or the `vectors` part of
     a multipart form (wrangler), read a line at a time."""
-    if request.mimetype == "multipart/form-data":
-        part = request.files.get("vectors")
-        if part is None:
-            raise errors.UnparsableVectors('vectorize.upstream_error - multipart body has no part named "vectors"')
-        stream: Any = part.stream
-    else:
-        stream = _stream(request)
+    stream = _vectors_part(request) if request.mimetype == "multipart/form-data" else _stream(request)
     return wire.read_ndjson(stream, kind, dimensions, limits, discard_unparsable=discard_unparsable)
+
+
+def _vectors_part(request: Request) -> Any:
+    """The `vectors` part of a form: a file (wrangler), or a field without a filename (`curl -F vectors=<f`)."""
+    request.max_form_memory_size = None  # a field may be as large as the body may
+    parts = [part.stream for part in request.files.getlist("vectors")]
+    parts += [io.BytesIO(text.encode()) for text in request.form.getlist("vectors")]
+    if not parts:
+        raise errors.UnparsableVectors('vectorize.upstream_error - multipart body has no part named "vectors"')
+    if len(parts) > 1:
+        raise errors.UnparsableVectors(f'vectorize.upstream_error - multipart body has {len(parts)} parts named '
+                                       '"vectors"; send the vectors in one')
+    return parts[0]
 
 
 def _stream(request: Request) -> Any:
