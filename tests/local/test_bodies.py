@@ -46,6 +46,8 @@ def answer(response) -> tuple[int, int, str]:
      "config.dimensions: expected a number, got a string"),
     ("", {"name": "films", "config": {"dimensions": 32, "metric": True}},
      "config.metric: expected a string, got a boolean"),
+    ("", {"name": "films", "config": {"dimensions": 32}}, "config.metric: missing field, expected a string"),
+    ("", {"name": "films", "config": {"metric": "cosine"}}, "config.dimensions: missing field, expected a number"),
     ("", {"config": {"dimensions": 32, "metric": "cosine"}}, "name: missing field, expected a string"),
     ("", {"name": "films", "description": 7, "config": {"dimensions": 32, "metric": "cosine"}},
      "description: expected a string, got a number"),

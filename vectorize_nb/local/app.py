@@ -137,12 +137,15 @@ class VectorizeApp:
         body = bodies.json_object(request)
         name = bodies.field(body, "name", "string", required=True)
         description = bodies.field(body, "description", "string") or ""
-        if bodies.field(body, "config", "object") is None:
+        config = bodies.field(body, "config", "object")
+        if config is None:
             raise validation.no_config()
-        created = self.engine.create_index(name, dimensions=bodies.field(body, "config.dimensions", "number"),
-                                           metric=bodies.field(body, "config.metric", "string"),
-                                           preset=bodies.field(body, "config.preset", "string"),
-                                           description=description)
+        preset = bodies.field(body, "config.preset", "string")
+        both = preset is None and any(config.get(key) is not None for key in ("dimensions", "metric"))
+        created = self.engine.create_index(
+            name, dimensions=bodies.field(body, "config.dimensions", "number", required=both),
+            metric=bodies.field(body, "config.metric", "string", required=both), preset=preset,
+            description=description)
         return wire.index_json(created)
 
     def _get_index(self, request: Request, index: str) -> Any:
