@@ -22,6 +22,20 @@ def test_operators_compile_to_filter_json():
     assert F("url").startswith("net").to_json() == {"url": {"$gte": "net", "$lt": "neu"}}
 
 
+def test_startswith_past_the_last_characters_and_the_64_bytes_compared():
+    """A prefix ending in U+10FFFF raised chr()'s ValueError, one ending in U+D7FF was refused for a "\\ud800"
+    never written, and one over 64 bytes matched nothing, not even values that begin with it."""
+    assert F("t").startswith("a\U0010FFFF").to_json() == {"t": {"$gte": "a\U0010FFFF", "$lt": "b"}}
+    assert F("t").startswith("\U0010FFFF").to_json() == {"t": {"$gte": "\U0010FFFF"}}
+    assert F("t").startswith("a\ud7ff").to_json() == {"t": {"$gte": "a\ud7ff", "$lt": "a\ue000"}}
+    assert F("t").startswith("é" * 32).to_json() == {"t": {"$gte": "é" * 32, "$lt": "é" * 31 + "ê"}}
+    with pytest.raises(InvalidFilter) as refused:
+        F("path").startswith("/runs/" + "x" * 58 + "-")
+    assert str(refused.value).startswith(
+        f"[40110] filter on 'path': startswith('/runs/{'x' * 58}-') is over 64 bytes, and a metadata index compares "
+        f"the first 64 bytes of a string; startswith('/runs/{'x' * 58}') matches the values that begin so")
+
+
 def test_and_joins_keys():
     flt = (F("genre") == "drama") & F("year").between(1990, 1999) & (F("ok") == True)  # noqa: E712
     assert flt.to_json() == {"genre": {"$eq": "drama"}, "year": {"$gte": 1990, "$lte": 1999}, "ok": {"$eq": True}}

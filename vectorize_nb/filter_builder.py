@@ -15,7 +15,7 @@ from typing import Any
 from collections.abc import Iterable
 
 from .contract.errors import InvalidFilter
-from .contract.filters import SYMBOLS, Clause, parse_filter
+from .contract.filters import SYMBOLS, Clause, parse_filter, truncate_utf8
 from .contract.limits import DEFAULT_LIMITS
 
 __all__ = ["F", "Condition"]
@@ -158,9 +158,25 @@ class F:
         return Condition([Clause(self.key, lower, low), Clause(self.key, upper, high)])
 
     def startswith(self, prefix: str) -> Condition:
-        """The prefix idiom: prefix <= value < prefix with its last character bumped."""
+        """The prefix idiom: prefix <= value < the least string past every value that starts with it."""
         if not isinstance(prefix, str) or not prefix:
             raise InvalidFilter(f"startswith takes a non-empty string, got {prefix!r}")
-        bumped = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        return Condition([Clause(self.key, "$gte", prefix), Clause(self.key, "$lt", bumped)])
+        kept = DEFAULT_LIMITS.indexed_string_bytes
+        if len(prefix.encode("utf-8", "surrogatepass")) > kept:
+            raise InvalidFilter(f"filter on {self.key!r}: startswith({prefix!r}) is over {kept} bytes, and a metadata "
+                                f"index compares the first {kept} bytes of a string; startswith"
+                                f"({truncate_utf8(prefix, kept)!r}) matches the values that begin so")
+        past = _past(prefix)
+        return Condition([Clause(self.key, "$gte", prefix)] + ([] if past is None else [Clause(self.key, "$lt", past)]))
+
+
+def _past(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix` (its last character that can be raised,
+    raised; None when each is the last there is)."""
+    for end in range(len(prefix), 0, -1):
+        code = ord(prefix[end - 1]) + 1
+        code = 0xE000 if code == 0xD800 else code  # surrogates are no characters of UTF-8
+        if code <= 0x10FFFF:
+            return prefix[:end - 1] + chr(code)
+    return None
 
