@@ -134,6 +134,21 @@ def test_comparisons_and_a_frame_wide_replace(matrix):
     assert (frame["values"] == frame["values"].copy()).all()
 
 
+def test_membership_a_scalar_fill_and_sorting_say_what_a_vector_column_does(matrix):
+    """isin of a stored vector was False for its row, fillna(0) raised "'int' object is not iterable" and
+    sort_values numpy's "truth value of an array is ambiguous"."""
+    matrix[3] = np.nan
+    series = column(matrix)
+    assert series.isin([matrix[1], [0, 1]]).tolist() == [False, True, False, False]
+    assert series.isin(series.iloc[[0]]).tolist() == [True, False, False, False]
+    assert series.isin([np.nan, "x"]).tolist() == [False, False, False, True]
+    with pytest.raises(TypeError, match="takes a vector of 3 numbers or NaN, got 0"):
+        series.fillna(0)
+    assert series.fillna(pd.Series([np.zeros(3)] * 4, index=series.index)).array.matrix[3].tolist() == [0, 0, 0]
+    with pytest.raises(TypeError, match="vectors have no order to sort by"):
+        series.sort_values()
+
+
 @pytest.mark.parametrize("kind", ["parquet", "feather"])
 def test_a_vector_column_round_trips_through_arrow_files(matrix, tmp_path, kind):
     pyarrow = pytest.importorskip("pyarrow")

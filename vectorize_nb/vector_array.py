@@ -149,6 +149,18 @@ class VectorArray(ExtensionArray):
         keys[self.isna()] = None
         return keys, None
 
+    def isin(self, values: Any) -> np.ndarray:
+        """Row by row: whether the vector is one of `values` (vectors; NaN: a missing row)."""
+        wanted = list(values.array if isinstance(values, pd.Series) else values)
+        keys = {_vector(v, self._dtype.dimensions, "a value").tobytes() for v in wanted
+                if not _is_missing(v) and _is_one_vector(v) and np.size(v) == self._dtype.dimensions}
+        found, missing = self._values_for_factorize()[0], self.isna()
+        return np.array([key in keys for key in found], dtype=bool) | (missing & any(map(_is_missing, wanted)))
+
+    def _values_for_argsort(self) -> np.ndarray:
+        raise TypeError("vectors have no order to sort by: sort by a score, an id or a column computed from them "
+                        "(np.linalg.norm(column.array.matrix, axis=1), say)")
+
     def unique(self) -> VectorArray:
         return self.factorize(use_na_sentinel=False)[1]
 
@@ -256,6 +268,8 @@ class VectorArray(ExtensionArray):
             self._matrix[key] = np.nan
         elif _is_one_vector(value):  # the same vector in every row keyed
             self._matrix[key] = _vector(value, width, "the value set")
+        elif not pd.api.types.is_list_like(value):
+            raise TypeError(f"a cell of a column of vectors takes a vector of {width} numbers or NaN, got {value!r}")
         else:
             self._matrix[key] = VectorArray._from_sequence(value, dtype=self._dtype)._matrix
 
