@@ -237,6 +237,8 @@ BAD_FRAMES = [
      r"duplicate ids in the frame: 'a' in rows 10, 12; 'b' in rows 11, 13"),
     (lambda f: pd.concat([f, f.head(1)]), {}, errors.InvalidVector,  # labels 10, 11, 12, 13, 10: "rows 10, 10"
      r"duplicate ids in the frame: 'a' in rows at positions 0, 4 \(labels 10, 10\)"),
+    (lambda f: f.set_index([[1, 1, 2, 2], ["x", "y", "x", "y"]]).assign(film_id=list("aacd")), {},
+     errors.InvalidVector, r"'a' in rows \(1, 'x'\), \(1, 'y'\)"),  # not \(np.int64\(1\), 'x'\)
     (lambda f: pd.concat([f, f.assign(film_id=["e", None, "g", "h"])]), {}, errors.InvalidVector,
      r"the id is missing in row at position 5 \(label 11\)"),
     (lambda f: f.assign(film_id=["a", None, "c", "d"]), {}, errors.InvalidVector, "the id is missing in row 11"),
