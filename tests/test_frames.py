@@ -399,6 +399,10 @@ def test_explain_filter_on_the_local_engine(index, films):
     long = index.explain_filter({"genre": "x" * 70, "year": "1999"})
     assert long["compared_on_prefix"].tolist() == [True, False]
     assert long["value_type_fits"].tolist() == [True, False]
+    for empty in (None, {}):  # a frame with no columns at all
+        nothing = index.explain_filter(empty)
+        assert nothing.columns.tolist() == explained.columns.tolist() and nothing.empty
+        assert nothing.attrs["matching_vectors"] == nothing.attrs["vectors"] == 4
 
 
 def test_filters_built_with_F_are_checked_against_the_index(index, films):

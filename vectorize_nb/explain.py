@@ -57,11 +57,15 @@ def clauses_frame(flt: Filter, types: dict[str, str], counts: FilterCounts | Non
             "matching_vectors": pd.NA if numbers is None else numbers.matches,
             "note": _note(clause, kind, fits, prefix, predating if counts is not None else None, limits),
         })
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=list(_COLUMNS))
     for column in ("vectors_predating_index", "matching_vectors"):
-        if column in frame:
-            frame[column] = frame[column].astype("Int64")
+        frame[column] = frame[column].astype("Int64")
     return frame
+
+
+_COLUMNS = ("clause", "property", "operator", "value", "metadata_index", "value_type_fits", "compared_on_prefix",
+            "vectors_predating_index", "matching_vectors", "note")
+"""A clause's row: an empty filter has none, with the same columns."""
 
 
 def matches(stored: pd.DataFrame, ids: list[str], flt: Filter, types: dict[str, str], namespace: str | None,
