@@ -53,6 +53,33 @@ def test_a_damaged_database_is_refused_at_connect_and_left_as_it_was(folder, dam
     assert files(folder) == before
 
 
+@pytest.mark.parametrize("how", ["empty", "missing"])
+def test_a_new_database_beside_the_engines_vector_files_is_refused_and_they_are_kept(folder, how):
+    """SQLite takes an empty (0 bytes: a copy cut short) or missing database for a new one; opened as new, the
+    folder would lose its vector files, the only copy of its vectors."""
+    database = folder / DATABASE_NAME
+    os.truncate(database, 0) if how == "empty" else database.unlink()
+    before = files(folder)
+    with pytest.raises(errors.FolderUnusable) as caught:
+        vz.connect(path=folder, limits=TINY)
+    message = str(caught.value)
+    assert f"The folder {str(folder)!r} holds the vectors of indexes (in {str(folder / VECTORS_FOLDER)!r}) " in message
+    assert f"but its database ({DATABASE_NAME}) is {how}" in message
+    assert "Restore the database from a copy, or delete the folder's vectors folder to start afresh" in message
+    assert files(folder) == before
+
+
+def test_a_new_database_beside_a_vectors_folder_the_engine_wrote_nothing_in_opens_as_new(folder):
+    (folder / DATABASE_NAME).unlink()
+    shutil.rmtree(folder / VECTORS_FOLDER)
+    (folder / VECTORS_FOLDER).mkdir()
+    (folder / VECTORS_FOLDER / "notes.txt").write_text("mine", encoding="utf-8")
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert engine.list_indexes() == []
+        engine.create_index("films", dimensions=4, metric="cosine")
+    assert (folder / VECTORS_FOLDER / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
 def damaged_calls(engine, norms_only=False):
     """Calls that read or write the vectors of index "films" (the norms: queries and writes only)."""
     yield lambda: engine.query("films", [1, 0, 0, 0], QueryOptions(top_k=3))

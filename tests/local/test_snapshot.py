@@ -6,8 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
+from vectorize_nb import errors
 from vectorize_nb.local import LocalEngine, snapshot
-from vectorize_nb.local.store import DATABASE_NAME
+from vectorize_nb.local.store import DATABASE_NAME, VECTORS_FOLDER
 from vectorize_nb.contract.models import QueryOptions
 
 from ..helpers import TINY, vectors
@@ -90,7 +91,10 @@ def test_a_damaged_snapshot_is_ignored(store, damaged):
 def test_a_snapshot_of_a_database_deleted_by_hand_is_not_taken_for_the_new_ones_index(store):
     folder, data, _ = store
     for path in folder.glob(f"{DATABASE_NAME}*"):
-        path.unlink()  # "start again", keeping snapshots/ and vectors/
+        path.unlink()
+    with pytest.raises(errors.FolderUnusable, match="delete the folder's vectors folder to start afresh"):
+        LocalEngine(folder, limits=TINY)  # the vector files would be lost: the engine keeps them
+    shutil.rmtree(folder / VECTORS_FOLDER)  # "start again", keeping snapshots/
     with LocalEngine(folder, limits=TINY) as engine:
         engine.create_index("snap", dimensions=4, metric="euclidean")  # the same id, generation and metric
         fresh = np.arange(320, dtype=np.float32).reshape(80, 4) ** 0.5

@@ -1,5 +1,6 @@
 """A folder that is not what the engine expects: a file where the folder should be, a database that is
-not one (written over, or cut short), an index's vector file missing or cut short. Each is FolderUnusable,
+not one (written over, or cut short) or is missing or empty beside the indexes' vector files, an index's
+vector file missing or cut short. Each is FolderUnusable,
 naming the folder (or the index and its file), what is wrong in the user's terms, and what to do; the
 engine writes nothing over such a folder.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 from ..contract import errors
 from .vectorfile import ShortFile
 
-__all__ = ["not_a_folder", "damaged_database", "damaged_vectors"]
+__all__ = ["not_a_folder", "damaged_database", "orphaned_vectors", "damaged_vectors"]
 
 _DAMAGED = (11, 26)
 """SQLite's primary result codes for a database file it cannot read (SQLITE_CORRUPT, SQLITE_NOTADB)."""
@@ -33,6 +34,30 @@ def damaged_database(exc: BaseException, folder: Path) -> errors.FolderUnusable 
         return None
     return errors.FolderUnusable(f"The folder {str(folder)!r} is damaged: its database cannot be read ({exc}); it "
                                  f"was cut short or written over. {_RESTORE}")
+
+
+def orphaned_vectors(database: Path, vectors: Path, held: bool) -> errors.FolderUnusable | None:
+    """The error for a database missing or empty (0 bytes, with no write-ahead log: a copy cut short, a file
+    deleted by hand) beside a vectors folder that `held` the engine's files: SQLite would take it for a new
+    database, and a folder opened as new deletes those files, the only copy of its vectors. None for another."""
+    if not held:
+        return None
+    how = "missing" if not database.exists() else None
+    if how is None and not _size(database) and not _size(database.with_name(database.name + "-wal")):
+        how = "empty"
+    if how is None:
+        return None
+    return errors.FolderUnusable(
+        f"The folder {str(database.parent)!r} holds the vectors of indexes (in {str(vectors)!r}) but its database "
+        f"({database.name}) is {how}: opened as new, the folder would lose them. Restore the database "
+        "from a copy, or delete the folder's vectors folder to start afresh")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def damaged_vectors(exc: BaseException, folder: Path, name: str,

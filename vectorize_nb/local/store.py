@@ -70,13 +70,16 @@ class Store:
     def __init__(self, folder: str | Path | None, lock_patience: float = LOCK_PATIENCE) -> None:
         self.path = None if folder is None else Path(folder) / DATABASE_NAME
         self._patience = lock_patience
+        self._files = VectorFiles(None if self.path is None else self.path.parent / VECTORS_FOLDER)
         if self.path is not None:
             _make_folder(self.path.parent)
+            orphaned = damage.orphaned_vectors(self.path, self.path.parent / VECTORS_FOLDER, self._files.held())
+            if orphaned is not None:  # before SQLite makes a new database there
+                raise orphaned
         self._lock = threading.RLock()
         self._con = sqlite3.connect(":memory:" if self.path is None else str(self.path),
                                     isolation_level=None, check_same_thread=False, timeout=lock_patience)
         self._checkpointer: Checkpointer | None = None
-        self._files = VectorFiles(None if self.path is None else self.path.parent / VECTORS_FOLDER)
         self.read_only = False
         """Whether the folder was opened for reading only (this user may not write it): writes raise ReadOnlyFolder."""
         try:

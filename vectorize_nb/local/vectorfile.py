@@ -357,6 +357,10 @@ class VectorFiles:
         matches = [(path, _NAMED.fullmatch(path.name)) for path in self.folder.iterdir()]
         return [(path, int(match[1]), int(match[2])) for path, match in matches if match is not None]
 
+    def held(self) -> bool:
+        """Whether the folder holds any file the engine wrote."""
+        return bool(self._named())
+
     def prune(self, current: dict[int, int]) -> None:
         """Delete the files of every generation but the current one of each index (left by a process
         that died inside a compaction, or by an index deleted as its process died)."""
