@@ -1,4 +1,5 @@
 import dataclasses
+import errno
 import inspect
 import threading
 import time
@@ -19,9 +20,10 @@ from .helpers import TINY
 class Flaky(LocalEngine):
     """The local engine, except that chosen write calls fail as a server would."""
 
-    def __init__(self, fail_calls=(), concurrency=1):
+    def __init__(self, fail_calls=(), concurrency=1, error=lambda: errors.ServerError("upstream timed out")):
         super().__init__(limits=TINY)
         self.fail_calls = set(fail_calls)
+        self.error = error
         self.calls = 0
         self.max_concurrency = concurrency
         self.lock = threading.Lock()
@@ -31,7 +33,7 @@ class Flaky(LocalEngine):
             self.calls += 1
             call = self.calls
         if call in self.fail_calls:
-            raise errors.ServerError("upstream timed out")
+            raise self.error()
         return super().write(name, kind, vectors)
 
 
@@ -73,6 +75,42 @@ def test_report_mode_returns_the_failures_instead_of_raising(flaky):
     result = index.upsert(*rows(1000), batch_size=100, on_error="report")
     assert not result.ok and [b.number for b in result.failures] == [7]
     assert "WriteResult(upsert into 'report': 600 of 1000 rows written" in repr(result)
+
+
+def disk_full():
+    return OSError(errno.ENOSPC, "The disk holding '/data' is full: nothing of this write was written")
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_failure_of_the_storage_half_way_says_what_was_written_and_why(concurrency):
+    """Not a Vectorize error (the local engine's full disk, read-only folder, lock timeout): earlier batches are
+    stored all the same, and the write says which, with the storage's error as its cause."""
+    backend = Flaky(fail_calls={2}, concurrency=concurrency, error=disk_full)
+    with Client(backend, "flaky") as client:
+        index = client.create_index("full", 2)
+        ids, values = rows(300)
+        with pytest.raises(writes.WriteIncomplete) as info:
+            index.upsert(ids, values, batch_size=100, progress=False)
+        result = info.value.result
+        cause = info.value.__cause__
+        assert isinstance(cause, OSError) and cause.errno == errno.ENOSPC
+        assert "is full" in str(info.value) and "fix the cause, then err.result.retry()" in str(info.value)
+        assert [b.status for b in result.batches] == ["accepted", "failed", "not sent"]
+        assert "100 of 300 rows written (1 of 3 batches accepted)" in str(info.value)
+        assert index.info().vector_count == 100
+        assert result.retry().ok and index.info().vector_count == 300
+        backend.calls = 0
+        reported = index.upsert(ids, values, batch_size=100, progress=False, on_error="report")
+        assert reported.failures[0].error.errno == errno.ENOSPC and reported.written == 100
+
+
+def test_a_failure_of_the_storage_at_the_first_batch_raises_as_it_is():
+    """Nothing was written: the storage's own error says so (a full disk, a read-only folder)."""
+    with Client(Flaky(fail_calls={1}, error=disk_full), "flaky") as client:
+        index = client.create_index("full", 2)
+        with pytest.raises(OSError, match="is full: nothing of this write was written") as info:
+            index.upsert(*rows(300), batch_size=100, progress=False)
+        assert info.value.errno == errno.ENOSPC and index.info().vector_count == 0
 
 
 def test_concurrent_sends_stop_starting_batches_after_a_failure():

@@ -24,13 +24,14 @@ _RULES = {"insert": INSERT_RULE, "delete": DELETE_RULE}
 class Batch:
     """Rows [start, stop) of a write, and what became of them: `status` is "accepted" (a mutation id
     came back), "failed" (refused, nothing written), "unconfirmed" (the request went out and no answer
-    came: it may have been written) or "not sent"."""
+    came: it may have been written) or "not sent". `error` is a VectorizeError, or the local engine's
+    storage error (a full disk, a read-only folder) that rolled the batch back."""
 
     number: int
     start: int
     stop: int
     mutation_id: str | None = None
-    error: VectorizeError | None = None
+    error: Exception | None = None
     maybe_written: bool = False
 
     @property
@@ -57,7 +58,7 @@ class WriteIncomplete(VectorizeError):
         rows, done, into, twice = result.terms()
         rows = f"{missing} {rows} that were not {done}" if not maybe else (
             f"{missing} {rows} not known to be {done}, the {maybe} that may have been included ({twice})")
-        if first is not None and first.retryable:
+        if first is not None and getattr(first, "retryable", False):
             then = f"err.result.retry() sends the {rows}"
         else:
             then = (f"sending them again would fail the same way: fix the cause, then err.result.retry() sends the "

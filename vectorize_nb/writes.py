@@ -81,8 +81,9 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
 
     `prepare(batch)` (by default the batch itself) runs in this thread and its result goes to
     `send`, so the next request body is built while earlier requests wait on the network, rather
-    than by several senders at once fighting over the interpreter lock. Returns outcomes in order;
-    a KeyboardInterrupt becomes `BatchesInterrupted`, holding them.
+    than by several senders at once fighting over the interpreter lock. Returns outcomes in order (an
+    exception `send` raises is the outcome of its batch); a KeyboardInterrupt becomes `BatchesInterrupted`,
+    holding them.
     """
     outcomes = list(batches)
     started: set[int] = set()
@@ -95,6 +96,8 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
             outcomes[pos] = replace(batch, mutation_id=send(prepared).id)
         except VectorizeError as exc:  # a REST error says whether the request may have been carried out
             outcomes[pos] = replace(batch, error=exc, maybe_written=exc.maybe_applied)
+        except Exception as exc:  # the local engine's storage (a full disk, a read-only folder): its batch rolled back
+            outcomes[pos] = replace(batch, error=exc)
         if bar is not None:
             bar.update(batch.rows)
 
@@ -139,7 +142,7 @@ def _send_pipelined(run: Callable[[int, Any], None], prepared: Callable[[int], A
     applied in any order, and the last batch's mutation must be the last the index applies, so that
     waiting for it (`wait=True`, `Index.wait(result)`) waits for the whole write."""
     ready: queue.Queue[tuple[int, Any] | None] = queue.Queue(maxsize=concurrency)
-    crashed: list[BaseException] = []  # not a VectorizeError: a bug, raised again in the calling thread
+    crashed: list[BaseException] = []  # not the outcome of a batch: a bug, raised again in the calling thread
     halted: list[bool] = []  # interrupted: the requests in flight finish, the queued ones are not sent
 
     def stopped() -> bool:
@@ -251,12 +254,18 @@ class Writer:
 
     def _result(self, operation: str, ids: Sequence[str], sent: Callable[[], list[Batch]],
                 resend: Callable[[list[int]], WriteResult]) -> WriteResult:
-        """What sending the batches did; interrupted, a `WriteInterrupted` that says it."""
+        """What sending the batches did; interrupted, a `WriteInterrupted` that says it. An error that is not
+        Vectorize's (the local engine's storage) before any batch was accepted is raised as it is: it says
+        itself that nothing was written."""
         try:
             outcomes = sent()
         except BatchesInterrupted as stop:
             raise WriteInterrupted(WriteResult(operation, self.index, ids, stop.batches, resend)) from None
-        return WriteResult(operation, self.index, ids, outcomes, resend)
+        result = WriteResult(operation, self.index, ids, outcomes, resend)
+        first = result.failures[0].error if result.failures else None
+        if first is not None and not isinstance(first, VectorizeError) and not result.accepted:
+            raise first
+        return result
 
     def _sender(self, kind: WriteKind) -> Callable[[PreparedWrite], Mutation]:
         def send(prepared: PreparedWrite) -> Mutation:
