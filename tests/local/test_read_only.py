@@ -5,6 +5,7 @@ the last one uses real permissions where the tests do not run as root."""
 
 import os
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,12 +26,8 @@ def folder(tmp_path, rng):
     return path
 
 
-@pytest.fixture
-def refusing(monkeypatch, folder):
-    """SQLite and the OS refuse every write in `folder`, as for a user without write permission."""
-    def write_ahead(con, patience=60.0):
-        raise sqlite3.OperationalError("attempt to write a readonly database")
-
+def refuse_opening_for_writes(monkeypatch, folder):
+    """The OS refuses to open a file in `folder` for writing, as for a user without write permission."""
     real_open = os.open
 
     def open_(path, flags, *args, **kwargs):
@@ -38,8 +35,17 @@ def refusing(monkeypatch, folder):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(store_module, "write_ahead", write_ahead)
     monkeypatch.setattr(os, "open", open_)
+
+
+@pytest.fixture
+def refusing(monkeypatch, folder):
+    """SQLite and the OS refuse every write in `folder`, as for a user without write permission."""
+    def write_ahead(con, patience=60.0):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(store_module, "write_ahead", write_ahead)
+    refuse_opening_for_writes(monkeypatch, folder)
 
 
 def ids(engine):
@@ -66,6 +72,39 @@ def test_a_write_to_a_read_only_folder_says_so_and_writes_nothing(folder, refusi
         assert not engine.store.read_only
         assert [i.name for i in engine.list_indexes()] == ["docs"]
         assert engine.get_by_ids("docs", ["new"]) == []
+
+
+def test_a_read_only_folder_its_writer_did_not_close_refuses_writes_as_read_only(folder, monkeypatch):
+    """With the -wal and -shm of a writer that did not close it, SQLite opens a read-only database for reading
+    without a word: a write would meet SQLite's "attempt to write a readonly database"."""
+    writer = LocalEngine(folder, limits=TINY)  # open: its -wal and -shm stay beside the database
+    writer.upsert("docs", vectors(["late"], np.ones((1, 4), np.float32)))
+    real_connect, real_access = sqlite3.connect, os.access
+
+    def connect(database, *args, **kwargs):  # what SQLite does on a read-only mount
+        if str(database).startswith(str(folder)):
+            return real_connect(f"{Path(database).as_uri()}?mode=ro", *args, **{**kwargs, "uri": True})
+        return real_connect(database, *args, **kwargs)
+
+    def access(path, mode, *args, **kwargs):
+        return not (str(path).startswith(str(folder)) and mode & os.W_OK) and real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    monkeypatch.setattr(os, "access", access)
+    refuse_opening_for_writes(monkeypatch, folder)
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert engine.store.read_only
+        assert sorted(r.id for r in engine.get_by_ids("docs", ["v1", "late"])) == ["late", "v1"]
+        with pytest.raises(ReadOnlyFolder, match=f"The folder {str(folder)!r} is read-only.*nothing was written"):
+            engine.upsert("docs", vectors(["new"], np.ones((1, 4), np.float32)))
+        for write in (lambda: engine.create_index("other", dimensions=4, metric="cosine"),
+                      lambda: engine.delete_index("docs")):
+            with pytest.raises(PermissionError, match="read-only"):
+                write()
+    monkeypatch.undo()
+    writer.close()
+    with LocalEngine(folder, limits=TINY) as engine:
+        assert [i.name for i in engine.list_indexes()] == ["docs"] and engine.index_info("docs").vector_count == 7
 
 
 def test_a_read_only_folder_without_a_database_says_so(tmp_path, monkeypatch):

@@ -3,7 +3,9 @@
 SQLite cannot open a database in WAL mode read-only without creating its -wal and -shm files beside
 it, which a read-only folder refuses; opened immutable it reads the database file alone. A folder
 left with writes still in its -wal file (its writer did not close) is read through those files
-when they are there, else refused: read immutable, it would silently miss those writes.
+when they are there, else refused: read immutable, it would silently miss those writes. With those files
+there, SQLite opens a database it may not write for reading without a word, so `writable` asks the system
+first.
 
 A disk that is full refuses writes too, and so does a folder another writer keeps locked too long:
 `disk_full` and `locked` word what that means for the write.
@@ -12,14 +14,15 @@ A disk that is full refuses writes too, and so does a folder another writer keep
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from pathlib import Path
 
 from .. import journal
 from ..journal import full, refused
 
-__all__ = ["ReadOnlyFolder", "FolderLocked", "refused", "open_read_only", "write_refused", "disk_full", "locked",
-           "LOCK_PATIENCE"]
+__all__ = ["ReadOnlyFolder", "FolderLocked", "refused", "writable", "open_read_only", "write_refused", "disk_full",
+           "locked", "LOCK_PATIENCE"]
 
 LOCK_PATIENCE = 60.0
 """Seconds a write waits for the write lock that another connection holds (another notebook or server writing
@@ -42,6 +45,11 @@ def write_refused(folder: Path) -> ReadOnlyFolder:
     return ReadOnlyFolder(
         f"The folder {str(folder)!r} is read-only: it is open for reading (queries, get_by_ids, to_frame), "
         "and nothing was written. To change it, copy the folder somewhere you can write and connect there")
+
+
+def writable(path: Path) -> bool:
+    """Whether this user may write the database at `path` (or make it, where it is not there yet)."""
+    return not path.exists() or os.access(path, os.W_OK)
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:

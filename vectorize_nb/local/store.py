@@ -24,7 +24,8 @@ from ..contract.models import WriteKind
 from ..journal import write_ahead
 from . import damage, migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
-from .readonly import LOCK_PATIENCE, ReadOnlyFolder, disk_full, locked, open_read_only, refused, write_refused
+from .readonly import (LOCK_PATIENCE, ReadOnlyFolder, disk_full, locked, open_read_only, refused, writable,
+                       write_refused)
 from .rows import IndexRow, MutationRow, VectorRow, columns
 from .schema import VECTOR_TABLE, check_format, create_tables, table as _table
 from .vectorfile import VectorFile, VectorFiles, moves
@@ -92,6 +93,9 @@ class Store:
             raise
 
     def _open(self) -> None:
+        if self.path is not None and not writable(self.path):
+            self._reopen_read_only(self.path)
+            return
         try:
             self._configure()
         except sqlite3.OperationalError as exc:
