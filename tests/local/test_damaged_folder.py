@@ -112,6 +112,25 @@ def test_a_missing_vector_file_names_the_index_and_the_file_and_the_rest_of_the_
         assert [i.name for i in engine.list_indexes()] == ["books"]
 
 
+def test_a_file_in_place_of_the_vectors_folder_names_it_on_every_call_that_needs_the_vectors(folder):
+    shutil.rmtree(folder / VECTORS_FOLDER)
+    (folder / VECTORS_FOLDER).write_text("not a folder", encoding="utf-8")
+    before = files(folder)
+    with LocalEngine(folder, limits=TINY) as engine:
+        for call in damaged_calls(engine):
+            with pytest.raises(errors.FolderUnusable) as caught:
+                call()
+            message = str(caught.value)
+            assert message.startswith(f'The vectors of index "films" cannot be read: {folder / VECTORS_FOLDER} is '
+                                      "a file, not the folder of the indexes' vector files. Restore the folder")
+        with pytest.raises(errors.FolderUnusable, match=f"The folder {str(folder)!r} is damaged: "
+                           f"{folder / VECTORS_FOLDER} is a file, not a folder. Restore the folder from a copy"):
+            engine.create_index("music", dimensions=4, metric="cosine")
+        assert files(folder) == before
+        engine.delete_index("films")
+        assert [i.name for i in engine.list_indexes()] == ["books"]
+
+
 @pytest.mark.parametrize("name, row_bytes", [("1.0.f32", 16), ("1.0.norms", 8)])
 def test_a_vector_file_cut_short_names_the_index_the_file_and_the_rows(folder, name, row_bytes):
     os.truncate(folder / VECTORS_FOLDER / name, 7 * row_bytes)

@@ -27,7 +27,11 @@ def not_a_folder(folder: Path) -> errors.FolderUnusable:
 
 
 def damaged_database(exc: BaseException, folder: Path) -> errors.FolderUnusable | None:
-    """The error that SQLite's `exc` stands for when it could not read the folder's database; None for another."""
+    """The error that SQLite's `exc` stands for when it could not read the folder's database, or the system's
+    when a folder in it is a file; None for another."""
+    if isinstance(exc, NotADirectoryError) and exc.filename:
+        return errors.FolderUnusable(f"The folder {str(folder)!r} is damaged: {Path(exc.filename).parent} is a file, "
+                                     f"not a folder. {_RESTORE}")
     if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.OperationalError):
         return None
     if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _DAMAGED:
@@ -63,12 +67,16 @@ def _size(path: Path) -> int:
 def damaged_vectors(exc: BaseException, folder: Path, name: str,
                     paths: Callable[[], tuple[Path, ...]]) -> errors.FolderUnusable | None:
     """The error that `exc`, met by a call on index `name`, stands for when the index's vector file (whose
-    `paths` the store gives) is missing or cut short; None for any other error."""
+    `paths` the store gives) is missing or cut short, or its folder is a file; None for any other error."""
     advice = (f"Restore the folder {str(folder)!r} from a copy, or delete the index (delete_index({name!r})) to "
               "go on with the folder's other indexes")
     if isinstance(exc, ShortFile):
         return errors.FolderUnusable(f'The vectors of index "{name}" are cut short: {exc.file} holds {exc.rows} rows '
                                      f"where {exc.recorded} are recorded. {advice}")
+    if isinstance(exc, NotADirectoryError):
+        vectors = paths()[0].parent if paths() else folder
+        return errors.FolderUnusable(f'The vectors of index "{name}" cannot be read: {vectors} is a file, not the '
+                                     f"folder of the indexes' vector files. {advice}")
     if isinstance(exc, FileNotFoundError):
         missing = [str(path) for path in paths() if not path.exists()]
         if missing:
