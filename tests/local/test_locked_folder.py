@@ -2,6 +2,7 @@
 503 that clients retry."""
 
 import sqlite3
+import threading
 
 import numpy as np
 import pytest
@@ -93,3 +94,27 @@ def test_served_a_timeout_that_is_not_the_lock_is_an_internal_error_not_a_locked
         monkeypatch.setattr(server.engine, "list_indexes", slow)
         answer = requests.get(f"{server.url}/accounts/local/vectorize/v2/indexes", timeout=10)
     assert answer.status_code == 500 and answer.json()["errors"][0]["code"] == errors.InternalError.code
+
+
+def test_closing_does_not_wait_for_another_connections_read(tmp_path):
+    """A full checkpoint waits for every reader, up to the engine's patience: close() copies what it can and
+    leaves the rest in the write-ahead log, which the next open reads."""
+    folder = tmp_path / "read"
+    engine = LocalEngine(folder, limits=TINY, lock_patience=600)
+    engine.create_index("docs", dimensions=4, metric="cosine")
+    engine.upsert("docs", vectors(["a"], np.eye(1, 4, dtype=np.float32)))
+    reader = sqlite3.connect(folder / DATABASE_NAME, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM vectors_1").fetchone() == (1,)
+    engine.upsert("docs", vectors(["b"], np.ones((1, 4), np.float32)))  # a commit the reader's snapshot lacks
+    closing = threading.Thread(target=engine.close)
+    closing.start()
+    closing.join(60)  # a guard against a hang, not a measure: close() waits for nothing
+    waited = closing.is_alive()
+    assert reader.execute("SELECT count(*) FROM vectors_1").fetchone() == (1,)  # still reading its snapshot
+    reader.execute("COMMIT")
+    reader.close()
+    closing.join()
+    assert not waited
+    with LocalEngine(folder, limits=TINY) as reopened:
+        assert sorted(r.id for r in reopened.get_by_ids("docs", ["a", "b"])) == ["a", "b"]

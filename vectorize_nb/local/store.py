@@ -140,13 +140,15 @@ class Store:
 
     def close(self) -> None:
         """Release the database and the vector files (a second close does nothing). The writes in the WAL
-        are copied into the database first; where that fails (a full disk) it is logged, and they stay in
-        the WAL, which the next open of the folder reads: nothing is lost."""
+        are copied into the database first, as far as other connections' reads allow without waiting for
+        them; where that fails (a full disk) it is logged. What is not copied stays in the WAL, which the
+        next open of the folder reads: nothing is lost."""
         with self._lock:
             checkpointer, self._checkpointer = self._checkpointer, None
             try:
                 if checkpointer is not None:
                     checkpointer.stop()
+                    self._con.execute("PRAGMA busy_timeout = 0")  # else it waits out every reader's transaction
                     self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             except sqlite3.Error as exc:
                 log.warning("Closing %s: its write-ahead log was not copied into the database (%s). Nothing is "
