@@ -13,6 +13,7 @@ needs sending again. `Index.insert/upsert/delete_by_ids` and `df.vectorize` all 
 from __future__ import annotations
 
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -96,7 +97,7 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
             outcomes[pos] = replace(batch, mutation_id=send(prepared).id)
         except VectorizeError as exc:  # a REST error says whether the request may have been carried out
             outcomes[pos] = replace(batch, error=exc, maybe_written=exc.maybe_applied)
-        except Exception as exc:  # the local engine's storage (a full disk, a read-only folder): its batch rolled back
+        except (OSError, sqlite3.Error) as exc:  # the local engine's storage (a full disk, a read-only folder)
             outcomes[pos] = replace(batch, error=exc)
         if bar is not None:
             bar.update(batch.rows)
