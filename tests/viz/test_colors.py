@@ -237,3 +237,18 @@ def test_points_a_filter_left_out_are_not_drawn_like_points_without_a_value(colo
     assert left_out.marker.symbol == "circle-open" and missing.marker.symbol in (None, "circle")
     assert missing.marker.color == MISSING_COLOR and (left_out.legendgroup, missing.legendgroup) == ("filtered out",
                                                                                                        "index")
+
+
+def test_a_neighbourhood_counts_each_match_once_when_it_keeps_the_frequent_categories():
+    """The matches were counted twice (as background and as matches): eight close C vectors, the least
+    frequent genre, outnumbered B, took B's colour and put B into "other"."""
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((27, 8)).astype(np.float32)
+    values[19:] = values[19] + 0.05 * rng.standard_normal((8, 8))  # the C vectors are each other's neighbours
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("shop", 8)
+        idx.upsert([f"v{i}" for i in range(27)], values,
+                   metadata=[{"cat": cat} for cat in ["A"] * 10 + ["B"] * 9 + ["C"] * 8])
+        whole = index_colours(plot_index(idx, color="cat", max_categories=2))
+        near = index_colours(plot_neighbourhood(idx, "v19", top_k=5, color="cat", max_categories=2))
+    assert whole == near == {"other (1 more)": OTHER_COLOR, "A": palette(2)[0], "B": palette(2)[1]}

@@ -247,7 +247,9 @@ def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, re
     query_xy = _query_position(index, world, point)
     rest = ~pd.Index(world.ids).isin(matched["id"].tolist() + [point.id])  # each id in one trace only
     table = pd.concat([world.table, matched], ignore_index=True)
-    colors = _coloring(table, color, hover, index.name, (discrete, max_categories), _universe(index, world, color))
+    universe = _universe(index, world, color)
+    colors = _coloring(table, color, hover, index.name, (discrete, max_categories),
+                       _drawn_once(table, color) if universe is None else universe)
     columns = hover_columns(table, color, hover)
     kind = scatter_type(go, world.projection.n_components, len(world.ids))
     size = _size(len(world.ids), world.projection.n_components)
@@ -331,6 +333,14 @@ def _universe(source: Any, world: PointMap, color: Hashable | None) -> pd.Series
     if isinstance(source, pd.DataFrame):
         return source[color] if color in source.columns else None
     return whole_column(source, color)
+
+
+def _drawn_once(table: pd.DataFrame, color: Hashable | None) -> pd.Series | None:
+    """The colour column of the points drawn, each once: a match in the sample is a row of the table twice,
+    and counted twice it could take a more frequent category's colour."""
+    if color is None or color not in table.columns:
+        return None  # no colour, or a column _coloring says is missing
+    return table.drop_duplicates("id")[color]
 
 
 def _check_background(sample: Sample, color: Hashable | None, hover: Any, index: str) -> None:
