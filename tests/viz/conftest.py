@@ -93,9 +93,14 @@ def fits(monkeypatch):
     return calls
 
 
+def entry_only(t) -> bool:
+    """A legend entry without points: one point off the map, of no vector."""
+    return t.hoverinfo == "skip" and list(t.customdata or ()) == [None] and t.mode == "markers"
+
+
 def trace(fig, name: str):
-    """The figure's trace called `name` (exactly one)."""
-    found = [t for t in fig.data if t.name == name]
+    """The figure's trace called `name` (exactly one, legend entries without points aside)."""
+    found = [t for t in fig.data if t.name == name and not entry_only(t)]
     assert len(found) == 1, [t.name for t in fig.data]
     return found[0]
 
@@ -111,7 +116,7 @@ def role(fig, name: str) -> list:
 
 def role_points(fig, name: str) -> dict:
     """id -> (x, y) over the traces of one role."""
-    return {vid: tuple(point) for t in role(fig, name) for vid, point in zip(t.customdata, xy(t))}
+    return {vid: tuple(point) for t in role(fig, name) if not entry_only(t) for vid, point in zip(t.customdata, xy(t))}
 
 
 def titles(fig) -> tuple[str, str]:

@@ -9,11 +9,12 @@ import vectorize_nb as vz
 
 from vectorize_nb import F, errors
 from vectorize_nb.viz import TRACE_NAMES, ColumnNotFound, plot_neighbourhood
+from vectorize_nb.viz.colors import palette
 from vectorize_nb.viz.projection import SEED
 from vectorize_nb.viz.sample import sample_index
 
 from ..helpers import TINY
-from .conftest import role, role_points, titles, trace, xy
+from .conftest import entry_only, role, role_points, titles, trace, xy
 
 
 def stored(index, ids):
@@ -172,7 +173,8 @@ def test_matches_outside_the_sample_are_placed_on_the_same_picture(index):
 
 def test_categories_get_a_trace_and_a_legend_entry_each(index):
     fig = plot_neighbourhood(index, "v001", top_k=5, color="genre", hover=["year"])
-    assert [t.legendgroup for t in fig.data] == ["filtered out"] + ["index"] * 4 + ["links", "matches", "query"]
+    assert [t.legendgroup for t in fig.data] == ["filtered out"] + ["index"] * 4 + ["links"] + ["matches"] * 2 + [
+        "query"]  # the matches' points, and their legend entry
     points = role(fig, "index")
     assert [t.name for t in points] == ["comedy", "drama", "horror", "noir"]
     assert points[0].legendgrouptitle.text == "genre" and fig.layout.legend.groupclick == "toggleitem"
@@ -195,11 +197,11 @@ def test_the_roles_stay_in_a_legend_of_their_own_above_the_map_beside_many_categ
     fig = plot_neighbourhood(index, "v001", top_k=5, color="year", discrete=True, filter={"genre": "noir"})
     assert {t.legend for t in role(fig, "index")} == {None} and fig.layout.legend.orientation == "v"
     roles = [t for t in fig.data if t.legendgroup != "index"]
-    assert [t.name for t in roles] == ["filtered out", "links", "matches", "query"]
+    assert [t.name for t in roles] == ["filtered out", "links", "matches", "matches", "query"]
     assert {t.legend for t in roles} == {"legend2"}
     above = fig.layout.legend2
     assert (above.orientation, above.yanchor, above.y, above.xanchor, above.x) == ("h", "bottom", 1, "right", 1)
-    assert (above.groupclick, above.itemsizing) == ("toggleitem", "constant") and fig.layout.legend.y == 1
+    assert (above.groupclick, above.itemsizing) == ("togglegroup", "constant") and fig.layout.legend.y == 1
     assert {t.legend for t in plot_neighbourhood(index, "v001", top_k=5, color="year").data} == {None}
 
 
@@ -322,3 +324,38 @@ def test_hover_all_leaves_out_a_namespace_no_vector_has(data):
                   for text in (t.hovertext or ())]
     assert hovers and all("namespace=" not in text for text in hovers)
     assert all("genre=" in text and "year=" in text for text in hovers if text.startswith("<b>v"))
+
+
+def legend(fig) -> dict:
+    """name -> swatch colour of each legend entry."""
+    return {t.name: t.marker.color for t in fig.data if t.showlegend is not False and t.name}
+
+
+def test_a_category_only_the_matches_hold_has_a_legend_entry():
+    """Three "rare" matches were drawn red with no legend entry saying what red is, and the "matches" entry
+    took the first match's colour, as if it were a category."""
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("rare", 2, "euclidean")
+        idx.upsert([{"id": f"v{i}", "values": [float(i), 0.0], "metadata": {"g": "rare" if i < 3 else "common"}}
+                    for i in range(30)])
+        fig = plot_neighbourhood(idx, "v0", top_k=5, color="g")
+    matches = [t for t in role(fig, "matches") if not entry_only(t)]
+    assert len(matches) == 1 and matches[0].showlegend is False
+    colours = {t.name: t.marker.color for t in role(fig, "index")}
+    assert list(matches[0].marker.color) == [colours["rare"]] * 3 + [colours["common"]] * 2
+    shown = legend(fig)
+    assert {name: shown[name] for name in colours} == colours and set(colours) == {"rare", "common"}
+    assert shown["matches"] not in colours.values()
+    assert role_points(fig, "index").keys() == {f"v{i}" for i in range(5, 30)}  # each point in one trace
+    assert fig.layout.legend2.groupclick == "togglegroup"  # the legend entry hides the matches with it
+
+
+def test_when_every_point_is_a_match_each_category_is_in_the_legend():
+    with vz.connect("memory", limits=TINY) as client:
+        idx = client.create_index("three", 2, "euclidean")
+        idx.upsert([{"id": f"v{i}", "values": [float(i), 1.0], "metadata": {"g": f"c{i}"}} for i in range(3)])
+        fig = plot_neighbourhood(idx, "v0", top_k=3, color="g")
+    shown = legend(fig)
+    assert [t.name for t in role(fig, "index")] == ["c0", "c1", "c2"]
+    assert role(fig, "index")[0].legendgrouptitle.text == "g"
+    assert {shown[f"c{i}"] for i in range(3)} == set(palette(3)) and shown["matches"] not in palette(3)

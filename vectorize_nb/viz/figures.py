@@ -4,6 +4,9 @@ Each trace has a role, one of TRACE_NAMES, kept in its `legendgroup`, and carrie
 each point in `customdata`, so a click or a lasso selection maps back to rows. A trace is named by its
 role, except when points are coloured by categories: then the "index" role is one trace per category,
 named by the category ("7", "drama", "other (61 more)"), so that its legend entry hides and shows it.
+The matches are then filled with their categories' colours, and their legend entry is a trace of its own
+("matches", a ring); a category only the matches hold gets an "index" trace for its legend entry. Such
+an entry holds one point off the map, a vector id of None.
 
     fig = go.FigureWidget(plot_neighbourhood(idx, "doc-42", color="genre"))
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, TypeVar
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 
 import numpy as np
 import pandas as pd
@@ -34,7 +37,7 @@ from .projection import SEED, auto_note, check_method, check_metric, check_shape
 from .sample import Sample, positions
 from ..docstrings import fill_docstring
 from .traces import (LEFT_OUT, MAX_POINTS, TEMPLATE, asked_hover, axis_layout, heading, hover_columns, hover_text,
-                     plain, plotly, positions_of, scatter_type, score_meaning, short)
+                     legend_entry, plain, plotly, positions_of, scatter_type, score_meaning, short)
 
 __all__ = ["plot_neighbourhood", "plot_index", "TRACE_NAMES", "INDEX", "FILTERED_OUT", "LINKS", "MATCHES", "QUERY"]
 
@@ -253,11 +256,13 @@ def _neighbourhood(go: Any, index: Index, world: PointMap, point: QueryPoint, re
     columns = hover_columns(table, color, hover)
     kind = scatter_type(go, world.projection.n_components, len(world.ids))
     size = _size(len(world.ids), world.projection.n_components)
+    listed = set() if colors is None or colors.labels is None else set(colors.labels[len(world.ids):])
     return [
         _points(kind, world, rest & ~allowed, FILTERED_OUT, columns, {**LEFT_OUT, "size": size}),
-        *_background(kind, world, rest & allowed, columns, colors, size),
+        *_background(kind, world, rest & allowed, columns, colors, size, listed),
         _links(kind, query_xy, matched_xy, matched["id"].tolist()),
         _matches(kind, ranked, matched, matched_xy, columns, colors, len(world.ids), score_meaning(index.metric)),
+        *([_matches_entry(kind, len(query_xy))] if listed else []),
         _query(kind, point, query_xy),
     ], colors
 
@@ -364,9 +369,10 @@ def _size(points: int, n_components: int) -> int:
 
 
 def _background(kind: Any, world: PointMap, mask: np.ndarray, columns: list[Hashable], colors: Coloring | None,
-                size: int) -> list[Any]:
-    """The INDEX points: one trace, or one per category (named by it, ranked first in the legend); on a
-    colour scale, the points without a value apart, named as a category's are ("(none)")."""
+                size: int, listed: Collection[str] = ()) -> list[Any]:
+    """The INDEX points: one trace, or one per category (named by it, ranked first in the legend), also for
+    a category only the matches hold (`listed`: a legend entry without points); on a colour scale, the
+    points without a value apart, named as a category's are ("(none)")."""
     if colors is None:
         return [_points(kind, world, mask, INDEX, columns, {"size": size, "color": _POINT, "opacity": 0.75})]
     if colors.labels is None:
@@ -383,9 +389,9 @@ def _background(kind: Any, world: PointMap, mask: np.ndarray, columns: list[Hash
     ranked = list(enumerate(colors.categories, start=1))
     drawn = [_points(kind, world, mask & (labels == category), INDEX, columns,
                      {"size": size, "opacity": 0.8, "color": colors.colors[category]}, legendrank=rank,
-                     name=short(category))
+                     name=short(category), listed=category in listed)
              for rank, category in ranked[len(colors.kept):] + ranked[:len(colors.kept)]  # "other" underneath
-             if (mask & (labels == category)).any()]
+             if (mask & (labels == category)).any() or category in listed]
     if not drawn:
         return [_points(kind, world, mask, INDEX, columns, {"size": size})]
     min(drawn, key=lambda trace: trace.legendrank).update(legendgrouptitle={"text": short(colors.column)})
@@ -393,10 +399,14 @@ def _background(kind: Any, world: PointMap, mask: np.ndarray, columns: list[Hash
 
 
 def _points(kind: Any, world: PointMap, mask: np.ndarray, role: str, columns: list[Hashable],
-            marker: dict[str, Any], *, name: str | None = None, legendrank: int | None = None) -> Any:
+            marker: dict[str, Any], *, name: str | None = None, legendrank: int | None = None,
+            listed: bool = False) -> Any:
+    """The points of `mask` in one trace; with none, no legend entry unless `listed`."""
     rows = np.flatnonzero(mask)
     table = world.table.iloc[rows]
     ranked = {} if legendrank is None else {"legendrank": legendrank}
+    if listed and not len(rows):
+        return legend_entry(kind, role, marker, world.projection.n_components, name=name or role, **ranked)
     return kind(name=name or role, legendgroup=role, mode="markers", marker=marker, customdata=table["id"].tolist(),
                 hovertext=hover_text(table, columns), hovertemplate=_HOVER, showlegend=bool(len(rows)), **ranked,
                 **positions_of(world.coords[rows]))
@@ -415,8 +425,9 @@ def _links(kind: Any, start: np.ndarray, ends: np.ndarray, ids: list[str]) -> An
 
 def _matches(kind: Any, ranked: pd.DataFrame, rows: pd.DataFrame, xy: np.ndarray, columns: list[Hashable],
              colors: Coloring | None, first: int, meaning: str) -> Any:
-    """The matches, ringed and sized by rank; coloured like the other points (rows `first`... of the colours);
-    the hover says what a score is (`meaning`)."""
+    """The matches, ringed and sized by rank; coloured like the other points (rows `first`... of the colours),
+    with a legend entry of their own (`_matches_entry`) when the colours are categories'; the hover says what
+    a score is (`meaning`)."""
     ranks = ranked["rank"].to_numpy(dtype=np.float64)
     worst = ranks.max() if len(ranks) else 1.0
     sizes = 9 + 9 * (worst - ranks) / max(worst - 1, 1)  # rank 1: 18 px, the last rank: 9 px
@@ -425,8 +436,15 @@ def _matches(kind: Any, ranked: pd.DataFrame, rows: pd.DataFrame, xy: np.ndarray
         marker.update(colors.marker(np.arange(first, first + len(rows))))
     scores = [f"{score:.4g} ({meaning})" if meaning else score for score in ranked["score"].tolist()]
     text = hover_text(rows, columns, {"rank": ranked["rank"].tolist(), "score": scores})
+    entry = bool(len(rows)) and (colors is None or not colors.discrete)
     return kind(name=MATCHES, legendgroup=MATCHES, mode="markers", marker=marker, customdata=rows["id"].tolist(),
-                hovertext=text, hovertemplate=_HOVER, showlegend=bool(len(rows)), **positions_of(xy))
+                hovertext=text, hovertemplate=_HOVER, showlegend=entry, **positions_of(xy))
+
+
+def _matches_entry(kind: Any, n_components: int) -> Any:
+    """The matches' legend entry when they are filled with their categories' colours (the matches trace's
+    own entry would take the first match's colour, as if "matches" were a category): a ring."""
+    return legend_entry(kind, MATCHES, {"color": "white", "line": {"width": 2, "color": _INK}}, n_components)
 
 
 def _query(kind: Any, point: QueryPoint, xy: np.ndarray) -> Any:
@@ -469,7 +487,8 @@ def _finish(fig: Any, world: PointMap, title: str, subtitle: str, colors: Colori
         "legend": {**(right if by_category else below), **shared}, **axis_layout(world.projection),
     }
     if by_category and any(trace.legendgroup != INDEX for trace in fig.data):
-        layout["legend2"] = {"orientation": "h", "yanchor": "bottom", "y": 1, "xanchor": "right", "x": 1, **shared}
+        layout["legend2"] = {"orientation": "h", "yanchor": "bottom", "y": 1, "xanchor": "right", "x": 1,
+                             **shared, "groupclick": "togglegroup"}  # the matches' entry hides the matches
         fig.update_traces(legend="legend2", selector=lambda trace: trace.legendgroup != INDEX)
     if colors is not None and colors.coloraxis is not None:
         layout["coloraxis"] = {**colors.coloraxis, "colorbar": {"title": {"text": short(colors.column)}}}

@@ -14,9 +14,9 @@ from ..extras import require
 from .colors import number_text
 from .projection import Projection
 
-__all__ = ["plotly", "scatter_type", "positions_of", "hover_columns", "asked_hover", "hover_text", "axis_titles",
-           "axis_layout", "heading", "shorten", "short", "plain", "score_meaning", "WEBGL_ABOVE", "MAX_POINTS", "MUTED",
-           "TEMPLATE"]
+__all__ = ["plotly", "scatter_type", "positions_of", "legend_entry", "hover_columns", "asked_hover", "hover_text",
+           "axis_titles", "axis_layout", "heading", "shorten", "short", "plain", "score_meaning", "WEBGL_ABOVE",
+           "MAX_POINTS", "MUTED", "TEMPLATE"]
 
 WEBGL_ABOVE = 1_000
 """More points than this are drawn with WebGL (Scattergl), as plotly express does."""
@@ -62,6 +62,26 @@ def positions_of(coords: np.ndarray) -> dict[str, np.ndarray]:
     coords : ndarray of shape (n, 2) or (n, 3)
     """
     return dict(zip("xyz", np.asarray(coords, dtype=np.float64).T))
+
+
+def legend_entry(kind: Any, role: str, marker: dict[str, Any], n_components: int, **named: Any) -> Any:
+    """A legend entry without points: one point off the map (plotly lists no trace without points), of no
+    vector (customdata None).
+
+    Parameters
+    ----------
+    kind : trace type
+        As `scatter_type` gives it.
+    role : str
+        The legend group; the name too, unless `name` is given.
+    marker : dict
+        The marker the legend shows.
+    n_components : {2, 3}
+    **named
+        More of the trace's settings (name, legendrank).
+    """
+    return kind(name=named.pop("name", role), legendgroup=role, mode="markers", marker=marker, customdata=[None],
+                hoverinfo="skip", **named, **positions_of(np.full((1, n_components), np.nan)))
 
 
 def axis_titles(fitted: Projection) -> list[str]:
