@@ -138,6 +138,29 @@ def test_text_of_the_data_is_shown_as_it_is_not_as_markup(index):
     assert "<extra>&lt;i&gt;all&lt;/i&gt;: &lt;q&gt;</extra>" in line.hovertemplate
 
 
+def test_an_empty_or_blank_name_is_shown_in_quotes():
+    """A category "" was named "index" (the trace's role) in the legend, and " " was a blank entry."""
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "values": list(np.eye(4, 2, dtype=np.float32)),
+                          "genre": ["", " ", "drama", "\t"]})
+    fig = plot_index(frame, color="genre")
+    assert sorted(t.name for t in fig.data) == ['" "', '""', '"\\t"', "drama"]
+    shown = {t.name: t.hovertext[0] for t in fig.data}
+    assert shown['""'] == '<b>a</b><br>genre=""' and shown["drama"] == "<b>c</b><br>genre=drama"
+
+
+def test_plotly_template_syntax_in_the_data_is_shown_as_it_is(index):
+    """A category "%{x}" was a blank legend entry: plotly reads %{...} in names and titles as a template
+    (and in a line's hovertemplate)."""
+    frame = pd.DataFrame({"id": ["%{y}", "b"], "values": list(np.eye(2, 2, dtype=np.float32)),
+                          "cat": ["%{x}", "50%"]})
+    fig = plot_index(frame, color="cat")
+    assert sorted(t.name for t in fig.data) == ["&#37;{x}", "50%"]
+    assert {t.name: t.hovertext[0] for t in fig.data}["&#37;{x}"] == "<b>&#37;{y}</b><br>cat=&#37;{x}"
+    hits = index.query_many(np.array([[0, 0]], np.float32), top_k=3, keys=["%{x}"])
+    line = plot_scores({"run %{y}": hits}).data[0]
+    assert line.name == "&#37;{x}" and "<extra>run &#37;{y}: &#37;{x}</extra>" in line.hovertemplate
+
+
 def test_long_categories_are_cut_in_the_legend_and_whole_in_the_hover():
     """140-character titles were legend names: the legend took the figure and left the map a sliver."""
     long = "A very long product title that goes on and on " * 3

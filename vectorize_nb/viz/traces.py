@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import textwrap
 from typing import Any
 from collections.abc import Hashable, Sequence
@@ -141,7 +142,8 @@ def shorten(text: str, longest: int, tail: int = 0) -> str:
 
 def short(text: Any) -> str:
     """A name from the data (an id, a category, an index) as a title or a legend shows it: cut to 40
-    characters, keeping its last 12, which often tell long names apart ("… chapter 2"), and `plain`.
+    characters, keeping its last 12, which often tell long names apart ("… chapter 2"), and `plain`;
+    an empty or blank name in quotes ('""', '" "').
     A hover shows the whole of an id or a value (up to 8 lines), `layout.meta` the whole of a title's names.
 
     Parameters
@@ -149,7 +151,12 @@ def short(text: Any) -> str:
     text : object
         Its `str()` is shown.
     """
-    return plain(shorten(str(text), _NAME_LONGEST, _NAME_TAIL))
+    return plain(shorten(_quoted_if_blank(str(text)), _NAME_LONGEST, _NAME_TAIL))
+
+
+def _quoted_if_blank(text: str) -> str:
+    """"" and " " as a legend or hover can show them: in quotes, escaped ('"\\t"')."""
+    return json.dumps(text) if not text.strip() else text
 
 
 def score_meaning(metric: str | None) -> str:
@@ -166,14 +173,15 @@ def score_meaning(metric: str | None) -> str:
 
 def plain(text: Any) -> str:
     """Data shown as it is where plotly reads markup (hovers, legends, titles): `<b>new</b>` stays those
-    ten characters rather than a bold "new", and `x<br>y` one line.
+    ten characters rather than a bold "new", `x<br>y` one line, and `%{x}` those four characters rather
+    than what plotly's templates put there (names and titles are templates in a figure with `meta`).
 
     Parameters
     ----------
     text : object
         Its `str()` is shown.
     """
-    return html.escape(str(text), quote=False)
+    return html.escape(str(text), quote=False).replace("%{", "&#37;{")
 
 
 def hover_columns(table: pd.DataFrame, color: Hashable | None, hover: Any) -> list[Hashable]:
@@ -236,7 +244,7 @@ def _text(value: Any) -> str:
         if np.isnan(value):
             return "–"
         return number_text(value) if value.is_integer() else f"{value:.4g}"
-    return "–" if value is None else _wrapped(str(value))
+    return "–" if value is None else _wrapped(_quoted_if_blank(str(value)))
 
 
 def _wrapped(text: str) -> str:
