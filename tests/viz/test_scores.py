@@ -81,8 +81,17 @@ def test_a_line_is_named_by_the_key_that_labels_its_query(index, data):
     assert [t.name for t in by_id.data] == ["id v000", "id v001", "id v002"]
     long_key = rows.assign(id=["a-very-long-document-identifier-" + str(i) for i in range(3)])
     named = plot_scores(long_key.vectorize.query(index, vector="values", top_k=3, key="id"))
-    assert named.data[0].name == "id a-very-long-document-identif…"
+    assert named.data[0].name == "id a-very-long-document-identifier-0"  # 37 characters: whole
     assert "<extra>id a-very-long-document-identifier-0</extra>" in named.data[0].hovertemplate
+
+
+def test_long_keys_keep_their_end_in_the_legend(index, data):
+    """Three URL ids all read "id https://docs.example.com/gui…": the legend kept only their start."""
+    urls = [f"https://docs.example.com/guide/chapter-{i}/page" for i in range(3)]
+    rows = data.head(3).assign(id=urls)
+    fig = plot_scores(rows.vectorize.query(index, vector="values", top_k=3, key="id"))
+    assert [t.name for t in fig.data] == [f"id https://docs.example.com…apter-{i}/page" for i in range(3)]
+    assert {len(t.name) for t in fig.data} == {40}
 
 
 def test_a_frame_without_scores_is_refused(index):

@@ -11,13 +11,12 @@ import pandas as pd
 from ..frames import check_columns
 from .colors import palette
 from .inputs import whole_number
-from .traces import TEMPLATE, heading, plain, plotly, score_meaning, shorten
+from .traces import TEMPLATE, heading, plain, plotly, score_meaning, short
 
 __all__ = ["plot_scores", "MAX_LINES"]
 
 MAX_LINES = 12
 """Up to this many queries get a line each; more are summed up as a median with a 10-90% band."""
-_LONGEST = 32  # characters of a query's name in the legend (its hover shows all of it)
 
 
 def plot_scores(results: pd.DataFrame | Mapping[str, pd.DataFrame], *, title: str | None = None,
@@ -125,7 +124,7 @@ def _line(go: Any, frame: pd.DataFrame, name: str, color: str, run: str, first: 
     titled = {"text": plain(run)} if first and run != name else None
     grouped = {"legendgroup": run, "legendgrouptitle": titled} if run else {}
     return go.Scatter(x=frame["rank"].to_numpy(), y=frame["score"].to_numpy(), mode="lines+markers",
-                      name=plain(shorten(name, _LONGEST)),  # the hover shows all of it
+                      name=short(name),  # the hover shows all of it
                       line={"color": color}, customdata=ids, **grouped,
                       hovertemplate="rank %{x}: %{y:.4f}<br>%{customdata}<extra>" + full + "</extra>")
 
