@@ -48,6 +48,19 @@ def test_stored_ids_leave_themselves_out(pair, data):
     assert (table.loc[drama, "shared"] == 5).all()  # five neighbours besides the id itself
 
 
+def test_ids_at_the_largest_top_k_leave_themselves_out_of_it(index, data):
+    """compare(a, b, ids, top_k=100) failed with "max top K is 100, but got 101": it asked one match more
+    to drop each id's own vector."""
+    with vz.connect("memory", limits=TINY) as client:
+        twin = client.create_index("twin", 2, "euclidean")
+        fill(twin, data)
+        table = compare(index, twin, ["v001", "v002"], top_k=100)
+        with pytest.raises(vz.errors.TopKTooLarge, match="max top K is 100, but got 101"):
+            compare(index, twin, ["v001"], top_k=101)
+    assert table["shared"].tolist() == [99, 99] and (table["overlap"] == 1.0).all()  # 100 asked, itself left out
+    assert table.attrs["top_k"] == 100
+
+
 def test_an_array_when_the_dimensions_agree_and_a_frame_otherwise(pair, index):
     a, b = pair
     same = compare(index, a, np.array([[0, 0], [10, 10]], np.float32), top_k=4)

@@ -51,7 +51,7 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
         when both indexes have d dimensions; a DataFrame with a vector column for each index; or
         questions (with `text`), which each index embeds as `Index.query` does a text.
     top_k : int, default 10
-        The depth compared (k of overlap@k).
+        The depth compared (k of overlap@k); at the largest, 100, a stored id's answers are 99 others.
     vectors : str or (str, str), optional
         A frame's vector column for both indexes, or one for each (default: a 'values', 'embedding' or 'vector' column).
     key : str, optional
@@ -83,10 +83,10 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     if hasattr(queries, "__len__") and len(queries) == 0:
         raise ValueError("queries is empty: compare needs at least one stored id, vector or row to ask both indexes")
     keys, matrix_a, matrix_b, own_ids = _questions(index_a, index_b, queries, (vectors, key), (text, model, pooling))
-    extra = 1 if own_ids else 0
     answers = []
     for index, matrix in ((index_a, matrix_a), (index_b, matrix_b)):
-        hits = index.query_many(matrix, top_k + extra, keys=list(range(len(keys))), filter=filter, namespace=namespace)
+        asked = top_k + 1 if own_ids and top_k < index.limits.max_top_k else top_k  # one more: the id itself
+        hits = index.query_many(matrix, asked, keys=list(range(len(keys))), filter=filter, namespace=namespace)
         answers.append(_ranked_ids(hits, len(keys), own_ids, top_k))
     rows = [agreement(a, b) for a, b in zip(*answers)]
     table = pd.DataFrame(rows)
