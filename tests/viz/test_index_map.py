@@ -80,3 +80,16 @@ def test_an_index_of_one_vector_is_one_vector():
         one = client.create_index("one", 2)
         one.upsert([{"id": "a", "values": [1.0, 0.0]}])
         assert titles(plot_index(one))[0] == "one: 1 vector"
+
+
+def test_one_point_or_identical_points_get_axes_whose_corner_ticks_stand_apart():
+    """plotly gave a map of one point axes from -1 to 1, and the two "-1" ticks overlapped in the corner."""
+    with vz.connect("memory", limits=TINY) as client:
+        same = client.create_index("same", 2)
+        same.upsert([{"id": vid, "values": [1.0, 0.0]} for vid in "abc"])
+        one = plot_index(same.to_frame().head(1))
+        near = vz.plot_neighbourhood(same, "a", top_k=2)
+    for fig in (one, near):
+        assert fig.layout.xaxis.range == fig.layout.yaxis.range == (-1.25, 1.25)
+    spread = plot_index(points(20))
+    assert spread.layout.xaxis.range is None and spread.layout.yaxis.range is None  # plotly's own

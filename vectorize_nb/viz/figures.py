@@ -484,7 +484,7 @@ def _finish(fig: Any, world: PointMap, title: str, subtitle: str, colors: Colori
     shared = {"itemsizing": "constant", "groupclick": "toggleitem", "tracegroupgap": 8}
     layout: dict[str, Any] = {
         "template": TEMPLATE, "title": heading(title, subtitle), "meta": {**meta, "subtitle": subtitle},
-        "legend": {**(right if by_category else below), **shared}, **axis_layout(world.projection),
+        "legend": {**(right if by_category else below), **shared}, **axis_layout(world.projection, fig.data),
     }
     if by_category and any(trace.legendgroup != INDEX for trace in fig.data):
         layout["legend2"] = {"orientation": "h", "yanchor": "bottom", "y": 1, "xanchor": "right", "x": 1,

@@ -97,17 +97,34 @@ def axis_titles(fitted: Projection) -> list[str]:
     return [f"UMAP {i + 1}" for i in range(fitted.n_components)]
 
 
-def axis_layout(fitted: Projection) -> dict[str, Any]:
-    """The layout's axis titles: xaxis and yaxis in 2-D, the scene's three axes in 3-D.
+def axis_layout(fitted: Projection, traces: Sequence[Any] = ()) -> dict[str, Any]:
+    """The layout's axis titles: xaxis and yaxis in 2-D, the scene's three axes in 3-D; in 2-D, a range
+    of 1.25 either side of a coordinate that every point of `traces` has (plotly's own, -1 to 1 for one
+    point, put both axes' "-1" in the corner, one over the other).
 
     Parameters
     ----------
     fitted : Projection
+    traces : sequence of traces, optional
+        What the figure draws.
     """
     titles = axis_titles(fitted)
     if fitted.n_components == 3:
         return {"scene": {f"{axis}axis": {"title": {"text": text}} for axis, text in zip("xyz", titles)}}
-    return {"xaxis": {"title": {"text": titles[0]}}, "yaxis": {"title": {"text": titles[1]}}}
+    layout: dict[str, Any] = {f"{axis}axis": {"title": {"text": text}} for axis, text in zip("xy", titles)}
+    for axis in "xy":
+        shared = _shared_coordinate(traces, axis)
+        if shared is not None:
+            layout[f"{axis}axis"]["range"] = [shared - 1.25, shared + 1.25]
+    return layout
+
+
+def _shared_coordinate(traces: Sequence[Any], axis: str) -> float | None:
+    """The coordinate on `axis` ("x" or "y") that every point drawn has, if they share one."""
+    values = np.concatenate([np.empty(0)] + [np.asarray(trace[axis], dtype=np.float64) for trace in traces
+                                             if trace[axis] is not None])  # a gap (None) is NaN
+    values = values[np.isfinite(values)]
+    return float(values[0]) if len(values) and values.min() == values.max() else None
 
 
 def heading(title: str, subtitle: str = "") -> dict[str, Any]:
