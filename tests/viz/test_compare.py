@@ -101,6 +101,12 @@ def test_the_figure_sorts_queries_by_agreement(pair, data):
     assert titles(fig)[0] == "flat vs lifted"
 
 
+def test_the_legend_row_stands_at_the_right_clear_of_the_subtitle(pair, data):
+    """The legend row sat left, right against the subtitle's line."""
+    legend = plot_comparison(compare(*pair, data["id"].head(3).tolist(), top_k=5)).layout.legend
+    assert (legend.orientation, legend.yanchor, legend.y, legend.xanchor, legend.x) == ("h", "bottom", 1, "right", 1)
+
+
 def test_long_query_names_are_cut_on_the_axis_and_whole_on_hover(pair, data):
     """40 docstring ids as tick labels took half the figure's height."""
     a, b = pair

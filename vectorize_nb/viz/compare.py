@@ -285,7 +285,7 @@ def plot_comparison(table: pd.DataFrame, *, title: str | None = None) -> Any:
     low = min(0.0, float(np.nanmin(ordered["kendall_tau"]))) if ordered["kendall_tau"].notna().any() else 0.0
     fig.update_layout(template=TEMPLATE, title=heading(title or f"{a} vs {b}", subtitle),
                       meta={"kind": "comparison", "subtitle": subtitle},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1, "xanchor": "right", "x": 1},
                       xaxis={"title": {"text": "queries, by overlap"}, "tickvals": x if len(x) <= 40 else None,
                              "ticktext": [plain(shorten(key, _LONGEST)) for key in keys] if len(x) <= 40 else None},
                       yaxis={"title": {"text": "agreement"}, "range": [low - 0.05, 1.05]}, bargap=0.15)
