@@ -42,6 +42,26 @@ def test_bad_rows_are_named_before_anything_loads(texts, error, message):
     assert loader.loaded() == []
 
 
+@pytest.mark.parametrize(("texts", "row"), [(["a", "b", None], 2), ([3, "b", b"c"], 0), (["a", "", "c"], 1),
+                                            (["a", "", ""], 1)])
+def test_the_row_a_bad_text_is_named_by_is_the_errors_row(texts, row):
+    """The message named the row but `error.row` was None, so a caller could not point at it."""
+    with pytest.raises((TextNotString, EmptyText)) as caught:
+        embed_locally(texts, SHIPPED_MODEL)
+    assert caught.value.row == row
+
+
+def test_a_frame_is_refused_not_read_as_its_column_names():
+    """A DataFrame iterates its column labels: df[["text"]] embedded the word "text", one vector for a frame of
+    three rows."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": ["read a csv file", "parse json", "plot a chart"]})
+    with pytest.raises(TextNotString, match=r"not a DataFrame: pass its column of texts, df\['text'\]"):
+        embed_locally(frame[["text"]], SHIPPED_MODEL)
+    assert loader.loaded() == []
+
+
 def test_a_non_string_row_is_also_a_type_error():
     with pytest.raises(TypeError):
         embed_locally(["ok", 1.5], SHIPPED_MODEL)

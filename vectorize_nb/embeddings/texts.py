@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 
 from ..contract.errors import BadEmbeddingInput, EmptyText, TextNotString
@@ -20,12 +21,16 @@ def check_texts(texts: str | Iterable[str]) -> list[str]:
     Raises
     ------
     TextNotString
-        A row is None, NaN or not a str; the message names the rows (0-based positions).
+        A row is None, NaN or not a str, or `texts` is a DataFrame (whose column of texts is wanted); the
+        message names the rows (0-based positions), `row` the first.
     EmptyText
-        A row is the empty string.
+        A row is the empty string; `row` is the first.
     """
     if isinstance(texts, str):
         texts = [texts]
+    elif _is_frame(texts):
+        raise TextNotString(f"texts must be a str or a sequence of str, not a DataFrame: pass its column of texts, "
+                            f"{_column_of(texts)} (a frame iterates over its column names, not its rows)")
     elif isinstance(texts, bytes | dict) or not isinstance(texts, Iterable):
         raise TextNotString(f"texts must be a str or a sequence of str, not {type(texts).__name__}")
     rows = list(texts)
@@ -35,10 +40,24 @@ def check_texts(texts: str | Iterable[str]) -> list[str]:
         return rows
     wrong = [i for i in bad if not isinstance(rows[i], str)]
     if len(wrong) == 1:
-        raise TextNotString(f"row {wrong[0]} is {_describe(rows[wrong[0]])}, not text")
-    if wrong:
-        raise TextNotString(f"{_rows(wrong)} not text (row {wrong[0]} is {_describe(rows[wrong[0]])})")
-    raise EmptyText(f"{_rows(bad)} empty")
+        error: BadEmbeddingInput = TextNotString(f"row {wrong[0]} is {_describe(rows[wrong[0]])}, not text")
+    elif wrong:
+        error = TextNotString(f"{_rows(wrong)} not text (row {wrong[0]} is {_describe(rows[wrong[0]])})")
+    else:
+        error = EmptyText(f"{_rows(bad)} empty")
+    error.row = (wrong or bad)[0]
+    raise error
+
+
+def _is_frame(texts: object) -> bool:
+    """Whether `texts` is a pandas DataFrame (pandas is not imported for this: no frame exists without it)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(texts, pandas.DataFrame)
+
+
+def _column_of(frame: object) -> str:
+    columns = list(getattr(frame, "columns", []))
+    return f"df[{columns[0]!r}]" if len(columns) == 1 else "df[column]"
 
 
 def _check_unicode(rows: list[str]) -> None:
