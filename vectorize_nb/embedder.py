@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -273,8 +273,8 @@ class Embedder:
     def _remote(self, spec: EmbeddingModel, pooling: str, progress: bool | None, rows: list[str],
                 labels: Sequence[Hashable] | None) -> Run:
         """Requests of the model's `max_texts`, `backend.max_concurrency` in flight, each answer kept in
-        order; after a failure no later request is sent. `rows` are the caller's texts, to name in errors
-        (by `labels` when given)."""
+        order; after a failure no later request is sent, and the answers of those already sent are kept.
+        `rows` are the caller's texts, to name in errors (by `labels` when given)."""
         step = spec.max_texts or 100
 
         def compute(batch: list[str], keep: Keep) -> np.ndarray:
@@ -287,17 +287,38 @@ class Embedder:
                     bar.update(min(step, len(batch) - start))
                 return vectors
 
+            run = _offset(one, step, _rows_of(rows, batch, labels))
             try:
-                parts = []
                 with ThreadPoolExecutor(max(1, self.backend.max_concurrency), "vectorize-embed") as pool:
-                    for start, part in zip(starts, pool.map(_offset(one, step, _rows_of(rows, batch, labels)), starts)):
-                        keep(start, part)
-                        parts.append(part)
+                    futures = [pool.submit(run, start) for start in starts]
+                    try:
+                        parts = _answers(dict(zip(starts, futures)), keep)
+                    finally:  # the stop button: send no more
+                        for future in futures:
+                            future.cancel()
             finally:
                 if bar is not None:
                     bar.close()
             return np.concatenate(parts) if parts else np.empty((0, spec.dimensions), np.float32)
         return compute
+
+
+def _answers(futures: dict[int, Future[np.ndarray]], keep: Keep) -> list[np.ndarray]:
+    """The answers of the requests at these starts, in order, each kept as it comes; after a failure, those
+    answered all the same are kept too (they are paid for) before the first failure is raised."""
+    parts: list[np.ndarray] = []
+    failure: Exception | None = None
+    for start, future in futures.items():
+        try:
+            part = future.result()
+        except Exception as exc:  # the first in order is a request's own failure: later ones may be _Skipped
+            failure = failure or exc
+            continue
+        keep(start, part)
+        parts.append(part)
+    if failure is not None:
+        raise failure
+    return parts
 
 
 class _Skipped(Exception):

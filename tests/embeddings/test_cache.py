@@ -120,8 +120,26 @@ def test_vectors_kept_before_compute_fails_are_stored_and_the_rest_is_asked_for_
     np.testing.assert_array_equal(again.vectors, fake_vectors(texts))
 
 
+def test_vectors_kept_past_rows_that_failed_are_kept_too(cache):
+    """The answers of requests after a failed one (sent at the same time) were lost: `keep` took only rows that
+    followed the last ones kept."""
+    texts = [f"text {i}" for i in range(10)]
+
+    def failed_in_the_middle(missing, keep):
+        keep(0, fake_vectors(missing[:3]))
+        keep(6, fake_vectors(missing[6:]))  # rows 3-5: a request that failed
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.embed(texts, "m", "mean", failed_in_the_middle)
+    compute = Recorder()
+    again = cache.embed(texts, "m", "mean", compute)
+    assert (again.hits, again.misses, compute.calls) == (7, 3, [texts[3:6]])
+    np.testing.assert_array_equal(again.vectors, fake_vectors(texts))
+
+
 @pytest.mark.parametrize(("parts", "error"), [
-    ([(0, 2), (3, 4)], "vectors kept out of order: rows from 3, where 2 were kept"),
+    ([(0, 2), (1, 4)], "vectors kept out of order: rows from 1, where 2 were kept"),
     ([(0, 2), (2, 3)], "computed vectors have 3 dimensions, cached ones 8"),
 ])
 def test_vectors_kept_out_of_order_or_of_another_width_are_refused_and_the_rest_kept(cache, parts, error):

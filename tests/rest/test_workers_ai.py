@@ -260,6 +260,20 @@ def test_a_job_stopped_part_way_keeps_what_it_paid_for_and_a_rerun_sends_only_th
     np.testing.assert_array_equal(again, embed(client, rows))  # uncached: the same vectors
 
 
+def test_answers_that_came_back_beside_a_failed_request_are_kept(rig):
+    """Requests answered while another of the job failed were dropped: only the answers before the failed one
+    were cached, so the rerun paid again for the texts of the requests after it."""
+    rows = texts(400)
+    rig.app.script("ai/run", Stall(0.3, Reply(429, code=4006, message=QUOTA)), PASS, PASS, PASS)
+    client = rig.client(api_token=TOKEN, concurrency=4)
+    with pytest.raises(errors.QuotaExceeded):
+        client.embed(rows, SMALL, progress=False)
+    rig.app.heal()
+    again = client.embed(rows, SMALL, progress=False)
+    assert sizes(rig) == [100] * 5 and client.embedder.report.cached == 300  # the refused request's texts only
+    np.testing.assert_array_equal(again, embed(client, rows))
+
+
 def test_the_stop_button_while_an_answer_is_cached_sends_no_further_request(rig, monkeypatch):
     from vectorize_nb.embeddings import cache
 

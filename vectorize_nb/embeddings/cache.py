@@ -4,8 +4,9 @@
     result = cache.embed(texts, model, pooling, compute=lambda missing, keep: embed_locally(missing, model, pooling))
     result.vectors, result.hits, result.misses
 
-`compute` may hand over its vectors as it makes them, `keep(start, vectors)` in order: they are stored a
-block at a time, so that a job stopped part-way (an error, the stop button) keeps what it paid for.
+`compute` may hand over its vectors as it makes them, `keep(start, vectors)` in order (rows left out between two
+calls are those that failed): they are stored a block at a time, so that a job stopped part-way (an error, the stop
+button) keeps what it paid for.
 
 Vectors are stored exactly (float32) in blocks of a few MiB, and each text's key (a 128-bit hash of
 model, pooling and text) points at its row. A job seen before as a whole (the same list of texts,
@@ -53,7 +54,8 @@ CREATE TABLE IF NOT EXISTS written (index_key TEXT PRIMARY KEY, model TEXT NOT N
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 Keep = Callable[[int, np.ndarray], None]
-"""`keep(start, vectors)`: the vectors of missing[start:start + len(vectors)], handed over in order."""
+"""`keep(start, vectors)`: the vectors of missing[start:start + len(vectors)], handed over in order; a gap before
+`start` holds rows whose vectors were not made (a request that failed)."""
 
 
 def default_folder() -> Path:
@@ -269,38 +271,40 @@ class _Keeper:
 
     def __init__(self, cache: EmbeddingCache, keys: list[bytes], like: np.ndarray | None) -> None:
         self._cache, self._keys, self._like = cache, keys, like
-        self._pending: list[np.ndarray] = []
-        self._refs: list[np.ndarray] = []
+        self._pending: list[tuple[int, np.ndarray]] = []
+        self._refs = np.full((len(keys), 2), -1, np.int64)
+        self._stored = np.zeros(len(keys), bool)
         self._kept = 0
-        self._stored = 0
 
     def __call__(self, start: int, vectors: np.ndarray) -> None:
-        if start != self._kept:
+        if start < self._kept:
             raise ValueError(f"vectors kept out of order: rows from {start}, where {self._kept} were kept")
         part = _checked(vectors, len(vectors), self._like)
         self._like = part
-        self._pending.append(part)
-        self._kept += len(part)
-        if (self._kept - self._stored) * part.shape[1] * 4 >= BLOCK_BYTES:
+        self._pending.append((start, part))
+        self._kept = start + len(part)
+        if sum(len(pending) for _, pending in self._pending) * part.shape[1] * 4 >= BLOCK_BYTES:
             self._flush()
 
     def _flush(self) -> None:
         if self._pending:
-            self._store(np.concatenate(self._pending))
+            rows = np.concatenate([np.arange(start, start + len(part)) for start, part in self._pending])
+            self._store(rows, np.concatenate([part for _, part in self._pending]))
             self._pending.clear()
 
-    def _store(self, vectors: np.ndarray) -> None:
-        keys = self._keys[self._stored:self._stored + len(vectors)]
-        self._refs.append(self._cache._optional(lambda db: _store(db, keys, vectors),
-                                                lambda: np.full((len(vectors), 2), -1, np.int64)))
-        self._stored += len(vectors)
+    def _store(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        keys = [self._keys[row] for row in rows]
+        self._refs[rows] = self._cache._optional(lambda db: _store(db, keys, vectors),
+                                                 lambda: np.full((len(vectors), 2), -1, np.int64))
+        self._stored[rows] = True
 
     def finish(self, computed: np.ndarray) -> np.ndarray:
         """Stores what was not kept; the (block, row) of every new vector."""
         self._flush()
-        if self._stored < len(computed):
-            self._store(computed[self._stored:])
-        return np.concatenate(self._refs)
+        rest = np.flatnonzero(~self._stored)
+        if len(rest):
+            self._store(rest, computed[rest])
+        return self._refs
 
     def save_quietly(self) -> None:
         """After `compute` failed: store what it kept, logging (not raising) a failure to."""
@@ -308,7 +312,7 @@ class _Keeper:
             self._flush()
         except Exception as exc:
             log.warning("%d embedded vectors made before the job stopped could not be cached: %s",
-                        self._kept - self._stored, exc)
+                        sum(len(part) for _, part in self._pending), exc)
 
 
 @contextmanager
