@@ -156,6 +156,40 @@ def test_a_spent_daily_allowance_is_not_retried_and_stops_the_job(rig, code):
     assert SMALL in str(raised.value) and "rows 100-199" in str(raised.value)
 
 
+@pytest.mark.parametrize("code", [3007, 3008])
+def test_a_workers_ai_timeout_is_retried_and_past_the_retries_a_request_timeout(rig, code):
+    """408/3007 "Request timeout" (and 3008, aborted) was an InvalidRequest, the class of "fix your request",
+    and never retried; Cloudflare's own SDK retries a 408."""
+    timeout = Reply(408, code=code, message="Request timeout")
+    rig.app.script("ai/run", timeout)
+    client = rig.client(api_token=TOKEN, concurrency=1, max_retries=2)
+    np.testing.assert_allclose(embed(client, texts(50)), embed_locally(texts(50), SMALL), rtol=1e-6, atol=1e-7)
+    assert rig.app.actions("ai/run") == [f"reply 408/{code}", "pass"]
+    rig.app.always("ai/run", timeout)
+    with pytest.raises(errors.RequestTimeout) as raised:
+        embed(client, texts(50, seed=1))
+    assert (raised.value.code, raised.value.status, raised.value.retryable) == (code, 408, True)
+    assert not isinstance(raised.value, errors.InvalidRequest) and "gave up after 3 attempts" in str(raised.value)
+
+
+@pytest.mark.parametrize(("reply", "error", "hint"), [
+    (Reply(413, code=3006, message="Request is too large"), errors.PayloadTooLarge, "Send smaller batches"),
+    (Reply(404, code=3042, message="The model name is invalid"), errors.UnknownModel, "vz.embedding_models()"),
+    (Reply(404, code=7003, message="Could not route to /client/v4/accounts/x/ai/run, perhaps your object "
+                                   "identifier is invalid?"), errors.RouteNotFound, "check the account id"),
+    (Reply(404), errors.RouteNotFound, "check the account id"),
+])
+def test_workers_ais_other_refusals_are_told_as_such(rig, reply, error, hint):
+    """413/3006 was a plain InvalidRequest, and a 404 on /ai/run carried the hint "The URL does not name a
+    Vectorize v2 operation"."""
+    rig.app.script("ai/run", reply)
+    with pytest.raises(error) as raised:
+        embed(rig.client(api_token=TOKEN, max_retries=2), texts(10))
+    assert rig.app.count("ai/run") == 1 and raised.value.code == (reply.code or error.code)
+    assert raised.value.status == reply.status
+    assert hint in str(raised.value) and "Vectorize" not in str(raised.value)
+
+
 @pytest.mark.parametrize(("reply", "error"), [
     (Reply(400, code=5006, message="AiError: Bad input: Error: oneOf at '/' not met"), errors.BadEmbeddingInput),
     (Reply(400, code=5007, message=f"No such model {SMALL} or task"), errors.UnknownModel),

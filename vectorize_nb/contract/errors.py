@@ -20,10 +20,10 @@
     │   ├── [project codes 40101..40114]  InvalidIndexName, InvalidIndexConfig, InvalidVector,
     │   │   NamespaceTooLong, InvalidMetadata, TooManyVectors, PayloadTooLarge,
     │   │   TooManyMetadataIndexes, InvalidMetadataIndex, InvalidFilter, InvalidCursor,
-    │   │   InvalidQuery, InvalidListCount
+    │   │   InvalidQuery, InvalidListCount (PayloadTooLarge is also Workers AI's 3006, HTTP 413)
     │   ├── BadEmbeddingInput             5006  Workers AI's "Bad input": EmptyText, TextNotString,
     │   │                                       TextTooLong, UnsupportedPooling (named by row)
-    │   ├── UnknownModel                  5007  Workers AI's "No such model"
+    │   ├── UnknownModel                  5007  Workers AI's "No such model" (or 3042, "The model name is invalid")
     │   └── ModelNotAvailable             40115 [project] a known model that cannot run here (no local
     │                                           form, or weights missing and no network)
     ├── AuthenticationError               10000 (HTTP 401); MissingCredentials 9106
@@ -31,6 +31,7 @@
     │   ├── CapacityExceeded              3040  Workers AI is out of capacity for now (HTTP 429)
     │   └── QuotaExceeded                 4006  the account's daily Workers AI allowance is spent (or 3036)
     ├── ServerError                       a 5xx without a known code
+    │   ├── RequestTimeout                3007  Workers AI's "Request timeout" (or 3008, aborted; HTTP 408)
     │   ├── InternalError                 10001 [project] an unexpected failure in the server
     │   └── StorageBusy                   10002 [project] a served folder another writer kept locked (503)
     ├── TransportError                    the request never got an answer (client side only)
@@ -61,7 +62,7 @@ __all__ = [
     "InvalidMetadata", "TooManyVectors", "PayloadTooLarge", "TooManyMetadataIndexes",
     "InvalidMetadataIndex", "InvalidFilter", "InvalidCursor", "InvalidQuery", "InvalidListCount",
     "AuthenticationError", "MissingCredentials", "RateLimited", "ServerError", "InternalError", "StorageRefused",
-    "StorageBusy", "TransportError",
+    "StorageBusy", "RequestTimeout", "TransportError",
     "WaitTimeout", "ConfigurationError", "FolderUnusable", "BadEmbeddingInput", "EmptyText", "TextNotString",
     "TextTooLong",
     "UnsupportedPooling", "UnknownModel", "ModelNotAvailable", "CapacityExceeded", "QuotaExceeded", "error_class",
@@ -208,6 +209,8 @@ class TooManyVectors(InvalidRequest):
 class PayloadTooLarge(InvalidRequest):
     """A request body is over the size a server accepts."""
     code = 40107
+    aliases = (3006,)
+    """Workers AI's code for a body over its 10 MB."""
     hint = "Send smaller batches"
 
 
@@ -290,6 +293,8 @@ class UnsupportedPooling(BadEmbeddingInput):
 class UnknownModel(InvalidRequest):
     """An embedding model name the package does not know (Workers AI's 5007)."""
     code = 5007
+    aliases = (3042,)
+    """Workers AI's "The model name is invalid" (HTTP 404)."""
     hint = "vz.embedding_models() lists the models the package knows"
 
 
@@ -342,6 +347,15 @@ class ServerError(VectorizeError):
     status = 500
     hint = "The service failed; the request may be retried"
     retryable = True
+
+
+class RequestTimeout(ServerError):
+    """Workers AI gave up on a request in time (HTTP 408: 3007 timed out, 3008 aborted), and the client's retries
+    ran out."""
+    code = 3007
+    aliases = (3008,)
+    status = 408
+    hint = "Workers AI did not finish the request in time; the client retries these, so try again later"
 
 
 class InternalError(ServerError):
@@ -420,7 +434,7 @@ def _coded(cls: type[VectorizeError]) -> list[type[VectorizeError]]:
 
 
 _BY_CODE: dict[int, type[VectorizeError]] = {cls.code: cls for cls in _coded(VectorizeError)}
-_BY_CODE.update({alias: QuotaExceeded for alias in QuotaExceeded.aliases})
+_BY_CODE.update({alias: cls for cls in list(_BY_CODE.values()) for alias in vars(cls).get("aliases", ())})
 
 
 def error_class(code: int) -> type[VectorizeError] | None:
@@ -443,6 +457,8 @@ def from_envelope(status: int, body: Any, *, operation: str | None = None) -> Ve
 def _class_for_status(status: int) -> type[VectorizeError]:
     if status == 429:
         return RateLimited
+    if status == RequestTimeout.status:
+        return RequestTimeout
     if status in (401, 403):
         return AuthenticationError
     if status == 404:

@@ -2,10 +2,11 @@
 
 The request body is the model's input itself: `{"text": [...], "pooling": "mean"|"cls"}` (pooling only
 for the models that take it); the answer's `result` holds `{"shape": [n, d], "data": [[...], ...]}`.
-Errors come in Cloudflare's envelope with Workers AI's codes (5006 bad input, 5007 no such model,
-3040 out of capacity, 4006 (or the docs' 3036) the day's free allowance spent) and become the package's
-exceptions; a 5006 that names a text by its place in the body ('/text/30') is about row 30 of the
-request, as the local runtime's errors are, so the callers above name their own row.
+Errors come in Cloudflare's envelope with Workers AI's codes (5006 bad input, 5007 (or 3042) no such model,
+3040 out of capacity, 4006 (or the docs' 3036) the day's free allowance spent, 3007/3008 a request timed out
+(408, retried), 3006 a body over 10 MB) and become the package's exceptions; a 5006 that names a text by
+its place in the body ('/text/30') is about row 30 of the request, as the local runtime's errors are, so the
+callers above name their own row.
 Workers AI has rate limits of its own, kept here apart from Vectorize's: 3000 requests a minute that
 the text embedding models share (limits are per task type), and 1500 of its own for bge-large.
 """
@@ -56,6 +57,10 @@ class WorkersAI:
                                             json=body, limiter=self.limiter(model.model))
         except errors.BadEmbeddingInput as exc:
             raise _placed(exc, len(texts)) from None
+        except errors.RouteNotFound as exc:  # not the Vectorize route its class's hint speaks of
+            exc.hint = (f"The server has no Workers AI route at {self.transport.account_url}/ai/run: check the "
+                        "account id (Cloudflare answers 7003 for one it cannot route to) and the base URL")
+            raise
         return _vectors(result, len(texts), model, operation)
 
     def limiter(self, model: str) -> RateLimiter:

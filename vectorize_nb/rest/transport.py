@@ -1,7 +1,7 @@
 """HTTP for the REST backend: one requests session, the bearer token, deadlines, a rate limiter and
 urllib3's retry policy (exponential backoff with jitter, Retry-After honoured).
 
-What is retried: connection failures, timeouts, a connection dropped mid-answer, HTTP 429 and 5xx,
+What is retried: connection failures, timeouts, a connection dropped mid-answer, HTTP 408, 429 and 5xx,
 and Cloudflare's rate-limit code 40041 (which may come with a 400). A deterministic 4xx never is, nor a
 connection refused on this machine (no server on that port: no wait will start one); one refused by
 another machine is tried once more (its server may be restarting), not `max_retries` times.
@@ -41,7 +41,7 @@ from .target import Target
 
 __all__ = ["Transport", "BearerToken", "RETRY_STATUSES", "UNCERTAIN_STATUSES", "retry_policy", "UPLOAD_ALLOWANCE"]
 
-RETRY_STATUSES = (429, 500, 502, 503, 504)
+RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 UNCERTAIN_STATUSES = (502, 504)
 """A gateway's answers for a server whose own answer it did not get: the server may have done the work.
 A 500 or a 503 is the server's own answer that it did not."""
