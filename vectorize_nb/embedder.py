@@ -246,12 +246,13 @@ class Embedder:
         return vectors
 
     def _local(self, spec: EmbeddingModel, pooling: str, progress: bool | None) -> Run:
-        """Parts of `LOCAL_PART` texts, each kept as it is made."""
+        """Parts of `LOCAL_PART` texts, each kept as it is made, once every text's length is checked."""
         asked = pooling if spec.poolings else None  # as over REST, no pooling input to a model that takes none
 
         def compute(batch: list[str], keep: Keep) -> np.ndarray:
-            from .embeddings import embed_locally
+            from .embeddings import check_lengths, embed_locally
 
+            check_lengths(batch, spec.model)  # every text, before the first part runs
             starts = range(0, len(batch), LOCAL_PART)
             bar = _progress_bar(len(batch), len(starts), progress, spec.model)
             parts = []

@@ -265,6 +265,24 @@ def test_a_text_over_the_token_limit_past_the_first_part_is_named_by_its_row(cli
             client.embed(texts, BGE, cache=cache)
 
 
+def test_every_text_is_counted_before_any_part_is_embedded(client, hf_cache, tiny_repo, monkeypatch):
+    """Texts embedded here were counted a part of LOCAL_PART at a time: a text over the limit in the third part
+    was refused after the first two had gone through the model, and "N more rows" counted its part alone."""
+    import vectorize_nb.embeddings as local
+    from vectorize_nb import embedder
+
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    monkeypatch.setattr(embedder, "LOCAL_PART", 4)
+    embedded = []
+    real = local.embed_locally
+    monkeypatch.setattr(local, "embed_locally", lambda batch, *args: embedded.append(batch) or real(batch, *args))
+    texts = [f"read the file {i}" for i in range(12)]
+    texts[9], texts[11] = "word " * 600, "read " * 600
+    with pytest.raises(errors.TextTooLong, match=r"^\[5006\] row 9 has 602 tokens.*\(1 more rows are over it too\)"):
+        client.embed(texts, BGE)
+    assert embedded == []
+
+
 def test_an_empty_or_overlong_query_text_is_called_the_query_text_not_row_0(client, hf_cache, tiny_repo):
     fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
     index = client.create_index("asked", preset=BGE)

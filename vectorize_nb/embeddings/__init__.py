@@ -21,7 +21,7 @@ from ..contract.embedding_models import get_model, resolve_pooling
 from .loader import load
 from .texts import check_texts
 
-__all__ = ["embed_locally", "download"]
+__all__ = ["embed_locally", "check_lengths", "download"]
 
 
 def embed_locally(texts: str | Iterable[str], model: str, pooling: str | None = None) -> np.ndarray:
@@ -57,6 +57,18 @@ def embed_locally(texts: str | Iterable[str], model: str, pooling: str | None = 
     rows = check_texts(texts)
     embedder = load(spec)
     return embedder.embed(rows, chosen) if rows else np.empty((0, spec.dimensions), np.float32)
+
+
+def check_lengths(texts: list[str], model: str) -> None:
+    """Refuse texts over `model`'s token limit before any is embedded, every text counted (the model's tokenizer
+    alone runs): TextTooLong names the first row (0-based) and how many more are over it.
+
+    Raises
+    ------
+    ModelNotAvailable
+        As for `embed_locally`.
+    """
+    load(get_model(model)).check(texts)
 
 
 def download(model: str, cache_dir: str | Path | None = None) -> tuple[Path, Path]:

@@ -21,6 +21,10 @@ class LoadedModel(Protocol):
         """One row per text, pooled with `pooling`."""
         ...
 
+    def check(self, texts: list[str]) -> None:
+        """Refuse (TextTooLong) texts over the model's token limit, every text counted first."""
+        ...
+
 
 _LOADED: dict[tuple[str, str | None], LoadedModel] = {}
 _LOCK = threading.Lock()

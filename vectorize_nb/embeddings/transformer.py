@@ -108,6 +108,12 @@ class TransformerModel:
             start += len(rows)
         return normalise(out) if out is not None else np.empty((0, self.dimensions or 0), np.float32)
 
+    def check(self, texts: list[str]) -> None:
+        """Raise TextTooLong for the first text over `max_tokens`, saying how many more are; cheap next to `embed`
+        (the tokenizer alone runs)."""
+        if self.max_tokens is not None:
+            self._check_lengths(self.count_tokens(texts))
+
     def _check_lengths(self, counts: np.ndarray) -> None:
         if self.max_tokens is None:
             return
