@@ -194,8 +194,8 @@ class VectorizeAccessor:
         Parameters
         ----------
         client : Client or Index
-            Who embeds (see `Client.embed`); with an Index, `model` defaults to the index's preset and
-            must have its dimensions.
+            Who embeds (see `Client.embed`); with an Index, `model` and `pooling` default to those its texts
+            were written with, else to its preset's, as for `Index.embed`; the model must have its dimensions.
         text : column name
             The texts; a missing or empty one is refused, naming its row.
         model, pooling, cache, locally, progress
@@ -223,7 +223,9 @@ class VectorizeAccessor:
         >>> docs["embedding"] = docs.vectorize.embed(client, text="text", model=model)
         """
         if isinstance(client, Index):
-            model = model_for_index(model, client.description).model
+            spec, pooling = client.embedder.for_index(client.description, model, pooling,
+                                                      errors.VectorDimensionMismatch)
+            model = spec.model
         elif not isinstance(client, Client):
             raise TypeError(f"df.vectorize.embed takes a Client or an Index, got {client!r:.80}")
         if model is None:

@@ -175,15 +175,16 @@ class Embedder:
         """`index` on this client's target, as created: a new index of a deleted one's name is another."""
         return f"{self._target or ''}|{index.name}|{index.created_on.isoformat()}"
 
-    def for_index(self, index: IndexDescription, model: str | None, pooling: str | None) -> tuple[EmbeddingModel,
-                                                                                                    str | None]:
-        """The model and pooling that embed questions for `index`: those given, else its preset's, else those
-        its texts were written with (`written`); a model of other dimensions is refused, and one other than the
-        texts' warned of (`asks`)."""
-        written = self.written(index) if model is None and index.config.preset is None else None
-        if written is not None:
+    def for_index(self, index: IndexDescription, model: str | None, pooling: str | None,
+                  mismatch: type[errors.InvalidRequest] = errors.QueryDimensionMismatch) -> tuple[EmbeddingModel,
+                                                                                                  str | None]:
+        """The model and pooling that embed questions for `index`: those given, else those its texts were
+        written with (`written`; their pooling also for their model given alone), else its preset's; a model of
+        other dimensions is refused (`mismatch`), and one other than the texts' warned of (`asks`)."""
+        written = self.written(index) if model is None or pooling is None else None
+        if written is not None and model in (None, written[0]):
             model, pooling = written[0], written[1] if pooling is None else pooling
-        spec = model_for_index(model, index, errors.QueryDimensionMismatch)
+        spec = model_for_index(model, index, mismatch)
         self.asks(index, spec.model, pooling)
         return spec, pooling
 

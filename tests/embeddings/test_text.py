@@ -100,6 +100,18 @@ def test_questions_default_to_the_model_this_client_wrote_the_texts_with(client)
         client.create_index("other", 256).query("a question")  # no texts written there
 
 
+def test_a_frame_embedded_for_an_index_defaults_to_the_model_its_texts_were_written_with(client):
+    """Index.embed and Index.query knew the model an index's texts were written with; df.vectorize.embed(index)
+    said "its model is not known: pass model=" all the same."""
+    index = client.create_index("docs", 256)
+    DOCS.vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL, wait=True)
+    column = DOCS.vectorize.embed(index, text="body")
+    assert client.embedder.report.model == SHIPPED_MODEL
+    np.testing.assert_array_equal(column.array.matrix, client.embed(DOCS["body"].tolist(), SHIPPED_MODEL))
+    with pytest.raises(errors.VectorDimensionMismatch, match="index 'docs' holds 256-dimension vectors"):
+        DOCS.vectorize.embed(index, text="body", model=BGE)
+
+
 def test_a_new_kernel_knows_the_model_an_index_texts_were_written_with(client, tmp_path):
     """The record was the client's alone: after a kernel restart, a question on the same folder needed model=
     again, and texts written with another pooling went in without a word. It lives in the cache file now, for
@@ -324,8 +336,28 @@ def test_a_long_job_embedded_here_shows_its_progress_and_a_short_one_does_not(cl
     assert capsys.readouterr().err == ""
 
 
+def test_questions_to_a_preset_index_default_to_the_pooling_its_texts_were_written_with(client, hf_cache,
+                                                                                        tiny_repo):
+    """Texts written with cls pooling to a bge preset index were asked with mean pooling (the preset's default),
+    with a warning to pass pooling='cls': the package knew the pooling and did not use it."""
+    import warnings
+
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    index = client.create_index("preset", preset=BGE)
+    assert DOCS.vectorize.upsert(index, id="id", text="body", pooling="cls", wait=True).ok
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert index.query("read a CSV file into rows and columns", top_k=1)["id"].tolist() == ["csv"]
+        assert client.embedder.report.pooling == "cls"
+        np.testing.assert_array_equal(index.embed(["gzip"]), client.embed(["gzip"], BGE, pooling="cls"))
+        DOCS.vectorize.query(index, text="body", top_k=1)
+        assert client.embedder.report.pooling == "cls"
+        DOCS.vectorize.embed(index, text="body", model=BGE)
+        assert client.embedder.report.pooling == "cls"
+
+
 def test_a_text_asked_otherwise_than_the_texts_written_warns_once(client, hf_cache, tiny_repo):
-    """Texts written with cls pooling and asked with the default (mean) scored quietly worse: Workers AI
+    """Texts written with cls pooling and asked with mean pooling scored quietly worse: Workers AI
     documents the two as not compatible."""
     import warnings
 
@@ -336,11 +368,11 @@ def test_a_text_asked_otherwise_than_the_texts_written_warns_once(client, hf_cac
             "are embedded with @cf/baai/bge-small-en-v1.5 and mean pooling, whose vectors do not compare with "
             "theirs: pass model='@cf/baai/bge-small-en-v1.5', pooling='cls'")
     with pytest.warns(vz.errors.VectorizeWarning) as heard:
-        index.query("read a CSV file")
+        index.query("read a CSV file", pooling="mean")
     assert [str(w.message) for w in heard] == [said]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        index.query("read a CSV file")  # said once
+        index.query("read a CSV file", pooling="mean")  # said once
         assert index.query("read a CSV file", pooling="cls", top_k=1)["id"].tolist() == ["csv"]
         pd.DataFrame({"q": ["gzip"]}).vectorize.query(index, text="q", pooling="cls")
         other = client.create_index("other", preset=BGE)
