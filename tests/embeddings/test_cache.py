@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -237,6 +238,20 @@ def test_an_unreadable_file_is_set_aside_and_started_afresh(tmp_path, caplog):
         assert result.misses == 2 and cache.embed(["a"], "m", "mean", Recorder()).hits == 1
     assert (tmp_path / (FILE_NAME + ".corrupt")).read_bytes().startswith(b"this is not a database")
     assert "is unreadable" in caplog.text and "started afresh" in caplog.text
+
+
+def test_a_database_of_another_schema_is_set_aside_and_started_afresh(tmp_path, caplog):
+    """A readable SQLite file whose tables have other columns (another program's, or a damaged one) made embed
+    raise sqlite3.OperationalError "no such column: key"."""
+    with contextlib.closing(sqlite3.connect(tmp_path / FILE_NAME)) as other:
+        other.executescript("CREATE TABLE texts (hash TEXT, vector BLOB); INSERT INTO texts VALUES ('x', x'00');")
+        other.commit()
+    with caplog.at_level(logging.WARNING), EmbeddingCache(tmp_path) as cache:
+        result = cache.embed(["a", "b"], "m", "mean", Recorder())
+        assert result.misses == 2 and cache.embed(["a"], "m", "mean", Recorder()).hits == 1
+    with contextlib.closing(sqlite3.connect(tmp_path / (FILE_NAME + ".corrupt"))) as aside:
+        assert aside.execute("SELECT hash FROM texts").fetchall() == [("x",)]
+    assert "is unreadable" in caplog.text and "table texts has the columns ['hash', 'vector']" in caplog.text
 
 
 def test_a_file_deleted_while_open_is_created_again(tmp_path):

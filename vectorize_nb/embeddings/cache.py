@@ -12,13 +12,14 @@ Vectors are stored exactly (float32) in blocks of a few MiB, and each text's key
 model, pooling and text) points at its row. A job seen before as a whole (the same list of texts,
 as when a notebook runs again) is found by one hash of the list, without hashing every text.
 Several processes may share the file (WAL mode, short transactions); a file that is not a readable
-database is set aside and started afresh, since everything in it can be computed again. Where the
-cache cannot be written (a read-only folder, a full disk), `embed` computes the vectors without it,
-and says so once in the log.
+database (or one whose tables are not these) is set aside and started afresh, since everything in it can be
+computed again. Where the cache cannot be written (a read-only folder, a full disk), `embed` computes the
+vectors without it, and says so once in the log.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -26,7 +27,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -249,6 +250,7 @@ class EmbeddingCache:
                 write_ahead(db, patience=30)
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.executescript(_SCHEMA)
+                _check_schema(db)
             except BaseException:
                 db.close()
                 raise
@@ -313,6 +315,25 @@ class _Keeper:
         except Exception as exc:
             log.warning("%d embedded vectors made before the job stopped could not be cached: %s",
                         sum(len(part) for _, part in self._pending), exc)
+
+
+def _check_schema(db: sqlite3.Connection) -> None:
+    """A DatabaseError (the file is set aside) where a table lacks a column `_SCHEMA` gives it: a file of another
+    program, whose tables of the same names CREATE TABLE IF NOT EXISTS leaves as they are. Columns a later
+    version added are left alone."""
+    for table, columns in _columns(_SCHEMA).items():
+        found = [str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")]
+        if not set(columns) <= set(found):
+            raise sqlite3.DatabaseError(f"table {table} has the columns {found}, not {columns}")
+
+
+@functools.cache
+def _columns(schema: str) -> dict[str, list[str]]:
+    """The columns of each table `schema` creates, in order."""
+    with closing(sqlite3.connect(":memory:")) as db:
+        db.executescript(schema)
+        tables = [str(row[0]) for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {table: [str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")] for table in tables}
 
 
 @contextmanager
