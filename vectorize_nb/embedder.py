@@ -47,8 +47,9 @@ def _nowhere(start: int, vectors: np.ndarray) -> None:
 
 @dataclass(frozen=True, slots=True)
 class EmbeddingReport:
-    """What the last `embed` call did: the model and pooling, where the vectors were made ("local" or
-    "workers-ai"), how many texts it had and how many the cache answered, and how long it took."""
+    """What the last `embed` call did: the model and pooling, where the vectors were made ("local",
+    "workers-ai", or "served": the Workers AI route of a server not Cloudflare's, such as `vectorize-nb serve`),
+    how many texts it had and how many the cache answered, and how long it took."""
 
     model: str
     pooling: str
@@ -225,7 +226,6 @@ class Embedder:
         source = "local" if locally or not spec.workers_ai else self.backend.embedding_source
         remote = source != "local"
         run = self._remote(spec, chosen, progress, rows, labels) if remote else self._local(spec, chosen, progress)
-        runs = "workers-ai" if remote else "local"
 
         def compute(texts: list[str], keep: Keep) -> np.ndarray:  # the texts the cache lacks, or all of them
             try:
@@ -243,7 +243,7 @@ class Embedder:
         else:
             vectors = compute(rows, _nowhere) if rows else np.empty((0, spec.dimensions), np.float32)
             cached = 0
-        self.report = EmbeddingReport(spec.model, chosen, runs, len(rows), cached, time.perf_counter() - started)
+        self.report = EmbeddingReport(spec.model, chosen, source, len(rows), cached, time.perf_counter() - started)
         return vectors
 
     def _local(self, spec: EmbeddingModel, pooling: str, progress: bool | None) -> Run:

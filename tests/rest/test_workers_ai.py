@@ -68,7 +68,7 @@ def test_250_texts_go_as_requests_of_100_100_50_and_come_back_in_order(rig):
     assert [wire.loads(s.body)["pooling"] for s in rig.app.requests("ai/run")] == ["mean"] * 3
     assert vectors.shape == (250, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(vectors, embed_locally(rows, SMALL), rtol=1e-6, atol=1e-7)
-    assert client.embedder.report.runs == "workers-ai" and client.embedder.report.texts == 250
+    assert client.embedder.report.runs == "served" and client.embedder.report.texts == 250  # not Cloudflare's
 
 
 def answer(data) -> Reply:
@@ -279,6 +279,8 @@ def test_vectors_a_served_engine_made_are_not_taken_for_cloudflares(rig):
     for _ in range(2):
         cloudflare.embed(rows, SMALL, progress=False)
     assert len(rig.app.requests("ai/run")) == 2
+    assert (served.embedder.report.runs, cloudflare.embedder.report.runs) == ("served", "workers-ai")
+    assert "(mean pooling, served)" in str(served.embedder.report)
 
 
 def test_a_job_stopped_part_way_keeps_what_it_paid_for_and_a_rerun_sends_only_the_rest(rig):
