@@ -60,6 +60,9 @@ def test_a_frame_is_refused_not_read_as_its_column_names():
     with pytest.raises(TextNotString, match=r"not a DataFrame: pass its column of texts, df\['text'\]"):
         embed_locally(frame[["text"]], SHIPPED_MODEL)
     assert loader.loaded() == []
+    with pytest.raises(TextNotString) as refused:
+        embed_locally(frame.assign(n=1), SHIPPED_MODEL)  # two columns: which is not known
+    assert "df[column]" in str(refused.value) and "dropna" not in str(refused.value)  # not the hint of a missing text
 
 
 def test_a_non_string_row_is_also_a_type_error():

@@ -29,8 +29,10 @@ def check_texts(texts: str | Iterable[str]) -> list[str]:
     if isinstance(texts, str):
         texts = [texts]
     elif _is_frame(texts):
-        raise TextNotString(f"texts must be a str or a sequence of str, not a DataFrame: pass its column of texts, "
-                            f"{_column_of(texts)} (a frame iterates over its column names, not its rows)")
+        refused = TextNotString(f"texts must be a str or a sequence of str, not a DataFrame: pass its column of "
+                                f"texts, {_column_of(texts)} (a frame iterates over its column names, not its rows)")
+        refused.hint = "df['text'] is the column (a Series); df[['text']] is a frame of one column"
+        raise refused
     elif isinstance(texts, bytes | dict) or not isinstance(texts, Iterable):
         raise TextNotString(f"texts must be a str or a sequence of str, not {type(texts).__name__}")
     rows = list(texts)
