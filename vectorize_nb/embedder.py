@@ -184,7 +184,9 @@ class Embedder:
         other dimensions is refused (`mismatch`), and one other than the texts' warned of (`asks`)."""
         written = self.written(index) if model is None or pooling is None else None
         if written is not None and model in (None, written[0]):
-            model, pooling = written[0], written[1] if pooling is None else pooling
+            model = written[0]
+            if pooling is None and written[1] in get_model(model).poolings:  # else the model takes no pooling input
+                pooling = written[1]
         spec = model_for_index(model, index, mismatch)
         self.asks(index, spec.model, pooling)
         return spec, pooling
