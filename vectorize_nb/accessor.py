@@ -23,7 +23,7 @@ import pandas as pd
 from .client import Client
 from .contract import arguments, errors
 from .contract.models import WriteKind
-from .embedder import Embedder, model_for_index
+from .embedder import Embedder
 from .frame_batch import MISSING, metadata_values, namespaces_of, to_vectors
 from .metadata_fit import metadata_index_types, warn_left_out, warn_unheld
 from .results import metadata_key
@@ -47,11 +47,11 @@ text : column name, optional
     Instead of vectors: a column of texts, embedded with `model` (see `Client.embed`; cached, so a
     second run does not embed them again).
 model : str, optional
-    With `text`: the embedding model (`vz.embedding_models()`); by default the model the index was
-    created from (its preset). A model of other dimensions than the index is refused before anything
-    is embedded.
+    With `text`: the embedding model (`vz.embedding_models()`); by default the one the index's texts were
+    written with from this machine, else its preset. A model of other dimensions than the index is refused
+    before anything is embedded.
 pooling : {"mean", "cls"}, optional
-    With `text`: as for `Client.embed`.
+    With `text`: as for `Client.embed`; by default that of the index's texts.
 metadata : list of column names, a column's name, or "all", optional
     The columns to store as each vector's metadata ("all" or True: every other column). Missing values
     (NaN, None, NaT) leave the key out; timestamps become ISO 8601 strings; a column named with dots,
@@ -296,8 +296,8 @@ def _index(index: Any) -> Index:
 
 @dataclass(frozen=True)
 class Text:
-    """Vectors made from a text column: `column`, embedded with `model` (by default the index's preset)
-    and `pooling`."""
+    """Vectors made from a text column: `column`, embedded with `model` and `pooling` (by default as the
+    index's texts were, else its preset)."""
 
     column: Hashable
     model: str | None = None
@@ -320,11 +320,11 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
     index = _index(index)
     with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
         one_source(vector, vectors, text)
-        model, matrix = None, None
+        model, pooling, matrix = None, None, None
         if text is not None:
-            model = model_for_index(text.model, index.description).model
-            index.embedder.writes(index.description, model, text.pooling)
-            matrix = _embed_texts(frame, index.embedder, text.column, model, text.pooling, progress=options.progress)
+            spec, pooling = index.embedder.for_writes(index.description, text.model, text.pooling)
+            model = spec.model
+            matrix = _embed_texts(frame, index.embedder, text.column, model, pooling, progress=options.progress)
         batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
                            dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
     _literal_namespace(frame, index, namespace)
@@ -338,7 +338,7 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
         warn_left_out(index.backend, index.name, [key for key in keys if key in types and key not in written])
     result = index.write(kind, batch, options)
     if text is not None and model is not None and result.written:  # remembered once written, for `_asked`
-        index.embedder.wrote(index.description, model, text.pooling)
+        index.embedder.wrote(index.description, model, pooling)
     return result
 
 

@@ -182,14 +182,26 @@ class Embedder:
         """The model and pooling that embed questions for `index`: those given, else those its texts were
         written with (`written`; their pooling also for their model given alone), else its preset's; a model of
         other dimensions is refused (`mismatch`), and one other than the texts' warned of (`asks`)."""
+        spec, pooling = self._chosen(index, model, pooling, mismatch)
+        self.asks(index, spec.model, pooling)
+        return spec, pooling
+
+    def for_writes(self, index: IndexDescription, model: str | None, pooling: str | None) -> tuple[EmbeddingModel,
+                                                                                                   str | None]:
+        """The model and pooling that embed texts to write to `index`, chosen as `for_index` chooses; texts that
+        would be embedded otherwise than those written there are refused (`writes`)."""
+        spec, pooling = self._chosen(index, model, pooling, errors.VectorDimensionMismatch)
+        self.writes(index, spec.model, pooling)
+        return spec, pooling
+
+    def _chosen(self, index: IndexDescription, model: str | None, pooling: str | None,
+                mismatch: type[errors.InvalidRequest]) -> tuple[EmbeddingModel, str | None]:
         written = self.written(index) if model is None or pooling is None else None
         if written is not None and model in (None, written[0]):
             model = written[0]
             if pooling is None and written[1] in get_model(model).poolings:  # else the model takes no pooling input
                 pooling = written[1]
-        spec = model_for_index(model, index, mismatch)
-        self.asks(index, spec.model, pooling)
-        return spec, pooling
+        return model_for_index(model, index, mismatch), pooling
 
     def asks(self, index: IndexDescription, model: str, pooling: str | None) -> None:
         """Warn (once) when texts asked of `index` are embedded otherwise than the texts written to it: another

@@ -285,8 +285,8 @@ class Index(IndexCopier):
             Add a column per metadata property: of every property ("all"), or only of those with a
             metadata index ("indexed", strings cut to 64 bytes).
         model : str, optional
-            For a text: the embedding model (`vz.embedding_models()`); by default the index's preset, else the
-            one its texts were written with from this machine. Refused before anything runs if of other dimensions.
+            For a text: the embedding model (`vz.embedding_models()`); by default the one its texts were written
+            with from this machine, else the index's preset. Refused before anything runs if of other dimensions.
         pooling : {"mean", "cls"}, optional
             For a text: as for `Client.embed`.
 
@@ -337,9 +337,9 @@ class Index(IndexCopier):
 
     def embed(self, texts: Sequence[str], model: str | None = None, pooling: str | None = None, *,
               progress: bool | None = None) -> np.ndarray:
-        """Texts to vectors for this index: with `model`, or the model the index was created from; a model
-        of other dimensions than the index is refused, naming both. `pooling` and `progress` are
-        `Client.embed`'s.
+        """Texts to vectors for this index: with `model`, or the model (and pooling) its texts were written with
+        from this machine, else the one it was created from; a model of other dimensions than the index is
+        refused, naming both. `pooling` and `progress` are `Client.embed`'s.
 
         Raises
         ------

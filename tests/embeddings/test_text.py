@@ -135,7 +135,9 @@ def test_a_new_kernel_refuses_texts_embedded_otherwise_than_the_index_texts(clie
     client.close()
     with vz.connect("local", path=tmp_path / "store", limits=TINY) as restarted:
         with pytest.raises(errors.InvalidRequest, match=f"holds texts embedded with {BGE} and cls pooling"):
-            DOCS.vectorize.upsert(restarted.get_index("preset"), id="id", text="body")
+            DOCS.vectorize.upsert(restarted.get_index("preset"), id="id", text="body", pooling="mean")
+        assert DOCS.vectorize.upsert(restarted.get_index("preset"), id="id", text="body").ok  # cls, as written
+        assert restarted.embedder.report.pooling == "cls"
 
 
 def test_a_new_client_of_the_same_server_knows_the_model_but_not_another_servers(tmp_path, monkeypatch):
@@ -353,6 +355,8 @@ def test_questions_to_a_preset_index_default_to_the_pooling_its_texts_were_writt
         DOCS.vectorize.query(index, text="body", top_k=1)
         assert client.embedder.report.pooling == "cls"
         DOCS.vectorize.embed(index, text="body", model=BGE)
+        assert client.embedder.report.pooling == "cls"
+        assert DOCS.vectorize.upsert(index, id="id", text="body", wait=True).ok  # written as the texts before
         assert client.embedder.report.pooling == "cls"
 
 
