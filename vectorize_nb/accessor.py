@@ -395,5 +395,6 @@ def _query_matrix(frame: pd.DataFrame, index: Index, vector: Hashable | None,
 
 def _asked(frame: pd.DataFrame, index: Index, text: Text) -> np.ndarray:
     """The vectors of a column of questions for `index`, its model checked against the index's dimensions first."""
-    spec, pooling = index.embedder.for_index(index.description, text.model, text.pooling)
-    return _embed_texts(frame, index.embedder, text.column, spec.model, pooling)
+    with errors.during(f"query on index {index.name!r}"):
+        spec, pooling = index.embedder.for_index(index.description, text.model, text.pooling)
+        return _embed_texts(frame, index.embedder, text.column, spec.model, pooling)

@@ -85,6 +85,9 @@ def test_a_text_column_is_upserted_and_queried_by_free_text(client):
     questions = pd.DataFrame({"question": ["zip a file", "mail someone"]}, index=["q1", "q2"])
     answers = questions.vectorize.query(index, text="question", model=SHIPPED_MODEL, top_k=1)
     assert answers["query"].tolist() == ["q1", "q2"] and answers["id"].tolist() == ["gzip", "smtp"]
+    with pytest.raises(errors.EmptyText) as empty:  # said where, as a query of vectors does
+        questions.assign(question=["zip a file", ""]).vectorize.query(index, text="question", top_k=1)
+    assert "row 'q2' is empty (during query on index 'docs')" in str(empty.value)
 
 
 def test_questions_default_to_the_model_this_client_wrote_the_texts_with(client):
