@@ -452,3 +452,12 @@ def test_an_index_made_again_elsewhere_with_other_dimensions_is_named_in_the_mis
         assert raised.value.message.endswith(
             "; index 'shared' was deleted and made again since this Index was made (by another client or process), "
             "with 3 dimensions: client.get_index('shared') gives the new one")
+
+
+def test_a_model_given_with_a_query_vector_is_refused_not_ignored(idx):
+    """index.query(vector, model=...) searched with the vector and dropped the model without a word, where
+    df.vectorize.upsert(vector=..., model=...) refuses the same."""
+    with pytest.raises(ValueError, match="model= and pooling= embed a text question; a vector is searched as it is"):
+        idx.query([1, 0], model=vz.SHIPPED_MODEL)
+    with pytest.raises(ValueError, match="model= and pooling= embed a text question"):
+        idx.query([1, 0], pooling="cls")

@@ -302,6 +302,8 @@ class Index(IndexCopier):
         {query_raises}
         UnknownModel, BadEmbeddingInput
             For a text: no `model` and no preset on the index, an unknown model, or an empty or too long text.
+        ValueError
+            `model` or `pooling` with a vector.
 
         Examples
         --------
@@ -309,15 +311,19 @@ class Index(IndexCopier):
         ['csv:Sniffer', 'csv:Dialect', 'pathlib:Path.open']
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
-        if isinstance(vector, str):
-            query = self._text_query(vector, model, pooling)
-        else:  # refused here as the embedded engine refuses it, before any request over REST
-            with self._during("query"):
-                query = one_query(vector, self.dimensions)
+        query = self._text_query(vector, model, pooling) if isinstance(vector, str) else \
+            self._vector_query(vector, model, pooling)
         answer_warnings.zero_queries(self.backend, self.name, self.metric, query)
         matches = self._answer(lambda: self.backend.query(self.name, query, options))
         answer_warnings.nothing_found(self.backend, self.log, self.name, [matches], options)
         return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
+
+    def _vector_query(self, vector: Any, model: str | None, pooling: str | None) -> np.ndarray:
+        """One query vector, refused here as the embedded engine refuses it, before any request over REST."""
+        if model is not None or pooling is not None:
+            raise ValueError("model= and pooling= embed a text question; a vector is searched as it is")
+        with self._during("query"):
+            return one_query(vector, self.dimensions)
 
     def _text_query(self, text: str, model: str | None, pooling: str | None) -> np.ndarray:
         """The vector of one question; a refusal calls it the query text (the caller wrote no list of rows)."""
