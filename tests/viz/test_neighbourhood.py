@@ -112,7 +112,8 @@ def test_metadata_called_score_or_rank_colours_and_shows_beside_the_matchs_own()
         matches = trace(fig, "matches")
         assert list(matches.customdata) == expected["id"].tolist()
         assert matches.hovertext[0].split("<br>")[1:5] == [
-            "rank=1", "score=1 (cosine similarity: higher is closer)", "metadata.rank=high", "metadata.score=1"]
+            "rank=1", "score=1 (cosine similarity: higher is closer)", "metadata[\"rank\"]=high",
+            "metadata[\"score\"]=1"]
         assert {t.name for t in fig.data if t.legendgroup == "index"} == {"high", "low"}
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..extras import require
+from ..results import metadata_column
 from .colors import number_text
 from .projection import Projection
 
@@ -246,10 +247,10 @@ def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Has
         The columns to show (those missing are skipped).
     first : dict of str to sequence, optional
         Fields shown right after the id (rank, score), one value per row; a column of the same name is
-        shown as "metadata.<name>", as query results name it.
+        shown as `metadata["<name>"]`, as query results name it.
     """
     fields: dict[Hashable, Sequence[Any]] = {**(first or {})}
-    fields.update((f"metadata.{name}" if name in fields else name, table[name].tolist())
+    fields.update((metadata_column(str(name)) if name in fields else name, table[name].tolist())
                   for name in columns if name in table)
     parts = [[f"<b>{plain(vid)}</b>" for vid in table["id"].tolist()]]
     parts += [[f"{short(name)}={_text(v)}" for v in values] for name, values in fields.items()]
