@@ -39,6 +39,24 @@ def test_a_write_that_waits_out_its_patience_says_who_holds_the_folder_and_that_
     assert [r.id for r in engine.get_by_ids("docs", ["a", "b"])] == ["a"]  # reads go on meanwhile
 
 
+def test_reads_with_writes_due_answer_at_once_while_another_writer_holds_the_folder(tmp_path):
+    """With apply_delay, every read applies the writes that are due, and with the lock held elsewhere it waited
+    out the engine's patience, then failed with a write's "nothing was written"."""
+    folder, now = tmp_path / "shared", [0.0]
+    with LocalEngine(folder, limits=TINY, apply_delay=1, clock=lambda: now[0], lock_patience=60) as engine:
+        engine.create_index("docs", dimensions=4, metric="cosine")
+        engine.upsert("docs", vectors(["a"], np.eye(1, 4, dtype=np.float32)))
+        now[0] = 2.0  # due
+        other = sqlite3.connect(folder / DATABASE_NAME, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            assert engine.get_by_ids("docs", ["a"]) == [] and engine.index_info("docs").vector_count == 0
+            assert engine.query("docs", np.ones(4, np.float32)) == []
+        finally:
+            other.close()
+        assert [r.id for r in engine.get_by_ids("docs", ["a"])] == ["a"]  # applied by the next read
+
+
 def test_served_it_is_a_503_without_the_path_and_the_client_retries_it(held):
     from vectorize_nb.local.server import serve
     import vectorize_nb as vz

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..contract import errors
 from .vectorfile import ShortFile
 
-__all__ = ["not_a_folder", "damaged_database", "orphaned_vectors", "damaged_vectors"]
+__all__ = ["not_a_folder", "damage_met", "damaged_database", "orphaned_vectors", "damaged_vectors"]
 
 _DAMAGED = (11, 26)
 """SQLite's primary result codes for a database file it cannot read (SQLITE_CORRUPT, SQLITE_NOTADB)."""
@@ -24,6 +24,16 @@ _RESTORE = "Restore the folder from a copy, or connect to another folder"
 def not_a_folder(folder: Path) -> errors.FolderUnusable:
     return errors.FolderUnusable(f"{str(folder)!r} is not a folder: it, or a folder above it, is a file. The engine "
                                  "keeps its data in a folder: connect to one (a new one is made where none is)")
+
+
+def damage_met(exc: BaseException, folder: Path | None,
+               index: tuple[str, Callable[[], tuple[Path, ...]]] | None) -> errors.FolderUnusable | None:
+    """The damage to `folder` (None: in memory, which has none) that `exc` stands for, met by a call on `index`
+    (its name and its vector files' paths; None: a call on the folder); None for other errors."""
+    if folder is None:
+        return None
+    found = None if index is None else damaged_vectors(exc, folder, *index)
+    return found if found is not None else damaged_database(exc, folder)
 
 
 def damaged_database(exc: BaseException, folder: Path) -> errors.FolderUnusable | None:

@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable, Iterator, Sequence
@@ -36,13 +37,13 @@ from ..contract.models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, Inde
                                Vectors, WriteKind)
 from . import snapshot
 from .cursors import Cursors
-from .damage import damaged_database, damaged_vectors
+from .damage import damage_met
 from .deletions import deleted, deleted_meanwhile, folder_call, gone, read_meanwhile
 from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log,
                         queued_metadata_indexes)
 from .state import IndexState
 from .rows import describe, info, iso, log_entry, timestamp
-from .readonly import LOCK_PATIENCE
+from .readonly import LOCK_PATIENCE, FolderLocked
 from .store import MutationRow, Store
 from .matches import answers, record
 from .resident import ResidentIndex
@@ -147,8 +148,8 @@ class LocalEngine(Backend):
             self._apply_due()
 
     def _apply_due(self) -> None:
-        """Apply the mutations that are due, each in its own transaction. Those of an index whose vector file is
-        damaged wait, and the calls on that index say what is wrong; the other indexes' are applied."""
+        """Apply the due mutations, each in its own transaction; an index's whose vector file is damaged wait (its
+        calls say what is wrong), and all wait for a later call while another writer holds the lock."""
         self._stuck = {}
         with self._unsure():
             for mutation in self.store.pending(due_by=self.clock()):
@@ -156,6 +157,8 @@ class LocalEngine(Backend):
                     continue
                 try:
                     self._apply(mutation)
+                except FolderLocked:
+                    return
                 except OSError as exc:  # a vector file cut short or missing: the index's later mutations wait too
                     state = self._of(mutation.index_id)
                     damage = None if state is None else self._damage(state.row.name, exc)
@@ -165,7 +168,7 @@ class LocalEngine(Backend):
         self._maybe_pending = bool(self.store.pending())
 
     def _apply(self, mutation: MutationRow) -> None:
-        with self.store.transaction():
+        with self.store.transaction(wait=False):
             self._catch_up()  # another process may have applied the ones before, or created the index
             fresh = self.store.mutation(mutation.seq)
             if fresh is None or fresh.applied_at is not None:
@@ -177,6 +180,7 @@ class LocalEngine(Backend):
             self.store.mark_applied(mutation.seq, self.clock())
         if state is not None and mirror is not None:
             state.apply(mirror, mutation.seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
+
 
     def _of(self, index_id: int) -> IndexState | None:
         return next((state for state in self._states.values() if state.row.id == index_id), None)
@@ -229,15 +233,9 @@ class LocalEngine(Backend):
     def _damage(self, name: str | None, exc: Exception) -> errors.FolderUnusable | None:
         """The damage to the folder that `exc`, met by a call on index `name` (None: on the folder), stands for
         (None for other errors)."""
-        if self.path is None:
-            return None
         state = None if name is None else self._states.get(name)
-        if state is not None:
-            index_id = state.row.id
-            found = damaged_vectors(exc, self.path, state.row.name, lambda: self.store.vector_paths(index_id))
-            if found is not None:
-                return found
-        return damaged_database(exc, self.path)
+        index = None if state is None else (state.row.name, partial(self.store.vector_paths, state.row.id))
+        return damage_met(exc, self.path, index)
 
     def _resident(self, state: IndexState) -> ResidentIndex:
         return state.loaded(self.store, self.limits.indexed_string_bytes, self._snapshots)

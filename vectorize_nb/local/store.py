@@ -158,8 +158,9 @@ class Store:
                 self._files.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One write transaction, taken with the write lock up front (BEGIN IMMEDIATE)."""
+    def transaction(self, wait: bool = True) -> Iterator[None]:
+        """One write transaction, taken with the write lock up front (BEGIN IMMEDIATE); without `wait`, a lock
+        another connection holds is FolderLocked at once rather than after the store's patience."""
         with self._lock:
             if self.read_only:
                 raise write_refused(self.path.parent if self.path else Path())
@@ -167,9 +168,9 @@ class Store:
                 yield
                 return
             try:
-                self._con.execute("BEGIN IMMEDIATE")
+                self._begin(wait)
             except sqlite3.OperationalError as exc:
-                busy = None if self.path is None else locked(exc, self.path.parent, self._patience)
+                busy = None if self.path is None else locked(exc, self.path.parent, self._patience if wait else 0)
                 if busy is not None:
                     raise busy from None
                 raise
@@ -187,6 +188,16 @@ class Store:
                 raise
             self._files.settle(committed=True)
             self._after_commit()
+
+    def _begin(self, wait: bool) -> None:
+        if wait:
+            self._con.execute("BEGIN IMMEDIATE")
+            return
+        self._con.execute("PRAGMA busy_timeout = 0")
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+        finally:
+            self._con.execute(f"PRAGMA busy_timeout = {int(self._patience * 1000)}")
 
     def _after_commit(self) -> None:
         checkpointer = self._checkpointer
