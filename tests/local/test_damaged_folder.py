@@ -112,6 +112,17 @@ def test_a_missing_vector_file_names_the_index_and_the_file_and_the_rest_of_the_
         assert [i.name for i in engine.list_indexes()] == ["books"]
 
 
+def test_a_write_after_the_vector_files_were_deleted_under_the_engine_is_refused_not_lost(folder):
+    """Written into files deleted while open (a clean-up script, a sync tool), an upsert was acknowledged and
+    answered queries, then was gone, with the index, at the next open."""
+    with LocalEngine(folder, limits=TINY) as engine:
+        engine.query("films", [1, 0, 0, 0], QueryOptions())  # its vector files open
+        shutil.rmtree(folder / VECTORS_FOLDER)
+        with pytest.raises(errors.FolderUnusable, match='The vectors of index "films" are missing: '):
+            engine.upsert("films", vectors(["new"], [[1, 0, 0, 0]]))
+        assert engine.index_info("films").vector_count == ROWS and engine.get_by_ids("films", ["new"]) == []
+
+
 def test_a_file_in_place_of_the_vectors_folder_names_it_on_every_call_that_needs_the_vectors(folder):
     shutil.rmtree(folder / VECTORS_FOLDER)
     (folder / VECTORS_FOLDER).write_text("not a folder", encoding="utf-8")

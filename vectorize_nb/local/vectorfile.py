@@ -19,6 +19,7 @@ in-memory engine, or a resident index of its own) both are numpy arrays.
 from __future__ import annotations
 
 import contextlib
+import errno
 import mmap
 import os
 import re
@@ -190,6 +191,8 @@ class _Column:
 
     def sync(self) -> None:
         if self._dirty:
+            if os.fstat(self._fd).st_nlink == 0:  # deleted under this process: the rows would be lost on close
+                raise FileNotFoundError(errno.ENOENT, "deleted while open", str(self.path))
             _sync(self._fd)
             self._dirty = False
 
