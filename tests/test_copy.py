@@ -171,10 +171,26 @@ def test_exist_ok_refuses_an_index_of_other_dimensions_or_metric_with_nothing_wr
     films = source.get_index("films")
     with vz.connect("memory") as target:
         target.create_index("films", dimensions=DIMS, metric="cosine")
-        with pytest.raises(errors.DuplicateIndexName, match="metric 'cosine' \\(asked for 'euclidean'\\)"):
+        with pytest.raises(errors.DuplicateIndexName) as refused:
             films.copy_to(target, exist_ok=True)
+        assert "another configuration: metric 'cosine' (asked for 'euclidean') (during" in str(refused.value)
+        assert "Its dimensions or metric are not this index's: pick another name=" in str(refused.value)  # not exist_ok
         existing = target.get_index("films")
         assert existing.info().vector_count == 0 and existing.list_metadata_indexes().empty
+
+
+def test_a_taken_name_is_refused_before_the_source_is_read(source, monkeypatch):
+    """The whole source was read (from Cloudflare, 20 vectors a request) before a target index of that name was
+    refused."""
+    films = source.get_index("films")
+    monkeypatch.setattr(films.backend, "export", lambda *a, **k: pytest.fail("the source was read"))
+    with vz.connect("memory") as target:
+        target.create_index("films", dimensions=DIMS, metric="euclidean")
+        with pytest.raises(errors.DuplicateIndexName, match="exist_ok=True"):
+            films.copy_to(target)
+        target.create_index("other", dimensions=DIMS, metric="cosine")
+        with pytest.raises(errors.DuplicateIndexName, match="metric 'cosine' \\(asked for 'euclidean'\\)"):
+            films.copy_to(target, "other", exist_ok=True)
 
 
 def test_a_metadata_index_of_another_type_on_the_target_is_refused_before_any_vector(source):
@@ -210,6 +226,23 @@ def test_the_embedding_record_goes_with_the_copy(source):
         docs.copy_to(b)
         assert b.embedder.written(b.get_index("docs").description) == (vz.SHIPPED_MODEL, "mean")
         assert b.get_index("docs").query("a question", model=vz.SHIPPED_MODEL)["id"].tolist() == ["d"]
+
+
+def test_a_copy_into_texts_embedded_otherwise_is_refused_before_any_vector(source):
+    """copy_to(exist_ok=True) replaced the target's record of its texts' model and pooling without a word, and
+    mixed vectors that do not compare into one index."""
+    bge = "@cf/baai/bge-small-en-v1.5"
+    with vz.connect("memory") as a, vz.connect("memory") as b:
+        docs, there = a.create_index("docs", preset=bge), b.create_index("docs", preset=bge)
+        docs.upsert(["d"], np.ones((1, 384), np.float32))
+        a.embedder.wrote(docs.description, bge, "cls")
+        b.embedder.wrote(there.description, bge, "mean")
+        with pytest.raises(errors.InvalidRequest) as refused:
+            docs.copy_to(b, exist_ok=True)
+        assert str(refused.value).startswith(
+            f"index 'docs' on memory holds texts embedded with {bge} and mean pooling, and 'docs' texts embedded "
+            f"with {bge} and cls pooling, whose vectors do not compare with theirs: copy under another name=")
+        assert b.embedder.written(there.description) == (bge, "mean") and there.info().vector_count == 0
 
 
 def test_a_model_that_cannot_run_on_the_target_is_said_at_the_copy(source):

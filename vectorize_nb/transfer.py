@@ -128,6 +128,7 @@ class IndexCopier(IndexReader):
         return self._copy(target, name, exist_ok, WriteOptions(batch_size, wait, progress))
 
     def _copy(self, target: CopyTarget[IndexT], name: str, exist_ok: bool, options: WriteOptions) -> IndexT:
+        self._taken(target, name, exist_ok)  # before the source is read, which may take long
         with self._during("copy_to"):
             if pending := [m for m in self.log.latest(self.name) if m]:  # this client's writes are in the copy
                 wait_until_applied(self.backend, self.name, self.log, pending)
@@ -137,8 +138,8 @@ class IndexCopier(IndexReader):
         with errors.during(f"copy_to from index {self.name!r}", nothing_written=True):
             self._room(name, target, 0, indexes)
         copied = self._created(target, name, exist_ok)
-        self._metadata_indexes(copied, indexes, target)
         self._embedded(copied, target)
+        self._metadata_indexes(copied, indexes, target)
         try:
             copied.write("upsert", vectors, options)
         except WriteIncomplete as incomplete:
@@ -176,10 +177,23 @@ class IndexCopier(IndexReader):
                     raise
             return target.create_index(name, config.dimensions, config.metric, exist_ok=True)
         except errors.DuplicateIndexName as exc:
-            exc.hint = ("Copy into it with copy_to(..., exist_ok=True) (vectors of the same ids are replaced; its "
-                        "dimensions and metric must be these), pick another name=, or delete it first")
-            exc.nothing_written = True
-            raise
+            raise _taken_hint(exc, exist_ok) from None
+
+    def _taken(self, target: CopyTarget[Any], name: str, exist_ok: bool) -> None:
+        """Refuse an index of that name on the target that the copy could not write into, as `_created` would."""
+        try:
+            there = target.backend.get_index(name)
+        except errors.IndexNotFound:  # deleted too
+            return
+        taken = f'vectorize.index.duplicate_name - Index name "{name}"'
+        differences = [f"{field} {have!r} (asked for {want!r})" for field, have, want in (
+            ("dimensions", there.dimensions, self.dimensions), ("metric", there.metric, self.metric)) if have != want]
+        if exist_ok and differences:
+            taken += f"; it exists with another configuration: {', '.join(differences)}"
+        elif exist_ok:
+            return
+        with errors.during(f"copy_to from index {self.name!r}", nothing_written=True):
+            raise _taken_hint(errors.DuplicateIndexName(taken), exist_ok)
 
     def _metadata_indexes(self, copied: CopiedIndex, indexes: list[MetadataIndex], target: CopyTarget[Any]) -> None:
         """Create the metadata indexes the copy lacks, and wait until they are applied: mutations apply in
@@ -212,11 +226,18 @@ class IndexCopier(IndexReader):
 
     def _embedded(self, copied: CopiedIndex, target: CopyTarget[Any]) -> None:
         """Tell the target client which model and pooling embedded the texts this client wrote here; warn when
-        that model cannot run there."""
+        that model cannot run there. Texts written there otherwise refuse the copy: their vectors do not compare."""
         written = self.embedder.written(self.description)
         if written is None:
             return
         model, pooling = written
+        there = copied.embedder.written(copied.description)
+        if there is not None and there != written:
+            with errors.during(f"copy_to from index {self.name!r}", nothing_written=True):
+                raise errors.InvalidRequest(
+                    f"index {copied.name!r} on {target.target} holds texts embedded with {there[0]} and {there[1]} "
+                    f"pooling, and {self.name!r} texts embedded with {model} and {pooling} pooling, whose vectors do "
+                    "not compare with theirs: copy under another name=")
         spec = get_model(model)
         copied.embedder.wrote(copied.description, model, None if pooling == spec.pooling else pooling)  # as asked
         if spec.runtime is None and target.backend.embedding_source == "local":
@@ -233,3 +254,12 @@ class IndexCopier(IndexReader):
             metadata = export.metadata_json or [None] * len(export)
             check_sizes(metadata, export.ids, limits)
             return validation.check_vectors(vectors, "upsert", self.dimensions, limits, metadata_json=metadata)
+
+
+def _taken_hint(refused: errors.DuplicateIndexName, exist_ok: bool) -> errors.DuplicateIndexName:
+    """A target index of the copy's name, refused with what to do: with `exist_ok`, its configuration is another."""
+    refused.hint = ("Its dimensions or metric are not this index's: pick another name=, or delete it first"
+                    if exist_ok else "Copy into it with copy_to(..., exist_ok=True) (vectors of the same ids are "
+                    "replaced; its dimensions and metric must be these), pick another name=, or delete it first")
+    refused.nothing_written = True
+    return refused
