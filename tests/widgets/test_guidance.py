@@ -124,3 +124,13 @@ def test_an_index_with_a_metadata_index_and_stored_vectors_preselects_both(clien
     frame = digits_like()
     frame.head(2).drop(columns="source").vectorize.upsert(index, id="id", vector="embedding", metadata=["label"])
     assert UpsertPanel(frame, index).metadata.value == ("label", "source")
+
+
+def test_a_row_of_a_frame_with_no_rows_says_the_frame_is_empty(client):
+    index = client.create_index("films", 3)
+    index.upsert([{"id": "a", "values": [1.0, 0.0, 0.0]}], wait=True)
+    explorer = QueryExplorer(index, pd.DataFrame({"id": pd.Series([], dtype=object),
+                                                  "embedding": pd.Series([], dtype=object)}))
+    assert explorer.source.value == "a row of the frame"
+    click(explorer, "Run")
+    assert said(explorer) == "the frame has no rows: choose 'a stored id' or 'a vector' to query with"

@@ -231,7 +231,7 @@ class QueryExplorer(Panel):
         Raises
         ------
         ValueError
-            No question or id typed, or a pasted vector that is not numbers.
+            No question or id typed, a pasted vector that is not numbers, or a frame with no rows.
         """
         if self.source.value == QUESTION:
             if not str(self.typed.value).strip():
@@ -244,6 +244,8 @@ class QueryExplorer(Panel):
         if self.source.value == PASTED:
             return _pasted(self.pasted.value)
         assert self.frame is not None
+        if len(self.frame) == 0:
+            raise ValueError(f"the frame has no rows: choose {STORED!r} or {PASTED!r} to query with")
         row: np.ndarray = matrix_of(self.frame.iloc[[self.row.value]], vector=self.vector_column.value)[0]
         return row
 
