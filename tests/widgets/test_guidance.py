@@ -71,13 +71,18 @@ def test_the_colour_menu_offers_what_the_vectors_hold_and_redraws(client):
     assert said(explorer) == "10 matches"
 
 
-def test_filter_values_of_the_wrong_type_say_what_to_type(client):
+def filter_row(client):
+    """A QueryExplorer's first filter row, on an index with a string, a number and a boolean metadata index."""
     index = client.create_index("films", 3)
-    index.create_metadata_index("year", "number")
-    index.create_metadata_index("seen", "boolean")
+    for name, kind in (("title", "string"), ("year", "number"), ("seen", "boolean")):
+        index.create_metadata_index(name, kind)
     explorer = QueryExplorer(index)
     click(explorer, "Add condition")
-    row = explorer.conditions.children[0]
+    return explorer.conditions.children[0]
+
+
+def test_filter_values_of_the_wrong_type_say_what_to_type(client):
+    row = filter_row(client)
     row.property.value, row.value.value = "year", "nineteen"
     with pytest.raises(ValueError, match=r"'year' has a number index: 'nineteen' is not a number \(type e.g. 2000"):
         row.condition()
@@ -134,3 +139,22 @@ def test_a_row_of_a_frame_with_no_rows_says_the_frame_is_empty(client):
     assert explorer.source.value == "a row of the frame"
     click(explorer, "Run")
     assert said(explorer) == "the frame has no rows: choose 'a stored id' or 'a vector' to query with"
+
+
+def test_only_null_means_null_and_quotes_mean_the_text_as_typed(client):
+    row = filter_row(client)
+    typed = {"None": {"$eq": "None"}, "none": {"$eq": "none"}, "null": {"$eq": None}, '"null"': {"$eq": "null"},
+             '""': {"$eq": ""}}
+    for text, sent in typed.items():
+        row.value.value = text
+        assert row.condition().to_json() == {"title": sent}, text
+    row.property.value, row.value.value = "year", "null"
+    assert row.condition().to_json() == {"year": {"$eq": None}}
+
+
+@pytest.mark.parametrize("operator", ["in", "not in", "=="])
+def test_an_empty_value_box_is_refused_with_what_to_type(client, operator):
+    row = filter_row(client)
+    row.operator.value, row.value.value = operator, " , " if operator != "==" else " "
+    with pytest.raises(ValueError, match="^type a value for 'title' first"):
+        row.condition()

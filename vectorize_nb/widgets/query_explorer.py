@@ -38,7 +38,8 @@ class FilterRow(w.HBox):
     ----------
     types : dict of str to str
         Each property with a metadata index and its type ("string", "number" or "boolean"): the value
-        typed is read as that type ("null" is null; `in` and `not in` take values separated by commas).
+        typed is read as that type (`null` is null, and text in double quotes is that text as typed: `"null"`,
+        `""`; `in` and `not in` take values separated by commas). An empty value is refused.
     remove : callable
         Called with this row when its remove button is clicked.
     """
@@ -58,20 +59,26 @@ class FilterRow(w.HBox):
         Raises
         ------
         ValueError
-            The value is not of the metadata index's type.
+            No value typed, or one that is not of the metadata index's type.
         """
         name = self.property.value
         kind = self.types[name]
         op = _OPERATORS[self.operator.value]
         text = str(self.value.value)
-        operand = ([_typed(part.strip(), kind, name) for part in text.split(",") if part.strip()] if op in MEMBERSHIP
-                   else _typed(text.strip(), kind, name))
-        return Condition([Clause(name, op, operand)])
+        typed = [_typed(part.strip(), kind, name) for part in (text.split(",") if op in MEMBERSHIP else [text])
+                 if part.strip()]
+        if not typed:
+            several = "values separated by commas, " if op in MEMBERSHIP else ""
+            empty = ', "" for the empty text' if kind == "string" else ""
+            raise ValueError(f"type a value for {name!r} first ({several}null for a missing value{empty})")
+        return Condition([Clause(name, op, typed if op in MEMBERSHIP else typed[0])])
 
 
 def _typed(text: str, kind: str, name: str) -> Any:
-    if text.lower() in ("null", "none"):
+    if text.lower() == "null":
         return None
+    if kind == "string" and len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1]
     if kind == "number":
         try:
             number = float(text)
