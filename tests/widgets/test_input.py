@@ -48,3 +48,36 @@ def test_arguments_of_the_wrong_type_are_refused_with_what_was_expected():
             with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
                 call()
         assert QueryExplorer(index).frame is None and UpsertPanel(frame, index).index is index
+
+
+def test_the_namespace_name_box_shows_only_for_one_name_and_is_used_or_refused():
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("films", 3)
+        frame = pd.DataFrame({"id": ["x", "y"], "embedding": [[1.0, 0, 0], [0, 1.0, 0]], "tenant": ["t1", "t2"]})
+        upsert = UpsertPanel(frame, index)
+        upsert.metadata.value = ()
+        assert upsert.literal.layout.display == "none"
+        upsert.namespace.value = "(one name for every row)"
+        assert upsert.literal.layout.display is None
+        upsert.literal.value = "  "
+        click(upsert, "Upsert")
+        assert said(upsert) == "type the namespace for every row in the Name box first"
+        assert index.info().vector_count == 0
+        upsert.literal.value = "films-2024"
+        click(upsert, "Upsert")
+        assert said(upsert) == "upserted 2 vectors into 'films' with no metadata, in namespace 'films-2024'"
+        assert index.get_by_ids(["x", "y"])["namespace"].tolist() == ["films-2024"] * 2
+        upsert.namespace.value = "tenant"
+        assert upsert.literal.layout.display == "none"
+        click(upsert, "Upsert")
+        assert said(upsert) == "upserted 2 vectors into 'films' with no metadata, in the namespaces of column 'tenant'"
+
+
+def test_an_upsert_panel_on_a_frame_with_no_rows_says_there_is_nothing_to_upsert():
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("films", 3)
+        frame = pd.DataFrame({"id": pd.Series([], dtype=object), "embedding": pd.Series([], dtype=object)})
+        upsert = UpsertPanel(frame, index)
+        assert said(upsert) == "the frame has no rows: nothing to upsert" and upsert.metadata.value == ()
+        click(upsert, "Upsert")
+        assert said(upsert) == "the frame has no rows: nothing to upsert"

@@ -21,6 +21,7 @@ _NONE = "(none)"
 _LITERAL = "(one name for every row)"
 _ID_COLUMNS = ("id", "doc_id", "key")
 _VECTORS, _TEXTS = "vectors", "texts"
+_NO_ROWS = "the frame has no rows: nothing to upsert"
 
 
 class UpsertPanel(Panel):
@@ -70,7 +71,9 @@ class UpsertPanel(Panel):
         self.metadata.add_class("vectorize-nb-metadata-columns")
         self.namespace = w.Dropdown(description="Namespace", options=[(_NONE, _NONE), (_LITERAL, _LITERAL), *columns],
                                     value=_NONE)
-        self.literal = w.Text(description="Name", placeholder="namespace for every row")
+        self.literal = w.Text(description="Name", placeholder="namespace for every row",
+                              layout=w.Layout(display="none"))  # shown for "(one name for every row)" only
+        self.namespace.observe(self._on_namespace_change, names="value")
         self.progress = w.Output()
         self.summary = w.HTML()
         self.summary.add_class("vectorize-nb-upsert-summary")
@@ -87,6 +90,8 @@ class UpsertPanel(Panel):
             w.HBox([self.namespace, self.literal]), upsert, self.progress, self.summary,
         ])
         self._on_source_change({"new": self.source.value})
+        if len(frame) == 0:
+            self.say(_NO_ROWS, "note")
 
     def _on_source_change(self, change: dict[str, Any]) -> None:
         """Texts: the column menu names the text column, and the model menu shows."""
@@ -106,6 +111,8 @@ class UpsertPanel(Panel):
 
     def _likely_metadata(self) -> list[Hashable]:
         """The columns the index's vectors hold as metadata; every scalar column for an empty index."""
+        if len(self.frame) == 0:
+            return []  # every column of no rows looks like metadata, the vectors' too
         candidates = scalar_columns(self.frame, exclude=(self.id.value, self.vector.value))
         known = stored_properties(self.index)
         if not known:
@@ -117,22 +124,46 @@ class UpsertPanel(Panel):
         """A column chosen as the id or the vector is not metadata too."""
         self.metadata.value = tuple(name for name in self.metadata.value if name != change["new"])
 
+    def _on_namespace_change(self, change: dict[str, Any]) -> None:
+        self.literal.layout.display = None if change["new"] == _LITERAL else "none"
+
     def _namespace(self) -> Hashable | None:
+        """The upsert's namespace=: None, the name typed for every row, or a column.
+
+        Raises
+        ------
+        ValueError
+            "(one name for every row)" chosen and no name typed.
+        """
         if self.namespace.value == _NONE:
             return None
         if self.namespace.value == _LITERAL:
-            return str(self.literal.value).strip() or None
+            if not str(self.literal.value).strip():
+                raise ValueError("type the namespace for every row in the Name box first")
+            return str(self.literal.value).strip()
         return self.namespace.value  # type: ignore[no-any-return]
+
+    def _where(self) -> str:
+        """The namespace written, for the success message."""
+        if self.namespace.value == _NONE:
+            return ""
+        if self.namespace.value == _LITERAL:
+            return f", in namespace {str(self.literal.value).strip()!r}"
+        return f", in the namespaces of column {self.namespace.value!r}"
 
     def _on_upsert_click(self) -> None:
         self.progress.clear_output()
         self.summary.value = ""  # the last upsert's summary must not stand beside this one's error
+        if len(self.frame) == 0:
+            self.say(_NO_ROWS, "note")
+            return
+        namespace = self._namespace()
         try:
             column = ({"text": self.vector.value, "model": self.model.value} if self.source.value == _TEXTS
                       else {"vector": self.vector.value})
             result = inside(self.progress, lambda: self.frame.vectorize.upsert(  # tqdm.auto draws its bar there
                 self.index, id=self.id.value, metadata=list(self.metadata.value) or None, **column,
-                namespace=self._namespace(), progress=True, wait=True, on_error="report"))
+                namespace=namespace, progress=True, wait=True, on_error="report"))
         finally:
             self.progress.clear_output()  # a bar left half drawn by an error too
         with self.progress:
@@ -140,7 +171,8 @@ class UpsertPanel(Panel):
         self.summary.value = f"{result.written:,} of {result.rows:,} rows written"
         if result.ok:
             stored = ", ".join(map(repr, self.metadata.value)) or "no metadata"
-            self.say(f"upserted {result.written:,} vectors into {self.index.name!r} with {stored}", "ok")
+            self.say(f"upserted {result.written:,} vectors into {self.index.name!r} with {stored}{self._where()}",
+                     "ok")
         else:
             self.say(f"{result.tally()}: {result.failures[0].error}", "error")
 
