@@ -57,3 +57,16 @@ def test_a_property_no_filter_can_name_is_created_and_said_so(client):
                                      "filter key too long; max is 512 characters, got 600")
     assert "vectorize-nb-note" in metadata.message.value and metadata.offer.children == ()
     assert metadata.existing.options == ("p" * 600,) and metadata.property.value == ""
+
+
+def test_deleting_the_metadata_index_withdraws_the_offer_to_write_the_vectors_again(client):
+    index = client.create_index("films", 2)
+    index.upsert(["a", "b"], [[1, 0], [0, 1]], metadata=[{"genre": "drama"}, {"genre": "noir"}], wait=True)
+    metadata = MetadataIndexPanel(index)
+    metadata.property.value = "genre"
+    click(metadata, "Create")
+    assert len(metadata.offer.children) == 1
+    metadata.existing.value = "genre"
+    click(metadata, "Delete")
+    assert metadata.offer.children == () and metadata._decisions == []
+    assert said(metadata) == "deleted the metadata index on 'genre'"

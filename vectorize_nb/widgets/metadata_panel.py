@@ -101,8 +101,7 @@ class MetadataIndexPanel(Panel):
                                                 style="warning", css="vectorize-nb-rewrite")]
         else:
             self.say(f"created a {self.kind.value} index on {name!r}", "ok")
-            self.offer.children = []
-            self.withdraw()
+            self._withdraw_offer()
 
     def _predating(self, name: str) -> int:
         """Vectors that predate the metadata index: counted by the local engine, else every stored vector."""
@@ -113,9 +112,12 @@ class MetadataIndexPanel(Panel):
     def _rewrite(self) -> None:
         result = self.index.rewrite(progress=False)
         self.index.wait(result)
+        self._withdraw_offer()
+        self.say(f"wrote {result.written} vectors again: filters on every metadata index now see them", "ok")
+
+    def _withdraw_offer(self) -> None:
         self.offer.children = []
         self.withdraw()
-        self.say(f"wrote {result.written} vectors again: filters on every metadata index now see them", "ok")
 
     def _on_delete_click(self) -> None:
         name = self.existing.value
@@ -124,6 +126,7 @@ class MetadataIndexPanel(Panel):
                 self.say("choose a metadata index to delete first", "note")
             return
         self.index.delete_metadata_index(name)
+        self._withdraw_offer()  # it offered to write the vectors again for the metadata index now deleted
         self.index.wait()
         self.refresh()
         self.existing.value = None  # not the next one: a second click would delete it too
