@@ -1,6 +1,9 @@
 """An index or metadata index deleted by another client while the panels are open: the panel says so and
 its lists drop it; nothing escapes to the output area or the log console."""
 
+import re
+
+import pandas as pd
 import pytest
 
 import vectorize_nb as vz
@@ -55,3 +58,62 @@ def test_deleting_a_metadata_index_deleted_elsewhere_drops_it_from_the_menu(clie
     click(metadata, "Delete")
     assert "[40005]" in said(metadata)
     assert metadata.existing.options == ("year",) and "genre" not in metadata.table.value
+
+
+@pytest.fixture
+def bench(client):
+    """A Workbench on index "cc" (3 dimensions), with "aa" beside it and a frame to upsert."""
+    client.create_index("aa", 3)
+    client.create_index("cc", 3)
+    frame = pd.DataFrame({"id": ["x", "y"], "embedding": [[1.0, 0, 0], [0, 1.0, 0]]})
+    bench = panel(client, frame)
+    bench.manager.selected.value = "cc"
+    return bench
+
+
+def test_refresh_follows_an_index_created_again_elsewhere_with_other_dimensions(client, bench):
+    client.delete_index("cc")
+    client.create_index("cc", 4, "euclidean")  # another cell
+    click(bench.manager, "Refresh")
+    metadata, upsert, query = bench.tabs.children[1:]
+    assert [tab.index.dimensions for tab in (metadata, upsert, query)] == [4, 4, 4]
+    assert "(euclidean, 4 dimensions)" in query.children[0].value
+    assert said(query) == "index 'cc' was deleted and created again elsewhere: these tabs show it as it is now " \
+                          "(4 dimensions, euclidean)"
+    assert titles(bench) == ["Indexes", "Metadata indexes: cc", "Upsert: cc", "Query: cc"]
+
+
+def test_a_tab_that_meets_its_index_created_again_follows_it(client, bench):
+    client.delete_index("cc")
+    client.create_index("cc", 4)
+    query = bench.tabs.children[3]
+    query.source.value, query.pasted.value = "a vector", "1 2 3 4"
+    click(query, "Run")
+    assert "[3005]" in said(query)
+    query = bench.tabs.children[3]
+    assert query.index.dimensions == 4 and "created again elsewhere" in said(query)
+    query.source.value, query.pasted.value = "a vector", "1 2 3 4"
+    click(query, "Run")
+    assert said(query).startswith("index 'cc' holds no vectors yet")
+
+
+def test_a_tab_that_meets_its_index_deleted_elsewhere_drops_it(client, bench):
+    client.delete_index("cc")
+    click(bench.tabs.children[1], "Refresh")
+    assert bench.manager.selected.options == ("aa",) and "<td>cc</td>" not in bench.manager.table.value
+    assert titles(bench) == ["Indexes", "Metadata indexes: aa", "Upsert: aa", "Query: aa"]
+    assert said(bench.tabs.children[1]) == "index 'cc' was deleted: these tabs show 'aa' now"
+
+
+def test_a_refresh_keeps_the_tabs_of_an_index_unchanged(bench):
+    tabs = bench.tabs.children
+    click(bench.manager, "Refresh")
+    assert all(now is before for now, before in zip(bench.tabs.children, tabs))
+
+
+def test_the_indexes_tab_shows_the_facts_after_a_write_from_the_upsert_tab(bench):
+    bench.tabs.selected_index = 2
+    click(bench.tabs.children[2], "Upsert")
+    bench.tabs.selected_index = 0
+    dimensions, vectors = re.findall(r"<td[^>]*>(.*?)</td>", bench.manager.info.value)[:2]
+    assert (dimensions, vectors) == ("3", "2")

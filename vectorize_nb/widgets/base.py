@@ -270,9 +270,22 @@ class Panel(w.VBox):
         error : VectorizeError
         """
 
+    def on_recover(self, callback: Callable[[VectorizeError], None]) -> None:
+        """Call `callback` with each error the panel shows, after its own `recover` (the Workbench follows
+        an index deleted elsewhere).
+
+        Parameters
+        ----------
+        callback : callable
+            Takes the error.
+        """
+        self.__dict__.setdefault("_panel_recoverers", []).append(callback)
+
     def _recover(self, error: VectorizeError) -> None:
         try:
             self.recover(error)
+            for callback in self.__dict__.get("_panel_recoverers", []):
+                callback(error)
         except VectorizeError:  # the error shown says enough; this one is for the log
             log.debug("could not reload the panel after %s", error, exc_info=True)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -10,6 +10,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..client import Client
+from ..index import Index
 from ..contract.errors import IndexNotFound, VectorizeError
 from ..contract.models import METRICS, PRESETS
 from .base import Panel, expect
@@ -56,6 +57,9 @@ class IndexManager(Panel):
         self.preset = w.Dropdown(description="Preset", options=list(PRESETS))
         self.description = w.Text(description="Description", placeholder="optional")
         self.confirmation = w.HBox()
+        self.chosen: Index | None = None  # the index whose facts are shown, as `client.get_index` gave it
+        self._facts_after: str | None = None  # the client's last write to it when its facts were loaded
+        self._listeners: list[Callable[[], None]] = []
         self._created: str | None = None  # the index the last Create made, until a new name is typed
         create = self.button("Create", self._on_create_click, style="primary", icon="plus")
         refresh = self.button("Refresh", self.refresh, icon="refresh")
@@ -113,17 +117,38 @@ class IndexManager(Panel):
         if isinstance(error, IndexNotFound):
             self.refresh()
 
+    def on_show(self, callback: Callable[[], None]) -> None:
+        """Call `callback` each time the chosen index's facts are loaded (a choice, a Refresh, a Create or Delete):
+        `manager.chosen` is then the index as it is now (created again elsewhere: other dimensions), or None.
+
+        Parameters
+        ----------
+        callback : callable
+            Takes no argument.
+        """
+        self._listeners.append(callback)
+
+    def catch_up(self) -> None:
+        """Reload the chosen index's facts if this client wrote to it since they were loaded (from another panel)."""
+        if self.chosen is not None and self.client.log.last(self.chosen.name) != self._facts_after:
+            self._show_info()
+
     def _show_info(self) -> None:
         name = self.selected.value
-        if not name:
-            self.info.value = ""
-            return
-        info = self.client.get_index(name).info()
+        self.chosen = self.client.get_index(name) if name else None
+        self.info.value = self._facts(self.chosen) if self.chosen is not None else ""
+        for callback in self._listeners:
+            callback()
+
+    def _facts(self, index: Index) -> str:
+        name = index.name
+        self._facts_after = self.client.log.last(name)
+        info = index.info()
         facts = {"dimensions": info.dimensions, "vectors": info.vector_count,
                  "last applied mutation": info.processed_up_to_mutation or "none yet",
                  "applied at": info.processed_up_to_datetime or "",
                  "writes pending": _pending(self.client, name, info.processed_up_to_mutation)}
-        self.info.value = table_html(pd.DataFrame([facts]))
+        return table_html(pd.DataFrame([facts]))
 
     # --- writing -------------------------------------------------------------------------------
 

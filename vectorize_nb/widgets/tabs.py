@@ -6,6 +6,8 @@ import ipywidgets as w
 import pandas as pd
 
 from ..client import Client
+from ..contract.errors import IndexNotFound, VectorizeError
+from ..index import Index
 from .base import Panel, expect
 from .index_manager import IndexManager
 from .metadata_panel import MetadataIndexPanel
@@ -26,7 +28,10 @@ _TAB_CSS = ("<style>" + ",".join(_TAB.format(p) for p in ("lm", "p")) + "{flex:0
 
 class Workbench(w.VBox):
     """Tabs: the IndexManager, and the MetadataIndexPanel, UpsertPanel and QueryExplorer of the index
-    selected in the IndexManager (rebuilt when the selection changes). Made by `panel`.
+    selected in the IndexManager. Made by `panel`.
+
+    The tabs are rebuilt when the selection changes, and when a Refresh, or an error in a tab, finds their
+    index deleted (they then show the index chosen now) or created again elsewhere (other dimensions, say).
 
     Parameters
     ----------
@@ -41,34 +46,59 @@ class Workbench(w.VBox):
         self.frame = frame
         self.manager = IndexManager(client)
         self.tabs = w.Tab()
-        self.manager.selected.observe(lambda _: self._follow(), names="value")
-        self.tabs.observe(lambda _: self._refresh_query(), names="selected_index")
+        self._shown: Index | None = None  # the index of the tabs after the first
+        self.manager.on_show(self._follow)
+        self.tabs.observe(lambda _: self._catch_up(), names="selected_index")
         super().__init__([w.HTML(_TAB_CSS), self.tabs])
         self.add_class("vectorize-nb-workbench")
         self._follow()
 
     def _follow(self) -> None:
-        """The tabs of the index chosen; an error (the index was deleted elsewhere) is said in the manager."""
-        self.manager.attempt(self._show_tabs)
+        """The tabs of the index chosen, unless they show it already as it is now."""
+        chosen, shown = self.manager.chosen, self._shown
+        if self.tabs.children and chosen is not None and shown is not None and chosen.description == shown.description:
+            return
+        self._show_tabs(chosen)
+        if shown is None or chosen is None:  # the first tabs, or none but the Indexes tab
+            return
+        if chosen.name == shown.name:
+            self._say_in_tabs(f"index {chosen.name!r} was deleted and created again elsewhere: these tabs show it as "
+                              f"it is now ({chosen.dimensions} dimensions, {chosen.metric})")
+        elif shown.name not in self.manager.selected.options:
+            self._say_in_tabs(f"index {shown.name!r} was deleted: these tabs show {chosen.name!r} now")
 
-    def _show_tabs(self) -> None:
-        name = self.manager.selected.value
+    def _show_tabs(self, index: Index | None) -> None:
         children: list[w.Widget] = [self.manager]
-        if name:
-            index = self.client.get_index(name)
+        if index is not None:
             children.append(MetadataIndexPanel(index))
             children.append(UpsertPanel(self.frame, index) if self.frame is not None
                             else _note("give panel(client, frame) a DataFrame to upsert it from here"))
             children.append(QueryExplorer(index, self.frame))
+        for tab in children[1:]:
+            if isinstance(tab, Panel):
+                tab.on_recover(self._on_tab_error)
+        self._shown = index
         self.tabs.children = children
         for position, title in enumerate(_TITLES[:len(children)]):
-            self.tabs.set_title(position, title if position == 0 else f"{title}: {name}")
+            self.tabs.set_title(position, title if index is None or position == 0 else f"{title}: {index.name}")
 
+    def _say_in_tabs(self, text: str) -> None:
+        for tab in self.tabs.children[1:]:
+            if isinstance(tab, Panel) and not tab.message.value:
+                tab.say(text, "note")
 
-    def _refresh_query(self) -> None:
-        """The Query tab, when shown, catches up with what the other tabs wrote (texts: a question box)."""
+    def _on_tab_error(self, error: VectorizeError) -> None:
+        """A tab found its index gone (deleted, maybe created again): the list and the tabs follow."""
+        if isinstance(error, IndexNotFound):
+            self.manager.attempt(self.manager.refresh)
+
+    def _catch_up(self) -> None:
+        """The tab shown catches up with what the other tabs wrote: the Indexes tab's facts, the Query tab's
+        question box (texts written)."""
         shown = self.tabs.children[self.tabs.selected_index] if self.tabs.selected_index is not None else None
-        if isinstance(shown, QueryExplorer):
+        if shown is self.manager:
+            self.manager.attempt(self.manager.catch_up)
+        elif isinstance(shown, QueryExplorer):
             shown.attempt(shown.refresh)
 
 
