@@ -63,7 +63,7 @@ def test_the_colour_menu_offers_what_the_vectors_hold_and_redraws(client):
     frame = digits_like()
     frame.vectorize.upsert(index, id="id", vector="embedding", metadata=["label", "source"])
     explorer = QueryExplorer(index, frame)
-    assert explorer.color_by.options == ("(one colour)", "label", "source") and explorer.color is None
+    assert explorer.color_by.options == ("(one colour)", "label", "source", "namespace") and explorer.color is None
     click(explorer, "Run")
     assert [t.name for t in explorer.figure.data if t.legendgroup == "index"] == ["index"]
     explorer.color_by.value = "label"  # redraws the last answer, without asking the index again
@@ -158,3 +158,15 @@ def test_an_empty_value_box_is_refused_with_what_to_type(client, operator):
     row.operator.value, row.value.value = operator, " , " if operator != "==" else " "
     with pytest.raises(ValueError, match="^type a value for 'title' first"):
         row.condition()
+
+
+def test_the_colour_menu_offers_the_namespace_the_fallback_message_suggests(client):
+    index = client.create_index("panel-digits", 3)
+    frame = digits_like().assign(tenant=lambda f: np.where(f["label"] == 0, "t0", "t1"))
+    frame.vectorize.upsert(index, id="id", vector="embedding", metadata=["label"], namespace="tenant")
+    explorer = QueryExplorer(index, frame, color="nope")
+    click(explorer, "Run")
+    assert said(explorer).endswith("or color by one of: 'namespace', 'label'")
+    assert explorer.color_by.options == ("(one colour)", "label", "namespace", "nope")
+    explorer.color_by.value = "namespace"
+    assert sorted(t.name for t in explorer.figure.data if t.legendgroup == "index") == ["t0", "t1"]

@@ -188,9 +188,11 @@ class QueryExplorer(Panel):
         return None if self.color_by.value == NO_COLOR else str(self.color_by.value)
 
     def _offer_colors(self, wanted: str | None = None) -> None:
-        """The Colour menu: the properties the index's vectors hold (and `wanted`, the current choice)."""
+        """The Colour menu: the properties the index's vectors hold and their namespace (the figure's fallback
+        message offers it beside them), and `wanted`, the current choice."""
         wanted = wanted if wanted is not None else self.color
-        offered = [NO_COLOR, *dict.fromkeys(stored_properties(self.index) + ([wanted] if wanted else []))]
+        held = stored_properties(self.index)
+        offered = [NO_COLOR, *dict.fromkeys(held + (["namespace"] if held else []) + ([wanted] if wanted else []))]
         if list(self.color_by.options) != offered:
             self.color_by.options = offered  # the current choice is among them: it stays, and nothing redraws
             self.color_by.value = wanted or NO_COLOR
