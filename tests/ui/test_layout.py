@@ -78,7 +78,19 @@ def test_long_names_and_many_indexes_stay_in_scrolling_boxes(notebook):
     expect(metadata).to_contain_text("genre")
     kind = page.locator(".vectorize-nb-metadata-table th:has-text('index_type')").bounding_box()
     assert kind["x"] + kind["width"] <= panel["x"] + panel["width"]  # the type column is in view
+    assert panels_fit(page)  # nothing wider than the panel
+    page.page.screenshot(path=str(OUTPUT / "layout-long-names-metadata.png"), full_page=True)
+
+    page.locator(".vectorize-nb-property input").fill("q" * 600)  # its message names it: one long word
+    metadata_panel = ".vectorize-nb-panel:has(.vectorize-nb-metadata-table)"
+    page.locator(f"{metadata_panel} button.vectorize-nb-create").click()
+    expect(page.locator(f"{metadata_panel} .vectorize-nb-message")).to_contain_text("a filter cannot use it")
+    assert panels_fit(page)  # the message wraps inside the panel
+    page.page.screenshot(path=str(OUTPUT / "layout-long-message.png"), full_page=True)
+
+
+def panels_fit(page):
+    """Whether every visible panel is as wide as its content (a panel wider than its box scrolls sideways)."""
     widths = page.page.evaluate("""() => [...document.querySelectorAll('.vectorize-nb-panel')]
         .filter(e => e.offsetParent !== null).map(e => e.scrollWidth <= e.clientWidth + 1)""")
-    assert widths and all(widths)  # nothing wider than the panel
-    page.page.screenshot(path=str(OUTPUT / "layout-long-names-metadata.png"), full_page=True)
+    return bool(widths) and all(widths)

@@ -176,3 +176,22 @@ def test_a_vector_without_a_namespace_shows_a_blank_cell_not_none(pair):
     assert explorer.results["namespace"].tolist() == [None, None]
     assert "None" not in explorer.table.value and explorer.table.value.count("<td></td>") == 2
     assert "<td>a</td>" in explorer.table.value
+
+
+LONG = "a_rather_long_property_name_for_filters"
+
+
+def test_a_long_word_in_a_message_wraps_and_long_names_have_a_tooltip(client):
+    index = client.create_index("films", 3)
+    index.create_metadata_index(LONG, "string")
+    index.create_metadata_index("genre", "string")
+    upsert = UpsertPanel(films().assign(**{LONG: "x"}), index)
+    assert LONG in upsert.metadata.tooltip.split("\n") and "genre" in upsert.metadata.tooltip.split("\n")
+    explorer = QueryExplorer(index)
+    click(explorer, "Add condition")
+    row = explorer.conditions.children[0]
+    assert row.property.tooltip == LONG
+    row.property.value = "genre"
+    assert row.property.tooltip == "genre"
+    explorer.say("p" * 600, "error")
+    assert "overflow-wrap:anywhere" in explorer.message.value

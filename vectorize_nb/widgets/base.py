@@ -207,7 +207,8 @@ class Panel(w.VBox):
         """
         self._said = (text, kind)
         colour = _STYLES[kind]
-        self.message.value = f'<span class="vectorize-nb-{kind}" style="color:{colour}">{html.escape(text)}</span>'
+        self.message.value = (f'<span class="vectorize-nb-{kind}" style="color:{colour};overflow-wrap:anywhere">'
+                              f'{html.escape(text)}</span>')  # a long name wraps, not widening the panel
 
     @contextmanager
     def busy(self) -> Iterator[None]:

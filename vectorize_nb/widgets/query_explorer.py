@@ -47,6 +47,7 @@ class FilterRow(w.HBox):
     def __init__(self, types: dict[str, str], remove: Any) -> None:
         self.types = types
         self.property = w.Dropdown(options=list(types), layout=w.Layout(width="160px"))
+        w.dlink((self.property, "value"), (self.property, "tooltip"))  # a long name is cut in the menu
         self.operator = w.Dropdown(options=list(_OPERATORS), layout=w.Layout(width="80px"))
         self.value = w.Text(placeholder="value (in: a, b, c)", layout=w.Layout(width="200px"))
         drop = w.Button(icon="times", tooltip="remove this condition", layout=w.Layout(width="36px"))

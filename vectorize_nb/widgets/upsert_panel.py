@@ -67,7 +67,8 @@ class UpsertPanel(Panel):
                                       layout=w.Layout(display=None if models else "none"))
         self.source.add_class("vectorize-nb-source")
         self.source.observe(self._on_source_change, names="value")
-        self.metadata = w.SelectMultiple(description="Metadata", options=columns, rows=min(8, len(columns)))
+        self.metadata = w.SelectMultiple(description="Metadata", options=columns, rows=min(8, len(columns)),
+                                         tooltip="\n".join(text for text, _ in columns))  # long names are cut
         self.metadata.add_class("vectorize-nb-metadata-columns")
         self.namespace = w.Dropdown(description="Namespace", options=[(_NONE, _NONE), (_LITERAL, _LITERAL), *columns],
                                     value=_NONE)
