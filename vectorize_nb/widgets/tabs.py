@@ -47,6 +47,7 @@ class Workbench(w.VBox):
         self.manager = IndexManager(client)
         self.tabs = w.Tab()
         self._shown: Index | None = None  # the index of the tabs after the first
+        self._lost = False  # a tab found its index gone: the tabs are made again, whatever the listing says
         self.manager.on_show(self._follow)
         self.tabs.observe(lambda _: self._catch_up(), names="selected_index")
         super().__init__([w.HTML(_TAB_CSS), self.tabs])
@@ -55,8 +56,9 @@ class Workbench(w.VBox):
 
     def _follow(self) -> None:
         """The tabs of the index chosen, unless they show it already as it is now."""
-        chosen, shown = self.manager.chosen, self._shown
-        if self.tabs.children and chosen is not None and shown is not None and chosen.description == shown.description:
+        chosen, shown, lost = self.manager.chosen, self._shown, self._lost
+        self._lost = False
+        if self.tabs.children and chosen is not None and shown is not None and not lost and _same(chosen, shown):
             return
         self._show_tabs(chosen)
         if shown is None or chosen is None:  # the first tabs, or none but the Indexes tab
@@ -90,6 +92,7 @@ class Workbench(w.VBox):
     def _on_tab_error(self, error: VectorizeError) -> None:
         """A tab found its index gone (deleted, maybe created again): the list and the tabs follow."""
         if isinstance(error, IndexNotFound):
+            self._lost = True
             self.manager.attempt(self.manager.refresh)
 
     def _catch_up(self) -> None:
@@ -100,6 +103,12 @@ class Workbench(w.VBox):
             self.manager.attempt(self.manager.catch_up)
         elif isinstance(shown, QueryExplorer):
             shown.attempt(shown.refresh)
+
+
+def _same(one: Index, other: Index) -> bool:
+    """Whether two handles name the same index: its name, configuration and creation (not a later change to it)."""
+    first, second = one.description, other.description
+    return (first.name, first.config, first.created_on) == (second.name, second.config, second.created_on)
 
 
 def _note(text: str) -> Panel:
