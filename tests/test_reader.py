@@ -36,3 +36,28 @@ def test_a_filter_given_first_is_refused_saying_the_ids_come_first(index, flt):
 def test_one_id_as_a_string_is_refused_not_split_into_letters(index):
     with pytest.raises(errors.MalformedRequest, match=r"for the one id pass \['ab'\]"):
         index.matches_filter("ab", F("n") > 2)
+
+
+@pytest.mark.parametrize("cursor", [None, "same", "mine"])
+def test_a_listing_that_would_never_end_is_a_server_error_not_a_hang(cursor):
+    """A server answering truncated pages with the same cursor, or none, kept to_frame and copy_to asking (399
+    requests until a test proxy stopped it), and its repeated ids came back as rows twice."""
+    from vectorize_nb.contract.backend import Backend
+    from vectorize_nb.contract.models import VectorPage
+    from vectorize_nb.local import LocalEngine
+
+    class Endless(LocalEngine):  # exporting as a REST server is read: a walk of pages, then get-by-ids
+        def list_vectors(self, name, count=None, given=None):
+            page = super().list_vectors(name, count)
+            return VectorPage(page.ids, page.total_count, True, cursor if cursor != "mine" else f"c{len(str(given))}")
+
+        def export(self, name, **options):
+            return Backend.export(self, name, **options)
+
+    with vz.Client(Endless(limits=TINY), "endless") as client:
+        index = client.create_index("loop", 2)
+        index.upsert(["a", "b"], [[1, 0], [0, 1]], wait=True)
+        for read in (index.list_ids, index.to_frame):
+            with pytest.raises(errors.ServerError, match="listing of index 'loop' does not end") as endless:
+                read()
+            assert endless.value.status == 502

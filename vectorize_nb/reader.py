@@ -207,15 +207,13 @@ class IndexReader:
 
     def iter_ids(self, page_size: int | None = None) -> Iterator[str]:
         """Every id in the index, walking all pages of one listing (pages of `page_size`, default 1000)."""
-        cursor = None
-        size = page_size or self.limits.max_list_count
+        pages = self.backend.walk_ids(self.name, page_size or self.limits.max_list_count)
         while True:
             with self._during("list_vectors"):
-                page = self.backend.list_vectors(self.name, size, cursor)
-            yield from page.ids
-            if not page.is_truncated:
+                page = next(pages, None)
+            if page is None:
                 return
-            cursor = page.next_cursor
+            yield from page
 
     def list_ids(self) -> list[str]:
         """Every id in the index, in insertion order."""

@@ -130,6 +130,25 @@ class Backend(ABC):
     def list_vectors(self, name: str, count: int | None = None, cursor: str | None = None) -> VectorPage:
         """One page of ids; the first call pins the set of ids its cursor walks."""
 
+    def walk_ids(self, name: str, count: int) -> Iterator[list[str]]:
+        """The ids of every page of one listing, pages of `count`. A server that would walk on forever (a
+        truncated page without a new cursor, or ids past twice its total) is a ServerError."""
+        cursor, seen, listed = None, set(), 0
+        while True:
+            page = self.list_vectors(name, count, cursor)
+            listed += len(page.ids)
+            yield page.ids
+            if not page.is_truncated:
+                return
+            cursor = page.next_cursor
+            stuck = cursor is None or cursor in seen
+            if stuck or listed > 2 * page.total_count + count:
+                raise errors.ServerError(
+                    f"the server's listing of index {name!r} does not end: a truncated page with "
+                    f"{'no new cursor' if stuck else 'ids past its total'} after {listed} ids",
+                    operation=f"list_vectors on index {name!r}", status=502)
+            seen.add(cursor)
+
     @abstractmethod
     def embed(self, texts: list[str], model: str, pooling: str) -> np.ndarray:
         """Texts to float32 unit vectors with a Workers AI model, one request's worth (at most the model's
@@ -165,14 +184,7 @@ class Backend(ABC):
         get-by-ids requests (which is what Vectorize offers); the embedded engine reads its store at once.
         With `metadata_json`, the metadata comes as each row's compact JSON (`IndexExport.metadata_json`),
         not as flattened columns: exact (a null, an empty object) and ready to write elsewhere."""
-        ids: list[str] = []
-        cursor = None
-        while True:
-            page = self.list_vectors(name, self.limits.max_list_count, cursor)
-            ids += page.ids
-            if not page.is_truncated:
-                break
-            cursor = page.next_cursor
+        ids = list(dict.fromkeys(id for page in self.walk_ids(name, self.limits.max_list_count) for id in page))
         matrix = np.empty((len(ids), self.get_index(name).dimensions), np.float32)  # filled as records come
         found: list[str] = []
         namespaces: list[str | None] = []

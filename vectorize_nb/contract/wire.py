@@ -245,8 +245,8 @@ def page_json(page: VectorPage) -> dict[str, Any]:
 
 
 def page_from_json(data: dict[str, Any]) -> VectorPage:
-    return VectorPage([item["id"] for item in data.get("vectors") or []], data.get("totalCount", 0),
-                      bool(data.get("isTruncated")), data.get("nextCursor"),
+    return VectorPage([item["id"] for item in data["vectors"]], data.get("totalCount", 0),  # required, as isTruncated
+                      bool(data["isTruncated"]), data.get("nextCursor"),
                       _parse_time(data.get("cursorExpirationTimestamp")))
 
 
