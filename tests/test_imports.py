@@ -75,3 +75,11 @@ def test_every_module_of_the_package_and_its_contract_has_a_layer():
     modules |= {f"vectorize_nb.contract.{path.stem}" for path in (package / "contract").glob("*.py")
                 if path.stem != "__init__"}
     assert sorted(modules - named) == []
+
+
+def test_vz_errors_holds_the_errors_of_a_write_too():
+    """docs/reference/errors.md names WriteIncomplete among vz.errors, which had none of a write's errors."""
+    import vectorize_nb as vz
+
+    assert vz.errors.WriteIncomplete is vz.WriteIncomplete and vz.errors.WriteInterrupted is vz.WriteInterrupted
+    assert {"WriteIncomplete", "WriteInterrupted", "VectorizeError"} <= set(vz.errors.__all__)

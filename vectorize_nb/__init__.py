@@ -9,7 +9,7 @@
 """
 
 from . import accessor as _accessor  # registers df.vectorize
-from .contract import errors
+from . import errors
 from .client import Client, connect, embedding_models
 from .contract.embedding_models import SHIPPED_MODEL
 from .filter_builder import F, Condition
