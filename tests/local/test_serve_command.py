@@ -96,3 +96,19 @@ def test_a_folder_the_command_cannot_open_is_one_line_not_a_traceback(tmp_path, 
 def test_an_apply_delay_that_is_negative_or_not_a_number_is_refused(delay):
     with pytest.raises(vz.errors.ConfigurationError, match="apply_delay must be 0 or more seconds"):
         vz.connect("memory", apply_delay=delay)
+
+
+@pytest.mark.parametrize("token", ["a b", "tok\u00e9n", "a\tb"])
+def test_a_token_no_client_can_send_is_refused_before_serving(tmp_path, capsys, token):
+    """`serve --token 'a b'` started and said a token is required, and the package's own client then refused to
+    send it (plain requests could): the server takes the client's rule."""
+    from vectorize_nb.cli import main
+
+    with pytest.raises(vz.errors.ConfigurationError, match="an API token is printable ASCII only"):
+        vz.serve(memory=True, port=0, token=token)
+    assert main(["serve", "--path", str(tmp_path / "store"), "--port", "0", "--token", token]) == 2
+    err = capsys.readouterr().err
+    assert "HTTP header cannot carry" in err and token not in err
+    assert not (tmp_path / "store").exists()
+    with vz.serve(memory=True, port=0, token=" ok\n") as server:  # a token read from a file, its line break
+        assert vz.connect(server.url, api_token="ok").list_indexes().empty

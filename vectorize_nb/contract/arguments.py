@@ -10,7 +10,7 @@ import numpy as np
 
 from . import errors
 
-__all__ = ["malformed", "ill_typed", "text", "whole"]
+__all__ = ["malformed", "ill_typed", "text", "whole", "api_token"]
 
 
 def malformed(message: str) -> errors.MalformedRequest:
@@ -39,3 +39,15 @@ def whole(name: str, value: Any) -> Any:
     if value is not None and (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number))):
         raise ill_typed(name, "a whole number or None", value)
     return value
+
+
+def api_token(token: str) -> str:
+    """A token as an `Authorization: Bearer` header carries it: printable ASCII, without the line break a token
+    read from a file often ends with; ConfigurationError (never quoting it) for one a header cannot carry."""
+    token = token.strip()
+    unfit = [n for n, char in enumerate(token) if not "!" <= char <= "~"]
+    if unfit:
+        raise errors.ConfigurationError(
+            f"the API token holds a character an HTTP header cannot carry (a space, a control character or "
+            f"a non-ASCII one) at position {unfit[0]}; an API token is printable ASCII only")
+    return token

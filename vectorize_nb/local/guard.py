@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
-from ..contract import errors, wire
+from ..contract import arguments, errors, wire
 
 __all__ = ["Guard", "given_token", "is_loopback", "normalise_origin", "LOOPBACK_NAMES"]
 
@@ -70,8 +70,9 @@ def _split_host(header: str) -> tuple[str, int | None]:
 
 def given_token(token: str | None) -> str | None:
     """The token a server requires: none when it is unset, empty or blank (`VECTORIZE_NB_SERVE_TOKEN=`
-    unsets it in a shell), so that "no token" is one state everywhere (the loopback-only rule included)."""
-    return (token or "").strip() or None
+    unsets it in a shell), so that "no token" is one state everywhere (the loopback-only rule included); one that
+    no HTTP header can carry, as a client sends it, is a ConfigurationError."""
+    return arguments.api_token(token) if token and token.strip() else None
 
 
 class Guard:

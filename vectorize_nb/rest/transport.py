@@ -32,7 +32,7 @@ import requests
 from urllib3.exceptions import InvalidHeader, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from ..contract import errors, wire
+from ..contract import arguments, errors, wire
 from ..rest_options import REST_DEFAULTS as DEFAULTS
 from ..version import __version__
 from .deadline import DeadlineAdapter, attempt
@@ -67,12 +67,7 @@ class BearerToken(requests.auth.AuthBase):
     """Adds `Authorization: Bearer …` to each request; shows as *** everywhere else."""
 
     def __init__(self, token: str) -> None:
-        self.__token = token.strip()  # a token read from a file often ends with a line break
-        unfit = [n for n, char in enumerate(self.__token) if not "!" <= char <= "~"]
-        if unfit:  # else requests refuses the header with the token in its message
-            raise errors.ConfigurationError(
-                f"the API token holds a character an HTTP header cannot carry (a space, a control character or "
-                f"a non-ASCII one) at position {unfit[0]}; an API token is printable ASCII only")
+        self.__token = arguments.api_token(token)  # else requests refuses the header with the token in its message
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.__token}"
