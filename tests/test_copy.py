@@ -210,11 +210,24 @@ def test_a_copy_that_stops_half_way_says_what_was_copied_and_a_rerun_completes_i
         with pytest.raises(vz.WriteIncomplete) as stopped:
             films.copy_to(target, batch_size=20)
         assert stopped.value.result.written == 40
-        assert "40 of 60 vectors copied" in str(stopped.value) and "exist_ok=True" in str(stopped.value)
+        assert "40 of 60 vectors copied. Running copy_to(..., exist_ok=True) again" in str(stopped.value)
         assert engine.index_info("films").vector_count == 40
         rig.app.heal()
         copied = films.copy_to(target, exist_ok=True, batch_size=20, wait=True)
         _same_index(films, copied)
+
+
+def test_a_copy_stopped_by_a_refusal_says_to_fix_the_cause_before_running_it_again(source):
+    """A 401 half-way said "Running copy_to(..., exist_ok=True) again copies them all", then that sending them
+    again would fail the same way."""
+    films = source.get_index("films")
+    with LocalEngine(limits=TINY) as engine, FaultRig(engine) as rig:
+        rig.app.script("upsert", Pass(), Reply(401))
+        with pytest.raises(vz.WriteIncomplete) as stopped:
+            films.copy_to(rig.client(max_retries=0), batch_size=20)
+        said = str(stopped.value)
+        assert "20 of 60 vectors copied. Once the cause is fixed, running copy_to(..., exist_ok=True) again" in said
+        assert ". Sending them again would fail the same way: fix the cause" in said
 
 
 @pytest.mark.embeds

@@ -284,7 +284,7 @@ def test_a_failure_that_cannot_succeed_again_does_not_suggest_a_retry(flaky):
         index.upsert(*rows(10))
     assert isinstance(info.value.__cause__, errors.IndexDeleted)
     assert "0 of 10 rows written" in str(info.value)
-    assert "sending them again would fail the same way: fix the cause" in str(info.value)
+    assert "Sending them again would fail the same way: fix the cause" in str(info.value)
 
 
 def test_a_failure_that_can_succeed_again_suggests_a_retry():

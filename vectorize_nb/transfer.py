@@ -143,8 +143,10 @@ class IndexCopier(IndexReader):
         try:
             copied.write("upsert", vectors, options)
         except WriteIncomplete as incomplete:
+            cause = incomplete.__cause__
+            again = "Running" if getattr(cause, "retryable", False) else "Once the cause is fixed, running"
             incomplete.message = (f"copy of {self.name!r} to {name!r} on {target.target} stopped: "
-                                  f"{incomplete.result.written} of {len(export)} vectors copied. Running "
+                                  f"{incomplete.result.written} of {len(export)} vectors copied. {again} "
                                   f"copy_to(..., exist_ok=True) again copies them all (vectors already copied are "
                                   f"written again, unchanged); {incomplete.message}")
             raise

@@ -59,9 +59,9 @@ class WriteIncomplete(VectorizeError):
         rows = f"{missing} {rows} that were not {done}" if not maybe else (
             f"{missing} {rows} not known to be {done}, the {maybe} that may have been included ({twice})")
         if first is not None and getattr(first, "retryable", False):
-            then = f"err.result.retry() sends the {rows}"
+            then = f"err.result.retry() sends the {rows}"  # after a full stop: code, as it is written
         else:
-            then = (f"sending them again would fail the same way: fix the cause, then err.result.retry() sends the "
+            then = (f"Sending them again would fail the same way: fix the cause, then err.result.retry() sends the "
                     f"{rows} (err.result.unwritten_ids lists them)")
         super().__init__(
             f"{result.operation} {into} {result.index!r} is incomplete: {result.tally()}; first failure: {first}. "
