@@ -103,6 +103,19 @@ def test_a_copy_waits_for_its_metadata_indexes_before_the_vectors_on_a_delayed_t
         _same_index(films, copied)
 
 
+def test_a_target_that_applies_the_metadata_indexes_too_late_says_no_vector_was_written(source, monkeypatch):
+    """A bare "mutation ... not applied after 60 s (during wait on index 'films')" ended the copy, and said
+    nothing of the copy, nor of the empty index it left there."""
+    films, wait = source.get_index("films"), vz.Index.wait
+    monkeypatch.setattr(vz.Index, "wait", lambda self, *a, **k: wait(self, *a, **{**k, "timeout": 0.2}))
+    with vz.connect("memory", apply_delay=30) as slow:
+        with pytest.raises(errors.WaitTimeout) as late:
+            films.copy_to(slow)
+        assert str(late.value).startswith("the copy's metadata indexes on index 'films' on memory were not applied "
+                                          "in time, so no vector was written there; ")
+        assert late.value.hint == "Run copy_to(..., exist_ok=True) again once the target has applied them"
+
+
 def test_an_index_made_from_a_preset_is_copied_as_that_preset():
     with vz.connect("memory") as a, vz.connect("memory") as b:
         docs = a.create_index("docs", preset="@cf/baai/bge-small-en-v1.5")

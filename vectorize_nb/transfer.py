@@ -112,7 +112,8 @@ class IndexCopier(IndexReader):
         MetadataTooLarge, IdTooLong, NamespaceTooLong
             A vector breaks the target's limits (a client made with other `limits=`); nothing is made there.
         WaitTimeout
-            This client's writes to this index were not applied within 60 s; nothing is made on the target.
+            This client's writes to this index were not applied within 60 s (nothing is made on the target), or
+            the target did not apply the copy's metadata indexes within 60 s (no vector is written there).
         WriteIncomplete
             A batch failed: the message says how many vectors were copied, and `copy_to(...,
             exist_ok=True)` again (or `.result.retry()`) copies the rest.
@@ -214,7 +215,13 @@ class IndexCopier(IndexReader):
         for index in missing:
             copied.create_metadata_index(index.property_name, index.index_type)
         if missing:
-            copied.wait()
+            try:
+                copied.wait()
+            except errors.WaitTimeout as exc:
+                exc.message = (f"the copy's metadata indexes on index {copied.name!r} on {target.target} were not "
+                               f"applied in time, so no vector was written there; {exc.message}")
+                exc.hint = "Run copy_to(..., exist_ok=True) again once the target has applied them"
+                raise
 
     def _room(self, name: str, target: CopyTarget[Any], existing: int, missing: list[MetadataIndex]) -> None:
         """Refuse `missing` metadata indexes past the target's most per index, `existing` being there already."""
