@@ -187,3 +187,18 @@ def test_a_write_refused_by_the_server_still_says_exactly_what_was_written(rig):
     assert "200 of 1000 rows written (2 of 10 batches accepted); first failure" in str(raised.value)
     assert str(raised.value).endswith("err.result.retry() sends the 800 rows that were not written")
     assert stored(rig) == set(ids) - set(result.unwritten_ids) and result.written == 200
+
+
+@pytest.mark.parametrize("answer", [b'{"success": true, "resu', b'{"success": true, "result": {}, "errors": []}',
+                                    b"<html>ok</html>"], ids=["cut JSON", "no mutationId", "HTML"])
+def test_a_write_whose_success_answer_cannot_be_read_may_have_been_written(rig, answer):
+    """The server applied the batch and its 200 came back unreadable: the batch was "failed", its rows "not
+    written", though they were stored."""
+    rig.app.script("upsert", Pass(), Swallow(Reply(200, body=answer)))
+    index = rig.client(max_retries=0).get_index("docs")
+    ids, values = [f"v{i}" for i in range(4)], np.random.default_rng(0).random((4, 2))
+    with pytest.raises(writes.WriteIncomplete) as raised:
+        index.upsert(ids, values, batch_size=2, progress=False)
+    result = raised.value.result
+    assert [b.status for b in result.batches] == ["accepted", "unconfirmed"]
+    assert result.unconfirmed_ids == ["v2", "v3"] and stored(rig) == set(ids)

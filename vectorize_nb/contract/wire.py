@@ -81,8 +81,10 @@ def result_of(status: int, body: Any, operation: str | None = None) -> Any:
         if isinstance(body, dict) and body.get("success") is True and "result" in body:
             return body["result"]
         if not (isinstance(body, dict) and body.get("success") is False):
-            raise errors.ServerError(f"HTTP {status} without a Vectorize envelope: {str(body)[:200]}",
-                                     operation=operation, status=502)
+            unread = errors.ServerError(f"HTTP {status} without a Vectorize envelope: {str(body)[:200]}",
+                                        operation=operation, status=502)
+            unread.maybe_applied = True  # the server took the request: a write may be done
+            raise unread
     raise errors.from_envelope(status, body, operation=operation)
 
 

@@ -53,7 +53,10 @@ class EncodedWrite(PreparedWrite):
 
 def _mutation(result: Any, operation: str) -> Mutation:
     if not isinstance(result, dict) or not isinstance(result.get("mutationId"), str):
-        raise errors.ServerError(f"the answer has no mutationId: {str(result)[:200]}", operation=operation, status=502)
+        unread = errors.ServerError(f"the answer has no mutationId: {str(result)[:200]}", operation=operation,
+                                    status=502)
+        unread.maybe_applied = True  # a success: the write was taken, its id is what is missing
+        raise unread
     return Mutation(result["mutationId"])
 
 

@@ -141,7 +141,7 @@ class Transport:
             return self._attempts(call, min(self.timeout + allowance, total), limiter or self.limiter,
                                   data=data, params=params, headers=headers)
         except errors.VectorizeError as exc:
-            exc.maybe_applied = call.uncertain
+            exc.maybe_applied = exc.maybe_applied or call.uncertain
             if isinstance(exc, errors.AuthenticationError):
                 exc.hint = self.target.refusal_hint(exc.status, token_sent=self.session.auth is not None)
             raise
