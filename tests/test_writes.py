@@ -104,6 +104,19 @@ def test_a_failure_of_the_storage_half_way_says_what_was_written_and_why(concurr
         assert reported.failures[0].error.errno == errno.ENOSPC and reported.written == 100
 
 
+def test_a_lock_waited_out_half_way_says_a_retry_sends_the_rest():
+    """It said "Sending them again would fail the same way", of a lock that another writer lets go of."""
+    from vectorize_nb.local.readonly import FolderLocked
+
+    backend = Flaky(fail_calls={2}, error=lambda: FolderLocked("The folder stayed locked: nothing was written", 0.2))
+    with Client(backend, "flaky") as client:
+        index = client.create_index("locked", 2)
+        with pytest.raises(writes.WriteIncomplete) as info:
+            index.upsert(*rows(300), batch_size=100, progress=False)
+        assert str(info.value).endswith("stayed locked: nothing was written. err.result.retry() sends the 200 rows "
+                                        "that were not written")
+
+
 def test_a_failure_of_the_storage_at_the_first_batch_raises_as_it_is():
     """Nothing was written: the storage's own error says so (a full disk, a read-only folder)."""
     with Client(Flaky(fail_calls={1}, error=disk_full), "flaky") as client:

@@ -36,6 +36,8 @@ class ReadOnlyFolder(PermissionError):
 class FolderLocked(TimeoutError):
     """A write that waited `patience` seconds for the write lock another connection held; nothing was written."""
 
+    retryable = True  # once that writer is done: what a write that stopped half-way tells of its rest
+
     def __init__(self, message: str, patience: float) -> None:
         super().__init__(message)
         self.patience = patience
