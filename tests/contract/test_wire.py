@@ -94,6 +94,8 @@ def test_failed_envelopes_become_exceptions():
         wire.result_of(400, {"success": False, "errors": [{"code": 3000, "message": "x"}]})
     with pytest.raises(errors.InvalidRequest):  # success:false with a 200 is still a failure
         wire.result_of(200, {"success": False, "errors": [{"code": 40099, "message": "x"}]})
+    with pytest.raises(errors.ServerError, match="HTTP 200 with no error message"):  # not the caller's mistake
+        wire.result_of(200, {"success": False, "errors": []})
     assert wire.result_of(200, {"result": [1], "success": True}) == [1]
 
 

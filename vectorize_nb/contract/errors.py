@@ -451,6 +451,8 @@ def from_envelope(status: int, body: Any, *, operation: str | None = None) -> Ve
     code = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
     cls = StorageRefused if status == StorageRefused.status else \
         (error_class(code) if code is not None else None) or _class_for_status(status)
+    if code is None and status < 400:  # a failure said with a success's status and no code: the server's fault
+        cls = ServerError
     return cls(message, operation=operation, status=status, code=code)
 
 
