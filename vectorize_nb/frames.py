@@ -61,9 +61,11 @@ def _check_name(name: object, role: str) -> None:
 
 def _label(value: Any) -> str:
     """A row label as the user wrote it: numpy's numbers as numbers, a MultiIndex's tuple of them too."""
-    if isinstance(value, tuple):
-        return repr(tuple(part.item() if isinstance(part, np.generic) else part for part in value))
-    return repr(value.item() if isinstance(value, np.generic) else value)
+    return repr(tuple(map(_plain, value)) if isinstance(value, tuple) else _plain(value))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def is_missing(value: Any) -> bool:

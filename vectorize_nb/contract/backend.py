@@ -184,7 +184,7 @@ class Backend(ABC):
         get-by-ids requests (which is what Vectorize offers); the embedded engine reads its store at once.
         With `metadata_json`, the metadata comes as each row's compact JSON (`IndexExport.metadata_json`),
         not as flattened columns: exact (a null, an empty object) and ready to write elsewhere."""
-        ids = list(dict.fromkeys(id for page in self.walk_ids(name, self.limits.max_list_count) for id in page))
+        ids = list(dict.fromkeys(vid for page in self.walk_ids(name, self.limits.max_list_count) for vid in page))
         matrix = np.empty((len(ids), self.get_index(name).dimensions), np.float32)  # filled as records come
         found: list[str] = []
         namespaces: list[str | None] = []

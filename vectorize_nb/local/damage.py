@@ -54,12 +54,9 @@ def orphaned_vectors(database: Path, vectors: Path, held: bool) -> errors.Folder
     """The error for a database missing or empty (0 bytes, with no write-ahead log: a copy cut short, a file
     deleted by hand) beside a vectors folder that `held` the engine's files: SQLite would take it for a new
     database, and a folder opened as new deletes those files, the only copy of its vectors. None for another."""
-    if not held:
-        return None
-    how = "missing" if not database.exists() else None
-    if how is None and not _size(database) and not _size(database.with_name(database.name + "-wal")):
-        how = "empty"
-    if how is None:
+    how = "missing" if not database.exists() else \
+        "empty" if not _size(database) and not _size(database.with_name(database.name + "-wal")) else None
+    if not held or how is None:
         return None
     return errors.FolderUnusable(
         f"The folder {str(database.parent)!r} holds the vectors of indexes (in {str(vectors)!r}) but its database "
@@ -84,7 +81,8 @@ def damaged_vectors(exc: BaseException, folder: Path, name: str,
         return errors.FolderUnusable(f'The vectors of index "{name}" are cut short: {exc.file} holds {exc.rows} rows '
                                      f"where {exc.recorded} are recorded. {advice}")
     if isinstance(exc, NotADirectoryError):
-        vectors = paths()[0].parent if paths() else folder
+        files = paths()
+        vectors = files[0].parent if files else folder
         return errors.FolderUnusable(f'The vectors of index "{name}" cannot be read: {vectors} is a file, not the '
                                      f"folder of the indexes' vector files. {advice}")
     if isinstance(exc, FileNotFoundError):

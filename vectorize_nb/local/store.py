@@ -128,7 +128,7 @@ class Store:
             self._checkpointer.start()
         con.execute("PRAGMA synchronous = NORMAL")
         con.execute("PRAGMA cache_size = -65536")
-        con.execute(f"PRAGMA busy_timeout = {int(self._patience * 1000)}")
+        self._wait_for_locks(self._patience)
         with self.transaction():
             create_tables(con)
             migrated = [self._migrate(index_id, dimensions) for index_id, dimensions in
@@ -148,7 +148,7 @@ class Store:
             try:
                 if checkpointer is not None:
                     checkpointer.stop()
-                    self._con.execute("PRAGMA busy_timeout = 0")  # else it waits out every reader's transaction
+                    self._wait_for_locks(0)  # else it waits out every reader's transaction
                     self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             except sqlite3.Error as exc:
                 log.warning("Closing %s: its write-ahead log was not copied into the database (%s). Nothing is "
@@ -190,14 +190,17 @@ class Store:
             self._after_commit()
 
     def _begin(self, wait: bool) -> None:
-        if wait:
-            self._con.execute("BEGIN IMMEDIATE")
-            return
-        self._con.execute("PRAGMA busy_timeout = 0")
+        if not wait:
+            self._wait_for_locks(0)
         try:
             self._con.execute("BEGIN IMMEDIATE")
         finally:
-            self._con.execute(f"PRAGMA busy_timeout = {int(self._patience * 1000)}")
+            if not wait:
+                self._wait_for_locks(self._patience)
+
+    def _wait_for_locks(self, seconds: float) -> None:
+        """How long a statement waits for a lock another connection holds (SQLite's busy timeout)."""
+        self._con.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
     def _after_commit(self) -> None:
         checkpointer = self._checkpointer
