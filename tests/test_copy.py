@@ -206,6 +206,16 @@ def test_a_taken_name_is_refused_before_the_source_is_read(source, monkeypatch):
             films.copy_to(target, "other", exist_ok=True)
 
 
+def test_an_invalid_name_is_refused_before_the_source_is_read(source, monkeypatch):
+    """An engine target knows its name rules: `Films!` was refused only when the copy was made, after the export."""
+    films = source.get_index("films")
+    monkeypatch.setattr(films.backend, "export", lambda *a, **k: pytest.fail("the source was read"))
+    with vz.connect("memory") as target:
+        with pytest.raises(errors.InvalidIndexName, match=r"Index name 'Films!' is not valid.*\(during copy_to"):
+            films.copy_to(target, "Films!")
+        assert target.list_indexes().empty
+
+
 def test_a_metadata_index_of_another_type_on_the_target_is_refused_before_any_vector(source):
     films = source.get_index("films")
     with vz.connect("memory") as target:

@@ -102,6 +102,8 @@ class IndexCopier(IndexReader):
         ------
         InvalidRequest
             The copy would be this index itself (the same target and name); nothing is done.
+        InvalidIndexName
+            `name` breaks the rules of index names (an engine target says so before reading this index).
         DuplicateIndexName
             An index of that name exists on the target (without `exist_ok`, or with other dimensions or
             metric); nothing is written.
@@ -183,7 +185,11 @@ class IndexCopier(IndexReader):
             raise _taken_hint(exc, exist_ok) from None
 
     def _taken(self, target: CopyTarget[Any], name: str, exist_ok: bool) -> None:
-        """Refuse an index of that name on the target that the copy could not write into, as `_created` would."""
+        """Refuse an index of that name on the target that the copy could not write into, or a name it would refuse,
+        as `_created` would."""
+        if target.backend.checks_index_names:
+            with errors.during(f"copy_to from index {self.name!r}", nothing_written=True):
+                validation.index_name(name, target.backend.limits)
         try:
             there = target.backend.get_index(name)
         except errors.IndexNotFound:  # deleted too

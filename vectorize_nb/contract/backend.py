@@ -65,6 +65,9 @@ class Backend(ABC):
     anything but "local" is a REST backend that runs them remotely."""
     exports_at_once: ClassVar[bool] = False
     """Whether `export` reads every vector in one go (the engine), not a request per page (REST)."""
+    checks_index_names: ClassVar[bool] = False
+    """Whether this backend holds Vectorize's index-name rules itself (the engine); REST leaves them to the service,
+    whose rules the record does not pin down."""
 
     # --- indexes -------------------------------------------------------------------------------
 
