@@ -405,6 +405,22 @@ def test_explain_filter_on_the_local_engine(index, films):
         assert nothing.attrs["matching_vectors"] == nothing.attrs["vectors"] == 4
 
 
+def test_explain_filter_counts_vectors_holding_another_type(index):
+    """Years written as strings under a number index: explain_filter said "ok" while the clause matched none."""
+    index.create_metadata_index("year", "number")
+    frame = pd.DataFrame({"id": list("abc"), "vector": [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]],
+                          "year": ["1999", "1999", 1999]})
+    with pytest.warns(errors.VectorizeWarning):  # the write says so too
+        frame.vectorize.upsert(index, id="id", vector="vector", metadata=["year"], wait=True)
+    explained = index.explain_filter(F("year") == 1999)
+    assert explained["vectors_lacking_value"].tolist() == [2]
+    assert explained.loc[0, "note"] == ('2 vectors hold no number value for "year" (it is missing or of another '
+                                        "type), so this clause cannot match them")
+    assert explained["matching_vectors"].tolist() == [1]
+    other = index.explain_filter(F("year") != 1999)
+    assert other["matching_vectors"].tolist() == [2] and other.loc[0, "note"] == "ok"  # $ne matches them
+
+
 def test_filters_built_with_F_are_checked_against_the_index(index, films):
     films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre", "year"])
     with pytest.raises(errors.InvalidFilter, match='no metadata index for "year"'):

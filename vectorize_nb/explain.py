@@ -11,7 +11,7 @@ import pandas as pd
 
 from .contract.filters import SYMBOLS, Clause, Filter, operand_fits, truncate_utf8, value_fits
 from .contract.limits import Limits
-from .contract.models import FilterCounts
+from .contract.models import ClauseCounts, FilterCounts
 from .contract.validation import utf8_len
 
 __all__ = ["clauses_frame", "matches"]
@@ -23,19 +23,31 @@ def _long_strings(clause: Clause, limits: Limits) -> bool:
     return any(isinstance(v, str) and utf8_len(v) > limits.indexed_string_bytes for v in values)
 
 
-def _note(clause: Clause, kind: str | None, fits: bool, prefix: bool, predating: int | None,
+def _needs_value(clause: Clause) -> bool:
+    """Whether the clause matches only vectors holding a value of its index's type (not $ne, $nin, null)."""
+    if clause.op in ("$eq", "$in"):
+        return None not in (clause.operand if clause.op == "$in" else [clause.operand])
+    return clause.op not in ("$ne", "$nin")
+
+
+def _note(clause: Clause, kind: str | None, fits: bool, prefix: bool, numbers: ClauseCounts | None,
           limits: Limits) -> str:
     if kind is None:
         return f'no metadata index on "{clause.key}": this clause matches nothing'
     if not fits:
         return f"the metadata index holds {kind} values: this value matches nothing"
     notes = []
-    if predating:
-        were = "vector was" if predating == 1 else "vectors were"
-        notes.append(f"{predating} {were} written before the metadata index and cannot match until written again")
-    elif predating is None:
+    if numbers is None:
         notes.append("vectors written before the metadata index existed are never matched (this backend "
                      "cannot count them)")
+    elif numbers.predating:
+        were = "vector was" if numbers.predating == 1 else "vectors were"
+        notes.append(f"{numbers.predating} {were} written before the metadata index and cannot match until "
+                     "written again")
+    if numbers is not None and numbers.lacking and _needs_value(clause):
+        hold = "vector holds" if numbers.lacking == 1 else "vectors hold"
+        notes.append(f'{numbers.lacking} {hold} no {kind} value for "{clause.key}" (it is missing or of another '
+                     "type), so this clause cannot match them")
     if prefix:
         notes.append(f"strings are compared on their first {limits.indexed_string_bytes} bytes only")
     return "; ".join(notes) or "ok"
@@ -48,23 +60,24 @@ def clauses_frame(flt: Filter, types: dict[str, str], counts: FilterCounts | Non
         fits = kind is not None and operand_fits(kind, clause)
         prefix = _long_strings(clause, limits)
         numbers = counts.clauses[position] if counts is not None else None
-        predating = numbers.predating if numbers is not None and kind is not None else None
+        known = numbers if kind is not None else None
         rows.append({
             "clause": f"{clause.key} {SYMBOLS[clause.op]} {clause.operand!r}",
             "property": clause.key, "operator": clause.op, "value": clause.operand,
             "metadata_index": kind, "value_type_fits": fits, "compared_on_prefix": prefix,
-            "vectors_predating_index": pd.NA if predating is None else predating,
+            "vectors_predating_index": pd.NA if known is None else known.predating,
+            "vectors_lacking_value": pd.NA if known is None else known.lacking,
             "matching_vectors": pd.NA if numbers is None else numbers.matches,
-            "note": _note(clause, kind, fits, prefix, predating if counts is not None else None, limits),
+            "note": _note(clause, kind, fits, prefix, numbers, limits),
         })
     frame = pd.DataFrame(rows, columns=list(_COLUMNS))
-    for column in ("vectors_predating_index", "matching_vectors"):
+    for column in ("vectors_predating_index", "vectors_lacking_value", "matching_vectors"):
         frame[column] = frame[column].astype("Int64")
     return frame
 
 
 _COLUMNS = ("clause", "property", "operator", "value", "metadata_index", "value_type_fits", "compared_on_prefix",
-            "vectors_predating_index", "matching_vectors", "note")
+            "vectors_predating_index", "vectors_lacking_value", "matching_vectors", "note")
 """A clause's row: an empty filter has none, with the same columns."""
 
 

@@ -137,8 +137,8 @@ class IndexReader:
     def explain_filter(self, flt: Condition | dict[str, Any]) -> pd.DataFrame:
         """What a filter does, clause by clause: the metadata index (if any) and its type, whether the
         value's type fits it, whether a string is compared on its first 64 bytes only, and, on the
-        embedded engine, how many vectors predate the metadata index (a filter misses them) and how
-        many the clause matches.
+        embedded engine, how many vectors predate the metadata index (a filter misses them), how many
+        hold no value of its type (missing, or of another type) and how many the clause matches.
 
         Returns
         -------

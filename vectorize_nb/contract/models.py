@@ -270,11 +270,12 @@ class MetadataIndex:
 
 @dataclass(frozen=True, slots=True)
 class ClauseCounts:
-    """One filter clause on the local engine: the vectors it matches, and those that predate its
-    metadata index (None when the property has no metadata index)."""
+    """One filter clause on the local engine: the vectors it matches, those that predate its metadata
+    index, and those indexed without a value of its type (None when the property has no metadata index)."""
 
     matches: int
     predating: int | None
+    lacking: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

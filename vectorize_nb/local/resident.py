@@ -18,7 +18,7 @@ import numpy as np
 from ..contract.filters import Clause, Filter, evaluate
 from ..contract.models import ClauseCounts, FilterCounts
 from . import search
-from .columns import MISSING, NOT_INDEXED, MetadataColumn, column_for
+from .columns import ABSENT, MISSING, NOT_INDEXED, MetadataColumn, column_for
 from .vectorfile import VectorFile
 
 __all__ = ["ResidentIndex", "lookup"]
@@ -296,13 +296,15 @@ class ResidentIndex:
                             [self._clause_counts(clause) for clause in flt.clauses])
 
     def _clause_counts(self, clause: Clause) -> ClauseCounts:
-        """For one filter clause: the vectors it matches, and those that predate its metadata index (None when
-        the property has none)."""
+        """For one filter clause: the vectors it matches, those that predate its metadata index and those indexed
+        without a value of its type (None when the property has none)."""
         column = self.columns.get(clause.key)
         if column is None:
             return ClauseCounts(0, None)
-        matched = int((column.match(clause.op, clause.operand, self.end) & self.live[:self.end]).sum())
-        return ClauseCounts(matched, self.predating(clause.key))
+        live = self.live[:self.end]
+        matched = int((column.match(clause.op, clause.operand, self.end) & live).sum())
+        lacking = int(((column.state[:self.end] == ABSENT) & live).sum())
+        return ClauseCounts(matched, self.predating(clause.key), lacking)
 
     def nearest(self, queries: np.ndarray, k: int, rows: np.ndarray | None) -> list[tuple[list[str], np.ndarray]]:
         """For each raw query, the ids of the best `k` rows and their exact scores, best first, ties broken by id."""
