@@ -78,7 +78,7 @@ def test_report_mode_returns_the_failures_instead_of_raising(flaky):
 
 
 def disk_full():
-    return OSError(errno.ENOSPC, "The disk holding '/data' is full: nothing of this write was written")
+    return OSError(errno.ENOSPC, "The disk holding '/data' is full: nothing of this batch was written")
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
@@ -121,7 +121,7 @@ def test_a_failure_of_the_storage_at_the_first_batch_raises_as_it_is():
     """Nothing was written: the storage's own error says so (a full disk, a read-only folder)."""
     with Client(Flaky(fail_calls={1}, error=disk_full), "flaky") as client:
         index = client.create_index("full", 2)
-        with pytest.raises(OSError, match="is full: nothing of this write was written") as info:
+        with pytest.raises(OSError, match="is full: nothing of this batch was written") as info:
             index.upsert(*rows(300), batch_size=100, progress=False)
         assert info.value.errno == errno.ENOSPC and index.info().vector_count == 0
 

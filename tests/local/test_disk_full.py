@@ -24,7 +24,7 @@ def test_an_upsert_the_disk_has_no_room_for_says_so_and_writes_nothing(tmp_path,
         engine.create_index("docs", dimensions=4, metric="cosine")
         engine.upsert("docs", vectors(["a", "b"], np.eye(2, 4, dtype=np.float32)))
         monkeypatch.setattr(vectorfile, "_pwrite", full)
-        with pytest.raises(OSError, match="disk holding .* is full: nothing of this write was written") as caught:
+        with pytest.raises(OSError, match="disk holding .* is full: nothing of this batch was written") as caught:
             engine.upsert("docs", vectors(["c", "a"], np.ones((2, 4), np.float32)))
         assert caught.value.errno == errno.ENOSPC
         monkeypatch.undo()

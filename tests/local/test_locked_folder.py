@@ -35,7 +35,7 @@ def test_a_write_that_waits_out_its_patience_says_who_holds_the_folder_and_that_
         engine.upsert("docs", vectors(["b"], np.ones((1, 4), np.float32)))
     message = str(caught.value)
     assert str(folder) in message and "stayed locked by another writer" in message and "for 0.2 s" in message
-    assert "nothing was written" in message
+    assert "nothing of this batch was written" in message
     assert [r.id for r in engine.get_by_ids("docs", ["a", "b"])] == ["a"]  # reads go on meanwhile
 
 
@@ -93,7 +93,7 @@ def test_served_its_envelope_has_a_code_of_its_own_and_the_client_rebuilds_its_c
     [error] = answer.json()["errors"]
     assert error["code"] == errors.StorageBusy.code == 10002
     assert error["message"] == ("this server's folder stayed locked by another writer for 0.2 s: nothing of this "
-                                "write was written")
+                                "request was written")
     rebuilt = errors.from_envelope(503, answer.json(), operation="upsert")
     assert type(rebuilt) is errors.StorageBusy and rebuilt.retryable and isinstance(rebuilt, errors.ServerError)
     assert str(rebuilt).startswith("[10002] this server's folder stayed locked") and "try again" in str(rebuilt)

@@ -223,10 +223,10 @@ def _storage_refusal(exc: OSError) -> errors.ServerError | None:
     if isinstance(exc, ReadOnlyFolder):
         return errors.StorageRefused("this server's folder is read-only: nothing was written")
     if exc.errno == errno.ENOSPC:
-        return errors.StorageRefused("this server's disk is full: nothing of this write was written")
+        return errors.StorageRefused("this server's disk is full: nothing of this request was written")
     if isinstance(exc, FolderLocked):
         return errors.StorageBusy(f"this server's folder stayed locked by another writer for {exc.patience:g} s: "
-                                  "nothing of this write was written")
+                                  "nothing of this request was written")
     return None
 
 

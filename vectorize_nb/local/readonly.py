@@ -80,7 +80,7 @@ def disk_full(exc: BaseException, folder: Path) -> OSError | None:
     its transaction is rolled back; None for any other error."""
     if not full(exc):
         return None
-    return OSError(errno.ENOSPC, f"The disk holding {str(folder)!r} is full: nothing of this write was written "
+    return OSError(errno.ENOSPC, f"The disk holding {str(folder)!r} is full: nothing of this batch was written "
                    "(the folder holds what it held before it). Free some space and try again")
 
 
@@ -90,5 +90,5 @@ def locked(exc: BaseException, folder: Path, patience: float) -> FolderLocked | 
     if not journal.locked(exc):
         return None
     return FolderLocked(f"The folder {str(folder)!r} stayed locked by another writer (another notebook, process or "
-                        f"server writing it) for {patience:g} s: nothing was written. Try again once that writer "
-                        "is done", patience)
+                        f"server writing it) for {patience:g} s: nothing of this batch was written. Try again once "
+                        "that writer is done", patience)
