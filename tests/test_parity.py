@@ -123,6 +123,18 @@ def test_a_query_that_is_no_vector_is_refused_in_the_callers_terms(index, reques
     assert len(requests_sent) == before
 
 
+@pytest.mark.parametrize("saved", ["[1.0, 0.0]", " [1.  0.]\n", "[1e-3,\n -2]"])
+def test_a_vector_saved_as_text_is_refused_not_embedded_as_a_question(index, requests_sent, saved):
+    """A frame's vector read back from CSV (a list's or a numpy array's text) was embedded as a question, on an
+    index with a known model, and answered with unrelated matches without a word."""
+    before = len(requests_sent)
+    kind, code, said = refused(lambda: index.query(saved))
+    assert (kind, code) == (errors.MalformedRequest, 40026)
+    assert said.startswith(f"[40026] query got a vector written as text ({saved!r}); vectors saved as text (to_csv) "
+                           "do not read back as numbers")
+    assert len(requests_sent) == before
+
+
 def test_both_backends_refuse_a_query_that_is_not_one_vector(client):
     client.create_index("films", 2)
     assert refused(lambda: client.backend.query("films", 0.5))[:2] == (errors.QueryDimensionMismatch, 40006)

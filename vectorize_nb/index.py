@@ -29,7 +29,7 @@ from .mutation_log import MutationLog, wait_until_applied
 from .reader import FilterLike
 from .transfer import IndexCopier
 from .docstrings import documented
-from .query_input import many_queries, one_query
+from .query_input import many_queries, one_query, question
 from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors
 
 __all__ = ["Index", "FilterLike"]
@@ -328,7 +328,7 @@ class Index(IndexCopier):
     def _text_query(self, text: str, model: str | None, pooling: str | None) -> np.ndarray:
         """The vector of one question; a refusal calls it the query text (the caller wrote no list of rows)."""
         try:
-            vectors = self.embed([text], model, pooling)
+            vectors = self.embed([question(text, self.name)], model, pooling)
         except errors.BadEmbeddingInput as exc:  # every "row 0" of its message is this text, the only one
             exc.row = 0
             refused = exc.for_row(0, "the query text")

@@ -11,7 +11,32 @@ import pandas as pd
 from .contract import arguments, errors, validation
 from .vector_array import VectorArray
 
-__all__ = ["one_query", "many_queries"]
+__all__ = ["one_query", "many_queries", "question", "vector_text", "TEXT_VECTORS"]
+
+TEXT_VECTORS = ("vectors saved as text (to_csv) do not read back as numbers: save a frame of vectors with "
+                "to_parquet, or turn the column back into lists of numbers first")
+
+
+def question(text: str, index: str) -> str:
+    """A text to embed as the question of a query on `index`; a vector written out as text is refused: embedded,
+    it would be answered with unrelated matches."""
+    if vector_text(text):
+        with errors.during(f"query on index {index!r}"):
+            raise arguments.malformed(f"query got a vector written as text ({text!r:.60}); {TEXT_VECTORS}")
+    return text
+
+
+def vector_text(text: str) -> bool:
+    """Whether a text is a vector written out: a list's or a numpy array's text, as `to_csv` leaves it."""
+    inner = text.strip()
+    if inner[:1] != "[" or inner[-1:] != "]":
+        return False
+    numbers = inner[1:-1].replace(",", " ").split()
+    try:
+        [float(number) for number in numbers]
+    except ValueError:
+        return False
+    return bool(numbers)
 
 
 def one_query(vector: Any, dimensions: int) -> np.ndarray:
