@@ -37,6 +37,14 @@ def clock():
     return Clock()
 
 
+def _made_after(index, property_name, index_type):
+    """A metadata index made on the fixture's index, whose vectors predate it: said over REST when it is made (see
+    test_vectors_written_before_a_metadata_index_are_said_when_it_is_made_over_rest), no part of these tests."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", VectorizeWarning)
+        return index.create_metadata_index(property_name, index_type)
+
+
 def test_a_property_without_a_metadata_index_warns_once_and_the_result_stays_empty(index):
     hits, said = caught(lambda: index.query([1, 0], filter={"genre": "drama"}))
     assert hits.empty
@@ -48,7 +56,7 @@ def test_a_property_without_a_metadata_index_warns_once_and_the_result_stays_emp
 
 
 def test_a_value_of_another_type_than_the_index_warns(index):
-    index.create_metadata_index("year", "number")
+    _made_after(index, "year", "number")
     index.rewrite()
     hits, said = caught(lambda: index.query([1, 0], filter={"year": "1999"}))
     assert hits.empty and said == ['filter on "year": its metadata index holds number values, so $eq \'1999\' '
@@ -136,7 +144,8 @@ def test_a_query_of_an_index_nothing_was_written_to_says_to_write_first(target, 
         hits, said = caught(lambda: index.query([1, 0], top_k=3))
         assert hits.empty
         assert said == ["index 'digits' holds no vectors, so no query matches anything: write vectors first "
-                        "(upsert or insert, then wait)"]
+                        "(upsert or insert, then wait); a write from another kernel or process is applied a few "
+                        "seconds after it was acknowledged: query again then"]
         many, said = caught(lambda: index.query_many([[1, 0], [0, 1]]))
         assert many.empty and said == []  # said once
         index.upsert(["a"], [[1, 0]])
@@ -296,7 +305,7 @@ def test_a_metadata_index_no_filter_can_name_is_said_when_made():
 def test_metadata_a_metadata_index_does_not_hold_is_said_as_it_is_written(index):
     """Integer labels written to a property indexed as strings were stored without a word, and no filter on
     the property ever matched them; explain_filter said "ok"."""
-    index.create_metadata_index("label", "string")
+    _made_after(index, "label", "string")
     frame = pd.DataFrame({"id": ["p", "q", "r"], "v": [[1.0, 0.0]] * 3, "label": [0, None, 2]}, index=[10, 11, 12])
     result, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata=["label"], wait=True))
     assert result.written == 3 and index.get_by_ids(["r"])["label"].tolist() == [2]  # written as Vectorize would
@@ -306,15 +315,15 @@ def test_metadata_a_metadata_index_does_not_hold_is_said_as_it_is_written(index)
                     "type (delete its metadata index, create one of their type, then write them again)"]
     _, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata=["label"]))
     assert said == []  # once per index, property and type
-    index.create_metadata_index("seen", "boolean")
+    _made_after(index, "seen", "boolean")
     _, said = caught(lambda: index.upsert([{"id": "s", "values": [1, 0], "metadata": {"seen": "yes"}}]))
     assert len(said) == 1 and said[0].startswith("metadata 'seen' of one vector is not a boolean (first: id 's', "
                                                  'a string "yes")')
 
 
 def test_metadata_of_the_index_type_says_nothing(index):
-    index.create_metadata_index("tags", "string")
-    index.create_metadata_index("year", "number")
+    _made_after(index, "tags", "string")
+    _made_after(index, "year", "number")
     frame = pd.DataFrame({"id": ["p", "q"], "v": [[1.0, 0.0]] * 2, "tags": [["x", "y"], None],
                           "year": [1999.0, float("nan")], "when": pd.to_datetime(["2020-01-01", None])})
     _, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata="all"))
@@ -344,7 +353,7 @@ def test_query_by_id_right_after_a_write_not_yet_applied_says_to_wait():
 def test_a_column_of_an_indexed_property_left_out_of_the_write_is_said(index):
     """An upsert again without metadata= (after new embeddings, say) replaced each vector whole: its stored
     metadata was gone, and filters on it matched nothing, without a word."""
-    index.create_metadata_index("genre", "string")
+    _made_after(index, "genre", "string")
     frame = pd.DataFrame({"id": ["a", "b"], "v": [[1.0, 0.0], [0.0, 1.0]], "genre": ["drama", "noir"]})
     _, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata=["genre"]))
     assert said == []
@@ -352,3 +361,69 @@ def test_a_column_of_an_indexed_property_left_out_of_the_write_is_said(index):
     assert said == ["the frame's column 'genre' was not written as metadata, though index 'films' has a metadata "
                     "index on 'genre': the vectors written hold no 'genre' (an upsert replaces a stored vector "
                     "whole), so no filter on 'genre' matches them; metadata=['genre', ...] writes it"]
+
+
+def test_vectors_written_before_a_metadata_index_are_said_when_it_is_made_over_rest(index):
+    """Over REST a filter on a metadata index made after the vectors matched none of them without a word (the
+    embedded engine counts them at each query: it says so there instead)."""
+    _, said = caught(lambda: index.create_metadata_index("genre", "string"))
+    expected = ("the vectors written to index 'films' before its metadata index on \"genre\" (3 stored) are not in "
+                "it, so no filter on \"genre\" matches them (as on Vectorize) until they are written again: "
+                "index.wait(), then index.rewrite()")
+    assert said == ([expected] if index.target == "rest" else [])
+    assert caught(lambda: index.create_metadata_index("genre", "string"))[1] == []  # made before: nothing new
+    empty = vz.Client(index.backend, index.target).create_index("empty", 2)
+    assert caught(lambda: empty.create_metadata_index("genre", "string"))[1] == []
+
+
+@pytest.mark.parametrize("target", ["local", "rest"])
+def test_the_first_query_after_an_update_not_yet_applied_says_the_answer_may_not_show_it(target, clock):
+    """Relabelled vectors queried right after: the old labels came back, and a filter on the new one matched none,
+    without a word."""
+    with open_backend(target, clock, apply_delay=60) as backend:
+        index = vz.Client(backend, target).create_index("films", 2)
+        index.create_metadata_index("genre", "string")
+        index.upsert(["a"], [[1, 0]], metadata=[{"genre": "drama"}])
+        clock.now += 61
+        index.wait()
+        index.upsert(["a"], [[1, 0]], metadata=[{"genre": "comedy"}])
+        hits, said = caught(lambda: index.query([1, 0], return_metadata="all"))
+        assert hits["genre"].tolist() == ["drama"]
+        assert said == ["this client's last upsert or insert to index 'films' is not applied yet (Vectorize applies "
+                        "writes a few seconds after acknowledging them), so this answer may not show it: wait for it "
+                        "before querying: index.wait(), or write with wait=True"]
+        assert caught(lambda: index.query([1, 0], filter={"genre": "comedy"}))[1] == []  # once
+        clock.now += 61
+        assert caught(lambda: index.query([1, 0], filter={"genre": "comedy"}))[0]["id"].tolist() == ["a"]
+
+
+@pytest.mark.parametrize("target", ["local", "rest"])
+def test_a_filter_on_a_metadata_index_not_yet_applied_says_to_wait_not_to_make_it(target, clock):
+    """Right after create_metadata_index, a filter on it was told to "create one with create_metadata_index(...),
+    then write the vectors again", the very thing just done."""
+    with open_backend(target, clock, apply_delay=60) as backend:
+        index = vz.Client(backend, target).create_index("films", 2)
+        index.create_metadata_index("genre", "string")
+        unapplied = ("filter on \"genre\": the metadata index on \"genre\" this client made on index 'films' is not "
+                     "applied yet (Vectorize applies writes a few seconds after acknowledging them), so this clause "
+                     "matches nothing yet: index.wait(), then query")
+        with pytest.raises(vz.errors.InvalidFilter) as refused:
+            index.query([1, 0], filter=vz.F("genre") == "drama")
+        assert str(refused.value).startswith(f"[40110] {unapplied}")
+        assert caught(lambda: index.query([1, 0], filter={"genre": "drama"}))[1] == [unapplied]
+        clock.now += 61
+        with pytest.raises(vz.errors.InvalidFilter, match='has no metadata index for "year"'):
+            index.query([1, 0], filter=vz.F("year") == 1)  # one this client never made: the usual words
+        assert index.query([1, 0], filter=vz.F("genre") == "drama").empty
+
+
+def test_wait_with_nothing_of_this_clients_to_wait_for_says_so(tmp_path):
+    """A new kernel's wait() returned at once, and the query after it was still empty, without a word."""
+    with vz.connect("local", path=tmp_path, apply_delay=60, limits=TINY) as first:
+        first.create_index("films", 2).upsert(["a"], [[1, 0]])
+    with vz.connect("local", path=tmp_path, limits=TINY) as second:
+        index = second.get_index("films")
+        _, said = caught(index.wait)
+        assert said == ["this client made no change to index 'films', so wait() had nothing to wait for: a write "
+                        "from another kernel or process is applied a few seconds after it was acknowledged "
+                        "(wait(mutation_id) waits for one whose id you have)"]

@@ -1,8 +1,9 @@
 """What an answer to a query leaves unsaid, told once as a `VectorizeWarning`: query vectors of zeros under
-cosine, an index that holds nothing (or not yet: a write not applied), and a namespace that holds nothing.
-Vectorize answers each of these with matches in id order or none at all, and no word. And what a query's
-error leaves unsaid, added to its message: the write not applied yet of a missing id, the index deleted and
-made again since the `Index` was."""
+cosine, an index that holds nothing (or not yet: a write not applied), a namespace that holds nothing, and an
+answer that may predate this client's last write. Vectorize answers each of these with matches in id order, none
+at all, or old ones, and no word. What a metadata index leaves unsaid: the vectors written before it, and that
+one just made is not applied yet. And what a query's error leaves unsaid, added to its message: the write not
+applied yet of a missing id, the index deleted and made again since the `Index` was."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import numpy as np
 
 from .contract import errors
 from .contract.backend import Backend
-from .contract.models import IndexDescription, Match, QueryOptions
+from .contract.filters import FilterMiss
+from .contract.models import IndexDescription, IndexInfo, Match, QueryOptions
 from .mutation_log import MutationLog, writes_pending
 
-__all__ = ["zero_queries", "nothing_found", "missing_id", "remade"]
+__all__ = ["zero_queries", "answered", "nothing_to_wait_for", "written_before", "unapplied_indexes", "missing_id",
+           "remade"]
 
 _DELAY = "Vectorize applies writes a few seconds after acknowledging them"
 
@@ -37,23 +40,39 @@ def zero_queries(backend: Backend, name: str, metric: str, queries: np.ndarray) 
                      f"the {name!r} matches come in id order, not by similarity")
 
 
-def nothing_found(backend: Backend, log: MutationLog, name: str, answers: Sequence[list[Match]],
-                  options: QueryOptions) -> None:
-    """Warn that no query matched anything because nothing was ever stored (the query cell run before the write
-    cell), or nothing yet (this client's upsert or insert not applied: the query run right after the write), or
-    nothing in the namespace asked for (a misspelt name; namespaces are case-sensitive). An empty answer with
-    a filter is not that, and costs no look at `info`; nor one once said. A look that fails costs only the
-    warning; a pending delete or metadata index leaves the empty index unexplained."""
+def answered(backend: Backend, log: MutationLog, name: str, answers: Sequence[list[Match]],
+             options: QueryOptions) -> None:
+    """Warn of what an answer leaves unsaid: nothing found (`_nothing_found`), or, at the first query after
+    each of this client's mutations of the index, that an upsert or insert is not applied yet, so the answer may
+    not show it (an updated vector's old metadata, a filter on its new value matching nothing). At most one look
+    at `info`, none once both are said; a look that fails costs only the warning."""
     cause = (name, "nothing stored" if options.namespace is None else f"namespace {options.namespace}")
-    if options.filter or any(answers) or errors.warned(backend, cause):
+    empty = not options.filter and not any(answers) and not errors.warned(backend, cause)
+    fresh = None if errors.warned(backend, (name, "write pending")) else log.first_look(name)
+    if not empty and fresh is None:
         return
     try:
         info = backend.index_info(name)
     except errors.VectorizeError:  # the query was answered; only the warning is lost
         return
-    stored, processed, namespace = info.vector_count, info.processed_up_to_mutation, options.namespace
-    if stored and namespace is None:
+    if empty and _nothing_found(backend, log, name, info, options.namespace, cause):
         return
+    if fresh is not None and log.adds_pending(name, info.processed_up_to_mutation):
+        errors.warn_once(backend, (name, "write pending"),
+                         f"this client's last upsert or insert to index {name!r} is not applied yet ({_DELAY}), so "
+                         "this answer may not show it: wait for it before querying: index.wait(), or write with "
+                         "wait=True")
+
+
+def _nothing_found(backend: Backend, log: MutationLog, name: str, info: IndexInfo, namespace: str | None,
+                   cause: tuple[str, str]) -> bool:
+    """Warn, and say so, that no query matched anything because nothing was ever stored (the query cell run
+    before the write cell), or nothing yet (this client's upsert or insert not applied: the query run right after
+    the write; another kernel's write), or nothing in the namespace asked for (a misspelt name; namespaces are
+    case-sensitive). A pending delete or metadata index leaves the empty index unexplained."""
+    stored, processed = info.vector_count, info.processed_up_to_mutation
+    if stored and namespace is None:
+        return False
     where = "holds no vectors" if not stored else f"has no vector in the namespace {namespace!r}"
     if log.adds_pending(name, processed):
         errors.warn_once(backend, (name, "write pending"), _pending(log, name, processed, where))
@@ -65,7 +84,54 @@ def nothing_found(backend: Backend, log: MutationLog, name: str, answers: Sequen
     elif not writes_pending(log, name, processed):
         errors.warn_once(backend, (name, "nothing stored"),
                          f"index {name!r} holds no vectors, so no query matches anything: write vectors first "
-                         "(upsert or insert, then wait)")
+                         f"(upsert or insert, then wait); a write from another kernel or process is applied a few "
+                         "seconds after it was acknowledged: query again then")
+    else:
+        return False
+    return True
+
+
+def nothing_to_wait_for(backend: Backend, name: str) -> None:
+    """Warn that `wait()` had nothing of this client's to wait for (a new kernel waiting for the last one's write)."""
+    errors.warn_once(backend, (name, "nothing to wait for"),
+                     f"this client made no change to index {name!r}, so wait() had nothing to wait for: a write from "
+                     f"another kernel or process is applied a few seconds after it was acknowledged (wait(mutation_id) "
+                     "waits for one whose id you have)")
+
+
+def written_before(backend: Backend, log: MutationLog, name: str, property_name: str) -> None:
+    """Warn, once a metadata index is made over REST, of the vectors written to the index before it: Vectorize
+    leaves them out of it, so no filter on the property matches them, and never says so."""
+    try:
+        info = backend.index_info(name)
+    except errors.VectorizeError:  # the metadata index was made; only the warning is lost
+        return
+    pending = log.adds_pending(name, info.processed_up_to_mutation)
+    if not info.vector_count and not pending:
+        return
+    held = f"{info.vector_count:,} stored" + (", more not applied yet" if pending else "")
+    errors.warn_once(backend, (name, "written before", property_name),
+                     f'the vectors written to index {name!r} before its metadata index on "{property_name}" ({held}) '
+                     f'are not in it, so no filter on "{property_name}" matches them (as on Vectorize) until they are '
+                     "written again: index.wait(), then index.rewrite()")
+
+
+def unapplied_indexes(backend: Backend, log: MutationLog, name: str, misses: list[FilterMiss]) -> list[FilterMiss]:
+    """`misses`, where a clause's property has no metadata index because the one this client made on it is not
+    applied yet, worded so (the usual words would tell the user to make the one just made). One look at `info`,
+    only then."""
+    made = {m.property: log.creation(name, m.property) for m in misses if m.reason == "no index"}
+    if not any(made.values()):
+        return misses
+    try:
+        processed = backend.index_info(name).processed_up_to_mutation
+    except errors.VectorizeError:
+        return misses
+    return [FilterMiss(m.property, "not applied", (
+        f'filter on "{m.property}": the metadata index on "{m.property}" this client made on index {name!r} is not '
+        f"applied yet ({_DELAY}), so this clause matches nothing yet: index.wait(), then query"))
+        if (creation := made.get(m.property)) and processed not in log.since(name, creation.id) else m
+        for m in misses]
 
 
 def _pending(log: MutationLog, name: str, processed: str | None, where: str) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import answer_warnings, results
-from .contract import arguments, errors, validation
+from .contract import errors, validation
 from .contract.backend import Backend
 from .contract.models import (CheckedVectors, IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors,
                               WriteKind)
@@ -27,7 +27,7 @@ from .metadata_fit import metadata_index_types, warn_unheld
 from .embedder import Embedder
 from .mutation_log import MutationLog, wait_until_applied
 from .reader import FilterLike
-from .transfer import IndexCopier
+from .metadata_indexes import MetadataIndexes
 from .docstrings import documented
 from .query_input import many_queries, one_query, question
 from .writes import OnError, WriteOptions, WriteResult, Writer, as_vectors
@@ -50,10 +50,10 @@ class _Deleted:
         raise deleted
 
 
-class Index(IndexCopier):
-    """A handle on one index: writes, queries and waiting, on top of what `IndexReader` reads and
-    `IndexCopier` copies elsewhere. Cheap to create; holds no data. Get one from `Client.create_index`,
-    `Client.get_index` or `Client.indexes`.
+class Index(MetadataIndexes):
+    """A handle on one index: writes, queries and waiting, on top of what `IndexReader` reads,
+    `IndexCopier` copies elsewhere and `MetadataIndexes` makes filterable. Cheap to create; holds no data. Get
+    one from `Client.create_index`, `Client.get_index` or `Client.indexes`.
 
     Parameters
     ----------
@@ -96,7 +96,7 @@ class Index(IndexCopier):
         ----------
         mutation : Mutation, str or WriteResult, optional
             The write to wait for; by default this client's last writes to the index (the last one, or
-            those whose requests were in flight together at the end).
+            those whose requests were in flight together at the end; a warning when it made none).
         timeout : float, default 60
             Seconds before giving up with `WaitTimeout`, also when the server stops answering (over REST
             each look at `info` gets the time left, and at least a second).
@@ -117,6 +117,8 @@ class Index(IndexCopier):
         """
         targets = self._targets(mutation)
         if not targets:
+            if mutation is None:
+                answer_warnings.nothing_to_wait_for(self.backend, self.name)
             return self.info()
         if "" in targets:
             raise errors.InvalidRequest("this mutation's id is unknown (its answer was lost, and a retry found the "
@@ -315,7 +317,7 @@ class Index(IndexCopier):
             self._vector_query(vector, model, pooling)
         answer_warnings.zero_queries(self.backend, self.name, self.metric, query)
         matches = self._answer(lambda: self.backend.query(self.name, query, options))
-        answer_warnings.nothing_found(self.backend, self.log, self.name, [matches], options)
+        answer_warnings.answered(self.backend, self.log, self.name, [matches], options)
         return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
 
     def _vector_query(self, vector: Any, model: str | None, pooling: str | None) -> np.ndarray:
@@ -385,6 +387,7 @@ class Index(IndexCopier):
             except errors.VectorNotFound as exc:
                 answer_warnings.missing_id(self.backend, self.log, self.name, exc)
                 raise
+        answer_warnings.answered(self.backend, self.log, self.name, [matches], options)
         attrs = self._query_attrs("query_by_id", options, vector_id=vector_id)
         return results.matches_frame([matches], attrs, return_values=return_values)
 
@@ -424,7 +427,7 @@ class Index(IndexCopier):
             raise errors.InvalidRequest(f"keys must hold one label per query vector ({len(matrix)}), got {len(keys)}")
         answer_warnings.zero_queries(self.backend, self.name, self.metric, matrix)
         answers = self._answer(lambda: self.backend.query_many(self.name, matrix, options))
-        answer_warnings.nothing_found(self.backend, self.log, self.name, answers, options)
+        answer_warnings.answered(self.backend, self.log, self.name, answers, options)
         labels = list(range(len(matrix))) if keys is None else keys
         return results.matches_frame(answers, self._query_attrs("query_many", options), keys=labels,
                                      return_values=return_values)
@@ -438,7 +441,7 @@ class Index(IndexCopier):
             options = validation.query_options(QueryOptions(top_k, return_values, return_metadata, namespace, flt),
                                                self.limits, python=True)
             if options.filter:
-                for miss in self.backend.filter_misses(self.name, options.filter):
+                for miss in self._said(self.backend.filter_misses(self.name, options.filter)):
                     errors.warn_once(self.backend, (self.name, miss.property, miss.reason), miss.message)
         return options
 
@@ -454,47 +457,3 @@ class Index(IndexCopier):
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
                            return_metadata=options.return_metadata, **extra)
-
-    # --- metadata indexes ----------------------------------------------------------------------
-
-    def create_metadata_index(self, property_name: str, index_type: str) -> Mutation:
-        """Make a metadata property filterable. Vectors already stored are not in it until rewritten
-        (`rewrite()`).
-
-        Parameters
-        ----------
-        property_name : str
-            The property (dots reach into nested objects: "author.name").
-        index_type : {"string", "number", "boolean"}
-            The type of values the index holds; values of other types are left out of it.
-
-        Raises
-        ------
-        InvalidMetadataIndex
-            An empty property name, or an `index_type` other than the three.
-        TooManyMetadataIndexes
-            The index has 10 metadata indexes already.
-        """
-        with self._during("create_metadata_index"):
-            prop, kind = arguments.text("property_name", property_name), arguments.text("index_type", index_type)
-            created = self.log.issue(self.name, lambda: self.backend.create_metadata_index(self.name, prop, kind))
-        if len(prop) > self.limits.max_filter_key_chars:  # Vectorize takes it, and no filter can ever name it
-            errors.warn_once(self.backend, (self.name, "unfilterable property", prop),
-                             f"a filter's keys are at most {self.limits.max_filter_key_chars} characters, so no "
-                             f"filter can name the property {prop[:40]!r}… ({len(prop)} characters) of the metadata "
-                             f"index just made on {self.name!r}: delete it and index a shorter name")
-        return created
-
-    def delete_metadata_index(self, property_name: str) -> Mutation:
-        """Stop indexing `property_name` (filters on it then match nothing). Over REST, when the answer
-        was lost and a retry found the metadata index already deleted, the mutation's id is unknown:
-        the Mutation returned has an empty id, and `wait` cannot wait for it.
-
-        Raises
-        ------
-        MetadataIndexNotFound
-            The property has no metadata index.
-        """
-        with self._during("delete_metadata_index"):
-            prop = arguments.text("property_name", property_name)
-            return self.log.issue(self.name, lambda: self.backend.delete_metadata_index(self.name, prop))

@@ -29,13 +29,15 @@ LOOK_FLOOR = 1.0
 @dataclass(frozen=True, slots=True)
 class Issued:
     """One mutation of this client: its id, when its request was about to go out and when its answer
-    had come (the log's clock, `time.perf_counter` by default), and whether it adds vectors (an upsert or insert).
+    had come (the log's clock, `time.perf_counter` by default), whether it adds vectors (an upsert or insert),
+    and the property whose metadata index it creates, if it does.
     """
 
     id: str
     sent: float
     answered: float
     adds: bool = False
+    creates: str | None = None
 
 
 class MutationLog:
@@ -44,6 +46,7 @@ class MutationLog:
 
     def __init__(self, remembered: int = 10_000, clock: Callable[[], float] = time.perf_counter) -> None:
         self._issued: dict[str, deque[Issued]] = {}
+        self._looked: dict[str, str] = {}
         self._remembered = remembered
         self._clock = clock
         self._lock = threading.Lock()
@@ -51,18 +54,21 @@ class MutationLog:
     def __repr__(self) -> str:
         return f"MutationLog({sum(map(len, self._issued.values()))} mutations on {len(self._issued)} indexes)"
 
-    def issue(self, index: str, request: Callable[[], Mutation], *, adds: bool = False) -> Mutation:
-        """Run `request` (one request that makes a mutation of `index`, one that adds vectors with `adds`) and
-        record its mutation with the times around it. A mutation whose id is unknown (empty) is not recorded."""
+    def issue(self, index: str, request: Callable[[], Mutation], *, adds: bool = False,
+              creates: str | None = None) -> Mutation:
+        """Run `request` (one request that makes a mutation of `index`: one that adds vectors with `adds`, one that
+        creates the metadata index of property `creates`) and record its mutation with the times around it. A
+        mutation whose id is unknown (empty) is not recorded."""
         sent = self._clock()
         mutation = request()
         if mutation.id:
-            self.record(index, mutation.id, sent, adds=adds)
+            self.record(index, mutation.id, sent, adds=adds, creates=creates)
         return mutation
 
-    def record(self, index: str, mutation_id: str, sent: float, *, adds: bool = False) -> None:
+    def record(self, index: str, mutation_id: str, sent: float, *, adds: bool = False,
+               creates: str | None = None) -> None:
         """Remember a mutation of `index` whose answer just came; `sent`: the clock before its request went out."""
-        entry = Issued(mutation_id, sent, self._clock(), adds)
+        entry = Issued(mutation_id, sent, self._clock(), adds, creates)
         with self._lock:
             self._issued.setdefault(index, deque(maxlen=self._remembered)).append(entry)
 
@@ -74,6 +80,20 @@ class MutationLog:
         """The mutation of `index` whose answer came last, or None."""
         entries = self._entries(index)
         return entries[-1].id if entries else None
+
+    def first_look(self, index: str) -> str | None:
+        """The last mutation of `index` the first time this is asked after it was made (a query looking once
+        whether the write before it is applied), else None."""
+        last = self.last(index)
+        with self._lock:
+            if last is None or self._looked.get(index) == last:
+                return None
+            self._looked[index] = last
+        return last
+
+    def creation(self, index: str, property_name: str) -> Issued | None:
+        """This client's last mutation that created the metadata index of `property_name` on `index`, if any."""
+        return next((e for e in reversed(self._entries(index)) if e.creates == property_name), None)
 
     def find(self, index: str, mutation_id: str) -> Issued | None:
         """The record of one of this client's mutations, or None (another writer's, or forgotten)."""

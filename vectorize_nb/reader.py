@@ -16,7 +16,7 @@ from . import explain, results
 from .contract import arguments, errors, validation
 from .contract.backend import Backend
 from .contract.errors import InvalidFilter
-from .contract.filters import Filter, parse_filter, silent_misses
+from .contract.filters import Filter, FilterMiss, parse_filter, silent_misses
 from .contract.limits import Limits
 from .contract.models import IndexDescription, IndexInfo, VectorRecord
 from .filter_builder import Condition
@@ -89,9 +89,13 @@ class IndexReader:
         """Raise `InvalidFilter` for a clause that would match nothing on this index: its property has
         no metadata index, or its value has another type than the index. (Filters built with `F` are
         checked before every query; plain dicts go to Vectorize as they are.)"""
-        misses = silent_misses(_parsed(flt, self.limits), self._metadata_index_types(), self.name)
+        misses = self._said(silent_misses(_parsed(flt, self.limits), self._metadata_index_types(), self.name))
         if misses:
             raise InvalidFilter(misses[0].message)
+
+    def _said(self, misses: list[FilterMiss]) -> list[FilterMiss]:
+        """Filter misses as this handle words them (an `Index` knows the metadata indexes it made, not yet applied)."""
+        return misses
 
     def _metadata_index_types(self) -> dict[str, str]:
         with self._during("list_metadata_indexes"):

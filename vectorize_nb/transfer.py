@@ -187,7 +187,7 @@ class IndexCopier(IndexReader):
     def _taken(self, target: CopyTarget[Any], name: str, exist_ok: bool) -> None:
         """Refuse an index of that name on the target that the copy could not write into, or a name it would refuse,
         as `_created` would."""
-        if target.backend.checks_index_names:
+        if target.backend.embedded_engine:
             with errors.during(f"copy_to from index {self.name!r}", nothing_written=True):
                 validation.index_name(name, target.backend.limits)
         try:

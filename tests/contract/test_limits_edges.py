@@ -296,9 +296,9 @@ RAW = [  # (limit, route, body at the limit, body one past it, code, words of th
 def served():
     with vz.serve(memory=True, port=0) as server, vz.connect(server.url, max_retries=0) as client:
         films = client.create_index("films", WIDTH, "cosine")
-        films.upsert(["a"], [row(0)], wait=True)
         for number in range(9):
             films.create_metadata_index(f"p{number}", "string")
+        films.upsert(["a"], [row(0)], wait=True)
         yield server.url + "/accounts/local/vectorize/v2/indexes", films, client
 
 

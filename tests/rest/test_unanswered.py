@@ -120,8 +120,8 @@ def test_delete_index_of_an_unknown_index_still_raises(rig):
 def test_delete_metadata_index_whose_answer_was_lost_succeeds_with_an_unknown_mutation(rig):
     client = rig.client(max_retries=2)
     index = client.get_index("docs")
-    index.upsert(["a"], np.ones((1, 2)))
     index.create_metadata_index("g", "string")
+    index.upsert(["a"], np.ones((1, 2)))
     before = client.log.last("docs")
     rig.app.script("metadata_index/delete", Swallow(Reply(502)))
     mutation = index.delete_metadata_index("g")

@@ -159,7 +159,8 @@ def test_a_write_not_yet_applied_keeps_the_picture_the_index_still_answers_with(
         now[0] += 5
         before = plot_neighbourhood(index, [50.0, 50.0], top_k=1)
         index.upsert(["far"], np.array([[50.0, 50.0]], np.float32))
-        pending = plot_neighbourhood(index, [50.0, 50.0], top_k=1)
+        with pytest.warns(vz.errors.VectorizeWarning, match="last upsert or insert to index 'points' is not applied"):
+            pending = plot_neighbourhood(index, [50.0, 50.0], top_k=1)
         assert len(fits) == 1 and trace(pending, "matches").customdata == trace(before, "matches").customdata
         now[0] += 5  # now Vectorize has applied it: the next picture is new and shows it
         after = plot_neighbourhood(index, [50.0, 50.0], top_k=1)

@@ -65,9 +65,10 @@ class Backend(ABC):
     anything but "local" is a REST backend that runs them remotely."""
     exports_at_once: ClassVar[bool] = False
     """Whether `export` reads every vector in one go (the engine), not a request per page (REST)."""
-    checks_index_names: ClassVar[bool] = False
-    """Whether this backend holds Vectorize's index-name rules itself (the engine); REST leaves them to the service,
-    whose rules the record does not pin down."""
+    embedded_engine: ClassVar[bool] = False
+    """Whether this is the embedded engine: it holds Vectorize's index-name rules itself, and counts the vectors
+    written before a metadata index at each query. REST leaves the first to the service (whose name rules the
+    record does not pin down), which never tells the second."""
 
     # --- indexes -------------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ class LocalEngine(Backend):
 
     max_concurrency = 1
     exports_at_once = True
-    checks_index_names = True
+    embedded_engine = True
 
     def __init__(self, path: str | Path | None = None, *, limits: Limits = DEFAULT_LIMITS,
                  apply_delay: float = 0.0, clock: Callable[[], float] = time.time,
