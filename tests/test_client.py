@@ -461,3 +461,20 @@ def test_a_model_given_with_a_query_vector_is_refused_not_ignored(idx):
         idx.query([1, 0], model=vz.SHIPPED_MODEL)
     with pytest.raises(ValueError, match="model= and pooling= embed a text question"):
         idx.query([1, 0], pooling="cls")
+
+
+def test_exist_ok_refused_for_another_configuration_does_not_advise_exist_ok_again():
+    """Editing notebook 01's description and running its create_index(..., exist_ok=True) again was told "or
+    create_index(..., exist_ok=True)", which it had just passed."""
+    with vz.connect("memory") as client:
+        client.create_index("digits", 64, "cosine", description="sklearn digits")
+        with pytest.raises(vz.errors.DuplicateIndexName) as edited:
+            client.create_index("digits", 64, "cosine", description="sklearn digits, 8x8", exist_ok=True)
+        said = str(edited.value)
+        assert "description 'sklearn digits' (asked for 'sklearn digits, 8x8')" in said, said
+        assert said.endswith("exist_ok=True reopens only an index of the same configuration: ask for the existing "
+                             "one's description 'sklearn digits', or delete it with client.delete_index('digits') "
+                             "to make it anew"), said
+        with pytest.raises(vz.errors.DuplicateIndexName) as preset:
+            client.create_index("digits", preset="@cf/baai/bge-small-en-v1.5", exist_ok=True)
+        assert "ask for the existing one's dimensions 64, or delete it" in str(preset.value), str(preset.value)

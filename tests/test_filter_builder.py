@@ -56,8 +56,22 @@ def test_or_and_not_say_vectorize_has_none():
         (F("a") == 1) | (F("b") == 2)
     with pytest.raises(InvalidFilter, match="no NOT"):
         ~(F("a") == 1)
-    with pytest.raises(TypeError, match="combine conditions with &"):
+    with pytest.raises(TypeError, match="join conditions with &"):
         (F("a") == 1) and (F("b") == 2)
+
+
+@pytest.mark.parametrize("misuse", [
+    lambda: (F("a") == 1) or (F("b") == 2),
+    lambda: F("g") in ["drama", "comedy"],
+    lambda: 0 < F("x") < 2,
+])
+def test_a_condition_used_as_a_truth_value_says_how_to_write_or_in_and_a_range(misuse):
+    """`or`, `in [...]` and `0 < F(x) < 2` were all told "combine conditions with & (not 'and')"."""
+    with pytest.raises(TypeError) as raised:
+        misuse()
+    assert str(raised.value) == ("a filter condition has no truth value: join conditions with & (not 'and'; "
+                                 "Vectorize has no OR, so no 'or' or '|'); for membership use F(key).isin([...]), "
+                                 "for a range F(key).between(lo, hi)")
 
 
 def test_the_grammar_is_checked_as_the_filter_is_built():
@@ -126,5 +140,5 @@ def test_isin_given_one_string_is_refused_not_split_into_letters(method, op):
     """F("genre").isin("drama") was {"$in": ["d", "r", "a", "m", "a"]}: a filter that matched nothing, silently."""
     with pytest.raises(InvalidFilter) as raised:
         getattr(F("genre"), method)("drama")
-    assert str(raised.value).startswith(f"[40110] filter on 'genre': {op} takes a list, got the string 'drama'; "
-                                        f"F('genre').{method}(['drama']) for that one value.")
+    assert str(raised.value) == (f"[40110] filter on 'genre': {op} takes a list, got the string 'drama'; "
+                                 f"F('genre').{method}(['drama']) for that one value")  # no dict grammar for F

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import vectorize_nb as vz
-from vectorize_nb import errors
+from vectorize_nb import F, errors
 
 from .congruence.conftest import Clock, open_backend
 
@@ -149,8 +149,8 @@ def test_both_backends_refuse_a_query_that_is_not_one_vector(client):
 ])
 def test_metadata_index_errors_name_the_operation_alike(index, action):
     assert refused(lambda: action(index))[2].endswith(
-        ("(during create_metadata_index on index 'films'). indexType is 'string', 'number' or 'boolean'; "
-         "propertyName is a non-empty key",
+        ("indexType must be one of string, number, boolean, got 'date' (during create_metadata_index on index "
+         "'films')",
          "(during delete_metadata_index on index 'films'). list_metadata_indexes() shows the properties that have "
          "one"))
 
@@ -257,3 +257,34 @@ def test_a_preset_with_other_dimensions_or_metric_is_refused_alike_before_sendin
         client.create_index("docs", preset=small, exist_ok=True)
     same = client.create_index("docs", 384, "cosine", preset=small, exist_ok=True)
     assert (same.dimensions, same.metric) == (384, "cosine")
+
+
+def test_a_metadata_index_of_another_type_is_refused_without_the_list_of_types_alike(index):
+    """"already has a metadata index of type number; delete it before ..." went on "indexType is 'string', 'number'
+    or 'boolean'; propertyName is a non-empty key", as if the type asked for were not one."""
+    index.create_metadata_index("label", "number")
+    said = refused(lambda: index.create_metadata_index("label", "string"))
+    assert said[:2] == (errors.InvalidMetadataIndex, 40109)
+    assert said[2].endswith('property "label" already has a metadata index of type number; delete it before creating '
+                            "one of type string (during create_metadata_index on index 'films')"), said[2]
+
+
+GRAMMAR = ". Filters are {key: value} or {key: {$op: value}} with $eq $ne $in $nin $lt $lte $gt $gte, keys joined by " \
+          "AND"
+
+
+@pytest.mark.parametrize("flt, said, grammar", [
+    (F("genre") == "drama", 'has no metadata index for "genre"', False),
+    (F("label") == "1", 'its metadata index holds number values, so $eq \'1\' matches nothing', False),
+    ({"genre": {"$contains": "dr"}}, "unknown operator '$contains'", True),
+    ("label == 1", 'filter must be a JSON object, got a string; build it with F: F("label") == 1', True),
+    ("genre=='drama' and label>1", 'got a string; build it with F, e.g. (F("genre") == "drama") & (F("year") > 1990)',
+     True),
+])
+def test_a_filter_refused_gets_the_grammar_only_where_the_grammar_is_the_trouble(index, flt, said, grammar):
+    """Every InvalidFilter went on "Filters are {key: value} ...", a "no metadata index" or a value of the index's
+    wrong type too; and a pandas query string was told only that a filter is a JSON object."""
+    index.create_metadata_index("label", "number")
+    index.wait()
+    message = refused(lambda: index.query([1, 0], filter=flt))[2]
+    assert said in message and message.endswith(GRAMMAR) == grammar, message

@@ -387,14 +387,15 @@ def _model_not_preset(name: str, preset: str | None) -> str:
 def _same_config(refused: errors.DuplicateIndexName, existing: IndexDescription, wanted: IndexConfig,
                  description: str) -> None:
     """Raise `refused` again, naming the differences, unless the existing index is the one asked for."""
-    differences = [f"{field} {have!r} (asked for {want!r})" for field, have, want in (
+    differences = [(field, have, want) for field, have, want in (
         ("dimensions", existing.dimensions, wanted.dimensions), ("metric", existing.metric, wanted.metric),
         ("preset", existing.config.preset, wanted.preset) if wanted.preset else ("", None, None),
         ("description", existing.description, description) if description else ("", None, None),
     ) if field and have != want]
     if differences:
-        refused.message += f"; it exists with another configuration: {', '.join(differences)}"
-        raise refused
+        theirs = ", ".join(f"{field} {have!r}" for field, have, _ in differences if have is not None)
+        raise refused.configured_otherwise(differences, f"ask for the existing one's {theirs}, or delete it with "
+                                                        f"client.delete_index({existing.name!r}) to make it anew")
 
 
 def embedding_models() -> pd.DataFrame:

@@ -47,7 +47,10 @@ class Condition:
         raise InvalidFilter("Vectorize filters have no NOT: use != or F(key).notin([...]) instead")
 
     def __bool__(self) -> bool:
-        raise TypeError("a filter condition has no truth value; combine conditions with & (not 'and')")
+        # `and`, `or`, `in [...]` and `0 < F(x) < 2` all end here, and Python does not say which called
+        raise TypeError("a filter condition has no truth value: join conditions with & (not 'and'; Vectorize has no "
+                        "OR, so no 'or' or '|'); for membership use F(key).isin([...]), for a range "
+                        "F(key).between(lo, hi)")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Condition) and self.to_json() == other.to_json()

@@ -28,6 +28,9 @@ from .writes import WriteIncomplete, WriteOptions, WriteResult
 
 __all__ = ["IndexCopier", "CopyTarget", "CopiedIndex"]
 
+_ELSEWHERE = "pick another name=, or delete it first"
+"""What a copy refused an index of another configuration can do: it takes the source's configuration."""
+
 
 class CopiedIndex(Protocol):
     """What a copy writes through: an `Index` of the target client."""
@@ -194,15 +197,15 @@ class IndexCopier(IndexReader):
             there = target.backend.get_index(name)
         except errors.IndexNotFound:  # deleted too
             return
-        taken = f'vectorize.index.duplicate_name - Index name "{name}"'
-        differences = [f"{field} {have!r} (asked for {want!r})" for field, have, want in (
+        taken = errors.DuplicateIndexName(f'vectorize.index.duplicate_name - Index name "{name}"')
+        differences = [(field, have, want) for field, have, want in (
             ("dimensions", there.dimensions, self.dimensions), ("metric", there.metric, self.metric)) if have != want]
         if exist_ok and differences:
-            taken += f"; it exists with another configuration: {', '.join(differences)}"
+            taken.configured_otherwise(differences, _ELSEWHERE)
         elif exist_ok:
             return
         with errors.during(f"copy_to from index {self.name!r}", nothing_written=True):
-            raise _taken_hint(errors.DuplicateIndexName(taken), exist_ok)
+            raise _taken_hint(taken, exist_ok)
 
     def _metadata_indexes(self, copied: CopiedIndex, indexes: list[MetadataIndex], target: CopyTarget[Any]) -> None:
         """Create the metadata indexes the copy lacks, and wait until they are applied: mutations apply in
@@ -273,7 +276,7 @@ class IndexCopier(IndexReader):
 
 def _taken_hint(refused: errors.DuplicateIndexName, exist_ok: bool) -> errors.DuplicateIndexName:
     """A target index of the copy's name, refused with what to do: with `exist_ok`, its configuration is another."""
-    refused.hint = ("Its dimensions or metric are not this index's: pick another name=, or delete it first"
+    refused.hint = (errors.DuplicateIndexName.reopen_hint(_ELSEWHERE)
                     if exist_ok else "Copy into it with copy_to(..., exist_ok=True) (vectors of the same ids are "
                     "replaced; its dimensions and metric must be these), pick another name=, or delete it first")
     refused.nothing_written = True

@@ -48,7 +48,7 @@ The wire carries the code and the message; `str(err)` adds the operation and a h
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from .base_error import VectorizeError, during
 from .notices import VectorizeWarning, heard_warnings, warn_once, warned
@@ -110,12 +110,24 @@ class RouteNotFound(NotFoundError):
 
 
 class DuplicateIndexName(VectorizeError):
-    """`create_index` named an index that exists already (and `exist_ok` was not given)."""
+    """`create_index` named an index that exists already (without `exist_ok`, or with another configuration)."""
     code = 3002
     hint = (
         "Pick another name, delete the existing index first, or, if it is the one you want, open it with "
         "get_index(name) or create_index(..., exist_ok=True)"
     )
+
+    @staticmethod
+    def reopen_hint(remedy: str) -> str:
+        """The hint for a create with `exist_ok` whose index exists with another configuration: `remedy`."""
+        return f"exist_ok=True reopens only an index of the same configuration: {remedy}"
+
+    def configured_otherwise(self, differences: list[tuple[str, Any, Any]], remedy: str) -> DuplicateIndexName:
+        """This refusal of a create with `exist_ok`, naming each (field, existing, asked) that differs."""
+        said = ", ".join(f"{field} {have!r} (asked for {want!r})" for field, have, want in differences)
+        self.message += f"; it exists with another configuration: {said}"
+        self.hint = self.reopen_hint(remedy)
+        return self
 
 
 class InvalidRequest(VectorizeError, ValueError):
@@ -223,14 +235,21 @@ class TooManyMetadataIndexes(InvalidRequest):
 class InvalidMetadataIndex(InvalidRequest):
     """`create_metadata_index` was given a bad property name or an `index_type` not string, number or boolean."""
     code = 40109
-    hint = "indexType is 'string', 'number' or 'boolean'; propertyName is a non-empty key"
 
 
 class InvalidFilter(InvalidRequest):
     """A filter breaks the grammar or a limit, or filters on a property with no metadata index."""
     code = 40110
-    hint = ("Filters are {key: value} or {key: {$op: value}} with $eq $ne $in $nin $lt $lte $gt $gte, "
-            "keys joined by AND")
+    GRAMMAR: ClassVar[str] = ("Filters are {key: value} or {key: {$op: value}} with $eq $ne $in $nin $lt $lte $gt "
+                              "$gte, keys joined by AND")
+
+    @classmethod
+    def of_grammar(cls, message: str) -> InvalidFilter:
+        """A filter of the wrong shape (keys, operators, operands), with the grammar as its hint: not one that
+        is well formed and names a property with no metadata index, or a value of another type than it."""
+        error = cls(message)
+        error.hint = cls.GRAMMAR
+        return error
 
 
 class InvalidCursor(InvalidRequest):

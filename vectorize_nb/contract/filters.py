@@ -12,8 +12,10 @@ clauses over columns that know how to match one operator (the local engine's met
 
 from __future__ import annotations
 
+import ast
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -27,8 +29,8 @@ from .limits import Limits
 
 __all__ = [
     "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "truncate_strings", "is_number",
-    "json_kind", "value_fits", "operand_fits", "FilterMiss", "silent_misses", "predating_miss", "OPERATORS",
-    "SYMBOLS", "LOWER", "UPPER",
+    "json_kind", "not_an_object", "value_fits", "operand_fits", "FilterMiss", "silent_misses", "predating_miss",
+    "OPERATORS", "SYMBOLS", "LOWER", "UPPER",
 ]
 
 EQUALITY = ("$eq", "$ne")
@@ -40,6 +42,9 @@ SYMBOLS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte
 """Each operator as Python writes it (how `F` conditions and `explain_filter` show a clause)."""
 
 Scalar = str | int | float | bool | None
+_grammar = InvalidFilter.of_grammar
+_COMPARISON = re.compile(r"\s*([A-Za-z_][\w.]*)\s*(==|!=|<=|>=|<|>)\s*(.{1,200}?)\s*")
+"""One comparison as pandas' query() writes it: `label == 1`, `genre != 'drama'`."""
 
 
 def is_number(value: Any) -> bool:
@@ -162,7 +167,7 @@ def parse_filter(raw: Any, limits: Limits) -> Filter:
     if isinstance(raw, Filter):
         return raw
     if not isinstance(raw, dict):
-        raise InvalidFilter(f"filter must be a JSON object, got {json_kind(raw)}")
+        raise not_an_object(raw)
     clauses: list[Clause] = []
     for key, spec in raw.items():
         _check_key(key, limits)
@@ -178,35 +183,53 @@ def parse_filter(raw: Any, limits: Limits) -> Filter:
     return Filter(tuple(clauses))
 
 
+def not_an_object(raw: Any) -> InvalidFilter:
+    """The refusal of a filter that is not a JSON object; for a string (a pandas query), how `F` writes it."""
+    return _grammar(f"filter must be a JSON object, got {json_kind(raw)}{_with_f(raw) if isinstance(raw, str) else ''}")
+
+
+def _with_f(query: str) -> str:
+    """A pandas query string's comparison as `F` writes it, or an example when it is not one comparison."""
+    found = _COMPARISON.fullmatch(query)
+    try:
+        value = ast.literal_eval(found.group(3)) if found else None
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        value = None
+    if found and isinstance(value, (str, int, float)):
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+        return f'; build it with F: F("{found.group(1)}") {found.group(2)} {shown}'
+    return '; build it with F, e.g. (F("genre") == "drama") & (F("year") > 1990)'
+
+
 def _check_key(key: Any, limits: Limits) -> None:
     if not isinstance(key, str) or not key:
-        raise InvalidFilter(f"filter keys must be non-empty strings, got {json_kind(key, shown=True)}")
+        raise _grammar(f"filter keys must be non-empty strings, got {json_kind(key, shown=True)}")
     if len(key) > limits.max_filter_key_chars:
         raise InvalidFilter(
             f"filter key too long; max is {limits.max_filter_key_chars} characters, got {len(key)}")
     if '"' in key:
-        raise InvalidFilter(f"filter key {key!r} contains '\"'")
+        raise _grammar(f"filter key {key!r} contains '\"'")
     if key.startswith("$"):
-        raise InvalidFilter(
+        raise _grammar(
             f"filter key {key!r} starts with '$'; operators go inside a key's object "
             "(there is no $and, $or or $not: several keys already mean AND)")
     if any(not part for part in key.split(".")):
-        raise InvalidFilter(f"filter key {key!r} has an empty part between dots")
+        raise _grammar(f"filter key {key!r} has an empty part between dots")
 
 
 def _clauses(key: str, spec: Any) -> list[Clause]:
     if not isinstance(spec, dict):
         if isinstance(spec, list):
-            raise InvalidFilter(f"filter on {key!r}: a list needs an operator, e.g. {{\"$in\": [...]}}")
+            raise _grammar(f"filter on {key!r}: a list needs an operator, e.g. {{\"$in\": [...]}}")
         return [Clause(key, "$eq", _scalar(key, "$eq", spec))]
     if not spec:
-        raise InvalidFilter(f"filter on {key!r}: the operator object is empty")
+        raise _grammar(f"filter on {key!r}: the operator object is empty")
     unknown = [op for op in spec if op not in OPERATORS]
     if unknown:
         nested = not any(str(op).startswith("$") for op in unknown)
         advice = (f"to reach a nested property write \"{key}.{unknown[0]}\"" if nested
                   else f"the operators are {', '.join(OPERATORS)}")
-        raise InvalidFilter(f"filter on {key!r}: unknown operator {unknown[0]!r}; {advice}")
+        raise _grammar(f"filter on {key!r}: unknown operator {unknown[0]!r}; {advice}")
     _check_combination(key, list(spec))
     return [Clause(key, op, _operand(key, op, operand)) for op, operand in spec.items()]
 
@@ -218,7 +241,7 @@ def _check_combination(key: str, ops: list[str]) -> None:
     upper = [op for op in ops if op in UPPER]
     if len(ops) == 2 and len(lower) == 1 and len(upper) == 1:
         return
-    raise InvalidFilter(
+    raise _grammar(
         f"filter on {key!r}: operators {', '.join(ops)} cannot be combined; only one lower bound "
         "($gt or $gte) with one upper bound ($lt or $lte) may share a key")
 
@@ -226,11 +249,11 @@ def _check_combination(key: str, ops: list[str]) -> None:
 def _operand(key: str, op: str, operand: Any) -> Any:
     if op in MEMBERSHIP:
         if not isinstance(operand, list):
-            raise InvalidFilter(f"filter on {key!r}: {op} takes a list, got {_refused(operand, shown=True)}")
+            raise _grammar(f"filter on {key!r}: {op} takes a list, got {_refused(operand, shown=True)}")
         return [_scalar(key, op, item) for item in operand]
     if op in LOWER + UPPER:
         if not (isinstance(operand, str) or is_number(operand)):
-            raise InvalidFilter(
+            raise _grammar(
                 f"filter on {key!r}: {op} takes a string or a number, got {_refused(operand, shown=True)}")
     return _scalar(key, op, operand)
 
@@ -244,7 +267,7 @@ def _scalar(key: str, op: str, value: Any) -> Scalar:
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidFilter(f"filter on {key!r}: {op} operand must be finite, got {value}")
         return value
-    raise InvalidFilter(
+    raise _grammar(
         f"filter on {key!r}: {op} takes a string, number, boolean or null, got {_refused(value)}")
 
 

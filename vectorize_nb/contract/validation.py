@@ -15,7 +15,7 @@ import orjson
 
 from . import arguments, errors
 from .base_error import quoted
-from .filters import json_kind
+from .filters import json_kind, not_an_object
 from .limits import Limits
 from .metadata_json import metadata_json_of
 from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVectors, IndexConfig, QueryOptions,
@@ -340,7 +340,7 @@ def query_options(options: QueryOptions, limits: Limits, *, python: bool = False
         raise _ill_typed("namespace", "a string", options.namespace, python)
     namespace(options.namespace, limits)
     if options.filter is not None and not isinstance(options.filter, dict):
-        raise errors.InvalidFilter(f"filter must be a JSON object, got {json_kind(options.filter)}")
+        raise not_an_object(options.filter)
     if isinstance(top_k, int) and not isinstance(top_k, np.integer) and isinstance(options.return_values, bool):
         return options
     return QueryOptions(int(top_k), bool(options.return_values), options.return_metadata,
