@@ -151,6 +151,19 @@ def test_a_host_name_that_does_not_exist_fails_at_once(caplog, monkeypatch):
     assert TOKEN not in message and "retrying" not in caplog.text
 
 
+@pytest.mark.parametrize("errno, strerror", [(socket.EAI_NONAME, "Name or service not known"),
+                                             (socket.EAI_AGAIN, "Temporary failure in name resolution")])
+def test_cloudflare_unresolved_blames_this_machines_network_not_a_url_never_typed(caplog, monkeypatch, errno,
+                                                                                  strerror):
+    """vz.connect("cloudflare") offline said "check the URL", a URL the user never gave."""
+    asked = _resolver(monkeypatch, errno, strerror)
+    message = unreachable("cloudflare", caplog, max_retries=1, total_timeout=10)
+    assert set(asked) == {"api.cloudflare.com"}
+    assert f"cannot resolve api.cloudflare.com ({strerror})" in message, message
+    assert "URL" not in message and message.endswith(
+        "No answer from Cloudflare's API: check this machine's network, DNS or proxy"), message
+
+
 def test_a_resolver_that_cannot_answer_now_is_asked_again(caplog, monkeypatch):
     asked = _resolver(monkeypatch, socket.EAI_AGAIN, "Temporary failure in name resolution")
     message = unreachable("http://vectorise.example:8787", caplog, max_retries=2)

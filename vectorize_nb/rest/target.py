@@ -37,6 +37,19 @@ class Target:
         """The variable the token comes from when none is given."""
         return TOKEN_ENV if self.cloudflare else SERVE_TOKEN_ENV
 
+    @property
+    def unresolved(self) -> str:
+        """Why a host name this machine cannot resolve is not tried again, and what to check: the URL given, but
+        not Cloudflare's, which the caller need not have typed and which exists."""
+        if self.cloudflare:
+            return "not retried: this machine cannot resolve Cloudflare's API"
+        return "not retried: no host of that name exists; check the URL"
+
+    @property
+    def unanswered_hint(self) -> str:
+        """What to check when no answer came, where the URL is not to blame ("" elsewhere: TransportError's own)."""
+        return "No answer from Cloudflare's API: check this machine's network, DNS or proxy" if self.cloudflare else ""
+
     def refusal_hint(self, status: int, token_sent: bool) -> str:
         """What to do about an authentication error with `status` (never the token itself)."""
         if self.cloudflare:

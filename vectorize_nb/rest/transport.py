@@ -144,6 +144,8 @@ class Transport:
             exc.maybe_applied = exc.maybe_applied or call.uncertain
             if isinstance(exc, errors.AuthenticationError):
                 exc.hint = self.target.refusal_hint(exc.status, token_sent=self.session.auth is not None)
+            if isinstance(exc, errors.TransportError):
+                exc.hint = self.target.unanswered_hint or exc.hint
             raise
 
     def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter | None, **send: Any) -> Any:
@@ -165,7 +167,7 @@ class Transport:
                 if _refused(failure) and (_this_machine(call.url) or len(call.retry.history) >= REFUSED_RETRIES):
                     call.refused()
                 if _no_such_name(failure) and not self.reached:  # once reached, a network that dropped (macOS)
-                    call.give_up("not retried: no host of that name exists; check the URL", failure, None, None)
+                    call.give_up(self.target.unresolved, failure, None, None)
                 call.uncertain = call.uncertain or watched.sent
                 self._again(call, error=failure)
                 continue
