@@ -470,8 +470,8 @@ def test_an_insert_over_stored_ids_says_its_rows_were_accepted_not_written():
         upserted = index.upsert(ids, np.ones((10, 3), np.float32), wait=True)
         inserted = index.insert(ids, np.full((10, 3), 2.0, np.float32), wait=True)
         assert np.array_equal(index.get_by_ids(["d0"])["values"][0], [1.0, 1.0, 1.0])
-    assert repr(upserted) == "WriteResult(upsert into 'docs': 10 of 10 rows written in 1 of 1 batches)"
-    assert repr(inserted) == ("WriteResult(insert into 'docs': 10 of 10 rows accepted in 1 of 1 batches; "
+    assert repr(upserted) == "WriteResult(upsert into 'docs': 10 of 10 rows written and applied in 1 of 1 batches)"
+    assert repr(inserted) == ("WriteResult(insert into 'docs': 10 of 10 rows accepted and applied in 1 of 1 batches; "
                               "an id already stored keeps its vector and metadata)")
     assert INSERT_RULE in repr(inserted) and "written" not in inserted.tally() + inserted._repr_html_()
     assert inserted.tally() == "10 of 10 rows accepted (1 of 1 batches accepted)"
@@ -485,7 +485,7 @@ def test_a_delete_of_ids_not_stored_says_they_were_accepted_not_deleted():
         index.upsert(["a", "b"], np.ones((2, 3), np.float32), wait=True)
         deleted = index.delete_by_ids(["a", "zz", "yy"], wait=True)
         assert index.info().vector_count == 1
-    assert repr(deleted) == ("WriteResult(delete on 'docs': 3 of 3 ids accepted in 1 of 1 batches; "
+    assert repr(deleted) == ("WriteResult(delete on 'docs': 3 of 3 ids accepted and applied in 1 of 1 batches; "
                              "an id not stored is accepted too, and ignored)")
     assert deleted.tally() == "3 of 3 ids accepted (1 of 1 batches accepted)"
 
@@ -534,3 +534,18 @@ def test_a_batch_repeating_an_id_says_which_row_of_it_is_kept(kind, kept):
         assert result.ok and index.info().vector_count == 2
         stored = index.get_by_ids(["a"])["values"].iloc[0].tolist()
         assert stored == ([0.0, 1.0] if kept == "last" else [1.0, 0.0])
+
+
+def test_a_results_display_says_whether_it_was_waited_for_and_shows_no_none():
+    """"10 of 10 rows written" read alike with wait=True and without, never naming index.wait(result); and the
+    HTML table showed None in the error column of every accepted batch."""
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("docs", 3, "cosine")
+        waited = index.upsert(["a", "b"], np.ones((2, 3), np.float32), wait=True)
+        sent = index.upsert(["c"], np.ones((1, 3), np.float32))
+    assert repr(waited) == "WriteResult(upsert into 'docs': 2 of 2 rows written and applied in 1 of 1 batches)"
+    assert repr(sent) == "WriteResult(upsert into 'docs': 1 of 1 rows written in 1 of 1 batches)"
+    later = "Vectorize applies a write a few seconds after accepting it: <code>index.wait(result)</code> waits for that"
+    assert later in sent._repr_html_() and later not in waited._repr_html_()
+    for html in (waited._repr_html_(), sent._repr_html_()):
+        assert "None" not in html and "<td></td>" in html, html

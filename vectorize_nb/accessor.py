@@ -104,7 +104,7 @@ class VectorizeAccessor:
         Examples
         --------
         >>> df.vectorize.upsert(films, id="id", vector="embedding", metadata=["genre"], wait=True)
-        WriteResult(upsert into 'films': 100 of 100 rows written in 1 of 1 batches)
+        WriteResult(upsert into 'films': 100 of 100 rows written and applied in 1 of 1 batches)
         """
         return _write(self._frame, index, "upsert", WriteOptions(batch_size, wait, progress, on_error), id=id,
                       vector=vector, vectors=vectors, text=_text(text, model, pooling), metadata=metadata,

@@ -95,6 +95,8 @@ class WriteResult:
         self.ids = list(ids)
         self.batches = list(batches)
         self._resend = resend
+        self.applied = False
+        """Whether the write was waited for until applied (`wait=True`): its display says "applied"."""
 
     @property
     def rows(self) -> int:
@@ -202,12 +204,15 @@ class WriteResult:
         maybe = _rows(self.unconfirmed)
         rows, done, into, _ = self.terms()
         rule = f"; {_RULES[self.operation]}" if self.operation in _RULES else ""
-        return (f"WriteResult({self.operation} {into} {self.index!r}: {self.written} of {self.rows} {rows} {done} "
-                f"in {len(self.accepted)} of {len(self.batches)} batches"
+        return (f"WriteResult({self.operation} {into} {self.index!r}: {self.written} of {self.rows} {rows} {done}"
+                f"{' and applied' if self.applied else ''} in {len(self.accepted)} of {len(self.batches)} batches"
                 + (f", {maybe} may have been {done}" if maybe else "") + f"{rule})")
 
     def _repr_html_(self) -> str:
-        return f"<p><code>{self!r}</code></p>" + self.to_frame().to_html(index=False, na_rep="")
+        later = "" if self.applied or not self.accepted else (
+            "<p>Vectorize applies a write a few seconds after accepting it: <code>index.wait(result)</code> waits "
+            "for that</p>")
+        return f"<p><code>{self!r}</code></p>{later}" + self.to_frame().fillna("").to_html(index=False)
 
 
 class WriteInterrupted(KeyboardInterrupt):

@@ -279,6 +279,7 @@ class Writer:
             result.raise_for_failures()
         if options.wait and result.last_mutation is not None:
             wait_until_applied(self.backend, self.index, self.log, result.last_mutation.id)
+            result.applied = True
         return result
 
 
