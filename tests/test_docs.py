@@ -73,6 +73,7 @@ BLOCKS = {
     "docs/fidelity.md python: from cloudflare import Cloudflare": "run against vz.serve (below)",
     "docs/fidelity.md bash: npm install wrangler": "tests/local/test_wrangler.py runs these commands",
     'docs/index.md bash: python3 -m venv .venv && .venv/bin/pip install ".[notebooks]': "an install: not run here",
+    "docs/index.md python: import numpy as np": "run twice in a fresh folder (below)",
 }
 
 
@@ -120,3 +121,16 @@ def test_the_copy_to_block_of_the_readme_runs_against_serve():
         exec(block.replace('vz.connect("cloudflare")', f"vz.connect({server.url!r})"), names)
         with names["cloud"]:
             assert names["copied"].to_frame()["id"].tolist() == ["a", "b"]
+
+
+def test_the_first_query_of_the_docs_home_runs_twice(tmp_path, monkeypatch):
+    """The docs' home page stopped at pip install: a newcomer on the site had no first query."""
+    block = fenced_blocks()["docs/index.md python: import numpy as np"]
+    *lines, last = block.strip().splitlines()
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # a notebook's cells run again
+        names: dict[str, object] = {}
+        exec("\n".join(lines), names)
+        with names["client"]:
+            answer = eval(last.split("#")[0], names)
+        assert answer["id"].tolist()[0] == "0" and len(answer) == 5

@@ -2,10 +2,10 @@
 
     import vectorize_nb as vz
     client = vz.connect()                        # embedded engine in ./.vectorize
-    idx = client.create_index("docs", dimensions=384)
-    idx.upsert(ids, X, metadata=rows)
+    idx = client.create_index("docs", dimensions=384, exist_ok=True)   # a second run reopens it
+    idx.upsert(ids, X, metadata=rows, wait=True)  # wait: Vectorize applies writes seconds later
     idx.query(X[0], top_k=5)                     # a DataFrame
-    df.vectorize.upsert(idx, id="id", vector="embedding", metadata="all")
+    df.vectorize.upsert(idx, id="id", vector="embedding", metadata="all", wait=True)
 """
 
 from . import accessor as _accessor  # registers df.vectorize
