@@ -287,6 +287,8 @@ BAD_FRAMES = [
      r"row 11 \(id='b'\) holds NaN, an infinity"),
     (lambda f: f.assign(genre=["drama", b"bytes", "x", "y"]), {"metadata": ["genre"]}, errors.InvalidMetadata,
      "metadata column 'genre' holds a bytes in row 11"),
+    (lambda f: f.assign(genre=pd.Series([np.timedelta64(5, "s")] * 4, dtype=object, index=f.index)),
+     {"metadata": ["genre"]}, errors.InvalidMetadata, "metadata column 'genre' holds a timedelta64 in row 10"),
     (lambda f: f.assign(rating=[1.0, np.inf, 2.0, 3.0]), {"metadata": ["rating"]}, errors.InvalidMetadata,
      "metadata column 'rating' holds an infinity in row 11"),
     (lambda f: f.assign(genre=["x" * 11000, "a", "b", "c"]), {"metadata": ["genre"]}, errors.MetadataTooLarge,
@@ -504,3 +506,16 @@ def test_a_namespace_that_is_a_misspelt_column_is_written_but_said(index, films)
 def test_a_namespace_far_from_every_column_is_one_namespace_for_every_row_without_a_word(index, films, recwarn):
     films.vectorize.upsert(index, id="film_id", vector="embedding", namespace="catalogue-2024", wait=True)
     assert not [w for w in recwarn if "namespace" in str(w.message)]
+
+
+def test_a_not_a_time_in_an_object_list_or_dict_cell_is_missing_not_the_text_nat(index):
+    """numpy's NaT in an object column, a list or a dict was stored as the text 'NaT' (a value a filter finds),
+    where a datetime64 column's NaT leaves the key out."""
+    nat, day = np.datetime64("NaT"), np.datetime64("2024-01-01T10:00:00")
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "v": [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+                          "seen": pd.Series([nat, np.timedelta64("NaT"), pd.NaT], dtype=object),
+                          "history": [[day, nat], [pd.NaT], []], "extra": [{"at": nat}, {}, {}]})
+    frame.vectorize.upsert(index, id="id", vector="v", metadata=["seen", "history", "extra"])
+    stored = {v.id: v.metadata for v in index.backend.get_by_ids("films", ["a", "b", "c"])}
+    assert stored == {"a": {"history": ["2024-01-01T10:00:00", None], "extra": {"at": None}},
+                      "b": {"history": [None], "extra": {}}, "c": {"history": [], "extra": {}}}

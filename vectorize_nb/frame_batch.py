@@ -116,15 +116,13 @@ def _json_column(frame: pd.DataFrame, name: Hashable) -> list[Any]:
 def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) -> Any:
     if isinstance(value, str) or isinstance(value, bool):
         return value
-    if value is None or value is pd.NA or value is pd.NaT:
+    if is_missing(value):
         return MISSING
     if isinstance(value, (float, np.floating)):
-        if math.isnan(value):
-            return MISSING
         if math.isinf(value):
             raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {row_name(frame, position)}")
         return float(value)
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, np.timedelta64):  # numpy's is an integer
         return int(value)
     if isinstance(value, np.bool_):
         return bool(value)

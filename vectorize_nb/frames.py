@@ -69,8 +69,12 @@ def _plain(value: Any) -> Any:
 
 
 def is_missing(value: Any) -> bool:
-    """None, NaN or pandas' NA: a cell with no value."""
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+    """None, NaN, pandas' NA or a not-a-time (pd.NaT, numpy's NaT): a cell with no value."""
+    if isinstance(value, (float, np.floating)):
+        return math.isnan(value)
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        return bool(np.isnat(value))
+    return value is None or value is pd.NA or value is pd.NaT
 
 
 def row_name(frame: pd.DataFrame, position: int) -> str:
