@@ -289,6 +289,8 @@ BAD_FRAMES = [
      "metadata column 'genre' holds a bytes in row 11"),
     (lambda f: f.assign(genre=pd.Series([np.timedelta64(5, "s")] * 4, dtype=object, index=f.index)),
      {"metadata": ["genre"]}, errors.InvalidMetadata, "metadata column 'genre' holds a timedelta64 in row 10"),
+    (lambda f: f.assign(genre=[pd.Interval(0, 1)] * 4), {"metadata": ["genre"]}, errors.InvalidMetadata,
+     "metadata column 'genre' holds an Interval in row 10"),
     (lambda f: f.assign(rating=[1.0, np.inf, 2.0, 3.0]), {"metadata": ["rating"]}, errors.InvalidMetadata,
      "metadata column 'rating' holds an infinity in row 11"),
     (lambda f: f.assign(genre=["x" * 11000, "a", "b", "c"]), {"metadata": ["genre"]}, errors.MetadataTooLarge,
@@ -519,3 +521,19 @@ def test_a_not_a_time_in_an_object_list_or_dict_cell_is_missing_not_the_text_nat
     stored = {v.id: v.metadata for v in index.backend.get_by_ids("films", ["a", "b", "c"])}
     assert stored == {"a": {"history": ["2024-01-01T10:00:00", None], "extra": {"at": None}},
                       "b": {"history": [None], "extra": {}}, "c": {"history": [], "extra": {}}}
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA, pd.NaT, np.datetime64("NaT")])
+def test_every_missing_value_in_a_namespace_column_is_no_namespace(index, missing):
+    """NaT in an object column was refused as 'a NaTType' where None, NaN and pd.NA mean no namespace."""
+    frame = pd.DataFrame({"id": ["a", "b"], "v": [[1, 0, 0], [0, 1, 0]],
+                          "ns": pd.Series(["shop", missing], dtype=object)})
+    frame.vectorize.upsert(index, id="id", vector="v", namespace="ns")
+    assert [v.namespace for v in index.backend.get_by_ids("films", ["a", "b"])] == ["shop", None]
+
+
+def test_a_namespace_that_is_not_text_is_named_with_its_value(index):
+    """It read "holds a int in row 0", showing neither the value nor the right article."""
+    frame = pd.DataFrame({"id": ["a", "b"], "v": [[1, 0, 0], [0, 1, 0]], "ns": [5, 6]})
+    with pytest.raises(errors.InvalidVector, match=r"namespace column 'ns' holds an int \(5\) in row 0; namespaces"):
+        frame.vectorize.upsert(index, id="id", vector="v", namespace="ns")

@@ -21,7 +21,7 @@ from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.metadata_json import encoded_metadata, metadata_json_of
 from .contract.models import CheckedVectors, Vectors, WriteKind
 from .results import metadata_key
-from .frames import check_columns, id_note, ids_of, in_row, is_missing, row_name, vectors_of
+from .frames import a_kind, check_columns, id_note, ids_of, in_row, is_missing, row_name, vectors_of
 
 __all__ = ["to_vectors", "namespaces_of", "metadata_values", "MISSING"]
 
@@ -132,7 +132,7 @@ def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) 
         return {str(k): _inner_value(frame, name, position, v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
         return [_inner_value(frame, name, position, v) for v in list(value)]
-    raise errors.InvalidMetadata(f"metadata column {name!r} holds a {type(value).__name__} in "
+    raise errors.InvalidMetadata(f"metadata column {name!r} holds {a_kind(value)} in "
                                  f"{row_name(frame, position)} ({value!r:.60}), which Vectorize cannot store; convert "
                                  "it to a string or a number")
 
@@ -158,7 +158,7 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
         elif isinstance(value, str):
             out.append(value)
         else:
-            raise errors.InvalidVector(f"namespace column {namespace!r} holds a {type(value).__name__} in "
+            raise errors.InvalidVector(f"namespace column {namespace!r} holds {a_kind(value)} ({value!r:.40}) in "
                                        f"{row_name(frame, position)}; namespaces are strings")
     return out
 

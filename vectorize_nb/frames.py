@@ -26,7 +26,7 @@ from .contract.validation import utf8_len
 from .vector_array import VectorDtype
 
 __all__ = ["check_columns", "ids_of", "matrix_of", "vectors_of", "texts_of", "one_source", "row_name", "in_row",
-           "is_missing"]
+           "is_missing", "a_kind"]
 
 _SHOWN = 5
 
@@ -75,6 +75,12 @@ def is_missing(value: Any) -> bool:
     if isinstance(value, (np.datetime64, np.timedelta64)):
         return bool(np.isnat(value))
     return value is None or value is pd.NA or value is pd.NaT
+
+
+def a_kind(value: Any) -> str:
+    """A value's type with its article, as errors word it: "an int", "a Decimal"."""
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 def row_name(frame: pd.DataFrame, position: int) -> str:
