@@ -537,3 +537,18 @@ def test_a_namespace_that_is_not_text_is_named_with_its_value(index):
     frame = pd.DataFrame({"id": ["a", "b"], "v": [[1, 0, 0], [0, 1, 0]], "ns": [5, 6]})
     with pytest.raises(errors.InvalidVector, match=r"namespace column 'ns' holds an int \(5\) in row 0; namespaces"):
         frame.vectorize.upsert(index, id="id", vector="v", namespace="ns")
+
+
+def test_times_with_a_zone_are_written_in_utc_so_that_their_text_sorts_as_they_do(index):
+    """A whole second was written '...T09:00:00Z' and a fraction '...T09:00:00.500000Z': 'Z' sorts after '.', so
+    a range filter on the text put the whole second after its fractions."""
+    index.create_metadata_index("t", "string")
+    times = pd.to_datetime(["2024-01-01 10:00:00", "2024-01-01 10:00:00.5", "2024-01-01 10:00:01"],
+                           format="ISO8601").tz_localize("Europe/Paris")
+    frame = pd.DataFrame({"id": ["whole", "half", "next"], "v": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "t": times})
+    frame.vectorize.upsert(index, id="id", vector="v", metadata=["t"], wait=True)
+    assert index.get_by_ids(["whole", "half"])["t"].tolist() == ["2024-01-01T09:00:00+00:00",
+                                                                 "2024-01-01T09:00:00.500000+00:00"]
+    cut = "2024-01-01T09:00:00.250000+00:00"
+    assert index.query([1, 1, 1], top_k=3, filter=F("t") < cut)["id"].tolist() == ["whole"]
+    assert sorted(index.query([1, 1, 1], top_k=3, filter=F("t") > cut)["id"]) == ["half", "next"]
