@@ -552,3 +552,10 @@ def test_times_with_a_zone_are_written_in_utc_so_that_their_text_sorts_as_they_d
     cut = "2024-01-01T09:00:00.250000+00:00"
     assert index.query([1, 1, 1], top_k=3, filter=F("t") < cut)["id"].tolist() == ["whole"]
     assert sorted(index.query([1, 1, 1], top_k=3, filter=F("t") > cut)["id"]) == ["half", "next"]
+
+
+def test_a_column_labelled_nan_is_one_metadata_key(index):
+    """A pivot_table(dropna=False) column labelled NaN was refused as clashing with itself (nan != nan)."""
+    frame = pd.DataFrame({"id": ["a", "b"], "v": [[1, 0, 0], [0, 1, 0]], np.nan: [1, 2]})
+    frame.vectorize.upsert(index, id="id", vector="v", metadata="all")
+    assert [v.metadata for v in index.backend.get_by_ids("films", ["a", "b"])] == [{"nan": 1}, {"nan": 2}]

@@ -35,7 +35,8 @@ def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | Hashabl
     check_columns(frame, names, "metadata")
     keys: dict[str, Hashable] = {}
     for name in names:
-        if (other := keys.setdefault(metadata_key(name), name)) != name:
+        other = keys.setdefault(metadata_key(name), name)
+        if frame.columns.get_loc(other) != frame.columns.get_loc(name):  # by place: a label NaN != itself
             raise errors.InvalidMetadata(f"the metadata columns {other!r} and {name!r} would both be the key "
                                          f"{metadata_key(name)!r}; rename one of them")
     return {key: _json_column(frame, name) for key, name in keys.items()}
