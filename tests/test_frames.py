@@ -1,5 +1,7 @@
 """df.vectorize and the conversions behind it: DataFrames in, DataFrames out, bad rows named."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,7 +140,7 @@ def test_a_query_cell_that_is_not_numbers_is_a_python_argument_as_in_query_many(
     """It was InvalidQuery 40112 with the hint "Give exactly one of vector or vectorId, and a whole-number topK",
     where query_many says MalformedRequest 40026 for the same cell."""
     worded = films.assign(embedding=[[1.0, 0.0, 0.0]] * 3 + [["a", 0.0, 0.0]])
-    texts = films.assign(x=1.0, y=["1", "2", "3", "four"], z=0.0)
+    texts = films.assign(x=1.0, y=[1, 2, 3, "four"], z=0.0)
     for ask in (lambda: worded.vectorize.query(index, vector="embedding"),
                 lambda: texts.vectorize.query(index, vectors=["x", "y", "z"])):
         with pytest.raises(errors.MalformedRequest) as raised:
@@ -559,3 +561,33 @@ def test_a_column_labelled_nan_is_one_metadata_key(index):
     frame = pd.DataFrame({"id": ["a", "b"], "v": [[1, 0, 0], [0, 1, 0]], np.nan: [1, 2]})
     frame.vectorize.upsert(index, id="id", vector="v", metadata="all")
     assert [v.metadata for v in index.backend.get_by_ids("films", ["a", "b"])] == [{"nan": 1}, {"nan": 2}]
+
+
+@pytest.mark.parametrize("column, dtype", [
+    (pd.to_datetime(["2024-01-01"] * 4), "datetime64"), (pd.to_timedelta([1] * 4, unit="s"), "timedelta64"),
+    (pd.Series(["0.5", "1e3", "1", "2"], dtype="string"), "string"), (np.ones(4) + 1j, "complex128")],
+    ids=["datetime", "timedelta", "text", "complex"])
+def test_vectors_columns_that_are_not_real_numbers_are_refused_naming_their_dtype(index, films, column, dtype):
+    """A datetime column was written as epoch microseconds, a timedelta one as microseconds, text parsed as
+    numbers and complex numbers as their real parts (with numpy's ComplexWarning only)."""
+    frame = films.assign(x=0.5, y=list(column), z=1.0).astype({"y": column.dtype})
+    with pytest.raises(errors.InvalidVector, match=rf"vector column 'y' is of dtype {dtype}.*, not real numbers"):
+        frame.vectorize.upsert(index, id="film_id", vectors=["x", "y", "z"])
+    with pytest.raises(errors.MalformedRequest, match=rf"vector column 'y' is of dtype {dtype}.*, not real numbers"):
+        frame.vectorize.query(index, vectors=["x", "y", "z"])
+    assert index.info().vector_count == 0
+
+
+@pytest.mark.parametrize("cells", [[np.ones(3) + 1j] * 4, [np.array(["1", "2", "3"])] * 4,
+                                   [np.ones(3), np.ones(3), np.ones(3), np.arange(3).astype("m8[s]")]],
+                         ids=["complex", "text", "timedelta"])
+def test_vector_arrays_that_are_not_real_numbers_are_refused(index, films, cells):
+    """A column of complex arrays was written as their real parts, text arrays parsed as numbers."""
+    frame = films.assign(embedding=cells)
+    row = 13 if len({c.dtype for c in cells}) > 1 else 10
+    said = re.escape(f"of column 'embedding' is an array of {cells[-1].dtype}, not real numbers")
+    with pytest.raises(errors.InvalidVector, match=rf"the vector in row {row} .*{said}"):
+        frame.vectorize.upsert(index, id="film_id", vector="embedding")
+    with pytest.raises(errors.MalformedRequest, match=said):
+        frame.vectorize.query(index, vector="embedding")
+    assert index.info().vector_count == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from operator import attrgetter
 from typing import Any
 from collections.abc import Hashable, Sequence
 
@@ -167,18 +168,34 @@ def matrix_of(frame: pd.DataFrame, vector: Hashable | None = None, vectors: Sequ
     return matrix
 
 
+_REAL = frozenset("fiub")
+"""numpy's kinds of real numbers and booleans: what a vector is made of (not complex, dates or text)."""
+
+
 def _numbers(frame: pd.DataFrame, columns: list[Hashable], ids: Sequence[str] | None) -> np.ndarray:
-    """Several columns of numbers as one float32 matrix; the first cell that is not one is named."""
-    try:
-        return frame[columns].to_numpy(dtype=np.float32, na_value=np.nan)
-    except (TypeError, ValueError):
-        for name in columns:
-            cells = frame[name]
-            unfit = pd.to_numeric(cells, errors="coerce").isna().to_numpy() & cells.notna().to_numpy()
-            if unfit.any():
-                position = int(np.argmax(unfit))
-                raise _not_a_number(frame, name, cells.iloc[position], position, ids) from None
-        raise
+    """Several columns of real numbers as one float32 matrix; a column of another dtype (dates, text, complex
+    numbers) is refused, and in an object column, the first cell that is not a number is named."""
+    for name in columns:
+        dtype = frame[name].dtype
+        if pd.api.types.is_object_dtype(dtype):
+            cells = frame[name].tolist()
+            position = next((p for p, cell in enumerate(cells) if not _real(cell)), None)
+            if position is not None:
+                raise _not_a_number(frame, name, cells[position], position, ids)
+        elif dtype.kind not in _REAL:
+            raise errors.InvalidVector(f"vector column {name!r} is of dtype {dtype}, not real numbers; vectors= "
+                                       "takes columns of numbers (floats, integers or booleans), one per dimension"
+                                       f"{_TEXT_NUMBERS.format(name) if pd.api.types.is_string_dtype(dtype) else ''}")
+    return frame[columns].to_numpy(dtype=np.float32, na_value=np.nan)
+
+
+_TEXT_NUMBERS = "; text that holds numbers can be read as numbers first: pd.to_numeric(df[{!r}])"
+
+
+def _real(cell: Any) -> bool:
+    """A cell of an object column that is a real number (or missing, which the check of finite rows names)."""
+    return (isinstance(cell, int | float | np.integer | np.floating | np.bool_) and not
+            isinstance(cell, np.timedelta64)) or is_missing(cell)
 
 
 def _not_a_number(frame: pd.DataFrame, name: Hashable, cell: Any, position: int,
@@ -201,6 +218,8 @@ def vectors_of(frame: pd.DataFrame, vector: Hashable | None, vectors: Sequence[H
     cells = column.array.matrix if isinstance(column.dtype, VectorDtype) else column.tolist()
     if not len(cells) or (isinstance(cells, list) and set(map(type, cells)) != {np.ndarray}):
         return matrix_of(frame, vector, vectors, dimensions, ids)
+    if isinstance(cells, list):
+        _real_arrays(frame, column, cells, ids)
     width = dimensions if dimensions is not None else int(np.size(cells[0]))
     problem = validation.first_bad_cell(cells, width)
     if problem is None:
@@ -212,6 +231,16 @@ def vectors_of(frame: pd.DataFrame, vector: Hashable | None, vectors: Sequence[H
         raise _not_finite(frame, position, ids)
     raise errors.InvalidVector(f"the vector in {row_name(frame, position)}{id_note(ids, position)} is not a flat "
                                "array of numbers")
+
+
+def _real_arrays(frame: pd.DataFrame, column: pd.Series, cells: list[np.ndarray], ids: Sequence[str] | None) -> None:
+    """Arrays of real numbers, or of objects (read number by number); a complex, date or text array is refused
+    (numpy would keep a complex number's real part, or read text as numbers)."""
+    if all(dtype.kind in _REAL | {"O"} for dtype in set(map(attrgetter("dtype"), cells))):
+        return
+    position = next(p for p, cell in enumerate(cells) if cell.dtype.kind not in _REAL | {"O"})
+    raise errors.InvalidVector(f"the vector in {row_name(frame, position)}{id_note(ids, position)} of column "
+                               f"{column.name!r} is an array of {cells[position].dtype}, not real numbers")
 
 
 def id_note(ids: Sequence[str] | None, position: int) -> str:
@@ -228,6 +257,7 @@ def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: 
     if kinds == {list} and len(widths := set(map(len, cells))) == 1 and dimensions in (None, *widths):
         return _pack(frame, cells, widths.pop(), ids)  # lists of one width: no row by row checks needed
     if kinds == {np.ndarray}:  # the fast path: about 10x quicker than lists
+        _real_arrays(frame, column, cells, ids)
         try:
             matrix = np.asarray(cells, dtype=np.float32)
         except ValueError:  # ragged: the checks below name the row
