@@ -591,3 +591,18 @@ def test_vector_arrays_that_are_not_real_numbers_are_refused(index, films, cells
     with pytest.raises(errors.MalformedRequest, match=said):
         frame.vectorize.query(index, vector="embedding")
     assert index.info().vector_count == 0
+
+
+def test_narrow_floats_are_written_as_the_decimal_pandas_shows(index):
+    """float32's 0.1 was written as its exact double, 0.10000000149011612, so F("price") == 0.1 missed it."""
+    index.create_metadata_index("price", "number")
+    frame = pd.DataFrame({"id": ["a", "b"], "v": [[1, 0, 0], [0, 1, 0]],
+                          "price": np.array([0.1, 2.5], np.float32), "nullable": pd.array([0.1, None], "Float32"),
+                          "half": np.array([0.1, 3.0], np.float16),
+                          "cell": pd.Series([np.float32(0.1), 1], dtype=object),
+                          "scores": [np.array([0.1, 0.7], np.float32), []]})
+    frame.vectorize.upsert(index, id="id", vector="v", metadata="all", wait=True)
+    stored = {v.id: v.metadata for v in index.backend.get_by_ids("films", ["a", "b"])}
+    assert stored == {"a": {"price": 0.1, "nullable": 0.1, "half": 0.1, "cell": 0.1, "scores": [0.1, 0.7]},
+                      "b": {"price": 2.5, "half": 3.0, "cell": 1, "scores": []}}
+    assert index.query([1, 0, 0], top_k=2, filter=F("price") == 0.1)["id"].tolist() == ["a"]

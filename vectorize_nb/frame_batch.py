@@ -102,7 +102,7 @@ def _json_column(frame: pd.DataFrame, name: Hashable) -> list[Any]:
     if pd.api.types.is_integer_dtype(dtype) and not series.isna().any():
         return series.tolist()
     if pd.api.types.is_float_dtype(dtype):
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = _doubles(series.to_numpy(na_value=np.nan))
         if np.isinf(values).any():
             position = int(np.flatnonzero(np.isinf(values))[0])
             raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {row_name(frame, position)}; "
@@ -114,6 +114,14 @@ def _json_column(frame: pd.DataFrame, name: Hashable) -> list[Any]:
     return [_json_value(frame, name, position, value) for position, value in enumerate(items)]
 
 
+def _doubles(values: np.ndarray) -> np.ndarray:
+    """Floats as doubles, a narrower float as its shortest decimal (numpy's repr of it, the number pandas
+    shows): float32's 0.1 is 0.1, not its exact double 0.10000000149011612, which a filter == 0.1 misses."""
+    if values.dtype.itemsize < 8:
+        return values.astype(str).astype(np.float64)
+    return values.astype(np.float64, copy=False)
+
+
 def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) -> Any:
     if isinstance(value, str) or isinstance(value, bool):
         return value
@@ -122,7 +130,7 @@ def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) 
     if isinstance(value, (float, np.floating)):
         if math.isinf(value):
             raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {row_name(frame, position)}")
-        return float(value)
+        return float(_doubles(np.asarray(value)))
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.timedelta64):  # numpy's is an integer
         return int(value)
     if isinstance(value, np.bool_):
