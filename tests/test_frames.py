@@ -606,3 +606,19 @@ def test_narrow_floats_are_written_as_the_decimal_pandas_shows(index):
     assert stored == {"a": {"price": 0.1, "nullable": 0.1, "half": 0.1, "cell": 0.1, "scores": [0.1, 0.7]},
                       "b": {"price": 2.5, "half": 3.0, "cell": 1, "scores": []}}
     assert index.query([1, 0, 0], top_k=2, filter=F("price") == 0.1)["id"].tolist() == ["a"]
+
+
+def test_an_export_of_integers_and_booleans_some_vectors_lack_is_written_back_exactly(index):
+    """to_frame gave such properties as float64 and object, and writing it back stored 1999.0, and
+    4.611686018427388e+18 for 2**62 + 1; a subset of the rows came back int64 and bool."""
+    metadata = [{"year": 1999, "ref": 2**62 + 1, "ok": True}, None, {"year": 2024, "ref": 7, "ok": False}]
+    index.upsert([{"id": vid, "values": [1, 0, 0], **({"metadata": m} if m else {})}
+                  for vid, m in zip("abc", metadata)])
+    exported = index.to_frame()
+    assert exported.dtypes[["year", "ref", "ok"]].tolist() == ["Int64", "Int64", "boolean"]
+    assert index.get_by_ids(["a", "c"]).dtypes.to_dict() == exported.dtypes.to_dict()
+    with vz.connect("memory", limits=TINY) as client:
+        copy = client.create_index("copy", 3)
+        exported.vectorize.upsert(copy, id="id", vector="values", namespace="namespace", metadata="all")
+        stored = [v.metadata for v in copy.backend.get_by_ids("copy", ["a", "b", "c"])]
+    assert stored == metadata and [type(m["ref"]) for m in (stored[0], stored[2])] == [int, int]

@@ -38,7 +38,25 @@ def _metadata_columns(metadata: Iterable[dict[str, Any] | None], reserved: Itera
         return {}
     gathered = MetadataColumns()
     gathered.add(rows)
-    return _renamed(gathered.columns, reserved)
+    return _renamed(_typed(gathered.columns), reserved)
+
+
+def _typed(columns: dict[str, list[Any]]) -> dict[str, Any]:
+    """Metadata columns with the dtype of the values they hold, whichever rows hold them: integers are pandas'
+    Int64 and booleans its boolean, a row without the key <NA> (3 stays 3, not 3.0 as float64 would make it);
+    integers beyond int64 stay Python's (object); anything else is what pandas infers."""
+    return {name: _nullable(values) for name, values in columns.items()}
+
+
+def _nullable(values: list[Any]) -> Any:
+    kinds = set(map(type, values)) - {type(None)}
+    if kinds == {bool}:
+        return pd.array(values, dtype="boolean")
+    if kinds != {int}:
+        return values
+    present = [value for value in values if value is not None] if None in values else values
+    return pd.array(values, dtype="Int64") if -2**63 <= min(present) and max(present) < 2**63 else \
+        np.array(values, dtype=object)
 
 
 def _renamed(columns: dict[str, list[Any]], reserved: Iterable[str]) -> dict[str, list[Any]]:
@@ -187,7 +205,7 @@ def export_frame(export: IndexExport, attrs: dict[str, Any]) -> pd.DataFrame:
     if export.values is not None:
         columns["values"] = VectorArray(export.values)
     if export.metadata is not None:
-        columns.update(_renamed(export.metadata, ("id", "namespace", "values")))
+        columns.update(_renamed(_typed(export.metadata), ("id", "namespace", "values")))
     return _frame(columns, attrs)
 
 
