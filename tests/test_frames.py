@@ -1,6 +1,7 @@
 """df.vectorize and the conversions behind it: DataFrames in, DataFrames out, bad rows named."""
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -622,3 +623,20 @@ def test_an_export_of_integers_and_booleans_some_vectors_lack_is_written_back_ex
         exported.vectorize.upsert(copy, id="id", vector="values", namespace="namespace", metadata="all")
         stored = [v.metadata for v in copy.backend.get_by_ids("copy", ["a", "b", "c"])]
     assert stored == metadata and [type(m["ref"]) for m in (stored[0], stored[2])] == [int, int]
+
+
+def test_an_empty_answer_has_the_dtypes_of_a_full_one(index, films):
+    """get_by_ids and fetch of unknown ids gave values of dtype vector[0], and df.vectorize.query's `query`
+    column was object when nothing matched."""
+    films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre"], wait=True)
+    assert index.get_by_ids(["zz"])["values"].dtype == index.get_by_ids(["a"])["values"].dtype
+    fetched = pd.DataFrame({"id": ["zz"]}).vectorize.fetch(index, id="id")
+    assert fetched["values"].dtype == index.to_frame()["values"].dtype
+    for frame in (films, films.set_index("film_id")):
+        full = frame.vectorize.query(index, vector="embedding", top_k=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", errors.VectorizeWarning)  # "no vector in the namespace 'none-here'"
+            literal = frame.vectorize.query(index, vector="embedding", top_k=1, namespace="none-here")
+            column = frame.assign(ns="none-here").vectorize.query(index, vector="embedding", top_k=1, namespace="ns")
+        for empty in (literal, column):
+            assert len(empty) == 0 and empty["query"].dtype == full["query"].dtype

@@ -114,6 +114,9 @@ EMPTY_AND_FULL = {
     "ids": lambda n: results.ids_frame(["doc-1"] * n, ATTRS),
     "a query": lambda n: results.matches_frame([matches()[0][1:1 + n]], ATTRS),
     "records": lambda n: results.records_frame(records()[:n], ATTRS, values=False, metadata=False),
+    "records with values": lambda n: results.records_frame(records()[:n], ATTRS, metadata=False, dimensions=4),
+    "queries keyed by numbers": lambda n: results.matches_frame([matches()[0][1:1 + n]], ATTRS, keys=[7]),
+    "queries keyed by text": lambda n: results.matches_frame([matches()[0][1:1 + n]], ATTRS, keys=["a"]),
     "an export": lambda n: results.export_frame(IndexExport(["a"] * n, ["ns"] * n), ATTRS),
 }
 

@@ -26,7 +26,7 @@ from .contract.models import WriteKind
 from .embedder import Embedder
 from .frame_batch import MISSING, metadata_values, namespaces_of, to_vectors
 from .metadata_fit import metadata_index_types, warn_left_out, warn_unheld
-from .results import metadata_key
+from .results import key_dtype, metadata_key
 from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of
 from .index import FilterLike, Index
 from .docstrings import documented, fill_docstring
@@ -352,7 +352,7 @@ def _per_namespace(ask: Callable[..., pd.DataFrame], matrix: np.ndarray, labels:
     parts = [ask(matrix[rows], keys=rows, namespace=namespace)  # no rows: one empty answer, with its columns
              for namespace, rows in (groups or {None: []}).items()]
     result = pd.concat(parts, ignore_index=True).sort_values("query", kind="stable", ignore_index=True)
-    result["query"] = [labels[row] for row in result["query"]]
+    result["query"] = pd.Series([labels[row] for row in result["query"]], dtype=key_dtype(labels), index=result.index)
     result.attrs = parts[0].attrs
     return result
 

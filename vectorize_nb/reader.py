@@ -179,7 +179,8 @@ class IndexReader:
         with self._during("get_by_ids"):
             wanted = validation.asked_ids(ids, self.limits)
         records = self._records(wanted)
-        return results.records_frame(records, self._attrs("get_by_ids"), values=values, metadata=metadata)
+        return results.records_frame(records, self._attrs("get_by_ids"), values=values, metadata=metadata,
+                                     dimensions=self.dimensions)
 
     def list_vectors(self, count: int | None = None, cursor: str | None = None) -> pd.DataFrame:
         """One page of ids, in insertion order. The first call pins the set of ids the walk covers.

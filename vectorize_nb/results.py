@@ -27,7 +27,7 @@ from .contract.models import IndexDescription, IndexExport, Match, MetadataIndex
 from .vector_array import VectorArray
 
 __all__ = ["matches_frame", "records_frame", "export_frame", "indexes_frame", "metadata_indexes_frame", "flatten",
-           "metadata_column", "metadata_key", "MATCH_COLUMNS"]
+           "metadata_column", "metadata_key", "key_dtype", "MATCH_COLUMNS"]
 
 MATCH_COLUMNS = ("query", "rank", "id", "score", "namespace", "values")
 
@@ -158,7 +158,8 @@ def _array(values: Any) -> Any:
 
 def matches_frame(results: Sequence[Sequence[Match]], attrs: dict[str, Any], *, keys: Sequence[Any] | None = None,
                   return_values: bool = False) -> pd.DataFrame:
-    """One row per match. With `keys`, the answer to query i is labelled keys[i] in a `query` column."""
+    """One row per match. With `keys`, the answer to query i is labelled keys[i] in a `query` column, of the
+    keys' dtype."""
     query: list[Any] = []
     ranks: list[int] = []
     matches: list[Match] = []
@@ -169,7 +170,7 @@ def matches_frame(results: Sequence[Sequence[Match]], attrs: dict[str, Any], *, 
             query.extend([keys[pos]] * len(result))
     columns: dict[str, Any] = {}
     if keys is not None:
-        columns["query"] = pd.Series(query, dtype=_key_dtype(keys))
+        columns["query"] = pd.Series(query, dtype=key_dtype(keys))
     columns["rank"] = np.asarray(ranks, dtype=np.int64)
     columns["id"] = _text([m.id for m in matches])
     columns["score"] = np.asarray([m.score for m in matches], dtype=np.float64)
@@ -180,19 +181,26 @@ def matches_frame(results: Sequence[Sequence[Match]], attrs: dict[str, Any], *, 
     return _frame(columns, attrs)
 
 
-def _key_dtype(keys: Sequence[Any]) -> Any:
-    return getattr(keys, "dtype", None) if not isinstance(keys, list) else None
+def key_dtype(keys: Sequence[Any]) -> Any:
+    """The dtype of a `query` column: the keys' own, or what pandas infers from all of them (so that an answer
+    where nothing matched has the dtype of one where something did)."""
+    return keys.dtype if hasattr(keys, "dtype") else pd.Series(keys).dtype
+
+
+def _vectors(values: list[Any], dimensions: int) -> VectorArray:
+    """Stored vectors as one column; none is an empty one of the index's width, as a full one has."""
+    return VectorArray._from_sequence(values) if values else VectorArray(np.empty((0, dimensions), np.float32))
 
 
 def records_frame(records: Sequence[VectorRecord], attrs: dict[str, Any], *, values: bool = True,
-                  metadata: bool = True) -> pd.DataFrame:
-    """One row per stored vector: id, namespace, values (float32 vectors), metadata columns."""
+                  metadata: bool = True, dimensions: int = 0) -> pd.DataFrame:
+    """One row per stored vector: id, namespace, values (float32 vectors of `dimensions`), metadata columns."""
     columns: dict[str, Any] = {
         "id": _text([r.id for r in records]),
         "namespace": _text([r.namespace for r in records]),
     }
     if values:
-        columns["values"] = VectorArray._from_sequence([r.values for r in records])
+        columns["values"] = _vectors([r.values for r in records], dimensions)
     if metadata:
         columns.update(_metadata_columns((r.metadata for r in records), ("id", "namespace", "values")))
     return _frame(columns, attrs)
