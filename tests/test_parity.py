@@ -2,8 +2,6 @@
 call gives the same frame, the same error (class, code, message) and the same warnings on both, and
 what the client refuses it refuses before sending anything."""
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -11,6 +9,7 @@ import vectorize_nb as vz
 from vectorize_nb import F, errors
 
 from .congruence.conftest import Clock, open_backend
+from .helpers import made_after
 
 
 @pytest.fixture(params=["local", "rest"])
@@ -233,9 +232,7 @@ def test_numpy_booleans_are_taken_for_return_values(index):
 
 
 def test_every_result_frame_says_when_it_was_retrieved(client, index):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", errors.VectorizeWarning)  # over REST: "a" and "b" predate "genre"
-        index.create_metadata_index("genre", "string")
+    made_after(index, "genre", "string")
     frames = {"query": index.query([1, 0]), "get_by_ids": index.get_by_ids(["a"]), "to_frame": index.to_frame(),
               "list_vectors": index.list_vectors(), "explain_filter": index.explain_filter({"genre": "noir"}),
               "list_indexes": client.list_indexes(), "metadata_indexes": index.list_metadata_indexes()}
@@ -262,7 +259,7 @@ def test_a_preset_with_other_dimensions_or_metric_is_refused_alike_before_sendin
 def test_a_metadata_index_of_another_type_is_refused_without_the_list_of_types_alike(index):
     """"already has a metadata index of type number; delete it before ..." went on "indexType is 'string', 'number'
     or 'boolean'; propertyName is a non-empty key", as if the type asked for were not one."""
-    index.create_metadata_index("label", "number")
+    made_after(index, "label", "number")
     said = refused(lambda: index.create_metadata_index("label", "string"))
     assert said[:2] == (errors.InvalidMetadataIndex, 40109)
     assert said[2].endswith('property "label" already has a metadata index of type number; delete it before creating '
@@ -284,7 +281,7 @@ GRAMMAR = ". Filters are {key: value} or {key: {$op: value}} with $eq $ne $in $n
 def test_a_filter_refused_gets_the_grammar_only_where_the_grammar_is_the_trouble(index, flt, said, grammar):
     """Every InvalidFilter went on "Filters are {key: value} ...", a "no metadata index" or a value of the index's
     wrong type too; and a pandas query string was told only that a filter is a JSON object."""
-    index.create_metadata_index("label", "number")
+    made_after(index, "label", "number")
     index.wait()
     message = refused(lambda: index.query([1, 0], filter=flt))[2]
     assert said in message and message.endswith(GRAMMAR) == grammar, message

@@ -55,7 +55,7 @@ def test_query_and_get_by_ids_give_vector_columns(index, matrix):
 def test_an_empty_result_takes_the_width_of_the_one_it_joins(index, matrix):
     index.upsert(["a"], matrix[:1], wait=True)
     empty, found = index.get_by_ids(["nope"]), index.get_by_ids(["a"])
-    assert empty["values"].dtype == VectorDtype(0) and len(empty) == 0
+    assert empty["values"].dtype == VectorDtype(3) and len(empty) == 0  # the index's width
     both = pd.concat([empty, found], ignore_index=True)
     assert both["values"].dtype == VectorDtype(3) and both["values"].iloc[0].tolist() == [0, 1, 2]
 

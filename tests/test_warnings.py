@@ -11,7 +11,7 @@ from vectorize_nb.errors import VectorizeWarning, heard_warnings
 from vectorize_nb.local import LocalEngine
 
 from .congruence.conftest import open_backend
-from .helpers import TINY
+from .helpers import TINY, made_after
 
 
 def caught(action):
@@ -37,14 +37,6 @@ def clock():
     return Clock()
 
 
-def _made_after(index, property_name, index_type):
-    """A metadata index made on the fixture's index, whose vectors predate it: said over REST when it is made (see
-    test_vectors_written_before_a_metadata_index_are_said_when_it_is_made_over_rest), no part of these tests."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", VectorizeWarning)
-        return index.create_metadata_index(property_name, index_type)
-
-
 def test_a_property_without_a_metadata_index_warns_once_and_the_result_stays_empty(index):
     hits, said = caught(lambda: index.query([1, 0], filter={"genre": "drama"}))
     assert hits.empty
@@ -56,7 +48,7 @@ def test_a_property_without_a_metadata_index_warns_once_and_the_result_stays_emp
 
 
 def test_a_value_of_another_type_than_the_index_warns(index):
-    _made_after(index, "year", "number")
+    made_after(index, "year", "number")
     index.rewrite()
     hits, said = caught(lambda: index.query([1, 0], filter={"year": "1999"}))
     assert hits.empty and said == ['filter on "year": its metadata index holds number values, so $eq \'1999\' '
@@ -305,7 +297,7 @@ def test_a_metadata_index_no_filter_can_name_is_said_when_made():
 def test_metadata_a_metadata_index_does_not_hold_is_said_as_it_is_written(index):
     """Integer labels written to a property indexed as strings were stored without a word, and no filter on
     the property ever matched them; explain_filter said "ok"."""
-    _made_after(index, "label", "string")
+    made_after(index, "label", "string")
     frame = pd.DataFrame({"id": ["p", "q", "r"], "v": [[1.0, 0.0]] * 3, "label": [0, None, 2]}, index=[10, 11, 12])
     result, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata=["label"], wait=True))
     assert result.written == 3 and index.get_by_ids(["r"])["label"].tolist() == [2]  # written as Vectorize would
@@ -315,15 +307,15 @@ def test_metadata_a_metadata_index_does_not_hold_is_said_as_it_is_written(index)
                     "type (delete its metadata index, create one of their type, then write them again)"]
     _, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata=["label"]))
     assert said == []  # once per index, property and type
-    _made_after(index, "seen", "boolean")
+    made_after(index, "seen", "boolean")
     _, said = caught(lambda: index.upsert([{"id": "s", "values": [1, 0], "metadata": {"seen": "yes"}}]))
     assert len(said) == 1 and said[0].startswith("metadata 'seen' of one vector is not a boolean (first: id 's', "
                                                  'a string "yes")')
 
 
 def test_metadata_of_the_index_type_says_nothing(index):
-    _made_after(index, "tags", "string")
-    _made_after(index, "year", "number")
+    made_after(index, "tags", "string")
+    made_after(index, "year", "number")
     frame = pd.DataFrame({"id": ["p", "q"], "v": [[1.0, 0.0]] * 2, "tags": [["x", "y"], None],
                           "year": [1999.0, float("nan")], "when": pd.to_datetime(["2020-01-01", None])})
     _, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata="all"))
@@ -353,7 +345,7 @@ def test_query_by_id_right_after_a_write_not_yet_applied_says_to_wait():
 def test_a_column_of_an_indexed_property_left_out_of_the_write_is_said(index):
     """An upsert again without metadata= (after new embeddings, say) replaced each vector whole: its stored
     metadata was gone, and filters on it matched nothing, without a word."""
-    _made_after(index, "genre", "string")
+    made_after(index, "genre", "string")
     frame = pd.DataFrame({"id": ["a", "b"], "v": [[1.0, 0.0], [0.0, 1.0]], "genre": ["drama", "noir"]})
     _, said = caught(lambda: frame.vectorize.upsert(index, id="id", vector="v", metadata=["genre"]))
     assert said == []
