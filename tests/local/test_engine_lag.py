@@ -63,6 +63,18 @@ def test_pending_mutations_survive_a_restart(tmp_path, clock):
         assert (info.vector_count, info.processed_up_to_mutation) == (1, mutation.id)
 
 
+def test_a_write_queued_forever_by_an_older_version_is_applied_by_the_next_engine(tmp_path, clock):
+    """An older version took apply_delay=inf: its writes were due at infinity, and every later write to the index,
+    by any process, was queued behind them for ever."""
+    with LocalEngine(tmp_path / "inf", limits=TINY, apply_delay=10.0, clock=clock) as engine:
+        engine.create_index("lag", dimensions=2, metric="cosine")
+        engine.upsert("lag", vectors(["a"], [[1, 0]]))
+        engine.store._run("UPDATE mutations SET due_at = 9e999")  # what `due_at = now + inf` stored
+    with LocalEngine(tmp_path / "inf", limits=TINY, clock=clock) as reopened:
+        reopened.upsert("lag", vectors(["b"], [[0, 1]]))
+        assert [r.id for r in reopened.get_by_ids("lag", ["a", "b"])] == ["a", "b"]
+
+
 def test_a_metadata_index_queued_after_a_write_does_not_cover_it(lagging, clock):
     lagging.upsert("lag", vectors(["early"], [[1, 0]], [{"g": "x"}]))
     lagging.create_metadata_index("lag", "g", "string")

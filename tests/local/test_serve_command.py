@@ -92,10 +92,19 @@ def test_a_folder_the_command_cannot_open_is_one_line_not_a_traceback(tmp_path, 
     assert err.startswith("vectorize-nb serve: ") and str(problem) in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("delay", [-1.0, float("nan")])
-def test_an_apply_delay_that_is_negative_or_not_a_number_is_refused(delay):
-    with pytest.raises(vz.errors.ConfigurationError, match="apply_delay must be 0 or more seconds"):
+@pytest.mark.parametrize("delay", [-1.0, float("nan"), float("inf"), 1e400])
+def test_an_apply_delay_that_is_negative_infinite_or_not_a_number_is_refused(tmp_path, capsys, delay):
+    """`--apply-delay inf` served, acknowledged every write, applied none, and queued every later write to the
+    index, by any process, behind the infinite one."""
+    from vectorize_nb.cli import main
+
+    with pytest.raises(vz.errors.ConfigurationError, match="apply_delay must be 0 or more seconds, and finite: got "):
         vz.connect("memory", apply_delay=delay)
+    with pytest.raises(vz.errors.ConfigurationError, match="apply_delay must be"):
+        vz.serve(memory=True, apply_delay=delay)
+    assert main(["serve", "--path", str(tmp_path / "store"), "--port", "0", "--apply-delay", str(delay)]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("vectorize-nb serve: apply_delay must be") and not (tmp_path / "store").exists()
 
 
 @pytest.mark.parametrize("token", ["a b", "tok\u00e9n", "a\tb"])

@@ -64,8 +64,8 @@ class LocalEngine(Backend):
                  lock_patience: float = LOCK_PATIENCE) -> None:
         self.path = None if path is None else Path(path)
         self.limits = limits
-        if not float(apply_delay) >= 0:  # NaN included
-            raise errors.ConfigurationError(f"apply_delay must be 0 or more seconds, got {apply_delay!r}")
+        if not 0 <= float(apply_delay) < float("inf"):  # NaN included
+            raise errors.ConfigurationError(f"apply_delay must be 0 or more seconds, and finite: got {apply_delay!r}")
         self.apply_delay = float(apply_delay)
         self.clock = clock
         self.store = Store(self.path, lock_patience)

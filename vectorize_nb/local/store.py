@@ -305,7 +305,7 @@ class Store:
             sql += " AND index_id = ?"
             params.append(index_id)
         if due_by is not None:
-            sql += " AND due_at <= ?"
+            sql += " AND (due_at <= ? OR due_at >= 9e999)"  # infinity: an older version took apply_delay=inf
             params.append(due_by)
         return [MutationRow(*row) for row in self._all(sql + " ORDER BY seq", params)]
 
