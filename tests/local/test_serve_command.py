@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -121,3 +122,55 @@ def test_a_token_no_client_can_send_is_refused_before_serving(tmp_path, capsys, 
     assert not (tmp_path / "store").exists()
     with vz.serve(memory=True, port=0, token=" ok\n") as server:  # a token read from a file, its line break
         assert vz.connect(server.url, api_token="ok").list_indexes().empty
+
+
+def test_a_stopped_command_answers_the_write_in_flight_before_it_exits(tmp_path):
+    """SIGTERM (or Ctrl-C) to the command stopped waitress's loop in the main thread: waitress waited 5 s of its
+    own, then closed the connection of a write still waiting for another writer's lock, which was applied
+    anyway, unanswered. The command finishes what is in flight, as `server.close()` does."""
+    import numpy as np
+
+    from vectorize_nb.local.store import DATABASE_NAME
+
+    from .test_server_stop import refusing
+
+    folder, inside = tmp_path / "store", tmp_path / "inside"
+    with vz.connect(path=folder) as client:
+        client.create_index("docs", dimensions=32, metric="cosine")
+    prelude = ("from vectorize_nb.local import LocalEngine\nwrite = LocalEngine.write\n"
+               f"def flagged(self, *args):\n    open({str(inside)!r}, 'w').close()\n    return write(self, *args)\n"
+               "LocalEngine.write = flagged")
+    process, banner = serve(folder, prelude)
+    url = banner.split(" at ", 1)[1].split(" ", 1)[0]
+    other = sqlite3.connect(folder / DATABASE_NAME, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # the write waits for this lock
+    outcome: list[object] = []
+    index = vz.connect(url, account_id="local", max_retries=0).get_index("docs")
+    vector = np.eye(1, 32, dtype=np.float32)
+
+    def write() -> None:
+        try:
+            outcome.append(index.upsert(["a"], vector))
+        except Exception as exc:  # an answer lost: the connection cut
+            outcome.append(exc)
+
+    writing = threading.Thread(target=write, daemon=True)
+    writing.start()
+    try:
+        for _ in range(1000):
+            if inside.exists() or not writing.is_alive():
+                break
+            writing.join(0.01)
+        assert inside.exists()
+        os.kill(process.pid, signal.SIGTERM)
+        host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+        assert refusing(host, int(port))  # the stop has begun...
+    finally:
+        other.close()  # ...and then the write goes on
+        writing.join(30)
+    code, errors = stop(process, signal.SIGTERM)
+    [result] = outcome
+    assert isinstance(result, vz.WriteResult) and result.ok, errors
+    assert code == 0 and "Traceback" not in errors
+    with vz.connect(path=folder) as client:
+        assert [r.id for r in client.backend.get_by_ids("docs", ["a"])] == ["a"]

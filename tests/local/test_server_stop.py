@@ -23,8 +23,8 @@ def refusing(host: str, port: int, patience: float = 10.0) -> bool:
             socket.create_connection((host, port), timeout=1).close()
         except ConnectionRefusedError:
             return True
-        except ConnectionResetError:  # taken into the backlog just before the listening socket closed: try again
-            continue
+        except (ConnectionResetError, TimeoutError):  # taken into the backlog just before the listening socket
+            continue  # closed, or a backlog left full by a loop that no longer accepts: try again
     return False
 
 

@@ -140,10 +140,13 @@ class Server:
         return f"Server({self.url!r}, {state})"
 
     def serve_forever(self) -> None:
-        """Serve in this thread until interrupted (KeyboardInterrupt or SystemExit: `vectorize-nb serve` turns
-        Ctrl-C, SIGTERM and SIGBREAK into SystemExit)."""
+        """Serve until interrupted (KeyboardInterrupt or SystemExit: `vectorize-nb serve` turns Ctrl-C, SIGTERM
+        and SIGBREAK into SystemExit), then stop as close() does. The loop runs in a thread of its own: run in
+        this one, waitress would take the interruption itself and cut the requests in flight after 5 s."""
+        thread = self.start()._thread
         try:
-            self._wsgi.run()
+            while thread is not None and thread.is_alive():
+                time.sleep(0.5)  # not join(): a join interrupted marks the thread as ended (before Python 3.13)
         finally:
             self.close()
 
@@ -158,10 +161,12 @@ class Server:
         with _OPEN_LOCK:
             if self in _OPEN:
                 _OPEN.remove(self)
-        stop_serving(self._wsgi, self._thread)
-        self._thread = None
-        if self._owns_engine:
-            self.engine.close()
+        try:
+            stop_serving(self._wsgi, self._thread)
+        finally:  # a second Ctrl-C cuts the wait for the requests in flight short, not the engine's close
+            self._thread = None
+            if self._owns_engine:
+                self.engine.close()
 
     def __enter__(self) -> Server:
         return self
