@@ -304,3 +304,30 @@ def test_a_queued_write_to_an_index_whose_vector_file_is_damaged_waits_and_the_o
         with pytest.raises(errors.FolderUnusable, match='^The vectors of index "films" are (cut short|missing): '):
             engine.index_info("films")  # not an info that waits for the write for ever
         assert_only_films_is_damaged(engine, folder, name, None if row_bytes is None else 7, ROWS)
+
+
+def test_a_database_that_is_a_folder_is_refused_in_one_line_by_connect_and_the_command(tmp_path, capsys):
+    """SQLite's bare "unable to open database file" came out of vz.connect, and the command crashed with it."""
+    from vectorize_nb.cli import main
+
+    (tmp_path / "store" / DATABASE_NAME).mkdir(parents=True)
+    with pytest.raises(errors.FolderUnusable) as caught:
+        vz.connect(path=tmp_path / "store")
+    message = str(caught.value)
+    assert str(tmp_path / "store" / DATABASE_NAME) in message and "is a folder, not a database file" in message
+    assert main(["serve", "--path", str(tmp_path / "store"), "--port", "0"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("vectorize-nb serve: ") and "is a folder, not a database file" in line
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may read any file")
+def test_a_database_this_user_may_not_read_is_refused_in_one_line(folder):
+    """Another user's folder, its database readable by its owner only (mode 600)."""
+    database = folder / DATABASE_NAME
+    database.chmod(0)
+    try:
+        with pytest.raises(errors.FolderUnusable) as caught:
+            vz.connect(path=folder)
+    finally:
+        database.chmod(0o644)
+    assert str(database) in str(caught.value) and "this user may not read it" in str(caught.value)

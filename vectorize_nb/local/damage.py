@@ -1,12 +1,13 @@
 """A folder that is not what the engine expects: a file where the folder should be, a database that is
-not one (written over, or cut short) or is missing or empty beside the indexes' vector files, an index's
-vector file missing or cut short. Each is FolderUnusable,
-naming the folder (or the index and its file), what is wrong in the user's terms, and what to do; the
-engine writes nothing over such a folder.
+not one (written over, or cut short), that SQLite cannot open (a folder of that name, another user's
+file), or that is missing or empty beside the indexes' vector files, an index's vector file missing or cut
+short. Each is FolderUnusable, naming the folder (or the index and its file), what is wrong in the user's
+terms, and what to do; the engine writes nothing over such a folder.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from ..contract import errors
 from .vectorfile import ShortFile
 
-__all__ = ["not_a_folder", "damage_met", "damaged_database", "orphaned_vectors", "damaged_vectors"]
+__all__ = ["not_a_folder", "damage_met", "damaged_database", "unopenable", "orphaned_vectors", "damaged_vectors"]
 
 _DAMAGED = (11, 26)
 """SQLite's primary result codes for a database file it cannot read (SQLITE_CORRUPT, SQLITE_NOTADB)."""
@@ -48,6 +49,18 @@ def damaged_database(exc: BaseException, folder: Path) -> errors.FolderUnusable 
         return None
     return errors.FolderUnusable(f"The folder {str(folder)!r} is damaged: its database cannot be read ({exc}); it "
                                  f"was cut short or written over. {_RESTORE}")
+
+
+def unopenable(database: Path, exc: sqlite3.OperationalError) -> errors.FolderUnusable:
+    """The error for a database that SQLite (`exc`) cannot open at all."""
+    if database.is_dir():
+        why, advice = "it is a folder, not a database file", "Move that folder away"
+    elif database.exists() and not os.access(database, os.R_OK):
+        why, advice = "this user may not read it", "Ask its owner for access"
+    else:
+        why, advice = str(exc), "Check the folder"
+    return errors.FolderUnusable(f"The folder {str(database.parent)!r} cannot be used: its database {database} "
+                                 f"cannot be opened ({why}). {advice}, or connect to another folder")
 
 
 def orphaned_vectors(database: Path, vectors: Path, held: bool) -> errors.FolderUnusable | None:

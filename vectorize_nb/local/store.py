@@ -24,6 +24,7 @@ from ..contract.models import WriteKind
 from ..journal import write_ahead
 from . import damage, migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
+from .folder import make_folder, open_database
 from .readonly import (LOCK_PATIENCE, ReadOnlyFolder, disk_full, locked, open_read_only, refused, writable,
                        write_refused)
 from .rows import IndexRow, MutationRow, VectorRow, columns
@@ -34,7 +35,6 @@ __all__ = ["Store", "IndexRow", "MutationRow", "VectorRow", "DATABASE_NAME", "VE
 
 DATABASE_NAME = "vectorize.sqlite3"
 VECTORS_FOLDER = "vectors"
-GITIGNORE = "# Created by vectorize-nb: the engine's data stays out of git. Delete this file to commit it.\n*\n"
 HOLES_SHARE = 0.1
 """Compaction starts when holes pass this share of a vector file's slots (and MIN_HOLES)."""
 MIN_HOLES = 4096
@@ -50,21 +50,6 @@ slot = excluded.slot, seq = excluded.seq"""
 _INSERT = "INSERT INTO {table} (id, namespace, metadata, slot, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
 
 
-def _make_folder(folder: Path) -> None:
-    """The engine's folder, made if it is not there, with a .gitignore (as pytest's cache and uv's .venv have):
-    a folder of databases, often gigabytes, is not committed by a `git add .` in a notebook's repository."""
-    try:
-        folder.mkdir(parents=True)
-    except FileExistsError:
-        if folder.is_dir():
-            return
-        raise damage.not_a_folder(folder) from None
-    except NotADirectoryError:
-        raise damage.not_a_folder(folder) from None
-    with suppress(OSError):  # only a convenience: a disk too full for it fails at the database next
-        (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
-
-
 class Store:
     """SQLite access for the engine. Thread-safe: one connection, used under a lock."""
 
@@ -73,13 +58,12 @@ class Store:
         self._patience = lock_patience
         self._files = VectorFiles(None if self.path is None else self.path.parent / VECTORS_FOLDER)
         if self.path is not None:
-            _make_folder(self.path.parent)
+            make_folder(self.path.parent)
             orphaned = damage.orphaned_vectors(self.path, self.path.parent / VECTORS_FOLDER, self._files.held())
             if orphaned is not None:  # before SQLite makes a new database there
                 raise orphaned
         self._lock = threading.RLock()
-        self._con = sqlite3.connect(":memory:" if self.path is None else str(self.path),
-                                    isolation_level=None, check_same_thread=False, timeout=lock_patience)
+        self._con = open_database(self.path, lock_patience)
         self._checkpointer: Checkpointer | None = None
         self.read_only = False
         """Whether the folder was opened for reading only (this user may not write it): writes raise ReadOnlyFolder."""

@@ -1,0 +1,41 @@
+"""The engine's folder before SQLite reads it: made where none is (with a .gitignore), and its database opened,
+a FolderUnusable where SQLite cannot open it (a folder of that name, a file this user may not read)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import suppress
+from pathlib import Path
+
+from . import damage
+
+__all__ = ["make_folder", "open_database", "GITIGNORE"]
+
+GITIGNORE = "# Created by vectorize-nb: the engine's data stays out of git. Delete this file to commit it.\n*\n"
+
+
+def make_folder(folder: Path) -> None:
+    """The engine's folder, made if it is not there, with a .gitignore (as pytest's cache and uv's .venv have):
+    a folder of databases, often gigabytes, is not committed by a `git add .` in a notebook's repository."""
+    try:
+        folder.mkdir(parents=True)
+    except FileExistsError:
+        if folder.is_dir():
+            return
+        raise damage.not_a_folder(folder) from None
+    except NotADirectoryError:
+        raise damage.not_a_folder(folder) from None
+    with suppress(OSError):  # only a convenience: a disk too full for it fails at the database next
+        (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+
+
+def open_database(database: Path | None, patience: float) -> sqlite3.Connection:
+    """A connection to the database at `database` (None: in memory), whose statements wait up to `patience`
+    seconds for a lock another connection holds."""
+    try:
+        return sqlite3.connect(":memory:" if database is None else str(database), isolation_level=None,
+                               check_same_thread=False, timeout=patience)
+    except sqlite3.OperationalError as exc:
+        if database is None:
+            raise
+        raise damage.unopenable(database, exc) from exc
