@@ -65,16 +65,16 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"vectorize-nb serve: {exc}", file=sys.stderr)
         return 2
     where = "memory" if args.memory else os.path.abspath(str(path))
-    _stop_on_signals()  # before the banner: whoever waits for it may stop the server right after
     try:
+        server.start()  # before the signals are taken: stopped as it starts, its thread would be half-started
+        _stop_on_signals()  # before the banner: whoever waits for it may stop the server right after
         if hasattr(sys.stdout, "reconfigure"):  # Windows writes a redirected stdout in its ANSI code page,
             sys.stdout.reconfigure(errors="backslashreplace")  # which may not hold the path's characters
         print(f"vectorize-nb serving {where} at {server.url} (any account id works, e.g. {server.account_id}; "
               f"token {'required' if server.token_required else 'not required'})", flush=True)
-    except BaseException:  # stopped as it printed, or no stdout
+        server.serve_forever()
+    finally:  # stopped as it printed or before it served, or no stdout
         server.close()
-        raise
-    server.serve_forever()
     return 0
 
 

@@ -61,7 +61,7 @@ def test_each_way_of_stopping_the_server_closes_its_engine(tmp_path, signum, pre
     process, banner = serve(tmp_path / "store", prelude)
     assert banner.startswith("vectorize-nb serving")
     code, errors = stop(process, signum)
-    assert code == 0 and "Traceback" not in errors
+    assert code == 0 and "Traceback" not in errors, errors
     wal = tmp_path / "store" / "vectorize.sqlite3-wal"
     assert not wal.exists() or wal.stat().st_size == 0  # the engine closed: its log was checkpointed away
 

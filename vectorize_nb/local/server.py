@@ -142,10 +142,13 @@ class Server:
     def serve_forever(self) -> None:
         """Serve until interrupted (KeyboardInterrupt or SystemExit: `vectorize-nb serve` turns Ctrl-C, SIGTERM
         and SIGBREAK into SystemExit), then stop as close() does. The loop runs in a thread of its own: run in
-        this one, waitress would take the interruption itself and cut the requests in flight after 5 s."""
-        thread = self.start()._thread
+        this one, waitress would take the interruption itself and cut the requests in flight after 5 s. Start()
+        it first where an interruption may come before this call: one that stops a thread as it starts leaves
+        it neither started nor stopped."""
         try:
-            while thread is not None and thread.is_alive():
+            if self._thread is None:
+                self.start()
+            while self._thread is not None and self._thread.is_alive():
                 time.sleep(0.5)  # not join(): a join interrupted marks the thread as ended (before Python 3.13)
         finally:
             self.close()
@@ -157,10 +160,12 @@ class Server:
         return self
 
     def close(self) -> None:
-        """Stop accepting, finish what is in flight, and stop (the engine too, if the server opened it)."""
+        """Stop accepting, finish what is in flight, and stop (the engine too, if the server opened it). Closing
+        again does nothing."""
         with _OPEN_LOCK:
-            if self in _OPEN:
-                _OPEN.remove(self)
+            if self not in _OPEN:
+                return
+            _OPEN.remove(self)
         try:
             stop_serving(self._wsgi, self._thread)
         finally:  # a second Ctrl-C cuts the wait for the requests in flight short, not the engine's close
