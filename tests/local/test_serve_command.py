@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -174,3 +175,35 @@ def test_a_stopped_command_answers_the_write_in_flight_before_it_exits(tmp_path)
     assert code == 0 and "Traceback" not in errors
     with vz.connect(path=folder) as client:
         assert [r.id for r in client.backend.get_by_ids("docs", ["a"])] == ["a"]
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="needs IPv6")
+def test_a_bracketed_ipv6_host_is_taken_as_the_address_it_brackets():
+    """`--host '[::1]'` served with the banner URL http://[[::1]]:PORT, and with a fixed port was refused as
+    "Name or service not known"."""
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with vz.serve(memory=True, host="[::1]") as server:
+        assert server.host == "::1" and server.url == f"http://[::1]:{server.port}/client/v4"
+        assert vz.connect(server.url).list_indexes().empty
+        port = server.port
+    with vz.serve(memory=True, host="[::1]", port=port) as again:
+        assert again.url == f"http://[::1]:{port}/client/v4"
+
+
+@pytest.mark.parametrize("host, port", [("nosuchhost.invalid", 0), ("nosuchhost.invalid", 18893), ("", 0),
+                                        ("10.255.255.1", 0), ("10.255.255.1", 18893)])
+def test_a_host_that_is_no_address_of_this_machine_is_named_and_127_0_0_1_advised(capsys, host, port):
+    """waitress's "Invalid host/port specified." named neither; an address of another machine was told to stop
+    the program that holds the port, or to pass --port 0 when it was 0."""
+    from vectorize_nb.cli import main
+
+    with pytest.raises(vz.errors.ConfigurationError) as refused:
+        vz.serve(memory=True, host=host, port=port, token="t")
+    message = str(refused.value)
+    assert f"{host!r} cannot be listened on" in message and "127.0.0.1" in message and "port" not in message
+    assert main(["serve", "--memory", "--host", host, "--port", str(port), "--token", "t"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == f"vectorize-nb serve: {message}"

@@ -113,6 +113,7 @@ class Server:
     def __init__(self, engine: LocalEngine, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                  token: str | None = None, threads: int = 8, owns_engine: bool = False,
                  allowed_origins: Iterable[str] = (), allow_remote_without_token: bool = False) -> None:
+        host = _unbracketed(host)
         _check_exposure(host, token, allow_remote_without_token)
         _check_port(port)
         self.engine = engine
@@ -192,14 +193,30 @@ def _listening(app: VectorizeApp, host: str, port: int, threads: int, max_body: 
     except OSError as exc:
         wasyncore.close_all(sockets)
         raise _refused(host, port, exc) from None
+    except ValueError:  # waitress's "Invalid host/port specified.": the host resolves to no address
+        wasyncore.close_all(sockets)
+        raise _unbindable(host, "no such name or address") from None
     tasks.set_thread_count(threads)
     return wsgi
 
 
 def _refused(host: str, port: int, exc: OSError) -> errors.ConfigurationError:
+    if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EINVAL):  # EINVAL: fe80::1
+        return _unbindable(host, exc.strerror)
     problem = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be listened on ({exc.strerror})"
     return errors.ConfigurationError(
         f"port {port} on {host} {problem}: stop the program that holds it, or pass port=0 (--port 0) for a free one")
+
+
+def _unbindable(host: str, why: str | None) -> errors.ConfigurationError:
+    return errors.ConfigurationError(
+        f"{host!r} cannot be listened on ({why}): it is not an address of this machine. Give one that is, such as "
+        "127.0.0.1 (the default; an address other than loopback needs a token)")
+
+
+def _unbracketed(host: str) -> str:
+    """An IPv6 address as a URL writes it ("[::1]"), as the socket takes it."""
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
 
 
 def _check_free(host: str, port: int) -> None:
@@ -267,6 +284,7 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
                 allowed_origins: Iterable[str] = (), allow_remote_without_token: bool = False) -> Server:
     """A server, not yet started, over `engine` or over an engine it opens on `path` (default
     `$VECTORIZE_NB_PATH`, else ./.vectorize, as `connect()`) or in memory. The other arguments are `Server`'s."""
+    host = _unbracketed(host)
     _check_exposure(host, token, allow_remote_without_token)  # before an engine is opened for nothing
     _check_port(port)
     owns = engine is None or _take_over(engine)
@@ -336,7 +354,8 @@ def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "
     memory : bool, default False
         Keep everything in memory instead.
     host : str, default "127.0.0.1"
-        The address to listen on; one other than loopback needs `token` (or `allow_remote_without_token`).
+        The address to listen on (an IPv6 one with or without brackets: "::1" or "[::1]"); one other than
+        loopback needs `token` (or `allow_remote_without_token`).
     port : int, default 0
         The port; 0 picks a free one.
     token : str, optional
@@ -357,7 +376,8 @@ def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "
     Raises
     ------
     ConfigurationError
-        The port is in use or not a TCP port, or `host` is not loopback and there is no `token`.
+        The port is in use or not a TCP port, `host` is not an address of this machine, or it is not loopback
+        and there is no `token`.
     FolderUnusable
         The engine's folder is a file, is damaged, or was written by a newer vectorize-nb.
     """
