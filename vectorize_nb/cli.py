@@ -57,6 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     path = None if args.memory else (args.path or engine_folder())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    where = "memory" if args.memory else os.path.abspath(str(path))
     try:
         server = open_server(path, memory=args.memory, host=args.host, port=args.port, token=args.token,
                              apply_delay=args.apply_delay, allowed_origins=args.allow_origin,
@@ -64,7 +65,9 @@ def _serve(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:  # a remote host without a token, a bad origin, a folder it cannot open
         print(f"vectorize-nb serve: {exc}", file=sys.stderr)
         return 2
-    where = "memory" if args.memory else os.path.abspath(str(path))
+    except KeyboardInterrupt:  # Ctrl-C as the open waits for a folder another writer keeps locked
+        print(f"vectorize-nb serve: stopped while opening {where}", file=sys.stderr)
+        return 130
     try:
         server.start()  # before the signals are taken: stopped as it starts, its thread would be half-started
         _stop_on_signals()  # before the banner: whoever waits for it may stop the server right after

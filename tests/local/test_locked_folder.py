@@ -136,3 +136,20 @@ def test_closing_does_not_wait_for_another_connections_read(tmp_path):
     assert not waited
     with LocalEngine(folder, limits=TINY) as reopened:
         assert sorted(r.id for r in reopened.get_by_ids("docs", ["a", "b"])) == ["a", "b"]
+
+
+def test_opening_a_folder_locked_past_the_patience_says_it_could_not_be_opened_not_a_batch(tmp_path):
+    """Opening a folder writes (its tables, its format): a lock held past the patience said "nothing of this batch
+    was written" to `vectorize-nb serve`, which had sent no batch."""
+    folder = tmp_path / "shared"
+    LocalEngine(folder, limits=TINY).close()
+    other = sqlite3.connect(folder / DATABASE_NAME, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(TimeoutError) as caught:
+            LocalEngine(folder, limits=TINY, lock_patience=0.2)
+    finally:
+        other.close()
+    message = str(caught.value)
+    assert str(folder) in message and "stayed locked by another writer" in message and "for 0.2 s" in message
+    assert "could not be opened" in message and "batch" not in message

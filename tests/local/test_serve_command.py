@@ -94,6 +94,20 @@ def test_a_folder_the_command_cannot_open_is_one_line_not_a_traceback(tmp_path, 
     assert err.startswith("vectorize-nb serve: ") and str(problem) in err and "Traceback" not in err
 
 
+def test_ctrl_c_while_the_command_opens_the_folder_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch):
+    """Ctrl-C while another writer kept the folder locked (the open waits up to 15 s) printed a traceback."""
+    from vectorize_nb.cli import main
+    from vectorize_nb.local import server
+
+    def waiting(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(server, "LocalEngine", waiting)
+    assert main(["serve", "--path", str(tmp_path / "store"), "--port", "0"]) == 130
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == f"vectorize-nb serve: stopped while opening {tmp_path / 'store'}"
+
+
 @pytest.mark.parametrize("delay", [-1.0, float("nan"), float("inf"), 1e400])
 def test_an_apply_delay_that_is_negative_infinite_or_not_a_number_is_refused(tmp_path, capsys, delay):
     """`--apply-delay inf` served, acknowledged every write, applied none, and queued every later write to the

@@ -84,11 +84,12 @@ def disk_full(exc: BaseException, folder: Path) -> OSError | None:
                    "(the folder holds what it held before it). Free some space and try again")
 
 
-def locked(exc: BaseException, folder: Path, patience: float) -> FolderLocked | None:
-    """The error to raise for a transaction that could not take the folder's write lock in `patience` seconds;
-    None for any other error."""
-    if not journal.locked(exc):
+def locked(exc: BaseException, folder: Path, patience: float, opening: bool = False) -> FolderLocked | None:
+    """The error to raise for a transaction that could not take the folder's write lock in `patience` seconds
+    (`opening`: the one that opens the folder, which writes no batch); None for any other error."""
+    if not (journal.locked(exc) or opening and isinstance(exc, FolderLocked)):
         return None
+    outcome = "the folder could not be opened" if opening else "nothing of this batch was written"
     return FolderLocked(f"The folder {str(folder)!r} stayed locked by another writer (another notebook, process or "
-                        f"server writing it) for {patience:g} s: nothing of this batch was written. Try again once "
-                        "that writer is done", patience)
+                        f"server writing it) for {patience:g} s: {outcome}. Try again once that writer is done",
+                        patience)

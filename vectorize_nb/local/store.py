@@ -71,7 +71,8 @@ class Store:
             self._open()
         except BaseException as exc:
             self.close()
-            found = None if self.path is None else damage.damaged_database(exc, self.path.parent)
+            found = None if self.path is None else (damage.damaged_database(exc, self.path.parent)
+                                                    or locked(exc, self.path.parent, self._patience, opening=True))
             if found is not None:
                 raise found from exc
             raise
