@@ -331,3 +331,30 @@ def test_a_database_this_user_may_not_read_is_refused_in_one_line(folder):
     finally:
         database.chmod(0o644)
     assert str(database) in str(caught.value) and "this user may not read it" in str(caught.value)
+
+
+def test_another_programs_database_under_the_engines_name_is_refused_and_left_as_it_was(tmp_path, capsys):
+    """A vectorize.sqlite3 holding only another program's tables was taken for a folder, and the engine's
+    tables were written into it."""
+    import sqlite3
+
+    from vectorize_nb.cli import main
+
+    folder = tmp_path / "theirs"
+    folder.mkdir()
+    with sqlite3.connect(folder / DATABASE_NAME) as con:
+        con.execute("CREATE TABLE customers (name TEXT)")
+        con.execute("INSERT INTO customers VALUES ('x')")
+    con.close()
+    before = files(folder)
+    with pytest.raises(errors.FolderUnusable) as caught:
+        vz.connect(path=folder)
+    message = str(caught.value)
+    assert str(folder / DATABASE_NAME) in message and "customers" in message and "vectorize-nb" in message
+    assert main(["serve", "--path", str(folder), "--port", "0"]) == 2
+    assert "customers" in capsys.readouterr().err
+    assert files(folder) == before
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / DATABASE_NAME).touch()  # a database of no tables is a new folder
+    with vz.connect(path=tmp_path / "empty") as client:
+        assert client.list_indexes().empty

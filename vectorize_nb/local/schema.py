@@ -14,7 +14,8 @@
 The database's `user_version` records the folder's format, FORMAT in a folder this version wrote. A folder
 written before the number was recorded holds 0: it is read as FORMAT, and marked so once it is opened
 where it can be written. A folder of a higher number was written by a newer vectorize-nb, in a layout
-this version would misread: it is refused before anything is written to it.
+this version would misread: it is refused before anything is written to it, as is another program's database
+(tables of its own, none of the engine's).
 """
 
 from __future__ import annotations
@@ -89,13 +90,22 @@ def table(index_id: int) -> str:
 
 
 def check_format(con: sqlite3.Connection, folder: Path) -> None:
-    """Refuse a folder that a newer vectorize-nb wrote (FolderUnusable)."""
+    """Refuse a folder that a newer vectorize-nb wrote, or whose database another program wrote (FolderUnusable):
+    the engine would write its tables among that program's."""
     found = int(con.execute("PRAGMA user_version").fetchone()[0])
     if found > FORMAT:
         raise errors.FolderUnusable(
             f"The folder {str(folder)!r} was written by a newer vectorize-nb, in folder format {found}; this "
             f"version reads folder format {FORMAT} and older. Upgrade vectorize-nb (pip install -U vectorize-nb) "
             "to open it")
+    tables = [name for name, in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                            "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name")]
+    if tables and "indexes" not in tables:  # every folder the engine wrote has it, from the first open on
+        database = con.execute("PRAGMA database_list").fetchone()[2]
+        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+        raise errors.FolderUnusable(
+            f"The folder {str(folder)!r} holds another program's database: {database} has tables of its own "
+            f"({shown}) and none of vectorize-nb's. Connect to another folder, or move that file out of this one")
 
 
 def create_tables(con: sqlite3.Connection) -> None:
