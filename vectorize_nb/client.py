@@ -35,6 +35,7 @@ from .environment import TARGET_ENV, engine_folder
 from .index import Index
 from .mutation_log import MutationLog
 from .rest_options import REST_DEFAULTS as REST
+from .secret import Secret
 
 __all__ = ["connect", "Client", "embedding_models", "api_base", "TARGET_ENV", "API_PATH"]
 
@@ -87,15 +88,15 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     >>> client = vz.connect()                      # the embedded engine in ./.vectorize
     >>> client = vz.connect("cloudflare")          # CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN  # doctest: +SKIP
     """
+    token, api_token = Secret.of(api_token), None  # only the Secret stays in the locals a traceback may show
     chosen = target or os.environ.get(TARGET_ENV) or "local"
     if chosen in ("local", "memory"):
-        return _embedded(None if chosen == "memory" else Path(path) if path else engine_folder(),
-                         limits, apply_delay)
+        return _embedded(None if chosen == "memory" else Path(path) if path else engine_folder(), limits, apply_delay)
     if chosen == "cloudflare" or chosen.lower().startswith(("http://", "https://")):
         from .rest import connect_rest
 
         url = chosen if chosen == "cloudflare" else api_base(chosen)
-        backend, label = connect_rest(url, account_id=account_id, api_token=api_token, timeout=timeout,
+        backend, label = connect_rest(url, account_id=account_id, api_token=token, timeout=timeout,
                                       concurrency=concurrency, max_retries=max_retries,
                                       requests_per_window=requests_per_window, window_seconds=window_seconds,
                                       limits=limits, total_timeout=total_timeout)

@@ -4,10 +4,11 @@ the wrong shape is."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
+from ..secret import Secret
 from . import errors
 
 __all__ = ["malformed", "ill_typed", "text", "whole", "api_token"]
@@ -41,13 +42,27 @@ def whole(name: str, value: Any) -> Any:
     return value
 
 
-def api_token(token: str) -> str:
+@overload
+def api_token(token: str) -> str: ...
+
+
+@overload
+def api_token(token: Secret) -> Secret: ...
+
+
+def api_token(token: str | Secret) -> str | Secret:
     """A token as an `Authorization: Bearer` header carries it: printable ASCII, without the line break a token
-    read from a file often ends with; ConfigurationError (never quoting it) for one a header cannot carry."""
-    token = token.strip()
-    unfit = [n for n, char in enumerate(token) if not "!" <= char <= "~"]
-    if unfit:
+    read from a file often ends with; ConfigurationError (never quoting it) for one a header cannot carry. A Secret
+    stays one, and no local here holds it in clear when the error is raised (a traceback may show the locals)."""
+    trimmed = Secret((token.reveal() if isinstance(token, Secret) else token).strip())
+    unfit = _unfit_at(trimmed)
+    if unfit is not None:
         raise errors.ConfigurationError(
             f"the API token holds a character an HTTP header cannot carry (a space, a control character or "
-            f"a non-ASCII one) at position {unfit[0]}; an API token is printable ASCII only")
-    return token
+            f"a non-ASCII one) at position {unfit}; an API token is printable ASCII only")
+    return trimmed if isinstance(token, Secret) else trimmed.reveal()
+
+
+def _unfit_at(token: Secret) -> int | None:
+    """Where the first character a header cannot carry is, if any."""
+    return next((n for n, char in enumerate(token.reveal()) if not "!" <= char <= "~"), None)

@@ -9,6 +9,7 @@ from ..contract.errors import ConfigurationError
 from ..environment import SERVED_ACCOUNT_ID
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..rest_options import CLOUDFLARE_REQUESTS_PER_WINDOW, CLOUDFLARE_WINDOW_SECONDS, REST_DEFAULTS as DEFAULTS
+from ..secret import Secret
 from .backend import RestBackend
 from .ratelimit import RateLimiter
 from .target import ACCOUNT_ENV, CLOUDFLARE_API, TOKEN_ENV, Target
@@ -17,7 +18,7 @@ from .transport import Transport, retry_policy
 __all__ = ["RestBackend", "RateLimiter", "Transport", "connect_rest", "CLOUDFLARE_API", "ACCOUNT_ENV", "TOKEN_ENV"]
 
 
-def connect_rest(target: str, *, account_id: str | None = None, api_token: str | None = None,
+def connect_rest(target: str, *, account_id: str | None = None, api_token: str | Secret | None = None,
                  timeout: float = DEFAULTS.timeout, concurrency: int = DEFAULTS.concurrency,
                  max_retries: int = DEFAULTS.max_retries,
                  requests_per_window: int | None = DEFAULTS.requests_per_window,
@@ -36,7 +37,8 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
     """
     where = Target.of(target)
     account = account_id or (os.environ.get(ACCOUNT_ENV) if where.cloudflare else None)
-    token = api_token or os.environ.get(where.token_env)
+    token = Secret.of(api_token) or Secret.of(os.environ.get(where.token_env))
+    del api_token  # only the Secret stays in the locals a traceback may show
     if target == "cloudflare":
         missing = [name for name, value in ((ACCOUNT_ENV, account), (TOKEN_ENV, token)) if not value]
         if missing:

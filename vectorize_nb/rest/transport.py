@@ -34,6 +34,7 @@ from urllib3.util.retry import Retry
 
 from ..contract import arguments, errors, wire
 from ..rest_options import REST_DEFAULTS as DEFAULTS
+from ..secret import Secret
 from ..version import __version__
 from .deadline import DeadlineAdapter, attempt
 from .ratelimit import RateLimiter
@@ -64,13 +65,14 @@ log = logging.getLogger("vectorize_nb.rest")
 
 
 class BearerToken(requests.auth.AuthBase):
-    """Adds `Authorization: Bearer …` to each request; shows as *** everywhere else."""
+    """Adds `Authorization: Bearer …` to each request; shows as *** everywhere else, and (a Secret) is
+    not pickled."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: Secret) -> None:
         self.__token = arguments.api_token(token)  # else requests refuses the header with the token in its message
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.__token}"
+        request.headers["Authorization"] = f"Bearer {self.__token.reveal()}"
         return request
 
     def __repr__(self) -> str:
@@ -95,7 +97,7 @@ def retry_policy(max_retries: int, backoff: float = DEFAULTS.backoff) -> Retry:
 class Transport:
     """Requests to one account's routes, e.g. `request("GET", "/vectorize/v2/indexes/docs/info")`."""
 
-    def __init__(self, target: Target, account_id: str, token: str | None, *, timeout: float, retry: Retry,
+    def __init__(self, target: Target, account_id: str, token: Secret | None, *, timeout: float, retry: Retry,
                  limiter: RateLimiter | None, pool_size: int, total_timeout: float = DEFAULTS.total_timeout) -> None:
         self.target = target
         self.base_url = target.base_url.rstrip("/")

@@ -1,0 +1,44 @@
+"""Secrets as this package holds them: an API token kept in a `Secret` (shown as ***, never pickled, read only
+where it is sent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Secret"]
+
+
+class Secret:
+    """A token from the moment it is read (an argument, the environment): its repr and str are ***, as is any
+    traceback's view of the locals holding it (IPython's %xmode Verbose); `vars()` has nothing to show, pickle
+    refuses it, and `reveal()` gives the text to the one place that sends it."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    @classmethod
+    def of(cls, text: str | Secret | None) -> Secret | None:
+        return text if text is None or isinstance(text, Secret) else cls(text)
+
+    def reveal(self) -> str:
+        return self._text
+
+    def __bool__(self) -> bool:
+        return bool(self._text)
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("an API token is not pickled: it would be stored in clear; connect again where it is needed")
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
