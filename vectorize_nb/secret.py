@@ -25,6 +25,11 @@ class Secret:
     def reveal(self) -> str:
         return self._text
 
+    def hidden_in(self, data: bytes) -> bytes:
+        """`data` with every occurrence of the token as ***."""
+        token = self._text.encode("utf-8", errors="replace")
+        return data.replace(token, b"***") if token and token in data else data
+
     def __bool__(self) -> bool:
         return bool(self._text)
 

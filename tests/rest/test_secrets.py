@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import pickle
 import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 import vectorize_nb as vz
 from vectorize_nb import errors
+
+from .faults import Reply
 
 TOKEN = "SECRET-abc123XYZ"
 
@@ -53,3 +58,54 @@ def test_the_bearer_token_is_not_in_vars_and_refuses_to_be_pickled():
         for holder in (transport.session.auth, transport.session, transport):
             with pytest.raises(TypeError, match="API token is not pickled"):
                 pickle.dumps(holder)
+
+
+def leaked(text: str) -> list[str]:
+    """The pieces of the token (5 characters or more) that `text` shows."""
+    return [TOKEN[i:i + 5] for i in range(len(TOKEN) - 4) if TOKEN[i:i + 5] in text]
+
+
+@dataclass
+class Echo:
+    """Answer with the request's Authorization header quoted in `template` (a debug proxy, an httpbin-like
+    /anything), `pad` characters after its start, so that a 200-character excerpt cuts the token."""
+
+    status: int
+    template: str
+    content_type: str = "application/json"
+    pad: int = 0
+    escape_slashes: bool = False
+    name = "echo"
+
+    def respond(self, owner: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        text = self.template.format(pad="p" * self.pad, auth=auth.replace("/", "\\/") if self.escape_slashes else auth)
+        return Reply(self.status, body=text.encode(), content_type=self.content_type).send(start_response)
+
+
+@pytest.mark.parametrize("echo, kind", [
+    (Echo(400, "<pre>{pad}\nAuthorization: {auth}</pre>", "text/html", pad=164), errors.InvalidRequest),
+    (Echo(200, '{{"headers": {{"X-Pad": "{pad}", "Authorization": "{auth}"}}}}', pad=141), errors.ServerError),
+    (Echo(400, '{{"success": false, "errors": [{{"code": 10001, "message": "Invalid header: {auth}"}}]}}'),
+     errors.InternalError),
+    (Echo(200, '{{"success": true, "errors": [], "result": {{"echo": "{pad} {auth}"}}}}', pad=174),
+     errors.ServerError),
+])
+def test_an_answer_quoting_the_token_is_quoted_without_it(rig, echo, kind):
+    rig.app.always("indexes", echo)
+    client = rig.client(api_token=TOKEN, max_retries=0)
+    with pytest.raises(kind) as quoted:
+        client.list_indexes()
+    assert leaked(str(quoted.value)) == [] and "***" in str(quoted.value)
+    assert leaked(repr(quoted.value)) == []
+
+
+def test_an_authorization_value_quoted_in_another_form_is_hidden_too(rig):
+    """A server that escapes "/" as JSON may ("\\/") quotes a token that is not byte for byte the one sent."""
+    token = TOKEN.replace("-", "/")
+    rig.app.always("indexes", Echo(400, '{{"errors": [{{"code": 10001, "message": "Authorization: {auth}"}}]}}',
+                                   escape_slashes=True))
+    client = rig.client(api_token=token, max_retries=0)
+    with pytest.raises(errors.InternalError) as quoted:
+        client.list_indexes()
+    assert "abc123" not in str(quoted.value) and "Authorization: Bearer ***" in str(quoted.value)

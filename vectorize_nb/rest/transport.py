@@ -5,7 +5,9 @@ What is retried: connection failures, timeouts, a connection dropped mid-answer,
 and Cloudflare's rate-limit code 40041 (which may come with a 400). A deterministic 4xx never is, nor a
 connection refused on this machine (no server on that port: no wait will start one); one refused by
 another machine is tried once more (its server may be restarting), not `max_retries` times.
-The token is only ever put into the Authorization header of the request being sent.
+The token is only ever put into the Authorization header of the request being sent. An answer that quotes
+it (a server or a proxy that echoes requests) has it replaced with *** before anything reads the answer, and
+an error quoting an Authorization header shows its value as ***.
 
 An error raised by `request` says whether the server may have done what was asked although it did not
 say so (`error.maybe_applied`): some attempt went out whole and then got no answer (the connection
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -61,6 +64,10 @@ _DROPPED = (requests.ConnectionError, requests.Timeout, requests.exceptions.Chun
 _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 """The resolver's answers that a name has no address, which a retry in seconds will not change (unlike
 EAI_AGAIN, a resolver that could not be asked)."""
+_AUTHORIZATION = re.compile(r"""(authorization["']?\s*[:=]\s*["']?)((?:bearer|basic)\s+)?[^\s"'<>,;&}\\]+""",
+                            re.IGNORECASE)
+"""An Authorization header and its value as an answer may quote them (a header, JSON, a Python repr): the value
+(but its scheme) is what an error shows as ***."""
 log = logging.getLogger("vectorize_nb.rest")
 
 
@@ -111,7 +118,9 @@ class Transport:
         adapter = DeadlineAdapter(max_retries=0, pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.session.auth = BearerToken(token) if token else None
+        self.token = arguments.api_token(token) if token else None
+        """The token as sent (trimmed), which an answer that quotes it shows as ***."""
+        self.session.auth = BearerToken(self.token) if self.token else None
         self.session.headers.update({"Accept": "application/json", "User-Agent": f"vectorize-nb/{__version__}"})
         self.closed = False
         self.reached = False
@@ -148,6 +157,8 @@ class Transport:
                 exc.hint = self.target.refusal_hint(exc.status, token_sent=self.session.auth is not None)
             if isinstance(exc, errors.TransportError):
                 exc.hint = self.target.unanswered_hint or exc.hint
+            exc.message = _AUTHORIZATION.sub(r"\1\2***", exc.message)
+            exc.args = (exc.message,)
             raise
 
     def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter | None, **send: Any) -> Any:
@@ -174,7 +185,7 @@ class Transport:
                 self._again(call, error=failure)
                 continue
             self.reached = True
-            body = _parse(content)
+            body = _parse(content if self.token is None else self.token.hidden_in(content))
             call.uncertain = call.uncertain or response.status_code in UNCERTAIN_STATUSES
             if self._retryable(call.retry, call.method, response, body):
                 self._again(call, response=response, body=body)
