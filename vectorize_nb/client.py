@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ from .environment import TARGET_ENV, engine_folder
 from .index import Index
 from .mutation_log import MutationLog
 from .rest_options import REST_DEFAULTS as REST
-from .secret import Secret
+from .secret import Secret, shown_url
 
 __all__ = ["connect", "Client", "embedding_models", "api_base", "TARGET_ENV", "API_PATH"]
 
@@ -106,7 +106,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
 
 def _unknown(target: str, given: bool) -> ConfigurationError:
     return ConfigurationError(
-        f"unknown target {_unsecret(target)!r}: use 'local', 'memory', 'cloudflare' or a server's URL with its "
+        f"unknown target {shown_url(target)!r}: use 'local', 'memory', 'cloudflare' or a server's URL with its "
         f"scheme, such as {_server_url(target)!r} (/client/v4 is added){_folder_hint(target)} (given "
         f"{'as an argument' if given else 'in ' + TARGET_ENV})")
 
@@ -129,9 +129,12 @@ def _embedded(folder: Path | None, limits: Limits, apply_delay: float) -> Client
     return Client(engine, "memory" if folder is None else f"local:{folder}")
 
 
-def _unsecret(target: str) -> str:
-    """A target as it may be shown: a user name and password before an "@" are ***."""
-    return re.sub(r"^([^/]*//)?[^/]*@", r"\1***@", target)
+def _port_fits(parts: SplitResult) -> bool:
+    """Whether the URL's port, if any, is one a connection can be made to."""
+    try:
+        return parts.port != 0
+    except ValueError:  # not a number, or past 65535
+        return False
 
 
 def api_base(url: str) -> str:
@@ -139,7 +142,7 @@ def api_base(url: str) -> str:
     ("http://127.0.0.1:8787") is completed; any other path is refused, naming the form expected."""
     parts = urlsplit(url)
     queried = bool(parts.query or parts.fragment or url.rstrip().endswith(("?", "#")))
-    shown = _unsecret(urlunsplit(parts._replace(query="", fragment=""))) + ("?***" if queried else "")
+    shown = shown_url(url)
     if "@" in parts.netloc:
         raise ConfigurationError(
             f"the base URL {shown!r} holds a user name or password: it would show in reprs, errors "
@@ -149,6 +152,9 @@ def api_base(url: str) -> str:
             f"the base URL {shown!r} holds a query or a fragment: every request would carry it, and a "
             f"secret in it would show in reprs, errors and logs; give the server's API root alone, and the API "
             f"token as api_token=")
+    if not _port_fits(parts):
+        raise ConfigurationError(f"the base URL {shown!r} has the port {parts.netloc.rpartition(':')[2]!r}: a port "
+                                 "is a whole number from 1 to 65535")
     path = parts.path.rstrip("/")
     if path.endswith(API_PATH):
         return urlunsplit(parts._replace(path=path))

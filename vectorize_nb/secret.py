@@ -1,11 +1,12 @@
-"""Secrets as this package holds them: an API token kept in a `Secret` (shown as ***, never pickled, read only
-where it is sent)."""
+"""Secrets as this package holds and shows them: an API token kept in a `Secret` (shown as ***, never pickled,
+read only where it is sent), and a URL as it may be shown (`shown_url`: no user name, password or query)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-__all__ = ["Secret"]
+__all__ = ["Secret", "shown_url"]
 
 
 class Secret:
@@ -47,3 +48,11 @@ class Secret:
     def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
         return self
 
+
+
+def shown_url(url: str) -> str:
+    """A URL (or a target) as it may be shown: a user name and password before an "@" are ***, and so is a query
+    or a fragment ("?***"), which may hold a token."""
+    shown = re.sub(r"^([^/]*//)?[^/]*@", r"\1***@", url)
+    cut = re.search(r"[?#]", shown)
+    return shown if cut is None else shown[:cut.start()] + "?***"

@@ -109,3 +109,43 @@ def test_an_authorization_value_quoted_in_another_form_is_hidden_too(rig):
     with pytest.raises(errors.InternalError) as quoted:
         client.list_indexes()
     assert "abc123" not in str(quoted.value) and "Authorization: Bearer ***" in str(quoted.value)
+
+
+@dataclass
+class Redirect:
+    """Answer with a redirect to `location`."""
+
+    status: int
+    location: str
+    name = "redirect"
+
+    def respond(self, owner: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response(f"{self.status} Redirect", [("Location", self.location), ("Content-Length", "0")])
+        return [b""]
+
+
+@pytest.mark.parametrize("status, location, shown", [
+    (302, "/client/v4/accounts/local/vectorize/v2/indexes", "/client/v4/accounts/local/vectorize/v2/indexes"),
+    (307, "/elsewhere?token=" + TOKEN, "/elsewhere?***"),
+    (301, "http://[::1/x", "http://[::1/x"),
+    (308, f"ftp://user:{TOKEN}@127.0.0.1/x", "ftp://***@127.0.0.1/x"),
+])
+def test_a_redirect_is_refused_as_a_transport_error_that_holds_no_request(rig, status, location, shown):
+    """requests followed redirects: a loop raised its TooManyRedirects, holding the Authorization header, a Location
+    it could not use a raw ValueError or InvalidSchema, and a 307 sent the token and the body on."""
+    rig.app.always("indexes", Redirect(status, location))
+    client = rig.client(api_token=TOKEN, max_retries=2)
+    with pytest.raises(errors.TransportError) as refused:
+        client.list_indexes()
+    message = str(refused.value)
+    assert f"redirect (HTTP {status}) to {shown!r}" in message and "check the base URL" in message
+    assert leaked(message) == [] and rig.app.count("indexes") == 1 and rig.app.count("/elsewhere") == 0
+    assert refused.value.__context__ is None and not refused.value.retryable
+    assert not any("requests" in type(value).__module__ for value in vars(refused.value).values())
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_a_port_no_url_can_hold_is_refused_at_connect(port):
+    """vz.connect("http://127.0.0.1:99999") was taken, and the first call raised requests' InvalidURL."""
+    with pytest.raises(errors.ConfigurationError, match=f"port {port!r}.* 1 to 65535"):
+        vz.connect(f"http://127.0.0.1:{port}")

@@ -37,7 +37,7 @@ from urllib3.util.retry import Retry
 
 from ..contract import arguments, errors, wire
 from ..rest_options import REST_DEFAULTS as DEFAULTS
-from ..secret import Secret
+from ..secret import Secret, shown_url
 from ..version import __version__
 from .deadline import DeadlineAdapter, attempt
 from .ratelimit import RateLimiter
@@ -86,6 +86,15 @@ class BearerToken(requests.auth.AuthBase):
         return "BearerToken(***)"
 
 
+class _Session(requests.Session):
+    """A session that neither follows a redirect nor prepares the request that would (requests does, for
+    `response.next`, even with allow_redirects=False: parsing a Location it cannot use raises ValueError).
+    Cloudflare's API never redirects; `_Call.redirected` refuses the answer."""
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
+
+
 class _Retry(Retry):
     """urllib3's policy with a Retry-After capped at RETRY_AFTER_MAX (urllib3 < 2.7 has no such option)."""
 
@@ -114,7 +123,7 @@ class Transport:
         self.total_timeout = total_timeout
         self.retry = retry
         self.limiter = limiter
-        self.session = requests.Session()
+        self.session = _Session()
         adapter = DeadlineAdapter(max_retries=0, pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -170,7 +179,7 @@ class Transport:
             seconds = max(min(per_attempt, call.ends - time.monotonic()), _LAST_CHANCE)
             try:
                 with attempt(seconds) as watched:
-                    response = self.session.request(call.method, call.url,
+                    response = self.session.request(call.method, call.url, allow_redirects=False,
                                                     timeout=(min(CONNECT_TIMEOUT, seconds), seconds), **send)
                     content = response.content
                 if watched.expired:  # what was read before the cut may look whole (a head cut short)
@@ -185,6 +194,8 @@ class Transport:
                 self._again(call, error=failure)
                 continue
             self.reached = True
+            if 300 <= response.status_code < 400:
+                call.redirected(response.status_code, response.headers.get("Location"))
             body = _parse(content if self.token is None else self.token.hidden_in(content))
             call.uncertain = call.uncertain or response.status_code in UNCERTAIN_STATUSES
             if self._retryable(call.retry, call.method, response, body):
@@ -243,6 +254,16 @@ class _Call:
             raise wire_error(response.status_code, body, self.operation, why) from None
         failed = f": {_describe(error, self.url)} ({why})" if failed is None else failed
         raise errors.TransportError(f"{self.method} {self.url} failed{failed}", operation=self.operation) from None
+
+    def redirected(self, status: int, location: str | None) -> NoReturn:
+        """Refuse a redirect, which Cloudflare's API never answers: following it would send the token and the
+        body where the base URL does not say."""
+        to = "" if location is None else f" to {shown_url(location)!r}"
+        error = errors.TransportError(f"{self.method} {self.url} failed: the server answered a redirect (HTTP "
+                                      f"{status}){to}", operation=self.operation)
+        error.hint = "Cloudflare's API never redirects: check the base URL (is another kind of server answering?)"
+        error.retryable = False  # type: ignore[misc]
+        raise error
 
     def refused(self) -> NoReturn:
         """Give up on a connection refused: nothing listens at the URL's host and port."""
