@@ -4,6 +4,7 @@ answer, or an object an error holds. The servers bind 127.0.0.1 on port 0 and st
 from __future__ import annotations
 
 import pickle
+import socket
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -149,3 +150,41 @@ def test_a_port_no_url_can_hold_is_refused_at_connect(port):
     """vz.connect("http://127.0.0.1:99999") was taken, and the first call raised requests' InvalidURL."""
     with pytest.raises(errors.ConfigurationError, match=f"port {port!r}.* 1 to 65535"):
         vz.connect(f"http://127.0.0.1:{port}")
+
+
+def requests_objects(error: BaseException) -> list[str]:
+    """What reachable from the error (its context and cause, their frames' locals) is requests' or urllib3's
+    exception, a request or a response: each holds the Authorization header."""
+    found, seen, todo = [], set(), [error]
+    while todo:
+        value = todo.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if type(value).__module__.split(".")[0] in ("requests", "urllib3"):
+            found.append(type(value).__name__)
+        if isinstance(value, BaseException):
+            todo += [v for v in (value.__context__, value.__cause__) if v is not None]
+            tb = value.__traceback__
+            while tb is not None:
+                todo += [v for v in tb.tb_frame.f_locals.values() if isinstance(v, BaseException)]
+                tb = tb.tb_next
+    return found
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # a port that was free a moment ago, and is closed again
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_transport_error_holds_no_exception_of_requests(rig):
+    """`raise ... from None` inside the except block kept requests' exception as __context__, with the request
+    and its Authorization header (and urllib3's frames, whose `headers` local holds it too)."""
+    refused = rig.client(f"http://127.0.0.1:{closed_port()}", api_token=TOKEN, max_retries=2)
+    proxy = rig.proxy(drop=lambda n, line: True, mode="before_response")
+    dropped = rig.client(proxy.url, api_token=TOKEN, max_retries=1)
+    for client in (refused, dropped):
+        with pytest.raises(errors.TransportError) as failed:
+            client.list_indexes()
+        assert failed.value.__context__ is None and requests_objects(failed.value) == []

@@ -168,6 +168,7 @@ class Transport:
                 exc.hint = self.target.unanswered_hint or exc.hint
             exc.message = _AUTHORIZATION.sub(r"\1\2***", exc.message)
             exc.args = (exc.message,)
+            exc.__context__ = None  # requests' exception where raised while handling it: it holds the request
             raise
 
     def _attempts(self, call: _Call, per_attempt: float, limiter: RateLimiter | None, **send: Any) -> Any:
@@ -185,7 +186,8 @@ class Transport:
                 if watched.expired:  # what was read before the cut may look whole (a head cut short)
                     raise _Late(seconds)
             except (*_DROPPED, _Late) as exc:
-                failure = _Late(seconds) if watched.expired or isinstance(exc, requests.Timeout) else exc
+                failure = (_Late(seconds) if watched.expired or isinstance(exc, requests.Timeout)
+                           else _Dropped(exc, call.url))
                 if _refused(failure) and (_this_machine(call.url) or len(call.retry.history) >= REFUSED_RETRIES):
                     call.refused()
                 if _no_such_name(failure) and not self.reached:  # once reached, a network that dropped (macOS)
@@ -301,6 +303,16 @@ class _Late(Exception):
         super().__init__(f"the server did not answer within the timeout ({seconds:g} s per attempt)")
 
 
+class _Dropped(Exception):
+    """A failed exchange told in a few words, with what decides whether to retry it; not requests' exception,
+    which holds the request and its Authorization header (and urllib3's frames, whose locals hold it too)."""
+
+    def __init__(self, error: Exception, url: str) -> None:
+        super().__init__(_describe(error, url))
+        self.refused = _refused(error)
+        self.no_such_name = _no_such_name(error)
+
+
 def _wait(retry: Retry, response: requests.Response | None) -> float:
     """How long `retry.sleep` is about to wait (its jitter aside)."""
     if response is not None and retry.respect_retry_after_header:
@@ -320,7 +332,7 @@ def _attempts(count: int) -> str:
 def _describe(error: Exception | None, url: str) -> str:
     """A failed attempt's error in a few words: a connection never made by what the system said, not urllib3's
     wrapping ("Max retries exceeded ... (Caused by NewConnectionError(...))")."""
-    if isinstance(error, _Late):
+    if isinstance(error, (_Late, _Dropped)):
         return str(error)
     if error is None:
         return "unknown error"
@@ -353,11 +365,15 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def _refused(error: BaseException) -> bool:
     """Whether the host answered that nothing listens on the port (somewhere in the chain of causes)."""
+    if isinstance(error, _Dropped):
+        return error.refused
     return any(isinstance(seen, ConnectionRefusedError) for seen in _chain(error))
 
 
 def _no_such_name(error: BaseException) -> bool:
     """Whether the resolver said the URL's host name does not exist (not that it could not ask just now)."""
+    if isinstance(error, _Dropped):
+        return error.no_such_name
     cause = _unconnected(error)
     return isinstance(cause, socket.gaierror) and cause.errno in _NO_SUCH_NAME
 
