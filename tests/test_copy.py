@@ -158,6 +158,15 @@ def test_a_target_that_is_not_a_client_says_how_to_make_one(source, target):
     assert str(raised.value) == f"copy_to takes a client, vz.connect({how}), got {target!r}"
 
 
+@pytest.mark.parametrize("url, shown", [("https://user:s3cret@vectorize.example.com", "https://***@vectorize.example.com"),
+                                       ("http://127.0.0.1:8787?token=s3cret", "http://127.0.0.1:8787?***")])
+def test_a_url_given_as_the_target_is_quoted_without_its_secrets(source, url, shown):
+    """copy_to(url) quoted it whole, password and query included, twice."""
+    with pytest.raises(TypeError) as raised:
+        source.get_index("films").copy_to(url)
+    assert str(raised.value) == f"copy_to takes a client, vz.connect({shown!r}), got {shown!r}"
+
+
 def test_an_existing_index_is_refused_naming_exist_ok_and_nothing_is_written(source):
     films = source.get_index("films")
     with vz.connect("memory") as target:

@@ -482,6 +482,18 @@ def test_embed_given_a_name_instead_of_a_client_says_what_it_takes(films):
         films.vectorize.embed("films", text="film_id", model="wordllama/l2-supercat-256")
 
 
+@pytest.mark.parametrize("url, shown", [("https://user:s3cret@vectorize.example.com", "https://***@vectorize.example.com"),
+                                       ("http://127.0.0.1:8787/client/v4?token=s3cret", "http://127.0.0.1:8787/client/v4?***")])
+def test_a_url_given_instead_of_a_client_or_an_index_is_quoted_without_its_secrets(films, url, shown):
+    """The messages quoted the URL whole, password and query included."""
+    with pytest.raises(TypeError) as upsert:
+        films.vectorize.upsert(url, id="film_id", vector="embedding")
+    assert str(upsert.value) == f"df.vectorize takes an Index (client.get_index({shown!r})), got {shown!r}"
+    with pytest.raises(TypeError) as embed:
+        films.vectorize.embed(url, text="film_id", model="wordllama/l2-supercat-256")
+    assert str(embed.value) == f"df.vectorize.embed takes a Client or an Index, got {shown!r}"
+
+
 @pytest.mark.parametrize("given, says", [
     ({"namespaces": 5}, "namespaces must be a string, or a list of one string (or None) per id; got 5"),
     ({"metadata": 5}, "metadata must be a list of one dict (or None) per id; got 5"),

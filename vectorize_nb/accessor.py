@@ -29,6 +29,7 @@ from .metadata_fit import metadata_index_types, warn_left_out, warn_unheld
 from .results import key_dtype, metadata_key
 from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of
 from .index import FilterLike, Index
+from .secret import quotable
 from .docstrings import documented, fill_docstring
 from .writes import OnError, WriteOptions, WriteResult
 from .vector_array import VectorArray
@@ -227,7 +228,7 @@ class VectorizeAccessor:
                                                       errors.VectorDimensionMismatch)
             model = spec.model
         elif not isinstance(client, Client):
-            raise TypeError(f"df.vectorize.embed takes a Client or an Index, got {client!r:.80}")
+            raise TypeError(f"df.vectorize.embed takes a Client or an Index, got {quotable(client)!r:.80}")
         if model is None:
             raise TypeError("embed needs model= when given a Client (vz.embedding_models() lists them)")
         vectors = _embed_texts(self._frame, client.embedder, text, model, pooling, cache=cache, locally=locally,
@@ -289,8 +290,8 @@ class VectorizeAccessor:
 def _index(index: Any) -> Index:
     """The index a frame is written to or read from: an Index, not its name (TypeError, as the views say it)."""
     if not isinstance(index, Index):
-        how = f"client.get_index({index!r})" if isinstance(index, str) else "client.get_index(name)"
-        raise TypeError(f"df.vectorize takes an Index ({how}), got {index!r:.80}")
+        how = f"client.get_index({quotable(index)!r})" if isinstance(index, str) else "client.get_index(name)"
+        raise TypeError(f"df.vectorize takes an Index ({how}), got {quotable(index)!r:.80}")
     return index
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["Secret", "shown_url"]
+__all__ = ["Secret", "shown_url", "quotable"]
 
 
 class Secret:
@@ -56,3 +56,8 @@ def shown_url(url: str) -> str:
     shown = re.sub(r"^([^/]*//)?[^/]*@", r"\1***@", url)
     cut = re.search(r"[?#]", shown)
     return shown if cut is None else shown[:cut.start()] + "?***"
+
+
+def quotable(value: Any) -> Any:
+    """`value` as a message may quote it: a string (a URL given where a client belongs) as `shown_url` shows it."""
+    return shown_url(value) if isinstance(value, str) else value

@@ -24,6 +24,7 @@ from .contract.models import (CheckedVectors, IndexDescription, IndexExport, Ind
 from .embedder import Embedder
 from .mutation_log import MutationLog, wait_until_applied
 from .reader import IndexReader
+from .secret import quotable
 from .writes import WriteIncomplete, WriteOptions, WriteResult
 
 __all__ = ["IndexCopier", "CopyTarget", "CopiedIndex"]
@@ -162,8 +163,8 @@ class IndexCopier(IndexReader):
         """Refuse a copy onto this very index: the same backend (or the same folder or server) and name; and a
         target that is not a client (a target's name, as `vz.connect` takes it)."""
         if not hasattr(target, "create_index"):
-            how = repr(target) if isinstance(target, str) else "'cloudflare' or a server's URL"
-            raise TypeError(f"copy_to takes a client, vz.connect({how}), got {target!r:.80}")
+            how = repr(quotable(target)) if isinstance(target, str) else "'cloudflare' or a server's URL"
+            raise TypeError(f"copy_to takes a client, vz.connect({how}), got {quotable(target)!r:.80}")
         theirs, mine = target.backend.folder, self.backend.folder
         same = (target.backend is self.backend or (target.target == self.target and self.target != "memory")
                 or (theirs is not None and mine is not None and theirs.resolve() == mine.resolve()))
