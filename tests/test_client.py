@@ -220,19 +220,23 @@ def test_cloudflare_needs_both_credentials_and_names_both_variables(monkeypatch)
         vz.connect("cloudflare")
 
 
+ENV_ACCOUNT, ARG_ACCOUNT = "e" * 32, "a" * 32
+"""Cloudflare account ids: 32 hexadecimal characters."""
+
+
 def test_arguments_win_over_the_environment_and_the_token_never_shows(monkeypatch):
-    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "env-account")
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ENV_ACCOUNT)
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token-SECRET")
-    with vz.connect("cloudflare", account_id="arg-account", api_token="arg-token-SECRET") as client:
+    with vz.connect("cloudflare", account_id=ARG_ACCOUNT, api_token="arg-token-SECRET") as client:
         transport = client.backend.transport
-        assert transport.account_url == "https://api.cloudflare.com/client/v4/accounts/arg-account"
+        assert transport.account_url == f"https://api.cloudflare.com/client/v4/accounts/{ARG_ACCOUNT}"
         prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.account_url))
         assert prepared.headers["Authorization"] == "Bearer arg-token-SECRET"
         for text in (repr(client), repr(client.backend), repr(transport), repr(transport.session.auth),
                      client.target):
             assert "SECRET" not in text
     with vz.connect("cloudflare") as client:
-        assert client.target == "cloudflare:env-account"
+        assert client.target == f"cloudflare:{ENV_ACCOUNT}"
 
 
 def authorization(client) -> str | None:
@@ -242,7 +246,7 @@ def authorization(client) -> str | None:
 
 
 def test_the_cloudflare_variables_go_to_cloudflare_only(monkeypatch):
-    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "env-account")
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ENV_ACCOUNT)
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token-SECRET")
     monkeypatch.delenv("VECTORIZE_NB_SERVE_TOKEN", raising=False)
     with vz.serve(memory=True, limits=TINY) as server, vz.connect(server.url) as client:
@@ -252,7 +256,7 @@ def test_the_cloudflare_variables_go_to_cloudflare_only(monkeypatch):
         assert authorization(client) is None
     with vz.connect("https://api.cloudflare.com/client/v4") as client:  # Cloudflare by its URL is Cloudflare
         assert authorization(client) == "Bearer env-token-SECRET"
-        assert client.backend.transport.account_url.endswith("/accounts/env-account")
+        assert client.backend.transport.account_url.endswith(f"/accounts/{ENV_ACCOUNT}")
 
 
 def test_a_served_engines_token_comes_from_its_own_variable(monkeypatch):
@@ -265,13 +269,13 @@ def test_a_served_engines_token_comes_from_its_own_variable(monkeypatch):
 
 
 def test_a_token_read_with_its_line_break_is_trimmed_and_an_unfit_one_refused_unshown():
-    with vz.connect("cloudflare", account_id="acct", api_token="tok-SECRET\n") as client:
+    with vz.connect("cloudflare", account_id=ARG_ACCOUNT, api_token="tok-SECRET\n") as client:
         transport = client.backend.transport
         prepared = transport.session.prepare_request(__import__("requests").Request("GET", transport.account_url))
         assert prepared.headers["Authorization"] == "Bearer tok-SECRET"
     for token in ("tok-SECRET\nsecond-line", "tok-SECRÉT", "tok SECRET"):
         with pytest.raises(errors.ConfigurationError, match=r"cannot carry .* at position (3|8|10)") as refused:
-            vz.connect("cloudflare", account_id="acct", api_token=token)
+            vz.connect("cloudflare", account_id=ARG_ACCOUNT, api_token=token)
         assert "SECR" not in "".join(__import__("traceback").format_exception(refused.value))
 
 
@@ -478,3 +482,18 @@ def test_exist_ok_refused_for_another_configuration_does_not_advise_exist_ok_aga
         with pytest.raises(vz.errors.DuplicateIndexName) as preset:
             client.create_index("digits", preset="@cf/baai/bge-small-en-v1.5", exist_ok=True)
         assert "ask for the existing one's dimensions 64, or delete it" in str(preset.value), str(preset.value)
+
+
+@pytest.mark.parametrize("account", ["tok-SECRET-pasted-in-the-wrong-place-0123456789", "0" * 31, "g" * 32,
+                                     "0" * 32 + "\n"])
+def test_a_cloudflare_account_id_of_another_shape_is_refused_without_quoting_it(monkeypatch, account):
+    """It went into every URL, the client's label and the logs: a token pasted there by mistake showed."""
+    says = rf"account id \({{}}\) is {len(account)} characters long, .*32 hexadecimal characters"
+    with pytest.raises(errors.ConfigurationError, match=says.format("account_id=")) as refused:
+        vz.connect("cloudflare", account_id=account, api_token="tok")
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", account)
+    with pytest.raises(errors.ConfigurationError, match=says.format("CLOUDFLARE_ACCOUNT_ID")) as from_env:
+        vz.connect("https://api.cloudflare.com/client/v4", api_token="tok")
+    assert account.strip() not in str(refused.value) + str(from_env.value)
+    with vz.connect("http://127.0.0.1:9", account_id=account) as served:  # a served engine takes any account id
+        assert served.backend.transport.account_id == account

@@ -56,5 +56,5 @@ def test_the_version_is_written_once_and_said_by_the_command_and_the_rest_client
     except SystemExit as stop:
         assert stop.code == 0
     assert capsys.readouterr().out.strip() == f"vectorize-nb {__version__}"
-    with vectorize_nb.connect("cloudflare", account_id="account", api_token="token") as client:
+    with vectorize_nb.connect("cloudflare", account_id="0" * 32, api_token="token") as client:
         assert client.backend.transport.session.headers["User-Agent"] == f"vectorize-nb/{__version__}"

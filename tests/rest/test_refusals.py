@@ -57,7 +57,7 @@ def test_a_served_engine_refusing_the_token_says_to_give_the_one_it_was_started_
 def test_cloudflare_refusing_the_token_names_the_permissions_it_needs(monkeypatch):
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
     for target in ("cloudflare", "https://api.cloudflare.com/client/v4"):
-        with vz.connect(target, account_id="acc", api_token=TOKEN, max_retries=0) as client:
+        with vz.connect(target, account_id="0" * 32, api_token=TOKEN, max_retries=0) as client:
             client.backend.transport.session.mount("https://api.cloudflare.com/", _Refusing())
             text = str(refused_by(client))
         assert text.startswith("[10000] Authentication error (during list_indexes)"), text

@@ -12,7 +12,7 @@ from ..rest_options import CLOUDFLARE_REQUESTS_PER_WINDOW, CLOUDFLARE_WINDOW_SEC
 from ..secret import Secret
 from .backend import RestBackend
 from .ratelimit import RateLimiter
-from .target import ACCOUNT_ENV, CLOUDFLARE_API, TOKEN_ENV, Target
+from .target import ACCOUNT_ENV, CLOUDFLARE_API, TOKEN_ENV, Target, check_account_id
 from .transport import Transport, retry_policy
 
 __all__ = ["RestBackend", "RateLimiter", "Transport", "connect_rest", "CLOUDFLARE_API", "ACCOUNT_ENV", "TOKEN_ENV"]
@@ -45,8 +45,9 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
             raise ConfigurationError(
                 f"connecting to Cloudflare needs an account id and an API token: set {ACCOUNT_ENV} and "
                 f"{TOKEN_ENV} (missing: {', '.join(missing)}), or pass account_id= and api_token=")
-    else:
-        account = account or SERVED_ACCOUNT_ID
+    if where.cloudflare and account:
+        check_account_id(account, "account_id=" if account_id else ACCOUNT_ENV)
+    account = account or SERVED_ACCOUNT_ID
     per_window = (requests_per_window if requests_per_window is not None
                   else CLOUDFLARE_REQUESTS_PER_WINDOW if where.cloudflare else None)
     if per_window is None and window_seconds is not None:

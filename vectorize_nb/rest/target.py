@@ -3,16 +3,19 @@ serve`, a stand-in), decided once from connect()'s target; and what each needs o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..contract.errors import ConfigurationError
 from ..environment import SERVE_TOKEN_ENV
 
-__all__ = ["Target", "CLOUDFLARE_API", "ACCOUNT_ENV", "TOKEN_ENV"]
+__all__ = ["Target", "CLOUDFLARE_API", "ACCOUNT_ENV", "TOKEN_ENV", "check_account_id"]
 
 CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
 ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
 TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
+_ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{32}")
 _PERMISSIONS = ("the account permission Vectorize Edit (Vectorize Read for reading only; Workers AI Read to embed "
                 "text on Workers AI)")
 
@@ -65,3 +68,13 @@ class Target:
                     f"{SERVE_TOKEN_ENV}")
         return (f"This server is not Cloudflare's API: it takes {started}; give that one as api_token= or in "
                 f"{SERVE_TOKEN_ENV}")
+
+
+def check_account_id(account: str, source: str) -> None:
+    """Refuse a Cloudflare account id that is not 32 hexadecimal characters, without quoting it: it goes into
+    every URL, label and log line, and it may be a token pasted in the wrong place. `source`: where it came from."""
+    if not _ACCOUNT_ID.fullmatch(account):
+        raise ConfigurationError(
+            f"the account id ({source}) is {len(account)} characters long, not one of Cloudflare's account ids, "
+            "which are 32 hexadecimal characters (the one in the dashboard's URL, dash.cloudflare.com/<account id>); "
+            "it is not quoted here, in case it is a token or another secret given in the wrong place")
