@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["Secret", "shown_url", "quotable"]
+__all__ = ["Secret", "shown_url", "quotable", "SHORTEST_HIDDEN"]
+
+SHORTEST_HIDDEN = 8
+"""Characters of the shortest token that a text quoting it shows as *** (Cloudflare's API tokens have 40)."""
 
 
 class Secret:
@@ -27,9 +30,10 @@ class Secret:
         return self._text
 
     def hidden_in(self, data: bytes) -> bytes:
-        """`data` with every occurrence of the token as ***."""
+        """`data` with every occurrence of the token as ***; unchanged for a token shorter than `SHORTEST_HIDDEN`
+        characters, which is no secret (any text may spell it: hiding "t" garbles every word with a t)."""
         token = self._text.encode("utf-8", errors="replace")
-        return data.replace(token, b"***") if token and token in data else data
+        return data.replace(token, b"***") if len(token) >= SHORTEST_HIDDEN and token in data else data
 
     def __bool__(self) -> bool:
         return bool(self._text)

@@ -24,7 +24,8 @@ from .models import (CheckedVectors, IndexConfig, IndexDescription, IndexInfo, M
                      UNKNOWN_TIME, VectorPage, VectorRecord, Vectors, WriteKind)
 
 __all__ = [
-    "dumps", "loads", "envelope", "result_of", "index_json", "index_from_json", "info_json", "info_from_json",
+    "dumps", "loads", "envelope", "succeeded", "result_of", "index_json", "index_from_json", "info_json",
+    "info_from_json",
     "query_json", "query_from_json", "matches_json", "matches_from_json", "records_json", "records_from_json",
     "page_json", "page_from_json", "metadata_indexes_json", "metadata_indexes_from_json", "encode_ndjson",
     "ndjson_lines", "NdjsonBody", "decode_ndjson", "read_ndjson", "max_ndjson_line", "malformed",
@@ -75,11 +76,16 @@ def envelope(result: Any) -> dict[str, Any]:
     return {"result": result, "success": True, "errors": [], "messages": []}
 
 
+def succeeded(status: int, body: Any) -> bool:
+    """Whether a response is a success's envelope, whose `result` is the answer."""
+    return 200 <= status < 300 and isinstance(body, dict) and body.get("success") is True and "result" in body
+
+
 def result_of(status: int, body: Any, operation: str | None = None) -> Any:
     """The `result` of a response, or the exception its envelope stands for."""
+    if succeeded(status, body):
+        return body["result"]
     if 200 <= status < 300:
-        if isinstance(body, dict) and body.get("success") is True and "result" in body:
-            return body["result"]
         if not (isinstance(body, dict) and body.get("success") is False):
             unread = errors.ServerError(f"HTTP {status} without a Vectorize envelope: {str(body)[:200]}",
                                         operation=operation, status=502)

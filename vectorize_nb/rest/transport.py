@@ -5,9 +5,9 @@ What is retried: connection failures, timeouts, a connection dropped mid-answer,
 and Cloudflare's rate-limit code 40041 (which may come with a 400). A deterministic 4xx never is, nor a
 connection refused on this machine (no server on that port: no wait will start one); one refused by
 another machine is tried once more (its server may be restarting), not `max_retries` times.
-The token is only ever put into the Authorization header of the request being sent. An answer that quotes
-it (a server or a proxy that echoes requests) has it replaced with *** before anything reads the answer, and
-an error quoting an Authorization header shows its value as ***.
+The token is only ever put into the Authorization header of the request being sent. An error answer that
+quotes it (a server or a proxy that echoes requests) has it replaced with *** before it is read, and an error
+quoting an Authorization header shows its value as ***. A success's data are never changed.
 
 An error raised by `request` says whether the server may have done what was asked although it did not
 say so (`error.maybe_applied`): some attempt went out whole and then got no answer (the connection
@@ -198,7 +198,9 @@ class Transport:
             self.reached = True
             if 300 <= response.status_code < 400:
                 call.redirected(response.status_code, response.headers.get("Location"))
-            body = _parse(content if self.token is None else self.token.hidden_in(content))
+            body = _parse(content)
+            if self.token is not None and not wire.succeeded(response.status_code, body):
+                body = _parse(self.token.hidden_in(content))  # what an error quotes: the answer, not its data
             call.uncertain = call.uncertain or response.status_code in UNCERTAIN_STATUSES
             if self._retryable(call.retry, call.method, response, body):
                 self._again(call, response=response, body=body)
