@@ -53,7 +53,6 @@ class Secret:
         return self
 
 
-
 def shown_url(url: str) -> str:
     """A URL (or a target) as it may be shown: a user name and password before an "@" are ***, and so is a query
     or a fragment ("?***"), which may hold a token."""
