@@ -91,7 +91,7 @@ def closed_port() -> int:
 
 
 def unreachable(url: str, caplog, **options) -> str:
-    client = vz.connect(url, account_id="acc", api_token=TOKEN, timeout=2, **options)
+    client = vz.connect(url, account_id="0" * 32, api_token=TOKEN, timeout=2, **options)
     with caplog.at_level(logging.INFO), pytest.raises(errors.TransportError) as raised:
         client.list_indexes()
     return str(raised.value)
