@@ -549,3 +549,11 @@ def test_a_results_display_says_whether_it_was_waited_for_and_shows_no_none():
     assert later in sent._repr_html_() and later not in waited._repr_html_()
     for html in (waited._repr_html_(), sent._repr_html_()):
         assert "None" not in html and "<td></td>" in html, html
+
+
+def test_a_result_waited_for_with_index_wait_says_applied_too():
+    with vz.connect("memory", limits=TINY, apply_delay=0.2) as client:
+        index = client.create_index("docs", 3, "cosine")
+        sent = index.upsert(["a"], np.ones((1, 3), np.float32))
+        index.wait(sent)
+    assert repr(sent) == "WriteResult(upsert into 'docs': 1 of 1 rows written and applied in 1 of 1 batches)"

@@ -123,7 +123,10 @@ class Index(MetadataIndexes):
         if "" in targets:
             raise errors.InvalidRequest("this mutation's id is unknown (its answer was lost, and a retry found the "
                                         "work done), so there is nothing to wait for; wait for a later write")
-        return wait_until_applied(self.backend, self.name, self.log, targets, timeout=timeout, interval=interval)
+        info = wait_until_applied(self.backend, self.name, self.log, targets, timeout=timeout, interval=interval)
+        if isinstance(mutation, WriteResult):
+            mutation.applied = True
+        return info
 
     def _targets(self, mutation: Mutation | str | WriteResult | None) -> list[str]:
         if isinstance(mutation, WriteResult):
