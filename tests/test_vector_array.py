@@ -60,6 +60,17 @@ def test_an_empty_result_takes_the_width_of_the_one_it_joins(index, matrix):
     assert both["values"].dtype == VectorDtype(3) and both["values"].iloc[0].tolist() == [0, 1, 2]
 
 
+def test_a_query_with_values_that_matches_nothing_has_the_width_of_one_that_does(index, matrix):
+    """It was vector[0], where get_by_ids of unknown ids had the index's width."""
+    index.upsert(["a"], matrix[:1], wait=True)
+    with pytest.warns(vz.errors.VectorizeWarning, match="no vector in the namespace 'none'"):
+        answers = (index.query(matrix[0], return_values=True, namespace="none"),
+                   index.query_many(matrix[:2], return_values=True, namespace="none"),
+                   index.query_by_id("a", return_values=True, namespace="none"))
+    for empty in answers:
+        assert empty.empty and empty["values"].dtype == VectorDtype(3)
+
+
 def test_a_missing_vector_is_nan_after_a_reindex_or_a_merge(index, matrix):
     index.upsert(["a", "b"], matrix[:2], wait=True)
     fetched = pd.DataFrame({"id": ["b", "x", "a"]}).vectorize.fetch(index, id="id")

@@ -321,7 +321,8 @@ class Index(MetadataIndexes):
         answer_warnings.zero_queries(self.backend, self.name, self.metric, query)
         matches = self._answer(lambda: self.backend.query(self.name, query, options))
         answer_warnings.answered(self.backend, self.log, self.name, [matches], options)
-        return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values)
+        return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values,
+                                     dimensions=self.dimensions)
 
     def _vector_query(self, vector: Any, model: str | None, pooling: str | None) -> np.ndarray:
         """One query vector, refused here as the embedded engine refuses it, before any request over REST."""
@@ -392,7 +393,7 @@ class Index(MetadataIndexes):
                 raise
         answer_warnings.answered(self.backend, self.log, self.name, [matches], options)
         attrs = self._query_attrs("query_by_id", options, vector_id=vector_id)
-        return results.matches_frame([matches], attrs, return_values=return_values)
+        return results.matches_frame([matches], attrs, return_values=return_values, dimensions=self.dimensions)
 
     @documented
     def query_many(self, vectors: Any, top_k: int = 5, *, keys: Sequence[Any] | None = None,
@@ -433,7 +434,7 @@ class Index(MetadataIndexes):
         answer_warnings.answered(self.backend, self.log, self.name, answers, options)
         labels = list(range(len(matrix))) if keys is None else keys
         return results.matches_frame(answers, self._query_attrs("query_many", options), keys=labels,
-                                     return_values=return_values)
+                                     return_values=return_values, dimensions=self.dimensions)
 
     def _options(self, top_k: int, flt: FilterLike, namespace: str | None, return_values: bool,
                  return_metadata: str) -> QueryOptions:

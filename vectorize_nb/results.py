@@ -157,9 +157,9 @@ def _array(values: Any) -> Any:
 
 
 def matches_frame(results: Sequence[Sequence[Match]], attrs: dict[str, Any], *, keys: Sequence[Any] | None = None,
-                  return_values: bool = False) -> pd.DataFrame:
+                  return_values: bool = False, dimensions: int = 0) -> pd.DataFrame:
     """One row per match. With `keys`, the answer to query i is labelled keys[i] in a `query` column, of the
-    keys' dtype."""
+    keys' dtype; with `return_values`, the vectors (of `dimensions`, also where nothing matched)."""
     query: list[Any] = []
     ranks: list[int] = []
     matches: list[Match] = []
@@ -176,7 +176,7 @@ def matches_frame(results: Sequence[Sequence[Match]], attrs: dict[str, Any], *, 
     columns["score"] = np.asarray([m.score for m in matches], dtype=np.float64)
     columns["namespace"] = _text([m.namespace for m in matches])
     if return_values:
-        columns["values"] = VectorArray._from_sequence([m.values for m in matches])
+        columns["values"] = _vectors([m.values for m in matches], dimensions)
     columns.update(_metadata_columns((m.metadata for m in matches), MATCH_COLUMNS))
     return _frame(columns, attrs)
 
