@@ -133,12 +133,14 @@ def test_integer_and_boolean_properties_come_back_nullable_whatever_rows_an_answ
     """A property some vectors lack came back float64 (3 as 3.0, digits past 2**53 lost) or object, and as
     int64/bool when the answer held only vectors that have it."""
     metadata = {"year": [1999, None, 2024], "ref": [2**62 + 1, None, 7], "ok": [True, None, False],
-                "full": [1, 2, 3], "big": [2**64 - 1, None, 1], "price": [1.5, None, 2], "genre": ["a", None, "b"]}
+                "full": [1, 2, 3], "big": [2**64 - 1, None, 1], "huge": [2**64, -1, None], "price": [1.5, None, 2],
+                "genre": ["a", None, "b"]}
     frame = results.export_frame(IndexExport(["a", "b", "c"], [None] * 3, None, metadata), ATTRS)
     assert {name: str(dtype) for name, dtype in frame.dtypes.items()} == {
         "id": str(_STRINGS), "namespace": "object", "year": "Int64", "ref": "Int64", "ok": "boolean", "full": "Int64",
-        "big": "object", "price": "float64", "genre": str(_STRINGS)}
+        "big": "UInt64", "huge": "object", "price": "float64", "genre": str(_STRINGS)}
     assert frame["ref"].tolist() == [2**62 + 1, pd.NA, 7] and frame["big"].tolist()[0] == 2**64 - 1
+    assert frame["huge"].tolist() == [2**64, -1, None]
     present = [VectorRecord("a", np.zeros(4, np.float32), {name: values[0] for name, values in metadata.items()})]
     subset = results.records_frame(present, ATTRS, values=False)
     assert subset.dtypes.to_dict() == frame.loc[:, subset.columns].dtypes.to_dict()

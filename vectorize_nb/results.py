@@ -43,8 +43,8 @@ def _metadata_columns(metadata: Iterable[dict[str, Any] | None], reserved: Itera
 
 def _typed(columns: dict[str, list[Any]]) -> dict[str, Any]:
     """Metadata columns with the dtype of the values they hold, whichever rows hold them: integers are pandas'
-    Int64 and booleans its boolean, a row without the key <NA> (3 stays 3, not 3.0 as float64 would make it);
-    integers beyond int64 stay Python's (object); anything else is what pandas infers."""
+    Int64 (UInt64 past int64, object past both) and booleans its boolean, a row without the key <NA> (3 stays 3,
+    not 3.0 as float64 would make it); anything else is what pandas infers."""
     return {name: _nullable(values) for name, values in columns.items()}
 
 
@@ -55,8 +55,12 @@ def _nullable(values: list[Any]) -> Any:
     if kinds != {int}:
         return values
     present = [value for value in values if value is not None] if None in values else values
-    return pd.array(values, dtype="Int64") if -2**63 <= min(present) and max(present) < 2**63 else \
-        np.array(values, dtype=object)
+    low, high = min(present), max(present)
+    if -2**63 <= low and high < 2**63:
+        return pd.array(values, dtype="Int64")
+    if 0 <= low and high < 2**64:  # unsigned 64-bit hashes and ids; object would not go to_parquet
+        return pd.array(values, dtype="UInt64")
+    return np.array(values, dtype=object)
 
 
 def _renamed(columns: dict[str, list[Any]], reserved: Iterable[str]) -> dict[str, list[Any]]:
