@@ -591,6 +591,25 @@ def test_vectors_columns_that_are_not_real_numbers_are_refused_naming_their_dtyp
     assert index.info().vector_count == 0
 
 
+def test_vectors_columns_of_decimals_are_read_as_numbers(index, films):
+    """read_sql gives NUMERIC columns as Decimal objects: taken before, then refused as "not a number"."""
+    from decimal import Decimal
+
+    frame = films.assign(x=[Decimal("0.5")] * 4, y=[Decimal("1.25")] * 4, z=Decimal(0))
+    frame.vectorize.upsert(index, id="film_id", vectors=["x", "y", "z"], metadata=["genre"], wait=True)
+    assert index.get_by_ids(["a"])["values"].iloc[0].tolist() == [0.5, 1.25, 0.0]
+    assert frame.head(1).vectorize.query(index, vectors=["x", "y", "z"], top_k=1)["score"].tolist() == [
+        pytest.approx(1.0)]
+
+
+def test_a_column_of_questions_holding_vectors_written_as_text_is_refused(index, films):
+    """Vectors read back from CSV given as text= were embedded as questions and answered with unrelated matches."""
+    frame = films.assign(question=["[1.0, 0.0, 0.0]"] * 4)
+    with pytest.raises(errors.MalformedRequest, match=r"the question in row 10 of column 'question' is a vector "
+                                                      r"written as text; vectors saved as text \(to_csv\)"):
+        frame.vectorize.query(index, text="question", model="@cf/baai/bge-small-en-v1.5")
+
+
 @pytest.mark.parametrize("cells", [[np.ones(3) + 1j] * 4, [np.array(["1", "2", "3"])] * 4,
                                    [np.ones(3), np.ones(3), np.ones(3), np.arange(3).astype("m8[s]")]],
                          ids=["complex", "text", "timedelta"])

@@ -133,7 +133,11 @@ def test_a_vector_saved_as_text_is_refused_not_embedded_as_a_question(index, req
     assert (kind, code) == (errors.MalformedRequest, 40026)
     assert said.startswith(f"[40026] query got a vector written as text ({saved!r}); vectors saved as text (to_csv) "
                            "do not read back as numbers")
+    many = refused(lambda: index.query_many([saved, saved]))[2]
+    assert f"row 0 is {saved!r}, a vector written as text; vectors saved as text (to_csv)" in many, many
+    assert "index.embed" not in many  # it advised embedding them as texts
     assert len(requests_sent) == before
+    assert refused(lambda: index.query("[2024]"))[0] is errors.UnknownModel  # one number: maybe a question
 
 
 def test_both_backends_refuse_a_query_that_is_not_one_vector(client):

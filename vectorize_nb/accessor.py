@@ -29,6 +29,7 @@ from .metadata_fit import metadata_index_types, warn_left_out, warn_unheld
 from .results import key_dtype, metadata_key
 from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of
 from .index import FilterLike, Index
+from .query_input import TEXT_VECTORS, vector_text
 from .secret import quotable
 from .docstrings import documented, fill_docstring
 from .writes import OnError, WriteOptions, WriteResult
@@ -397,5 +398,10 @@ def _query_matrix(frame: pd.DataFrame, index: Index, vector: Hashable | None,
 def _asked(frame: pd.DataFrame, index: Index, text: Text) -> np.ndarray:
     """The vectors of a column of questions for `index`, its model checked against the index's dimensions first."""
     with errors.during(f"query on index {index.name!r}"):
+        written = next((p for p, cell in enumerate(frame[text.column]) if isinstance(cell, str) and vector_text(cell)),
+                       None)
+        if written is not None:  # embedded, it would be answered with unrelated matches
+            raise arguments.malformed(f"the question in {row_name(frame, written)} of column {text.column!r} is a "
+                                      f"vector written as text; {TEXT_VECTORS}")
         spec, pooling = index.embedder.for_index(index.description, text.model, text.pooling)
         return _embed_texts(frame, index.embedder, text.column, spec.model, pooling)

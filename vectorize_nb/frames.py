@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from decimal import Decimal
+from fractions import Fraction
 from operator import attrgetter
 from typing import Any
 from collections.abc import Hashable, Sequence
@@ -24,6 +26,7 @@ from . import packing
 from .contract import errors, validation
 from .contract.models import Values, VectorCells
 from .contract.validation import utf8_len
+from .query_input import TEXT_VECTORS
 from .vector_array import VectorDtype
 
 __all__ = ["check_columns", "ids_of", "matrix_of", "vectors_of", "texts_of", "one_source", "row_name", "in_row",
@@ -194,8 +197,8 @@ _TEXT_NUMBERS = "; text that holds numbers can be read as numbers first: pd.to_n
 
 def _real(cell: Any) -> bool:
     """A cell of an object column that is a real number (or missing, which the check of finite rows names)."""
-    return (isinstance(cell, int | float | np.integer | np.floating | np.bool_) and not
-            isinstance(cell, np.timedelta64)) or is_missing(cell)
+    return (isinstance(cell, int | float | Decimal | Fraction | np.integer | np.floating | np.bool_) and not
+            isinstance(cell, np.timedelta64)) or is_missing(cell)  # Decimal: what read_sql gives of NUMERIC
 
 
 def _not_a_number(frame: pd.DataFrame, name: Hashable, cell: Any, position: int,
@@ -269,16 +272,12 @@ def _stack(frame: pd.DataFrame, column: pd.Series, dimensions: int | None, ids: 
         if cell is None or isinstance(cell, float) or not hasattr(cell, "__len__") or isinstance(cell, str):
             raise errors.InvalidVector(f"the vector in {row_name(frame, position)}{id_note(ids, position)} of column "
                                        f"{column.name!r} is {_shown(cell)}, not a list or array of numbers"
-                                       f"{_TEXT_VECTORS if isinstance(cell, str) and cell[:1] == '[' else ''}")
+                                       f"{'; ' + TEXT_VECTORS if isinstance(cell, str) and cell[:1] == '[' else ''}")
         if width is None:
             width = len(cell)
         elif len(cell) != width:
             raise _wrong_width(frame, position, ids, width, len(cell))
     return _pack(frame, cells, width or 0, ids)
-
-
-_TEXT_VECTORS = ("; vectors saved as text (to_csv) do not read back as numbers: save a frame of vectors with "
-                 "to_parquet, or turn the column back into lists of numbers first")
 
 
 def _shown(cell: Any) -> str:

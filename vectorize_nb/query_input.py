@@ -27,7 +27,8 @@ def question(text: str, index: str) -> str:
 
 
 def vector_text(text: str) -> bool:
-    """Whether a text is a vector written out: a list's or a numpy array's text, as `to_csv` leaves it."""
+    """Whether a text is a vector written out: a list's or a numpy array's text, as `to_csv` leaves it (two
+    numbers at least: "[2024]" may be a question)."""
     inner = text.strip()
     if inner[:1] != "[" or inner[-1:] != "]":
         return False
@@ -36,7 +37,7 @@ def vector_text(text: str) -> bool:
         [float(number) for number in numbers]
     except ValueError:
         return False
-    return bool(numbers)
+    return len(numbers) > 1
 
 
 def one_query(vector: Any, dimensions: int) -> np.ndarray:
@@ -78,6 +79,8 @@ def _first_unreadable(vectors: Any, dimensions: int) -> str:
     if found is None:
         return ""
     texts = "; for texts, query_many(index.embed(texts))" if isinstance(found[1], str) else ""
+    if isinstance(found[1], str) and vector_text(found[1]):
+        texts = f", a vector written as text; {TEXT_VECTORS}"
     return f"; row {found[0]} is {found[1]!r:.60}{texts}"
 
 
