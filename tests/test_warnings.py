@@ -409,13 +409,25 @@ def test_a_filter_on_a_metadata_index_not_yet_applied_says_to_wait_not_to_make_i
         assert index.query([1, 0], filter=vz.F("genre") == "drama").empty
 
 
-def test_wait_with_nothing_of_this_clients_to_wait_for_says_so(tmp_path):
-    """A new kernel's wait() returned at once, and the query after it was still empty, without a word."""
-    with vz.connect("local", path=tmp_path, apply_delay=60, limits=TINY) as first:
-        first.create_index("films", 2).upsert(["a"], [[1, 0]])
-    with vz.connect("local", path=tmp_path, limits=TINY) as second:
-        index = second.get_index("films")
-        _, said = caught(index.wait)
-        assert said == ["this client made no change to index 'films', so wait() had nothing to wait for: a write "
-                        "from another kernel or process is applied a few seconds after it was acknowledged "
-                        "(wait(mutation_id) waits for one whose id you have)"]
+def test_a_metadata_index_made_then_deleted_before_either_applied_is_not_said_to_be_pending(clock):
+    """It was "not applied yet ... index.wait(), then query", and after the wait there was none."""
+    with open_backend("local", clock, apply_delay=60) as backend:
+        index = vz.Client(backend, "local").create_index("films", 2)
+        index.create_metadata_index("genre", "string")
+        index.delete_metadata_index("genre")
+        with pytest.raises(vz.errors.InvalidFilter, match='has no metadata index for "genre"'):
+            index.query([1, 0], filter=vz.F("genre") == "drama")
+
+
+def test_queries_filtering_on_a_metadata_index_not_applied_yet_cost_one_look_in_all(clock):
+    """Each filtered query over REST went on to list the metadata indexes and read info, after the warning too."""
+    with open_backend("local", clock, apply_delay=60) as backend:
+        index = vz.Client(backend, "local").create_index("films", 2)
+        index.create_metadata_index("genre", "string")
+        looks = []
+        original = backend.index_info
+        backend.index_info = lambda name: looks.append(name) or original(name)
+        said = [caught(lambda: index.query([1, 0], filter={"genre": "drama"}))[1] for _ in range(3)]
+        assert [len(s) for s in said] == [1, 0, 0] and "not applied yet" in said[0][0]
+        assert looks == ["films", "films"]  # the metadata index's, and the first query's after a mutation
+

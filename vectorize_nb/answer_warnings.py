@@ -17,8 +17,7 @@ from .contract.filters import FilterMiss
 from .contract.models import IndexDescription, IndexInfo, Match, QueryOptions
 from .mutation_log import MutationLog, writes_pending
 
-__all__ = ["zero_queries", "answered", "nothing_to_wait_for", "written_before", "unapplied_indexes", "missing_id",
-           "remade"]
+__all__ = ["zero_queries", "answered", "written_before", "unapplied_indexes", "missing_id", "remade"]
 
 _DELAY = "Vectorize applies writes a few seconds after acknowledging them"
 
@@ -91,14 +90,6 @@ def _nothing_found(backend: Backend, log: MutationLog, name: str, info: IndexInf
     return True
 
 
-def nothing_to_wait_for(backend: Backend, name: str) -> None:
-    """Warn that `wait()` had nothing of this client's to wait for (a new kernel waiting for the last one's write)."""
-    errors.warn_once(backend, (name, "nothing to wait for"),
-                     f"this client made no change to index {name!r}, so wait() had nothing to wait for: a write from "
-                     f"another kernel or process is applied a few seconds after it was acknowledged (wait(mutation_id) "
-                     "waits for one whose id you have)")
-
-
 def written_before(backend: Backend, log: MutationLog, name: str, property_name: str) -> None:
     """Warn, once a metadata index is made over REST, of the vectors written to the index before it: Vectorize
     leaves them out of it, so no filter on the property matches them, and never says so."""
@@ -119,19 +110,21 @@ def written_before(backend: Backend, log: MutationLog, name: str, property_name:
 def unapplied_indexes(backend: Backend, log: MutationLog, name: str, misses: list[FilterMiss]) -> list[FilterMiss]:
     """`misses`, where a clause's property has no metadata index because the one this client made on it is not
     applied yet, worded so (the usual words would tell the user to make the one just made). One look at `info`,
-    only then."""
-    made = {m.property: log.creation(name, m.property) for m in misses if m.reason == "no index"}
-    if not any(made.values()):
-        return misses
-    try:
-        processed = backend.index_info(name).processed_up_to_mutation
-    except errors.VectorizeError:
-        return misses
+    while one is not said yet (a REST client's listing of metadata indexes, cached a few seconds, may predate
+    the one said: it stays said, and unsaid again)."""
+    made = {m.property: found for m in misses if m.reason == "no index" and (found := log.creation(name, m.property))}
+    said = {prop for prop in made if errors.warned(backend, (name, prop, "not applied"))}
+    processed = None
+    if set(made) - said:
+        try:
+            processed = backend.index_info(name).processed_up_to_mutation
+        except errors.VectorizeError:
+            return misses
     return [FilterMiss(m.property, "not applied", (
         f'filter on "{m.property}": the metadata index on "{m.property}" this client made on index {name!r} is not '
         f"applied yet ({_DELAY}), so this clause matches nothing yet: index.wait(), then query"))
-        if (creation := made.get(m.property)) and processed not in log.since(name, creation.id) else m
-        for m in misses]
+        if m.property in made and (m.property in said or processed not in log.since(name, made[m.property].id))
+        else m for m in misses]
 
 
 def _pending(log: MutationLog, name: str, processed: str | None, where: str) -> str:

@@ -96,7 +96,7 @@ class Index(MetadataIndexes):
         ----------
         mutation : Mutation, str or WriteResult, optional
             The write to wait for; by default this client's last writes to the index (the last one, or
-            those whose requests were in flight together at the end; a warning when it made none).
+            those whose requests were in flight together at the end).
         timeout : float, default 60
             Seconds before giving up with `WaitTimeout`, also when the server stops answering (over REST
             each look at `info` gets the time left, and at least a second).
@@ -117,8 +117,6 @@ class Index(MetadataIndexes):
         """
         targets = self._targets(mutation)
         if not targets:
-            if mutation is None:
-                answer_warnings.nothing_to_wait_for(self.backend, self.name)
             return self.info()
         if "" in targets:
             raise errors.InvalidRequest("this mutation's id is unknown (its answer was lost, and a retry found the "

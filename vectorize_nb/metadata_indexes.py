@@ -65,7 +65,7 @@ class MetadataIndexes(IndexCopier):
         """
         with self._during("delete_metadata_index"):
             prop = arguments.text("property_name", property_name)
-            return self.log.issue(self.name, lambda: self.backend.delete_metadata_index(self.name, prop))
+            return self.log.issue(self.name, lambda: self.backend.delete_metadata_index(self.name, prop), deletes=prop)
 
     def _said(self, misses: list[FilterMiss]) -> list[FilterMiss]:
         return answer_warnings.unapplied_indexes(self.backend, self.log, self.name, misses)

@@ -30,7 +30,7 @@ LOOK_FLOOR = 1.0
 class Issued:
     """One mutation of this client: its id, when its request was about to go out and when its answer
     had come (the log's clock, `time.perf_counter` by default), whether it adds vectors (an upsert or insert),
-    and the property whose metadata index it creates, if it does.
+    and the property whose metadata index it creates or deletes, if it does.
     """
 
     id: str
@@ -38,6 +38,7 @@ class Issued:
     answered: float
     adds: bool = False
     creates: str | None = None
+    deletes: str | None = None
 
 
 class MutationLog:
@@ -54,21 +55,21 @@ class MutationLog:
     def __repr__(self) -> str:
         return f"MutationLog({sum(map(len, self._issued.values()))} mutations on {len(self._issued)} indexes)"
 
-    def issue(self, index: str, request: Callable[[], Mutation], *, adds: bool = False,
-              creates: str | None = None) -> Mutation:
+    def issue(self, index: str, request: Callable[[], Mutation], *, adds: bool = False, creates: str | None = None,
+              deletes: str | None = None) -> Mutation:
         """Run `request` (one request that makes a mutation of `index`: one that adds vectors with `adds`, one that
-        creates the metadata index of property `creates`) and record its mutation with the times around it. A
-        mutation whose id is unknown (empty) is not recorded."""
+        creates or deletes the metadata index of property `creates` or `deletes`) and record its mutation with the
+        times around it. A mutation whose id is unknown (empty) is not recorded."""
         sent = self._clock()
         mutation = request()
         if mutation.id:
-            self.record(index, mutation.id, sent, adds=adds, creates=creates)
+            self.record(index, mutation.id, sent, adds=adds, creates=creates, deletes=deletes)
         return mutation
 
-    def record(self, index: str, mutation_id: str, sent: float, *, adds: bool = False,
-               creates: str | None = None) -> None:
+    def record(self, index: str, mutation_id: str, sent: float, *, adds: bool = False, creates: str | None = None,
+               deletes: str | None = None) -> None:
         """Remember a mutation of `index` whose answer just came; `sent`: the clock before its request went out."""
-        entry = Issued(mutation_id, sent, self._clock(), adds, creates)
+        entry = Issued(mutation_id, sent, self._clock(), adds, creates, deletes)
         with self._lock:
             self._issued.setdefault(index, deque(maxlen=self._remembered)).append(entry)
 
@@ -92,8 +93,10 @@ class MutationLog:
         return last
 
     def creation(self, index: str, property_name: str) -> Issued | None:
-        """This client's last mutation that created the metadata index of `property_name` on `index`, if any."""
-        return next((e for e in reversed(self._entries(index)) if e.creates == property_name), None)
+        """This client's last mutation that created the metadata index of `property_name` on `index`, unless it
+        deleted that metadata index since."""
+        last = next((e for e in reversed(self._entries(index)) if property_name in (e.creates, e.deletes)), None)
+        return last if last is not None and last.creates == property_name else None
 
     def find(self, index: str, mutation_id: str) -> Issued | None:
         """The record of one of this client's mutations, or None (another writer's, or forgotten)."""

@@ -314,16 +314,14 @@ class RestBackend(Backend):
 
     def filter_misses(self, name: str, filter: dict[str, Any]) -> list[FilterMiss]:
         """Clauses on properties without a metadata index, or with values of another type; the list of
-        metadata indexes is read at most once every `INDEX_TYPES_TTL` seconds (it is one cheap GET) for a
-        filter it finds no fault with, and read again before one is said (a metadata index applied since)."""
+        metadata indexes is read at most once every `INDEX_TYPES_TTL` seconds (it is one cheap GET), and
+        only for a filter that can be sent."""
         parsed = parse_filter(filter, self.limits)
         seen = self._index_types.get(name)
-        if seen is not None and time.monotonic() - seen[0] <= INDEX_TYPES_TTL and not silent_misses(
-                parsed, seen[1], name):
-            return []
-        types = {m.property_name: m.index_type for m in self.list_metadata_indexes(name)}
-        self._index_types[name] = (time.monotonic(), types)
-        return silent_misses(parsed, types, name)
+        if seen is None or time.monotonic() - seen[0] > INDEX_TYPES_TTL:
+            types = {m.property_name: m.index_type for m in self.list_metadata_indexes(name)}
+            seen = self._index_types[name] = (time.monotonic(), types)
+        return silent_misses(parsed, seen[1], name)
 
     # --- metadata indexes ----------------------------------------------------------------------
 
