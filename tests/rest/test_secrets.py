@@ -99,6 +99,7 @@ def test_an_answer_quoting_the_token_is_quoted_without_it(rig, echo, kind):
         client.list_indexes()
     assert leaked(str(quoted.value)) == [] and "***" in str(quoted.value)
     assert leaked(repr(quoted.value)) == []
+    assert leaked(shown_with_locals(quoted.value)) == []  # the answer's bytes, `content`, held it in clear
 
 
 def test_an_answer_read_whole_is_never_changed_whatever_the_token(rig):

@@ -200,7 +200,8 @@ class Transport:
                 call.redirected(response.status_code, response.headers.get("Location"))
             body = _parse(content)
             if self.token is not None and not wire.succeeded(response.status_code, body):
-                body = _parse(self.token.hidden_in(content))  # what an error quotes: the answer, not its data
+                content = self.token.hidden_in(content)  # what an error quotes (and a traceback's locals show)
+                body = _parse(content)
             call.uncertain = call.uncertain or response.status_code in UNCERTAIN_STATUSES
             if self._retryable(call.retry, call.method, response, body):
                 self._again(call, response=response, body=body)
