@@ -484,8 +484,7 @@ def test_exist_ok_refused_for_another_configuration_does_not_advise_exist_ok_aga
         assert "ask for the existing one's dimensions 64, or delete it" in str(preset.value), str(preset.value)
 
 
-@pytest.mark.parametrize("account", ["tok-SECRET-pasted-in-the-wrong-place-0123456789", "0" * 31, "g" * 32,
-                                     "0" * 32 + "\n"])
+@pytest.mark.parametrize("account", ["tok-SECRET-pasted-in-the-wrong-place-0123456789", "0" * 31, "g" * 32])
 def test_a_cloudflare_account_id_of_another_shape_is_refused_without_quoting_it(monkeypatch, account):
     """It went into every URL, the client's label and the logs: a token pasted there by mistake showed."""
     says = rf"account id \({{}}\) is {len(account)} characters long, .*32 hexadecimal characters"
@@ -497,3 +496,10 @@ def test_a_cloudflare_account_id_of_another_shape_is_refused_without_quoting_it(
     assert account.strip() not in str(refused.value) + str(from_env.value)
     with vz.connect("http://127.0.0.1:9", account_id=account) as served:  # a served engine takes any account id
         assert served.backend.transport.account_id == account
+
+
+def test_an_account_id_pasted_with_a_newline_or_spaces_is_trimmed_as_the_token_is(monkeypatch):
+    """It was refused as "33 characters long, not one of Cloudflare's account ids", not naming the newline."""
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", " " + "a" * 32 + "\n")
+    with vz.connect("cloudflare", api_token="tok") as client:
+        assert client.backend.transport.account_id == "a" * 32

@@ -37,6 +37,7 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
     """
     where = Target.of(target)
     account = account_id or (os.environ.get(ACCOUNT_ENV) if where.cloudflare else None)
+    account = str(account).strip() or None if account else None  # a pasted id's newline, as for the token
     token = Secret.of(api_token) or Secret.of(os.environ.get(where.token_env))
     del api_token  # only the Secret stays in the locals a traceback may show
     if target == "cloudflare":
