@@ -281,6 +281,7 @@ GRAMMAR = ". Filters are {key: value} or {key: {$op: value}} with $eq $ne $in $n
     ("label == 1", 'filter must be a JSON object, got a string; build it with F: F("label") == 1', True),
     ("genre=='drama' and label>1", 'got a string; build it with F, e.g. (F("genre") == "drama") & (F("year") > 1990)',
      True),
+    ("label == 1e400", 'got a string; build it with F, e.g. (F("genre")', True),  # not F("label") == inf
 ])
 def test_a_filter_refused_gets_the_grammar_only_where_the_grammar_is_the_trouble(index, flt, said, grammar):
     """Every InvalidFilter went on "Filters are {key: value} ...", a "no metadata index" or a value of the index's

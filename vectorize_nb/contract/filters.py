@@ -195,7 +195,7 @@ def _with_f(query: str) -> str:
         value = ast.literal_eval(found.group(3)) if found else None
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         value = None
-    if found and isinstance(value, (str, int, float)):
+    if found and (isinstance(value, (str, int)) or isinstance(value, float) and math.isfinite(value)):
         shown = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
         return f'; build it with F: F("{found.group(1)}") {found.group(2)} {shown}'
     return '; build it with F, e.g. (F("genre") == "drama") & (F("year") > 1990)'
