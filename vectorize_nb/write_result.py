@@ -96,7 +96,8 @@ class WriteResult:
         self.batches = list(batches)
         self._resend = resend
         self.applied = False
-        """Whether the write was waited for until applied (`wait=True`): its display says "applied"."""
+        """Whether the write was waited for until applied (`wait=True`, or `index.wait(result)`): its display says
+        "applied"."""
 
     @property
     def rows(self) -> int:
