@@ -79,14 +79,18 @@ class MutationLog:
 
     def last(self, index: str) -> str | None:
         """The mutation of `index` whose answer came last, or None."""
-        entries = self._entries(index)
+        with self._lock:
+            return self._last(index)
+
+    def _last(self, index: str) -> str | None:
+        entries = self._issued.get(index)  # read under the lock; not copied: every query asks
         return entries[-1].id if entries else None
 
     def first_look(self, index: str) -> str | None:
         """The last mutation of `index` the first time this is asked after it was made (a query looking once
         whether the write before it is applied), else None."""
-        last = self.last(index)
         with self._lock:
+            last = self._last(index)
             if last is None or self._looked.get(index) == last:
                 return None
             self._looked[index] = last
