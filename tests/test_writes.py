@@ -539,7 +539,7 @@ def test_a_batch_repeating_an_id_says_which_row_of_it_is_kept(kind, kept):
 def test_a_results_display_says_whether_it_was_waited_for_and_shows_no_none():
     """"10 of 10 rows written" read alike with wait=True and without, never naming index.wait(result); and the
     HTML table showed None in the error column of every accepted batch."""
-    with vz.connect("memory", limits=TINY) as client:
+    with vz.connect("memory", limits=TINY, apply_delay=0.2) as client:
         index = client.create_index("docs", 3, "cosine")
         waited = index.upsert(["a", "b"], np.ones((2, 3), np.float32), wait=True)
         sent = index.upsert(["c"], np.ones((1, 3), np.float32))
@@ -549,6 +549,19 @@ def test_a_results_display_says_whether_it_was_waited_for_and_shows_no_none():
     assert later in sent._repr_html_() and later not in waited._repr_html_()
     for html in (waited._repr_html_(), sent._repr_html_()):
         assert "None" not in html and "<td></td>" in html, html
+
+
+def test_a_write_the_engine_applied_before_answering_says_so_without_a_wait():
+    """With no apply_delay the engine applies a write before it answers, yet its display told the user to wait for
+    it (and index.wait)."""
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("docs", 3, "cosine")
+        sent = index.upsert(["a", "b", "c"], np.ones((3, 3), np.float32), batch_size=2)
+        deleted = index.delete_by_ids(["a"])
+    assert sent.applied and [b.applied for b in sent.batches] == [True, True]
+    assert repr(sent) == "WriteResult(upsert into 'docs': 3 of 3 rows written and applied in 2 of 2 batches)"
+    assert "index.wait" not in sent._repr_html_()
+    assert repr(deleted).startswith("WriteResult(delete on 'docs': 1 of 1 ids accepted and applied in 1 of 1")
 
 
 def test_a_result_waited_for_with_index_wait_says_applied_too():

@@ -158,7 +158,7 @@ class Index(MetadataIndexes):
         Examples
         --------
         >>> films.insert(["a", "b"], np.eye(2, 32), metadata=[{"genre": "drama"}, None])
-        WriteResult(insert into 'films': 2 of 2 rows accepted in 1 of 1 batches; an id already stored keeps
+        WriteResult(insert into 'films': 2 of 2 rows accepted and applied in 1 of 1 batches; an id already stored keeps
         its vector and metadata)
         """
         return self.write("insert", self._batch("insert", data, values, metadata, namespaces),

@@ -25,12 +25,14 @@ class Batch:
     """Rows [start, stop) of a write, and what became of them: `status` is "accepted" (a mutation id
     came back), "failed" (refused, nothing written), "unconfirmed" (the request went out and no answer
     came: it may have been written) or "not sent". `error` is a VectorizeError, or the local engine's
-    storage error (a full disk, a read-only folder) that rolled the batch back."""
+    storage error (a full disk, a read-only folder) that rolled the batch back. `applied`: the answer said the
+    batch was applied already (the embedded engine with no `apply_delay`)."""
 
     number: int
     start: int
     stop: int
     mutation_id: str | None = None
+    applied: bool = False
     error: Exception | None = None
     maybe_written: bool = False
 
@@ -95,9 +97,17 @@ class WriteResult:
         self.ids = list(ids)
         self.batches = list(batches)
         self._resend = resend
-        self.applied = False
-        """Whether the write was waited for until applied (`wait=True`, or `index.wait(result)`): its display says
-        "applied"."""
+        self._waited = False
+
+    @property
+    def applied(self) -> bool:
+        """Whether the accepted batches are applied: waited for (`wait=True`, or `index.wait(result)`), or applied
+        before their answers came (the embedded engine with no `apply_delay`). Its display then says "applied"."""
+        return self._waited or (bool(self.accepted) and all(b.applied for b in self.accepted))
+
+    @applied.setter
+    def applied(self, waited: bool) -> None:
+        self._waited = waited
 
     @property
     def rows(self) -> int:

@@ -94,7 +94,8 @@ def send_batches(batches: Sequence[Batch], send: Callable[[Any], Mutation], conc
         batch = outcomes[pos]
         started.add(pos)
         try:
-            outcomes[pos] = replace(batch, mutation_id=send(prepared).id)
+            mutation = send(prepared)
+            outcomes[pos] = replace(batch, mutation_id=mutation.id, applied=mutation.applied)
         except VectorizeError as exc:  # a REST error says whether the request may have been carried out
             outcomes[pos] = replace(batch, error=exc, maybe_written=exc.maybe_applied)
         except (OSError, sqlite3.Error) as exc:  # the local engine's storage (a full disk, a read-only folder)

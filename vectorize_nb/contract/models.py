@@ -79,9 +79,11 @@ class IndexInfo:
 
 @dataclass(frozen=True, slots=True)
 class Mutation:
-    """The acknowledgement of an asynchronous write."""
+    """The acknowledgement of an asynchronous write. `applied`: the write was applied before its answer came (the
+    embedded engine with no `apply_delay`), so there is nothing to wait for."""
 
     id: str
+    applied: bool = False
 
     def __str__(self) -> str:
         return self.id

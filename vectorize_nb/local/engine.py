@@ -351,7 +351,7 @@ class LocalEngine(Backend):
                                               change.payload(), now, now, now)
                 mirror = change.commit(self.store, state.row.id, seq)
             state.apply(mirror, seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
-        return Mutation(mutation_id)
+        return Mutation(mutation_id, applied=True)
 
     # --- reads ---------------------------------------------------------------------------------
 
