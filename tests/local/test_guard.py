@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import socket
+import traceback
 import warnings
 
 import numpy as np
@@ -218,3 +220,24 @@ def test_serve_keeps_its_keyword_arguments():
                                 headers={"Origin": "http://localhost:5173"}, timeout=10)
         assert response.status_code == 200
         assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+
+
+def test_a_servers_token_is_in_no_frames_locals_nor_in_its_guards_vars():
+    """serve(token=...) refused (the port taken) showed the token in the locals of serve, open_server and
+    Server.__init__ to a traceback that prints them (IPython's %xmode Verbose); the guard kept it in clear."""
+    token = "SERVE-abc123XYZ"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(errors.ConfigurationError, match="in use") as refused:
+            serve(memory=True, port=taken.getsockname()[1], token=token)
+    shown = "".join(traceback.TracebackException(type(refused.value), refused.value,
+                                                 refused.value.__traceback__.tb_next, capture_locals=True).format())
+    assert "serve" in shown and token not in shown
+    guard = VectorizeApp(LocalEngine(limits=TINY), token=token).guard
+    assert token not in repr(vars(guard)) and "Secret(***)" in repr(vars(guard))
+    with serve(memory=True, port=0, token=token) as server:
+        indexes = server.url + BASE.removeprefix("/client/v4")
+        answered = requests.get(indexes, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        refused_answer = requests.get(indexes, headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert answered.status_code == 200 and refused_answer.status_code == 401

@@ -25,6 +25,7 @@ from ..contract import errors, validation, wire
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.models import WriteKind
 from ..environment import SERVED_ACCOUNT_ID as ACCOUNT_ID
+from ..secret import Secret
 from . import bodies
 from .engine import LocalEngine
 from .guard import Guard
@@ -61,7 +62,7 @@ class VectorizeApp:
     loopback name of `host` (and `port`, when given; the server names it once it is bound).
     """
 
-    def __init__(self, engine: LocalEngine, token: str | None = None, limits: Limits = DEFAULT_LIMITS, *,
+    def __init__(self, engine: LocalEngine, token: str | Secret | None = None, limits: Limits = DEFAULT_LIMITS, *,
                  allowed_origins: Iterable[str] = (), host: str = "127.0.0.1", port: int | None = None) -> None:
         self.engine = engine
         self.guard = Guard(token, allowed_origins, host, port)

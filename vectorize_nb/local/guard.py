@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from werkzeug.wrappers import Request, Response
 
 from ..contract import arguments, errors, wire
+from ..secret import Secret
 
 __all__ = ["Guard", "given_token", "is_loopback", "normalise_origin", "LOOPBACK_NAMES"]
 
@@ -68,17 +69,18 @@ def _split_host(header: str) -> tuple[str, int | None]:
     return name.lower().rstrip("."), wire.decimal(port, 5)
 
 
-def given_token(token: str | None) -> str | None:
-    """The token a server requires: none when it is unset, empty or blank (`VECTORIZE_NB_SERVE_TOKEN=`
+def given_token(token: str | Secret | None) -> Secret | None:
+    """The token a server requires, as a Secret: none when it is unset, empty or blank (`VECTORIZE_NB_SERVE_TOKEN=`
     unsets it in a shell), so that "no token" is one state everywhere (the loopback-only rule included); one that
     no HTTP header can carry, as a client sends it, is a ConfigurationError."""
-    return arguments.api_token(token) if token and token.strip() else None
+    token = Secret.of(token)
+    return arguments.api_token(token) if token and token.reveal().strip() else None
 
 
 class Guard:
     """The checks every request passes before it is routed (see the module's docstring)."""
 
-    def __init__(self, token: str | None = None, allowed_origins: Iterable[str] = (), host: str = "127.0.0.1",
+    def __init__(self, token: str | Secret | None = None, allowed_origins: Iterable[str] = (), host: str = "127.0.0.1",
                  port: int | None = None) -> None:
         self._token = given_token(token)
         self.allowed_origins = frozenset(normalise_origin(origin) for origin in allowed_origins)
@@ -120,7 +122,7 @@ class Guard:
     def _authorize(self, request: Request) -> None:
         assert self._token is not None
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self._token.encode()):
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self._token.reveal().encode()):
             raise errors.AuthenticationError("Authentication error")
 
     @staticmethod

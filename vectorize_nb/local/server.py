@@ -32,6 +32,7 @@ from ..contract import errors, wire
 from ..contract.notices import warn_once
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..rest_options import REST_DEFAULTS
+from ..secret import Secret
 from ..environment import SERVE_PORT as DEFAULT_PORT, SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID as ACCOUNT_ID, engine_folder
 from .app import VectorizeApp
 from .engine import LocalEngine
@@ -89,8 +90,8 @@ class _EnvelopeChannel(HTTPChannel):  # type: ignore[misc, unused-ignore]
     error_task_class = _EnvelopeErrorTask
 
 
-def _check_exposure(host: str, token: str | None, allow_remote_without_token: bool) -> None:
-    if given_token(token) is None and not is_loopback(host) and not allow_remote_without_token:
+def _check_exposure(host: str, token: Secret | None, allow_remote_without_token: bool) -> None:
+    if token is None and not is_loopback(host) and not allow_remote_without_token:
         raise errors.ConfigurationError(
             f"refusing to serve on {host} without a token: anyone who can reach this machine could read and "
             f"write every index. Set a token ({SERVE_TOKEN_ENV}, or --token / token=), or pass "
@@ -111,14 +112,14 @@ class Server:
     """
 
     def __init__(self, engine: LocalEngine, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-                 token: str | None = None, threads: int = 8, owns_engine: bool = False,
+                 token: str | Secret | None = None, threads: int = 8, owns_engine: bool = False,
                  allowed_origins: Iterable[str] = (), allow_remote_without_token: bool = False) -> None:
-        host = _unbracketed(host)
+        host, token = _unbracketed(host), given_token(token)  # no local holds the token in clear from here
         _check_exposure(host, token, allow_remote_without_token)
         _check_port(port)
         self.engine = engine
         self._owns_engine = owns_engine
-        self.token_required = given_token(token) is not None
+        self.token_required = token is not None
         app = VectorizeApp(engine, token, engine.limits, allowed_origins=allowed_origins, host=host)
         self._wsgi = _listening(app, host, port, threads, engine.limits.max_body_bytes + _BODY_SLACK)
         self._wsgi.channel_class = _EnvelopeChannel
@@ -279,12 +280,12 @@ def _leave_loop(wsgi: Any) -> None:
 
 
 def open_server(path: str | Path | None = None, *, memory: bool = False, host: str = "127.0.0.1",
-                port: int = DEFAULT_PORT, token: str | None = None, apply_delay: float = 0.0,
+                port: int = DEFAULT_PORT, token: str | Secret | None = None, apply_delay: float = 0.0,
                 limits: Limits = DEFAULT_LIMITS, engine: LocalEngine | None = None,
                 allowed_origins: Iterable[str] = (), allow_remote_without_token: bool = False) -> Server:
     """A server, not yet started, over `engine` or over an engine it opens on `path` (default
     `$VECTORIZE_NB_PATH`, else ./.vectorize, as `connect()`) or in memory. The other arguments are `Server`'s."""
-    host = _unbracketed(host)
+    host, token = _unbracketed(host), given_token(token)  # no local holds the token in clear from here
     _check_exposure(host, token, allow_remote_without_token)  # before an engine is opened for nothing
     _check_port(port)
     owns = engine is None or _take_over(engine)
@@ -339,7 +340,7 @@ def _shared(server: Server, folder: Path | None, engine: LocalEngine | None, por
 
 
 def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "127.0.0.1", port: int = 0,
-          token: str | None = None, apply_delay: float = 0.0, limits: Limits = DEFAULT_LIMITS,
+          token: str | Secret | None = None, apply_delay: float = 0.0, limits: Limits = DEFAULT_LIMITS,
           engine: LocalEngine | None = None, allowed_origins: Iterable[str] = (),
           allow_remote_without_token: bool = False) -> Server:
     """Start a server in a background thread and return it; `server.url` is the base URL Cloudflare's
@@ -381,6 +382,7 @@ def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "
     FolderUnusable
         The engine's folder is a file, is damaged, or was written by a newer vectorize-nb.
     """
+    token = given_token(token)  # no local holds the token in clear from here
     return open_server(path, memory=memory, host=host, port=port, token=token, apply_delay=apply_delay,
                        limits=limits, engine=engine, allowed_origins=allowed_origins,
                        allow_remote_without_token=allow_remote_without_token).start()
