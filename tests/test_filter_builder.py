@@ -4,10 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import vectorize_nb as vz
 from vectorize_nb import F
 from vectorize_nb.contract.filters import parse_filter
 from vectorize_nb.contract.limits import DEFAULT_LIMITS
 from vectorize_nb.errors import InvalidFilter
+
+from .helpers import TINY
 
 
 def test_operators_compile_to_filter_json():
@@ -142,3 +145,20 @@ def test_isin_given_one_string_is_refused_not_split_into_letters(method, op):
         getattr(F("genre"), method)("drama")
     assert str(raised.value) == (f"[40110] filter on 'genre': {op} takes a list, got the string 'drama'; "
                                  f"F('genre').{method}(['drama']) for that one value")  # no dict grammar for F
+
+
+def test_a_float32_cell_of_a_frame_finds_the_rows_that_frame_wrote():
+    """A float32 cell is written as its shortest decimal (0.1), but the same cell in a filter was its exact double
+    (0.10000000149011612): {"p": df.p.iloc[0]}, F("p") == ... and $in of the column matched nothing."""
+    frame = pd.DataFrame({"id": ["a", "b"], "values": [[1.0, 0.0], [0.0, 1.0]],
+                          "p": np.array([0.1, 0.7], np.float32)})
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("docs", 2, "cosine")
+        index.create_metadata_index("p", "number")
+        frame.vectorize.upsert(index, id="id", vector="values", metadata=["p"], wait=True)
+        first, both = frame.p.iloc[0], ["a", "b"]
+        for condition, expected in [({"p": first}, ["a"]), (F("p") == first, ["a"]), (F("p") <= first, ["a"]),
+                                    ({"p": {"$in": list(frame.p.to_numpy())}}, both), (F("p").isin(frame.p), both)]:
+            assert index.query([1.0, 0.0], top_k=5, filter=condition)["id"].tolist() == expected, condition
+    assert parse_filter({"p": np.float32(0.1)}, DEFAULT_LIMITS).to_json() == {"p": {"$eq": 0.1}}
+    assert parse_filter({"p": np.float16(0.1)}, DEFAULT_LIMITS).to_json() == {"p": {"$eq": 0.1}}

@@ -14,9 +14,12 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Iterable
 
+import numpy as np
+
 from .contract.errors import InvalidFilter
 from .contract.filters import SYMBOLS, Clause, parse_filter, truncate_utf8
 from .contract.limits import DEFAULT_LIMITS
+from .contract.numbers import doubles
 
 __all__ = ["F", "Condition"]
 
@@ -142,6 +145,9 @@ class F:
         if isinstance(values, (str, bytes)):  # iterable, but a list of its letters is never what was meant
             raise InvalidFilter(f"filter on {self.key!r}: {op} takes a list, got the string {values!r}; "
                                 f"F({self.key!r}).{method}([{values!r}]) for that one value")
+        dtype = getattr(values, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind == "f":  # a float32 column: the numbers pandas shows
+            return list(doubles(np.asarray(values)).tolist())
         return list(values)
 
     def between(self, low: Any, high: Any, inclusive: str = "both") -> Condition:

@@ -20,6 +20,7 @@ from .contract.dates import iso_text
 from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.metadata_json import encoded_metadata, metadata_json_of
 from .contract.models import CheckedVectors, Vectors, WriteKind
+from .contract.numbers import doubles
 from .results import metadata_key
 from .frames import a_kind, check_columns, id_note, ids_of, in_row, is_missing, row_name, vectors_of
 
@@ -102,7 +103,7 @@ def _json_column(frame: pd.DataFrame, name: Hashable) -> list[Any]:
     if pd.api.types.is_integer_dtype(dtype) and not series.isna().any():
         return series.tolist()
     if pd.api.types.is_float_dtype(dtype):
-        values = _doubles(series.to_numpy(na_value=np.nan))
+        values = doubles(series.to_numpy(na_value=np.nan))
         if np.isinf(values).any():
             position = int(np.flatnonzero(np.isinf(values))[0])
             raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {row_name(frame, position)}; "
@@ -114,14 +115,6 @@ def _json_column(frame: pd.DataFrame, name: Hashable) -> list[Any]:
     return [_json_value(frame, name, position, value) for position, value in enumerate(items)]
 
 
-def _doubles(values: np.ndarray) -> np.ndarray:
-    """Floats as doubles, a narrower float as its shortest decimal (numpy's repr of it, the number pandas
-    shows): float32's 0.1 is 0.1, not its exact double 0.10000000149011612, which a filter == 0.1 misses."""
-    if values.dtype.itemsize < 8:
-        return values.astype(str).astype(np.float64)
-    return values.astype(np.float64, copy=False)
-
-
 def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) -> Any:
     if isinstance(value, str) or isinstance(value, bool):
         return value
@@ -130,7 +123,7 @@ def _json_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any) 
     if isinstance(value, (float, np.floating)):
         if math.isinf(value):
             raise errors.InvalidMetadata(f"metadata column {name!r} holds an infinity in {row_name(frame, position)}")
-        return float(_doubles(np.asarray(value)))
+        return float(doubles(np.asarray(value)))
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.timedelta64):  # numpy's is an integer
         return int(value)
     if isinstance(value, np.bool_):

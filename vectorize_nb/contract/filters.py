@@ -26,6 +26,7 @@ import numpy as np
 from .dates import iso_text
 from .errors import InvalidFilter
 from .limits import Limits
+from .numbers import plain
 
 __all__ = [
     "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "truncate_strings", "is_number",
@@ -260,7 +261,7 @@ def _operand(key: str, op: str, operand: Any) -> Any:
 
 def _scalar(key: str, op: str, value: Any) -> Scalar:
     if isinstance(value, (np.integer, np.floating, np.bool_)):  # from a DataFrame: df.year.iloc[0]
-        value = value.item()
+        value = plain(value)
     if value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, (int, float)):
