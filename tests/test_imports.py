@@ -83,3 +83,29 @@ def test_vz_errors_holds_the_errors_of_a_write_too():
 
     assert vz.errors.WriteIncomplete is vz.WriteIncomplete and vz.errors.WriteInterrupted is vz.WriteInterrupted
     assert {"WriteIncomplete", "WriteInterrupted", "VectorizeError"} <= set(vz.errors.__all__)
+
+
+def test_tab_completion_offers_the_public_names_and_hides_the_modules():
+    """dir(vz) lacked the names imported when first asked for (vz.se<TAB> offered only `secret`) and listed some
+    30 internal modules."""
+    import vectorize_nb as vz
+
+    shown = dir(vz)
+    assert {"serve", "plot_neighbourhood", "QueryExplorer", "viz", "widgets", "datasets", "connect", "F"} <= set(shown)
+    assert not {"secret", "journal", "answer_warnings", "local", "contract"} & set(shown)
+    assert all(hasattr(vz, name) for name in shown)
+
+
+def test_the_names_imported_when_first_asked_for_have_their_types(tmp_path):
+    """They were typed `object` (the module's __getattr__), so mypy --strict refused the README's own
+    `with vz.serve(memory=True) as server:` ("object" not callable)."""
+    script = tmp_path / "uses.py"
+    script.write_text("import vectorize_nb as vz\n\nwith vz.serve(memory=True) as server:\n    print(server.url)\n"
+                      "reveal_type(vz.plot_neighbourhood)\nreveal_type(vz.QueryExplorer)\nreveal_type(vz.viz)\n",
+                      encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary", str(script)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if "error" in line] == [], result.stdout
+    assert "vectorize_nb.viz.neighbourhood" in result.stdout or "def (" in lines[0], result.stdout
+    assert "builtins.object" not in result.stdout, result.stdout

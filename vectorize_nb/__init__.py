@@ -8,6 +8,8 @@
     df.vectorize.upsert(idx, id="id", vector="embedding", metadata="all", wait=True)
 """
 
+from typing import TYPE_CHECKING
+
 from . import accessor as _accessor  # registers df.vectorize
 from . import errors
 from .client import Client, connect, embedding_models
@@ -28,6 +30,13 @@ __all__ = [
     "plot_index", "plot_scores", "compare", "plot_comparison", "project",
 ]
 del _accessor
+
+if TYPE_CHECKING:  # imported when first asked for (below); typed as they are
+    from . import datasets as datasets, viz as viz, widgets as widgets
+    from .local.server import serve
+    from .viz import plot_index, plot_neighbourhood, plot_scores, project
+    from .viz.compare import compare, plot_comparison
+    from .widgets import IndexManager, MetadataIndexPanel, QueryExplorer, UpsertPanel, panel
 
 
 _LAZY = {
@@ -50,3 +59,8 @@ def __getattr__(name: str) -> object:
     if name in _SUBPACKAGES:
         return import_module(f".{name}", __name__)
     return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    """The public names, those imported when first asked for included (what tab completion offers)."""
+    return sorted({*__all__, *_SUBPACKAGES, "__version__"})
