@@ -570,3 +570,14 @@ def test_a_result_waited_for_with_index_wait_says_applied_too():
         sent = index.upsert(["a"], np.ones((1, 3), np.float32))
         index.wait(sent)
     assert repr(sent) == "WriteResult(upsert into 'docs': 1 of 1 rows written and applied in 1 of 1 batches)"
+
+
+def test_a_long_writes_display_shows_some_batches_and_its_last_mutation_says_applied():
+    """5,000 batches made an HTML table of 5,000 rows (0.9 MB in the notebook), and last_mutation dropped `applied`."""
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("docs", 3, "cosine")
+        result = index.upsert([str(n) for n in range(300)], np.ones((300, 3), np.float32), batch_size=1)
+    html = result._repr_html_()
+    assert html.count("<tr>") < 30 and "300 batches: <code>result.to_frame()</code> lists every one" in html
+    assert ">1<" in html and ">300<" in html and len(result.to_frame()) == 300
+    assert result.last_mutation is not None and result.last_mutation.applied

@@ -18,6 +18,8 @@ INSERT_RULE = "an id already stored keeps its vector and metadata"
 DELETE_RULE = "an id not stored is accepted too, and ignored"
 """Vectorize's rule for a delete: its answer does not say which of the ids it held."""
 _RULES = {"insert": INSERT_RULE, "delete": DELETE_RULE}
+_SHOWN_BATCHES = 20
+"""Batches a result's HTML shows at most (the first and the last ones), as pandas shows a long frame."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +150,7 @@ class WriteResult:
     def last_mutation(self) -> Mutation | None:
         """The last accepted batch's mutation (what `Index.wait(result)` waits for), or None."""
         ids = self.mutation_ids
-        return Mutation(ids[-1]) if ids else None
+        return Mutation(ids[-1], applied=self.applied) if ids else None
 
     def unwritten_rows(self) -> list[int]:
         """Positions (in the rows given to the write) of every row not known to be written: of the batches
@@ -223,7 +225,10 @@ class WriteResult:
         later = "" if self.applied or not self.accepted else (
             "<p>Vectorize applies a write a few seconds after accepting it: <code>index.wait(result)</code> waits "
             "for that</p>")
-        return f"<p><code>{self!r}</code></p>{later}" + self.to_frame().fillna("").to_html(index=False)
+        table = self.to_frame().fillna("").to_html(index=False, max_rows=_SHOWN_BATCHES)
+        more = "" if len(self.batches) <= _SHOWN_BATCHES else (
+            f"<p>{len(self.batches)} batches: <code>result.to_frame()</code> lists every one</p>")
+        return f"<p><code>{self!r}</code></p>{later}{table}{more}"
 
 
 class WriteInterrupted(KeyboardInterrupt):
