@@ -81,7 +81,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     ConfigurationError
         An unknown target, a URL that is not a server's API root, "cloudflare" without an account id and token
         or with an account id not of 32 hex characters, `window_seconds` alone off Cloudflare, or
-        (`FolderUnusable`) an engine folder that is a file, damaged, or written by a newer vectorize-nb.
+        (`FolderUnusable`) an engine folder that is a file, damaged, or in a layout this version does not read.
 
     Examples
     --------

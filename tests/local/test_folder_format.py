@@ -71,6 +71,14 @@ def snapshot_of(folder):
 @pytest.mark.parametrize("read_only", [False, True], ids=["writable", "read-only"])
 def test_a_folder_of_a_newer_format_is_refused_and_left_as_it_was(folder, read_only, request):
     sql(folder, f"PRAGMA user_version = {FORMAT + 1}", "CREATE TABLE a_later_table (x)")
+    message = refusal(folder, read_only, request)
+    assert f"folder format {FORMAT + 1}" in message and f"reads folder format {FORMAT} and older" in message
+    assert "Upgrade vectorize-nb" in message
+
+
+def refusal(folder, read_only, request):
+    """The message of the FolderUnusable that connect raises (where the folder refuses writes, if
+    read_only), having checked that it names the folder and that the folder is as it was."""
     before = snapshot_of(folder)
     if read_only:
         request.getfixturevalue("refusing")
@@ -78,6 +86,47 @@ def test_a_folder_of_a_newer_format_is_refused_and_left_as_it_was(folder, read_o
         vz.connect(path=folder, limits=TINY)
     message = str(caught.value)
     assert isinstance(caught.value, errors.ConfigurationError) and str(folder) in message
-    assert f"folder format {FORMAT + 1}" in message and f"reads folder format {FORMAT} and older" in message
-    assert "Upgrade vectorize-nb" in message and "Nothing was written there" in message
-    assert snapshot_of(folder) == before
+    assert "Nothing was written there" in message and snapshot_of(folder) == before
+    return message
+
+
+FIRST_ENGINE = (  # the layout of the first engine (3443697): one `vectors` table for every index, no format
+    "CREATE TABLE indexes (id INTEGER PRIMARY KEY, name TEXT NOT NULL, dimensions INTEGER NOT NULL, "
+    "metric TEXT NOT NULL, preset TEXT, description TEXT NOT NULL, created_on TEXT NOT NULL, "
+    "modified_on TEXT NOT NULL, deleted_on TEXT)",
+    "CREATE TABLE vectors (index_id INTEGER NOT NULL, id TEXT NOT NULL, namespace TEXT, metadata BLOB, "
+    "vec BLOB NOT NULL, seq INTEGER NOT NULL, UNIQUE (index_id, id))",
+    "CREATE INDEX vectors_seq ON vectors(index_id, seq)",
+    "CREATE TABLE metadata_indexes (index_id INTEGER NOT NULL, property TEXT NOT NULL, type TEXT NOT NULL, "
+    "seq INTEGER NOT NULL, PRIMARY KEY (index_id, property))",
+    "CREATE TABLE mutations (seq INTEGER PRIMARY KEY AUTOINCREMENT, index_id INTEGER NOT NULL, "
+    "uuid TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, count INTEGER NOT NULL, payload BLOB, "
+    "created_at REAL NOT NULL, due_at REAL NOT NULL, applied_at REAL)",
+    "CREATE TABLE pending_vectors (seq INTEGER NOT NULL, pos INTEGER NOT NULL, id TEXT NOT NULL, "
+    "namespace TEXT, metadata BLOB, vec BLOB NOT NULL, PRIMARY KEY (seq, pos))",
+    "INSERT INTO indexes (name, dimensions, metric, description, created_on, modified_on) "
+    "VALUES ('films', 2, 'cosine', '', '2026-11-25T01:00:00Z', '2026-11-25T01:00:00Z')",
+    "INSERT INTO mutations (index_id, uuid, kind, count, created_at, due_at, applied_at) "
+    "VALUES (1, 'u1', 'upsert', 1, 0, 0, 0)",
+    "INSERT INTO vectors VALUES (1, 'a', NULL, '{\"year\": 1999}', x'0000803f00000000', 1)",
+)
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["writable", "read-only"])
+def test_a_folder_of_the_first_engine_is_refused_and_left_as_it_was(tmp_path, read_only, request):
+    folder = tmp_path / "first"
+    folder.mkdir()
+    sql(folder, *FIRST_ENGINE)
+    message = refusal(folder, read_only, request)
+    assert "early development version of vectorize-nb" in message and "one table `vectors` for every index" in message
+    assert "export each index" in message and "new folder" in message and user_version(folder) == 0
+
+
+def test_a_folder_of_the_first_engine_already_marked_format_1_is_refused_too(tmp_path):
+    folder = tmp_path / "first"
+    folder.mkdir()
+    sql(folder, *FIRST_ENGINE, "CREATE TABLE vector_files (index_id INTEGER PRIMARY KEY, generation INTEGER "
+        "NOT NULL, slots INTEGER NOT NULL, pressure INTEGER NOT NULL)", f"PRAGMA user_version = {FORMAT}")
+    with pytest.raises(errors.FolderUnusable, match="early development version of vectorize-nb"):
+        vz.connect(path=folder, limits=TINY)
+    assert sql(folder, "SELECT index_id, id FROM vectors")[0] == [(1, "a")]

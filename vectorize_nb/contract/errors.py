@@ -431,8 +431,9 @@ class ConfigurationError(VectorizeError, ValueError):
 
 class FolderUnusable(ConfigurationError):
     """The embedded engine's folder cannot be used as it is: written by a newer vectorize-nb (a later folder
-    format), damaged or incomplete (a database that is not one, a vector file missing or cut short), or a
-    file where a folder should be. The message names the folder (or the index and its file) and what to do."""
+    format) or by its first development version (another layout), damaged or incomplete (a database that is
+    not one, a vector file missing or cut short), or a file where a folder should be. The message names the
+    folder (or the index and its file) and what to do."""
 
     hint = "Nothing was written there"
 

@@ -15,7 +15,8 @@ The database's `user_version` records the folder's format, FORMAT in a folder th
 written before the number was recorded holds 0: it is read as FORMAT, and marked so once it is opened
 where it can be written. A folder of a higher number was written by a newer vectorize-nb, in a layout
 this version would misread: it is refused before anything is written to it, as is another program's database
-(tables of its own, none of the engine's).
+(tables of its own, none of the engine's) and a folder of the first development version, which kept every
+index's vectors in one table `vectors` (a layout no release reads or migrates).
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ def table(index_id: int) -> str:
 
 
 def check_format(con: sqlite3.Connection, folder: Path) -> None:
-    """Refuse a folder that a newer vectorize-nb wrote, or whose database another program wrote (FolderUnusable):
-    the engine would write its tables among that program's."""
+    """Refuse a folder that a newer vectorize-nb wrote, one of the first development version's layout, or one
+    whose database another program wrote (FolderUnusable): the engine would write its tables among that program's."""
     found = int(con.execute("PRAGMA user_version").fetchone()[0])
     if found > FORMAT:
         raise errors.FolderUnusable(
@@ -106,6 +107,12 @@ def check_format(con: sqlite3.Connection, folder: Path) -> None:
         raise errors.FolderUnusable(
             f"The folder {str(folder)!r} holds another program's database: {database} has tables of its own "
             f"({shown}) and none of vectorize-nb's. Connect to another folder, or move that file out of this one")
+    if "vectors" in tables:  # whatever the format: versions before this check marked such folders 1
+        raise errors.FolderUnusable(
+            f"The folder {str(folder)!r} was written by an early development version of vectorize-nb, which kept "
+            "one table `vectors` for every index: this version does not read that layout. To keep its data, open "
+            "the folder with that version, export each index (index.to_frame()) and upsert the frames into a new "
+            "folder with this one; or start a new folder")
 
 
 def create_tables(con: sqlite3.Connection) -> None:
