@@ -250,16 +250,28 @@ def test_an_empty_index_while_a_write_that_adds_no_vector_is_pending_says_nothin
             "with wait=True"]
 
 
+def emptied_by_another_writer(mine: Client, theirs: Client) -> list[str]:
+    """What a query says after our applied upsert whose vector another client then deleted."""
+    index = mine.create_index("shared", dimensions=32)
+    index.upsert(["a"], [[1.0] * 32])
+    theirs.get_index("shared").delete_by_ids(["a"])
+    hits, said = caught(lambda: index.query([1.0] * 32))
+    assert hits.empty
+    return said
+
+
 def test_an_index_another_writer_emptied_after_our_write_does_not_say_our_write_is_pending():
     """Our upsert was applied, then another client deleted its vectors: the warning said flatly that this
-    client's write "is not applied"; this client cannot tell which, so it says both."""
+    client's write "is not applied". Over REST this client cannot tell which, so it says both; the engine knows."""
+    from tests.rest.faults import FaultRig
+
     engine = LocalEngine()
     with Client(engine, "mine") as mine, Client(engine, "theirs") as theirs:
-        index = mine.create_index("shared", dimensions=32)
-        index.upsert(["a"], [[1.0] * 32])
-        theirs.get_index("shared").delete_by_ids(["a"])
-        hits, said = caught(lambda: index.query([1.0] * 32))
-        assert hits.empty and said == [
+        assert emptied_by_another_writer(mine, theirs) == [
+            "index 'shared' holds no vectors: this client's writes to it are applied, and another writer's (another "
+            "kernel or process) came after them, which may have removed the vectors"]
+    with LocalEngine() as engine, FaultRig(engine) as rig:
+        assert emptied_by_another_writer(rig.client(), rig.client()) == [
             "index 'shared' holds no vectors: this client's last write to it may not be applied yet (Vectorize "
             "applies writes a few seconds after acknowledging them), or another writer removed its vectors since; "
             "if the first, query again in a few seconds"]

@@ -15,7 +15,7 @@ from .contract import errors
 from .contract.backend import Backend
 from .contract.filters import FilterMiss
 from .contract.models import IndexDescription, IndexInfo, Match, QueryOptions
-from .mutation_log import MutationLog, writes_pending
+from .mutation_log import MutationLog, adds_pending, not_applied, writes_pending
 
 __all__ = ["zero_queries", "answered", "written_before", "unapplied_indexes", "missing_id", "remade"]
 
@@ -56,7 +56,7 @@ def answered(backend: Backend, log: MutationLog, name: str, answers: Sequence[li
         return
     if empty and _nothing_found(backend, log, name, info, options.namespace, cause):
         return
-    if fresh is not None and log.adds_pending(name, info.processed_up_to_mutation):
+    if fresh is not None and adds_pending(backend, log, name, info.processed_up_to_mutation):
         errors.warn_once(backend, (name, "write pending"),
                          f"this client's last upsert or insert to index {name!r} is not applied yet ({_DELAY}), so "
                          "this answer may not show it: wait for it before querying: index.wait(), or write with "
@@ -73,14 +73,18 @@ def _nothing_found(backend: Backend, log: MutationLog, name: str, info: IndexInf
     if stored and namespace is None:
         return False
     where = "holds no vectors" if not stored else f"has no vector in the namespace {namespace!r}"
-    if log.adds_pending(name, processed):
+    if adds_pending(backend, log, name, processed):
         errors.warn_once(backend, (name, "write pending"), _pending(log, name, processed, where))
     elif stored:
         errors.warn_once(backend, cause,
                          f"index {name!r} {where}, so no query there matches anything (the index holds {stored:,} "
                          "vectors); namespaces are case-sensitive: check the name, or leave namespace out to search "
                          "them all")
-    elif not writes_pending(log, name, processed):
+    elif processed is not None and log.last(name) is not None and log.find(name, processed) is None:
+        errors.warn_once(backend, (name, "nothing stored"),
+                         f"index {name!r} holds no vectors: this client's writes to it are applied, and another "
+                         "writer's (another kernel or process) came after them, which may have removed the vectors")
+    elif not writes_pending(backend, log, name, processed):
         errors.warn_once(backend, (name, "nothing stored"),
                          f"index {name!r} holds no vectors, so no query matches anything: write vectors first "
                          f"(upsert or insert, then wait); a write from another kernel or process is applied a few "
@@ -97,7 +101,7 @@ def written_before(backend: Backend, log: MutationLog, name: str, property_name:
         info = backend.index_info(name)
     except errors.VectorizeError:  # the metadata index was made; only the warning is lost
         return
-    pending = log.adds_pending(name, info.processed_up_to_mutation)
+    pending = adds_pending(backend, log, name, info.processed_up_to_mutation)
     if not info.vector_count and not pending:
         return
     held = f"{info.vector_count:,} stored" + (", more not applied yet" if pending else "")
@@ -123,7 +127,8 @@ def unapplied_indexes(backend: Backend, log: MutationLog, name: str, misses: lis
     return [FilterMiss(m.property, "not applied", (
         f'filter on "{m.property}": the metadata index on "{m.property}" this client made on index {name!r} is not '
         f"applied yet ({_DELAY}), so this clause matches nothing yet: index.wait(), then query"))
-        if m.property in made and (m.property in said or processed not in log.since(name, made[m.property].id))
+        if m.property in made and (m.property in said or (processed not in log.since(name, made[m.property].id)
+                                                          and not_applied(backend, name, [made[m.property].id])))
         else m for m in misses]
 
 
@@ -143,7 +148,7 @@ def missing_id(backend: Backend, log: MutationLog, name: str, error: errors.Vect
         processed = backend.index_info(name).processed_up_to_mutation
     except errors.VectorizeError:
         return
-    if log.adds_pending(name, processed):
+    if adds_pending(backend, log, name, processed):
         error.message += (f"; this client's last write to index {name!r} is not applied yet ({_DELAY}): if it holds "
                           "that id, wait for it: index.wait(), or write with wait=True")
 

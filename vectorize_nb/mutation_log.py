@@ -13,14 +13,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .contract import errors
 from .contract.backend import Backend
 from .contract.models import IndexInfo, Mutation
 
-__all__ = ["Issued", "MutationLog", "wait_until_applied", "writes_pending", "LOOK_FLOOR"]
+__all__ = ["Issued", "MutationLog", "wait_until_applied", "writes_pending", "adds_pending", "not_applied",
+           "LOOK_FLOOR"]
 
 LOOK_FLOOR = 1.0
 """Seconds a look at `info` is given at least, even at the end of a wait."""
@@ -115,12 +116,12 @@ class MutationLog:
             return {mutation_id}
         return {mutation_id} | {e.id for e in entries if e.sent > ours.answered}
 
-    def adds_pending(self, index: str, processed: str | None) -> bool:
-        """Whether a mutation of `index` that adds vectors is not known applied (`since`) when the index has
+    def pending_adds(self, index: str, processed: str | None) -> list[str]:
+        """The mutations of `index` that add vectors and are not known applied (`since`) when the index has
         processed up to `processed`."""
         entries = self._entries(index)
         last = next((e for e in reversed(entries) if e.id == processed), None)
-        return any(e.adds and e.id != processed and (last is None or e.answered >= last.sent) for e in entries)
+        return [e.id for e in entries if e.adds and e.id != processed and (last is None or e.answered >= last.sent)]
 
     def latest(self, index: str) -> list[str]:
         """The mutations of `index` that no other one of this log is known to follow (one, unless requests
@@ -140,11 +141,26 @@ class MutationLog:
                 self._issued[index] = deque(kept, maxlen=self._remembered)
 
 
-def writes_pending(log: MutationLog, name: str, processed: str | None) -> bool | None:
+def not_applied(backend: Backend, index: str, mutations: Iterable[str]) -> list[str]:
+    """`mutations` of `index` less those the backend knows are applied: the embedded engine records when it applies
+    each, so a write another writer's followed is known applied there; over REST only the order of this client's
+    own writes tells (`MutationLog.since`)."""
+    return [m for m in mutations if backend.mutation_state(index, m) != "applied"]
+
+
+def adds_pending(backend: Backend, log: MutationLog, index: str, processed: str | None) -> bool:
+    """Whether a mutation of this client that adds vectors to `index` is not known applied when the index has
+    processed up to `processed`."""
+    return bool(not_applied(backend, index, log.pending_adds(index, processed)))
+
+
+def writes_pending(backend: Backend, log: MutationLog, name: str, processed: str | None) -> bool | None:
     """Whether this session's last write to index `name` is not applied yet (None: it wrote nothing there).
 
     Parameters
     ----------
+    backend : Backend
+        The client's (`client.backend`).
     log : MutationLog
         The client's (`client.log`, `index.log`).
     name : str
@@ -154,7 +170,7 @@ def writes_pending(log: MutationLog, name: str, processed: str | None) -> bool |
     last = log.last(name)
     if last is None:
         return None
-    return processed not in log.since(name, last)
+    return processed not in log.since(name, last) and bool(not_applied(backend, name, [last]))
 
 
 def wait_until_applied(backend: Backend, index: str, log: MutationLog, mutations: str | Sequence[str], *,
@@ -166,7 +182,7 @@ def wait_until_applied(backend: Backend, index: str, log: MutationLog, mutations
     when the wait's time is up)."""
     pending = [mutations] if isinstance(mutations, str) else list(mutations)
     for mutation in pending:
-        if backend.knows_mutation(index, mutation) is False:
+        if backend.mutation_state(index, mutation) == "unknown":
             raise errors.InvalidRequest(
                 f"mutation {mutation!r} was never issued for index {index!r} (another index's id, or mistyped), so it "
                 "will never be applied: wait for a write's result, or call wait() for this client's last writes",
@@ -175,12 +191,12 @@ def wait_until_applied(backend: Backend, index: str, log: MutationLog, mutations
     while True:
         info = _look(backend, index, deadline, timeout, interval, _named(pending))
         processed = info.processed_up_to_mutation
-        pending = [m for m in pending if processed not in log.since(index, m)]
+        pending = not_applied(backend, index, [m for m in pending if processed not in log.since(index, m)])
         if not pending:
             return info
         left = deadline - time.monotonic()
         if left <= 0:
-            raise errors.WaitTimeout(_not_applied(log, index, pending, processed, timeout),
+            raise errors.WaitTimeout(_not_applied(backend, log, index, pending, processed, timeout),
                                      operation=f"wait on index {index!r}")
         time.sleep(min(interval, left))
 
@@ -189,10 +205,13 @@ def _named(mutations: Sequence[str]) -> str:
     return f"mutation {mutations[0]}" if len(mutations) == 1 else f"mutations {', '.join(mutations)}"
 
 
-def _not_applied(log: MutationLog, index: str, pending: Sequence[str], processed: str | None, timeout: float) -> str:
+def _not_applied(backend: Backend, log: MutationLog, index: str, pending: Sequence[str], processed: str | None,
+                 timeout: float) -> str:
     """Why a wait ended: not applied yet, or this client cannot tell."""
     if processed is None:
         return f"{_named(pending)} not applied after {timeout:g} s; the index has processed no mutation yet"
+    if all(backend.mutation_state(index, m) == "pending" for m in pending):
+        return f"{_named(pending)} not applied after {timeout:g} s; the index has processed up to {processed}"
     last = log.find(index, processed)
     cannot_tell = (f"{_named(pending)} not known to be applied after {timeout:g} s: the last mutation the index "
                    f"applied, {processed}, is ")

@@ -278,7 +278,7 @@ class Writer:
     def _finish(self, result: WriteResult, options: WriteOptions) -> WriteResult:
         if options.on_error == "raise":
             result.raise_for_failures()
-        if options.wait and result.last_mutation is not None:
+        if options.wait and result.last_mutation is not None and not result.applied:
             wait_until_applied(self.backend, self.index, self.log, result.last_mutation.id)
             result.applied = True
         return result

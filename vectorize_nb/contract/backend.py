@@ -36,7 +36,8 @@ from .filters import FilterMiss, parse_filter, silent_misses
 from .limits import Limits
 from .metadata_json import metadata_json_of
 from .models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, IndexDescription, IndexExport, IndexInfo, Match,
-                     MetadataIndex, Mutation, QueryOptions, VectorPage, VectorRecord, Vectors, WriteKind)
+                     MetadataIndex, Mutation, MutationState, QueryOptions, VectorPage, VectorRecord, Vectors,
+                     WriteKind)
 
 __all__ = ["Backend", "PreparedWrite"]
 
@@ -233,9 +234,10 @@ class Backend(ABC):
         """A folder this backend keeps its files in, where caches may live beside them; None if none."""
         return None
 
-    def knows_mutation(self, name: str, mutation_id: str) -> bool | None:
-        """Whether index `name` issued the mutation `mutation_id`; None where the backend cannot tell (over REST:
-        Vectorize reports only the last mutation it applied)."""
+    def mutation_state(self, name: str, mutation_id: str) -> MutationState:
+        """Whether index `name` has applied the mutation `mutation_id` ("applied", "pending"), never issued it
+        ("unknown"), or None where the backend cannot tell (over REST: Vectorize reports only the last mutation it
+        applied, which may be another writer's). The embedded engine records each mutation and when it applied it."""
         return None
 
     def index_info_within(self, name: str, seconds: float | None) -> IndexInfo:

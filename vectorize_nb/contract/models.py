@@ -20,6 +20,7 @@ Metric = Literal["cosine", "euclidean", "dot-product"]
 MetadataMode = Literal["none", "indexed", "all"]
 IndexType = Literal["string", "number", "boolean"]
 WriteKind = Literal["insert", "upsert"]
+MutationState = Literal["applied", "pending", "unknown"] | None
 """insert: ids already stored keep their vector (the first write wins); upsert: whole vectors are replaced."""
 
 METRICS: tuple[str, ...] = ("cosine", "euclidean", "dot-product")

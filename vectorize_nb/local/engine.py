@@ -33,8 +33,8 @@ from ..contract.filters import FilterMiss, parse_filter
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, IndexDescription, IndexExport,
-                               IndexInfo, Match, MetadataIndex, Mutation, QueryOptions, VectorPage, VectorRecord,
-                               Vectors, WriteKind)
+                               IndexInfo, Match, MetadataIndex, Mutation, MutationState, QueryOptions, VectorPage,
+                               VectorRecord, Vectors, WriteKind)
 from . import snapshot
 from .cursors import Cursors
 from .damage import damage_met
@@ -297,9 +297,9 @@ class LocalEngine(Backend):
             return info(state.row.dimensions, count, self.store.last_applied(state.row.id))
 
     @read_meanwhile
-    def knows_mutation(self, name: str, mutation_id: str) -> bool | None:
+    def mutation_state(self, name: str, mutation_id: str) -> MutationState:
         with self._lock:
-            return self.store.knows_mutation(self._find(name).row.id, mutation_id)
+            return self.store.mutation_state(self._find(name).row.id, mutation_id)
 
     # --- writes --------------------------------------------------------------------------------
 

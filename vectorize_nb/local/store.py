@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..contract.models import WriteKind
+from ..contract.models import MutationState, WriteKind
 from ..journal import write_ahead
 from . import damage, migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
@@ -294,8 +294,9 @@ class Store:
             params.append(due_by)
         return [MutationRow(*row) for row in self._all(sql + " ORDER BY seq", params)]
 
-    def knows_mutation(self, index_id: int, uuid: str) -> bool:
-        return self._one("SELECT 1 FROM mutations WHERE uuid = ? AND index_id = ?", (uuid, index_id)) is not None
+    def mutation_state(self, index_id: int, uuid: str) -> MutationState:
+        row = self._one("SELECT applied_at FROM mutations WHERE uuid = ? AND index_id = ?", (uuid, index_id))
+        return "unknown" if row is None else "pending" if row[0] is None else "applied"
 
     def mutation(self, seq: int) -> MutationRow | None:
         row = self._one(f"SELECT {_MUTATION} FROM mutations WHERE seq = ?", (seq,))

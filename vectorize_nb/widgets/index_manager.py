@@ -200,5 +200,5 @@ class IndexManager(Panel):
 
 
 def _pending(client: Client, name: str, processed: str | None) -> str:
-    pending = writes_pending(client.log, name, processed)
+    pending = writes_pending(client.backend, client.log, name, processed)
     return "none from this session" if pending is None else "yes" if pending else "no"

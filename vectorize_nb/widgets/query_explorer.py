@@ -266,7 +266,7 @@ class QueryExplorer(Panel):
         self._forget_answer()  # an error or a note must not stand beside the last question's answer
         query, flt = self.query(), self.filter()
         info = self.index.info()
-        applying = writes_pending(self.index.log, self.index.name, info.processed_up_to_mutation)
+        applying = writes_pending(self.index.backend, self.index.log, self.index.name, info.processed_up_to_mutation)
         if info.vector_count == 0:
             self.say(f"index {self.index.name!r} holds no vectors yet: " + (_APPLYING if applying else
                      "write some first (the Upsert tab, or df.vectorize.upsert(index, id=..., vector=...)), "
