@@ -156,6 +156,18 @@ def test_bad_input_anywhere_is_rejected_before_any_batch_is_sent(flaky):
     assert backend.calls == 0 and index.info().vector_count == 0
 
 
+@pytest.mark.parametrize("kind", ["delete", "upset", "UPSERT", None])
+def test_a_write_of_another_kind_is_refused_before_any_batch_is_sent(flaky, kind):
+    """Index.write's kind went unchecked: the embedded engine upserted and reported the kind given, REST sent the
+    batch to /indexes/<name>/<kind>, and a folder's engine logged a mutation it could not read back."""
+    client, backend = flaky
+    index = client.create_index("valid", 2)
+    ids, values = rows(3)
+    with pytest.raises(errors.MalformedRequest, match=rf"kind must be one of 'insert', 'upsert'; got {kind!r}"):
+        index.write(kind, vz.Vectors(ids, values))
+    assert backend.calls == 0 and index.info().vector_count == 0
+
+
 def checked(ids, width, metadata_json=None):
     return CheckedVectors(list(ids), np.zeros((len(ids), width), np.float32), None, None,
                           metadata_json or [None] * len(ids))

@@ -21,11 +21,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .contract import errors, validation
+from .contract import arguments, errors, validation
 from .contract.backend import Backend, PreparedWrite
 from .contract.errors import VectorizeError
 from .contract.limits import Limits
-from .contract.models import CheckedVectors, Mutation, Vectors, WriteKind
+from .contract.models import WRITE_KINDS, CheckedVectors, Mutation, Vectors, WriteKind
 from .mutation_log import MutationLog, wait_until_applied
 from .write_input import as_vectors, vectors_from_records
 from .write_result import Batch, BatchesInterrupted, WriteIncomplete, WriteInterrupted, WriteResult, interrupted
@@ -205,6 +205,7 @@ class Writer:
 
     def check(self, kind: WriteKind, vectors: Vectors | CheckedVectors) -> CheckedVectors:
         """The batch with every rule checked once (a `CheckedVectors` of this width passes as it is)."""
+        arguments.choice("kind", kind, WRITE_KINDS)
         if isinstance(vectors, CheckedVectors) and vectors.dimensions == self.dimensions:
             return vectors
         with errors.during(f"{kind} on index {self.index!r}", nothing_written=True):

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+from vectorize_nb.contract import errors
 from vectorize_nb.local import LocalEngine
+from vectorize_nb.local.mutations import VectorWrite
 from vectorize_nb.contract.models import QueryOptions
 
 from ..helpers import TINY, vectors
@@ -73,6 +75,40 @@ def test_a_write_queued_forever_by_an_older_version_is_applied_by_the_next_engin
     with LocalEngine(tmp_path / "inf", limits=TINY, clock=clock) as reopened:
         reopened.upsert("lag", vectors(["b"], [[0, 1]]))
         assert [r.id for r in reopened.get_by_ids("lag", ["a", "b"])] == ["a", "b"]
+
+
+def test_a_write_of_another_kind_than_insert_or_upsert_is_refused_and_not_logged(lagging):
+    with pytest.raises(errors.MalformedRequest, match=r"kind must be one of 'insert', 'upsert'; got 'delete'"):
+        lagging.write("lag", "delete", vectors(["a"], [[1, 0]]))
+    assert lagging.mutation_log("lag") == []
+
+
+def logged_by_an_older_version(engine, name, kind):
+    """What a version that did not check the kind of a write logged for `write(kind, ...)`: vectors staged
+    under a kind that no write has, or that another change has (a "delete" with no ids)."""
+    change = VectorWrite("upsert", ["x"], np.ones((1, 2), dtype=np.float32), [None], [None])
+    change.write_kind = kind
+    return engine._mutate(engine._find(name), change)
+
+
+@pytest.mark.parametrize("kind", ["delete", "upset"])
+def test_a_logged_mutation_that_cannot_be_read_back_stops_its_index_only(tmp_path, clock, kind):
+    with LocalEngine(tmp_path / "odd", limits=TINY, apply_delay=1.0, clock=clock) as engine:
+        engine.create_index("lag", dimensions=2, metric="cosine")
+        engine.create_index("other", dimensions=2, metric="cosine")
+        engine.upsert("other", vectors(["o"], [[1, 0]]))
+        odd = logged_by_an_older_version(engine, "lag", kind)
+    clock.now += 5
+    with LocalEngine(tmp_path / "odd", limits=TINY, clock=clock) as reopened:
+        assert [m.id for m in reopened.query("other", [1, 0], QueryOptions())] == ["o"]
+        assert [i.name for i in reopened.list_indexes()] == ["lag", "other"]
+        with pytest.raises(errors.FolderUnusable, match=f"{odd.id}.*{kind!r}.*delete it") as refused:
+            reopened.index_info("lag")
+        assert str(refused.value).startswith("Index 'lag' cannot apply mutation")
+        reopened.delete_index("lag")  # the way out: its queued mutations go with it
+        reopened.create_index("lag", dimensions=2, metric="cosine")
+        reopened.upsert("lag", vectors(["a"], [[1, 0]]))
+        assert reopened.index_info("lag").vector_count == 1
 
 
 def test_a_metadata_index_queued_after_a_write_does_not_cover_it(lagging, clock):

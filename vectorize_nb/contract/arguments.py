@@ -11,7 +11,7 @@ import numpy as np
 from ..secret import Secret
 from . import errors
 
-__all__ = ["malformed", "ill_typed", "text", "whole", "api_token"]
+__all__ = ["malformed", "ill_typed", "choice", "text", "whole", "api_token"]
 
 
 def malformed(message: str) -> errors.MalformedRequest:
@@ -24,6 +24,13 @@ def malformed(message: str) -> errors.MalformedRequest:
 
 def ill_typed(name: str, expected: str, got: Any) -> errors.MalformedRequest:
     return malformed(f"{name} must be {expected}; got {got!r:.80}")
+
+
+def choice(name: str, value: Any, choices: tuple[str, ...]) -> Any:
+    """`value` if it is one of `choices` (spelt exactly so)."""
+    if not isinstance(value, str) or value not in choices:
+        raise ill_typed(name, f"one of {', '.join(map(repr, choices))}", value)
+    return value
 
 
 def text(name: str, value: Any, *, optional: bool = False) -> Any:

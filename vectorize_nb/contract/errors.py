@@ -39,7 +39,8 @@
     ├── ClientClosed                      a call on a client (or engine) after its close() (client side only)
     └── ConfigurationError (ValueError)   connect() could not work out the target
         └── FolderUnusable                the embedded engine's folder cannot be used as it is: written
-                                          by a newer vectorize-nb, damaged or incomplete, or a file
+                                          by a newer vectorize-nb, damaged or incomplete, a file, or (for
+                                          one index) holding a logged write the engine cannot apply
 
 The local engine raises these; its HTTP server turns one into Cloudflare's envelope with
 `to_envelope()`; `RestBackend` turns an envelope back into the same class with `from_envelope()`.
@@ -432,8 +433,9 @@ class ConfigurationError(VectorizeError, ValueError):
 class FolderUnusable(ConfigurationError):
     """The embedded engine's folder cannot be used as it is: written by a newer vectorize-nb (a later folder
     format) or by its first development version (another layout), damaged or incomplete (a database that is
-    not one, a vector file missing or cut short), or a file where a folder should be. The message names the
-    folder (or the index and its file) and what to do."""
+    not one, a vector file missing or cut short), a file where a folder should be, or an index's logged write
+    that the engine cannot apply. The message names the folder (or the index and its file or mutation) and
+    what to do."""
 
     hint = "Nothing was written there"
 

@@ -40,7 +40,7 @@ from .cursors import Cursors
 from .damage import damage_met
 from .deletions import deleted, deleted_meanwhile, folder_call, gone, read_meanwhile
 from .mutations import (Change, MetadataIndexCreate, MetadataIndexDelete, VectorDelete, VectorWrite, from_log,
-                        queued_metadata_indexes)
+                        queued_metadata_indexes, UnreadableMutation)
 from .state import IndexState
 from .rows import describe, info, iso, log_entry, timestamp
 from .readonly import LOCK_PATIENCE, FolderLocked
@@ -166,6 +166,8 @@ class LocalEngine(Backend):
                     if damage is None:
                         raise
                     self._stuck[mutation.index_id] = damage
+                except UnreadableMutation as exc:  # the index's later mutations wait too
+                    self._stuck[mutation.index_id] = exc.unusable
         self._maybe_pending = bool(self.store.pending())
 
     def _apply(self, mutation: MutationRow) -> None:
@@ -175,13 +177,12 @@ class LocalEngine(Backend):
             if fresh is None or fresh.applied_at is not None:
                 return
             state = self._of(mutation.index_id)
-            change = from_log(self.store, fresh, state.row.dimensions) if state else None
+            change = from_log(self.store, fresh, state.row) if state else None
             mirror = change.commit(self.store, mutation.index_id, mutation.seq) if change else None
             self.store.drop_staged(mutation.seq)
             self.store.mark_applied(mutation.seq, self.clock())
         if state is not None and mirror is not None:
             state.apply(mirror, mutation.seq, self.store, self.limits.indexed_string_bytes, self._snapshots)
-
 
     def _of(self, index_id: int) -> IndexState | None:
         return next((state for state in self._states.values() if state.row.id == index_id), None)

@@ -15,13 +15,15 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import orjson
 
+from ..contract import arguments, errors
 from ..contract.flat import decoded
-from ..contract.models import WriteKind
+from ..contract.models import WRITE_KINDS, WriteKind
+from .rows import IndexRow
 from .store import MutationRow, Store
 from .resident import ResidentIndex
 
 __all__ = ["Change", "VectorWrite", "VectorDelete", "MetadataIndexCreate", "MetadataIndexDelete",
-           "from_log", "queued_metadata_indexes"]
+           "from_log", "UnreadableMutation", "queued_metadata_indexes"]
 
 MemoryChange = Callable[[ResidentIndex], None]
 
@@ -55,6 +57,9 @@ class VectorWrite(Change):
     namespaces: list[str | None]
     metadata_json: list[bytes | None]
     metadata: list[dict[str, Any] | None] | None = None
+
+    def __post_init__(self) -> None:  # the log keeps the kind, and no other kind is read back as a write
+        arguments.choice("kind", self.write_kind, WRITE_KINDS)
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -161,17 +166,40 @@ class MetadataIndexDelete(Change):
 METADATA_KINDS = (MetadataIndexCreate.kind, MetadataIndexDelete.kind)
 
 
-def from_log(store: Store, mutation: MutationRow, dimensions: int) -> Change:
-    """Rebuild a logged, not yet applied change."""
-    if mutation.kind in ("insert", "upsert"):
+class UnreadableMutation(Exception):
+    """A logged change that no change reads back: the error its index's calls raise while it waits (as do the
+    index's later changes, behind it)."""
+
+    def __init__(self, unusable: errors.FolderUnusable) -> None:
+        super().__init__(str(unusable))
+        self.unusable = unusable
+
+
+def from_log(store: Store, mutation: MutationRow, index: IndexRow) -> Change:
+    """Rebuild a logged, not yet applied change of `index`."""
+    if mutation.kind in WRITE_KINDS:
         kind: WriteKind = "insert" if mutation.kind == "insert" else "upsert"
-        return VectorWrite.from_staged(kind, store.staged_vectors(mutation.seq), dimensions)
+        return VectorWrite.from_staged(kind, store.staged_vectors(mutation.seq), index.dimensions)
     fields = orjson.loads(mutation.payload or b"null")
-    if mutation.kind == VectorDelete.kind:
+    if mutation.kind == VectorDelete.kind and isinstance(fields, list):
         return VectorDelete(fields)
     if mutation.kind == MetadataIndexCreate.kind:
         return MetadataIndexCreate(fields["propertyName"], fields["indexType"])
-    return MetadataIndexDelete(fields["propertyName"])
+    if mutation.kind == MetadataIndexDelete.kind:
+        return MetadataIndexDelete(fields["propertyName"])
+    raise UnreadableMutation(_unreadable(index.name, mutation))
+
+
+def _unreadable(name: str, mutation: MutationRow) -> errors.FolderUnusable:
+    """What the calls on index `name` say while `mutation`, which no change reads back, waits: a write of
+    another kind than insert or upsert, which an older version logged (Index.write took any kind)."""
+    error = errors.FolderUnusable(
+        f"Index {name!r} cannot apply mutation {mutation.uuid}: logged as {mutation.kind!r} of {mutation.count} "
+        "vectors, it cannot be read back (an older vectorize-nb logged Index.write of any kind as that kind), "
+        f"and the index's later writes wait behind it. To go on with the index, delete it "
+        f"(delete_index({name!r})) and write it anew, or restore the folder from a copy")
+    error.hint = ""
+    return error
 
 
 def queued_metadata_indexes(store: Store, index_id: int) -> dict[str, str | None]:
