@@ -1,6 +1,7 @@
-"""Reading an index by id: the arguments of matches_filter."""
+"""Reading an index by id: the arguments of matches_filter, get_by_ids, to_frame and df.vectorize.fetch."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import vectorize_nb as vz
@@ -31,6 +32,36 @@ def test_a_filter_given_first_is_refused_saying_the_ids_come_first(index, flt):
         index.matches_filter(flt)
     assert "ids must be a list of ids, got a filter" in raised.value.message
     assert "index.matches_filter(ids, filter)" in raised.value.message
+
+
+READS = {
+    "get_by_ids": lambda index, **flags: index.get_by_ids(["a"], **flags),
+    "to_frame": lambda index, **flags: index.to_frame(**flags),
+    "fetch": lambda index, **flags: pd.DataFrame({"k": ["a"]}).vectorize.fetch(index, id="k", **flags),
+}
+
+
+@pytest.mark.parametrize("read", READS)
+@pytest.mark.parametrize("flag, given", [("values", "false"), ("values", 0), ("metadata", "none"),
+                                         ("metadata", "indexed"), ("metadata", None)])
+def test_a_flag_that_is_not_true_or_false_is_refused_naming_it(index, read, flag, given):
+    """Only the flags' truth was read: metadata="none" returned every property, values="false" the values, and
+    to_frame(metadata="indexed") every property uncut, where query refuses return_values="false"."""
+    with pytest.raises(errors.MalformedRequest, match=rf"^\[40026\] {flag} must be True or False; got {given!r}"):
+        READS[read](index, **{flag: given})
+
+
+@pytest.mark.parametrize("read", READS)
+def test_a_metadata_mode_of_query_says_what_metadata_takes_instead(index, read):
+    with pytest.raises(errors.MalformedRequest) as refused:
+        READS[read](index, metadata="all")
+    assert "metadata=True reads every property and False none; 'none', 'indexed' and 'all' are query's " \
+           "return_metadata" in refused.value.message
+
+
+@pytest.mark.parametrize("read", READS)
+def test_numpy_booleans_are_flags_too(index, read):
+    assert list(READS[read](index, values=np.False_, metadata=np.True_).columns) == ["id", "namespace", "n"]
 
 
 def test_one_id_as_a_string_is_refused_not_split_into_letters(index):

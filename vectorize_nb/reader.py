@@ -18,7 +18,7 @@ from .contract.backend import Backend
 from .contract.errors import InvalidFilter
 from .contract.filters import Filter, FilterMiss, parse_filter, silent_misses
 from .contract.limits import Limits
-from .contract.models import IndexDescription, IndexInfo, VectorRecord
+from .contract.models import METADATA_MODES, IndexDescription, IndexInfo, VectorRecord
 from .filter_builder import Condition
 
 __all__ = ["IndexReader", "FilterLike"]
@@ -177,6 +177,7 @@ class IndexReader:
             An id over 64 bytes of UTF-8.
         """
         with self._during("get_by_ids"):
+            values, metadata = _flags(values, metadata)
             wanted = validation.asked_ids(ids, self.limits)
         records = self._records(wanted)
         return results.records_frame(records, self._attrs("get_by_ids"), values=values, metadata=metadata,
@@ -236,6 +237,7 @@ class IndexReader:
             As for `get_by_ids`.
         """
         with self._during("to_frame"):
+            values, metadata = _flags(values, metadata)
             export = self.backend.export(self.name, values=values, metadata=metadata)
         return results.export_frame(export, self._attrs("to_frame"))
 
@@ -255,6 +257,13 @@ class IndexReader:
         with self._during("list_metadata_indexes"):
             indexes = self.backend.list_metadata_indexes(self.name)
         return results.metadata_indexes_frame(indexes, self._attrs("list_metadata_indexes"))
+
+
+def _flags(values: Any, metadata: Any) -> tuple[bool, bool]:
+    """values= and metadata= of a read by id, each True or False (a query's metadata mode said to be one)."""
+    advice = "metadata=True reads every property and False none; 'none', 'indexed' and 'all' are query's " \
+        "return_metadata" if isinstance(metadata, str) and metadata in METADATA_MODES else ""
+    return arguments.flag("values", values), arguments.flag("metadata", metadata, advice=advice)
 
 
 def _parsed(flt: Condition | dict[str, Any], limits: Limits) -> Filter:

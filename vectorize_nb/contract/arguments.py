@@ -11,7 +11,7 @@ import numpy as np
 from ..secret import Secret
 from . import errors
 
-__all__ = ["malformed", "ill_typed", "choice", "text", "whole", "api_token"]
+__all__ = ["malformed", "ill_typed", "choice", "flag", "text", "whole", "api_token"]
 
 
 def malformed(message: str) -> errors.MalformedRequest:
@@ -22,8 +22,8 @@ def malformed(message: str) -> errors.MalformedRequest:
     return error
 
 
-def ill_typed(name: str, expected: str, got: Any) -> errors.MalformedRequest:
-    return malformed(f"{name} must be {expected}; got {got!r:.80}")
+def ill_typed(name: str, expected: str, got: Any, *, advice: str = "") -> errors.MalformedRequest:
+    return malformed(f"{name} must be {expected}; got {got!r:.80}" + (f"; {advice}" if advice else ""))
 
 
 def choice(name: str, value: Any, choices: tuple[str, ...]) -> Any:
@@ -31,6 +31,13 @@ def choice(name: str, value: Any, choices: tuple[str, ...]) -> Any:
     if not isinstance(value, str) or value not in choices:
         raise ill_typed(name, f"one of {', '.join(map(repr, choices))}", value)
     return value
+
+
+def flag(name: str, value: Any, *, advice: str = "") -> bool:
+    """`value` as a bool, where only True or False (numpy's bool_ included) is one: not a string of a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ill_typed(name, "True or False", value, advice=advice)
+    return bool(value)
 
 
 def text(name: str, value: Any, *, optional: bool = False) -> Any:
