@@ -158,6 +158,14 @@ def test_a_target_that_is_not_a_client_says_how_to_make_one(source, target):
     assert str(raised.value) == f"copy_to takes a client, vz.connect({how}), got {target!r}"
 
 
+@pytest.mark.parametrize("target", ["./copyfolder", "copyfolder", "~/backups/films"])
+def test_a_folder_given_as_the_target_is_told_to_connect_with_path(source, target):
+    """copy_to("./folder") said to pass vz.connect('./folder'), which raises: a folder is vz.connect(path=...)."""
+    with pytest.raises(TypeError) as raised:
+        source.get_index("films").copy_to(target)
+    assert str(raised.value) == f"copy_to takes a client, vz.connect(path={target!r}), got {target!r}"
+
+
 @pytest.mark.parametrize("url, shown", [("https://user:s3cret@vectorize.example.com", "https://***@vectorize.example.com"),
                                        ("http://127.0.0.1:8787?token=s3cret", "http://127.0.0.1:8787?***")])
 def test_a_url_given_as_the_target_is_quoted_without_its_secrets(source, url, shown):

@@ -31,7 +31,7 @@ from .contract.limits import DEFAULT_LIMITS, Limits
 from .contract.models import PRESETS, IndexConfig, IndexDescription
 from .contract.embedding_models import get_model, known_model, model_records
 from .embedder import Embedder
-from .environment import TARGET_ENV, engine_folder
+from .environment import ENGINE_TARGETS, TARGET_ENV, engine_folder, is_target
 from .index import Index
 from .mutation_log import MutationLog
 from .rest_options import REST_DEFAULTS as REST
@@ -90,18 +90,18 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     """
     token, api_token = Secret.of(api_token), None  # only the Secret stays in the locals a traceback may show
     chosen = target or os.environ.get(TARGET_ENV) or "local"
-    if chosen in ("local", "memory"):
+    if not is_target(chosen):
+        raise _unknown(chosen, given=bool(target))
+    if chosen in ENGINE_TARGETS:
         return _embedded(None if chosen == "memory" else Path(path) if path else engine_folder(), limits, apply_delay)
-    if chosen == "cloudflare" or chosen.lower().startswith(("http://", "https://")):
-        from .rest import connect_rest
+    from .rest import connect_rest
 
-        url = chosen if chosen == "cloudflare" else api_base(chosen)
-        backend, label = connect_rest(url, account_id=account_id, api_token=token, timeout=timeout,
-                                      concurrency=concurrency, max_retries=max_retries,
-                                      requests_per_window=requests_per_window, window_seconds=window_seconds,
-                                      limits=limits, total_timeout=total_timeout)
-        return Client(backend, label)
-    raise _unknown(chosen, given=bool(target))
+    url = chosen if chosen == "cloudflare" else api_base(chosen)
+    backend, label = connect_rest(url, account_id=account_id, api_token=token, timeout=timeout,
+                                  concurrency=concurrency, max_retries=max_retries,
+                                  requests_per_window=requests_per_window, window_seconds=window_seconds,
+                                  limits=limits, total_timeout=total_timeout)
+    return Client(backend, label)
 
 
 def _unknown(target: str, given: bool) -> ConfigurationError:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 __all__ = ["TARGET_ENV", "PATH_ENV", "DEFAULT_PATH", "SERVE_TOKEN_ENV", "SERVE_PORT", "SERVED_ACCOUNT_ID",
-           "engine_folder"]
+           "ENGINE_TARGETS", "engine_folder", "is_target"]
 
 TARGET_ENV = "VECTORIZE_NB_TARGET"
 PATH_ENV = "VECTORIZE_NB_PATH"
@@ -17,6 +17,8 @@ DEFAULT_PATH = ".vectorize"
 SERVE_TOKEN_ENV = "VECTORIZE_NB_SERVE_TOKEN"
 SERVE_PORT = 8787
 """The port a served engine listens on by default (wrangler's own dev port)."""
+ENGINE_TARGETS = ("local", "memory")
+"""The targets `connect()` opens the embedded engine for: in its folder, or in memory."""
 SERVED_ACCOUNT_ID = "local"
 """The account id a served engine gives (any is taken), and a client sends one when none is named."""
 
@@ -24,3 +26,9 @@ SERVED_ACCOUNT_ID = "local"
 def engine_folder() -> Path:
     """The embedded engine's folder when none is named: $VECTORIZE_NB_PATH, else ./.vectorize."""
     return Path(os.environ.get(PATH_ENV) or DEFAULT_PATH)
+
+
+def is_target(target: str) -> bool:
+    """Whether `connect(target)` reads `target` as a target: the engine's, "cloudflare" or a server's URL (any
+    other string it refuses; a folder is `path=`)."""
+    return target in (*ENGINE_TARGETS, "cloudflare") or target.lower().startswith(("http://", "https://"))

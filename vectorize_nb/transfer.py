@@ -22,6 +22,7 @@ from .contract.metadata_json import check_sizes
 from .contract.models import (CheckedVectors, IndexDescription, IndexExport, IndexInfo, MetadataIndex, Mutation,
                               Vectors, WriteKind)
 from .embedder import Embedder
+from .environment import is_target
 from .mutation_log import MutationLog, wait_until_applied
 from .reader import IndexReader
 from .secret import quotable
@@ -87,7 +88,7 @@ class IndexCopier(IndexReader):
         Parameters
         ----------
         target : Client
-            Where to copy: `vz.connect("cloudflare")`, a server's URL, "memory", a folder, or this client.
+            Where to copy: a client (`vz.connect("cloudflare")`, a URL, "memory", `path=`), or this one.
         name : str, optional
             The copy's name (by default this index's).
         exist_ok : bool, default False
@@ -163,7 +164,8 @@ class IndexCopier(IndexReader):
         """Refuse a copy onto this very index: the same backend (or the same folder or server) and name; and a
         target that is not a client (a target's name, as `vz.connect` takes it)."""
         if not hasattr(target, "create_index"):
-            how = repr(quotable(target)) if isinstance(target, str) else "'cloudflare' or a server's URL"
+            how = "'cloudflare' or a server's URL" if not isinstance(target, str) else \
+                repr(quotable(target)) if is_target(target) else f"path={quotable(target)!r}"
             raise TypeError(f"copy_to takes a client, vz.connect({how}), got {quotable(target)!r:.80}")
         theirs, mine = target.backend.folder, self.backend.folder
         same = (target.backend is self.backend or (target.target == self.target and self.target != "memory")
