@@ -1,4 +1,4 @@
-"""Reading an index by id: the arguments of matches_filter, get_by_ids, to_frame and df.vectorize.fetch."""
+"""Reading an index by id: the arguments of matches_filter, get_by_ids, to_frame, df.vectorize.fetch, iter_ids."""
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,20 @@ def test_a_metadata_mode_of_query_says_what_metadata_takes_instead(index, read):
 @pytest.mark.parametrize("read", READS)
 def test_numpy_booleans_are_flags_too(index, read):
     assert list(READS[read](index, values=np.False_, metadata=np.True_).columns) == ["id", "namespace", "n"]
+
+
+@pytest.mark.parametrize("size", [0, -3, 1001, 2.5, "10"])
+def test_a_page_size_out_of_range_is_refused_by_both_listings_each_naming_its_own(index, size):
+    """iter_ids(page_size=0) meant 1000 where list_vectors(count=0) raises, and iter_ids's refusals named count."""
+    for call, name in ((lambda: index.list_vectors(count=size), "count"), (lambda: index.iter_ids(page_size=size),
+                                                                          "page_size")):
+        with pytest.raises(errors.InvalidListCount, match=rf"^\[40114\] {name} must be a whole number from 1 to "
+                                                          rf"1000, got {size!r}"):
+            call()
+
+
+def test_iter_ids_walks_pages_of_the_size_given_or_of_1000(index):
+    assert list(index.iter_ids(page_size=1)) == ["a", "b"] == list(index.iter_ids())
 
 
 def test_one_id_as_a_string_is_refused_not_split_into_letters(index):

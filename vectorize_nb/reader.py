@@ -212,8 +212,19 @@ class IndexReader:
                                                        cursor_expiration=page.cursor_expiration))
 
     def iter_ids(self, page_size: int | None = None) -> Iterator[str]:
-        """Every id in the index, walking all pages of one listing (pages of `page_size`, default 1000)."""
-        pages = self.backend.walk_ids(self.name, page_size or self.limits.max_list_count)
+        """Every id in the index, walking all pages of one listing (pages of `page_size`, default 1000).
+
+        Raises
+        ------
+        InvalidListCount
+            `page_size` outside 1 to 1000 (at the call, before any page is read).
+        """
+        with self._during("iter_ids"):
+            size = self.limits.max_list_count if page_size is None else \
+                validation.list_count(page_size, self.limits, name="page_size")
+        return self._walked(self.backend.walk_ids(self.name, size))
+
+    def _walked(self, pages: Iterator[list[str]]) -> Iterator[str]:
         while True:
             with self._during("list_vectors"):
                 page = next(pages, None)

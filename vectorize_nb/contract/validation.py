@@ -385,12 +385,13 @@ def query_matrix(vectors: Any, dimensions: int | None = None) -> np.ndarray:
     return queries
 
 
-def list_count(count: Any, limits: Limits) -> int:
+def list_count(count: Any, limits: Limits, *, name: str = "count") -> int:
+    """A page size of a listing (the default where None), refused in the words of the argument `name`."""
     if count is None:
         return limits.default_list_count
     if not _is_whole(count) or not limits.min_list_count <= count <= limits.max_list_count:
         raise errors.InvalidListCount(
-            f"count must be a whole number from {limits.min_list_count} to {limits.max_list_count}, "
+            f"{name} must be a whole number from {limits.min_list_count} to {limits.max_list_count}, "
             f"got {count!r}")
     return int(count)
 
