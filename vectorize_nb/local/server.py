@@ -33,7 +33,8 @@ from ..contract.notices import warn_once
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..rest_options import REST_DEFAULTS
 from ..secret import Secret
-from ..environment import SERVE_PORT as DEFAULT_PORT, SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID as ACCOUNT_ID, engine_folder
+from ..environment import (ENGINE_TARGETS, SERVE_PORT as DEFAULT_PORT, SERVE_TOKEN_ENV, SERVED_ACCOUNT_ID as ACCOUNT_ID,
+                           engine_folder)
 from .app import VectorizeApp
 from .engine import LocalEngine
 from .guard import given_token, is_loopback
@@ -351,7 +352,8 @@ def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "
     Parameters
     ----------
     path : path, optional
-        The engine's folder (default `$VECTORIZE_NB_PATH`, else ./.vectorize, as `connect()`).
+        The engine's folder (default `$VECTORIZE_NB_PATH`, else ./.vectorize, as `connect()`); not "memory"
+        or "local", which are `connect()`'s targets ("./memory" is a folder of that name).
     memory : bool, default False
         Keep everything in memory instead.
     host : str, default "127.0.0.1"
@@ -378,11 +380,21 @@ def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "
     ------
     ConfigurationError
         The port is in use or not a TCP port, `host` is not an address of this machine, or it is not loopback
-        and there is no `token`.
+        and there is no `token`; `path` is "memory" or "local".
     FolderUnusable
         The engine's folder is a file, is damaged, or was written by a newer vectorize-nb.
     """
     token = given_token(token)  # no local holds the token in clear from here
+    if isinstance(path, str) and path in ENGINE_TARGETS:
+        raise _target_word(path)
     return open_server(path, memory=memory, host=host, port=port, token=token, apply_delay=apply_delay,
                        limits=limits, engine=engine, allowed_origins=allowed_origins,
                        allow_remote_without_token=allow_remote_without_token).start()
+
+
+def _target_word(word: str) -> errors.ConfigurationError:
+    """The refusal of `connect()`'s target word given to `serve()` as its folder: it says both readings."""
+    engine = "vz.serve(memory=True) serves an engine in memory" if word == "memory" else \
+        "vz.serve() serves the engine's default folder"
+    return errors.ConfigurationError(f"serve({word!r}) would serve a folder named {word!r}: {engine} (what "
+                                     f"vz.connect({word!r}) opens), vz.serve('./{word}') that folder")
