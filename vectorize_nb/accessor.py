@@ -32,7 +32,7 @@ from .index import FilterLike, Index
 from .query_input import TEXT_VECTORS, vector_text
 from .secret import quotable
 from .docstrings import documented, fill_docstring
-from .writes import OnError, WriteOptions, WriteResult
+from .writes import OnError, WriteIncomplete, WriteInterrupted, WriteOptions, WriteResult
 from .vector_array import VectorArray
 
 __all__ = ["VectorizeAccessor", "Text"]
@@ -338,10 +338,20 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
         sources = {id, vector, namespace, None if text is None else text.column, *(vectors or [])}
         keys = {metadata_key(column): column for column in frame.columns if column not in sources}
         warn_left_out(index.backend, index.name, [key for key in keys if key in types and key not in written])
-    result = index.write(kind, batch, options)
-    if text is not None and model is not None and result.written:  # remembered once written, for `_asked`
-        index.embedder.wrote(index.description, model, pooling)
+    try:
+        result = index.write(kind, batch, options)
+    except (WriteIncomplete, WriteInterrupted) as stopped:  # a retry of it writes these texts too
+        _wrote(index, text, model, pooling, stopped.result)
+        raise
+    _wrote(index, text, model, pooling, result)
     return result
+
+
+def _wrote(index: Index, text: Text | None, model: str | None, pooling: str | None, result: WriteResult) -> None:
+    """Remember the model and pooling of texts any of whose rows may be in the index (for `_asked`, and to refuse
+    texts embedded otherwise): written, or sent without an answer."""
+    if text is not None and model is not None and (result.written or result.unconfirmed):
+        index.embedder.wrote(index.description, model, pooling)
 
 
 def _per_namespace(ask: Callable[..., pd.DataFrame], matrix: np.ndarray, labels: list[Any],

@@ -422,3 +422,38 @@ def test_texts_written_otherwise_than_those_already_written_are_refused(client, 
         "theirs: pass model='@cf/baai/bge-small-en-v1.5', pooling='mean', or write them to another index")
     assert np.array_equal(index.get_by_ids(["csv"])["values"].iloc[0], before)
     assert DOCS.vectorize.upsert(index, id="id", text="body", pooling="mean", wait=True).ok  # the same: fine
+
+
+def _failing_write(monkeypatch, at, error):
+    """The `at`-th write call of the engine raises `error()` instead of writing (the stop button, a server's 5xx)."""
+    from vectorize_nb.local import LocalEngine
+
+    original, calls = LocalEngine.write, []
+
+    def write(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == at:
+            raise error()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(LocalEngine, "write", write)
+
+
+@pytest.mark.parametrize("at, error, raised", [(1, KeyboardInterrupt, vz.WriteInterrupted),
+                                               (2, lambda: errors.ServerError("upstream timed out"),
+                                                errors.WriteIncomplete)])
+def test_texts_written_by_a_write_stopped_part_way_and_retried_are_recorded(client, hf_cache, tiny_repo, monkeypatch,
+                                                                            at, error, raised):
+    """A write of texts stopped in its write phase (the stop button, a batch refused by the server), then finished
+    with the `result.retry()` its error suggests, left the index's model and pooling unrecorded: texts of another
+    pooling went in without a word, and a question without model= was refused with UnknownModel."""
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    index = client.create_index("texts", 384)
+    _failing_write(monkeypatch, at, error)
+    with pytest.raises(raised) as stopped:
+        DOCS.vectorize.upsert(index, id="id", text="body", model=BGE, batch_size=2, wait=True)
+    monkeypatch.undo()
+    assert stopped.value.result.retry().ok and index.info().vector_count == 4
+    assert index.query("how do I read a csv file", top_k=1)["id"].tolist() == ["csv"]
+    with pytest.raises(errors.InvalidRequest, match=f"index 'texts' holds texts embedded with {BGE} and mean pooling"):
+        DOCS.vectorize.upsert(index, id="id", text="body", model=BGE, pooling="cls", wait=True)
