@@ -232,8 +232,8 @@ class VectorizeAccessor:
             raise TypeError(f"df.vectorize.embed takes a Client or an Index, got {quotable(client)!r:.80}")
         if model is None:
             raise TypeError("embed needs model= when given a Client (vz.embedding_models() lists them)")
-        vectors = _embed_texts(self._frame, client.embedder, text, model, pooling, cache=cache, locally=locally,
-                               progress=progress)
+        vectors = _embed_texts(self._frame, client.embedder, texts_of(self._frame, text), model, pooling, cache=cache,
+                               locally=locally, progress=progress)
         column = pd.Series(VectorArray(vectors), index=self._frame.index, name="embedding", copy=False)
         column.attrs["embedding"] = str(client.embedder.report)
         return column
@@ -317,18 +317,19 @@ def _text(column: Hashable | None, model: str | None, pooling: str | None) -> Te
 def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOptions, *, id: Hashable,
            vector: Hashable | None = None, vectors: Sequence[Hashable] | None = None, text: Text | None = None,
            metadata: Sequence[Hashable] | Hashable | None = None, namespace: Hashable | None = None) -> WriteResult:
-    """Insert or upsert the frame's rows through the index's write pipeline (from a text column: embedded
-    first, then written as any vectors are)."""
+    """Insert or upsert the frame's rows through the index's write pipeline (from a text column: embedded once
+    every row is found good, then written as any vectors are)."""
     index = _index(index)
     with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
         one_source(vector, vectors, text)
-        model, pooling, matrix = None, None, None
+        model, pooling, embed = None, None, None
         if text is not None:
             spec, pooling = index.embedder.for_writes(index.description, text.model, text.pooling)
-            model = spec.model
-            matrix = _embed_texts(frame, index.embedder, text.column, model, pooling, progress=options.progress)
+            model = spec.model  # a bad text is told first, then the ids, metadata and namespaces, then it embeds
+            embed = partial(_embed_texts, frame, index.embedder, texts_of(frame, text.column), model, pooling,
+                            progress=options.progress)
         batch = to_vectors(frame, id=id, vector=vector, vectors=vectors, metadata=metadata, namespace=namespace,
-                           dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=matrix)
+                           dimensions=index.dimensions, limits=index.limits, kind=kind, embedded=embed)
     _literal_namespace(frame, index, namespace)
     if types := metadata_index_types(index.backend, index.name):
         written = metadata_values(frame, [] if metadata is None else metadata, types, id=id, vector=vector,
@@ -380,11 +381,10 @@ def _literal_namespace(frame: pd.DataFrame, index: Index, namespace: Hashable | 
                          f"{namespace!r}; for the column {close[0]!r}, pass namespace={close[0]!r}")
 
 
-def _embed_texts(frame: pd.DataFrame, embedder: Embedder, column: Hashable, model: str, pooling: str | None = None,
+def _embed_texts(frame: pd.DataFrame, embedder: Embedder, texts: list[str], model: str, pooling: str | None = None,
                  *, cache: bool = True, locally: bool = False, progress: bool | None = None) -> np.ndarray:
-    """A text column's vectors (see `Client.embed`); an error about one text, or a request's texts, names the
-    frame's rows by label."""
-    texts = texts_of(frame, column)
+    """The vectors of a text column's `texts` (`texts_of`; see `Client.embed`); an error about one text, or a
+    request's texts, names the frame's rows by label."""
     try:
         return embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress,
                               labels=frame.index.tolist())
@@ -414,4 +414,4 @@ def _asked(frame: pd.DataFrame, index: Index, text: Text) -> np.ndarray:
             raise arguments.malformed(f"the question in {row_name(frame, written)} of column {text.column!r} is a "
                                       f"vector written as text; {TEXT_VECTORS}")
         spec, pooling = index.embedder.for_index(index.description, text.model, text.pooling)
-        return _embed_texts(frame, index.embedder, text.column, spec.model, pooling)
+        return _embed_texts(frame, index.embedder, texts_of(frame, text.column), spec.model, pooling)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from typing import Any
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -180,13 +180,14 @@ def _check_namespaces(frame: pd.DataFrame, namespaces: list[str | None] | None, 
 def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = None,
                vectors: Sequence[Hashable] | None = None, metadata: Sequence[Hashable] | Hashable | None = None,
                namespace: Hashable | None = None, dimensions: int | None = None, limits: Limits = DEFAULT_LIMITS,
-               kind: WriteKind = "upsert", embedded: np.ndarray | None = None) -> CheckedVectors:
+               kind: WriteKind = "upsert", embedded: Callable[[], np.ndarray] | None = None) -> CheckedVectors:
     """The whole frame as one checked batch (the write pipeline splits it for sending). Errors name the
     frame's rows; ids, namespaces and metadata are checked here against the limits, the rest of a write's
     rules by `validation.check_vectors`, which takes the metadata as already encoded.
-    `embedded`: the rows' vectors when they were made from a text column (then no vector column is read)."""
+    `embedded`: makes the rows' vectors from a text column (then no vector column is read), called once the ids,
+    metadata and namespaces are found good: a batch refused for them has embedded nothing (paid, on Workers AI)."""
     ids = ids_of(frame, id, limits.max_id_bytes)
-    matrix = vectors_of(frame, vector, vectors, dimensions, ids) if embedded is None else embedded
+    matrix = vectors_of(frame, vector, vectors, dimensions, ids) if embedded is None else np.empty((0, 0), np.float32)
     rows, encoded = None, None
     if metadata is not None:
         columns = _metadata_columns(frame, metadata, _used(frame, id, vector, vectors, namespace))
@@ -197,6 +198,8 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
         encoded = _encoded(frame, columns, ids, limits) if rows is None else _row_json(frame, rows, ids, limits)
     namespaces = namespaces_of(frame, namespace)
     _check_namespaces(frame, namespaces, ids, limits)
+    if embedded is not None:
+        matrix = embedded()
     batch = Vectors(ids, matrix, rows, namespaces)
     return validation.check_vectors(batch, kind, matrix.shape[1], limits, metadata_json=encoded)
 

@@ -457,3 +457,29 @@ def test_texts_written_by_a_write_stopped_part_way_and_retried_are_recorded(clie
     assert index.query("how do I read a csv file", top_k=1)["id"].tolist() == ["csv"]
     with pytest.raises(errors.InvalidRequest, match=f"index 'texts' holds texts embedded with {BGE} and mean pooling"):
         DOCS.vectorize.upsert(index, id="id", text="body", model=BGE, pooling="cls", wait=True)
+
+
+@pytest.mark.parametrize("changed, options, error, said", [
+    ({"id": ["csv", "gzip", "smtp", "x" * 65]}, {}, errors.IdTooLong, "max is 64 bytes, got 65 bytes (id='xxx"),
+    ({"note": ["a", "b", "c", "x" * 11_000]}, {"metadata": ["note"]}, errors.MetadataTooLarge,
+     'metadata too large for id="json"; max is 10240 bytes, got 11011 bytes (row 13)'),
+    ({"ns": ["a", "b", "c", "n" * 65]}, {"namespace": "ns"}, errors.NamespaceTooLong,
+     'namespace too long for id="json"; max is 64 bytes, got 65 bytes (row 13)'),
+])
+def test_a_bad_id_metadata_or_namespace_is_refused_before_any_text_is_embedded(client, monkeypatch, changed, options,
+                                                                               error, said):
+    """Every text of a write was embedded (on Workers AI: paid requests) before its ids, metadata and namespaces
+    were checked, and then the write was refused for its last row's."""
+    import vectorize_nb.embeddings as local
+
+    embedded = []
+    real = local.embed_locally
+    monkeypatch.setattr(local, "embed_locally", lambda batch, *args: embedded.append(batch) or real(batch, *args))
+    index = client.create_index("docs", 256)
+    with pytest.raises(error) as refused:
+        DOCS.assign(**changed).vectorize.upsert(index, id="id", text="body", model=SHIPPED_MODEL, **options)
+    assert said in str(refused.value) and refused.value.nothing_written and "row 13" in str(refused.value)
+    assert embedded == [] and len(client.embedder.cache) == 0 and index.info().vector_count == 0
+    with pytest.raises(errors.TextNotString, match="row 11 is missing"):  # a bad text is still told first
+        DOCS.assign(body=["a", None, "c", "d"], **changed).vectorize.upsert(index, id="id", text="body",
+                                                                             model=SHIPPED_MODEL, **options)
