@@ -24,6 +24,7 @@ from .client import Client
 from .contract import arguments, errors
 from .contract.models import WriteKind
 from .embedder import Embedder
+from .embeddings.texts import for_rows
 from .frame_batch import MISSING, metadata_values, namespaces_of, to_vectors
 from .metadata_fit import metadata_index_types, warn_left_out, warn_unheld
 from .results import key_dtype, metadata_key
@@ -389,7 +390,7 @@ def _embed_texts(frame: pd.DataFrame, embedder: Embedder, texts: list[str], mode
         return embedder.embed(texts, model, pooling, cache=cache, locally=locally, progress=progress,
                               labels=frame.index.tolist())
     except errors.BadEmbeddingInput as exc:
-        raise (exc if exc.row is None else exc.for_row(exc.row, row_name(frame, exc.row))) from None
+        raise for_rows(exc, lambda row: [row], partial(row_name, frame)) from None
 
 
 def _query_matrix(frame: pd.DataFrame, index: Index, vector: Hashable | None,

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from .contract.backend import Backend
 from .contract.embedding_models import MODELS, EmbeddingModel, get_model, known_model, resolve_pooling
 from .contract.models import UNKNOWN_TIME, IndexDescription
 from .embeddings.cache import EmbeddingCache, Keep
-from .embeddings.texts import check_texts
+from .embeddings.texts import check_texts, for_rows
 
 __all__ = ["Embedder", "EmbeddingReport", "model_for_index", "PROGRESS_MIN_REQUESTS", "CACHE_FOLDER"]
 
@@ -244,8 +245,8 @@ class Embedder:
         def compute(texts: list[str], keep: Keep) -> np.ndarray:  # the texts the cache lacks, or all of them
             try:
                 return run(texts, keep)
-            except errors.BadEmbeddingInput as exc:  # about row N of `texts`: name the caller's row
-                raise (exc if exc.row is None else exc.for_row(rows.index(texts[exc.row]))) from None
+            except errors.BadEmbeddingInput as exc:  # about row N of `texts`: name the caller's rows of its text
+                raise for_rows(exc, _holding(rows, texts)) from None
 
         if cache and rows:
             try:
@@ -276,7 +277,7 @@ class Embedder:
                     try:
                         parts.append(embed_locally(batch[start:start + LOCAL_PART], spec.model, asked))
                     except errors.BadEmbeddingInput as exc:  # about row N of the part: row start + N of the batch
-                        raise exc if exc.row is None else exc.for_row(start + exc.row) from None
+                        raise for_rows(exc, partial(_shifted, start)) from None
                     keep(start, parts[-1])
                     if bar is not None:
                         bar.update(len(parts[-1]))
@@ -317,6 +318,20 @@ class Embedder:
                     bar.close()
             return np.concatenate(parts) if parts else np.empty((0, spec.dimensions), np.float32)
         return compute
+
+
+def _shifted(start: int, row: int) -> list[int]:
+    return [start + row]
+
+
+def _holding(rows: list[str], texts: list[str]) -> Callable[[int], list[int]]:
+    """The positions in `rows` of the text at each position of `texts` (the cache embeds each text once)."""
+    if texts is rows:
+        return lambda position: [position]
+    where: dict[str, list[int]] = {}
+    for position, text in enumerate(rows):
+        where.setdefault(text, []).append(position)
+    return lambda position: where[texts[position]]
 
 
 def _answers(futures: dict[int, Future[np.ndarray]], keep: Keep) -> list[np.ndarray]:

@@ -295,7 +295,8 @@ def test_every_text_is_counted_before_any_part_is_embedded(client, hf_cache, tin
     monkeypatch.setattr(local, "embed_locally", lambda batch, *args: embedded.append(batch) or real(batch, *args))
     texts = [f"read the file {i}" for i in range(12)]
     texts[9], texts[11] = "word " * 600, "read " * 600
-    with pytest.raises(errors.TextTooLong, match=r"^\[5006\] row 9 has 602 tokens.*\(1 more rows are over it too\)"):
+    with pytest.raises(errors.TextTooLong, match=r"^\[5006\] row 9 has 602 tokens.*\(1 more row is over it too: "
+                                                 r"row 11\)"):
         client.embed(texts, BGE)
     assert embedded == []
 
@@ -483,3 +484,29 @@ def test_a_bad_id_metadata_or_namespace_is_refused_before_any_text_is_embedded(c
     with pytest.raises(errors.TextNotString, match="row 11 is missing"):  # a bad text is still told first
         DOCS.assign(body=["a", None, "c", "d"], **changed).vectorize.upsert(index, id="id", text="body",
                                                                              model=SHIPPED_MODEL, **options)
+
+
+def test_every_row_over_the_token_limit_is_counted_and_the_first_ones_named(client, hf_cache, tiny_repo):
+    """TextTooLong counted the distinct texts over the limit, not the rows: fifty rows of one long text were told
+    as "row 0" alone, without "(49 more rows are over it too)"; it named no row but the first."""
+    fill_hub_cache(hf_cache, "BAAI/bge-small-en-v1.5", tiny_repo)
+    index = client.create_index("long", preset=BGE)
+    bodies = [f"read the file {i}" for i in range(60)]
+    for at in range(10, 60, 5):
+        bodies[at] = "word " * 600  # ten rows of one text
+    bodies[12] = "read " * 600
+    frame = pd.DataFrame({"id": [f"doc-{i}" for i in range(60)], "body": bodies}, index=[f"d{i}" for i in range(60)])
+    with pytest.raises(errors.TextTooLong) as refused:
+        frame.vectorize.upsert(index, id="id", text="body")
+    assert refused.value.message.startswith("row 'd10' has 602 tokens; @cf/baai/bge-small-en-v1.5 takes at most 512")
+    assert refused.value.message.endswith(
+        " (10 more rows are over it too: row 'd12', row 'd15', row 'd20', row 'd25', row 'd30' and 5 more)")
+    for cache in (True, False):
+        with pytest.raises(errors.TextTooLong) as refused:
+            client.embed(bodies, BGE, cache=cache)
+        assert refused.value.message.startswith("row 10 has 602 tokens") and refused.value.row == 10
+        assert refused.value.message.endswith(
+            " (10 more rows are over it too: row 12, row 15, row 20, row 25, row 30 and 5 more)")
+    with pytest.raises(errors.TextTooLong) as refused:
+        frame.iloc[:14].vectorize.upsert(index, id="id", text="body")
+    assert refused.value.message.endswith(" included (1 more row is over it too: row 'd12')")

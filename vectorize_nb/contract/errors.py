@@ -300,7 +300,10 @@ class TextNotString(BadEmbeddingInput, TypeError):
 
 
 class TextTooLong(BadEmbeddingInput):
-    """A text to embed is over the model's token limit; the message names its row."""
+    """A text to embed is over the model's token limit; the message names its row, then counts and names the other
+    rows over it (`also`, in `row`'s numbering; `said`: the words after the first row's name)."""
+    also: tuple[int, ...] = ()
+    said = ""
     hint = ("Workers AI documents a 400 for texts over the model's token limit, and the local runtime refuses "
             "them too rather than cut them; split long texts into passages (which also retrieves better)")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
-from ..contract.errors import BadEmbeddingInput, EmptyText, TextNotString
+from ..contract.errors import BadEmbeddingInput, EmptyText, TextNotString, TextTooLong
 
-__all__ = ["check_texts"]
+__all__ = ["check_texts", "too_long", "for_rows"]
 
 _SHOWN = 5
 
@@ -93,3 +93,35 @@ def _describe(value: object) -> str:
     if isinstance(value, float) and math.isnan(value):
         return "NaN (a missing value)"
     return f"{value!r:.40} of type {type(value).__name__}"
+
+
+def _position(row: int) -> str:
+    return f"row {row}"
+
+
+def too_long(rows: Sequence[int], said: str, named: Callable[[int], str] = _position) -> TextTooLong:
+    """TextTooLong about the text of rows[0] (`said` of it: "has 602 tokens; ..."), the other rows over the limit
+    counted and the first of them named after it, each by `named`."""
+    first, others = rows[0], list(rows[1:])
+    shown = ", ".join(map(named, others[:_SHOWN])) + (f" and {len(others) - _SHOWN} more" if len(others) > _SHOWN
+                                                      else "")
+    more = f" ({len(others)} more {'rows are' if len(others) > 1 else 'row is'} over it too: {shown})" if others \
+        else ""
+    error = TextTooLong(f"{named(first)} {said}{more}")
+    error.row, error.also, error.said = first, tuple(others), said
+    return error
+
+
+def for_rows(error: BadEmbeddingInput, where: Callable[[int], Sequence[int]],
+             named: Callable[[int], str] = _position) -> BadEmbeddingInput:
+    """`error` about the rows of a caller's list: each of its rows is the rows `where` gives (all those that hold
+    its text, where the list was embedded one text once), named by `named`."""
+    if error.row is None:
+        return error
+    first = where(error.row)[0]
+    if not isinstance(error, TextTooLong) or not error.said:
+        return error.for_row(first, named(first))
+    others = sorted({row for moved in (error.row, *error.also) for row in where(moved)} - {first})
+    moved = too_long([first, *others], error.said, named)
+    moved.operation = error.operation
+    return moved

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..contract.errors import ModelNotAvailable, TextTooLong
+from ..contract.errors import ModelNotAvailable
 from .pooling import normalise, pool
+from .texts import too_long
 
 __all__ = ["TransformerModel"]
 
@@ -119,12 +120,8 @@ class TransformerModel:
             return
         over = np.flatnonzero(counts > self.max_tokens)
         if len(over):
-            first = int(over[0])
-            more = f" ({len(over) - 1} more rows are over it too)" if len(over) > 1 else ""
-            error = TextTooLong(f"row {first} has {int(counts[first])} tokens; {self.name} takes at most "
-                                f"{self.max_tokens} per text, [CLS] and [SEP] included{more}")
-            error.row = first
-            raise error
+            raise too_long(over.tolist(), f"has {int(counts[over[0]])} tokens; {self.name} takes at most "
+                           f"{self.max_tokens} per text, [CLS] and [SEP] included")
 
     def _run(self, texts: list[str], pooling: str) -> np.ndarray:
         encodings = self.tokenizer.encode_batch_fast(texts)

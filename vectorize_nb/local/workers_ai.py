@@ -26,6 +26,7 @@ from ..contract import errors, wire
 from ..contract.embedding_models import MODELS, EmbeddingModel, resolve_pooling
 from ..embeddings import loader
 from ..embeddings.static import StaticModel
+from ..embeddings.texts import for_rows
 from ..embeddings.transformer import TransformerModel
 from . import bodies
 from .engine import LocalEngine
@@ -116,7 +117,7 @@ class WorkersAIRoutes:
         try:
             return self.engine.embed(texts, spec.model, pooling)
         except errors.BadEmbeddingInput as exc:  # a text over the token limit: name it by its place in the body
-            raise exc if exc.row is None else exc.for_row(exc.row, f"'{_place(where, raw, exc.row)}'") from None
+            raise for_rows(exc, lambda row: [row], lambda row: f"'{_place(where, raw, row)}'") from None
 
 
 def _runnable(model: str) -> EmbeddingModel:
