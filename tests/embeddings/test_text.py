@@ -510,3 +510,18 @@ def test_every_row_over_the_token_limit_is_counted_and_the_first_ones_named(clie
     with pytest.raises(errors.TextTooLong) as refused:
         frame.iloc[:14].vectorize.upsert(index, id="id", text="body")
     assert refused.value.message.endswith(" included (1 more row is over it too: row 'd12')")
+
+
+def test_each_part_embedded_here_is_in_the_cache_as_it_is_made(client, monkeypatch):
+    """LOCAL_PART said texts embedded here were cached a part at a time; they were held until 4 MiB of them, so a
+    kernel that died (SIGKILL, out of memory) lost up to 4,096 of the shipped model's vectors."""
+    import vectorize_nb.embeddings as local
+    from vectorize_nb import embedder
+
+    monkeypatch.setattr(embedder, "LOCAL_PART", 4)
+    cached = []
+    real = local.embed_locally
+    monkeypatch.setattr(local, "embed_locally",
+                        lambda batch, *args: cached.append(len(client.embedder.cache)) or real(batch, *args))
+    client.embed([f"text number {i}" for i in range(10)], SHIPPED_MODEL)
+    assert cached == [0, 4, 8]

@@ -5,8 +5,8 @@
     result.vectors, result.hits, result.misses
 
 `compute` may hand over its vectors as it makes them, `keep(start, vectors)` in order (rows left out between two
-calls are those that failed): they are stored a block at a time, so that a job stopped part-way (an error, the stop
-button) keeps what it paid for.
+calls are those that failed): each part is stored as it comes, so that a job stopped part-way (an error, the stop
+button, a kernel that died) keeps what it paid for.
 
 Vectors are stored exactly (float32) in blocks of a few MiB, and each text's key (a 128-bit hash of
 model, pooling and text) points at its row. A job seen before as a whole (the same list of texts,
@@ -41,7 +41,7 @@ __all__ = ["EmbeddingCache", "CachedEmbeddings", "Keep", "default_folder", "FILE
 
 FILE_NAME = "embeddings.sqlite3"
 BLOCK_BYTES = 4 << 20
-"""Vectors are written in blocks of about this size."""
+"""Vectors are written in blocks of at most about this size (a part `compute` keeps is a block of its own)."""
 JOB_MIN = 1000
 """Jobs of at least this many texts are also remembered whole."""
 _IN_LIST = 30_000
@@ -126,11 +126,7 @@ class EmbeddingCache:
             wanted = [texts[i] for i in missing]
             unique = list(dict.fromkeys(wanted))
             keeper = _Keeper(self, _text_keys(unique, model, pooling), vectors)
-            try:
-                made = compute(unique, keeper)
-            except BaseException:
-                keeper.save_quietly()
-                raise
+            made = compute(unique, keeper)
             computed = _checked(made, len(unique), vectors)
             stored = keeper.finish(computed)
             if len(unique) == len(texts):  # all new and distinct: no reordering
@@ -268,12 +264,12 @@ class EmbeddingCache:
 
 
 class _Keeper:
-    """Stores the new vectors of one `embed` call, a block at a time as `compute` keeps them, and at the
-    end what it returned beyond them; knows the (block, row) of each."""
+    """Stores the new vectors of one `embed` call: each part as `compute` keeps it (one short transaction: a
+    kernel that dies part-way, even by SIGKILL, keeps what it paid for), and at the end what it returned beyond
+    them; knows the (block, row) of each."""
 
     def __init__(self, cache: EmbeddingCache, keys: list[bytes], like: np.ndarray | None) -> None:
         self._cache, self._keys, self._like = cache, keys, like
-        self._pending: list[tuple[int, np.ndarray]] = []
         self._refs = np.full((len(keys), 2), -1, np.int64)
         self._stored = np.zeros(len(keys), bool)
         self._kept = 0
@@ -283,16 +279,8 @@ class _Keeper:
             raise ValueError(f"vectors kept out of order: rows from {start}, where {self._kept} were kept")
         part = _checked(vectors, len(vectors), self._like)
         self._like = part
-        self._pending.append((start, part))
         self._kept = start + len(part)
-        if sum(len(pending) for _, pending in self._pending) * part.shape[1] * 4 >= BLOCK_BYTES:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            rows = np.concatenate([np.arange(start, start + len(part)) for start, part in self._pending])
-            self._store(rows, np.concatenate([part for _, part in self._pending]))
-            self._pending.clear()
+        self._store(np.arange(start, self._kept), part)
 
     def _store(self, rows: np.ndarray, vectors: np.ndarray) -> None:
         keys = [self._keys[row] for row in rows]
@@ -302,19 +290,10 @@ class _Keeper:
 
     def finish(self, computed: np.ndarray) -> np.ndarray:
         """Stores what was not kept; the (block, row) of every new vector."""
-        self._flush()
         rest = np.flatnonzero(~self._stored)
         if len(rest):
             self._store(rest, computed[rest])
         return self._refs
-
-    def save_quietly(self) -> None:
-        """After `compute` failed: store what it kept, logging (not raising) a failure to."""
-        try:
-            self._flush()
-        except Exception as exc:
-            log.warning("%d embedded vectors made before the job stopped could not be cached: %s",
-                        sum(len(part) for _, part in self._pending), exc)
 
 
 def _check_schema(db: sqlite3.Connection) -> None:
