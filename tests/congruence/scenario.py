@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from vectorize_nb import errors
-from vectorize_nb.contract.models import QueryOptions, Vectors
+from vectorize_nb.contract.models import Mutation, QueryOptions, Vectors
 
 D = 4
 
@@ -38,6 +38,8 @@ class Transcript:
         return self.labels.setdefault(token, f"{kind}-{sum(v.startswith(kind) for v in self.labels.values()) + 1}")
 
     def plain(self, value: Any) -> Any:
+        if isinstance(value, Mutation):  # `applied`: the engine in process knows it, a REST client cannot
+            return {"id": self.plain(value.id)}
         if dataclasses.is_dataclass(value):
             return {f.name: self.plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, np.ndarray):
