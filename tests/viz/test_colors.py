@@ -115,6 +115,20 @@ def test_large_whole_numbers_keep_a_category_each_with_their_exact_label():
     assert close.categories == ("2.5e-12", "0.1", "0.1000001")
 
 
+def test_integers_past_two_to_the_53_keep_a_category_each_with_their_exact_label():
+    """UInt64 9223372036854775813 and ...814 were one legend entry, "9.223372036854776e+18", one colour;
+    Int64 1700000000000000001 and ...002 one entry, "1.7e+18"."""
+    big = coloring(pd.Series(pd.array([2**63 + 6, 2**63 + 5, None, 7], dtype="UInt64")), "big")
+    assert big.categories == ("7", "9223372036854775813", "9223372036854775814", "(none)")
+    assert big.labels.tolist() == ["9223372036854775814", "9223372036854775813", "(none)", "7"]
+    ns = coloring(pd.Series(pd.array([1700000000000000002, 1700000000000000001, -5], dtype="Int64")), "ns")
+    assert ns.categories == ("-5", "1700000000000000001", "1700000000000000002")
+    plain = coloring(pd.Series(np.array([2**63 + 5, 2**63 + 6], dtype=np.uint64)), "plain")
+    assert plain.categories == ("9223372036854775813", "9223372036854775814") and len(set(plain.colors.values())) == 2
+    many = coloring(pd.Series(pd.array([2**62 + i for i in range(21)], dtype="Int64")), "many")
+    assert not many.discrete  # 21 distinct values, though float64 holds them as fewer
+
+
 def test_a_map_of_large_whole_numbers_names_each_in_the_legend_and_the_hover():
     frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "values": list(np.eye(4, 2, dtype=np.float32)),
                           "store": [1000001.0, 1000002.0, 1000001.0, np.nan]})  # NaN: a float column

@@ -144,23 +144,31 @@ def coloring(values: pd.Series, name: Hashable, discrete: bool | None = None,
         return _categories(values.map(_text_label), whole.map(_text_label), name, max_categories, _reading_order)
     if discrete is None:
         present = numbers[~np.isnan(numbers)]
-        discrete = bool(np.all(present == np.round(present))) and len(np.unique(present)) <= max_categories
-    mine = numbers if universe is None else pd.to_numeric(values).to_numpy(dtype=np.float64, na_value=np.nan)
+        discrete = bool(np.all(present == np.round(present))) and whole.dropna().nunique() <= max_categories
     if not discrete:
+        mine = numbers if universe is None else pd.to_numeric(values).to_numpy(dtype=np.float64, na_value=np.nan)
         known = universe is not None and not np.isnan(numbers).all()
         return Coloring(name, numbers=mine, span=(float(np.nanmin(numbers)), float(np.nanmax(numbers))) if known
                         else None)
-    return _categories(_number_labels(mine, values.index), _number_labels(numbers, whole.index), name,
-                       max_categories, float)
+    return _categories(_number_labels(values), _number_labels(whole), name, max_categories, _number_order)
 
 
-def _number_labels(numbers: np.ndarray, index: pd.Index) -> pd.Series:
-    return pd.Series([MISSING if np.isnan(v) else number_text(v) for v in numbers], index=index, dtype=object)
+def _number_labels(values: pd.Series) -> pd.Series:
+    """The values' labels, from the values themselves: float64 holds an Int64 or UInt64 past 2**53 inexactly."""
+    return pd.Series([MISSING if pd.isna(v) else number_text(v) for v in values.tolist()],
+                     index=values.index, dtype=object)
 
 
-def number_text(value: float) -> str:
-    """A number as a label: whole numbers exactly (1000001, 1700000000123), others with the fewest digits
-    that tell them from every other float (0.25, 2.5e-12, 1e+300)."""
+def _number_order(label: str) -> int | float:
+    """A label's number, exact for a whole one (int and float compare exactly)."""
+    return int(label) if label.lstrip("-").isdigit() else float(label)
+
+
+def number_text(value: float | int) -> str:
+    """A number as a label: whole numbers exactly (1000001, 1700000000123, an integer past 2**53), others
+    with the fewest digits that tell them from every other float (0.25, 2.5e-12, 1e+300)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return str(int(value))
     value = float(value) + 0.0  # -0.0 is 0
     return f"{value:.0f}" if value.is_integer() and abs(value) < 2 ** 53 else repr(value)
 
