@@ -21,3 +21,15 @@ def test_numbers_read_as_pandas_shows_them_and_missing_values_are_blank():
                                      "namespace": [None, None]}))
     assert "<td>1.000000</td>" in shown and "<td>0.980739</td>" in shown and "<td>1999</td>" in shown
     assert "<td>2</td>" in shown and shown.count("<td></td>") == 3 and "None" not in shown and "nan" not in shown
+
+
+def test_very_small_and_very_large_floats_show_their_digits_as_pandas_shows_them():
+    """1e-7 showed as 0.000000 in the results and a point's details, 7e20 as 700000000000000000000.000000."""
+    weights = np.array([1e-7, 0.1, 123456789.5], dtype=np.float32)
+    shown = table_html(pd.DataFrame({"weight": weights, "p": [2.5e-8, 0.5, 7e20],
+                                     "share": pd.array([0.25, None, 0.5], dtype="Float64")}))
+    assert "<td>1.000000e-07</td>" in shown and "<td>1.234568e+08</td>" in shown and "0.000000<" not in shown
+    assert "<td>2.500000e-08</td>" in shown and "<td>7.000000e+20</td>" in shown
+    assert "<td>0.25</td>" in shown and "<td>0.50</td>" in shown and "NA" not in shown
+    whole = table_html(pd.DataFrame({"big": [7e20, 1.0], "year": [1999.0, np.nan]}))
+    assert "<td>7e+20</td>" in whole and "<td>1</td>" in whole and "<td>1999</td>" in whole

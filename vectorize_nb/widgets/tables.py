@@ -6,7 +6,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from ..viz.colors import number_text
 
 __all__ = ["table_html", "LONG_CELL"]
 
@@ -48,11 +51,15 @@ def _cell(text: str) -> str:
 
 
 def _texts(column: pd.Series) -> list[str]:
-    """A column's values as text; numbers with decimals get six of them, as pandas shows them."""
+    """A column's values as text; whole floats as numbers (1999, not 1999.0), others as pandas shows the
+    column (0.980739, or 1.000000e-07 in a column that holds a very small or very large number)."""
     if pd.api.types.is_float_dtype(column):
-        numbers = column.dropna()
-        shape = "{:.0f}" if bool((numbers == numbers.round()).all()) else "{:.6f}"  # 1999, not 1999.000000
-        return ["" if pd.isna(value) else shape.format(value) for value in column]
+        numbers = pd.Series(column.to_numpy(dtype=np.float64, na_value=np.nan))  # Float64 prints 1e-07 as 0.0
+        present = numbers.dropna()
+        if bool((present == present.round()).all()):
+            return ["" if pd.isna(value) else number_text(value) for value in numbers]
+        texts = numbers.to_string(index=False).splitlines()
+        return ["" if pd.isna(value) else text.strip() for value, text in zip(numbers, texts)]
     return [_text(value) for value in column]
 
 
