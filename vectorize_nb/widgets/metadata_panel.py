@@ -9,6 +9,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..index import Index
+from ..contract import errors
 from ..contract.errors import InvalidFilter, MetadataIndexNotFound, VectorizeError
 from ..contract.models import INDEX_TYPES
 from .base import Panel, expect
@@ -83,7 +84,9 @@ class MetadataIndexPanel(Panel):
             # Vectorize accepts it and does nothing: no vector predates it, none needs writing again
             self.say(f"{name!r} already has a {self.kind.value} metadata index: nothing to create", "note")
             return
-        self.index.create_metadata_index(name, self.kind.value)
+        with errors.heard_warnings():  # dropped: the panel says the same below in its own words (the vectors
+            # that predate it, a name no filter can use)
+            self.index.create_metadata_index(name, self.kind.value)
         self.index.wait()
         self.property.value = ""
         self._created = name
@@ -91,7 +94,8 @@ class MetadataIndexPanel(Panel):
         try:
             predating = self._predating(name)
         except InvalidFilter as exc:  # created, but no filter can name it (a key over the filter limit)
-            self.say(f"created a {self.kind.value} index on {name!r}, but a filter cannot use it: {exc}", "note")
+            self.say(f"created a {self.kind.value} index on {name!r}, but a filter cannot use it: {exc}: delete it "
+                     "and index a name a filter can use", "note")
             return
         if predating:
             self.say(f"created a {self.kind.value} index on {name!r}; {predating} vectors already in the index "
