@@ -62,3 +62,18 @@ def test_an_index_deleted_elsewhere_is_said_in_the_panel(notebook):
     expect(page.locator(".lm-TabBar-tab").nth(3)).to_have_text("Query: one")
     expect(select.locator("option")).to_have_count(1)
     assert "Traceback" not in page.page.inner_text("body")
+
+
+def test_the_tab_clicked_stays_shown_when_its_index_was_made_again_elsewhere(notebook):
+    """The tabs were rebuilt with new widgets: the tab bar then showed the Metadata indexes tab, and told the
+    kernel so, though the user had clicked the Query tab."""
+    page = notebook([SETUP + "client.create_index('docs', 32)",
+                     "bench = vz.panel(client)\nbench",
+                     "client.delete_index('docs'); client.create_index('docs', 32, 'euclidean')\nprint('docs remade')"])
+    expect(page.page.get_by_text("docs remade", exact=True)).to_be_visible(timeout=90_000)
+    tabs = page.locator(".vectorize-nb-workbench .lm-TabBar-tab")
+    tabs.nth(3).click()
+    expect(messages(page).last).to_contain_text("created again elsewhere", timeout=30_000)
+    time.sleep(2)  # the tab bar's answer to the rebuild, if any, comes after it
+    expect(page.locator(".vectorize-nb-workbench .lm-TabBar-tab.lm-mod-current")).to_have_text("Query: docs")
+    expect(page.locator("button.vectorize-nb-run")).to_be_visible()

@@ -34,7 +34,7 @@ def test_picking_an_index_deleted_elsewhere_says_so_and_the_tabs_follow_the_list
     assert bench.manager.selected.options == ("one",) and bench.manager.selected.value == "one"
     assert "<td>two</td>" not in bench.manager.table.value
     assert titles(bench) == ["Indexes", "Metadata indexes: one", "Upsert: one", "Query: one"]
-    assert bench.tabs.children[3].index.name == "one"
+    assert bench.panels[3].index.name == "one"
 
 
 def test_deleting_an_index_deleted_elsewhere_drops_it_from_the_list(client):
@@ -75,7 +75,7 @@ def test_refresh_follows_an_index_created_again_elsewhere_with_other_dimensions(
     client.delete_index("cc")
     client.create_index("cc", 4, "euclidean")  # another cell
     click(bench.manager, "Refresh")
-    metadata, upsert, query = bench.tabs.children[1:]
+    metadata, upsert, query = bench.panels[1:]
     assert [tab.index.dimensions for tab in (metadata, upsert, query)] == [4, 4, 4]
     assert "(euclidean, 4 dimensions)" in query.children[0].value
     assert said(query) == "index 'cc' was deleted and created again elsewhere: these tabs show it as it is now " \
@@ -86,11 +86,11 @@ def test_refresh_follows_an_index_created_again_elsewhere_with_other_dimensions(
 def test_a_tab_that_meets_its_index_created_again_follows_it(client, bench):
     client.delete_index("cc")
     client.create_index("cc", 4)
-    query = bench.tabs.children[3]
+    query = bench.panels[3]
     query.source.value, query.pasted.value = "a vector", "1 2 3 4"
     click(query, "Run")
     assert "[3005]" in said(query)
-    query = bench.tabs.children[3]
+    query = bench.panels[3]
     assert query.index.dimensions == 4 and "created again elsewhere" in said(query)
     query.source.value, query.pasted.value = "a vector", "1 2 3 4"
     click(query, "Run")
@@ -99,21 +99,34 @@ def test_a_tab_that_meets_its_index_created_again_follows_it(client, bench):
 
 def test_a_tab_that_meets_its_index_deleted_elsewhere_drops_it(client, bench):
     client.delete_index("cc")
-    click(bench.tabs.children[1], "Refresh")
+    click(bench.panels[1], "Refresh")
     assert bench.manager.selected.options == ("aa",) and "<td>cc</td>" not in bench.manager.table.value
     assert titles(bench) == ["Indexes", "Metadata indexes: aa", "Upsert: aa", "Query: aa"]
-    assert said(bench.tabs.children[1]) == "index 'cc' was deleted: these tabs show 'aa' now"
+    assert said(bench.panels[1]) == "index 'cc' was deleted: these tabs show 'aa' now"
 
 
 def test_a_refresh_keeps_the_tabs_of_an_index_unchanged(bench):
-    tabs = bench.tabs.children
+    tabs = bench.panels
     click(bench.manager, "Refresh")
-    assert all(now is before for now, before in zip(bench.tabs.children, tabs))
+    assert all(now is before for now, before in zip(bench.panels, tabs))
 
 
 def test_the_indexes_tab_shows_the_facts_after_a_write_from_the_upsert_tab(bench):
     bench.tabs.selected_index = 2
-    click(bench.tabs.children[2], "Upsert")
+    click(bench.panels[2], "Upsert")
     bench.tabs.selected_index = 0
     dimensions, vectors = re.findall(r"<td[^>]*>(.*?)</td>", bench.manager.info.value)[:2]
     assert (dimensions, vectors) == ("3", "2")
+
+
+def test_a_rebuild_keeps_the_tab_widgets_so_the_browser_keeps_the_tab_shown(client, bench):
+    """The rebuild replaced the tabs' widgets: the browser's tab bar then showed the Metadata indexes tab, and sent
+    that back to the kernel, when the user had clicked the Query tab or its Run after a cell made the index again."""
+    bench.tabs.selected_index = 3
+    tabs, query = bench.tabs.children, bench.panels[3]
+    client.delete_index("cc")
+    client.create_index("cc", 4)
+    click(query, "Run")
+    assert bench.tabs.children == tabs and bench.tabs.selected_index == 3
+    assert bench.panels[3] is not query and bench.panels[3].index.dimensions == 4
+    assert [box.children for box in tabs[1:]] == [(panel,) for panel in bench.panels[1:]]

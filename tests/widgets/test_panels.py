@@ -235,10 +235,10 @@ def test_the_query_tab_takes_a_question_once_the_upsert_tab_wrote_texts(client):
     client.create_index("docs", 256)
     bench = panel(client, DOCS)
     bench.manager.selected.value = "docs"
-    explorer = bench.tabs.children[3]
+    explorer = bench.panels[3]
     assert "a question" not in explorer.source.options
     bench.tabs.selected_index = 2
-    click(bench.tabs.children[2], "Upsert")
+    click(bench.panels[2], "Upsert")
     bench.tabs.selected_index = 3
     assert explorer.source.options[0] == "a question" and explorer.source.value == "a row of the frame"
     assert "genre" in explorer.color_by.options
@@ -256,7 +256,7 @@ def test_panel_puts_everything_in_tabs_that_follow_the_selected_index(client):
         "Indexes", "Metadata indexes: one", "Upsert: one", "Query: one"]
     bench.manager.selected.value = "two"
     assert bench.tabs.get_title(3) == "Query: two"
-    assert bench.tabs.children[3].index.name == "two"
+    assert bench.panels[3].index.name == "two"
 
 
 def test_no_panel_shows_the_token():

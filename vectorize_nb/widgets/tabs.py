@@ -46,6 +46,9 @@ class Workbench(w.VBox):
         self.frame = frame
         self.manager = IndexManager(client)
         self.tabs = w.Tab()
+        # the tabs after the first: kept, only what they hold changes (replaced, they made the browser's tab bar
+        # show another tab than the one the user was on, and send that back)
+        self._boxes = [w.VBox() for _ in _TITLES[1:]]
         self._shown: Index | None = None  # the index of the tabs after the first
         self._lost = False  # a tab found its index gone: the tabs are made again, whatever the listing says
         self.manager.on_show(self._follow)
@@ -69,24 +72,30 @@ class Workbench(w.VBox):
         elif shown.name not in self.manager.selected.options:
             self._say_in_tabs(f"index {shown.name!r} was deleted: these tabs show {chosen.name!r} now")
 
+    @property
+    def panels(self) -> list[Panel]:
+        """The panel in each tab, in order: the IndexManager, then (with an index chosen) the
+        MetadataIndexPanel, the UpsertPanel (a note without a frame) and the QueryExplorer."""
+        return [self.manager, *(box.children[0] for box in self.tabs.children[1:])]
+
     def _show_tabs(self, index: Index | None) -> None:
-        children: list[w.Widget] = [self.manager]
+        panels: list[Panel] = []
         if index is not None:
-            children.append(MetadataIndexPanel(index))
-            children.append(UpsertPanel(self.frame, index) if self.frame is not None
-                            else _note("give panel(client, frame) a DataFrame to upsert it from here"))
-            children.append(QueryExplorer(index, self.frame))
-        for tab in children[1:]:
-            if isinstance(tab, Panel):
-                tab.on_recover(self._on_tab_error)
+            panels = [MetadataIndexPanel(index),
+                      UpsertPanel(self.frame, index) if self.frame is not None
+                      else _note("give panel(client, frame) a DataFrame to upsert it from here"),
+                      QueryExplorer(index, self.frame)]
+        for box, tab in zip(self._boxes, panels):
+            tab.on_recover(self._on_tab_error)
+            box.children = [tab]
         self._shown = index
-        self.tabs.children = children
-        for position, title in enumerate(_TITLES[:len(children)]):
+        self.tabs.children = [self.manager, *self._boxes[:len(panels)]]
+        for position, title in enumerate(_TITLES[:len(panels) + 1]):
             self.tabs.set_title(position, title if index is None or position == 0 else f"{title}: {index.name}")
 
     def _say_in_tabs(self, text: str) -> None:
-        for tab in self.tabs.children[1:]:
-            if isinstance(tab, Panel) and not tab.message.value:
+        for tab in self.panels[1:]:
+            if not tab.message.value:
                 tab.say(text, "note")
 
     def _on_tab_error(self, error: VectorizeError) -> None:
@@ -98,7 +107,7 @@ class Workbench(w.VBox):
     def _catch_up(self) -> None:
         """The tab shown catches up with what the other tabs wrote: the Indexes tab's facts, the Query tab's
         question box (texts written)."""
-        shown = self.tabs.children[self.tabs.selected_index] if self.tabs.selected_index is not None else None
+        shown = self.panels[self.tabs.selected_index] if self.tabs.selected_index is not None else None
         if shown is self.manager:
             self.manager.attempt(self.manager.catch_up)
         elif isinstance(shown, QueryExplorer):
@@ -130,7 +139,7 @@ def panel(client: Client, frame: pd.DataFrame | None = None) -> Workbench:
     Returns
     -------
     Workbench
-        `bench.manager` is the IndexManager; `bench.tabs` the tabs.
+        `bench.manager` is the IndexManager; `bench.tabs` the tabs; `bench.panels` the panel in each tab.
 
     Examples
     --------
