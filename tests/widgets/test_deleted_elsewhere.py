@@ -130,3 +130,25 @@ def test_a_rebuild_keeps_the_tab_widgets_so_the_browser_keeps_the_tab_shown(clie
     assert bench.tabs.children == tabs and bench.tabs.selected_index == 3
     assert bench.panels[3] is not query and bench.panels[3].index.dimensions == 4
     assert [box.children for box in tabs[1:]] == [(panel,) for panel in bench.panels[1:]]
+
+
+def test_the_last_index_deleted_elsewhere_is_said_in_the_indexes_tab(client):
+    """The Query tab, and its error, vanished with the index; the Indexes tab left alone said nothing."""
+    client.create_index("docs", 2)
+    bench = panel(client)
+    bench.tabs.selected_index = 3
+    query = bench.panels[3]
+    client.delete_index("docs")  # another cell
+    query.source.value, query.pasted.value = "a vector", "1 0"
+    click(query, "Run")
+    assert titles(bench) == ["Indexes"] and bench.tabs.selected_index == 0
+    assert said(bench.manager) == "index 'docs' was deleted elsewhere: no index is left; create one below"
+    assert "vectorize-nb-note" in bench.manager.message.value
+
+
+def test_the_last_index_deleted_from_the_indexes_tab_is_said_as_done(client):
+    client.create_index("docs", 2)
+    bench = panel(client)
+    confirm, _ = ask_to_delete(bench.manager, "docs")
+    confirm.click()
+    assert titles(bench) == ["Indexes"] and said(bench.manager) == "deleted index 'docs'"

@@ -64,7 +64,10 @@ class Workbench(w.VBox):
         if self.tabs.children and chosen is not None and shown is not None and not lost and _same(chosen, shown):
             return
         self._show_tabs(chosen)
-        if shown is None or chosen is None:  # the first tabs, or none but the Indexes tab
+        if shown is None:  # the first tabs
+            return
+        if chosen is None:  # none but the Indexes tab; its Delete says so itself, after this
+            self.manager.say(f"index {shown.name!r} was deleted elsewhere: no index is left; create one below", "note")
             return
         if chosen.name == shown.name:
             self._say_in_tabs(f"index {chosen.name!r} was deleted and created again elsewhere: these tabs show it as "
