@@ -100,8 +100,19 @@ class MutationLog:
     def creation(self, index: str, property_name: str) -> Issued | None:
         """This client's last mutation that created the metadata index of `property_name` on `index`, unless it
         deleted that metadata index since."""
-        last = next((e for e in reversed(self._entries(index)) if property_name in (e.creates, e.deletes)), None)
-        return last if last is not None and last.creates == property_name else None
+        return self.creations(index).get(property_name)
+
+    def creations(self, index: str) -> dict[str, Issued]:
+        """`creation` of each property whose metadata index on `index` this client created and did not delete
+        since, by property, oldest first."""
+        made: dict[str, Issued] = {}
+        for entry in self._entries(index):
+            if entry.deletes is not None:
+                made.pop(entry.deletes, None)
+            if entry.creates is not None:
+                made.pop(entry.creates, None)
+                made[entry.creates] = entry
+        return made
 
     def find(self, index: str, mutation_id: str) -> Issued | None:
         """The record of one of this client's mutations, or None (another writer's, or forgotten)."""

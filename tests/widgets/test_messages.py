@@ -58,6 +58,27 @@ def test_a_query_by_an_id_just_written_says_the_writes_are_still_being_applied()
         assert "vectorize-nb-note" in explorer.message.value
 
 
+def test_add_condition_while_a_metadata_index_made_in_a_cell_is_not_applied_says_so():
+    """It told the user to create the metadata index just made, then to write the vectors again."""
+    clock = Clock()
+    with vz.Client(LocalEngine(limits=TINY, apply_delay=60, clock=clock), "local") as lagging:
+        index = lagging.create_index("films", 3)
+        explorer = QueryExplorer(index)
+        index.create_metadata_index("genre", "string")  # a cell, not waited for
+        click(explorer, "Add condition")
+        assert said(explorer) == ("the metadata index on 'genre' made from this session is not applied yet "
+                                  "(Vectorize applies it a few seconds after accepting it): Add condition again in a "
+                                  "few seconds, or call index.wait() in a cell first")
+        assert explorer.conditions.children == ()
+        clock.now += 61
+        click(explorer, "Add condition")
+        assert len(explorer.conditions.children) == 1
+        index.delete_metadata_index("genre")
+        clock.now += 61
+        click(explorer, "Add condition")
+        assert "create one in the Metadata indexes tab" in said(explorer)
+
+
 def test_an_unknown_id_is_an_error_when_no_write_is_pending(client):
     index = client.create_index("films", 3)
     index.upsert(["x"], [[1, 0, 0]])

@@ -215,11 +215,24 @@ class QueryExplorer(Panel):
     def _add_condition(self) -> None:
         types = {row["property_name"]: row["index_type"] for _, row in self.index.list_metadata_indexes().iterrows()}
         if not types:
-            self.say("this index has no metadata index yet, so nothing can be filtered on: create one in the "
-                     "Metadata indexes tab (index.create_metadata_index(property, type)), then write the vectors "
-                     "again", "note")
+            self.say(self._unapplied() or "this index has no metadata index yet, so nothing can be filtered on: "
+                     "create one in the Metadata indexes tab (index.create_metadata_index(property, type)), then "
+                     "write the vectors again", "note")
             return
         self.conditions.children = [*self.conditions.children, FilterRow(types, self._remove_condition)]
+
+    def _unapplied(self) -> str | None:
+        """That a metadata index this client made on the index is not applied yet, if one is not (a listing
+        without it would otherwise say to make the one just made)."""
+        log, name = self.index.log, self.index.name
+        made = log.creations(name)
+        if not made:
+            return None
+        processed = self.index.info().processed_up_to_mutation
+        pending = [prop for prop, issued in made.items() if processed not in log.since(name, issued.id)]
+        return (f"the metadata index on {pending[-1]!r} made from this session is not applied yet (Vectorize applies "
+                "it a few seconds after accepting it): Add condition again in a few seconds, or call index.wait() in "
+                "a cell first") if pending else None
 
     def _remove_condition(self, row: FilterRow) -> None:
         self.conditions.children = [child for child in self.conditions.children if child is not row]
