@@ -46,6 +46,8 @@ upsert
     page.locator(".vectorize-nb-panel:has(.vectorize-nb-metadata-table) button.vectorize-nb-create").click()
     expect(page.locator(".vectorize-nb-metadata-table")).to_contain_text("genre", timeout=30_000)
     expect(page.locator("button.vectorize-nb-rewrite")).to_be_visible()
+    label = page.locator("button.vectorize-nb-rewrite").evaluate("e => [e.innerText, e.scrollWidth <= e.clientWidth]")
+    assert label == ["Write the 2 vectors again", True]  # ipywidgets' 148px cut it: "Write the 2 vect…"
 
 
 def test_upsert_panel_embeds_a_column_of_texts_from_a_click(notebook):

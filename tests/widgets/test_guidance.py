@@ -69,6 +69,9 @@ def test_the_colour_menu_offers_what_the_vectors_hold_and_redraws(client):
     explorer.color_by.value = "label"  # redraws the last answer, without asking the index again
     assert [t.name for t in explorer.figure.data if t.legendgroup == "index"] == ["0", "1", "2"]
     assert said(explorer) == "10 matches"
+    explorer.top_k.value = 1
+    click(explorer, "Run")
+    assert said(explorer) == "1 match"  # not "1 matches"
 
 
 def filter_row(client):

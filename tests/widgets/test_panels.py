@@ -1,5 +1,7 @@
 """The panels driven headlessly: set values, click, and check both the engine and what the panel says."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -45,6 +47,17 @@ def test_index_manager_creates_lists_and_shows_info(client):
     assert "<td>films</td>" in text(manager.table) and "<td>euclidean</td>" in text(manager.table)
     assert "created index 'films'" in text(manager.message).replace("&#x27;", "'")
     assert manager.selected.value == "films" and "none yet" in text(manager.info)
+
+
+def test_the_indexes_tab_shows_its_times_alike_with_their_zone(client):
+    """created_on had no zone ("2026-11-29 10:39:59"), "applied at" a raw datetime ("...10:39:59.049000+00:00")."""
+    client.create_index("films", 3).upsert(["a"], [[1, 0, 0]], wait=True)
+    manager = IndexManager(client)
+    created = re.findall(r"<td>(\d{4}-[^<]*)</td>", text(manager.table))
+    applied = re.findall(r"<td>(\d{4}-[^<]*)</td>", text(manager.info))
+    assert len(created) == len(applied) == 1
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", when) for when in created + applied), (created,
+                                                                                                      applied)
 
 
 def test_index_manager_shows_engine_validation_inline_and_keeps_buttons_usable(client):

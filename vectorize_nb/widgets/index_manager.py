@@ -21,6 +21,7 @@ __all__ = ["IndexManager"]
 
 _BY_SIZE = "dimensions & metric"
 _BY_PRESET = "preset"
+_WHEN = "%Y-%m-%d %H:%M:%S %Z"  # a creation and an applying alike: "2026-11-29 10:39:59 UTC"
 
 
 class IndexManager(Panel):
@@ -90,7 +91,7 @@ class IndexManager(Panel):
         """Reload the table and the menu, choose `choose` (else keep the choice) and load its facts once."""
         indexes = self.client.list_indexes()
         shown = indexes[["name", "dimensions", "metric", "description", "created_on"]].copy()
-        shown["created_on"] = shown["created_on"].dt.strftime("%Y-%m-%d %H:%M:%S")
+        shown["created_on"] = shown["created_on"].dt.strftime(_WHEN)
         self.table.value = table_html(shown, "no index yet: create one below")
         names = shown["name"].tolist()
         current = choose or self.selected.value
@@ -146,7 +147,7 @@ class IndexManager(Panel):
         info = index.info()
         facts = {"dimensions": info.dimensions, "vectors": info.vector_count,
                  "last applied mutation": info.processed_up_to_mutation or "none yet",
-                 "applied at": info.processed_up_to_datetime or "",
+                 "applied at": f"{info.processed_up_to_datetime:{_WHEN}}" if info.processed_up_to_datetime else "",
                  "writes pending": _pending(self.client, name, info.processed_up_to_mutation)}
         return table_html(pd.DataFrame([facts]))
 

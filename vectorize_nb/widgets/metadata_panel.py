@@ -101,8 +101,10 @@ class MetadataIndexPanel(Panel):
             self.say(f"created a {self.kind.value} index on {name!r}; {predating} vectors already in the index "
                      "predate it and will not match filters on it until written again", "note")
             self.withdraw()
-            self.offer.children = [self.decision(f"Write the {predating} vectors again", self._rewrite,
-                                                style="warning", css="vectorize-nb-rewrite")]
+            offer = self.decision(f"Write the {predating} vectors again", self._rewrite, style="warning",
+                                  css="vectorize-nb-rewrite")
+            offer.layout.width = "auto"  # ipywidgets' 148px cut it to "Write the 40 vect…"
+            self.offer.children = [offer]
         else:
             self.say(f"created a {self.kind.value} index on {name!r}", "ok")
             self._withdraw_offer()

@@ -321,7 +321,7 @@ class QueryExplorer(Panel):
         query, flt = self._asked
         options = dict(top_k=self.top_k.value, filter=flt, namespace=self.namespace.value.strip() or None,
                        results=self.results, vector=self.vector_column.value if self.source.value == ROW else None)
-        found = f"{len(self.results)} matches"
+        found = f"{len(self.results)} match{'' if len(self.results) == 1 else 'es'}"
         try:
             figure = plot_neighbourhood(self.index, query, color=self.color, **options)
             self.say(found, "ok")
