@@ -8,7 +8,7 @@ import vectorize_nb as vz
 from vectorize_nb import errors
 from vectorize_nb.client import TARGET_ENV
 
-from .helpers import TINY
+from .helpers import TINY, refusals_name_the_remade_index
 
 
 @pytest.fixture
@@ -456,6 +456,17 @@ def test_an_index_made_again_elsewhere_with_other_dimensions_is_named_in_the_mis
         assert raised.value.message.endswith(
             "; index 'shared' was deleted and made again since this Index was made (by another client or process), "
             "with 3 dimensions: client.get_index('shared') gives the new one")
+
+
+def test_a_vector_of_the_width_of_an_index_made_again_elsewhere_is_refused_saying_so(tmp_path):
+    """Two kernels on one folder: one deleted the index and made it again with 4 dimensions, where the other's kept
+    handle refused 4-d vectors with "expected 2" and no word of it (its info() said 4)."""
+    with vz.connect(path=tmp_path, limits=TINY) as mine, vz.connect(path=tmp_path, limits=TINY) as other:
+        kept = mine.create_index("films", dimensions=2)
+        other.delete_index("films")
+        other.create_index("films", dimensions=4, metric="euclidean")
+        refusals_name_the_remade_index(kept, 4)
+        assert kept.info().dimensions == 4 and other.get_index("films").info().vector_count == 0
 
 
 def test_a_model_given_with_a_query_vector_is_refused_not_ignored(idx):

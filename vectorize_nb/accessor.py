@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable, Sequence
 import numpy as np
 import pandas as pd
 
+from . import answer_warnings
 from .client import Client
 from .contract import arguments, errors
 from .contract.models import WriteKind
@@ -321,7 +322,8 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
     """Insert or upsert the frame's rows through the index's write pipeline (from a text column: embedded once
     every row is found good, then written as any vectors are)."""
     index = _index(index)
-    with errors.during(f"{kind} on index {index.name!r}", nothing_written=True):
+    with (errors.during(f"{kind} on index {index.name!r}", nothing_written=True),
+          answer_warnings.remade(index.backend, index.description)):
         one_source(vector, vectors, text)
         model, pooling, embed = None, None, None
         if text is not None:
@@ -397,7 +399,7 @@ def _query_matrix(frame: pd.DataFrame, index: Index, vector: Hashable | None,
                   vectors: Sequence[Hashable] | None) -> np.ndarray:
     """The query vectors' columns as one matrix; as in `query_many`, a row of another width is Vectorize's 40006,
     one that is not finite its 40112, and a cell that is not numbers a Python argument's 40026."""
-    with errors.during(f"query on index {index.name!r}"):
+    with errors.during(f"query on index {index.name!r}"), answer_warnings.remade(index.backend, index.description):
         try:
             return matrix_of(frame, vector, vectors, index.dimensions, not_finite=errors.InvalidQuery)
         except errors.VectorDimensionMismatch as exc:

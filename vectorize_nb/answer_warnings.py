@@ -3,11 +3,13 @@ cosine, an index that holds nothing (or not yet: a write not applied), a namespa
 answer that may predate this client's last write. Vectorize answers each of these with matches in id order, none
 at all, or old ones, and no word. What a metadata index leaves unsaid: the vectors written before it, and that
 one just made is not applied yet. And what a query's error leaves unsaid, added to its message: the write not
-applied yet of a missing id, the index deleted and made again since the `Index` was."""
+applied yet of a missing id; and what a refused vector's width leaves unsaid: the index deleted and made again
+since the `Index` was."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +18,7 @@ from .contract.backend import Backend
 from .contract.filters import FilterMiss
 from .contract.models import IndexDescription, IndexInfo, Match, QueryOptions
 from .mutation_log import MutationLog, adds_pending, not_applied, writes_pending
+from .write_result import WriteIncomplete
 
 __all__ = ["zero_queries", "answered", "written_before", "unapplied_indexes", "missing_id", "remade"]
 
@@ -153,14 +156,32 @@ def missing_id(backend: Backend, log: MutationLog, name: str, error: errors.Vect
                           "that id, wait for it: index.wait(), or write with wait=True")
 
 
-def remade(backend: Backend, description: IndexDescription, error: errors.QueryDimensionMismatch) -> None:
-    """Add to a dimension mismatch the backend found, after the handle's own check against `description` passed,
-    that the index was deleted and made again since (by another client or process); a failed look adds nothing."""
-    try:
-        now = backend.get_index(description.name)
-    except errors.VectorizeError:
-        return
-    if now.created_on != description.created_on:
-        error.message += (f"; index {description.name!r} was deleted and made again since this Index was made (by "
-                          f"another client or process), with {now.dimensions} dimensions: "
-                          f"client.get_index({description.name!r}) gives the new one")
+class remade:
+    """Add to a dimension mismatch raised inside (the handle's own check against `description`, the backend's,
+    or the first failure of a write's `WriteIncomplete`) that the index was deleted and made again since (by
+    another client or process), with its dimensions now. One look at the index, only then; a failed look adds
+    nothing. A class, not a `contextmanager`, as `errors.during`: a query enters it."""
+
+    __slots__ = ("backend", "description")
+
+    def __init__(self, backend: Backend, description: IndexDescription) -> None:
+        self.backend, self.description = backend, description
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        mismatch = exc.__cause__ if type(exc) is WriteIncomplete else exc
+        if not isinstance(mismatch, (errors.QueryDimensionMismatch, errors.VectorDimensionMismatch)):
+            return
+        try:
+            now = self.backend.get_index(self.description.name)
+        except errors.VectorizeError:
+            return
+        name = self.description.name
+        if now.created_on != self.description.created_on:
+            mismatch.message += (f"; index {name!r} was deleted and made again since this Index was made (by "
+                                 f"another client or process), with {now.dimensions} dimensions: "
+                                 f"client.get_index({name!r}) gives the new one")
+            if isinstance(exc, WriteIncomplete):  # its message quotes the first failure as it was
+                exc.message = WriteIncomplete(exc.result).message

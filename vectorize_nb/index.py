@@ -189,7 +189,7 @@ class Index(MetadataIndexes):
     def _batch(self, kind: WriteKind, data: Any, values: Any, metadata: Sequence[dict[str, Any] | None] | None,
                namespaces: str | Sequence[str | None] | None) -> Vectors | CheckedVectors:
         """`insert`'s or `upsert`'s arguments as one batch; refused as any batch is, with nothing sent."""
-        with errors.during(f"{kind} on index {self.name!r}", nothing_written=True):
+        with errors.during(f"{kind} on index {self.name!r}", nothing_written=True), self._remade():
             if isinstance(data, pd.DataFrame):  # it iterates as its column names: no record would be found
                 accessor = f"df.vectorize.{kind}(index, id=..., vector=..., metadata=[...])"
                 raise errors.InvalidVector(f"{kind} takes records, ids and values, or a Vectors batch; a DataFrame "
@@ -215,7 +215,8 @@ class Index(MetadataIndexes):
         options : WriteOptions, optional
             Batch size, waiting, progress bar and error handling (the defaults of `upsert`).
         """
-        return self._writer.write(kind, vectors, options or WriteOptions())
+        with self._remade():
+            return self._writer.write(kind, vectors, options or WriteOptions())
 
     def delete_by_ids(self, ids: Sequence[str], *, wait: bool = False, on_error: OnError = "raise") -> WriteResult:
         """Delete vectors by id (100 ids per request); unknown ids are no error.
@@ -326,7 +327,7 @@ class Index(MetadataIndexes):
         """One query vector, refused here as the embedded engine refuses it, before any request over REST."""
         if model is not None or pooling is not None:
             raise ValueError("model= and pooling= embed a text question; a vector is searched as it is")
-        with self._during("query"):
+        with self._during("query"), self._remade():
             return one_query(vector, self.dimensions)
 
     def _text_query(self, text: str, model: str | None, pooling: str | None) -> np.ndarray:
@@ -422,7 +423,7 @@ class Index(MetadataIndexes):
             `keys` does not hold one label per query vector.
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
-        with self._during("query"):
+        with self._during("query"), self._remade():
             matrix = many_queries(vectors, self.dimensions)
         keys = None if keys is None else list(keys)  # a Series by position, whatever its index
         if keys is not None and len(keys) != len(matrix):
@@ -449,12 +450,12 @@ class Index(MetadataIndexes):
 
     def _answer(self, ask: Callable[[], _Answer]) -> _Answer:
         """The backend's answer to a query; a dimension mismatch it finds says if the index was made again since."""
-        with self._during("query"):
-            try:
-                return ask()
-            except errors.QueryDimensionMismatch as exc:
-                answer_warnings.remade(self.backend, self.description, exc)
-                raise
+        with self._during("query"), self._remade():
+            return ask()
+
+    def _remade(self) -> answer_warnings.remade:
+        """Where a vector's width is refused: says so if the index was made again since this handle was."""
+        return answer_warnings.remade(self.backend, self.description)
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
