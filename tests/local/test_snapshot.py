@@ -1,7 +1,10 @@
 """Snapshots: a quick reopen that never changes an answer."""
 
 import errno
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -134,6 +137,41 @@ def test_deleting_the_index_removes_its_snapshot(store):
     with LocalEngine(folder, limits=TINY) as engine:
         engine.delete_index("snap")
     assert snapshot_folders(folder) == []
+
+
+def left_mid_save(root, index_folder):
+    """What processes killed while saving a snapshot of `index_folder` left (its staging folder, or the previous
+    snapshot set aside), and what a live one is writing now; the names of both."""
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)  # ended and reaped: surely not alive
+    dead_ones = [f"{index_folder}.tmp-{dead}", f"{index_folder}.old-{dead}"]
+    live = f"{index_folder}.tmp-{os.getppid()}"
+    for name in (*dead_ones, live):
+        (root / name).mkdir()
+        (root / name / "ids.json").write_bytes(b"[]")
+    return dead_ones, live
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a pid is not checked alive on Windows: every leftover stays")
+def test_what_a_killed_process_left_mid_save_goes_at_the_next_open_not_what_a_live_one_writes(store):
+    """A kernel killed mid-save left index-N.tmp-<pid> (or index-N.old-<pid>) for good, as big as a snapshot."""
+    folder, data, expected = store
+    [index_folder] = snapshot_folders(folder)
+    _, live = left_mid_save(folder / "snapshots", index_folder)
+    with LocalEngine(folder, limits=TINY) as reopened:
+        assert snapshot_folders(folder) == sorted([index_folder, live])
+        assert answers(reopened, data) == expected
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a pid is not checked alive on Windows: every leftover stays")
+def test_deleting_the_index_removes_what_a_killed_process_left_of_its_snapshot(store):
+    folder, _, _ = store
+    [index_folder] = snapshot_folders(folder)
+    with LocalEngine(folder, limits=TINY) as engine:
+        dead_ones, live = left_mid_save(folder / "snapshots", index_folder)
+        assert snapshot_folders(folder) == sorted([index_folder, *dead_ones, live])
+        engine.delete_index("snap")
+    assert snapshot_folders(folder) == [live]
 
 
 def test_an_ingest_from_empty_saves_snapshots_as_it_grows(tmp_path, rng, monkeypatch):

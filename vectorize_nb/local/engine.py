@@ -69,7 +69,7 @@ class LocalEngine(Backend):
         self.apply_delay = float(apply_delay)
         self.clock = clock
         self.store = Store(self.path, lock_patience)
-        self._snapshots = None if self.path is None else self.path / "snapshots"
+        self._snapshots = None if self.path is None else snapshot.opened(self.path)
         self._lock = threading.RLock()
         self._cursors = Cursors(limits.cursor_ttl_seconds, clock)
         self._states: dict[str, IndexState] = {}

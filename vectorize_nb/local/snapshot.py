@@ -9,12 +9,15 @@ generation of the vector file, or older than a metadata-index change is ignored 
 index is read from SQLite instead.
 
 Files are plain numpy arrays (`np.save`, never pickle) and JSON, written into a temporary folder
-that is renamed into place, so a crash mid-write leaves the previous snapshot or none.
+that is renamed into place, so a crash mid-write leaves the previous snapshot or none. The staging
+folder (`index-N.tmp-<pid>`) or the previous snapshot set aside (`index-N.old-<pid>`) that a process
+killed mid-write leaves goes when the engine next opens the folder, or deletes the index.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from .columns import MetadataColumn, StringColumn
 from .resident import ResidentIndex
 from .vectorfile import VectorFile
 
-__all__ = ["save", "load", "discard", "MIN_ROWS", "FORMAT"]
+__all__ = ["save", "load", "discard", "opened", "MIN_ROWS", "FORMAT"]
 
 FORMAT = 2
 MIN_ROWS = 50_000
@@ -84,6 +87,38 @@ def _replace(final: Path, staging: Path) -> None:
 
 def discard(root: Path, index_id: int) -> None:
     shutil.rmtree(_folder(root, index_id), ignore_errors=True)
+    _clear_leftovers(root, f"index-{index_id}.*-*")
+
+
+def opened(folder: Path) -> Path:
+    """The snapshots' folder of the engine's `folder`, cleared of what processes killed mid-write left."""
+    root = folder / "snapshots"
+    _clear_leftovers(root, "index-*.*-*")
+    return root
+
+
+_LEFTOVER = re.compile(r"index-\d+\.(?:tmp|old)-(\d+)")
+
+
+def _clear_leftovers(root: Path, pattern: str) -> None:
+    """Remove the staging and set-aside folders matching `pattern` whose process has ended; a live process's
+    may be in use right now. On Windows none is removed: a pid cannot be asked about there without a risk."""
+    if os.name == "nt":  # os.kill(pid, 0) sends Ctrl+C there
+        return
+    for path in root.glob(pattern):
+        if (found := _LEFTOVER.fullmatch(path.name)) and not _alive(int(found[1])):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of that id runs (one of another user's included)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # PermissionError: it runs, as another user's; a number no pid is: left alone
+        pass
+    return True
 
 
 def _column_header(column: MetadataColumn, count: int) -> dict[str, Any]:
