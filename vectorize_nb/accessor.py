@@ -403,7 +403,9 @@ def _query_matrix(frame: pd.DataFrame, index: Index, vector: Hashable | None,
         try:
             return matrix_of(frame, vector, vectors, index.dimensions, not_finite=errors.InvalidQuery)
         except errors.VectorDimensionMismatch as exc:
-            raise errors.QueryDimensionMismatch(exc.message) from None
+            refused = errors.QueryDimensionMismatch(exc.message)
+            refused.width = exc.width
+            raise refused from None
         except errors.InvalidVector as exc:  # not a write's 40103, nor its hint about ids
             raise arguments.malformed(exc.message) from None
 

@@ -157,15 +157,16 @@ def missing_id(backend: Backend, log: MutationLog, name: str, error: errors.Vect
 
 
 class remade:
-    """Add to a dimension mismatch raised inside (the handle's own check against `description`, the backend's,
-    or the first failure of a write's `WriteIncomplete`) that the index was deleted and made again since (by
-    another client or process), with its dimensions now. One look at the index, only then; a failed look adds
-    nothing. A class, not a `contextmanager`, as `errors.during`: a query enters it."""
+    """Add to a dimension mismatch raised inside (the handle's own check of a vector's width against
+    `description`; with `backends` any the backend raised; the first failure of a write's `WriteIncomplete`) that
+    the index was deleted and made again since (by another client or process), with its dimensions now. One look
+    at the index, only then; a failed look adds nothing. A class, not a `contextmanager`, as `errors.during`: a
+    query enters it."""
 
-    __slots__ = ("backend", "description")
+    __slots__ = ("backend", "description", "backends")
 
-    def __init__(self, backend: Backend, description: IndexDescription) -> None:
-        self.backend, self.description = backend, description
+    def __init__(self, backend: Backend, description: IndexDescription, *, backends: bool = False) -> None:
+        self.backend, self.description, self.backends = backend, description, backends
 
     def __enter__(self) -> None:
         return None
@@ -173,6 +174,8 @@ class remade:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         mismatch = exc.__cause__ if type(exc) is WriteIncomplete else exc
         if not isinstance(mismatch, (errors.QueryDimensionMismatch, errors.VectorDimensionMismatch)):
+            return
+        if mismatch is exc and mismatch.width is None and not self.backends:  # a shape refused here: no look
             return
         try:
             now = self.backend.get_index(self.description.name)

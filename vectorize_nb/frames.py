@@ -299,8 +299,10 @@ def _pack(frame: pd.DataFrame, cells: list[Any], width: int, ids: Sequence[str] 
 
 def _wrong_width(frame: pd.DataFrame, position: int, ids: Sequence[str] | None, width: int,
                  got: int) -> errors.VectorDimensionMismatch:
-    return errors.VectorDimensionMismatch(f"invalid vector in {row_name(frame, position)}{id_note(ids, position)}, "
-                                          f"expected {width} dimensions, and got {got} dimensions")
+    error = errors.VectorDimensionMismatch(f"invalid vector in {row_name(frame, position)}{id_note(ids, position)}, "
+                                           f"expected {width} dimensions, and got {got} dimensions")
+    error.width = got
+    return error
 
 
 def _not_finite(frame: pd.DataFrame, position: int, ids: Sequence[str] | None,

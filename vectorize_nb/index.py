@@ -450,12 +450,12 @@ class Index(MetadataIndexes):
 
     def _answer(self, ask: Callable[[], _Answer]) -> _Answer:
         """The backend's answer to a query; a dimension mismatch it finds says if the index was made again since."""
-        with self._during("query"), self._remade():
+        with self._during("query"), self._remade(backends=True):
             return ask()
 
-    def _remade(self) -> answer_warnings.remade:
+    def _remade(self, *, backends: bool = False) -> answer_warnings.remade:
         """Where a vector's width is refused: says so if the index was made again since this handle was."""
-        return answer_warnings.remade(self.backend, self.description)
+        return answer_warnings.remade(self.backend, self.description, backends=backends)
 
     def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
         return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,

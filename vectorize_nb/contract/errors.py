@@ -136,9 +136,11 @@ class InvalidRequest(VectorizeError, ValueError):
 
 
 class QueryDimensionMismatch(InvalidRequest):
-    """A query vector (or a text's embedding) has another number of dimensions than the index."""
+    """A query vector (or a text's embedding) has another number of dimensions than the index; `width`: its
+    own, where it is one vector of numbers (not a refusal of its shape)."""
     code = 40006
     hint = "The query vector must have the index's dimensions"
+    width: int | None = None
 
 
 class TooManyIds(InvalidRequest):
@@ -154,9 +156,11 @@ class IdTooLong(InvalidRequest):
 
 
 class VectorDimensionMismatch(InvalidRequest):
-    """A vector to write has another number of dimensions than the index; the message names its id."""
+    """A vector to write has another number of dimensions than the index; the message names its id; `width`: the
+    vector's, where this library counted it."""
     code = 40012
     hint = "Every vector must have exactly the index's dimensions"
+    width: int | None = None
 
 
 class MetadataTooLarge(InvalidRequest):

@@ -285,8 +285,10 @@ def first_non_finite_row(values: np.ndarray) -> int | None:
 
 def wrong_width(vid: Any, expected: int, got: int) -> errors.VectorDimensionMismatch:
     """40012 for a vector of the wrong width, as the service words it."""
-    return errors.VectorDimensionMismatch(
+    error = errors.VectorDimensionMismatch(
         f"invalid vector for id={quoted(str(vid))}, expected {expected} dimensions, and got {got} dimensions")
+    error.width = got
+    return error
 
 
 def not_numbers(vid: Any) -> errors.UnparsableVectors:
@@ -360,8 +362,10 @@ def query_vector(vector: Any, dimensions: int | None = None) -> np.ndarray:
         raise errors.QueryDimensionMismatch(
             f"invalid query vector, expected one vector{width}, and got an array of shape {array.shape}")
     if dimensions is not None and array.shape[0] != dimensions:
-        raise errors.QueryDimensionMismatch(
+        error = errors.QueryDimensionMismatch(
             f"invalid query vector, expected {dimensions} dimensions, and got {array.shape[0]} dimensions")
+        error.width = array.shape[0]
+        raise error
     if not (finite := np.isfinite(array)).all():
         col = int(np.flatnonzero(~finite)[0])
         raise errors.InvalidQuery(f"the query vector must hold finite numbers {_FLOAT32}, got {array[col]} at "
