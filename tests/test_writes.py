@@ -593,3 +593,12 @@ def test_a_long_writes_display_shows_some_batches_and_its_last_mutation_says_app
     assert html.count("<tr>") < 30 and "300 batches: <code>result.to_frame()</code> lists every one" in html
     assert ">1<" in html and ">300<" in html and len(result.to_frame()) == 300
     assert result.last_mutation is not None and result.last_mutation.applied
+
+
+def test_a_mutation_is_its_id_whether_or_not_its_answer_said_it_was_applied():
+    """Mutation("m") and the engine's Mutation("m", applied=True) compared unequal (and hashed apart in a set)."""
+    with vz.connect("memory", limits=TINY) as client:
+        result = client.create_index("docs", 3, "cosine").upsert(["a"], np.ones((1, 3), np.float32))
+    mutation = result.last_mutation
+    assert mutation is not None and mutation.applied
+    assert mutation == vz.Mutation(mutation.id) and {mutation} == {vz.Mutation(mutation.id)}

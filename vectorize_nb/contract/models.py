@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, UTC
 from typing import Any, Literal
 
@@ -84,7 +84,7 @@ class Mutation:
     embedded engine with no `apply_delay`), so there is nothing to wait for."""
 
     id: str
-    applied: bool = False
+    applied: bool = field(default=False, compare=False)  # a mutation is its id, whoever says it is applied
 
     def __str__(self) -> str:
         return self.id
