@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import vectorize_nb as vz
@@ -191,3 +192,38 @@ def test_an_index_named_like_a_windows_device_keeps_its_maps_in_a_folder_windows
         plot_index(index)
         folders = [path.name for path in cache_folder(index).iterdir()]
     assert len(folders) == 1 and folders[0].startswith(f"{name}-") and folders[0].split(".")[0] != name
+
+
+def test_a_map_read_from_disk_draws_the_figure_first_computed(store, data):
+    """The table went through JSON and came back float64 (Int64, UInt64 with a missing value) or object
+    (boolean): 2**63 + 5 and 2**63 + 1001 shared a colour, and a sample's points matched no category of the
+    whole column, all "other (0 more)"."""
+    n = len(data)
+    big = [[2**63 + 5, 2**63 + 1001, 2**64 - 1][i % 3] if i % 7 else None for i in range(n)]
+    tweet = [1234567890123456789 + i % 2 if i % 5 else None for i in range(n)]
+    data = data.assign(big=pd.array(big, dtype="UInt64"), tweet=pd.array(tweet, dtype="Int64"),
+                       seen=pd.array([bool(i % 2) if i % 6 else None for i in range(n)], dtype="boolean"))
+    with vz.connect("local", path=store, limits=TINY) as client:
+        index = client.create_index("points", 2, "euclidean")
+        data.vectorize.upsert(index, id="id", vector="values", metadata=["genre", "big", "tweet", "seen"])
+        views = [lambda: plot_index(index, color="big", hover="all"),
+                 lambda: plot_index(index, color="tweet"),
+                 lambda: plot_neighbourhood(index, "v001", top_k=5, background=50, color="big", hover="all")]
+        first = [json.loads(view().to_json()) for view in views]
+        clear_cache()  # as in a new kernel
+        again = [json.loads(view().to_json()) for view in views]
+    assert cache_info()["disk_hits"] == 2  # the whole index's map and the sample's
+    assert again == first
+    assert [t["name"] for t in first[0]["data"][:4]] == ["(none)", "9223372036854775813", "9223372036854776809",
+                                                       "18446744073709551615"]
+
+
+def test_an_entry_of_an_earlier_version_without_dtypes_is_a_miss(disk_index, store, fits):
+    plot_index(disk_index)
+    entry = next((cache_folder(disk_index) / "points").glob("*.json"))
+    meta = json.loads(entry.read_text(encoding="utf-8"))
+    del meta["value"]["dtypes"]
+    entry.write_text(json.dumps(meta), encoding="utf-8")
+    clear_cache()
+    plot_index(disk_index)
+    assert len(fits) == 2 and cache_info()["disk_hits"] == 0

@@ -3,9 +3,10 @@
 A key names the index (`scope`), its `state` (a digest of the index's ids), every parameter that
 changes the picture, and its `content` (a digest of the points projected). On disk, an entry is two
 files in `<folder>/<scope>/`: `<state>-<params>.npz` (arrays, loaded with allow_pickle=False) and a
-`.json` beside it (the key, the table of points), written in that order, each by an atomic rename, so
-a reader that finds the JSON finds the arrays. An entry of other content is a miss, and the next
-picture overwrites it; storing an entry deletes the scope's entries for other states (other ids).
+`.json` beside it (the key, the table of points and its dtypes), written in that order, each by an
+atomic rename, so a reader that finds the JSON finds the arrays. An entry of other content is a
+miss, and the next picture overwrites it; storing an entry deletes the scope's entries for other
+states (other ids).
 
 An alias lets a key that is cheap to know (an index's last applied mutation) find the entry computed
 at that state without reading the index again, in this process.

@@ -60,13 +60,16 @@ class PointMap:
         return describe(len(self.table), self.total, self.seed)
 
     def dump(self) -> Dumped:
-        """Arrays and JSON values to keep on disk (`load` reads them back)."""
+        """Arrays and JSON values to keep on disk (`load` reads them back): the table's columns as lists,
+        and their dtypes, without which an Int64 or UInt64 with a missing value came back float64, inexact
+        past 2**53."""
         fitted = self.projection
         arrays = {"coords": fitted.coords, "mean": fitted.mean, "axes": fitted.axes, "explained": fitted.explained}
         if fitted.reference is not None:
             arrays["reference"] = fitted.reference
         value = {"method": fitted.method, "metric": fitted.metric, "total": self.total, "seed": self.seed,
-                 "table": {str(name): column for name, column in self.table.to_dict(orient="list").items()}}
+                 "table": {str(name): column for name, column in self.table.to_dict(orient="list").items()},
+                 "dtypes": {str(name): str(dtype) for name, dtype in self.table.dtypes.items()}}
         return arrays, value
 
     @classmethod
@@ -83,10 +86,14 @@ class PointMap:
         ------
         ValueError
             The table and the coordinates disagree (a damaged entry).
+        KeyError
+            An entry written without dtypes (by an earlier version): recomputed, as any miss.
         """
         fitted = Projection(value["method"], arrays["coords"], arrays["mean"], arrays["axes"], arrays["explained"],
                             value["metric"], arrays.get("reference"))
-        table = pd.DataFrame(value["table"])
+        dtypes = value["dtypes"]
+        table = pd.DataFrame({name: pd.Series(column, dtype=pd.api.types.pandas_dtype(dtypes[name]))
+                              for name, column in value["table"].items()})
         if len(table) != len(fitted.coords):
             raise ValueError("a cached map whose table and coordinates disagree")
         return cls(table, fitted, value["total"], value["seed"])
