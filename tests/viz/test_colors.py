@@ -289,3 +289,34 @@ def test_a_neighbourhood_counts_each_match_once_when_it_keeps_the_frequent_categ
         whole = index_colours(plot_index(idx, color="cat", max_categories=2))
         near = index_colours(plot_neighbourhood(idx, "v19", top_k=5, color="cat", max_categories=2))
     assert whole == near == {"other (1 more)": OTHER_COLOR, "A": palette(2)[0], "B": palette(2)[1]}
+
+
+def vectors_for(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a vector column of 8 seeded values per row."""
+    rng = np.random.default_rng(0)
+    return frame.assign(embedding=list(rng.standard_normal((len(frame), 8)).astype(np.float32)))
+
+
+def hovers(fig) -> dict:
+    """id -> hover text over the traces that draw points."""
+    return {vid: text for t in fig.data for vid, text in zip(t.customdata, t.hovertext or ()) if vid is not None}
+
+
+def test_a_missing_value_of_a_nullable_dtype_shows_a_dash_in_the_hover():
+    """Int64, UInt64, boolean and string cells a row lacks are pd.NA: the hover said "&lt;NA&gt;"."""
+    frame = vectors_for(pd.DataFrame({"id": ["a", "b"], "year": pd.array([1999, None], dtype="Int64"),
+                                      "big": pd.array([2**64 - 1, None], dtype="UInt64"),
+                                      "seen": pd.array([True, None], dtype="boolean"),
+                                      "sdt": pd.array(["x", None], dtype="string")}))
+    shown = hovers(plot_index(frame, color="seen", hover="all"))
+    assert shown["b"] == "<b>b</b><br>year=–<br>big=–<br>seen=–<br>sdt=–"
+    assert shown["a"] == "<b>a</b><br>year=1999<br>big=18446744073709551615<br>seen=True<br>sdt=x"
+
+
+@pytest.mark.parametrize("zone", [None, "UTC"])
+def test_a_time_a_row_lacks_is_grey_none_not_a_category_nat(zone):
+    when = pd.to_datetime(["2024-01-01 10:00", None, "2024-01-02 10:00", "2024-01-01 10:00"]).tz_localize(zone)
+    fig = plot_index(vectors_for(pd.DataFrame({"id": list("abcd"), "when": when})), color="when")
+    drawn = {t.name: (t.marker.color, t.customdata) for t in fig.data}
+    assert list(drawn)[1:] == [str(when[0]), str(when[2])] and drawn["(none)"] == (MISSING_COLOR, ("b",))
+    assert hovers(fig)["b"] == "<b>b</b><br>when=–"

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..extras import require
 
-__all__ = ["Coloring", "coloring", "number_text", "palette", "MAX_CATEGORIES", "MISSING", "OTHER_COLOR",
+__all__ = ["Coloring", "coloring", "number_text", "is_missing", "palette", "MAX_CATEGORIES", "MISSING", "OTHER_COLOR",
            "MISSING_COLOR", "SCALE"]
 
 MAX_CATEGORIES = 20
@@ -195,10 +195,13 @@ def _reading_order(label: str) -> tuple[list[str | int], str]:
     return parts, folded
 
 
+def is_missing(value: Any) -> bool:
+    """Whether a cell holds no value: None, NaN, pd.NA (a nullable dtype's) or NaT (a list is a value)."""
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
+
+
 def _text_label(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return MISSING
-    return str(value)
+    return MISSING if is_missing(value) else str(value)
 
 
 def _categories(labels: pd.Series, everything: pd.Series, name: Hashable, max_categories: int,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..extras import require
 from ..results import metadata_column
-from .colors import number_text
+from .colors import is_missing, number_text
 from .projection import Projection
 
 __all__ = ["plotly", "scatter_type", "positions_of", "legend_entry", "hover_columns", "asked_hover", "hover_text",
@@ -258,11 +258,11 @@ def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Has
 
 
 def _text(value: Any) -> str:
+    if is_missing(value):
+        return "–"
     if isinstance(value, float):
-        if np.isnan(value):
-            return "–"
         return number_text(value) if value.is_integer() else f"{value:.4g}"
-    return "–" if value is None else _wrapped(_quoted_if_blank(str(value)))
+    return _wrapped(_quoted_if_blank(str(value)))
 
 
 def _wrapped(text: str) -> str:
