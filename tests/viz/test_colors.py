@@ -320,3 +320,12 @@ def test_a_time_a_row_lacks_is_grey_none_not_a_category_nat(zone):
     drawn = {t.name: (t.marker.color, t.customdata) for t in fig.data}
     assert list(drawn)[1:] == [str(when[0]), str(when[2])] and drawn["(none)"] == (MISSING_COLOR, ("b",))
     assert hovers(fig)["b"] == "<b>b</b><br>when=–"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "Float32", "float16"])
+def test_categories_of_narrow_floats_are_named_as_pandas_shows_them(dtype):
+    """A float32 0.1 was named 0.10000000149011612 in the legend, 0.1 in its hover."""
+    rating = pd.Series([0.1, 0.2, 0.1, 0.7, None], dtype=dtype)
+    fig = plot_index(vectors_for(pd.DataFrame({"id": list("abcde"), "rating": rating})), color="rating",
+                     discrete=True)
+    assert [t.name for t in fig.data] == ["(none)", "0.1", "0.2", "0.7"] and hovers(fig)["a"].endswith("rating=0.1")

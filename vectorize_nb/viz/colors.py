@@ -22,10 +22,11 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
+from ..contract.numbers import doubles
 from ..extras import require
 
-__all__ = ["Coloring", "coloring", "number_text", "is_missing", "palette", "MAX_CATEGORIES", "MISSING", "OTHER_COLOR",
-           "MISSING_COLOR", "SCALE"]
+__all__ = ["Coloring", "coloring", "number_text", "is_missing", "as_shown", "palette", "MAX_CATEGORIES", "MISSING",
+           "OTHER_COLOR", "MISSING_COLOR", "SCALE"]
 
 MAX_CATEGORIES = 20
 """Whole numbers with at most this many distinct values are categories; past it a legend shows the
@@ -155,8 +156,17 @@ def coloring(values: pd.Series, name: Hashable, discrete: bool | None = None,
 
 def _number_labels(values: pd.Series) -> pd.Series:
     """The values' labels, from the values themselves: float64 holds an Int64 or UInt64 past 2**53 inexactly."""
-    return pd.Series([MISSING if pd.isna(v) else number_text(v) for v in values.tolist()],
+    return pd.Series([MISSING if pd.isna(v) else number_text(v) for v in as_shown(values).tolist()],
                      index=values.index, dtype=object)
+
+
+def as_shown(values: pd.Series) -> pd.Series:
+    """A column of narrower floats (float32, float16, Float32) as the doubles of their shortest decimals, the
+    numbers pandas shows (0.1, not 0.10000000149011612); any other column as it is."""
+    dtype = getattr(values.dtype, "numpy_dtype", values.dtype)  # Float32's is float32
+    if not (isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8):
+        return values
+    return pd.Series(doubles(values.to_numpy(dtype=dtype, na_value=np.nan)), index=values.index, name=values.name)
 
 
 def _number_order(label: str) -> int | float:

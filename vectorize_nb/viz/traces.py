@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..extras import require
 from ..results import metadata_column
-from .colors import is_missing, number_text
+from .colors import as_shown, is_missing, number_text
 from .projection import Projection
 
 __all__ = ["plotly", "scatter_type", "positions_of", "legend_entry", "hover_columns", "asked_hover", "hover_text",
@@ -250,7 +250,7 @@ def hover_text(table: pd.DataFrame, columns: Sequence[Hashable], first: dict[Has
         shown as `metadata["<name>"]`, as query results name it.
     """
     fields: dict[Hashable, Sequence[Any]] = {**(first or {})}
-    fields.update((metadata_column(str(name)) if name in fields else name, table[name].tolist())
+    fields.update((metadata_column(str(name)) if name in fields else name, as_shown(table[name]).tolist())
                   for name in columns if name in table)
     parts = [[f"<b>{plain(vid)}</b>" for vid in table["id"].tolist()]]
     parts += [[f"{short(name)}={_text(v)}" for v in values] for name, values in fields.items()]
