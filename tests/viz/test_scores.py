@@ -111,3 +111,12 @@ def test_a_query_without_matches_says_so(index):
     assert titles(plot_scores(empty))[1] == "1 query; no matches"
     assert titles(plot_scores({"all": index.query_many(np.ones((2, 2), np.float32)), "none": empty}))[1] == (
         "queries per run: all: 2, none: 1 (no matches)")
+
+
+def test_queries_that_matched_nothing_are_not_counted_as_none(index):
+    """Four queries filtered to nothing said "0 queries": an empty frame does not say how many were asked."""
+    with pytest.warns(VectorizeWarning, match="no vector in the namespace 'nowhere'"):
+        empty = index.query_many(np.ones((4, 2), np.float32), top_k=5, namespace="nowhere")
+    assert titles(plot_scores(empty))[1] == "no matches"
+    assert titles(plot_scores({"all": index.query_many(np.ones((2, 2), np.float32)), "none": empty}))[1] == (
+        "queries per run: all: 2, none: no matches")

@@ -110,12 +110,19 @@ def _key_name(value: Hashable, key: Hashable | None) -> str:
 
 def _counted(groups: dict[str, list[tuple[str | None, pd.DataFrame]]]) -> str:
     """"12 queries", or each run's count; "no matches" where a run's queries matched nothing."""
-    empty = {label: not any(len(frame) for _, frame in queries) for label, queries in groups.items()}
     if list(groups) == [""]:
         count = len(groups[""])
-        return f"{count} quer{'y' if count == 1 else 'ies'}" + ("; no matches" if empty[""] else "")
-    return "queries per run: " + ", ".join(f"{plain(label or 'queries')}: {len(queries)}" + (
-        " (no matches)" if empty[label] else "") for label, queries in groups.items())
+        return _matched(groups[""], f"{count} quer{'y' if count == 1 else 'ies'}", "{}; no matches")
+    return "queries per run: " + ", ".join(f"{plain(label or 'queries')}: " + _matched(
+        queries, str(len(queries)), "{} (no matches)") for label, queries in groups.items())
+
+
+def _matched(queries: list[tuple[str | None, pd.DataFrame]], count: str, unmatched: str) -> str:
+    """`count`, or `unmatched` with it where the queries matched nothing; only "no matches" where a frame of
+    many queries has no row at all: it does not say how many were asked (they are its `query` groups)."""
+    if not queries:
+        return "no matches"
+    return count if any(len(frame) for _, frame in queries) else unmatched.format(count)
 
 
 def _line(go: Any, frame: pd.DataFrame, name: str, color: str, run: str, first: bool) -> Any:
