@@ -309,6 +309,22 @@ def test_rewrite_puts_predating_vectors_into_a_new_metadata_index(client):
     assert client.backend.get_by_ids("old", ["a"])[0].metadata == {"g": "x", "deep": {"k": 1}}
 
 
+def test_rewrite_waits_for_this_clients_writes_before_reading_what_it_writes_again():
+    """With writes applied later, rewrite() read what was applied and wrote it back after a pending upsert,
+    reverting it; and after an upsert then a metadata index not applied yet it rewrote nothing (0 of 0 rows)."""
+    with vz.connect("memory", limits=TINY, apply_delay=0.3) as client:
+        index = client.create_index("late", 2)
+        index.upsert(["a", "b"], [[1, 0], [0, 1]], metadata=[{"label": 1}, {"label": 2}], wait=True)
+        index.upsert(["a"], [[1, 0]], metadata=[{"label": 99}])
+        index.rewrite(wait=True)
+        assert index.get_by_ids(["a", "b"])["label"].tolist() == [99, 2]
+        fresh = client.create_index("fresh", 2)
+        fresh.upsert(["c"], [[1, 1]], metadata=[{"label": 5}])
+        fresh.create_metadata_index("label", "number")
+        result = fresh.rewrite(wait=True)
+        assert result.rows == 1 and fresh.query([1, 1], filter={"label": 5})["id"].tolist() == ["c"]
+
+
 @pytest.mark.parametrize("given, used", [
     ("http://127.0.0.1:8787", "http://127.0.0.1:8787/client/v4"),
     ("http://127.0.0.1:8787/", "http://127.0.0.1:8787/client/v4"),

@@ -242,7 +242,8 @@ class Index(MetadataIndexes):
     def rewrite(self, ids: Sequence[str] | None = None, *, wait: bool = False, progress: bool | None = None,
                 on_error: OnError = "raise") -> WriteResult:
         """Write stored vectors again, unchanged (all of them by default), so that metadata indexes
-        created after they were written take them in.
+        created after they were written take them in. This client's writes are waited for first: what is
+        written again is what they stored.
 
         Parameters
         ----------
@@ -252,6 +253,7 @@ class Index(MetadataIndexes):
             As for `upsert`.
         """
         with errors.during(f"rewrite on index {self.name!r}", nothing_written=True):
+            self._own_writes_applied()
             wanted = self.list_ids() if ids is None else validation.asked_ids(ids, self.limits)
         records = self._records(wanted)
         if not records:

@@ -135,11 +135,15 @@ class IndexCopier(IndexReader):
         self._not_itself(target, name)
         return self._copy(target, name, exist_ok, WriteOptions(batch_size, wait, progress))
 
+    def _own_writes_applied(self) -> None:
+        """Wait until this client's writes to the index are applied, so that what is read next holds them."""
+        if pending := [m for m in self.log.latest(self.name) if m]:
+            wait_until_applied(self.backend, self.name, self.log, pending)
+
     def _copy(self, target: CopyTarget[IndexT], name: str, exist_ok: bool, options: WriteOptions) -> IndexT:
         self._taken(target, name, exist_ok)  # before the source is read, which may take long
         with self._during("copy_to"):
-            if pending := [m for m in self.log.latest(self.name) if m]:  # this client's writes are in the copy
-                wait_until_applied(self.backend, self.name, self.log, pending)
+            self._own_writes_applied()  # this client's writes are in the copy
             export = self.backend.export(self.name, metadata_json=True)
             indexes = self.backend.list_metadata_indexes(self.name)
         vectors = self._checked(export, target.backend.limits)  # refused before anything is made there
