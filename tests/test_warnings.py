@@ -383,7 +383,7 @@ def test_vectors_written_before_a_metadata_index_are_said_when_it_is_made_over_r
 @pytest.mark.parametrize("target", ["local", "rest"])
 def test_the_first_query_after_an_update_not_yet_applied_says_the_answer_may_not_show_it(target, clock):
     """Relabelled vectors queried right after: the old labels came back, and a filter on the new one matched none,
-    without a word."""
+    without a word. Said once a write: it was said once a session, so a write cell run again was not."""
     with open_backend(target, clock, apply_delay=60) as backend:
         index = vz.Client(backend, target).create_index("films", 2)
         index.create_metadata_index("genre", "string")
@@ -399,6 +399,9 @@ def test_the_first_query_after_an_update_not_yet_applied_says_the_answer_may_not
         assert caught(lambda: index.query([1, 0], filter={"genre": "comedy"}))[1] == []  # once
         clock.now += 61
         assert caught(lambda: index.query([1, 0], filter={"genre": "comedy"}))[0]["id"].tolist() == ["a"]
+        index.upsert(["a"], [[1, 0]], metadata=[{"genre": "noir"}])  # the cell run again: said again, once
+        assert caught(lambda: index.query([1, 0], filter={"genre": "noir"}))[1] == said
+        assert caught(lambda: index.query([1, 0], filter={"genre": "noir"}))[1] == []
 
 
 @pytest.mark.parametrize("target", ["local", "rest"])

@@ -46,11 +46,11 @@ def answered(backend: Backend, log: MutationLog, name: str, answers: Sequence[li
              options: QueryOptions) -> None:
     """Warn of what an answer leaves unsaid: nothing found (`_nothing_found`), or, at the first query after
     each of this client's mutations of the index, that an upsert or insert is not applied yet, so the answer may
-    not show it (an updated vector's old metadata, a filter on its new value matching nothing). At most one look
-    at `info`, none once both are said; a look that fails costs only the warning."""
+    not show it (an updated vector's old metadata, a filter on its new value matching nothing): once a write. At
+    most one look at `info`, none once both are said; a look that fails costs only the warning."""
     cause = (name, "nothing stored" if options.namespace is None else f"namespace {options.namespace}")
     empty = not options.filter and not any(answers) and not errors.warned(backend, cause)
-    fresh = None if errors.warned(backend, (name, "write pending")) else log.first_look(name)
+    fresh = log.first_look(name)
     if not empty and fresh is None:
         return
     try:
@@ -60,7 +60,7 @@ def answered(backend: Backend, log: MutationLog, name: str, answers: Sequence[li
     if empty and _nothing_found(backend, log, name, info, options.namespace, cause):
         return
     if fresh is not None and adds_pending(backend, log, name, info.processed_up_to_mutation):
-        errors.warn_once(backend, (name, "write pending"),
+        errors.warn_once(backend, (name, "write pending", fresh),
                          f"this client's last upsert or insert to index {name!r} is not applied yet ({_DELAY}), so "
                          "this answer may not show it: wait for it before querying: index.wait(), or write with "
                          "wait=True")
@@ -77,7 +77,7 @@ def _nothing_found(backend: Backend, log: MutationLog, name: str, info: IndexInf
         return False
     where = "holds no vectors" if not stored else f"has no vector in the namespace {namespace!r}"
     if adds_pending(backend, log, name, processed):
-        errors.warn_once(backend, (name, "write pending"), _pending(log, name, processed, where))
+        errors.warn_once(backend, (name, "write pending", log.last(name)), _pending(log, name, processed, where))
     elif stored:
         errors.warn_once(backend, cause,
                          f"index {name!r} {where}, so no query there matches anything (the index holds {stored:,} "
