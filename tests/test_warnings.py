@@ -405,6 +405,23 @@ def test_the_first_query_after_an_update_not_yet_applied_says_the_answer_may_not
 
 
 @pytest.mark.parametrize("target", ["local", "rest"])
+def test_explain_filter_on_a_metadata_index_not_yet_applied_says_to_wait(target, clock):
+    """explain_filter said 'no metadata index on "genre": this clause matches nothing' right after
+    create_metadata_index, while a query with the same filter said it is not applied yet."""
+    with open_backend(target, clock, apply_delay=60) as backend:
+        index = vz.Client(backend, target).create_index("films", 2)
+        index.create_metadata_index("genre", "string")
+        notes = index.explain_filter({"genre": "drama", "year": 1})["note"].tolist()
+        assert notes == ["filter on \"genre\": the metadata index on \"genre\" this client made on index 'films' is "
+                         "not applied yet (Vectorize applies writes a few seconds after acknowledging them), so this "
+                         "clause matches nothing yet: index.wait(), then query",
+                         'no metadata index on "year": this clause matches nothing']
+        clock.now += 61
+        index.wait()
+        assert index.explain_filter({"genre": "drama"})["note"].tolist()[0] != notes[0]
+
+
+@pytest.mark.parametrize("target", ["local", "rest"])
 def test_a_filter_on_a_metadata_index_not_yet_applied_says_to_wait_not_to_make_it(target, clock):
     """Right after create_metadata_index, a filter on it was told to "create one with create_metadata_index(...),
     then write the vectors again", the very thing just done."""

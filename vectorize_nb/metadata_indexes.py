@@ -69,3 +69,7 @@ class MetadataIndexes(IndexCopier):
 
     def _said(self, misses: list[FilterMiss]) -> list[FilterMiss]:
         return answer_warnings.unapplied_indexes(self.backend, self.log, self.name, misses)
+
+    def _unapplied_notes(self, properties: list[str]) -> dict[str, str]:
+        said = self._said([FilterMiss(prop, "no index", "") for prop in properties])
+        return {miss.property: miss.message for miss in said if miss.reason == "not applied"}

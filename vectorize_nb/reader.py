@@ -152,10 +152,19 @@ class IndexReader:
         parsed = _parsed(flt, self.limits)
         with self._during("explain_filter"):
             counts = self.backend.explain_filter(self.name, parsed.to_json())
-        frame = explain.clauses_frame(parsed, self._metadata_index_types(), counts, self.limits)
+        types = self._metadata_index_types()
+        frame = explain.clauses_frame(parsed, types, counts, self.limits)
+        if pending := self._unapplied_notes(sorted({c.key for c in parsed.clauses} - set(types))):
+            made = frame["property"].isin(list(pending))
+            frame.loc[made, "note"] = frame.loc[made, "property"].map(pending)
         return results.stamped(frame, self._attrs("explain_filter", filter=parsed.to_json(),
                                                   matching_vectors=None if counts is None else counts.matches,
                                                   vectors=None if counts is None else counts.vectors))
+
+    def _unapplied_notes(self, properties: list[str]) -> dict[str, str]:
+        """What a clause on each of `properties` (none has a metadata index) is told where the metadata index this
+        client made on it is not applied yet; a reader that knows of no such index tells nothing."""
+        return {}
 
     # --- reads ---------------------------------------------------------------------------------
 
