@@ -109,3 +109,23 @@ def test_the_names_imported_when_first_asked_for_have_their_types(tmp_path):
     assert [line for line in lines if "error" in line] == [], result.stdout
     assert "vectorize_nb.viz.neighbourhood" in result.stdout or "def (" in lines[0], result.stdout
     assert "builtins.object" not in result.stdout, result.stdout
+
+
+def test_help_and_getmembers_read_the_package_with_an_extra_missing():
+    """dir(vz) listed the panels and serve, which raise ImportError without their extras: inspect.getmembers(vz)
+    raised, and help(vz) printed that one line instead of the package's documentation."""
+    script = textwrap.dedent("""
+        import inspect, io, contextlib, sys
+        sys.modules["ipywidgets"] = None
+        sys.modules["waitress"] = None
+        import vectorize_nb as vz
+        names = dict(inspect.getmembers(vz))
+        assert "QueryExplorer" not in names and "serve" not in names and "connect" in names, sorted(names)
+        assert "__name__" in dir(vz) and "__version__" in dir(vz)
+        shown = io.StringIO()
+        with contextlib.redirect_stdout(shown):
+            help(vz)
+        assert "a Jupyter-first toolkit" in shown.getvalue()
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

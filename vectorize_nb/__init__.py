@@ -61,6 +61,14 @@ def __getattr__(name: str) -> object:
     return getattr(import_module(f".{_LAZY[name]}", __name__), name)
 
 
+_NEEDS = {"local.server": "waitress", "widgets": "ipywidgets"}
+"""What a module imported when first asked for cannot be imported without (its extra's package)."""
+
+
 def __dir__() -> list[str]:
-    """The public names, those imported when first asked for included (what tab completion offers)."""
-    return sorted({*__all__, *_SUBPACKAGES, "__version__"})
+    """The public names and the module's own (what tab completion offers): a name imported when first asked for
+    only where the extra it needs is installed, so that help(vz) and inspect.getmembers can read each."""
+    from .extras import available
+
+    shown = {*__all__, *_SUBPACKAGES, *(name for name in globals() if name.startswith("__"))}
+    return sorted(name for name in shown if available(_NEEDS.get(_LAZY.get(name, name), "numpy")))
