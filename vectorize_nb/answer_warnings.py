@@ -83,7 +83,8 @@ def _nothing_found(backend: Backend, log: MutationLog, name: str, info: IndexInf
                          f"index {name!r} {where}, so no query there matches anything (the index holds {stored:,} "
                          "vectors); namespaces are case-sensitive: check the name, or leave namespace out to search "
                          "them all")
-    elif processed is not None and log.last(name) is not None and log.find(name, processed) is None:
+    elif log.added(name) and writes_pending(backend, log, name, processed) is False and processed is not None \
+            and log.find(name, processed) is None:
         errors.warn_once(backend, (name, "nothing stored"),
                          f"index {name!r} holds no vectors: this client's writes to it are applied, and another "
                          "writer's (another kernel or process) came after them, which may have removed the vectors")

@@ -134,6 +134,10 @@ class MutationLog:
         last = next((e for e in reversed(entries) if e.id == processed), None)
         return [e.id for e in entries if e.adds and e.id != processed and (last is None or e.answered >= last.sent)]
 
+    def added(self, index: str) -> bool:
+        """Whether this client's remembered mutations of `index` include one that adds vectors."""
+        return any(e.adds for e in self._entries(index))
+
     def latest(self, index: str) -> list[str]:
         """The mutations of `index` that no other one of this log is known to follow (one, unless requests
         were in flight together): once each is applied, so is every mutation the log holds for `index`."""
@@ -161,8 +165,10 @@ def not_applied(backend: Backend, index: str, mutations: Iterable[str]) -> list[
 
 def adds_pending(backend: Backend, log: MutationLog, index: str, processed: str | None) -> bool:
     """Whether a mutation of this client that adds vectors to `index` is not known applied when the index has
-    processed up to `processed`."""
-    return bool(not_applied(backend, index, log.pending_adds(index, processed)))
+    processed up to `processed`. The backend is asked of the newest only: where it can tell (the engine, which
+    takes this client's writes one at a time and applies them in that order), the older ones are applied if it is."""
+    pending = log.pending_adds(index, processed)
+    return bool(pending) and bool(not_applied(backend, index, pending[-1:]))
 
 
 def writes_pending(backend: Backend, log: MutationLog, name: str, processed: str | None) -> bool | None:

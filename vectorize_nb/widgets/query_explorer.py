@@ -224,12 +224,7 @@ class QueryExplorer(Panel):
     def _unapplied(self) -> str | None:
         """That a metadata index this client made on the index is not applied yet, if one is not (a listing
         without it would otherwise say to make the one just made)."""
-        log, name = self.index.log, self.index.name
-        made = log.creations(name)
-        if not made:
-            return None
-        processed = self.index.info().processed_up_to_mutation
-        pending = [prop for prop, issued in made.items() if processed not in log.since(name, issued.id)]
+        pending = list(self.index._unapplied_notes(list(self.index.log.creations(self.index.name))))
         return (f"the metadata index on {pending[-1]!r} made from this session is not applied yet (Vectorize applies "
                 "it a few seconds after accepting it): Add condition again in a few seconds, or call index.wait() in "
                 "a cell first") if pending else None
