@@ -234,6 +234,11 @@ def test_a_servers_token_is_in_no_frames_locals_nor_in_its_guards_vars():
     shown = "".join(traceback.TracebackException(type(refused.value), refused.value,
                                                  refused.value.__traceback__.tb_next, capture_locals=True).format())
     assert "serve" in shown and token not in shown
+    with pytest.raises(errors.ConfigurationError, match="cannot carry") as unfit:  # refused itself: no local holds it
+        serve(memory=True, port=0, token=token + "\nx")
+    shown = "".join(traceback.TracebackException(type(unfit.value), unfit.value, unfit.value.__traceback__.tb_next,
+                                                 capture_locals=True).format())
+    assert "serve" in shown and token not in shown
     guard = VectorizeApp(LocalEngine(limits=TINY), token=token).guard
     assert token not in repr(vars(guard)) and "Secret(***)" in repr(vars(guard))
     with serve(memory=True, port=0, token=token) as server:

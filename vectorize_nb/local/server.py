@@ -115,7 +115,8 @@ class Server:
     def __init__(self, engine: LocalEngine, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                  token: str | Secret | None = None, threads: int = 8, owns_engine: bool = False,
                  allowed_origins: Iterable[str] = (), allow_remote_without_token: bool = False) -> None:
-        host, token = _unbracketed(host), given_token(token)  # no local holds the token in clear from here
+        token = Secret.of(token)  # no local holds the token in clear from here, even if it is refused
+        host, token = _unbracketed(host), given_token(token)
         _check_exposure(host, token, allow_remote_without_token)
         _check_port(port)
         self.engine = engine
@@ -286,7 +287,8 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
                 allowed_origins: Iterable[str] = (), allow_remote_without_token: bool = False) -> Server:
     """A server, not yet started, over `engine` or over an engine it opens on `path` (default
     `$VECTORIZE_NB_PATH`, else ./.vectorize, as `connect()`) or in memory. The other arguments are `Server`'s."""
-    host, token = _unbracketed(host), given_token(token)  # no local holds the token in clear from here
+    token = Secret.of(token)  # no local holds the token in clear from here, even if it is refused
+    host, token = _unbracketed(host), given_token(token)
     _check_exposure(host, token, allow_remote_without_token)  # before an engine is opened for nothing
     _check_port(port)
     owns = engine is None or _take_over(engine)
@@ -384,7 +386,8 @@ def serve(path: str | Path | None = None, *, memory: bool = False, host: str = "
     FolderUnusable
         The engine's folder is a file, is damaged, or was written by a newer vectorize-nb.
     """
-    token = given_token(token)  # no local holds the token in clear from here
+    token = Secret.of(token)  # no local holds the token in clear from here, even if it is refused
+    token = given_token(token)
     if isinstance(path, str) and path in ENGINE_TARGETS:
         raise _target_word(path)
     return open_server(path, memory=memory, host=host, port=port, token=token, apply_delay=apply_delay,
