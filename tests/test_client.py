@@ -530,3 +530,12 @@ def test_an_account_id_pasted_with_a_newline_or_spaces_is_trimmed_as_the_token_i
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", " " + "a" * 32 + "\n")
     with vz.connect("cloudflare", api_token="tok") as client:
         assert client.backend.transport.account_id == "a" * 32
+
+
+def test_a_folder_given_as_a_path_where_the_target_goes_says_path(tmp_path):
+    """vz.connect(Path("./x")) raised AttributeError: 'PosixPath' object has no attribute 'lower'."""
+    from pathlib import Path
+
+    with pytest.raises(errors.ConfigurationError, match=r"got PosixPath 'x'; for an engine folder, "
+                                                        r"vz.connect\(path='x'\)"):
+        vz.connect(Path("x"))

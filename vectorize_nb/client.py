@@ -104,7 +104,11 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     return Client(backend, label)
 
 
-def _unknown(target: str, given: bool) -> ConfigurationError:
+def _unknown(target: Any, given: bool) -> ConfigurationError:
+    if not isinstance(target, str):  # a Path: a folder given where the target goes
+        return ConfigurationError(f"connect's first argument is a target ('local', 'memory', 'cloudflare' or a "
+                                  f"server's URL), got {type(target).__name__} {str(target)!r}; for an engine "
+                                  f"folder, vz.connect(path={str(target)!r})")
     return ConfigurationError(
         f"unknown target {shown_url(target)!r}: use 'local', 'memory', 'cloudflare' or a server's URL with its "
         f"scheme, such as {_server_url(target)!r} (/client/v4 is added){_folder_hint(target)} (given "

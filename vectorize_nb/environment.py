@@ -28,7 +28,8 @@ def engine_folder() -> Path:
     return Path(os.environ.get(PATH_ENV) or DEFAULT_PATH)
 
 
-def is_target(target: str) -> bool:
-    """Whether `connect(target)` reads `target` as a target: the engine's, "cloudflare" or a server's URL (any
-    other string it refuses; a folder is `path=`)."""
-    return target in (*ENGINE_TARGETS, "cloudflare") or target.lower().startswith(("http://", "https://"))
+def is_target(target: object) -> bool:
+    """Whether `connect(target)` reads `target` as a target: the engine's, "cloudflare" or a server's URL (anything
+    else it refuses; a folder is `path=`)."""
+    return isinstance(target, str) and (target in (*ENGINE_TARGETS, "cloudflare")
+                                        or target.lower().startswith(("http://", "https://")))
