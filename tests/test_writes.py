@@ -163,7 +163,8 @@ def test_a_write_of_another_kind_is_refused_before_any_batch_is_sent(flaky, kind
     client, backend = flaky
     index = client.create_index("valid", 2)
     ids, values = rows(3)
-    with pytest.raises(errors.MalformedRequest, match=rf"kind must be one of 'insert', 'upsert'; got {kind!r}"):
+    with pytest.raises(errors.MalformedRequest, match=rf"kind must be one of 'insert', 'upsert'; got {kind!r} \(during "
+                                                      rf"write on index 'valid'\)"):
         index.write(kind, vz.Vectors(ids, values))
     assert backend.calls == 0 and index.info().vector_count == 0
 

@@ -205,7 +205,8 @@ class Writer:
 
     def check(self, kind: WriteKind, vectors: Vectors | CheckedVectors) -> CheckedVectors:
         """The batch with every rule checked once (a `CheckedVectors` of this width passes as it is)."""
-        arguments.choice("kind", kind, WRITE_KINDS)
+        with errors.during(f"write on index {self.index!r}", nothing_written=True):
+            arguments.choice("kind", kind, WRITE_KINDS)
         if isinstance(vectors, CheckedVectors) and vectors.dimensions == self.dimensions:
             return vectors
         with errors.during(f"{kind} on index {self.index!r}", nothing_written=True):

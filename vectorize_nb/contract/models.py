@@ -20,8 +20,9 @@ Metric = Literal["cosine", "euclidean", "dot-product"]
 MetadataMode = Literal["none", "indexed", "all"]
 IndexType = Literal["string", "number", "boolean"]
 WriteKind = Literal["insert", "upsert"]
-MutationState = Literal["applied", "pending", "unknown"] | None
 """insert: ids already stored keep their vector (the first write wins); upsert: whole vectors are replaced."""
+MutationState = Literal["applied", "pending", "unknown"] | None
+"""What a backend knows of a mutation (`Backend.mutation_state`); None: it cannot tell."""
 
 METRICS: tuple[str, ...] = ("cosine", "euclidean", "dot-product")
 METADATA_MODES: tuple[str, ...] = ("none", "indexed", "all")
