@@ -1,3 +1,4 @@
+import contextlib
 from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
@@ -162,3 +163,21 @@ def test_a_float32_cell_of_a_frame_finds_the_rows_that_frame_wrote():
             assert index.query([1.0, 0.0], top_k=5, filter=condition)["id"].tolist() == expected, condition
     assert parse_filter({"p": np.float32(0.1)}, DEFAULT_LIMITS).to_json() == {"p": {"$eq": 0.1}}
     assert parse_filter({"p": np.float16(0.1)}, DEFAULT_LIMITS).to_json() == {"p": {"$eq": 0.1}}
+
+
+@pytest.mark.parametrize("target", ["memory", "served"])
+def test_a_float32_in_record_metadata_is_filtered_as_the_json_stored(target):
+    """The engine stored np.float32(0.1) in a record's metadata as the JSON 0.1 but filtered on its exact double,
+    so {"p": 0.1} (and, since float32 operands are shortest decimals, {"p": np.float32(0.1)}) matched nothing there,
+    while a served engine matched it."""
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(vz.connect("memory", limits=TINY))
+        if target == "served":
+            server = stack.enter_context(vz.serve(engine=client.backend, port=0))
+            client = stack.enter_context(vz.connect(server.url))
+        index = client.create_index("docs", 2, "cosine")
+        index.create_metadata_index("p", "number")
+        index.wait()
+        index.upsert([{"id": "a", "values": [1.0, 0.0], "metadata": {"p": np.float32(0.1)}}], wait=True)
+        for condition in ({"p": 0.1}, {"p": np.float32(0.1)}, F("p") == np.float32(0.1)):
+            assert index.query([1.0, 0.0], filter=condition)["id"].tolist() == ["a"], condition

@@ -202,10 +202,12 @@ def check_vectors(vectors: Vectors | CheckedVectors, kind: WriteKind, dimensions
         ids = vectors.ids
         _check_strings(vectors.namespaces, limits.max_namespace_bytes,
                        lambda row, value: namespace(value, limits, ids[row]), optional=True)
+    metadata = vectors.metadata
     if metadata_json is None:
-        metadata_json = [None] * count if vectors.metadata is None else [
-            None if md is None else metadata_json_of(md, limits, vid) for md, vid in zip(vectors.metadata, vectors.ids)]
-    return CheckedVectors(list(vectors.ids), values, vectors.metadata, vectors.namespaces, list(metadata_json))
+        metadata_json = [None] * count if metadata is None else [
+            None if md is None else metadata_json_of(md, limits, vid) for md, vid in zip(metadata, vectors.ids)]
+        metadata = None  # the caller's objects may hold numpy's float32: what is filtered is the JSON stored
+    return CheckedVectors(list(vectors.ids), values, metadata, vectors.namespaces, list(metadata_json))
 
 
 def _check_strings(values: Sequence[Any], max_bytes: int, explain: Any, optional: bool = False) -> None:
