@@ -54,6 +54,17 @@ def test_vz_viz_widgets_and_datasets_load_when_first_named():
     assert result.stdout.split() == ["to_png", "IndexManager", "vectorize_nb.datasets"]
 
 
+def test_vz_serve_without_the_server_extra_names_it(monkeypatch):
+    """vz.serve raised a bare ModuleNotFoundError ('waitress') where the command names the extra."""
+    import vectorize_nb as vz
+
+    monkeypatch.setitem(sys.modules, "waitress", None)  # an import of it now fails
+    monkeypatch.delitem(sys.modules, "vectorize_nb.local.server", raising=False)
+    with pytest.raises(ImportError, match=r"^vz\.serve\(\) needs waitress, which is not installed: "
+                                          r"pip install 'vectorize-nb\[server\]'$"):
+        vz.serve(memory=True)
+
+
 def test_nothing_uses_pickle():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "vectorize_nb").rglob("*.py")
                  if "import pickle" in p.read_text(encoding="utf-8") or "pickle." in p.read_text(encoding="utf-8")]

@@ -47,6 +47,7 @@ _LAZY = {
 
 
 _SUBPACKAGES = ("viz", "widgets", "datasets")
+_NEEDS = {"serve": ("waitress", "werkzeug")}  # what its module imports first: missing, they name their extra
 
 
 def __getattr__(name: str) -> object:
@@ -56,8 +57,12 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'vectorize_nb' has no attribute {name!r}")
     from importlib import import_module
 
+    from .extras import require
+
     if name in _SUBPACKAGES:
         return import_module(f".{name}", __name__)
+    for module in _NEEDS.get(name, ()):
+        require(module, f"vz.{name}()")
     return getattr(import_module(f".{_LAZY[name]}", __name__), name)
 
 
