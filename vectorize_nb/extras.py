@@ -16,6 +16,7 @@ __all__ = ["require", "available", "install_command", "EXTRAS"]
 EXTRAS = {
     "plotly": "viz", "umap": "umap", "kaleido": "export", "ipywidgets": "widgets", "anywidget": "widgets",
     "waitress": "server", "werkzeug": "server", "sklearn": "datasets", "wordllama": "embeddings",
+    "huggingface_hub": "embeddings", "onnxruntime": "embeddings", "tokenizers": "embeddings",
 }
 """Top-level module -> the extra of vectorize-nb that installs it."""
 

@@ -4,6 +4,7 @@ cache, and no silent substitution."""
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -108,6 +109,29 @@ def test_missing_weights_offline_name_the_model_and_the_way_out(hf_cache):
     assert "vectorize_nb.embeddings.download('@cf/baai/bge-base-en-v1.5')" in message
     assert "hf download BAAI/bge-base-en-v1.5 onnx/model.onnx tokenizer.json" in message
     assert f"or use '{SHIPPED_MODEL}', which needs no download" in message
+
+
+@pytest.mark.parametrize("missing", ["huggingface_hub", "onnxruntime", "tokenizers"])
+def test_open_weights_without_the_embeddings_extra_name_it(cached_bge, monkeypatch, missing):
+    """A bge model on a bare install raised a bare ModuleNotFoundError; the shipped model names the extra."""
+    import vectorize_nb as vz
+
+    monkeypatch.setitem(sys.modules, missing, None)  # an import of it now fails
+    with vz.connect("memory") as client, pytest.raises(ModelNotAvailable) as caught:
+        client.embed(["hello"], BGE)
+    assert caught.value.code == 40115
+    assert caught.value.message == (f"{BGE} needs {missing}, which is not installed: "
+                                    f"pip install 'vectorize-nb[embeddings]'")
+
+
+def test_a_download_without_the_embeddings_extra_names_it(hf_cache, monkeypatch):
+    from vectorize_nb.embeddings import download
+
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)
+    with pytest.raises(ModelNotAvailable) as caught:
+        download(BGE)
+    assert caught.value.message == ("downloading @cf/baai/bge-small-en-v1.5 needs huggingface_hub, which is not "
+                                    "installed: pip install 'vectorize-nb[embeddings]'")
 
 
 def test_a_workers_ai_only_model_is_not_replaced_by_another(hf_cache):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..contract.embedding_models import get_model, resolve_pooling
-from .loader import load
+from .loader import load, require_runtime
 from .texts import check_texts
 
 __all__ = ["embed_locally", "check_lengths", "download"]
@@ -50,7 +50,8 @@ def embed_locally(texts: str | Iterable[str], model: str, pooling: str | None = 
     UnsupportedPooling, TextNotString, EmptyText, TextTooLong
         Checked for every text before anything runs; the message names the row.
     ModelNotAvailable
-        The model cannot run here (Workers AI only), or its weights are missing and cannot be fetched.
+        The model cannot run here (Workers AI only), its weights are missing and cannot be fetched, or the
+        embeddings extra is not installed.
     """
     spec = get_model(model)
     chosen = resolve_pooling(spec, pooling)
@@ -78,8 +79,10 @@ def download(model: str, cache_dir: str | Path | None = None) -> tuple[Path, Pat
     Raises
     ------
     ModelNotAvailable
-        The model has no open weights, or the Hub cannot be reached.
+        The model has no open weights, the Hub cannot be reached, or huggingface_hub is not installed.
     """
     from .weights import fetch_weights
 
-    return fetch_weights(get_model(model), cache_dir)
+    spec = get_model(model)
+    require_runtime("huggingface_hub", f"downloading {spec.model}")
+    return fetch_weights(spec, cache_dir)

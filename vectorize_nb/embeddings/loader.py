@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from types import ModuleType
 from typing import Protocol
 
 import numpy as np
 
 from ..contract.embedding_models import EmbeddingModel
 from ..contract.errors import ModelNotAvailable
+from ..extras import require
 
-__all__ = ["LoadedModel", "load", "loaded", "forget"]
+__all__ = ["LoadedModel", "load", "loaded", "forget", "require_runtime"]
+
+_OPEN_WEIGHTS_RUNTIME = ("huggingface_hub", "onnxruntime", "tokenizers")  # the download, the graph, the tokenizer
 
 
 class LoadedModel(Protocol):
@@ -37,7 +41,8 @@ def load(model: EmbeddingModel, cache_dir: str | Path | None = None) -> LoadedMo
     Raises
     ------
     ModelNotAvailable
-        The model has no local runtime, or its weights are missing and cannot be fetched.
+        The model has no local runtime, its weights are missing and cannot be fetched, or its runtime (the
+        embeddings extra) is not installed.
     """
     key = (model.model, None if cache_dir is None else str(cache_dir))
     with _LOCK:
@@ -66,9 +71,20 @@ def _load(model: EmbeddingModel, cache_dir: str | Path | None) -> LoadedModel:
         from .transformer import TransformerModel
         from .weights import fetch_weights
 
+        for module in _OPEN_WEIGHTS_RUNTIME:  # all of them before a download they could not run
+            require_runtime(module, model.model)
         onnx, tokenizer = fetch_weights(model, cache_dir)
         return TransformerModel.load(onnx, tokenizer, name=model.model, max_tokens=model.max_tokens,
                                      dimensions=model.dimensions)
     raise ModelNotAvailable(f"{model.model} runs only on Workers AI: the local runtime has no form of it. "
                             f"Connect to Cloudflare to use it, or pick a model whose 'runs' includes 'local' or "
                             f"'shipped' in vz.embedding_models()")
+
+
+def require_runtime(module: str, purpose: str) -> ModuleType:
+    """`extras.require`, refusing as Workers AI refuses a model that cannot run: ModelNotAvailable, whose
+    message says whether `module` is missing or fails to import, and which extra installs it."""
+    try:
+        return require(module, purpose)
+    except ImportError as exc:
+        raise ModelNotAvailable(str(exc)) from exc

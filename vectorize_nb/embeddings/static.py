@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..contract.errors import ModelNotAvailable
-from ..extras import require
+from .loader import require_runtime
 from .pooling import normalise
 
 __all__ = ["StaticModel"]
@@ -45,11 +44,8 @@ class StaticModel:
         ModelNotAvailable
             wordllama is not installed, or fails to import (a dependency missing, the process out of memory).
         """
-        try:
-            with _root_logger_kept():
-                wordllama = require("wordllama", "The shipped model")
-        except ImportError as exc:  # not installed, or installed and failing to import: `require` says which
-            raise ModelNotAvailable(str(exc)) from exc
+        with _root_logger_kept():
+            wordllama = require_runtime("wordllama", "The shipped model")
         folder = Path(str(wordllama.__file__)).parent
         return cls(wordllama.WordLlama.load(cache_dir=folder, disable_download=True))
 
