@@ -34,6 +34,13 @@ def test_the_floor_run_pins_the_lowest_version_of_each_core_server_and_build_req
     assert "--no-build-isolation" in run
 
 
+def test_the_sdist_ships_no_tests():
+    """setuptools' default put the top-level tests/test*.py in the sdist without conftest.py, helpers.py or the
+    subfolders: 14 errors at collection. The suite needs the repository (notebooks, .ci), as the wheel has none."""
+    lines = (ROOT / "MANIFEST.in").read_text(encoding="utf-8").splitlines()
+    assert "prune tests" in [line.strip() for line in lines]
+
+
 def test_the_only_operating_system_claimed_is_the_one_ci_runs_on():
     """macOS and Windows are expected to work, untested (the README says how far): no classifier claims them."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
