@@ -41,6 +41,17 @@ def test_without_umap_asking_for_it_says_how_to_install_it(monkeypatch):
         project(np.random.default_rng(0).standard_normal((50, 8)), "umap", progress=False)
 
 
+def test_without_umap_no_fit_starts_nor_counts(monkeypatch, capsys):
+    """The "first fit compiles numba code" line showed before umap was found missing, and the failed
+    attempt counted as the first fit, so the next (real) first fit lost the warning."""
+    hide(monkeypatch, "umap")
+    monkeypatch.setattr(projection_module, "_umap_fits", 0)
+    with pytest.raises(ImportError, match=r"method='umap' needs umap, .*pip install 'vectorize-nb\[umap\]'"):
+        project(np.random.default_rng(0).standard_normal((50, 8)), "umap", progress=True)
+    assert "UMAP of" not in capsys.readouterr().err
+    assert projection_module._umap_fits == 0
+
+
 def test_without_umap_auto_draws_pca_and_says_what_would_be_better(monkeypatch):
     monkeypatch.setattr(projection_module, "available", lambda module: False)
     monkeypatch.setattr(projection_module, "UMAP_FROM", 100)

@@ -284,6 +284,9 @@ def _umap(matrix: np.ndarray, pca: np.ndarray, k: int, n_neighbors: int, seed: i
     neighbours = min(n_neighbors, n - 1)
     init = _layout_seed(pca, seed)
 
+    if not available("umap"):  # no progress line, and no fit counted, for a fit that cannot start
+        require("umap", "method='umap'")  # raises, naming the extra; importing umap here would take seconds unseen
+
     def fit() -> np.ndarray:
         umap = require("umap", "method='umap'")
         graph = _neighbour_graph(matrix, neighbours) if n <= EXACT_NEIGHBOURS_UP_TO else (None, None, None)
