@@ -47,7 +47,8 @@ _LAZY = {
 
 
 _SUBPACKAGES = ("viz", "widgets", "datasets")
-_NEEDS = {"serve": ("waitress", "werkzeug")}  # what its module imports first: missing, they name their extra
+_NEEDS = {"local.server": ("waitress", "werkzeug"), "widgets": ("ipywidgets",)}
+"""What a module imported when first asked for cannot be imported without (its extra's packages)."""
 
 
 def __getattr__(name: str) -> object:
@@ -61,13 +62,10 @@ def __getattr__(name: str) -> object:
 
     if name in _SUBPACKAGES:
         return import_module(f".{name}", __name__)
-    for module in _NEEDS.get(name, ()):
-        require(module, f"vz.{name}()")
+    if _LAZY[name] == "local.server":  # the panels' own import names their extra
+        for module in _NEEDS["local.server"]:
+            require(module, f"vz.{name}()")
     return getattr(import_module(f".{_LAZY[name]}", __name__), name)
-
-
-_NEEDS = {"local.server": "waitress", "widgets": "ipywidgets"}
-"""What a module imported when first asked for cannot be imported without (its extra's package)."""
 
 
 def __dir__() -> list[str]:
@@ -76,4 +74,4 @@ def __dir__() -> list[str]:
     from .extras import available
 
     shown = {*__all__, *_SUBPACKAGES, *(name for name in globals() if name.startswith("__"))}
-    return sorted(name for name in shown if available(_NEEDS.get(_LAZY.get(name, name), "numpy")))
+    return sorted(name for name in shown if all(map(available, _NEEDS.get(_LAZY.get(name, name), ()))))
