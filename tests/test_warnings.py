@@ -507,3 +507,35 @@ def test_the_first_query_after_many_writes_asks_the_engine_of_one_write_only(clo
         clock.now += 61
         hits, said = caught(lambda: index.query([1, 0]))
         assert len(hits) == 5 and said == [] and len(asked) == 1
+
+
+def test_explain_filter_on_a_metadata_index_applied_then_deleted_elsewhere_says_none(clock):
+    """Once a query had said our metadata index was not applied yet, explain_filter kept saying so for the session,
+    after it was applied and another client deleted it."""
+    with open_backend("local", clock, apply_delay=60) as backend:
+        mine, theirs = vz.Client(backend, "local"), vz.Client(backend, "local")
+        index = mine.create_index("films", 2)
+        index.create_metadata_index("genre", "string")
+        assert "not applied yet" in caught(lambda: index.query([1, 0], filter={"genre": "drama"}))[1][0]
+        clock.now += 61
+        index.wait()
+        theirs.get_index("films").delete_metadata_index("genre")
+        clock.now += 61
+        theirs.get_index("films").wait()
+        notes = index.explain_filter({"genre": "drama"})["note"].tolist()
+        assert notes == ['no metadata index on "genre": this clause matches nothing']
+
+
+def test_rewrite_over_rest_after_another_writer_says_it_cannot_tell_and_goes_on():
+    """rewrite() waited for this client's writes: over REST, with another writer's mutation applied last, no wait
+    can tell, and it raised WaitTimeout after 60 s with nothing written."""
+    from tests.rest.faults import FaultRig
+
+    with LocalEngine(limits=TINY) as engine, FaultRig(engine) as rig:
+        mine, theirs = rig.client(), rig.client()
+        index = mine.create_index("films", 2)
+        index.upsert(["a"], [[1, 0]], wait=True)
+        theirs.get_index("films").upsert(["b"], [[0, 1]], wait=True)
+        result, said = caught(lambda: index.rewrite(wait=True))
+        assert result.rows == 2 and len(said) == 1 and said[0].startswith("another writer's mutation (")
+        assert "cannot tell whether its own writes there are applied" in said[0]

@@ -136,9 +136,20 @@ class IndexCopier(IndexReader):
         return self._copy(target, name, exist_ok, WriteOptions(batch_size, wait, progress))
 
     def _own_writes_applied(self) -> None:
-        """Wait until this client's writes to the index are applied, so that what is read next holds them."""
-        if pending := [m for m in self.log.latest(self.name) if m]:
-            wait_until_applied(self.backend, self.name, self.log, pending)
+        """Wait until this client's writes to the index are applied, so that what is read next holds them. Where
+        another writer's mutation is the last applied and the backend cannot tell of this client's (REST), no wait
+        could: say so and go on."""
+        if not (pending := [m for m in self.log.latest(self.name) if m]):
+            return
+        processed = self.backend.index_info(self.name).processed_up_to_mutation
+        if processed is not None and processed not in pending and self.log.find(self.name, processed) is None \
+                and all(self.backend.mutation_state(self.name, m) is None for m in pending):
+            errors.warn_once(self.backend, (self.name, "unsure", processed),
+                             f"another writer's mutation ({processed}) is the last index {self.name!r} applied, so "
+                             "this client cannot tell whether its own writes there are applied (Vectorize reports "
+                             "only the last one): what is read now may not hold them")
+            return
+        wait_until_applied(self.backend, self.name, self.log, pending)
 
     def _copy(self, target: CopyTarget[IndexT], name: str, exist_ok: bool, options: WriteOptions) -> IndexT:
         self._taken(target, name, exist_ok)  # before the source is read, which may take long
