@@ -246,3 +246,38 @@ def test_a_write_to_a_new_index_landing_as_the_old_one_is_deleted_stays_in_the_l
         client.delete_index("docs")
         assert client.log.last("docs") == new[0].last_mutation.id
         assert [e.id for e in client.log._entries("docs")] == [new[0].last_mutation.id]
+
+
+def test_an_add_answered_out_of_the_engines_order_is_still_seen_pending():
+    """Two threads writing through one client: A's upsert taken first by the engine, B's after another writer's,
+    B's recorded in the log before A's. Once A's and the other's were applied and B's not, asking the engine of the
+    log's newest add only (A's) said nothing was pending."""
+    from vectorize_nb.mutation_log import adds_pending
+
+    clock = Clock()
+    engine = LocalEngine(limits=TINY, apply_delay=10, clock=clock)
+    with Client(engine, "mine") as client, Client(engine, "theirs") as other:
+        index = client.create_index("films", 2)
+        a_answered, b_recorded = threading.Event(), threading.Event()
+        write = engine.write
+
+        def held(name, kind, vectors):
+            mutation = write(name, kind, vectors)
+            if threading.current_thread().name == "A":
+                a_answered.set()
+                assert b_recorded.wait(5)
+            return mutation
+
+        engine.write = held
+        first = threading.Thread(name="A", target=lambda: index.upsert(["a"], [[1, 0]]))
+        first.start()
+        assert a_answered.wait(5)
+        clock.now += 1
+        other.get_index("films").upsert(["x"], [[0, 1]])
+        clock.now += 1
+        index.upsert(["b"], [[1, 1]])
+        b_recorded.set()
+        first.join(5)
+        clock.now += 9.5                     # A's and the other's are applied, B's is not
+        processed = index.info().processed_up_to_mutation
+        assert adds_pending(engine, client.log, "films", processed)

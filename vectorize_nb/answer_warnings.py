@@ -115,13 +115,15 @@ def written_before(backend: Backend, log: MutationLog, name: str, property_name:
                      "written again: index.wait(), then index.rewrite()")
 
 
-def unapplied_indexes(backend: Backend, log: MutationLog, name: str, misses: list[FilterMiss]) -> list[FilterMiss]:
+def unapplied_indexes(backend: Backend, log: MutationLog, name: str, misses: list[FilterMiss], *,
+                      recalled: bool = True) -> list[FilterMiss]:
     """`misses`, where a clause's property has no metadata index because the one this client made on it is not
     applied yet, worded so (the usual words would tell the user to make the one just made). One look at `info`
-    for a property not said so yet; one said so is said so again without a look (and without a warning: said
-    once), as a REST client's listing of metadata indexes, cached a few seconds, may predate its applying."""
+    for a property not said so yet; with `recalled` (a query's misses), one said so is said so again without a look
+    (and without a warning: said once), as a REST client's listing of metadata indexes, cached a few seconds, may
+    predate its applying."""
     made = {m.property: found for m in misses if m.reason == "no index" and (found := log.creation(name, m.property))}
-    said = {prop for prop in made if errors.warned(backend, (name, prop, "not applied"))}
+    said = {prop for prop in made if recalled and errors.warned(backend, (name, prop, "not applied"))}
     processed = None
     if set(made) - said:
         try:

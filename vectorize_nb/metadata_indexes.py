@@ -71,5 +71,7 @@ class MetadataIndexes(IndexCopier):
         return answer_warnings.unapplied_indexes(self.backend, self.log, self.name, misses)
 
     def _unapplied_notes(self, properties: list[str]) -> dict[str, str]:
-        said = self._said([FilterMiss(prop, "no index", "") for prop in properties])
+        said = answer_warnings.unapplied_indexes(self.backend, self.log, self.name,
+                                                 [FilterMiss(prop, "no index", "") for prop in properties],
+                                                 recalled=False)  # looked at anew: another writer may have deleted it
         return {miss.property: miss.message for miss in said if miss.reason == "not applied"}

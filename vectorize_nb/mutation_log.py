@@ -165,10 +165,12 @@ def not_applied(backend: Backend, index: str, mutations: Iterable[str]) -> list[
 
 def adds_pending(backend: Backend, log: MutationLog, index: str, processed: str | None) -> bool:
     """Whether a mutation of this client that adds vectors to `index` is not known applied when the index has
-    processed up to `processed`. The backend is asked of the newest only: where it can tell (the engine, which
-    takes this client's writes one at a time and applies them in that order), the older ones are applied if it is."""
+    processed up to `processed`. The backend is asked of the newest only (those answered together, when requests
+    were in flight at once: `latest`): where it can tell (the engine applies writes in the order it takes them), the
+    older ones are applied if they are."""
     pending = log.pending_adds(index, processed)
-    return bool(pending) and bool(not_applied(backend, index, pending[-1:]))
+    newest = set(log.latest(index))
+    return bool(pending) and bool(not_applied(backend, index, [m for m in pending if m in newest] or pending[-1:]))
 
 
 def writes_pending(backend: Backend, log: MutationLog, name: str, processed: str | None) -> bool | None:
