@@ -117,7 +117,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except (OSError, OverflowError):  # PermissionError: it runs, as another user's; a number no pid is: left alone
-        pass
+        return True
     return True
 
 

@@ -24,8 +24,9 @@ import pandas as pd
 
 from ..contract.numbers import doubles
 from ..extras import require
+from ..frames import is_missing
 
-__all__ = ["Coloring", "coloring", "number_text", "is_missing", "as_shown", "palette", "MAX_CATEGORIES", "MISSING",
+__all__ = ["Coloring", "coloring", "number_text", "as_shown", "palette", "MAX_CATEGORIES", "MISSING",
            "OTHER_COLOR", "MISSING_COLOR", "SCALE"]
 
 MAX_CATEGORIES = 20
@@ -203,11 +204,6 @@ def _reading_order(label: str) -> tuple[list[str | int], str]:
     parts: list[str | int] = [int(part) if position % 2 else part
                               for position, part in enumerate(re.split(r"(\d+)", folded))]
     return parts, folded
-
-
-def is_missing(value: Any) -> bool:
-    """Whether a cell holds no value: None, NaN, pd.NA (a nullable dtype's) or NaT (a list is a value)."""
-    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
 def _text_label(value: Any) -> str:

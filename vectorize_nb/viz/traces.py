@@ -13,7 +13,8 @@ import pandas as pd
 
 from ..extras import require
 from ..results import metadata_column
-from .colors import as_shown, is_missing, number_text
+from ..frames import is_missing
+from .colors import as_shown, number_text
 from .projection import Projection
 
 __all__ = ["plotly", "scatter_type", "positions_of", "legend_entry", "hover_columns", "asked_hover", "hover_text",
