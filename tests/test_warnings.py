@@ -127,6 +127,27 @@ def test_a_new_client_warns_anew_even_where_python_reuses_a_dropped_clients_id(m
             assert len(caught(lambda idx=index: idx.query([0, 0], top_k=1))[1]) == 1
 
 
+def test_a_warning_said_anew_is_shown_under_pythons_default_once_per_line_rule(clock):
+    """A loop in a script (Python's "default" action: once per line and text) showed the not-applied warning of
+    its first write only, and a new client's first warning not at all: the library says once per cause, so
+    Python's own registry must not hide a new cause of the same text."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("default")
+        with open_backend("local", clock, apply_delay=60) as backend:
+            index = vz.Client(backend, "local").create_index("films", 2)
+            for label in ["drama", "noir"]:  # the same write line, a new write each time
+                index.upsert(["a"], [[1, 0]], metadata=[{"genre": label}])
+                index.query([1, 0])
+                index.query([1, 0])  # the same write: said once
+        for _ in range(2):
+            with vz.connect("memory", limits=TINY) as client:  # a new client: a new cause, the same text
+                client.create_index("films", 2).query([0, 0], top_k=1)
+    said = [str(w.message)[:40] for w in seen if issubclass(w.category, VectorizeWarning)]
+    pending, zero, empty = ("index 'films' holds no vectors yet: this", "the query vector is all zeros: under cos",
+                            "index 'films' holds no vectors, so no qu")
+    assert said == [pending, pending, zero, empty, zero, empty]
+
+
 @pytest.mark.parametrize("target", ["local", "rest"])
 def test_a_query_of_an_index_nothing_was_written_to_says_to_write_first(target, clock):
     """The query cell run before the upsert cell: an empty answer, and a word on what to run first."""

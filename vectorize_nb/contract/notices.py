@@ -56,7 +56,7 @@ def warn_once(scope: object, cause: Hashable, message: str) -> None:
         if cause in seen:
             return
         seen.add(cause)
-    warnings.warn(message, VectorizeWarning, stacklevel=_caller_level())
+    _warn(message)
 
 
 def warned(scope: object, cause: Hashable) -> bool:
@@ -68,8 +68,12 @@ def warned(scope: object, cause: Hashable) -> bool:
         return cause in _WARNED.get(scope, ())
 
 
-def _caller_level() -> int:
-    frame, level = sys._getframe(2), 2
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("vectorize_nb."):
-        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
-    return level
+def _warn(message: str) -> None:
+    """Warn at the caller's own line (the first frame outside this package), past Python's registry of what
+    each line said: the once rule is `warn_once`'s, so the same text of a new cause (the next write, a new
+    client) is shown under the "default" action too. The user's filters apply as ever."""
+    frame = sys._getframe(2)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("vectorize_nb."):
+        frame = frame.f_back
+    warnings.warn_explicit(message, VectorizeWarning, frame.f_code.co_filename, frame.f_lineno,
+                           module=frame.f_globals.get("__name__"), module_globals=frame.f_globals)
