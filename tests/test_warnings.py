@@ -426,6 +426,30 @@ def test_the_first_query_after_an_update_not_yet_applied_says_the_answer_may_not
 
 
 @pytest.mark.parametrize("target", ["local", "rest"])
+def test_a_read_by_id_or_an_export_right_after_a_write_not_yet_applied_says_to_wait(target, clock):
+    """get_by_ids and to_frame right after an upsert gave an empty frame, or the old metadata, without a word
+    (a query said why). Said once a write, reads and queries together."""
+    with open_backend(target, clock, apply_delay=60) as backend:
+        index = vz.Client(backend, target).create_index("films", 2)
+        index.upsert(["a"], [[1, 0]], metadata=[{"genre": "drama"}])
+        rows, said = caught(lambda: index.get_by_ids(["a"]))
+        assert rows.empty
+        assert said == ["this client's last upsert or insert to index 'films' is not applied yet (Vectorize applies "
+                        "writes a few seconds after acknowledging them), so this frame may not show it: wait for it "
+                        "before reading: index.wait(), or write with wait=True"]
+        assert caught(index.to_frame)[1] == caught(lambda: index.query([1, 0]))[1] == []  # once a write
+        clock.now += 61
+        index.wait()
+        index.upsert(["a"], [[1, 0]], metadata=[{"genre": "noir"}])
+        frame, again = caught(index.to_frame)
+        assert frame["genre"].tolist() == ["drama"] and again == said
+        clock.now += 61
+        index.wait()
+        frame, quiet = caught(index.to_frame)
+        assert frame["genre"].tolist() == ["noir"] and quiet == []  # applied: nothing to say
+
+
+@pytest.mark.parametrize("target", ["local", "rest"])
 def test_explain_filter_on_a_metadata_index_not_yet_applied_says_to_wait(target, clock):
     """explain_filter said 'no metadata index on "genre": this clause matches nothing' right after
     create_metadata_index, while a query with the same filter said it is not applied yet."""

@@ -1,10 +1,10 @@
 """What an answer to a query leaves unsaid, told once as a `VectorizeWarning`: query vectors of zeros under
 cosine, an index that holds nothing (or not yet: a write not applied), a namespace that holds nothing, and an
-answer that may predate this client's last write. Vectorize answers each of these with matches in id order, none
-at all, or old ones, and no word. What a metadata index leaves unsaid: the vectors written before it, and that
-one just made is not applied yet. And what a query's error leaves unsaid, added to its message: the write not
-applied yet of a missing id; and what a refused vector's width leaves unsaid: the index deleted and made again
-since the `Index` was."""
+answer (or a read by id, an export) that may predate this client's last write. Vectorize answers each of these
+with matches in id order, none at all, or old ones, and no word. What a metadata index leaves unsaid: the vectors
+written before it, and that one just made is not applied yet. And what a query's error leaves unsaid, added to
+its message: the write not applied yet of a missing id; and what a refused vector's width leaves unsaid: the
+index deleted and made again since the `Index` was."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .contract.models import IndexDescription, IndexInfo, Match, QueryOptions
 from .mutation_log import MutationLog, adds_pending, not_applied, writes_pending
 from .write_result import WriteIncomplete
 
-__all__ = ["zero_queries", "answered", "written_before", "unapplied_indexes", "missing_id", "remade"]
+__all__ = ["zero_queries", "answered", "read_back", "written_before", "unapplied_indexes", "missing_id", "remade"]
 
 _DELAY = "Vectorize applies writes a few seconds after acknowledging them"
 
@@ -59,11 +59,30 @@ def answered(backend: Backend, log: MutationLog, name: str, answers: Sequence[li
         return
     if empty and _nothing_found(backend, log, name, info, options.namespace, cause):
         return
-    if fresh is not None and adds_pending(backend, log, name, info.processed_up_to_mutation):
+    if fresh is not None:
+        _write_pending(backend, log, name, fresh, info.processed_up_to_mutation, "this answer", "querying")
+
+
+def read_back(backend: Backend, log: MutationLog, name: str) -> None:
+    """Warn, at the first read by id or export after each of this client's mutations of the index, that an upsert
+    or insert is not applied yet, so the frame may not show it (a vector missing, its old values or metadata): once
+    a write, reads and queries together. One look at `info`; a look that fails costs only the warning."""
+    fresh = log.first_look(name)
+    if fresh is None:
+        return
+    try:
+        processed = backend.index_info(name).processed_up_to_mutation
+    except errors.VectorizeError:
+        return
+    _write_pending(backend, log, name, fresh, processed, "this frame", "reading")
+
+
+def _write_pending(backend: Backend, log: MutationLog, name: str, fresh: str, processed: str | None, what: str,
+                   doing: str) -> None:
+    if adds_pending(backend, log, name, processed):
         errors.warn_once(backend, (name, "write pending", fresh),
                          f"this client's last upsert or insert to index {name!r} is not applied yet ({_DELAY}), so "
-                         "this answer may not show it: wait for it before querying: index.wait(), or write with "
-                         "wait=True")
+                         f"{what} may not show it: wait for it before {doing}: index.wait(), or write with wait=True")
 
 
 def _nothing_found(backend: Backend, log: MutationLog, name: str, info: IndexInfo, namespace: str | None,

@@ -455,6 +455,9 @@ class Index(MetadataIndexes):
         with self._during("query"), self._remade(backends=True):
             return ask()
 
+    def _read_back(self) -> None:
+        answer_warnings.read_back(self.backend, self.log, self.name)
+
     def _remade(self, *, backends: bool = False) -> answer_warnings.remade:
         """Where a vector's width is refused: says so if the index was made again since this handle was."""
         return answer_warnings.remade(self.backend, self.description, backends=backends)

@@ -168,6 +168,9 @@ class IndexReader:
 
     # --- reads ---------------------------------------------------------------------------------
 
+    def _read_back(self) -> None:
+        """Said after a read by id or an export: a reader wrote nothing, so has nothing to say of its writes."""
+
     def get_by_ids(self, ids: Sequence[str], *, values: bool = True, metadata: bool = True) -> pd.DataFrame:
         """Stored vectors (20 per request), in the order asked; unknown ids are left out.
 
@@ -189,6 +192,7 @@ class IndexReader:
             values, metadata = _flags(values, metadata)
             wanted = validation.asked_ids(ids, self.limits)
         records = self._records(wanted)
+        self._read_back()
         return results.records_frame(records, self._attrs("get_by_ids"), values=values, metadata=metadata,
                                      dimensions=self.dimensions)
 
@@ -259,6 +263,7 @@ class IndexReader:
         with self._during("to_frame"):
             values, metadata = _flags(values, metadata)
             export = self.backend.export(self.name, values=values, metadata=metadata)
+        self._read_back()
         return results.export_frame(export, self._attrs("to_frame"))
 
     def _stored(self, vector_id: str) -> bool:
