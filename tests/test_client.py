@@ -449,8 +449,11 @@ def test_an_index_kept_from_before_its_delete_says_so_even_once_the_name_is_made
     old.upsert(["a"], [[1.0, 0.0]], wait=True)
     client.delete_index("rec")
     new = client.create_index("rec", dimensions=3)
+    wide = pd.DataFrame({"id": ["b"], "vector": [np.ones(3)]})  # the new index's width: refused by the old one's
     for call in (lambda: old.query([1.0, 0.0]), lambda: old.upsert(["b"], [[0.0, 1.0]]), old.info,
-                 lambda: old.get_by_ids(["a"]), lambda: old.delete_by_ids(["a"])):
+                 lambda: old.get_by_ids(["a"]), lambda: old.delete_by_ids(["a"]), lambda: old.query(np.ones(3)),
+                 lambda: wide.vectorize.query(old, vector="vector"), lambda: old.upsert(["b"], [np.ones(3)]),
+                 lambda: wide.vectorize.upsert(old, id="id", vector="vector")):
         with pytest.raises(errors.IndexDeleted) as raised:
             call()
         assert raised.value.message == ("index 'rec' was deleted (delete_index) after this Index was made; "
@@ -465,6 +468,8 @@ def test_an_index_made_again_elsewhere_with_other_dimensions_is_named_in_the_mis
     kept = client.create_index("shared", dimensions=2)
     elsewhere = vz.Client(client.backend, "another")
     elsewhere.delete_index("shared")
+    with pytest.raises(errors.IndexNotFound):  # deleted, not made again yet: its absence, not a width
+        kept.query([1.0, 0.0, 0.0])
     elsewhere.create_index("shared", dimensions=3)
     for call in (lambda: kept.query([1.0, 0.0]), lambda: kept.query_many([[1.0, 0.0]])):
         with pytest.raises(errors.QueryDimensionMismatch) as raised:

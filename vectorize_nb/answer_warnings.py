@@ -181,9 +181,9 @@ def missing_id(backend: Backend, log: MutationLog, name: str, error: errors.Vect
 class remade:
     """Add to a dimension mismatch raised inside (the handle's own check of a vector's width against
     `description`; with `backends` any the backend raised; the first failure of a write's `WriteIncomplete`) that
-    the index was deleted and made again since (by another client or process), with its dimensions now. One look
-    at the index, only then; a failed look adds nothing. A class, not a `contextmanager`, as `errors.during`: a
-    query enters it."""
+    the index was deleted and made again since (by another client or process), with its dimensions now, or raise
+    the index's absence instead, where it was deleted. One look at the index, only then; a failed look adds
+    nothing. A class, not a `contextmanager`, as `errors.during`: a query enters it."""
 
     __slots__ = ("backend", "description", "backends")
 
@@ -201,6 +201,10 @@ class remade:
             return
         try:
             now = self.backend.get_index(self.description.name)
+        except errors.IndexNotFound as gone:  # deleted (this handle retired, or by another): beside it a width
+            if mismatch is exc:               # says nothing; a write's partial result stays told
+                raise gone from None
+            return
         except errors.VectorizeError:
             return
         name = self.description.name
