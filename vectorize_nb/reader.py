@@ -134,7 +134,7 @@ class IndexReader:
         if exact is not None:
             return pd.Series(exact, index=ids, dtype=bool)
         if stored is None:
-            stored = self.get_by_ids(ids, values=False)
+            stored = self._read_ids(ids, values=False)
         return explain.matches(stored, ids, _parsed(flt or {}, self.limits), self._metadata_index_types(),
                                namespace, self.limits.indexed_string_bytes)
 
@@ -188,11 +188,17 @@ class IndexReader:
         IdTooLong
             An id over 64 bytes of UTF-8.
         """
+        found = self._read_ids(ids, values=values, metadata=metadata)
+        self._read_back()
+        return found
+
+    def _read_ids(self, ids: Sequence[str], *, values: bool = True, metadata: bool = True) -> pd.DataFrame:
+        """`get_by_ids` without a word of this client's pending writes: the package's own reads (a panel's, a
+        view's) say what their user sees themselves."""
         with self._during("get_by_ids"):
             values, metadata = _flags(values, metadata)
             wanted = validation.asked_ids(ids, self.limits)
         records = self._records(wanted)
-        self._read_back()
         return results.records_frame(records, self._attrs("get_by_ids"), values=values, metadata=metadata,
                                      dimensions=self.dimensions)
 

@@ -163,7 +163,7 @@ def _are_ids(queries: Any) -> bool:
 
 
 def _stored(index: Index, ids: Sequence[str]) -> np.ndarray:
-    stored = index.get_by_ids(ids)
+    stored = index._read_ids(ids)
     missing = sorted(set(ids) - set(stored["id"]))
     if missing:
         shown = ", ".join(map(repr, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")

@@ -290,7 +290,7 @@ def _matched(index: Index, world: PointMap, results: pd.DataFrame) -> tuple[pd.D
     on it. A match deleted meanwhile is left out."""
     where = positions(world.ids, results["id"].tolist())
     outside = results["id"][where < 0].tolist()
-    stored = index.get_by_ids(outside) if outside else None
+    stored = index._read_ids(outside) if outside else None
     placed: dict[str, np.ndarray] = {}
     if stored is not None and len(stored):
         placed = dict(zip(stored["id"], world.projection.place(frame_matrix(stored, "values"))))
@@ -311,7 +311,7 @@ def _query_position(index: Index, world: PointMap, point: QueryPoint) -> np.ndar
     where = positions(world.ids, [str(point.id)])[0]
     if where >= 0:
         return np.asarray(world.coords[where])
-    stored = index.get_by_ids([str(point.id)])
+    stored = index._read_ids([str(point.id)])
     return np.asarray(world.projection.place(frame_matrix(stored, "values"))[0])
 
 

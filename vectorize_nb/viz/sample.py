@@ -89,7 +89,7 @@ def sample_index(index: Index, size: int | None, seed: int, ids: Sequence[str] |
     """
     ids = sorted(index.list_ids()) if ids is None else ids
     picked = [ids[i] for i in choose(len(ids), size, seed)]
-    stored = index.get_by_ids(picked).reset_index(drop=True)
+    stored = index._read_ids(picked).reset_index(drop=True)
     vectors = frame_matrix(stored, "values") if len(stored) else np.empty((0, index.dimensions), np.float32)
     return Sample(stored.drop(columns="values"), vectors, len(ids), seed)
 

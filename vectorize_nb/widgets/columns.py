@@ -44,7 +44,7 @@ def stored_properties(index: Index, sample: int = SAMPLE) -> list[str]:
     ids = index.list_vectors(count=sample)["id"].tolist()
     if not ids:
         return []
-    stored = index.get_by_ids(ids, values=False)
+    stored = index._read_ids(ids, values=False)
     return [str(name) for name in stored.columns if name not in ("id", "namespace")]
 
 

@@ -336,7 +336,7 @@ class QueryExplorer(Panel):
             self.attempt(lambda: self._show_vector(ids[0]))
 
     def _show_vector(self, vid: str) -> None:
-        stored = self.index.get_by_ids([vid], values=False)
+        stored = self.index._read_ids([vid], values=False)
         if stored.empty:
             self.details.value = f"<i>{html.escape(vid)}: no stored vector has this id</i>"
             return
