@@ -61,3 +61,29 @@ def test_a_write_in_flight_when_the_server_stops_is_answered_and_a_later_one_ref
     assert isinstance(refused.value.__cause__, errors.TransportError) and not refused.value.result.unconfirmed
     assert [r.id for r in engine.get_by_ids("ix", ["a", "b"])] == ["a"]
     engine.close()
+
+
+def test_a_task_thread_waking_the_loop_as_the_server_stops_writes_to_no_closed_descriptor(monkeypatch):
+    """The trigger was closed before the task threads were shut down: a thread that had just sent its answer woke
+    the loop through a descriptor already closed (EBADF logged) or, taken meanwhile by a file the kernel opened, wrote
+    a byte into that file. Its wake-up is held here until the server is told to stop."""
+    import waitress.server
+
+    wake, outcomes = waitress.server.BaseWSGIServer.pull_trigger, []
+
+    def late(self, *args):
+        if threading.current_thread().name.startswith("waitress"):
+            time.sleep(0.3)  # the answer is sent; the client goes on and closes the server meanwhile
+            try:
+                wake(self, *args)
+            except OSError as exc:
+                outcomes.append(exc.errno)
+                raise
+            outcomes.append("woke")
+            return
+        wake(self, *args)
+
+    monkeypatch.setattr(waitress.server.BaseWSGIServer, "pull_trigger", late)
+    with vz.serve(memory=True) as server, vz.connect(server.url) as client:
+        client.create_index("films", dimensions=32)
+    assert outcomes == ["woke"]

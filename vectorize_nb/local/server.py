@@ -240,10 +240,10 @@ def _check_free(host: str, port: int) -> None:
 def stop_serving(wsgi: Any, thread: threading.Thread | None, patience: float = DRAIN_SECONDS) -> None:
     """Stop a waitress server whose loop runs in `thread` (None: never started): stop accepting, let the
     requests in flight be answered (for up to `patience` seconds), closing each connection once it has
-    nothing in flight, then close what is left from inside the loop, then its trigger once the loop has
-    ended, then its task threads. Closing everything from inside the loop, the trigger included, races the
-    write that wakes the loop: the loop may already be awake and run the close first (EBADF, or a write
-    into whatever file took the descriptor)."""
+    nothing in flight, then close what is left from inside the loop, then, once the loop has ended, its task
+    threads, then its trigger. The trigger is what a task thread writes to wake the loop once it has sent an
+    answer: closed any earlier (from inside the loop, or before the task threads are done), that write meets a
+    closed descriptor (EBADF) or whatever file took its number."""
     if thread is not None:
         wsgi.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(wsgi))  # the listening socket only
         deadline = time.monotonic() + patience
@@ -252,9 +252,10 @@ def stop_serving(wsgi: Any, thread: threading.Thread | None, patience: float = D
             thread.join(timeout=0.01)
         wsgi.trigger.pull_trigger(lambda: _leave_loop(wsgi))
         thread.join(timeout=10)
-    wasyncore.close_all(wsgi._map)
-    wsgi.trigger.close()
+    _leave_loop(wsgi)
     wsgi.task_dispatcher.shutdown(timeout=10)
+    wsgi.trigger.close()
+    wsgi._map.clear()
 
 
 def _close_idle(wsgi: Any) -> None:
