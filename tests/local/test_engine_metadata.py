@@ -99,3 +99,17 @@ def test_at_most_ten_metadata_indexes(shop):
     assert info.value.message == 'too many metadata indexes; max is 10 per index, and "shop" has 10'
     assert len(shop.list_metadata_indexes("shop")) == 10
     shop.create_metadata_index("shop", "p3", "string")  # re-creating an existing one is not an 11th
+
+
+def test_a_value_the_metadata_index_does_not_hold_is_absent_alone_or_in_an_array(shop):
+    """A string on a number index counted as absent ($eq null matched it) but an array holding no number
+    (["x"], []) did not: $ne null matched those, although neither holds a value of the index's type."""
+    shop.create_metadata_index("shop", "year", "number")
+    shop.upsert("shop", vectors(["num", "text", "null", "absent", "list", "empty", "mixed"], [[1, 0]] * 7, [
+        {"year": 2020}, {"year": "2020"}, {"year": None}, {"other": 1}, {"year": ["x"]}, {"year": []},
+        {"year": ["x", 2020]}]))
+    lacking = ["absent", "empty", "list", "null", "text"]
+    assert ids_for(shop, {"year": None}) == ids_for(shop, {"year": {"$in": [None]}}) == lacking
+    assert ids_for(shop, {"year": {"$ne": None}}) == ids_for(shop, {"year": {"$nin": [None]}}) == ["mixed", "num"]
+    assert ids_for(shop, {"year": {"$in": [None, 2020]}}) == sorted(lacking + ["mixed", "num"])
+    assert ids_for(shop, {"year": {"$gte": 0}}) == ["mixed", "num"]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import orjson
 import pytest
 
 from vectorize_nb import errors
@@ -210,3 +211,26 @@ def test_a_snapshot_the_disk_cannot_take_does_not_fail_the_read_or_write_that_se
     monkeypatch.undo()
     with LocalEngine(folder, limits=TINY) as reopened:
         assert reopened.index_info("snap").vector_count == 120
+
+
+def test_a_snapshot_holding_an_array_without_a_value_of_the_index_type_reads_it_as_absent(store, monkeypatch):
+    """Earlier versions kept an array holding no value of the index's type (`[]`, `["x"]` under a number index)
+    as an array of no elements, which `$eq: null` did not match; such a snapshot now reads it as absent."""
+    folder, data, _ = store
+    with LocalEngine(folder, limits=TINY) as engine:
+        engine.create_metadata_index("snap", "tags", "number")
+        engine.upsert("snap", vectors(["x"], data[:1], [{"tags": ["x"]}]))
+        answers(engine, data)  # loads the resident index, which close() then saves
+    [saved] = (folder / "snapshots").iterdir()
+    header = orjson.loads((saved / "header.json").read_bytes())
+    position = list(header["columns"]).index("tags")
+    slot = orjson.loads((saved / "ids.json").read_bytes()).index("x")
+    state = np.load(saved / f"state-{position}.npy")
+    state[slot] = 2  # MANY, the form an earlier version wrote
+    np.save(saved / f"state-{position}.npy", state)
+    header["columns"]["tags"]["many"] = {str(slot): []}
+    (saved / "header.json").write_bytes(orjson.dumps(header))
+    with LocalEngine(folder, limits=TINY) as reopened:
+        monkeypatch.setattr(type(reopened.store), "scan_vectors", None)  # a read from SQLite would fail
+        found = reopened.query("snap", data[0], QueryOptions(top_k=50, filter={"tags": None}))
+        assert [m.id for m in found] == ["x"]

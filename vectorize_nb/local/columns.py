@@ -2,9 +2,11 @@
 
 Each row is in one of four states:
     NOT_INDEXED  written before the metadata index existed: no clause on it matches, not even $ne
-    ABSENT       written after, without a value of the index's type ($ne/$nin match, $eq null matches)
+    ABSENT       written after, without a value of the index's type, alone or in an array: missing, null,
+                 another type, `[]` ($ne/$nin match, $eq null matches)
     ONE          one value, kept in `keys`
-    MANY         an array value; its elements sit in `many` ($eq/$in match when any element does)
+    MANY         an array holding values of the index's type; they sit in `many` (the others are dropped;
+                 $eq/$in match when any element does)
 
 String values are cut to their first 64 bytes (by the index), and so are string operands.
 A clause whose operand has another type than the index matches nothing.
@@ -54,11 +56,15 @@ class MetadataColumn(ABC):
         states = np.full(len(slots), ABSENT, dtype=np.int8)
         keys: np.ndarray = np.zeros(len(slots), dtype=self.key_dtype)
         stored_key = self.stored_key
+        held: dict[int, list[Any]] = {}
         for pos, value in enumerate(values):
             if value is MISSING:
                 continue
             if isinstance(value, list):
-                states[pos] = MANY
+                elements = [key for key in map(stored_key, value) if key is not None]
+                if elements:  # an array holding no value of the index's type is absent, as such a value alone is
+                    states[pos] = MANY
+                    held[pos] = elements
                 continue
             key = stored_key(value)
             if key is not None:
@@ -70,9 +76,18 @@ class MetadataColumn(ABC):
         if self.many:
             for slot in slots:
                 self.many.pop(slot, None)
-        for pos in np.flatnonzero(states == MANY).tolist():
-            elements = [key for key in map(stored_key, values[pos]) if key is not None]
+        for pos, elements in held.items():
             self.many[int(rows[pos])] = np.asarray(elements, dtype=self.key_dtype)
+
+    def restore_many(self, many: dict[int, list[Any]]) -> None:
+        """Take back the arrays of a saved column (its states already read). An earlier version kept an array
+        holding no value of the index's type as an array of no elements: it is absent."""
+        self.many = {}
+        for slot, keys in many.items():
+            if keys:
+                self.many[slot] = np.asarray(keys, dtype=self.key_dtype)
+            elif 0 <= slot < len(self.state) and self.state[slot] == MANY:
+                self.state[slot] = ABSENT
 
     def forget(self, slots: Sequence[int]) -> None:
         """Rows written before this index existed: no clause on this property matches them."""

@@ -171,7 +171,7 @@ def _fill(resident: ResidentIndex, folder: Path, header: dict[str, Any]) -> None
         column = resident.columns[name]
         _read_into(folder, f"state-{position}", column.state[:count])
         _read_into(folder, f"keys-{position}", column.keys[:count])
-        column.many = {int(slot): np.asarray(keys, dtype=column.key_dtype) for slot, keys in spec["many"].items()}
+        column.restore_many({int(slot): keys for slot, keys in spec["many"].items()})
         if isinstance(column, StringColumn):
             column.restore_words(spec["words"] or [])
 
