@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .contract.filters import SYMBOLS, Clause, Filter, operand_fits, truncate_utf8, value_fits
+from .contract.filters import LOWER, SYMBOLS, UPPER, Clause, Filter, operand_fits, truncate_utf8, value_fits
 from .contract.limits import Limits
 from .contract.models import ClauseCounts, FilterCounts
 from .contract.validation import utf8_len
@@ -101,23 +101,32 @@ def matches(stored: pd.DataFrame, ids: list[str], flt: Filter, types: dict[str, 
 
 
 def _clause_holds(clause: Clause, record: dict[str, Any], kind: str | None, prefix: int) -> bool:
-    if kind is None or not operand_fits(kind, clause):
+    """What the engine's metadata index answers (local/columns.py): it holds only values of its type, as
+    float64 numbers or strings cut to `prefix` bytes; an array with none of them is absent, as such a value is."""
+    if kind is None:
         return False
     value = record.get(clause.key)
-    present = value is not None and not (isinstance(value, float) and math.isnan(value))
-    values = value if isinstance(value, list) else [value]
-    typed: list[Any] = [v for v in values if present and value_fits(kind, v)]
-    if kind == "string":
-        typed = [truncate_utf8(str(v), prefix) for v in typed]
-    operand = clause.operand
-    if isinstance(operand, str):
-        operand = truncate_utf8(operand, prefix)
-    if clause.op in ("$eq", "$ne"):
-        hit = (not typed) if operand is None else operand in typed
-        return hit if clause.op == "$eq" else not hit
-    if clause.op in ("$in", "$nin"):
-        wanted = [truncate_utf8(v, prefix) if isinstance(v, str) else v for v in operand]
-        hit = any(v in wanted for v in typed) or (None in wanted and not typed)
-        return hit if clause.op == "$in" else not hit
-    compare: Any = {"$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge}[clause.op]
-    return any(value_fits(kind, v) and compare(v, operand) for v in typed)
+    values = value if isinstance(value, list) else [] if isinstance(value, float) and math.isnan(value) else [value]
+    held = [_key(kind, v, prefix) for v in values if value_fits(kind, v)]
+    if clause.op in LOWER + UPPER:
+        if kind == "boolean" or not value_fits(kind, clause.operand):
+            return False
+        bound, compare = _key(kind, clause.operand, prefix), _COMPARE[clause.op]
+        return any(compare(v, bound) for v in held)
+    operands = clause.operand if clause.op in ("$in", "$nin") else [clause.operand]
+    wanted = [_key(kind, v, prefix) for v in operands if value_fits(kind, v)]
+    want_absent = None in operands
+    if operands and not wanted and not want_absent:
+        return False  # a value of another type matches nothing, not even with $ne or $nin
+    hit = any(v in wanted for v in held) or (want_absent and not held)
+    return hit if clause.op in ("$eq", "$in") else not hit
+
+
+def _key(kind: str, value: Any, prefix: int) -> Any:
+    """A value of the index's type as the index compares it."""
+    if kind == "number":
+        return float(value)
+    return truncate_utf8(value, prefix) if kind == "string" else bool(value)
+
+
+_COMPARE: dict[str, Any] = {"$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge}

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from vectorize_nb.errors import InvalidFilter
-from vectorize_nb.contract.filters import Clause, evaluate, parse_filter, truncate_utf8
+from vectorize_nb.contract.filters import Clause, evaluate, parse_filter, silent_misses, truncate_utf8
 from vectorize_nb.contract.limits import DEFAULT_LIMITS
 from vectorize_nb.local.columns import MISSING, NumberColumn, StringColumn
 
@@ -101,3 +101,12 @@ def test_string_operands_compare_on_their_first_64_bytes():
     column = StringColumn(2)
     column.write([0, 1], ["p" * 64 + "-stored-tail", "p" * 63])
     assert np.flatnonzero(column.match("$eq", "p" * 64 + "-other-tail", 2)).tolist() == [0]
+
+
+@pytest.mark.parametrize("raw, misses", [
+    ({"b": {"$in": [1, None]}}, []), ({"b": {"$nin": ["x", None]}}, []), ({"b": {"$in": []}}, []),
+    ({"b": {"$in": [1, "x"]}}, ["type"]), ({"b": {"$nin": [1]}}, ["type"]), ({"b": 1}, ["type"])])
+def test_a_list_holding_null_is_no_silent_miss_as_null_matches_vectors_without_a_value(raw, misses):
+    """{"b": {"$in": [1, None]}} on a boolean index was warned of (and refused as an F condition) as matching
+    nothing, though the engine ignores the 1 and matches the vectors without a boolean, as for [None]."""
+    assert [miss.reason for miss in silent_misses(parse(raw), {"b": "boolean"}, "films")] == misses

@@ -78,12 +78,11 @@ def value_fits(index_type: str, value: Any) -> bool:
 
 def operand_fits(index_type: str, clause: Clause) -> bool:
     """Whether a clause's value has the metadata index's type (null fits equality tests of any type;
-    in a list, values of other types are ignored as long as one fits)."""
+    in a list, values of other types are ignored as long as one fits, null included)."""
     if clause.op in LOWER + UPPER:
         return value_fits(index_type, clause.operand)
     values = clause.operand if isinstance(clause.operand, list) else [clause.operand]
-    typed = [v for v in values if v is not None]
-    return not typed or any(value_fits(index_type, v) for v in typed)
+    return not values or any(v is None or value_fits(index_type, v) for v in values)
 
 
 @dataclass(frozen=True, slots=True)
