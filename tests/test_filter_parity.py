@@ -83,3 +83,25 @@ def test_matches_filter_over_rest_says_what_the_engine_says(targets, flt):
     embedded, rest = targets
     said, queried = _answers(rest, flt)
     assert said == queried == _answers(embedded, flt)[0]
+
+
+BEYOND = [{"n": {"$lt": 10**400}}, {"n": 10**400}, {"n": {"$in": [10**400]}}]
+CALLS = {"query": lambda index, flt: index.query([1, 0], 5, filter=flt),
+         "explain_filter": lambda index, flt: index.explain_filter(flt),
+         "check_filter": lambda index, flt: index.check_filter(flt),
+         "matches_filter": lambda index, flt: index.matches_filter(["v0"], flt)}
+
+
+@pytest.mark.parametrize("flt", BEYOND, ids=["$lt", "$eq", "$in"])
+@pytest.mark.parametrize("call", CALLS)
+def test_an_integer_beyond_a_float64_is_an_invalid_filter_on_both_targets(targets, flt, call):
+    """The engine raised a bare OverflowError (check_filter let it through); the REST client a TypeError."""
+    for index in targets:
+        with pytest.raises(vz.errors.InvalidFilter) as refused:
+            CALLS[call](index, flt)
+        assert refused.value.code == 40110 and "float64" in refused.value.message
+
+
+def test_an_f_condition_with_an_integer_beyond_a_float64_is_refused_as_it_is_built():
+    with pytest.raises(vz.errors.InvalidFilter, match="float64"):
+        vz.F("n") < 10**400  # noqa: B015

@@ -110,3 +110,25 @@ def test_a_list_holding_null_is_no_silent_miss_as_null_matches_vectors_without_a
     """{"b": {"$in": [1, None]}} on a boolean index was warned of (and refused as an F condition) as matching
     nothing, though the engine ignores the 1 and matches the vectors without a boolean, as for [None]."""
     assert [miss.reason for miss in silent_misses(parse(raw), {"b": "boolean"}, "films")] == misses
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ({"n": {"$lt": 10**400}}, "$lt operand must be a number a float64 holds (at most about 1.8e308), got 1000000"),
+    ({"n": -(10**400)}, "$eq operand must be a number a float64 holds (at most about 1.8e308), got -1000000"),
+    ({"n": {"$in": [1, 10**400]}}, "(401 digits)"), ({"n": {"$gt": 10**5000}}, "got an integer of about 5001 digits")])
+def test_an_integer_beyond_a_float64_is_refused_naming_it(raw, shown):
+    """10**400 passed the grammar and raised a bare OverflowError where the engine compared it as a float."""
+    with pytest.raises(InvalidFilter) as info:
+        parse(raw)
+    assert info.value.code == 40110 and shown in info.value.message and "filter on 'n'" in info.value.message
+
+
+def test_the_largest_integers_a_float64_holds_are_kept_exact():
+    assert parse({"n": {"$lt": 2**1023, "$gt": -(2**1023)}}).to_json() == {"n": {"$lt": 2**1023, "$gt": -(2**1023)}}
+
+
+def test_an_integer_is_refused_exactly_where_a_float64_would_be_infinite():
+    edge = 2**1024 - 2**970
+    assert parse({"n": edge - 1}).clauses[0].operand == edge - 1
+    with pytest.raises(InvalidFilter, match="a float64 holds"):
+        parse({"n": edge})

@@ -266,9 +266,24 @@ def _scalar(key: str, op: str, value: Any) -> Scalar:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidFilter(f"filter on {key!r}: {op} operand must be finite, got {value}")
+        if isinstance(value, int) and abs(value) >= _BEYOND_FLOAT:  # a number index compares float64
+            raise InvalidFilter(f"filter on {key!r}: {op} operand must be a number a float64 holds (at most about "
+                                f"1.8e308), got {_shown_integer(value)}")
         return value
     raise _grammar(
         f"filter on {key!r}: {op} takes a string, number, boolean or null, got {_refused(value)}")
+
+
+_BEYOND_FLOAT = 2**1024 - 2**970
+"""The least integer float() rounds to infinity (halfway past the largest float64)."""
+
+
+def _shown_integer(value: int) -> str:
+    """A huge integer in a message: its first digits and how many there are (str() refuses over 4,300)."""
+    digits = len(str(abs(value))) if value.bit_length() < 14_000 else None
+    if digits is None:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return f"{str(value)[:20]}... ({digits} digits)"
 
 
 def _refused(value: Any, *, shown: bool = False) -> str:
