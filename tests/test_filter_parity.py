@@ -63,8 +63,10 @@ def _filter(rows):
 FOUND = [{"n": {"$nin": [5, True]}}, {"n": {"$in": [5, True]}}, {"b": {"$in": [False, 1]}}, {"b": {"$nin": [False, 1]}},
          {"n": {"$nin": [5, None, True]}}, {"n": None}, {"n": {"$ne": None}}, {"s": None}, {"n": 2**53},
          {"n": {"$gte": 2**53 + 1}}, {"s": LONG + "z"}, {"s": {"$lt": LONG + "é"}},
-         {"m": None}, {"m": {"$ne": None}}, {"m": {"$nin": [3, None]}}, {"m": {"$lt": 10}}]
-"""The audit's cases: Python's True == 1, arrays holding no value of the index's type, float64 equality."""
+         {"m": None}, {"m": {"$ne": None}}, {"m": {"$nin": [3, None]}}, {"m": {"$lt": 10}},
+         {"n": {"$lt": 2**64}}, {"n": -(2**63) - 1}, {"n": {"$in": [2**64, 2]}}, {"m": {"$gt": -(10**300)}}]
+"""The audit's cases: Python's True == 1, arrays holding no value of the index's type, float64 equality,
+integers beyond 64 bits (which the REST client could not send)."""
 
 
 def _answers(index, flt):

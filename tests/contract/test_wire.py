@@ -109,3 +109,13 @@ def test_the_streamed_body_is_the_ndjson_and_can_be_sent_twice(monkeypatch):
     assert first == second == wire.encode_ndjson(batch) and len(body) == len(first)
     assert len(list(body)) > 2  # really sent in pieces
     assert wire.decode_ndjson(first, 3).ids == batch.ids
+
+
+@pytest.mark.parametrize("number", [2**64, -(2**63) - 1, 10**300])
+def test_an_integer_beyond_64_bits_goes_out_as_written_and_is_read_as_a_float64(number):
+    """orjson refused it (TypeError: Integer exceeds 64-bit range), so a filter the engine answered crashed the
+    REST client. JSON has no integer limit: the digits go out as they are, and a reader takes the number as
+    float64, as a number index compares it."""
+    body = wire.dumps({"filter": {"n": {"$lt": number}}, "vector": np.array([1.0, 0.5], np.float32)})
+    assert body == b'{"filter":{"n":{"$lt":%d}},"vector":[1.0,0.5]}' % number
+    assert wire.loads(body)["filter"]["n"]["$lt"] == float(number)

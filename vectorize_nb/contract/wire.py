@@ -38,10 +38,13 @@ _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
 def dumps(value: Any) -> bytes:
+    """JSON text; orjson's, unless it cannot write the value: metadata nested as deep as allowed inside an
+    answer's envelope, or a filter's integer beyond 64 bits (JSON has no limit: its digits go out as written,
+    and a reader takes the number as float64, which is how a number index compares it)."""
     try:
         return orjson.dumps(value, option=_NUMPY)
-    except orjson.JSONEncodeError as exc:  # metadata nested as deep as allowed, inside an answer's envelope
-        if "Recursion limit" not in str(exc):
+    except orjson.JSONEncodeError as exc:
+        if not any(reason in str(exc) for reason in ("Recursion limit", "Integer exceeds 64-bit range")):
             raise
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain).encode()
 
