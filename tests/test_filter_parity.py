@@ -4,6 +4,7 @@ out from fetched metadata) says what the engine's own filter says, and the same 
 import random
 import warnings
 
+import pandas as pd
 import pytest
 
 import vectorize_nb as vz
@@ -107,3 +108,14 @@ def test_an_integer_beyond_a_float64_is_an_invalid_filter_on_both_targets(target
 def test_an_f_condition_with_an_integer_beyond_a_float64_is_refused_as_it_is_built():
     with pytest.raises(vz.errors.InvalidFilter, match="float64"):
         vz.F("n") < 10**400  # noqa: B015
+
+
+def test_indexed_metadata_is_what_the_metadata_indexes_hold_on_both_targets(targets):
+    """A string under a number index, null under a boolean one, numbers in an array under a string one came back."""
+    embedded, rest = targets
+    frames = [index.query([1, 1], 100, return_metadata="indexed").set_index("id").sort_index() for index in targets]
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    rows = frames[1].astype(object).where(frames[1].notna(), None)
+    assert rows.loc[["v3", "v4", "v5", "v6"], ["n", "b", "s"]].to_dict("index") == {
+        "v3": {"n": None, "b": None, "s": None}, "v4": {"n": None, "b": None, "s": None},
+        "v5": {"n": None, "b": None, "s": None}, "v6": {"n": [2**53 + 1], "b": None, "s": ["b"]}}

@@ -113,3 +113,21 @@ def test_a_value_the_metadata_index_does_not_hold_is_absent_alone_or_in_an_array
     assert ids_for(shop, {"year": {"$ne": None}}) == ids_for(shop, {"year": {"$nin": [None]}}) == ["mixed", "num"]
     assert ids_for(shop, {"year": {"$in": [None, 2020]}}) == sorted(lacking + ["mixed", "num"])
     assert ids_for(shop, {"year": {"$gte": 0}}) == ["mixed", "num"]
+
+
+def test_indexed_metadata_holds_only_the_values_the_metadata_index_holds(shop):
+    """return_metadata="indexed" returned a string under a number index, null under a boolean one and the number
+    elements of an array under a string one, which no filter on the index sees."""
+    shop.create_metadata_index("shop", "year", "number")
+    shop.create_metadata_index("shop", "ok", "boolean")
+    shop.create_metadata_index("shop", "tags", "string")
+    shop.create_metadata_index("shop", "deep.n", "number")
+    long = "L" * 70
+    shop.upsert("shop", vectors(["a", "b", "c"], [[1, 0], [0.9, 0.1], [0.8, 0.2]], [
+        {"year": "2020", "ok": None, "tags": ["a", long, 5, None], "deep": {"n": [True]}, "x": 1},
+        {"year": [1, "x", 2**53 + 1], "ok": [1, False], "tags": [], "deep": {"n": 2.5}},
+        {"year": {"n": 1}, "ok": 1, "tags": 7, "deep": 3}]))
+    found = shop.query("shop", [1, 0], QueryOptions(top_k=3, return_metadata="indexed"))
+    assert [(m.id, m.metadata) for m in found] == [
+        ("a", {"tags": ["a", "L" * 64]}), ("b", {"year": [1, 2**53 + 1], "ok": [False], "deep": {"n": 2.5}}),
+        ("c", {})]

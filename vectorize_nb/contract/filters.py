@@ -29,7 +29,7 @@ from .limits import Limits
 from .numbers import plain
 
 __all__ = [
-    "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "truncate_strings", "is_number",
+    "Clause", "Filter", "Column", "parse_filter", "evaluate", "truncate_utf8", "held_value", "is_number",
     "json_kind", "not_an_object", "value_fits", "operand_fits", "FilterMiss", "silent_misses", "predating_miss",
     "OPERATORS", "SYMBOLS", "LOWER", "UPPER",
 ]
@@ -319,10 +319,12 @@ def truncate_utf8(text: str, limit: int) -> str:
     return encoded[:limit].decode("utf-8", errors="ignore")
 
 
-def truncate_strings(value: Any, limit: int) -> Any:
-    """A metadata value as a string index keeps it: each string (alone or in a list) cut to `limit` bytes."""
-    if isinstance(value, str):
-        return truncate_utf8(value, limit)
+def held_value(index_type: str, value: Any, limit: int) -> Any:
+    """A metadata value as its index holds it, or None where it holds none (null, another type, an array with
+    no element of its type): only the values of its type, strings cut to `limit` bytes."""
     if isinstance(value, list):
-        return [truncate_strings(item, limit) for item in value]
-    return value
+        kept = [held_value(index_type, item, limit) for item in value if value_fits(index_type, item)]
+        return kept or None
+    if not value_fits(index_type, value):
+        return None
+    return truncate_utf8(value, limit) if isinstance(value, str) else value

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..contract.filters import truncate_strings
+from ..contract.filters import held_value
 from ..contract.models import Match, QueryOptions, VectorRecord
 from .columns import MISSING
 from .resident import ResidentIndex, lookup
@@ -50,7 +50,8 @@ def _match(resident: ResidentIndex, vid: str, score: float, stored: VectorRow | 
 
 
 def _indexed_metadata(stored: VectorRow, indexes: list[tuple[str, str, int]], prefix_bytes: int) -> dict[str, Any]:
-    """Only the properties with a metadata index that holds this vector; strings cut to the bytes it keeps."""
+    """Only the properties with a metadata index that holds this vector, and only the values it holds (of its
+    type, strings cut to the bytes it keeps); big integers come back exact, as stored."""
     source = None if stored.metadata is None else orjson.loads(stored.metadata)
     out: dict[str, Any] = {}
     for property_name, index_type, created_seq in indexes:
@@ -58,8 +59,9 @@ def _indexed_metadata(stored: VectorRow, indexes: list[tuple[str, str, int]], pr
         value = lookup(source, path)
         if stored.seq <= created_seq or value is MISSING:
             continue
-        if index_type == "string":
-            value = truncate_strings(value, prefix_bytes)
+        value = held_value(index_type, value, prefix_bytes)
+        if value is None:
+            continue
         target = out
         for part in path[:-1]:
             target = target.setdefault(part, {})
