@@ -319,6 +319,37 @@ def test_an_export_of_keys_named_like_its_columns_is_written_back_as_those_keys(
         assert stored.namespace == "n"
 
 
+def test_an_export_written_back_with_all_metadata_keeps_its_namespaces(index):
+    """metadata="all" without namespace= stored the export's `namespace` column as a metadata property (a query
+    in namespace "n1" then found nothing), and refused a vector whose metadata also held a key "namespace"."""
+    index.upsert([{"id": "a", "values": [1, 0, 0], "namespace": "n1", "metadata": {"genre": "x"}},
+                  {"id": "b", "values": [0, 1, 0], "metadata": {"genre": "y", "namespace": "shop"}}], wait=True)
+    exported = index.to_frame()
+    with vz.connect("memory", limits=TINY) as client:
+        copy = client.create_index("copy", 3)
+        exported.vectorize.upsert(copy, id="id", vector="values", metadata="all", wait=True)
+        stored = {v.id: (v.namespace, v.metadata) for v in copy.backend.get_by_ids("copy", ["a", "b"])}
+        assert stored == {"a": ("n1", {"genre": "x"}), "b": (None, {"genre": "y", "namespace": "shop"})}
+        assert copy.query([1, 0, 0], namespace="n1")["id"].tolist() == ["a"]
+        pd.testing.assert_frame_equal(copy.to_frame(), exported)
+
+
+def test_a_column_named_namespace_listed_in_metadata_stays_metadata(index, films):
+    """Only metadata="all" takes a column "namespace" for the namespaces (as `to_frame` names them); a column
+    named in metadata=[...] is written as metadata, and an indexed one left out of "all" is said."""
+    frame = films.assign(namespace=["p", "q", "p", None])
+    frame.vectorize.upsert(index, id="film_id", vector="embedding", metadata=["genre", "namespace"], wait=True)
+    stored = index.get_by_ids(["a", "d"], values=False)
+    assert stored["namespace"].tolist() == [None, None] and stored['metadata["namespace"]'].tolist()[0] == "p"
+    index.create_metadata_index("namespace", "string")
+    with pytest.warns(errors.VectorizeWarning, match=r"'namespace' was not written as metadata.*=\['namespace'"):
+        frame.vectorize.upsert(index, id="film_id", vector="embedding", metadata="all", wait=True)
+    assert index.get_by_ids(["a"], values=False)["namespace"].tolist() == ["p"]
+    with pytest.raises(errors.InvalidVector, match=r'holds an int \(1\) in row 10; namespaces are strings '
+                       r'\(metadata="all" reads a column "namespace".*metadata=\[\.\.\., "namespace"\]'):
+        frame.assign(namespace=[1, 2, 3, 4]).vectorize.upsert(index, id="film_id", vector="embedding", metadata="all")
+
+
 def test_a_metadata_column_named_twice_is_one_key(index, films):
     twice = ["genre", "".join(["gen", "re"])]  # equal labels, two objects
     assert films.vectorize.upsert(index, id="film_id", vector="embedding", metadata=twice).ok

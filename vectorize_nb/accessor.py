@@ -60,9 +60,12 @@ metadata : list of column names, a column's name, or "all", optional
     The columns to store as each vector's metadata ("all" or True: every other column). Missing values
     (NaN, None, NaT) leave the key out; timestamps become ISO 8601 strings; a column named with dots,
     as `Index.to_frame` names a nested property ("author.name"), is stored nested
-    ({"author": {"name": ...}}), so an export can be written back.
+    ({"author": {"name": ...}}), and one named 'metadata["id"]' as the key "id", so an export can be
+    written back.
 namespace : column name or str, optional
-    A column of namespaces, or one namespace for every row (one close to a column's name warns: a typo?)."""
+    A column of namespaces, or one namespace for every row (one close to a column's name warns: a typo?).
+    With metadata="all", by default the column "namespace" if there is one, as `Index.to_frame` names the
+    namespaces (list the columns in `metadata` to store such a column as metadata)."""
 
 
 def _with_columns(function: Any) -> Any:

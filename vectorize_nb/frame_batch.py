@@ -28,6 +28,8 @@ __all__ = ["to_vectors", "namespaces_of", "metadata_values", "MISSING"]
 
 MISSING = object()
 _ENCODED_ROWS = 65_536
+_IMPLIED = (' (metadata="all" reads a column "namespace" as the namespaces, as `to_frame` names them; to store it '
+            'as metadata, list the columns: metadata=[..., "namespace"])')
 
 
 def _metadata_columns(frame: pd.DataFrame, columns: Sequence[Hashable] | Hashable,
@@ -145,8 +147,9 @@ def _inner_value(frame: pd.DataFrame, name: Hashable, position: int, value: Any)
     return None if item is MISSING else item
 
 
-def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str | None] | None:
-    """A namespace per row: from a column, or one literal string for every row."""
+def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None, *, implied: bool = False) -> list[str | None] | None:
+    """A namespace per row: from a column, or one literal string for every row (`implied`: the column
+    "namespace" that metadata="all" reads, which a refusal says)."""
     if namespace is None:
         return None
     if namespace not in frame.columns:
@@ -161,7 +164,8 @@ def namespaces_of(frame: pd.DataFrame, namespace: Hashable | None) -> list[str |
             out.append(value)
         else:
             raise errors.InvalidVector(f"namespace column {namespace!r} holds {a_kind(value)} ({value!r:.40}) in "
-                                       f"{row_name(frame, position)}; namespaces are strings")
+                                       f"{row_name(frame, position)}; namespaces are strings" + (
+                                           _IMPLIED if implied else ""))
     return out
 
 
@@ -187,6 +191,7 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
     `embedded`: makes the rows' vectors from a text column (then no vector column is read), called once the ids,
     metadata and namespaces are found good: a batch refused for them has embedded nothing (paid, on Workers AI)."""
     ids = ids_of(frame, id, limits.max_id_bytes)
+    given, namespace = namespace, _namespace_column(frame, metadata, namespace, _used(frame, id, vector, vectors, None))
     matrix = vectors_of(frame, vector, vectors, dimensions, ids) if embedded is None else np.empty((0, 0), np.float32)
     rows, encoded = None, None
     if metadata is not None:
@@ -196,12 +201,26 @@ def to_vectors(frame: pd.DataFrame, *, id: Hashable, vector: Hashable | None = N
         elif any({dict, list} & set(map(type, values)) for values in columns.values()):
             rows = _rows(columns, len(frame))  # nested: checked value by value
         encoded = _encoded(frame, columns, ids, limits) if rows is None else _row_json(frame, rows, ids, limits)
-    namespaces = namespaces_of(frame, namespace)
+    namespaces = namespaces_of(frame, namespace, implied=namespace is not given)
     _check_namespaces(frame, namespaces, ids, limits)
     if embedded is not None:
         matrix = embedded()
     batch = Vectors(ids, matrix, rows, namespaces)
     return validation.check_vectors(batch, kind, matrix.shape[1], limits, metadata_json=encoded)
+
+
+def _namespace_column(frame: pd.DataFrame, metadata: Sequence[Hashable] | Hashable | None,
+                      namespace: Hashable | None, used: Sequence[Hashable]) -> Hashable | None:
+    """The namespace a write reads: `namespace`, else with metadata="all" a column "namespace" (as `to_frame`
+    names the namespaces; a property "namespace" is its column 'metadata["namespace"]'), so an export is written
+    back with its namespaces."""
+    if namespace is None and _all(metadata) and "namespace" in frame.columns and "namespace" not in used:
+        return "namespace"
+    return namespace
+
+
+def _all(metadata: Sequence[Hashable] | Hashable | None) -> bool:
+    return metadata is True or (isinstance(metadata, str) and metadata == "all")
 
 
 def _used(frame: pd.DataFrame, id: Hashable, vector: Hashable | None, vectors: Sequence[Hashable] | None,
@@ -217,6 +236,7 @@ def metadata_values(frame: pd.DataFrame, metadata: Sequence[Hashable] | Hashable
     """The values of the metadata columns written to a property of `types` (its metadata index's type), as
     `to_vectors` writes them (`MISSING` where a row has none): none where the column's dtype is of that type
     (a string column of 1M rows would make 1M str objects to tell what its dtype says)."""
+    namespace = _namespace_column(frame, metadata, namespace, _used(frame, id, vector, vectors, None))
     names = _metadata_names(frame, metadata, _used(frame, id, vector, vectors, namespace))
     keys = {metadata_key(name): name for name in names}
     return {key: () if _of_type(frame[name].dtype, types[key]) else _json_column(frame, name)
@@ -261,7 +281,7 @@ def _row_json(frame: pd.DataFrame, rows: Sequence[dict[str, Any] | None], ids: S
 
 def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | Hashable,
                     exclude: Sequence[Hashable]) -> list[Hashable]:
-    if columns is True or (isinstance(columns, str) and columns == "all"):
+    if _all(columns):
         return [c for c in frame.columns if c not in exclude]
     if columns is False:
         return []
