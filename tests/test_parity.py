@@ -82,6 +82,27 @@ def test_several_queries_given_to_query_say_what_takes_them(index, requests_sent
     assert len(requests_sent) == before
 
 
+def test_a_column_or_list_of_vectors_given_to_query_says_what_takes_them(index, requests_sent):
+    """idx.query(df["embedding"]) showed the Series' printout, cut and over lines, with no next step (a matrix
+    got "for several query vectors, query_many(vectors)")."""
+    stored = index.get_by_ids(["a", "b"])
+    before = len(requests_sent)
+    for column, shown in ((stored["values"], "a column 'values' of 2 vectors"),
+                          (stored["values"].map(np.asarray).astype(object), "a column 'values' of 2 vectors"),
+                          (stored["values"].map(list).astype(object).rename(None), "a column of 2 vectors"),
+                          ([np.ones(2), np.ones(3)], "a list of 2 vectors")):
+        said = refused(lambda column=column: index.query(column))
+        assert said[:2] == (errors.MalformedRequest, 40026) and "\n" not in said[2]
+        assert said[2].startswith(f"[40026] query takes one vector of 2 numbers or one text; got {shown}; for several "
+                                  "query vectors, query_many(")
+    assert ("query_many(df['values']) or df.vectorize.query(index, vector='values'); for one of them, "
+            "df['values'].iloc[i] (during" in refused(lambda: index.query(stored["values"]))[2])
+    assert "got a list of 2 vectors; for several query vectors, query_many(vectors) or df.vectorize.query(index, " \
+        "vector=...); for one of them, vectors[i] (during" in refused(lambda: index.query([np.ones(2), [1]]))[2]
+    assert "got a column of 1 vector;" in refused(lambda: index.query(stored["values"].head(1).rename(None)))[2]
+    assert len(requests_sent) == before
+
+
 def test_query_many_with_a_row_of_other_dimensions_is_refused_alike_before_sending(index, requests_sent):
     before = len(requests_sent)
     assert refused(lambda: index.query_many([[1, 0, 0]]))[:2] == (errors.QueryDimensionMismatch, 40006)

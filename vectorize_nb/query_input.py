@@ -50,8 +50,8 @@ def one_query(vector: Any, dimensions: int) -> np.ndarray:
     try:
         return validation.query_vector(vector, dimensions)
     except errors.MalformedRequest:
-        raise arguments.malformed(f"query takes one vector of {dimensions} numbers or one text; got {vector!r:.80}"
-                                  ) from None
+        raise arguments.malformed(f"query takes one vector of {dimensions} numbers or one text; got "
+                                  f"{_several(vector) or f'{vector!r:.80}'}") from None
     except errors.QueryDimensionMismatch as exc:
         if np.ndim(vector) == 0:  # None, NaN (a frame's missing text) or a number: no array the caller gave
             exc.message = (f"query takes one vector of {dimensions} numbers or one text; got "
@@ -59,6 +59,27 @@ def one_query(vector: Any, dimensions: int) -> np.ndarray:
         if np.ndim(vector) == 2:
             exc.message += "; for several query vectors, query_many(vectors); for one row of a matrix X, X[i]"
         raise
+
+
+def _several(vector: Any) -> str | None:
+    """A frame's column or a list of several vectors, as a refusal of it says so (on one line, with what takes
+    them); None for anything else."""
+    if isinstance(vector, pd.Series) and len(vector) and (isinstance(vector.array, VectorArray)
+                                                          or np.ndim(vector.iloc[0]) > 0):
+        name = None if vector.name is None else repr(vector.name)
+        vectors = "vectors" if name is None else f"df[{name}]"
+        given, one = f"a column{'' if name is None else ' ' + name} of {_count(vector)}", f"{vectors}.iloc[i]"
+    elif isinstance(vector, (list, tuple)) and len(vector) and all(np.ndim(item) > 0 for item in vector):
+        name, vectors = None, "vectors"
+        given, one = f"a list of {_count(vector)}", "vectors[i]"
+    else:
+        return None
+    return (f"{given}; for several query vectors, query_many({vectors}) or df.vectorize.query(index, vector="
+            f"{name or '...'}); for one of them, {one}")
+
+
+def _count(vectors: Any) -> str:
+    return "1 vector" if len(vectors) == 1 else f"{len(vectors)} vectors"
 
 
 def many_queries(vectors: Any, dimensions: int) -> np.ndarray:
