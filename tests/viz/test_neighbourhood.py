@@ -261,6 +261,15 @@ def test_a_colour_the_vectors_do_not_hold_says_how_to_store_it(index):
         plot_neighbourhood(index, "v001", hover=["year", "nope"])
 
 
+def test_a_colour_close_to_a_held_property_is_taken_for_a_typo_first(index):
+    """color="yera" first said to upsert the vectors again with metadata=['yera'], the right name last."""
+    with pytest.raises(ColumnNotFound) as raised:
+        plot_neighbourhood(index, "v001", color="yera")
+    assert str(raised.value) == ("the vectors drawn from index 'points' hold no metadata 'yera'; did you mean 'year'? "
+                                 "(the columns drawn: 'namespace', 'genre', 'year')")
+    with pytest.raises(ColumnNotFound, match=r"hold no metadata 'genr', 'yaer'; did you mean 'genre', 'year'\?"):
+        plot_neighbourhood(index, "v001", hover=["genr", "yaer"])
+
 def test_three_dimensions(index):
     fig = plot_neighbourhood(index, "v001", top_k=5, n_components=3, method="pca")
     assert {type(t).__name__ for t in fig.data} == {"Scatter3d"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Hashable, Sequence
@@ -207,9 +208,20 @@ def check_drawn(table: pd.DataFrame, names: Sequence[Hashable], role: str, index
         raise ColumnNotFound(f"{role} column{'s' if len(absent) > 1 else ''} {missing} not in the frame; its "
                              f"columns are: {', '.join(map(repr, table.columns))}")
     stored = [name for name in table.columns if name not in ("id", "rank", "score")]
+    if meant := _typos(absent, stored):  # a name close to a held one: misspelt, rather than never written
+        raise ColumnNotFound(f"the vectors drawn from index {index!r} hold no metadata {missing}; did you mean "
+                             f"{', '.join(map(repr, meant))}? (the columns drawn: {', '.join(map(repr, stored))})")
     held = (f", or {role} by one of: {', '.join(map(repr, stored))}" if set(stored) - {"namespace"}
             else " (the vectors drawn hold no metadata)")
     raise ColumnNotFound(
         f"the vectors drawn from index {index!r} hold no metadata {missing} (never written, or an upsert without it "
         f"replaced it): upsert the vectors again with metadata=[{missing}] (df.vectorize.upsert(index, id=..., "
         f"vector=..., metadata=[{missing}])){held}")
+
+
+def _typos(absent: Sequence[Hashable], stored: Sequence[Hashable]) -> list[str]:
+    """For each name asked for, the held one it most likely misspells; none unless every name has one."""
+    names = [name for name in stored if isinstance(name, str)]
+    meant = [difflib.get_close_matches(name, names, n=1, cutoff=0.75) if isinstance(name, str) else []
+             for name in absent]
+    return [close[0] for close in meant] if all(meant) else []
