@@ -47,6 +47,15 @@ def test_every_exception_is_in_the_reference(reference):
     assert set(errors.__all__) <= documented(reference), sorted(set(errors.__all__) - documented(reference))
 
 
+
+def test_what_the_architecture_says_errors_exports_it_does():
+    """docs/architecture.md said `errors` re-exports `quoted`, a helper of messages it does not export."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    claims = re.findall(r"^\| `[\w./]+` \| (.*?)\(`errors` (?:re-)?exports \w+\)", text, flags=re.MULTILINE)
+    names = [name for claim in claims for name in re.findall(r"`(\w+)`", claim)]
+    assert {"VectorizeError", "during", "VectorizeWarning"} <= set(names)
+    assert [name for name in names if not hasattr(errors, name)] == []
+
 def test_parameters_are_described(reference):
     for parameter in ("exist_ok", "max_categories", "return_metadata", "on_error"):
         assert f"<code>{parameter}</code>" in reference, parameter
