@@ -168,6 +168,8 @@ def test_fetch_aligns_to_the_callers_ids_and_delete_removes(index, films):
     assert fetched.index.tolist() == [10, 11, 12, 13]
     assert fetched["id"].tolist() == ["a", "b", "c", "d"]
     assert fetched["values"].iloc[0].tolist() == [1, 0, 0] and fetched["values"].iloc[2:].isna().all()
+    # an unknown id's namespace was NaN beside the stored rows' None
+    assert fetched["namespace"].dtype == object and fetched["namespace"].tolist() == [None] * 4
     films.iloc[:1].vectorize.delete(index, id="film_id")
     assert index.info().vector_count == 1
 
@@ -344,7 +346,7 @@ def test_a_column_named_namespace_listed_in_metadata_stays_metadata(index, films
     index.create_metadata_index("namespace", "string")
     with pytest.warns(errors.VectorizeWarning, match=r"'namespace' was not written as metadata.*=\['namespace'"):
         frame.vectorize.upsert(index, id="film_id", vector="embedding", metadata="all", wait=True)
-    assert index.get_by_ids(["a"], values=False)["namespace"].tolist() == ["p"]
+    assert index.get_by_ids(["a", "d"], values=False)["namespace"].tolist() == ["p", None]
     with pytest.raises(errors.InvalidVector, match=r'holds an int \(1\) in row 10; namespaces are strings '
                        r'\(metadata="all" reads a column "namespace".*metadata=\[\.\.\., "namespace"\]'):
         frame.assign(namespace=[1, 2, 3, 4]).vectorize.upsert(index, id="film_id", vector="embedding", metadata="all")

@@ -268,7 +268,8 @@ class VectorizeAccessor:
         return index.delete_by_ids(ids, wait=wait, on_error=on_error)
 
     def fetch(self, index: Index, *, id: Hashable, values: bool = True, metadata: bool = True) -> pd.DataFrame:
-        """The stored vectors for column `id`, aligned to this frame's rows (NaN where an id is unknown).
+        """The stored vectors for column `id`, aligned to this frame's rows (missing where an id is unknown:
+        NaN, the namespace None).
 
         Parameters
         ----------
@@ -287,6 +288,7 @@ class VectorizeAccessor:
         ids = ids_of(self._frame, id, _index(index).limits.max_id_bytes)
         found = index.get_by_ids(ids, values=values, metadata=metadata)
         aligned = found.set_index("id").reindex(ids)
+        aligned["namespace"] = aligned["namespace"].where(aligned["namespace"].notna(), None)  # as a stored one's
         aligned.insert(0, "id", ids)
         aligned.index = self._frame.index
         aligned.attrs.update(found.attrs)
