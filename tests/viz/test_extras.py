@@ -102,3 +102,12 @@ def test_a_missing_dependency_of_an_installed_package_is_named(monkeypatch, tmp_
     with pytest.raises(ImportError, match=r"needs brokenextra, which is installed but failed to import "
                                           r"\(ModuleNotFoundError: No module named 'no_such_dependency_here'\)"):
         extras.require("brokenextra", "method='umap'")
+
+
+def test_without_ipywidgets_the_panels_say_how_to_install_it():
+    """It read "the panels needs ipywidgets"."""
+    script = ("import sys; sys.modules['ipywidgets'] = None\n"
+              "try:\n    import vectorize_nb.widgets\nexcept ImportError as exc:\n    print(exc)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == ("vectorize_nb.widgets (the panels) needs ipywidgets, which is not installed: "
+                                     "pip install 'vectorize-nb[widgets]'"), result.stderr

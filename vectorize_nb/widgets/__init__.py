@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..extras import require
 
-require("ipywidgets", "the panels")  # before the panels import it, so a missing extra says how to install it
+# before the panels import it, so a missing extra says how to install it
+require("ipywidgets", "vectorize_nb.widgets (the panels)")
 
 from .index_manager import IndexManager  # noqa: E402
 from .metadata_panel import MetadataIndexPanel  # noqa: E402
