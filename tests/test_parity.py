@@ -282,6 +282,16 @@ def test_a_preset_with_other_dimensions_or_metric_is_refused_alike_before_sendin
     assert (same.dimensions, same.metric) == (384, "cosine")
 
 
+def test_too_few_dimensions_on_the_embedded_engine_say_how_to_allow_them(client):
+    """create_index(dimensions=8) said the range alone; the embedded engine takes fewer for teaching, which
+    docs/fidelity.md describes and the refusal did not say. Over REST the server's range stands."""
+    said = refused(lambda: client.create_index("tiny", 1))[2]
+    assert said.startswith("[40102] vectorize.index.invalid_config - Dimensions must be in range: [2, 1536], got 1")
+    hint = "on the embedded engine, vz.connect(..., limits=vz.Limits(min_dimensions=1)) allows it"
+    assert (hint in said) == (client.target != "rest")
+    assert "vz.Limits" not in refused(lambda: client.create_index("tiny", 2000))[2]
+
+
 def test_a_metadata_index_of_another_type_is_refused_without_the_list_of_types_alike(index):
     """"already has a metadata index of type number; delete it before ..." went on "indexType is 'string', 'number'
     or 'boolean'; propertyName is a non-empty key", as if the type asked for were not one."""

@@ -263,7 +263,7 @@ class Client:
                 created = self.backend.create_index(name, dimensions=dimensions, metric=metric, preset=preset,
                                                     description=description)
             except errors.InvalidIndexConfig as exc:
-                exc.message += _model_not_preset(name, preset)
+                exc.message += _model_not_preset(name, preset) + self._fewer_dimensions(dimensions)
                 raise
             except errors.DuplicateIndexName as exc:
                 if not exist_ok:
@@ -272,6 +272,14 @@ class Client:
                 _same_config(exc, created, validation.index_config(dimensions, metric, preset, self.limits),
                              description)
         return self._index(created)
+
+    def _fewer_dimensions(self, dimensions: Any) -> str:
+        """How the embedded engine takes fewer dimensions than Vectorize, to teach with small vectors."""
+        if (self.target.split(":")[0] not in ENGINE_TARGETS or not isinstance(dimensions, int)
+                or not 0 < dimensions < self.limits.min_dimensions):
+            return ""
+        return (f"; on the embedded engine, vz.connect(..., limits=vz.Limits(min_dimensions={dimensions})) allows "
+                "it, to teach with small vectors (Vectorize does not)")
 
     def embed(self, texts: str | Iterable[str], model: str, pooling: str | None = None, *, cache: bool = True,
               locally: bool = False, progress: bool | None = None) -> np.ndarray:
