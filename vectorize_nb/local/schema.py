@@ -8,7 +8,8 @@
                        many rows were rewritten or deleted since the holes were last counted
     metadata_indexes   property, type, and the sequence number of the mutation that created it
                        (a vector is in a metadata index when its `seq` is greater)
-    mutations          the log: UUID, kind, when created, when due, when applied
+    mutations          the log: UUID, kind, when created, when due, when applied; what a queued change needs to
+                       be applied, and the ids of an index's newest applied deletes (`Store.let_go_of_deleted_ids`)
     pending_vectors    the vectors of insert/upsert mutations not applied yet (lag setting)
 
 The database's `user_version` records the folder's format, FORMAT in a folder this version wrote. A folder
@@ -63,6 +64,8 @@ CREATE TABLE IF NOT EXISTS mutations (
 );
 CREATE INDEX IF NOT EXISTS mutations_pending ON mutations(applied_at, due_at);
 CREATE INDEX IF NOT EXISTS mutations_index ON mutations(index_id, seq);
+CREATE INDEX IF NOT EXISTS mutations_deleted_ids ON mutations(index_id, seq) WHERE kind = 'delete'
+    AND payload IS NOT NULL;
 CREATE TABLE IF NOT EXISTS vector_files (
     index_id INTEGER PRIMARY KEY,
     generation INTEGER NOT NULL,

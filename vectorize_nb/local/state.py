@@ -3,7 +3,7 @@
 `applied_seq` is the last applied mutation the resident index reflects. Mutations of one index apply in
 order, so when another process has applied some, the resident index catches up by taking in the rows written
 after `applied_seq` and removing the ids deleted since; a metadata-index change, or a compaction of
-the vector file by another process, reloads.
+the vector file by another process, reloads; so does a delete whose ids the log no longer keeps.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import orjson
 from . import snapshot
 from ..contract.filters import Filter, FilterMiss, predating_miss, silent_misses
 from ..contract.flat import decoded
-from .mutations import METADATA_KINDS
+from .mutations import METADATA_KINDS, VectorDelete
 from .store import IndexRow, Store
 from .resident import ResidentIndex
 from .vectorfile import ShortFile
@@ -165,8 +165,8 @@ class IndexState:
             mutations = store.applied_since(self.row.id, self.applied_seq)
             if not mutations:
                 return
-            if any(m.kind in METADATA_KINDS for m in mutations):
-                self.resident = None
+            if any(m.kind in METADATA_KINDS or (m.kind == VectorDelete.kind and m.payload is None) for m in mutations):
+                self.resident = None  # a delete whose ids the log let go (`Store.let_go_of_deleted_ids`)
                 return
             deleted = {vid for m in mutations if m.kind == "delete" for vid in orjson.loads(m.payload or b"[]")}
             written: set[str] = set()
