@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,23 @@ def test_a_job_partly_cached_before_is_remembered_whole_with_its_new_rows(cache,
     assert mixed.hits == len(texts[::2])
     monkeypatch.setattr(cache_module, "_text_keys", lambda *a: pytest.fail("hashed every text"))
     np.testing.assert_array_equal(cache.embed(texts, "m", "mean", Recorder()).vectors, fake_vectors(texts))
+
+
+def test_only_the_newest_jobs_are_remembered_whole(cache, monkeypatch):
+    """Samples of the same texts, every text cached: each list was remembered, 16 bytes a text, without end (300
+    samples of 1,500 texts: 7 MB)."""
+    monkeypatch.setattr(cache_module, "JOBS_KEPT", 3)
+    texts = [f"passage {i}" for i in range(JOB_MIN + 500)]
+    cache.embed(texts, "m", "mean", Recorder())
+    samples = [list(np.random.default_rng(seed).permutation(texts)[:JOB_MIN]) for seed in range(6)]
+    for sample in samples:
+        assert cache.embed(sample, "m", "mean", Recorder()).hits == JOB_MIN
+    with closing(sqlite3.connect(cache.path)) as db:
+        assert db.execute("SELECT count(*) FROM jobs").fetchone()[0] == 3
+    np.testing.assert_array_equal(cache.embed(samples[0], "m", "mean", Recorder()).vectors, fake_vectors(samples[0]))
+    monkeypatch.setattr(cache_module, "_text_keys", lambda *a: pytest.fail("hashed every text"))
+    np.testing.assert_array_equal(cache.embed(samples[-1], "m", "mean", Recorder()).vectors,
+                                  fake_vectors(samples[-1]))
 
 
 def test_a_compute_result_of_the_wrong_shape_stores_nothing(cache):

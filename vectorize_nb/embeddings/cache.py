@@ -10,7 +10,8 @@ button, a kernel that died) keeps what it paid for.
 
 Vectors are stored exactly (float32) in blocks of a few MiB, and each text's key (a 128-bit hash of
 model, pooling and text) points at its row. A job seen before as a whole (the same list of texts,
-as when a notebook runs again) is found by one hash of the list, without hashing every text.
+as when a notebook runs again; one of the last JOBS_KEPT) is found by one hash of the list, without hashing
+every text.
 Several processes may share the file (WAL mode, short transactions); a file that is not a readable
 database (or one whose tables are not these) is set aside and started afresh, since everything in it can be
 computed again. Where the cache cannot be written (a read-only folder, a full disk), `embed` computes the
@@ -44,6 +45,8 @@ BLOCK_BYTES = 4 << 20
 """Vectors are written in blocks of at most about this size (a part `compute` keeps is a block of its own)."""
 JOB_MIN = 1000
 """Jobs of at least this many texts are also remembered whole."""
+JOBS_KEPT = 64
+"""The jobs last remembered whole; an older one is found text by text, and remembered again."""
 _IN_LIST = 30_000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, dims INTEGER NOT NULL, data BLOB NOT NULL);
@@ -388,6 +391,7 @@ def _remember_job(db: sqlite3.Connection, key: bytes, refs: np.ndarray, clears: 
     with _transaction(db):
         if _clears(db) == clears:
             db.execute("INSERT OR REPLACE INTO jobs (key, refs) VALUES (?, ?)", (key, refs.tobytes()))
+            db.execute("DELETE FROM jobs WHERE id NOT IN (SELECT id FROM jobs ORDER BY id DESC LIMIT ?)", (JOBS_KEPT,))
 
 
 def _checked(vectors: np.ndarray, rows: int, like: np.ndarray | None) -> np.ndarray:
