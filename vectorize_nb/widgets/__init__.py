@@ -2,6 +2,10 @@
 
 Needs the widgets extra: pip install 'vectorize-nb[widgets]'. Each panel calls the library's public
 functions only, so everything a panel does can be done in a cell too.
+
+`close()` frees a panel (or the Workbench of `panel()`): ipywidgets keeps every widget until it is closed, and
+with a panel its client's engine (open files, a thread). A cell that makes a client and a panel again, run many
+times, should close the panel it replaces first: `bench.close()`.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -15,7 +16,7 @@ from ..contract import errors
 from ..contract.errors import VectorizeError
 from .tables import table_html
 
-__all__ = ["Panel", "table_html", "likely_column", "labelled", "expect", "inside"]
+__all__ = ["Panel", "table_html", "likely_column", "labelled", "expect", "inside", "close_all", "weakly"]
 
 log = logging.getLogger("vectorize_nb.widgets")
 T = TypeVar("T")
@@ -102,6 +103,37 @@ def inside(output: w.Output, call: Callable[[], T]) -> T:
     raise failure
 
 
+def close_all(*roots: w.Widget) -> None:
+    """Close each root and every widget it holds: its children and theirs, layouts, styles, and the widgets kept in
+    its attributes though not shown. ipywidgets keeps every widget until it is closed, and with it whatever its
+    callbacks reach (a panel, its index, the client's engine and its open files)."""
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        widget = stack.pop()
+        if id(widget) in seen:
+            continue
+        seen.add(id(widget))
+        held = [getattr(widget, name, None) for name in widget.keys] + list(vars(widget).values())
+        for value in held:
+            items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else [value]
+            stack.extend(item for item in items if isinstance(item, w.Widget))
+        w.Widget.close(widget)
+
+
+def weakly(method: Callable[..., Any]) -> Callable[..., None]:
+    """A bound method as a callback that does not keep its object alive (it does nothing once that is gone): for
+    plotly's FigureWidget, which anywidget keeps for the whole kernel, closed or not (manzt/anywidget#929)."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(*args)
+
+    return call
+
+
 class Panel(w.VBox):
     """A VBox with a message line and a busy state; the panels build on it and lay out their own widgets.
 
@@ -122,6 +154,11 @@ class Panel(w.VBox):
         self.message.add_class("vectorize-nb-message")
         super().__init__(children=[*children, self.message], **kwargs)
         self.add_class(self.css_class)
+
+    def close(self) -> None:
+        """Close the panel and every widget it made (see `close_all`): it is gone from the page, and once the
+        notebook drops the panel and its client, so is the client's engine (its files and thread)."""
+        close_all(self)
 
     def button(self, description: str, handler: Callable[[], None], *, style: str = "", tooltip: str = "",
                icon: str = "") -> w.Button:
@@ -175,7 +212,8 @@ class Panel(w.VBox):
         return button
 
     def withdraw(self) -> None:
-        """Forget the buttons made by `decision` (their box was emptied)."""
+        """Forget and close the buttons made by `decision` (their box was emptied)."""
+        close_all(*self._decisions)
         self._decisions.clear()
 
     @property

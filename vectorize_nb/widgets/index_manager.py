@@ -13,7 +13,7 @@ from ..client import Client
 from ..index import Index
 from ..contract.errors import IndexNotFound, VectorizeError
 from ..contract.models import METRICS, PRESETS
-from .base import Panel, expect
+from .base import Panel, close_all, expect
 from ..mutation_log import writes_pending
 from .tables import table_html
 
@@ -190,8 +190,9 @@ class IndexManager(Panel):
         self.confirmation.children = [w.HTML(f"Delete <b>{name}</b> and all its vectors? "), confirm, cancel]
 
     def _dismiss(self) -> None:
-        self.confirmation.children = []
+        asked, self.confirmation.children = self.confirmation.children, []
         self.withdraw()
+        close_all(*asked)
 
     def _delete(self, name: str) -> None:
         self._dismiss()

@@ -16,7 +16,7 @@ from ..filter_builder import Condition
 from ..frames import matrix_of
 from ..index import Index
 from ..contract.models import METADATA_MODES
-from .base import Panel, expect, labelled
+from .base import Panel, close_all, expect, labelled, weakly
 from ..mutation_log import writes_pending
 from .columns import stored_properties, vector_columns
 from .tables import table_html
@@ -231,6 +231,7 @@ class QueryExplorer(Panel):
 
     def _remove_condition(self, row: FilterRow) -> None:
         self.conditions.children = [child for child in self.conditions.children if child is not row]
+        close_all(row)
 
     def filter(self) -> Condition | None:
         """The filter the conditions make (joined by AND), or None without a condition."""
@@ -296,9 +297,16 @@ class QueryExplorer(Panel):
         self._redraw()
 
     def _forget_answer(self) -> None:
-        self.results, self.figure, self._asked, self._selected = pd.DataFrame(), None, None, {}
+        self._drop_figure()
+        self.results, self._asked, self._selected = pd.DataFrame(), None, {}
         self.table.value = self.details.value = ""
+
+    def _drop_figure(self) -> None:
+        """Take the figure off the panel, and close it (else ipywidgets keeps it, and its callbacks this panel)."""
+        figure, self.figure = self.figure, None
         self.plot.children = []
+        if figure is not None:
+            close_all(figure)
 
     def _drawn_query(self, query: np.ndarray | str) -> Any:
         """What the figure marks as the query: the frame's row (so its id names it), else the query itself."""
@@ -324,10 +332,11 @@ class QueryExplorer(Panel):
             figure = plot_neighbourhood(self.index, query, **options)
             self.say(f"{found}, drawn in one colour: {exc}", "note")
         figure.update_layout(width=760, height=560)
+        self._drop_figure()
         self.figure = go.FigureWidget(figure)
         for trace in self.figure.data:
-            trace.on_click(self._on_point_click)
-            trace.on_selection(self._on_points_selected)
+            trace.on_click(weakly(self._on_point_click))
+            trace.on_selection(weakly(self._on_points_selected))
         self.plot.children = [self.figure]
 
     def _on_point_click(self, trace: Any, points: Any, state: Any = None) -> None:

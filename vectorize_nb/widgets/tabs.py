@@ -8,7 +8,7 @@ import pandas as pd
 from ..client import Client
 from ..contract.errors import IndexNotFound, VectorizeError
 from ..index import Index
-from .base import Panel, expect
+from .base import Panel, close_all, expect
 from .index_manager import IndexManager
 from .metadata_panel import MetadataIndexPanel
 from .query_explorer import QueryExplorer
@@ -75,6 +75,11 @@ class Workbench(w.VBox):
         elif shown.name not in self.manager.selected.options:
             self._say_in_tabs(f"index {shown.name!r} was deleted: these tabs show {chosen.name!r} now")
 
+    def close(self) -> None:
+        """Close the Workbench, its tabs and every widget they made: it is gone from the page, and once the
+        notebook drops it and the client, so is the client's engine (its files and thread)."""
+        close_all(self)
+
     @property
     def panels(self) -> list[Panel]:
         """The panel in each tab, in order: the IndexManager, then (with an index chosen) the
@@ -88,13 +93,17 @@ class Workbench(w.VBox):
                       UpsertPanel(self.frame, index) if self.frame is not None
                       else _note("give panel(client, frame) a DataFrame to upsert it from here"),
                       QueryExplorer(index, self.frame)]
+        replaced = [tab for box in self._boxes for tab in box.children]
         for box, tab in zip(self._boxes, panels):
             tab.on_recover(self._on_tab_error)
             box.children = [tab]
+        for box in self._boxes[len(panels):]:
+            box.children = []
         self._shown = index
         self.tabs.children = [self.manager, *self._boxes[:len(panels)]]
         for position, title in enumerate(_TITLES[:len(panels) + 1]):
             self.tabs.set_title(position, title if index is None or position == 0 else f"{title}: {index.name}")
+        close_all(*replaced)  # else ipywidgets keeps them, and their index, for the whole kernel
 
     def _say_in_tabs(self, text: str) -> None:
         for tab in self.panels[1:]:
@@ -143,6 +152,8 @@ def panel(client: Client, frame: pd.DataFrame | None = None) -> Workbench:
     -------
     Workbench
         `bench.manager` is the IndexManager; `bench.tabs` the tabs; `bench.panels` the panel in each tab.
+        `bench.close()` frees it: until then ipywidgets keeps its widgets, and through them the client's engine
+        (open files, a thread), even once the notebook drops `bench` and the client.
 
     Examples
     --------
