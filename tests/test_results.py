@@ -146,17 +146,3 @@ def test_integer_and_boolean_properties_come_back_nullable_whatever_rows_an_answ
     assert subset.dtypes.to_dict() == frame.loc[:, subset.columns].dtypes.to_dict()
     match = results.matches_frame([[Match("a", 0.5, metadata=present[0].metadata)]], ATTRS)
     assert match.dtypes[list(metadata)].to_dict() == frame.dtypes[list(metadata)].to_dict()
-
-
-@pytest.mark.parametrize("namespaces", [[None, "ns"], [None, None], ["ns", "ns"], []])
-def test_the_namespace_column_is_object_with_none_where_a_vector_has_none(namespaces):
-    """A vector without a namespace was None in get_by_ids of it alone, NaN (of pandas 3's str) beside one with a
-    namespace, as in to_frame: one dtype and one missing value, whatever rows a result holds."""
-    ids = [f"doc-{i}" for i in range(len(namespaces))]
-    built = [results.export_frame(IndexExport(ids, namespaces), ATTRS),
-             results.records_frame([VectorRecord(i, np.zeros(4, np.float32), None, n) for i, n in zip(ids, namespaces)],
-                                   ATTRS, values=False),
-             results.matches_frame([[Match(i, 0.5, namespace=n) for i, n in zip(ids, namespaces)]], ATTRS)]
-    for frame in built:
-        assert frame["namespace"].dtype == object and frame["namespace"].tolist() == namespaces
-        assert [type(value) for value in frame["namespace"]] == [type(value) for value in namespaces]

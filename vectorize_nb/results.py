@@ -107,12 +107,6 @@ def _text(values: list[Any]) -> Any:
     return pd.array(values, dtype=_STRINGS)
 
 
-def _namespaces(values: Sequence[str | None]) -> pd.Series:
-    """The namespace column: object, None where a vector has none, whatever rows a result holds (pandas 3's
-    strings would show NaN there, and a result of vectors without one was object of None)."""
-    return pd.Series(values, dtype=object)
-
-
 def _frame(columns: dict[str, Any], attrs: dict[str, Any]) -> pd.DataFrame:
     index = pd.RangeIndex.from_range(range(len(next(iter(columns.values()))) if columns else 0))
     if create_dataframe_from_blocks is None or not columns:
@@ -184,7 +178,7 @@ def matches_frame(results: Sequence[Sequence[Match]], attrs: dict[str, Any], *, 
     columns["rank"] = np.asarray(ranks, dtype=np.int64)
     columns["id"] = _text([m.id for m in matches])
     columns["score"] = np.asarray([m.score for m in matches], dtype=np.float64)
-    columns["namespace"] = _namespaces([m.namespace for m in matches])
+    columns["namespace"] = _text([m.namespace for m in matches])
     if return_values:
         columns["values"] = _vectors([m.values for m in matches], dimensions)
     columns.update(_metadata_columns((m.metadata for m in matches), MATCH_COLUMNS))
@@ -207,7 +201,7 @@ def records_frame(records: Sequence[VectorRecord], attrs: dict[str, Any], *, val
     """One row per stored vector: id, namespace, values (float32 vectors of `dimensions`), metadata columns."""
     columns: dict[str, Any] = {
         "id": _text([r.id for r in records]),
-        "namespace": _namespaces([r.namespace for r in records]),
+        "namespace": _text([r.namespace for r in records]),
     }
     if values:
         columns["values"] = _vectors([r.values for r in records], dimensions)
@@ -219,7 +213,7 @@ def records_frame(records: Sequence[VectorRecord], attrs: dict[str, Any], *, val
 def export_frame(export: IndexExport, attrs: dict[str, Any]) -> pd.DataFrame:
     """A whole index, one row per vector: id, namespace, values (the export's matrix, not a copy),
     metadata columns; the columns the export holds."""
-    columns: dict[str, Any] = {"id": _text(export.ids), "namespace": _namespaces(export.namespaces)}
+    columns: dict[str, Any] = {"id": _text(export.ids), "namespace": _text(export.namespaces)}
     if export.values is not None:
         columns["values"] = VectorArray(export.values)
     if export.metadata is not None:
