@@ -191,6 +191,7 @@ class VectorizeAccessor:
         else:
             result = ask(matrix, keys=labels, namespace=arguments.text("namespace", namespace, optional=True))
         result.attrs["query_key"] = key if key is not None else (frame.index.name or "index label")
+        result.attrs["queries"] = len(matrix)
         return result
 
     def embed(self, client: Client | Index, *, text: Hashable, model: str | None = None,

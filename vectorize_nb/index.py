@@ -301,7 +301,8 @@ class Index(MetadataIndexes):
         DataFrame
             One row per match: rank, id, score, namespace (then values and metadata columns). Scores
             are cosine similarity (higher is closer), euclidean distance or negative dot product (lower
-            is closer). `attrs` records the index, the target and the query's options.
+            is closer). `attrs` records the index, the target, the query's options and how many queries were
+            asked (`queries`).
 
         Raises
         ------
@@ -322,7 +323,7 @@ class Index(MetadataIndexes):
         answer_warnings.zero_queries(self.backend, self.name, self.metric, query)
         matches = self._answer(lambda: self.backend.query(self.name, query, options))
         answer_warnings.answered(self.backend, self.log, self.name, [matches], options)
-        return results.matches_frame([matches], self._query_attrs("query", options), return_values=return_values,
+        return results.matches_frame([matches], self._query_attrs("query", options, 1), return_values=return_values,
                                      dimensions=self.dimensions)
 
     def _vector_query(self, vector: Any, model: str | None, pooling: str | None) -> np.ndarray:
@@ -393,7 +394,7 @@ class Index(MetadataIndexes):
                 answer_warnings.missing_id(self.backend, self.log, self.name, exc)
                 raise
         answer_warnings.answered(self.backend, self.log, self.name, [matches], options)
-        attrs = self._query_attrs("query_by_id", options, vector_id=vector_id)
+        attrs = self._query_attrs("query_by_id", options, 1, vector_id=vector_id)
         return results.matches_frame([matches], attrs, return_values=return_values, dimensions=self.dimensions)
 
     @documented
@@ -434,7 +435,7 @@ class Index(MetadataIndexes):
         answers = self._answer(lambda: self.backend.query_many(self.name, matrix, options))
         answer_warnings.answered(self.backend, self.log, self.name, answers, options)
         labels = list(range(len(matrix))) if keys is None else keys
-        return results.matches_frame(answers, self._query_attrs("query_many", options), keys=labels,
+        return results.matches_frame(answers, self._query_attrs("query_many", options, len(answers)), keys=labels,
                                      return_values=return_values, dimensions=self.dimensions)
 
     def _options(self, top_k: int, flt: FilterLike, namespace: str | None, return_values: bool,
@@ -462,6 +463,6 @@ class Index(MetadataIndexes):
         """Where a vector's width is refused: says so if the index was made again since this handle was."""
         return answer_warnings.remade(self.backend, self.description, backends=backends)
 
-    def _query_attrs(self, operation: str, options: QueryOptions, **extra: Any) -> dict[str, Any]:
-        return self._attrs(operation, top_k=options.top_k, filter=options.filter, namespace=options.namespace,
-                           return_metadata=options.return_metadata, **extra)
+    def _query_attrs(self, operation: str, options: QueryOptions, queries: int, **extra: Any) -> dict[str, Any]:
+        return self._attrs(operation, queries=queries, top_k=options.top_k, filter=options.filter,
+                           namespace=options.namespace, return_metadata=options.return_metadata, **extra)

@@ -113,10 +113,27 @@ def test_a_query_without_matches_says_so(index):
         "queries per run: all: 2, none: 1 (no matches)")
 
 
-def test_queries_that_matched_nothing_are_not_counted_as_none(index):
-    """Four queries filtered to nothing said "0 queries": an empty frame does not say how many were asked."""
+def test_queries_that_matched_nothing_are_counted_as_asked(index):
+    """Four queries filtered to nothing said "0 queries", then "no matches" without a count: a result says how many
+    queries it asked (`attrs["queries"]`); a frame that does not is counted by the queries it holds."""
     with pytest.warns(VectorizeWarning, match="no vector in the namespace 'nowhere'"):
         empty = index.query_many(np.ones((4, 2), np.float32), top_k=5, namespace="nowhere")
-    assert titles(plot_scores(empty))[1] == "no matches"
+    assert titles(plot_scores(empty))[1] == "4 queries; no matches"
     assert titles(plot_scores({"all": index.query_many(np.ones((2, 2), np.float32)), "none": empty}))[1] == (
-        "queries per run: all: 2, none: no matches")
+        "queries per run: all: 2, none: 4 (no matches)")
+    empty.attrs.pop("queries")
+    assert titles(plot_scores(empty))[1] == "no matches"
+
+
+def test_queries_of_a_run_that_matched_nothing_are_counted_beside_those_that_did(index, data):
+    """A run where some queries matched nothing (per-row namespaces, a filter) said only how many matched: beside a
+    run where all did, it looked like fewer queries were asked."""
+    asked = data.head(3).assign(where=[None, "nowhere", None])
+    with pytest.warns(VectorizeWarning, match="no vector in the namespace 'nowhere'"):
+        some = asked.vectorize.query(index, vector="values", top_k=3, namespace="where")
+    assert some.attrs["queries"] == 3 and some["query"].nunique() == 2
+    assert titles(plot_scores(some))[1] == "3 queries, 1 matched nothing"
+    every = asked.vectorize.query(index, vector="values", top_k=3)
+    assert titles(plot_scores({"all": every, "some": some}))[1] == (
+        "queries per run: all: 3, some: 3 (1 matched nothing)")
+    assert index.query([0.0, 0.0]).attrs["queries"] == 1

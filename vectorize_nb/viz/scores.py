@@ -28,6 +28,7 @@ def plot_scores(results: pd.DataFrame | Mapping[str, pd.DataFrame], *, title: st
     query's line is named by its key as the result frame gives it: "row 266" (`df.vectorize.query`
     keyed by row label), "id digit-0042" (keyed by an `id` column), "query 0" (`Index.query_many`
     without keys); each run's lines are grouped in the legend under the run's label and share a colour.
+    The subtitle counts each run's queries as its `attrs["queries"]` says, with how many matched nothing.
 
     Parameters
     ----------
@@ -66,7 +67,7 @@ def plot_scores(results: pd.DataFrame | Mapping[str, pd.DataFrame], *, title: st
                 fig.add_trace(_line(go, frame, name or label or "query", color, label, first=position == 0))
         else:
             fig.add_traces(_band(go, label, queries, colors[number]))
-    subtitle = _counted(groups)
+    subtitle = _counted(runs, groups)
     fig.update_layout(template=TEMPLATE, hovermode="x unified" if not lines else "closest",
                       title=heading(title or "Score by rank", subtitle), meta={"kind": "scores", "subtitle": subtitle},
                       legend={"groupclick": "toggleitem", "tracegroupgap": 12},
@@ -108,21 +109,38 @@ def _key_name(value: Hashable, key: Hashable | None) -> str:
     return f"query {value}" if isinstance(value, (int, np.integer)) else str(value)
 
 
-def _counted(groups: dict[str, list[tuple[str | None, pd.DataFrame]]]) -> str:
-    """"12 queries", or each run's count; "no matches" where a run's queries matched nothing."""
+def _counted(runs: dict[str, pd.DataFrame], groups: dict[str, list[tuple[str | None, pd.DataFrame]]]) -> str:
+    """"12 queries", or each run's count, with how many matched nothing ("no matches" where all did)."""
     if list(groups) == [""]:
-        count = len(groups[""])
-        return _matched(groups[""], f"{count} quer{'y' if count == 1 else 'ies'}", "{}; no matches")
-    return "queries per run: " + ", ".join(f"{plain(label or 'queries')}: " + _matched(
-        queries, str(len(queries)), "{} (no matches)") for label, queries in groups.items())
+        asked = _asked(runs[""], groups[""])
+        count = None if asked is None else f"{asked} quer{'y' if asked == 1 else 'ies'}"
+        return _matched(groups[""], asked, count, "{}; no matches", "{}, {} matched nothing")
+    counts = []
+    for label, queries in groups.items():
+        asked = _asked(runs[label], queries)
+        counts.append(f"{plain(label or 'queries')}: " + _matched(
+            queries, asked, None if asked is None else str(asked), "{} (no matches)", "{} ({} matched nothing)"))
+    return "queries per run: " + ", ".join(counts)
 
 
-def _matched(queries: list[tuple[str | None, pd.DataFrame]], count: str, unmatched: str) -> str:
-    """`count`, or `unmatched` with it where the queries matched nothing; only "no matches" where a frame of
-    many queries has no row at all: it does not say how many were asked (they are its `query` groups)."""
-    if not queries:
+def _asked(frame: pd.DataFrame, queries: list[tuple[str | None, pd.DataFrame]]) -> int | None:
+    """How many queries a run asked: as its `attrs` say, else the queries it holds rows of (None: it holds none,
+    and does not say how many were asked)."""
+    said = frame.attrs.get("queries")
+    if isinstance(said, int) and said >= len(queries):
+        return said
+    return len(queries) or None
+
+
+def _matched(queries: list[tuple[str | None, pd.DataFrame]], asked: int | None, count: str | None, none: str,
+             some: str) -> str:
+    """`count`, `none` with it where the queries matched nothing, `some` with it and how many matched nothing."""
+    matched = sum(1 for _, frame in queries if len(frame))
+    if asked is None or count is None:
         return "no matches"
-    return count if any(len(frame) for _, frame in queries) else unmatched.format(count)
+    if not matched:
+        return none.format(count)
+    return count if matched >= asked else some.format(count, asked - matched)
 
 
 def _line(go: Any, frame: pd.DataFrame, name: str, color: str, run: str, first: bool) -> Any:
