@@ -148,6 +148,33 @@ def test_a_warning_said_anew_is_shown_under_pythons_default_once_per_line_rule(c
     assert said == [pending, pending, zero, empty, zero, empty]
 
 
+ZERO_QUERY = """
+import numpy as np, vectorize_nb as vz
+index = vz.connect("memory").create_index("films", dimensions=32)
+index.upsert(["x"], np.ones((1, 32)), wait=True)
+index.query(np.zeros(32))
+print("answered")
+"""
+
+
+@pytest.mark.parametrize("run", [["-c", ZERO_QUERY], ["-c", f"exec(compile({ZERO_QUERY!r}, '<cell>', 'exec'), {{}})"],
+                                 ["-c", f"exec(compile({ZERO_QUERY!r}, '<cell>', 'exec'), globals())"]])
+def test_a_warning_from_python_c_or_exec_code_is_shown_not_raised(run):
+    """Told where Python could not read the caller's source (python -c, python -m, code exec'd in a module's
+    globals), a warning raised ImportError or IndexError out of the query; in a globals dict without __name__ it
+    was dropped, even under -W error."""
+    import subprocess
+    import sys
+
+    shown = subprocess.run([sys.executable, "-W", "default::UserWarning", *run], capture_output=True, text=True,
+                           timeout=60)
+    assert shown.returncode == 0 and shown.stdout == "answered\n", shown.stderr
+    assert "VectorizeWarning: the query vector is all zeros" in shown.stderr
+    raised = subprocess.run([sys.executable, "-W", "error::UserWarning", *run], capture_output=True, text=True,
+                            timeout=60)
+    assert raised.returncode == 1 and "VectorizeWarning: the query vector is all zeros" in raised.stderr
+
+
 @pytest.mark.parametrize("target", ["local", "rest"])
 def test_a_query_of_an_index_nothing_was_written_to_says_to_write_first(target, clock):
     """The query cell run before the upsert cell: an empty answer, and a word on what to run first."""

@@ -76,4 +76,4 @@ def _warn(message: str) -> None:
     while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("vectorize_nb."):
         frame = frame.f_back
     warnings.warn_explicit(message, VectorizeWarning, frame.f_code.co_filename, frame.f_lineno,
-                           module=frame.f_globals.get("__name__"), module_globals=frame.f_globals)
+                           module=frame.f_globals.get("__name__") or "<string>")  # as warnings.warn names it
