@@ -9,7 +9,7 @@
     metadata_indexes   property, type, and the sequence number of the mutation that created it
                        (a vector is in a metadata index when its `seq` is greater)
     mutations          the log: UUID, kind, when created, when due, when applied; what a queued change needs to
-                       be applied, and the ids of an index's newest applied deletes (`Store.let_go_of_deleted_ids`)
+                       be applied, and the ids of an index's newest applied deletes (`deleted_ids.py`)
     pending_vectors    the vectors of insert/upsert mutations not applied yet (lag setting)
 
 The database's `user_version` records the folder's format, FORMAT in a folder this version wrote. A folder
@@ -29,7 +29,9 @@ from ..contract import errors
 
 __all__ = ["FORMAT", "SCHEMA", "VECTOR_TABLE", "check_format", "create_tables", "table"]
 
-FORMAT = 1
+FORMAT = 2
+"""2: the log may hold a delete without its ids (`deleted_ids.py`), which format 1's readers took for a delete of
+none, bringing the deleted vectors back."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS indexes (
