@@ -7,7 +7,7 @@ import numpy as np
 import orjson
 import pytest
 
-from vectorize_nb.local import LocalEngine, store
+from vectorize_nb.local import LocalEngine, deleted_ids
 from vectorize_nb.local.store import DATABASE_NAME
 from vectorize_nb.contract.models import QueryOptions
 
@@ -16,7 +16,7 @@ from ..helpers import TINY, vectors
 
 @pytest.fixture(autouse=True)
 def few_kept_ids(monkeypatch):
-    monkeypatch.setattr(store, "KEPT_DELETED_IDS", 250)
+    monkeypatch.setattr(deleted_ids, "KEPT", 250)
 
 
 def delete_payloads(folder):
@@ -51,7 +51,7 @@ def test_the_log_stops_growing_when_an_index_is_cleared_and_written_again_and_ag
     """The audit's cell: upsert 20,000 ids, delete them all, 100 times: 40 MB of deleted ids in the log, and the
     index empty. The pages the let-go ids took are reused (here 1.6 MB of ids, 25 pages of 64 KiB; those kept
     span more than the few pages SQLite balances a new row among)."""
-    monkeypatch.setattr(store, "KEPT_DELETED_IDS", 5000)
+    monkeypatch.setattr(deleted_ids, "KEPT", 5000)
     folder, data = tmp_path / "churn", rng.standard_normal((1000, 4)).astype(np.float32)
     ids = [f"{i:08d}".rjust(64, "d") for i in range(1000)]  # as long as an id may be
     kept, pages = [], []
@@ -72,14 +72,14 @@ def test_the_log_stops_growing_when_an_index_is_cleared_and_written_again_and_ag
 
 
 def test_opening_a_folder_lets_go_of_the_ids_an_older_version_kept(tmp_path, monkeypatch):
-    monkeypatch.setattr(store, "KEPT_DELETED_IDS", 10**9)  # as an older version kept them: all
+    monkeypatch.setattr(deleted_ids, "KEPT", 10**9)  # as an older version kept them: all
     with LocalEngine(tmp_path / "old", limits=TINY) as engine:
         engine.create_index("churn", dimensions=2, metric="cosine")
         for i in range(10):
             engine.upsert("churn", vectors([f"v{i}"], [[1, i]]))
             engine.delete_by_ids("churn", [f"v{i}"])
     assert delete_payloads(tmp_path / "old")[1:] == (10, 0)
-    monkeypatch.setattr(store, "KEPT_DELETED_IDS", 4)
+    monkeypatch.setattr(deleted_ids, "KEPT", 4)
     with LocalEngine(tmp_path / "old", limits=TINY) as reopened:
         assert reopened.index_info("churn").vector_count == 0
     assert delete_payloads(tmp_path / "old")[1:] == (10, 6)

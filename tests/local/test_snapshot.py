@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from vectorize_nb import errors
-from vectorize_nb.local import LocalEngine, snapshot, store as store_module
+from vectorize_nb.local import LocalEngine, deleted_ids, snapshot
 from vectorize_nb.local.store import DATABASE_NAME, VECTORS_FOLDER
 from vectorize_nb.contract.models import QueryOptions
 
@@ -75,7 +75,7 @@ def test_a_stale_snapshot_catches_up_with_later_writes(store, monkeypatch):
 def test_a_snapshot_older_than_the_deletes_whose_ids_the_log_let_go_means_a_full_read(store, monkeypatch):
     folder, data, _ = store
     monkeypatch.setattr(snapshot, "MIN_ROWS", 10**9)
-    monkeypatch.setattr(store_module, "KEPT_DELETED_IDS", 3)
+    monkeypatch.setattr(deleted_ids, "KEPT", 3)
     with LocalEngine(folder, limits=TINY) as writer:
         for i in range(1, 30, 2):
             writer.delete_by_ids("snap", [f"v{i}"])

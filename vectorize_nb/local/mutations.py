@@ -128,7 +128,7 @@ class VectorDelete(Change):
 
     def commit(self, store: Store, index_id: int, seq: int) -> MemoryChange:
         store.delete_vectors(index_id, self.ids)
-        store.let_go_of_deleted_ids(index_id)
+        store.deleted_ids(index_id, len(self.ids))
         return self._mirror
 
     def _mirror(self, resident: ResidentIndex) -> None:

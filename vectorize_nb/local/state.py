@@ -166,7 +166,7 @@ class IndexState:
             if not mutations:
                 return
             if any(m.kind in METADATA_KINDS or (m.kind == VectorDelete.kind and m.payload is None) for m in mutations):
-                self.resident = None  # a delete whose ids the log let go (`Store.let_go_of_deleted_ids`)
+                self.resident = None  # a delete whose ids the log let go (`deleted_ids.py`)
                 return
             deleted = {vid for m in mutations if m.kind == "delete" for vid in orjson.loads(m.payload or b"[]")}
             written: set[str] = set()

@@ -24,6 +24,7 @@ from ..contract.models import MutationState, WriteKind
 from ..journal import write_ahead
 from . import damage, migration
 from .checkpointer import WAL_CHECKPOINT_BYTES, Checkpointer
+from .deleted_ids import DeletedIds, let_go
 from .folder import make_folder, open_database
 from .readonly import (LOCK_PATIENCE, ReadOnlyFolder, disk_full, locked, open_read_only, refused, writable,
                        write_refused)
@@ -38,17 +39,12 @@ VECTORS_FOLDER = "vectors"
 HOLES_SHARE = 0.1
 """Compaction starts when holes pass this share of a vector file's slots (and MIN_HOLES)."""
 MIN_HOLES = 4096
-KEPT_DELETED_IDS = 10_000
-"""Per index, the log keeps the ids of its newest applied deletes up to this many (and always the newest one's)."""
 FETCH_ROWS = 8192
 _MAX_SQL_VARIABLES = 900
 log = logging.getLogger(__name__)
 
 _INDEX = columns(IndexRow)
 _MUTATION = columns(MutationRow)
-_LET_GO = """SELECT seq FROM (SELECT seq, sum(count) OVER (PARTITION BY index_id ORDER BY seq DESC) - count AS newer
-FROM mutations WHERE kind = 'delete' AND payload IS NOT NULL AND applied_at IS NOT NULL
-AND index_id = coalesce(?, index_id)) WHERE newer >= ?"""
 _UPSERT = """INSERT INTO {table} (id, namespace, metadata, slot, seq) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, metadata = excluded.metadata,
 slot = excluded.slot, seq = excluded.seq"""
@@ -70,6 +66,7 @@ class Store:
         self._lock = threading.RLock()
         self._con = open_database(self.path, lock_patience)
         self._checkpointer: Checkpointer | None = None
+        self._deleted = DeletedIds()
         self.read_only = False
         """Whether the folder was opened for reading only (this user may not write it): writes raise ReadOnlyFolder."""
         try:
@@ -121,7 +118,7 @@ class Store:
         self._wait_for_locks(self._patience)
         with self.transaction():
             create_tables(con)
-            self.let_go_of_deleted_ids()  # of a folder an older version wrote, which kept every delete's ids
+            let_go(con)  # of a folder an older version wrote, which kept every delete's ids
             migrated = [self._migrate(index_id, dimensions) for index_id, dimensions in
                         con.execute("SELECT id, dimensions FROM indexes WHERE deleted_on IS NULL").fetchall()]
             self._files.prune(dict(con.execute("SELECT index_id, generation FROM vector_files").fetchall()))
@@ -275,14 +272,11 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (index_id, uuid, kind, count, payload, created_at, due_at, applied_at))
         return cur.lastrowid or 0
 
-    def let_go_of_deleted_ids(self, index_id: int | None = None) -> None:
-        """Drop the ids of an index's (None: every index's) applied deletes but the newest KEPT_DELETED_IDS (an engine
-        that far behind reads the index again, `state.py`). Rows deleted and written again, not updated: SQLite
-        merges (and reuses) pages that deletes leave mostly empty, never those that updates shrink."""
+    def deleted_ids(self, index_id: int, count: int) -> None:
+        """Count a delete of `count` ids (inside its transaction): the log keeps only the newest deletes' ids
+        (`deleted_ids.py`)."""
         with self._lock:
-            rows = self._con.execute(f"DELETE FROM mutations WHERE seq IN ({_LET_GO}) RETURNING "
-                                     + _MUTATION.replace("payload", "NULL"), (index_id, KEPT_DELETED_IDS)).fetchall()
-            self._con.executemany(f"INSERT INTO mutations ({_MUTATION}) VALUES ({', '.join('?' * 9)})", rows)
+            self._deleted.deleted(self._con, index_id, count)
 
     def mark_applied(self, seq: int, applied_at: float) -> None:
         self._run("UPDATE mutations SET applied_at = ? WHERE seq = ?", (applied_at, seq))
