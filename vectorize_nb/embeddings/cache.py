@@ -376,8 +376,8 @@ def _store(db: sqlite3.Connection, keys: list[bytes], vectors: np.ndarray) -> np
             new = np.flatnonzero(held[:, 0] < 0)
             if len(new):
                 data = vectors[start:start + len(part)][new].tobytes()
-                block = int(db.execute("INSERT INTO blocks (dims, data) VALUES (?, ?) RETURNING id",
-                                       (vectors.shape[1], data)).fetchone()[0])
+                block = db.execute("INSERT INTO blocks (dims, data) VALUES (?, ?)",
+                                   (vectors.shape[1], data)).lastrowid or 0
                 db.executemany("INSERT OR IGNORE INTO texts (key, block, row) VALUES (?, ?, ?)",
                                ((part[i], block, row) for row, i in enumerate(new.tolist())))
                 held[new, 0], held[new, 1] = block, np.arange(len(new))
