@@ -470,6 +470,9 @@ def test_an_index_made_again_elsewhere_with_other_dimensions_is_named_in_the_mis
     elsewhere.delete_index("shared")
     with pytest.raises(errors.IndexNotFound):  # deleted, not made again yet: its absence, not a width
         kept.query([1.0, 0.0, 0.0])
+    with pytest.raises(errors.IndexNotFound) as gone:  # said of the call, as every refusal of a write is
+        kept.upsert(["b"], [[1.0, 0.0, 0.0]])
+    assert str(gone.value).endswith("(during upsert on index 'shared'). Nothing was written. " + gone.value.hint)
     elsewhere.create_index("shared", dimensions=3)
     for call in (lambda: kept.query([1.0, 0.0]), lambda: kept.query_many([[1.0, 0.0]])):
         with pytest.raises(errors.QueryDimensionMismatch) as raised:

@@ -203,6 +203,9 @@ class remade:
             now = self.backend.get_index(self.description.name)
         except errors.IndexNotFound as gone:  # deleted (this handle retired, or by another): beside it a width
             if mismatch is exc:               # says nothing; a write's partial result stays told
+                if exc.operation is not None:   # what the refusal said of the call, as an outer layer would
+                    gone.with_operation(exc.operation)
+                gone.nothing_written = exc.nothing_written
                 raise gone from None
             return
         except errors.VectorizeError:
