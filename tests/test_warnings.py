@@ -476,6 +476,24 @@ def test_a_read_by_id_or_an_export_right_after_a_write_not_yet_applied_says_to_w
         assert frame["genre"].tolist() == ["noir"] and quiet == []  # applied: nothing to say
 
 
+def test_a_view_drawn_while_a_write_is_pending_leaves_the_warning_to_the_users_own_read(clock):
+    """plot_index colouring a sample read the whole column through to_frame: the plot said "this frame may not
+    show it ... before reading", and the user's next query, which the write concerned, said nothing."""
+    import numpy as np
+
+    from vectorize_nb.viz import plot_index
+
+    with open_backend("local", clock, apply_delay=60) as backend:
+        index = vz.Client(backend, "local").create_index("films", 2)
+        rows = np.random.default_rng(0).standard_normal((60, 2))
+        index.upsert([f"v{i}" for i in range(60)], rows, metadata=[{"label": i % 3} for i in range(60)])
+        clock.now += 61
+        index.wait()
+        index.upsert(["new"], [[1, 0]], metadata=[{"label": 9}])
+        assert caught(lambda: plot_index(index, color="label", sample=20))[1] == []
+        assert caught(lambda: index.query([1, 0]))[1][0].startswith("this client's last upsert or insert")
+
+
 @pytest.mark.parametrize("target", ["local", "rest"])
 def test_explain_filter_on_a_metadata_index_not_yet_applied_says_to_wait(target, clock):
     """explain_filter said 'no metadata index on "genre": this clause matches nothing' right after

@@ -266,10 +266,15 @@ class IndexReader:
         values, metadata
             As for `get_by_ids`.
         """
+        exported = self._export(values=values, metadata=metadata)
+        self._read_back()
+        return exported
+
+    def _export(self, *, values: bool = True, metadata: bool = True) -> pd.DataFrame:
+        """`to_frame` without a word of this client's pending writes, as `_read_ids`."""
         with self._during("to_frame"):
             values, metadata = _flags(values, metadata)
             export = self.backend.export(self.name, values=values, metadata=metadata)
-        self._read_back()
         return results.export_frame(export, self._attrs("to_frame"))
 
     def _stored(self, vector_id: str) -> bool:

@@ -233,7 +233,7 @@ def whole_column(index: Index, column: Hashable) -> pd.Series | None:
     key = CacheKey(index.name, state or "", ("column", str(column)))
     values = None if state is None else COLUMNS.get(key)
     if values is None:
-        frame = index.to_frame(values=False)
+        frame = index._export(values=False)
         values = frame[column] if column in frame.columns else pd.Series([], dtype=object)
         if state is not None:
             COLUMNS.put(key, values)
