@@ -23,7 +23,7 @@ def test_connect_defaults_to_a_persisted_engine_in_dot_vectorize(tmp_path, monke
     monkeypatch.delenv("VECTORIZE_NB_PATH", raising=False)
     with vz.connect(limits=TINY) as client:
         client.create_index("kept", 2)
-        assert client.target == "local:.vectorize"
+        assert client.target == f"local:{tmp_path / '.vectorize'}"
     assert (tmp_path / ".vectorize" / "vectorize.sqlite3").exists()
     with vz.connect(limits=TINY) as again:
         assert again.list_indexes()["name"].tolist() == ["kept"]

@@ -55,9 +55,9 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(exc, file=sys.stderr)
         return 2
-    path = None if args.memory else (args.path or engine_folder())
+    path = None if args.memory else engine_folder(args.path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    where = "memory" if args.memory else os.path.abspath(str(path))
+    where = "memory" if args.memory else str(path)
     try:
         server = open_server(path, memory=args.memory, host=args.host, port=args.port, token=args.token,
                              apply_delay=args.apply_delay, allowed_origins=args.allow_origin,

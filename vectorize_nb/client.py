@@ -93,7 +93,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     if not is_target(chosen):
         raise _unknown(chosen, given=bool(target))
     if chosen in ENGINE_TARGETS:
-        return _embedded(None if chosen == "memory" else Path(path) if path else engine_folder(), limits, apply_delay)
+        return _embedded(None if chosen == "memory" else engine_folder(path), limits, apply_delay)
     from .rest import connect_rest
 
     url = chosen if chosen == "cloudflare" else api_base(chosen)

@@ -29,6 +29,7 @@ from .contract.embedding_models import MODELS, EmbeddingModel, get_model, known_
 from .contract.models import UNKNOWN_TIME, IndexDescription
 from .embeddings.cache import EmbeddingCache, Keep
 from .embeddings.texts import check_texts, for_rows
+from .environment import folder_path
 
 __all__ = ["Embedder", "EmbeddingReport", "model_for_index", "PROGRESS_MIN_REQUESTS", "CACHE_FOLDER"]
 
@@ -106,7 +107,7 @@ class Embedder:
     def __init__(self, backend: Backend, cache_folder: str | Path | None = None, target: str | None = None) -> None:
         self.backend = backend
         folder = backend.folder / CACHE_FOLDER if cache_folder is None and backend.folder is not None else cache_folder
-        self._folder = None if folder is None else Path(folder)
+        self._folder = None if folder is None else folder_path(folder)
         self._cache: EmbeddingCache | None = None
         self._closed = False
         self._lock = threading.Lock()

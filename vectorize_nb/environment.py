@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 __all__ = ["TARGET_ENV", "PATH_ENV", "DEFAULT_PATH", "SERVE_TOKEN_ENV", "SERVE_PORT", "SERVED_ACCOUNT_ID",
-           "ENGINE_TARGETS", "engine_folder", "is_target"]
+           "ENGINE_TARGETS", "engine_folder", "folder_path", "is_target"]
 
 TARGET_ENV = "VECTORIZE_NB_TARGET"
 PATH_ENV = "VECTORIZE_NB_PATH"
@@ -23,9 +23,17 @@ SERVED_ACCOUNT_ID = "local"
 """The account id a served engine gives (any is taken), and a client sends one when none is named."""
 
 
-def engine_folder() -> Path:
-    """The embedded engine's folder when none is named: $VECTORIZE_NB_PATH, else ./.vectorize."""
-    return Path(os.environ.get(PATH_ENV) or DEFAULT_PATH)
+def engine_folder(path: str | os.PathLike[str] | None = None) -> Path:
+    """The embedded engine's folder: `path` where one is named, else $VECTORIZE_NB_PATH, else ./.vectorize; read
+    by `folder_path`."""
+    return folder_path(path or os.environ.get(PATH_ENV) or DEFAULT_PATH)
+
+
+def folder_path(path: str | os.PathLike[str]) -> Path:
+    """A folder as named (an argument, the environment, the command line), once and for all: a relative path is
+    taken from the working folder now, so a later `os.chdir` (a notebook's `%cd`) leaves it where it was. Symlinks
+    are kept, as named."""
+    return Path(path).absolute()
 
 
 def is_target(target: object) -> bool:

@@ -36,6 +36,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..contract.errors import ClientClosed
+from ..environment import folder_path
 from ..journal import full, refused, write_ahead
 
 __all__ = ["EmbeddingCache", "CachedEmbeddings", "Keep", "default_folder", "FILE_NAME"]
@@ -101,7 +102,7 @@ class EmbeddingCache:
     """
 
     def __init__(self, folder: str | Path | None = None):
-        self.path = Path(folder if folder is not None else default_folder()) / FILE_NAME
+        self.path = folder_path(folder if folder is not None else default_folder()) / FILE_NAME
         self.hits = 0
         self.misses = 0
         self._lock = threading.RLock()

@@ -32,6 +32,7 @@ from ..contract.flat import MetadataColumns, collector_paused
 from ..contract.filters import FilterMiss, parse_filter
 from ..contract.limits import DEFAULT_LIMITS, Limits
 from ..contract.backend import Backend
+from ..environment import folder_path
 from ..contract.models import (DEFAULT_QUERY, CheckedVectors, FilterCounts, IndexDescription, IndexExport,
                                IndexInfo, Match, MetadataIndex, Mutation, MutationState, QueryOptions, VectorPage,
                                VectorRecord, Vectors, WriteKind)
@@ -62,7 +63,7 @@ class LocalEngine(Backend):
     def __init__(self, path: str | Path | None = None, *, limits: Limits = DEFAULT_LIMITS,
                  apply_delay: float = 0.0, clock: Callable[[], float] = time.time,
                  lock_patience: float = LOCK_PATIENCE) -> None:
-        self.path = None if path is None else Path(path)
+        self.path = None if path is None else folder_path(path)
         self.limits = limits
         if not 0 <= float(apply_delay) < float("inf"):  # NaN included
             raise errors.ConfigurationError(f"apply_delay must be 0 or more seconds, and finite: got {apply_delay!r}")
@@ -496,5 +497,3 @@ class LocalEngine(Backend):
         with self._lock:
             state = self._find(name)
             return [log_entry(m) for m in self.store.mutation_log(state.row.id)]
-
-

@@ -296,7 +296,7 @@ def open_server(path: str | Path | None = None, *, memory: bool = False, host: s
     if engine is not None:
         folder = engine.folder
     else:
-        folder = None if memory else Path(path) if path is not None else engine_folder()
+        folder = None if memory else engine_folder(path)
     _check_free(host, port)
     replaced = _close_earlier(folder, engine, port)
     if engine is None:

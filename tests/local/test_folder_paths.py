@@ -1,0 +1,72 @@
+"""The engine's folder as named: taken as an absolute path once, when the client opens it, so that a later
+`os.chdir` (a notebook's `%cd`) does not move it; with `~` read as the user's home, as pandas reads file paths."""
+
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb.local.server import serve
+
+from ..helpers import TINY
+
+
+def folder_with(base, name: str) -> None:
+    """`base`/data holding index `name` (id 1 in its folder), written by a client that is closed again."""
+    base.mkdir(exist_ok=True)
+    with vz.connect(path=base / "data", limits=TINY) as client:
+        client.create_index(name, 2).upsert([{"id": "x", "values": [1, 0]}], wait=True)
+
+
+def files(folder) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def opened_in_a(tmp_path, monkeypatch):
+    """A client opened on the relative folder "data" in a/, then the working folder moved to b/ (with its own)."""
+    folder_with(tmp_path / "a", "in-a")
+    folder_with(tmp_path / "b", "in-b")
+    monkeypatch.chdir(tmp_path / "a")
+    client = vz.connect(path="data", limits=TINY)
+    monkeypatch.chdir(tmp_path / "b")
+    yield client
+    client.close()
+
+
+def test_delete_index_after_a_chdir_deletes_the_clients_own_vectors_only(tmp_path, opened_in_a):
+    kept = files(tmp_path / "b" / "data")
+    opened_in_a.delete_index("in-a")
+    assert files(tmp_path / "b" / "data") == kept
+    with vz.connect(path=tmp_path / "b" / "data", limits=TINY) as b:
+        assert b.get_index("in-b").query([1, 0])["id"].tolist() == ["x"]
+
+
+def test_an_index_made_after_a_chdir_keeps_its_vectors_in_the_clients_folder(tmp_path, opened_in_a):
+    kept = files(tmp_path / "b" / "data")
+    opened_in_a.create_index("new", 2).upsert([{"id": "y", "values": [0, 1]}], wait=True)
+    opened_in_a.close()
+    assert files(tmp_path / "b" / "data") == kept
+    with vz.connect(path=tmp_path / "a" / "data", limits=TINY) as a:
+        assert a.get_index("new").query([0, 1])["id"].tolist() == ["y"]
+
+
+def test_the_embedding_cache_opened_after_a_chdir_is_the_clients_folders(tmp_path, opened_in_a):
+    opened_in_a.embed(["hello world"], vz.SHIPPED_MODEL)
+    assert (tmp_path / "a" / "data" / "embeddings" / "embeddings.sqlite3").is_file()
+    assert not (tmp_path / "b" / "data" / "embeddings").exists()
+
+
+def test_the_target_names_the_folder_the_client_opened(tmp_path, opened_in_a):
+    assert opened_in_a.target == f"local:{tmp_path / 'a' / 'data'}"
+    assert opened_in_a.backend.folder == tmp_path / "a" / "data"
+
+
+def test_serving_the_same_folder_again_from_another_working_folder_closes_the_earlier_server(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    first = serve(path="data")
+    monkeypatch.chdir(tmp_path / "sub")
+    with pytest.warns(vz.errors.VectorizeWarning, match="closed the server this process started earlier"):
+        second = serve(path="../data")
+    with second:
+        assert first.engine._closed and second.engine.folder == tmp_path / "sub" / ".." / "data"
+    assert not (tmp_path / "sub" / "data").exists()
