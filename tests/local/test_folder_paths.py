@@ -70,3 +70,19 @@ def test_serving_the_same_folder_again_from_another_working_folder_closes_the_ea
     with second:
         assert first.engine._closed and second.engine.folder == tmp_path / "sub" / ".." / "data"
     assert not (tmp_path / "sub" / "data").exists()
+
+
+def test_a_database_that_is_a_link_to_another_folders_is_refused_naming_both(tmp_path):
+    """SQLite followed the link, the engine kept the vectors beside it: an index made there had its row in one folder
+    and its vectors in the other."""
+    folder_with(tmp_path / "real", "docs")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "vectorize.sqlite3").symlink_to(tmp_path / "real" / "data" / "vectorize.sqlite3")
+    with pytest.raises(vz.errors.FolderUnusable) as refused:
+        vz.connect(path=tmp_path / "other")
+    message = str(refused.value)
+    assert str(tmp_path / "other" / "vectorize.sqlite3") in message
+    assert f"vz.connect(path={str(tmp_path / 'real' / 'data')!r})" in message
+    assert files(tmp_path / "other") == ["vectorize.sqlite3"]
+    with vz.connect(path=tmp_path / "real" / "data", limits=TINY) as real:
+        assert real.list_indexes()["name"].tolist() == ["docs"]

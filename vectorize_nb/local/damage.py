@@ -15,7 +15,8 @@ from pathlib import Path
 from ..contract import errors
 from .vectorfile import ShortFile
 
-__all__ = ["not_a_folder", "damage_met", "damaged_database", "unopenable", "orphaned_vectors", "damaged_vectors"]
+__all__ = ["not_a_folder", "damage_met", "damaged_database", "unopenable", "linked_database", "orphaned_vectors",
+           "damaged_vectors"]
 
 _DAMAGED = (11, 26)
 """SQLite's primary result codes for a database file it cannot read (SQLITE_CORRUPT, SQLITE_NOTADB)."""
@@ -61,6 +62,15 @@ def unopenable(database: Path, exc: sqlite3.OperationalError) -> errors.FolderUn
         why, advice = str(exc), "Check the folder"
     return errors.FolderUnusable(f"The folder {str(database.parent)!r} cannot be used: its database {database} "
                                  f"cannot be opened ({why}). {advice}, or connect to another folder")
+
+
+def linked_database(database: Path) -> errors.FolderUnusable:
+    """The error for a database that is a link: SQLite would follow it, while the engine keeps the indexes' vectors
+    beside the link, so the rows of an index made there would go to one folder and its vectors to another."""
+    real = database.resolve().parent
+    return errors.FolderUnusable(f"The folder {str(database.parent)!r} cannot be used: its database {database} is a "
+                                 f"link to {database.resolve()}, and the engine keeps each index's vectors beside its "
+                                 f"database. Connect to that database's own folder, vz.connect(path={str(real)!r})")
 
 
 def orphaned_vectors(database: Path, vectors: Path, held: bool) -> errors.FolderUnusable | None:

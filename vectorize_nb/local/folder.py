@@ -1,5 +1,6 @@
 """The engine's folder before SQLite reads it: made where none is (with a .gitignore), and its database opened,
-a FolderUnusable where SQLite cannot open it (a folder of that name, a file this user may not read)."""
+a FolderUnusable where SQLite cannot open it (a folder of that name, a file this user may not read) or where it
+is a link to another folder's."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def make_folder(folder: Path) -> None:
 def open_database(database: Path | None, patience: float) -> sqlite3.Connection:
     """A connection to the database at `database` (None: in memory), whose statements wait up to `patience`
     seconds for a lock another connection holds."""
+    if database is not None and database.is_symlink():
+        raise damage.linked_database(database)
     try:
         return sqlite3.connect(":memory:" if database is None else str(database), isolation_level=None,
                                check_same_thread=False, timeout=patience)
