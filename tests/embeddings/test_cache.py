@@ -355,7 +355,43 @@ def test_a_cache_that_cannot_be_written_is_skipped_and_said_once(tmp_path, monke
     assert (first.misses, again.misses) == (2, 2)
     assert compute.calls == [["read a csv", "parse json"], ["read a csv", "a dog"]]
     said = [record.getMessage() for record in caplog.records]
-    assert len(said) == 1 and "cannot be written" in said[0] and "texts are embedded without it" in said[0]
+    assert len(said) == 1 and "cannot be written" in said[0] and "does not hold are embedded without it" in said[0]
+
+
+def filled(folder: Path) -> None:
+    """A cache file in `folder` holding "read a csv" and the record of index "docs", closed again."""
+    with EmbeddingCache(folder) as cache:
+        cache.embed(["read a csv"], "m", "mean", Recorder())
+        cache.wrote("docs", "m", "mean")
+
+
+def test_a_cache_that_cannot_be_written_answers_from_what_it_holds(tmp_path, monkeypatch, caplog):
+    """In a read-only folder SQLite refuses the write-ahead switch: the file was left unread, so the model it
+    records for an index was lost (a text query asked for model=) and every text was embedded again."""
+    filled(tmp_path)
+    monkeypatch.setattr(cache_module, "write_ahead", _refused)
+    compute = Recorder()
+    with caplog.at_level(logging.WARNING, logger="vectorize_nb"), EmbeddingCache(tmp_path) as cache:
+        assert cache.written("docs") == ("m", "mean")
+        found = cache.embed(["read a csv", "a dog"], "m", "mean", compute)
+        cache.wrote("other", "m", "mean")
+        assert (found.hits, found.misses, len(cache), cache.written("other")) == (1, 1, 1, None)
+    assert np.array_equal(found.vectors, fake_vectors(["read a csv", "a dog"])) and compute.calls == [["a dog"]]
+    said = [record.getMessage() for record in caplog.records]
+    assert len(said) == 1 and "cannot be written" in said[0] and "answers from the texts it holds" in said[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes read-only files")
+def test_a_cache_without_write_permission_answers_from_what_it_holds(tmp_path):
+    filled(tmp_path)
+    for path in (tmp_path / FILE_NAME, tmp_path):
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        with EmbeddingCache(tmp_path) as cache:
+            assert cache.written("docs") == ("m", "mean")
+            assert cache.embed(["read a csv"], "m", "mean", Recorder()).hits == 1
+    finally:
+        tmp_path.chmod(tmp_path.stat().st_mode | 0o200)
 
 
 def test_the_counters_keep_every_embed_of_threads_landing_together(cache, monkeypatch):

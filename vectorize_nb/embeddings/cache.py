@@ -37,7 +37,7 @@ import numpy as np
 
 from ..contract.errors import ClientClosed
 from ..environment import folder_path
-from ..journal import full, refused, write_ahead
+from ..journal import full, read_only, refused, write_ahead
 
 __all__ = ["EmbeddingCache", "CachedEmbeddings", "Keep", "default_folder", "FILE_NAME"]
 
@@ -232,8 +232,8 @@ class EmbeddingCache:
             if not (refused(exc) or full(exc) or isinstance(exc, (NotADirectoryError, FileExistsError))):
                 raise
             if not self._unwritable_said:
-                log.warning("The embedding cache %s cannot be written (%s): texts are embedded without it",
-                            self.path, exc)
+                log.warning("The embedding cache %s cannot be written (%s): the texts it does not hold are embedded "
+                            "without it", self.path, exc)
                 self._unwritable_said = True
             return otherwise()
 
@@ -244,17 +244,16 @@ class EmbeddingCache:
             self.close()
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             try:
-                db.execute("PRAGMA page_size=65536")  # a new file only: vectors span 16x fewer pages
-                write_ahead(db, patience=30)
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.executescript(_SCHEMA)
-                _check_schema(db)
-            except BaseException:
-                db.close()
-                raise
-            self._db = db
+                self._db = _opened(sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                                   check_same_thread=False), _configure)
+            except sqlite3.OperationalError as exc:
+                if not (refused(exc) and self.path.exists() and self.path.stat().st_size):  # none to read
+                    raise
+                self._db = _opened(read_only(self.path, 30), _check_schema)
+                log.warning("The embedding cache %s cannot be written (%s): it answers from the texts it holds, "
+                            "and the others are embedded without it", self.path, exc)
+                self._unwritable_said = True
         return self._db
 
     def _set_aside(self, exc: sqlite3.DatabaseError) -> None:
@@ -298,6 +297,25 @@ class _Keeper:
         if len(rest):
             self._store(rest, computed[rest])
         return self._refs
+
+
+def _opened(db: sqlite3.Connection, prepare: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
+    """`db` once `prepare` ran on it; closed where `prepare` fails."""
+    try:
+        prepare(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _configure(db: sqlite3.Connection) -> None:
+    """The settings and tables of a cache file this process may write."""
+    db.execute("PRAGMA page_size=65536")  # a new file only: vectors span 16x fewer pages
+    write_ahead(db, patience=30)
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(_SCHEMA)
+    _check_schema(db)
 
 
 def _check_schema(db: sqlite3.Connection) -> None:

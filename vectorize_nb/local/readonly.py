@@ -59,12 +59,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     if not path.exists() or not path.stat().st_size:
         raise ReadOnlyFolder(f"The folder {str(path.parent)!r} is read-only and holds no database: "
                              "connect to a folder you can write to")
-    wal = path.with_name(path.name + "-wal")
-    query = "?immutable=1"
-    if wal.exists() and wal.stat().st_size:
-        query = "?mode=ro"  # the writes in the -wal file are read through it and its -shm file
-    con = sqlite3.connect(path.resolve().as_uri() + query, uri=True, isolation_level=None,
-                          check_same_thread=False, timeout=LOCK_PATIENCE)
+    con = journal.read_only(path, LOCK_PATIENCE)
     try:
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError as exc:
