@@ -30,10 +30,11 @@ def engine_folder(path: str | os.PathLike[str] | None = None) -> Path:
 
 
 def folder_path(path: str | os.PathLike[str]) -> Path:
-    """A folder as named (an argument, the environment, the command line), once and for all: a relative path is
-    taken from the working folder now, so a later `os.chdir` (a notebook's `%cd`) leaves it where it was. Symlinks
-    are kept, as named."""
-    return Path(path).absolute()
+    """A folder as named (an argument, the environment, the command line), once and for all: a leading `~` is the
+    user's home (as pandas reads file paths; no shell expands it in `--path=~/x` or a .env file), and a relative
+    path is taken from the working folder now, so a later `os.chdir` (a notebook's `%cd`) leaves it where it was.
+    Symlinks are kept, as named."""
+    return Path(path).expanduser().absolute()
 
 
 def is_target(target: object) -> bool:

@@ -86,3 +86,27 @@ def test_a_database_that_is_a_link_to_another_folders_is_refused_naming_both(tmp
     assert files(tmp_path / "other") == ["vectorize.sqlite3"]
     with vz.connect(path=tmp_path / "real" / "data", limits=TINY) as real:
         assert real.list_indexes()["name"].tolist() == ["docs"]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """The user's home in tmp_path/home, the working folder in tmp_path/work."""
+    for name in ("home", "work"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VECTORIZE_NB_PATH", raising=False)
+    monkeypatch.chdir(tmp_path / "work")
+    return tmp_path / "home"
+
+
+def test_a_leading_tilde_is_the_users_home_in_path_and_the_environment(home, tmp_path, monkeypatch):
+    """A folder named "~" was made in the working folder, even by following connect("~/data")'s own hint."""
+    with vz.connect(path="~/named", limits=TINY) as named:
+        assert named.target == f"local:{home / 'named'}"
+    monkeypatch.setenv("VECTORIZE_NB_PATH", "~/from-env")
+    with vz.connect(limits=TINY) as from_env:
+        assert from_env.backend.folder == home / "from-env"
+    with serve(path="~/served") as served:
+        assert served.engine.folder == home / "served"
+    assert sorted(p.name for p in home.iterdir()) == ["from-env", "named", "served"]
+    assert list((tmp_path / "work").iterdir()) == []

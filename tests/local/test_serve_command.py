@@ -53,6 +53,14 @@ def test_a_path_that_stdouts_encoding_cannot_hold_is_shown_escaped(tmp_path):
     assert f"vectorize-nb serving {tmp_path}{os.sep}\\u6570\\u636e at http://127.0.0.1:" in banner
 
 
+def test_a_leading_tilde_in_the_path_is_the_users_home(tmp_path):
+    """`--path=~/data` reaches the command with its `~`, which no shell expands after `=`."""
+    process, banner = serve(Path("~/data"), HOME=str(tmp_path))
+    code, _ = stop(process, signal.SIGTERM)
+    assert code == 0 and f"vectorize-nb serving {tmp_path / 'data'} at http://127.0.0.1:" in banner
+    assert (tmp_path / "data" / "vectorize.sqlite3").is_file()
+
+
 @pytest.mark.parametrize("signum, prelude", [
     (signal.SIGINT, ""),  # Ctrl-C
     (signal.SIGTERM, ""),
