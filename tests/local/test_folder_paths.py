@@ -110,3 +110,24 @@ def test_a_leading_tilde_is_the_users_home_in_path_and_the_environment(home, tmp
         assert served.engine.folder == home / "served"
     assert sorted(p.name for p in home.iterdir()) == ["from-env", "named", "served"]
     assert list((tmp_path / "work").iterdir()) == []
+
+
+def long_folder(base, length: int):
+    """A folder under `base` whose database's path is `length` bytes long (names of 100 bytes at most)."""
+    folder, left = base, length - len(str(base / "vectorize.sqlite3"))
+    while left > 0:
+        name = "x" * min(100, left - 1) if left != 102 else "x" * 50  # no name of 0 bytes left for the last
+        folder, left = folder / name, left - len(name) - 1
+    return folder
+
+
+def test_a_folder_whose_database_path_is_past_sqlites_limit_is_refused_before_any_folder_is_made(tmp_path):
+    """SQLite opens paths of up to 512 bytes, less 8 for a "-journal" suffix: a longer one was "unable to open
+    database file ... Nothing was written there", after the folders were made."""
+    with vz.connect(path=long_folder(tmp_path / "f", 504), limits=TINY) as client:
+        client.create_index("docs", 2)
+    past = long_folder(tmp_path / "p", 505)
+    with pytest.raises(vz.errors.FolderUnusable) as refused:
+        vz.connect(path=past)
+    assert f"{past / 'vectorize.sqlite3'} is 505 bytes long, past the 504 bytes SQLite opens" in str(refused.value)
+    assert not (tmp_path / "p").exists()

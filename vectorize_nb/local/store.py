@@ -59,7 +59,7 @@ class Store:
         self._patience = lock_patience
         self._files = VectorFiles(None if self.path is None else self.path.parent / VECTORS_FOLDER)
         if self.path is not None:
-            make_folder(self.path.parent)
+            make_folder(self.path)
             orphaned = damage.orphaned_vectors(self.path, self.path.parent / VECTORS_FOLDER, self._files.held())
             if orphaned is not None:  # before SQLite makes a new database there
                 raise orphaned
