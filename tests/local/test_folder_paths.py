@@ -1,6 +1,9 @@
 """The engine's folder as named: taken as an absolute path once, when the client opens it, so that a later
 `os.chdir` (a notebook's `%cd`) does not move it; with `~` read as the user's home, as pandas reads file paths."""
 
+import re
+import shutil
+
 import pytest
 
 import vectorize_nb as vz
@@ -131,3 +134,23 @@ def test_a_folder_whose_database_path_is_past_sqlites_limit_is_refused_before_an
         vz.connect(path=past)
     assert f"{past / 'vectorize.sqlite3'} is 505 bytes long, past the 504 bytes SQLite opens" in str(refused.value)
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("how", ["moved", "deleted"])
+def test_a_folder_moved_or_deleted_under_an_open_client_is_said_to_be_gone(tmp_path, how):
+    """create_index raised a bare FileNotFoundError (its vectors folder could not be made), and an upsert after
+    `rm -r` said the index's vectors were missing, to be restored from a copy."""
+    client = vz.connect(path=tmp_path / "data", limits=TINY)
+    docs = client.create_index("docs", 2)
+    docs.upsert([{"id": "x", "values": [1, 0]}], wait=True)
+    if how == "moved":
+        shutil.move(tmp_path / "data", tmp_path / "elsewhere")
+    else:
+        shutil.rmtree(tmp_path / "data")
+    said = f"The folder {re.escape(repr(str(tmp_path / 'data')))} is gone: it was moved or deleted while this client"
+    with pytest.raises(vz.errors.FolderUnusable, match=said):
+        client.create_index("more", 2)
+    if how == "deleted":  # moved, the open files take the write
+        with pytest.raises(vz.WriteIncomplete, match=f"first failure: {said}"):
+            docs.upsert([{"id": "y", "values": [0, 1]}], wait=True)
+    client.close()

@@ -1,8 +1,8 @@
-"""A folder that is not what the engine expects: a file where the folder should be, a database that is
-not one (written over, or cut short), that SQLite cannot open (a folder of that name, another user's
-file), or that is missing or empty beside the indexes' vector files, an index's vector file missing or cut
-short. Each is FolderUnusable, naming the folder (or the index and its file), what is wrong in the user's
-terms, and what to do; the engine writes nothing over such a folder.
+"""A folder that is not what the engine expects: a file where the folder should be, a database that is not one (written
+over, or cut short), that SQLite cannot open (a folder of that name, another user's file), moved or deleted while
+open, or that is missing or empty beside the indexes' vector files, an index's vector file missing or cut short.
+Each is FolderUnusable, naming the folder (or the index and its file), what is wrong in the user's terms, and what
+to do; the engine writes nothing over such a folder.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def damage_met(exc: BaseException, folder: Path | None,
     (its name and its vector files' paths; None: a call on the folder); None for other errors."""
     if folder is None:
         return None
+    if isinstance(exc, FileNotFoundError) and not folder.is_dir():
+        return errors.FolderUnusable(f"The folder {str(folder)!r} is gone: it was moved or deleted while this client "
+                                     "had it open. Connect to it where it is now, or to another folder")
     found = None if index is None else damaged_vectors(exc, folder, *index)
     return found if found is not None else damaged_database(exc, folder)
 
