@@ -306,6 +306,13 @@ def test_the_default_folder_is_the_users_cache(monkeypatch, tmp_path):
     assert default_folder() == Path.home() / ".cache" / "vectorize-nb"
 
 
+def test_a_relative_xdg_cache_home_is_ignored_as_the_spec_says(monkeypatch, tmp_path):
+    """It made the cache in the working folder of the moment."""
+    monkeypatch.setenv("XDG_CACHE_HOME", "rel-cache")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_folder() == tmp_path / ".cache" / "vectorize-nb"
+
+
 def test_a_column_that_a_later_version_adds_to_the_file_is_left_alone(tmp_path):
     import sqlite3
 

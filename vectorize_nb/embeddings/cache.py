@@ -64,9 +64,10 @@ Keep = Callable[[int, np.ndarray], None]
 
 
 def default_folder() -> Path:
-    """$XDG_CACHE_HOME/vectorize-nb, else ~/.cache/vectorize-nb."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "vectorize-nb"
+    """$XDG_CACHE_HOME/vectorize-nb, else ~/.cache/vectorize-nb: a relative $XDG_CACHE_HOME is ignored, as the XDG
+    specification says."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "vectorize-nb"
 
 
 @dataclass(frozen=True)
