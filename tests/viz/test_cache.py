@@ -1,6 +1,8 @@
 """The picture cache: a repeat is free, a write makes the next picture new, a new kernel reads the disk."""
 
 import json
+import os
+import stat
 
 import numpy as np
 import pandas as pd
@@ -102,6 +104,18 @@ def test_on_disk_an_entry_is_arrays_without_pickles_and_json(disk_index, store):
     assert len(meta["value"]["table"]["id"]) == 300
     with np.load(cache_folder(disk_index) / "points" / files[1], allow_pickle=False) as arrays:
         assert arrays["coords"].shape == (300, 2) and arrays["coords"].dtype == np.float32
+
+
+@pytest.mark.skipif(os.name != "posix", reason="modes and the umask are POSIX's")
+def test_entries_on_disk_take_the_modes_the_umask_gives_as_the_folders_other_files_do(disk_index, store):
+    """They were 0600 whatever the umask (tempfile.mkstemp): another user of a shared folder could not read them."""
+    old = os.umask(0o022)
+    try:
+        plot_neighbourhood(disk_index, "v001")
+    finally:
+        os.umask(old)
+    entries = list((cache_folder(disk_index) / "points").iterdir())
+    assert len(entries) == 2 and {stat.S_IMODE(p.stat().st_mode) for p in entries} == {0o644}
 
 
 def test_a_write_removes_the_stale_entries_from_disk(disk_index, store, fits):

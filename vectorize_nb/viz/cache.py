@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
+import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +216,10 @@ def _write(folder: Path, key: CacheKey, arrays: Arrays, value: dict[str, Any]) -
 
 
 def _atomic(path: Path, write: Callable[[Any], Any]) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    """`path` written whole or not at all, through a temporary file made as others are (the umask sets its mode,
+    where tempfile.mkstemp's would be 0600)."""
+    temporary = path.with_name(f".tmp-{secrets.token_hex(8)}{path.suffix}")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(handle, "wb") as out:
             write(out)
