@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import answer_warnings, results
-from .contract import errors, validation
+from .contract import arguments, errors, validation
 from .contract.backend import Backend
 from .contract.models import (CheckedVectors, IndexDescription, IndexInfo, Mutation, QueryOptions, Vectors,
                               WriteKind)
@@ -428,7 +428,7 @@ class Index(MetadataIndexes):
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
         with self._during("query"), self._remade():
             matrix = many_queries(vectors, self.dimensions)
-        keys = None if keys is None else list(keys)  # a Series by position, whatever its index
+        keys = None if keys is None else list(arguments.listed("keys", keys, "a list of one label per query vector"))
         if keys is not None and len(keys) != len(matrix):
             raise errors.InvalidRequest(f"keys must hold one label per query vector ({len(matrix)}), got {len(keys)}")
         answer_warnings.zero_queries(self.backend, self.name, self.metric, matrix)

@@ -69,7 +69,7 @@ def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] 
                 "list(d) and list(d.values()) as ids and values; for one record, put it in a list")
         records = [{**r, "id": validation.id_text(r["id"])} if isinstance(r, dict) and "id" in r else r for r in data]
         return vectors_from_records(records, dimensions)
-    validation.ids_listed(data)
+    validation.ids_listed(data, paired=True)
     ids = [validation.id_text(vid) for vid in data]
     try:
         matrix = np.asarray(values, dtype=np.float32)
@@ -90,7 +90,8 @@ def _per_id(name: str, given: Any, count: int, expected: str) -> None:
     """`given` (unless None) holds one entry per id, and is not itself one entry (a dict, a number)."""
     if given is None:
         return
-    if isinstance(given, (dict, str, bytes)) or not hasattr(given, "__len__"):
+    arguments.listed(name, given, expected)
+    if not hasattr(given, "__len__"):
         raise arguments.ill_typed(name, expected, given)
     if len(given) != count:
         raise errors.InvalidRequest(f"{name} must have one entry per id ({count}), got {len(given)}")

@@ -4,6 +4,7 @@ the wrong shape is."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any, overload
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from ..secret import Secret
 from . import errors
 
-__all__ = ["malformed", "ill_typed", "choice", "flag", "text", "whole", "api_token"]
+__all__ = ["malformed", "ill_typed", "choice", "flag", "text", "whole", "listed", "api_token"]
 
 
 def malformed(message: str) -> errors.MalformedRequest:
@@ -54,6 +55,24 @@ def whole(name: str, value: Any) -> Any:
     if value is not None and (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number))):
         raise ill_typed(name, "a whole number or None", value)
     return value
+
+
+def listed(name: str, value: Any, expected: str, *, advice: str = "") -> Any:
+    """`value` if it holds its entries in an order (a list, a tuple, a 1-D array or Series, a generator): not
+    one string or bytes (read letter by letter), a dict, a set (in the order of its hashes, which pairs its
+    entries with the wrong rows), a frame (it iterates as its column names) nor a 0-d or 2-D array."""
+    if (isinstance(value, (str, bytes, Mapping, set, frozenset)) or not isinstance(value, Iterable)
+            or getattr(value, "ndim", 1) != 1):
+        raise ill_typed(name, expected, value, advice=advice or _listed_advice(name, value))
+    return value
+
+
+def _listed_advice(name: str, value: Any) -> str:
+    if isinstance(value, (set, frozenset)):
+        return f"a set has no order to pair its entries with the other arguments' rows: pass sorted({name}) or a list"
+    if hasattr(value, "columns"):
+        return f"a DataFrame iterates as its column names: pass one of its columns, df[{name!r}]"
+    return ""
 
 
 @overload

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import orjson
@@ -128,13 +128,19 @@ def asked_ids(ids: Any, limits: Limits) -> list[str]:
     return list(dict.fromkeys(vector_id(id_text(value), limits, row) for row, value in enumerate(ids)))
 
 
-def ids_listed(ids: Any) -> None:
-    """Refuse ids that are not a list of them (a string would be read as one id per character)."""
-    if isinstance(ids, (str, bytes, Mapping)) or not isinstance(ids, Iterable):
-        refusal = arguments.ill_typed("ids", "a list of ids", ids)
-        if isinstance(ids, str):
-            refusal.message += f"; for the one id pass [{ids!r}]"
-        raise refusal
+def ids_listed(ids: Any, *, paired: bool = False) -> None:
+    """Refuse ids that are not a list of them (a string would be read as one id per character, a frame as
+    its column names). A set is taken only where no other argument's rows are `paired` with the ids."""
+    if not paired and isinstance(ids, (set, frozenset)):
+        return
+    if isinstance(ids, str):
+        advice = f"for the one id pass [{ids!r}]"
+    elif hasattr(ids, "columns"):
+        advice = ('a DataFrame iterates as its column names: pass its id column, df["id"], or give the frame to '
+                  'df.vectorize.delete(index, id="id") or df.vectorize.fetch(index, id="id")')
+    else:
+        advice = ""
+    arguments.listed("ids", ids, "a list of ids", advice=advice)
 
 
 def namespace(value: Any, limits: Limits, vid: str | None = None) -> str | None:

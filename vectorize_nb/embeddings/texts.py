@@ -33,6 +33,9 @@ def check_texts(texts: str | Iterable[str]) -> list[str]:
                                 f"texts, {_column_of(texts)} (a frame iterates over its column names, not its rows)")
         refused.hint = "df['text'] is the column (a Series); df[['text']] is a frame of one column"
         raise refused
+    elif isinstance(texts, set | frozenset):
+        raise TextNotString("texts must be a str or a sequence of str, not a set: a set has no order to give the "
+                            "vectors' rows, pass sorted(texts) or a list")
     elif isinstance(texts, bytes | dict) or not isinstance(texts, Iterable):
         raise TextNotString(f"texts must be a str or a sequence of str, not {type(texts).__name__}")
     rows = list(texts)

@@ -1,0 +1,83 @@
+"""Arguments of the wrong kind, refused by name before anything is written or sent (the argument-fuzzing audit)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vectorize_nb as vz
+from vectorize_nb import errors
+
+from .helpers import TINY
+
+
+@pytest.fixture
+def index():
+    with vz.connect("memory", limits=TINY) as client:
+        index = client.create_index("docs", dimensions=2)
+        index.upsert(["a", "b", "c"], np.eye(3, 2, dtype=np.float32), wait=True)
+        yield index
+
+
+ID_READS_AND_DELETES = {
+    "delete_by_ids": lambda index, ids: index.delete_by_ids(ids, wait=True),
+    "get_by_ids": lambda index, ids: index.get_by_ids(ids),
+    "matches_filter": lambda index, ids: index.matches_filter(ids, {}),
+}
+
+
+@pytest.mark.parametrize("call", ID_READS_AND_DELETES.values(), ids=ID_READS_AND_DELETES.keys())
+def test_a_frame_given_as_ids_is_refused_not_read_as_its_column_names(index, call):
+    """delete_by_ids(DataFrame({"a": ..., "b": ...})) deleted the vectors "a" and "b" (a frame iterates as its
+    column names); get_by_ids and matches_filter answered for them."""
+    with pytest.raises(errors.MalformedRequest) as refused:
+        call(index, pd.DataFrame({"a": ["x"], "b": ["y"]}))
+    assert "ids must be a list of ids; got" in refused.value.message
+    assert 'pass its id column, df["id"], or give the frame to df.vectorize.delete' in refused.value.message
+    assert sorted(index.list_ids()) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("ids", [np.array("a"), np.array([["a"], ["b"]])], ids=["0-d", "2-D"])
+def test_an_array_of_ids_of_other_than_one_dimension_is_refused_by_name(index, ids):
+    """A 0-d array said "iteration over a 0-d array"; a 2-D one, that an id must be a string."""
+    with pytest.raises(errors.MalformedRequest) as refused:
+        index.delete_by_ids(ids)
+    assert "ids must be a list of ids; got" in refused.value.message
+    assert sorted(index.list_ids()) == ["a", "b", "c"]
+
+
+def test_a_set_of_ids_to_delete_or_read_is_taken(index):
+    """Where no other argument is paired with the ids, their order does not matter."""
+    assert sorted(index.get_by_ids({"a", "b"})["id"]) == ["a", "b"]
+    index.delete_by_ids(frozenset({"a"}), wait=True)
+    assert sorted(index.list_ids()) == ["b", "c"]
+
+
+@pytest.mark.parametrize("ids, namespaces, name", [
+    ({"x", "y"}, None, "ids"),
+    (["x", "y"], {"ns-a", "ns-b"}, "namespaces"),
+])
+def test_a_set_paired_with_the_rows_of_a_write_is_refused_by_name(index, ids, namespaces, name):
+    """upsert({"first", "second"}, X, namespaces={"ns-a", "ns-b"}) paired ids, rows and namespaces in the order of
+    the strings' hashes, which changes from one run of Python to the next."""
+    with pytest.raises(errors.MalformedRequest) as refused:
+        index.upsert(ids, np.eye(2), namespaces=namespaces, wait=True)
+    assert f"{name} must be " in refused.value.message
+    assert f"a set has no order to pair its entries with the other arguments' rows: pass sorted({name})" in \
+        refused.value.message
+    assert sorted(index.list_ids()) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("keys", [{"q-a", "q-b"}, "ab", 5])
+def test_query_many_keys_that_are_not_a_list_are_refused_by_name(index, keys):
+    """keys={"q-a", "q-b"} labelled the answers in hash order, keys="ab" as 'a' and 'b', keys=5 said "'int' object
+    is not iterable"."""
+    with pytest.raises(errors.MalformedRequest) as refused:
+        index.query_many(np.eye(2), keys=keys)
+    assert "keys must be a list of one label per query vector; got" in refused.value.message
+
+
+def test_texts_to_embed_given_as_a_set_are_refused():
+    """Client.embed({"cat", "dog"}) gave its rows in the set's order, which the caller cannot know."""
+    with vz.connect("memory") as client, pytest.raises(errors.TextNotString) as refused:
+        client.embed({"cat", "dog"}, "wordllama/l2-supercat-256")
+    assert "not a set: a set has no order to give the vectors' rows, pass sorted(texts)" in str(refused.value)
