@@ -81,3 +81,51 @@ def test_texts_to_embed_given_as_a_set_are_refused():
     with vz.connect("memory") as client, pytest.raises(errors.TextNotString) as refused:
         client.embed({"cat", "dog"}, "wordllama/l2-supercat-256")
     assert "not a set: a set has no order to give the vectors' rows, pass sorted(texts)" in str(refused.value)
+
+
+WRITES_WITH_OPTIONS = {
+    "upsert": lambda index, **options: index.upsert(["w1"], np.ones((1, 2)), **options),
+    "delete_by_ids": lambda index, **options: index.delete_by_ids(["a"], **options),
+    "accessor": lambda index, **options: pd.DataFrame({"id": ["w1"], "v": [np.ones(2)]}).vectorize.upsert(
+        index, id="id", vector="v", **options),
+}
+
+
+@pytest.mark.parametrize("call", WRITES_WITH_OPTIONS.values(), ids=WRITES_WITH_OPTIONS.keys())
+@pytest.mark.parametrize("name, value", [
+    ("wait", np.array([True, False])), ("wait", pd.Series([True])), ("wait", "no"), ("wait", 1),
+    ("on_error", pd.Series(["raise"])),
+])
+def test_a_write_option_that_is_no_flag_is_refused_before_anything_is_written(index, call, name, value):
+    """upsert(wait=np.array([True, False])) stored the vector, then raised numpy's "truth value of an array is
+    ambiguous"; delete_by_ids(wait=Series) deleted first; wait="no" waited."""
+    with pytest.raises(errors.MalformedRequest) as refused:
+        call(index, **{name: value})
+    assert refused.value.message.startswith(f"{name} must be ")
+    assert sorted(index.list_ids()) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("write", ["upsert", "accessor"])
+def test_progress_is_true_false_or_none(index, write):
+    call = WRITES_WITH_OPTIONS[write]
+    with pytest.raises(errors.MalformedRequest) as refused:
+        call(index, progress="yes")
+    assert refused.value.message == "progress must be True or False or None; got 'yes'"
+    assert sorted(index.list_ids()) == ["a", "b", "c"]
+
+
+def test_create_index_exist_ok_and_return_metadata_that_are_no_flag_are_refused_by_name(index):
+    """Both raised numpy's "truth value of an array is ambiguous" (exist_ok only where the name existed)."""
+    with vz.connect("memory", limits=TINY) as client:
+        with pytest.raises(errors.MalformedRequest, match=r"\] exist_ok must be True or False; got array"):
+            client.create_index("fresh", 2, exist_ok=np.array([1, 2]))
+        assert client.list_indexes().empty
+    with pytest.raises(errors.MalformedRequest, match=r"\] return_metadata must be one of 'none', 'indexed', 'all'"):
+        index.query(np.ones(2), return_metadata=np.array(["all", "none"]))
+
+
+@pytest.mark.parametrize("name", ["cache", "locally", "progress"])
+def test_embed_flags_are_refused_by_name(name):
+    with vz.connect("memory") as client, pytest.raises(errors.MalformedRequest) as refused:
+        client.embed(["cat"], "wordllama/l2-supercat-256", **{name: "no"})
+    assert refused.value.message.startswith(f"{name} must be True or False")

@@ -259,6 +259,7 @@ class Client:
         with errors.during(f"create_index {name!r}"):
             name, dimensions, metric, preset, description = _create_arguments(name, dimensions, metric, preset,
                                                                               description)
+            exist_ok = arguments.flag("exist_ok", exist_ok)
             try:
                 created = self.backend.create_index(name, dimensions=dimensions, metric=metric, preset=preset,
                                                     description=description)

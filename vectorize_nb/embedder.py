@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .contract import errors
+from .contract import arguments, errors
 from .contract.backend import Backend
 from .contract.embedding_models import MODELS, EmbeddingModel, get_model, known_model, resolve_pooling
 from .contract.models import UNKNOWN_TIME, IndexDescription
@@ -235,6 +235,8 @@ class Embedder:
         position."""
         if self._closed:
             raise errors.ClientClosed()
+        cache, locally = arguments.flag("cache", cache), arguments.flag("locally", locally)
+        progress = arguments.flag("progress", progress, optional=True)
         started = time.perf_counter()
         spec = get_model(model)
         chosen = resolve_pooling(spec, pooling)

@@ -49,8 +49,9 @@ class WriteOptions:
     on_error: OnError = "raise"
 
     def __post_init__(self) -> None:
-        if self.on_error not in ("raise", "report"):
-            raise ValueError(f"on_error must be 'raise' or 'report'; got {self.on_error!r}")
+        arguments.choice("on_error", self.on_error, ("raise", "report"))
+        object.__setattr__(self, "wait", arguments.flag("wait", self.wait))
+        object.__setattr__(self, "progress", arguments.flag("progress", self.progress, optional=True))
         if self.batch_size is not None and (isinstance(self.batch_size, bool) or int(self.batch_size) < 1):
             raise ValueError(f"batch_size must be a whole number of at least 1; got {self.batch_size!r}")
 

@@ -34,10 +34,21 @@ def choice(name: str, value: Any, choices: tuple[str, ...]) -> Any:
     return value
 
 
-def flag(name: str, value: Any, *, advice: str = "") -> bool:
-    """`value` as a bool, where only True or False (numpy's bool_ included) is one: not a string of a bool."""
+@overload
+def flag(name: str, value: Any, *, advice: str = "") -> bool: ...
+
+
+@overload
+def flag(name: str, value: Any, *, advice: str = "", optional: bool) -> bool | None: ...
+
+
+def flag(name: str, value: Any, *, advice: str = "", optional: bool = False) -> bool | None:
+    """`value` as a bool, where only True or False (numpy's bool_ included) is one: not a string of a bool;
+    None too where `optional`."""
+    if value is None and optional:
+        return None
     if not isinstance(value, (bool, np.bool_)):
-        raise ill_typed(name, "True or False", value, advice=advice)
+        raise ill_typed(name, "True or False" + (" or None" if optional else ""), value, advice=advice)
     return bool(value)
 
 

@@ -319,7 +319,7 @@ def query_option_types(top_k: Any, return_values: Any, return_metadata: Any, *, 
     """40026 for a query option of the wrong type: in a request body's terms (as the service words them:
     a boolean returnMetadata is `returnMetadata: expected value`), or, with `python`, in a Python caller's
     (`return_metadata must be one of 'none', 'indexed', 'all'; got 'al'`)."""
-    if return_metadata not in METADATA_MODES:
+    if not isinstance(return_metadata, str) or return_metadata not in METADATA_MODES:
         if not python and not isinstance(return_metadata, str):
             raise errors.MalformedRequest("Failed to parse the request body as JSON: returnMetadata: expected value")
         modes = ", ".join(repr(m) if python else f'"{m}"' for m in METADATA_MODES)
