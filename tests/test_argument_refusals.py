@@ -129,3 +129,20 @@ def test_embed_flags_are_refused_by_name(name):
     with vz.connect("memory") as client, pytest.raises(errors.MalformedRequest) as refused:
         client.embed(["cat"], "wordllama/l2-supercat-256", **{name: "no"})
     assert refused.value.message.startswith(f"{name} must be True or False")
+
+
+@pytest.mark.parametrize("batch_size", [2.5, "2", np.True_, True, float("inf"), float("nan"), "x", 0])
+def test_a_batch_size_that_is_no_whole_number_of_at_least_one_is_refused_by_name(index, batch_size):
+    """batch_size=2.5 became 2, "2" was taken, np.True_ became 1; inf raised OverflowError, nan and "x" int()'s
+    own messages, none naming batch_size."""
+    for call in (WRITES_WITH_OPTIONS["upsert"], WRITES_WITH_OPTIONS["accessor"],
+                 lambda index, **options: index.copy_to(vz.connect("memory", limits=TINY), **options)):
+        with pytest.raises(errors.MalformedRequest) as refused:
+            call(index, batch_size=batch_size)
+        assert refused.value.message.startswith("batch_size must be a whole number of at least 1 or None; got ")
+    assert sorted(index.list_ids()) == ["a", "b", "c"]
+
+
+def test_a_whole_float_batch_size_is_taken_as_its_int(index):
+    result = index.upsert(["x", "y", "z"], np.ones((3, 2)), batch_size=2.0, wait=True)
+    assert [batch.rows for batch in result.batches] == [2, 1]

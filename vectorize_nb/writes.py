@@ -52,13 +52,12 @@ class WriteOptions:
         arguments.choice("on_error", self.on_error, ("raise", "report"))
         object.__setattr__(self, "wait", arguments.flag("wait", self.wait))
         object.__setattr__(self, "progress", arguments.flag("progress", self.progress, optional=True))
-        if self.batch_size is not None and (isinstance(self.batch_size, bool) or int(self.batch_size) < 1):
-            raise ValueError(f"batch_size must be a whole number of at least 1; got {self.batch_size!r}")
+        object.__setattr__(self, "batch_size", arguments.count("batch_size", self.batch_size, optional=True))
 
 
 def plan_batches(vectors: CheckedVectors, limits: Limits, batch_size: int | None = None) -> list[Batch]:
     """Split rows into batches of at most `batch_size` (and the per-request cap) and 100 MB of NDJSON."""
-    cap = limits.max_vectors_per_write if batch_size is None else min(int(batch_size), limits.max_vectors_per_write)
+    cap = limits.max_vectors_per_write if batch_size is None else min(batch_size, limits.max_vectors_per_write)
     width = vectors.values.shape[1] if vectors.values.ndim == 2 else 0
     sizes = np.fromiter(map(len, vectors.ids), dtype=np.int64, count=len(vectors))
     if any(md is not None for md in vectors.metadata_json):

@@ -12,7 +12,7 @@ import numpy as np
 from ..secret import Secret
 from . import errors
 
-__all__ = ["malformed", "ill_typed", "choice", "flag", "text", "whole", "listed", "api_token"]
+__all__ = ["malformed", "ill_typed", "choice", "flag", "text", "whole", "is_whole", "count", "listed", "api_token"]
 
 
 def malformed(message: str) -> errors.MalformedRequest:
@@ -66,6 +66,25 @@ def whole(name: str, value: Any) -> Any:
     if value is not None and (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number))):
         raise ill_typed(name, "a whole number or None", value)
     return value
+
+
+def is_whole(value: Any) -> bool:
+    """A whole number: an int (numpy's too) or a float without a fraction, never a bool."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, float) and value.is_integer()
+
+
+def count(name: str, value: Any, *, optional: bool = False) -> Any:
+    """`value` as an int if it is a whole number of at least 1 (2.0 is 2; 2.5, "2" and True are refused), or None
+    where `optional`."""
+    if value is None and optional:
+        return None
+    if not is_whole(value) or value < 1:
+        raise ill_typed(name, "a whole number of at least 1" + (" or None" if optional else ""), value)
+    return int(value)
 
 
 def listed(name: str, value: Any, expected: str, *, advice: str = "") -> Any:

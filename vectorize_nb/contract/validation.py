@@ -63,7 +63,7 @@ def index_config(dimensions: Any, metric: Any, preset: Any, limits: Limits) -> I
         return preset_config(preset, dimensions, metric)
     if dimensions is None and metric is None:
         raise no_config()
-    if not _is_whole(dimensions) or not limits.min_dimensions <= dimensions <= limits.max_dimensions:
+    if not arguments.is_whole(dimensions) or not limits.min_dimensions <= dimensions <= limits.max_dimensions:
         raise errors.InvalidIndexConfig(
             f"vectorize.index.invalid_config - Dimensions must be in range: "
             f"[{limits.min_dimensions}, {limits.max_dimensions}], got {dimensions!r}")
@@ -81,14 +81,6 @@ def preset_config(preset: str, dimensions: Any, metric: Any) -> IndexConfig:
             f"vectorize.index.invalid_config - Preset {preset!r} makes an index of {dims} dimensions and metric "
             f"{preset_metric}, got dimensions={dimensions!r} and metric={metric!r} with it")
     return IndexConfig(dims, preset_metric, preset)
-
-
-def _is_whole(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, np.integer)):
-        return True
-    return isinstance(value, float) and value.is_integer()
 
 
 def id_text(value: Any) -> Any:
@@ -335,7 +327,7 @@ def query_options(options: QueryOptions, limits: Limits, *, python: bool = False
     `python`: word type errors for a Python caller rather than for a request body."""
     query_option_types(options.top_k, options.return_values, options.return_metadata, python=python)
     top_k = options.top_k
-    if not _is_whole(top_k) or top_k < 1:
+    if not arguments.is_whole(top_k) or top_k < 1:
         raise errors.InvalidQuery(f"topK must be a whole number of at least 1, got {top_k!r}")
     cap = limits.top_k_cap(options.return_values, options.return_metadata)
     if top_k > cap:
@@ -401,7 +393,7 @@ def list_count(count: Any, limits: Limits, *, name: str = "count") -> int:
     """A page size of a listing (the default where None), refused in the words of the argument `name`."""
     if count is None:
         return limits.default_list_count
-    if not _is_whole(count) or not limits.min_list_count <= count <= limits.max_list_count:
+    if not arguments.is_whole(count) or not limits.min_list_count <= count <= limits.max_list_count:
         raise errors.InvalidListCount(
             f"{name} must be a whole number from {limits.min_list_count} to {limits.max_list_count}, "
             f"got {count!r}")
