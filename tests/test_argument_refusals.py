@@ -146,3 +146,18 @@ def test_a_batch_size_that_is_no_whole_number_of_at_least_one_is_refused_by_name
 def test_a_whole_float_batch_size_is_taken_as_its_int(index):
     result = index.upsert(["x", "y", "z"], np.ones((3, 2)), batch_size=2.0, wait=True)
     assert [batch.rows for batch in result.batches] == [2, 1]
+
+
+@pytest.mark.parametrize("name, value", [
+    ("timeout", float("nan")), ("timeout", None), ("timeout", True), ("timeout", float("inf")), ("timeout", 0),
+    ("interval", -1), ("interval", "x"), ("interval", float("nan")), ("interval", float("inf")),
+])
+def test_wait_refuses_a_timeout_or_interval_that_is_no_finite_number_of_seconds(name, value):
+    """wait(timeout=nan) never returned (nan <= 0 is False); None, "x", -1 and inf raised Python's own errors from
+    inside the loop, and True waited 1 s."""
+    with vz.connect("memory", limits=TINY, apply_delay=3600) as client:
+        index = client.create_index("docs", dimensions=2)
+        index.upsert(["a"], np.ones((1, 2)))
+        with pytest.raises(errors.MalformedRequest) as refused:
+            index.wait(**{name: value})
+    assert f"{name} must be a finite number of seconds above 0; got " in refused.value.message

@@ -115,6 +115,8 @@ class Index(MetadataIndexes):
         InvalidRequest
             A mutation id the embedded engine never issued for this index (another index's, or mistyped).
         """
+        with self._during("wait"):
+            timeout, interval = arguments.seconds("timeout", timeout), arguments.seconds("interval", interval)
         targets = self._targets(mutation)
         if not targets:
             return self.info()

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .contract import errors
+from .contract import arguments, errors
 from .contract.backend import Backend
 from .contract.models import IndexInfo, Mutation
 
@@ -199,6 +199,7 @@ def wait_until_applied(backend: Backend, index: str, log: MutationLog, mutations
     so writes made meanwhile count); `WaitTimeout` after `timeout` seconds, saying when this client
     cannot tell, and also when the server stops answering (a REST backend's look at info is given up
     when the wait's time is up)."""
+    timeout, interval = arguments.seconds("timeout", timeout), arguments.seconds("interval", interval)
     pending = [mutations] if isinstance(mutations, str) else list(mutations)
     for mutation in pending:
         if backend.mutation_state(index, mutation) == "unknown":

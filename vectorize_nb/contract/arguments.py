@@ -4,6 +4,7 @@ the wrong shape is."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any, overload
 
@@ -12,7 +13,8 @@ import numpy as np
 from ..secret import Secret
 from . import errors
 
-__all__ = ["malformed", "ill_typed", "choice", "flag", "text", "whole", "is_whole", "count", "listed", "api_token"]
+__all__ = ["malformed", "ill_typed", "choice", "flag", "text", "whole", "is_whole", "count", "seconds",
+           "listed", "api_token"]
 
 
 def malformed(message: str) -> errors.MalformedRequest:
@@ -85,6 +87,14 @@ def count(name: str, value: Any, *, optional: bool = False) -> Any:
     if not is_whole(value) or value < 1:
         raise ill_typed(name, "a whole number of at least 1" + (" or None" if optional else ""), value)
     return int(value)
+
+
+def seconds(name: str, value: Any) -> float:
+    """`value` as a float if it is a finite number of seconds above 0 (not a bool, a string, NaN or an infinity)."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not math.isfinite(value) or value <= 0):
+        raise ill_typed(name, "a finite number of seconds above 0", value)
+    return float(value)
 
 
 def listed(name: str, value: Any, expected: str, *, advice: str = "") -> Any:
