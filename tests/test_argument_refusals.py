@@ -161,3 +161,83 @@ def test_wait_refuses_a_timeout_or_interval_that_is_no_finite_number_of_seconds(
         with pytest.raises(errors.MalformedRequest) as refused:
             index.wait(**{name: value})
     assert f"{name} must be a finite number of seconds above 0; got " in refused.value.message
+
+
+@pytest.fixture(params=["embedded", "rest"])
+def client(request):
+    """A client of the embedded engine, or of a server of it over REST, holding the index "docs"."""
+    if request.param == "embedded":
+        with vz.connect("memory", limits=TINY) as client:
+            client.create_index("docs", dimensions=2)
+            yield client
+        return
+    with vz.serve(memory=True, limits=TINY) as server, \
+            vz.connect(server.url, account_id="local", max_retries=0, limits=TINY) as client:
+        client.create_index("docs", dimensions=2)
+        yield client
+
+
+@pytest.mark.parametrize("name", [None, 7, 2**63, ("docs",), pd.NA, b"docs"])
+def test_an_index_name_that_is_no_string_is_refused_alike_on_both_targets(client, name):
+    """get_index(7) raised AttributeError, 2**63 OverflowError, a tuple sqlite3.ProgrammingError on the engine;
+    over REST, urllib's TypeError."""
+    for call in (client.get_index, client.delete_index):
+        with pytest.raises(errors.MalformedRequest) as refused:
+            call(name)
+        assert "name must be a string; got " in refused.value.message
+    assert client.list_indexes()["name"].tolist() == ["docs"]
+
+
+def test_an_empty_index_name_is_not_found_on_both_targets(client):
+    """Over REST, get_index("") read the listing's answer (ServerError) and delete_index("") found no route."""
+    for call in (client.get_index, client.delete_index):
+        with pytest.raises(errors.IndexNotFound, match='Index name ""'):
+            call("")
+    assert client.list_indexes()["name"].tolist() == ["docs"]
+
+
+@pytest.mark.parametrize("cursor", [5, [], b"abc"])
+def test_a_cursor_that_is_no_string_is_refused_alike_on_both_targets(client, cursor):
+    """The engine raised AttributeError; over REST cursor=[] was dropped and the walk began again."""
+    with pytest.raises(errors.MalformedRequest, match=r"cursor must be a string or None; got "):
+        client.get_index("docs").list_vectors(count=1, cursor=cursor)
+
+
+@pytest.mark.parametrize("metadata", [pd.Series(["x", "y"]), np.array([1, 2])])
+def test_metadata_rows_that_are_no_dicts_are_refused_for_their_id_on_an_index_with_metadata_indexes(index, metadata):
+    """With a metadata index, the warning about unheld values read row.get() first: AttributeError."""
+    index.create_metadata_index("genre", "string")
+    with pytest.raises(errors.InvalidMetadata, match='invalid metadata for id="m1": expected an object'):
+        index.upsert(["m1", "m2"], np.ones((2, 2)), metadata=metadata)
+    assert sorted(index.list_ids()) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("which", ["index_a", "index_b"])
+def test_compare_refuses_what_is_no_index_by_name(index, which):
+    """compare(None, index, ...) raised AttributeError: 'NoneType' object has no attribute 'dimensions'."""
+    pair = {"index_a": index, "index_b": index, which: "docs"}
+    with pytest.raises(TypeError, match=f"compare's {which} must be an Index"):
+        vz.compare(pair["index_a"], pair["index_b"], ["a"])
+
+
+@pytest.mark.parametrize("changes, error, says", [
+    ({"max_top_k": "100"}, TypeError, "Limits.max_top_k must be a whole number (an int); got '100'"),
+    ({"max_top_k": None}, TypeError, "Limits.max_top_k must be a whole number (an int); got None"),
+    ({"min_dimensions": True}, TypeError, "Limits.min_dimensions must be a whole number (an int); got True"),
+    ({"default_list_count": 0}, ValueError, "Limits.default_list_count must be at least 1; got 0"),
+    ({"max_dimensions": 10}, ValueError, "Limits.min_dimensions (32) must not be above Limits.max_dimensions (10)"),
+    ({"cursor_ttl_seconds": float("nan")}, ValueError, "Limits.cursor_ttl_seconds must be a finite number"),
+])
+def test_limits_no_engine_can_keep_are_refused_by_name(changes, error, says):
+    """Limits(max_top_k="100") was taken and broke the first query with '>' not supported; max_dimensions=10
+    read later as "Dimensions must be in range: [32, 10]"; default_list_count=0 listed no ids."""
+    with pytest.raises(error) as refused:
+        vz.DEFAULT_LIMITS.with_changes(**changes)
+    assert says in str(refused.value)
+    assert vz.Limits(min_dimensions=1).min_dimensions == 1
+
+
+@pytest.mark.parametrize("limits", [None, {"max_top_k": 10}])
+def test_connect_refuses_limits_that_are_no_limits(limits):
+    with pytest.raises(TypeError, match="limits must be a vz.Limits, such as"):
+        vz.connect("memory", limits=limits)

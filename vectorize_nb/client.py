@@ -27,7 +27,7 @@ from . import results
 from .contract import arguments, errors, validation
 from .contract.backend import Backend
 from .contract.errors import ConfigurationError
-from .contract.limits import DEFAULT_LIMITS, Limits
+from .contract.limits import DEFAULT_LIMITS, Limits, limits_given
 from .contract.models import PRESETS, IndexConfig, IndexDescription
 from .contract.embedding_models import get_model, known_model, model_records
 from .embedder import Embedder
@@ -129,7 +129,7 @@ def _server_url(target: str) -> str:
 def _embedded(folder: Path | None, limits: Limits, apply_delay: float) -> Client:
     from .local import LocalEngine
 
-    engine = LocalEngine(folder, limits=limits, apply_delay=apply_delay)
+    engine = LocalEngine(folder, limits=limits_given(limits), apply_delay=apply_delay)
     return Client(engine, "memory" if folder is None else f"local:{folder}")
 
 
@@ -338,7 +338,7 @@ class Client:
         """
         with errors.during(f"get_index {name!r}"):
             try:
-                return self._index(self.backend.get_index(name))
+                return self._index(self.backend.get_index(_asked_name(name)))
             except errors.IndexNotFound as exc:
                 exc.message += self._what_is_there(name)
                 raise
@@ -376,9 +376,18 @@ class Client:
             No index of that name (3000).
         """
         with errors.during(f"delete_index {name!r}"):
+            name = _asked_name(name)
             self.log.delete(name, lambda: self.backend.delete_index(name))
         for index in [index for index in self._handles if index.name == name]:
             index._retire()
+
+
+def _asked_name(name: Any) -> str:
+    """The name of an index asked for, refused alike on every target: not a string by its type, "" as no index (over
+    REST it would name the route of the listing)."""
+    if not arguments.text("name", name):
+        raise validation.index_not_found(name)
+    return str(name)
 
 
 def _create_arguments(name: Any, dimensions: Any, metric: Any, preset: Any,

@@ -199,7 +199,7 @@ class Index(MetadataIndexes):
             batch = as_vectors(data, values, metadata, namespaces, self.dimensions)
         if isinstance(batch, Vectors) and batch.metadata is not None and (types := metadata_index_types(
                 self.backend, self.name)):
-            rows = [row or {} for row in batch.metadata]
+            rows = [row if isinstance(row, dict) else {} for row in batch.metadata]  # others are refused later
             warn_unheld(self.backend, self.name, types, {key: [row.get(key) for row in rows] for key in types},
                         lambda at: f"id {batch.ids[at]!r}")
         return batch

@@ -225,7 +225,7 @@ class IndexReader:
             A cursor that is not this index's, or whose walk cannot go on (expired).
         """
         with self._during("list_vectors"):
-            page = self.backend.list_vectors(self.name, count, cursor)
+            page = self.backend.list_vectors(self.name, count, arguments.text("cursor", cursor, optional=True))
         return results.ids_frame(page.ids, self._attrs("list_vectors", next_cursor=page.next_cursor,
                                                        is_truncated=page.is_truncated, total_count=page.total_count,
                                                        cursor_expiration=page.cursor_expiration))

@@ -7,9 +7,11 @@ for where each comes from). A smaller `min_dimensions` is handy for teaching wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+import numbers
+from dataclasses import dataclass, fields, replace
 
-__all__ = ["Limits", "DEFAULT_LIMITS"]
+__all__ = ["Limits", "DEFAULT_LIMITS", "limits_given"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,25 @@ class Limits:
     default_list_count: int = 100
     cursor_ttl_seconds: float = 3600.0
 
+    def __post_init__(self) -> None:
+        """Refuse a limit no engine can keep, naming it: each a whole number of at least 1 (the TTL a finite
+        number of seconds above 0), and every pair of lower and upper bounds in order."""
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name == "cursor_ttl_seconds":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+                    raise ValueError(f"Limits.cursor_ttl_seconds must be a finite number of seconds above 0; "
+                                     f"got {value!r:.80}")
+            elif isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise TypeError(f"Limits.{field.name} must be a whole number (an int); got {value!r:.80}")
+            elif value < 1:
+                raise ValueError(f"Limits.{field.name} must be at least 1; got {value!r}")
+        for low, high in (("min_dimensions", "max_dimensions"), ("min_list_count", "default_list_count"),
+                          ("default_list_count", "max_list_count"), ("max_top_k_with_data", "max_top_k")):
+            if getattr(self, low) > getattr(self, high):
+                raise ValueError(f"Limits.{low} ({getattr(self, low)}) must not be above Limits.{high} "
+                                 f"({getattr(self, high)})")
+
     def with_changes(self, **changes: int | float) -> Limits:
         """A copy with some limits changed, e.g. `DEFAULT_LIMITS.with_changes(min_dimensions=2)`."""
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -78,3 +99,11 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def limits_given(limits: object) -> Limits:
+    """The `limits=` of connect (and of serve), refused unless a `Limits`."""
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a vz.Limits, such as vz.DEFAULT_LIMITS.with_changes(min_dimensions=2); got "
+                        f"{limits!r:.80}")
+    return limits

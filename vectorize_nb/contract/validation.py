@@ -22,8 +22,9 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
                      VectorCells, Vectors, WriteKind)
 
 __all__ = [
-    "index_name", "no_config", "index_config", "preset_config", "id_text", "vector_id", "id_list", "ids_listed",
-    "asked_ids", "namespace", "write_count", "unique_rows", "check_vectors", "first_bad_cell", "recheck_cells",
+    "index_name", "index_not_found", "no_config", "index_config", "preset_config", "id_text", "vector_id", "id_list",
+    "ids_listed", "asked_ids", "namespace", "write_count", "unique_rows", "check_vectors", "first_bad_cell",
+    "recheck_cells",
     "first_non_finite_row", "query_option_types", "query_options", "query_vector", "list_count",
     "metadata_index_spec", "utf8_len", "wrong_width", "not_numbers",
 ]
@@ -46,6 +47,10 @@ def index_name(name: Any, limits: Limits) -> str:
             f"vectorize.index.invalid_name - Index name {name!r} is not valid; it must match "
             f"[a-z][a-z0-9_-]*[a-z0-9] and be at most {limits.max_index_name_bytes} bytes")
     return name
+
+
+def index_not_found(name: str) -> errors.IndexNotFound:
+    return errors.IndexNotFound(f'vectorize.index.not_found - Index name "{name}"')
 
 
 def no_config() -> errors.InvalidIndexConfig:

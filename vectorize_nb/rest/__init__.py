@@ -7,7 +7,7 @@ import os
 
 from ..contract.errors import ConfigurationError
 from ..environment import SERVED_ACCOUNT_ID
-from ..contract.limits import DEFAULT_LIMITS, Limits
+from ..contract.limits import DEFAULT_LIMITS, Limits, limits_given
 from ..rest_options import CLOUDFLARE_REQUESTS_PER_WINDOW, CLOUDFLARE_WINDOW_SECONDS, REST_DEFAULTS as DEFAULTS
 from ..secret import Secret
 from .backend import RestBackend
@@ -61,4 +61,4 @@ def connect_rest(target: str, *, account_id: str | None = None, api_token: str |
                           limiter=limiter, pool_size=max(4, concurrency),
                           total_timeout=total_timeout)
     label = f"cloudflare:{account}" if target == "cloudflare" else where.base_url
-    return RestBackend(transport, limits=limits, max_concurrency=concurrency), label
+    return RestBackend(transport, limits=limits_given(limits), max_concurrency=concurrency), label

@@ -15,7 +15,7 @@ itself is left out of both answers (it would always agree).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from collections.abc import Hashable, Sequence
 
 import numpy as np
@@ -23,11 +23,9 @@ import pandas as pd
 
 from ..contract.validation import id_text
 from ..frames import check_columns
+from ..index import Index
 from .inputs import frame_matrix, vector_column, whole_number
 from .traces import TEMPLATE, heading, plain, plotly, short, shorten
-
-if TYPE_CHECKING:
-    from ..index import Index
 
 __all__ = ["compare", "plot_comparison", "agreement", "rank_biased_overlap"]
 
@@ -79,7 +77,7 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
     >>> plot_comparison(table)
     Figure({...})
     """
-    top_k = whole_number(top_k, "top_k", 1)
+    top_k = _checked(index_a, index_b, top_k)
     if hasattr(queries, "__len__") and len(queries) == 0:
         raise ValueError("queries is empty: compare needs at least one stored id, vector or row to ask both indexes")
     keys, matrix_a, matrix_b, own_ids = _questions(index_a, index_b, queries, (vectors, key), (text, model, pooling))
@@ -95,6 +93,14 @@ def compare(index_a: Index, index_b: Index, queries: Any, top_k: int = 10, *,
                         "target_a": index_a.target, "target_b": index_b.target, "filter": filter,
                         "namespace": namespace, "mean_overlap": float(table["overlap"].mean()) if len(table) else None})
     return table
+
+
+def _checked(index_a: Any, index_b: Any, top_k: Any) -> int:
+    """compare's `top_k`, once both indexes are seen to be Index handles."""
+    for name, index in (("index_a", index_a), ("index_b", index_b)):
+        if not isinstance(index, Index):
+            raise TypeError(f"compare's {name} must be an Index (client.get_index(name)), got {index!r:.40}")
+    return whole_number(top_k, "top_k", 1)
 
 
 def _questions(index_a: Index, index_b: Index, queries: Any, columns: tuple[Any, Hashable | None],
