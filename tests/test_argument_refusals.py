@@ -241,3 +241,26 @@ def test_limits_no_engine_can_keep_are_refused_by_name(changes, error, says):
 def test_connect_refuses_limits_that_are_no_limits(limits):
     with pytest.raises(TypeError, match="limits must be a vz.Limits, such as"):
         vz.connect("memory", limits=limits)
+
+
+@pytest.mark.parametrize("vector_id, refused, says", [
+    (float("nan"), errors.InvalidVector, "vector id must be a string, got float nan"),
+    (b"a", errors.InvalidVector, "vector id must be a string, got bytes b'a'"),
+    (None, errors.InvalidVector, "vector id must be a string, got NoneType None"),
+    ("", errors.InvalidVector, "vector id must not be empty"),
+    ("x" * 70, errors.IdTooLong, "id too long; max is 64 bytes, got 70 bytes"),
+])
+def test_query_by_id_refuses_what_is_no_id_alike_on_both_targets(client, vector_id, refused, says):
+    """Over REST, query_by_id(nan) and (None) said "give exactly one of vector or vectorId", (b"a") raised orjson's
+    TypeError, where the engine named what an id is."""
+    with pytest.raises(refused) as raised:
+        client.get_index("docs").query_by_id(vector_id)
+    assert raised.value.message.startswith(says)
+
+
+@pytest.mark.parametrize("dimensions", [float("nan"), 3.5, float("inf")])
+def test_dimensions_that_are_no_whole_number_are_refused_alike_on_both_targets(client, dimensions):
+    """Over REST, create_index(dimensions=nan) went out as null: "config.dimensions: missing field"."""
+    with pytest.raises(errors.InvalidIndexConfig, match=r"Dimensions must be in range: \[2, 1536\], got"):
+        client.create_index("other", dimensions)
+    assert client.list_indexes()["name"].tolist() == ["docs"]

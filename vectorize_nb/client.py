@@ -258,7 +258,7 @@ class Client:
         """
         with errors.during(f"create_index {name!r}"):
             name, dimensions, metric, preset, description = _create_arguments(name, dimensions, metric, preset,
-                                                                              description)
+                                                                              description, self.limits)
             exist_ok = arguments.flag("exist_ok", exist_ok)
             try:
                 created = self.backend.create_index(name, dimensions=dimensions, metric=metric, preset=preset,
@@ -390,10 +390,10 @@ def _asked_name(name: Any) -> str:
     return str(name)
 
 
-def _create_arguments(name: Any, dimensions: Any, metric: Any, preset: Any,
-                      description: Any) -> tuple[str, Any, Any, Any, str]:
-    """create_index's arguments checked for their type, as every target takes them; cosine when
-    dimensions come without a metric, "" for a description of None."""
+def _create_arguments(name: Any, dimensions: Any, metric: Any, preset: Any, description: Any,
+                      limits: Limits) -> tuple[str, Any, Any, Any, str]:
+    """create_index's arguments checked for their type, and dimensions that are no whole number, as every target
+    takes them; cosine when dimensions come without a metric, "" for a description of None."""
     if preset is None and dimensions is not None and metric is None:
         metric = "cosine"
     checked = (arguments.text("name", name), arguments.whole("dimensions", dimensions),
@@ -401,6 +401,8 @@ def _create_arguments(name: Any, dimensions: Any, metric: Any, preset: Any,
                arguments.text("description", "" if description is None else description))
     if checked[3] in PRESETS:  # refused on every target: Cloudflare is sent the preset alone
         validation.preset_config(checked[3], checked[1], checked[2])
+    elif checked[3] is None and checked[1] is not None and not arguments.is_whole(checked[1]):
+        validation.index_config(checked[1], checked[2], None, limits)  # NaN would go out as null: refused here
     return checked
 
 

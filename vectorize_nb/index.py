@@ -388,8 +388,8 @@ class Index(MetadataIndexes):
             As for `query`.
         """
         options = self._options(top_k, filter, namespace, return_values, return_metadata)
-        vector_id = validation.id_text(vector_id)  # an integer stands for its decimal string, as in upsert
         with self._during("query"):
+            vector_id = validation.vector_id(validation.id_text(vector_id), self.limits)  # 7 is "7", as in upsert
             try:
                 matches = self.backend.query(self.name, None, options, vector_id=vector_id)
             except errors.VectorNotFound as exc:
