@@ -264,3 +264,17 @@ def test_dimensions_that_are_no_whole_number_are_refused_alike_on_both_targets(c
     with pytest.raises(errors.InvalidIndexConfig, match=r"Dimensions must be in range: \[2, 1536\], got"):
         client.create_index("other", dimensions)
     assert client.list_indexes()["name"].tolist() == ["docs"]
+
+
+@pytest.mark.parametrize("target", [0, False, 8787, ["local"]])
+def test_a_target_that_is_no_string_is_refused_not_read_as_the_default(target):
+    """connect(0) opened ./.vectorize (a falsy target read as none given)."""
+    with pytest.raises(errors.ConfigurationError, match=r"connect's first argument is a target .*, got "):
+        vz.connect(target)
+
+
+@pytest.mark.parametrize("apply_delay", ["5", True, float("nan"), -1, None])
+def test_an_apply_delay_that_is_no_number_of_seconds_is_refused(apply_delay):
+    """apply_delay="5" was taken as 5 seconds, True as 1."""
+    with pytest.raises(errors.ConfigurationError, match="apply_delay must be 0 or more seconds, and finite: got"):
+        vz.connect("memory", apply_delay=apply_delay)

@@ -89,7 +89,7 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
     >>> client = vz.connect("cloudflare")          # CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN  # doctest: +SKIP
     """
     token, api_token = Secret.of(api_token), None  # only the Secret stays in the locals a traceback may show
-    chosen = target or os.environ.get(TARGET_ENV) or "local"
+    chosen = target if target is not None and target != "" else os.environ.get(TARGET_ENV) or "local"
     if not is_target(chosen):
         raise _unknown(chosen, given=bool(target))
     if chosen in ENGINE_TARGETS:
@@ -106,9 +106,9 @@ def connect(target: str | None = None, *, path: str | os.PathLike[str] | None = 
 
 def _unknown(target: Any, given: bool) -> ConfigurationError:
     if not isinstance(target, str):  # a Path: a folder given where the target goes
+        folder = f"; for an engine folder, vz.connect(path={str(target)!r})" if isinstance(target, os.PathLike) else ""
         return ConfigurationError(f"connect's first argument is a target ('local', 'memory', 'cloudflare' or a "
-                                  f"server's URL), got {type(target).__name__} {str(target)!r}; for an engine "
-                                  f"folder, vz.connect(path={str(target)!r})")
+                                  f"server's URL), got {type(target).__name__} {str(target)[:80]!r}{folder}")
     return ConfigurationError(
         f"unknown target {shown_url(target)!r}: use 'local', 'memory', 'cloudflare' or a server's URL with its "
         f"scheme, such as {_server_url(target)!r} (/client/v4 is added){_folder_hint(target)} (given "

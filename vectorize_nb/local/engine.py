@@ -65,7 +65,8 @@ class LocalEngine(Backend):
                  lock_patience: float = LOCK_PATIENCE) -> None:
         self.path = None if path is None else folder_path(path)
         self.limits = limits
-        if not 0 <= float(apply_delay) < float("inf"):  # NaN included
+        if isinstance(apply_delay, (bool, np.bool_)) or not isinstance(apply_delay, (int, float, np.number)) \
+                or not 0 <= apply_delay < float("inf"):  # NaN included; "5" is no number of seconds
             raise errors.ConfigurationError(f"apply_delay must be 0 or more seconds, and finite: got {apply_delay!r}")
         self.apply_delay = float(apply_delay)
         self.clock = clock
