@@ -278,3 +278,26 @@ def test_an_apply_delay_that_is_no_number_of_seconds_is_refused(apply_delay):
     """apply_delay="5" was taken as 5 seconds, True as 1."""
     with pytest.raises(errors.ConfigurationError, match="apply_delay must be 0 or more seconds, and finite: got"):
         vz.connect("memory", apply_delay=apply_delay)
+
+
+def test_minor_arguments_of_the_wrong_kind_are_refused_by_name(index):
+    """Each said something of pandas' or Python's own: "unhashable type: 'list'", "boolean value of NA is
+    ambiguous", "metadata columns 97, 98", "'NAType' object is not iterable", a traitlets TraitError, a bare
+    AssertionError from inside pandas."""
+    frame = pd.DataFrame({"id": ["n1"], "emb": [np.ones(2, np.float32)]})
+    with pytest.raises(TypeError, match="namespace= takes the name of a column, got a list"):
+        frame.vectorize.upsert(index, id="id", vector="emb", namespace=["a"])
+    with pytest.raises(TypeError, match="namespace= takes the name of a column, got a list"):
+        frame.vectorize.query(index, vector="emb", namespace=["a"])
+    with pytest.raises(TypeError, match="id= takes the name of a column, got a NAType"):
+        frame.vectorize.upsert(index, id=pd.NA, vector="emb")
+    for metadata in (b"ab", {"a": 1}, pd.NA):
+        with pytest.raises(errors.MalformedRequest, match='metadata must be a list of columns, a column or "all"'):
+            frame.vectorize.upsert(index, id="id", vector="emb", metadata=metadata)
+    with pytest.raises(errors.InvalidRequest, match=r"values must be a 2-D array with one row per id \(1\), got NA"):
+        index.upsert(["n1"], pd.NA)
+    with pytest.raises(TypeError, match=r"QueryExplorer\(color=...\) takes a metadata property's name, got float"):
+        vz.QueryExplorer(index, color=float("nan"))
+    with pytest.raises(TypeError, match="& joins two F conditions .*, got DataFrame on its right"):
+        (vz.F("genre") == "a") & pd.DataFrame({"a": [1]})
+    assert sorted(index.list_ids()) == ["a", "b", "c"]

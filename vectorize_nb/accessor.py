@@ -29,7 +29,7 @@ from .embeddings.texts import for_rows
 from .frame_batch import MISSING, metadata_values, namespaces_of, to_vectors
 from .metadata_fit import metadata_index_types, warn_left_out, warn_unheld
 from .results import key_dtype, metadata_key
-from .frames import check_columns, ids_of, matrix_of, one_source, row_name, texts_of
+from .frames import check_columns, check_name, ids_of, matrix_of, one_source, row_name, texts_of
 from .index import FilterLike, Index
 from .query_input import TEXT_VECTORS, vector_text
 from .secret import quotable
@@ -185,6 +185,8 @@ class VectorizeAccessor:
         labels = list(frame.index if key is None else frame[key])
         ask = partial(index.query_many, top_k=top_k, filter=filter, return_values=return_values,
                       return_metadata=return_metadata)
+        if namespace is not None:
+            check_name(namespace, "namespace")
         if namespace is not None and namespace in frame.columns:
             result = _per_namespace(ask, matrix, labels, namespaces_of(frame, namespace) or [])
             result.attrs["namespace"] = f"column {namespace!r}"
@@ -331,6 +333,8 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
     with (errors.during(f"{kind} on index {index.name!r}", nothing_written=True),
           answer_warnings.remade(index.backend, index.description)):
         one_source(vector, vectors, text)
+        if namespace is not None:
+            check_name(namespace, "namespace")
         model, pooling, embed = None, None, None
         if text is not None:
             spec, pooling = index.embedder.for_writes(index.description, text.model, text.pooling)

@@ -36,8 +36,8 @@ class Condition:
         return self.filter.to_json()
 
     def __and__(self, other: Condition) -> Condition:
-        if not isinstance(other, Condition):
-            return NotImplemented
+        if not isinstance(other, Condition):  # not NotImplemented: a frame's & would take it and fail inside pandas
+            raise TypeError(f"& joins two F conditions (both must hold), got {type(other).__name__} on its right")
         return Condition(self.clauses + other.clauses)
 
     def __or__(self, other: object) -> Condition:

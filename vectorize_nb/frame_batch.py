@@ -285,8 +285,9 @@ def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | Hashable,
         return [c for c in frame.columns if c not in exclude]
     if columns is False:
         return []
-    if isinstance(columns, Iterable) and not isinstance(columns, str):
+    if isinstance(columns, Iterable) and not isinstance(columns, (str, bytes, Mapping)):  # bytes: a list of ints
         return list(columns)
-    if isinstance(columns, str) or columns in frame.columns:
+    if isinstance(columns, str) or (isinstance(columns, Hashable) and columns is not pd.NA
+                                    and columns in frame.columns):
         return [columns]
     raise arguments.ill_typed("metadata", 'a list of columns, a column or "all"', columns)

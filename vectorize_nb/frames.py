@@ -29,8 +29,8 @@ from .contract.validation import utf8_len
 from .query_input import TEXT_VECTORS
 from .vector_array import VectorDtype
 
-__all__ = ["check_columns", "ids_of", "matrix_of", "vectors_of", "texts_of", "one_source", "row_name", "in_row",
-           "is_missing", "a_kind"]
+__all__ = ["check_columns", "check_name", "ids_of", "matrix_of", "vectors_of", "texts_of", "one_source", "row_name",
+           "in_row", "is_missing", "a_kind"]
 
 _SHOWN = 5
 
@@ -39,7 +39,7 @@ def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> 
     """A KeyError that lists the frame's columns when one of `names` (the `role` columns) is not among them;
     a TypeError when one is values (a Series, the frame's index) rather than a column's name."""
     for name in names:
-        _check_name(name, role)
+        check_name(name, role)
     absent = [name for name in names if name not in frame.columns]
     if absent:
         index = "; the frame's index is not a column: df.reset_index() makes it one" if (
@@ -54,9 +54,12 @@ def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> 
                              "name of its own (df.columns)")
 
 
-def _check_name(name: object, role: str) -> None:
+def check_name(name: object, role: str) -> None:
+    """A TypeError when `name` cannot be a column's name: values (a list, a Series) or a missing value."""
     try:
         hash(name)
+        if name is pd.NA:  # hashable, but `in frame.columns` asks its truth
+            raise TypeError
     except TypeError:
         raise TypeError(f"{role}= takes the name of a column, got a {type(name).__name__}; put the values in a "
                         "column (df.assign(name=values), or df.reset_index() for the frame's index) and give its "

@@ -4,7 +4,7 @@ by the `Writer` (`writes.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
@@ -74,6 +74,9 @@ def as_vectors(data: Any, values: Any = None, metadata: Sequence[dict[str, Any] 
     try:
         matrix = np.asarray(values, dtype=np.float32)
     except (TypeError, ValueError):  # a text among the numbers, or rows of several lengths
+        if not isinstance(values, Iterable):
+            raise errors.InvalidRequest(f"values must be a 2-D array with one row per id ({len(ids)}), got "
+                                        f"{type(values).__name__} {values!r:.40}") from None
         _refuse_row(ids, list(values), dimensions, "values row")
     if matrix.ndim != 2 or len(matrix) != len(ids):
         raise errors.InvalidRequest(

@@ -129,6 +129,9 @@ class QueryExplorer(Panel):
     def __init__(self, index: Index, frame: pd.DataFrame | None = None, *, color: str | None = None,
                  model: str | None = None) -> None:
         expect("QueryExplorer(index, frame)", ("index", index, Index), ("frame", frame, (pd.DataFrame, type(None))))
+        if color is not None and not isinstance(color, str):
+            raise TypeError(f"QueryExplorer(color=...) takes a metadata property's name, got {type(color).__name__} "
+                            f"{color!r:.40}")
         self.index = index
         self.frame = frame
         self.model = _model_of(index, model)
