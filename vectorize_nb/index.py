@@ -62,7 +62,7 @@ class Index(MetadataIndexes):
     description : IndexDescription
         Name, dimensions, metric, preset, description and timestamps, as the backend reported them.
     target : str
-        A label of the backend's target that holds no secret ("local:.vectorize", "cloudflare:<account>").
+        A label of the backend's target that holds no secret ("local:<its folder>", "cloudflare:<account>").
     log : MutationLog, optional
         The mutations issued through this handle's client (what `wait` waits for).
     embedder : Embedder, optional

@@ -38,7 +38,7 @@ class IndexReader:
     description : IndexDescription
         Name, dimensions, metric, preset, description and timestamps, as the backend reported them.
     target : str
-        A label of the backend's target that holds no secret ("local:.vectorize", "cloudflare:<account>").
+        A label of the backend's target that holds no secret ("local:<its folder>", "cloudflare:<account>").
     """
 
     def __init__(self, backend: Backend, description: IndexDescription, *, target: str) -> None:
