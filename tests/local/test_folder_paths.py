@@ -52,6 +52,7 @@ def test_an_index_made_after_a_chdir_keeps_its_vectors_in_the_clients_folder(tmp
         assert a.get_index("new").query([0, 1])["id"].tolist() == ["y"]
 
 
+@pytest.mark.embeds
 def test_the_embedding_cache_opened_after_a_chdir_is_the_clients_folders(tmp_path, opened_in_a):
     opened_in_a.embed(["hello world"], vz.SHIPPED_MODEL)
     assert (tmp_path / "a" / "data" / "embeddings" / "embeddings.sqlite3").is_file()
