@@ -24,8 +24,7 @@ from .models import (INDEX_TYPES, METADATA_MODES, METRICS, PRESETS, CheckedVecto
 __all__ = [
     "index_name", "index_not_found", "no_config", "index_config", "preset_config", "id_text", "vector_id", "id_list",
     "ids_listed", "asked_ids", "namespace", "write_count", "unique_rows", "check_vectors", "first_bad_cell",
-    "recheck_cells",
-    "first_non_finite_row", "query_option_types", "query_options", "query_vector", "list_count",
+    "recheck_cells", "first_non_finite_row", "query_option_types", "query_options", "query_vector", "list_count",
     "metadata_index_spec", "utf8_len", "wrong_width", "not_numbers",
 ]
 
@@ -50,6 +49,7 @@ def index_name(name: Any, limits: Limits) -> str:
 
 
 def index_not_found(name: str) -> errors.IndexNotFound:
+    """No index of that name, in Vectorize's words (an empty name included, on every target)."""
     return errors.IndexNotFound(f'vectorize.index.not_found - Index name "{name}"')
 
 
