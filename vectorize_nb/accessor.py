@@ -185,8 +185,7 @@ class VectorizeAccessor:
         labels = list(frame.index if key is None else frame[key])
         ask = partial(index.query_many, top_k=top_k, filter=filter, return_values=return_values,
                       return_metadata=return_metadata)
-        if namespace is not None:
-            check_name(namespace, "namespace")
+        check_name(namespace, "namespace")
         if namespace is not None and namespace in frame.columns:
             result = _per_namespace(ask, matrix, labels, namespaces_of(frame, namespace) or [])
             result.attrs["namespace"] = f"column {namespace!r}"
@@ -333,8 +332,7 @@ def _write(frame: pd.DataFrame, index: Index, kind: WriteKind, options: WriteOpt
     with (errors.during(f"{kind} on index {index.name!r}", nothing_written=True),
           answer_warnings.remade(index.backend, index.description)):
         one_source(vector, vectors, text)
-        if namespace is not None:
-            check_name(namespace, "namespace")
+        check_name(namespace, "namespace")
         model, pooling, embed = None, None, None
         if text is not None:
             spec, pooling = index.embedder.for_writes(index.description, text.model, text.pooling)

@@ -22,7 +22,7 @@ from .contract.metadata_json import encoded_metadata, metadata_json_of
 from .contract.models import CheckedVectors, Vectors, WriteKind
 from .contract.numbers import doubles
 from .results import metadata_key
-from .frames import a_kind, check_columns, id_note, ids_of, in_row, is_missing, row_name, vectors_of
+from .frames import a_kind, check_columns, id_note, ids_of, in_row, is_column, is_missing, row_name, vectors_of
 
 __all__ = ["to_vectors", "namespaces_of", "metadata_values", "MISSING"]
 
@@ -287,7 +287,6 @@ def _metadata_names(frame: pd.DataFrame, columns: Sequence[Hashable] | Hashable,
         return []
     if isinstance(columns, Iterable) and not isinstance(columns, (str, bytes, Mapping)):  # bytes: a list of ints
         return list(columns)
-    if isinstance(columns, str) or (isinstance(columns, Hashable) and columns is not pd.NA
-                                    and columns in frame.columns):
+    if isinstance(columns, str) or is_column(frame, columns):
         return [columns]
     raise arguments.ill_typed("metadata", 'a list of columns, a column or "all"', columns)

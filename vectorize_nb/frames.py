@@ -29,8 +29,8 @@ from .contract.validation import utf8_len
 from .query_input import TEXT_VECTORS
 from .vector_array import VectorDtype
 
-__all__ = ["check_columns", "check_name", "ids_of", "matrix_of", "vectors_of", "texts_of", "one_source", "row_name",
-           "in_row", "is_missing", "a_kind"]
+__all__ = ["check_columns", "check_name", "is_column", "ids_of", "matrix_of", "vectors_of", "texts_of", "one_source",
+           "row_name", "in_row", "is_missing", "a_kind"]
 
 _SHOWN = 5
 
@@ -52,6 +52,15 @@ def check_columns(frame: pd.DataFrame, names: Sequence[Hashable], role: str) -> 
         if twice:
             raise ValueError(f"{role} column {twice[0]!r} appears more than once in the frame; give each column a "
                              "name of its own (df.columns)")
+
+
+def is_column(frame: pd.DataFrame, value: object) -> bool:
+    """Whether `value` names one of the frame's columns (False for what cannot name one: values, a missing value)."""
+    try:
+        check_name(value, "")
+    except TypeError:
+        return False
+    return value in frame.columns
 
 
 def check_name(name: object, role: str) -> None:
